@@ -1,0 +1,113 @@
+/**
+ * The in-process transport: queues are maps of listeners, delivery is asynchronous
+ * (a microtask later, never re-entrant) and payloads are JSON-copied so behaviour
+ * matches a broker's.
+ */
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/log.js';
+import {
+  type Bus,
+  type CallOptions,
+  type Endpoint,
+  type Listener,
+  type MessageContext,
+  type Target,
+  DEFAULT_CALL_TIMEOUT_MS,
+  MessagingTimeout,
+  NoListener,
+  RemoteError,
+  toWireFailure,
+} from './bus.js';
+
+interface Server {
+  server: string;
+  endpoint: Endpoint;
+  live: boolean;
+}
+
+export class InprocBus implements Bus {
+  readonly #topics = new Map<string, Server[]>();
+  readonly #rr = new Map<string, number>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  async listen(topic: string, server: string, endpoint: Endpoint): Promise<Listener> {
+    const entry: Server = { server, endpoint, live: true };
+    const list = this.#topics.get(topic) ?? [];
+    list.push(entry);
+    this.#topics.set(topic, list);
+    return {
+      stop: async () => {
+        entry.live = false;
+        this.#topics.set(
+          topic,
+          (this.#topics.get(topic) ?? []).filter((s) => s !== entry),
+        );
+      },
+    };
+  }
+
+  #pick(target: Target): Server[] {
+    const list = (this.#topics.get(target.topic) ?? []).filter((s) => s.live);
+    if (target.fanout) return list;
+    if (target.server !== undefined) return list.filter((s) => s.server === target.server).slice(0, 1);
+    if (list.length === 0) return [];
+    const i = (this.#rr.get(target.topic) ?? 0) % list.length;
+    this.#rr.set(target.topic, i + 1);
+    return [list[i]!];
+  }
+
+  async #invoke(server: Server, method: string, payload: string, ctx: MessageContext): Promise<unknown> {
+    const handler = server.endpoint[method];
+    if (!handler) throw new Error(`Endpoint does not support RPC method ${method}`);
+    await Promise.resolve();
+    const result = await (handler as (a: unknown, c: MessageContext) => unknown)(JSON.parse(payload), ctx);
+    return result === undefined ? null : JSON.parse(JSON.stringify(result));
+  }
+
+  call<R>(target: Target, method: string, args: unknown, opts: CallOptions = {}): Promise<R> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const [server] = this.#pick({ ...target, fanout: false });
+    if (!server) return Promise.reject(new NoListener(target, method, 0));
+    const payload = JSON.stringify(args ?? null);
+    return new Promise<R>((resolve, reject) => {
+      let done = false;
+      const timer = this.clock.after(timeoutMs, () => {
+        if (done) return;
+        done = true;
+        reject(new MessagingTimeout(target, method, timeoutMs));
+      });
+      this.#invoke(server, method, payload, opts.ctx ?? {}).then(
+        (r) => {
+          if (done) return;
+          done = true;
+          timer.cancel();
+          resolve(r as R);
+        },
+        (e: unknown) => {
+          if (done) return;
+          done = true;
+          timer.cancel();
+          const f = toWireFailure(e);
+          reject(new RemoteError(f.excType, f.message, f.status));
+        },
+      );
+    });
+  }
+
+  async cast(target: Target, method: string, args: unknown, opts: { ctx?: MessageContext } = {}): Promise<void> {
+    const payload = JSON.stringify(args ?? null);
+    for (const server of this.#pick(target)) {
+      this.#invoke(server, method, payload, opts.ctx ?? {}).catch((e: unknown) =>
+        this.log.error({ err: e, topic: target.topic, method }, 'cast handler failed'),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#topics.clear();
+  }
+}

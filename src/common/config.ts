@@ -1,0 +1,193 @@
+/**
+ * Configuration: defaults, then an INI file (like nova.conf / neutron.conf), then
+ * environment variables, then command-line flags. Every option is declared once here;
+ * the INI section and key, the environment name (NIMBUS_<SECTION>_<KEY>, DEFAULT's
+ * options as NIMBUS_<KEY>) and the flag (--<section>-<key>, DEFAULT's as --<key>, with
+ * dashes for underscores) all derive from the declaration.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseIni } from 'ini';
+
+type Kind = 'str' | 'int' | 'bool' | 'list' | 'float';
+interface Opt<K extends Kind, T> {
+  kind: K;
+  default: T;
+  help: string;
+}
+const str = (d: string, help: string): Opt<'str', string> => ({ kind: 'str', default: d, help });
+const int = (d: number, help: string): Opt<'int', number> => ({ kind: 'int', default: d, help });
+const float = (d: number, help: string): Opt<'float', number> => ({ kind: 'float', default: d, help });
+const bool = (d: boolean, help: string): Opt<'bool', boolean> => ({ kind: 'bool', default: d, help });
+const list = (d: string[], help: string): Opt<'list', string[]> => ({ kind: 'list', default: d, help });
+
+/** Every option Nimbus knows, by INI section. */
+export const OPTIONS = {
+  DEFAULT: {
+    data_dir: str('./data', 'Directory holding the SQLite files, images and openrc files.'),
+    bind_host: str('127.0.0.1', 'Address every API listens on unless its own *_host says otherwise.'),
+    public_host: str('', 'Host name put in catalog URLs; defaults to bind_host.'),
+    region: str('RegionOne', 'Region name in the service catalog.'),
+    log_level: str('info', 'trace, debug, info, warn, error or silent.'),
+    hosts: list(['compute1', 'compute2'], 'Simulated hypervisor hosts, each with nova-compute and an OVS agent.'),
+    transport_url: str('inproc://', 'RPC bus: inproc:// (one process) or rabbit://user:pass@host:port/.'),
+  },
+  database: {
+    connection: str('', 'SQL URL for all services (sqlite:///path, postgresql://..., mysql://...); empty = a SQLite file per service in data_dir.'),
+  },
+  identity: {
+    host: str('', 'Listen address; empty = bind_host.'),
+    port: int(5000, 'Keystone API port.'),
+    token_expiration: int(3600, 'Token lifetime in seconds.'),
+    admin_password: str('admin', 'Password of the bootstrapped admin user.'),
+    demo_password: str('demo', 'Password of the bootstrapped demo user.'),
+  },
+  image: {
+    host: str('', 'Listen address; empty = bind_host.'),
+    port: int(9292, 'Glance API port.'),
+  },
+  network: {
+    host: str('', 'Listen address; empty = bind_host.'),
+    port: int(9696, 'Neutron API port.'),
+    base_mac: str('fa:16:3e:00:00:00', 'Base MAC; the first three octets are kept, the rest random.'),
+    mac_generation_retries: int(16, 'How many times to try generating a unique MAC.'),
+    max_fixed_ips_per_port: int(5, 'Most fixed IPs a port may have.'),
+    agent_down_time: int(75, 'Seconds after the last heartbeat an agent counts as down.'),
+    global_physnet_mtu: int(1500, 'MTU of the physical networks.'),
+    allow_overlapping_ips: bool(true, 'Allow overlapping IP ranges across projects.'),
+    quota_network: int(100, 'Networks per project (-1 unlimited).'),
+    quota_subnet: int(100, 'Subnets per project.'),
+    quota_port: int(500, 'Ports per project.'),
+    quota_security_group: int(10, 'Security groups per project.'),
+    quota_security_group_rule: int(100, 'Security group rules per project.'),
+    quota_floatingip: int(50, 'Floating IPs per project.'),
+    quota_router: int(10, 'Routers per project.'),
+    pagination_max_limit: int(-1, 'Largest page size; -1 for no limit.'),
+  },
+  ml2: {
+    type_drivers: list(['local', 'flat', 'vlan', 'vxlan'], 'Network type drivers to load.'),
+    tenant_network_types: list(['vxlan'], 'Types for project networks, in order of preference.'),
+    mechanism_drivers: list(['openvswitch'], 'Mechanism drivers to load, in order.'),
+    flat_networks: list(['*'], 'Physical networks allowed for flat networks (* = any).'),
+    network_vlan_ranges: list(['physnet1:1000:2999'], 'physnet[:min:max] entries for vlan networks.'),
+    vni_ranges: list(['1:1000'], 'min:max ranges of VXLAN VNIs for project networks.'),
+    path_mtu: int(0, 'Largest MTU on the overlay path; 0 = global_physnet_mtu.'),
+  },
+  agent: {
+    report_interval: float(30, 'Seconds between OVS agent state reports.'),
+    bridge_mappings: list(['physnet1:br-phys'], 'physnet:bridge pairs every simulated OVS agent reports.'),
+    tunnel_types: list(['vxlan'], 'Tunnel types every simulated OVS agent reports.'),
+    datapath_type: str('system', 'OVS datapath type reported by the agents (system or netdev).'),
+    firewall_driver: str('iptables_hybrid', 'iptables_hybrid (hybrid plug) or openvswitch.'),
+  },
+} as const;
+
+type OptValue<O> = O extends Opt<Kind, infer T> ? T : never;
+/** The resolved configuration, typed from OPTIONS. */
+export type Config = {
+  [S in keyof typeof OPTIONS]: { -readonly [K in keyof (typeof OPTIONS)[S]]: OptValue<(typeof OPTIONS)[S][K]> };
+};
+
+function coerce(kind: Kind, raw: unknown, where: string): unknown {
+  if (kind === 'list') {
+    if (Array.isArray(raw)) return raw.map(String);
+    return String(raw)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+  const s = String(raw).trim();
+  switch (kind) {
+    case 'str':
+      return s;
+    case 'int':
+    case 'float': {
+      const n = Number(s);
+      if (s === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
+        throw new Error(`${where}: expected ${kind === 'int' ? 'an integer' : 'a number'}, got '${s}'`);
+      }
+      return n;
+    }
+    case 'bool':
+      if (/^(true|yes|on|1)$/i.test(s)) return true;
+      if (/^(false|no|off|0)$/i.test(s)) return false;
+      throw new Error(`${where}: expected a boolean, got '${s}'`);
+  }
+}
+
+const flagName = (section: string, key: string) =>
+  (section === 'DEFAULT' ? key : `${section}_${key}`).replace(/_/g, '-');
+const envName = (section: string, key: string) =>
+  `NIMBUS_${section === 'DEFAULT' ? '' : section.toUpperCase() + '_'}${key.toUpperCase()}`;
+
+export interface LoadOptions {
+  /** Path of an INI file; missing file is an error only when given explicitly. */
+  configFile?: string;
+  env?: Record<string, string | undefined>;
+  /** Flags already split: { 'identity-port': '5001' }. */
+  flags?: Record<string, string>;
+  /** Programmatic overrides applied last (tests). */
+  overrides?: DeepPartial<Config>;
+}
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+/** Builds the configuration; throws with the option's name on a bad value or unknown flag. */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? {};
+  const flags = { ...(opts.flags ?? {}) };
+  const ini: Record<string, Record<string, unknown>> = {};
+  if (opts.configFile) {
+    const parsed = parseIni(readFileSync(opts.configFile, 'utf8')) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(parsed)) {
+      if (v && typeof v === 'object' && !Array.isArray(v)) ini[k] = v as Record<string, unknown>;
+      else (ini.DEFAULT ??= {})[k] = v;
+    }
+  }
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [section, opts2] of Object.entries(OPTIONS)) {
+    const sec: Record<string, unknown> = (out[section] = {});
+    for (const [key, opt] of Object.entries(opts2) as [string, Opt<Kind, unknown>][]) {
+      let value: unknown = Array.isArray(opt.default) ? [...opt.default] : opt.default;
+      const fromIni = ini[section]?.[key];
+      if (fromIni !== undefined) value = coerce(opt.kind, fromIni, `[${section}] ${key}`);
+      const fromEnv = env[envName(section, key)];
+      if (fromEnv !== undefined) value = coerce(opt.kind, fromEnv, envName(section, key));
+      const f = flagName(section, key);
+      if (f in flags) {
+        value = coerce(opt.kind, flags[f], `--${f}`);
+        delete flags[f];
+      }
+      const override = (opts.overrides as Record<string, Record<string, unknown>> | undefined)?.[section]?.[key];
+      if (override !== undefined) value = override;
+      sec[key] = value;
+    }
+  }
+  const unknown = Object.keys(flags);
+  if (unknown.length) throw new Error(`unknown option(s): ${unknown.map((f) => `--${f}`).join(', ')}`);
+  return out as Config;
+}
+
+/** Text for `nimbus help`: every option with its flag, environment variable and default. */
+export function describeOptions(): string {
+  const lines: string[] = [];
+  for (const [section, opts] of Object.entries(OPTIONS)) {
+    lines.push(`[${section}]`);
+    for (const [key, opt] of Object.entries(opts) as [string, Opt<Kind, unknown>][]) {
+      const d = Array.isArray(opt.default) ? opt.default.join(',') : String(opt.default);
+      lines.push(`  --${flagName(section, key)}  ${envName(section, key)}  (default: ${d})`);
+      lines.push(`      ${opt.help}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The address a service listens on. */
+export function listenHost(cfg: Config, section: 'identity' | 'image' | 'network'): string {
+  return cfg[section].host || cfg.DEFAULT.bind_host;
+}
+
+/** The base URL other services and clients use to reach a service. */
+export function publicUrl(cfg: Config, section: 'identity' | 'image' | 'network', port?: number): string {
+  const host = cfg.DEFAULT.public_host || listenHost(cfg, section);
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port ?? cfg[section].port}`;
+}

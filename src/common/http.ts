@@ -1,0 +1,138 @@
+/**
+ * The HTTP core shared by every API: a Fastify instance with OpenStack's request ids,
+ * keystone token authentication (keystonemiddleware's behaviour and 401 body), JSON
+ * body parsing that reports malformed bodies in the service's own words, and one error
+ * edge that renders OpenStackErrors in the service's wire format and anything else as
+ * a logged 500.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { AuthenticationRequired, contextFromToken, type RequestContext, type TokenValidator } from './auth.js';
+import type { Random } from './clock.js';
+import { OpenStackError, isOpenStackError } from './errors.js';
+import type { Logger } from './log.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; set for every route not declared public. */
+    ctx: RequestContext;
+    requestId: string;
+  }
+}
+
+export interface ErrorRendering {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface HttpAppOptions {
+  /** Service name for logs ("neutron-server"...). */
+  name: string;
+  log: Logger;
+  random: Random;
+  /** Validates X-Auth-Token; absent means the app is entirely public. */
+  validator?: TokenValidator;
+  /** Routes reachable without a token (version discovery, POST /v3/auth/tokens). */
+  isPublic?: (method: string, path: string) => boolean;
+  /** Renders an OpenStack error in the service's wire format. */
+  renderError(e: OpenStackError, req: FastifyRequest): ErrorRendering;
+  /** The error a body that is not valid JSON becomes. */
+  malformedBody(): OpenStackError;
+  /** The error an unknown URL becomes. */
+  notFound(req: FastifyRequest): OpenStackError;
+  /** Keystone URL for WWW-Authenticate on 401. */
+  authUri?: string;
+  /** Largest accepted body (image uploads need more than the default). */
+  bodyLimit?: number;
+  /** Extra response headers carrying the request id (nova adds X-Compute-Request-Id). */
+  extraRequestIdHeaders?: string[];
+}
+
+export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
+    caseSensitive: true,
+    ignoreTrailingSlash: true,
+    ignoreDuplicateSlashes: true,
+    maxParamLength: 500,
+    keepAliveTimeout: 75_000,
+  });
+  const log = opts.log;
+
+  app.decorateRequest('ctx', null as unknown as RequestContext);
+  app.decorateRequest('requestId', '');
+
+  // JSON bodies: parsed here so a malformed one gets the service's own error.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(/^application\/(.+\+)?json/, { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(opts.malformedBody(), undefined);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req, reply) => {
+    req.requestId = `req-${opts.random.uuid()}`;
+    reply.header('x-openstack-request-id', req.requestId);
+    for (const h of opts.extraRequestIdHeaders ?? []) reply.header(h, req.requestId);
+    const path = req.url.split('?')[0]!;
+    if (!opts.validator || opts.isPublic?.(req.method, path)) return;
+    const token = req.headers['x-auth-token'];
+    if (typeof token !== 'string' || token === '') throw new AuthenticationRequired();
+    const info = await opts.validator.validate(token);
+    req.ctx = contextFromToken(info, token, req.requestId);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    log.info(
+      { req: req.requestId, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      `${req.method} ${req.url} ${reply.statusCode}`,
+    );
+  });
+
+  app.setNotFoundHandler((req, reply) => sendError(opts.notFound(req), req, reply));
+  app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
+
+  function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply) {
+    let e: OpenStackError;
+    if (isOpenStackError(err)) {
+      e = err;
+    } else if ((err as { code?: string })?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      e = new (class RequestEntityTooLarge extends OpenStackError {
+        override readonly status = 413;
+      })('Request is too large.');
+    } else if ((err as { code?: string })?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      e = new (class HTTPUnsupportedMediaType extends OpenStackError {
+        override readonly status = 415;
+      })('Unsupported Content-Type');
+    } else {
+      log.error({ err, req: req.requestId, url: req.url }, 'unexpected error');
+      e = new (class HTTPInternalServerError extends OpenStackError {})(
+        'Request Failed: internal server error while processing your request.',
+      );
+    }
+    if (e instanceof AuthenticationRequired) {
+      if (opts.authUri) reply.header('www-authenticate', `Keystone uri="${opts.authUri}"`);
+      return reply
+        .code(401)
+        .type('application/json')
+        .send({ error: { code: 401, title: 'Unauthorized', message: e.message } });
+    }
+    const r = opts.renderError(e, req);
+    for (const [k, v] of Object.entries(r.headers ?? {})) reply.header(k, v);
+    return reply.code(r.status).send(r.body);
+  }
+
+  return app;
+}
+
+/** Starts listening; resolves to the bound port (useful with port 0 in tests). */
+export async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  return typeof addr === 'object' && addr ? addr.port : port;
+}

@@ -1,0 +1,70 @@
+/**
+ * One query layer for every service: Kysely over SQLite (embedded), PostgreSQL or
+ * MySQL/MariaDB (distributed). Services write SQL through Kysely's builder only, with
+ * types all three accept: booleans are integers 0/1, timestamps ISO-8601 text, JSON
+ * text, identifiers varchar(36)/varchar(64). No INSERT OR IGNORE / ON CONFLICT: a
+ * unique violation is caught with `isUniqueViolation`, which knows each dialect.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+
+export type DialectName = 'sqlite' | 'postgres' | 'mysql';
+
+export interface Db<T> {
+  kysely: Kysely<T>;
+  dialect: DialectName;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a database from a URL: `sqlite:///abs/path.sqlite`, `sqlite://:memory:`, a bare
+ * path, `postgresql://...` or `mysql://...`.
+ */
+export function openDatabase<T>(url: string): Db<T> {
+  if (/^(postgres|postgresql|mysql|mysql\+pymysql):\/\//.test(url)) {
+    throw new Error(`database ${url.split(':')[0]} is not supported yet: only sqlite is wired in this version`);
+  }
+  const path = url.replace(/^sqlite:\/\//, '').replace(/^\/(\/)/, '$1') || ':memory:';
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const kysely = new Kysely<T>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+/** Runs a service's migrations (name → migration, applied in name order). */
+export async function migrate(db: Kysely<unknown>, migrations: Record<string, Migration>, table: string): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: `${table}_migrations`,
+    migrationLockTableName: `${table}_migrations_lock`,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} of ${table} failed: ${String(error)}`);
+  }
+}
+
+/** True when `e` is a unique/primary-key violation in any supported dialect. */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number };
+  return (
+    err?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    err?.code === '23505' ||
+    err?.code === 'ER_DUP_ENTRY' ||
+    err?.errno === 1062
+  );
+}
+
+/** 0/1 ↔ boolean, since booleans are stored as integers everywhere. */
+export const toBool = (v: number | boolean | null | undefined): boolean => v === true || v === 1;
+export const fromBool = (v: boolean): number => (v ? 1 : 0);

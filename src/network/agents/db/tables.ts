@@ -1,0 +1,20 @@
+/** The agents table (owned by src/network/agents). */
+export interface AgentRow {
+  id: string;
+  agent_type: string;
+  binary: string;
+  topic: string;
+  host: string;
+  availability_zone: string | null;
+  admin_state_up: number;
+  created_at: string;
+  started_at: string;
+  heartbeat_timestamp: string;
+  description: string;
+  configurations: string; // JSON
+  resources_synced: number | null;
+}
+
+export interface AgentTables {
+  agents: AgentRow;
+}
