@@ -40,6 +40,7 @@ export const OPTIONS = {
     token_expiration: int(3600, 'Token lifetime in seconds.'),
     admin_password: str('admin', 'Password of the bootstrapped admin user.'),
     demo_password: str('demo', 'Password of the bootstrapped demo user.'),
+    service_password: str('nimbus-service', 'Password of the nova, neutron and glance service users (project service).'),
   },
   image: {
     host: str('', 'Listen address; empty = bind_host.'),
