@@ -1,4 +1,4 @@
-/** The agents table (owned by src/network/agents). */
+/** The agents table (owned by src/network/agents). Times are ISO-8601 text in UTC. */
 export interface AgentRow {
   id: string;
   agent_type: string;
@@ -10,8 +10,10 @@ export interface AgentRow {
   created_at: string;
   started_at: string;
   heartbeat_timestamp: string;
-  description: string;
+  description: string | null;
   configurations: string; // JSON
+  resource_versions: string | null; // JSON
+  load: number;
   resources_synced: number | null;
 }
 

@@ -1,0 +1,21 @@
+/** neutron-server's agent records, the report_state endpoint, and the simulated OVS agents. */
+export * from './types.js';
+export * from './errors.js';
+export { agentMigrations } from './db/migrations.js';
+export type { AgentRow } from './db/tables.js';
+export {
+  type AgentFilters,
+  type ReportResult,
+  agentsOnHost,
+  deleteAgent,
+  getAgent,
+  isAlive,
+  listAgents,
+  reportState,
+  updateAgent,
+} from './db/agents-db.js';
+export { agentTime, agentToWire } from './wire.js';
+export { type ReportEndpointOptions, registerReportEndpoint } from './report-endpoint.js';
+export { parseReportTime, reportTime } from './report-time.js';
+export { type AgentConfig, agentConfigurations, defaultAgentConfig, hybridPlug } from './ovs-agent-config.js';
+export { type FleetHost, type HostWorker, OvsAgentFleet, type OvsAgentFleetDeps } from './ovs-fleet.js';
