@@ -1,0 +1,212 @@
+/**
+ * Every statement on the image tables. Functions take the Kysely handle (or a
+ * transaction) so callers decide atomicity; rows are converted to the domain Image here
+ * and nowhere else.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { fromBool, toBool } from '../../db/database.js';
+import type { Image, ImageStatus, Visibility } from '../model.js';
+import type { ImageDB, ImageRow } from './tables.js';
+
+type Q = Kysely<ImageDB> | Transaction<ImageDB>;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function toRow(i: Image): ImageRow {
+  return {
+    id: i.id,
+    name: i.name,
+    status: i.status,
+    visibility: i.visibility,
+    protected: fromBool(i.protected),
+    os_hidden: fromBool(i.osHidden),
+    owner: i.owner,
+    disk_format: i.diskFormat,
+    container_format: i.containerFormat,
+    size: i.size,
+    virtual_size: i.virtualSize,
+    checksum: i.checksum,
+    os_hash_algo: i.osHashAlgo,
+    os_hash_value: i.osHashValue,
+    min_disk: i.minDisk,
+    min_ram: i.minRam,
+    created_at: iso(i.createdAt),
+    updated_at: iso(i.updatedAt),
+  };
+}
+
+function fromRow(r: ImageRow, properties: Record<string, string>, tags: string[]): Image {
+  return {
+    id: r.id,
+    name: r.name,
+    status: r.status as ImageStatus,
+    visibility: r.visibility as Visibility,
+    protected: toBool(r.protected),
+    osHidden: toBool(r.os_hidden),
+    owner: r.owner,
+    diskFormat: r.disk_format,
+    containerFormat: r.container_format,
+    size: r.size === null ? null : Number(r.size),
+    virtualSize: r.virtual_size === null ? null : Number(r.virtual_size),
+    checksum: r.checksum,
+    osHashAlgo: r.os_hash_algo,
+    osHashValue: r.os_hash_value,
+    minDisk: r.min_disk,
+    minRam: r.min_ram,
+    createdAt: Date.parse(r.created_at),
+    updatedAt: Date.parse(r.updated_at),
+    properties,
+    tags,
+  };
+}
+
+async function writeExtras(q: Q, image: Image): Promise<void> {
+  const props = Object.entries(image.properties).map(([name, value]) => ({ image_id: image.id, name, value }));
+  if (props.length) await q.insertInto('image_properties').values(props).execute();
+  const tags = [...new Set(image.tags)].map((value) => ({ image_id: image.id, value }));
+  if (tags.length) await q.insertInto('image_tags').values(tags).execute();
+}
+
+/** Inserts a new image with its properties and tags; call inside a transaction. */
+export async function insertImage(q: Q, image: Image): Promise<void> {
+  await q.insertInto('images').values(toRow(image)).execute();
+  await writeExtras(q, image);
+}
+
+/** Replaces an image's row, properties and tags with `image` (glance's repo.save); call inside a transaction. */
+export async function saveImage(q: Q, image: Image): Promise<void> {
+  const { id, created_at: _c, ...rest } = toRow(image);
+  await q.updateTable('images').set(rest).where('id', '=', id).execute();
+  await q.deleteFrom('image_properties').where('image_id', '=', id).execute();
+  await q.deleteFrom('image_tags').where('image_id', '=', id).execute();
+  await writeExtras(q, image);
+}
+
+/** Columns a data upload or status action changes. */
+export type ImageStateFields = Partial<
+  Pick<ImageRow, 'status' | 'size' | 'virtual_size' | 'checksum' | 'os_hash_algo' | 'os_hash_value' | 'updated_at'>
+>;
+
+/**
+ * Sets state columns only when the image is still in status `from` (a compare-and-set, so
+ * two concurrent uploads cannot both move queued → saving); true when it matched.
+ */
+export async function transitionImage(q: Q, id: string, from: ImageStatus, fields: ImageStateFields): Promise<boolean> {
+  const r = await q.updateTable('images').set(fields).where('id', '=', id).where('status', '=', from).executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Removes an image and (by cascade and explicitly, for dialects without FK enforcement) its extras. */
+export async function deleteImage(q: Q, id: string): Promise<void> {
+  await q.deleteFrom('image_properties').where('image_id', '=', id).execute();
+  await q.deleteFrom('image_tags').where('image_id', '=', id).execute();
+  await q.deleteFrom('images').where('id', '=', id).execute();
+}
+
+async function hydrate(q: Q, rows: ImageRow[]): Promise<Image[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const props = new Map<string, Record<string, string>>();
+  const tags = new Map<string, string[]>();
+  // Chunked so the IN list stays under every dialect's parameter limit.
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    for (const p of await q.selectFrom('image_properties').selectAll().where('image_id', 'in', chunk).orderBy('name').execute()) {
+      (props.get(p.image_id) ?? props.set(p.image_id, {}).get(p.image_id)!)[p.name] = p.value;
+    }
+    for (const t of await q.selectFrom('image_tags').selectAll().where('image_id', 'in', chunk).orderBy('value').execute()) {
+      (tags.get(t.image_id) ?? tags.set(t.image_id, []).get(t.image_id)!).push(t.value);
+    }
+  }
+  return rows.map((r) => fromRow(r, props.get(r.id) ?? {}, tags.get(r.id) ?? []));
+}
+
+/** One image by id, or undefined; visibility is the caller's business. */
+export async function getImage(q: Q, id: string): Promise<Image | undefined> {
+  if (id.length > 36) return undefined; // glance's _check_image_id: longer ids cannot exist
+  const row = await q.selectFrom('images').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? (await hydrate(q, [row]))[0] : undefined;
+}
+
+/** Who is listing: decides which images pass before any filter. */
+export interface Viewer {
+  projectId: string;
+  isAdmin: boolean;
+}
+
+/** Core columns GET /v2/images filters on by equality. */
+export const FILTER_COLUMNS = ['id', 'name', 'status', 'owner', 'disk_format', 'container_format', 'checksum', 'os_hash_value'] as const;
+export type FilterColumn = (typeof FILTER_COLUMNS)[number];
+
+/** Equality filters on core columns and properties, as glance's list accepts them. */
+export interface ImageFilters {
+  /** A visibility, 'all', or undefined for glance's default (public + own + shared). */
+  visibility?: Visibility | 'all';
+  osHidden: boolean;
+  protected?: boolean;
+  columns: Partial<Record<FilterColumn, string>>;
+  sizeMin?: number;
+  sizeMax?: number;
+  /** Every tag must be present. */
+  tags: string[];
+  /** Every extra property must have the value. */
+  properties: Record<string, string>;
+}
+
+/**
+ * Images the viewer may list that match the filters, unordered. Follows glance's
+ * `_select_images_query`: admins see everything; others see public images, their own,
+ * and community ones only when asking for visibility=community (or all).
+ */
+export async function findImages(q: Q, viewer: Viewer, f: ImageFilters): Promise<Image[]> {
+  let query = q.selectFrom('images').selectAll().where('os_hidden', '=', fromBool(f.osHidden));
+  const v = f.visibility;
+  if (v && v !== 'all') query = query.where('visibility', '=', v);
+  if (!viewer.isAdmin) {
+    const me = viewer.projectId;
+    if (v === 'public' || v === 'community') {
+      // visible to everyone
+    } else if (v === 'all') {
+      query = query.where((eb) => eb.or([eb('visibility', 'in', ['public', 'community']), eb('owner', '=', me)]));
+    } else if (v === 'private' || v === 'shared') {
+      query = query.where('owner', '=', me);
+    } else {
+      query = query.where((eb) => eb.or([eb('visibility', '=', 'public'), eb('owner', '=', me)]));
+    }
+  }
+  if (f.protected !== undefined) query = query.where('protected', '=', fromBool(f.protected));
+  for (const [col, value] of Object.entries(f.columns) as [keyof ImageFilters['columns'], string][]) {
+    query = query.where(col, '=', value);
+  }
+  if (f.sizeMin !== undefined) query = query.where('size', '>=', f.sizeMin);
+  if (f.sizeMax !== undefined) query = query.where('size', '<=', f.sizeMax);
+  for (const tag of f.tags) {
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('image_tags')
+          .select('image_tags.image_id')
+          .whereRef('image_tags.image_id', '=', 'images.id')
+          .where('image_tags.value', '=', tag),
+      ),
+    );
+  }
+  for (const [name, value] of Object.entries(f.properties)) {
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('image_properties')
+          .select('image_properties.image_id')
+          .whereRef('image_properties.image_id', '=', 'images.id')
+          .where('image_properties.name', '=', name)
+          .where('image_properties.value', '=', value),
+      ),
+    );
+  }
+  return hydrate(q, await query.execute());
+}
+
+/** Ids of the images with this exact name (bootstrap checks it to stay idempotent). */
+export async function findImageIdsByName(q: Q, name: string): Promise<string[]> {
+  return (await q.selectFrom('images').select('id').where('name', '=', name).execute()).map((r) => r.id);
+}

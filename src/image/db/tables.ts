@@ -1,0 +1,46 @@
+/**
+ * glance's tables as Kysely row types: images, image_properties, image_tags. Booleans
+ * are 0/1 integers and times ISO-8601 text with milliseconds (sortable as text), as
+ * src/db/database.ts requires for portability. Deleted images are removed, not kept
+ * with glance's deleted flag.
+ */
+
+export interface ImageRow {
+  id: string;
+  name: string | null;
+  status: string;
+  visibility: string;
+  protected: number;
+  os_hidden: number;
+  owner: string | null;
+  disk_format: string | null;
+  container_format: string | null;
+  size: number | null;
+  virtual_size: number | null;
+  checksum: string | null;
+  os_hash_algo: string | null;
+  os_hash_value: string | null;
+  min_disk: number;
+  min_ram: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One extra property (glance's image_properties); values are strings per the schema. */
+export interface ImagePropertyRow {
+  image_id: string;
+  name: string;
+  value: string;
+}
+
+export interface ImageTagRow {
+  image_id: string;
+  value: string;
+}
+
+/** The image service's database. */
+export interface ImageDB {
+  images: ImageRow;
+  image_properties: ImagePropertyRow;
+  image_tags: ImageTagRow;
+}

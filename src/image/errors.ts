@@ -1,0 +1,168 @@
+/**
+ * Glance's errors, one class per message, with glance's own text. Most are raised in
+ * glance as `webob.exc.HTTPXxx(explanation=msg)`; the few raised as `HTTPXxx(msg)` put the
+ * text in webob's *detail* instead, after the status's stock explanation, and set
+ * `detail` here so http/faults.ts renders them the same way.
+ */
+import { BadRequest, Conflict, NotAuthorized, NotFound, OpenStackError } from '../common/errors.js';
+
+/** An image the caller may not see or that does not exist (show, update, upload, download). */
+export class ImageNotFound extends NotFound {
+  constructor(id: string) {
+    super(`No image found with ID ${id}`);
+  }
+}
+
+/** DELETE of an image the caller may not see or that does not exist. */
+export class ImageToDeleteNotFound extends NotFound {
+  constructor(id: string) {
+    super(`Failed to find image ${id} to delete`);
+  }
+}
+
+/** DELETE of an image whose `protected` is true. */
+export class ProtectedImageDelete extends NotAuthorized {
+  constructor(id: string) {
+    super(`Image ${id} is protected and cannot be deleted.`);
+  }
+}
+
+/** A change to an image the caller can see but does not own (glance's legacy owner check). */
+export class ImageNotMutable extends NotAuthorized {
+  constructor() {
+    super('You do not own this image');
+  }
+}
+
+/** A policy rule (publicize_image, deactivate...) refused the caller. */
+export class PolicyForbidden extends NotAuthorized {
+  constructor(action: string) {
+    super(`You are not authorized to complete ${action} action.`);
+  }
+}
+
+/** Creating an image for another project without admin. */
+export class ForeignOwnerForbidden extends NotAuthorized {
+  constructor(owner: string) {
+    super(`You are not permitted to create images owned by '${owner}'`);
+    this.detail = this.message;
+  }
+}
+
+/** A read-only attribute in a create body or a patch path. */
+export class ReadonlyAttribute extends NotAuthorized {
+  constructor(key: string) {
+    super(`Attribute '${key}' is read-only.`);
+  }
+}
+
+/** A reserved attribute or os_glance* property; glance raises it positionally on create. */
+export class ReservedAttribute extends NotAuthorized {
+  constructor(key: string, asDetail: boolean) {
+    super(`Attribute '${key}' is reserved.`);
+    if (asDetail) this.detail = this.message;
+  }
+}
+
+/** Removing a core attribute with a patch. */
+export class PropertyNotRemovable extends NotAuthorized {
+  constructor(key: string) {
+    super(`Property ${key} may not be removed.`);
+    this.detail = this.message;
+  }
+}
+
+/** Replacing or removing an extra property the image does not have. */
+export class PropertyNotFound extends Conflict {
+  constructor(key: string) {
+    super(`Property ${key} does not exist.`);
+  }
+}
+
+/** Adding (JSON-patch draft 4) a property that exists. */
+export class PropertyAlreadyPresent extends Conflict {
+  constructor(key: string) {
+    super(`Property ${key} already present.`);
+  }
+}
+
+/** A non-admin replacing `owner`. */
+export class OwnerChangeForbidden extends NotAuthorized {
+  constructor() {
+    super("Owner can't be updated by non admin.");
+    this.detail = this.message;
+  }
+}
+
+/** Data upload to an image the caller can see but may not change. */
+export class UploadForbidden extends NotAuthorized {
+  constructor(id: string) {
+    super(`Not allowed to upload image data for image ${id}`);
+  }
+}
+
+/** Data download of a deactivated image by a non-admin. */
+export class DeactivatedDownloadForbidden extends NotAuthorized {
+  constructor() {
+    super('The requested image has been deactivated. Image data download is forbidden.');
+  }
+}
+
+/** A status change the image's state machine forbids (upload to an active image...). */
+export class InvalidImageStatusTransition extends Conflict {
+  constructor(from: string, to: string) {
+    super(`Image status transition from ${from} to ${to} is not allowed`);
+  }
+}
+
+/** A body that fails the image schema; `reason` is jsonschema's first line. */
+export class InvalidObject extends BadRequest {
+  constructor(schema: string, reason: string) {
+    super(`Provided object does not match schema '${schema}': ${reason}`);
+  }
+}
+
+/**
+ * Unsupported request Content-Type. webob's 415 ignores the explanation and always
+ * names the request's media type; `acceptPatch` is sent as Accept-Patch on PATCH.
+ */
+export class UnsupportedMediaType extends OpenStackError {
+  override readonly status: number = 415;
+  constructor(
+    contentType: string,
+    readonly acceptPatch?: string,
+  ) {
+    super(`The request media type ${contentType} is not supported by this server.`);
+  }
+}
+
+/** Changing disk_format or container_format once data has been uploaded. */
+export class FormatNotReplaceable extends NotAuthorized {
+  constructor(attribute: 'disk_format' | 'container_format') {
+    super(`Attribute ${attribute} can be only replaced for a queued image.`);
+  }
+}
+
+/** deactivate/reactivate from a status that does not allow it. */
+export class ActionNotAllowedInStatus extends NotAuthorized {
+  constructor(action: 'deactivate' | 'reactivate', status: string) {
+    super(`Not allowed to ${action} image in status '${status}'`);
+  }
+}
+
+/** The image vanished while its data was being written. */
+export class ImageGoneDuringUpload extends OpenStackError {
+  override readonly status: number = 410;
+  constructor(id: string) {
+    super(
+      `Image ${id} could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded.`,
+    );
+  }
+}
+
+/** Creating an image with an id that exists (glance's Duplicate → 409). */
+export class ImageIdConflict extends Conflict {
+  constructor(id: string) {
+    super(`Image ID ${id} already exists!`);
+  }
+}

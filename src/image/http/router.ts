@@ -1,0 +1,45 @@
+/**
+ * The glance-api HTTP application: the shared core (tokens, request ids) with glance's
+ * webob error rendering, and every route.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TokenValidator } from '../../common/auth.js';
+import type { Random } from '../../common/clock.js';
+import { httpBadRequest, httpNotFound } from '../../common/errors.js';
+import { createHttpApp } from '../../common/http.js';
+import type { Logger } from '../../common/log.js';
+import type { ImageAPI } from '../api.js';
+import { renderWebobError } from './faults.js';
+import { registerImageDataRoutes } from './image-data.js';
+import { registerImageRoutes } from './images.js';
+import { registerSchemaRoutes } from './schemas.js';
+import { isPublicPath, registerVersionRoutes } from './versions.js';
+
+export interface ImageAppOptions {
+  api: ImageAPI;
+  log: Logger;
+  random: Random;
+  validator: TokenValidator;
+  /** Keystone's URL for WWW-Authenticate on 401, if known. */
+  authUri?: string;
+}
+
+/** Builds the Fastify app serving glance's v2 API; the caller listens. */
+export function createImageApp(opts: ImageAppOptions): FastifyInstance {
+  const app = createHttpApp({
+    name: 'glance-api',
+    log: opts.log,
+    random: opts.random,
+    validator: opts.validator,
+    isPublic: isPublicPath,
+    renderError: renderWebobError,
+    malformedBody: () => httpBadRequest('Malformed JSON in request body.'),
+    notFound: () => httpNotFound('The resource could not be found.'),
+    ...(opts.authUri ? { authUri: opts.authUri } : {}),
+  });
+  registerVersionRoutes(app);
+  registerSchemaRoutes(app);
+  registerImageRoutes(app, opts.api);
+  registerImageDataRoutes(app, opts.api);
+  return app;
+}

@@ -1,0 +1,66 @@
+/**
+ * The image service (glance-api): owns its tables, its data directory and its HTTP app.
+ * Construct, `init()` (migrations and bootstrap), then listen on `app` with
+ * src/common/http.ts's listen(); `close()` stops the app. The database handle belongs
+ * to the caller, who closes it.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { TokenValidator } from '../common/auth.js';
+import type { Clock, Random } from '../common/clock.js';
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/log.js';
+import { migrate, type Db } from '../db/database.js';
+import { ImageAPI } from './api.js';
+import { bootstrapImages } from './bootstrap.js';
+import { IMAGE_MIGRATIONS } from './db/migrations.js';
+import type { ImageDB } from './db/tables.js';
+import { createImageApp } from './http/router.js';
+import { FileStore } from './store/file-store.js';
+
+export interface ImageServiceDeps {
+  cfg: Config;
+  log: Logger;
+  clock: Clock;
+  random: Random;
+  db: Db<ImageDB>;
+  validator: TokenValidator;
+  /** Project that owns the bootstrapped public image (the admin project). */
+  bootstrapOwner: string;
+  /** Keystone's public URL, for WWW-Authenticate on 401. */
+  authUri?: string;
+}
+
+/** Glance v2 subset: images, their data, schemas and version discovery. */
+export class ImageService {
+  /** The HTTP app; the caller listens on it. */
+  readonly app: FastifyInstance;
+  /** The image operations without HTTP, for in-process callers and tests. */
+  readonly api: ImageAPI;
+  readonly #deps: ImageServiceDeps;
+
+  constructor(deps: ImageServiceDeps) {
+    this.#deps = deps;
+    const store = new FileStore(join(deps.cfg.DEFAULT.data_dir, 'images'));
+    this.api = new ImageAPI({ db: deps.db.kysely, store, clock: deps.clock, random: deps.random, log: deps.log });
+    this.app = createImageApp({
+      api: this.api,
+      log: deps.log,
+      random: deps.random,
+      validator: deps.validator,
+      ...(deps.authUri ? { authUri: deps.authUri } : {}),
+    });
+  }
+
+  /** Applies migrations and bootstraps the public cirros image; idempotent. */
+  async init(): Promise<void> {
+    await migrate(this.#deps.db.kysely as unknown as Kysely<unknown>, IMAGE_MIGRATIONS, 'image');
+    await bootstrapImages(this.#deps.db.kysely, this.api, this.#deps.bootstrapOwner, this.#deps.log);
+  }
+
+  /** Stops serving; in-flight requests finish first. */
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+}
