@@ -5,6 +5,7 @@
  * edge that renders OpenStackErrors in the service's wire format and anything else as
  * a logged 500.
  */
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AuthenticationRequired, contextFromToken, type RequestContext, type TokenValidator } from './auth.js';
 import type { Random } from './clock.js';
@@ -44,6 +45,8 @@ export interface HttpAppOptions {
   authUri?: string;
   /** Largest accepted body (image uploads need more than the default). */
   bodyLimit?: number;
+  /** Rewrites a URL before routing (neutron accepts a .json suffix on resources). */
+  rewriteUrl?: (url: string) => string;
   /** Extra response headers carrying the request id (nova adds X-Compute-Request-Id). */
   extraRequestIdHeaders?: string[];
 }
@@ -57,6 +60,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     ignoreDuplicateSlashes: true,
     maxParamLength: 500,
     keepAliveTimeout: 75_000,
+    ...(opts.rewriteUrl ? { rewriteUrl: (req: IncomingMessage) => opts.rewriteUrl!(req.url ?? '/') } : {}),
   });
   const log = opts.log;
 

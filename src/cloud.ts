@@ -1,0 +1,97 @@
+/**
+ * The embedded cloud: every service of Nimbus in one process (identity, image,
+ * neutron-server, the OVS agents of each simulated host), SQLite files in the data
+ * directory and the in-process bus. `nimbus up` and the functional tests both start it.
+ */
+import { join } from 'node:path';
+import type { Bus } from './bus/bus.js';
+import { InprocBus } from './bus/inproc.js';
+import { type Clock, type Random, systemClock, systemRandom } from './common/clock.js';
+import { type Config, listenHost, publicUrl } from './common/config.js';
+import type { Logger } from './common/log.js';
+import { listen } from './common/http.js';
+import { openDatabase } from './db/database.js';
+import { IdentityService, type CatalogEntry } from './identity/service.js';
+import type { IdentityDB } from './identity/service.js';
+import { ImageService } from './image/service.js';
+import type { ImageDB } from './image/db/tables.js';
+import { OvsAgentFleet } from './network/agents/index.js';
+import type { NeutronDB } from './network/db/schema.js';
+import { NetworkService } from './network/service.js';
+
+export interface CloudOptions {
+  cfg: Config;
+  log: Logger;
+  clock?: Clock;
+  random?: Random;
+}
+
+export interface Cloud {
+  cfg: Config;
+  bus: Bus;
+  identity: IdentityService;
+  image: ImageService;
+  network: NetworkService;
+  agents: OvsAgentFleet;
+  /** Base URLs as listening (ports resolved when 0 was asked). */
+  urls: { identity: string; image: string; network: string };
+  close(): Promise<void>;
+}
+
+function dbUrl(cfg: Config, service: string): string {
+  return cfg.database.connection || `sqlite://${join(cfg.DEFAULT.data_dir, `${service}.sqlite`)}`;
+}
+
+/** Starts every service and listens on the configured ports; resolves once all answer. */
+export async function startCloud(opts: CloudOptions): Promise<Cloud> {
+  const { cfg, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const random = opts.random ?? systemRandom;
+  const bus = new InprocBus(clock, log.child({ svc: 'bus' }));
+  const catalog: CatalogEntry[] = [];
+
+  const identityDb = openDatabase<IdentityDB>(dbUrl(cfg, 'identity'));
+  const identity = new IdentityService({ cfg, log: log.child({ svc: 'keystone' }), clock, random, db: identityDb, catalog });
+  await identity.init();
+  const identityPort = await listen(identity.app, listenHost(cfg, 'identity'), cfg.identity.port);
+  const identityUrl = publicUrl(cfg, 'identity', identityPort);
+  catalog.push({ type: 'identity', name: 'keystone', url: `${identityUrl}/v3/` });
+  await identity.init(); // rewrites openrc with the bound port
+
+  const networkDb = openDatabase<NeutronDB>(dbUrl(cfg, 'network'));
+  const network = new NetworkService({ cfg, log: log.child({ svc: 'neutron-server' }), clock, random, db: networkDb, bus, validator: identity.validator, authUri: identityUrl });
+  await network.init();
+  const networkPort = await listen(network.app, listenHost(cfg, 'network'), cfg.network.port);
+  const networkUrl = publicUrl(cfg, 'network', networkPort);
+  catalog.push({ type: 'network', name: 'neutron', url: networkUrl });
+
+  const adminProject = await identity.issueToken('admin', cfg.identity.admin_password, 'admin');
+  const imageDb = openDatabase<ImageDB>(dbUrl(cfg, 'image'));
+  const image = new ImageService({ cfg, log: log.child({ svc: 'glance' }), clock, random, db: imageDb, validator: identity.validator, bootstrapOwner: adminProject.info.projectId });
+  await image.init();
+  const imagePort = await listen(image.app, listenHost(cfg, 'image'), cfg.image.port);
+  const imageUrl = publicUrl(cfg, 'image', imagePort);
+  catalog.push({ type: 'image', name: 'glance', url: imageUrl });
+
+  const agents = new OvsAgentFleet({ bus, clock, log: log.child({ svc: 'ovs-agent' }), cfg, random });
+  for (const host of cfg.DEFAULT.hosts) await agents.addHost(host);
+  await agents.start();
+
+  return {
+    cfg,
+    bus,
+    identity,
+    image,
+    network,
+    agents,
+    urls: { identity: identityUrl, image: imageUrl, network: networkUrl },
+    async close() {
+      agents.stop();
+      await network.close();
+      await image.close();
+      await identity.close();
+      await bus.close();
+      for (const db of [networkDb, imageDb, identityDb]) await db.close();
+    },
+  };
+}

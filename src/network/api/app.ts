@@ -1,0 +1,178 @@
+/**
+ * neutron-server's REST API (v2.0): version discovery, extensions, the resources
+ * through the generic controller, quotas, network IP availability and agents.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Clock, Random } from '../../common/clock.js';
+import type { Config } from '../../common/config.js';
+import type { TokenValidator } from '../../common/auth.js';
+import { NamedError } from '../../common/errors.js';
+import { createHttpApp } from '../../common/http.js';
+import type { Logger } from '../../common/log.js';
+import { agentToWire, deleteAgent, getAgent, listAgents, updateAgent } from '../agents/index.js';
+import type { CorePlugin } from '../plugin/plugin.js';
+import { QUOTA_RESOURCES, type QuotaResource, getLimits, getUsage } from '../plugin/quotas.js';
+import { badRequest, notFoundHttp } from '../errors.js';
+import { registerResource } from './controller.js';
+import { networkDef, portDef, subnetDef } from './definitions/core.js';
+import { agentDef, floatingIpDef, securityGroupDef, securityGroupRuleDef } from './definitions/extras.js';
+import { EXTENSIONS } from './extensions.js';
+import { renderNeutronError } from './faults.js';
+import type { Dict } from './resource.js';
+import { specifiedKeys } from './resource.js';
+
+export interface NetworkApiDeps {
+  cfg: Config;
+  log: Logger;
+  clock: Clock;
+  random: Random;
+  validator: TokenValidator;
+  plugin: CorePlugin;
+  authUri: string;
+}
+
+export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
+  const app = createHttpApp({
+    name: 'neutron-server',
+    log: d.log,
+    random: d.random,
+    validator: d.validator,
+    authUri: d.authUri,
+    isPublic: (method, path) => method === 'GET' && (path === '/' || path === ''),
+    renderError: renderNeutronError,
+    malformedBody: () => badRequest('Body contains invalid data'),
+    notFound: () => notFoundHttp(),
+    rewriteUrl: (url) => url.replace(/^([^?]*)\.json(\?|$)/, '$1$2'),
+  });
+  const p = d.plugin;
+  const maxLimit = d.cfg.network.pagination_max_limit;
+
+  app.get('/', async (req) => ({
+    versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: `http://${req.headers.host}/v2.0/`, rel: 'self' }] }],
+  }));
+  app.get('/v2.0', async (req) => ({
+    resources: ['subnet', 'network', 'port'].map((r) => ({
+      links: [{ href: `http://${req.headers.host}/v2.0/${r}s`, rel: 'self' }],
+      name: r,
+      collection: `${r}s`,
+    })),
+  }));
+  app.get('/v2.0/extensions', async () => ({ extensions: EXTENSIONS }));
+  app.get('/v2.0/extensions/:alias', async (req) => {
+    const { alias } = req.params as { alias: string };
+    const ext = EXTENSIONS.find((e) => e.alias === alias);
+    if (!ext) throw new NamedError(404, 'HTTPNotFound', `Extension with alias ${alias} does not exist`);
+    return { extension: ext };
+  });
+
+  const ports = p.ports;
+  registerResource(app, networkDef, { ...bind(p.networks), rollback: (ctx, item) => p.networks.delete(ctx, item.id as string) }, { maxLimit });
+  registerResource(app, subnetDef, { ...bind(p.subnets), rollback: (ctx, item) => p.subnets.delete(ctx, item.id as string) }, { maxLimit });
+  registerResource(app, portDef, { ...bind(ports), rollback: (ctx, item) => ports.delete(ctx, item.id as string), ownsNetwork: (ctx, item) => p.ownsNetwork(ctx, item) }, { maxLimit });
+  registerResource(app, securityGroupDef, bind(p.securityGroups), { maxLimit });
+  const sg = p.securityGroups;
+  registerResource(
+    app,
+    securityGroupRuleDef,
+    { list: (c, f) => sg.listRules(c, f), get: (c, id) => sg.getRule(c, id), create: (c, b) => sg.createRule(c, b), delete: (c, id) => sg.deleteRule(c, id), rollback: (c, i) => sg.deleteRule(c, i.id as string) },
+    { maxLimit },
+  );
+  registerResource(app, floatingIpDef, bind(p.floatingIps), { maxLimit });
+
+  const db = p.deps.db;
+  const downTime = d.cfg.network.agent_down_time;
+  registerResource(
+    app,
+    agentDef,
+    {
+      adminOnly: true,
+      list: async () => (await listAgents(db)).map((r) => agentToWire(r, d.clock.now(), downTime) as unknown as Dict),
+      get: async (_c, id) => agentToWire(await getAgent(db, id), d.clock.now(), downTime) as unknown as Dict,
+      update: async (_c, id, body) => {
+        const keys = specifiedKeys(body);
+        const row = await updateAgent(db, id, {
+          admin_state_up: keys.has('admin_state_up') ? (body.admin_state_up as boolean) : undefined,
+          description: keys.has('description') ? (body.description as string | null) : undefined,
+        });
+        return agentToWire(row, d.clock.now(), downTime) as unknown as Dict;
+      },
+      delete: (_c, id) => deleteAgent(db, id),
+    },
+    { maxLimit },
+  );
+
+  // network-ip-availabilities (admin only)
+  app.get('/v2.0/network-ip-availabilities', async (req) => {
+    if (!req.ctx.isAdmin) throw notFoundHttp();
+    return { network_ip_availabilities: await p.ipAvailability(req.ctx) };
+  });
+  app.get('/v2.0/network-ip-availabilities/:id', async (req) => {
+    if (!req.ctx.isAdmin) throw notFoundHttp();
+    const [one] = await p.ipAvailability(req.ctx, (req.params as { id: string }).id);
+    return { network_ip_availability: one };
+  });
+
+  // quotas
+  const quotaDict = async (projectId: string) => ({ ...(await getLimits(db, d.cfg, projectId)) });
+  const requireAdminOrSelf = (ctxProject: string, isAdmin: boolean, projectId: string) => {
+    if (!isAdmin && ctxProject !== projectId) throw new NamedError(403, 'AdminRequired', 'User does not have admin privileges: Only admin can view or configure quota.');
+  };
+  app.get('/v2.0/quotas', async (req) => {
+    if (!req.ctx.isAdmin) throw new NamedError(403, 'AdminRequired', 'User does not have admin privileges: Only admin can view or configure quota.');
+    const rows = await db.selectFrom('quotas').select('project_id').distinct().execute();
+    return { quotas: await Promise.all(rows.map(async (r) => ({ ...(await quotaDict(r.project_id)), project_id: r.project_id, tenant_id: r.project_id }))) };
+  });
+  app.get('/v2.0/quotas/tenant', async (req) => ({ tenant: { tenant_id: req.ctx.projectId } }));
+  app.get('/v2.0/quotas/project', async (req) => ({ project: { project_id: req.ctx.projectId } }));
+  app.get('/v2.0/quotas/:project/default', async (req) => {
+    const projectId = (req.params as { project: string }).project;
+    const { defaultQuota } = await import('../plugin/quotas.js');
+    return { quota: Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, defaultQuota(d.cfg, r)])), project_id: projectId };
+  });
+  app.get('/v2.0/quotas/:project/details', async (req) => {
+    const projectId = (req.params as { project: string }).project;
+    requireAdminOrSelf(req.ctx.projectId, req.ctx.isAdmin, projectId);
+    const [limits, used] = await Promise.all([getLimits(db, d.cfg, projectId), getUsage(db, projectId)]);
+    return { quota: Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, { limit: limits[r], used: used[r], reserved: 0 }])) };
+  });
+  app.get('/v2.0/quotas/:project', async (req) => {
+    const projectId = (req.params as { project: string }).project;
+    requireAdminOrSelf(req.ctx.projectId, req.ctx.isAdmin, projectId);
+    return { quota: await quotaDict(projectId) };
+  });
+  app.put('/v2.0/quotas/:project', async (req) => {
+    if (!req.ctx.isAdmin) throw new NamedError(403, 'AdminRequired', 'User does not have admin privileges: Only admin can view or configure quota.');
+    const projectId = (req.params as { project: string }).project;
+    const body = req.body as { quota?: Record<string, unknown> } | undefined;
+    if (!body || typeof body.quota !== 'object' || body.quota === null) throw badRequest("Unable to find 'quota' in request body");
+    for (const [k, v] of Object.entries(body.quota)) {
+      if (k === 'force' || k === 'check_limit') continue;
+      if (!(QUOTA_RESOURCES as readonly string[]).includes(k)) throw badRequest(`Unrecognized attribute(s) '${k}'`);
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < -1) throw badRequest(`Invalid input for ${k}. Reason: '${String(v)}' is too small - must be at least '-1'.`);
+      await db.transaction().execute(async (trx) => {
+        const upd = await trx.updateTable('quotas').set({ limit: n }).where('project_id', '=', projectId).where('resource', '=', k).executeTakeFirst();
+        if (Number(upd.numUpdatedRows) === 0) await trx.insertInto('quotas').values({ id: d.random.uuid(), project_id: projectId, resource: k as QuotaResource, limit: n }).execute();
+      });
+    }
+    return { quota: await quotaDict(projectId) };
+  });
+  app.delete('/v2.0/quotas/:project', async (req, reply) => {
+    if (!req.ctx.isAdmin) throw new NamedError(403, 'AdminRequired', 'User does not have admin privileges: Only admin can view or configure quota.');
+    await db.deleteFrom('quotas').where('project_id', '=', (req.params as { project: string }).project).execute();
+    reply.code(204).send();
+  });
+
+  return app;
+}
+
+/** A plugin family's methods as a ResourceHandler. */
+function bind<T extends { list: Function; get: Function; create?: Function; update?: Function; delete?: Function }>(o: T) {
+  return {
+    list: o.list.bind(o),
+    get: o.get.bind(o),
+    create: o.create?.bind(o),
+    update: o.update?.bind(o),
+    delete: o.delete?.bind(o),
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * List queries as neutron answers them: filters (repeated keys OR together; unknown
+ * keys refused by filter validation), `fields=`, `sort_key`/`sort_dir`, and
+ * `limit`/`marker`/`page_reverse` pagination with `<collection>_links`.
+ */
+import { BadRequest } from '../../common/errors.js';
+import { badRequest } from '../errors.js';
+import { type Dict, type ResourceDef, pyList } from './resource.js';
+
+export type QueryParams = Record<string, string | string[] | undefined>;
+
+export interface ListQuery {
+  /** attribute → accepted values (already converted). */
+  filters: Map<string, unknown[]>;
+  fields: string[];
+  sorts: { key: string; dir: 'asc' | 'desc' }[];
+  limit: number | null;
+  marker: string | null;
+  pageReverse: boolean;
+}
+
+const RESERVED = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']);
+/** Keys neutron's filter parser skips silently (model base columns and extensions' own query params). */
+const IGNORED = new Set(['tenant_id', 'project_id', 'id', 'fixed_ips', 'ip_address_substr', 'shared', 'router:external', 'tags', 'tags-any', 'not-tags', 'not-tags-any']);
+
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Parses the query string of a list request against the resource's attribute map. */
+export function parseListQuery(q: QueryParams, def: ResourceDef, maxLimit: number): ListQuery {
+  const filters = new Map<string, unknown[]>();
+  const invalid: string[] = [];
+  for (const [key, raw] of Object.entries(q)) {
+    if (RESERVED.has(key)) continue;
+    const spec = def.attrs[key];
+    if (!spec || (!spec.isFilter && !IGNORED.has(key))) {
+      invalid.push(key);
+      continue;
+    }
+    let values = asList(raw);
+    if (key === 'fixed_ips') {
+      filters.set(key, values);
+      continue;
+    }
+    values = values.filter((v) => v !== '' || key === 'device_id' || key === 'device_owner' || key === 'name' || key === 'description');
+    const conv = spec.filterConvert ?? spec.convertTo;
+    const converted = values.map((v) => (conv ? conv(v) : v));
+    if (converted.length) filters.set(key, converted);
+  }
+  if (invalid.length) throw badRequest(`${pyList(invalid)} is invalid attribute for filtering`);
+
+  const sortKeys = asList(q.sort_key);
+  const sortDirs = asList(q.sort_dir);
+  if (sortKeys.length !== sortDirs.length && sortDirs.length > 0) throw badRequest('The number of sort_keys and sort_dirs must be same');
+  const absent = sortKeys.filter((k) => !def.attrs[k]?.isSortKey && k !== 'id');
+  if (absent.length) throw badRequest(`${pyList(absent)} is invalid attribute for sort_keys`);
+  const badDirs = sortDirs.filter((d) => d !== 'asc' && d !== 'desc');
+  if (badDirs.length) throw badRequest(`${pyList(badDirs)} is invalid value for sort_dirs, valid value is 'asc' and 'desc'`);
+  const sorts = sortKeys.map((key, i) => ({ key, dir: (sortDirs[i] ?? 'asc') as 'asc' | 'desc' }));
+
+  let limit: number | null = null;
+  const rawLimit = asList(q.limit)[0];
+  if (rawLimit !== undefined) {
+    const n = Number(rawLimit);
+    if (!/^\d+$/.test(rawLimit.trim()) || !Number.isInteger(n) || n < 0) {
+      throw new BadRequest(`Bad limit request: Limit must be an integer 0 or greater and not '${rawLimit}'.`);
+    }
+    limit = n === 0 ? null : n;
+  }
+  if (maxLimit > 0) limit = Math.min(limit ?? maxLimit, maxLimit);
+  const marker = asList(q.marker)[0] ?? null;
+  const pageReverse = /^(true|1|yes)$/i.test(asList(q.page_reverse)[0] ?? '');
+  const fields = asList(q.fields).filter(Boolean);
+  return { filters, fields, sorts, limit, marker, pageReverse };
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** Whether an item passes one attribute filter (any of the values matches). */
+export function matchesFilter(item: Dict, key: string, values: unknown[]): boolean {
+  const v = item[key];
+  if (key === 'fixed_ips') {
+    const ips = (v as { ip_address: string; subnet_id: string }[]) ?? [];
+    const want = { ip_address: [] as string[], subnet_id: [] as string[], ip_address_substr: [] as string[] };
+    for (const raw of values as string[]) {
+      const m = /^(ip_address|subnet_id|ip_address_substr)=(.*)$/.exec(raw);
+      if (m) want[m[1] as keyof typeof want].push(m[2]!);
+    }
+    return ips.some(
+      (ip) =>
+        (!want.ip_address.length || want.ip_address.includes(ip.ip_address)) &&
+        (!want.subnet_id.length || want.subnet_id.includes(ip.subnet_id)) &&
+        (!want.ip_address_substr.length || want.ip_address_substr.some((s) => ip.ip_address.includes(s))),
+    );
+  }
+  if (Array.isArray(v)) return values.some((f) => v.some((x) => str(x) === str(f)));
+  return values.some((f) => str(f) === str(v) || (v === null && f === ''));
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return -1;
+  if (b === null || b === undefined) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  return str(a) < str(b) ? -1 : 1;
+}
+
+export interface ListPage {
+  items: Dict[];
+  links: { rel: string; href: string }[];
+}
+
+/**
+ * Filters, sorts and paginates items; `baseUrl` and `q` build next/previous links the
+ * way neutron does (marker = the id at the page's edge).
+ */
+export function applyListQuery(items: Dict[], query: ListQuery, baseUrl: string, q: QueryParams): ListPage {
+  let out = items.filter((it) => [...query.filters].every(([k, vals]) => matchesFilter(it, k, vals)));
+  const paginated = query.limit !== null;
+  const sorts = query.sorts.length || paginated ? [...query.sorts, ...(query.sorts.some((s) => s.key === 'id') ? [] : [{ key: 'id', dir: 'asc' as const }])] : [];
+  if (sorts.length) {
+    out = [...out].sort((a, b) => {
+      for (const s of sorts) {
+        const c = compare(a[s.key], b[s.key]);
+        if (c !== 0) return s.dir === 'asc' ? c : -c;
+      }
+      return 0;
+    });
+  }
+  const links: { rel: string; href: string }[] = [];
+  if (paginated) {
+    const limit = query.limit!;
+    let start = 0;
+    let end = out.length;
+    if (query.marker) {
+      const idx = out.findIndex((it) => it.id === query.marker);
+      if (query.pageReverse) {
+        end = idx < 0 ? out.length : idx;
+        start = Math.max(0, end - limit);
+      } else {
+        start = idx < 0 ? 0 : idx + 1;
+        end = Math.min(out.length, start + limit);
+      }
+    } else if (query.pageReverse) {
+      start = Math.max(0, out.length - limit);
+    } else {
+      end = Math.min(out.length, limit);
+    }
+    const page = out.slice(start, end);
+    const params = (marker: string | undefined, reverse: boolean) => {
+      const p = new URLSearchParams();
+      for (const [k, v] of Object.entries(q)) {
+        if (k === 'marker' || k === 'page_reverse' || v === undefined) continue;
+        for (const x of Array.isArray(v) ? v : [v]) p.append(k, x);
+      }
+      if (marker) p.append('marker', marker);
+      if (reverse) p.append('page_reverse', 'True');
+      return `${baseUrl}?${p.toString()}`;
+    };
+    const more = query.pageReverse ? start > 0 : end < out.length;
+    if (query.pageReverse) {
+      if (more && page.length) links.push({ rel: 'previous', href: params(page[0]!.id as string, true) });
+      if (query.marker) links.push({ rel: 'next', href: params(page.length ? (page[page.length - 1]!.id as string) : undefined, false) });
+    } else {
+      if (more && page.length === limit) links.push({ rel: 'next', href: params(page[page.length - 1]!.id as string, false) });
+      if (query.marker) links.push({ rel: 'previous', href: params(page.length ? (page[0]!.id as string) : undefined, true) });
+    }
+    out = page;
+  }
+  return { items: out, links };
+}
+
+/** Keeps only the requested fields (neutron's `fields=`); no fields means all. */
+export function selectFields(item: Dict, fields: string[]): Dict {
+  if (!fields.length) return item;
+  const out: Dict = {};
+  for (const f of fields) if (f in item) out[f] = item[f];
+  return out;
+}

@@ -1,0 +1,144 @@
+/**
+ * neutron-lib's exceptions that the core plugin and its API raise, with neutron's own
+ * class names and message texts (neutron_lib/exceptions/__init__.py and friends).
+ * IPAM's own ones live in src/network/ipam/errors.ts, ML2's in src/network/ml2/errors.ts.
+ */
+import { BadRequest, Conflict, NamedError, NotAuthorized, NotFound, OpenStackError } from '../common/errors.js';
+
+export class InvalidInput extends BadRequest {
+  constructor(errorMessage: string) {
+    super(`Invalid input for operation: ${errorMessage}.`);
+  }
+}
+export class NetworkNotFound extends NotFound {
+  constructor(netId: string) {
+    super(`Network ${netId} could not be found.`);
+  }
+}
+export class SubnetNotFound extends NotFound {
+  constructor(subnetId: string) {
+    super(`Subnet ${subnetId} could not be found.`);
+  }
+}
+export class PortNotFound extends NotFound {
+  constructor(portId: string) {
+    super(`Port ${portId} could not be found.`);
+  }
+}
+export class SecurityGroupNotFound extends NotFound {
+  constructor(id: string) {
+    super(`Security group ${id} does not exist`);
+  }
+}
+export class SecurityGroupRuleNotFound extends NotFound {
+  constructor(id: string) {
+    super(`Security group rule ${id} does not exist`);
+  }
+}
+export class FloatingIPNotFound extends NotFound {
+  constructor(id: string) {
+    super(`Floating IP ${id} could not be found`);
+  }
+}
+export class ExternalNetworkNotFound extends NotFound {}
+export class NetworkInUse extends Conflict {
+  constructor(netId: string) {
+    super(`Unable to complete operation on network ${netId}. There are one or more ports still in use on the network.`);
+  }
+}
+export class SubnetInUse extends Conflict {
+  constructor(subnetId: string, reason = 'One or more ports have an IP allocation from this subnet.') {
+    super(`Unable to complete operation on subnet ${subnetId}: ${reason}`);
+  }
+}
+export class MacAddressInUse extends Conflict {
+  constructor(netId: string, mac: string) {
+    super(`Unable to complete operation for network ${netId}. The mac address ${mac} is in use.`);
+  }
+}
+export class NetworkMacAddressGenerationFailure extends OpenStackError {
+  override readonly status = 503;
+  constructor(netId: string) {
+    super(`Unable to generate unique mac on network ${netId}.`);
+  }
+}
+export class IpAddressInUse extends Conflict {
+  constructor(netId: string, ip: string) {
+    super(`Unable to complete operation for network ${netId}. The IP address ${ip} is in use.`);
+  }
+}
+export class IpAddressAlreadyAllocated extends Conflict {
+  constructor(ip: string, subnetId: string) {
+    super(`IP address ${ip} already allocated in subnet ${subnetId}`);
+  }
+}
+export class UnsupportedPortDeviceOwner extends Conflict {
+  constructor(op: string, portId: string, deviceOwner: string) {
+    super(`Operation ${op} is not supported for device_owner ${deviceOwner} on port ${portId}.`);
+  }
+}
+export class AdminRequired extends NotAuthorized {
+  constructor(reason: string) {
+    super(`User does not have admin privileges: ${reason}.`);
+  }
+}
+export class DeviceIDNotOwnedByTenant extends NotFound {
+  constructor(deviceId: string) {
+    super(`The following device_id ${deviceId} is not owned by your project or matches another projects router.`);
+  }
+}
+export class OverQuota extends Conflict {
+  constructor(overs: string[]) {
+    super(`Quota exceeded for resources: ${JSON.stringify(overs).replace(/"/g, "'").replace(/,/g, ', ')}.`);
+  }
+}
+export class PortSecurityAndIPRequiredForSecurityGroups extends BadRequest {
+  constructor() {
+    super('Port security must be enabled and port must have an IP address in order to use security groups.');
+  }
+}
+export class AddressPairAndPortSecurityRequired extends Conflict {
+  constructor() {
+    super('Port Security must be enabled in order to have allowed address pairs on a port.');
+  }
+}
+export class SecurityGroupInUse extends Conflict {
+  constructor(id: string) {
+    super(`Security Group ${id} in use.`);
+  }
+}
+export class SecurityGroupCannotRemoveDefault extends Conflict {
+  constructor() {
+    super('Insufficient rights for removing default security group.');
+  }
+}
+export class SecurityGroupRuleExists extends Conflict {
+  constructor(id: string) {
+    super(`Security group rule already exists. Rule id is ${id}.`);
+  }
+}
+export class FloatingIPPortAlreadyAssociated extends Conflict {}
+export class ExternalGatewayForFloatingIPNotFound extends NotFound {
+  constructor(subnetId: string, externalNetworkId: string, portId: string) {
+    super(
+      `External network ${externalNetworkId} is not reachable from subnet ${subnetId}.  Therefore, cannot associate Port ${portId} with a Floating IP.`,
+    );
+  }
+}
+export class ServicePortInUse extends Conflict {
+  constructor(portId: string, reason: string) {
+    super(`Port ${portId} cannot be deleted directly via the port API: ${reason}.`);
+  }
+}
+export class PortBound extends Conflict {}
+
+/** oslo.policy's refusal, as neutron renders it (403 PolicyNotAuthorized). */
+export class PolicyNotAuthorized extends NotAuthorized {
+  constructor(rule: string) {
+    super(`${rule} is disallowed by policy`);
+  }
+}
+
+/** webob's HTTPBadRequest with neutron's message, as the API layer raises it. */
+export const badRequest = (message: string) => new NamedError(400, 'HTTPBadRequest', message);
+export const notFoundHttp = () => new NamedError(404, 'HTTPNotFound', 'The resource could not be found.');

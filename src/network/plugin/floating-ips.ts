@@ -1,0 +1,143 @@
+/**
+ * Floating IPs: an address on a router:external network (held by a port owned by
+ * network:floatingip) that can be associated with a fixed IP of another port. There is
+ * no L3 data path yet, so association is bookkeeping only and status stays DOWN.
+ */
+import type { RequestContext } from '../../common/auth.js';
+import { NamedError } from '../../common/errors.js';
+import { toBool } from '../../db/database.js';
+import type { Dict } from '../api/resource.js';
+import { specifiedKeys } from '../api/resource.js';
+import type { FloatingIpRow, NeutronDB } from '../db/schema.js';
+import { FloatingIPNotFound, PortNotFound, badRequest } from '../errors.js';
+import { type PluginDeps, nowIso } from './deps.js';
+import { IpamBackend } from './ipam-backend.js';
+import { randomMac } from './mac.js';
+import { checkQuota } from './quotas.js';
+import type { Subnets } from './subnets.js';
+import type { Kysely } from 'kysely';
+
+export class FloatingIps {
+  readonly #ipam: IpamBackend;
+  constructor(
+    private readonly d: PluginDeps,
+    private readonly subnets: Subnets,
+  ) {
+    this.#ipam = new IpamBackend(d.random);
+  }
+
+  toDict(r: FloatingIpRow): Dict {
+    return {
+      id: r.id,
+      tenant_id: r.project_id,
+      floating_ip_address: r.floating_ip_address,
+      floating_network_id: r.floating_network_id,
+      router_id: r.router_id,
+      port_id: r.fixed_port_id,
+      fixed_ip_address: r.fixed_ip_address,
+      status: r.status,
+      project_id: r.project_id,
+      description: r.description,
+      port_details: null,
+      qos_policy_id: null,
+      tags: [],
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+      revision_number: r.revision_number,
+    };
+  }
+
+  async #row(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<FloatingIpRow> {
+    const row = await db.selectFrom('floatingips').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw new FloatingIPNotFound(id);
+    return row;
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<Dict> {
+    return this.toDict(await this.#row(ctx, id));
+  }
+
+  async list(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
+    let q = this.d.db.selectFrom('floatingips').selectAll();
+    const ports = filters.get('port_id') as string[] | undefined;
+    if (ports) q = q.where('fixed_port_id', 'in', ports);
+    if (!ctx.isAdmin) q = q.where('project_id', '=', ctx.projectId);
+    return (await q.orderBy('created_at').orderBy('id').execute()).map((r) => this.toDict(r));
+  }
+
+  /** Resolves the fixed IP an association targets, checking the port belongs to the caller. */
+  async #target(ctx: RequestContext, trx: Kysely<NeutronDB>, portId: string, fixedIp: string | undefined, projectId: string): Promise<string> {
+    const port = await trx.selectFrom('ports').selectAll().where('id', '=', portId).executeTakeFirst();
+    if (!port || (!ctx.isAdmin && port.project_id !== projectId)) throw new PortNotFound(portId);
+    const ips = await trx.selectFrom('ipallocations').select('ip_address').where('port_id', '=', portId).execute();
+    if (!ips.length) throw badRequest(`Bad floatingip request: Port ${portId} does not have any IP addresses on it.`);
+    if (fixedIp !== undefined) {
+      if (!ips.some((i) => i.ip_address === fixedIp)) throw badRequest(`Bad floatingip request: Port ${portId} does not have fixed ip ${fixedIp}.`);
+      return fixedIp;
+    }
+    return ips[0]!.ip_address;
+  }
+
+  async create(ctx: RequestContext, body: Dict): Promise<Dict> {
+    const d = this.d;
+    const projectId = body.project_id as string;
+    return d.db.transaction().execute(async (trx) => {
+      const netId = body.floating_network_id as string;
+      const net = await trx.selectFrom('networks').selectAll().where('id', '=', netId).executeTakeFirst();
+      if (!net) throw new NamedError(404, 'NetworkNotFound', `Network ${netId} could not be found.`);
+      if (!toBool(net.router_external)) {
+        throw badRequest(`Bad floatingip request: Network ${netId} is not a valid external network.`);
+      }
+      await checkQuota(trx, d.cfg, projectId, 'floatingip');
+      const id = d.random.uuid();
+      const portId = d.random.uuid();
+      const now = nowIso(d.clock.now());
+      await trx
+        .insertInto('ports')
+        .values({ id: portId, project_id: '', network_id: netId, name: '', mac_address: randomMac(d.cfg.network.base_mac, d.random), admin_state_up: 1, status: 'N/A', device_id: id, device_owner: 'network:floatingip', port_security_enabled: 0, description: '', created_at: now, updated_at: now, revision_number: 1 })
+        .execute();
+      await trx.insertInto('ml2_port_bindings').values({ port_id: portId, host: '', vnic_type: 'normal', profile: '{}', vif_type: 'unbound', vif_details: '{}', status: 'ACTIVE' }).execute();
+      const subnets = (await this.subnets.ofNetwork(trx, netId)).filter((s) => s.ip_version === 4);
+      if (!subnets.length) throw badRequest(`Bad floatingip request: Network ${netId} does not contain any IPv4 subnet.`);
+      const want = body.floating_ip_address as string | undefined;
+      const [ip] = await this.#ipam.allocateForPort(trx, portId, netId, subnets, want ? [{ ip_address: want }] : undefined, 'network:floatingip');
+      let fixedPort: string | null = null;
+      let fixedIp: string | null = null;
+      if (body.port_id) {
+        fixedPort = body.port_id as string;
+        fixedIp = await this.#target(ctx, trx, fixedPort, body.fixed_ip_address as string | undefined, projectId);
+      }
+      const row: FloatingIpRow = { id, project_id: projectId, floating_ip_address: ip!.ip_address, floating_network_id: netId, floating_port_id: portId, fixed_port_id: fixedPort, fixed_ip_address: fixedIp, router_id: null, status: 'DOWN', description: (body.description as string) ?? '', created_at: now, updated_at: now, revision_number: 0 };
+      await trx.insertInto('floatingips').values(row).execute();
+      return this.toDict(row);
+    });
+  }
+
+  async update(ctx: RequestContext, id: string, body: Dict): Promise<Dict> {
+    return this.d.db.transaction().execute(async (trx) => {
+      const row = await this.#row(ctx, id, trx);
+      const keys = specifiedKeys(body);
+      const set: Partial<FloatingIpRow> = { updated_at: nowIso(this.d.clock.now()), revision_number: row.revision_number + 1 };
+      if (keys.has('description')) set.description = body.description as string;
+      if (keys.has('port_id')) {
+        if (body.port_id === null) {
+          set.fixed_port_id = null;
+          set.fixed_ip_address = null;
+        } else {
+          set.fixed_port_id = body.port_id as string;
+          set.fixed_ip_address = await this.#target(ctx, trx, body.port_id as string, body.fixed_ip_address as string | undefined, row.project_id);
+        }
+      }
+      await trx.updateTable('floatingips').set(set).where('id', '=', id).execute();
+      return this.toDict({ ...row, ...set });
+    });
+  }
+
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    await this.d.db.transaction().execute(async (trx) => {
+      const row = await this.#row(ctx, id, trx);
+      await trx.deleteFrom('floatingips').where('id', '=', id).execute();
+      await trx.deleteFrom('ports').where('id', '=', row.floating_port_id).execute();
+    });
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The database side of IPAM: turns a port's requested fixed_ips into allocation rows,
+ * choosing addresses with the pure strategy of src/network/ipam and relying on the
+ * (subnet_id, ip_address) primary key so one address has exactly one owner.
+ */
+import type { Kysely } from 'kysely';
+import type { Random } from '../../common/clock.js';
+import { isUniqueViolation } from '../../db/database.js';
+import type { NeutronDB } from '../db/schema.js';
+import { badRequest, InvalidInput } from '../errors.js';
+import {
+  chooseAddress,
+  formatIp,
+  IpAddressAlreadyAllocated,
+  NetworkIpAddressGenerationFailure,
+  parseCidr,
+  parseIp,
+  subnetForFixedIp,
+  validateIpAddress,
+} from '../ipam/index.js';
+import type { SubnetWithPools } from './subnets.js';
+
+export interface FixedIpRequest {
+  subnet_id?: string;
+  ip_address?: string;
+}
+
+export interface Allocation {
+  subnet_id: string;
+  ip_address: string;
+}
+
+/** Checks the shape of a fixed_ips list (neutron-lib's validate_fixed_ips). */
+export function validateFixedIps(list: unknown[]): FixedIpRequest[] {
+  const seen = new Set<string>();
+  const out: FixedIpRequest[] = [];
+  for (const item of list) {
+    const f = item as Record<string, unknown>;
+    if (!f || typeof f !== 'object' || Array.isArray(f) || Object.keys(f).some((k) => k !== 'subnet_id' && k !== 'ip_address')) {
+      throw badRequest(`Invalid input for fixed_ips. Reason: Invalid data format for fixed IP: '${JSON.stringify(item)}'.`);
+    }
+    if ('ip_address' in f) {
+      const bad = validateIpAddress(f.ip_address);
+      if (bad) throw badRequest(`Invalid input for fixed_ips. Reason: ${bad}.`);
+      if (seen.has(f.ip_address as string)) throw badRequest(`Invalid input for fixed_ips. Reason: Duplicate IP address '${String(f.ip_address)}'.`);
+      seen.add(f.ip_address as string);
+    }
+    if ('subnet_id' in f && (typeof f.subnet_id !== 'string' || !/^[0-9a-f-]{36}$/i.test(f.subnet_id))) {
+      throw badRequest(`Invalid input for fixed_ips. Reason: '${String(f.subnet_id)}' is not a valid UUID.`);
+    }
+    out.push(f as FixedIpRequest);
+  }
+  return out;
+}
+
+export class IpamBackend {
+  constructor(private readonly random: Random) {}
+
+  /** Allocates one given address; IpAddressAlreadyAllocated when someone holds it. */
+  async allocateSpecific(trx: Kysely<NeutronDB>, portId: string, networkId: string, subnet: SubnetWithPools, ip: string): Promise<Allocation> {
+    const v = subnet.ip_version as 4 | 6;
+    const text = formatIp(parseIp(ip)!.value, v);
+    try {
+      await trx.insertInto('ipallocations').values({ port_id: portId, ip_address: text, subnet_id: subnet.id, network_id: networkId }).execute();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new IpAddressAlreadyAllocated(text, subnet.id);
+      throw e;
+    }
+    return { subnet_id: subnet.id, ip_address: text };
+  }
+
+  /** Allocates any free address of the subnet, or returns null when it is full. */
+  async allocateAny(trx: Kysely<NeutronDB>, portId: string, networkId: string, subnet: SubnetWithPools): Promise<Allocation | null> {
+    const v = subnet.ip_version as 4 | 6;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const countRow = await trx
+        .selectFrom('ipallocations')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('subnet_id', '=', subnet.id)
+        .executeTakeFirst();
+      const chosen = await chooseAddress(
+        subnet.pools,
+        async (cands) => {
+          const rows = await trx
+            .selectFrom('ipallocations')
+            .select('ip_address')
+            .where('subnet_id', '=', subnet.id)
+            .where('ip_address', 'in', cands.map((c) => formatIp(c, v)))
+            .execute();
+          return new Set(rows.map((r) => parseIp(r.ip_address)!.value));
+        },
+        async () => (await trx.selectFrom('ipallocations').select('ip_address').where('subnet_id', '=', subnet.id).execute()).map((r) => parseIp(r.ip_address)!.value),
+        BigInt(countRow?.n ?? 0),
+        this.random,
+      );
+      if (chosen === null) return null;
+      try {
+        return await this.allocateSpecific(trx, portId, networkId, subnet, formatIp(chosen, v));
+      } catch (e) {
+        if (!(e instanceof IpAddressAlreadyAllocated)) throw e;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Allocates a new port's addresses. Without a request: one address from the first
+   * IPv4 subnet with room and one from the first IPv6 subnet with room (neutron's
+   * default). With one: each entry on its subnet, checked like _test_fixed_ips_for_port.
+   */
+  async allocateForPort(
+    trx: Kysely<NeutronDB>,
+    portId: string,
+    networkId: string,
+    subnets: SubnetWithPools[],
+    requested: FixedIpRequest[] | undefined,
+    deviceOwner: string,
+  ): Promise<Allocation[]> {
+    const out: Allocation[] = [];
+    if (requested === undefined) {
+      for (const v of [4, 6]) {
+        const ofVersion = subnets.filter((s) => s.ip_version === v);
+        if (!ofVersion.length) continue;
+        let got: Allocation | null = null;
+        for (const s of ofVersion) {
+          got = await this.allocateAny(trx, portId, networkId, s);
+          if (got) break;
+        }
+        if (!got) throw new NetworkIpAddressGenerationFailure(networkId);
+        out.push(got);
+      }
+      return out;
+    }
+    for (const f of requested) out.push(await this.allocateOne(trx, portId, networkId, subnets, f, deviceOwner));
+    return out;
+  }
+
+  /** Allocates one requested fixed IP entry. */
+  async allocateOne(trx: Kysely<NeutronDB>, portId: string, networkId: string, subnets: SubnetWithPools[], f: FixedIpRequest, deviceOwner: string): Promise<Allocation> {
+    const candidates = subnets.map((s) => ({ ...s, cidr: parseCidr(s.cidr)! }));
+    let subnet: SubnetWithPools | undefined;
+    if (f.ip_address !== undefined) {
+      const found = subnetForFixedIp(candidates, f.ip_address, deviceOwner, f.subnet_id);
+      subnet = found && subnets.find((s) => s.id === found.id);
+    } else if (f.subnet_id !== undefined) {
+      subnet = subnets.find((s) => s.id === f.subnet_id);
+    }
+    if (!subnet) {
+      throw new InvalidInput(`Failed to create port on network ${networkId}, because fixed_ips included invalid subnet ${f.subnet_id}`);
+    }
+    if (f.ip_address !== undefined) return this.allocateSpecific(trx, portId, networkId, subnet, f.ip_address);
+    const got = await this.allocateAny(trx, portId, networkId, subnet);
+    if (!got) {
+      const { IpAddressGenerationFailure } = await import('../ipam/errors.js');
+      throw new IpAddressGenerationFailure(subnet.id);
+    }
+    return got;
+  }
+}

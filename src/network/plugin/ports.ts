@@ -1,0 +1,434 @@
+/**
+ * Ports: neutron's create_port/update_port/delete_port with ML2's binding step.
+ *
+ * Everything a request changes is written in one transaction (the port, its addresses,
+ * groups, pairs, DHCP options and binding), so a failure leaves nothing behind; the
+ * (network_id, mac_address) unique key and the (subnet_id, ip_address) primary key
+ * make concurrent requests for one MAC or one address have exactly one winner.
+ */
+import type { Kysely } from 'kysely';
+import type { RequestContext } from '../../common/auth.js';
+import { NamedError } from '../../common/errors.js';
+import { fromBool, isUniqueViolation, toBool } from '../../db/database.js';
+import type { Dict } from '../api/resource.js';
+import { specifiedKeys } from '../api/resource.js';
+import type { NeutronDB, NetworkRow, PortBindingRow, PortRow } from '../db/schema.js';
+import {
+  AddressPairAndPortSecurityRequired,
+  DeviceIDNotOwnedByTenant,
+  InvalidInput,
+  MacAddressInUse,
+  NetworkMacAddressGenerationFailure,
+  PolicyNotAuthorized,
+  PortNotFound,
+  PortSecurityAndIPRequiredForSecurityGroups,
+  UnsupportedPortDeviceOwner,
+  badRequest,
+} from '../errors.js';
+import { validateIpAddress } from '../ipam/index.js';
+import type { BindingResult } from '../ml2/index.js';
+import { type PluginDeps, ROUTER_INTERFACE_OWNERS, isNetworkOwned, nowIso } from './deps.js';
+import { type FixedIpRequest, IpamBackend, validateFixedIps } from './ipam-backend.js';
+import { generateUniqueMac } from './mac.js';
+import type { Networks } from './networks.js';
+import { checkQuota } from './quotas.js';
+import type { SecurityGroups } from './security-groups.js';
+import type { Subnets } from './subnets.js';
+
+/** What a port's binding looks like before any host is set. */
+const UNBOUND = { vif_type: 'unbound', vif_details: '{}' };
+
+/** Something the plugin tells others after a commit (agents, nova). */
+export interface PortEvents {
+  afterUpdate?(port: Dict, original: Dict | null): void;
+  afterDelete?(port: Dict): void;
+}
+
+export class Ports {
+  readonly #ipam: IpamBackend;
+  events: PortEvents = {};
+
+  constructor(
+    private readonly d: PluginDeps,
+    private readonly networks: Networks,
+    private readonly subnets: Subnets,
+    private readonly groups: SecurityGroups,
+  ) {
+    this.#ipam = new IpamBackend(d.random);
+  }
+
+  /** The wire form of ports, children loaded in bulk. */
+  async toDicts(db: Kysely<NeutronDB>, rows: PortRow[], all = false): Promise<Dict[]> {
+    if (!rows.length) return [];
+    const ids = rows.map((r) => r.id);
+    const inIds = <T extends { where: (...a: any[]) => T }>(q: T, col: string): T => (all ? q : q.where(col, 'in', ids));
+    const chunks = all ? [ids] : chunk(ids, 500);
+    const ips: { port_id: string; subnet_id: string; ip_address: string }[] = [];
+    const sgs: { port_id: string; security_group_id: string }[] = [];
+    const binds: PortBindingRow[] = [];
+    const pairs: { port_id: string; mac_address: string; ip_address: string }[] = [];
+    const opts: { port_id: string; opt_name: string; opt_value: string; ip_version: number }[] = [];
+    for (const c of chunks) {
+      const sel = <K extends 'ipallocations' | 'securitygroupportbindings' | 'ml2_port_bindings' | 'allowedaddresspairs' | 'extradhcpopts'>(t: K) =>
+        all ? db.selectFrom(t as 'ipallocations').selectAll() : db.selectFrom(t as 'ipallocations').selectAll().where('port_id', 'in', c);
+      void inIds;
+      ips.push(...(await sel('ipallocations').execute()));
+      sgs.push(...((await sel('securitygroupportbindings').execute()) as unknown as typeof sgs));
+      binds.push(...((await sel('ml2_port_bindings').execute()) as unknown as PortBindingRow[]));
+      pairs.push(...((await sel('allowedaddresspairs').execute()) as unknown as typeof pairs));
+      opts.push(...((await sel('extradhcpopts').execute()) as unknown as typeof opts));
+    }
+    const group = <T extends { port_id: string }>(list: T[]) => {
+      const m = new Map<string, T[]>();
+      for (const x of list) (m.get(x.port_id) ?? m.set(x.port_id, []).get(x.port_id)!).push(x);
+      return m;
+    };
+    const ipBy = group(ips);
+    const sgBy = group(sgs);
+    const pairBy = group(pairs);
+    const optBy = group(opts);
+    const bindBy = new Map(binds.map((b) => [b.port_id, b]));
+    return rows.map((r) => {
+      const b = bindBy.get(r.id);
+      return {
+        id: r.id,
+        name: r.name,
+        network_id: r.network_id,
+        tenant_id: r.project_id,
+        mac_address: r.mac_address,
+        admin_state_up: toBool(r.admin_state_up),
+        status: r.status,
+        device_id: r.device_id,
+        device_owner: r.device_owner,
+        fixed_ips: (ipBy.get(r.id) ?? []).map((i) => ({ subnet_id: i.subnet_id, ip_address: i.ip_address })),
+        project_id: r.project_id,
+        port_security_enabled: toBool(r.port_security_enabled),
+        security_groups: (sgBy.get(r.id) ?? []).map((s) => s.security_group_id),
+        'binding:vnic_type': b?.vnic_type ?? 'normal',
+        'binding:profile': JSON.parse(b?.profile ?? '{}'),
+        'binding:host_id': b?.host ?? '',
+        'binding:vif_type': b?.vif_type ?? 'unbound',
+        'binding:vif_details': JSON.parse(b?.vif_details ?? '{}'),
+        allowed_address_pairs: (pairBy.get(r.id) ?? []).map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address })),
+        extra_dhcp_opts: (optBy.get(r.id) ?? []).map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: o.ip_version })),
+        description: r.description,
+        tags: [],
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        revision_number: r.revision_number,
+      };
+    });
+  }
+
+  /** Whether a non-admin may see the port: theirs, or on their network. */
+  async #visible(ctx: RequestContext, db: Kysely<NeutronDB>, row: PortRow): Promise<boolean> {
+    if (ctx.isAdmin || row.project_id === ctx.projectId) return true;
+    const net = await db.selectFrom('networks').select('project_id').where('id', '=', row.network_id).executeTakeFirst();
+    return net?.project_id === ctx.projectId;
+  }
+
+  async getRow(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<PortRow> {
+    const row = await db.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || !(await this.#visible(ctx, db, row))) throw new PortNotFound(id);
+    return row;
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<Dict> {
+    return (await this.toDicts(this.d.db, [await this.getRow(ctx, id)]))[0]!;
+  }
+
+  async list(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
+    let q = this.d.db.selectFrom('ports').selectAll();
+    let narrowed = false;
+    for (const k of ['id', 'network_id', 'device_id', 'device_owner', 'name', 'mac_address', 'status'] as const) {
+      const v = filters.get(k) as string[] | undefined;
+      if (v) {
+        q = q.where(k, 'in', v);
+        narrowed = true;
+      }
+    }
+    const projects = (filters.get('project_id') ?? filters.get('tenant_id')) as string[] | undefined;
+    if (projects) {
+      q = q.where('project_id', 'in', projects);
+      narrowed = true;
+    }
+    let rows = await q.orderBy('created_at').orderBy('id').execute();
+    if (!ctx.isAdmin) {
+      const own = new Set((await this.d.db.selectFrom('networks').select('id').where('project_id', '=', ctx.projectId).execute()).map((n) => n.id));
+      rows = rows.filter((r) => r.project_id === ctx.projectId || own.has(r.network_id));
+    }
+    return this.toDicts(this.d.db, rows, !narrowed && ctx.isAdmin);
+  }
+
+  /** Refuses router-interface owners for devices the caller does not own (no routers here: every device_id is foreign). */
+  #checkDeviceOwner(ctx: RequestContext, deviceOwner: string, deviceId: string) {
+    if (ctx.isAdmin || !deviceId) return;
+    if (ROUTER_INTERFACE_OWNERS.includes(deviceOwner)) throw new DeviceIDNotOwnedByTenant(deviceId);
+  }
+
+  async create(ctx: RequestContext, body: Dict): Promise<Dict> {
+    const d = this.d;
+    const keys = specifiedKeys(body);
+    const requestedIps = keys.has('fixed_ips') ? validateFixedIps(body.fixed_ips as unknown[]) : undefined;
+    if (requestedIps && requestedIps.length > d.cfg.network.max_fixed_ips_per_port) throw new InvalidInput('Exceeded maximum amount of fixed ips per port');
+    const deviceOwner = body.device_owner as string;
+    const deviceId = body.device_id as string;
+    this.#checkDeviceOwner(ctx, deviceOwner, deviceId);
+    const id = d.random.uuid();
+    const now = nowIso(d.clock.now());
+    const projectId = body.project_id as string;
+    let bound: Dict | null = null;
+    const port = await d.db.transaction().execute(async (trx) => {
+      const net = await this.networks.getRow(ctx, body.network_id as string, trx);
+      if (!ctx.isAdmin && net.project_id !== projectId && !toBool(net.shared)) {
+        throw new NamedError(403, 'HTTPForbidden', `Tenant ${projectId} not allowed to create port on this network`);
+      }
+      await checkQuota(trx, d.cfg, projectId, 'port');
+      const mac = await this.#pickMac(trx, net.id, body.mac_address as string | undefined);
+      const portSecurity = body.port_security_enabled === undefined ? toBool(net.port_security_enabled) : (body.port_security_enabled as boolean);
+      const row: PortRow = {
+        id,
+        project_id: projectId,
+        network_id: net.id,
+        name: body.name as string,
+        mac_address: mac,
+        admin_state_up: fromBool(body.admin_state_up as boolean),
+        status: 'DOWN',
+        device_id: deviceId,
+        device_owner: deviceOwner,
+        port_security_enabled: fromBool(portSecurity),
+        description: body.description as string,
+        created_at: now,
+        updated_at: now,
+        revision_number: 1,
+      };
+      try {
+        await trx.insertInto('ports').values(row).execute();
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new MacAddressInUse(net.id, mac);
+        throw e;
+      }
+      const subnets = await this.subnets.ofNetwork(trx, net.id);
+      const ips = await this.#ipam.allocateForPort(trx, id, net.id, subnets, requestedIps, deviceOwner);
+      await this.#writeSecurityGroups(ctx, trx, row, portSecurity, ips.length > 0, keys.has('security_groups') ? (body.security_groups as unknown[]) : undefined, true);
+      await this.#writePairs(trx, row, portSecurity, keys.has('allowed_address_pairs') ? (body.allowed_address_pairs as unknown[]) : undefined);
+      await this.#writeDhcpOpts(trx, id, keys.has('extra_dhcp_opts') ? (body.extra_dhcp_opts as unknown[]) : undefined);
+      const binding: PortBindingRow = {
+        port_id: id,
+        host: (body['binding:host_id'] as string | undefined) ?? '',
+        vnic_type: body['binding:vnic_type'] as string,
+        profile: JSON.stringify(body['binding:profile'] ?? {}),
+        ...UNBOUND,
+        status: 'ACTIVE',
+      };
+      if (binding.host) {
+        await this.#bind(trx, binding, net);
+        row.revision_number += 1;
+        await trx.updateTable('ports').set({ revision_number: row.revision_number }).where('id', '=', id).execute();
+      }
+      await trx.insertInto('ml2_port_bindings').values(binding).execute();
+      return (await this.toDicts(trx, [row]))[0]!;
+    });
+    if (port['binding:host_id']) bound = port;
+    if (bound) this.events.afterUpdate?.(bound, null);
+    return port;
+  }
+
+  /** The MAC for a new port: the requested one if free, else a generated unique one. */
+  async #pickMac(trx: Kysely<NeutronDB>, networkId: string, requested: string | undefined): Promise<string> {
+    const inUse = async (mac: string) => !!(await trx.selectFrom('ports').select('id').where('network_id', '=', networkId).where('mac_address', '=', mac).executeTakeFirst());
+    if (requested !== undefined) {
+      const mac = requested.toLowerCase().replace(/-/g, ':');
+      if (await inUse(mac)) throw new MacAddressInUse(networkId, mac);
+      return mac;
+    }
+    const mac = await generateUniqueMac(this.d.cfg.network.base_mac, this.d.random, this.d.cfg.network.mac_generation_retries, async (m) => !(await inUse(m)));
+    if (!mac) throw new NetworkMacAddressGenerationFailure(networkId);
+    return mac;
+  }
+
+  /** Security groups of a port: the given ones (checked), or the project's default group. */
+  async #writeSecurityGroups(ctx: RequestContext, trx: Kysely<NeutronDB>, row: PortRow, portSecurity: boolean, hasIps: boolean, requested: unknown[] | undefined, creating: boolean) {
+    let ids: string[];
+    if (requested === undefined) {
+      if (!creating) return;
+      if (!portSecurity || isNetworkOwned(row.device_owner)) return;
+      ids = [await this.groups.ensureDefault(trx, row.project_id)];
+    } else {
+      ids = [...new Set(requested.map(String))];
+      if (ids.length && (!portSecurity || !hasIps)) {
+        if (!portSecurity) throw new PortSecurityAndIPRequiredForSecurityGroups();
+      }
+      for (const sg of ids) await this.groups.getRowForPort(ctx, trx, sg, row.project_id);
+    }
+    await trx.deleteFrom('securitygroupportbindings').where('port_id', '=', row.id).execute();
+    if (ids.length) await trx.insertInto('securitygroupportbindings').values(ids.map((sg) => ({ port_id: row.id, security_group_id: sg }))).execute();
+  }
+
+  async #writePairs(trx: Kysely<NeutronDB>, row: PortRow, portSecurity: boolean, requested: unknown[] | undefined) {
+    if (requested === undefined) return;
+    if (requested.length && !portSecurity) throw new AddressPairAndPortSecurityRequired();
+    const pairs = requested.map((p) => {
+      const pair = p as { ip_address?: unknown; mac_address?: unknown };
+      if (!pair || typeof pair !== 'object' || pair.ip_address === undefined) {
+        throw badRequest(`Invalid input for allowed_address_pairs. Reason: AllowedAddressPair must contain ip_address.`);
+      }
+      const ip = String(pair.ip_address);
+      if (validateIpAddress(ip.split('/')[0]) !== null) throw badRequest(`Invalid input for allowed_address_pairs. Reason: '${ip}' is not a valid IP address.`);
+      return { port_id: row.id, ip_address: ip, mac_address: (pair.mac_address as string | undefined) ?? row.mac_address };
+    });
+    await trx.deleteFrom('allowedaddresspairs').where('port_id', '=', row.id).execute();
+    if (pairs.length) await trx.insertInto('allowedaddresspairs').values(pairs).execute();
+  }
+
+  async #writeDhcpOpts(trx: Kysely<NeutronDB>, portId: string, requested: unknown[] | undefined) {
+    if (requested === undefined) return;
+    const opts = requested.map((o) => {
+      const opt = o as { opt_name?: unknown; opt_value?: unknown; ip_version?: unknown };
+      if (!opt || typeof opt.opt_name !== 'string' || opt.opt_value === undefined) {
+        throw badRequest(`Invalid input for extra_dhcp_opts. Reason: Invalid data format for extra-dhcp-opt: ${JSON.stringify(o)}.`);
+      }
+      return { id: this.d.random.uuid(), port_id: portId, opt_name: opt.opt_name, opt_value: String(opt.opt_value), ip_version: Number(opt.ip_version ?? 4) };
+    });
+    await trx.deleteFrom('extradhcpopts').where('port_id', '=', portId).execute();
+    if (opts.length) await trx.insertInto('extradhcpopts').values(opts).execute();
+  }
+
+  /** ML2's bind step: asks the mechanism drivers and records the outcome on the binding row. */
+  async #bind(trx: Kysely<NeutronDB>, binding: PortBindingRow, net: NetworkRow): Promise<BindingResult> {
+    const segments = (await this.d.ml2.getSegments(trx, [net.id])).get(net.id) ?? [];
+    const result = await this.d.ml2.bindPort(trx, {
+      portId: binding.port_id,
+      host: binding.host,
+      vnicType: binding.vnic_type,
+      profile: JSON.parse(binding.profile),
+      segments,
+    });
+    if (result.ok) {
+      binding.vif_type = result.vifType;
+      binding.vif_details = JSON.stringify(result.vifDetails);
+    } else {
+      binding.vif_type = 'binding_failed';
+      binding.vif_details = '{}';
+      this.d.log.warn({ port: binding.port_id, host: binding.host, cause: result.cause }, `Failed to bind port ${binding.port_id} on host ${binding.host}: ${result.message}`);
+    }
+    return result;
+  }
+
+  async update(ctx: RequestContext, id: string, body: Dict): Promise<Dict> {
+    const d = this.d;
+    const keys = specifiedKeys(body);
+    let original: Dict | null = null;
+    const port = await d.db.transaction().execute(async (trx) => {
+      const row = await this.getRow(ctx, id, trx);
+      if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:update_port');
+      original = (await this.toDicts(trx, [row]))[0]!;
+      const net = await trx.selectFrom('networks').selectAll().where('id', '=', row.network_id).executeTakeFirstOrThrow();
+      const set: Partial<PortRow> = {};
+      for (const k of ['name', 'description', 'device_id', 'device_owner'] as const) if (keys.has(k)) set[k] = body[k] as string;
+      if (keys.has('admin_state_up')) set.admin_state_up = fromBool(body.admin_state_up as boolean);
+      if (keys.has('device_owner') || keys.has('device_id')) this.#checkDeviceOwner(ctx, set.device_owner ?? row.device_owner, set.device_id ?? row.device_id);
+      const binding = await trx.selectFrom('ml2_port_bindings').selectAll().where('port_id', '=', id).executeTakeFirstOrThrow();
+      if (keys.has('mac_address')) {
+        const mac = (body.mac_address as string).toLowerCase();
+        if (mac !== row.mac_address) {
+          if (isNetworkOwned(row.device_owner)) throw new UnsupportedPortDeviceOwner('mac_address update', id, row.device_owner);
+          if (binding.vif_type !== 'unbound' && binding.vif_type !== 'binding_failed') {
+            throw new (class PortBound extends InvalidInput {})(
+              `Unable to complete operation on port ${id}, port is already bound, port type: ${binding.vif_type}, old_mac ${row.mac_address}, new_mac ${mac}`,
+            );
+          }
+          if (await trx.selectFrom('ports').select('id').where('network_id', '=', row.network_id).where('mac_address', '=', mac).executeTakeFirst()) {
+            throw new MacAddressInUse(row.network_id, mac);
+          }
+          set.mac_address = mac;
+        }
+      }
+      if (keys.has('port_security_enabled')) set.port_security_enabled = fromBool(body.port_security_enabled as boolean);
+      const portSecurity = toBool(set.port_security_enabled ?? row.port_security_enabled);
+      if (keys.has('fixed_ips')) await this.#updateIps(trx, row, validateFixedIps(body.fixed_ips as unknown[]));
+      const hasIps = !!(await trx.selectFrom('ipallocations').select('port_id').where('port_id', '=', id).executeTakeFirst());
+      if (keys.has('security_groups')) {
+        await this.#writeSecurityGroups(ctx, trx, row, portSecurity, hasIps, body.security_groups as unknown[], false);
+      } else if (keys.has('port_security_enabled') && !portSecurity) {
+        const bound = await trx.selectFrom('securitygroupportbindings').select('port_id').where('port_id', '=', id).executeTakeFirst();
+        if (bound) throw new PortSecurityAndIPRequiredForSecurityGroups();
+      }
+      await this.#writePairs(trx, { ...row, ...set }, portSecurity, keys.has('allowed_address_pairs') ? (body.allowed_address_pairs as unknown[]) : undefined);
+      await this.#writeDhcpOpts(trx, id, keys.has('extra_dhcp_opts') ? (body.extra_dhcp_opts as unknown[]) : undefined);
+      let revision = row.revision_number + 1;
+      const bindingChanged = keys.has('binding:host_id') || keys.has('binding:profile') || keys.has('binding:vnic_type');
+      if (bindingChanged) {
+        if (keys.has('binding:host_id')) binding.host = body['binding:host_id'] as string;
+        if (keys.has('binding:profile')) binding.profile = JSON.stringify(body['binding:profile']);
+        if (keys.has('binding:vnic_type')) binding.vnic_type = body['binding:vnic_type'] as string;
+        if (binding.host) {
+          await this.#bind(trx, binding, net);
+          revision += 1;
+        } else {
+          Object.assign(binding, UNBOUND);
+          set.status = 'DOWN';
+        }
+        await trx.updateTable('ml2_port_bindings').set(binding).where('port_id', '=', id).execute();
+      }
+      set.updated_at = nowIso(d.clock.now());
+      set.revision_number = revision;
+      await trx.updateTable('ports').set(set).where('id', '=', id).execute();
+      return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
+    });
+    this.events.afterUpdate?.(port, original);
+    return port;
+  }
+
+  /** Replaces a port's addresses: keeps those still asked for, frees the rest, allocates the new. */
+  async #updateIps(trx: Kysely<NeutronDB>, row: PortRow, requested: FixedIpRequest[]) {
+    if (requested.length > this.d.cfg.network.max_fixed_ips_per_port) throw new InvalidInput('Exceeded maximum amount of fixed ips per port');
+    const current = await trx.selectFrom('ipallocations').selectAll().where('port_id', '=', row.id).execute();
+    const keep = new Set<string>();
+    const toAdd: FixedIpRequest[] = [];
+    for (const f of requested) {
+      const match = current.find(
+        (c) => !keep.has(`${c.subnet_id}|${c.ip_address}`) && (f.ip_address === undefined || c.ip_address === f.ip_address) && (f.subnet_id === undefined || c.subnet_id === f.subnet_id),
+      );
+      if (match && (f.ip_address !== undefined || f.subnet_id !== undefined)) keep.add(`${match.subnet_id}|${match.ip_address}`);
+      else toAdd.push(f);
+    }
+    for (const c of current) {
+      if (!keep.has(`${c.subnet_id}|${c.ip_address}`)) {
+        await trx.deleteFrom('ipallocations').where('subnet_id', '=', c.subnet_id).where('ip_address', '=', c.ip_address).execute();
+      }
+    }
+    const subnets = await this.subnets.ofNetwork(trx, row.network_id);
+    for (const f of toAdd) await this.#ipam.allocateOne(trx, row.id, row.network_id, subnets, f, row.device_owner);
+  }
+
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    let gone: Dict | null = null;
+    await this.d.db.transaction().execute(async (trx) => {
+      const row = await this.getRow(ctx, id, trx);
+      if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:delete_port');
+      gone = (await this.toDicts(trx, [row]))[0]!;
+      await trx.updateTable('floatingips').set({ fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' }).where('fixed_port_id', '=', id).execute();
+      await trx.deleteFrom('ports').where('id', '=', id).execute();
+    });
+    if (gone) this.events.afterDelete?.(gone);
+  }
+
+  /** Sets a port's status (agents report up/down); bumps the revision like neutron. */
+  async setStatus(id: string, status: 'ACTIVE' | 'DOWN' | 'BUILD'): Promise<Dict | null> {
+    return this.d.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return null;
+      if (row.status === status) return (await this.toDicts(trx, [row]))[0]!;
+      const set = { status, revision_number: row.revision_number + 1, updated_at: nowIso(this.d.clock.now()) };
+      await trx.updateTable('ports').set(set).where('id', '=', id).execute();
+      return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
+    });
+  }
+}
+
+function chunk<T>(list: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += n) out.push(list.slice(i, i + n));
+  return out;
+}

@@ -1,0 +1,311 @@
+/**
+ * Subnets: CIDR, gateway and allocation-pool rules of neutron's ipam_backend_mixin,
+ * DNS servers and host routes, and delete refused while ports still hold addresses.
+ */
+import type { Kysely } from 'kysely';
+import type { RequestContext } from '../../common/auth.js';
+import { fromBool, toBool } from '../../db/database.js';
+import type { Dict } from '../api/resource.js';
+import { specifiedKeys } from '../api/resource.js';
+import { validateIpAddress } from '../ipam/address.js';
+import {
+  type IpRange,
+  defaultGatewayIp,
+  formatCidr,
+  formatIp,
+  parseCidr,
+  parseIp,
+  poolsSize,
+  prepareAllocationPools,
+  rangeToPool,
+  validateGatewayInSubnet,
+  validateIpVersion,
+  validateSubnet,
+  validateSubnetCidr,
+  DNSNameServersExhausted,
+  HostRoutesExhausted,
+  NeutronBadRequest,
+} from '../ipam/index.js';
+import type { NeutronDB, SubnetRow } from '../db/schema.js';
+import { NamedError } from '../../common/errors.js';
+import { PolicyNotAuthorized, SubnetInUse, SubnetNotFound, badRequest } from '../errors.js';
+import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, nowIso } from './deps.js';
+import { networkVisible, type Networks } from './networks.js';
+import { checkQuota } from './quotas.js';
+
+const MAX_DNS_NAMESERVERS = 5;
+const MAX_SUBNET_HOST_ROUTES = 20;
+
+export interface SubnetWithPools extends SubnetRow {
+  pools: IpRange[];
+}
+
+export class Subnets {
+  constructor(
+    private readonly d: PluginDeps,
+    private readonly networks: Networks,
+  ) {}
+
+  /** The rows (with pools) of a network's subnets, in creation order. */
+  async ofNetwork(db: Kysely<NeutronDB>, networkId: string): Promise<SubnetWithPools[]> {
+    const rows = await db.selectFrom('subnets').selectAll().where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
+    return this.withPools(db, rows);
+  }
+
+  async withPools(db: Kysely<NeutronDB>, rows: SubnetRow[]): Promise<SubnetWithPools[]> {
+    if (!rows.length) return [];
+    const pools = await db.selectFrom('ipallocationpools').selectAll().where('subnet_id', 'in', rows.map((r) => r.id)).execute();
+    return rows.map((r) => ({
+      ...r,
+      pools: pools
+        .filter((p) => p.subnet_id === r.id)
+        .map((p) => ({ version: r.ip_version as 4 | 6, first: parseIp(p.first_ip)!.value, last: parseIp(p.last_ip)!.value }))
+        .sort((a, b) => (a.first < b.first ? -1 : 1)),
+    }));
+  }
+
+  async toDicts(db: Kysely<NeutronDB>, rows: SubnetRow[]): Promise<Dict[]> {
+    if (!rows.length) return [];
+    const ids = rows.map((r) => r.id);
+    const [withPools, dns, routes] = await Promise.all([
+      this.withPools(db, rows),
+      db.selectFrom('dnsnameservers').selectAll().where('subnet_id', 'in', ids).orderBy('order').execute(),
+      db.selectFrom('subnetroutes').selectAll().where('subnet_id', 'in', ids).execute(),
+    ]);
+    return withPools.map((r) => ({
+      id: r.id,
+      name: r.name,
+      tenant_id: r.project_id,
+      network_id: r.network_id,
+      ip_version: r.ip_version,
+      subnetpool_id: null,
+      enable_dhcp: toBool(r.enable_dhcp),
+      ipv6_ra_mode: r.ipv6_ra_mode,
+      ipv6_address_mode: r.ipv6_address_mode,
+      gateway_ip: r.gateway_ip,
+      cidr: r.cidr,
+      allocation_pools: r.pools.map(rangeToPool),
+      host_routes: routes.filter((x) => x.subnet_id === r.id).map((x) => ({ destination: x.destination, nexthop: x.nexthop })),
+      dns_nameservers: dns.filter((x) => x.subnet_id === r.id).map((x) => x.address),
+      description: r.description,
+      service_types: [],
+      tags: [],
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+      revision_number: r.revision_number,
+      project_id: r.project_id,
+    }));
+  }
+
+  /** A subnet the caller may see: own, or on a network they may see. */
+  async getRow(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<SubnetRow> {
+    const row = await db.selectFrom('subnets').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new SubnetNotFound(id);
+    if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
+      const net = await db.selectFrom('networks').select(['project_id', 'shared', 'router_external']).where('id', '=', row.network_id).executeTakeFirst();
+      if (!net || !networkVisible(ctx, net)) throw new SubnetNotFound(id);
+    }
+    return row;
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<Dict> {
+    return (await this.toDicts(this.d.db, [await this.getRow(ctx, id)]))[0]!;
+  }
+
+  async list(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
+    let q = this.d.db.selectFrom('subnets').selectAll();
+    for (const k of ['id', 'network_id', 'name'] as const) {
+      const v = filters.get(k) as string[] | undefined;
+      if (v) q = q.where(k, 'in', v);
+    }
+    let rows = await q.orderBy('created_at').orderBy('id').execute();
+    if (!ctx.isAdmin) {
+      const nets = await this.d.db.selectFrom('networks').select(['id', 'project_id', 'shared', 'router_external']).execute();
+      const visible = new Set(nets.filter((n) => networkVisible(ctx, n)).map((n) => n.id));
+      rows = rows.filter((r) => r.project_id === ctx.projectId || visible.has(r.network_id));
+    }
+    return this.toDicts(this.d.db, rows);
+  }
+
+  /** neutron's checks on dns_nameservers and host_routes (count, form, version). */
+  #checkDnsAndRoutes(ipVersion: 4 | 6, subnetId: string, dns: unknown[], routes: unknown[]): void {
+    if (dns.length > MAX_DNS_NAMESERVERS) throw new DNSNameServersExhausted(subnetId, MAX_DNS_NAMESERVERS);
+    const seen = new Set<string>();
+    for (const ns of dns) {
+      const bad = validateIpAddress(ns);
+      if (bad) throw badRequest(`Invalid input for dns_nameservers. Reason: '${String(ns)}' is not a valid nameserver. ${bad}.`);
+      if (seen.has(ns as string)) throw badRequest(`Invalid input for dns_nameservers. Reason: Duplicate nameserver '${String(ns)}'.`);
+      seen.add(ns as string);
+      validateIpVersion(ipVersion, ns as string, 'dns_nameserver');
+    }
+    if (routes.length > MAX_SUBNET_HOST_ROUTES) throw new HostRoutesExhausted(subnetId, MAX_SUBNET_HOST_ROUTES);
+    for (const r of routes) {
+      const route = r as { destination?: unknown; nexthop?: unknown };
+      if (!route || typeof route !== 'object' || typeof route.destination !== 'string' || typeof route.nexthop !== 'string') {
+        throw badRequest(`Invalid input for host_routes. Reason: Invalid data format for hostroute: '${JSON.stringify(r)}'.`);
+      }
+      if (!parseCidr(route.destination)) throw badRequest(`Invalid input for host_routes. Reason: '${route.destination}' is not a valid CIDR.`);
+      const bad = validateIpAddress(route.nexthop);
+      if (bad) throw badRequest(`Invalid input for host_routes. Reason: ${bad}.`);
+      validateIpVersion(ipVersion, route.nexthop, 'nexthop');
+      validateIpVersion(ipVersion, route.destination, 'destination');
+    }
+  }
+
+  async create(ctx: RequestContext, body: Dict): Promise<Dict> {
+    const d = this.d;
+    const ipVersion = body.ip_version as 4 | 6;
+    if (body.cidr === undefined || body.cidr === null) {
+      throw new NeutronBadRequest('subnets', 'a subnetpool must be specified in the absence of a cidr');
+    }
+    const badCidr = validateSubnet(body.cidr);
+    if (badCidr) throw badRequest(`Invalid input for cidr. Reason: ${badCidr}.`);
+    const cidr = parseCidr(body.cidr as string)!;
+    const cidrText = formatCidr(cidr);
+    validateIpVersion(ipVersion, cidrText, 'cidr');
+    const id = d.random.uuid();
+    let gateway: string | null;
+    if (body.gateway_ip === undefined) {
+      const gw = defaultGatewayIp(cidr);
+      gateway = gw === null ? null : formatIp(gw, ipVersion);
+    } else if (body.gateway_ip === null) {
+      gateway = null;
+    } else {
+      const bad = validateIpAddress(body.gateway_ip);
+      if (bad) throw badRequest(`Invalid input for gateway_ip. Reason: ${bad}.`);
+      validateIpVersion(ipVersion, body.gateway_ip as string, 'gateway_ip');
+      validateGatewayInSubnet(cidr, parseIp(body.gateway_ip as string)!);
+      gateway = formatIp(parseIp(body.gateway_ip as string)!.value, ipVersion);
+    }
+    if (body.allocation_pools !== undefined && body.allocation_pools !== null) {
+      for (const p of body.allocation_pools as unknown[]) {
+        const pool = p as { start?: unknown; end?: unknown };
+        if (!pool || typeof pool !== 'object' || Object.keys(pool).sort().join() !== 'end,start') {
+          throw badRequest(`Invalid input for allocation_pools. Reason: Invalid data format for IP pool: '${JSON.stringify(p)}'.`);
+        }
+        for (const k of ['start', 'end'] as const) {
+          const bad = validateIpAddress(pool[k]);
+          if (bad) throw badRequest(`Invalid input for allocation_pools. Reason: ${bad}.`);
+        }
+      }
+    }
+    const pools = prepareAllocationPools((body.allocation_pools as { start: string; end: string }[] | undefined) ?? null, cidr, gateway);
+    const dns = (body.dns_nameservers as unknown[]) ?? [];
+    const routes = (body.host_routes as unknown[]) ?? [];
+    this.#checkDnsAndRoutes(ipVersion, id, dns, routes);
+    const now = nowIso(d.clock.now());
+    return d.db.transaction().execute(async (trx) => {
+      const net = await this.networks.getRow(ctx, body.network_id as string, trx);
+      if (!ctx.isAdmin && net.project_id !== body.project_id && !toBool(net.shared)) {
+        throw new NamedError(403, 'HTTPForbidden', `Tenant ${String(body.project_id)} not allowed to create subnet on this network`);
+      }
+      await checkQuota(trx, d.cfg, body.project_id as string, 'subnet');
+      const others = (await trx.selectFrom('subnets').select('cidr').where('network_id', '=', net.id).execute()).map((s) => parseCidr(s.cidr)!);
+      validateSubnetCidr(cidr, cidrText, net.id, others);
+      const row: SubnetRow = {
+        id,
+        project_id: body.project_id as string,
+        network_id: net.id,
+        name: body.name as string,
+        ip_version: ipVersion,
+        cidr: cidrText,
+        gateway_ip: gateway,
+        enable_dhcp: fromBool(body.enable_dhcp as boolean),
+        ipv6_ra_mode: (body.ipv6_ra_mode as string | null) ?? null,
+        ipv6_address_mode: (body.ipv6_address_mode as string | null) ?? null,
+        pool_size: poolsSize(pools).toString(),
+        description: body.description as string,
+        created_at: now,
+        updated_at: now,
+        revision_number: 0,
+      };
+      await trx.insertInto('subnets').values(row).execute();
+      await this.#writeChildren(trx, id, pools, dns as string[], routes as { destination: string; nexthop: string }[], ipVersion);
+      await trx.updateTable('networks').set({ revision_number: net.revision_number + 1, updated_at: now }).where('id', '=', net.id).execute();
+      return (await this.toDicts(trx, [row]))[0]!;
+    });
+  }
+
+  async #writeChildren(trx: Kysely<NeutronDB>, id: string, pools: IpRange[] | null, dns: string[] | null, routes: { destination: string; nexthop: string }[] | null, v: 4 | 6) {
+    if (pools) {
+      await trx.deleteFrom('ipallocationpools').where('subnet_id', '=', id).execute();
+      if (pools.length) {
+        await trx
+          .insertInto('ipallocationpools')
+          .values(pools.map((p) => ({ id: this.d.random.uuid(), subnet_id: id, first_ip: formatIp(p.first, v), last_ip: formatIp(p.last, v) })))
+          .execute();
+      }
+    }
+    if (dns) {
+      await trx.deleteFrom('dnsnameservers').where('subnet_id', '=', id).execute();
+      if (dns.length) await trx.insertInto('dnsnameservers').values(dns.map((address, order) => ({ subnet_id: id, address, order }))).execute();
+    }
+    if (routes) {
+      await trx.deleteFrom('subnetroutes').where('subnet_id', '=', id).execute();
+      if (routes.length) {
+        await trx.insertInto('subnetroutes').values(routes.map((r) => ({ subnet_id: id, destination: formatCidr(parseCidr(r.destination)!), nexthop: r.nexthop }))).execute();
+      }
+    }
+  }
+
+  async update(ctx: RequestContext, id: string, body: Dict): Promise<Dict> {
+    const d = this.d;
+    return d.db.transaction().execute(async (trx) => {
+      const row = await this.getRow(ctx, id, trx);
+      if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:update_subnet');
+      const keys = specifiedKeys(body);
+      const v = row.ip_version as 4 | 6;
+      const cidr = parseCidr(row.cidr)!;
+      const set: Partial<SubnetRow> = {};
+      if (keys.has('name')) set.name = body.name as string;
+      if (keys.has('description')) set.description = body.description as string;
+      if (keys.has('enable_dhcp')) set.enable_dhcp = fromBool(body.enable_dhcp as boolean);
+      if (keys.has('gateway_ip')) {
+        if (body.gateway_ip === null) set.gateway_ip = null;
+        else {
+          const bad = validateIpAddress(body.gateway_ip);
+          if (bad) throw badRequest(`Invalid input for gateway_ip. Reason: ${bad}.`);
+          validateIpVersion(v, body.gateway_ip as string, 'gateway_ip');
+          validateGatewayInSubnet(cidr, parseIp(body.gateway_ip as string)!);
+          set.gateway_ip = formatIp(parseIp(body.gateway_ip as string)!.value, v);
+        }
+      }
+      const gateway = set.gateway_ip !== undefined ? set.gateway_ip : row.gateway_ip;
+      let pools: IpRange[] | null = null;
+      if (keys.has('allocation_pools')) {
+        pools = prepareAllocationPools(body.allocation_pools as { start: string; end: string }[], cidr, gateway);
+        set.pool_size = poolsSize(pools).toString();
+      } else if (keys.has('gateway_ip') && gateway) {
+        const current = (await this.withPools(trx, [row]))[0]!.pools;
+        prepareAllocationPools(current.map(rangeToPool), cidr, gateway);
+      }
+      const dns = keys.has('dns_nameservers') ? (body.dns_nameservers as string[]) : null;
+      const routes = keys.has('host_routes') ? (body.host_routes as { destination: string; nexthop: string }[]) : null;
+      this.#checkDnsAndRoutes(v, id, dns ?? [], routes ?? []);
+      set.updated_at = nowIso(d.clock.now());
+      set.revision_number = row.revision_number + 1;
+      await trx.updateTable('subnets').set(set).where('id', '=', id).execute();
+      await this.#writeChildren(trx, id, pools, dns, routes, v);
+      return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
+    });
+  }
+
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    await this.d.db.transaction().execute(async (trx) => {
+      const row = await this.getRow(ctx, id, trx);
+      if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:delete_subnet');
+      const holders = await trx
+        .selectFrom('ipallocations')
+        .innerJoin('ports', 'ports.id', 'ipallocations.port_id')
+        .select(['ports.id', 'ports.device_owner'])
+        .where('ipallocations.subnet_id', '=', id)
+        .execute();
+      if (holders.some((h) => !AUTO_DELETE_PORT_OWNERS.includes(h.device_owner))) throw new SubnetInUse(id);
+      await trx.deleteFrom('ipallocations').where('subnet_id', '=', id).execute();
+      await trx.deleteFrom('subnets').where('id', '=', id).execute();
+      const now = nowIso(this.d.clock.now());
+      const net = await trx.selectFrom('networks').select('revision_number').where('id', '=', row.network_id).executeTakeFirst();
+      if (net) await trx.updateTable('networks').set({ revision_number: net.revision_number + 1, updated_at: now }).where('id', '=', row.network_id).execute();
+    });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * neutron-server: the ML2 plugin over its own database, the REST API, and the RPC
+ * endpoints agents report to. Agents themselves run elsewhere (src/network/agents).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Bus, Listener } from '../bus/bus.js';
+import type { TokenValidator } from '../common/auth.js';
+import type { Clock, Random } from '../common/clock.js';
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/log.js';
+import { type Db, migrate } from '../db/database.js';
+import { registerReportEndpoint } from './agents/index.js';
+import { createNetworkApp } from './api/app.js';
+import { neutronMigrations } from './db/migrations.js';
+import type { NeutronDB } from './db/schema.js';
+import { Ml2 } from './ml2/index.js';
+import { CorePlugin } from './plugin/plugin.js';
+
+export interface NetworkServiceDeps {
+  cfg: Config;
+  log: Logger;
+  clock: Clock;
+  random: Random;
+  db: Db<NeutronDB>;
+  bus: Bus;
+  validator: TokenValidator;
+  /** Keystone's URL, for WWW-Authenticate on 401. */
+  authUri: string;
+}
+
+export class NetworkService {
+  readonly ml2: Ml2;
+  readonly plugin: CorePlugin;
+  readonly app: FastifyInstance;
+  #listeners: Listener[] = [];
+
+  constructor(private readonly d: NetworkServiceDeps) {
+    this.ml2 = new Ml2({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random });
+    this.plugin = new CorePlugin({ db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log: d.log, ml2: this.ml2 });
+    this.app = createNetworkApp({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random, validator: d.validator, plugin: this.plugin, authUri: d.authUri });
+  }
+
+  /** Migrates, syncs ML2's allocation tables and starts serving agents' RPC. */
+  async init(): Promise<void> {
+    await migrate(this.d.db.kysely as never, neutronMigrations, 'neutron');
+    await this.ml2.init(this.d.db.kysely);
+    this.#listeners.push(
+      await registerReportEndpoint(this.d.bus, this.d.db.kysely, this.d.clock, this.d.log, { agentDownTime: this.d.cfg.network.agent_down_time, random: this.d.random }),
+    );
+  }
+
+  async close(): Promise<void> {
+    for (const l of this.#listeners) await l.stop();
+    await this.app.close();
+  }
+}
