@@ -33,8 +33,27 @@ export function openDatabase<T>(url: string): Db<T> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  cacheStatements(sqlite);
   const kysely = new Kysely<T>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+/**
+ * Kysely prepares every statement anew; better-sqlite3 statements are reusable (every
+ * call runs synchronously to completion), so keep the compiled ones by SQL text.
+ */
+function cacheStatements(sqlite: Database.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  (sqlite as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = prepare(sql);
+      if (cache.size > 2000) cache.clear();
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
 }
 
 /** Runs a service's migrations (name → migration, applied in name order). */

@@ -88,36 +88,9 @@ export class Ports {
     const pairBy = group(pairs);
     const optBy = group(opts);
     const bindBy = new Map(binds.map((b) => [b.port_id, b]));
-    return rows.map((r) => {
-      const b = bindBy.get(r.id);
-      return {
-        id: r.id,
-        name: r.name,
-        network_id: r.network_id,
-        tenant_id: r.project_id,
-        mac_address: r.mac_address,
-        admin_state_up: toBool(r.admin_state_up),
-        status: r.status,
-        device_id: r.device_id,
-        device_owner: r.device_owner,
-        fixed_ips: (ipBy.get(r.id) ?? []).map((i) => ({ subnet_id: i.subnet_id, ip_address: i.ip_address })),
-        project_id: r.project_id,
-        port_security_enabled: toBool(r.port_security_enabled),
-        security_groups: (sgBy.get(r.id) ?? []).map((s) => s.security_group_id),
-        'binding:vnic_type': b?.vnic_type ?? 'normal',
-        'binding:profile': JSON.parse(b?.profile ?? '{}'),
-        'binding:host_id': b?.host ?? '',
-        'binding:vif_type': b?.vif_type ?? 'unbound',
-        'binding:vif_details': JSON.parse(b?.vif_details ?? '{}'),
-        allowed_address_pairs: (pairBy.get(r.id) ?? []).map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address })),
-        extra_dhcp_opts: (optBy.get(r.id) ?? []).map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: o.ip_version })),
-        description: r.description,
-        tags: [],
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-        revision_number: r.revision_number,
-      };
-    });
+    return rows.map((r) =>
+      portDict(r, ipBy.get(r.id) ?? [], (sgBy.get(r.id) ?? []).map((x) => x.security_group_id), bindBy.get(r.id), pairBy.get(r.id) ?? [], optBy.get(r.id) ?? []),
+    );
   }
 
   /** Whether a non-admin may see the port: theirs, or on their network. */
@@ -210,9 +183,9 @@ export class Ports {
       }
       const subnets = await this.subnets.ofNetwork(trx, net.id);
       const ips = await this.#ipam.allocateForPort(trx, id, net.id, subnets, requestedIps, deviceOwner);
-      await this.#writeSecurityGroups(ctx, trx, row, portSecurity, ips.length > 0, keys.has('security_groups') ? (body.security_groups as unknown[]) : undefined, true);
-      await this.#writePairs(trx, row, portSecurity, keys.has('allowed_address_pairs') ? (body.allowed_address_pairs as unknown[]) : undefined);
-      await this.#writeDhcpOpts(trx, id, keys.has('extra_dhcp_opts') ? (body.extra_dhcp_opts as unknown[]) : undefined);
+      const sgs = await this.#writeSecurityGroups(ctx, trx, row, portSecurity, ips.length > 0, keys.has('security_groups') ? (body.security_groups as unknown[]) : undefined, true);
+      const pairs = await this.#writePairs(trx, row, portSecurity, keys.has('allowed_address_pairs') ? (body.allowed_address_pairs as unknown[]) : undefined);
+      const opts = await this.#writeDhcpOpts(trx, id, keys.has('extra_dhcp_opts') ? (body.extra_dhcp_opts as unknown[]) : undefined);
       const binding: PortBindingRow = {
         port_id: id,
         host: (body['binding:host_id'] as string | undefined) ?? '',
@@ -227,7 +200,7 @@ export class Ports {
         await trx.updateTable('ports').set({ revision_number: row.revision_number }).where('id', '=', id).execute();
       }
       await trx.insertInto('ml2_port_bindings').values(binding).execute();
-      return (await this.toDicts(trx, [row]))[0]!;
+      return portDict(row, ips, sgs ?? [], binding, pairs ?? [], opts ?? []);
     });
     if (port['binding:host_id']) bound = port;
     if (bound) this.events.afterUpdate?.(bound, null);
@@ -248,11 +221,11 @@ export class Ports {
   }
 
   /** Security groups of a port: the given ones (checked), or the project's default group. */
-  async #writeSecurityGroups(ctx: RequestContext, trx: Kysely<NeutronDB>, row: PortRow, portSecurity: boolean, hasIps: boolean, requested: unknown[] | undefined, creating: boolean) {
+  async #writeSecurityGroups(ctx: RequestContext, trx: Kysely<NeutronDB>, row: PortRow, portSecurity: boolean, hasIps: boolean, requested: unknown[] | undefined, creating: boolean): Promise<string[] | undefined> {
     let ids: string[];
     if (requested === undefined) {
-      if (!creating) return;
-      if (!portSecurity || isNetworkOwned(row.device_owner)) return;
+      if (!creating) return undefined;
+      if (!portSecurity || isNetworkOwned(row.device_owner)) return [];
       ids = [await this.groups.ensureDefault(trx, row.project_id)];
     } else {
       ids = [...new Set(requested.map(String))];
@@ -261,12 +234,13 @@ export class Ports {
       }
       for (const sg of ids) await this.groups.getRowForPort(ctx, trx, sg, row.project_id);
     }
-    await trx.deleteFrom('securitygroupportbindings').where('port_id', '=', row.id).execute();
+    if (!creating) await trx.deleteFrom('securitygroupportbindings').where('port_id', '=', row.id).execute();
     if (ids.length) await trx.insertInto('securitygroupportbindings').values(ids.map((sg) => ({ port_id: row.id, security_group_id: sg }))).execute();
+    return ids;
   }
 
   async #writePairs(trx: Kysely<NeutronDB>, row: PortRow, portSecurity: boolean, requested: unknown[] | undefined) {
-    if (requested === undefined) return;
+    if (requested === undefined) return undefined;
     if (requested.length && !portSecurity) throw new AddressPairAndPortSecurityRequired();
     const pairs = requested.map((p) => {
       const pair = p as { ip_address?: unknown; mac_address?: unknown };
@@ -279,10 +253,11 @@ export class Ports {
     });
     await trx.deleteFrom('allowedaddresspairs').where('port_id', '=', row.id).execute();
     if (pairs.length) await trx.insertInto('allowedaddresspairs').values(pairs).execute();
+    return pairs;
   }
 
   async #writeDhcpOpts(trx: Kysely<NeutronDB>, portId: string, requested: unknown[] | undefined) {
-    if (requested === undefined) return;
+    if (requested === undefined) return undefined;
     const opts = requested.map((o) => {
       const opt = o as { opt_name?: unknown; opt_value?: unknown; ip_version?: unknown };
       if (!opt || typeof opt.opt_name !== 'string' || opt.opt_value === undefined) {
@@ -292,6 +267,7 @@ export class Ports {
     });
     await trx.deleteFrom('extradhcpopts').where('port_id', '=', portId).execute();
     if (opts.length) await trx.insertInto('extradhcpopts').values(opts).execute();
+    return opts;
   }
 
   /** ML2's bind step: asks the mechanism drivers and records the outcome on the binding row. */
@@ -431,4 +407,42 @@ function chunk<T>(list: T[], n: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += n) out.push(list.slice(i, i + n));
   return out;
+}
+
+/** One port's wire form from its row and children (neutron's port dict, key order as Zed). */
+function portDict(
+  r: PortRow,
+  ips: { subnet_id: string; ip_address: string }[],
+  sgs: string[],
+  b: Pick<PortBindingRow, 'vnic_type' | 'profile' | 'host' | 'vif_type' | 'vif_details'> | undefined,
+  pairs: { mac_address: string; ip_address: string }[],
+  opts: { opt_name: string; opt_value: string; ip_version: number }[],
+): Dict {
+  return {
+    id: r.id,
+    name: r.name,
+    network_id: r.network_id,
+    tenant_id: r.project_id,
+    mac_address: r.mac_address,
+    admin_state_up: toBool(r.admin_state_up),
+    status: r.status,
+    device_id: r.device_id,
+    device_owner: r.device_owner,
+    fixed_ips: ips.map((i) => ({ subnet_id: i.subnet_id, ip_address: i.ip_address })),
+    project_id: r.project_id,
+    port_security_enabled: toBool(r.port_security_enabled),
+    security_groups: sgs,
+    'binding:vnic_type': b?.vnic_type ?? 'normal',
+    'binding:profile': JSON.parse(b?.profile ?? '{}'),
+    'binding:host_id': b?.host ?? '',
+    'binding:vif_type': b?.vif_type ?? 'unbound',
+    'binding:vif_details': JSON.parse(b?.vif_details ?? '{}'),
+    allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address })),
+    extra_dhcp_opts: opts.map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: o.ip_version })),
+    description: r.description,
+    tags: [],
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    revision_number: r.revision_number,
+  };
 }

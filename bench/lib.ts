@@ -1,0 +1,109 @@
+/**
+ * Benchmark plumbing: starts `nimbus up` as a child process on free ports with a temp
+ * data dir (so its memory is measured alone), authenticates through keystone, and
+ * offers timing helpers. Benchmarks print figures; they assert nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Server {
+  proc: ChildProcess;
+  urls: { identity: string; network: string; image: string };
+  /** Peak resident set (VmHWM) of the server process so far, in MiB. */
+  peakRssMiB(): number;
+  token(user: string, password: string, project: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startServer(extra: string[] = []): Promise<Server> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-'));
+  const [ip, np, gp] = [await freePort(), await freePort(), await freePort()];
+  const proc = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []), 'dist/src/cli/main.js', 'up', '--data-dir', dataDir, '--log-level', 'warn', '--identity-port', String(ip), '--network-port', String(np), '--image-port', String(gp), ...extra], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const urls = { identity: `http://127.0.0.1:${ip}`, network: `http://127.0.0.1:${np}`, image: `http://127.0.0.1:${gp}` };
+  const t0 = performance.now();
+  for (;;) {
+    try {
+      if ((await fetch(`${urls.network}/`)).ok && (await fetch(`${urls.image}/versions`)).status < 500) break;
+    } catch {
+      /* not yet */
+    }
+    if (performance.now() - t0 > 30_000) throw new Error('server did not start in 30 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.log(`server up in ${Math.round(performance.now() - t0)} ms (pid ${proc.pid})`);
+  return {
+    proc,
+    urls,
+    peakRssMiB() {
+      const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return kb / 1024;
+    },
+    async token(user, password, project) {
+      const res = await fetch(`${urls.identity}/v3/auth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          auth: {
+            identity: { methods: ['password'], password: { user: { name: user, domain: { name: 'Default' }, password } } },
+            scope: { project: { name: project, domain: { name: 'Default' } } },
+          },
+        }),
+      });
+      if (res.status !== 201) throw new Error(`token: ${res.status} ${await res.text()}`);
+      return res.headers.get('x-subject-token')!;
+    },
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function call(token: string, method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: { 'x-auth-token': token, 'content-type': 'application/json', accept: 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+/** Runs `n` jobs with at most `width` in flight, returning each job's latency (ms) in job order. */
+export async function pool(n: number, width: number, job: (i: number) => Promise<void>): Promise<number[]> {
+  const lat = new Array<number>(n);
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      const t = performance.now();
+      await job(i);
+      lat[i] = performance.now() - t;
+    }
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+  return lat;
+}
