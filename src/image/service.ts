@@ -39,6 +39,7 @@ export class ImageService {
   /** The image operations without HTTP, for in-process callers and tests. */
   readonly api: ImageAPI;
   readonly #deps: ImageServiceDeps;
+  #closing = false;
 
   constructor(deps: ImageServiceDeps) {
     this.#deps = deps;
@@ -51,6 +52,11 @@ export class ImageService {
       validator: deps.validator,
       ...(deps.authUri ? { authUri: deps.authUri } : {}),
     });
+    // close() only drops connections idle at that instant; a keep-alive socket whose
+    // response (a download) is still flushing would hold close() for keepAliveTimeout.
+    this.app.addHook('onResponse', async () => {
+      if (this.#closing) setImmediate(() => this.app.server.closeIdleConnections());
+    });
   }
 
   /** Applies migrations and bootstraps the public cirros image; idempotent. */
@@ -61,6 +67,7 @@ export class ImageService {
 
   /** Stops serving; in-flight requests finish first. */
   async close(): Promise<void> {
+    this.#closing = true;
     await this.app.close();
   }
 }

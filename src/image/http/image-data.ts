@@ -18,7 +18,15 @@ export function registerImageDataRoutes(app: FastifyInstance, api: ImageAPI): vo
   app.put<IdParams>('/v2/images/:id/file', async (req, reply) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/octet-stream') throw new UnsupportedMediaType(type || 'None');
-    await api.upload(req.ctx, req.params.id, req.body as Readable);
+    const body = req.body as Readable;
+    try {
+      await api.upload(req.ctx, req.params.id, body);
+    } catch (e) {
+      // Refused before reading (404, 403, 409): drain the body, or the connection
+      // stays busy and keep-alive clients and close() wait on it.
+      if (!body.readableEnded) body.resume();
+      throw e;
+    }
     return reply.code(204).type('text/html; charset=UTF-8').send();
   });
 
