@@ -59,13 +59,13 @@ describe('image service', () => {
   async function call(method: string, path: string, opts: { token?: string | null; body?: unknown; headers?: Record<string, string>; raw?: Buffer } = {}) {
     const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
     if (opts.token !== null) headers['x-auth-token'] = opts.token ?? 'ADMIN';
-    let body: string | Buffer | undefined;
-    if (opts.raw) body = opts.raw;
+    let body: string | Uint8Array | undefined;
+    if (opts.raw) body = new Uint8Array(opts.raw);
     else if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(base + path, { method, headers, body });
+    const res = await fetch(base + path, { method, headers, body: body as BodyInit | undefined });
     const buf = Buffer.from(await res.arrayBuffer());
     const ct = res.headers.get('content-type') ?? '';
     const json = ct.startsWith('application/json') && buf.length ? JSON.parse(buf.toString()) : undefined;
