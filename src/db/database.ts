@@ -33,6 +33,8 @@ export function openDatabase<T>(url: string): Db<T> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Fewer, larger checkpoints: each one syncs the file, the commits in between only append.
+  sqlite.pragma('wal_autocheckpoint = 8000');
   cacheStatements(sqlite);
   const kysely = new Kysely<T>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
