@@ -3,6 +3,7 @@
  * resource, from which request validation, POST defaults, read-only checks, policy on
  * attributes, visibility, `fields=`, list filters and sort keys all derive.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { RequestContext } from '../../common/auth.js';
 import { badRequest, PolicyNotAuthorized } from '../errors.js';
 import type { Converter, Validator } from './validators.js';
@@ -151,9 +152,13 @@ export function enforceAttrPolicy(ctx: RequestContext, def: ResourceDef, action:
   if (ctx.isAdmin) return;
   const rules: string[] = [];
   let denied = false;
-  for (const name of specifiedKeys(item)) {
-    const pol = def.attrs[name]?.setPolicy;
-    if (!pol) continue;
+  const specified = specifiedKeys(item);
+  // neutron's _build_match_rule walks the attribute map in its own order, and on create
+  // skips attributes whose value equals the default (_is_attribute_explicitly_set).
+  for (const [name, spec] of Object.entries(def.attrs)) {
+    const pol = spec.setPolicy;
+    if (!pol || !specified.has(name)) continue;
+    if (action === 'create' && 'default' in spec && spec.default !== undefined && isDeepStrictEqual(item[name], spec.default)) continue;
     rules.push(`rule:${action}_${def.resource}:${name}`);
     if (pol === 'admin' || (pol === 'admin_or_network_owner' && !isNetworkOwner)) denied = true;
   }

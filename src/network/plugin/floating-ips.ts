@@ -9,7 +9,8 @@ import { toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
 import { specifiedKeys } from '../api/resource.js';
 import type { FloatingIpRow, NeutronDB } from '../db/schema.js';
-import { FloatingIPNotFound, PortNotFound, badRequest } from '../errors.js';
+import { FloatingIPNotFound, PortNotFound } from '../errors.js';
+import { NeutronBadRequest } from '../ipam/index.js';
 import { type PluginDeps, nowIso } from './deps.js';
 import { IpamBackend } from './ipam-backend.js';
 import { randomMac } from './mac.js';
@@ -70,9 +71,9 @@ export class FloatingIps {
     const port = await trx.selectFrom('ports').selectAll().where('id', '=', portId).executeTakeFirst();
     if (!port || (!ctx.isAdmin && port.project_id !== projectId)) throw new PortNotFound(portId);
     const ips = await trx.selectFrom('ipallocations').select('ip_address').where('port_id', '=', portId).execute();
-    if (!ips.length) throw badRequest(`Bad floatingip request: Port ${portId} does not have any IP addresses on it.`);
+    if (!ips.length) throw new NeutronBadRequest('floatingip', `Port ${portId} does not have any IP addresses on it`);
     if (fixedIp !== undefined) {
-      if (!ips.some((i) => i.ip_address === fixedIp)) throw badRequest(`Bad floatingip request: Port ${portId} does not have fixed ip ${fixedIp}.`);
+      if (!ips.some((i) => i.ip_address === fixedIp)) throw new NeutronBadRequest('floatingip', `Port ${portId} does not have fixed ip ${fixedIp}`);
       return fixedIp;
     }
     return ips[0]!.ip_address;
@@ -86,7 +87,7 @@ export class FloatingIps {
       const net = await trx.selectFrom('networks').selectAll().where('id', '=', netId).executeTakeFirst();
       if (!net) throw new NamedError(404, 'NetworkNotFound', `Network ${netId} could not be found.`);
       if (!toBool(net.router_external)) {
-        throw badRequest(`Bad floatingip request: Network ${netId} is not a valid external network.`);
+        throw new NeutronBadRequest('floatingip', `Network ${netId} is not a valid external network`);
       }
       await checkQuota(trx, d.cfg, projectId, 'floatingip');
       const id = d.random.uuid();
@@ -98,7 +99,7 @@ export class FloatingIps {
         .execute();
       await trx.insertInto('ml2_port_bindings').values({ port_id: portId, host: '', vnic_type: 'normal', profile: '{}', vif_type: 'unbound', vif_details: '{}', status: 'ACTIVE' }).execute();
       const subnets = (await this.subnets.ofNetwork(trx, netId)).filter((s) => s.ip_version === 4);
-      if (!subnets.length) throw badRequest(`Bad floatingip request: Network ${netId} does not contain any IPv4 subnet.`);
+      if (!subnets.length) throw new NeutronBadRequest('floatingip', `Network ${netId} does not contain any IPv4 subnet`);
       const want = body.floating_ip_address as string | undefined;
       const [ip] = await this.#ipam.allocateForPort(trx, portId, netId, subnets, want ? [{ ip_address: want }] : undefined, 'network:floatingip');
       let fixedPort: string | null = null;
