@@ -44,6 +44,8 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, h: Reso
     admin(req.ctx);
     const q = req.query as QueryParams;
     const query = parseListQuery(q, def, opts.maxLimit);
+    // neutron's _get_marker_obj: a marker the caller cannot see is the resource's NotFound.
+    if (query.limit !== null && query.marker) await h.get(req.ctx, query.marker);
     const items = await h.list(req.ctx, query.filters);
     const visible = items.map((i) => filterVisible(req.ctx, def, i));
     // Filters on attributes the caller cannot see match nothing hidden from them.

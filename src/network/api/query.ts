@@ -157,14 +157,11 @@ export function applyListQuery(items: Dict[], query: ListQuery, baseUrl: string,
       if (reverse) p.append('page_reverse', 'True');
       return `${baseUrl}?${p.toString()}`;
     };
-    const more = query.pageReverse ? start > 0 : end < out.length;
-    if (query.pageReverse) {
-      if (more && page.length) links.push({ rel: 'previous', href: params(page[0]!.id as string, true) });
-      if (query.marker) links.push({ rel: 'next', href: params(page.length ? (page[page.length - 1]!.id as string) : undefined, false) });
-    } else {
-      if (more && page.length === limit) links.push({ rel: 'next', href: params(page[page.length - 1]!.id as string, false) });
-      if (query.marker) links.push({ rel: 'previous', href: params(page.length ? (page[0]!.id as string) : undefined, true) });
-    }
+    // api_common.get_pagination_links: "next" unless a short forward page, "previous"
+    // unless a short reverse page (so a forward first page has a "previous" too).
+    const short = page.length < limit;
+    if (!(short && !query.pageReverse)) links.push({ rel: 'next', href: params(page.length ? (page[page.length - 1]!.id as string) : undefined, false) });
+    if (!(short && query.pageReverse)) links.push({ rel: 'previous', href: params(page.length ? (page[0]!.id as string) : undefined, true) });
     out = page;
   }
   return { items: out, links };
