@@ -55,10 +55,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
-    caseSensitive: true,
-    ignoreTrailingSlash: true,
-    ignoreDuplicateSlashes: true,
-    maxParamLength: 500,
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
     keepAliveTimeout: 75_000,
     ...(opts.rewriteUrl ? { rewriteUrl: (req: IncomingMessage) => opts.rewriteUrl!(req.url ?? '/') } : {}),
   });
