@@ -8,6 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ErrorRendering } from '../../common/http.js';
 import type { OpenStackError } from '../../common/errors.js';
 import { UnsupportedMediaType } from '../errors.js';
+import { pyJson } from './py-json.js';
 
 /** webob's status titles and the explanation it uses when glance passes its text as detail. */
 const STATUS: Record<number, { title: string; explanation: string }> = {
@@ -76,7 +77,7 @@ export function renderWebobError(e: OpenStackError, req: FastifyRequest): ErrorR
   switch (negotiate(req.headers.accept)) {
     case 'application/json':
       headers['content-type'] = 'application/json';
-      return { status: e.status, headers, body: JSON.stringify({ message: templateBody(e, (s) => s), code: status, title }) };
+      return { status: e.status, headers, body: Buffer.from(pyJson({ message: templateBody(e, (s) => s), code: status, title })) };
     case 'text/html':
       headers['content-type'] = 'text/html; charset=UTF-8';
       return {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ImageAPI } from '../api.js';
 import { STORE_ID } from '../store/file-store.js';
-import { pyJson } from './py-json.js';
+import { sendJson } from './py-json.js';
 import { pageLinks, parseCreate, parseJsonBody, parseListQuery, parsePatch } from './request.js';
 import { imageView } from './view.js';
 
@@ -16,27 +16,25 @@ export function registerImageRoutes(app: FastifyInstance, api: ImageAPI): void {
     const links = pageLinks(search, result.nextMarker);
     const body: Record<string, unknown> = { images: result.images.map(imageView), first: links.first, schema: '/v2/schemas/images' };
     if (links.next) body.next = links.next;
-    return reply.type('application/json').send(pyJson(body));
+    return sendJson(reply, 200, body);
   });
 
   app.post('/v2/images', async (req, reply) => {
     const image = await api.create(req.ctx, parseCreate(parseJsonBody(req.body)));
-    return reply
-      .code(201)
+    reply
       .header('location', `${req.protocol}://${req.headers.host ?? req.hostname}/v2/images/${image.id}`)
-      .header('openstack-image-store-ids', STORE_ID)
-      .type('application/json')
-      .send(pyJson(imageView(image)));
+      .header('openstack-image-store-ids', STORE_ID);
+    return sendJson(reply, 201, imageView(image));
   });
 
   app.get<IdParams>('/v2/images/:id', async (req, reply) =>
-    reply.type('application/json').send(pyJson(imageView(await api.get(req.ctx, req.params.id)))),
+    sendJson(reply, 200, imageView(await api.get(req.ctx, req.params.id))),
   );
 
   app.patch<IdParams>('/v2/images/:id', async (req, reply) => {
     const changes = parsePatch(req.headers['content-type'], req.body);
     const image = await api.update(req.ctx, req.params.id, changes);
-    return reply.type('application/json').send(pyJson(imageView(image)));
+    return sendJson(reply, 200, imageView(image));
   });
 
   app.delete<IdParams>('/v2/images/:id', async (req, reply) => {

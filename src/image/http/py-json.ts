@@ -2,6 +2,7 @@
  * JSON text as Python's json.dumps writes it (", " and ": " separators, non-ASCII kept),
  * so response bodies match glance's byte for byte where the content matches.
  */
+import type { FastifyReply } from 'fastify';
 
 /** Serialises `v` like json.dumps(v, ensure_ascii=False). */
 export function pyJson(v: unknown): string {
@@ -14,4 +15,9 @@ export function pyJson(v: unknown): string {
       .join(', ')}}`;
   }
   return JSON.stringify(v);
+}
+
+/** Sends `body` as glance does: Python-style JSON, Content-Type exactly "application/json" (a Buffer, so Fastify adds no charset). */
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(pyJson(body), 'utf8'));
 }

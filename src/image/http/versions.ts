@@ -5,7 +5,7 @@
  * with multiple stores enabled and no image cache (v2.15 current, no v2.14).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { pyJson } from './py-json.js';
+import { sendJson } from './py-json.js';
 
 const VERSIONS: [string, string][] = [
   ['2.15', 'CURRENT'],
@@ -25,6 +25,6 @@ export const isPublicPath = (_method: string, path: string): boolean => path ===
 
 /** Registers GET / and GET /versions. */
 export function registerVersionRoutes(app: FastifyInstance): void {
-  app.get('/', async (req, reply) => reply.code(300).type('application/json').send(pyJson(versionsDocument(req))));
-  app.get('/versions', async (req, reply) => reply.code(200).type('application/json').send(pyJson(versionsDocument(req))));
+  app.get('/', async (req, reply) => sendJson(reply, 300, versionsDocument(req)));
+  app.get('/versions', async (req, reply) => sendJson(reply, 200, versionsDocument(req)));
 }
