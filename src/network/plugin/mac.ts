@@ -1,7 +1,8 @@
 /**
- * MAC addresses for ports: neutron keeps the first three octets of base_mac
- * (fa:16:3e by default) and randomises the rest (any octet of base_mac that is not
- * 00 is kept, as neutron_lib.utils.net.random_mac_generator does).
+ * MAC addresses for ports: the first three octets of base_mac (fa:16:3e by default)
+ * are kept and the rest randomised. neutron_lib.utils.net.random_mac_generator also
+ * keeps the fourth octet when it is not 00; Nimbus keeps every non-00 octet from the
+ * fourth on, a superset that lets a test fix the whole MAC and force collisions.
  */
 import type { Random } from '../../common/clock.js';
 
