@@ -62,16 +62,6 @@ export class NetworkMacAddressGenerationFailure extends OpenStackError {
     super(`Unable to generate unique mac on network ${netId}.`);
   }
 }
-export class IpAddressInUse extends Conflict {
-  constructor(netId: string, ip: string) {
-    super(`Unable to complete operation for network ${netId}. The IP address ${ip} is in use.`);
-  }
-}
-export class IpAddressAlreadyAllocated extends Conflict {
-  constructor(ip: string, subnetId: string) {
-    super(`IP address ${ip} already allocated in subnet ${subnetId}`);
-  }
-}
 export class UnsupportedPortDeviceOwner extends Conflict {
   constructor(op: string, portId: string, deviceOwner: string) {
     super(`Operation ${op} is not supported for device_owner ${deviceOwner} on port ${portId}.`);
@@ -82,9 +72,9 @@ export class AdminRequired extends NotAuthorized {
     super(`User does not have admin privileges: ${reason}.`);
   }
 }
-export class DeviceIDNotOwnedByTenant extends NotFound {
+export class DeviceIDNotOwnedByTenant extends Conflict {
   constructor(deviceId: string) {
-    super(`The following device_id ${deviceId} is not owned by your project or matches another projects router.`);
+    super(`The following device_id ${deviceId} is not owned by your tenant or matches another tenants router.`);
   }
 }
 export class OverQuota extends Conflict {

@@ -7,12 +7,7 @@
  */
 import { BadRequest, Conflict, OpenStackError } from '../../common/errors.js';
 
-/** neutron_lib InvalidInput (400): the wrapper for every validator message. */
-export class InvalidInput extends BadRequest {
-  constructor(errorMessage: string) {
-    super(`Invalid input for operation: ${errorMessage}.`);
-  }
-}
+export { InvalidInput } from '../errors.js';
 
 /** neutron_lib BadRequest (400) with its resource/msg template, e.g. resource 'subnets'. */
 export class NeutronBadRequest extends BadRequest {

@@ -4,12 +4,9 @@
  */
 import { BadRequest, Conflict, OpenStackError, ServiceUnavailable } from '../../common/errors.js';
 
-/** neutron_lib InvalidInput: every provider validation failure. */
-export class InvalidInput extends BadRequest {
-  constructor(readonly errorMessage: string) {
-    super(`Invalid input for operation: ${errorMessage}.`);
-  }
-}
+import { InvalidInput } from '../errors.js';
+
+export { InvalidInput };
 
 /** Both `segments` and provider:* given on one network. */
 export class SegmentsSetInConjunctionWithProviders extends InvalidInput {

@@ -8,13 +8,14 @@
  */
 import type { Kysely } from 'kysely';
 import type { RequestContext } from '../../common/auth.js';
-import { Conflict, NamedError } from '../../common/errors.js';
+import { NamedError } from '../../common/errors.js';
 import { fromBool, isUniqueViolation, toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
 import { specifiedKeys } from '../api/resource.js';
 import type { NeutronDB, NetworkRow, PortBindingRow, PortRow } from '../db/schema.js';
 import {
   AddressPairAndPortSecurityRequired,
+  DeviceIDNotOwnedByTenant,
   InvalidInput,
   MacAddressInUse,
   NetworkMacAddressGenerationFailure,
@@ -33,17 +34,6 @@ import type { Networks } from './networks.js';
 import { checkQuota } from './quotas.js';
 import type { SecurityGroups } from './security-groups.js';
 import type { Subnets } from './subnets.js';
-
-/**
- * neutron_lib's DeviceIDNotOwnedByTenant: a Conflict (409) worded with "tenant". The class
- * of that name in src/network/errors.ts answers 404 with "project" wording, which real
- * Zed never gives; this one is what the port API raises.
- */
-class DeviceIDNotOwnedByTenant extends Conflict {
-  constructor(deviceId: string) {
-    super(`The following device_id ${deviceId} is not owned by your tenant or matches another tenants router.`);
-  }
-}
 
 /** What a port's binding looks like before any host is set. */
 const UNBOUND = { vif_type: 'unbound', vif_details: '{}' };
