@@ -56,7 +56,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const identityPort = await listen(identity.app, listenHost(cfg, 'identity'), cfg.identity.port);
   const identityUrl = publicUrl(cfg, 'identity', identityPort);
   catalog.push({ type: 'identity', name: 'keystone', url: `${identityUrl}/v3/` });
-  await identity.init(); // rewrites openrc with the bound port
+  identity.writeOpenrc(`${identityUrl}/v3`);
 
   const networkDb = openDatabase<NeutronDB>(dbUrl(cfg, 'network'));
   const network = new NetworkService({ cfg, log: log.child({ svc: 'neutron-server' }), clock, random, db: networkDb, bus, validator: identity.validator, authUri: identityUrl });
@@ -65,9 +65,10 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const networkUrl = publicUrl(cfg, 'network', networkPort);
   catalog.push({ type: 'network', name: 'neutron', url: networkUrl });
 
-  const adminProject = await identity.issueToken('admin', cfg.identity.admin_password, 'admin');
+  const adminProjectId = await identity.projectId('admin');
+  if (!adminProjectId) throw new Error('the admin project is missing from identity');
   const imageDb = openDatabase<ImageDB>(dbUrl(cfg, 'image'));
-  const image = new ImageService({ cfg, log: log.child({ svc: 'glance' }), clock, random, db: imageDb, validator: identity.validator, bootstrapOwner: adminProject.info.projectId });
+  const image = new ImageService({ cfg, log: log.child({ svc: 'glance' }), clock, random, db: imageDb, validator: identity.validator, bootstrapOwner: adminProjectId });
   await image.init();
   const imagePort = await listen(image.app, listenHost(cfg, 'image'), cfg.image.port);
   const imageUrl = publicUrl(cfg, 'image', imagePort);

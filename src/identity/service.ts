@@ -90,6 +90,16 @@ export class IdentityService {
     return this.#issuer.issueToken(userName, password, projectName);
   }
 
+  /** The id of a project of the default domain, or undefined (services bootstrap resources owned by it). */
+  async projectId(name: string): Promise<string | undefined> {
+    return (await this.#store.getProjectByName(name, 'default'))?.id;
+  }
+
+  /** Rewrites the openrc files once the real listening URL is known. */
+  writeOpenrc(authUrl: string): void {
+    writeOpenrcFiles(this.#opts.cfg, authUrl);
+  }
+
   /** The catalog with its stable ids, for the token body and /v3/services. */
   catalog(): Service[] {
     const entries = this.#opts.catalog;
