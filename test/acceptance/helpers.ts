@@ -73,7 +73,9 @@ export function parseTable(text: string): Table {
     const c = cells(l);
     if (rows.length && c[0] === '' && c.some((x) => x !== '')) {
       const prev = rows[rows.length - 1]!;
-      c.forEach((v, i) => (prev[i] = prev[i] ? `${prev[i]}\n${v}` : v));
+      c.forEach((v, i) => {
+        if (v !== '') prev[i] = prev[i] ? `${prev[i]}\n${v}` : v;
+      });
     } else rows.push(c);
   }
   return { header, rows };
