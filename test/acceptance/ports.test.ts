@@ -149,7 +149,7 @@ describe('acceptance: ports (neutron, openstack)', { skip: clientsMissing }, () 
     assert.equal(d.binding_host_id, null);
   });
 
-  test('openstack port unset --host [BUG: binding:host_id null rejected with 400]', { skip: 'BUG in src: PUT binding:host_id null answers 400 "Invalid input for binding:host_id. Reason: \'None\' is not a valid string."' }, async () => {
+  test('openstack port unset --host unbinds (binding:host_id null)', async () => {
     assert.equal(await os(cloud, 'admin', 'port', 'unset', '--host', p1), '');
     const p = await osJson(cloud, 'admin', 'port', 'show', p1);
     assert.equal(p.binding_vif_type, 'unbound');

@@ -1,4 +1,8 @@
-/** The extensions this neutron loads, as GET /v2.0/extensions lists them (texts from neutron-lib's API definitions). */
+/**
+ * The extensions this neutron loads, as GET /v2.0/extensions lists them (texts from
+ * neutron-lib's API definitions). No `router`: there are no routers yet, though
+ * floating IPs are kept as bookkeeping (docs/decisions.md).
+ */
 export interface Extension { name: string; alias: string; description: string; updated: string; links: never[] }
 export const EXTENSIONS: Extension[] = [
   {
@@ -97,13 +101,6 @@ export const EXTENSIONS: Extension[] = [
     "alias": "multi-provider",
     "description": "Expose mapping of virtual networks to multiple physical networks",
     "updated": "2013-06-27T10:00:00-00:00",
-    "links": []
-  },
-  {
-    "name": "Neutron L3 Router",
-    "alias": "router",
-    "description": "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.",
-    "updated": "2012-07-20T10:00:00-00:00",
     "links": []
   },
   {

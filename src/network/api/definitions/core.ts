@@ -103,7 +103,8 @@ export const portDef: ResourceDef = {
     allowed_address_pairs: { allowPost: true, allowPut: true, default: undefined, convertTo: noneToEmptyList, validate: isList },
     extra_dhcp_opts: { allowPost: true, allowPut: true, default: undefined, convertTo: noneToEmptyList, validate: isList },
     'binding:vnic_type': { allowPost: true, allowPut: true, default: 'normal', validate: isValues(['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'remote-managed', 'vdpa', 'accelerator-direct', 'accelerator-direct-physical']), isFilter: true },
-    'binding:host_id': { allowPost: true, allowPut: true, default: undefined, validate: isString(255), isFilter: true, setPolicy: 'admin', readAdminOnly: true },
+    // neutron-lib gives binding:host_id no validator: null (what `openstack port unset --host` sends) unbinds like "".
+    'binding:host_id': { allowPost: true, allowPut: true, default: undefined, convertTo: (v) => (v === null ? '' : v), validate: isString(255), isFilter: true, setPolicy: 'admin', readAdminOnly: true },
     'binding:profile': { allowPost: true, allowPut: true, default: undefined, convertTo: noneToEmptyDict, validate: isDict, setPolicy: 'admin', readAdminOnly: true },
     'binding:vif_type': readOnly({ readAdminOnly: true, isFilter: true }),
     'binding:vif_details': readOnly({ readAdminOnly: true }),
