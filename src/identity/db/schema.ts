@@ -13,7 +13,7 @@ export interface ProjectRow {
   created_at: string;
 }
 
-/** A local user with its scrypt password hash (keystone's user + local_user + password). */
+/** A local user with its PBKDF2-SHA512 password hash (keystone's user + local_user + password). */
 export interface UserRow {
   id: string;
   name: string;
