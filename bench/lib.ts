@@ -32,7 +32,8 @@ export interface Server {
 export async function startServer(extra: string[] = []): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-'));
   const [ip, np, gp] = [await freePort(), await freePort(), await freePort()];
-  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []), ...(process.env.BENCH_IMPORT ? ['--import', process.env.BENCH_IMPORT] : []), 'dist/nimbus.mjs', 'up', '--data-dir', dataDir, '--log-level', 'warn', '--identity-port', String(ip), '--network-port', String(np), '--image-port', String(gp), ...extra], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // The same V8 setting as `npm start` and the nimbus shebang.
+  const proc = spawn(process.execPath, ['--max-semi-space-size=8', ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []), ...(process.env.BENCH_IMPORT ? ['--import', process.env.BENCH_IMPORT] : []), 'dist/nimbus.mjs', 'up', '--data-dir', dataDir, '--log-level', 'warn', '--identity-port', String(ip), '--network-port', String(np), '--image-port', String(gp), ...extra], { stdio: ['ignore', 'inherit', 'inherit'] });
   const urls = { identity: `http://127.0.0.1:${ip}`, network: `http://127.0.0.1:${np}`, image: `http://127.0.0.1:${gp}` };
   const t0 = performance.now();
   for (;;) {

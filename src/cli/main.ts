@@ -1,7 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * The `nimbus` command: `nimbus up` runs every service in one process; `nimbus help`
  * lists every option with its flag and environment variable.
+ *
+ * Runs with an 8 MiB young generation (V8's default is 16): the allocation churn of
+ * thousands of requests then costs ~70 MiB less resident memory at the same throughput
+ * (bench/ports.ts).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
