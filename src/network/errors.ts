@@ -40,6 +40,18 @@ export class FloatingIPNotFound extends NotFound {
     super(`Floating IP ${id} could not be found`);
   }
 }
+/** The parent of a tag request is absent or not visible (neutron's tagging.TagResourceNotFound). */
+export class TagResourceNotFound extends NotFound {
+  constructor(resource: string, resourceId: string) {
+    super(`Resource ${resource} ${resourceId} could not be found.`);
+  }
+}
+/** The resource does not carry the tag (neutron's tagging.TagNotFound). */
+export class TagNotFound extends NotFound {
+  constructor(tag: string) {
+    super(`Tag ${tag} could not be found.`);
+  }
+}
 export class ExternalNetworkNotFound extends NotFound {}
 export class NetworkInUse extends Conflict {
   constructor(netId: string) {

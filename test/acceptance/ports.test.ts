@@ -119,11 +119,36 @@ describe('acceptance: ports (neutron, openstack)', { skip: clientsMissing }, () 
     assert.equal(gone.code, 1);
   });
 
-  test('openstack port set/unset --tag [MISSING: /v2.0/ports/{id}/tags is 404]', { skip: 'MISSING in src: PUT /v2.0/ports/{id}/tags answers 404 (standard-attr-tag not implemented)' }, async () => {
+  test('openstack port set/unset --tag', async () => {
     assert.equal(await os(cloud, 'demo', 'port', 'set', '--tag', 'blue', 'p1'), '');
     assert.deepEqual((await osJson(cloud, 'demo', 'port', 'show', 'p1')).tags, ['blue']);
     assert.equal(await os(cloud, 'demo', 'port', 'unset', '--tag', 'blue', 'p1'), '');
     assert.deepEqual((await osJson(cloud, 'demo', 'port', 'show', 'p1')).tags, []);
+  });
+
+  test('openstack port create --tag, port list --tags / --any-tags / --not-tags', async () => {
+    const created = await osJson(cloud, 'demo', 'port', 'create', '--network', 'net1', '--tag', 'red', '--tag', 'green', 'ptag');
+    assert.deepEqual([...created.tags].sort(), ['green', 'red']);
+    const names = async (...args: string[]) => (JSON.parse(await os(cloud, 'demo', 'port', 'list', '-f', 'json', ...args)) as { Name: string }[]).map((p) => p.Name).sort();
+    assert.deepEqual(await names('--tags', 'red,green'), ['ptag']);
+    assert.deepEqual(await names('--any-tags', 'green,nope'), ['ptag']);
+    assert.ok(!(await names('--not-tags', 'red')).includes('ptag'));
+    assert.equal(await os(cloud, 'demo', 'port', 'set', '--no-tag', '--tag', 'solo', 'ptag'), '');
+    assert.deepEqual((await osJson(cloud, 'demo', 'port', 'show', 'ptag')).tags, ['solo']);
+    assert.equal(await os(cloud, 'demo', 'port', 'delete', 'ptag'), '');
+  });
+
+  test('openstack network set --tag, network list --tags / --not-tags-any, network unset --all-tag', async () => {
+    assert.equal(await os(cloud, 'demo', 'network', 'set', '--tag', 'x', '--tag', 'y', 'net1'), '');
+    assert.deepEqual((await osJson(cloud, 'demo', 'network', 'show', 'net1')).tags, ['x', 'y']);
+    const names = async (...args: string[]) => (JSON.parse(await os(cloud, 'demo', 'network', 'list', '-f', 'json', ...args)) as { Name: string }[]).map((x) => x.Name);
+    assert.deepEqual(await names('--tags', 'x'), ['net1']);
+    assert.deepEqual(await names('--tags', 'x,nope'), []);
+    assert.ok(!(await names('--not-any-tags', 'y')).includes('net1'));
+    const table = parseTable(await os(cloud, 'demo', 'network', 'list', '--tags', 'x', '--long'));
+    assert.equal(table.rows.length, 1);
+    assert.equal(await os(cloud, 'demo', 'network', 'unset', '--all-tag', 'net1'), '');
+    assert.deepEqual((await osJson(cloud, 'demo', 'network', 'show', 'net1')).tags, []);
   });
 
   test('openstack port show nonexistent: error text', async () => {

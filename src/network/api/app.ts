@@ -20,6 +20,7 @@ import { EXTENSIONS } from './extensions.js';
 import { renderNeutronError } from './faults.js';
 import type { Dict } from './resource.js';
 import { specifiedKeys } from './resource.js';
+import { registerTags } from './tags.js';
 
 export interface NetworkApiDeps {
   cfg: Config;
@@ -78,6 +79,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
     { maxLimit },
   );
   registerResource(app, floatingIpDef, bind(p.floatingIps), { maxLimit });
+  registerTags(app, p.tags);
 
   const db = p.deps.db;
   const downTime = d.cfg.network.agent_down_time;

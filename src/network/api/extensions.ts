@@ -153,6 +153,13 @@ export const EXTENSIONS: Extension[] = [
     "links": []
   },
   {
+    "name": "Tag support for resources with standard attribute: port, subnet, network, security_group, floatingip",
+    "alias": "standard-attr-tag",
+    "description": "Enables to set tag on resources with standard attribute.",
+    "updated": "2017-01-01T00:00:00-00:00",
+    "links": []
+  },
+  {
     "name": "Pagination support",
     "alias": "pagination",
     "description": "Extension that indicates that pagination is enabled.",

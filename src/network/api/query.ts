@@ -5,6 +5,7 @@
  */
 import { BadRequest } from '../../common/errors.js';
 import { badRequest } from '../errors.js';
+import { TAG_FILTERS, type TagFilter, matchesTagFilter } from '../plugin/tags.js';
 import { type Dict, type ResourceDef, pyList } from './resource.js';
 
 export type QueryParams = Record<string, string | string[] | undefined>;
@@ -21,7 +22,7 @@ export interface ListQuery {
 
 const RESERVED = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse']);
 /** Keys neutron's filter parser skips silently (model base columns and extensions' own query params). */
-const IGNORED = new Set(['tenant_id', 'project_id', 'id', 'fixed_ips', 'ip_address_substr', 'shared', 'router:external', 'tags', 'tags-any', 'not-tags', 'not-tags-any']);
+const IGNORED = new Set(['tenant_id', 'project_id', 'id', 'fixed_ips', 'ip_address_substr', 'shared', 'router:external']);
 
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
@@ -77,6 +78,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 /** Whether an item passes one attribute filter (any of the values matches). */
 export function matchesFilter(item: Dict, key: string, values: unknown[]): boolean {
+  if ((TAG_FILTERS as readonly string[]).includes(key)) return matchesTagFilter((item.tags as string[] | undefined) ?? [], key as TagFilter, values);
   const v = item[key];
   if (key === 'fixed_ips') {
     const ips = (v as { ip_address: string; subnet_id: string }[]) ?? [];

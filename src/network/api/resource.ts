@@ -54,7 +54,11 @@ export function withStandardAttrs(attrs: Record<string, AttrSpec>, extra: { tags
     updated_at: { allowPost: false, allowPut: false, isFilter: true, isSortKey: true },
   };
   if (extra.revision !== false) std.revision_number = { allowPost: false, allowPut: false, isFilter: true, isSortKey: true };
-  if (extra.tags !== false) std.tags = { allowPost: false, allowPut: false, isFilter: false };
+  if (extra.tags !== false) {
+    // neutron's tagging.TAG_ATTRIBUTE_MAP: `tags` shown and filterable, the other three filters only.
+    std.tags = { allowPost: false, allowPut: false, isFilter: true };
+    for (const f of ['tags-any', 'not-tags', 'not-tags-any']) std[f] = { allowPost: false, allowPut: false, isVisible: false, isFilter: true };
+  }
   return { ...attrs, ...std };
 }
 

@@ -66,6 +66,33 @@ export const isDictOrNone: Validator = (v) => (v === null ? undefined : isDict(v
 
 export const isList: Validator = (v) => (Array.isArray(v) ? undefined : `'${repr(v)}' is not a list`);
 
+/** neutron-lib's validate_list_of_unique_strings: a list, duplicates refused (listed once each), each item a string of at most maxLen. */
+export const isListOfUniqueStrings =
+  (maxLen?: number): Validator =>
+  (v) => {
+    if (!Array.isArray(v)) return `'${repr(v)}' is not a list`;
+    const seen = new Set<string>();
+    const dups: unknown[] = [];
+    const dupKeys = new Set<string>();
+    for (const item of v) {
+      const key = JSON.stringify(item);
+      if (seen.has(key)) {
+        if (!dupKeys.has(key)) {
+          dupKeys.add(key);
+          dups.push(item);
+        }
+        continue;
+      }
+      seen.add(key);
+    }
+    if (dups.length) return `Duplicate items in the list: '${dups.map(repr).join(', ')}'`;
+    for (const item of v) {
+      const msg = isString(maxLen)(item);
+      if (msg) return msg;
+    }
+    return undefined;
+  };
+
 const MAC_RE = /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i;
 export const isMac: Validator = (v) => {
   if (typeof v !== 'string' || !MAC_RE.test(v)) return `'${repr(v)}' is not a valid MAC address`;

@@ -2,6 +2,7 @@
 import type { Kysely, Migration } from 'kysely';
 import { agentMigrations } from '../agents/db/migrations.js';
 import { ml2Migrations } from '../ml2/db/migrations.js';
+import { tagMigrations } from './migrations-tags.js';
 
 
 const core: Migration = {
@@ -175,9 +176,10 @@ const core: Migration = {
   },
 };
 
-/** Every neutron migration, core first, then ML2's and the agents'. */
+/** Every neutron migration, core first, then ML2's, the agents' and the tags'. */
 export const neutronMigrations: Record<string, Migration> = {
   '001_core': core,
   ...ml2Migrations,
   ...agentMigrations,
+  ...tagMigrations,
 };

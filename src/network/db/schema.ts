@@ -158,6 +158,13 @@ export interface PortBindingRow {
   status: string;
 }
 
+/** One tag of one taggable resource (standard-attr-tag); resource_type is the collection name. */
+export interface TagRow {
+  resource_type: string;
+  resource_id: string;
+  tag: string;
+}
+
 export interface CoreTables {
   networks: NetworkRow;
   subnets: SubnetRow;
@@ -175,6 +182,7 @@ export interface CoreTables {
   floatingips: FloatingIpRow;
   quotas: QuotaRow;
   ml2_port_bindings: PortBindingRow;
+  tags: TagRow;
 }
 
 export interface NeutronDB extends CoreTables, Ml2Tables, AgentTables {}

@@ -16,6 +16,7 @@ import { IpamBackend } from './ipam-backend.js';
 import { randomMac } from './mac.js';
 import { checkQuota } from './quotas.js';
 import type { Subnets } from './subnets.js';
+import { deleteTagsOf, loadTags } from './tags.js';
 import type { Kysely } from 'kysely';
 
 export class FloatingIps {
@@ -27,7 +28,14 @@ export class FloatingIps {
     this.#ipam = new IpamBackend(d.random);
   }
 
-  toDict(r: FloatingIpRow): Dict {
+  /** The wire form of floating IPs, their tags loaded in one query. */
+  async toDicts(db: Kysely<NeutronDB>, rows: FloatingIpRow[]): Promise<Dict[]> {
+    if (!rows.length) return [];
+    const tags = await loadTags(db, 'floatingips', rows.map((r) => r.id));
+    return rows.map((r) => this.#toDict(r, tags.get(r.id) ?? []));
+  }
+
+  #toDict(r: FloatingIpRow, tags: string[]): Dict {
     return {
       id: r.id,
       tenant_id: r.project_id,
@@ -41,21 +49,22 @@ export class FloatingIps {
       description: r.description,
       port_details: null,
       qos_policy_id: null,
-      tags: [],
+      tags,
       created_at: r.created_at,
       updated_at: r.updated_at,
       revision_number: r.revision_number,
     };
   }
 
-  async #row(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<FloatingIpRow> {
+  /** The row of a floating IP the caller may see (their own); FloatingIPNotFound otherwise. */
+  async getRow(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<FloatingIpRow> {
     const row = await db.selectFrom('floatingips').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw new FloatingIPNotFound(id);
     return row;
   }
 
   async get(ctx: RequestContext, id: string): Promise<Dict> {
-    return this.toDict(await this.#row(ctx, id));
+    return (await this.toDicts(this.d.db, [await this.getRow(ctx, id)]))[0]!;
   }
 
   async list(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
@@ -63,7 +72,7 @@ export class FloatingIps {
     const ports = filters.get('port_id') as string[] | undefined;
     if (ports) q = q.where('fixed_port_id', 'in', ports);
     if (!ctx.isAdmin) q = q.where('project_id', '=', ctx.projectId);
-    return (await q.orderBy('created_at').orderBy('id').execute()).map((r) => this.toDict(r));
+    return this.toDicts(this.d.db, await q.orderBy('created_at').orderBy('id').execute());
   }
 
   /** Resolves the fixed IP an association targets, checking the port belongs to the caller. */
@@ -110,13 +119,13 @@ export class FloatingIps {
       }
       const row: FloatingIpRow = { id, project_id: projectId, floating_ip_address: ip!.ip_address, floating_network_id: netId, floating_port_id: portId, fixed_port_id: fixedPort, fixed_ip_address: fixedIp, router_id: null, status: 'DOWN', description: (body.description as string) ?? '', created_at: now, updated_at: now, revision_number: 0 };
       await trx.insertInto('floatingips').values(row).execute();
-      return this.toDict(row);
+      return (await this.toDicts(trx, [row]))[0]!;
     });
   }
 
   async update(ctx: RequestContext, id: string, body: Dict): Promise<Dict> {
     return this.d.db.transaction().execute(async (trx) => {
-      const row = await this.#row(ctx, id, trx);
+      const row = await this.getRow(ctx, id, trx);
       const keys = specifiedKeys(body);
       const set: Partial<FloatingIpRow> = { updated_at: nowIso(this.d.clock.now()), revision_number: row.revision_number + 1 };
       if (keys.has('description')) set.description = body.description as string;
@@ -130,13 +139,15 @@ export class FloatingIps {
         }
       }
       await trx.updateTable('floatingips').set(set).where('id', '=', id).execute();
-      return this.toDict({ ...row, ...set });
+      return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
     });
   }
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.d.db.transaction().execute(async (trx) => {
-      const row = await this.#row(ctx, id, trx);
+      const row = await this.getRow(ctx, id, trx);
+      await deleteTagsOf(trx, 'floatingips', [id]);
+      await deleteTagsOf(trx, 'ports', [row.floating_port_id]);
       await trx.deleteFrom('floatingips').where('id', '=', id).execute();
       await trx.deleteFrom('ports').where('id', '=', row.floating_port_id).execute();
     });

@@ -13,6 +13,7 @@ import { InvalidInput, NetworkInUse, NetworkNotFound, PolicyNotAuthorized } from
 import type { Segment } from '../ml2/index.js';
 import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, nowIso } from './deps.js';
 import { checkQuota } from './quotas.js';
+import { deleteTagsOf, loadTags } from './tags.js';
 
 /** Whether a non-admin may see the network: their own, shared or external. */
 export function networkVisible(ctx: RequestContext, row: Pick<NetworkRow, 'project_id' | 'shared' | 'router_external'>): boolean {
@@ -28,6 +29,7 @@ export class Networks {
     const ids = rows.map((r) => r.id);
     const subnets = await db.selectFrom('subnets').select(['id', 'network_id']).where('network_id', 'in', ids).orderBy('created_at').orderBy('id').execute();
     const segs = await this.d.ml2.getSegments(db, ids);
+    const tags = await loadTags(db, 'networks', ids);
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -46,7 +48,7 @@ export class Networks {
       ipv4_address_scope: null,
       ipv6_address_scope: null,
       description: r.description,
-      tags: [],
+      tags: tags.get(r.id) ?? [],
       created_at: r.created_at,
       updated_at: r.updated_at,
       revision_number: r.revision_number,
@@ -148,11 +150,16 @@ export class Networks {
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:delete_network');
       const ports = await trx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', id).execute();
       if (ports.some((p) => !AUTO_DELETE_PORT_OWNERS.includes(p.device_owner))) throw new NetworkInUse(id);
-      if (ports.length) await trx.deleteFrom('ports').where('network_id', '=', id).execute();
+      if (ports.length) {
+        await deleteTagsOf(trx, 'ports', ports.map((p) => p.id));
+        await trx.deleteFrom('ports').where('network_id', '=', id).execute();
+      }
       const subnetIds = (await trx.selectFrom('subnets').select('id').where('network_id', '=', id).execute()).map((s) => s.id);
       if (subnetIds.length) await trx.deleteFrom('ipallocations').where('subnet_id', 'in', subnetIds).execute();
+      await deleteTagsOf(trx, 'subnets', subnetIds);
       await trx.deleteFrom('subnets').where('network_id', '=', id).execute();
       await d.ml2.releaseNetworkSegments(trx, id);
+      await deleteTagsOf(trx, 'networks', [id]);
       await trx.deleteFrom('networks').where('id', '=', id).execute();
     });
   }

@@ -10,6 +10,7 @@ import { Networks } from './networks.js';
 import { Ports } from './ports.js';
 import { SecurityGroups } from './security-groups.js';
 import { Subnets } from './subnets.js';
+import { Tags } from './tags.js';
 
 export class CorePlugin {
   readonly networks: Networks;
@@ -17,6 +18,7 @@ export class CorePlugin {
   readonly ports: Ports;
   readonly securityGroups: SecurityGroups;
   readonly floatingIps: FloatingIps;
+  readonly tags: Tags;
 
   constructor(readonly deps: PluginDeps) {
     this.networks = new Networks(deps);
@@ -24,6 +26,13 @@ export class CorePlugin {
     this.securityGroups = new SecurityGroups(deps);
     this.ports = new Ports(deps, this.networks, this.subnets, this.securityGroups);
     this.floatingIps = new FloatingIps(deps, this.subnets);
+    this.tags = new Tags(deps, {
+      networks: (ctx, id, db) => this.networks.getRow(ctx, id, db),
+      subnets: (ctx, id, db) => this.subnets.getRow(ctx, id, db),
+      ports: (ctx, id, db) => this.ports.getRow(ctx, id, db),
+      security_groups: (ctx, id, db) => this.securityGroups.getRow(ctx, id, db),
+      floatingips: (ctx, id, db) => this.floatingIps.getRow(ctx, id, db),
+    });
   }
 
   /** Whether the caller owns the network an item (port) lives on. */

@@ -34,6 +34,7 @@ import type { Networks } from './networks.js';
 import { checkQuota } from './quotas.js';
 import type { SecurityGroups } from './security-groups.js';
 import type { Subnets } from './subnets.js';
+import { deleteTagsOf, loadTags } from './tags.js';
 
 /** What a port's binding looks like before any host is set. */
 const UNBOUND = { vif_type: 'unbound', vif_details: '{}' };
@@ -88,8 +89,9 @@ export class Ports {
     const pairBy = group(pairs);
     const optBy = group(opts);
     const bindBy = new Map(binds.map((b) => [b.port_id, b]));
+    const tags = await loadTags(db, 'ports', all ? 'all' : ids);
     return rows.map((r) =>
-      portDict(r, ipBy.get(r.id) ?? [], (sgBy.get(r.id) ?? []).map((x) => x.security_group_id), bindBy.get(r.id), pairBy.get(r.id) ?? [], optBy.get(r.id) ?? []),
+      portDict(r, ipBy.get(r.id) ?? [], (sgBy.get(r.id) ?? []).map((x) => x.security_group_id), bindBy.get(r.id), pairBy.get(r.id) ?? [], optBy.get(r.id) ?? [], tags.get(r.id) ?? []),
     );
   }
 
@@ -200,7 +202,7 @@ export class Ports {
         await trx.updateTable('ports').set({ revision_number: row.revision_number }).where('id', '=', id).execute();
       }
       await trx.insertInto('ml2_port_bindings').values(binding).execute();
-      return portDict(row, ips, sgs ?? [], binding, pairs ?? [], opts ?? []);
+      return portDict(row, ips, sgs ?? [], binding, pairs ?? [], opts ?? [], []);
     });
     if (port['binding:host_id']) bound = port;
     if (bound) this.events.afterUpdate?.(bound, null);
@@ -385,6 +387,7 @@ export class Ports {
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:delete_port');
       gone = (await this.toDicts(trx, [row]))[0]!;
       await trx.updateTable('floatingips').set({ fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' }).where('fixed_port_id', '=', id).execute();
+      await deleteTagsOf(trx, 'ports', [id]);
       await trx.deleteFrom('ports').where('id', '=', id).execute();
     });
     if (gone) this.events.afterDelete?.(gone);
@@ -417,6 +420,7 @@ function portDict(
   b: Pick<PortBindingRow, 'vnic_type' | 'profile' | 'host' | 'vif_type' | 'vif_details'> | undefined,
   pairs: { mac_address: string; ip_address: string }[],
   opts: { opt_name: string; opt_value: string; ip_version: number }[],
+  tags: string[],
 ): Dict {
   return {
     id: r.id,
@@ -440,7 +444,7 @@ function portDict(
     allowed_address_pairs: pairs.map((p) => ({ ip_address: p.ip_address, mac_address: p.mac_address })),
     extra_dhcp_opts: opts.map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: o.ip_version })),
     description: r.description,
-    tags: [],
+    tags,
     created_at: r.created_at,
     updated_at: r.updated_at,
     revision_number: r.revision_number,

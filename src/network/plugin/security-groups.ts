@@ -23,6 +23,7 @@ import {
 } from '../errors.js';
 import { type PluginDeps, nowIso } from './deps.js';
 import { checkQuota } from './quotas.js';
+import { deleteTagsOf, loadTags } from './tags.js';
 
 const PROTOCOLS: Record<string, number> = { ah: 51, dccp: 33, egp: 8, esp: 50, gre: 47, hopopt: 0, icmp: 1, igmp: 2, ipip: 4, ipv6_encap: 41, ipv6_frag: 44, ipv6_icmp: 58, 'ipv6-icmp': 58, ipv6_nonxt: 59, ipv6_opts: 60, ipv6_route: 43, ospf: 89, pgm: 113, rsvp: 46, sctp: 132, tcp: 6, udp: 17, udplite: 136, vrrp: 112, icmpv6: 58, any: -1 };
 const PORT_PROTOCOLS = ['tcp', 'udp', 'dccp', 'sctp', 'udplite', '6', '17', '33', '132', '136'];
@@ -56,6 +57,7 @@ export class SecurityGroups {
 
   async toDicts(db: Kysely<NeutronDB>, rows: SecurityGroupRow[]): Promise<Dict[]> {
     if (!rows.length) return [];
+    const tags = await loadTags(db, 'security_groups', rows.map((r) => r.id));
     const rules = await db.selectFrom('securitygrouprules').selectAll().where('security_group_id', 'in', rows.map((r) => r.id)).orderBy('created_at').execute();
     return rows.map((r) => ({
       id: r.id,
@@ -64,7 +66,7 @@ export class SecurityGroups {
       tenant_id: r.project_id,
       description: r.description,
       security_group_rules: rules.filter((x) => x.security_group_id === r.id).map((x) => this.ruleToDict(x)),
-      tags: [],
+      tags: tags.get(r.id) ?? [],
       created_at: r.created_at,
       updated_at: r.updated_at,
       revision_number: r.revision_number,
@@ -178,6 +180,7 @@ export class SecurityGroups {
       const used = await trx.selectFrom('securitygroupportbindings').select('port_id').where('security_group_id', '=', id).executeTakeFirst();
       if (used) throw new SecurityGroupInUse(id);
       await trx.deleteFrom('default_security_group').where('security_group_id', '=', id).execute();
+      await deleteTagsOf(trx, 'security_groups', [id]);
       await trx.deleteFrom('securitygroups').where('id', '=', id).execute();
     });
   }

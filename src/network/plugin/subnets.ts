@@ -32,6 +32,7 @@ import { PolicyNotAuthorized, SubnetInUse, SubnetNotFound, badRequest } from '..
 import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, nowIso } from './deps.js';
 import { networkVisible, type Networks } from './networks.js';
 import { checkQuota } from './quotas.js';
+import { deleteTagsOf, loadTags } from './tags.js';
 
 const MAX_DNS_NAMESERVERS = 5;
 const MAX_SUBNET_HOST_ROUTES = 20;
@@ -72,6 +73,7 @@ export class Subnets {
       db.selectFrom('dnsnameservers').selectAll().where('subnet_id', 'in', ids).orderBy('order').execute(),
       db.selectFrom('subnetroutes').selectAll().where('subnet_id', 'in', ids).execute(),
     ]);
+    const tags = await loadTags(db, 'subnets', ids);
     return withPools.map((r) => ({
       id: r.id,
       name: r.name,
@@ -89,7 +91,7 @@ export class Subnets {
       dns_nameservers: dns.filter((x) => x.subnet_id === r.id).map((x) => x.address),
       description: r.description,
       service_types: [],
-      tags: [],
+      tags: tags.get(r.id) ?? [],
       created_at: r.created_at,
       updated_at: r.updated_at,
       revision_number: r.revision_number,
@@ -302,6 +304,7 @@ export class Subnets {
         .execute();
       if (holders.some((h) => !AUTO_DELETE_PORT_OWNERS.includes(h.device_owner))) throw new SubnetInUse(id);
       await trx.deleteFrom('ipallocations').where('subnet_id', '=', id).execute();
+      await deleteTagsOf(trx, 'subnets', [id]);
       await trx.deleteFrom('subnets').where('id', '=', id).execute();
       const now = nowIso(this.d.clock.now());
       const net = await trx.selectFrom('networks').select('revision_number').where('id', '=', row.network_id).executeTakeFirst();

@@ -9,6 +9,7 @@ import {
   isBoolean,
   isDict,
   isList,
+  isListOfUniqueStrings,
   isMac,
   isString,
   isStringOrNone,
@@ -110,3 +111,7 @@ export const portDef: ResourceDef = {
     'binding:vif_details': readOnly({ readAdminOnly: true }),
   }),
 };
+
+// tagging.TAG_ATTRIBUTE_MAP_PORTS: ports accept `tags` on POST (validated; stored only by
+// the tag_ports_during_bulk_creation ML2 extension driver, which Zed does not load by default).
+portDef.attrs.tags = { allowPost: true, allowPut: false, default: [], validate: isListOfUniqueStrings(255), isFilter: true };
