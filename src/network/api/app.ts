@@ -11,7 +11,7 @@ import { createHttpApp } from '../../common/http.js';
 import type { Logger } from '../../common/log.js';
 import { agentToWire, deleteAgent, getAgent, listAgents, updateAgent } from '../agents/index.js';
 import type { CorePlugin } from '../plugin/plugin.js';
-import { QUOTA_RESOURCES, type QuotaResource, getLimits, getUsage } from '../plugin/quotas.js';
+import { QUOTA_RESOURCES, type QuotaResource, defaultQuota, getLimits, getUsage } from '../plugin/quotas.js';
 import { badRequest, notFoundHttp } from '../errors.js';
 import { registerResource } from './controller.js';
 import { networkDef, portDef, subnetDef } from './definitions/core.js';
@@ -106,11 +106,11 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   // network-ip-availabilities (admin only)
   app.get('/v2.0/network-ip-availabilities', async (req) => {
     if (!req.ctx.isAdmin) throw notFoundHttp();
-    return { network_ip_availabilities: await p.ipAvailability(req.ctx) };
+    return { network_ip_availabilities: await p.ipAvailability() };
   });
   app.get('/v2.0/network-ip-availabilities/:id', async (req) => {
     if (!req.ctx.isAdmin) throw notFoundHttp();
-    const [one] = await p.ipAvailability(req.ctx, (req.params as { id: string }).id);
+    const [one] = await p.ipAvailability((req.params as { id: string }).id);
     return { network_ip_availability: one };
   });
 
@@ -128,7 +128,6 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   app.get('/v2.0/quotas/project', async (req) => ({ project: { project_id: req.ctx.projectId } }));
   app.get('/v2.0/quotas/:project/default', async (req) => {
     const projectId = (req.params as { project: string }).project;
-    const { defaultQuota } = await import('../plugin/quotas.js');
     return { quota: Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, defaultQuota(d.cfg, r)])), project_id: projectId };
   });
   app.get('/v2.0/quotas/:project/details', async (req) => {

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../common/auth.js';
+import { NamedError } from '../../common/errors.js';
 import { badRequest, notFoundHttp } from '../errors.js';
 import { applyListQuery, parseListQuery, type QueryParams, selectFields } from './query.js';
 import { type Dict, type ResourceDef, enforceAttrPolicy, filterVisible, prepareRequestBody } from './resource.js';
@@ -65,7 +66,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, h: Reso
 
   app.post(path, async (req, reply) => {
     admin(req.ctx);
-    if (!h.create) throw new (await import('../../common/errors.js')).NamedError(405, 'HTTPMethodNotAllowed', 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
+    if (!h.create) throw new NamedError(405, 'HTTPMethodNotAllowed', 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
     const { items, bulk } = prepareRequestBody(req.ctx, req.body, true, def);
     for (const item of items) enforceAttrPolicy(req.ctx, def, 'create', item, h.ownsNetwork ? await h.ownsNetwork(req.ctx, item) : true);
     const created: Dict[] = [];

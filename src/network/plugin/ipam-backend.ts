@@ -12,6 +12,7 @@ import {
   chooseAddress,
   formatIp,
   IpAddressAlreadyAllocated,
+  IpAddressGenerationFailure,
   NetworkIpAddressGenerationFailure,
   parseCidr,
   parseIp,
@@ -149,7 +150,6 @@ export class IpamBackend {
     if (f.ip_address !== undefined) return this.allocateSpecific(trx, portId, networkId, subnet, f.ip_address);
     const got = await this.allocateAny(trx, portId, networkId, subnet);
     if (!got) {
-      const { IpAddressGenerationFailure } = await import('../ipam/errors.js');
       throw new IpAddressGenerationFailure(subnet.id);
     }
     return got;

@@ -1,8 +1,7 @@
 /** The core plugin: one object holding each resource family, sharing deps and the ML2 driver. */
 import type { RequestContext } from '../../common/auth.js';
-import { toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
-import { parseIp, poolsSize } from '../ipam/index.js';
+import { poolsSize } from '../ipam/index.js';
 import { NetworkNotFound } from '../errors.js';
 import type { PluginDeps } from './deps.js';
 import { FloatingIps } from './floating-ips.js';
@@ -42,8 +41,8 @@ export class CorePlugin {
     return !net || net.project_id === ctx.projectId;
   }
 
-  /** neutron's network-ip-availability for one network or all (admin only). */
-  async ipAvailability(ctx: RequestContext, networkId?: string): Promise<Dict[]> {
+  /** neutron's network-ip-availability for one network or all (the API lets only admins ask). */
+  async ipAvailability(networkId?: string): Promise<Dict[]> {
     const db = this.deps.db;
     let q = db.selectFrom('networks').selectAll();
     if (networkId) q = q.where('id', '=', networkId);
@@ -76,10 +75,7 @@ export class CorePlugin {
         used_ips: subnetIp.reduce((a, s) => a + s.used_ips, 0),
         subnet_ip_availability: subnetIp,
       });
-      void toBool;
-      void parseIp;
     }
-    void ctx;
     return out;
   }
 }

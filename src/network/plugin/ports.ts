@@ -62,7 +62,6 @@ export class Ports {
   async toDicts(db: Kysely<NeutronDB>, rows: PortRow[], all = false): Promise<Dict[]> {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
-    const inIds = <T extends { where: (...a: any[]) => T }>(q: T, col: string): T => (all ? q : q.where(col, 'in', ids));
     const chunks = all ? [ids] : chunk(ids, 500);
     const ips: { port_id: string; subnet_id: string; ip_address: string }[] = [];
     const sgs: { port_id: string; security_group_id: string }[] = [];
@@ -72,7 +71,6 @@ export class Ports {
     for (const c of chunks) {
       const sel = <K extends 'ipallocations' | 'securitygroupportbindings' | 'ml2_port_bindings' | 'allowedaddresspairs' | 'extradhcpopts'>(t: K) =>
         all ? db.selectFrom(t as 'ipallocations').selectAll() : db.selectFrom(t as 'ipallocations').selectAll().where('port_id', 'in', c);
-      void inIds;
       ips.push(...(await sel('ipallocations').execute()));
       sgs.push(...((await sel('securitygroupportbindings').execute()) as unknown as typeof sgs));
       binds.push(...((await sel('ml2_port_bindings').execute()) as unknown as PortBindingRow[]));
