@@ -65,6 +65,7 @@ export class RemoteError extends Error {
     readonly value: string,
     /** Status and details when the remote raised an OpenStackError, so callers can re-raise it. */
     readonly status?: number,
+    readonly detail?: string,
   ) {
     super(`Remote error: ${excType} ${value}`);
     this.name = 'RemoteError';
@@ -76,12 +77,18 @@ export interface WireFailure {
   excType: string;
   message: string;
   status?: number;
+  detail?: string;
 }
 
 export function toWireFailure(e: unknown): WireFailure {
   if (e instanceof Error) {
     const os = e as Partial<OpenStackError>;
-    return { excType: os.type ?? e.name, message: e.message, status: typeof os.status === 'number' ? os.status : undefined };
+    return {
+      excType: os.type ?? e.name,
+      message: e.message,
+      status: typeof os.status === 'number' ? os.status : undefined,
+      ...(os.detail ? { detail: os.detail } : {}),
+    };
   }
   return { excType: 'Error', message: String(e) };
 }

@@ -92,7 +92,7 @@ export class InprocBus implements Bus {
           done = true;
           timer.cancel();
           const f = toWireFailure(e);
-          reject(new RemoteError(f.excType, f.message, f.status));
+          reject(new RemoteError(f.excType, f.message, f.status, f.detail));
         },
       );
     });

@@ -63,6 +63,9 @@ export const OPTIONS = {
     quota_floatingip: int(50, 'Floating IPs per project.'),
     quota_router: int(10, 'Routers per project.'),
     pagination_max_limit: int(-1, 'Largest page size; -1 for no limit.'),
+    notify_nova_on_port_status_changes: bool(true, 'Send network-vif-plugged/unplugged to nova when a compute port goes ACTIVE/DOWN.'),
+    notify_nova_on_port_data_changes: bool(true, 'Send network-changed/network-vif-deleted to nova when a compute port changes or goes.'),
+    send_events_interval: float(2, 'Seconds neutron batches events before posting them to nova.'),
   },
   ml2: {
     type_drivers: list(['local', 'flat', 'vlan', 'vxlan'], 'Network type drivers to load.'),
@@ -79,6 +82,27 @@ export const OPTIONS = {
     tunnel_types: list(['vxlan'], 'Tunnel types every simulated OVS agent reports.'),
     datapath_type: str('system', 'OVS datapath type reported by the agents (system or netdev).'),
     firewall_driver: str('iptables_hybrid', 'iptables_hybrid (hybrid plug) or openvswitch.'),
+    polling_interval: float(2, 'Seconds between the OVS agents\' passes over new and removed br-int devices.'),
+  },
+  compute: {
+    host: str('', 'Listen address of nova-api; empty = bind_host.'),
+    port: int(8774, 'Compute API port.'),
+    default_availability_zone: str('nova', 'Availability zone of compute hosts.'),
+    vif_plugging_timeout: float(300, 'Seconds spawn waits for network-vif-plugged; 0 = do not wait.'),
+    vif_plugging_is_fatal: bool(true, 'Fail the build when network-vif-plugged does not come in time.'),
+    network_allocate_retries: int(0, 'Retries of a failed network allocation (waits 1, 2, 4, 8, 16, 30, 30... s).'),
+    max_attempts: int(3, 'Hosts a build is tried on (the first plus reschedules).'),
+    service_down_time: float(60, 'Seconds after its last heartbeat a nova service counts as down.'),
+    report_interval: float(10, 'Seconds between nova services\' heartbeats.'),
+    host_vcpus: int(16, 'vCPUs the fake driver reports per host.'),
+    host_memory_mb: int(65536, 'Memory (MiB) the fake driver reports per host.'),
+    host_disk_gb: int(1024, 'Local disk (GiB) the fake driver reports per host.'),
+    cpu_allocation_ratio: float(16, 'vCPU overcommit ratio of the scheduler.'),
+    ram_allocation_ratio: float(1.5, 'RAM overcommit ratio of the scheduler.'),
+    disk_allocation_ratio: float(1, 'Disk overcommit ratio of the scheduler.'),
+    quota_instances: int(10, 'Servers per project (-1 unlimited).'),
+    quota_cores: int(20, 'vCPUs per project (-1 unlimited).'),
+    quota_ram: int(51200, 'RAM (MiB) per project (-1 unlimited).'),
   },
 } as const;
 
@@ -182,12 +206,12 @@ export function describeOptions(): string {
 }
 
 /** The address a service listens on. */
-export function listenHost(cfg: Config, section: 'identity' | 'image' | 'network'): string {
+export function listenHost(cfg: Config, section: 'identity' | 'image' | 'network' | 'compute'): string {
   return cfg[section].host || cfg.DEFAULT.bind_host;
 }
 
 /** The base URL other services and clients use to reach a service. */
-export function publicUrl(cfg: Config, section: 'identity' | 'image' | 'network', port?: number): string {
+export function publicUrl(cfg: Config, section: 'identity' | 'image' | 'network' | 'compute', port?: number): string {
   const host = cfg.DEFAULT.public_host || listenHost(cfg, section);
   const h = host.includes(':') ? `[${host}]` : host;
   return `http://${h}:${port ?? cfg[section].port}`;
