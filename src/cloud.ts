@@ -15,6 +15,9 @@ import { IdentityService, type CatalogEntry } from './identity/service.js';
 import type { IdentityDB } from './identity/service.js';
 import { ImageService } from './image/service.js';
 import type { ImageDB } from './image/db/tables.js';
+import { ComputeService } from './compute/service.js';
+import type { NovaDB } from './compute/db/schema.js';
+import { type HostNetworks, createSimulatedHostNetworks } from './hostnet/index.js';
 import { OvsAgentFleet } from './network/agents/index.js';
 import type { NeutronDB } from './network/db/schema.js';
 import { NetworkService } from './network/service.js';
@@ -33,8 +36,11 @@ export interface Cloud {
   image: ImageService;
   network: NetworkService;
   agents: OvsAgentFleet;
+  compute: ComputeService;
+  /** Each hypervisor host's network devices, shared by its nova-compute and OVS agent. */
+  hostnets: HostNetworks;
   /** Base URLs as listening (ports resolved when 0 was asked). */
-  urls: { identity: string; image: string; network: string };
+  urls: { identity: string; image: string; network: string; compute: string };
   close(): Promise<void>;
 }
 
@@ -74,9 +80,17 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const imageUrl = publicUrl(cfg, 'image', imagePort);
   catalog.push({ type: 'image', name: 'glance', url: imageUrl });
 
+  const hostnets = createSimulatedHostNetworks(cfg, { random, log: log.child({ svc: 'hostnet' }) });
   const agents = new OvsAgentFleet({ bus, clock, log: log.child({ svc: 'ovs-agent' }), cfg, random });
   for (const host of cfg.DEFAULT.hosts) await agents.addHost(host);
   await agents.start();
+
+  const computeDb = openDatabase<NovaDB>(dbUrl(cfg, 'compute'));
+  const compute = new ComputeService({ cfg, log, clock, random, db: computeDb, bus, validator: identity.validator, authUrl: `${identityUrl}/v3`, hostnets });
+  await compute.init();
+  const computePort = await listen(compute.app, listenHost(cfg, 'compute'), cfg.compute.port);
+  const computeUrl = publicUrl(cfg, 'compute', computePort);
+  catalog.push({ type: 'compute', name: 'nova', url: `${computeUrl}/v2.1` });
 
   return {
     cfg,
@@ -85,14 +99,17 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     image,
     network,
     agents,
-    urls: { identity: identityUrl, image: imageUrl, network: networkUrl },
+    compute,
+    hostnets,
+    urls: { identity: identityUrl, image: imageUrl, network: networkUrl, compute: computeUrl },
     async close() {
+      await compute.close();
       agents.stop();
       await network.close();
       await image.close();
       await identity.close();
       await bus.close();
-      for (const db of [networkDb, imageDb, identityDb]) await db.close();
+      for (const db of [computeDb, networkDb, imageDb, identityDb]) await db.close();
     },
   };
 }

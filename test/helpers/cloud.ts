@@ -31,6 +31,7 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
       identity: { port: 0, ...(overrides.identity ?? {}) },
       image: { port: 0, ...(overrides.image ?? {}) },
       network: { port: 0, ...(overrides.network ?? {}) },
+      compute: { port: 0, ...(overrides.compute ?? {}) },
     },
   });
   const cloud = await startCloud({ cfg, log: silentLogger(), clock });

@@ -1,0 +1,81 @@
+/**
+ * nova-api: the Compute API v2.1 over Fastify. Every request under /v2.1 gets its
+ * microversion (microversion.ts) and every response says which one it was served at;
+ * errors are nova's faults (faults.ts). Resources register themselves from their own
+ * modules; this file only assembles them.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TokenValidator } from '../../common/auth.js';
+import type { Clock, Random } from '../../common/clock.js';
+import type { Config } from '../../common/config.js';
+import { createHttpApp } from '../../common/http.js';
+import type { Logger } from '../../common/log.js';
+import type { Kysely } from 'kysely';
+import type { NovaDB } from '../db/schema.js';
+import type { InstanceStore } from '../objects/instance.js';
+import type { ComputeAPI } from '../compute-api.js';
+import { HttpFault, renderNovaError } from './faults.js';
+import { type Microversion, MIN, requestedVersion, versionString } from './microversion.js';
+import { registerVersions } from './versions.js';
+import { registerServers } from './servers.js';
+import { registerInterfaces } from './interfaces.js';
+import { registerInstanceActions } from './instance-actions.js';
+import { registerExternalEvents } from './external-events.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The compute API microversion of this request. */
+    mv: Microversion;
+  }
+}
+
+export interface ComputeApiDeps {
+  cfg: Config;
+  log: Logger;
+  clock: Clock;
+  random: Random;
+  validator: TokenValidator;
+  authUri: string;
+  db: Kysely<NovaDB>;
+  instances: InstanceStore;
+  compute: ComputeAPI;
+}
+
+const VERSIONED = /^\/v2(\.1)?(\/|$)/;
+
+export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
+  const app = createHttpApp({
+    name: 'nova-api',
+    log: d.log,
+    random: d.random,
+    validator: d.validator,
+    authUri: d.authUri,
+    isPublic: (method, path) => method === 'GET' && (path === '/' || path === '' || path === '/v2.1' || path === '/v2.1/' || path === '/v2' || path === '/v2/'),
+    renderError: renderNovaError,
+    malformedBody: () => new HttpFault(400, 'Malformed request body'),
+    notFound: () => new HttpFault(404, 'The resource could not be found.'),
+    // The legacy form with the project id in the path (/v2.1/{project_id}/servers).
+    rewriteUrl: (url) => url.replace(/^\/v2\.1\/[0-9a-f]{32}(?=\/|$|\?)/, '/v2.1'),
+    extraRequestIdHeaders: ['x-compute-request-id'],
+  });
+  app.decorateRequest('mv', null as unknown as Microversion);
+
+  // Runs before authentication so a bad version header answers even without a token.
+  app.addHook('onRequest', async (req, reply) => {
+    req.mv = MIN;
+    if (!VERSIONED.test(req.url)) return;
+    const v = requestedVersion(req.headers);
+    req.mv = v;
+    reply.header('openstack-api-version', `compute ${versionString(v)}`);
+    reply.header('x-openstack-nova-api-version', versionString(v));
+    reply.header('vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version');
+  });
+  // createHttpApp's auth hook was added first; make sure the version hook's headers exist on errors from it too.
+
+  registerVersions(app, d);
+  registerServers(app, d);
+  registerInterfaces(app, d);
+  registerInstanceActions(app, d);
+  registerExternalEvents(app, d);
+  return app;
+}

@@ -1,0 +1,282 @@
+/**
+ * /servers: create (nova's servers.py create with its request checks and its mapping of
+ * each exception to a status), list and detail with filters, show, delete. A member
+ * sees only their project's servers (404 otherwise); admins see all with all_tenants.
+ */
+import { isIP } from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RemoteError } from '../../bus/bus.js';
+import type { ComputeApiDeps } from './app.js';
+import { novaContext } from '../context.js';
+import {
+  FixedIpAlreadyInUse,
+  FlavorDiskTooSmall,
+  FlavorMemoryTooSmall,
+  FlavorNotFound,
+  ImageNotActive,
+  ImageNotFound,
+  ImageUnacceptable,
+  InstanceNotFound,
+  InvalidInput,
+  NetworkAmbiguous,
+  NetworkNotFound,
+  NetworkRequiresSubnet,
+  NoUniqueMatch,
+  OverQuota,
+  PortInUse,
+  PortLimitExceeded,
+  PortNotFound,
+  PortRequiresFixedIP,
+  SecurityGroupNotFound,
+  ExternalNetworkAttachForbidden,
+} from '../errors.js';
+import { type Instance, type NetworkRequest, fromRow } from '../objects/instance.js';
+import { vmStatesForStatus } from '../objects/states.js';
+import { getFlavorForBoot } from '../objects/flavors.js';
+import { HttpFault, badRequest } from './faults.js';
+import { atLeast } from './microversion.js';
+import { P, type JsonSchema, validateBody } from './validation.js';
+import { basicView, createView, links, showView, statusOf } from './views.js';
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+function createSchema(req: FastifyRequest): JsonSchema {
+  const networks: JsonSchema = {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { fixed_ip: { type: 'string' }, port: { oneOf: [{ type: 'string' }, { type: 'null' }] }, uuid: { type: 'string' }, ...(atLeast(req.mv, '2.32') ? { tag: { type: 'string', pattern: '^[^,/]*$', maxLength: 60 } } : {}) },
+      additionalProperties: false,
+    },
+  };
+  const server: Record<string, unknown> = {
+    name: P.name,
+    imageRef: { type: 'string' },
+    flavorRef: { type: ['string', 'integer'], minLength: 1 },
+    adminPass: { type: 'string' },
+    metadata: P.metadata(),
+    networks: atLeast(req.mv, '2.37') ? { oneOf: [networks, { type: 'string', enum: ['none', 'auto'] }] } : networks,
+    'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+    accessIPv4: { type: 'string' },
+    accessIPv6: { type: 'string' },
+    personality: { type: 'array' },
+    block_device_mapping: { type: 'array' },
+    block_device_mapping_v2: { type: 'array' },
+    config_drive: P.boolean,
+    key_name: P.name,
+    user_data: { type: 'string', maxLength: 65535 },
+    availability_zone: P.name,
+    security_groups: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } }, additionalProperties: false } },
+    min_count: P.positiveInteger,
+    max_count: P.positiveInteger,
+    return_reservation_id: P.boolean,
+  };
+  if (atLeast(req.mv, '2.19')) server.description = { type: ['string', 'null'], maxLength: 255 };
+  if (atLeast(req.mv, '2.52')) server.tags = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 60 }, maxItems: 50 };
+  if (atLeast(req.mv, '2.90')) server.hostname = P.fqdn;
+  const required = atLeast(req.mv, '2.37') ? ['name', 'flavorRef', 'networks'] : ['name', 'flavorRef'];
+  return {
+    type: 'object',
+    properties: { server: { type: 'object', properties: server, required, additionalProperties: false } },
+    required: ['server'],
+    additionalProperties: true,
+  };
+}
+
+/** _get_requested_networks with nova's exact texts. */
+export function parseRequestedNetworks(networks: unknown): NetworkRequest[] {
+  if (typeof networks === 'string') return [{ networkId: networks }];
+  if (!Array.isArray(networks)) return [];
+  const out: NetworkRequest[] = [];
+  const ports: string[] = [];
+  for (const n of networks as Record<string, unknown>[]) {
+    const address = (n.fixed_ip as string | undefined) ?? null;
+    const portId = (n.port as string | null | undefined) ?? null;
+    const tag = (n.tag as string | undefined) ?? null;
+    if (address !== null && !isIP(address)) throw badRequest(`Invalid input for field/attribute fixed_ip. Value: ${address}. '${address}' is not a 'ip-address'`);
+    if (portId) {
+      if (!UUID_RE.test(portId)) throw badRequest(`Invalid input for field/attribute port. Value: ${portId}. '${portId}' is not a 'uuid'`);
+      if (ports.includes(portId)) throw badRequest(`Port ID '${portId}' was specified twice: you cannot attach a port multiple times.`);
+      if (address !== null) throw badRequest(`Specified Fixed IP '${address}' cannot be used with port '${portId}': the two cannot be specified together.`);
+      ports.push(portId);
+      out.push({ networkId: null, portId, address: null, tag });
+      continue;
+    }
+    if (!('uuid' in n)) throw badRequest("Bad network format: missing 'uuid'");
+    const netId = n.uuid as string;
+    if (!UUID_RE.test(netId)) throw badRequest(`Bad networks format: network uuid is not in proper format (${netId})`);
+    out.push({ networkId: netId, portId: null, address, tag });
+  }
+  return out;
+}
+
+/** servers.py create's except-clauses: each nova exception's status on boot. */
+export function createFault(e: unknown): unknown {
+  if (e instanceof ImageNotFound) return badRequest('Can not find requested image');
+  if (e instanceof FlavorNotFound) return badRequest('Invalid flavorRef provided.');
+  if (e instanceof OverQuota && !(e instanceof PortLimitExceeded)) return new HttpFault(403, e.message);
+  if (e instanceof PortLimitExceeded) return new HttpFault(403, e.message);
+  if (e instanceof ExternalNetworkAttachForbidden) return new HttpFault(403, e.message);
+  if (e instanceof PortInUse || e instanceof NetworkAmbiguous || e instanceof NoUniqueMatch) return new HttpFault(409, e.message);
+  if (
+    e instanceof ImageNotActive ||
+    e instanceof ImageUnacceptable ||
+    e instanceof FlavorMemoryTooSmall ||
+    e instanceof FlavorDiskTooSmall ||
+    e instanceof PortNotFound ||
+    e instanceof FixedIpAlreadyInUse ||
+    e instanceof SecurityGroupNotFound ||
+    e instanceof PortRequiresFixedIP ||
+    e instanceof NetworkRequiresSubnet ||
+    e instanceof NetworkNotFound ||
+    e instanceof InvalidInput
+  ) {
+    return badRequest((e as Error).message);
+  }
+  if (e instanceof RemoteError) return badRequest(`${e.excType}: ${e.value}`);
+  return e;
+}
+
+/** The instance if the caller may see it, else InstanceNotFound (404), as nova's policy + project filter. */
+export async function getInstance(d: ComputeApiDeps, req: FastifyRequest, id: string): Promise<Instance> {
+  const i = UUID_RE.test(id) ? await d.instances.find(id) : null;
+  if (!i || (!req.ctx.isAdmin && i.projectId !== req.ctx.projectId)) throw new HttpFault(404, new InstanceNotFound(id).message);
+  return i;
+}
+
+export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
+  app.post('/v2.1/servers', async (req, reply) => {
+    validateBody(createSchema(req), req.body);
+    const s = (req.body as { server: Record<string, unknown> }).server;
+    const minCount = Number(s.min_count ?? 1);
+    const maxCount = Number(s.max_count ?? minCount);
+    if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
+    const requestedNetworks = parseRequestedNetworks(s.networks);
+    const ctx = novaContext(req.ctx);
+    const sgs = Array.isArray(s.security_groups) ? [...new Set((s.security_groups as { name?: string }[]).map((g) => g.name).filter((n): n is string => !!n))] : ['default'];
+    try {
+      const imageRef = typeof s.imageRef === 'string' ? s.imageRef.replace(/^.*\//, '') : '';
+      if (!imageRef) throw badRequest('Can not find requested image');
+      const flavor = await getFlavorForBoot(d.db, String(s.flavorRef).replace(/^.*\//, ''), req.ctx);
+      const { instances, reservationId } = await d.compute.create(ctx, {
+        name: (s.name as string).trim(),
+        description: atLeast(req.mv, '2.19') ? ((s.description as string | null | undefined) ?? null) : (s.name as string).trim(),
+        hostname: (s.hostname as string | undefined) ?? null,
+        flavor,
+        imageRef,
+        requestedNetworks,
+        securityGroups: sgs.length ? sgs : ['default'],
+        availabilityZone: (s.availability_zone as string | undefined) ?? null,
+        metadata: (s.metadata as Record<string, string>) ?? {},
+        keyName: (s.key_name as string | undefined) ?? null,
+        userData: (s.user_data as string | undefined) ?? null,
+        configDrive: s.config_drive === true || /^(true|1|on|yes)$/i.test(String(s.config_drive ?? '')),
+        accessIpV4: (s.accessIPv4 as string | undefined) ?? null,
+        accessIpV6: (s.accessIPv6 as string | undefined) ?? null,
+        minCount,
+        maxCount,
+        tags: (s.tags as string[] | undefined) ?? [],
+      });
+      reply.code(202);
+      if (s.return_reservation_id === true || /^(true|1|on|yes)$/i.test(String(s.return_reservation_id ?? ''))) return { reservation_id: reservationId };
+      const requestedSgs = Array.isArray(s.security_groups) ? (s.security_groups as { name: string }[]) : [{ name: 'default' }];
+      const password = typeof s.adminPass === 'string' ? s.adminPass : generatePassword(d);
+      return createView(req, instances[0]!, requestedSgs, password);
+    } catch (e) {
+      throw createFault(e);
+    }
+  });
+
+  const list = async (req: FastifyRequest, detail: boolean) => {
+    const q = req.query as Record<string, string | string[] | undefined>;
+    const one = (k: string) => (Array.isArray(q[k]) ? (q[k] as string[]).at(-1) : (q[k] as string | undefined));
+    const allTenants = req.ctx.isAdmin && one('all_tenants') !== undefined && !/^(false|0|off|no)$/i.test(one('all_tenants') ?? '');
+    let query = d.db.selectFrom('instances').selectAll().where('deleted', '=', 0);
+    const project = one('project_id') ?? one('tenant_id');
+    if (!allTenants) query = query.where('project_id', '=', req.ctx.projectId);
+    else if (project) query = query.where('project_id', '=', project);
+    const status = one('status');
+    if (status) {
+      const states = vmStatesForStatus(status);
+      if (states.length === 0) return { servers: [] };
+      query = query.where('vm_state', 'in', states);
+    }
+    if (req.ctx.isAdmin && one('host')) query = query.where('host', '=', one('host')!);
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    let instances = rows.map((r) => fromRow(r as never));
+    const name = one('name');
+    if (name) {
+      const re = safeRegex(name);
+      instances = instances.filter((i) => re.test(i.displayName));
+    }
+    const marker = one('marker');
+    if (marker) {
+      const idx = instances.findIndex((i) => i.uuid === marker);
+      if (idx < 0) throw badRequest(`marker [${marker}] not found`);
+      instances = instances.slice(idx + 1);
+    }
+    const limitRaw = one('limit');
+    let next: string | undefined;
+    if (limitRaw !== undefined) {
+      const limit = Number(limitRaw);
+      if (!Number.isInteger(limit) || limit < 0) throw badRequest(`Invalid input for query parameters limit. Value: ${limitRaw}. '${limitRaw}' does not match '^[0-9]*$'`);
+      if (instances.length > limit) next = instances[limit - 1]?.uuid;
+      instances = instances.slice(0, limit);
+    }
+    const out: Record<string, unknown> = {};
+    if (!detail) out.servers = instances.map((i) => basicView(req, i));
+    else {
+      const uuids = instances.map((i) => i.uuid);
+      const [nw, faults] = await Promise.all([d.instances.networkInfos(uuids), d.instances.latestFaults(uuids.filter((_, k) => ['ERROR', 'DELETED'].includes(statusOf(instances[k]!))))]);
+      const now = d.clock.now();
+      out.servers = instances.map((i) => {
+        const v = showView(req, i, { nwInfo: nw.get(i.uuid) ?? [], fault: faults.get(i.uuid), now, isAdmin: req.ctx.isAdmin });
+        delete v.server_groups;
+        return v;
+      });
+    }
+    if (next) {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(q)) if (k !== 'marker' && v !== undefined) for (const x of [v].flat()) qs.append(k, x);
+      qs.set('marker', next);
+      out.servers_links = [{ rel: 'next', href: `${links(req, detail ? 'servers/detail' : 'servers', '')[0]!.href.replace(/\/$/, '')}?${qs}` }];
+    }
+    return out;
+  };
+
+  app.get('/v2.1/servers', (req) => list(req, false));
+  app.get('/v2.1/servers/detail', (req) => list(req, true));
+
+  app.get('/v2.1/servers/:id', async (req) => {
+    const i = await getInstance(d, req, (req.params as { id: string }).id);
+    const [nwInfo, faults] = await Promise.all([d.instances.networkInfo(i.uuid), d.instances.latestFaults([i.uuid])]);
+    let hostStatus: string | undefined;
+    if (req.ctx.isAdmin && atLeast(req.mv, '2.16')) hostStatus = i.host ? ((await d.compute.hostIsUp(i.host)) ? 'UP' : 'DOWN') : '';
+    return { server: showView(req, i, { nwInfo, fault: faults.get(i.uuid), now: d.clock.now(), isAdmin: req.ctx.isAdmin, hostStatus }) };
+  });
+
+  app.delete('/v2.1/servers/:id', async (req, reply) => {
+    const i = await getInstance(d, req, (req.params as { id: string }).id);
+    if (i.locked && !req.ctx.isAdmin) throw new HttpFault(409, `Instance ${i.uuid} is locked`);
+    await d.compute.delete(novaContext(req.ctx), i);
+    reply.code(204);
+    return reply.send();
+  });
+}
+
+function safeRegex(s: string): RegExp {
+  try {
+    return new RegExp(s);
+  } catch {
+    return new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  }
+}
+
+/** nova's utils.generate_password: 12 characters without look-alikes. */
+function generatePassword(d: ComputeApiDeps): string {
+  const symbols = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  let out = '';
+  for (let i = 0; i < 12; i++) out += symbols[d.random.int(symbols.length)];
+  return out;
+}
+

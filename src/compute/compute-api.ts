@@ -1,0 +1,225 @@
+/**
+ * nova-api's compute API (nova/compute/api.py, the operations Nimbus serves): the checks
+ * a boot makes before anything exists (flavor, image, quota, networks through neutron),
+ * the instance records with their `create` action, and the casts that start the work;
+ * delete (on its host, or locally when it has none or its host is down); interface
+ * attach/detach; and routing neutron's external events to the hosts.
+ */
+import type { Kysely } from 'kysely';
+import type { Clock, Random } from '../common/clock.js';
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/log.js';
+import type { NovaContext } from './context.js';
+import type { NovaDB } from './db/schema.js';
+import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, InstanceInvalidState, TooManyInstances } from './errors.js';
+import type { GlanceAPI } from './image-api.js';
+import type { NeutronAPI } from './network/neutron.js';
+import type { VIF } from './network/model.js';
+import { Actions, type InstanceActions } from './objects/actions.js';
+import type { Instance, InstanceFlavor, InstanceStore, NetworkRequest } from './objects/instance.js';
+import { TaskState, VmState } from './objects/states.js';
+import { type ComputeRpc, type ConductorRpc, type ExternalEvent } from './rpc.js';
+import { deleteAllocation } from './scheduler/manager.js';
+import { serviceIsUp } from './scheduler/host-state.js';
+
+export interface CreateRequest {
+  name: string;
+  description: string | null;
+  hostname: string | null;
+  flavor: InstanceFlavor;
+  imageRef: string;
+  requestedNetworks: NetworkRequest[];
+  securityGroups: string[];
+  availabilityZone: string | null;
+  metadata: Record<string, string>;
+  keyName: string | null;
+  userData: string | null;
+  configDrive: boolean;
+  accessIpV4: string | null;
+  accessIpV6: string | null;
+  minCount: number;
+  maxCount: number;
+  tags: string[];
+}
+
+export interface ComputeApiDeps {
+  db: Kysely<NovaDB>;
+  cfg: Config;
+  clock: Clock;
+  random: Random;
+  log: Logger;
+  instances: InstanceStore;
+  actions: InstanceActions;
+  network: NeutronAPI;
+  image: GlanceAPI;
+  conductor: ConductorRpc;
+  compute: ComputeRpc;
+}
+
+/** RFC 952 hostname from a display name, as nova's utils.sanitize_hostname. */
+export function sanitizeHostname(name: string): string {
+  let h = name.toLowerCase().replace(/[ _.]/g, '-').replace(/[^\w.-]+/g, '').replace(/^[.-]+|[.-]+$/g, '');
+  h = h.slice(0, 63).replace(/[.-]+$/, '');
+  return h || 'server';
+}
+
+export class ComputeAPI {
+  constructor(readonly d: ComputeApiDeps) {}
+
+  // --- quotas (counted from the instances, as nova's DbQuotaDriver with counting) ---
+
+  async limits(projectId: string): Promise<{ instances: number; cores: number; ram: number }> {
+    const c = this.d.cfg.compute;
+    const out = { instances: c.quota_instances, cores: c.quota_cores, ram: c.quota_ram };
+    const rows = await this.d.db.selectFrom('quotas').select(['resource', 'hard_limit']).where('project_id', '=', projectId).execute();
+    for (const r of rows) if (r.resource in out) out[r.resource as keyof typeof out] = r.hard_limit;
+    return out;
+  }
+
+  async usage(projectId: string): Promise<{ instances: number; cores: number; ram: number }> {
+    const rows = await this.d.db.selectFrom('instances').select(['flavor']).where('project_id', '=', projectId).where('deleted', '=', 0).execute();
+    let cores = 0;
+    let ram = 0;
+    for (const r of rows) {
+      const f = JSON.parse(r.flavor) as InstanceFlavor;
+      cores += f.vcpus;
+      ram += f.memory_mb;
+    }
+    return { instances: rows.length, cores, ram };
+  }
+
+  /** How many of [min, max] fit the quota; TooManyInstances when not even min does. */
+  async #checkQuota(ctx: NovaContext, flavor: InstanceFlavor, min: number, max: number): Promise<number> {
+    const [limits, used] = await Promise.all([this.limits(ctx.projectId), this.usage(ctx.projectId)]);
+    const per = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb };
+    let allowed = max;
+    for (const r of ['instances', 'cores', 'ram'] as const) {
+      if (limits[r] < 0) continue;
+      allowed = Math.min(allowed, Math.floor((limits[r] - used[r]) / per[r]));
+    }
+    if (allowed >= min) return allowed;
+    const overs = (['instances', 'cores', 'ram'] as const).filter((r) => limits[r] >= 0 && used[r] + per[r] * min > limits[r]);
+    const o = overs[0]!;
+    throw new TooManyInstances(`Quota exceeded for ${overs.join(', ')}: Requested ${per[o] * min}, but already used ${used[o]} of ${limits[o]} ${overs.join(', ')}`);
+  }
+
+  // --- create ---------------------------------------------------------------------------
+
+  async create(ctx: NovaContext, r: CreateRequest): Promise<{ instances: Instance[]; reservationId: string }> {
+    const d = this.d;
+    const image = await d.image.show(ctx, r.imageRef);
+    if (image.status !== 'active') throw new ImageNotActive(r.imageRef);
+    if (r.flavor.memory_mb < (image.min_ram ?? 0)) throw new FlavorMemoryTooSmall();
+    if (r.flavor.root_gb > 0 && (image.min_disk ?? 0) > r.flavor.root_gb) throw new FlavorDiskTooSmall();
+    if (r.flavor.root_gb > 0 && (image.size ?? 0) > r.flavor.root_gb * 1024 ** 3) throw new FlavorDiskTooSmall();
+    let count = await this.#checkQuota(ctx, r.flavor, r.minCount, r.maxCount);
+    count = await d.network.validateNetworks(ctx, r.requestedNetworks, count);
+    const reservationId = `r-${d.random.uuid().replace(/-/g, '').slice(0, 8)}`;
+    const created: Instance[] = [];
+    for (let idx = 0; idx < count; idx++) {
+      const uuid = d.random.uuid();
+      const name = count > 1 && r.minCount !== r.maxCount ? r.name : r.name;
+      const hostname = r.hostname ?? sanitizeHostname(count > 1 ? `${name}-${idx + 1}` : name);
+      const instance = await d.instances.create({
+        uuid,
+        projectId: ctx.projectId,
+        userId: ctx.userId,
+        displayName: count > 1 ? `${name}-${idx + 1}` : name,
+        displayDescription: r.description,
+        hostname,
+        availabilityZone: r.availabilityZone,
+        imageRef: r.imageRef,
+        flavor: r.flavor,
+        keyName: r.keyName,
+        userData: r.userData,
+        metadata: r.metadata,
+        systemMetadata: { image_min_ram: String(image.min_ram ?? 0), image_min_disk: String(image.min_disk ?? 0), image_disk_format: image.disk_format ?? '', image_container_format: image.container_format ?? '', image_base_image_ref: r.imageRef },
+        requestedNetworks: r.requestedNetworks,
+        securityGroups: r.securityGroups,
+        tags: r.tags,
+        configDrive: r.configDrive ? 'True' : '',
+        accessIpV4: r.accessIpV4,
+        accessIpV6: r.accessIpV6,
+        reservationId,
+        launchIndex: idx,
+      });
+      await d.actions.start({ instanceUuid: uuid, action: Actions.CREATE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
+      created.push(instance);
+    }
+    for (const instance of created) {
+      await d.conductor.buildInstances({
+        ctx,
+        instanceUuid: instance.uuid,
+        requestSpec: {
+          instanceUuid: instance.uuid,
+          projectId: ctx.projectId,
+          flavor: { vcpus: r.flavor.vcpus, memory_mb: r.flavor.memory_mb, root_gb: r.flavor.root_gb, ephemeral_gb: r.flavor.ephemeral_gb, swap: r.flavor.swap },
+          availabilityZone: r.availabilityZone,
+          ignoreHosts: [],
+          numInstances: 1,
+        },
+        alternates: [],
+        attempt: 1,
+        tried: [],
+      });
+    }
+    return { instances: created, reservationId };
+  }
+
+  // --- delete ---------------------------------------------------------------------------
+
+  /** True when the host's nova-compute is up. */
+  async hostIsUp(host: string): Promise<boolean> {
+    const svc = await this.d.db.selectFrom('services').selectAll().where('host', '=', host).where('binary', '=', 'nova-compute').executeTakeFirst();
+    return !!svc && serviceIsUp(svc, this.d.clock.now(), this.d.cfg.compute.service_down_time);
+  }
+
+  async delete(ctx: NovaContext, instance: Instance): Promise<void> {
+    const d = this.d;
+    if (instance.taskState === TaskState.DELETING && instance.host) return;
+    await d.actions.start({ instanceUuid: instance.uuid, action: Actions.DELETE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
+    const updated = await d.instances.save(instance.uuid, { taskState: TaskState.DELETING });
+    if (updated.host && (await this.hostIsUp(updated.host))) {
+      await d.compute.terminateInstance(updated.host, ctx, instance.uuid);
+      return;
+    }
+    await this.#localDelete(ctx, updated);
+  }
+
+  /** _local_delete: no host to ask, so the API gives the ports back and destroys the record. */
+  async #localDelete(ctx: NovaContext, instance: Instance): Promise<void> {
+    const d = this.d;
+    d.log.info({ instance: instance.uuid }, instance.host ? `instance's host ${instance.host} is down, deleting from database` : 'Deleting instance without a host from the database');
+    const nwInfo = await d.instances.networkInfo(instance.uuid);
+    await d.network.deallocateForInstance(ctx, instance, nwInfo).catch((err) => d.log.warn({ err }, 'Failed to deallocate network for instance.'));
+    await d.instances.destroy(instance.uuid);
+    await deleteAllocation(d.db, instance.uuid);
+  }
+
+  // --- interfaces -----------------------------------------------------------------------
+
+  #checkInterfaceState(instance: Instance, method: string): void {
+    const ok = [VmState.ACTIVE, VmState.STOPPED, 'paused', 'suspended'] as string[];
+    if (!ok.includes(instance.vmState)) throw new InstanceInvalidState(instance.uuid, 'vm_state', instance.vmState, method);
+    if (instance.taskState !== null) throw new InstanceInvalidState(instance.uuid, 'task_state', instance.taskState, method);
+  }
+
+  async attachInterface(ctx: NovaContext, instance: Instance, req: { networkId: string | null; portId: string | null; requestedIp: string | null; tag: string | null }): Promise<VIF> {
+    this.#checkInterfaceState(instance, 'attach_interface');
+    await this.d.actions.start({ instanceUuid: instance.uuid, action: Actions.ATTACH_INTERFACE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
+    return this.d.compute.attachInterface(instance.host!, { ctx, instanceUuid: instance.uuid, ...req });
+  }
+
+  async detachInterface(ctx: NovaContext, instance: Instance, portId: string): Promise<void> {
+    this.#checkInterfaceState(instance, 'detach_interface');
+    await this.d.actions.start({ instanceUuid: instance.uuid, action: Actions.DETACH_INTERFACE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
+    await this.d.compute.detachInterface(instance.host!, ctx, instance.uuid, portId);
+  }
+
+  // --- external events ------------------------------------------------------------------
+
+  /** Casts each host its instances' events (external_instance_event). */
+  async externalInstanceEvent(ctx: NovaContext, byHost: Map<string, ExternalEvent[]>): Promise<void> {
+    for (const [host, events] of byHost) await this.d.compute.externalInstanceEvent(host, ctx, events);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * nova-conductor's build_instances: ask the scheduler for a host (or, on a reschedule,
+ * take the next alternate and claim it), then cast build_and_run_instance to that
+ * host's compute. When no host is left the instance goes to ERROR with the fault nova
+ * records (NoValidHost, or MaxRetriesExceeded after reschedules), and what the build
+ * had allocated is given back.
+ */
+import type { Kysely } from 'kysely';
+import type { Bus, Listener } from '../../bus/bus.js';
+import { RemoteError } from '../../bus/bus.js';
+import { Topics } from '../../bus/topics.js';
+import type { Clock } from '../../common/clock.js';
+import type { Config } from '../../common/config.js';
+import type { Logger } from '../../common/log.js';
+import type { NovaContext } from '../context.js';
+import type { NovaDB } from '../db/schema.js';
+import { MaxRetriesExceeded, NoValidHost } from '../errors.js';
+import type { NeutronAPI } from '../network/neutron.js';
+import { InstanceActions } from '../objects/actions.js';
+import { type InstanceStore } from '../objects/instance.js';
+import { VmState } from '../objects/states.js';
+import { type BuildRequest, ComputeRpc, SchedulerRpc, type Selection } from '../rpc.js';
+import { deleteAllocation } from '../scheduler/manager.js';
+import { faultFromError } from '../objects/faults.js';
+
+export interface ConductorDeps {
+  db: Kysely<NovaDB>;
+  cfg: Config;
+  clock: Clock;
+  log: Logger;
+  bus: Bus;
+  instances: InstanceStore;
+  actions: InstanceActions;
+  network: NeutronAPI;
+}
+
+export class ConductorManager {
+  readonly #scheduler: SchedulerRpc;
+  readonly #compute: ComputeRpc;
+
+  constructor(private readonly d: ConductorDeps) {
+    this.#scheduler = new SchedulerRpc(d.bus);
+    this.#compute = new ComputeRpc(d.bus);
+  }
+
+  listen(server: string): Promise<Listener> {
+    return this.d.bus.listen(Topics.conductor, server, {
+      build_instances: (req: BuildRequest) => this.buildInstances(req),
+    });
+  }
+
+  async buildInstances(req: BuildRequest): Promise<void> {
+    const log = this.d.log.child({ instance: req.instanceUuid, req: req.ctx.requestId });
+    let selection: Selection | null = null;
+    let alternates = req.alternates;
+    try {
+      if (req.attempt > 1) {
+        // A reschedule: the alternates the scheduler gave, claimed one by one.
+        while (!selection && alternates.length > 0) {
+          const [next, ...rest] = alternates;
+          alternates = rest;
+          const ok = await this.d.bus.call<boolean>({ topic: Topics.scheduler }, 'claim', { instanceUuid: req.instanceUuid, host: next!.host, spec: req.requestSpec });
+          if (ok) selection = next!;
+        }
+        if (!selection) {
+          throw new MaxRetriesExceeded(`Exhausted all hosts available for retrying build failures for instance ${req.instanceUuid}.`);
+        }
+      } else {
+        const [hosts] = await this.d.actions.wrap(req.instanceUuid, req.ctx.requestId, 'conductor_schedule_and_build_instances', null, () =>
+          this.#scheduler.selectDestinations(req.ctx, req.requestSpec),
+        );
+        [selection, ...alternates] = hosts!;
+      }
+    } catch (e) {
+      await this.#failBuild(req, asNoValidHost(e), log);
+      return;
+    }
+    log.info(`Build of instance goes to host ${selection!.host} (attempt ${req.attempt})`);
+    await this.#compute.buildAndRunInstance(selection!.host, selection!.node, { ...req, alternates });
+  }
+
+  /** nova's _set_vm_state_and_notify / _cleanup_when_reschedule_fails. */
+  async #failBuild(req: BuildRequest, e: Error & { detail?: string }, log: Logger): Promise<void> {
+    log.warn({ err: e.message }, `Failed to compute_task_build_instances: ${e.message}`);
+    const instance = await this.d.instances.find(req.instanceUuid);
+    if (!instance) return;
+    try {
+      await this.d.instances.save(req.instanceUuid, { vmState: VmState.ERROR, taskState: null, host: null, node: null });
+      await this.d.instances.addFault(req.instanceUuid, faultFromError(e, null, req.tried));
+      if (req.attempt > 1) {
+        const nwInfo = await this.d.instances.networkInfo(req.instanceUuid);
+        await this.d.network.deallocateForInstance(req.ctx, instance, nwInfo);
+        await this.d.instances.saveNetworkInfo(req.instanceUuid, []);
+      }
+    } catch (err) {
+      log.error({ err }, 'Failed to clean up after a failed build');
+    } finally {
+      await deleteAllocation(this.d.db, req.instanceUuid);
+    }
+  }
+}
+
+function asNoValidHost(e: unknown): Error & { detail?: string } {
+  if (e instanceof RemoteError && e.excType === 'NoValidHost') {
+    const err = new NoValidHost('There are not enough hosts available.');
+    err.detail = e.detail ?? '';
+    return err;
+  }
+  return e as Error;
+}

@@ -1,0 +1,180 @@
+/** nova's schema. Portable SQL only (see src/db/database.ts). */
+import type { Kysely, Migration } from 'kysely';
+
+const core: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('services')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
+      .addColumn('host', 'varchar(255)', (c) => c.notNull())
+      .addColumn('binary', 'varchar(255)', (c) => c.notNull())
+      .addColumn('topic', 'varchar(255)')
+      .addColumn('report_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('disabled_reason', 'varchar(255)')
+      .addColumn('forced_down', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_seen_up', 'varchar(32)')
+      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)')
+      .addUniqueConstraint('uniq_services_host_binary', ['host', 'binary'])
+      .execute();
+    await db.schema
+      .createTable('compute_nodes')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
+      .addColumn('host', 'varchar(255)', (c) => c.notNull())
+      .addColumn('hypervisor_hostname', 'varchar(255)', (c) => c.notNull().unique())
+      .addColumn('hypervisor_type', 'varchar(255)', (c) => c.notNull())
+      .addColumn('hypervisor_version', 'integer', (c) => c.notNull())
+      .addColumn('host_ip', 'varchar(64)', (c) => c.notNull())
+      .addColumn('vcpus', 'integer', (c) => c.notNull())
+      .addColumn('memory_mb', 'integer', (c) => c.notNull())
+      .addColumn('local_gb', 'integer', (c) => c.notNull())
+      .addColumn('vcpus_used', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('memory_mb_used', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('local_gb_used', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('running_vms', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('cpu_info', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)')
+      .execute();
+    await db.schema
+      .createTable('flavors')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('flavorid', 'varchar(255)', (c) => c.notNull().unique())
+      .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
+      .addColumn('memory_mb', 'integer', (c) => c.notNull())
+      .addColumn('vcpus', 'integer', (c) => c.notNull())
+      .addColumn('root_gb', 'integer', (c) => c.notNull())
+      .addColumn('ephemeral_gb', 'integer', (c) => c.notNull())
+      .addColumn('swap', 'integer', (c) => c.notNull())
+      .addColumn('rxtx_factor', 'real', (c) => c.notNull())
+      .addColumn('vcpu_weight', 'integer')
+      .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('is_public', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('description', 'text')
+      .addColumn('extra_specs', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)')
+      .execute();
+    await db.schema
+      .createTable('flavor_projects')
+      .addColumn('flavor_id', 'integer', (c) => c.notNull().references('flavors.id').onDelete('cascade'))
+      .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('pk_flavor_projects', ['flavor_id', 'project_id'])
+      .execute();
+    await db.schema
+      .createTable('instances')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
+      .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('display_name', 'varchar(255)', (c) => c.notNull())
+      .addColumn('display_description', 'text')
+      .addColumn('hostname', 'varchar(255)', (c) => c.notNull())
+      .addColumn('host', 'varchar(255)')
+      .addColumn('node', 'varchar(255)')
+      .addColumn('launched_on', 'varchar(255)')
+      .addColumn('availability_zone', 'varchar(255)')
+      .addColumn('vm_state', 'varchar(255)', (c) => c.notNull())
+      .addColumn('task_state', 'varchar(255)')
+      .addColumn('power_state', 'integer', (c) => c.notNull())
+      .addColumn('image_ref', 'varchar(255)', (c) => c.notNull())
+      .addColumn('flavor', 'text', (c) => c.notNull())
+      .addColumn('key_name', 'varchar(255)')
+      .addColumn('user_data', 'text')
+      .addColumn('metadata', 'text', (c) => c.notNull())
+      .addColumn('system_metadata', 'text', (c) => c.notNull())
+      .addColumn('requested_networks', 'text', (c) => c.notNull())
+      .addColumn('security_groups', 'text', (c) => c.notNull())
+      .addColumn('tags', 'text', (c) => c.notNull())
+      .addColumn('config_drive', 'varchar(255)', (c) => c.notNull())
+      .addColumn('access_ip_v4', 'varchar(64)')
+      .addColumn('access_ip_v6', 'varchar(64)')
+      .addColumn('reservation_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('launch_index', 'integer', (c) => c.notNull())
+      .addColumn('root_device_name', 'varchar(255)')
+      .addColumn('locked', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('locked_by', 'varchar(255)')
+      .addColumn('locked_reason', 'text')
+      .addColumn('progress', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('launched_at', 'varchar(32)')
+      .addColumn('terminated_at', 'varchar(32)')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)')
+      .addColumn('deleted_at', 'varchar(32)')
+      .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('ix_instances_project_deleted').on('instances').columns(['project_id', 'deleted']).execute();
+    await db.schema.createIndex('ix_instances_host_deleted').on('instances').columns(['host', 'deleted']).execute();
+    await db.schema
+      .createTable('instance_info_caches')
+      .addColumn('instance_uuid', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('network_info', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)')
+      .execute();
+    await db.schema
+      .createTable('instance_faults')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
+      .addColumn('code', 'integer', (c) => c.notNull())
+      .addColumn('message', 'varchar(255)', (c) => c.notNull())
+      .addColumn('details', 'text', (c) => c.notNull())
+      .addColumn('host', 'varchar(255)')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('ix_instance_faults_instance').on('instance_faults').column('instance_uuid').execute();
+    await db.schema
+      .createTable('instance_actions')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('action', 'varchar(255)', (c) => c.notNull())
+      .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
+      .addColumn('request_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('start_time', 'varchar(32)', (c) => c.notNull())
+      .addColumn('finish_time', 'varchar(32)')
+      .addColumn('message', 'varchar(255)')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)')
+      .execute();
+    await db.schema.createIndex('ix_instance_actions_instance_request').on('instance_actions').columns(['instance_uuid', 'request_id']).execute();
+    await db.schema
+      .createTable('instance_actions_events')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('action_id', 'integer', (c) => c.notNull().references('instance_actions.id').onDelete('cascade'))
+      .addColumn('event', 'varchar(255)', (c) => c.notNull())
+      .addColumn('start_time', 'varchar(32)', (c) => c.notNull())
+      .addColumn('finish_time', 'varchar(32)')
+      .addColumn('result', 'varchar(255)')
+      .addColumn('traceback', 'text')
+      .addColumn('host', 'varchar(255)')
+      .addColumn('details', 'text')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)')
+      .execute();
+    await db.schema.createIndex('ix_instance_actions_events_action').on('instance_actions_events').column('action_id').execute();
+    // Placement's allocations, folded in: what the scheduler claimed on each host.
+    await db.schema
+      .createTable('allocations')
+      .addColumn('consumer_uuid', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('host', 'varchar(255)', (c) => c.notNull())
+      .addColumn('vcpus', 'integer', (c) => c.notNull())
+      .addColumn('memory_mb', 'integer', (c) => c.notNull())
+      .addColumn('disk_gb', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('quotas')
+      .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('resource', 'varchar(255)', (c) => c.notNull())
+      .addColumn('hard_limit', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('pk_quotas', ['project_id', 'resource'])
+      .execute();
+  },
+};
+
+export const novaMigrations: Record<string, Migration> = { '001_core': core };

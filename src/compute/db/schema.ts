@@ -1,0 +1,194 @@
+/**
+ * nova's tables (one database here: nova's cell database and its API database folded
+ * together, since Nimbus runs one cell). Portable SQL (src/db/database.ts): booleans
+ * 0/1, times ISO text, JSON text.
+ */
+import type { Generated } from 'kysely';
+
+export interface ServicesTable {
+  id: Generated<number>;
+  uuid: string;
+  host: string;
+  binary: string;
+  topic: string | null;
+  report_count: number;
+  disabled: number;
+  disabled_reason: string | null;
+  forced_down: number;
+  /** Clock time (ms) of the last heartbeat; null before the first. */
+  last_seen_up: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface ComputeNodesTable {
+  id: Generated<number>;
+  uuid: string;
+  host: string;
+  hypervisor_hostname: string;
+  hypervisor_type: string;
+  hypervisor_version: number;
+  host_ip: string;
+  vcpus: number;
+  memory_mb: number;
+  local_gb: number;
+  vcpus_used: number;
+  memory_mb_used: number;
+  local_gb_used: number;
+  running_vms: number;
+  cpu_info: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface FlavorsTable {
+  id: Generated<number>;
+  flavorid: string;
+  name: string;
+  memory_mb: number;
+  vcpus: number;
+  root_gb: number;
+  ephemeral_gb: number;
+  swap: number;
+  rxtx_factor: number;
+  vcpu_weight: number | null;
+  disabled: number;
+  is_public: number;
+  description: string | null;
+  /** JSON object. */
+  extra_specs: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface FlavorProjectsTable {
+  flavor_id: number;
+  project_id: string;
+}
+
+export interface InstancesTable {
+  /** Integer id, for the libvirt-style name instance-%08x. */
+  id: Generated<number>;
+  uuid: string;
+  project_id: string;
+  user_id: string;
+  display_name: string;
+  display_description: string | null;
+  hostname: string;
+  host: string | null;
+  node: string | null;
+  launched_on: string | null;
+  availability_zone: string | null;
+  vm_state: string;
+  task_state: string | null;
+  power_state: number;
+  image_ref: string;
+  /** JSON: the flavor as it was at boot (instance_extra.flavor). */
+  flavor: string;
+  key_name: string | null;
+  user_data: string | null;
+  /** JSON object. */
+  metadata: string;
+  /** JSON object (network_allocated, image_* ...). */
+  system_metadata: string;
+  /** JSON: the requested networks of the boot. */
+  requested_networks: string;
+  /** JSON list of security group names. */
+  security_groups: string;
+  /** JSON list. */
+  tags: string;
+  config_drive: string;
+  access_ip_v4: string | null;
+  access_ip_v6: string | null;
+  reservation_id: string;
+  launch_index: number;
+  root_device_name: string | null;
+  locked: number;
+  locked_by: string | null;
+  locked_reason: string | null;
+  progress: number;
+  launched_at: string | null;
+  terminated_at: string | null;
+  created_at: string;
+  updated_at: string | null;
+  deleted_at: string | null;
+  /** 0 while the instance lives; its id once soft-deleted (nova's convention). */
+  deleted: number;
+}
+
+export interface InstanceInfoCachesTable {
+  instance_uuid: string;
+  /** JSON NetworkInfo. */
+  network_info: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface InstanceFaultsTable {
+  id: Generated<number>;
+  instance_uuid: string;
+  code: number;
+  message: string;
+  details: string;
+  host: string | null;
+  created_at: string;
+}
+
+export interface InstanceActionsTable {
+  id: Generated<number>;
+  action: string;
+  instance_uuid: string;
+  request_id: string;
+  user_id: string;
+  project_id: string;
+  start_time: string;
+  finish_time: string | null;
+  message: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface InstanceActionEventsTable {
+  id: Generated<number>;
+  action_id: number;
+  event: string;
+  start_time: string;
+  finish_time: string | null;
+  result: string | null;
+  traceback: string | null;
+  host: string | null;
+  details: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface QuotasTable {
+  project_id: string;
+  resource: string;
+  hard_limit: number;
+}
+
+/** Placement's allocations: resources the scheduler claimed for an instance on a host. */
+export interface AllocationsTable {
+  consumer_uuid: string;
+  host: string;
+  vcpus: number;
+  memory_mb: number;
+  disk_gb: number;
+  created_at: string;
+}
+
+export interface NovaDB {
+  allocations: AllocationsTable;
+  services: ServicesTable;
+  compute_nodes: ComputeNodesTable;
+  flavors: FlavorsTable;
+  flavor_projects: FlavorProjectsTable;
+  instances: InstancesTable;
+  instance_info_caches: InstanceInfoCachesTable;
+  instance_faults: InstanceFaultsTable;
+  instance_actions: InstanceActionsTable;
+  instance_actions_events: InstanceActionEventsTable;
+  quotas: QuotasTable;
+}

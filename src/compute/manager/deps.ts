@@ -1,0 +1,46 @@
+/** What one nova-compute needs: its host, driver, stores, neutron and the RPC clients. */
+import type { Kysely } from 'kysely';
+import type { Bus } from '../../bus/bus.js';
+import type { Clock } from '../../common/clock.js';
+import type { Config } from '../../common/config.js';
+import type { Logger } from '../../common/log.js';
+import type { NovaDB } from '../db/schema.js';
+import type { NeutronAPI } from '../network/neutron.js';
+import type { InstanceActions } from '../objects/actions.js';
+import type { InstanceStore } from '../objects/instance.js';
+import type { ConductorRpc } from '../rpc.js';
+import type { VirtDriver } from '../virt/driver.js';
+import type { InstanceEvents } from './events.js';
+
+export interface ComputeDeps {
+  host: string;
+  db: Kysely<NovaDB>;
+  cfg: Config;
+  clock: Clock;
+  log: Logger;
+  bus: Bus;
+  driver: VirtDriver;
+  events: InstanceEvents;
+  instances: InstanceStore;
+  actions: InstanceActions;
+  network: NeutronAPI;
+  conductor: ConductorRpc;
+  /** Called after a build or delete changed what runs here (the resource tracker). */
+  onUsageChanged?: () => Promise<void>;
+}
+
+/** nova's utils.synchronized(instance.uuid): one operation per instance at a time. */
+export class InstanceLocks {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  run<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#tails.get(uuid) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.#tails.set(uuid, tail);
+    void tail.then(() => {
+      if (this.#tails.get(uuid) === tail) this.#tails.delete(uuid);
+    });
+    return next;
+  }
+}

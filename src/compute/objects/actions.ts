@@ -1,0 +1,133 @@
+/**
+ * Instance actions and their events (nova/objects/instance_action.py): every API
+ * operation on a server records an action under its request id, and each step the
+ * services take records an event with its start, finish and result. `openstack server
+ * event list/show` reads them; they are the trace of a boot.
+ */
+import type { Kysely } from 'kysely';
+import { isoMicros } from '../../common/clock.js';
+import type { NovaDB } from '../db/schema.js';
+
+export const Actions = {
+  CREATE: 'create',
+  DELETE: 'delete',
+  ATTACH_INTERFACE: 'attach_interface',
+  DETACH_INTERFACE: 'detach_interface',
+} as const;
+
+export interface ActionRow {
+  id: number;
+  action: string;
+  instance_uuid: string;
+  request_id: string;
+  user_id: string;
+  project_id: string;
+  start_time: string;
+  finish_time: string | null;
+  message: string | null;
+  updated_at: string | null;
+}
+
+export interface EventRow {
+  id: number;
+  action_id: number;
+  event: string;
+  start_time: string;
+  finish_time: string | null;
+  result: string | null;
+  traceback: string | null;
+  host: string | null;
+  details: string | null;
+}
+
+export class InstanceActions {
+  constructor(
+    private readonly db: Kysely<NovaDB>,
+    private readonly now: () => number,
+  ) {}
+
+  async start(a: { instanceUuid: string; action: string; requestId: string; userId: string; projectId: string }): Promise<void> {
+    const t = isoMicros(this.now());
+    await this.db
+      .insertInto('instance_actions')
+      .values({ action: a.action, instance_uuid: a.instanceUuid, request_id: a.requestId, user_id: a.userId, project_id: a.projectId, start_time: t, finish_time: null, message: null, created_at: t, updated_at: null })
+      .execute();
+  }
+
+  async #action(instanceUuid: string, requestId: string): Promise<ActionRow | undefined> {
+    return (await this.db.selectFrom('instance_actions').selectAll().where('instance_uuid', '=', instanceUuid).where('request_id', '=', requestId).orderBy('id', 'desc').executeTakeFirst()) as ActionRow | undefined;
+  }
+
+  /** Records an event starting (nova's EventReporter.__enter__ / event_start). */
+  async eventStart(instanceUuid: string, requestId: string, event: string, host: string | null): Promise<number | null> {
+    const action = await this.#action(instanceUuid, requestId);
+    if (!action) return null;
+    const t = isoMicros(this.now());
+    const r = await this.db
+      .insertInto('instance_actions_events')
+      .values({ action_id: action.id, event, start_time: t, finish_time: null, result: null, traceback: null, host, details: null, created_at: t, updated_at: null })
+      .executeTakeFirst();
+    await this.db.updateTable('instance_actions').set({ updated_at: t }).where('id', '=', action.id).execute();
+    return Number(r.insertId);
+  }
+
+  /**
+   * Finishes an event: result Success, or Error with the traceback; an Error also marks
+   * the action's message "Error", as nova's InstanceActionEvent.event_finish does.
+   */
+  async eventFinish(eventId: number | null, error?: unknown): Promise<void> {
+    if (eventId === null) return;
+    const t = isoMicros(this.now());
+    const failed = error !== undefined;
+    const ev = await this.db.selectFrom('instance_actions_events').select(['action_id']).where('id', '=', eventId).executeTakeFirst();
+    await this.db
+      .updateTable('instance_actions_events')
+      .set({ finish_time: t, result: failed ? 'Error' : 'Success', traceback: failed ? traceback(error) : null, details: failed ? errorDetails(error) : null, updated_at: t })
+      .where('id', '=', eventId)
+      .execute();
+    if (ev) {
+      await this.db
+        .updateTable('instance_actions')
+        .set(failed ? { message: 'Error', updated_at: t } : { updated_at: t })
+        .where('id', '=', ev.action_id)
+        .execute();
+    }
+  }
+
+  /** Runs fn inside an event (nova's @wrap_instance_event). */
+  async wrap<T>(instanceUuid: string, requestId: string, event: string, host: string | null, fn: () => Promise<T>): Promise<T> {
+    const id = await this.eventStart(instanceUuid, requestId, event, host);
+    try {
+      const out = await fn();
+      await this.eventFinish(id);
+      return out;
+    } catch (e) {
+      await this.eventFinish(id, e);
+      throw e;
+    }
+  }
+
+  async list(instanceUuid: string): Promise<ActionRow[]> {
+    return (await this.db.selectFrom('instance_actions').selectAll().where('instance_uuid', '=', instanceUuid).orderBy('start_time', 'desc').orderBy('id', 'desc').execute()) as ActionRow[];
+  }
+
+  async get(instanceUuid: string, requestId: string): Promise<ActionRow | undefined> {
+    return this.#action(instanceUuid, requestId);
+  }
+
+  async events(actionId: number): Promise<EventRow[]> {
+    return (await this.db.selectFrom('instance_actions_events').selectAll().where('action_id', '=', actionId).orderBy('id', 'asc').execute()) as EventRow[];
+  }
+}
+
+function traceback(e: unknown): string {
+  const err = e as { stack?: string; type?: string; message?: string };
+  const type = err.type ?? (e instanceof Error ? e.name : 'Exception');
+  return `Traceback (most recent call last):\n${(err.stack ?? '').split('\n').slice(1).join('\n')}\n${type}: ${err.message ?? String(e)}\n`;
+}
+
+/** The event's details (2.84): the exception's message, for faults users may see. */
+function errorDetails(e: unknown): string {
+  const err = e as { message?: string };
+  return err.message ?? String(e);
+}

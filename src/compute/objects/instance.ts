@@ -1,0 +1,363 @@
+/**
+ * The Instance object (nova/objects/instance.py) over nova's tables: typed fields, the
+ * JSON columns parsed, and `save` with nova's expected_task_state guard — a change
+ * applies only if the instance is still in the task state the caller saw, which is how
+ * a delete racing a build is noticed (UnexpectedDeletingTaskState). Also the info
+ * cache and faults, which nova keeps beside the instance.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { isoMicros } from '../../common/clock.js';
+import type { NovaDB, InstancesTable } from '../db/schema.js';
+import { InstanceNotFound, NovaException, UnexpectedDeletingTaskState } from '../errors.js';
+import type { NetworkInfo } from '../network/model.js';
+import { TaskState } from './states.js';
+
+/** The flavor an instance was built with (instance_extra.flavor). */
+export interface InstanceFlavor {
+  id: number;
+  flavorid: string;
+  name: string;
+  memory_mb: number;
+  vcpus: number;
+  root_gb: number;
+  ephemeral_gb: number;
+  swap: number;
+  rxtx_factor: number;
+  vcpu_weight: number | null;
+  is_public: boolean;
+  description: string | null;
+  extra_specs: Record<string, string>;
+}
+
+/** One requested network of a boot (nova's NetworkRequest). */
+export interface NetworkRequest {
+  networkId?: string | null;
+  portId?: string | null;
+  address?: string | null;
+  tag?: string | null;
+  /** "auto" or "none" (2.37+), as network_id. */
+}
+
+export interface Instance {
+  id: number;
+  uuid: string;
+  projectId: string;
+  userId: string;
+  displayName: string;
+  displayDescription: string | null;
+  hostname: string;
+  host: string | null;
+  node: string | null;
+  launchedOn: string | null;
+  availabilityZone: string | null;
+  vmState: string;
+  taskState: string | null;
+  powerState: number;
+  imageRef: string;
+  flavor: InstanceFlavor;
+  keyName: string | null;
+  userData: string | null;
+  metadata: Record<string, string>;
+  systemMetadata: Record<string, string>;
+  requestedNetworks: NetworkRequest[];
+  securityGroups: string[];
+  tags: string[];
+  configDrive: string;
+  accessIpV4: string | null;
+  accessIpV6: string | null;
+  reservationId: string;
+  launchIndex: number;
+  rootDeviceName: string | null;
+  locked: boolean;
+  lockedBy: string | null;
+  lockedReason: string | null;
+  progress: number;
+  launchedAt: string | null;
+  terminatedAt: string | null;
+  createdAt: string;
+  updatedAt: string | null;
+  deletedAt: string | null;
+  deleted: boolean;
+}
+
+/** The fields `save` may change. */
+export type InstanceChanges = Partial<
+  Pick<
+    Instance,
+    | 'host'
+    | 'node'
+    | 'launchedOn'
+    | 'availabilityZone'
+    | 'vmState'
+    | 'taskState'
+    | 'powerState'
+    | 'systemMetadata'
+    | 'launchedAt'
+    | 'terminatedAt'
+    | 'progress'
+    | 'displayName'
+    | 'metadata'
+    | 'locked'
+    | 'lockedBy'
+    | 'lockedReason'
+    | 'rootDeviceName'
+  >
+>;
+
+export interface InstanceFault {
+  code: number;
+  message: string;
+  details: string;
+  host: string | null;
+  created: string;
+}
+
+type Row = InstancesTable & { id: number };
+
+export function fromRow(r: Row): Instance {
+  return {
+    id: r.id,
+    uuid: r.uuid,
+    projectId: r.project_id,
+    userId: r.user_id,
+    displayName: r.display_name,
+    displayDescription: r.display_description,
+    hostname: r.hostname,
+    host: r.host,
+    node: r.node,
+    launchedOn: r.launched_on,
+    availabilityZone: r.availability_zone,
+    vmState: r.vm_state,
+    taskState: r.task_state,
+    powerState: r.power_state,
+    imageRef: r.image_ref,
+    flavor: JSON.parse(r.flavor),
+    keyName: r.key_name,
+    userData: r.user_data,
+    metadata: JSON.parse(r.metadata),
+    systemMetadata: JSON.parse(r.system_metadata),
+    requestedNetworks: JSON.parse(r.requested_networks),
+    securityGroups: JSON.parse(r.security_groups),
+    tags: JSON.parse(r.tags),
+    configDrive: r.config_drive,
+    accessIpV4: r.access_ip_v4,
+    accessIpV6: r.access_ip_v6,
+    reservationId: r.reservation_id,
+    launchIndex: r.launch_index,
+    rootDeviceName: r.root_device_name,
+    locked: r.locked === 1,
+    lockedBy: r.locked_by,
+    lockedReason: r.locked_reason,
+    progress: r.progress,
+    launchedAt: r.launched_at,
+    terminatedAt: r.terminated_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    deletedAt: r.deleted_at,
+    deleted: r.deleted !== 0,
+  };
+}
+
+const COLUMN: Record<keyof InstanceChanges, keyof InstancesTable> = {
+  host: 'host',
+  node: 'node',
+  launchedOn: 'launched_on',
+  availabilityZone: 'availability_zone',
+  vmState: 'vm_state',
+  taskState: 'task_state',
+  powerState: 'power_state',
+  systemMetadata: 'system_metadata',
+  launchedAt: 'launched_at',
+  terminatedAt: 'terminated_at',
+  progress: 'progress',
+  displayName: 'display_name',
+  metadata: 'metadata',
+  locked: 'locked',
+  lockedBy: 'locked_by',
+  lockedReason: 'locked_reason',
+  rootDeviceName: 'root_device_name',
+};
+
+function toColumns(changes: InstanceChanges): Record<string, unknown> {
+  const set: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(changes) as [keyof InstanceChanges, unknown][]) {
+    if (v === undefined) continue;
+    const col = COLUMN[k];
+    set[col] = k === 'systemMetadata' || k === 'metadata' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
+  }
+  return set;
+}
+
+/** The task state a save expected but did not find (nova's UnexpectedTaskStateError). */
+export class UnexpectedTaskStateError extends NovaException {
+  constructor(uuid: string, expected: (string | null)[], actual: string | null) {
+    super(`Conflict updating instance ${uuid}. Expected: {'task_state': [${expected.map((e) => (e === null ? 'None' : `'${e}'`)).join(', ')}]}. Actual: {'task_state': ${actual === null ? 'None' : `'${actual}'`}}`);
+  }
+}
+
+export interface NewInstance {
+  uuid: string;
+  projectId: string;
+  userId: string;
+  displayName: string;
+  displayDescription: string | null;
+  hostname: string;
+  availabilityZone: string | null;
+  imageRef: string;
+  flavor: InstanceFlavor;
+  keyName: string | null;
+  userData: string | null;
+  metadata: Record<string, string>;
+  systemMetadata: Record<string, string>;
+  requestedNetworks: NetworkRequest[];
+  securityGroups: string[];
+  tags: string[];
+  configDrive: string;
+  accessIpV4: string | null;
+  accessIpV6: string | null;
+  reservationId: string;
+  launchIndex: number;
+}
+
+export class InstanceStore {
+  constructor(
+    private readonly db: Kysely<NovaDB>,
+    private readonly now: () => number,
+  ) {}
+
+  #iso(): string {
+    return isoMicros(this.now());
+  }
+
+  async create(i: NewInstance, trx: Kysely<NovaDB> | Transaction<NovaDB> = this.db): Promise<Instance> {
+    const now = this.#iso();
+    await trx
+      .insertInto('instances')
+      .values({
+        uuid: i.uuid,
+        project_id: i.projectId,
+        user_id: i.userId,
+        display_name: i.displayName,
+        display_description: i.displayDescription,
+        hostname: i.hostname,
+        host: null,
+        node: null,
+        launched_on: null,
+        availability_zone: i.availabilityZone,
+        vm_state: 'building',
+        task_state: TaskState.SCHEDULING,
+        power_state: 0,
+        image_ref: i.imageRef,
+        flavor: JSON.stringify(i.flavor),
+        key_name: i.keyName,
+        user_data: i.userData,
+        metadata: JSON.stringify(i.metadata),
+        system_metadata: JSON.stringify(i.systemMetadata),
+        requested_networks: JSON.stringify(i.requestedNetworks),
+        security_groups: JSON.stringify(i.securityGroups),
+        tags: JSON.stringify(i.tags),
+        config_drive: i.configDrive,
+        access_ip_v4: i.accessIpV4,
+        access_ip_v6: i.accessIpV6,
+        reservation_id: i.reservationId,
+        launch_index: i.launchIndex,
+        root_device_name: null,
+        locked: 0,
+        locked_by: null,
+        locked_reason: null,
+        progress: 0,
+        launched_at: null,
+        terminated_at: null,
+        created_at: now,
+        updated_at: null,
+        deleted_at: null,
+        deleted: 0,
+      })
+      .execute();
+    await trx.insertInto('instance_info_caches').values({ instance_uuid: i.uuid, network_info: '[]', created_at: now, updated_at: null }).execute();
+    return (await this.find(i.uuid, { readDeleted: true }, trx))!;
+  }
+
+  async find(uuid: string, opts: { readDeleted?: boolean } = {}, trx: Kysely<NovaDB> = this.db): Promise<Instance | null> {
+    let q = trx.selectFrom('instances').selectAll().where('uuid', '=', uuid);
+    if (!opts.readDeleted) q = q.where('deleted', '=', 0);
+    const row = await q.executeTakeFirst();
+    return row ? fromRow(row as Row) : null;
+  }
+
+  async get(uuid: string, opts: { readDeleted?: boolean } = {}): Promise<Instance> {
+    const i = await this.find(uuid, opts);
+    if (!i) throw new InstanceNotFound(uuid);
+    return i;
+  }
+
+  /**
+   * Applies changes; with expectedTaskState, only if the instance's task_state is one of
+   * them (else UnexpectedDeletingTaskState when it is being deleted, or
+   * UnexpectedTaskStateError), and never to a deleted instance (InstanceNotFound).
+   */
+  async save(uuid: string, changes: InstanceChanges, opts: { expectedTaskState?: (string | null)[] } = {}): Promise<Instance> {
+    const set = { ...toColumns(changes), updated_at: this.#iso() };
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('instances').selectAll().where('uuid', '=', uuid).where('deleted', '=', 0).executeTakeFirst();
+      if (!row) throw new InstanceNotFound(uuid);
+      if (opts.expectedTaskState && !opts.expectedTaskState.includes(row.task_state)) {
+        if (row.task_state === TaskState.DELETING) throw new UnexpectedDeletingTaskState(String(opts.expectedTaskState), row.task_state);
+        throw new UnexpectedTaskStateError(uuid, opts.expectedTaskState, row.task_state);
+      }
+      await trx.updateTable('instances').set(set).where('uuid', '=', uuid).execute();
+      return fromRow({ ...(row as Row), ...(set as Partial<Row>) });
+    });
+  }
+
+  /** Soft-deletes (deleted = id), as nova's instance.destroy() on a cell DB keeps the row. */
+  async destroy(uuid: string): Promise<void> {
+    const now = this.#iso();
+    const row = await this.db.selectFrom('instances').select(['id']).where('uuid', '=', uuid).where('deleted', '=', 0).executeTakeFirst();
+    if (!row) throw new InstanceNotFound(uuid);
+    await this.db
+      .updateTable('instances')
+      .set({ deleted: row.id, deleted_at: now, vm_state: 'deleted', task_state: null, terminated_at: now, updated_at: now })
+      .where('uuid', '=', uuid)
+      .execute();
+    await this.db.deleteFrom('instance_info_caches').where('instance_uuid', '=', uuid).execute();
+  }
+
+  async networkInfo(uuid: string): Promise<NetworkInfo> {
+    const row = await this.db.selectFrom('instance_info_caches').select('network_info').where('instance_uuid', '=', uuid).executeTakeFirst();
+    return row ? (JSON.parse(row.network_info) as NetworkInfo) : [];
+  }
+
+  /** Several instances' caches at once (list views). */
+  async networkInfos(uuids: string[]): Promise<Map<string, NetworkInfo>> {
+    const out = new Map<string, NetworkInfo>();
+    for (let i = 0; i < uuids.length; i += 500) {
+      const rows = await this.db.selectFrom('instance_info_caches').select(['instance_uuid', 'network_info']).where('instance_uuid', 'in', uuids.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.instance_uuid, JSON.parse(r.network_info) as NetworkInfo);
+    }
+    return out;
+  }
+
+  async saveNetworkInfo(uuid: string, nwInfo: NetworkInfo): Promise<void> {
+    await this.db.updateTable('instance_info_caches').set({ network_info: JSON.stringify(nwInfo), updated_at: this.#iso() }).where('instance_uuid', '=', uuid).execute();
+  }
+
+  /** Records an instance fault (nova's compute_utils.add_instance_fault_from_exc). */
+  async addFault(uuid: string, fault: { code: number; message: string; details: string; host: string | null }): Promise<void> {
+    await this.db
+      .insertInto('instance_faults')
+      .values({ instance_uuid: uuid, code: fault.code, message: fault.message.slice(0, 255), details: fault.details, host: fault.host, created_at: this.#iso() })
+      .execute();
+  }
+
+  /** The latest fault of each instance (the server view shows it in ERROR/DELETED). */
+  async latestFaults(uuids: string[]): Promise<Map<string, InstanceFault>> {
+    const out = new Map<string, InstanceFault>();
+    if (uuids.length === 0) return out;
+    for (let i = 0; i < uuids.length; i += 500) {
+      const rows = await this.db.selectFrom('instance_faults').selectAll().where('instance_uuid', 'in', uuids.slice(i, i + 500)).orderBy('id', 'asc').execute();
+      for (const r of rows) out.set(r.instance_uuid, { code: r.code, message: r.message, details: r.details, host: r.host, created: r.created_at });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * An instance's three states (nova/compute/vm_states.py, task_states.py,
+ * power_state.py) and the server status the API derives from them
+ * (nova/api/openstack/common.py _STATE_MAP). Only the states Nimbus enters are here.
+ */
+export const VmState = {
+  BUILDING: 'building',
+  ACTIVE: 'active',
+  STOPPED: 'stopped',
+  ERROR: 'error',
+  DELETED: 'deleted',
+} as const;
+export type VmState = (typeof VmState)[keyof typeof VmState];
+
+export const TaskState = {
+  SCHEDULING: 'scheduling',
+  BLOCK_DEVICE_MAPPING: 'block_device_mapping',
+  NETWORKING: 'networking',
+  SPAWNING: 'spawning',
+  DELETING: 'deleting',
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+
+export const PowerState = {
+  NOSTATE: 0,
+  RUNNING: 1,
+  PAUSED: 3,
+  SHUTDOWN: 4,
+  CRASHED: 6,
+  SUSPENDED: 7,
+} as const;
+
+const STATUS: Record<string, { default: string } & Record<string, string>> = {
+  active: { default: 'ACTIVE' },
+  building: { default: 'BUILD' },
+  stopped: { default: 'SHUTOFF' },
+  error: { default: 'ERROR' },
+  deleted: { default: 'DELETED' },
+  soft_deleted: { default: 'SOFT_DELETED' },
+};
+
+/** The API's status for a vm_state/task_state pair ("UNKNOWN" for states it does not know). */
+export function serverStatus(vmState: string, taskState: string | null): string {
+  const m = STATUS[vmState];
+  if (!m) return 'UNKNOWN';
+  return (taskState && m[taskState]) || m.default;
+}
+
+/** The vm_states a status filter (`?status=ACTIVE`) selects. */
+export function vmStatesForStatus(status: string): string[] {
+  const s = status.toUpperCase();
+  return Object.entries(STATUS)
+    .filter(([, m]) => m.default === s)
+    .map(([vm]) => vm);
+}

@@ -1,0 +1,94 @@
+/**
+ * The RPC contracts between nova's services (nova/conductor/rpcapi.py,
+ * scheduler/rpcapi.py, compute/rpcapi.py): one typed client per topic, so every
+ * message crossing the bus has a declared shape. Casts are one-way; `call`s wait.
+ */
+import type { Bus } from '../bus/bus.js';
+import { Topics } from '../bus/topics.js';
+import type { NovaContext } from './context.js';
+import type { NetworkInfo } from './network/model.js';
+
+/** What the scheduler is asked to place (nova's RequestSpec, the parts used here). */
+export interface RequestSpec {
+  instanceUuid: string;
+  projectId: string;
+  flavor: { vcpus: number; memory_mb: number; root_gb: number; ephemeral_gb: number; swap: number };
+  availabilityZone: string | null;
+  /** Hosts already tried (retry.hosts), never picked again. */
+  ignoreHosts: string[];
+  numInstances: number;
+}
+
+/** One chosen host and its node, as the scheduler's Selection. */
+export interface Selection {
+  host: string;
+  node: string;
+}
+
+export interface BuildRequest {
+  ctx: NovaContext;
+  instanceUuid: string;
+  requestSpec: RequestSpec;
+  /** The hosts the scheduler chose after the first, for reschedules (alternates). */
+  alternates: Selection[];
+  /** The build's attempt number (1 on the first host). */
+  attempt: number;
+  /** Hosts tried so far, with the reason each failed. */
+  tried: { host: string; reason: string }[];
+}
+
+export class ConductorRpc {
+  constructor(private readonly bus: Bus) {}
+  /** Schedules and starts builds (nova's build_instances), also on reschedule. */
+  buildInstances(req: BuildRequest): Promise<void> {
+    return this.bus.cast({ topic: Topics.conductor }, 'build_instances', req, { ctx: { requestId: req.ctx.requestId } });
+  }
+}
+
+export class SchedulerRpc {
+  constructor(private readonly bus: Bus) {}
+  /** One list per instance: the chosen host first, then its alternates. Raises NoValidHost. */
+  selectDestinations(ctx: NovaContext, spec: RequestSpec): Promise<Selection[][]> {
+    return this.bus.call({ topic: Topics.scheduler }, 'select_destinations', { ctx, spec }, { ctx: { requestId: ctx.requestId } });
+  }
+}
+
+export interface AttachInterfaceArgs {
+  ctx: NovaContext;
+  instanceUuid: string;
+  networkId: string | null;
+  portId: string | null;
+  requestedIp: string | null;
+  tag: string | null;
+}
+
+export interface ExternalEvent {
+  name: string;
+  /** The port id for network-vif-* events. */
+  tag: string | null;
+  status: 'completed' | 'failed' | 'in-progress';
+  serverUuid: string;
+}
+
+export class ComputeRpc {
+  constructor(private readonly bus: Bus) {}
+  #target(host: string) {
+    return { topic: Topics.compute, server: host };
+  }
+  buildAndRunInstance(host: string, node: string, req: BuildRequest): Promise<void> {
+    return this.bus.cast(this.#target(host), 'build_and_run_instance', { ...req, node }, { ctx: { requestId: req.ctx.requestId } });
+  }
+  terminateInstance(host: string, ctx: NovaContext, instanceUuid: string): Promise<void> {
+    return this.bus.cast(this.#target(host), 'terminate_instance', { ctx, instanceUuid }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** A call: the API answers with the attachment once compute has plugged it. */
+  attachInterface(host: string, args: AttachInterfaceArgs): Promise<NetworkInfo[number]> {
+    return this.bus.call(this.#target(host), 'attach_interface', args, { ctx: { requestId: args.ctx.requestId }, timeoutMs: 300_000 });
+  }
+  detachInterface(host: string, ctx: NovaContext, instanceUuid: string, portId: string): Promise<void> {
+    return this.bus.cast(this.#target(host), 'detach_interface', { ctx, instanceUuid, portId }, { ctx: { requestId: ctx.requestId } });
+  }
+  externalInstanceEvent(host: string, ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
+    return this.bus.cast(this.#target(host), 'external_instance_event', { ctx, events }, { ctx: { requestId: ctx.requestId } });
+  }
+}

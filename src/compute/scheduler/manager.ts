@@ -1,0 +1,105 @@
+/**
+ * nova-scheduler: select_destinations filters the hosts, weighs the survivors, claims
+ * the best one's resources (placement's allocation, here a row in `allocations`) and
+ * hands back alternates for reschedules. Selections run one at a time so two builds
+ * never claim the same last slot.
+ */
+import type { Kysely } from 'kysely';
+import type { Bus, Listener } from '../../bus/bus.js';
+import { Topics } from '../../bus/topics.js';
+import { type Clock, isoMicros } from '../../common/clock.js';
+import type { Config } from '../../common/config.js';
+import type { Logger } from '../../common/log.js';
+import type { NovaContext } from '../context.js';
+import type { NovaDB } from '../db/schema.js';
+import { NoValidHost } from '../errors.js';
+import type { RequestSpec, Selection } from '../rpc.js';
+import { formatCounts, runFilters } from './filters.js';
+import { type HostState, loadHostStates } from './host-state.js';
+import { weighHosts } from './weighers.js';
+
+export interface SchedulerDeps {
+  db: Kysely<NovaDB>;
+  cfg: Config;
+  clock: Clock;
+  log: Logger;
+}
+
+export class SchedulerManager {
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly d: SchedulerDeps) {}
+
+  async listen(bus: Bus, server: string): Promise<Listener> {
+    return bus.listen(Topics.scheduler, server, {
+      select_destinations: (a: { ctx: NovaContext; spec: RequestSpec }) => this.selectDestinations(a.ctx, a.spec),
+      claim: (a: { instanceUuid: string; host: string; spec: RequestSpec }) => this.claim(a.spec, a.host),
+    });
+  }
+
+  /** Serialises selections: each sees the claims of the ones before it. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #hosts(): Promise<HostState[]> {
+    const c = this.d.cfg.compute;
+    return loadHostStates(this.d.db, {
+      now: this.d.clock.now(),
+      serviceDownTimeS: c.service_down_time,
+      defaultAz: c.default_availability_zone,
+      ratios: { cpu: c.cpu_allocation_ratio, ram: c.ram_allocation_ratio, disk: c.disk_allocation_ratio },
+    });
+  }
+
+  selectDestinations(_ctx: NovaContext, spec: RequestSpec): Promise<Selection[][]> {
+    return this.#serial(async () => {
+      const hosts = await this.#hosts();
+      const log = this.d.log.child({ instance: spec.instanceUuid });
+      log.debug(`Starting with ${hosts.length} host(s)`);
+      const result = runFilters(hosts, spec);
+      for (const r of result.removed) log.debug({ filter: r.filter, host: r.host }, r.reason);
+      if (result.hosts.length === 0) {
+        log.info(`Filtering removed all hosts for the request with instance ID '${spec.instanceUuid}'. Filter results: ${formatCounts(result.counts)}`);
+        const err = new NoValidHost('There are not enough hosts available.');
+        // Why each host went, for the fault's details and `nimbus` tools.
+        err.detail = result.removed.map((r) => `${r.filter}: ${r.reason}`).join('\n');
+        throw err;
+      }
+      const ranked = weighHosts(result.hosts);
+      log.debug(`Weighed ${ranked.map((r) => `(${r.host.host}, ${r.host.node}) weight ${r.weight.toFixed(3)}`).join(', ')}`);
+      const [best, ...rest] = ranked;
+      await this.#allocate(spec, best!.host.host);
+      const maxAlternates = Math.max(0, this.d.cfg.compute.max_attempts - 1);
+      const selections: Selection[] = [best!, ...rest.slice(0, maxAlternates)].map((r) => ({ host: r.host.host, node: r.host.node }));
+      log.info(`Selected host: ${best!.host.host}; alternates: ${selections.slice(1).map((s) => s.host).join(', ') || 'none'}`);
+      return [selections];
+    });
+  }
+
+  /** Claims an alternate for a reschedule: false when it no longer fits or is down. */
+  claim(spec: RequestSpec, host: string): Promise<boolean> {
+    return this.#serial(async () => {
+      const hosts = (await this.#hosts()).filter((h) => h.host === host);
+      const ok = runFilters(hosts, { ...spec, ignoreHosts: [] }).hosts.length === 1;
+      if (ok) await this.#allocate(spec, host);
+      return ok;
+    });
+  }
+
+  async #allocate(spec: RequestSpec, host: string): Promise<void> {
+    const f = spec.flavor;
+    await this.d.db.deleteFrom('allocations').where('consumer_uuid', '=', spec.instanceUuid).execute();
+    await this.d.db
+      .insertInto('allocations')
+      .values({ consumer_uuid: spec.instanceUuid, host, vcpus: f.vcpus, memory_mb: f.memory_mb, disk_gb: f.root_gb + f.ephemeral_gb + Math.ceil(f.swap / 1024), created_at: isoMicros(this.d.clock.now()) })
+      .execute();
+  }
+}
+
+/** Drops an instance's allocation (compute on delete, on a failed build, on reschedule). */
+export async function deleteAllocation(db: Kysely<NovaDB>, instanceUuid: string): Promise<void> {
+  await db.deleteFrom('allocations').where('consumer_uuid', '=', instanceUuid).execute();
+}

@@ -1,0 +1,129 @@
+/**
+ * nova, all of it in one process: nova-api (the HTTP app), nova-conductor,
+ * nova-scheduler and one nova-compute per hypervisor host, each on the bus as it would
+ * be in its own process. Everything nova knows about the network it learns from
+ * neutron's REST API; everything neutron tells nova arrives at os-server-external-events.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Bus, Listener } from '../bus/bus.js';
+import type { TokenValidator } from '../common/auth.js';
+import type { Clock, Random } from '../common/clock.js';
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/log.js';
+import { ServiceSession } from '../common/rest-client.js';
+import { type Db, migrate } from '../db/database.js';
+import type { HostNetworks } from '../hostnet/index.js';
+import { createComputeApp } from './api/app.js';
+import { ComputeAPI } from './compute-api.js';
+import { ConductorManager } from './conductor/manager.js';
+import { novaMigrations } from './db/migrations.js';
+import type { NovaDB } from './db/schema.js';
+import { GlanceAPI } from './image-api.js';
+import { InstanceEvents } from './manager/events.js';
+import { ComputeManager } from './manager/manager.js';
+import { NeutronAPI } from './network/neutron.js';
+import { InstanceActions } from './objects/actions.js';
+import { bootstrapFlavors } from './objects/flavors.js';
+import { InstanceStore } from './objects/instance.js';
+import { ComputeRpc, ConductorRpc } from './rpc.js';
+import { SchedulerManager } from './scheduler/manager.js';
+import { FakeLibvirtDriver } from './virt/fake.js';
+
+export interface ComputeServiceDeps {
+  cfg: Config;
+  log: Logger;
+  clock: Clock;
+  random: Random;
+  db: Db<NovaDB>;
+  bus: Bus;
+  validator: TokenValidator;
+  /** Keystone's v3 URL. */
+  authUrl: string;
+  hostnets: HostNetworks;
+}
+
+export class ComputeService {
+  readonly app: FastifyInstance;
+  readonly api: ComputeAPI;
+  readonly instances: InstanceStore;
+  readonly actions: InstanceActions;
+  readonly network: NeutronAPI;
+  readonly computes = new Map<string, ComputeManager>();
+  readonly #listeners: Listener[] = [];
+  readonly #conductor: ConductorManager;
+  readonly #scheduler: SchedulerManager;
+
+  constructor(private readonly d: ComputeServiceDeps) {
+    const db = d.db.kysely;
+    const now = () => d.clock.now();
+    this.instances = new InstanceStore(db, now);
+    this.actions = new InstanceActions(db, now);
+    // nova.conf [neutron]: nova reaches neutron as the neutron service user...
+    const neutronSession = new ServiceSession({ authUrl: d.authUrl, username: 'neutron', password: d.cfg.identity.service_password, projectName: 'service', region: d.cfg.DEFAULT.region });
+    this.network = new NeutronAPI({ cfg: d.cfg, log: d.log.child({ svc: 'nova.network.neutron' }), authUrl: d.authUrl, session: neutronSession });
+    // ...and glance's endpoint is read from the nova user's catalog.
+    const novaSession = new ServiceSession({ authUrl: d.authUrl, username: 'nova', password: d.cfg.identity.service_password, projectName: 'service', region: d.cfg.DEFAULT.region });
+    const conductorRpc = new ConductorRpc(d.bus);
+    this.api = new ComputeAPI({
+      db,
+      cfg: d.cfg,
+      clock: d.clock,
+      random: d.random,
+      log: d.log.child({ svc: 'nova-api' }),
+      instances: this.instances,
+      actions: this.actions,
+      network: this.network,
+      image: new GlanceAPI(novaSession),
+      conductor: conductorRpc,
+      compute: new ComputeRpc(d.bus),
+    });
+    this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api });
+    this.#conductor = new ConductorManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor' }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network });
+    this.#scheduler = new SchedulerManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-scheduler' }) });
+    for (const host of d.hostnets.hosts()) this.#addCompute(host, conductorRpc);
+  }
+
+  #addCompute(host: string, conductor: ConductorRpc): void {
+    const d = this.d;
+    const log = d.log.child({ svc: 'nova-compute', host });
+    const events = new InstanceEvents(d.clock, log);
+    const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events });
+    this.computes.set(
+      host,
+      new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, log, bus: d.bus, driver, events, instances: this.instances, actions: this.actions, network: this.network, conductor }),
+    );
+  }
+
+  /** Migrates, bootstraps flavors and the services, starts every nova service. */
+  async init(): Promise<void> {
+    const db = this.d.db.kysely;
+    await migrate(db as never, novaMigrations, 'nova');
+    await bootstrapFlavors(db, this.d.clock);
+    this.#listeners.push(await this.#conductor.listen('conductor'));
+    this.#listeners.push(await this.#scheduler.listen(this.d.bus, 'scheduler'));
+    await registerInternalService(this.d, 'nova-conductor', 'conductor');
+    await registerInternalService(this.d, 'nova-scheduler', 'scheduler');
+    for (const c of this.computes.values()) await c.start();
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.computes.values()) await c.stop();
+    for (const l of this.#listeners) await l.stop();
+    await this.app.close();
+  }
+}
+
+/** The conductor and scheduler services' rows (os-services lists them, zone internal). */
+async function registerInternalService(d: ComputeServiceDeps, binary: string, topic: string): Promise<void> {
+  const db = d.db.kysely;
+  const now = new Date(d.clock.now()).toISOString();
+  const row = await db.selectFrom('services').select(['id']).where('host', '=', 'controller').where('binary', '=', binary).executeTakeFirst();
+  if (row) {
+    await db.updateTable('services').set({ last_seen_up: now, updated_at: now }).where('id', '=', row.id).execute();
+    return;
+  }
+  await db
+    .insertInto('services')
+    .values({ uuid: d.random.uuid(), host: 'controller', binary, topic, report_count: 0, disabled: 0, disabled_reason: null, forced_down: 0, last_seen_up: now, version: 61, created_at: now, updated_at: null })
+    .execute();
+}

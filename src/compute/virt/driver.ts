@@ -1,0 +1,47 @@
+/**
+ * The virt driver contract nova-compute drives (nova/virt/driver.py, the parts a build,
+ * a delete and interface attach/detach use). `VirtAPI` is what the driver may ask of
+ * compute: waiting for external events (network-vif-plugged) during spawn.
+ */
+import type { NovaContext } from '../context.js';
+import type { NetworkInfo, VIF } from '../network/model.js';
+import type { Instance } from '../objects/instance.js';
+
+export interface HostResources {
+  vcpus: number;
+  memory_mb: number;
+  local_gb: number;
+  hypervisor_type: string;
+  hypervisor_version: number;
+  cpu_info: string;
+  host_ip: string;
+}
+
+export interface VirtAPI {
+  /**
+   * Registers for the events, runs `body` (which plugs the VIFs), then waits for them up
+   * to `deadlineS` seconds. On timeout or a failed event the returned promise rejects
+   * with InstanceEventTimeout / VirtualInterfaceCreateException as nova's do.
+   */
+  waitForInstanceEvent(instance: Instance, events: [name: string, tag: string][], deadlineS: number, body: () => Promise<void>): Promise<void>;
+}
+
+export interface VirtDriver {
+  readonly host: string;
+  nodename(): string;
+  resources(): HostResources;
+  /** binding:host_id for the instance's ports (network_binding_host_id). */
+  networkBindingHostId(instance: Instance): string;
+  /** The MACs the driver requires, or null for any (macs_for_instance). */
+  macsForInstance(instance: Instance): string[] | null;
+  /** Creates and starts the guest; `nwInfo` resolves when network allocation is done. */
+  spawn(ctx: NovaContext, instance: Instance, nwInfo: Promise<NetworkInfo>): Promise<void>;
+  /** Stops the guest and unplugs its VIFs; nothing missing is an error. */
+  destroy(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void>;
+  attachInterface(ctx: NovaContext, instance: Instance, vif: VIF): Promise<void>;
+  detachInterface(ctx: NovaContext, instance: Instance, vif: VIF): Promise<void>;
+  /** Power state of the guest now (power_state.*). */
+  powerState(instance: Instance): number;
+  /** Guests this host runs (instance uuids). */
+  listInstances(): string[];
+}

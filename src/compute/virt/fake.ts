@@ -1,0 +1,131 @@
+/**
+ * A libvirt-like fake hypervisor: no guests run, but everything nova does around them
+ * does. spawn registers for network-vif-plugged of every VIF neutron has not yet
+ * marked active, plugs each VIF on the host's network devices exactly as the libvirt
+ * driver's VIF driver would (hybrid plug: tap/qbr/qvb/qvo), "starts" the guest and
+ * waits for the events; destroy unplugs. Guests are kept in memory per host.
+ */
+import type { Config } from '../../common/config.js';
+import type { Logger } from '../../common/log.js';
+import type { HostNetwork } from '../../hostnet/host-network.js';
+import type { NovaContext } from '../context.js';
+import { VirtualInterfaceCreateException } from '../errors.js';
+import { EventWaitTimeout, type InstanceEvents } from '../manager/events.js';
+import { type NetworkInfo, type VIF } from '../network/model.js';
+import type { Instance } from '../objects/instance.js';
+import { PowerState } from '../objects/states.js';
+import type { HostResources, VirtDriver } from './driver.js';
+import { plugVif, unplugVif } from './vif.js';
+
+interface Guest {
+  name: string;
+  powerState: number;
+  vifs: Set<string>;
+}
+
+export interface FakeDriverDeps {
+  host: string;
+  cfg: Config;
+  log: Logger;
+  hostnet: HostNetwork;
+  events: InstanceEvents;
+}
+
+export class FakeLibvirtDriver implements VirtDriver {
+  readonly host: string;
+  readonly #guests = new Map<string, Guest>();
+
+  constructor(private readonly d: FakeDriverDeps) {
+    this.host = d.host;
+  }
+
+  nodename(): string {
+    return this.host;
+  }
+
+  resources(): HostResources {
+    const c = this.d.cfg.compute;
+    return { vcpus: c.host_vcpus, memory_mb: c.host_memory_mb, local_gb: c.host_disk_gb, hypervisor_type: 'QEMU', hypervisor_version: 7002000, cpu_info: '{"arch": "x86_64", "model": "Nimbus", "vendor": "Nimbus", "topology": {"cells": 1, "sockets": 1, "cores": 16, "threads": 1}, "features": []}', host_ip: '127.0.0.1' };
+  }
+
+  networkBindingHostId(_instance: Instance): string {
+    return this.host;
+  }
+
+  macsForInstance(_instance: Instance): string[] | null {
+    return null;
+  }
+
+  powerState(instance: Instance): number {
+    return this.#guests.get(instance.uuid)?.powerState ?? PowerState.NOSTATE;
+  }
+
+  listInstances(): string[] {
+    return [...this.#guests.keys()];
+  }
+
+  /** The libvirt domain name nova gives an instance. */
+  static domainName(instance: Instance): string {
+    return `instance-${instance.id.toString(16).padStart(8, '0')}`;
+  }
+
+  async spawn(_ctx: NovaContext, instance: Instance, nwInfoPromise: Promise<NetworkInfo>): Promise<void> {
+    const nwInfo = await nwInfoPromise;
+    const timeout = this.d.cfg.compute.vif_plugging_timeout;
+    // _get_neutron_events: only VIFs neutron has not already reported ACTIVE.
+    const events: [string, string][] = timeout > 0 ? nwInfo.filter((v) => v.active === false).map((v) => ['network-vif-plugged', v.id]) : [];
+    const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.NOSTATE, vifs: new Set() };
+    try {
+      await this.d.events.waitFor(
+        instance,
+        events,
+        timeout,
+        async () => {
+          for (const vif of nwInfo) {
+            await plugVif(this.d.hostnet, instance.uuid, vif);
+            guest.vifs.add(vif.id);
+          }
+          // Created paused while events are awaited, as libvirt does.
+          guest.powerState = events.length ? PowerState.PAUSED : PowerState.RUNNING;
+          this.#guests.set(instance.uuid, guest);
+        },
+        (eventName) => {
+          this.d.log.error({ instance: instance.uuid }, `Neutron Reported failure on event ${eventName} for instance ${instance.uuid}`);
+          if (this.d.cfg.compute.vif_plugging_is_fatal) throw new VirtualInterfaceCreateException();
+        },
+      );
+    } catch (e) {
+      if (e instanceof EventWaitTimeout) {
+        if (this.d.cfg.compute.vif_plugging_is_fatal) {
+          await this.#cleanup(instance, nwInfo);
+          throw new VirtualInterfaceCreateException();
+        }
+      } else {
+        this.d.log.error({ instance: instance.uuid }, 'Failed to start libvirt guest');
+        await this.#cleanup(instance, nwInfo);
+        throw e;
+      }
+    }
+    guest.powerState = PowerState.RUNNING;
+    this.#guests.set(instance.uuid, guest);
+  }
+
+  async #cleanup(instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    this.#guests.delete(instance.uuid);
+    for (const vif of nwInfo) await unplugVif(this.d.hostnet, instance.uuid, vif);
+  }
+
+  async destroy(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    await this.#cleanup(instance, nwInfo);
+  }
+
+  async attachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
+    await plugVif(this.d.hostnet, instance.uuid, vif);
+    this.#guests.get(instance.uuid)?.vifs.add(vif.id);
+  }
+
+  async detachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
+    this.#guests.get(instance.uuid)?.vifs.delete(vif.id);
+    await unplugVif(this.d.hostnet, instance.uuid, vif);
+  }
+}
