@@ -22,7 +22,7 @@ async function freePort(): Promise<number> {
 
 export interface Server {
   proc: ChildProcess;
-  urls: { identity: string; network: string; image: string };
+  urls: { identity: string; network: string; image: string; compute: string };
   /** Peak resident set (VmHWM) of the server process so far, in MiB. */
   peakRssMiB(): number;
   token(user: string, password: string, project: string): Promise<string>;
@@ -31,14 +31,14 @@ export interface Server {
 
 export async function startServer(extra: string[] = []): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-'));
-  const [ip, np, gp] = [await freePort(), await freePort(), await freePort()];
+  const [ip, np, gp, cp] = [await freePort(), await freePort(), await freePort(), await freePort()];
   // The same V8 setting as `npm start` and the nimbus shebang.
-  const proc = spawn(process.execPath, ['--max-semi-space-size=8', ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []), ...(process.env.BENCH_IMPORT ? ['--import', process.env.BENCH_IMPORT] : []), 'dist/nimbus.mjs', 'up', '--data-dir', dataDir, '--log-level', 'warn', '--identity-port', String(ip), '--network-port', String(np), '--image-port', String(gp), ...extra], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const urls = { identity: `http://127.0.0.1:${ip}`, network: `http://127.0.0.1:${np}`, image: `http://127.0.0.1:${gp}` };
+  const proc = spawn(process.execPath, ['--max-semi-space-size=8', ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []), ...(process.env.BENCH_IMPORT ? ['--import', process.env.BENCH_IMPORT] : []), 'dist/nimbus.mjs', 'up', '--data-dir', dataDir, '--log-level', 'warn', '--identity-port', String(ip), '--network-port', String(np), '--image-port', String(gp), '--compute-port', String(cp), ...extra], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const urls = { identity: `http://127.0.0.1:${ip}`, network: `http://127.0.0.1:${np}`, image: `http://127.0.0.1:${gp}`, compute: `http://127.0.0.1:${cp}` };
   const t0 = performance.now();
   for (;;) {
     try {
-      if ((await fetch(`${urls.network}/`)).ok && (await fetch(`${urls.image}/versions`)).status < 500) break;
+      if ((await fetch(`${urls.compute}/`)).status < 500) break;
     } catch {
       /* not yet */
     }

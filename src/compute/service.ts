@@ -52,6 +52,7 @@ export class ComputeService {
   readonly #listeners: Listener[] = [];
   readonly #conductor: ConductorManager;
   readonly #scheduler: SchedulerManager;
+  #heartbeat: { cancel(): void } | null = null;
 
   constructor(private readonly d: ComputeServiceDeps) {
     const db = d.db.kysely;
@@ -104,9 +105,27 @@ export class ComputeService {
     await registerInternalService(this.d, 'nova-conductor', 'conductor');
     await registerInternalService(this.d, 'nova-scheduler', 'scheduler');
     for (const c of this.computes.values()) await c.start();
+    this.#beat();
+  }
+
+  /** The conductor's and scheduler's service heartbeats (ServiceGroup DB driver). */
+  #beat(): void {
+    const ms = this.d.cfg.compute.report_interval * 1000;
+    if (ms <= 0) return;
+    this.#heartbeat = this.d.clock.after(ms, () => {
+      const now = new Date(this.d.clock.now()).toISOString();
+      void this.d.db.kysely
+        .updateTable('services')
+        .set((eb) => ({ report_count: eb('report_count', '+', 1), last_seen_up: now, updated_at: now }))
+        .where('host', '=', 'controller')
+        .execute()
+        .catch((err) => this.d.log.warn({ err }, 'heartbeat failed'));
+      this.#beat();
+    });
   }
 
   async close(): Promise<void> {
+    this.#heartbeat?.cancel();
     for (const c of this.computes.values()) await c.stop();
     for (const l of this.#listeners) await l.stop();
     await this.app.close();

@@ -171,7 +171,9 @@ export class Builder {
       }
       log.info(`Took ${((d.clock.now() - started) / 1000).toFixed(2)} seconds to spawn the instance on the hypervisor.`);
     } catch (e) {
-      throw this.#classify(instance, e, log);
+      const out = classifyBuildFailure(instance.uuid, e);
+      if (out !== e) log.error({ err: errMsg(e) }, out instanceof RescheduledException ? 'Failed to build and run instance' : 'Failed to allocate network(s)');
+      throw out;
     }
     const fresh = await d.instances.get(instance.uuid);
     const { network_allocated: _, ...rest } = fresh.systemMetadata;
@@ -180,24 +182,6 @@ export class Builder {
       { systemMetadata: rest, powerState: PowerState.RUNNING, vmState: VmState.ACTIVE, taskState: null, launchedAt: isoMicros(d.clock.now()) },
       { expectedTaskState: [TaskState.SPAWNING] },
     );
-  }
-
-  /** _build_and_run_instance's except-clauses: what aborts and what reschedules. */
-  #classify(instance: Instance, e: unknown, log: Logger): unknown {
-    if (e instanceof InstanceNotFound || e instanceof UnexpectedDeletingTaskState || e instanceof BuildAbortException) return e;
-    if (e instanceof NoMoreFixedIps) {
-      log.warn('No more fixed IP to be allocated');
-      return new BuildAbortException(instance.uuid, `Failed to allocate the network(s) with error ${e.message}, not rescheduling.`);
-    }
-    if (e instanceof ExternalNetworkAttachForbidden || e instanceof VirtualInterfaceCreateException || e instanceof VirtualInterfaceMacAddressException) {
-      log.error({ err: e.message }, 'Failed to allocate network(s)');
-      return new BuildAbortException(instance.uuid, 'Failed to allocate the network(s), not rescheduling.');
-    }
-    if (e instanceof FlavorDiskTooSmall || e instanceof FlavorMemoryTooSmall || e instanceof ImageNotActive || e instanceof ImageUnacceptable || e instanceof InvalidInput) {
-      return new BuildAbortException(instance.uuid, (e as Error).message);
-    }
-    log.error({ err: errMsg(e) }, 'Failed to build and run instance');
-    return new RescheduledException(instance.uuid, e instanceof NovaException ? e.message : String((e as Error)?.message ?? e));
   }
 
   /**
@@ -251,6 +235,22 @@ export class Builder {
       }
     }
   }
+}
+
+/**
+ * _build_and_run_instance's except-clauses: which failures abort the build (ERROR, no
+ * reschedule) and which go back to the conductor for another host.
+ */
+export function classifyBuildFailure(instanceUuid: string, e: unknown): unknown {
+  if (e instanceof InstanceNotFound || e instanceof UnexpectedDeletingTaskState || e instanceof BuildAbortException) return e;
+  if (e instanceof NoMoreFixedIps) return new BuildAbortException(instanceUuid, `Failed to allocate the network(s) with error ${e.message}, not rescheduling.`);
+  if (e instanceof ExternalNetworkAttachForbidden || e instanceof VirtualInterfaceCreateException || e instanceof VirtualInterfaceMacAddressException) {
+    return new BuildAbortException(instanceUuid, 'Failed to allocate the network(s), not rescheduling.');
+  }
+  if (e instanceof FlavorDiskTooSmall || e instanceof FlavorMemoryTooSmall || e instanceof ImageNotActive || e instanceof ImageUnacceptable || e instanceof InvalidInput) {
+    return new BuildAbortException(instanceUuid, (e as Error).message);
+  }
+  return new RescheduledException(instanceUuid, e instanceof NovaException ? e.message : String((e as Error)?.message ?? e));
 }
 
 function reasonOf(e: RescheduledException): string {
