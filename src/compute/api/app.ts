@@ -21,6 +21,7 @@ import { registerServers } from './servers.js';
 import { registerInterfaces } from './interfaces.js';
 import { registerInstanceActions } from './instance-actions.js';
 import { registerExternalEvents } from './external-events.js';
+import { registerFlavors } from './flavors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -39,6 +40,10 @@ export interface ComputeApiDeps {
   db: Kysely<NovaDB>;
   instances: InstanceStore;
   compute: ComputeAPI;
+  /** Does this project exist (nova's identity.verify_project_id)? null: cannot tell. Absent: every id is taken. */
+  projectExists?: (projectId: string, token: string) => Promise<boolean | null>;
+  /** The `uptime` of a compute host (os-hypervisors); absent: not supported by the driver, as nova's fake driver. */
+  hostUptime?: (host: string) => Promise<string>;
 }
 
 const VERSIONED = /^\/v2(\.1)?(\/|$)/;
@@ -77,5 +82,6 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerInterfaces(app, d);
   registerInstanceActions(app, d);
   registerExternalEvents(app, d);
+  registerFlavors(app, d);
   return app;
 }

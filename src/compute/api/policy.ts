@@ -1,0 +1,78 @@
+/**
+ * nova's default policies (nova/policies/*.py) for the resources Nimbus serves, as
+ * Zed evaluates them: [oslo_policy] enforce_new_defaults is False there, so each
+ * rule's new default is OR'd with its deprecated one (which is why, say, any project
+ * member may list a flavor's access, and a reader of project X may show X's quotas).
+ * A refusal is nova's PolicyNotAuthorized: 403 "Policy doesn't allow <rule> to be
+ * performed."
+ */
+import type { RequestContext } from '../../common/auth.js';
+import { PolicyNotAuthorized } from '../errors.js';
+
+/** What a rule is checked against; nova's default target is the caller's own project and user. */
+export interface PolicyTarget {
+  project_id?: string;
+  user_id?: string;
+}
+
+type Check = (ctx: Pick<RequestContext, 'isAdmin' | 'projectId' | 'userId'>, target: PolicyTarget) => boolean;
+
+/** rule:context_is_admin (role:admin), or the deprecated is_admin:True: the same people. */
+const ADMIN: Check = (c) => c.isAdmin;
+/** "@" */
+const ANY: Check = () => true;
+/** project_reader_or_admin OR'd with admin_or_owner: an admin, or anyone of the target's project. */
+const ADMIN_OR_OWNER: Check = (c, t) => c.isAdmin || (t.project_id !== undefined && t.project_id === c.projectId);
+/** keypairs: "(rule:context_is_admin) or user_id:%(user_id)s". */
+const ADMIN_OR_USER: Check = (c, t) => c.isAdmin || (t.user_id !== undefined && t.user_id === c.userId);
+
+export const POLICIES = {
+  'os_compute_api:os-flavor-manage:create': ADMIN,
+  'os_compute_api:os-flavor-manage:update': ADMIN,
+  'os_compute_api:os-flavor-manage:delete': ADMIN,
+  'os_compute_api:os-flavor-access': ADMIN_OR_OWNER,
+  'os_compute_api:os-flavor-access:add_tenant_access': ADMIN,
+  'os_compute_api:os-flavor-access:remove_tenant_access': ADMIN,
+  'os_compute_api:os-flavor-extra-specs:index': ADMIN_OR_OWNER,
+  'os_compute_api:os-flavor-extra-specs:show': ADMIN_OR_OWNER,
+  'os_compute_api:os-flavor-extra-specs:create': ADMIN,
+  'os_compute_api:os-flavor-extra-specs:update': ADMIN,
+  'os_compute_api:os-flavor-extra-specs:delete': ADMIN,
+  'os_compute_api:os-services:list': ADMIN,
+  'os_compute_api:os-services:update': ADMIN,
+  'os_compute_api:os-services:delete': ADMIN,
+  'os_compute_api:os-hypervisors:list': ADMIN,
+  'os_compute_api:os-hypervisors:list-detail': ADMIN,
+  'os_compute_api:os-hypervisors:statistics': ADMIN,
+  'os_compute_api:os-hypervisors:show': ADMIN,
+  'os_compute_api:os-hypervisors:uptime': ADMIN,
+  'os_compute_api:os-hypervisors:search': ADMIN,
+  'os_compute_api:os-hypervisors:servers': ADMIN,
+  'os_compute_api:os-availability-zone:list': ANY,
+  'os_compute_api:os-availability-zone:detail': ADMIN,
+  'os_compute_api:limits': ANY,
+  'os_compute_api:limits:other_project': ADMIN,
+  'os_compute_api:os-quota-sets:show': ADMIN_OR_OWNER,
+  'os_compute_api:os-quota-sets:detail': ADMIN_OR_OWNER,
+  'os_compute_api:os-quota-sets:defaults': ANY,
+  'os_compute_api:os-quota-sets:update': ADMIN,
+  'os_compute_api:os-quota-sets:delete': ADMIN,
+  'os_compute_api:os-keypairs:index': ADMIN_OR_USER,
+  'os_compute_api:os-keypairs:create': ADMIN_OR_USER,
+  'os_compute_api:os-keypairs:show': ADMIN_OR_USER,
+  'os_compute_api:os-keypairs:delete': ADMIN_OR_USER,
+} as const satisfies Record<string, Check>;
+
+export type PolicyName = keyof typeof POLICIES;
+
+type Caller = Pick<RequestContext, 'isAdmin' | 'projectId' | 'userId'>;
+
+/** nova's context.can(rule, target, fatal=False). Without a target: the caller's project and user. */
+export function can(ctx: Caller, rule: PolicyName, target?: PolicyTarget): boolean {
+  return POLICIES[rule](ctx, target ?? { project_id: ctx.projectId, user_id: ctx.userId });
+}
+
+/** nova's context.can(rule, target); throws PolicyNotAuthorized (403). */
+export function authorize(ctx: Caller, rule: PolicyName, target?: PolicyTarget): void {
+  if (!can(ctx, rule, target)) throw new PolicyNotAuthorized(rule);
+}

@@ -1,0 +1,341 @@
+/**
+ * Flavors (nova/objects/flavor.py over the API database's flavors, flavor_projects and
+ * flavor_extra_specs — extra specs here are a JSON column of the flavor row). What a
+ * caller sees follows nova's _flavor_get_query_from_db: an admin sees every flavor, anyone
+ * else the public ones and the private ones their project was given access to. Flavors
+ * are deleted for good (the API database keeps no soft-deleted rows); instances keep
+ * their own copy (InstanceFlavor), so deleting a flavor never touches them.
+ */
+import type { Kysely } from 'kysely';
+import { type Clock, isoMicros, type Random, systemClock, systemRandom } from '../../common/clock.js';
+import { isUniqueViolation } from '../../db/database.js';
+import type { FlavorsTable, NovaDB } from '../db/schema.js';
+import { FlavorAccessExists, FlavorAccessNotFound, FlavorExists, FlavorExtraSpecsNotFound, FlavorIdExists, FlavorNotFound, MarkerNotFound } from '../errors.js';
+import type { InstanceFlavor } from './instance.js';
+
+/** A flavor as the API knows it: the instance's copy plus what only the flavor record has. */
+export interface Flavor extends InstanceFlavor {
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+/** Who is asking: visibility of private flavors depends on it. */
+export interface FlavorCaller {
+  projectId: string;
+  isAdmin: boolean;
+}
+
+export interface NewFlavor {
+  name: string;
+  /** Generated (a UUID) when absent or empty, as nova's flavors.create does. */
+  flavorid?: string | null;
+  memory_mb: number;
+  vcpus: number;
+  root_gb: number;
+  ephemeral_gb?: number;
+  swap?: number;
+  rxtx_factor?: number;
+  is_public?: boolean;
+  description?: string | null;
+  extra_specs?: Record<string, string>;
+  /** Projects given access at creation (bootstrap only; the API adds access separately). */
+  projects?: string[];
+}
+
+/** The sort keys nova's flavor list accepts (schemas/flavors.py VALID_SORT_KEYS). */
+export const FLAVOR_SORT_KEYS = [
+  'created_at',
+  'description',
+  'disabled',
+  'ephemeral_gb',
+  'flavorid',
+  'id',
+  'is_public',
+  'memory_mb',
+  'name',
+  'root_gb',
+  'rxtx_factor',
+  'swap',
+  'updated_at',
+  'vcpu_weight',
+  'vcpus',
+] as const;
+export type FlavorSortKey = (typeof FLAVOR_SORT_KEYS)[number];
+
+export interface FlavorListOptions {
+  /** true: public (plus, for a project, the private ones it may use); false: private only; null: all. */
+  isPublic?: boolean | null;
+  disabled?: boolean;
+  minMemoryMb?: number;
+  minRootGb?: number;
+  sortKey?: FlavorSortKey;
+  sortDir?: 'asc' | 'desc';
+  limit?: number;
+  /** flavorid of the last flavor of the previous page; MarkerNotFound when invisible or absent. */
+  marker?: string;
+}
+
+type Row = FlavorsTable & { id: number };
+
+function fromRow(r: Row): Flavor {
+  return {
+    id: r.id,
+    flavorid: r.flavorid,
+    name: r.name,
+    memory_mb: r.memory_mb,
+    vcpus: r.vcpus,
+    root_gb: r.root_gb,
+    ephemeral_gb: r.ephemeral_gb,
+    swap: r.swap,
+    rxtx_factor: r.rxtx_factor,
+    vcpu_weight: r.vcpu_weight,
+    is_public: r.is_public === 1,
+    description: r.description,
+    extra_specs: JSON.parse(r.extra_specs) as Record<string, string>,
+    disabled: r.disabled === 1,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** The flavor an instance records at boot (instance_extra.flavor): no disabled flag, no timestamps. */
+export function toInstanceFlavor(f: Flavor): InstanceFlavor {
+  return {
+    id: f.id,
+    flavorid: f.flavorid,
+    name: f.name,
+    memory_mb: f.memory_mb,
+    vcpus: f.vcpus,
+    root_gb: f.root_gb,
+    ephemeral_gb: f.ephemeral_gb,
+    swap: f.swap,
+    rxtx_factor: f.rxtx_factor,
+    vcpu_weight: f.vcpu_weight,
+    is_public: f.is_public,
+    description: f.description,
+    extra_specs: { ...f.extra_specs },
+  };
+}
+
+/** nova's common.get_id_from_href: the last path segment of a URL, or the value itself. */
+export function idFromHref(href: string): string {
+  const path = href.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/, '').split(/[?#]/)[0]!;
+  return path.split('/').pop()!;
+}
+
+export class FlavorStore {
+  readonly #db: Kysely<NovaDB>;
+  readonly #clock: Clock;
+  readonly #random: Random;
+
+  constructor(db: Kysely<NovaDB>, deps: { clock?: Clock; random?: Random } = {}) {
+    this.#db = db;
+    this.#clock = deps.clock ?? systemClock;
+    this.#random = deps.random ?? systemRandom;
+  }
+
+  #visible(caller: FlavorCaller | null) {
+    let q = this.#db.selectFrom('flavors').selectAll('flavors');
+    if (caller && !caller.isAdmin) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('flavors.is_public', '=', 1),
+          eb.exists(eb.selectFrom('flavor_projects').select('flavor_projects.flavor_id').whereRef('flavor_projects.flavor_id', '=', 'flavors.id').where('flavor_projects.project_id', '=', caller.projectId)),
+        ]),
+      );
+    }
+    return q;
+  }
+
+  /**
+   * Creates a flavor (nova's flavors.create after validation): the name is stripped, a
+   * missing flavorid becomes a UUID. Throws FlavorIdExists or FlavorExists.
+   */
+  async create(f: NewFlavor): Promise<Flavor> {
+    const flavorid = f.flavorid ? String(f.flavorid) : this.#random.uuid();
+    const name = f.name.trim();
+    const now = isoMicros(this.#clock.now());
+    return this.#db.transaction().execute(async (trx) => {
+      if (await trx.selectFrom('flavors').select('id').where('flavorid', '=', flavorid).executeTakeFirst()) throw new FlavorIdExists(flavorid);
+      if (await trx.selectFrom('flavors').select('id').where('name', '=', name).executeTakeFirst()) throw new FlavorExists(name);
+      let id: number;
+      try {
+        const r = await trx
+          .insertInto('flavors')
+          .values({
+            flavorid,
+            name,
+            memory_mb: f.memory_mb,
+            vcpus: f.vcpus,
+            root_gb: f.root_gb,
+            ephemeral_gb: f.ephemeral_gb ?? 0,
+            swap: f.swap ?? 0,
+            rxtx_factor: f.rxtx_factor ?? 1.0,
+            vcpu_weight: null,
+            disabled: 0,
+            is_public: f.is_public === false ? 0 : 1,
+            description: f.description ?? null,
+            extra_specs: JSON.stringify(f.extra_specs ?? {}),
+            created_at: now,
+            updated_at: null,
+          })
+          .executeTakeFirstOrThrow();
+        id = Number(r.insertId);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new FlavorExists(name);
+        throw e;
+      }
+      for (const p of new Set(f.projects ?? [])) await trx.insertInto('flavor_projects').values({ flavor_id: id, project_id: p }).execute();
+      return fromRow((await trx.selectFrom('flavors').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as Row);
+    });
+  }
+
+  /** The flavor with this flavorid as `caller` may see it (everything when caller is null); FlavorNotFound otherwise. */
+  async get(flavorid: string, caller: FlavorCaller | null = null): Promise<Flavor> {
+    const row = await this.#visible(caller).where('flavors.flavorid', '=', flavorid).orderBy('flavors.id', 'asc').executeTakeFirst();
+    if (!row) throw new FlavorNotFound(flavorid);
+    return fromRow(row as Row);
+  }
+
+  /** nova's FlavorList.get_all: filters, then sort_key + id in one direction, then marker and limit. */
+  async list(caller: FlavorCaller | null, o: FlavorListOptions = {}): Promise<Flavor[]> {
+    let q = this.#visible(caller);
+    if (o.minMemoryMb !== undefined) q = q.where('flavors.memory_mb', '>=', o.minMemoryMb);
+    if (o.minRootGb !== undefined) q = q.where('flavors.root_gb', '>=', o.minRootGb);
+    if (o.disabled !== undefined) q = q.where('flavors.disabled', '=', o.disabled ? 1 : 0);
+    if (o.isPublic !== undefined && o.isPublic !== null) {
+      const pub = o.isPublic;
+      if (pub && caller && caller.projectId) {
+        q = q.where((eb) =>
+          eb.or([
+            eb('flavors.is_public', '=', 1),
+            eb.exists(eb.selectFrom('flavor_projects').select('flavor_projects.flavor_id').whereRef('flavor_projects.flavor_id', '=', 'flavors.id').where('flavor_projects.project_id', '=', caller.projectId)),
+          ]),
+        );
+      } else {
+        q = q.where('flavors.is_public', '=', pub ? 1 : 0);
+      }
+    }
+    const key = o.sortKey ?? 'flavorid';
+    const dir = o.sortDir ?? 'asc';
+    if (o.marker !== undefined) {
+      const m = (await this.#visible(caller).where('flavors.flavorid', '=', o.marker).executeTakeFirst()) as Row | undefined;
+      if (!m) throw new MarkerNotFound(o.marker);
+      const mv = m[key];
+      const op = dir === 'asc' ? '>' : '<';
+      // oslo.db's paginate_query: (key > m.key) or (key = m.key and id > m.id), per direction.
+      q = q.where((eb) =>
+        mv === null
+          ? eb.or([eb(`flavors.${key}`, 'is not', null), eb('flavors.id', op, m.id)])
+          : eb.or([eb(`flavors.${key}`, op, mv), eb.and([eb(`flavors.${key}`, '=', mv), eb('flavors.id', op, m.id)])]),
+      );
+    }
+    q = q.orderBy(`flavors.${key}`, dir).orderBy('flavors.id', dir);
+    if (o.limit !== undefined) q = q.limit(o.limit);
+    return (await q.execute()).map((r) => fromRow(r as Row));
+  }
+
+  /** Deletes the flavor, its access list and extra specs; FlavorNotFound when absent. */
+  async destroy(flavorid: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('flavors').select('id').where('flavorid', '=', flavorid).executeTakeFirst();
+      if (!row) throw new FlavorNotFound(flavorid);
+      await trx.deleteFrom('flavor_projects').where('flavor_id', '=', row.id).execute();
+      await trx.deleteFrom('flavors').where('id', '=', row.id).execute();
+    });
+  }
+
+  /** Sets the description (the only attribute nova lets one change, 2.55). */
+  async updateDescription(flavorid: string, description: string | null): Promise<Flavor> {
+    const r = await this.#db.updateTable('flavors').set({ description, updated_at: isoMicros(this.#clock.now()) }).where('flavorid', '=', flavorid).executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) throw new FlavorNotFound(flavorid);
+    return this.get(flavorid);
+  }
+
+  /** Merges specs into the flavor's extra specs (create and update alike); returns the flavor. */
+  async setExtraSpecs(flavorid: string, specs: Record<string, string>): Promise<Flavor> {
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('flavors').select(['id', 'extra_specs']).where('flavorid', '=', flavorid).executeTakeFirst();
+      if (!row) throw new FlavorNotFound(flavorid);
+      const merged = { ...(JSON.parse(row.extra_specs) as Record<string, string>), ...specs };
+      await trx.updateTable('flavors').set({ extra_specs: JSON.stringify(merged), updated_at: isoMicros(this.#clock.now()) }).where('id', '=', row.id).execute();
+      return fromRow((await trx.selectFrom('flavors').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow()) as Row);
+    });
+  }
+
+  /** Removes one extra spec; FlavorExtraSpecsNotFound when the key is not set. */
+  async deleteExtraSpec(flavorid: string, key: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('flavors').select(['id', 'extra_specs']).where('flavorid', '=', flavorid).executeTakeFirst();
+      if (!row) throw new FlavorNotFound(flavorid);
+      const specs = JSON.parse(row.extra_specs) as Record<string, string>;
+      if (!Object.hasOwn(specs, key)) throw new FlavorExtraSpecsNotFound(flavorid, key);
+      delete specs[key];
+      await trx.updateTable('flavors').set({ extra_specs: JSON.stringify(specs), updated_at: isoMicros(this.#clock.now()) }).where('id', '=', row.id).execute();
+    });
+  }
+
+  /** The projects given access to a flavor, in the order they were added. */
+  async projects(flavor: Pick<Flavor, 'id'>): Promise<string[]> {
+    const rows = await this.#db.selectFrom('flavor_projects').select('project_id').where('flavor_id', '=', flavor.id).execute();
+    return rows.map((r) => r.project_id);
+  }
+
+  /** Gives a project access; FlavorAccessExists (naming the internal id, as nova does) when it already has it. */
+  async addAccess(flavor: Pick<Flavor, 'id'>, projectId: string): Promise<string[]> {
+    try {
+      await this.#db.insertInto('flavor_projects').values({ flavor_id: flavor.id, project_id: projectId }).execute();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new FlavorAccessExists(String(flavor.id), projectId);
+      throw e;
+    }
+    return this.projects(flavor);
+  }
+
+  /** Takes a project's access away; FlavorAccessNotFound when it had none. */
+  async removeAccess(flavor: Pick<Flavor, 'id'>, projectId: string): Promise<string[]> {
+    const r = await this.#db.deleteFrom('flavor_projects').where('flavor_id', '=', flavor.id).where('project_id', '=', projectId).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw new FlavorAccessNotFound(String(flavor.id), projectId);
+    return this.projects(flavor);
+  }
+}
+
+/**
+ * The flavors a fresh cloud has: devstack's m1.* (lib/nova create_flavors), the two
+ * tempest adds (m1.nano, m1.micro), and the seed document's flavor "100".
+ */
+export const DEFAULT_FLAVORS: readonly NewFlavor[] = [
+  { flavorid: '1', name: 'm1.tiny', memory_mb: 512, root_gb: 1, vcpus: 1, extra_specs: { 'hw_rng:allowed': 'True' } },
+  { flavorid: '2', name: 'm1.small', memory_mb: 2048, root_gb: 20, vcpus: 1, extra_specs: { 'hw_rng:allowed': 'True' } },
+  { flavorid: '3', name: 'm1.medium', memory_mb: 4096, root_gb: 40, vcpus: 2, extra_specs: { 'hw_rng:allowed': 'True' } },
+  { flavorid: '4', name: 'm1.large', memory_mb: 8192, root_gb: 80, vcpus: 4, extra_specs: { 'hw_rng:allowed': 'True' } },
+  { flavorid: '5', name: 'm1.xlarge', memory_mb: 16384, root_gb: 160, vcpus: 8, extra_specs: { 'hw_rng:allowed': 'True' } },
+  { flavorid: '42', name: 'm1.nano', memory_mb: 128, root_gb: 1, vcpus: 1, extra_specs: { 'hw_rng:allowed': 'True' } },
+  { flavorid: '84', name: 'm1.micro', memory_mb: 192, root_gb: 1, vcpus: 1, extra_specs: { 'hw_rng:allowed': 'True' } },
+  { flavorid: '100', name: 'm1.seed100', memory_mb: 64, root_gb: 1, vcpus: 1 },
+];
+
+/**
+ * Creates DEFAULT_FLAVORS when the flavors table is empty (the first start of a cloud);
+ * a later start leaves whatever the operator made of them alone.
+ */
+export async function bootstrapFlavors(db: Kysely<NovaDB>, clock: Clock = systemClock): Promise<void> {
+  const any = await db.selectFrom('flavors').select('id').limit(1).executeTakeFirst();
+  if (any) return;
+  const store = new FlavorStore(db, { clock });
+  for (const f of DEFAULT_FLAVORS) await store.create(f);
+}
+
+/**
+ * The flavor a boot asks for, as the instance will record it (compute API's
+ * get_flavor_by_flavor_id(read_deleted="no") then its disabled check). flavorRef may be
+ * an id or a link to one. Throws FlavorNotFound — unknown, invisible to a non-admin
+ * caller, or disabled (nova then names the flavor's internal id) — which the servers
+ * API answers with 400 "Invalid flavorRef provided.".
+ */
+export async function getFlavorForBoot(db: Kysely<NovaDB>, flavorRef: string | number, ctx: FlavorCaller): Promise<InstanceFlavor> {
+  const flavor = await new FlavorStore(db).get(idFromHref(String(flavorRef)), ctx);
+  if (flavor.disabled) throw new FlavorNotFound(String(flavor.id));
+  return toInstanceFlavor(flavor);
+}
