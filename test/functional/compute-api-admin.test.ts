@@ -297,3 +297,222 @@ describe('flavors', () => {
     assert.deepEqual((await h.call('admin', 'DELETE', '/v2.1/flavors/doomed')).body, { itemNotFound: { code: 404, message: 'Flavor doomed could not be found.' } });
   });
 });
+
+describe('services, hypervisors, availability zones', () => {
+  const ids: Record<string, { id: number; uuid: string }> = {};
+  before(async () => {
+    for (const [host, binary, topic] of [
+      ['controller', 'nova-conductor', 'conductor'],
+      ['controller', 'nova-scheduler', 'scheduler'],
+      ['compute1', 'nova-compute', 'compute'],
+      ['compute2', 'nova-compute', 'compute'],
+    ] as const) {
+      const s = await h.services.register(host, binary, topic);
+      await h.services.heartbeat(s.id);
+      ids[`${host}/${binary}`] = { id: s.id, uuid: s.uuid };
+    }
+    for (const host of ['compute1', 'compute2']) {
+      await h.services.upsertComputeNode(host, { hypervisor_type: 'QEMU', hypervisor_version: 7002000, host_ip: '192.0.2.10', vcpus: 16, memory_mb: 65536, local_gb: 1024, cpu_info: '{"arch": "x86_64", "model": "Nehalem"}' });
+    }
+    await h.services.updateUsage('compute1', { vcpus_used: 1, memory_mb_used: 576, local_gb_used: 1, running_vms: 1 });
+    const instances = new InstanceStore(h.db, () => h.clock.now());
+    const flavor = { id: 8, flavorid: '100', name: 'm1.seed100', memory_mb: 64, vcpus: 1, root_gb: 1, ephemeral_gb: 0, swap: 0, rxtx_factor: 1, vcpu_weight: null, is_public: true, description: null, extra_specs: {} };
+    const i = await instances.create({
+      uuid: '11111111-2222-4333-8444-555555555555', projectId: DEMO_PROJECT, userId: 'u-demo', displayName: 'vm1', displayDescription: null, hostname: 'vm1', availabilityZone: 'nova', imageRef: 'img',
+      flavor, keyName: null, userData: null, metadata: {}, systemMetadata: {}, requestedNetworks: [], securityGroups: ['default'], tags: [], configDrive: '', accessIpV4: null, accessIpV6: null, reservationId: 'r-1', launchIndex: 0,
+    });
+    await instances.save(i.uuid, { host: 'compute1', node: 'compute1', vmState: 'active', taskState: null });
+  });
+
+  test('os-services: admin only, nova\'s view per microversion', async () => {
+    assert.deepEqual((await h.call('demo', 'GET', '/v2.1/os-services')).body, forbidden('os_compute_api:os-services:list'));
+    const v21 = await h.call('admin', 'GET', '/v2.1/os-services');
+    assert.equal(v21.status, 200);
+    assert.deepEqual(v21.body.services[2], { binary: 'nova-compute', host: 'compute1', id: ids['compute1/nova-compute']!.id, zone: 'nova', status: 'enabled', state: 'up', updated_at: '2026-01-01T00:00:00.000000', disabled_reason: null });
+    assert.deepEqual(v21.body.services.map((s: { zone: string }) => s.zone), ['internal', 'internal', 'nova', 'nova']);
+    const v253 = await h.call('admin', 'GET', '/v2.1/os-services?binary=nova-compute&host=compute2', { mv: '2.53' });
+    assert.deepEqual(v253.body.services, [{ binary: 'nova-compute', host: 'compute2', id: ids['compute2/nova-compute']!.uuid, zone: 'nova', status: 'enabled', state: 'up', updated_at: '2026-01-01T00:00:00.000000', disabled_reason: null, forced_down: false }]);
+  });
+
+  test('os-services: the old enable/disable/force-down actions', async () => {
+    const dis = await h.call('admin', 'PUT', '/v2.1/os-services/disable-log-reason', { body: { host: 'compute2', binary: 'nova-compute', disabled_reason: 'maintenance' } });
+    assert.deepEqual(dis.body, { service: { host: 'compute2', binary: 'nova-compute', status: 'disabled', disabled_reason: 'maintenance' } });
+    const en = await h.call('admin', 'PUT', '/v2.1/os-services/enable', { body: { host: 'compute2', binary: 'nova-compute' } });
+    assert.deepEqual(en.body, { service: { host: 'compute2', binary: 'nova-compute', status: 'enabled' } });
+    assert.deepEqual((await h.call('admin', 'PUT', '/v2.1/os-services/disable', { body: { host: 'controller', binary: 'nova-scheduler' } })).body, {
+      badRequest: { code: 400, message: 'Updating a nova-scheduler service is not supported. Only nova-compute services can be updated.' },
+    });
+    assert.deepEqual((await h.call('admin', 'PUT', '/v2.1/os-services/disable', { body: { host: 'nohost', binary: 'nova-compute' } })).body, { itemNotFound: { code: 404, message: "Host 'nohost' is not mapped to any cell" } });
+    // forced_down is not in the 2.1 schema; from 2.11 force-down exists.
+    assert.deepEqual((await h.call('admin', 'PUT', '/v2.1/os-services/force-down', { body: { host: 'compute2', binary: 'nova-compute', forced_down: true } })).body, {
+      badRequest: { code: 400, message: "Additional properties are not allowed ('forced_down' was unexpected)" },
+    });
+    assert.deepEqual((await h.call('admin', 'PUT', '/v2.1/os-services/force-down', { body: { host: 'compute2', binary: 'nova-compute' } })).body, { itemNotFound: { code: 404, message: 'Unknown action' } });
+    const down = await h.call('admin', 'PUT', '/v2.1/os-services/force-down', { mv: '2.11', body: { host: 'compute2', binary: 'nova-compute', forced_down: true } });
+    assert.deepEqual(down.body, { service: { host: 'compute2', binary: 'nova-compute', forced_down: true } });
+    const listed = await h.call('admin', 'GET', '/v2.1/os-services?host=compute2', { mv: '2.11' });
+    assert.equal(listed.body.services[0].state, 'down');
+    assert.equal(listed.body.services[0].forced_down, true);
+    await h.call('admin', 'PUT', '/v2.1/os-services/force-down', { mv: '2.11', body: { host: 'compute2', binary: 'nova-compute', forced_down: 'no' } });
+    assert.equal((await h.call('admin', 'GET', '/v2.1/os-services?host=compute2')).body.services[0].state, 'up');
+  });
+
+  test('os-services 2.53: update by uuid, errors in nova\'s order', async () => {
+    const uuid = ids['compute2/nova-compute']!.uuid;
+    const r = await h.call('admin', 'PUT', `/v2.1/os-services/${uuid}`, { mv: '2.53', body: { status: 'disabled', disabled_reason: 'maintenance' } });
+    assert.deepEqual(r.body, { service: { binary: 'nova-compute', host: 'compute2', id: uuid, zone: 'nova', status: 'disabled', state: 'up', updated_at: '2026-01-01T00:00:00.000000', disabled_reason: 'maintenance', forced_down: false } });
+    const bad = async (id: string, body: unknown, status: number, message: string, who: 'admin' | 'demo' = 'admin') => {
+      const x = await h.call(who, 'PUT', `/v2.1/os-services/${id}`, { mv: '2.53', body });
+      assert.equal(x.status, status);
+      assert.equal(Object.values(x.body as Record<string, { message: string }>)[0]!.message, message);
+    };
+    await bad(uuid, { status: 'enabled', disabled_reason: 'x' }, 400, "Specifying 'disabled_reason' with status 'enabled' is invalid.");
+    await bad(uuid, {}, 400, "No updates were requested. Fields 'status' or 'forced_down' should be specified.");
+    await bad(uuid, { status: 'off' }, 400, "Invalid input for field/attribute status. Value: off. 'off' is not one of ['enabled', 'disabled']", 'demo');
+    await bad('disable', { status: 'enabled' }, 400, 'Invalid uuid disable', 'demo');
+    await bad(uuid, { status: 'enabled' }, 403, "Policy doesn't allow os_compute_api:os-services:update to be performed.", 'demo');
+    await bad('9b0a2f0e-0c7e-4f5e-9d57-3c1f1f6b2a11', { status: 'enabled' }, 404, 'Service 9b0a2f0e-0c7e-4f5e-9d57-3c1f1f6b2a11 could not be found.');
+    await bad(ids['controller/nova-conductor']!.uuid, { status: 'enabled' }, 400, 'Updating a nova-conductor service is not supported. Only nova-compute services can be updated.');
+    const en = await h.call('admin', 'PUT', `/v2.1/os-services/${uuid}`, { mv: '2.53', body: { status: 'enabled' } });
+    assert.equal(en.body.service.status, 'enabled');
+    assert.equal(en.body.service.disabled_reason, null);
+  });
+
+  test('os-hypervisors: list, detail and show at 2.1, 2.28, 2.53 and 2.88', async () => {
+    assert.deepEqual((await h.call('demo', 'GET', '/v2.1/os-hypervisors')).body, forbidden('os_compute_api:os-hypervisors:list'));
+    const list = await h.call('admin', 'GET', '/v2.1/os-hypervisors');
+    assert.deepEqual(list.body.hypervisors.map((x: Record<string, unknown>) => Object.keys(x)), [['id', 'hypervisor_hostname', 'state', 'status'], ['id', 'hypervisor_hostname', 'state', 'status']]);
+    assert.equal(typeof list.body.hypervisors[0].id, 'number');
+    const d21 = (await h.call('admin', 'GET', '/v2.1/os-hypervisors/detail')).body.hypervisors[0];
+    assert.deepEqual(d21, {
+      id: d21.id, hypervisor_hostname: 'compute1', state: 'up', status: 'enabled', hypervisor_type: 'QEMU', hypervisor_version: 7002000, host_ip: '192.0.2.10',
+      service: { id: ids['compute1/nova-compute']!.id, host: 'compute1', disabled_reason: null },
+      vcpus: 16, memory_mb: 65536, local_gb: 1024, vcpus_used: 1, memory_mb_used: 576, local_gb_used: 1, free_ram_mb: 64960, free_disk_gb: 1023, current_workload: 0, running_vms: 1, disk_available_least: 1023,
+      cpu_info: '{"arch": "x86_64", "model": "Nehalem"}',
+    });
+    const d228 = (await h.call('admin', 'GET', `/v2.1/os-hypervisors/${d21.id}`, { mv: '2.28' })).body.hypervisor;
+    assert.deepEqual(d228.cpu_info, { arch: 'x86_64', model: 'Nehalem' });
+    const d253 = (await h.call('admin', 'GET', '/v2.1/os-hypervisors/detail?with_servers=true', { mv: '2.53' })).body.hypervisors;
+    assert.match(d253[0].id, /^[0-9a-f-]{36}$/);
+    assert.equal(d253[0].service.id, ids['compute1/nova-compute']!.uuid);
+    assert.deepEqual(d253[0].servers, [{ name: 'instance-00000001', uuid: '11111111-2222-4333-8444-555555555555' }]);
+    assert.equal(d253[1].servers, undefined, 'no empty servers list before 2.75');
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors?with_servers=1', { mv: '2.75' })).body.hypervisors[1].servers, []);
+    const d288 = (await h.call('admin', 'GET', `/v2.1/os-hypervisors/${d253[0].id}`, { mv: '2.88' })).body.hypervisor;
+    assert.deepEqual(Object.keys(d288), ['id', 'hypervisor_hostname', 'state', 'status', 'hypervisor_type', 'hypervisor_version', 'host_ip', 'service', 'uptime']);
+    assert.equal(d288.uptime, null);
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors/statistics', { mv: '2.88' })).body, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors/abc', { mv: '2.53' })).body, { badRequest: { code: 400, message: 'Invalid uuid abc' } });
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors/abc')).body, { itemNotFound: { code: 404, message: "Hypervisor with ID 'abc' could not be found." } });
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors/999')).body, { itemNotFound: { code: 404, message: "Hypervisor with ID '999' could not be found." } });
+  });
+
+  test('os-hypervisors: paging from 2.33, hostname pattern, search/servers before 2.53, statistics, uptime', async () => {
+    const p1 = await h.call('admin', 'GET', '/v2.1/os-hypervisors?limit=1', { mv: '2.33' });
+    assert.equal(p1.body.hypervisors.length, 1);
+    assert.deepEqual(p1.body.hypervisors_links, [{ rel: 'next', href: `http://nova.test:8774/v2.1/os-hypervisors?limit=1&marker=${p1.body.hypervisors[0].id}` }]);
+    const p2 = await h.call('admin', 'GET', `/v2.1/os-hypervisors?limit=1&marker=${p1.body.hypervisors[0].id}`, { mv: '2.33' });
+    assert.equal(p2.body.hypervisors[0].hypervisor_hostname, 'compute2');
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors?marker=77', { mv: '2.33' })).body, { badRequest: { code: 400, message: 'marker [77] not found' } });
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors?limit=1&limit=2', { mv: '2.53' })).body, { badRequest: { code: 400, message: "Invalid input for query parameters limit. Value: ['1', '2']. ['1', '2'] is too long" } });
+    const pat = await h.call('admin', 'GET', '/v2.1/os-hypervisors?hypervisor_hostname_pattern=ute2', { mv: '2.53' });
+    assert.deepEqual(pat.body.hypervisors.map((x: { hypervisor_hostname: string }) => x.hypervisor_hostname), ['compute2']);
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors?hypervisor_hostname_pattern=zzz', { mv: '2.53' })).body, { itemNotFound: { code: 404, message: "No hypervisor matching 'zzz' could be found." } });
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors?hypervisor_hostname_pattern=c&limit=1', { mv: '2.53' })).body, {
+      badRequest: { code: 400, message: 'Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.' },
+    });
+    const search = await h.call('admin', 'GET', '/v2.1/os-hypervisors/compute/search');
+    assert.equal(search.body.hypervisors.length, 2);
+    const servers = await h.call('admin', 'GET', '/v2.1/os-hypervisors/compute/servers');
+    assert.deepEqual(servers.body.hypervisors[0].servers, [{ name: 'instance-00000001', uuid: '11111111-2222-4333-8444-555555555555' }]);
+    assert.equal(servers.body.hypervisors[1].servers, undefined);
+    assert.equal((await h.call('admin', 'GET', '/v2.1/os-hypervisors/compute/search', { mv: '2.53' })).status, 404);
+    const stats = await h.call('admin', 'GET', '/v2.1/os-hypervisors/statistics');
+    assert.deepEqual(stats.body, {
+      hypervisor_statistics: { count: 2, vcpus: 32, memory_mb: 131072, local_gb: 2048, vcpus_used: 1, memory_mb_used: 576, local_gb_used: 1, free_ram_mb: 130496, free_disk_gb: 2047, current_workload: 0, running_vms: 1, disk_available_least: 2047 },
+    });
+    const id = p1.body.hypervisors[0].id;
+    assert.deepEqual((await h.call('admin', 'GET', `/v2.1/os-hypervisors/${id}/uptime`)).body, { notImplemented: { code: 501, message: 'The requested functionality is not supported.' } });
+  });
+
+  test('os-availability-zone: the nova zone for all, internal in the admin detail', async () => {
+    assert.deepEqual((await h.call('demo', 'GET', '/v2.1/os-availability-zone')).body, { availabilityZoneInfo: [{ zoneName: 'nova', zoneState: { available: true }, hosts: null }] });
+    assert.deepEqual((await h.call('demo', 'GET', '/v2.1/os-availability-zone/detail')).body, forbidden('os_compute_api:os-availability-zone:detail'));
+    const d = await h.call('admin', 'GET', '/v2.1/os-availability-zone/detail');
+    const entry = { available: true, active: true, updated_at: '2026-01-01T00:00:00.000000' };
+    assert.deepEqual(d.body, {
+      availabilityZoneInfo: [
+        { zoneName: 'internal', zoneState: { available: true }, hosts: { controller: { 'nova-conductor': entry, 'nova-scheduler': entry } } },
+        { zoneName: 'nova', zoneState: { available: true }, hosts: { compute1: { 'nova-compute': entry }, compute2: { 'nova-compute': entry } } },
+      ],
+    });
+  });
+
+  test('limits: usage counted from the project\'s instances, keys per microversion', async () => {
+    const v21 = await h.call('demo', 'GET', '/v2.1/limits');
+    assert.equal(
+      v21.raw,
+      '{"limits": {"rate": [], "absolute": {"maxTotalInstances": 10, "maxTotalCores": 20, "maxTotalRAMSize": 51200, "maxServerMeta": 128, "maxImageMeta": 128, "maxPersonality": 5, "maxPersonalitySize": 10240, "maxTotalKeypairs": 100, "maxServerGroups": 10, "maxServerGroupMembers": 10, "maxTotalFloatingIps": -1, "maxSecurityGroups": -1, "maxSecurityGroupRules": -1, "totalRAMUsed": 64, "totalCoresUsed": 1, "totalInstancesUsed": 1, "totalFloatingIpsUsed": 0, "totalSecurityGroupsUsed": 0, "totalServerGroupsUsed": 0}}}',
+    );
+    assert.deepEqual(Object.keys((await h.call('demo', 'GET', '/v2.1/limits', { mv: '2.36' })).body.limits.absolute), ['maxTotalInstances', 'maxTotalCores', 'maxTotalRAMSize', 'maxServerMeta', 'maxImageMeta', 'maxPersonality', 'maxPersonalitySize', 'maxTotalKeypairs', 'maxServerGroups', 'maxServerGroupMembers', 'totalRAMUsed', 'totalCoresUsed', 'totalInstancesUsed', 'totalServerGroupsUsed']);
+    assert.deepEqual((await h.call('demo', 'GET', '/v2.1/limits', { mv: '2.57' })).body.limits.absolute, {
+      maxTotalInstances: 10, maxTotalCores: 20, maxTotalRAMSize: 51200, maxServerMeta: 128, maxTotalKeypairs: 100, maxServerGroups: 10, maxServerGroupMembers: 10, totalRAMUsed: 64, totalCoresUsed: 1, totalInstancesUsed: 1, totalServerGroupsUsed: 0,
+    });
+    assert.equal((await h.call('admin', 'GET', '/v2.1/limits')).body.limits.absolute.totalInstancesUsed, 0);
+    assert.equal((await h.call('admin', 'GET', `/v2.1/limits?tenant_id=${DEMO_PROJECT}`)).body.limits.absolute.totalInstancesUsed, 1);
+    assert.deepEqual((await h.call('demo', 'GET', `/v2.1/limits?tenant_id=${DEMO_PROJECT}`)).body, forbidden('os_compute_api:limits:other_project'));
+    assert.deepEqual((await h.call('demo', 'GET', '/v2.1/limits?foo=1', { mv: '2.75' })).body, { badRequest: { code: 400, message: "Additional properties are not allowed ('foo' was unexpected)" } });
+  });
+
+  test('os-quota-sets: show, detail, defaults, update and delete', async () => {
+    const show = await h.call('demo', 'GET', `/v2.1/os-quota-sets/${DEMO_PROJECT}`);
+    assert.equal(
+      show.raw,
+      `{"quota_set": {"id": "${DEMO_PROJECT}", "cores": 20, "fixed_ips": -1, "floating_ips": -1, "injected_file_content_bytes": 10240, "injected_file_path_bytes": 255, "injected_files": 5, "instances": 10, "key_pairs": 100, "metadata_items": 128, "ram": 51200, "security_group_rules": -1, "security_groups": -1, "server_group_members": 10, "server_groups": 10}}`,
+    );
+    assert.deepEqual(Object.keys((await h.call('demo', 'GET', `/v2.1/os-quota-sets/${DEMO_PROJECT}`, { mv: '2.57' })).body.quota_set), ['id', 'cores', 'instances', 'key_pairs', 'metadata_items', 'ram', 'server_group_members', 'server_groups']);
+    assert.deepEqual((await h.call('demo', 'GET', `/v2.1/os-quota-sets/${OTHER_PROJECT}`)).body, forbidden('os_compute_api:os-quota-sets:show'));
+    const detail = await h.call('demo', 'GET', `/v2.1/os-quota-sets/${DEMO_PROJECT}/detail`, { mv: '2.36' });
+    assert.deepEqual(detail.body.quota_set.cores, { limit: 20, in_use: 1, reserved: 0 });
+    assert.deepEqual(detail.body.quota_set.ram, { limit: 51200, in_use: 64, reserved: 0 });
+    assert.deepEqual(detail.body.quota_set.instances, { limit: 10, in_use: 1, reserved: 0 });
+    assert.equal(detail.body.quota_set.floating_ips, undefined);
+    assert.equal((await h.call('other', 'GET', `/v2.1/os-quota-sets/${DEMO_PROJECT}/defaults`)).body.quota_set.instances, 10);
+
+    assert.deepEqual((await h.call('demo', 'PUT', `/v2.1/os-quota-sets/${DEMO_PROJECT}`, { body: { quota_set: { instances: 5 } } })).body, forbidden('os_compute_api:os-quota-sets:update'));
+    const up = await h.call('admin', 'PUT', `/v2.1/os-quota-sets/${DEMO_PROJECT}`, { mv: '2.57', body: { quota_set: { instances: '5', cores: 7 } } });
+    assert.deepEqual(up.body, { quota_set: { cores: 7, instances: 5, key_pairs: 100, metadata_items: 128, ram: 51200, server_group_members: 10, server_groups: 10 } });
+    assert.equal((await h.call('demo', 'GET', '/v2.1/limits')).body.limits.absolute.maxTotalInstances, 5);
+    const low = await h.call('admin', 'PUT', `/v2.1/os-quota-sets/${DEMO_PROJECT}`, { body: { quota_set: { ram: 10 } } });
+    assert.deepEqual(low.body, { badRequest: { code: 400, message: 'Quota limit 10 for ram must be greater than or equal to already used and reserved 64.' } });
+    assert.equal((await h.call('admin', 'PUT', `/v2.1/os-quota-sets/${DEMO_PROJECT}`, { body: { quota_set: { ram: 10, force: true } } })).body.quota_set.ram, 10);
+    assert.deepEqual((await h.call('admin', 'PUT', `/v2.1/os-quota-sets/${DEMO_PROJECT}`, { body: { quota_set: { networks: 1 } } })).body, { badRequest: { code: 400, message: 'The networks quota has been removed' } });
+    assert.deepEqual((await h.call('admin', 'PUT', `/v2.1/os-quota-sets/${DEMO_PROJECT}`, { mv: '2.57', body: { quota_set: { injected_files: 1 } } })).body, {
+      badRequest: { code: 400, message: "Invalid input for field/attribute quota_set. Value: {'injected_files': 1}. Additional properties are not allowed ('injected_files' was unexpected)" },
+    });
+    assert.deepEqual((await h.call('admin', 'PUT', `/v2.1/os-quota-sets/${DEMO_PROJECT}`, { body: { quota_set: { instances: -2 } } })).body, { badRequest: { code: 400, message: 'Invalid input for field/attribute instances. Value: -2. -2 is less than the minimum of -1' } });
+    const del = await h.call('admin', 'DELETE', `/v2.1/os-quota-sets/${DEMO_PROJECT}`);
+    assert.equal(del.status, 202);
+    assert.equal((await h.call('demo', 'GET', `/v2.1/os-quota-sets/${DEMO_PROJECT}`)).body.quota_set.ram, 51200);
+  });
+
+  test('os-services DELETE: ids per microversion, 409 with instances, compute node goes too', async () => {
+    assert.deepEqual((await h.call('admin', 'DELETE', '/v2.1/os-services/abc')).body, { badRequest: { code: 400, message: 'Invalid input received: id must be an integer' } });
+    assert.deepEqual((await h.call('admin', 'DELETE', '/v2.1/os-services/abc', { mv: '2.53' })).body, { badRequest: { code: 400, message: 'Invalid uuid abc' } });
+    assert.deepEqual((await h.call('admin', 'DELETE', '/v2.1/os-services/999')).body, { itemNotFound: { code: 404, message: 'Service 999 not found.' } });
+    assert.deepEqual((await h.call('admin', 'DELETE', `/v2.1/os-services/${ids['compute1/nova-compute']!.id}`)).body, {
+      conflictingRequest: { code: 409, message: 'Unable to delete compute service that is hosting instances. Migrate or delete the instances first.' },
+    });
+    const r = await h.call('admin', 'DELETE', `/v2.1/os-services/${ids['compute2/nova-compute']!.uuid}`, { mv: '2.53' });
+    assert.equal(r.status, 204);
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors')).body.hypervisors.map((x: { hypervisor_hostname: string }) => x.hypervisor_hostname), ['compute1']);
+  });
+
+  test('a silent service goes down after service_down_time', async () => {
+    await h.clock.advance(61_000);
+    const r = await h.call('admin', 'GET', '/v2.1/os-services?binary=nova-scheduler');
+    assert.equal(r.body.services[0].state, 'down');
+    await h.services.heartbeat(ids['controller/nova-scheduler']!.id);
+    assert.equal((await h.call('admin', 'GET', '/v2.1/os-services?binary=nova-scheduler')).body.services[0].state, 'up');
+  });
+});

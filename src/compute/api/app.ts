@@ -22,6 +22,11 @@ import { registerInterfaces } from './interfaces.js';
 import { registerInstanceActions } from './instance-actions.js';
 import { registerExternalEvents } from './external-events.js';
 import { registerFlavors } from './flavors.js';
+import { registerServices } from './services.js';
+import { registerHypervisors } from './hypervisors.js';
+import { registerAvailabilityZones } from './availability-zones.js';
+import { registerLimits } from './limits.js';
+import { registerQuotaSets } from './quota-sets.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -83,5 +88,10 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerInstanceActions(app, d);
   registerExternalEvents(app, d);
   registerFlavors(app, d);
+  registerServices(app, d);
+  registerHypervisors(app, d);
+  registerAvailabilityZones(app, d);
+  registerLimits(app, d);
+  registerQuotaSets(app, d);
   return app;
 }

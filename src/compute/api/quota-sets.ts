@@ -1,0 +1,144 @@
+/**
+ * os-quota-sets (nova/api/openstack/compute/quota_sets.py): a project's quotas, their
+ * usage (detail), the defaults, and an admin's changes. The nova-network resources
+ * (fixed_ips, floating_ips, security_groups, security_group_rules) disappear at 2.36,
+ * the injected-file ones at 2.57. `openstack quota show` (OSC 6.0) reads
+ * GET /os-quota-sets/{project}. Per-user limits (?user_id= on update) are not kept.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ComputeApiDeps } from './app.js';
+import { badRequest } from './faults.js';
+import { atLeast } from './microversion.js';
+import { authorize } from './policy.js';
+import { type JsonSchema, P, boolFromString, lastParam, pyInt, pyStr, queryLists, validateBody, validateQuery } from './validation.js';
+import { requestBody, sendEmpty, sendNova } from './wire.js';
+import { QUOTA_RESOURCES, QuotaEngine, type QuotaResource, type QuotaValue } from '../objects/quotas.js';
+
+const FILTERED_2_36 = ['fixed_ips', 'floating_ips', 'security_group_rules', 'security_groups'];
+const FILTERED_2_57 = [...FILTERED_2_36, 'injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
+
+/** The resources a microversion hides. */
+function filteredQuotas(req: FastifyRequest): string[] {
+  if (atLeast(req.mv, '2.57')) return FILTERED_2_57;
+  if (atLeast(req.mv, '2.36')) return FILTERED_2_36;
+  return [];
+}
+
+const QUERY: JsonSchema = { type: 'object', properties: { user_id: P.multiParams({ type: 'string' }) }, additionalProperties: true };
+const QUERY_275: JsonSchema = { ...QUERY, additionalProperties: false };
+
+const COMMON_QUOTA: JsonSchema = { type: ['integer', 'string'], pattern: '^-?[0-9]+$', minimum: -1, maximum: 0x7fffffff };
+const UPDATE_RESOURCES = [
+  'instances',
+  'cores',
+  'ram',
+  'floating_ips',
+  'fixed_ips',
+  'metadata_items',
+  'key_pairs',
+  'security_groups',
+  'security_group_rules',
+  'injected_files',
+  'injected_file_content_bytes',
+  'injected_file_path_bytes',
+  'server_groups',
+  'server_group_members',
+  'networks',
+];
+
+/** quota_sets.update, update_v236, update_v257 (nova's schema has a stray 'type' property; kept). */
+function updateSchema(filtered: string[]): JsonSchema {
+  const removed = filtered.length ? [...filtered, 'networks'] : [];
+  const props: Record<string, JsonSchema> = {};
+  for (const r of UPDATE_RESOURCES) if (!removed.includes(r)) props[r] = COMMON_QUOTA;
+  props.force = P.boolean;
+  return {
+    type: 'object',
+    properties: { type: 'object' as unknown as JsonSchema, quota_set: { properties: props, additionalProperties: false } },
+    required: ['quota_set'],
+    additionalProperties: false,
+  };
+}
+
+export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void {
+  const quotas = new QuotaEngine(d.db, d.cfg);
+
+  const query = (req: FastifyRequest) => validateQuery(atLeast(req.mv, '2.75') ? QUERY_275 : QUERY, queryLists(req.query));
+
+  async function verifyProject(req: FastifyRequest, projectId: string): Promise<void> {
+    const exists = d.projectExists ? await d.projectExists(projectId, req.ctx.authToken) : null;
+    if (exists === false) throw badRequest(`Project ID ${projectId} is not a valid project.`);
+  }
+
+  /** _format_quota_set: id first (when given), then the resources in sorted order. */
+  function format(projectId: string | null, values: Record<QuotaResource, unknown>, filtered: string[]) {
+    const out: Record<string, unknown> = projectId !== null ? { id: projectId } : {};
+    for (const r of [...QUOTA_RESOURCES].sort()) if (!filtered.includes(r)) out[r] = values[r];
+    return { quota_set: out };
+  }
+
+  const limitsOf = (q: Record<QuotaResource, QuotaValue>) => Object.fromEntries(Object.entries(q).map(([k, v]) => [k, v.limit])) as Record<QuotaResource, number>;
+
+  app.get<{ Params: { id: string } }>('/v2.1/os-quota-sets/:id', async (req, reply) => {
+    const q = query(req);
+    const id = req.params.id;
+    authorize(req.ctx, 'os_compute_api:os-quota-sets:show', { project_id: id });
+    await verifyProject(req, id);
+    return sendNova(reply, 200, format(id, limitsOf(await quotas.projectQuotas(id, { userId: lastParam(q, 'user_id') })), filteredQuotas(req)));
+  });
+
+  app.get<{ Params: { id: string } }>('/v2.1/os-quota-sets/:id/detail', async (req, reply) => {
+    const q = query(req);
+    const id = req.params.id;
+    authorize(req.ctx, 'os_compute_api:os-quota-sets:detail', { project_id: id });
+    await verifyProject(req, id);
+    const values = await quotas.projectQuotas(id, { usages: true, userId: lastParam(q, 'user_id') });
+    const detailed = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { limit: v.limit, in_use: v.in_use ?? 0, reserved: 0 }])) as Record<QuotaResource, unknown>;
+    return sendNova(reply, 200, format(id, detailed, filteredQuotas(req)));
+  });
+
+  app.get<{ Params: { id: string } }>('/v2.1/os-quota-sets/:id/defaults', async (req, reply) => {
+    const id = req.params.id;
+    authorize(req.ctx, 'os_compute_api:os-quota-sets:defaults', { project_id: id });
+    await verifyProject(req, id);
+    return sendNova(reply, 200, format(id, quotas.defaults(), filteredQuotas(req)));
+  });
+
+  app.put<{ Params: { id: string } }>('/v2.1/os-quota-sets/:id', async (req, reply) => {
+    const filtered = filteredQuotas(req);
+    const body = requestBody(req);
+    validateBody(updateSchema(filtered), body);
+    const q = query(req);
+    const id = req.params.id;
+    authorize(req.ctx, 'os_compute_api:os-quota-sets:update', { project_id: id });
+    await verifyProject(req, id);
+    if (lastParam(q, 'user_id') !== undefined) throw badRequest('Per-user quotas are not supported by this cloud.');
+    const quotaSet = (body as { quota_set: Record<string, unknown> }).quota_set;
+    if ('networks' in quotaSet) throw badRequest('The networks quota has been removed');
+    const force = boolFromString(quotaSet.force ?? 'False');
+    const current = await quotas.projectQuotas(id, { usages: true });
+    const valid = new Map<QuotaResource, number>();
+    for (const [key, raw] of Object.entries(quotaSet)) {
+      if (key === 'force' || raw === null || raw === '') continue;
+      const value = Number(pyInt(pyStr(raw)));
+      const resource = key as QuotaResource;
+      if (!force) {
+        // get_settable_quotas without per-user limits: at least what is in use, no maximum.
+        const minimum = current[resource].in_use ?? 0;
+        const inf = (v: number) => (v === -1 ? Number.POSITIVE_INFINITY : v);
+        if (inf(value) < inf(minimum)) throw badRequest(`Quota limit ${value} for ${key} must be greater than or equal to already used and reserved ${minimum}.`);
+      }
+      valid.set(resource, value);
+    }
+    for (const [resource, value] of valid) await quotas.setLimit(id, resource, value);
+    return sendNova(reply, 200, format(null, limitsOf(await quotas.projectQuotas(id)), filtered));
+  });
+
+  app.delete<{ Params: { id: string } }>('/v2.1/os-quota-sets/:id', async (req, reply) => {
+    const q = query(req);
+    const id = req.params.id;
+    authorize(req.ctx, 'os_compute_api:os-quota-sets:delete', { project_id: id });
+    if (lastParam(q, 'user_id') === undefined) await quotas.destroyAllByProject(id);
+    return sendEmpty(reply, 202);
+  });
+}
