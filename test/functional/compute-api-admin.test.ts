@@ -516,3 +516,33 @@ describe('services, hypervisors, availability zones', () => {
     assert.equal((await h.call('admin', 'GET', '/v2.1/os-services?binary=nova-scheduler')).body.services[0].state, 'up');
   });
 });
+
+describe('version discovery', () => {
+  test('GET /v2.1 byte for byte as Zed answered it (transcript 02), no token needed', async () => {
+    const r = await h.app.inject({ method: 'GET', url: '/v2.1', headers: { host: '127.0.0.1:8774' } });
+    assert.equal(r.statusCode, 200);
+    assert.equal(
+      r.body,
+      '{"version": {"id": "v2.1", "status": "CURRENT", "version": "2.93", "min_version": "2.1", "updated": "2013-07-23T11:33:21Z", "links": [{"rel": "self", "href": "http://127.0.0.1:8774/v2.1/"}, {"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"}], "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}]}}',
+    );
+    assert.equal(r.headers['content-length'], '383');
+    assert.equal(r.headers['openstack-api-version'], 'compute 2.1');
+  });
+
+  test('GET / lists both versions with 200; GET /v2 describes the legacy one', async () => {
+    const root = await h.app.inject({ method: 'GET', url: '/', headers: { host: 'nova.test' } });
+    assert.equal(root.statusCode, 200);
+    assert.deepEqual(JSON.parse(root.body), {
+      versions: [
+        { id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '', updated: '2011-01-21T11:33:21Z', links: [{ rel: 'self', href: 'http://nova.test/v2/' }] },
+        { id: 'v2.1', status: 'CURRENT', version: '2.93', min_version: '2.1', updated: '2013-07-23T11:33:21Z', links: [{ rel: 'self', href: 'http://nova.test/v2.1/' }] },
+      ],
+    });
+    const v2 = await h.app.inject({ method: 'GET', url: '/v2', headers: { host: 'nova.test' } });
+    assert.deepEqual(JSON.parse(v2.body).version.links, [
+      { rel: 'self', href: 'http://nova.test/v2/' },
+      { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' },
+    ]);
+    assert.equal(JSON.parse(v2.body).version['media-types'][0].type, 'application/vnd.openstack.compute+json;version=2');
+  });
+});
