@@ -236,13 +236,30 @@ function isType(v: unknown, t: string): boolean {
   }
 }
 
-/** nova's _number_from_str: int(), then float(), else no check. */
-function numberFromStr(v: unknown): number | null {
-  if (typeof v === 'number') return v;
+/**
+ * nova's _number_from_str: int(x), else float(x), else no check. int() of a float
+ * truncates — so nova compares 0.5 as 0 — and the message shows the converted value,
+ * an int in full digits or a float in Python's repr.
+ */
+function numberFromStr(v: unknown): { n: number; repr: string } | null {
+  if (typeof v === 'boolean') return { n: Number(v), repr: String(Number(v)) };
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return null;
+    const t = Math.trunc(v);
+    return { n: t, repr: BigInt(t).toString() };
+  }
   if (typeof v !== 'string') return null;
+  const i = pyInt(v);
+  if (i !== null) return { n: i, repr: BigInt(v.trim().replace(/_/g, '')).toString() };
   const s = v.trim().replace(/_/g, '');
-  if (/^[+-]?\d+$/.test(s)) return Number(s);
-  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) || /^[+-]?(inf|infinity|nan)$/i.test(s)) return Number.parseFloat(s.replace(/^([+-]?)inf(inity)?$/i, '$1Infinity'));
+  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) {
+    const f = Number.parseFloat(s);
+    return { n: f, repr: pyRepr(f) };
+  }
+  if (/^[+-]?(inf|infinity|nan)$/i.test(s)) {
+    const f = /nan/i.test(s) ? Number.NaN : s.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+    return { n: f, repr: pyRepr(f) };
+  }
   return null;
 }
 
@@ -351,14 +368,15 @@ function* iterErrors(instance: unknown, schema: JsonSchema): Generator<SchemaErr
       case 'minimum':
       case 'maximum': {
         // nova checks numeric strings too (and, as Python's int(), booleans as 0/1).
-        const n = typeof instance === 'boolean' ? Number(instance) : numberFromStr(instance);
-        if (n === null) break;
+        const conv = numberFromStr(instance);
+        if (conv === null) break;
+        const n = conv.n;
         const min = kw === 'minimum';
         const exclusive = Boolean(schema[min ? 'exclusiveMinimum' : 'exclusiveMaximum']);
         const bound = value as number;
         const failed = min ? (exclusive ? n <= bound : n < bound) : exclusive ? n >= bound : n > bound;
         const cmp = min ? (exclusive ? 'less than or equal to' : 'less than') : exclusive ? 'greater than or equal to' : 'greater than';
-        if (failed) yield err(`${pyRepr(n)} is ${cmp} the ${min ? 'minimum' : 'maximum'} of ${pyRepr(bound)}`, instance);
+        if (failed) yield err(`${conv.repr} is ${cmp} the ${min ? 'minimum' : 'maximum'} of ${pyRepr(bound)}`, instance);
         break;
       }
       case 'enum': {
