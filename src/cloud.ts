@@ -18,7 +18,7 @@ import type { ImageDB } from './image/db/tables.js';
 import { ComputeService } from './compute/service.js';
 import type { NovaDB } from './compute/db/schema.js';
 import { type HostNetworks, createSimulatedHostNetworks } from './hostnet/index.js';
-import { OvsAgentFleet } from './network/agents/index.js';
+import { OvsAgentFleet, OvsL2AgentLoop } from './network/agents/index.js';
 import type { NeutronDB } from './network/db/schema.js';
 import { NetworkService } from './network/service.js';
 
@@ -39,6 +39,10 @@ export interface Cloud {
   compute: ComputeService;
   /** Each hypervisor host's network devices, shared by its nova-compute and OVS agent. */
   hostnets: HostNetworks;
+  /** The OVS agents' port loops (br-int watchers reporting ports up/down to neutron-server). */
+  l2agents: OvsL2AgentLoop;
+  /** The catalog identity serves; entries pushed later are in the next token's catalog. */
+  catalog: CatalogEntry[];
   /** Base URLs as listening (ports resolved when 0 was asked). */
   urls: { identity: string; image: string; network: string; compute: string };
   close(): Promise<void>;
@@ -81,9 +85,16 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   catalog.push({ type: 'image', name: 'glance', url: imageUrl });
 
   const hostnets = createSimulatedHostNetworks(cfg, { random, log: log.child({ svc: 'hostnet' }) });
-  const agents = new OvsAgentFleet({ bus, clock, log: log.child({ svc: 'ovs-agent' }), cfg, random });
-  for (const host of cfg.DEFAULT.hosts) await agents.addHost(host);
+  const agentLog = log.child({ svc: 'ovs-agent' });
+  const agents = new OvsAgentFleet({ bus, clock, log: agentLog, cfg, random });
+  const l2agents = new OvsL2AgentLoop({ bus, clock, log: agentLog, cfg, hostnets, isAlive: (host) => agents.host(host)?.reporting ?? false });
+  agents.addWorker(l2agents);
+  for (const host of cfg.DEFAULT.hosts) {
+    await agents.addHost(host);
+    l2agents.addHost(host);
+  }
   await agents.start();
+  l2agents.start();
 
   const computeDb = openDatabase<NovaDB>(dbUrl(cfg, 'compute'));
   const compute = new ComputeService({ cfg, log, clock, random, db: computeDb, bus, validator: identity.validator, authUrl: `${identityUrl}/v3`, hostnets });
@@ -101,9 +112,12 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     agents,
     compute,
     hostnets,
+    l2agents,
+    catalog,
     urls: { identity: identityUrl, image: imageUrl, network: networkUrl, compute: computeUrl },
     async close() {
       await compute.close();
+      l2agents.stop();
       agents.stop();
       await network.close();
       await image.close();

@@ -10,6 +10,8 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { type Db, migrate } from '../db/database.js';
 import { registerReportEndpoint } from './agents/index.js';
+import { NovaNotifier, ServiceSessionNovaClient } from './notifiers/nova.js';
+import { registerPluginEndpoint } from './rpc/plugin-endpoint.js';
 import { createNetworkApp } from './api/app.js';
 import { neutronMigrations } from './db/migrations.js';
 import type { NeutronDB } from './db/schema.js';
@@ -32,24 +34,36 @@ export class NetworkService {
   readonly ml2: Ml2;
   readonly plugin: CorePlugin;
   readonly app: FastifyInstance;
+  /** Tells nova about its ports (os-server-external-events) as the nova service user. */
+  readonly novaNotifier: NovaNotifier;
   #listeners: Listener[] = [];
 
   constructor(private readonly d: NetworkServiceDeps) {
     this.ml2 = new Ml2({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random });
     this.plugin = new CorePlugin({ db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log: d.log, ml2: this.ml2 });
     this.app = createNetworkApp({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random, validator: d.validator, plugin: this.plugin, authUri: d.authUri });
+    this.novaNotifier = new NovaNotifier({ cfg: d.cfg, log: d.log, clock: d.clock, client: new ServiceSessionNovaClient(`${d.authUri}/v3`, d.cfg) });
+    this.novaNotifier.attach(this.plugin.ports.events);
   }
 
-  /** Migrates, syncs ML2's allocation tables and starts serving agents' RPC. */
+  /** Migrates, syncs ML2's allocation tables and starts serving agents' RPC (q-reports-plugin, q-plugin). */
   async init(): Promise<void> {
     await migrate(this.d.db.kysely as never, neutronMigrations, 'neutron');
     await this.ml2.init(this.d.db.kysely);
     this.#listeners.push(
       await registerReportEndpoint(this.d.bus, this.d.db.kysely, this.d.clock, this.d.log, { agentDownTime: this.d.cfg.network.agent_down_time, random: this.d.random }),
+      await registerPluginEndpoint(this.d.bus, {
+        db: this.d.db.kysely,
+        ports: this.plugin.ports,
+        ml2: this.ml2,
+        log: this.d.log,
+        portActiveDirect: (port) => this.novaNotifier.notifyPortActiveDirect(port),
+      }),
     );
   }
 
   async close(): Promise<void> {
+    this.novaNotifier.close();
     for (const l of this.#listeners) await l.stop();
     await this.app.close();
   }

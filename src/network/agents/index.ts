@@ -19,3 +19,6 @@ export { type ReportEndpointOptions, registerReportEndpoint } from './report-end
 export { parseReportTime, reportTime } from './report-time.js';
 export { type AgentConfig, agentConfigurations, defaultAgentConfig, hybridPlug } from './ovs-agent-config.js';
 export { type FleetHost, type HostWorker, OvsAgentFleet, type OvsAgentFleetDeps } from './ovs-fleet.js';
+export { type L2AgentLoopDeps, MAX_DEVICE_RETRIES, OvsL2AgentLoop } from './l2-agent.js';
+export { DEAD_VLAN_TAG, LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
+export { PluginApi } from './plugin-rpc.js';

@@ -31,6 +31,7 @@ import { type PluginDeps, ROUTER_INTERFACE_OWNERS, isNetworkOwned, nowIso } from
 import { type FixedIpRequest, IpamBackend, validateFixedIps } from './ipam-backend.js';
 import { generateUniqueMac } from './mac.js';
 import type { Networks } from './networks.js';
+import { PortEvents, type PortStatus, type PortStatusChange } from './port-events.js';
 import { checkQuota } from './quotas.js';
 import type { SecurityGroups } from './security-groups.js';
 import type { Subnets } from './subnets.js';
@@ -39,15 +40,10 @@ import { deleteTagsOf, loadTags } from './tags.js';
 /** What a port's binding looks like before any host is set. */
 const UNBOUND = { vif_type: 'unbound', vif_details: '{}' };
 
-/** Something the plugin tells others after a commit (agents, nova). */
-export interface PortEvents {
-  afterUpdate?(port: Dict, original: Dict | null): void;
-  afterDelete?(port: Dict): void;
-}
-
 export class Ports {
   readonly #ipam: IpamBackend;
-  events: PortEvents = {};
+  /** What this plugin tells others after a commit (the nova notifier, agents). */
+  readonly events: PortEvents;
 
   constructor(
     private readonly d: PluginDeps,
@@ -56,6 +52,7 @@ export class Ports {
     private readonly groups: SecurityGroups,
   ) {
     this.#ipam = new IpamBackend(d.random);
+    this.events = new PortEvents(d.log);
   }
 
   /** The wire form of ports, children loaded in bulk. */
@@ -203,7 +200,7 @@ export class Ports {
       return portDict(row, ips, sgs ?? [], binding, pairs ?? [], opts ?? [], []);
     });
     if (port['binding:host_id']) bound = port;
-    if (bound) this.events.afterUpdate?.(bound, null);
+    if (bound) this.events.emit('afterUpdate', bound, null);
     return port;
   }
 
@@ -295,6 +292,7 @@ export class Ports {
     const d = this.d;
     const keys = specifiedKeys(body);
     let original: Dict | null = null;
+    let statusChange: PortStatusChange | null = null;
     const port = await d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, id, trx);
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:update_port');
@@ -350,9 +348,11 @@ export class Ports {
       set.updated_at = nowIso(d.clock.now());
       set.revision_number = revision;
       await trx.updateTable('ports').set(set).where('id', '=', id).execute();
+      if (set.status !== undefined && set.status !== row.status) statusChange = statusChangeOf({ ...row, ...set }, row.status);
       return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
     });
-    this.events.afterUpdate?.(port, original);
+    if (statusChange) this.events.emit('statusChanged', statusChange);
+    this.events.emit('afterUpdate', port, original);
     return port;
   }
 
@@ -388,20 +388,64 @@ export class Ports {
       await deleteTagsOf(trx, 'ports', [id]);
       await trx.deleteFrom('ports').where('id', '=', id).execute();
     });
-    if (gone) this.events.afterDelete?.(gone);
+    if (gone) this.events.emit('afterDelete', gone);
   }
 
   /** Sets a port's status (agents report up/down); bumps the revision like neutron. */
-  async setStatus(id: string, status: 'ACTIVE' | 'DOWN' | 'BUILD'): Promise<Dict | null> {
-    return this.d.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!row) return null;
-      if (row.status === status) return (await this.toDicts(trx, [row]))[0]!;
-      const set = { status, revision_number: row.revision_number + 1, updated_at: nowIso(this.d.clock.now()) };
-      await trx.updateTable('ports').set(set).where('id', '=', id).execute();
-      return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
-    });
+  async setStatus(id: string, status: PortStatus): Promise<Dict | null> {
+    const row = (await this.setStatuses(new Map([[id, status]]))).get(id);
+    return row ? (await this.toDicts(this.d.db, [row]))[0]! : null;
   }
+
+  /**
+   * ML2's update_port_statuses: many ports' statuses in one transaction (an agent's whole
+   * batch). Ports whose status changes get revision + 1 and updated_at now; each change
+   * is emitted as statusChanged after the commit. Returns each id's row after the update,
+   * or null when there is no such port.
+   */
+  async setStatuses(statuses: ReadonlyMap<string, PortStatus>): Promise<Map<string, PortRow | null>> {
+    const out = new Map<string, PortRow | null>();
+    if (!statuses.size) return out;
+    const now = nowIso(this.d.clock.now());
+    const changes: PortStatusChange[] = [];
+    await this.d.db.transaction().execute(async (trx) => {
+      const rows = new Map<string, PortRow>();
+      for (const c of chunk([...statuses.keys()], 500)) {
+        for (const r of await trx.selectFrom('ports').selectAll().where('id', 'in', c).execute()) rows.set(r.id, r);
+      }
+      const byStatus = new Map<PortStatus, string[]>();
+      for (const [id, status] of statuses) {
+        const row = rows.get(id);
+        if (!row) {
+          out.set(id, null);
+          continue;
+        }
+        if (row.status === status) {
+          out.set(id, row);
+          continue;
+        }
+        const after = { ...row, status, revision_number: row.revision_number + 1, updated_at: now };
+        out.set(id, after);
+        changes.push(statusChangeOf(after, row.status));
+        (byStatus.get(status) ?? byStatus.set(status, []).get(status)!).push(id);
+      }
+      for (const [status, ids] of byStatus) {
+        for (const c of chunk(ids, 500)) {
+          await trx
+            .updateTable('ports')
+            .set((eb) => ({ status, updated_at: now, revision_number: eb('revision_number', '+', 1) }))
+            .where('id', 'in', c)
+            .execute();
+        }
+      }
+    });
+    for (const c of changes) this.events.emit('statusChanged', c);
+    return out;
+  }
+}
+
+function statusChangeOf(row: PortRow, previous: string): PortStatusChange {
+  return { id: row.id, device_id: row.device_id, device_owner: row.device_owner, network_id: row.network_id, previous, current: row.status };
 }
 
 function chunk<T>(list: T[], n: number): T[][] {

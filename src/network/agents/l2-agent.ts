@@ -1,0 +1,440 @@
+/**
+ * The OVS agent's port loop (ovs_neutron_agent.rpc_loop) for every simulated host, as
+ * shared workers (STYLE 9): each host's agent watches br-int through the host's OVSDB
+ * Interface monitor and collects added and removed VIF ports (interfaces whose
+ * external_ids carry iface-id and attached-mac); one timer every [agent]
+ * polling_interval seconds (0: on the next tick after an event) processes each host
+ * with pending work through a small pool, the way an iteration of rpc_loop does:
+ *
+ * 1. events → port info (process_ports_events): re-added ports (removed and added
+ *    again in one interval) are first reported down; failed devices of the previous
+ *    iteration are retried, at most MAX_DEVICE_RETRIES times;
+ * 2. added ports: one get_devices_details_list_and_failed_devices call for the whole
+ *    batch; each port of a known, bound network gets its network's local VLAN
+ *    (`ovs-vsctl set Port qvoX tag=N` on the host); a port with admin_state_up false, or
+ *    one the plugin does not know, is put on the dead VLAN 4095 if it had a tag (port_dead:
+ *    an untagged new port stays untagged, as in Zed);
+ * 3. one update_device_list with devices_up / devices_down, agent_id ("ovs-agent-HOST")
+ *    and host; removed ports: one update_device_list with devices_down, and their
+ *    local VLAN is reclaimed when it was the network's last port.
+ *
+ * Flows, security groups and tunnels are not simulated: the local VLAN tag is the
+ * host-visible result of wiring. A host whose agent the fleet silenced (fault injection)
+ * keeps its events until it reports again. This module never touches a database.
+ */
+import type { Bus } from '../../bus/bus.js';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Config } from '../../common/config.js';
+import type { Logger } from '../../common/log.js';
+import { CommandFailed, type HostNetwork, type InterfaceEvent } from '../../hostnet/host-network.js';
+import { type DeviceDetails, isDeviceDetails } from '../rpc/wire.js';
+import { DEAD_VLAN_TAG, LocalVlanManager } from './local-vlans.js';
+import type { FleetHost, HostWorker } from './ovs-fleet.js';
+import { PluginApi } from './plugin-rpc.js';
+
+/** constants.MAX_DEVICE_RETRIES: a device failing more often is no longer retried. */
+export const MAX_DEVICE_RETRIES = 5;
+const TUNNEL_TYPES = new Set(['vxlan', 'gre', 'geneve']);
+
+export interface L2AgentLoopDeps {
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  cfg: Config;
+  hostnets: { get(host: string): HostNetwork };
+  /** Whether a host's agent is running (the fleet's setReporting silences it); default: always. */
+  isAlive?: (host: string) => boolean;
+  /** Hosts processed at once (the shared pool). */
+  concurrency?: number;
+  /** [ovs] integration_bridge. */
+  integrationBridge?: string;
+}
+
+interface Iface {
+  ofport: number;
+  externalIds: Readonly<Record<string, string>>;
+}
+
+interface HostAgent {
+  host: string;
+  agentId: string;
+  net: HostNetwork;
+  unsubscribe: () => void;
+  /** br-int's interfaces as the monitor last reported them. */
+  ifaces: Map<string, Iface>;
+  /** Port id → interface name, for VIF ports on br-int. */
+  vifByPortId: Map<string, string>;
+  /** Port (and interface) name → the tag this agent set; a new Port row has none. */
+  tags: Map<string, number | null>;
+  added: InterfaceEvent[];
+  removed: InterfaceEvent[];
+  /** Port ids the agent has processed and considers on br-int (port_info['current']). */
+  current: Set<string>;
+  failed: { added: Set<string>; removed: Set<string> };
+  retries: Map<string, number>;
+  vlans: LocalVlanManager;
+  /** Port id → its local VLAN mapping key. */
+  portVlan: Map<string, string>;
+  iter: number;
+  inFlight: boolean;
+}
+
+/** A VIF port's id: external_ids iface-id, when attached-mac is set too (the agent's _process_port). */
+function vifPortId(externalIds: Readonly<Record<string, string>>): string | null {
+  return 'attached-mac' in externalIds && externalIds['iface-id'] ? externalIds['iface-id'] : null;
+}
+
+/** Python's repr of a list of strings, as the agent's log lines print them. */
+const pyList = (xs: Iterable<string>) => `[${[...xs].map((x) => `'${x}'`).join(', ')}]`;
+
+export class OvsL2AgentLoop implements HostWorker {
+  readonly #agents = new Map<string, HostAgent>();
+  readonly #dirty = new Set<string>();
+  readonly #rpc: PluginApi;
+  readonly #bridge: string;
+  readonly #concurrency: number;
+  #timer: TimerHandle | null = null;
+  #kick: TimerHandle | null = null;
+  #running = false;
+  #round: Promise<void> | null = null;
+
+  constructor(private readonly d: L2AgentLoopDeps) {
+    this.#rpc = new PluginApi(d.bus);
+    this.#bridge = d.integrationBridge ?? 'br-int';
+    this.#concurrency = d.concurrency ?? 16;
+  }
+
+  /** Starts watching a host's br-int (its existing interfaces arrive as added). */
+  addHost(host: string): void {
+    if (this.#agents.has(host)) throw new Error(`host ${host} already has an OVS agent port loop`);
+    const agent: HostAgent = {
+      host,
+      agentId: `ovs-agent-${host}`,
+      net: this.d.hostnets.get(host),
+      unsubscribe: () => {},
+      ifaces: new Map(),
+      vifByPortId: new Map(),
+      tags: new Map(),
+      added: [],
+      removed: [],
+      current: new Set(),
+      failed: { added: new Set(), removed: new Set() },
+      retries: new Map(),
+      vlans: new LocalVlanManager(),
+      portVlan: new Map(),
+      iter: 0,
+      inFlight: false,
+    };
+    this.#agents.set(host, agent);
+    agent.unsubscribe = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
+  }
+
+  /** Stops watching a host (its pending events are dropped). */
+  removeHost(host: string): void {
+    const a = this.#agents.get(host);
+    if (!a) return;
+    a.unsubscribe();
+    this.#agents.delete(host);
+    this.#dirty.delete(host);
+  }
+
+  /** Processes pending work every polling_interval seconds until stop(). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#schedule();
+    if (this.#dirty.size) this.#wake();
+  }
+
+  /** Stops the timer; an iteration in progress finishes. */
+  stop(): void {
+    this.#running = false;
+    this.#timer?.cancel();
+    this.#timer = null;
+    this.#kick?.cancel();
+    this.#kick = null;
+  }
+
+  /** VIF ports on the host's br-int with a usable ofport (ovs_lib's get_vif_port_set), for the state report. */
+  devices(host: string): number {
+    const a = this.#agents.get(host);
+    if (!a) return 0;
+    let n = 0;
+    for (const name of a.vifByPortId.values()) if ((a.ifaces.get(name)?.ofport ?? -1) > 0) n++;
+    return n;
+  }
+
+  /** The fleet's per-report tick: the port loop keeps its own cadence. */
+  async tick(_host: FleetHost): Promise<void> {}
+
+  /** Runs an iteration for one host, or every host with pending work, now (tests, tools). */
+  async pollNow(host?: string): Promise<void> {
+    if (host === undefined) return this.#runRound();
+    const a = this.#agents.get(host);
+    if (a) await this.#iterate(a);
+  }
+
+  /** The local VLAN of a network on a host, if the host's agent has one for it. */
+  localVlan(host: string, networkId: string, segmentationId: number | null): number | undefined {
+    return this.#agents.get(host)?.vlans.get(networkId, segmentationId)?.vlan;
+  }
+
+  #onEvent(a: HostAgent, ev: InterfaceEvent): void {
+    if (ev.bridge !== this.#bridge) return;
+    const id = vifPortId(ev.externalIds);
+    switch (ev.action) {
+      case 'initial':
+      case 'insert':
+        a.ifaces.set(ev.name, { ofport: ev.ofport, externalIds: ev.externalIds });
+        a.tags.set(ev.name, null);
+        if (id) a.vifByPortId.set(id, ev.name);
+        a.added.push(ev);
+        break;
+      case 'delete':
+        a.ifaces.delete(ev.name);
+        a.tags.delete(ev.name);
+        if (id && a.vifByPortId.get(id) === ev.name) a.vifByPortId.delete(id);
+        a.removed.push(ev);
+        break;
+      case 'update': {
+        const before = a.ifaces.get(ev.name);
+        const oldId = before && vifPortId(before.externalIds);
+        if (oldId && oldId !== id && a.vifByPortId.get(oldId) === ev.name) a.vifByPortId.delete(oldId);
+        a.ifaces.set(ev.name, { ofport: ev.ofport, externalIds: ev.externalIds });
+        if (id) a.vifByPortId.set(id, ev.name);
+        // 'modified' rows change nothing in rpc_loop (their names never match port ids).
+        return;
+      }
+    }
+    this.#dirty.add(a.host);
+    if (this.#pollMs() === 0) this.#wake();
+  }
+
+  #pollMs(): number {
+    return this.d.cfg.agent.polling_interval * 1000;
+  }
+
+  #schedule(): void {
+    if (!this.#running || this.#pollMs() <= 0) return;
+    this.#timer = this.d.clock.after(this.#pollMs(), () => {
+      this.#schedule();
+      void this.#runRound();
+    });
+  }
+
+  /** polling_interval 0: an iteration on the next tick. */
+  #wake(): void {
+    if (!this.#running || this.#kick) return;
+    this.#kick = this.d.clock.after(0, () => {
+      this.#kick = null;
+      void this.#runRound();
+    });
+  }
+
+  /** One iteration for every host with pending work, #concurrency at a time. */
+  #runRound(): Promise<void> {
+    const queue: HostAgent[] = [];
+    for (const host of this.#dirty) {
+      const a = this.#agents.get(host);
+      if (!a) {
+        this.#dirty.delete(host);
+        continue;
+      }
+      if (a.inFlight || !(this.d.isAlive?.(host) ?? true)) continue;
+      this.#dirty.delete(host);
+      queue.push(a);
+    }
+    if (!queue.length) return this.#round ?? Promise.resolve();
+    const next = async (): Promise<void> => {
+      for (let a = queue.shift(); a; a = queue.shift()) await this.#iterate(a);
+    };
+    const round = Promise.all(Array.from({ length: Math.min(this.#concurrency, queue.length) }, next)).then(() => undefined);
+    this.#round = round;
+    return round;
+  }
+
+  /** One rpc_loop iteration for one host. */
+  async #iterate(a: HostAgent): Promise<void> {
+    if (a.inFlight) return;
+    a.inFlight = true;
+    const info = this.#portInfo(a);
+    try {
+      if (info.added.size || info.removed.size || info.reAdded.size) await this.#processNetworkPorts(a, info);
+    } catch (e) {
+      this.d.log.error({ err: e, host: a.host }, 'Error while processing VIF ports');
+      for (const id of info.added) a.failed.added.add(id);
+      for (const id of info.removed) a.failed.removed.add(id);
+    } finally {
+      this.#countRetries(a);
+      a.iter++;
+      a.inFlight = false;
+      if (a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length) {
+        this.#dirty.add(a.host);
+        if (this.#pollMs() === 0) this.#wake();
+      }
+    }
+  }
+
+  /** process_ports_events + _update_port_info_failed_devices_stats. */
+  #portInfo(a: HostAgent): { added: Set<string>; removed: Set<string>; reAdded: Set<string> } {
+    const added = a.added;
+    const removed = a.removed;
+    a.added = [];
+    a.removed = [];
+    const addedNames = new Set(added.map((e) => e.name));
+    const reAddedNames = new Set(removed.filter((e) => addedNames.has(e.name) && a.ifaces.has(e.name)).map((e) => e.name));
+    const removedNow = removed.filter((e) => !reAddedNames.has(e.name));
+    const removedNames = new Set(removedNow.map((e) => e.name));
+    const ids = (evs: InterfaceEvent[]) => new Set(evs.map((e) => vifPortId(e.externalIds)).filter((x): x is string => !!x));
+    const info = {
+      added: ids(added.filter((e) => !removedNames.has(e.name))),
+      removed: ids(removedNow),
+      reAdded: ids(removed.filter((e) => reAddedNames.has(e.name))),
+    };
+    for (const id of info.removed) a.failed.added.delete(id);
+    for (const id of info.added) a.failed.removed.delete(id);
+    for (const id of info.removed) if (!a.current.has(id)) info.removed.delete(id);
+    for (const id of a.failed.added) info.added.add(id);
+    for (const id of a.failed.removed) info.removed.add(id);
+    for (const id of info.added) a.current.add(id);
+    for (const id of info.removed) a.current.delete(id);
+    a.failed = { added: new Set(), removed: new Set() };
+    return info;
+  }
+
+  async #processNetworkPorts(a: HostAgent, info: { added: Set<string>; removed: Set<string>; reAdded: Set<string> }): Promise<void> {
+    const { log } = this.d;
+    const base = { agent_id: a.agentId, host: a.host };
+    if (info.reAdded.size) {
+      // Ports deleted and quickly added back (a rebuild): DOWN first, so their UP notifies nova again.
+      await this.#rpc.updateDeviceList({ ...base, devices_up: [], devices_down: [...info.reAdded] });
+    }
+    const skipped = new Set<string>();
+    if (info.added.size) {
+      const reply = await this.#rpc.getDevicesDetailsListAndFailedDevices({ ...base, devices: [...info.added], agent_restarted: a.iter === 0 });
+      for (const id of reply.failed_devices) a.failed.added.add(id);
+      const needBinding: DeviceDetails[] = [];
+      const adminDown: string[] = [];
+      for (const d of reply.devices) {
+        const name = a.vifByPortId.get(d.device);
+        if (!name) {
+          log.info({ host: a.host, port: d.device }, `Port ${d.device} was not found on the integration bridge and will therefore not be processed`);
+          skipped.add(d.device);
+          continue;
+        }
+        const ofport = a.ifaces.get(name)?.ofport ?? -1;
+        if (isDeviceDetails(d)) {
+          if (ofport <= 0) {
+            log.error({ host: a.host, port: d.port_id }, `VIF port: ${d.port_id} has no ofport configured or is invalid, and might not be able to transmit. (ofport=${ofport})`);
+          }
+          if (d.admin_state_up) {
+            if (await this.#portBound(a, name, d)) needBinding.push(d);
+          } else {
+            log.info({ host: a.host, port: d.port_id }, `VIF port: ${d.port_id} admin state up disabled, putting on the dead VLAN`);
+            await this.#portDead(a, name);
+            adminDown.push(d.device);
+          }
+        } else {
+          if ('no_active_binding' in d) log.debug({ host: a.host, device: d.device }, `Device ${d.device} has no active binding in host`);
+          else log.warn({ host: a.host, device: d.device }, `Device ${d.device} not defined on plugin or binding failed`);
+          if (ofport !== -1) await this.#portDead(a, name);
+        }
+      }
+      for (const id of skipped) a.current.delete(id);
+      await this.#bindDevices(a, needBinding, adminDown);
+    }
+    if (info.removed.size) {
+      log.info({ host: a.host }, `Ports ${pyList(info.removed)} removed`);
+      const reply = await this.#rpc.updateDeviceList({ ...base, devices_up: [], devices_down: [...info.removed] });
+      for (const id of reply.failed_devices_down) a.failed.removed.add(id);
+      for (const id of info.removed) this.#portUnbound(a, id);
+    }
+    if (skipped.size) {
+      log.info({ host: a.host }, `Ports ${pyList(skipped)} skipped, changing status to down`);
+      await this.#rpc.updateDeviceList({ ...base, devices_up: [], devices_down: [...skipped] });
+    }
+  }
+
+  /** _bind_devices: one update_device_list for the ports wired in this iteration. */
+  async #bindDevices(a: HostAgent, needBinding: DeviceDetails[], adminDown: string[]): Promise<void> {
+    const up = needBinding.map((d) => d.device);
+    if (!up.length && !adminDown.length) return;
+    const tunnelsMissing = needBinding.some((d) => TUNNEL_TYPES.has(d.network_type));
+    const reply = await this.#rpc.updateDeviceList({
+      devices_up: up,
+      devices_down: adminDown,
+      agent_id: a.agentId,
+      host: a.host,
+      refresh_tunnels: a.iter === 0 || tunnelsMissing,
+    });
+    const failed = [...reply.failed_devices_up, ...reply.failed_devices_down];
+    for (const id of failed) a.failed.added.add(id);
+    if (failed.length) this.d.log.error({ host: a.host, failed }, `Configuration for devices ${pyList(failed)} failed!`);
+    this.d.log.info({ host: a.host, up: up.length, down: adminDown.length }, `Configuration for devices up ${pyList(up)} and devices down ${pyList(adminDown)} completed.`);
+  }
+
+  /** port_bound: the network's local VLAN (provisioned if new) as the port's tag. False when it could not be wired. */
+  async #portBound(a: HostAgent, name: string, d: DeviceDetails): Promise<boolean> {
+    const key = LocalVlanManager.key(d.network_id, d.segmentation_id);
+    const prev = a.portVlan.get(d.port_id);
+    if (prev !== undefined && prev !== key) this.#release(a, prev, d.port_id);
+    const had = a.vlans.get(d.network_id, d.segmentation_id);
+    const lvm = a.vlans.provision(d.network_id, d.network_type, d.physical_network, d.segmentation_id);
+    if (!lvm) {
+      this.d.log.error({ host: a.host }, `No local VLAN available for net-id=${d.network_id}, seg-id=${d.segmentation_id}`);
+      return false;
+    }
+    if (!had) this.d.log.info({ host: a.host }, `Assigning ${lvm.vlan} as local vlan for net-id=${d.network_id}, seg-id=${d.segmentation_id}`);
+    lvm.ports.add(d.port_id);
+    a.portVlan.set(d.port_id, key);
+    if ((a.tags.get(name) ?? null) === lvm.vlan) return true;
+    try {
+      await a.net.execute(['ovs-vsctl', 'set', 'Port', name, `tag=${lvm.vlan}`]);
+    } catch (e) {
+      if (!(e instanceof CommandFailed)) throw e;
+      this.d.log.debug({ host: a.host, port: d.port_id, stderr: e.stderr }, `Port ${d.port_id} deleted concurrently`);
+      return false;
+    }
+    a.tags.set(name, lvm.vlan);
+    return true;
+  }
+
+  /** port_dead: a tagged port moves to the dead VLAN; an untagged one is left alone (Zed). */
+  async #portDead(a: HostAgent, name: string): Promise<void> {
+    const cur = a.tags.get(name) ?? null;
+    if (cur === null || cur === DEAD_VLAN_TAG) return;
+    try {
+      await a.net.execute(['ovs-vsctl', 'set', 'Port', name, `tag=${DEAD_VLAN_TAG}`]);
+      a.tags.set(name, DEAD_VLAN_TAG);
+    } catch (e) {
+      if (!(e instanceof CommandFailed)) throw e;
+    }
+  }
+
+  /** port_unbound: forgets the port's VLAN membership, reclaiming the VLAN after the network's last port. */
+  #portUnbound(a: HostAgent, portId: string): void {
+    const key = a.portVlan.get(portId);
+    if (key !== undefined) this.#release(a, key, portId);
+  }
+
+  #release(a: HostAgent, key: string, portId: string): void {
+    a.portVlan.delete(portId);
+    const m = a.vlans.release(key, portId);
+    if (m) this.d.log.info({ host: a.host }, `Reclaiming vlan = ${m.vlan} from net-id = ${m.networkId}, seg-id = ${m.segmentationId}`);
+  }
+
+  /** update_retries_map_and_remove_devs_not_to_retry. */
+  #countRetries(a: HostAgent): void {
+    const failing = new Set([...a.failed.added, ...a.failed.removed]);
+    for (const id of [...a.retries.keys()]) if (!failing.has(id)) a.retries.delete(id);
+    for (const id of failing) {
+      const n = (a.retries.get(id) ?? 0) + 1;
+      if (n > MAX_DEVICE_RETRIES) {
+        this.d.log.warn({ host: a.host, device: id }, `Device ${id} has failed ${MAX_DEVICE_RETRIES} times and won't be retried anymore`);
+        a.failed.added.delete(id);
+        a.failed.removed.delete(id);
+        a.retries.delete(id);
+      } else a.retries.set(id, n);
+    }
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * neutron-server's q-plugin endpoint for L2 agents (ML2's RpcCallbacks): the device
+ * details an agent needs to wire its ports, and its reports that ports are up or down.
+ *
+ * Batched: get_devices_details_list_and_failed_devices reads all its ports with one
+ * query per table and writes their BUILD/DOWN statuses in one transaction;
+ * update_device_list writes all ACTIVE/DOWN statuses of a report in one transaction.
+ * The rules are ML2's (Zed):
+ * - details: an unknown port, or one not bound (unbound / binding_failed), is answered
+ *   with `{device}` only (the agent puts it on the dead VLAN), not as a failure; a compute
+ *   port bound to another host gets `{device, no_active_binding: true}`; a port bound to
+ *   the asking host moves to BUILD (DOWN when admin_state_up is false) as it is fetched;
+ * - update_device_up: a port bound to the reporting host becomes ACTIVE (provisioning
+ *   complete; not when binding_failed/unbound or admin_state_up is false); a compute
+ *   port bound elsewhere only makes the notifier tell nova network-vif-plugged
+ *   (notify_port_active_direct); an unknown port is ignored;
+ * - update_device_down: a port bound to the reporting host becomes DOWN; any other answers
+ *   `exists: true` unchanged, as ML2 does;
+ * - failed_devices are devices whose processing raised (here: the batch's transaction).
+ * Differences: devices are full port ids (no prefix matching of truncated ids), a port
+ * is not re-bound while fetching its details, and a network with several segments
+ * reports the segment the mechanism drivers would bind now (Nimbus keeps no binding levels).
+ */
+import type { Kysely } from 'kysely';
+import type { Bus, Listener } from '../../bus/bus.js';
+import { Topics } from '../../bus/topics.js';
+import type { Logger } from '../../common/log.js';
+import type { Dict } from '../api/resource.js';
+import type { NeutronDB } from '../db/schema.js';
+import type { Ml2, Segment } from '../ml2/index.js';
+import { type PortStatus, PortStatuses } from '../plugin/port-events.js';
+import type { Ports } from '../plugin/ports.js';
+import type {
+  DeviceArgs,
+  DeviceDetails,
+  DeviceDetailsEntry,
+  DeviceDownReply,
+  DevicesDetailsArgs,
+  DevicesDetailsReply,
+  UpdateDeviceListArgs,
+  UpdateDeviceListReply,
+} from './wire.js';
+
+/** What a port bound elsewhere tells nova when its VIF comes up here (the nova notifier's notify_port_active_direct). */
+export type PortActiveDirect = (port: { id: string; device_id: string; device_owner: string }) => void;
+
+export interface PluginEndpointDeps {
+  db: Kysely<NeutronDB>;
+  ports: Ports;
+  ml2: Ml2;
+  log: Logger;
+  /** Tells nova about a compute port wired on a host it is not bound to (live migration). */
+  portActiveDirect?: PortActiveDirect;
+  /** The server name this neutron-server listens as (default 'neutron-server'). */
+  server?: string;
+}
+
+const COMPUTE_PREFIX = 'compute:';
+const NOT_BOUND = new Set(['unbound', 'binding_failed']);
+
+/** Starts serving q-plugin; stop the returned listener on shutdown. */
+export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps): Promise<Listener> {
+  const rpc = new PluginRpcCallbacks(deps);
+  return bus.listen(Topics.plugin, deps.server ?? 'neutron-server', {
+    get_devices_details_list_and_failed_devices: (args: DevicesDetailsArgs) => rpc.getDevicesDetailsListAndFailedDevices(args),
+    get_devices_details_list: async (args: DevicesDetailsArgs) => (await rpc.getDevicesDetailsListAndFailedDevices(args)).devices,
+    get_device_details: async (args: DeviceArgs) => (await rpc.getDevicesDetailsListAndFailedDevices({ ...args, devices: [args.device] })).devices[0] ?? { device: args.device },
+    update_device_list: (args: UpdateDeviceListArgs) => rpc.updateDeviceList(args),
+    update_device_up: async (args: DeviceArgs) => {
+      const r = await rpc.updateDeviceList({ devices_up: [args.device], devices_down: [], agent_id: args.agent_id, host: args.host });
+      if (r.failed_devices_up.length) throw new Error(`Failed to update device ${args.device} up`);
+      return null;
+    },
+    update_device_down: async (args: DeviceArgs) => {
+      const r = await rpc.updateDeviceList({ devices_up: [], devices_down: [args.device], agent_id: args.agent_id, host: args.host });
+      if (r.failed_devices_down.length) throw new Error(`Failed to update device ${args.device} down`);
+      return r.devices_down[0];
+    },
+  });
+}
+
+/** One loaded port: its wire dict (binding included) and its network's MTU and segments. */
+interface PortContext {
+  port: Dict;
+  mtu: number | null;
+  segments: Segment[];
+}
+
+export class PluginRpcCallbacks {
+  constructor(private readonly d: PluginEndpointDeps) {}
+
+  /** Ports (with bindings), their networks' MTUs and segments, for many ids at once. */
+  async #load(ids: readonly string[]): Promise<Map<string, PortContext>> {
+    const { db, ports, ml2 } = this.d;
+    const out = new Map<string, PortContext>();
+    const unique = [...new Set(ids)];
+    if (!unique.length) return out;
+    const rows = [];
+    for (let i = 0; i < unique.length; i += 500) rows.push(...(await db.selectFrom('ports').selectAll().where('id', 'in', unique.slice(i, i + 500)).execute()));
+    if (!rows.length) return out;
+    const dicts = await ports.toDicts(db, rows);
+    const netIds = [...new Set(rows.map((r) => r.network_id))];
+    const mtus = new Map((await db.selectFrom('networks').select(['id', 'mtu']).where('id', 'in', netIds).execute()).map((n) => [n.id, n.mtu]));
+    const segments = await ml2.getSegments(db, netIds);
+    for (const port of dicts) {
+      const net = port.network_id as string;
+      out.set(port.id as string, { port, mtu: mtus.get(net) ?? null, segments: segments.get(net) ?? [] });
+    }
+    return out;
+  }
+
+  /** The segment the port is bound on (ML2's bottom bound segment), or null when it is not bound. */
+  async #boundSegment(ctx: PortContext): Promise<Segment | null> {
+    const p = ctx.port;
+    if (NOT_BOUND.has(p['binding:vif_type'] as string) || !ctx.segments.length) return null;
+    if (ctx.segments.length === 1) return ctx.segments[0]!;
+    const r = await this.d.ml2.bindPort(this.d.db, {
+      portId: p.id as string,
+      host: p['binding:host_id'] as string,
+      vnicType: p['binding:vnic_type'] as string,
+      profile: p['binding:profile'] as Record<string, unknown>,
+      segments: ctx.segments,
+    });
+    return r.ok ? r.boundSegment : ctx.segments[0]!;
+  }
+
+  async getDevicesDetailsListAndFailedDevices(args: DevicesDetailsArgs): Promise<DevicesDetailsReply> {
+    const { log } = this.d;
+    const host = args.host;
+    const ctxs = await this.#load(args.devices);
+    let devices: DeviceDetailsEntry[] = [];
+    let failed: string[] = [];
+    for (const device of args.devices) {
+      const ctx = ctxs.get(device);
+      if (!ctx) {
+        log.debug({ device, agent_id: args.agent_id }, `Device ${device} requested by agent ${args.agent_id} not found in database`);
+        devices.push({ device });
+        continue;
+      }
+      try {
+        devices.push(await this.#details(ctx, device, args.agent_id, host));
+      } catch (e) {
+        log.error({ err: e, device }, `Failed to get details for device ${device}`);
+        failed.push(device);
+      }
+    }
+    const newStatus = new Map<string, PortStatus>();
+    for (const { port } of ctxs.values()) {
+      if (host && host !== port['binding:host_id']) continue;
+      const want = port.admin_state_up ? PortStatuses.build : PortStatuses.down;
+      if (port.status !== want) newStatus.set(port.id as string, want);
+    }
+    try {
+      await this.d.ports.setStatuses(newStatus);
+    } catch (e) {
+      log.error({ err: e }, 'Failure updating statuses, retrying all');
+      failed = [...args.devices];
+      devices = [];
+    }
+    return { devices, failed_devices: failed };
+  }
+
+  async #details(ctx: PortContext, device: string, agentId: string, host: string): Promise<DeviceDetailsEntry> {
+    const p = ctx.port;
+    const segment = await this.#boundSegment(ctx);
+    if (!segment) {
+      this.d.log.warn(
+        { device, agent_id: agentId, network_id: p.network_id, vif_type: p['binding:vif_type'] },
+        `Device ${device} requested by agent ${agentId} on network ${p.network_id as string} not bound, vif_type: ${p['binding:vif_type'] as string}`,
+      );
+      return { device };
+    }
+    if ((p.device_owner as string).startsWith(COMPUTE_PREFIX) && p['binding:host_id'] !== host) {
+      this.d.log.debug({ device, host }, `Device ${device} has no active binding in host ${host}`);
+      return { device, no_active_binding: true };
+    }
+    const details: DeviceDetails = {
+      device,
+      network_id: p.network_id as string,
+      port_id: p.id as string,
+      mac_address: p.mac_address as string,
+      admin_state_up: p.admin_state_up as boolean,
+      network_type: segment.network_type,
+      segmentation_id: segment.segmentation_id,
+      physical_network: segment.physical_network,
+      mtu: ctx.mtu,
+      fixed_ips: p.fixed_ips as DeviceDetails['fixed_ips'],
+      device_owner: p.device_owner as string,
+      allowed_address_pairs: p.allowed_address_pairs as DeviceDetails['allowed_address_pairs'],
+      port_security_enabled: (p.port_security_enabled as boolean | undefined) ?? true,
+      qos_policy_id: null,
+      qos_network_policy_id: null,
+      profile: p['binding:profile'] as Record<string, unknown>,
+      propagate_uplink_status: false,
+    };
+    return details;
+  }
+
+  async updateDeviceList(args: UpdateDeviceListArgs): Promise<UpdateDeviceListReply> {
+    const { log } = this.d;
+    const host = args.host;
+    const up = args.devices_up ?? [];
+    const down = args.devices_down ?? [];
+    const ctxs = await this.#load([...up, ...down]);
+    const statuses = new Map<string, PortStatus>();
+    const devicesUp: string[] = [];
+    const devicesDown: DeviceDownReply[] = [];
+    /** Devices whose status this report changes, by direction, to fail them together if the write fails. */
+    const writingUp: string[] = [];
+    const writingDown: string[] = [];
+
+    for (const device of up) {
+      const ctx = ctxs.get(device);
+      const p = ctx?.port;
+      if (host && (!p || p['binding:host_id'] !== host)) {
+        log.debug({ device, host }, `Device ${device} not bound to the agent host ${host}`);
+        if (!p) log.debug({ port: device }, `Port ${device} not found, will not notify nova.`);
+        else if ((p.device_owner as string).startsWith(COMPUTE_PREFIX)) {
+          this.d.portActiveDirect?.({ id: p.id as string, device_id: p.device_id as string, device_owner: p.device_owner as string });
+        }
+        devicesUp.push(device);
+        continue;
+      }
+      if (p && !NOT_BOUND.has(p['binding:vif_type'] as string) && p.admin_state_up) {
+        statuses.set(device, PortStatuses.active);
+        writingUp.push(device);
+      } else if (p) {
+        log.debug({ port: device, vif_type: p['binding:vif_type'], admin_state_up: p.admin_state_up }, `Port ${device} cannot update to ACTIVE`);
+      }
+      devicesUp.push(device);
+    }
+    for (const device of down) {
+      const p = ctxs.get(device)?.port;
+      if (host && (!p || p['binding:host_id'] !== host)) {
+        log.debug({ device, host }, `Device ${device} not bound to the agent host ${host}`);
+        devicesDown.push({ device, exists: true });
+        continue;
+      }
+      if (p) {
+        statuses.set(device, PortStatuses.down);
+        writingDown.push(device);
+      }
+      devicesDown.push({ device, exists: !!p });
+    }
+
+    let failedUp: string[] = [];
+    let failedDown: string[] = [];
+    try {
+      await this.d.ports.setStatuses(statuses);
+    } catch (e) {
+      for (const d of writingUp) log.error({ err: e, device: d }, `Failed to update device ${d} up`);
+      for (const d of writingDown) log.error({ err: e, device: d }, `Failed to update device ${d} down`);
+      failedUp = writingUp;
+      failedDown = writingDown;
+    }
+    const failedUpSet = new Set(failedUp);
+    const failedDownSet = new Set(failedDown);
+    return {
+      devices_up: devicesUp.filter((d) => !failedUpSet.has(d)),
+      failed_devices_up: failedUp,
+      devices_down: devicesDown.filter((d) => !failedDownSet.has(d.device)),
+      failed_devices_down: failedDown,
+    };
+  }
+}
