@@ -86,6 +86,7 @@ export async function adminApi(): Promise<AdminApiHarness> {
     instances,
     // Nothing here reaches the compute API; the interface routes only read its network client at registration.
     compute: { d: { network: {} } } as unknown as ComputeAPI,
+    projectExists: async (id) => [ADMIN_PROJECT, DEMO_PROJECT, OTHER_PROJECT].includes(id),
   });
   await app.ready();
   const services = new ServiceStore(dbh.kysely, { clock, random, serviceDownTimeS: cfg.compute.service_down_time });
@@ -244,6 +245,9 @@ describe('flavors', () => {
     assert.deepEqual((await h.call('admin', 'POST', '/v2.1/flavors/p1/action', { body: { frobnicate: {} } })).body, { badRequest: { code: 400, message: 'There is no such action: frobnicate' } });
     assert.deepEqual((await h.call('admin', 'POST', '/v2.1/flavors/p1/action', { body: { a: 1, b: 2 } })).body, { badRequest: { code: 400, message: 'Malformed request body' } });
     assert.deepEqual((await h.call('demo', 'POST', '/v2.1/flavors/p1/action', { body: { addTenantAccess: { tenant: 'x' } } })).body, forbidden('os_compute_api:os-flavor-access:add_tenant_access'));
+    assert.deepEqual((await h.call('admin', 'POST', '/v2.1/flavors/p1/action', { body: { addTenantAccess: { tenant: 'demo' } } })).body, { badRequest: { code: 400, message: 'Project ID demo is not a valid project.' } });
+    // Removing an unknown project is allowed to proceed (nova tolerates it), and finds no access.
+    assert.equal((await h.call('admin', 'POST', '/v2.1/flavors/p1/action', { body: { removeTenantAccess: { tenant: 'demo' } } })).status, 404);
   });
 
   test('list: minRam/minDisk, sort, limit and marker with a next link', async () => {
@@ -491,6 +495,7 @@ describe('services, hypervisors, availability zones', () => {
       badRequest: { code: 400, message: "Invalid input for field/attribute quota_set. Value: {'injected_files': 1}. Additional properties are not allowed ('injected_files' was unexpected)" },
     });
     assert.deepEqual((await h.call('admin', 'PUT', `/v2.1/os-quota-sets/${DEMO_PROJECT}`, { body: { quota_set: { instances: -2 } } })).body, { badRequest: { code: 400, message: 'Invalid input for field/attribute instances. Value: -2. -2 is less than the minimum of -1' } });
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-quota-sets/nope')).body, { badRequest: { code: 400, message: 'Project ID nope is not a valid project.' } });
     const del = await h.call('admin', 'DELETE', `/v2.1/os-quota-sets/${DEMO_PROJECT}`);
     assert.equal(del.status, 202);
     assert.equal((await h.call('demo', 'GET', `/v2.1/os-quota-sets/${DEMO_PROJECT}`)).body.quota_set.ram, 51200);
@@ -506,6 +511,11 @@ describe('services, hypervisors, availability zones', () => {
     const r = await h.call('admin', 'DELETE', `/v2.1/os-services/${ids['compute2/nova-compute']!.uuid}`, { mv: '2.53' });
     assert.equal(r.status, 204);
     assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors')).body.hypervisors.map((x: { hypervisor_hostname: string }) => x.hypervisor_hostname), ['compute1']);
+  });
+
+  test('os-aggregates: always empty, admin only (openstack hypervisor show reads it)', async () => {
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-aggregates')).body, { aggregates: [] });
+    assert.deepEqual((await h.call('demo', 'GET', '/v2.1/os-aggregates')).body, forbidden('os_compute_api:os-aggregates:index'));
   });
 
   test('a silent service goes down after service_down_time', async () => {

@@ -27,6 +27,7 @@ import { registerHypervisors } from './hypervisors.js';
 import { registerAvailabilityZones } from './availability-zones.js';
 import { registerLimits } from './limits.js';
 import { registerQuotaSets } from './quota-sets.js';
+import { registerAggregates } from './aggregates.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -93,5 +94,6 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerAvailabilityZones(app, d);
   registerLimits(app, d);
   registerQuotaSets(app, d);
+  registerAggregates(app, d);
   return app;
 }

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeApiDeps } from './app.js';
 import { EXTRA_SPEC_NAMESPACES, EXTRA_SPEC_VALIDATORS, type ExtraSpecValidatorData } from './extra-spec-validators.js';
 import { badRequest, conflict, notFound } from './faults.js';
+import { verifyProjectId } from './identity.js';
 import { collectionLinks, limitAndMarker, resourceLinks } from './links.js';
 import { atLeast } from './microversion.js';
 import { authorize, can } from './policy.js';
@@ -201,9 +202,6 @@ function accessView(flavorid: string, projects: string[]) {
 
 // ---------------------------------------------------------------- routes
 
-/** An optional check that a project exists (nova's identity.verify_project_id); absent, every id is taken as valid. */
-export type ProjectExists = (projectId: string, token: string) => Promise<boolean | null>;
-
 export function registerFlavors(app: FastifyInstance, d: ComputeApiDeps): void {
   const store = new FlavorStore(d.db, { clock: d.clock, random: d.random });
   const caller = (req: FastifyRequest): FlavorCaller => ({ projectId: req.ctx.projectId, isAdmin: req.ctx.isAdmin });
@@ -216,11 +214,6 @@ export function registerFlavors(app: FastifyInstance, d: ComputeApiDeps): void {
       if (e instanceof FlavorNotFound) throw notFound(e.message);
       throw e;
     }
-  }
-
-  async function verifyProject(req: FastifyRequest, projectId: string): Promise<void> {
-    const exists = d.projectExists ? await d.projectExists(projectId, req.ctx.authToken) : null;
-    if (exists === false) throw badRequest(`Project ID ${projectId} is not a valid project.`);
   }
 
   async function list(req: FastifyRequest, detail: boolean) {
@@ -336,7 +329,7 @@ export function registerFlavors(app: FastifyInstance, d: ComputeApiDeps): void {
       validateBody(ADD_TENANT_ACCESS, body);
       authorize(req.ctx, 'os_compute_api:os-flavor-access:add_tenant_access', {});
       const tenant = (body as { addTenantAccess: { tenant: string } }).addTenantAccess.tenant;
-      await verifyProject(req, tenant);
+      await verifyProjectId(d, req, tenant);
       const flavor = await getFlavor(req, req.params.id);
       if (atLeast(req.mv, '2.7') && flavor.is_public) throw conflict('Can not add access to a public flavor.');
       try {

@@ -48,6 +48,7 @@ export const POLICIES = {
   'os_compute_api:os-hypervisors:uptime': ADMIN,
   'os_compute_api:os-hypervisors:search': ADMIN,
   'os_compute_api:os-hypervisors:servers': ADMIN,
+  'os_compute_api:os-aggregates:index': ADMIN,
   'os_compute_api:os-availability-zone:list': ANY,
   'os_compute_api:os-availability-zone:detail': ADMIN,
   'os_compute_api:limits': ANY,

@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeApiDeps } from './app.js';
 import { badRequest } from './faults.js';
+import { verifyProjectId } from './identity.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
 import { type JsonSchema, P, boolFromString, lastParam, pyInt, pyStr, queryLists, validateBody, validateQuery } from './validation.js';
@@ -65,11 +66,6 @@ export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void
 
   const query = (req: FastifyRequest) => validateQuery(atLeast(req.mv, '2.75') ? QUERY_275 : QUERY, queryLists(req.query));
 
-  async function verifyProject(req: FastifyRequest, projectId: string): Promise<void> {
-    const exists = d.projectExists ? await d.projectExists(projectId, req.ctx.authToken) : null;
-    if (exists === false) throw badRequest(`Project ID ${projectId} is not a valid project.`);
-  }
-
   /** _format_quota_set: id first (when given), then the resources in sorted order. */
   function format(projectId: string | null, values: Record<QuotaResource, unknown>, filtered: string[]) {
     const out: Record<string, unknown> = projectId !== null ? { id: projectId } : {};
@@ -83,7 +79,7 @@ export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void
     const q = query(req);
     const id = req.params.id;
     authorize(req.ctx, 'os_compute_api:os-quota-sets:show', { project_id: id });
-    await verifyProject(req, id);
+    await verifyProjectId(d, req, id);
     return sendNova(reply, 200, format(id, limitsOf(await quotas.projectQuotas(id, { userId: lastParam(q, 'user_id') })), filteredQuotas(req)));
   });
 
@@ -91,7 +87,7 @@ export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void
     const q = query(req);
     const id = req.params.id;
     authorize(req.ctx, 'os_compute_api:os-quota-sets:detail', { project_id: id });
-    await verifyProject(req, id);
+    await verifyProjectId(d, req, id);
     const values = await quotas.projectQuotas(id, { usages: true, userId: lastParam(q, 'user_id') });
     const detailed = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { limit: v.limit, in_use: v.in_use ?? 0, reserved: 0 }])) as Record<QuotaResource, unknown>;
     return sendNova(reply, 200, format(id, detailed, filteredQuotas(req)));
@@ -100,7 +96,7 @@ export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void
   app.get<{ Params: { id: string } }>('/v2.1/os-quota-sets/:id/defaults', async (req, reply) => {
     const id = req.params.id;
     authorize(req.ctx, 'os_compute_api:os-quota-sets:defaults', { project_id: id });
-    await verifyProject(req, id);
+    await verifyProjectId(d, req, id);
     return sendNova(reply, 200, format(id, quotas.defaults(), filteredQuotas(req)));
   });
 
@@ -111,7 +107,7 @@ export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void
     const q = query(req);
     const id = req.params.id;
     authorize(req.ctx, 'os_compute_api:os-quota-sets:update', { project_id: id });
-    await verifyProject(req, id);
+    await verifyProjectId(d, req, id);
     if (lastParam(q, 'user_id') !== undefined) throw badRequest('Per-user quotas are not supported by this cloud.');
     const quotaSet = (body as { quota_set: Record<string, unknown> }).quota_set;
     if ('networks' in quotaSet) throw badRequest('The networks quota has been removed');
