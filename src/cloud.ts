@@ -94,7 +94,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     l2agents.addHost(host);
   }
   await agents.start();
-  l2agents.start();
+  await l2agents.start();
 
   const computeDb = openDatabase<NovaDB>(dbUrl(cfg, 'compute'));
   const compute = new ComputeService({ cfg, log, clock, random, db: computeDb, bus, validator: identity.validator, authUrl: `${identityUrl}/v3`, hostnets });

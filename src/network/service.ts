@@ -11,6 +11,7 @@ import type { Logger } from '../common/log.js';
 import { type Db, migrate } from '../db/database.js';
 import { registerReportEndpoint } from './agents/index.js';
 import { NovaNotifier, ServiceSessionNovaClient } from './notifiers/nova.js';
+import { AgentNotifierApi } from './rpc/agent-notifier.js';
 import { registerPluginEndpoint } from './rpc/plugin-endpoint.js';
 import { createNetworkApp } from './api/app.js';
 import { neutronMigrations } from './db/migrations.js';
@@ -44,6 +45,7 @@ export class NetworkService {
     this.app = createNetworkApp({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random, validator: d.validator, plugin: this.plugin, authUri: d.authUri });
     this.novaNotifier = new NovaNotifier({ cfg: d.cfg, log: d.log, clock: d.clock, client: new ServiceSessionNovaClient(`${d.authUri}/v3`, d.cfg) });
     this.novaNotifier.attach(this.plugin.ports.events);
+    new AgentNotifierApi(d.bus, d.log).attach(this.plugin.ports.events, { ml2: this.ml2, db: d.db.kysely });
   }
 
   /** Migrates, syncs ML2's allocation tables and starts serving agents' RPC (q-reports-plugin, q-plugin). */

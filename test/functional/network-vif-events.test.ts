@@ -131,9 +131,26 @@ describe('plug → ACTIVE → network-vif-plugged', () => {
     assert.equal(agents[0].configurations.devices, 1);
   });
 
+  test('admin_state_up false: the agent hears port_update, puts qvo on the dead VLAN, reports it down; nova hears network-vif-unplugged; true again re-plugs', async () => {
+    const host = cloud.hostnets.get('compute1');
+    const { qvo } = vifDeviceNames(port.id);
+    const vlan = (await host.execute(['ovs-vsctl', 'get', 'Port', qvo, 'tag'])).trim();
+    assertStatus(await n.put('admin', `ports/${port.id}`, { port: { admin_state_up: false } }), 200);
+    await until('network-vif-unplugged', async () => eventsFor(port.id).find((e: any) => e.name === 'network-vif-unplugged'));
+    assert.equal(await status(port.id), 'DOWN');
+    assert.equal(await host.execute(['ovs-vsctl', 'get', 'Port', qvo, 'tag']), '4095\n');
+    const plugs = () => eventsFor(port.id).filter((e: any) => e.name === 'network-vif-plugged').length;
+    const before = plugs();
+    assertStatus(await n.put('admin', `ports/${port.id}`, { port: { admin_state_up: true } }), 200);
+    await until('network-vif-plugged again', async () => plugs() > before);
+    assert.equal(await status(port.id), 'ACTIVE');
+    assert.equal((await host.execute(['ovs-vsctl', 'get', 'Port', qvo, 'tag'])).trim(), vlan);
+  });
+
   test('unplugVif: the agent reports it down, the port goes DOWN, nova hears network-vif-unplugged', async () => {
+    const unpluggedBefore = eventsFor(port.id).filter((e: any) => e.name === 'network-vif-unplugged').length;
     await unplugVif(cloud.hostnets.get('compute1'), INSTANCE, vifOf(port));
-    const unplugged = await until('network-vif-unplugged', async () => eventsFor(port.id).find((e: any) => e.name === 'network-vif-unplugged'));
+    const unplugged = await until('network-vif-unplugged', async () => eventsFor(port.id).filter((e: any) => e.name === 'network-vif-unplugged')[unpluggedBefore]);
     assert.equal(unplugged.status, 'completed');
     assert.equal(await status(port.id), 'DOWN');
     assert.equal(cloud.l2agents.devices('compute1'), 0);
@@ -145,6 +162,17 @@ describe('plug → ACTIVE → network-vif-plugged', () => {
     assertStatus(await n.del('admin', `ports/${port.id}`), 204);
     const deleted = await until('network-vif-deleted', async () => eventsFor(port.id).find((e: any) => e.name === 'network-vif-deleted'));
     assert.deepEqual(deleted, { server_uuid: INSTANCE, name: 'network-vif-deleted', tag: port.id });
+  });
+
+  test('a port deleted while its VIF is still plugged: the agent puts it on the dead VLAN', async () => {
+    const p = await computePort('compute1', OTHER_INSTANCE);
+    const host = cloud.hostnets.get('compute1');
+    await plugVif(host, OTHER_INSTANCE, vifOf(p));
+    await until('ACTIVE', async () => (await status(p.id)) === 'ACTIVE');
+    assertStatus(await n.del('admin', `ports/${p.id}`), 204);
+    const { qvo } = vifDeviceNames(p.id);
+    await until('the dead VLAN', async () => (await host.execute(['ovs-vsctl', 'get', 'Port', qvo, 'tag'])) === '4095\n');
+    await unplugVif(host, OTHER_INSTANCE, vifOf(p));
   });
 
   test('a non-compute port never reaches nova', async () => {

@@ -80,7 +80,7 @@ async function setup(agentCfg: Partial<Config['agent']>) {
   loop = new OvsL2AgentLoop({ bus, clock, log, cfg, hostnets: hosts, isAlive: (h) => alive.has(h) });
   loop.addHost('compute1');
   loop.addHost('compute2');
-  loop.start();
+  await loop.start();
   await clock.advance(0);
 }
 
@@ -214,6 +214,47 @@ describe('the OVS agent port loop', () => {
     await clock.advance(2000);
     assert.deepEqual(calls[1]!.args.devices_down, ['p1']);
     assert.deepEqual(calls[1]!.args.devices_up, []);
+  });
+
+  it("port_update from the server re-wires the port: admin_state_up off → dead VLAN and down, on → its VLAN and up", async () => {
+    const c1 = hosts.get('compute1');
+    known.set('p1', details('p1', 'net-a', 100));
+    await plug(c1, 'p1');
+    await clock.advance(2000);
+    assert.equal(await tag(c1, 'qvop1'), '1');
+    calls.length = 0;
+    known.set('p1', details('p1', 'net-a', 100, { admin_state_up: false }));
+    await bus.cast({ topic: Topics.agentPortUpdate, fanout: true }, 'port_update', { port: { id: 'p1' }, network_type: 'vxlan', segmentation_id: 100, physical_network: null });
+    await clock.advance(2000);
+    assert.deepEqual(
+      calls.map((c) => [c.method, c.args.devices ?? c.args.devices_down]),
+      [
+        ['details', ['p1']],
+        ['update', ['p1']],
+      ],
+    );
+    assert.equal(await tag(c1, 'qvop1'), '4095');
+    known.set('p1', details('p1', 'net-a', 100));
+    await bus.cast({ topic: Topics.agentPortUpdate, fanout: true }, 'port_update', { port: { id: 'p1' }, network_type: 'vxlan', segmentation_id: 100, physical_network: null });
+    await clock.advance(2000);
+    assert.equal(await tag(c1, 'qvop1'), '1');
+    assert.deepEqual(calls.at(-1)!.args.devices_up, ['p1']);
+    // A port no host has: nobody does anything.
+    calls.length = 0;
+    await bus.cast({ topic: Topics.agentPortUpdate, fanout: true }, 'port_update', { port: { id: 'elsewhere' }, network_type: 'vxlan', segmentation_id: 1, physical_network: null });
+    await clock.advance(2000);
+    assert.equal(calls.length, 0);
+  });
+
+  it('port_delete from the server puts a port still on br-int on the dead VLAN', async () => {
+    const c1 = hosts.get('compute1');
+    known.set('p1', details('p1', 'net-a', 100));
+    await plug(c1, 'p1');
+    await clock.advance(2000);
+    await bus.cast({ topic: Topics.agentPortDelete, fanout: true }, 'port_delete', { port_id: 'p1' });
+    await clock.advance(2000);
+    assert.equal(await tag(c1, 'qvop1'), '4095');
+    assert.equal(loop.localVlan('compute1', 'net-a', 100), undefined, 'its VLAN was reclaimed');
   });
 
   it('devices the server failed are retried next iteration, at most five times', async () => {

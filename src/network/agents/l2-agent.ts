@@ -18,15 +18,22 @@
  *    and host; removed ports: one update_device_list with devices_down, and their
  *    local VLAN is reclaimed when it was the network's last port.
  *
+ * neutron-server's fanout port_update / port_delete (q-agent-notifier-port-update /
+ * -delete) reach the agent that has the port: an updated port is fetched and wired again
+ * with the added ones (admin_state_up false → dead VLAN, reported down), a deleted one
+ * still on br-int goes to the dead VLAN (process_deleted_ports).
+ *
  * Flows, security groups and tunnels are not simulated: the local VLAN tag is the
  * host-visible result of wiring. A host whose agent the fleet silenced (fault injection)
  * keeps its events until it reports again. This module never touches a database.
  */
-import type { Bus } from '../../bus/bus.js';
+import type { Bus, Listener } from '../../bus/bus.js';
+import { Topics } from '../../bus/topics.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import { CommandFailed, type HostNetwork, type InterfaceEvent } from '../../hostnet/host-network.js';
+import type { PortDeleteArgs, PortUpdateArgs } from '../rpc/agent-notifier.js';
 import { type DeviceDetails, isDeviceDetails } from '../rpc/wire.js';
 import { DEAD_VLAN_TAG, LocalVlanManager } from './local-vlans.js';
 import type { FleetHost, HostWorker } from './ovs-fleet.js';
@@ -68,6 +75,9 @@ interface HostAgent {
   tags: Map<string, number | null>;
   added: InterfaceEvent[];
   removed: InterfaceEvent[];
+  /** Port ids neutron-server said changed (port_update) or are gone (port_delete). */
+  updated: Set<string>;
+  deleted: Set<string>;
   /** Port ids the agent has processed and considers on br-int (port_info['current']). */
   current: Set<string>;
   failed: { added: Set<string>; removed: Set<string> };
@@ -84,12 +94,24 @@ function vifPortId(externalIds: Readonly<Record<string, string>>): string | null
   return 'attached-mac' in externalIds && externalIds['iface-id'] ? externalIds['iface-id'] : null;
 }
 
+/** One iteration's port ids (port_info). */
+interface PortInfo {
+  added: Set<string>;
+  removed: Set<string>;
+  reAdded: Set<string>;
+  /** port_update'd ports still on br-int. */
+  updated: Set<string>;
+}
+
 /** Python's repr of a list of strings, as the agent's log lines print them. */
 const pyList = (xs: Iterable<string>) => `[${[...xs].map((x) => `'${x}'`).join(', ')}]`;
 
 export class OvsL2AgentLoop implements HostWorker {
   readonly #agents = new Map<string, HostAgent>();
   readonly #dirty = new Set<string>();
+  /** Port id → the host whose br-int has its VIF (how fanout port_update/port_delete find their agent). */
+  readonly #portHost = new Map<string, string>();
+  #listeners: Listener[] = [];
   readonly #rpc: PluginApi;
   readonly #bridge: string;
   readonly #concurrency: number;
@@ -117,6 +139,8 @@ export class OvsL2AgentLoop implements HostWorker {
       tags: new Map(),
       added: [],
       removed: [],
+      updated: new Set(),
+      deleted: new Set(),
       current: new Set(),
       failed: { added: new Set(), removed: new Set() },
       retries: new Map(),
@@ -134,20 +158,30 @@ export class OvsL2AgentLoop implements HostWorker {
     const a = this.#agents.get(host);
     if (!a) return;
     a.unsubscribe();
+    for (const id of a.vifByPortId.keys()) if (this.#portHost.get(id) === host) this.#portHost.delete(id);
     this.#agents.delete(host);
     this.#dirty.delete(host);
   }
 
-  /** Processes pending work every polling_interval seconds until stop(). */
-  start(): void {
+  /**
+   * Listens to neutron-server's port_update / port_delete fanout (one listener for every
+   * host's agent) and processes pending work every polling_interval seconds until stop().
+   */
+  async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    this.#listeners = [
+      await this.d.bus.listen(Topics.agentPortUpdate, 'ovs-agents', { port_update: (args: PortUpdateArgs) => this.#notified(String(args.port?.id ?? ''), 'updated') }),
+      await this.d.bus.listen(Topics.agentPortDelete, 'ovs-agents', { port_delete: (args: PortDeleteArgs) => this.#notified(args.port_id, 'deleted') }),
+    ];
     this.#schedule();
     if (this.#dirty.size) this.#wake();
   }
 
-  /** Stops the timer; an iteration in progress finishes. */
+  /** Stops the timer and the RPC listeners; an iteration in progress finishes. */
   stop(): void {
+    for (const l of this.#listeners) void l.stop();
+    this.#listeners = [];
     this.#running = false;
     this.#timer?.cancel();
     this.#timer = null;
@@ -179,6 +213,16 @@ export class OvsL2AgentLoop implements HostWorker {
     return this.#agents.get(host)?.vlans.get(networkId, segmentationId)?.vlan;
   }
 
+  /** port_update / port_delete: the agent that has the port re-processes it next iteration. */
+  #notified(portId: string, kind: 'updated' | 'deleted'): void {
+    const host = this.#portHost.get(portId);
+    const a = host === undefined ? undefined : this.#agents.get(host);
+    if (!a) return;
+    a[kind].add(portId);
+    this.#dirty.add(a.host);
+    if (this.#pollMs() === 0) this.#wake();
+  }
+
   #onEvent(a: HostAgent, ev: InterfaceEvent): void {
     if (ev.bridge !== this.#bridge) return;
     const id = vifPortId(ev.externalIds);
@@ -187,13 +231,19 @@ export class OvsL2AgentLoop implements HostWorker {
       case 'insert':
         a.ifaces.set(ev.name, { ofport: ev.ofport, externalIds: ev.externalIds });
         a.tags.set(ev.name, null);
-        if (id) a.vifByPortId.set(id, ev.name);
+        if (id) {
+          a.vifByPortId.set(id, ev.name);
+          this.#portHost.set(id, a.host);
+        }
         a.added.push(ev);
         break;
       case 'delete':
         a.ifaces.delete(ev.name);
         a.tags.delete(ev.name);
-        if (id && a.vifByPortId.get(id) === ev.name) a.vifByPortId.delete(id);
+        if (id && a.vifByPortId.get(id) === ev.name) {
+          a.vifByPortId.delete(id);
+          if (this.#portHost.get(id) === a.host) this.#portHost.delete(id);
+        }
         a.removed.push(ev);
         break;
       case 'update': {
@@ -201,7 +251,10 @@ export class OvsL2AgentLoop implements HostWorker {
         const oldId = before && vifPortId(before.externalIds);
         if (oldId && oldId !== id && a.vifByPortId.get(oldId) === ev.name) a.vifByPortId.delete(oldId);
         a.ifaces.set(ev.name, { ofport: ev.ofport, externalIds: ev.externalIds });
-        if (id) a.vifByPortId.set(id, ev.name);
+        if (id) {
+          a.vifByPortId.set(id, ev.name);
+          this.#portHost.set(id, a.host);
+        }
         // 'modified' rows change nothing in rpc_loop (their names never match port ids).
         return;
       }
@@ -259,7 +312,8 @@ export class OvsL2AgentLoop implements HostWorker {
     a.inFlight = true;
     const info = this.#portInfo(a);
     try {
-      if (info.added.size || info.removed.size || info.reAdded.size) await this.#processNetworkPorts(a, info);
+      await this.#processDeletedPorts(a, info.removed);
+      if (info.added.size || info.updated.size || info.removed.size || info.reAdded.size) await this.#processNetworkPorts(a, info);
     } catch (e) {
       this.d.log.error({ err: e, host: a.host }, 'Error while processing VIF ports');
       for (const id of info.added) a.failed.added.add(id);
@@ -268,7 +322,7 @@ export class OvsL2AgentLoop implements HostWorker {
       this.#countRetries(a);
       a.iter++;
       a.inFlight = false;
-      if (a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length) {
+      if (a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size) {
         this.#dirty.add(a.host);
         if (this.#pollMs() === 0) this.#wake();
       }
@@ -276,7 +330,7 @@ export class OvsL2AgentLoop implements HostWorker {
   }
 
   /** process_ports_events + _update_port_info_failed_devices_stats. */
-  #portInfo(a: HostAgent): { added: Set<string>; removed: Set<string>; reAdded: Set<string> } {
+  #portInfo(a: HostAgent): PortInfo {
     const added = a.added;
     const removed = a.removed;
     a.added = [];
@@ -299,10 +353,23 @@ export class OvsL2AgentLoop implements HostWorker {
     for (const id of info.added) a.current.add(id);
     for (const id of info.removed) a.current.delete(id);
     a.failed = { added: new Set(), removed: new Set() };
-    return info;
+    const updated = new Set([...a.updated].filter((id) => a.current.has(id)));
+    a.updated = new Set();
+    return { ...info, updated };
   }
 
-  async #processNetworkPorts(a: HostAgent, info: { added: Set<string>; removed: Set<string>; reAdded: Set<string> }): Promise<void> {
+  /** process_deleted_ports: ports neutron deleted while their VIF is still here go to the dead VLAN. */
+  async #processDeletedPorts(a: HostAgent, removed: Set<string>): Promise<void> {
+    const deleted = [...a.deleted].filter((id) => !removed.has(id));
+    a.deleted = new Set();
+    for (const id of deleted) {
+      const name = a.vifByPortId.get(id);
+      if (name) await this.#portDead(a, name);
+      this.#portUnbound(a, id);
+    }
+  }
+
+  async #processNetworkPorts(a: HostAgent, info: PortInfo): Promise<void> {
     const { log } = this.d;
     const base = { agent_id: a.agentId, host: a.host };
     if (info.reAdded.size) {
@@ -310,8 +377,9 @@ export class OvsL2AgentLoop implements HostWorker {
       await this.#rpc.updateDeviceList({ ...base, devices_up: [], devices_down: [...info.reAdded] });
     }
     const skipped = new Set<string>();
-    if (info.added.size) {
-      const reply = await this.#rpc.getDevicesDetailsListAndFailedDevices({ ...base, devices: [...info.added], agent_restarted: a.iter === 0 });
+    const addedUpdated = new Set([...info.added, ...info.updated]);
+    if (addedUpdated.size) {
+      const reply = await this.#rpc.getDevicesDetailsListAndFailedDevices({ ...base, devices: [...addedUpdated], agent_restarted: a.iter === 0 });
       for (const id of reply.failed_devices) a.failed.added.add(id);
       const needBinding: DeviceDetails[] = [];
       const adminDown: string[] = [];

@@ -86,6 +86,24 @@ interface PortContext {
   segments: Segment[];
 }
 
+/**
+ * The segment a port is bound on (ML2's bottom bound segment), or null when it is not
+ * bound. With one segment it is that one; with several, the one the mechanism drivers
+ * would bind now (Nimbus keeps no ml2_port_binding_levels).
+ */
+export async function boundSegment(ml2: Ml2, db: Kysely<NeutronDB>, port: Dict, segments: Segment[]): Promise<Segment | null> {
+  if (NOT_BOUND.has(port['binding:vif_type'] as string) || !segments.length) return null;
+  if (segments.length === 1) return segments[0]!;
+  const r = await ml2.bindPort(db, {
+    portId: port.id as string,
+    host: port['binding:host_id'] as string,
+    vnicType: port['binding:vnic_type'] as string,
+    profile: port['binding:profile'] as Record<string, unknown>,
+    segments,
+  });
+  return r.ok ? r.boundSegment : segments[0]!;
+}
+
 export class PluginRpcCallbacks {
   constructor(private readonly d: PluginEndpointDeps) {}
 
@@ -109,19 +127,8 @@ export class PluginRpcCallbacks {
     return out;
   }
 
-  /** The segment the port is bound on (ML2's bottom bound segment), or null when it is not bound. */
-  async #boundSegment(ctx: PortContext): Promise<Segment | null> {
-    const p = ctx.port;
-    if (NOT_BOUND.has(p['binding:vif_type'] as string) || !ctx.segments.length) return null;
-    if (ctx.segments.length === 1) return ctx.segments[0]!;
-    const r = await this.d.ml2.bindPort(this.d.db, {
-      portId: p.id as string,
-      host: p['binding:host_id'] as string,
-      vnicType: p['binding:vnic_type'] as string,
-      profile: p['binding:profile'] as Record<string, unknown>,
-      segments: ctx.segments,
-    });
-    return r.ok ? r.boundSegment : ctx.segments[0]!;
+  #boundSegment(ctx: PortContext): Promise<Segment | null> {
+    return boundSegment(this.d.ml2, this.d.db, ctx.port, ctx.segments);
   }
 
   async getDevicesDetailsListAndFailedDevices(args: DevicesDetailsArgs): Promise<DevicesDetailsReply> {
