@@ -9,6 +9,7 @@ import type { ComputeApiDeps } from './app.js';
 import { authorize } from './policy.js';
 import { sendNova } from './wire.js';
 
+/** Routes GET /os-aggregates. */
 export function registerAggregates(app: FastifyInstance, _d: ComputeApiDeps): void {
   app.get('/v2.1/os-aggregates', async (req, reply) => {
     authorize(req.ctx, 'os_compute_api:os-aggregates:index', {});

@@ -22,6 +22,7 @@ function zones(d: ComputeApiDeps, services: ServiceRow[]): { available: string[]
   return { available: [...available].sort(), unavailable: [...unavailable].sort() };
 }
 
+/** Routes GET /os-availability-zone and /os-availability-zone/detail. */
 export function registerAvailabilityZones(app: FastifyInstance, d: ComputeApiDeps): void {
   const store = new ServiceStore(d.db, { clock: d.clock, random: d.random, serviceDownTimeS: d.cfg.compute.service_down_time });
 

@@ -40,6 +40,7 @@ interface HostInstance {
   task_state: string | null;
 }
 
+/** Routes /os-hypervisors, /detail, /statistics, /{id}, /{id}/uptime, /{pattern}/search and /{pattern}/servers. */
 export function registerHypervisors(app: FastifyInstance, d: ComputeApiDeps): void {
   const store = new ServiceStore(d.db, { clock: d.clock, random: d.random, serviceDownTimeS: d.cfg.compute.service_down_time });
 

@@ -55,6 +55,7 @@ export function limitsView(quotas: Record<QuotaResource, QuotaValue>, filtered: 
   return { limits: { rate: [], absolute } };
 }
 
+/** Routes GET /limits. */
 export function registerLimits(app: FastifyInstance, d: ComputeApiDeps): void {
   const engine = new QuotaEngine(d.db, d.cfg);
 

@@ -26,6 +26,7 @@ const ADMIN_OR_OWNER: Check = (c, t) => c.isAdmin || (t.project_id !== undefined
 /** keypairs: "(rule:context_is_admin) or user_id:%(user_id)s". */
 const ADMIN_OR_USER: Check = (c, t) => c.isAdmin || (t.user_id !== undefined && t.user_id === c.userId);
 
+/** Every rule the resources here check, with its effective Zed default. */
 export const POLICIES = {
   'os_compute_api:os-flavor-manage:create': ADMIN,
   'os_compute_api:os-flavor-manage:update': ADMIN,
@@ -64,6 +65,7 @@ export const POLICIES = {
   'os_compute_api:os-keypairs:delete': ADMIN_OR_USER,
 } as const satisfies Record<string, Check>;
 
+/** The name of a rule, as nova's 403 message quotes it. */
 export type PolicyName = keyof typeof POLICIES;
 
 type Caller = Pick<RequestContext, 'isAdmin' | 'projectId' | 'userId'>;

@@ -61,6 +61,7 @@ function updateSchema(filtered: string[]): JsonSchema {
   };
 }
 
+/** Routes /os-quota-sets/{project} (GET, PUT, DELETE), /detail and /defaults. */
 export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void {
   const quotas = new QuotaEngine(d.db, d.cfg);
 

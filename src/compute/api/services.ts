@@ -50,6 +50,7 @@ export function serviceZone(d: ComputeApiDeps, svc: Pick<ServiceRow, 'topic'>): 
   return svc.topic === 'compute' ? d.cfg.compute.default_availability_zone : 'internal';
 }
 
+/** Routes GET /os-services, PUT /os-services/{action|uuid} and DELETE /os-services/{id}. */
 export function registerServices(app: FastifyInstance, d: ComputeApiDeps): void {
   const store = new ServiceStore(d.db, { clock: d.clock, random: d.random, serviceDownTimeS: d.cfg.compute.service_down_time });
 

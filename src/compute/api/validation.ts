@@ -12,6 +12,7 @@
  */
 import { ValidationError } from '../errors.js';
 
+/** A JSON Schema (draft 4) as plain data, keywords in nova's order. */
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
 interface SchemaError {

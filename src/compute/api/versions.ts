@@ -27,6 +27,7 @@ function versionDoc(req: FastifyRequest, id: 'v2.0' | 'v2.1') {
   };
 }
 
+/** Routes GET /, /v2.1 and /v2 (public). */
 export function registerVersions(app: FastifyInstance, _d: ComputeApiDeps): void {
   app.get('/', async (req, reply) => {
     const brief = (id: 'v2.0' | 'v2.1') => {

@@ -14,6 +14,7 @@ export interface PyFloat {
   readonly [FLOAT]: number;
 }
 
+/** Marks `n` to be written as a Python float. */
 export function pyFloat(n: number): PyFloat {
   return { [FLOAT]: n };
 }

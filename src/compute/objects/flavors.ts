@@ -26,6 +26,7 @@ export interface FlavorCaller {
   isAdmin: boolean;
 }
 
+/** What creating a flavor takes (values already validated by the API). */
 export interface NewFlavor {
   name: string;
   /** Generated (a UUID) when absent or empty, as nova's flavors.create does. */
@@ -61,8 +62,10 @@ export const FLAVOR_SORT_KEYS = [
   'vcpu_weight',
   'vcpus',
 ] as const;
+/** One of FLAVOR_SORT_KEYS. */
 export type FlavorSortKey = (typeof FLAVOR_SORT_KEYS)[number];
 
+/** nova's FlavorList.get_all filters and paging. */
 export interface FlavorListOptions {
   /** true: public (plus, for a project, the private ones it may use); false: private only; null: all. */
   isPublic?: boolean | null;
@@ -124,6 +127,7 @@ export function idFromHref(href: string): string {
   return path.split('/').pop()!;
 }
 
+/** The flavors of the cloud: reads honour the caller's visibility, writes are admin actions the API has authorised. */
 export class FlavorStore {
   readonly #db: Kysely<NovaDB>;
   readonly #clock: Clock;

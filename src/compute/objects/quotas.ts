@@ -27,11 +27,13 @@ export const QUOTA_RESOURCES = [
   'security_groups',
   'security_group_rules',
 ] as const;
+/** One of QUOTA_RESOURCES. */
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 
 /** The resources nova counts (CountableResource); the others have in_use 0. */
 const COUNTED = new Set<QuotaResource>(['instances', 'cores', 'ram']);
 
+/** A resource's limit and, when asked for, its usage. */
 export interface QuotaValue {
   limit: number;
   in_use?: number;
@@ -57,6 +59,7 @@ export function quotaDefaults(cfg: Config): Record<QuotaResource, number> {
   };
 }
 
+/** Limits and usage of a project's quotas (nova's QUOTAS with the DbQuotaDriver). */
 export class QuotaEngine {
   constructor(
     private readonly db: Kysely<NovaDB>,

@@ -50,6 +50,7 @@ export interface ServiceChanges {
   forcedDown?: boolean;
 }
 
+/** What ServiceStore needs besides the database. */
 export interface ServiceStoreDeps {
   clock: Clock;
   random: Random;
@@ -57,6 +58,11 @@ export interface ServiceStoreDeps {
   serviceDownTimeS: number;
 }
 
+/**
+ * services and compute_nodes for every nova service: register and heartbeat (the
+ * services themselves), health and admin changes (the API), capacity and usage (the
+ * compute manager's resource tracker). Methods throw nova's NotFound errors.
+ */
 export class ServiceStore {
   readonly #db: Kysely<NovaDB>;
   readonly #d: ServiceStoreDeps;
