@@ -43,8 +43,15 @@ export class NetworkService {
     this.ml2 = new Ml2({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random });
     this.plugin = new CorePlugin({ db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log: d.log, ml2: this.ml2 });
     this.app = createNetworkApp({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random, validator: d.validator, plugin: this.plugin, authUri: d.authUri });
-    this.novaNotifier = new NovaNotifier({ cfg: d.cfg, log: d.log, clock: d.clock, client: new ServiceSessionNovaClient(`${d.authUri}/v3`, d.cfg) });
+    this.novaNotifier = new NovaNotifier({
+      cfg: d.cfg,
+      log: d.log,
+      clock: d.clock,
+      client: new ServiceSessionNovaClient(`${d.authUri}/v3`, d.cfg),
+      getPort: async (id) => (await d.db.kysely.selectFrom('ports').select(['id', 'device_id', 'device_owner']).where('id', '=', id).executeTakeFirst()) ?? null,
+    });
     this.novaNotifier.attach(this.plugin.ports.events);
+    this.novaNotifier.attachFloatingIps(this.plugin.floatingIps);
     new AgentNotifierApi(d.bus, d.log).attach(this.plugin.ports.events, { ml2: this.ml2, db: d.db.kysely });
   }
 

@@ -9,6 +9,7 @@ import { FakeClock } from '../../src/common/clock.js';
 import { type Config, loadConfig } from '../../src/common/config.js';
 import type { RestResponse } from '../../src/common/rest-client.js';
 import { type NovaEvent, NovaNotifier, isComputePort, pyRepr } from '../../src/network/notifiers/nova.js';
+import type { FloatingIps } from '../../src/network/plugin/floating-ips.js';
 import { PortEvents, type PortStatusChange } from '../../src/network/plugin/port-events.js';
 
 const SERVER = '0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a00';
@@ -23,6 +24,7 @@ function harness(network: Partial<Config['network']> = {}, respond?: (events: No
     cfg,
     clock,
     log,
+    getPort: async (id) => (id.startsWith('gone') ? null : { id, device_id: id === 'dhcp' ? 'dhcp-x' : SERVER, device_owner: id === 'dhcp' ? 'network:dhcp' : 'compute:nova' }),
     client: {
       async createEvents(events) {
         sent.push(events);
@@ -92,6 +94,31 @@ describe('which events', () => {
       { name: 'network-changed', server_uuid: SERVER, tag: 'port-1' },
       { server_uuid: SERVER, name: 'network-vif-deleted', tag: 'port-1' },
     ]);
+  });
+
+  it('floating IPs: network-changed for the associated compute port, both ports when it moves', async () => {
+    const h = harness({ send_events_interval: 0 });
+    const fips = { listeners: [] } as unknown as FloatingIps;
+    h.notifier.attachFloatingIps(fips);
+    const fire = async (action: string, original: Record<string, unknown>, returned: Record<string, unknown>) => {
+      for (const l of fips.listeners) l(action as never, original, returned);
+      for (let i = 0; i < 5; i++) await tick();
+    };
+    await fire('create_floatingip', {}, { id: 'f', port_id: 'p-a' });
+    await fire('update_floatingip', { id: 'f', port_id: 'p-a' }, { id: 'f', port_id: 'p-b' });
+    await fire('update_floatingip', { id: 'f', port_id: 'p-b' }, { id: 'f', port_id: null });
+    await fire('create_floatingip', {}, { id: 'g', port_id: null });
+    await fire('delete_floatingip', {}, { id: 'h', port_id: 'dhcp' });
+    await fire('delete_floatingip', {}, { id: 'i', port_id: 'gone-1' });
+    assert.deepEqual(
+      h.sent.flat().map((e) => [e.name, e.tag]),
+      [
+        ['network-changed', 'p-a'],
+        ['network-changed', 'p-a'],
+        ['network-changed', 'p-b'],
+        ['network-changed', 'p-b'],
+      ],
+    );
   });
 
   it('the config switches', async () => {

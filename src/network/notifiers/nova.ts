@@ -10,7 +10,9 @@
  *   "failed"; ACTIVE → DOWN gives network-vif-unplugged "completed"; nothing else;
  * - data changes ([DEFAULT] notify_nova_on_port_data_changes), after an API request:
  *   every update_port gives network-changed, delete_port gives network-vif-deleted;
- *   create_port gives nothing;
+ *   create_port gives nothing; creating, updating or deleting a floating IP associated
+ *   with a compute port gives network-changed for that port's server (and for the
+ *   previous port's server too when an update moves the floating IP between ports);
  * - notify_port_active_direct: network-vif-plugged "completed" for a compute port that
  *   came up on a host it is not bound to (live migration).
  *
@@ -32,6 +34,7 @@ import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import { type RestResponse, ServiceSession, restCall } from '../../common/rest-client.js';
 import type { Dict } from '../api/resource.js';
+import type { FloatingIpAction, FloatingIps } from '../plugin/floating-ips.js';
 import type { PortEvents, PortStatusChange } from '../plugin/port-events.js';
 
 export const VIF_PLUGGED = 'network-vif-plugged';
@@ -69,6 +72,8 @@ export interface NovaNotifierDeps {
   clock: Clock;
   /** How batches reach nova. */
   client: NovaEventsClient;
+  /** A port by id (an admin read), for floating IP events; null when it is gone. */
+  getPort?: (id: string) => Promise<NotifiablePort | null>;
 }
 
 /** uuidutils.is_uuid_like: what Python's uuid.UUID() accepts (32 hex digits; dashes, braces, urn:uuid: and case aside). */
@@ -98,6 +103,38 @@ export class NovaNotifier {
       events.on('afterDelete', (port) => this.sendNetworkChange('delete_port', port, port)),
     ];
     return () => offs.forEach((off) => off());
+  }
+
+  /** Subscribes to the floating IP plugin's operations; returns the unsubscribe function. */
+  attachFloatingIps(fips: FloatingIps): () => void {
+    const l = (action: FloatingIpAction, original: Dict, returned: Dict) => {
+      this.#fipChain = this.#fipChain
+        .then(() => this.sendFloatingIpChange(action, original, returned))
+        .catch((e: unknown) => this.d.log.error({ err: e, action }, 'floating IP notification failed'));
+    };
+    fips.listeners.push(l);
+    return () => {
+      const i = fips.listeners.indexOf(l);
+      if (i >= 0) fips.listeners.splice(i, 1);
+    };
+  }
+  #fipChain: Promise<void> = Promise.resolve();
+
+  /** send_network_change for floating IPs: network-changed for the server of the (previous) associated compute port. */
+  async sendFloatingIpChange(action: FloatingIpAction, original: Dict, returned: Dict): Promise<void> {
+    if (!this.d.cfg.network.notify_nova_on_port_data_changes || !this.d.getPort) return;
+    const portIds: string[] = [];
+    if (action === 'update_floatingip' && returned.port_id && original.port_id) portIds.push(original.port_id as string);
+    const portId = (returned.port_id ?? original.port_id) as string | null | undefined;
+    if (portId) portIds.push(portId);
+    for (const id of portIds) {
+      const port = await this.d.getPort(id);
+      if (!port) {
+        this.d.log.debug({ port: id }, `Port ${id} was deleted, no need to send any notification`);
+        continue;
+      }
+      if (isComputePort(port)) this.queueEvent({ name: NETWORK_CHANGED, server_uuid: port.device_id, tag: port.id });
+    }
   }
 
   /** record_port_status_changed + send_port_status: the status transitions nova waits for. */

@@ -19,8 +19,14 @@ import type { Subnets } from './subnets.js';
 import { deleteTagsOf, loadTags } from './tags.js';
 import type { Kysely } from 'kysely';
 
+/** What a floating IP API operation did, for the nova notifier (neutron's BEFORE_RESPONSE for FLOATING_IP). */
+export type FloatingIpAction = 'create_floatingip' | 'update_floatingip' | 'delete_floatingip';
+export type FloatingIpListener = (action: FloatingIpAction, original: Dict, returned: Dict) => void;
+
 export class FloatingIps {
   readonly #ipam: IpamBackend;
+  /** Called after each committed create/update/delete with the floating IP before ({} on create) and after. */
+  readonly listeners: FloatingIpListener[] = [];
   constructor(
     private readonly d: PluginDeps,
     private readonly subnets: Subnets,
@@ -88,7 +94,23 @@ export class FloatingIps {
     return ips[0]!.ip_address;
   }
 
+  #emit(action: FloatingIpAction, original: Dict, returned: Dict): void {
+    for (const l of this.listeners) {
+      try {
+        l(action, original, returned);
+      } catch (e) {
+        this.d.log.error({ err: e, action }, 'floating IP listener failed');
+      }
+    }
+  }
+
   async create(ctx: RequestContext, body: Dict): Promise<Dict> {
+    const fip = await this.#create(ctx, body);
+    this.#emit('create_floatingip', {}, fip);
+    return fip;
+  }
+
+  async #create(ctx: RequestContext, body: Dict): Promise<Dict> {
     const d = this.d;
     const projectId = body.project_id as string;
     return d.db.transaction().execute(async (trx) => {
@@ -124,8 +146,10 @@ export class FloatingIps {
   }
 
   async update(ctx: RequestContext, id: string, body: Dict): Promise<Dict> {
-    return this.d.db.transaction().execute(async (trx) => {
+    let original: Dict = {};
+    const fip = await this.d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, id, trx);
+      original = (await this.toDicts(trx, [row]))[0]!;
       const keys = specifiedKeys(body);
       const set: Partial<FloatingIpRow> = { updated_at: nowIso(this.d.clock.now()), revision_number: row.revision_number + 1 };
       if (keys.has('description')) set.description = body.description as string;
@@ -141,15 +165,20 @@ export class FloatingIps {
       await trx.updateTable('floatingips').set(set).where('id', '=', id).execute();
       return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
     });
+    this.#emit('update_floatingip', original, fip);
+    return fip;
   }
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
+    let gone: Dict = {};
     await this.d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, id, trx);
+      gone = (await this.toDicts(trx, [row]))[0]!;
       await deleteTagsOf(trx, 'floatingips', [id]);
       await deleteTagsOf(trx, 'ports', [row.floating_port_id]);
       await trx.deleteFrom('floatingips').where('id', '=', id).execute();
       await trx.deleteFrom('ports').where('id', '=', row.floating_port_id).execute();
     });
+    this.#emit('delete_floatingip', {}, gone);
   }
 }
