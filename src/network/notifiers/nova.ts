@@ -5,10 +5,11 @@
  *
  * Which events (only for compute ports: device_owner "compute:*" and a uuid-like
  * device_id):
- * - status changes ([DEFAULT] notify_nova_on_port_status_changes): DOWN/BUILD (or a new
- *   row) → ACTIVE gives network-vif-plugged "completed", → ERROR network-vif-plugged
- *   "failed"; ACTIVE → DOWN gives network-vif-unplugged "completed"; nothing else;
- * - data changes ([DEFAULT] notify_nova_on_port_data_changes), after an API request:
+ * - status changes ([network] notify_nova_on_port_status_changes, neutron's [DEFAULT]
+ *   option): DOWN/BUILD (or a new row) → ACTIVE gives network-vif-plugged "completed",
+ *   → ERROR network-vif-plugged "failed"; ACTIVE → DOWN gives network-vif-unplugged
+ *   "completed"; nothing else;
+ * - data changes ([network] notify_nova_on_port_data_changes), after an API request:
  *   every update_port gives network-changed, delete_port gives network-vif-deleted;
  *   create_port gives nothing; creating, updating or deleting a floating IP associated
  *   with a compute port gives network-changed for that port's server (and for the
