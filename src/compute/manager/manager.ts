@@ -20,6 +20,8 @@ import { eventKey } from './events.js';
 export class ComputeManager {
   readonly #builder: Builder;
   readonly #locks = new InstanceLocks();
+  /** nova's refresh_cache-<uuid> lock: a cache refresh must not wait for a build holding the instance. */
+  readonly #cacheLocks = new InstanceLocks();
   #listener: Listener | null = null;
   #heartbeat: TimerHandle | null = null;
   #usageDirty: Promise<void> | null = null;
@@ -243,7 +245,7 @@ export class ComputeManager {
         const instance = await d.instances.find(ev.serverUuid);
         if (!instance) continue;
         log.debug(`Refreshing network info cache for port ${ev.tag}`);
-        await this.#locks
+        await this.#cacheLocks
           .run(ev.serverUuid, async () => {
             const info = await d.network.getInstanceNwInfo(ctx, instance, await d.instances.networkInfo(instance.uuid));
             await d.instances.saveNetworkInfo(instance.uuid, info);
