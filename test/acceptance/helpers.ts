@@ -12,11 +12,17 @@ import type { TestCloud } from '../helpers/cloud.js';
 
 export const OPENSTACK = '/usr/bin/openstack';
 export const NEUTRON = '/usr/bin/neutron';
+export const NOVA = '/usr/bin/nova';
 
 /** Why the acceptance tests cannot run here, or undefined when the clients are installed. */
 export const clientsMissing: string | undefined = [OPENSTACK, NEUTRON].every((p) => existsSync(p))
   ? undefined
   : `real clients not installed (${OPENSTACK}, ${NEUTRON}); run npm test as root to install them`;
+
+/** Why the compute acceptance tests cannot run here (they also need novaclient). */
+export const novaMissing: string | undefined = [OPENSTACK, NEUTRON, NOVA].every((p) => existsSync(p))
+  ? undefined
+  : `real clients not installed (${OPENSTACK}, ${NEUTRON}, ${NOVA}); run npm test as root to install them`;
 
 export interface CliResult {
   code: number;
@@ -43,6 +49,21 @@ export async function ok(cloud: TestCloud, user: 'admin' | 'demo', bin: string, 
 
 export const os = (cloud: TestCloud, user: 'admin' | 'demo', ...args: string[]) => ok(cloud, user, OPENSTACK, args);
 export const neutron = (cloud: TestCloud, user: 'admin' | 'demo', ...args: string[]) => ok(cloud, user, NEUTRON, args);
+export const nova = (cloud: TestCloud, user: 'admin' | 'demo', ...args: string[]) => ok(cloud, user, NOVA, args);
+
+/**
+ * Polls `fn` every `every` ms until it returns something other than undefined; after
+ * `ms` fails naming `what` (a function is called then, so it can describe the last state seen).
+ */
+export async function waitFor<T>(what: string | (() => string), fn: () => Promise<T | undefined>, ms = 30_000, every = 100): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
 export async function osJson(cloud: TestCloud, user: 'admin' | 'demo', ...args: string[]): Promise<any> {
   return JSON.parse(await os(cloud, user, ...args, '-f', 'json'));
 }
