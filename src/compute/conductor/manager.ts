@@ -71,6 +71,9 @@ export class ConductorManager {
         );
         [selection, ...alternates] = hosts!;
       }
+      // schedule_and_build_instances: the instance takes the zone of the host it goes to
+      // (get_host_availability_zone; no aggregates here, so the default zone).
+      await this.d.instances.save(req.instanceUuid, { availabilityZone: this.d.cfg.compute.default_availability_zone });
     } catch (e) {
       await this.#failBuild(req, asNoValidHost(e), log);
       return;
