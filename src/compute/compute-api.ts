@@ -207,6 +207,10 @@ export class ComputeAPI {
   async attachInterface(ctx: NovaContext, instance: Instance, req: { networkId: string | null; portId: string | null; requestedIp: string | null; tag: string | null }): Promise<VIF> {
     this.#checkInterfaceState(instance, 'attach_interface');
     await this.d.actions.start({ instanceUuid: instance.uuid, action: Actions.ATTACH_INTERFACE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
+    // compute/api.py attach_interface reads the port first, as the caller (an elevated
+    // context keeps the user's token): a port the user cannot see is PortNotFound (404,
+    // transcript 45) before any RPC.
+    if (req.portId) await this.d.network.showPort(ctx, req.portId);
     return this.d.compute.attachInterface(instance.host!, { ctx, instanceUuid: instance.uuid, ...req });
   }
 
