@@ -20,6 +20,7 @@ import { novaMigrations } from './db/migrations.js';
 import type { NovaDB } from './db/schema.js';
 import { GlanceAPI } from './image-api.js';
 import { InstanceEvents } from './manager/events.js';
+import { InstanceLocks } from './manager/deps.js';
 import { ComputeManager } from './manager/manager.js';
 import { NeutronAPI } from './network/neutron.js';
 import { InstanceActions } from './objects/actions.js';
@@ -91,7 +92,7 @@ export class ComputeService {
     const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events });
     this.computes.set(
       host,
-      new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, log, bus: d.bus, driver, events, instances: this.instances, actions: this.actions, network: this.network, conductor }),
+      new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, log, bus: d.bus, driver, events, instances: this.instances, actions: this.actions, network: this.network, conductor, cacheLocks: new InstanceLocks() }),
     );
   }
 

@@ -194,8 +194,11 @@ export class Builder {
     if (instance.systemMetadata['network_allocated'] === 'True') {
       // A reschedule: the ports exist; bind them to this host instead.
       await d.network.setupInstanceNetworkOnHost(req.ctx, instance, d.host);
-      const info = await d.network.getInstanceNwInfo(req.ctx, instance, await d.instances.networkInfo(instance.uuid));
-      await d.instances.saveNetworkInfo(instance.uuid, info);
+      const info = await d.cacheLocks.run(instance.uuid, async () => {
+        const fresh = await d.network.getInstanceNwInfo(req.ctx, instance, await d.instances.networkInfo(instance.uuid));
+        await d.instances.saveNetworkInfo(instance.uuid, fresh);
+        return fresh;
+      });
       return { info: Promise.resolve(info) };
     }
     const macs = d.driver.macsForInstance(instance);
@@ -221,7 +224,7 @@ export class Builder {
           availabilityZone: instance.availabilityZone ?? d.cfg.compute.default_availability_zone,
         });
         log.debug(`Instance network_info: |${JSON.stringify(nwInfo)}|`);
-        await d.instances.saveNetworkInfo(instance.uuid, nwInfo);
+        await d.cacheLocks.run(instance.uuid, () => d.instances.saveNetworkInfo(instance.uuid, nwInfo));
         const fresh = await d.instances.get(instance.uuid);
         await d.instances.save(instance.uuid, { systemMetadata: { ...fresh.systemMetadata, network_allocated: 'True' } });
         return nwInfo;

@@ -27,6 +27,12 @@ export interface ComputeDeps {
   conductor: ConductorRpc;
   /** Called after a build or delete changed what runs here (the resource tracker). */
   onUsageChanged?: () => Promise<void>;
+  /**
+   * nova's refresh_cache-<uuid> lock, held by whoever writes an instance's network info
+   * cache (a network-changed refresh reads, rebuilds and saves under it), so a refresh
+   * never saves a model older than an allocation's (losing preserve_on_delete).
+   */
+  cacheLocks: InstanceLocks;
 }
 
 /** nova's utils.synchronized(instance.uuid): one operation per instance at a time. */

@@ -20,8 +20,6 @@ import { eventKey } from './events.js';
 export class ComputeManager {
   readonly #builder: Builder;
   readonly #locks = new InstanceLocks();
-  /** nova's refresh_cache-<uuid> lock: a cache refresh must not wait for a build holding the instance. */
-  readonly #cacheLocks = new InstanceLocks();
   #listener: Listener | null = null;
   #heartbeat: TimerHandle | null = null;
   #usageDirty: Promise<void> | null = null;
@@ -212,7 +210,7 @@ export class ComputeManager {
           await d.instances.saveNetworkInfo(instance.uuid, await d.network.deallocatePortForInstance(a.ctx, instance, vif.id, all));
           throw new InterfaceAttachFailed(instance.uuid);
         }
-        await d.instances.saveNetworkInfo(instance.uuid, [...before, vif]);
+        await d.cacheLocks.run(instance.uuid, () => d.instances.saveNetworkInfo(instance.uuid, [...before, vif]));
         return vif;
       });
     });
@@ -245,7 +243,8 @@ export class ComputeManager {
         const instance = await d.instances.find(ev.serverUuid);
         if (!instance) continue;
         log.debug(`Refreshing network info cache for port ${ev.tag}`);
-        await this.#cacheLocks
+        // refresh_cache-<uuid>: a cache refresh must not wait for a build holding the instance.
+        await d.cacheLocks
           .run(ev.serverUuid, async () => {
             const info = await d.network.getInstanceNwInfo(ctx, instance, await d.instances.networkInfo(instance.uuid));
             await d.instances.saveNetworkInfo(instance.uuid, info);
@@ -254,8 +253,10 @@ export class ComputeManager {
         continue;
       }
       if (ev.name === 'network-vif-deleted') {
-        const cached: NetworkInfo = await d.instances.networkInfo(ev.serverUuid);
-        if (cached.some((v) => v.id === ev.tag)) await d.instances.saveNetworkInfo(ev.serverUuid, cached.filter((v) => v.id !== ev.tag));
+        await d.cacheLocks.run(ev.serverUuid, async () => {
+          const cached: NetworkInfo = await d.instances.networkInfo(ev.serverUuid);
+          if (cached.some((v) => v.id === ev.tag)) await d.instances.saveNetworkInfo(ev.serverUuid, cached.filter((v) => v.id !== ev.tag));
+        });
         continue;
       }
       if (!d.events.pop(ev.serverUuid, ev)) {
