@@ -103,6 +103,25 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
     { maxLimit },
   );
 
+  // availability_zone extension (advertised, as ML2 does): neutron's
+  // _list_availability_zones, the zones of the DHCP ("network") and L3 ("router") agents
+  // that report one, available if any of them is admin-up. OVS agents give none.
+  app.get('/v2.0/availability_zones', async (req) => {
+    const zones = new Map<string, boolean>();
+    for (const a of await listAgents(db)) {
+      const resource = a.agent_type === 'DHCP agent' ? 'network' : a.agent_type === 'L3 agent' ? 'router' : null;
+      if (!a.availability_zone || !resource) continue;
+      const key = `${a.availability_zone}\u0000${resource}`;
+      zones.set(key, Boolean(a.admin_state_up) || (zones.get(key) ?? false));
+    }
+    return {
+      availability_zones: [...zones].map(([key, up]) => {
+        const [name, resource] = key.split('\u0000');
+        return { name, resource, state: up ? 'available' : 'unavailable', tenant_id: req.ctx.projectId };
+      }),
+    };
+  });
+
   // network-ip-availabilities (admin only)
   app.get('/v2.0/network-ip-availabilities', async (req) => {
     if (!req.ctx.isAdmin) throw notFoundHttp();
