@@ -16,11 +16,12 @@ import type { GlanceAPI } from './image-api.js';
 import type { NeutronAPI } from './network/neutron.js';
 import type { VIF } from './network/model.js';
 import { Actions, type InstanceActions } from './objects/actions.js';
+import { QuotaEngine } from './objects/quotas.js';
 import type { Instance, InstanceFlavor, InstanceStore, NetworkRequest } from './objects/instance.js';
 import { TaskState, VmState } from './objects/states.js';
 import { type ComputeRpc, type ConductorRpc, type ExternalEvent } from './rpc.js';
 import { deleteAllocation } from './scheduler/manager.js';
-import { serviceIsUp } from './scheduler/host-state.js';
+import { serviceIsUp } from './objects/services.js';
 
 export interface CreateRequest {
   name: string;
@@ -66,31 +67,11 @@ export function sanitizeHostname(name: string): string {
 export class ComputeAPI {
   constructor(readonly d: ComputeApiDeps) {}
 
-  // --- quotas (counted from the instances, as nova's DbQuotaDriver with counting) ---
-
-  async limits(projectId: string): Promise<{ instances: number; cores: number; ram: number }> {
-    const c = this.d.cfg.compute;
-    const out = { instances: c.quota_instances, cores: c.quota_cores, ram: c.quota_ram };
-    const rows = await this.d.db.selectFrom('quotas').select(['resource', 'hard_limit']).where('project_id', '=', projectId).execute();
-    for (const r of rows) if (r.resource in out) out[r.resource as keyof typeof out] = r.hard_limit;
-    return out;
-  }
-
-  async usage(projectId: string): Promise<{ instances: number; cores: number; ram: number }> {
-    const rows = await this.d.db.selectFrom('instances').select(['flavor']).where('project_id', '=', projectId).where('deleted', '=', 0).execute();
-    let cores = 0;
-    let ram = 0;
-    for (const r of rows) {
-      const f = JSON.parse(r.flavor) as InstanceFlavor;
-      cores += f.vcpus;
-      ram += f.memory_mb;
-    }
-    return { instances: rows.length, cores, ram };
-  }
-
   /** How many of [min, max] fit the quota; TooManyInstances when not even min does. */
   async #checkQuota(ctx: NovaContext, flavor: InstanceFlavor, min: number, max: number): Promise<number> {
-    const [limits, used] = await Promise.all([this.limits(ctx.projectId), this.usage(ctx.projectId)]);
+    const q = await new QuotaEngine(this.d.db, this.d.cfg).projectQuotas(ctx.projectId, { usages: true });
+    const limits = { instances: q.instances.limit, cores: q.cores.limit, ram: q.ram.limit };
+    const used = { instances: q.instances.in_use!, cores: q.cores.in_use!, ram: q.ram.in_use! };
     const per = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb };
     let allowed = max;
     for (const r of ['instances', 'cores', 'ram'] as const) {

@@ -26,6 +26,7 @@ import { NeutronAPI } from './network/neutron.js';
 import { InstanceActions } from './objects/actions.js';
 import { bootstrapFlavors } from './objects/flavors.js';
 import { InstanceStore } from './objects/instance.js';
+import { ServiceStore } from './objects/services.js';
 import { ComputeRpc, ConductorRpc } from './rpc.js';
 import { SchedulerManager } from './scheduler/manager.js';
 import { FakeLibvirtDriver } from './virt/fake.js';
@@ -53,6 +54,9 @@ export class ComputeService {
   readonly #listeners: Listener[] = [];
   readonly #conductor: ConductorManager;
   readonly #scheduler: SchedulerManager;
+  readonly #services: ServiceStore;
+  /** Service rows of this process's conductor and scheduler, for their heartbeats. */
+  #controllerServices: number[] = [];
   #heartbeat: { cancel(): void } | null = null;
 
   constructor(private readonly d: ComputeServiceDeps) {
@@ -60,6 +64,7 @@ export class ComputeService {
     const now = () => d.clock.now();
     this.instances = new InstanceStore(db, now);
     this.actions = new InstanceActions(db, now);
+    this.#services = new ServiceStore(db, { clock: d.clock, random: d.random, serviceDownTimeS: d.cfg.compute.service_down_time });
     // nova.conf [neutron]: nova reaches neutron as the neutron service user...
     const neutronSession = new ServiceSession({ authUrl: d.authUrl, username: 'neutron', password: d.cfg.identity.service_password, projectName: 'service', region: d.cfg.DEFAULT.region });
     this.network = new NeutronAPI({ cfg: d.cfg, log: d.log.child({ svc: 'nova.network.neutron' }), authUrl: d.authUrl, session: neutronSession });
@@ -92,7 +97,7 @@ export class ComputeService {
     const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events });
     this.computes.set(
       host,
-      new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, log, bus: d.bus, driver, events, instances: this.instances, actions: this.actions, network: this.network, conductor, cacheLocks: new InstanceLocks() }),
+      new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, log, bus: d.bus, driver, events, instances: this.instances, services: this.#services, actions: this.actions, network: this.network, conductor, cacheLocks: new InstanceLocks() }),
     );
   }
 
@@ -103,8 +108,12 @@ export class ComputeService {
     await bootstrapFlavors(db, this.d.clock);
     this.#listeners.push(await this.#conductor.listen('conductor'));
     this.#listeners.push(await this.#scheduler.listen(this.d.bus, 'scheduler'));
-    await registerInternalService(this.d, 'nova-conductor', 'conductor');
-    await registerInternalService(this.d, 'nova-scheduler', 'scheduler');
+    // os-services lists them too (zone internal); one row each for this process.
+    for (const [binary, topic] of [['nova-conductor', 'conductor'], ['nova-scheduler', 'scheduler']] as const) {
+      const row = await this.#services.register('controller', binary, topic);
+      await this.#services.heartbeat(row.id);
+      this.#controllerServices.push(row.id);
+    }
     for (const c of this.computes.values()) await c.start();
     this.#beat();
   }
@@ -114,13 +123,7 @@ export class ComputeService {
     const ms = this.d.cfg.compute.report_interval * 1000;
     if (ms <= 0) return;
     this.#heartbeat = this.d.clock.after(ms, () => {
-      const now = new Date(this.d.clock.now()).toISOString();
-      void this.d.db.kysely
-        .updateTable('services')
-        .set((eb) => ({ report_count: eb('report_count', '+', 1), last_seen_up: now, updated_at: now }))
-        .where('host', '=', 'controller')
-        .execute()
-        .catch((err) => this.d.log.warn({ err }, 'heartbeat failed'));
+      for (const id of this.#controllerServices) void this.#services.heartbeat(id).catch((err) => this.d.log.warn({ err }, 'heartbeat failed'));
       this.#beat();
     });
   }
@@ -131,19 +134,4 @@ export class ComputeService {
     for (const l of this.#listeners) await l.stop();
     await this.app.close();
   }
-}
-
-/** The conductor and scheduler services' rows (os-services lists them, zone internal). */
-async function registerInternalService(d: ComputeServiceDeps, binary: string, topic: string): Promise<void> {
-  const db = d.db.kysely;
-  const now = new Date(d.clock.now()).toISOString();
-  const row = await db.selectFrom('services').select(['id']).where('host', '=', 'controller').where('binary', '=', binary).executeTakeFirst();
-  if (row) {
-    await db.updateTable('services').set({ last_seen_up: now, updated_at: now }).where('id', '=', row.id).execute();
-    return;
-  }
-  await db
-    .insertInto('services')
-    .values({ uuid: d.random.uuid(), host: 'controller', binary, topic, report_count: 0, disabled: 0, disabled_reason: null, forced_down: 0, last_seen_up: now, version: 61, created_at: now, updated_at: null })
-    .execute();
 }

@@ -57,8 +57,6 @@ async function env(overrides: DeepPartial<Config> = {}, cidr = '1.2.3.0/24'): Pr
       const ports = (await neutron('admin', 'GET', '/ports')).body.ports as { device_owner: string; device_id: string; name: string; 'binding:host_id': string }[];
       let devices = 0;
       for (const h of cloud.hostnets.hosts()) devices += cloud.hostnets.get(h).snapshot().links.filter((l: { name: string }) => /^(tap|qbr|qvb|qvo)/.test(l.name)).length;
-      const db = cloud.compute.instances;
-      void db;
       const kysely = (cloud.compute as unknown as { d: { db: { kysely: any } } }).d.db.kysely;
       const allocations = (await kysely.selectFrom('allocations').selectAll().execute()).length;
       const instances = (await kysely.selectFrom('instances').selectAll().where('deleted', '=', 0).execute()).length;

@@ -16,7 +16,7 @@ import { allocationRetryDelays } from '../../src/compute/manager/retry.js';
 import { serverStatus, vmStatesForStatus } from '../../src/compute/objects/states.js';
 import { runFilters } from '../../src/compute/scheduler/filters.js';
 import type { HostState } from '../../src/compute/scheduler/host-state.js';
-import { serviceIsUp } from '../../src/compute/scheduler/host-state.js';
+import { serviceIsUp } from '../../src/compute/objects/services.js';
 import { weighHosts } from '../../src/compute/scheduler/weighers.js';
 import type { Instance } from '../../src/compute/objects/instance.js';
 
@@ -133,9 +133,9 @@ describe('scheduler', () => {
   });
   it('service up within service_down_time', () => {
     const now = Date.parse('2026-01-01T00:01:00Z');
-    assert.equal(serviceIsUp({ forced_down: 0, last_seen_up: '2026-01-01T00:00:30Z' }, now, 60), true);
-    assert.equal(serviceIsUp({ forced_down: 0, last_seen_up: '2025-12-31T23:59:00Z' }, now, 60), false);
-    assert.equal(serviceIsUp({ forced_down: 1, last_seen_up: '2026-01-01T00:00:59Z' }, now, 60), false);
+    assert.equal(serviceIsUp({ forced_down: 0, last_seen_up: '2026-01-01T00:00:30Z', created_at: '2026-01-01T00:00:00Z' }, now, 60), true);
+    assert.equal(serviceIsUp({ forced_down: 0, last_seen_up: '2025-12-31T23:59:00Z', created_at: '2025-12-31T23:59:00Z' }, now, 60), false);
+    assert.equal(serviceIsUp({ forced_down: 1, last_seen_up: '2026-01-01T00:00:59Z', created_at: '2026-01-01T00:00:00Z' }, now, 60), false);
   });
 });
 

@@ -4,15 +4,14 @@
  * host or details (2.51+); hostId from 2.62, updated_at from 2.58, details from 2.84.
  * The trace of a boot is read here (`openstack server event show`).
  */
-import type { FastifyInstance } from 'fastify';
-import { InstanceActionNotFound, InstanceNotFound } from '../errors.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { getInstance } from './servers.js';
+import { InstanceActionNotFound } from '../errors.js';
 import type { ActionRow, EventRow } from '../objects/actions.js';
 import type { ComputeApiDeps } from './app.js';
 import { HttpFault } from './faults.js';
-import { atLeast } from './microversion.js';
+import { type Microversion, atLeast } from './microversion.js';
 import { hostId } from './views.js';
-
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /** A DATETIME as nova serialises it (whole seconds, as MySQL keeps them). */
 const dbTime = (iso: string | null) => (iso ? `${iso.slice(0, 19)}.000000` : null);
@@ -21,13 +20,9 @@ export function registerInstanceActions(app: FastifyInstance, d: ComputeApiDeps)
   const actions = d.compute.d.actions;
 
   // 2.21+: actions of a deleted server are still readable.
-  const instanceFor = async (req: { ctx: { isAdmin: boolean; projectId: string }; mv: never }, id: string) => {
-    const i = UUID_RE.test(id) ? await d.instances.find(id, { readDeleted: atLeast(req.mv, '2.21') }) : null;
-    if (!i || (!req.ctx.isAdmin && i.projectId !== req.ctx.projectId)) throw new HttpFault(404, new InstanceNotFound(id).message);
-    return i;
-  };
+  const instanceFor = (req: FastifyRequest, id: string) => getInstance(d, req, id, { readDeleted: atLeast(req.mv, '2.21') });
 
-  const actionView = (a: ActionRow, mv: never) => {
+  const actionView = (a: ActionRow, mv: Microversion) => {
     const v: Record<string, unknown> = {
       action: a.action,
       instance_uuid: a.instance_uuid,
@@ -42,17 +37,17 @@ export function registerInstanceActions(app: FastifyInstance, d: ComputeApiDeps)
   };
 
   app.get('/v2.1/servers/:id/os-instance-actions', async (req) => {
-    const i = await instanceFor(req as never, (req.params as { id: string }).id);
+    const i = await instanceFor(req, (req.params as { id: string }).id);
     const rows = await actions.list(i.uuid);
-    return { instanceActions: rows.map((a) => actionView(a, req.mv as never)) };
+    return { instanceActions: rows.map((a) => actionView(a, req.mv)) };
   });
 
   app.get('/v2.1/servers/:id/os-instance-actions/:rid', async (req) => {
     const { id, rid } = req.params as { id: string; rid: string };
-    const i = await instanceFor(req as never, id);
+    const i = await instanceFor(req, id);
     const a = await actions.get(i.uuid, rid);
     if (!a) throw new HttpFault(404, new InstanceActionNotFound(rid, i.uuid).message);
-    const v = actionView(a, req.mv as never);
+    const v = actionView(a, req.mv);
     const admin = req.ctx.isAdmin;
     if (admin || atLeast(req.mv, '2.51')) {
       const events = await actions.events(a.id);

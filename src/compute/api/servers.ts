@@ -35,10 +35,8 @@ import { vmStatesForStatus } from '../objects/states.js';
 import { getFlavorForBoot } from '../objects/flavors.js';
 import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
-import { P, type JsonSchema, validateBody } from './validation.js';
+import { P, type JsonSchema, isUuidLike, validateBody } from './validation.js';
 import { basicView, createView, links, showView, statusOf } from './views.js';
-
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 function createSchema(req: FastifyRequest): JsonSchema {
   const networks: JsonSchema = {
@@ -95,7 +93,7 @@ export function parseRequestedNetworks(networks: unknown): NetworkRequest[] {
     const tag = (n.tag as string | undefined) ?? null;
     if (address !== null && !isIP(address)) throw badRequest(`Invalid input for field/attribute fixed_ip. Value: ${address}. '${address}' is not a 'ip-address'`);
     if (portId) {
-      if (!UUID_RE.test(portId)) throw badRequest(`Invalid input for field/attribute port. Value: ${portId}. '${portId}' is not a 'uuid'`);
+      if (!isUuidLike(portId)) throw badRequest(`Invalid input for field/attribute port. Value: ${portId}. '${portId}' is not a 'uuid'`);
       if (ports.includes(portId)) throw badRequest(`Port ID '${portId}' was specified twice: you cannot attach a port multiple times.`);
       if (address !== null) throw badRequest(`Specified Fixed IP '${address}' cannot be used with port '${portId}': the two cannot be specified together.`);
       ports.push(portId);
@@ -104,7 +102,7 @@ export function parseRequestedNetworks(networks: unknown): NetworkRequest[] {
     }
     if (!('uuid' in n)) throw badRequest("Bad network format: missing 'uuid'");
     const netId = n.uuid as string;
-    if (!UUID_RE.test(netId)) throw badRequest(`Bad networks format: network uuid is not in proper format (${netId})`);
+    if (!isUuidLike(netId)) throw badRequest(`Bad networks format: network uuid is not in proper format (${netId})`);
     out.push({ networkId: netId, portId: null, address, tag });
   }
   return out;
@@ -138,8 +136,8 @@ export function createFault(e: unknown): unknown {
 }
 
 /** The instance if the caller may see it, else InstanceNotFound (404), as nova's policy + project filter. */
-export async function getInstance(d: ComputeApiDeps, req: FastifyRequest, id: string): Promise<Instance> {
-  const i = UUID_RE.test(id) ? await d.instances.find(id) : null;
+export async function getInstance(d: ComputeApiDeps, req: FastifyRequest, id: string, opts: { readDeleted?: boolean } = {}): Promise<Instance> {
+  const i = isUuidLike(id) ? await d.instances.find(id, opts) : null;
   if (!i || (!req.ctx.isAdmin && i.projectId !== req.ctx.projectId)) throw new HttpFault(404, new InstanceNotFound(id).message);
   return i;
 }

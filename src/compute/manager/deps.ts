@@ -8,6 +8,7 @@ import type { NovaDB } from '../db/schema.js';
 import type { NeutronAPI } from '../network/neutron.js';
 import type { InstanceActions } from '../objects/actions.js';
 import type { InstanceStore } from '../objects/instance.js';
+import type { ServiceStore } from '../objects/services.js';
 import type { ConductorRpc } from '../rpc.js';
 import type { VirtDriver } from '../virt/driver.js';
 import type { InstanceEvents } from './events.js';
@@ -22,6 +23,8 @@ export interface ComputeDeps {
   driver: VirtDriver;
   events: InstanceEvents;
   instances: InstanceStore;
+  /** services and compute_nodes rows: registration, heartbeat, the resource tracker's usage. */
+  services: ServiceStore;
   actions: InstanceActions;
   network: NeutronAPI;
   conductor: ConductorRpc;

@@ -6,7 +6,7 @@
  */
 import type { Listener } from '../../bus/bus.js';
 import { Topics } from '../../bus/topics.js';
-import { isoMicros, type TimerHandle } from '../../common/clock.js';
+import type { TimerHandle } from '../../common/clock.js';
 import type { NovaContext } from '../context.js';
 import { InterfaceAttachFailed, PortNotFound } from '../errors.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
@@ -23,6 +23,7 @@ export class ComputeManager {
   #listener: Listener | null = null;
   #heartbeat: TimerHandle | null = null;
   #usageDirty: Promise<void> | null = null;
+  #serviceId: number | null = null;
 
   constructor(private readonly d: ComputeDeps) {
     d.onUsageChanged = () => this.updateUsage();
@@ -68,32 +69,12 @@ export class ComputeManager {
   // --- service and resource tracking ------------------------------------------------
 
   async #registerService(): Promise<void> {
-    const d = this.d;
-    const now = isoMicros(d.clock.now());
-    const row = await d.db.selectFrom('services').select(['id']).where('host', '=', d.host).where('binary', '=', 'nova-compute').executeTakeFirst();
-    if (row) {
-      await d.db.updateTable('services').set({ last_seen_up: now, updated_at: now }).where('id', '=', row.id).execute();
-      return;
-    }
-    await d.db
-      .insertInto('services')
-      .values({ uuid: crypto.randomUUID(), host: d.host, binary: 'nova-compute', topic: 'compute', report_count: 0, disabled: 0, disabled_reason: null, forced_down: 0, last_seen_up: now, version: 61, created_at: now, updated_at: null })
-      .execute();
+    this.#serviceId = (await this.d.services.register(this.d.host, 'nova-compute', 'compute')).id;
+    await this.#beat();
   }
 
   async #registerNode(): Promise<void> {
-    const d = this.d;
-    const r = d.driver.resources();
-    const now = isoMicros(d.clock.now());
-    const node = d.driver.nodename();
-    const existing = await d.db.selectFrom('compute_nodes').select(['id']).where('hypervisor_hostname', '=', node).executeTakeFirst();
-    const values = { host: d.host, hypervisor_type: r.hypervisor_type, hypervisor_version: r.hypervisor_version, host_ip: r.host_ip, vcpus: r.vcpus, memory_mb: r.memory_mb, local_gb: r.local_gb, cpu_info: r.cpu_info };
-    if (existing) await d.db.updateTable('compute_nodes').set({ ...values, updated_at: now }).where('id', '=', existing.id).execute();
-    else
-      await d.db
-        .insertInto('compute_nodes')
-        .values({ ...values, uuid: crypto.randomUUID(), hypervisor_hostname: node, vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0, running_vms: 0, created_at: now, updated_at: null })
-        .execute();
+    await this.d.services.upsertComputeNode(this.d.host, { ...this.d.driver.resources(), hypervisor_hostname: this.d.driver.nodename() });
     await this.updateUsage();
   }
 
@@ -107,14 +88,8 @@ export class ComputeManager {
   }
 
   async #beat(): Promise<void> {
-    const now = isoMicros(this.d.clock.now());
-    await this.d.db
-      .updateTable('services')
-      .set((eb) => ({ report_count: eb('report_count', '+', 1), last_seen_up: now, updated_at: now }))
-      .where('host', '=', this.d.host)
-      .where('binary', '=', 'nova-compute')
-      .execute()
-      .catch((err) => this.d.log.warn({ err }, 'Model server went away'));
+    if (this.#serviceId === null) return;
+    await this.d.services.heartbeat(this.#serviceId).catch((err) => this.d.log.warn({ err }, 'Model server went away'));
   }
 
   /** The resource tracker: compute_nodes' usage from the instances on this host (coalesced). */
@@ -133,11 +108,8 @@ export class ComputeManager {
         ram += f.memory_mb;
         disk += f.root_gb + f.ephemeral_gb;
       }
-      await d.db
-        .updateTable('compute_nodes')
-        .set({ vcpus_used: vcpus, memory_mb_used: ram + 512, local_gb_used: disk, running_vms: rows.length, updated_at: isoMicros(d.clock.now()) })
-        .where('host', '=', d.host)
-        .execute();
+      // 512 MiB: the host's reserved_host_memory_mb, counted as used as nova does.
+      await d.services.updateUsage(d.host, { vcpus_used: vcpus, memory_mb_used: ram + 512, local_gb_used: disk, running_vms: rows.length });
     })();
     return this.#usageDirty;
   }

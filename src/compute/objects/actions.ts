@@ -4,9 +4,9 @@
  * services take records an event with its start, finish and result. `openstack server
  * event list/show` reads them; they are the trace of a boot.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { isoMicros } from '../../common/clock.js';
-import type { NovaDB } from '../db/schema.js';
+import type { InstanceActionEventsTable, InstanceActionsTable, NovaDB } from '../db/schema.js';
 
 export const Actions = {
   CREATE: 'create',
@@ -15,30 +15,8 @@ export const Actions = {
   DETACH_INTERFACE: 'detach_interface',
 } as const;
 
-export interface ActionRow {
-  id: number;
-  action: string;
-  instance_uuid: string;
-  request_id: string;
-  user_id: string;
-  project_id: string;
-  start_time: string;
-  finish_time: string | null;
-  message: string | null;
-  updated_at: string | null;
-}
-
-export interface EventRow {
-  id: number;
-  action_id: number;
-  event: string;
-  start_time: string;
-  finish_time: string | null;
-  result: string | null;
-  traceback: string | null;
-  host: string | null;
-  details: string | null;
-}
+export type ActionRow = Selectable<InstanceActionsTable>;
+export type EventRow = Selectable<InstanceActionEventsTable>;
 
 export class InstanceActions {
   constructor(
@@ -55,7 +33,7 @@ export class InstanceActions {
   }
 
   async #action(instanceUuid: string, requestId: string): Promise<ActionRow | undefined> {
-    return (await this.db.selectFrom('instance_actions').selectAll().where('instance_uuid', '=', instanceUuid).where('request_id', '=', requestId).orderBy('id', 'desc').executeTakeFirst()) as ActionRow | undefined;
+    return this.db.selectFrom('instance_actions').selectAll().where('instance_uuid', '=', instanceUuid).where('request_id', '=', requestId).orderBy('id', 'desc').executeTakeFirst();
   }
 
   /** Records an event starting (nova's EventReporter.__enter__ / event_start). */
@@ -108,7 +86,7 @@ export class InstanceActions {
   }
 
   async list(instanceUuid: string): Promise<ActionRow[]> {
-    return (await this.db.selectFrom('instance_actions').selectAll().where('instance_uuid', '=', instanceUuid).orderBy('start_time', 'desc').orderBy('id', 'desc').execute()) as ActionRow[];
+    return this.db.selectFrom('instance_actions').selectAll().where('instance_uuid', '=', instanceUuid).orderBy('start_time', 'desc').orderBy('id', 'desc').execute();
   }
 
   async get(instanceUuid: string, requestId: string): Promise<ActionRow | undefined> {
@@ -116,7 +94,7 @@ export class InstanceActions {
   }
 
   async events(actionId: number): Promise<EventRow[]> {
-    return (await this.db.selectFrom('instance_actions_events').selectAll().where('action_id', '=', actionId).orderBy('id', 'asc').execute()) as EventRow[];
+    return this.db.selectFrom('instance_actions_events').selectAll().where('action_id', '=', actionId).orderBy('id', 'asc').execute();
   }
 }
 

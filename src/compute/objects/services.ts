@@ -63,6 +63,13 @@ export interface ServiceStoreDeps {
  * services themselves), health and admin changes (the API), capacity and usage (the
  * compute manager's resource tracker). Methods throw nova's NotFound errors.
  */
+/** The servicegroup DB driver's is_up: not forced down, and heard from within service_down_time. */
+export function serviceIsUp(row: Pick<ServiceRow, 'forced_down' | 'last_seen_up' | 'created_at'>, now: number, downTimeS: number): boolean {
+  if (row.forced_down) return false;
+  const last = Date.parse(row.last_seen_up ?? row.created_at);
+  return Math.abs(now - last) <= downTimeS * 1000;
+}
+
 export class ServiceStore {
   readonly #db: Kysely<NovaDB>;
   readonly #d: ServiceStoreDeps;
@@ -127,11 +134,9 @@ export class ServiceStore {
     return this.get(id);
   }
 
-  /** The servicegroup DB driver's is_up: not forced down, and heard from within service_down_time. */
+  /** The servicegroup DB driver's is_up (serviceIsUp) with this cloud's service_down_time. */
   isUp(row: Pick<ServiceRow, 'forced_down' | 'last_seen_up' | 'created_at'>, now: number = this.#d.clock.now()): boolean {
-    if (row.forced_down) return false;
-    const last = Date.parse(row.last_seen_up ?? row.created_at);
-    return Math.abs(now - last) <= this.#d.serviceDownTimeS * 1000;
+    return serviceIsUp(row, now, this.#d.serviceDownTimeS);
   }
 
   /** Every service, in creation order; optionally of one host and/or binary. */

@@ -5,6 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { NovaDB } from '../db/schema.js';
+import { serviceIsUp } from '../objects/services.js';
 
 export interface HostState {
   host: string;
@@ -30,14 +31,6 @@ export interface HostStateOptions {
   serviceDownTimeS: number;
   defaultAz: string;
   ratios: { cpu: number; ram: number; disk: number };
-}
-
-/** nova's servicegroup DB driver: up unless forced down or silent longer than service_down_time. */
-export function serviceIsUp(svc: { forced_down: number; last_seen_up: string | null; updated_at?: string | null; created_at?: string }, now: number, downTimeS: number): boolean {
-  if (svc.forced_down) return false;
-  const seen = svc.last_seen_up ?? svc.updated_at ?? svc.created_at ?? null;
-  if (!seen) return false;
-  return now - Date.parse(seen) <= downTimeS * 1000;
 }
 
 export async function loadHostStates(db: Kysely<NovaDB>, o: HostStateOptions): Promise<HostState[]> {
