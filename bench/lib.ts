@@ -25,6 +25,8 @@ export interface Server {
   urls: { identity: string; network: string; image: string; compute: string };
   /** Peak resident set (VmHWM) of the server process so far, in MiB. */
   peakRssMiB(): number;
+  /** CPU time (user + system) the server process has used so far, in seconds. */
+  cpuSeconds(): number;
   token(user: string, password: string, project: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -53,6 +55,11 @@ export async function startServer(extra: string[] = []): Promise<Server> {
       const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
       const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
       return kb / 1024;
+    },
+    cpuSeconds() {
+      // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+      const fields = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     async token(user, password, project) {
       const res = await fetch(`${urls.identity}/v3/auth/tokens`, {

@@ -24,9 +24,11 @@ try {
   const image = (await call(token, 'GET', `${g}/v2/images`)).body.images[0].id;
 
   for (const count of batches) {
+    const cpu0 = server.cpuSeconds();
     const t0 = performance.now();
     const toActive: number[] = [];
     let errors = 0;
+    let polls = 0;
     const ids: string[] = [];
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
@@ -41,6 +43,7 @@ try {
         for (;;) {
           await sleep(pollMs);
           const s = await call(token, 'GET', `${c}/v2.1/servers/${id}`);
+          polls++;
           if (s.body.server.status === 'ACTIVE') break;
           if (s.body.server.status === 'ERROR') {
             errors++;
@@ -53,6 +56,7 @@ try {
     const elapsed = (performance.now() - t0) / 1000;
     const sorted = [...toActive].sort((a, b) => a - b);
     const rss = server.peakRssMiB();
+    const cpu = server.cpuSeconds() - cpu0;
     const t1 = performance.now();
     await Promise.all(
       ids.map(async (id) => {
@@ -64,6 +68,7 @@ try {
     const ports = await call(token, 'GET', `${n}/v2.0/ports?network_id=${net.body.network.id}&fields=id`);
     console.log(`--- ${count} servers at once (poll every ${pollMs} ms)`);
     console.log(`ACTIVE               ${toActive.length} of ${count} (${errors} errors) in ${elapsed.toFixed(2)} s = ${(toActive.length / elapsed).toFixed(1)} servers/s`);
+    console.log(`server CPU           ${cpu.toFixed(2)} s for the boots and their ${polls} polls = ${((cpu / count) * 1000).toFixed(1)} ms per server`);
     console.log(`time to ACTIVE       p50 ${fmt(percentile(sorted, 50))} / p99 ${fmt(percentile(sorted, 99))}`);
     console.log(`delete               ${ids.length} gone in ${delElapsed.toFixed(2)} s = ${(ids.length / delElapsed).toFixed(1)} servers/s; ports left on the network: ${ports.body.ports.length}`);
     console.log(`server peak RSS      ${rss.toFixed(0)} MiB during the boots, ${server.peakRssMiB().toFixed(0)} MiB after the deletes`);

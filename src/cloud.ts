@@ -10,6 +10,7 @@ import { type Clock, type Random, systemClock, systemRandom } from './common/clo
 import { type Config, listenHost, publicUrl } from './common/config.js';
 import type { Logger } from './common/log.js';
 import { listen } from './common/http.js';
+import { type LocalApi, serveLocally } from './common/rest-client.js';
 import { openDatabase } from './db/database.js';
 import { IdentityService, type CatalogEntry } from './identity/service.js';
 import type { IdentityDB } from './identity/service.js';
@@ -102,6 +103,10 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const computePort = await listen(compute.app, listenHost(cfg, 'compute'), cfg.compute.port);
   const computeUrl = publicUrl(cfg, 'compute', computePort);
   catalog.push({ type: 'compute', name: 'nova', url: `${computeUrl}/v2.1` });
+  // Services calling each other's REST APIs in this process skip the loopback socket.
+  const apis: [string, LocalApi][] = [[identityUrl, identity.app], [networkUrl, network.app], [imageUrl, image.app], [computeUrl, compute.app]];
+  const unserve = cfg.DEFAULT.in_process_rest ? apis.map(([url, app]) => serveLocally(url, app)) : [];
+  void network.novaNotifier.prepare();
 
   return {
     cfg,
@@ -116,6 +121,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     catalog,
     urls: { identity: identityUrl, image: imageUrl, network: networkUrl, compute: computeUrl },
     async close() {
+      for (const undo of unserve) undo();
       await compute.close();
       l2agents.stop();
       agents.stop();

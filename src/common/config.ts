@@ -30,6 +30,7 @@ export const OPTIONS = {
     log_level: str('info', 'trace, debug, info, warn, error or silent.'),
     hosts: list(['compute1', 'compute2'], 'Simulated hypervisor hosts, each with nova-compute and an OVS agent.'),
     transport_url: str('inproc://', 'RPC bus: inproc:// (one process) or rabbit://user:pass@host:port/.'),
+    in_process_rest: bool(true, 'Services of this process call each other\'s REST APIs without a socket (same requests and answers); false sends them over loopback TCP, e.g. to capture them.'),
   },
   database: {
     connection: str('', 'SQL URL for all services (sqlite:///path, postgresql://..., mysql://...); empty = a SQLite file per service in data_dir.'),

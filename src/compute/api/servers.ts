@@ -36,7 +36,7 @@ import { getFlavorForBoot } from '../objects/flavors.js';
 import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
 import { P, type JsonSchema, isUuidLike, validateBody } from './validation.js';
-import { basicView, createView, links, showView, statusOf } from './views.js';
+import { basicView, createView, links, showView, showsFault, statusOf } from './views.js';
 
 function createSchema(req: FastifyRequest): JsonSchema {
   const networks: JsonSchema = {
@@ -225,7 +225,7 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     if (!detail) out.servers = instances.map((i) => basicView(req, i));
     else {
       const uuids = instances.map((i) => i.uuid);
-      const [nw, faults] = await Promise.all([d.instances.networkInfos(uuids), d.instances.latestFaults(uuids.filter((_, k) => ['ERROR', 'DELETED'].includes(statusOf(instances[k]!))))]);
+      const [nw, faults] = await Promise.all([d.instances.networkInfos(uuids), d.instances.latestFaults(uuids.filter((_, k) => showsFault(instances[k]!)))]);
       const now = d.clock.now();
       out.servers = instances.map((i) => {
         const v = showView(req, i, { nwInfo: nw.get(i.uuid) ?? [], fault: faults.get(i.uuid), now, isAdmin: req.ctx.isAdmin });
@@ -247,7 +247,7 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
 
   app.get('/v2.1/servers/:id', async (req) => {
     const i = await getInstance(d, req, (req.params as { id: string }).id);
-    const [nwInfo, faults] = await Promise.all([d.instances.networkInfo(i.uuid), d.instances.latestFaults([i.uuid])]);
+    const [nwInfo, faults] = await Promise.all([d.instances.networkInfo(i.uuid), d.instances.latestFaults(showsFault(i) ? [i.uuid] : [])]);
     let hostStatus: string | undefined;
     if (req.ctx.isAdmin && atLeast(req.mv, '2.16')) hostStatus = i.host ? ((await d.compute.hostIsUp(i.host)) ? 'UP' : 'DOWN') : '';
     return { server: showView(req, i, { nwInfo, fault: faults.get(i.uuid), now: d.clock.now(), isAdmin: req.ctx.isAdmin, hostStatus }) };

@@ -15,6 +15,9 @@ import { atLeast } from './microversion.js';
 const PROGRESS_STATUSES = new Set(['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING']);
 const FAULT_STATUSES = new Set(['ERROR', 'DELETED']);
 
+/** Does the server view show this instance's fault (nova loads it only then)? */
+export const showsFault = (i: Instance): boolean => FAULT_STATUSES.has(statusOf(i));
+
 export function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.headers.host}`;
 }

@@ -177,4 +177,18 @@ const core: Migration = {
   },
 };
 
-export const novaMigrations: Record<string, Migration> = { '001_core': core };
+/** nova's instances.vcpus/memory_mb/root_gb/ephemeral_gb: usage sums without parsing every flavor. */
+const instanceResources: Migration = {
+  async up(db: Kysely<any>) {
+    for (const col of ['vcpus', 'memory_mb', 'root_gb', 'ephemeral_gb']) {
+      await db.schema.alterTable('instances').addColumn(col, 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    }
+    const rows: { id: number; flavor: string }[] = await db.selectFrom('instances').select(['id', 'flavor']).execute();
+    for (const r of rows) {
+      const f = JSON.parse(r.flavor) as { vcpus: number; memory_mb: number; root_gb: number; ephemeral_gb: number };
+      await db.updateTable('instances').set({ vcpus: f.vcpus, memory_mb: f.memory_mb, root_gb: f.root_gb, ephemeral_gb: f.ephemeral_gb }).where('id', '=', r.id).execute();
+    }
+  },
+};
+
+export const novaMigrations: Record<string, Migration> = { '001_core': core, '002_instance_resources': instanceResources };

@@ -103,6 +103,11 @@ export interface InstancesTable {
   access_ip_v6: string | null;
   reservation_id: string;
   launch_index: number;
+  /** The flavor's resources, as nova's own columns: quota and the resource tracker sum them in SQL. */
+  vcpus: number;
+  memory_mb: number;
+  root_gb: number;
+  ephemeral_gb: number;
   root_device_name: string | null;
   locked: number;
   locked_by: string | null;

@@ -17,6 +17,9 @@ import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
 
+/** How many instances' network info caches an external event batch refreshes at once. */
+const REFRESH_WORKERS = 8;
+
 export class ComputeManager {
   readonly #builder: Builder;
   readonly #locks = new InstanceLocks();
@@ -98,18 +101,20 @@ export class ComputeManager {
       await Promise.resolve();
       this.#usageDirty = null;
       const d = this.d;
-      const rows = await d.db.selectFrom('instances').select(['flavor']).where('host', '=', d.host).where('deleted', '=', 0).execute();
-      let vcpus = 0;
-      let ram = 0;
-      let disk = 0;
-      for (const r of rows) {
-        const f = JSON.parse(r.flavor) as { vcpus: number; memory_mb: number; root_gb: number; ephemeral_gb: number };
-        vcpus += f.vcpus;
-        ram += f.memory_mb;
-        disk += f.root_gb + f.ephemeral_gb;
-      }
+      const u = await d.db
+        .selectFrom('instances')
+        .select((eb) => [
+          eb.fn.countAll<number>().as('n'),
+          eb.fn.sum<number>('vcpus').as('vcpus'),
+          eb.fn.sum<number>('memory_mb').as('ram'),
+          eb.fn.sum<number>(eb('root_gb', '+', eb.ref('ephemeral_gb'))).as('disk'),
+        ])
+        .where('host', '=', d.host)
+        .where('deleted', '=', 0)
+        .executeTakeFirstOrThrow();
+      const [vcpus, ram, disk, n] = [u.vcpus, u.ram, u.disk, u.n].map((x) => Number(x ?? 0)) as [number, number, number, number];
       // 512 MiB: the host's reserved_host_memory_mb, counted as used as nova does.
-      await d.services.updateUsage(d.host, { vcpus_used: vcpus, memory_mb_used: ram + 512, local_gb_used: disk, running_vms: rows.length });
+      await d.services.updateUsage(d.host, { vcpus_used: vcpus, memory_mb_used: ram + 512, local_gb_used: disk, running_vms: n });
     })();
     return this.#usageDirty;
   }
@@ -206,35 +211,54 @@ export class ComputeManager {
 
   // --- external events --------------------------------------------------------------
 
-  /** external_instance_event: wake waiters, refresh or prune the info cache. */
+  /**
+   * external_instance_event: wake waiters, refresh or prune the info cache. nova walks
+   * the batch in order. Here each instance's events keep their order, but an instance
+   * with nothing to refresh is served at once, so a batch's hundreds of cache refreshes
+   * (a few at a time, like a pool of RPC workers) do not hold back the
+   * network-vif-plugged another instance's spawn is waiting for.
+   */
   async externalInstanceEvent(ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
+    const byInstance = new Map<string, ExternalEvent[]>();
+    for (const ev of events) byInstance.set(ev.serverUuid, [...(byInstance.get(ev.serverUuid) ?? []), ev]);
+    const inOrder = async (evs: ExternalEvent[]) => {
+      for (const ev of evs) await this.#processEvent(ctx, ev);
+    };
+    const refreshing: ExternalEvent[][] = [];
+    const quick: ExternalEvent[][] = [];
+    for (const evs of byInstance.values()) (evs.some((ev) => ev.name === 'network-changed') ? refreshing : quick).push(evs);
+    const workers = Array.from({ length: Math.min(REFRESH_WORKERS, refreshing.length) }, async () => {
+      for (let evs = refreshing.shift(); evs; evs = refreshing.shift()) await inOrder(evs);
+    });
+    await Promise.all([...quick.map(inOrder), ...workers]);
+  }
+
+  async #processEvent(ctx: NovaContext, ev: ExternalEvent): Promise<void> {
     const d = this.d;
-    for (const ev of events) {
-      const log = d.log.child({ instance: ev.serverUuid });
-      if (ev.name === 'network-changed') {
-        const instance = await d.instances.find(ev.serverUuid);
-        if (!instance) continue;
-        log.debug(`Refreshing network info cache for port ${ev.tag}`);
-        // refresh_cache-<uuid>: a cache refresh must not wait for a build holding the instance.
-        await d.cacheLocks
-          .run(ev.serverUuid, async () => {
-            const info = await d.network.getInstanceNwInfo(ctx, instance, await d.instances.networkInfo(instance.uuid));
-            await d.instances.saveNetworkInfo(instance.uuid, info);
-          })
-          .catch((err) => log.warn({ err: (err as Error).message }, 'Failed to refresh the network info cache'));
-        continue;
-      }
-      if (ev.name === 'network-vif-deleted') {
-        await d.cacheLocks.run(ev.serverUuid, async () => {
-          const cached: NetworkInfo = await d.instances.networkInfo(ev.serverUuid);
-          if (cached.some((v) => v.id === ev.tag)) await d.instances.saveNetworkInfo(ev.serverUuid, cached.filter((v) => v.id !== ev.tag));
-        });
-        continue;
-      }
-      if (!d.events.pop(ev.serverUuid, ev)) {
-        const instance = await d.instances.find(ev.serverUuid);
-        log.debug(`Received unexpected event ${eventKey(ev.name, ev.tag)} for instance with vm_state ${instance?.vmState} and task_state ${instance?.taskState}.`);
-      }
+    const log = d.log.child({ instance: ev.serverUuid });
+    if (ev.name === 'network-changed') {
+      const instance = await d.instances.find(ev.serverUuid);
+      if (!instance) return;
+      log.debug(`Refreshing network info cache for port ${ev.tag}`);
+      // refresh_cache-<uuid>: a cache refresh must not wait for a build holding the instance.
+      await d.cacheLocks
+        .run(ev.serverUuid, async () => {
+          const info = await d.network.getInstanceNwInfo(ctx, instance, await d.instances.networkInfo(instance.uuid));
+          await d.instances.saveNetworkInfo(instance.uuid, info);
+        })
+        .catch((err) => log.warn({ err: (err as Error).message }, 'Failed to refresh the network info cache'));
+      return;
+    }
+    if (ev.name === 'network-vif-deleted') {
+      await d.cacheLocks.run(ev.serverUuid, async () => {
+        const cached: NetworkInfo = await d.instances.networkInfo(ev.serverUuid);
+        if (cached.some((v) => v.id === ev.tag)) await d.instances.saveNetworkInfo(ev.serverUuid, cached.filter((v) => v.id !== ev.tag));
+      });
+      return;
+    }
+    if (!d.events.pop(ev.serverUuid, ev)) {
+      const instance = await d.instances.find(ev.serverUuid);
+      log.debug(`Received unexpected event ${eventKey(ev.name, ev.tag)} for instance with vm_state ${instance?.vmState} and task_state ${instance?.taskState}.`);
     }
   }
 }

@@ -261,6 +261,10 @@ export class InstanceStore {
         access_ip_v6: i.accessIpV6,
         reservation_id: i.reservationId,
         launch_index: i.launchIndex,
+        vcpus: i.flavor.vcpus,
+        memory_mb: i.flavor.memory_mb,
+        root_gb: i.flavor.root_gb,
+        ephemeral_gb: i.flavor.ephemeral_gb,
         root_device_name: null,
         locked: 0,
         locked_by: null,
@@ -298,16 +302,26 @@ export class InstanceStore {
    */
   async save(uuid: string, changes: InstanceChanges, opts: { expectedTaskState?: (string | null)[] } = {}): Promise<Instance> {
     const set = { ...toColumns(changes), updated_at: this.#iso() };
-    return this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('instances').selectAll().where('uuid', '=', uuid).where('deleted', '=', 0).executeTakeFirst();
-      if (!row) throw new InstanceNotFound(uuid);
-      if (opts.expectedTaskState && !opts.expectedTaskState.includes(row.task_state)) {
-        if (row.task_state === TaskState.DELETING) throw new UnexpectedDeletingTaskState(String(opts.expectedTaskState), row.task_state);
-        throw new UnexpectedTaskStateError(uuid, opts.expectedTaskState, row.task_state);
-      }
-      await trx.updateTable('instances').set(set).where('uuid', '=', uuid).execute();
-      return fromRow({ ...(row as Row), ...(set as Partial<Row>) });
-    });
+    // nova's update_on_match: one conditional UPDATE, so no transaction holds the row.
+    let q = this.db.updateTable('instances').set(set).where('uuid', '=', uuid).where('deleted', '=', 0);
+    const expected = opts.expectedTaskState;
+    if (expected) {
+      const states = expected.filter((s): s is string => s !== null);
+      q = q.where((eb) => {
+        const ors = [];
+        if (states.length) ors.push(eb('task_state', 'in', states));
+        if (states.length < expected.length) ors.push(eb('task_state', 'is', null));
+        return eb.or(ors);
+      });
+    }
+    const { numUpdatedRows } = await q.executeTakeFirst();
+    const row = await this.find(uuid);
+    if (!row) throw new InstanceNotFound(uuid);
+    if (numUpdatedRows === 0n) {
+      if (row.taskState === TaskState.DELETING) throw new UnexpectedDeletingTaskState(String(expected), row.taskState);
+      throw new UnexpectedTaskStateError(uuid, expected!, row.taskState);
+    }
+    return row;
   }
 
   /** Soft-deletes (deleted = id), as nova's instance.destroy() on a cell DB keeps the row. */

@@ -73,17 +73,14 @@ export class QuotaEngine {
 
   /** Instances, cores and RAM of a project's (or one user's) live instances. */
   async usage(projectId: string, userId?: string): Promise<{ instances: number; cores: number; ram: number }> {
-    let q = this.db.selectFrom('instances').select(['flavor']).where('project_id', '=', projectId).where('deleted', '=', 0);
+    let q = this.db
+      .selectFrom('instances')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('vcpus').as('cores'), eb.fn.sum<number>('memory_mb').as('ram')])
+      .where('project_id', '=', projectId)
+      .where('deleted', '=', 0);
     if (userId !== undefined) q = q.where('user_id', '=', userId);
-    const rows = await q.execute();
-    let cores = 0;
-    let ram = 0;
-    for (const r of rows) {
-      const f = JSON.parse(r.flavor) as { vcpus: number; memory_mb: number };
-      cores += f.vcpus;
-      ram += f.memory_mb;
-    }
-    return { instances: rows.length, cores, ram };
+    const r = await q.executeTakeFirstOrThrow();
+    return { instances: Number(r.n), cores: Number(r.cores ?? 0), ram: Number(r.ram ?? 0) };
   }
 
   /**

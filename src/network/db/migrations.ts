@@ -176,10 +176,23 @@ const core: Migration = {
   },
 };
 
+/**
+ * The port lookups nova makes on every network info refresh: each subnet's DHCP ports
+ * (neutron's ix_ports_network_id_device_owner) and an instance's ports by device and
+ * project (with one index per column, SQLite would walk the whole project).
+ */
+const portIndexes: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('ix_ports_device_id_project_id').on('ports').columns(['device_id', 'project_id']).execute();
+    await db.schema.createIndex('ix_ports_network_id_device_owner').on('ports').columns(['network_id', 'device_owner']).execute();
+  },
+};
+
 /** Every neutron migration, core first, then ML2's, the agents' and the tags'. */
 export const neutronMigrations: Record<string, Migration> = {
   '001_core': core,
   ...ml2Migrations,
   ...agentMigrations,
   ...tagMigrations,
+  '005_port_indexes': portIndexes,
 };

@@ -65,6 +65,8 @@ export interface NotifiablePort {
 /** Sends one batch to nova; the default one is ServiceSessionNovaClient. */
 export interface NovaEventsClient {
   createEvents(events: NovaEvent[]): Promise<RestResponse>;
+  /** Authenticates and finds nova ahead of the first batch; never fails. */
+  prepare?(): Promise<void>;
 }
 
 export interface NovaNotifierDeps {
@@ -178,6 +180,14 @@ export class NovaNotifier {
       return false;
     }
     return isComputePort(port);
+  }
+
+  /**
+   * Signs in to keystone and finds nova's endpoint now, once nova is in the catalog:
+   * the first batch would otherwise wait for that behind whatever load caused it.
+   */
+  prepare(): Promise<void> {
+    return this.d.client.prepare?.() ?? Promise.resolve();
   }
 
   /** BatchNotifier.queue_event: the first event goes on the next tick, later ones with the next batch. */
@@ -311,6 +321,10 @@ export class ServiceSessionNovaClient implements NovaEventsClient {
   }
 
   /** The compute endpoint, authenticating again once when the cached catalog has none yet. */
+  async prepare(): Promise<void> {
+    await this.#computeEndpoint().catch(() => undefined);
+  }
+
   async #computeEndpoint(): Promise<string> {
     try {
       return await this.#session.endpoint('compute');
