@@ -23,14 +23,36 @@ export interface RestRequest {
   headers?: Record<string, string>;
 }
 
-const dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: 64, pipelining: 1 });
+/** Requests in flight to one origin at most, as a pool of that many connections allows. */
+const CONNECTIONS = 64;
+const dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: CONNECTIONS, pipelining: 1 });
 
 /** An API served by this very process, answering without a socket (Fastify's inject). */
 export interface LocalApi {
   inject(req: { method: string; url: string; headers: Record<string, string>; payload?: string }): Promise<{ statusCode: number; payload: string; headers: Record<string, unknown> }>;
 }
 
-const local = new Map<string, LocalApi>();
+/** A local API with the same limit on requests in flight as a connection pool has. */
+class LocalTarget {
+  #busy = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(readonly api: LocalApi) {}
+
+  async inject(req: Parameters<LocalApi['inject']>[0]): ReturnType<LocalApi['inject']> {
+    if (this.#busy >= CONNECTIONS) await new Promise<void>((r) => this.#waiting.push(r));
+    else this.#busy++;
+    try {
+      return await this.api.inject(req);
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#busy--;
+    }
+  }
+}
+
+const local = new Map<string, LocalTarget>();
 
 /**
  * Requests to `origin` (scheme://host:port, as in the catalog) go straight to `api`
@@ -38,13 +60,14 @@ const local = new Map<string, LocalApi>();
  * socket, whose system calls cost more than most handlers here. Returns the undo.
  */
 export function serveLocally(origin: string, api: LocalApi): () => void {
-  local.set(origin, api);
+  const target = new LocalTarget(api);
+  local.set(origin, target);
   return () => {
-    if (local.get(origin) === api) local.delete(origin);
+    if (local.get(origin) === target) local.delete(origin);
   };
 }
 
-function localApiOf(url: string): { api: LocalApi; path: string } | null {
+function localApiOf(url: string): { api: LocalTarget; path: string } | null {
   for (const [origin, api] of local) {
     if (url.startsWith(origin) && (url.length === origin.length || url[origin.length] === '/')) return { api, path: url.slice(origin.length) || '/' };
   }
