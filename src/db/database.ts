@@ -34,7 +34,13 @@ export function openDatabase<T>(url: string): Db<T> {
   // a third of a simple read's cost. Another process opening the file gets SQLITE_BUSY.
   // Set before WAL is entered, so no -shm file is used at all.
   if (path !== ':memory:') sqlite.pragma('locking_mode = EXCLUSIVE');
-  sqlite.pragma('journal_mode = WAL');
+  try {
+    sqlite.pragma('journal_mode = WAL');
+  } catch (e) {
+    sqlite.close();
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new Error(`${path} is in use by another process (is Nimbus already running on this data directory?)`);
+    throw e;
+  }
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
