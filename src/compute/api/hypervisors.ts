@@ -11,9 +11,10 @@ import { HttpFault, badRequest, notFound } from './faults.js';
 import { collectionLinks, limitAndMarker } from './links.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
-import { type JsonSchema, P, boolFromString, isUuidLike, lastParam, queryLists, validateInteger, validateQuery } from './validation.js';
+import { type JsonSchema, P, boolFromString, isUuidLike, lastParam, queryLists, validateQuery } from './validation.js';
 import { sendNova, versionNotFound } from './wire.js';
 import { type ComputeNodeRow, type ServiceRow, ServiceStore } from '../objects/services.js';
+import { serviceIdKey } from './services.js';
 
 const PAGING = { limit: P.multiParams(P.nonNegativeInteger), marker: P.multiParams({ type: 'string' }) };
 const LIST_QUERY_233: JsonSchema = { type: 'object', properties: PAGING, additionalProperties: true };
@@ -184,17 +185,7 @@ export function registerHypervisors(app: FastifyInstance, d: ComputeApiDeps): vo
   /** _validate_id then compute_node_get and its service, with nova's 400/404 texts. */
   async function nodeAndService(req: FastifyRequest, id: string): Promise<{ node: ComputeNodeRow; svc: ServiceRow }> {
     const missing = () => notFound(`Hypervisor with ID '${id}' could not be found.`);
-    let key: number | string;
-    if (atLeast(req.mv, '2.53')) {
-      if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
-      key = id;
-    } else {
-      try {
-        key = validateInteger(id, 'id');
-      } catch {
-        throw missing();
-      }
-    }
+    const key = serviceIdKey(req, id, missing);
     const node = await store.findComputeNode(key);
     if (!node) throw missing();
     const svc = await serviceOf(node);

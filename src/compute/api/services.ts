@@ -51,6 +51,22 @@ export function serviceZone(d: ComputeApiDeps, svc: Pick<ServiceRow, 'topic'>): 
 }
 
 /** Routes GET /os-services, PUT /os-services/{action|uuid} and DELETE /os-services/{id}. */
+/**
+ * The id in an os-services or os-hypervisors path: a uuid from 2.53 (else 400 "Invalid
+ * uuid X"), the integer id before; `notInteger` is each API's answer to anything else.
+ */
+export function serviceIdKey(req: FastifyRequest, id: string, notInteger: (e: Error) => Error): number | string {
+  if (atLeast(req.mv, '2.53')) {
+    if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
+    return id;
+  }
+  try {
+    return validateInteger(id, 'id');
+  } catch (e) {
+    throw notInteger(e as Error);
+  }
+}
+
 export function registerServices(app: FastifyInstance, d: ComputeApiDeps): void {
   const store = new ServiceStore(d.db, { clock: d.clock, random: d.random, serviceDownTimeS: d.cfg.compute.service_down_time });
 
@@ -153,17 +169,7 @@ export function registerServices(app: FastifyInstance, d: ComputeApiDeps): void 
   app.delete<{ Params: { id: string } }>('/v2.1/os-services/:id', async (req, reply) => {
     authorize(req.ctx, 'os_compute_api:os-services:delete', {});
     const id = req.params.id;
-    let key: number | string;
-    if (atLeast(req.mv, '2.53')) {
-      if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
-      key = id;
-    } else {
-      try {
-        key = validateInteger(id, 'id');
-      } catch (e) {
-        throw badRequest(`Invalid input received: ${(e as Error).message}`);
-      }
-    }
+    const key = serviceIdKey(req, id, (e) => badRequest(`Invalid input received: ${e.message}`));
     let svc: ServiceRow;
     try {
       svc = await store.get(key);

@@ -220,7 +220,11 @@ export class ComputeManager {
    */
   async externalInstanceEvent(ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
     const byInstance = new Map<string, ExternalEvent[]>();
-    for (const ev of events) byInstance.set(ev.serverUuid, [...(byInstance.get(ev.serverUuid) ?? []), ev]);
+    for (const ev of events) {
+      const evs = byInstance.get(ev.serverUuid);
+      if (evs) evs.push(ev);
+      else byInstance.set(ev.serverUuid, [ev]);
+    }
     const inOrder = async (evs: ExternalEvent[]) => {
       for (const ev of evs) await this.#processEvent(ctx, ev);
     };

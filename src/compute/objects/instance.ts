@@ -195,29 +195,31 @@ export class UnexpectedTaskStateError extends NovaException {
   }
 }
 
-export interface NewInstance {
-  uuid: string;
-  projectId: string;
-  userId: string;
-  displayName: string;
-  displayDescription: string | null;
-  hostname: string;
-  availabilityZone: string | null;
-  imageRef: string;
-  flavor: InstanceFlavor;
-  keyName: string | null;
-  userData: string | null;
-  metadata: Record<string, string>;
-  systemMetadata: Record<string, string>;
-  requestedNetworks: NetworkRequest[];
-  securityGroups: string[];
-  tags: string[];
-  configDrive: string;
-  accessIpV4: string | null;
-  accessIpV6: string | null;
-  reservationId: string;
-  launchIndex: number;
-}
+/** What a new instance is created from; the rest starts at nova's defaults. */
+export type NewInstance = Pick<
+  Instance,
+  | 'uuid'
+  | 'projectId'
+  | 'userId'
+  | 'displayName'
+  | 'displayDescription'
+  | 'hostname'
+  | 'availabilityZone'
+  | 'imageRef'
+  | 'flavor'
+  | 'keyName'
+  | 'userData'
+  | 'metadata'
+  | 'systemMetadata'
+  | 'requestedNetworks'
+  | 'securityGroups'
+  | 'tags'
+  | 'configDrive'
+  | 'accessIpV4'
+  | 'accessIpV6'
+  | 'reservationId'
+  | 'launchIndex'
+>;
 
 export class InstanceStore {
   constructor(
