@@ -165,10 +165,12 @@ describe('restart after kill -9 (issue 8, defect 4)', { skip: bundleMissing }, (
     const userUnboundOnHost = userLeft.filter((p) => p.device_id === '' && p['binding:host_id'] !== '');
     const activeWanted = (await Promise.all(active.map((s) => portsOf(s.id)))).reduce((n, ps) => n + ps.length, 0);
     const devices = await agentDevices();
+    const buildIds = new Set(list.filter((s) => s.status === 'BUILD').map((s) => s.id));
+    const heldByBuild = ports.filter((p) => buildIds.has(p.device_id)).length;
     t.diagnostic(
       `after restart: ${list.length} servers, BUILD ${count(list, 'BUILD')}, ERROR ${errored.length} (with fault ${errored.filter((s) => s.fault?.message).length}), ACTIVE ${active.length}; ` +
         `ports of ACTIVE servers ${activeWanted}, on br-int ${devices}${activePorts === undefined ? ' (not all ACTIVE/wired)' : ''}; ` +
-        `ports of ERROR or gone servers ${orphans.length}, nova ports without a server ${strayNova.length}, IPs without a port ${ipsUsed - fixedIps}, user ports kept ${userLeft.length}/${userPorts.size}`,
+        `ports held by BUILD servers ${heldByBuild}, ports of ERROR or gone servers ${orphans.length}, nova ports without a server ${strayNova.length}, IPs without a port ${ipsUsed - fixedIps}, user ports kept ${userLeft.length}/${userPorts.size}`,
     );
 
     assert.equal(count(list, 'BUILD'), 0, 'servers still in BUILD');
