@@ -53,7 +53,7 @@ describe('compute: init_host after a restart (issue 8, defect 4)', () => {
     const imageId = (await first.api('demo', 'GET', `${first.urls.image}/v2/images`)).body.images[0].id as string;
     const userPort = (await a.neutron('POST', '/ports', { port: { network_id: netId, name: 'user-p' } }, 'demo')).body.port.id as string;
 
-    const names = ['running', 'spawning', 'networking', 'deleting', 'unplaced', 'claimed', 'errored'] as const;
+    const names = ['running', 'spawning', 'networking', 'deleting', 'unplaced', 'claimed', 'errored', 'unpluggable'] as const;
     const ids = {} as Record<(typeof names)[number], string>;
     const hosts = {} as Record<(typeof names)[number], string>;
     for (const name of names) {
@@ -82,6 +82,9 @@ describe('compute: init_host after a restart (issue 8, defect 4)', () => {
     // The conductor claimed a host and cast the build; that host had not taken it yet.
     await store.save(ids.claimed, { vmState: 'building', taskState: 'scheduling', host: null, node: null });
     await store.save(ids.errored, { vmState: 'error' });
+    // A cached VIF the driver cannot plug (the binding failed after the guest started).
+    const cached = await store.networkInfo(ids.unpluggable);
+    await store.saveNetworkInfo(ids.unpluggable, cached.map((v) => ({ ...v, type: 'binding_failed' })));
     await first.close();
 
     const second = await startTestCloud({ ...FAST, DEFAULT: { data_dir: first.dataDir } });
@@ -118,6 +121,11 @@ describe('compute: init_host after a restart (issue 8, defect 4)', () => {
     assert.equal((await server('errored')).status, 'ERROR');
     assert.equal((await portsOf('errored')).length, 1);
 
+    // A VIF that cannot be plugged: ERROR as in nova, with the plug error as the fault.
+    const unpluggable = await server('unpluggable');
+    assert.equal(unpluggable.status, 'ERROR');
+    assert.equal(unpluggable.fault.message, 'Plug VIF failed because of unexpected vif_type=binding_failed');
+
     // The running guest: its VIF plugged again (qbr/qvb/qvo, the br-int port with its
     // external-ids) and wired by the OVS agent (a local VLAN tag), its port ACTIVE on its host.
     const running = await server('running');
@@ -143,14 +151,33 @@ describe('compute: init_host after a restart (issue 8, defect 4)', () => {
     const devices = second.hostnets.hosts().flatMap((h) => second.hostnets.get(h).snapshot().links.map((l) => l.name).filter((n) => /^(tap|qbr|qvb|qvo)/.test(n)));
     assert.deepEqual(devices.sort(), ['qbr', 'qvb', 'qvo'].map((p) => `${p}${port.id.slice(0, 11)}`));
     const allocations = (await novaDb(second).selectFrom('allocations').select('consumer_uuid').execute()).map((r) => r.consumer_uuid).sort();
-    assert.deepEqual(allocations, [ids.running, ids.errored].sort());
+    assert.deepEqual(allocations, [ids.running, ids.errored, ids.unpluggable].sort());
     const allPorts = (await b.neutron('GET', `/ports?network_id=${netId}`)).body.ports as any[];
     const used = (await b.neutron('GET', `/network-ip-availabilities/${netId}`)).body.network_ip_availability.used_ips;
     assert.equal(used, allPorts.reduce((n, p) => n + p.fixed_ips.length, 0));
-    assert.equal(allPorts.length, 3); // running's, errored's and the user's
+    assert.equal(allPorts.length, 4); // running's, errored's, unpluggable's and the user's
+
+    // A second restart finds nothing left to settle: the same states, the guest wired again.
+    const statuses = async (r: ReturnType<typeof rest>) =>
+      Object.fromEntries(await Promise.all(names.map(async (n) => [n, (await r.nova('GET', `/servers/${ids[n]}`)).body.server?.status ?? 'gone'] as const)));
+    const before = await statuses(b);
+    await second.close();
+    const third = await startTestCloud({ ...FAST, DEFAULT: { data_dir: first.dataDir } });
+    clouds.push(third);
+    const c = rest(third);
+    assert.deepEqual(await statuses(c), before);
+    await waitFor('the re-plugged port tagged again', async () => {
+      const p = third.hostnets
+        .get(hosts.running)
+        .snapshot()
+        .ovsBridges.find((br) => br.name === 'br-int')
+        ?.ports.find((p) => p.interfaces.some((i) => i.externalIds['iface-id'] === port.id));
+      return p?.tag != null ? true : undefined;
+    });
 
     // The settled servers can be deleted as any other.
-    for (const name of ['spawning', 'networking', 'unplaced', 'claimed', 'errored'] as const) assert.equal((await b.nova('DELETE', `/servers/${ids[name]}`)).status, 204);
-    await waitFor('deleted servers gone', async () => (((await b.nova('GET', '/servers?all_tenants=1')).body.servers as unknown[]).length === 1 ? true : undefined));
+    for (const name of ['spawning', 'networking', 'unplaced', 'claimed', 'errored', 'unpluggable'] as const) assert.equal((await c.nova('DELETE', `/servers/${ids[name]}`)).status, 204);
+    await waitFor('deleted servers gone', async () => (((await c.nova('GET', '/servers?all_tenants=1')).body.servers as unknown[]).length === 1 ? true : undefined));
+    assert.deepEqual(((await c.neutron('GET', `/ports?network_id=${netId}`)).body.ports as any[]).map((p) => p.id).sort(), [port.id, userPort].sort());
   });
 });

@@ -96,7 +96,8 @@ async function initInstance(d: ComputeDeps, ops: InitHostOps, ctx: NovaContext, 
   } catch (e) {
     if (!(e instanceof VirtualInterfacePlugException)) throw e;
     log.error({ err: e.message }, 'Virtual interface plugging failed for instance. The port binding:host_id may need to be manually updated.');
-    await d.instances.addFault(i.uuid, faultFromError(e, d.host));
+    // A NovaException in nova: the fault carries its message.
+    await d.instances.addFault(i.uuid, faultFromError(e, d.host, [], e.message));
     await d.instances.save(i.uuid, { vmState: VmState.ERROR });
   }
 }

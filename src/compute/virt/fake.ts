@@ -110,9 +110,15 @@ export class FakeLibvirtDriver implements VirtDriver {
     this.#guests.set(instance.uuid, guest);
   }
 
+  /**
+   * libvirt's cleanup: _unplug_vifs(ignore_errors=True), so a VIF that cannot be
+   * unplugged (a binding_failed one) never stops a delete; it is logged.
+   */
   async #cleanup(instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     this.#guests.delete(instance.uuid);
-    for (const vif of nwInfo) await unplugVif(this.d.hostnet, instance.uuid, vif);
+    for (const vif of nwInfo) {
+      await unplugVif(this.d.hostnet, instance.uuid, vif).catch((err: Error) => this.d.log.warn({ instance: instance.uuid, err: err.message }, 'Failed to unplug VIF; ignored'));
+    }
   }
 
   async destroy(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
