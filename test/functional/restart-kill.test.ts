@@ -98,8 +98,10 @@ describe('restart after kill -9 (issue 8, defect 4)', { skip: bundleMissing }, (
     const givenPorts = [...userPorts];
 
     // The burst: a request every 60 ms; the kill comes once a few servers are ACTIVE
-    // and others are still building (or after 5 s, whichever is first), so it finds
-    // servers in every phase: scheduled or not, networking, spawning, ACTIVE.
+    // and others are still building (or after 5 s, whichever is first), while requests
+    // are still arriving. Most builds it catches are spawning (waiting for
+    // network-vif-plugged is the longest phase); the other phases are pinned by
+    // compute-init-host.test.ts.
     const posts: Promise<unknown>[] = [];
     void (async () => {
       for (let i = 0; i < BOOTS; i++) {
