@@ -86,8 +86,8 @@ async function initInstance(d: ComputeDeps, ops: InitHostOps, ctx: NovaContext, 
   }
   if (i.vmState === VmState.BUILDING || BUILD_TASK_STATES.includes(i.taskState)) {
     log.debug('Instance failed to spawn correctly, setting to ERROR state');
-    const phase = i.taskState ?? i.vmState;
-    await failInterruptedBuild({ ...d, host: d.host }, ctx, i, `The build was interrupted by a restart of nova-compute on ${d.host} (task_state ${phase}).`);
+    const phase = i.taskState ? `task_state ${i.taskState}` : `vm_state ${i.vmState}`;
+    await failInterruptedBuild({ ...d, host: d.host }, ctx, i, `The build was interrupted by a restart of nova-compute on ${d.host} (${phase}).`);
     return;
   }
   const nwInfo = await d.instances.networkInfo(i.uuid);
