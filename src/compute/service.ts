@@ -15,6 +15,7 @@ import { type Db, migrate } from '../db/database.js';
 import type { HostNetworks } from '../hostnet/index.js';
 import { createComputeApp } from './api/app.js';
 import { ComputeAPI } from './compute-api.js';
+import { serviceContext } from './context.js';
 import { ConductorManager } from './conductor/manager.js';
 import { novaMigrations } from './db/migrations.js';
 import type { NovaDB } from './db/schema.js';
@@ -97,7 +98,7 @@ export class ComputeService {
     const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events });
     this.computes.set(
       host,
-      new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, log, bus: d.bus, driver, events, instances: this.instances, services: this.#services, actions: this.actions, network: this.network, conductor, cacheLocks: new InstanceLocks() }),
+      new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, instances: this.instances, services: this.#services, actions: this.actions, network: this.network, conductor, cacheLocks: new InstanceLocks() }),
     );
   }
 
@@ -115,6 +116,8 @@ export class ComputeService {
       this.#controllerServices.push(row.id);
     }
     for (const c of this.computes.values()) await c.start();
+    // Once every compute has settled its own instances (init_host), the ones no host holds.
+    await this.#conductor.settleUnplacedInstances(serviceContext(`req-${this.d.random.uuid()}`));
     this.#beat();
   }
 

@@ -22,8 +22,13 @@ export interface TestCloud extends Cloud {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a cloud on a fresh temp data dir, or on overrides.DEFAULT.data_dir when given:
+ * a restart on a previous cloud's state (close() that one first: SQLite is opened in
+ * exclusive mode). stop() closes and removes the data dir; close() only closes.
+ */
 export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?: Clock): Promise<TestCloud> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-test-'));
+  const dataDir = overrides.DEFAULT?.data_dir ?? mkdtempSync(join(tmpdir(), 'nimbus-test-'));
   const cfg = loadConfig({
     overrides: {
       ...overrides,

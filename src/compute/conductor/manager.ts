@@ -18,7 +18,8 @@ import { MaxRetriesExceeded, NoValidHost } from '../errors.js';
 import type { NeutronAPI } from '../network/neutron.js';
 import { InstanceActions } from '../objects/actions.js';
 import { type InstanceStore } from '../objects/instance.js';
-import { VmState } from '../objects/states.js';
+import { TaskState, VmState } from '../objects/states.js';
+import { failInterruptedBuild } from '../interrupted-build.js';
 import { type BuildRequest, ComputeRpc, SchedulerRpc, type Selection } from '../rpc.js';
 import { deleteAllocation } from '../scheduler/manager.js';
 import { faultFromError } from '../objects/faults.js';
@@ -80,6 +81,35 @@ export class ConductorManager {
     }
     log.info(`Build of instance goes to host ${selection!.host} (attempt ${req.attempt})`);
     await this.#compute.buildAndRunInstance(selection!.host, selection!.node, { ...req, alternates });
+  }
+
+  /**
+   * At the start of the cloud, after every nova-compute's init_host: what the previous
+   * run left with no host to settle it. A build still waiting for a host (scheduling, or
+   * between a reschedule and the next host) ends in ERROR with a fault and its network
+   * given back, as any build that found no host; a delete the API was doing locally is
+   * finished. Zed leaves such instances in BUILD until an operator resets them; this
+   * process runs nova's only conductor and scheduler, so nothing else can still be
+   * working on them, and a user expects a failed build, not one that never ends.
+   */
+  async settleUnplacedInstances(ctx: NovaContext): Promise<void> {
+    for (const i of await this.d.instances.listUnsettledWithoutHost()) {
+      const log = this.d.log.child({ instance: i.uuid });
+      try {
+        if (i.taskState === TaskState.DELETING) {
+          log.info('Deleting instance without a host from the database');
+          const nwInfo = await this.d.instances.networkInfo(i.uuid);
+          await this.d.network.deallocateForInstance(ctx, i, nwInfo).catch((err) => log.warn({ err }, 'Failed to deallocate network for instance.'));
+          await this.d.instances.destroy(i.uuid);
+          await deleteAllocation(this.d.db, i.uuid);
+          continue;
+        }
+        log.warn('Build was interrupted before a host took it; setting instance to ERROR state');
+        await failInterruptedBuild({ ...this.d, host: null }, ctx, i, 'The build was interrupted by a restart of nova-conductor before a host took it.');
+      } catch (err) {
+        log.error({ err }, 'Failed to settle an instance left without a host');
+      }
+    }
   }
 
   /** nova's _set_vm_state_and_notify / _cleanup_when_reschedule_fails. */

@@ -1,7 +1,7 @@
 /** What one nova-compute needs: its host, driver, stores, neutron and the RPC clients. */
 import type { Kysely } from 'kysely';
 import type { Bus } from '../../bus/bus.js';
-import type { Clock } from '../../common/clock.js';
+import type { Clock, Random } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { NovaDB } from '../db/schema.js';
@@ -18,6 +18,7 @@ export interface ComputeDeps {
   db: Kysely<NovaDB>;
   cfg: Config;
   clock: Clock;
+  random: Random;
   log: Logger;
   bus: Bus;
   driver: VirtDriver;

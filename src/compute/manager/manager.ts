@@ -16,6 +16,7 @@ import type { AttachInterfaceArgs, BuildRequest, ExternalEvent } from '../rpc.js
 import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
+import { initHost } from './init-host.js';
 
 /** How many instances' network info caches an external event batch refreshes at once. */
 const REFRESH_WORKERS = 8;
@@ -37,10 +38,15 @@ export class ComputeManager {
     return this.d.host;
   }
 
-  /** Registers the service and its compute node, then serves compute.<host>. */
+  /**
+   * Registers the service and its compute node, settles what the previous run left on
+   * this host (init_host), then serves compute.<host>.
+   */
   async start(): Promise<void> {
     await this.#registerService();
     await this.#registerNode();
+    await initHost(this.d, { terminate: (ctx, uuid) => this.terminateInstance(ctx, uuid) });
+    await this.updateUsage();
     this.#listener = await this.d.bus.listen(Topics.compute, this.d.host, {
       build_and_run_instance: (req: BuildRequest & { node: string }) => this.buildAndRunInstance(req),
       terminate_instance: (a: { ctx: NovaContext; instanceUuid: string }) => this.terminateInstance(a.ctx, a.instanceUuid),

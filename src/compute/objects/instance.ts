@@ -10,7 +10,7 @@ import { isoMicros } from '../../common/clock.js';
 import type { NovaDB, InstancesTable } from '../db/schema.js';
 import { InstanceNotFound, NovaException, UnexpectedDeletingTaskState } from '../errors.js';
 import type { NetworkInfo } from '../network/model.js';
-import { TaskState } from './states.js';
+import { TaskState, VmState } from './states.js';
 
 /** The flavor an instance was built with (instance_extra.flavor). */
 export interface InstanceFlavor {
@@ -295,6 +295,25 @@ export class InstanceStore {
     const i = await this.find(uuid, opts);
     if (!i) throw new InstanceNotFound(uuid);
     return i;
+  }
+
+  /** The live instances on a host, oldest first (nova's InstanceList.get_by_host, for init_host). */
+  async listByHost(host: string): Promise<Instance[]> {
+    const rows = await this.db.selectFrom('instances').selectAll().where('host', '=', host).where('deleted', '=', 0).orderBy('id', 'asc').execute();
+    return rows.map((r) => fromRow(r as Row));
+  }
+
+  /** Live instances no nova-compute holds (host NULL) that are building or being deleted, oldest first. */
+  async listUnsettledWithoutHost(): Promise<Instance[]> {
+    const rows = await this.db
+      .selectFrom('instances')
+      .selectAll()
+      .where('host', 'is', null)
+      .where('deleted', '=', 0)
+      .where((eb) => eb.or([eb('vm_state', '=', VmState.BUILDING), eb('task_state', '=', TaskState.DELETING)]))
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map((r) => fromRow(r as Row));
   }
 
   /**

@@ -103,3 +103,8 @@ export class SchedulerManager {
 export async function deleteAllocation(db: Kysely<NovaDB>, instanceUuid: string): Promise<void> {
   await db.deleteFrom('allocations').where('consumer_uuid', '=', instanceUuid).execute();
 }
+
+/** The instances holding an allocation on a host (placement's allocations of its provider). */
+export async function allocationConsumers(db: Kysely<NovaDB>, host: string): Promise<string[]> {
+  return (await db.selectFrom('allocations').select('consumer_uuid').where('host', '=', host).execute()).map((r) => r.consumer_uuid);
+}

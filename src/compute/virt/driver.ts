@@ -38,6 +38,11 @@ export interface VirtDriver {
   spawn(ctx: NovaContext, instance: Instance, nwInfo: Promise<NetworkInfo>): Promise<void>;
   /** Stops the guest and unplugs its VIFs; nothing missing is an error. */
   destroy(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void>;
+  /**
+   * plug_vifs: plugs the VIFs of a guest that already runs (init_host after a restart
+   * re-creates what the host lost). Idempotent. Throws VirtualInterfacePlugException.
+   */
+  plugVifs(instance: Instance, nwInfo: NetworkInfo): Promise<void>;
   attachInterface(ctx: NovaContext, instance: Instance, vif: VIF): Promise<void>;
   detachInterface(ctx: NovaContext, instance: Instance, vif: VIF): Promise<void>;
   /** Power state of the guest now (power_state.*). */

@@ -110,13 +110,35 @@ export class FakeLibvirtDriver implements VirtDriver {
     this.#guests.set(instance.uuid, guest);
   }
 
+  /**
+   * libvirt's cleanup: _unplug_vifs(ignore_errors=True), so a VIF that cannot be
+   * unplugged (a binding_failed one) never stops a delete; it is logged.
+   */
   async #cleanup(instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     this.#guests.delete(instance.uuid);
-    for (const vif of nwInfo) await unplugVif(this.d.hostnet, instance.uuid, vif);
+    for (const vif of nwInfo) {
+      await unplugVif(this.d.hostnet, instance.uuid, vif).catch((err: Error) => this.d.log.warn({ instance: instance.uuid, err: err.message }, 'Failed to unplug VIF; ignored'));
+    }
   }
 
   async destroy(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     await this.#cleanup(instance, nwInfo);
+  }
+
+  /**
+   * plug_vifs at init_host. The simulated host's devices live in memory, so after a
+   * restart nothing of the guest's wiring is left: every VIF is plugged again (the OVS
+   * agent then finds the br-int ports with their external-ids and wires them). The
+   * guest itself outlives nova-compute, as a libvirt domain does, so one this driver
+   * no longer knows is taken back in the power state nova recorded.
+   */
+  async plugVifs(instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    const guest = this.#guests.get(instance.uuid) ?? { name: FakeLibvirtDriver.domainName(instance), powerState: instance.powerState, vifs: new Set<string>() };
+    for (const vif of nwInfo) {
+      await plugVif(this.d.hostnet, instance.uuid, vif);
+      guest.vifs.add(vif.id);
+    }
+    this.#guests.set(instance.uuid, guest);
   }
 
   async attachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
