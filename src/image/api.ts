@@ -31,7 +31,7 @@ import {
   DeactivatedDownloadForbidden,
 } from './errors.js';
 import { MUTABLE_ATTRIBUTES, isMutableAttribute, type Image, type ImageCore, type Visibility } from './model.js';
-import { canSee, checkMutable, enforceAdmin, enforceVisibility } from './policy.js';
+import { canSee, checkMutable, enforceVisibility } from './policy.js';
 import type { FileStore } from './store/file-store.js';
 import { virtualSize } from './store/format-inspector.js';
 
@@ -274,7 +274,10 @@ export class ImageAPI {
     return data ? { image, data } : { image };
   }
 
-  /** Hides an active image's data from non-admins (admin-only, as Zed's default policy). */
+  /**
+   * Hides an active image's data from non-admins. Zed's deactivate policy passes under
+   * the legacy defaults, so glance's check_is_image_mutable decides: admins and the owner.
+   */
   async deactivate(ctx: RequestContext, id: string): Promise<void> {
     await this.#setActivation(ctx, id, 'deactivate', 'active', 'deactivated');
   }
@@ -292,7 +295,7 @@ export class ImageAPI {
     to: 'active' | 'deactivated',
   ): Promise<void> {
     const image = await this.get(ctx, id);
-    enforceAdmin(ctx, action);
+    checkMutable(ctx, image);
     if (image.status === to) return;
     if (image.status !== from || !(await repo.transitionImage(this.#db, id, from, { status: to, updated_at: this.#iso() }))) {
       throw new ActionNotAllowedInStatus(action, image.status);

@@ -24,8 +24,3 @@ export function checkMutable(ctx: RequestContext, image: Image): void {
 export function enforceVisibility(ctx: RequestContext, visibility: Visibility): void {
   if (visibility === 'public' && !ctx.isAdmin) throw new PolicyForbidden('publicize_image');
 }
-
-/** Rules that are admin-only in Zed's defaults (deactivate, reactivate). */
-export function enforceAdmin(ctx: RequestContext, action: string): void {
-  if (!ctx.isAdmin) throw new PolicyForbidden(action);
-}

@@ -342,9 +342,54 @@ describe('image service', () => {
     assert.equal(c.json.properties.images.items.name, 'image');
   });
 
-  it('deactivates and reactivates (admin only)', async () => {
+  it('regression: the owner deactivates and reactivates their own image (glance checks ownership, not admin)', async () => {
+    const own = (await call('POST', '/v2/images', { token: 'MEMBER', body: { name: 'b-deact', disk_format: 'raw', container_format: 'bare' } })).json;
+    const up = await call('PUT', `/v2/images/${own.id}/file`, { token: 'MEMBER', raw: Buffer.from('data'), headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(up.status, 204);
+    assert.equal((await call('POST', `/v2/images/${own.id}/actions/deactivate`, { token: 'MEMBER' })).status, 204);
+    assert.equal((await call('GET', `/v2/images/${own.id}`, { token: 'MEMBER' })).json.status, 'deactivated');
+    const dl = await call('GET', `/v2/images/${own.id}/file`, { token: 'MEMBER' });
+    assert.equal(dl.status, 403);
+    assert.match(dl.json.message, /^The requested image has been deactivated\. Image data download is forbidden\./);
+    // Deactivating twice is a no-op, as glance's domain allows.
+    assert.equal((await call('POST', `/v2/images/${own.id}/actions/deactivate`, { token: 'MEMBER' })).status, 204);
+    assert.equal((await call('POST', `/v2/images/${own.id}/actions/reactivate`, { token: 'MEMBER' })).status, 204);
+    assert.equal((await call('GET', `/v2/images/${own.id}/file`, { token: 'MEMBER' })).status, 200);
+    const queued = (await call('POST', '/v2/images', { token: 'MEMBER', body: { name: 'b-queued' } })).json;
+    const wrong = await call('POST', `/v2/images/${queued.id}/actions/deactivate`, { token: 'MEMBER' });
+    assert.equal(wrong.status, 403);
+    assert.match(wrong.json.message, /^Not allowed to deactivate image in status 'queued'/);
+  });
+
+  it('regression: ?size=N filters by exact size (tempest test_list_images_param_size)', async () => {
+    const img = (await call('POST', '/v2/images', { body: { name: 'sized', disk_format: 'raw', container_format: 'bare' } })).json;
+    await call('PUT', `/v2/images/${img.id}/file`, { raw: Buffer.alloc(4242, 1), headers: { 'content-type': 'application/octet-stream' } });
+    const r = await call('GET', '/v2/images?size=4242');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json.images.map((i: { id: string }) => i.id), [img.id]);
+    assert.equal(r.json.first, '/v2/images?size=4242');
+    assert.deepEqual((await call('GET', '/v2/images?size=4243')).json.images, []);
+    assert.deepEqual((await call('GET', '/v2/images?size=abc')).json.images, []);
+    const range = await call('GET', '/v2/images?size_min=4242&size_max=4242');
+    assert.deepEqual(range.json.images.map((i: { id: string }) => i.id), [img.id]);
+    const bad = await call('GET', '/v2/images?size_min=x');
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /^Unable to filter on a range with a non-numeric value\./);
+  });
+
+  it('regression: GET /v2/images/ (trailing slash) is 404, not the list', async () => {
+    const r = await call('GET', '/v2/images/');
+    assert.equal(r.status, 404);
+    assert.equal(r.json.message, 'The resource could not be found.<br /><br />\n\n\n');
+    assert.equal((await call('GET', '/v2/images/', { token: null })).status, 401);
+    assert.equal((await call('GET', '/versions/', { token: null })).status, 200);
+  });
+
+  it('deactivates and reactivates (admin or owner only)', async () => {
     const boot = (await call('GET', `/v2/images?name=${BOOTSTRAP_IMAGE_NAME}`)).json.images[0];
-    assert.equal((await call('POST', `/v2/images/${boot.id}/actions/deactivate`, { token: 'MEMBER' })).status, 403);
+    const foreign = await call('POST', `/v2/images/${boot.id}/actions/deactivate`, { token: 'MEMBER' });
+    assert.equal(foreign.status, 403);
+    assert.match(foreign.json.message, /^You do not own this image/);
     assert.equal((await call('POST', `/v2/images/${boot.id}/actions/deactivate`)).status, 204);
     assert.equal((await call('GET', `/v2/images/${boot.id}/file`, { token: 'MEMBER' })).status, 403);
     assert.equal((await call('POST', `/v2/images/${boot.id}/actions/reactivate`)).status, 204);

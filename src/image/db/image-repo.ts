@@ -3,7 +3,7 @@
  * transaction) so callers decide atomicity; rows are converted to the domain Image here
  * and nowhere else.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { fromBool, toBool } from '../../db/database.js';
 import type { Image, ImageStatus, Visibility } from '../model.js';
 import type { ImageDB, ImageRow } from './tables.js';
@@ -134,9 +134,16 @@ export interface Viewer {
   isAdmin: boolean;
 }
 
-/** Core columns GET /v2/images filters on by equality. */
-export const FILTER_COLUMNS = ['id', 'name', 'status', 'owner', 'disk_format', 'container_format', 'checksum', 'os_hash_value'] as const;
+/** Core text columns GET /v2/images filters on by equality. */
+export const FILTER_COLUMNS = ['id', 'name', 'status', 'owner', 'disk_format', 'container_format', 'checksum', 'os_hash_algo', 'os_hash_value'] as const;
 export type FilterColumn = (typeof FILTER_COLUMNS)[number];
+
+/**
+ * Integer columns: glance filters `?size=N` by equality on the column (any Image column
+ * name is one) and `?size_min=`/`?size_max=` as a range.
+ */
+export const NUMERIC_FILTER_COLUMNS = ['size', 'virtual_size', 'min_disk', 'min_ram'] as const;
+export type NumericFilterColumn = (typeof NUMERIC_FILTER_COLUMNS)[number];
 
 /** Equality filters on core columns and properties, as glance's list accepts them. */
 export interface ImageFilters {
@@ -145,8 +152,10 @@ export interface ImageFilters {
   osHidden: boolean;
   protected?: boolean;
   columns: Partial<Record<FilterColumn, string>>;
-  sizeMin?: number;
-  sizeMax?: number;
+  /** Exact values of integer columns; NaN (a non-numeric value) matches nothing. */
+  numbers: Partial<Record<NumericFilterColumn, number>>;
+  /** Inclusive bounds on integer columns (`size_min`, `virtual_size_max`...). */
+  ranges: Partial<Record<NumericFilterColumn, { min?: number; max?: number }>>;
   /** Every tag must be present. */
   tags: string[];
   /** Every extra property must have the value. */
@@ -178,8 +187,13 @@ export async function findImages(q: Q, viewer: Viewer, f: ImageFilters): Promise
   for (const [col, value] of Object.entries(f.columns) as [keyof ImageFilters['columns'], string][]) {
     query = query.where(col, '=', value);
   }
-  if (f.sizeMin !== undefined) query = query.where('size', '>=', f.sizeMin);
-  if (f.sizeMax !== undefined) query = query.where('size', '<=', f.sizeMax);
+  for (const [col, value] of Object.entries(f.numbers) as [NumericFilterColumn, number][]) {
+    query = Number.isNaN(value) ? query.where(sql<boolean>`1 = 0`) : query.where(col, '=', value);
+  }
+  for (const [col, r] of Object.entries(f.ranges) as [NumericFilterColumn, { min?: number; max?: number }][]) {
+    if (r.min !== undefined) query = query.where(col, '>=', r.min);
+    if (r.max !== undefined) query = query.where(col, '<=', r.max);
+  }
   for (const tag of f.tags) {
     query = query.where((eb) =>
       eb.exists(

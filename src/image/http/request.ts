@@ -6,7 +6,7 @@
  */
 import { httpBadRequest } from '../../common/errors.js';
 import { SORT_KEYS, type CreateImageInput, type ImageChange, type ListImagesQuery, type SortKey } from '../api.js';
-import { FILTER_COLUMNS, type FilterColumn, type ImageFilters } from '../db/image-repo.js';
+import { FILTER_COLUMNS, NUMERIC_FILTER_COLUMNS, type FilterColumn, type ImageFilters, type NumericFilterColumn } from '../db/image-repo.js';
 import { InvalidObject, ReadonlyAttribute, ReservedAttribute, UnsupportedMediaType } from '../errors.js';
 import {
   DISALLOWED_ON_CREATE,
@@ -131,7 +131,6 @@ export function parsePatch(contentType: string | undefined, raw: unknown): Image
   });
 }
 
-const SIZE_FILTERS = { size_min: 'sizeMin', size_max: 'sizeMax' } as const;
 const VISIBILITIES = ['community', 'public', 'private', 'shared', 'all'];
 
 /** GET /v2/images query (raw query string, order kept) → ListImagesQuery. */
@@ -191,7 +190,7 @@ export function parseListQuery(search: URLSearchParams): ListImagesQuery {
   limit = Math.min(LIMIT_MAX, limit);
 
   // Everything left is a filter, as glance passes the remaining params to the DB.
-  const filters: ImageFilters = { osHidden: false, columns: {}, tags, properties: {} };
+  const filters: ImageFilters = { osHidden: false, columns: {}, numbers: {}, ranges: {}, tags, properties: {} };
   const visibility = last('visibility');
   if (visibility) {
     if (!VISIBILITIES.includes(visibility)) throw httpBadRequest(`Invalid visibility value: ${visibility}`);
@@ -210,15 +209,19 @@ export function parseListQuery(search: URLSearchParams): ListImagesQuery {
     }
     filters.protected = prot === 'true';
   }
-  for (const [key, field] of Object.entries(SIZE_FILTERS)) {
-    const v = last(key);
-    if (v === undefined) continue;
-    if (!/^\d+$/.test(v.trim())) throw httpBadRequest(`Unable to filter on a range with a non-numeric value.`);
-    filters[field] = Number(v);
+  for (const col of NUMERIC_FILTER_COLUMNS) {
+    for (const bound of ['min', 'max'] as const) {
+      const v = last(`${col}_${bound}`);
+      if (v === undefined) continue;
+      if (!/^\s*[-+]?\d+\s*$/.test(v)) throw httpBadRequest(`Unable to filter on a range with a non-numeric value.`);
+      (filters.ranges[col] ??= {})[bound] = Number(v);
+    }
   }
   for (const [key, value] of params) {
     if (FILTER_COLUMNS.includes(key as FilterColumn)) filters.columns[key as FilterColumn] = value;
-    else filters.properties[key] = value;
+    else if (NUMERIC_FILTER_COLUMNS.includes(key as NumericFilterColumn)) {
+      filters.numbers[key as NumericFilterColumn] = /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : NaN;
+    } else filters.properties[key] = value;
   }
   const q: ListImagesQuery = { filters, sortKeys, sortDirs, limit };
   if (marker !== undefined) q.marker = marker;

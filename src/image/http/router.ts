@@ -37,6 +37,12 @@ export function createImageApp(opts: ImageAppOptions): FastifyInstance {
     notFound: () => httpNotFound('The resource could not be found.'),
     ...(opts.authUri ? { authUri: opts.authUri } : {}),
   });
+  // The shared core ignores trailing slashes; glance's routes mapper does not, so
+  // /v2/images/ is an unknown URL (after authentication, as keystonemiddleware runs first).
+  app.addHook('onRequest', async (req) => {
+    const path = req.url.split('?')[0]!;
+    if (path.length > 1 && path.endsWith('/') && !isPublicPath(req.method, path)) throw httpNotFound('The resource could not be found.');
+  });
   registerVersionRoutes(app);
   registerSchemaRoutes(app);
   registerImageRoutes(app, opts.api);
