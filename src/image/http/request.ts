@@ -223,7 +223,7 @@ export function parseListQuery(search: URLSearchParams): ListImagesQuery {
       filters.numbers[key as NumericFilterColumn] = /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : NaN;
     } else filters.properties[key] = value;
   }
-  const q: ListImagesQuery = { filters, sortKeys, sortDirs, limit };
+  const q: ListImagesQuery = { filters, memberStatus: memberStatus as ListImagesQuery['memberStatus'], sortKeys, sortDirs, limit };
   if (marker !== undefined) q.marker = marker;
   return q;
 }

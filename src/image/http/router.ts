@@ -9,14 +9,18 @@ import { httpBadRequest, httpNotFound } from '../../common/errors.js';
 import { createHttpApp } from '../../common/http.js';
 import type { Logger } from '../../common/log.js';
 import type { ImageAPI } from '../api.js';
+import type { ImageMemberAPI } from '../members.js';
 import { renderWebobError } from './faults.js';
 import { registerImageDataRoutes } from './image-data.js';
+import { registerImageMemberRoutes } from './image-members.js';
+import { registerImageTagRoutes } from './image-tags.js';
 import { registerImageRoutes } from './images.js';
 import { registerSchemaRoutes } from './schemas.js';
 import { isPublicPath, registerVersionRoutes } from './versions.js';
 
 export interface ImageAppOptions {
   api: ImageAPI;
+  members: ImageMemberAPI;
   log: Logger;
   random: Random;
   validator: TokenValidator;
@@ -47,5 +51,7 @@ export function createImageApp(opts: ImageAppOptions): FastifyInstance {
   registerSchemaRoutes(app);
   registerImageRoutes(app, opts.api);
   registerImageDataRoutes(app, opts.api);
+  registerImageTagRoutes(app, opts.api);
+  registerImageMemberRoutes(app, opts.members);
   return app;
 }

@@ -1,10 +1,12 @@
-/** GET /v2/schemas/image and /v2/schemas/images: glance's schemas, which glanceclient fetches to validate and display. */
+/** GET /v2/schemas/{image,images,member,members}: glance's schemas, which glanceclient fetches to validate and display. */
 import type { FastifyInstance } from 'fastify';
 import { sendJson } from './py-json.js';
-import { IMAGE_SCHEMA, IMAGES_SCHEMA } from './schema-data.js';
+import { IMAGE_SCHEMA, IMAGES_SCHEMA, MEMBER_SCHEMA, MEMBERS_SCHEMA } from './schema-data.js';
 
 /** Registers the schema routes. */
 export function registerSchemaRoutes(app: FastifyInstance): void {
   app.get('/v2/schemas/image', async (_req, reply) => sendJson(reply, 200, IMAGE_SCHEMA));
   app.get('/v2/schemas/images', async (_req, reply) => sendJson(reply, 200, IMAGES_SCHEMA));
+  app.get('/v2/schemas/member', async (_req, reply) => sendJson(reply, 200, MEMBER_SCHEMA));
+  app.get('/v2/schemas/members', async (_req, reply) => sendJson(reply, 200, MEMBERS_SCHEMA));
 }
