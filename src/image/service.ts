@@ -56,6 +56,7 @@ export class ImageService {
     this.app = createImageApp({
       api: this.api,
       members: this.members,
+      storeDir: store.dir,
       log: deps.log,
       random: deps.random,
       validator: deps.validator,

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { httpBadRequest } from '../../common/errors.js';
 import type { ImageMemberAPI } from '../members.js';
 import { sendJson } from './py-json.js';
-import { parseJsonBody } from './request.js';
+import { parseJsonBody, rejectBody } from './request.js';
 import { memberView } from './view.js';
 
 type ImageParams = { Params: { id: string } };
@@ -41,6 +41,7 @@ export function parseMemberUpdate(raw: unknown): unknown {
 /** Registers the member routes; every route needs a token. */
 export function registerImageMemberRoutes(app: FastifyInstance, members: ImageMemberAPI): void {
   app.get<ImageParams>('/v2/images/:id/members', async (req, reply) => {
+    rejectBody(req);
     const list = await members.list(req.ctx, req.params.id);
     return sendJson(reply, 200, { members: list.map(memberView), schema: '/v2/schemas/members' });
   });
@@ -50,9 +51,10 @@ export function registerImageMemberRoutes(app: FastifyInstance, members: ImageMe
     return sendJson(reply, 200, memberView(await members.create(req.ctx, req.params.id, memberId)));
   });
 
-  app.get<MemberParams>('/v2/images/:id/members/:memberId', async (req, reply) =>
-    sendJson(reply, 200, memberView(await members.get(req.ctx, req.params.id, req.params.memberId))),
-  );
+  app.get<MemberParams>('/v2/images/:id/members/:memberId', async (req, reply) => {
+    rejectBody(req);
+    return sendJson(reply, 200, memberView(await members.get(req.ctx, req.params.id, req.params.memberId)));
+  });
 
   app.put<MemberParams>('/v2/images/:id/members/:memberId', async (req, reply) => {
     const status = parseMemberUpdate(req.body);
@@ -60,6 +62,7 @@ export function registerImageMemberRoutes(app: FastifyInstance, members: ImageMe
   });
 
   app.delete<MemberParams>('/v2/images/:id/members/:memberId', async (req, reply) => {
+    rejectBody(req);
     await members.delete(req.ctx, req.params.id, req.params.memberId);
     return reply.code(204).type('text/html; charset=UTF-8').send();
   });

@@ -4,6 +4,7 @@
  * documents; and the list query (filters, sorting, paging). Everything here throws
  * glance's 400/403/415 errors before the image API is called.
  */
+import type { FastifyRequest } from 'fastify';
 import { httpBadRequest } from '../../common/errors.js';
 import { SORT_KEYS, type CreateImageInput, type ImageChange, type ListImagesQuery, type SortKey } from '../api.js';
 import { FILTER_COLUMNS, NUMERIC_FILTER_COLUMNS, type FilterColumn, type ImageFilters, type NumericFilterColumn } from '../db/image-repo.js';
@@ -34,6 +35,16 @@ export function parseJsonBody(raw: unknown): unknown {
     return JSON.parse(raw.toString('utf8'));
   } catch {
     throw httpBadRequest('Malformed JSON in request body.');
+  }
+}
+
+/**
+ * glance's body_reject on routes that take no body (actions, tags, member reads and
+ * deletes, discovery): any Content-Length > 0 or chunked body is 400.
+ */
+export function rejectBody(req: FastifyRequest): void {
+  if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0) {
+    throw httpBadRequest('A body is not expected with this request.');
   }
 }
 

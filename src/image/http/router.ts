@@ -10,6 +10,7 @@ import { createHttpApp } from '../../common/http.js';
 import type { Logger } from '../../common/log.js';
 import type { ImageAPI } from '../api.js';
 import type { ImageMemberAPI } from '../members.js';
+import { registerDiscoveryRoutes } from './discovery.js';
 import { renderWebobError } from './faults.js';
 import { registerImageDataRoutes } from './image-data.js';
 import { registerImageMemberRoutes } from './image-members.js';
@@ -24,6 +25,8 @@ export interface ImageAppOptions {
   log: Logger;
   random: Random;
   validator: TokenValidator;
+  /** The file store's directory, reported to admins by /v2/info/stores/detail. */
+  storeDir: string;
   /** Keystone's URL for WWW-Authenticate on 401, if known. */
   authUri?: string;
 }
@@ -53,5 +56,6 @@ export function createImageApp(opts: ImageAppOptions): FastifyInstance {
   registerImageDataRoutes(app, opts.api);
   registerImageTagRoutes(app, opts.api);
   registerImageMemberRoutes(app, opts.members);
+  registerDiscoveryRoutes(app, opts.storeDir);
   return app;
 }
