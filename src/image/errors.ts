@@ -250,3 +250,17 @@ export class InvalidMemberStatus extends BadRequest {
     super('Incorrect request: Status must be "pending", "accepted" or "rejected".');
   }
 }
+
+/**
+ * A known URL with a method glance's mapper routes to its RejectMethodController: webob's
+ * 405 names the request method; `allow` is sent as the Allow header.
+ */
+export class MethodNotAllowed extends OpenStackError {
+  override readonly status: number = 405;
+  constructor(
+    method: string,
+    readonly allow: string,
+  ) {
+    super(`The method ${method} is not allowed for this resource.`);
+  }
+}

@@ -1,10 +1,10 @@
-/** glance's discovery API (/v2/info/*) and body_reject on routes that take no body. */
+/** glance's discovery API (/v2/info/*), and its router's refusals: body_reject and 405 with Allow. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startImageService, type ImageTestService } from '../helpers/image-service.js';
 
-describe('image discovery', () => {
+describe('image discovery and routing', () => {
   let s: ImageTestService;
   before(async () => {
     s = await startImageService();
@@ -50,5 +50,30 @@ describe('image discovery', () => {
       assert.equal(r.json.message, 'A body is not expected with this request.<br /><br />\n\n\n');
     }
     assert.equal((await s.call('PUT', `/v2/images/${img.id}/tags/t`)).status, 204);
+  });
+
+  it('answers 405 with Allow for a served URL and a method glance rejects, after authentication', async () => {
+    const img = await s.create({ name: 'y' });
+    const cases: [string, string, string][] = [
+      ['PUT', '/v2/images', 'GET, POST'],
+      ['PUT', `/v2/images/${img.id}`, 'GET, PATCH, DELETE'],
+      ['GET', `/v2/images/${img.id}/actions/deactivate`, 'POST'],
+      ['GET', `/v2/images/${img.id}/tags/t`, 'PUT, DELETE'],
+      ['DELETE', `/v2/images/${img.id}/members`, 'GET, POST'],
+      ['POST', '/v2/schemas/member', 'GET'],
+      ['POST', '/v2/info/stores', 'GET'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const r = await s.call(method, path);
+      assert.equal(r.status, 405, `${method} ${path}`);
+      assert.equal(r.headers.get('allow'), allow);
+      assert.deepEqual(r.json, {
+        message: `The method ${method} is not allowed for this resource. <br /><br />\n`,
+        code: '405 Method Not Allowed',
+        title: 'Method Not Allowed',
+      });
+    }
+    assert.equal((await s.call('PUT', '/v2/images', { token: null })).status, 401);
+    assert.equal((await s.call('GET', '/v2/images/x/stage')).status, 404);
   });
 });

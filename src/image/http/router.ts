@@ -9,6 +9,7 @@ import { httpBadRequest, httpNotFound } from '../../common/errors.js';
 import { createHttpApp } from '../../common/http.js';
 import type { Logger } from '../../common/log.js';
 import type { ImageAPI } from '../api.js';
+import { MethodNotAllowed } from '../errors.js';
 import type { ImageMemberAPI } from '../members.js';
 import { registerDiscoveryRoutes } from './discovery.js';
 import { renderWebobError } from './faults.js';
@@ -31,6 +32,28 @@ export interface ImageAppOptions {
   authUri?: string;
 }
 
+/**
+ * The served URLs with the methods glance's router allows on each, for its 405 (the
+ * `allowed_methods` of each reject route). URLs glance has but Nimbus does not serve
+ * (import, stage, tasks, cache, metadefs) stay 404.
+ */
+const ALLOWED_METHODS: [RegExp, string][] = [
+  [/^\/v2\/images$/, 'GET, POST'],
+  [/^\/v2\/images\/[^/]+$/, 'GET, PATCH, DELETE'],
+  [/^\/v2\/images\/[^/]+\/file$/, 'GET, PUT'],
+  [/^\/v2\/images\/[^/]+\/actions\/(deactivate|reactivate)$/, 'POST'],
+  [/^\/v2\/images\/[^/]+\/tags\/[^/]+$/, 'PUT, DELETE'],
+  [/^\/v2\/images\/[^/]+\/members$/, 'GET, POST'],
+  [/^\/v2\/images\/[^/]+\/members\/[^/]+$/, 'GET, PUT, DELETE'],
+  [/^\/v2\/schemas\/(image|images|member|members)$/, 'GET'],
+  [/^\/v2\/info\/(import|stores|stores\/detail)$/, 'GET'],
+];
+
+/** The Allow header for a served path, or undefined when glance would not know the URL. */
+export function allowedMethods(path: string): string | undefined {
+  return ALLOWED_METHODS.find(([re]) => re.test(path))?.[1];
+}
+
 /** Builds the Fastify app serving glance's v2 API; the caller listens. */
 export function createImageApp(opts: ImageAppOptions): FastifyInstance {
   const app = createHttpApp({
@@ -41,7 +64,10 @@ export function createImageApp(opts: ImageAppOptions): FastifyInstance {
     isPublic: isPublicPath,
     renderError: renderWebobError,
     malformedBody: () => httpBadRequest('Malformed JSON in request body.'),
-    notFound: () => httpNotFound('The resource could not be found.'),
+    notFound: (req) => {
+      const allow = allowedMethods(req.url.split('?')[0]!);
+      return allow ? new MethodNotAllowed(req.method, allow) : httpNotFound('The resource could not be found.');
+    },
     ...(opts.authUri ? { authUri: opts.authUri } : {}),
   });
   // The shared core ignores trailing slashes; glance's routes mapper does not, so
