@@ -35,7 +35,7 @@ export interface ImageAppOptions {
 /**
  * The served URLs with the methods glance's router allows on each, for its 405 (the
  * `allowed_methods` of each reject route). URLs glance has but Nimbus does not serve
- * (import, stage, tasks, cache, metadefs) stay 404.
+ * (import, stage, tasks, cache, the metadefs API) stay 404.
  */
 const ALLOWED_METHODS: [RegExp, string][] = [
   [/^\/v2\/images$/, 'GET, POST'],
@@ -46,6 +46,7 @@ const ALLOWED_METHODS: [RegExp, string][] = [
   [/^\/v2\/images\/[^/]+\/members$/, 'GET, POST'],
   [/^\/v2\/images\/[^/]+\/members\/[^/]+$/, 'GET, PUT, DELETE'],
   [/^\/v2\/schemas\/(image|images|member|members)$/, 'GET'],
+  [/^\/v2\/schemas\/metadefs\/(namespaces?|resource_types?|objects?|property|properties|tags?)$/, 'GET'],
   [/^\/v2\/info\/(import|stores|stores\/detail)$/, 'GET'],
 ];
 
