@@ -1,77 +1,21 @@
 /**
- * The image service over HTTP in one process: a temp SQLite file and data dir, a fake
- * token validator (admin in project A, member in project B), driven with fetch.
+ * The image service over HTTP in one process (test/helpers/image-service.ts): a temp
+ * SQLite file and data dir, a fake token validator (admin in project A, member in
+ * project B), driven with fetch.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TokenInfo, TokenValidator } from '../../src/common/auth.js';
-import { AuthenticationRequired } from '../../src/common/auth.js';
-import { FakeClock, seededRandom } from '../../src/common/clock.js';
-import { loadConfig } from '../../src/common/config.js';
-import { listen } from '../../src/common/http.js';
-import { silentLogger } from '../../src/common/log.js';
-import { openDatabase, type Db } from '../../src/db/database.js';
 import { BOOTSTRAP_IMAGE_NAME, bootstrapImageData } from '../../src/image/bootstrap.js';
-import type { ImageDB } from '../../src/image/db/tables.js';
-import { ImageService } from '../../src/image/service.js';
-
-const PROJECT_A = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
-const PROJECT_B = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
-
-function token(projectId: string, projectName: string, role: string): TokenInfo {
-  return {
-    userId: `user-${projectName}`,
-    userName: projectName,
-    userDomainId: 'default',
-    userDomainName: 'Default',
-    projectId,
-    projectName,
-    projectDomainId: 'default',
-    projectDomainName: 'Default',
-    roles: [{ id: role, name: role }],
-    methods: ['password'],
-    auditIds: ['x'],
-    issuedAt: 0,
-    expiresAt: Number.MAX_SAFE_INTEGER,
-  };
-}
-
-/** Fixed tokens: ADMIN (admin role, project A) and MEMBER (member role, project B). */
-const fakeValidator: TokenValidator = {
-  async validate(t) {
-    if (t === 'ADMIN') return token(PROJECT_A, 'admin', 'admin');
-    if (t === 'MEMBER') return token(PROJECT_B, 'demo', 'member');
-    throw new AuthenticationRequired();
-  },
-};
+import { PROJECT_A, PROJECT_B, startImageService, type CallOptions, type ImageTestService } from '../helpers/image-service.js';
 
 describe('image service', () => {
-  let dir: string;
-  let db: Db<ImageDB>;
-  let service: ImageService;
+  let s: ImageTestService;
   let base: string;
-  const clock = new FakeClock(Date.UTC(2026, 10, 23, 23, 38, 45));
-
-  async function call(method: string, path: string, opts: { token?: string | null; body?: unknown; headers?: Record<string, string>; raw?: Buffer } = {}) {
-    const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
-    if (opts.token !== null) headers['x-auth-token'] = opts.token ?? 'ADMIN';
-    let body: string | Uint8Array | undefined;
-    if (opts.raw) body = new Uint8Array(opts.raw);
-    else if (opts.body !== undefined) {
-      body = JSON.stringify(opts.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    const res = await fetch(base + path, { method, headers, body: body as BodyInit | undefined });
-    const buf = Buffer.from(await res.arrayBuffer());
-    const ct = res.headers.get('content-type') ?? '';
-    const json = ct.startsWith('application/json') && buf.length ? JSON.parse(buf.toString()) : undefined;
-    return { status: res.status, headers: res.headers, buf, json };
-  }
-  const patch = (id: string, ops: unknown[], tok = 'ADMIN') =>
+  const call = (method: string, path: string, opts?: CallOptions) => s.call(method, path, opts);
+  const patch = (id: string, ops: unknown[], tok: 'ADMIN' | 'MEMBER' = 'ADMIN') =>
     call('PATCH', `/v2/images/${id}`, {
       token: tok,
       body: ops,
@@ -79,28 +23,13 @@ describe('image service', () => {
     });
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'nimbus-image-'));
-    const cfg = loadConfig({ overrides: { DEFAULT: { data_dir: dir } } });
-    db = openDatabase<ImageDB>(join(dir, 'image.sqlite'));
-    service = new ImageService({
-      cfg,
-      log: silentLogger(),
-      clock,
-      random: seededRandom(7),
-      db,
-      validator: fakeValidator,
-      bootstrapOwner: PROJECT_A,
-    });
-    await service.init();
-    await service.init(); // idempotent
-    const port = await listen(service.app, '127.0.0.1', 0);
-    base = `http://127.0.0.1:${port}`;
+    s = await startImageService();
+    await s.service.init(); // idempotent
+    base = s.base;
   });
 
   after(async () => {
-    await service.close();
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
+    await s?.close();
   });
 
   it('answers version discovery without a token: 300 on /, 200 on /versions', async () => {
@@ -189,9 +118,9 @@ describe('image service', () => {
     assert.equal(again.status, 409);
     assert.match(again.json.message, /Image status transition from active to saving is not allowed/);
 
-    assert.ok(existsSync(join(dir, 'images', img.id)));
+    assert.ok(existsSync(join(s.dataDir, 'images', img.id)));
     assert.equal((await call('DELETE', `/v2/images/${img.id}`)).status, 204);
-    assert.ok(!existsSync(join(dir, 'images', img.id)));
+    assert.ok(!existsSync(join(s.dataDir, 'images', img.id)));
     const gone = await call('GET', `/v2/images/${img.id}`);
     assert.equal(gone.status, 404);
     assert.deepEqual(gone.json, {
@@ -310,7 +239,7 @@ describe('image service', () => {
 
   it('pages with limit, marker and sort, and links next', async () => {
     for (const n of ['pg-c', 'pg-a', 'pg-b']) {
-      await clock.advance(1000);
+      await s.clock.advance(1000);
       await call('POST', '/v2/images', { body: { name: n, tags: ['paging'] } });
     }
     const p1 = await call('GET', '/v2/images?tag=paging&sort=name:asc&limit=2');

@@ -67,6 +67,10 @@ export interface CallResult {
 }
 
 export interface ImageTestService {
+  /** http://127.0.0.1:<port> */
+  base: string;
+  /** The service's data directory (image files live under images/). */
+  dataDir: string;
   clock: FakeClock;
   service: ImageService;
   /** Calls the API (Accept: application/json); `json` is the parsed body when it is JSON. */
@@ -86,7 +90,7 @@ export async function startImageService(quotas?: ImageQuotas): Promise<ImageTest
     cfg,
     log: silentLogger(),
     clock,
-    random: seededRandom(11),
+    random: seededRandom(7),
     db,
     validator: fakeValidator,
     bootstrapOwner: PROJECT_A,
@@ -113,6 +117,8 @@ export async function startImageService(quotas?: ImageQuotas): Promise<ImageTest
   }
 
   return {
+    base,
+    dataDir: dir,
     clock,
     service,
     call,
