@@ -259,12 +259,8 @@ export class ImageAPI {
       throw new TagChangeForbidden('update', id);
     }
     if (!image.tags.includes(tag)) image.tags.push(tag);
-    try {
-      this.#checkTagQuota(image.tags);
-    } catch (e) {
-      if (e instanceof ImageTagLimitExceeded) throw new ImageTagLimitExceededForImage(id, image.tags.length, this.#quotas.imageTagQuota);
-      throw e;
-    }
+    const max = this.#quotas.imageTagQuota;
+    if (max >= 0 && image.tags.length > max) throw new ImageTagLimitExceededForImage(id, image.tags.length, max);
     image.updatedAt = this.#clock.now();
     await this.#db.transaction().execute((tx) => repo.saveImage(tx, image));
   }
