@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { RequestContext } from '../common/auth.js';
 import type { Clock, Random } from '../common/clock.js';
-import { httpBadRequest } from '../common/errors.js';
+import { httpBadRequest, httpNotFound } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { isUniqueViolation } from '../db/database.js';
 import * as repo from './db/image-repo.js';
@@ -19,7 +19,10 @@ import {
   FormatNotReplaceable,
   ImageGoneDuringUpload,
   ImageIdConflict,
+  ImageLookupNotFound,
   ImageNotFound,
+  ImageTagLimitExceeded,
+  ImageTagLimitExceededForImage,
   ImageToDeleteNotFound,
   InvalidImageStatusTransition,
   OwnerChangeForbidden,
@@ -29,9 +32,19 @@ import {
   ProtectedImageDelete,
   UploadForbidden,
   DeactivatedDownloadForbidden,
+  TagChangeForbidden,
 } from './errors.js';
-import { MUTABLE_ATTRIBUTES, isMutableAttribute, type Image, type ImageCore, type Visibility } from './model.js';
-import { canSee, checkMutable, enforceAdmin, enforceVisibility } from './policy.js';
+import {
+  DEFAULT_IMAGE_QUOTAS,
+  MUTABLE_ATTRIBUTES,
+  isMutableAttribute,
+  type Image,
+  type ImageCore,
+  type ImageQuotas,
+  type MemberStatus,
+  type Visibility,
+} from './model.js';
+import { canSee, checkMutable, enforceVisibility } from './policy.js';
 import type { FileStore } from './store/file-store.js';
 import { virtualSize } from './store/format-inspector.js';
 
@@ -54,6 +67,8 @@ export interface ImageChange {
 /** A parsed GET /v2/images. */
 export interface ListImagesQuery {
   filters: repo.ImageFilters;
+  /** Which memberships list a shared image to a member (glance's default: accepted). */
+  memberStatus: MemberStatus | 'all';
   sortKeys: SortKey[];
   sortDirs: ('asc' | 'desc')[];
   marker?: string;
@@ -87,6 +102,8 @@ export interface ImageAPIDeps {
   clock: Clock;
   random: Random;
   log: Logger;
+  /** Tag quota; glance's default (128) when absent. */
+  quotas?: ImageQuotas;
 }
 
 /** Glance's image operations; every method may throw the errors in errors.ts. */
@@ -96,6 +113,7 @@ export class ImageAPI {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #log: Logger;
+  readonly #quotas: ImageQuotas;
 
   constructor(deps: ImageAPIDeps) {
     this.#db = deps.db;
@@ -103,6 +121,13 @@ export class ImageAPI {
     this.#clock = deps.clock;
     this.#random = deps.random;
     this.#log = deps.log;
+    this.#quotas = deps.quotas ?? DEFAULT_IMAGE_QUOTAS;
+  }
+
+  /** glance's _enforce_image_tag_quota on a whole tag set; throws ImageTagLimitExceeded. */
+  #checkTagQuota(tags: readonly string[]): void {
+    const max = this.#quotas.imageTagQuota;
+    if (max >= 0 && tags.length > max) throw new ImageTagLimitExceeded(tags.length, max);
   }
 
   /** Creates a queued image owned by the caller's project unless an admin names another owner. */
@@ -135,6 +160,7 @@ export class ImageAPI {
       properties: { ...input.properties },
       tags: [...new Set(input.tags)],
     };
+    this.#checkTagQuota(image.tags);
     try {
       await this.#db.transaction().execute((tx) => repo.insertImage(tx, image));
     } catch (e) {
@@ -147,8 +173,12 @@ export class ImageAPI {
   /** The image if the caller may see it; throws ImageNotFound otherwise. */
   async get(ctx: RequestContext, id: string): Promise<Image> {
     const image = await repo.getImage(this.#db, id);
-    if (!image || !canSee(ctx, image)) throw new ImageNotFound(id);
+    if (!image || !(await this.#visible(ctx, image))) throw new ImageNotFound(id);
     return image;
+  }
+
+  #visible(ctx: RequestContext, image: Image): Promise<boolean> {
+    return canSee(ctx, image, async () => (await repo.getMember(this.#db, image.id, ctx.projectId)) !== undefined);
   }
 
   /** A page of visible images and, when the page is full, the marker of the next one. */
@@ -164,11 +194,12 @@ export class ImageAPI {
     }
     const cmp = comparator(keys, dirs);
     // Sorted here, not in SQL, so NULL placement and collation are the same on every dialect.
-    const all = (await repo.findImages(this.#db, { projectId: ctx.projectId, isAdmin: ctx.isAdmin }, q.filters)).sort(cmp);
+    const viewer = { projectId: ctx.projectId, isAdmin: ctx.isAdmin, memberStatus: q.memberStatus };
+    const all = (await repo.findImages(this.#db, viewer, q.filters)).sort(cmp);
     let start = 0;
     if (q.marker !== undefined) {
       const marker = await repo.getImage(this.#db, q.marker);
-      if (!marker || !canSee(ctx, marker)) throw httpBadRequest(`No image found with ID ${q.marker}`);
+      if (!marker || !(await this.#visible(ctx, marker))) throw httpBadRequest(`No image found with ID ${q.marker}`);
       start = all.findIndex((i) => cmp(i, marker) > 0);
       if (start < 0) start = all.length;
     }
@@ -210,14 +241,58 @@ export class ImageAPI {
       throw new FormatNotReplaceable(key);
     }
     const field = MUTABLE_ATTRIBUTES[key];
-    if (field === 'tags') image.tags = [...new Set(change.value as string[])];
-    else (image as unknown as Record<string, unknown>)[field] = change.value;
+    if (field === 'tags') {
+      image.tags = [...new Set(change.value as string[])];
+      this.#checkTagQuota(image.tags);
+    } else (image as unknown as Record<string, unknown>)[field] = change.value;
+  }
+
+  /**
+   * PUT /v2/images/{id}/tags/{tag}: adds a tag (present already: saved unchanged, as
+   * glance's set add) within image_tag_quota. The tag is validated by the caller.
+   */
+  async addTag(ctx: RequestContext, id: string, tag: string): Promise<void> {
+    const image = await this.lookup(ctx, id);
+    try {
+      checkMutable(ctx, image);
+    } catch {
+      throw new TagChangeForbidden('update', id);
+    }
+    if (!image.tags.includes(tag)) image.tags.push(tag);
+    const max = this.#quotas.imageTagQuota;
+    if (max >= 0 && image.tags.length > max) throw new ImageTagLimitExceededForImage(id, image.tags.length, max);
+    image.updatedAt = this.#clock.now();
+    await this.#db.transaction().execute((tx) => repo.saveImage(tx, image));
+  }
+
+  /** DELETE /v2/images/{id}/tags/{tag}: removes a tag; 404 (webob's bare text) when the image lacks it. */
+  async deleteTag(ctx: RequestContext, id: string, tag: string): Promise<void> {
+    const image = await this.lookup(ctx, id);
+    try {
+      checkMutable(ctx, image);
+    } catch {
+      throw new TagChangeForbidden('delete', id);
+    }
+    if (!image.tags.includes(tag)) throw httpNotFound('The resource could not be found.');
+    image.tags = image.tags.filter((t) => t !== tag);
+    image.updatedAt = this.#clock.now();
+    await this.#db.transaction().execute((tx) => repo.saveImage(tx, image));
+  }
+
+  /** The image if the caller may see it; throws ImageLookupNotFound (the tag and member routes' 404). */
+  async lookup(ctx: RequestContext, id: string): Promise<Image> {
+    try {
+      return await this.get(ctx, id);
+    } catch (e) {
+      if (e instanceof ImageNotFound) throw new ImageLookupNotFound(id);
+      throw e;
+    }
   }
 
   /** Deletes an image and its data; refuses protected images and images of other projects. */
   async delete(ctx: RequestContext, id: string): Promise<void> {
     const image = await repo.getImage(this.#db, id);
-    if (!image || !canSee(ctx, image)) throw new ImageToDeleteNotFound(id);
+    if (!image || !(await this.#visible(ctx, image))) throw new ImageToDeleteNotFound(id);
     checkMutable(ctx, image);
     if (image.protected) throw new ProtectedImageDelete(id);
     await this.#db.transaction().execute((tx) => repo.deleteImage(tx, id));
@@ -274,7 +349,10 @@ export class ImageAPI {
     return data ? { image, data } : { image };
   }
 
-  /** Hides an active image's data from non-admins (admin-only, as Zed's default policy). */
+  /**
+   * Hides an active image's data from non-admins. Zed's deactivate policy passes under
+   * the legacy defaults, so glance's check_is_image_mutable decides: admins and the owner.
+   */
   async deactivate(ctx: RequestContext, id: string): Promise<void> {
     await this.#setActivation(ctx, id, 'deactivate', 'active', 'deactivated');
   }
@@ -292,7 +370,7 @@ export class ImageAPI {
     to: 'active' | 'deactivated',
   ): Promise<void> {
     const image = await this.get(ctx, id);
-    enforceAdmin(ctx, action);
+    checkMutable(ctx, image);
     if (image.status === to) return;
     if (image.status !== from || !(await repo.transitionImage(this.#db, id, from, { status: to, updated_at: this.#iso() }))) {
       throw new ActionNotAllowedInStatus(action, image.status);

@@ -166,3 +166,101 @@ export class ImageIdConflict extends Conflict {
     super(`Image ID ${id} already exists!`);
   }
 }
+
+/** glance's webob 413 (quota refusals); there is no shared base class for it. */
+export class RequestEntityTooLarge extends OpenStackError {
+  override readonly status: number = 413;
+}
+
+/** Tag and member routes' own lookup of an image the caller may not see ("Image %s not found."). */
+export class ImageLookupNotFound extends NotFound {
+  constructor(id: string) {
+    super(`Image ${id} not found.`);
+  }
+}
+
+/** PUT/DELETE /v2/images/{id}/tags/{tag} on an image the caller does not own. */
+export class TagChangeForbidden extends NotAuthorized {
+  constructor(action: 'update' | 'delete', id: string) {
+    super(`Not allowed to ${action} tags for image ${id}.`);
+  }
+}
+
+/** More tags than image_tag_quota (create and PATCH show glance's bare quota message). */
+export class ImageTagLimitExceeded extends RequestEntityTooLarge {
+  constructor(attempted: number, maximum: number) {
+    super(`The limit has been exceeded on the number of allowed image tags. Attempted: ${attempted}, Maximum: ${maximum}`);
+  }
+}
+
+/** PUT of one tag past image_tag_quota: the tag controller wraps the quota message (trailing colon included). */
+export class ImageTagLimitExceededForImage extends RequestEntityTooLarge {
+  constructor(id: string, attempted: number, maximum: number) {
+    super(`Image tag limit exceeded for image ${id}: ${new ImageTagLimitExceeded(attempted, maximum).message}:`);
+  }
+}
+
+/** Creating, updating or deleting a membership the rules refuse (not shared, not the owner, the owner accepting). */
+export class MemberChangeForbidden extends NotAuthorized {
+  constructor(action: 'create' | 'update' | 'delete', id: string) {
+    super(`Not allowed to ${action} members for image ${id}.`);
+  }
+}
+
+/** Listing the members of an image that is not shared. */
+export class MemberListForbidden extends NotAuthorized {
+  constructor(id: string) {
+    super(`Not allowed to list members for image ${id}: Only shared images have members.`);
+  }
+}
+
+/** GET of one member of an image that is not shared: glance turns its Forbidden into 404. */
+export class OnlySharedImagesHaveMembers extends NotFound {
+  constructor() {
+    super('Only shared images have members.');
+  }
+}
+
+/** A member the caller cannot see on this image (another project's membership, or none). */
+export class MemberNotFound extends NotFound {
+  constructor(memberId: string, imageId: string) {
+    super(`${memberId} not found in the member list of the image ${imageId}.`);
+  }
+}
+
+/** Adding a project that is already a member. */
+export class MemberDuplicated extends Conflict {
+  constructor(memberId: string, imageId: string) {
+    super(`Member ${memberId} is duplicated for image ${imageId}`);
+  }
+}
+
+/** More members than image_member_quota; the trailing colon is glance's. */
+export class ImageMemberLimitExceeded extends RequestEntityTooLarge {
+  constructor(id: string, attempted: number, maximum: number) {
+    super(
+      `Image member limit exceeded for image ${id}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${attempted}, Maximum: ${maximum}:`,
+    );
+  }
+}
+
+/** A member status outside pending/accepted/rejected (ImageMembership's ValueError). */
+export class InvalidMemberStatus extends BadRequest {
+  constructor() {
+    super('Incorrect request: Status must be "pending", "accepted" or "rejected".');
+  }
+}
+
+/**
+ * A known URL with a method glance's mapper routes to its RejectMethodController: webob's
+ * 405 names the request method; `allow` is sent as the Allow header.
+ */
+export class MethodNotAllowed extends OpenStackError {
+  override readonly status: number = 405;
+  constructor(
+    method: string,
+    readonly allow: string,
+  ) {
+    super(`The method ${method} is not allowed for this resource.`);
+  }
+}

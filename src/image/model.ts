@@ -86,3 +86,28 @@ export const DISALLOWED_ON_CREATE = ['direct_url', 'self', 'file', 'schema', 'st
 export const RESERVED_ATTRIBUTES = ['location', 'deleted', 'deleted_at'] as const;
 /** Property name prefix glance reserves for itself. */
 export const RESERVED_NAMESPACE = 'os_glance';
+
+/** A membership's state as the member project sets it. */
+export const MemberStatus = { pending: 'pending', accepted: 'accepted', rejected: 'rejected' } as const;
+export type MemberStatus = (typeof MemberStatus)[keyof typeof MemberStatus];
+
+/** True when `s` is a status a membership may take. */
+export function isMemberStatus(s: unknown): s is MemberStatus {
+  return typeof s === 'string' && Object.hasOwn(MemberStatus, s);
+}
+
+/** One project a shared image is offered to (glance's ImageMembership); times are epoch milliseconds. */
+export interface ImageMember {
+  imageId: string;
+  memberId: string;
+  status: MemberStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** glance's defaults for image_member_quota and image_tag_quota; a negative value means unlimited. */
+export interface ImageQuotas {
+  imageMemberQuota: number;
+  imageTagQuota: number;
+}
+export const DEFAULT_IMAGE_QUOTAS: ImageQuotas = { imageMemberQuota: 128, imageTagQuota: 128 };

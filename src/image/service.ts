@@ -15,6 +15,8 @@ import { migrate, type Db } from '../db/database.js';
 import { ImageAPI } from './api.js';
 import { bootstrapImages } from './bootstrap.js';
 import { IMAGE_MIGRATIONS } from './db/migrations.js';
+import { ImageMemberAPI } from './members.js';
+import type { ImageQuotas } from './model.js';
 import type { ImageDB } from './db/tables.js';
 import { createImageApp } from './http/router.js';
 import { FileStore } from './store/file-store.js';
@@ -30,23 +32,31 @@ export interface ImageServiceDeps {
   bootstrapOwner: string;
   /** Keystone's public URL, for WWW-Authenticate on 401. */
   authUri?: string;
+  /** image_member_quota and image_tag_quota; glance's defaults when absent. */
+  quotas?: ImageQuotas;
 }
 
-/** Glance v2 subset: images, their data, schemas and version discovery. */
+/** Glance v2 subset: images, their data, tags, members, schemas and version discovery. */
 export class ImageService {
   /** The HTTP app; the caller listens on it. */
   readonly app: FastifyInstance;
   /** The image operations without HTTP, for in-process callers and tests. */
   readonly api: ImageAPI;
+  /** The image member operations without HTTP. */
+  readonly members: ImageMemberAPI;
   readonly #deps: ImageServiceDeps;
   #closing = false;
 
   constructor(deps: ImageServiceDeps) {
     this.#deps = deps;
     const store = new FileStore(join(deps.cfg.DEFAULT.data_dir, 'images'));
-    this.api = new ImageAPI({ db: deps.db.kysely, store, clock: deps.clock, random: deps.random, log: deps.log });
+    const quotas = deps.quotas ? { quotas: deps.quotas } : {};
+    this.api = new ImageAPI({ db: deps.db.kysely, store, clock: deps.clock, random: deps.random, log: deps.log, ...quotas });
+    this.members = new ImageMemberAPI({ db: deps.db.kysely, clock: deps.clock, images: this.api, ...quotas });
     this.app = createImageApp({
       api: this.api,
+      members: this.members,
+      storeDir: store.dir,
       log: deps.log,
       random: deps.random,
       validator: deps.validator,

@@ -1,77 +1,21 @@
 /**
- * The image service over HTTP in one process: a temp SQLite file and data dir, a fake
- * token validator (admin in project A, member in project B), driven with fetch.
+ * The image service over HTTP in one process (test/helpers/image-service.ts): a temp
+ * SQLite file and data dir, a fake token validator (admin in project A, member in
+ * project B), driven with fetch.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TokenInfo, TokenValidator } from '../../src/common/auth.js';
-import { AuthenticationRequired } from '../../src/common/auth.js';
-import { FakeClock, seededRandom } from '../../src/common/clock.js';
-import { loadConfig } from '../../src/common/config.js';
-import { listen } from '../../src/common/http.js';
-import { silentLogger } from '../../src/common/log.js';
-import { openDatabase, type Db } from '../../src/db/database.js';
 import { BOOTSTRAP_IMAGE_NAME, bootstrapImageData } from '../../src/image/bootstrap.js';
-import type { ImageDB } from '../../src/image/db/tables.js';
-import { ImageService } from '../../src/image/service.js';
-
-const PROJECT_A = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
-const PROJECT_B = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
-
-function token(projectId: string, projectName: string, role: string): TokenInfo {
-  return {
-    userId: `user-${projectName}`,
-    userName: projectName,
-    userDomainId: 'default',
-    userDomainName: 'Default',
-    projectId,
-    projectName,
-    projectDomainId: 'default',
-    projectDomainName: 'Default',
-    roles: [{ id: role, name: role }],
-    methods: ['password'],
-    auditIds: ['x'],
-    issuedAt: 0,
-    expiresAt: Number.MAX_SAFE_INTEGER,
-  };
-}
-
-/** Fixed tokens: ADMIN (admin role, project A) and MEMBER (member role, project B). */
-const fakeValidator: TokenValidator = {
-  async validate(t) {
-    if (t === 'ADMIN') return token(PROJECT_A, 'admin', 'admin');
-    if (t === 'MEMBER') return token(PROJECT_B, 'demo', 'member');
-    throw new AuthenticationRequired();
-  },
-};
+import { PROJECT_A, PROJECT_B, startImageService, type CallOptions, type ImageTestService } from '../helpers/image-service.js';
 
 describe('image service', () => {
-  let dir: string;
-  let db: Db<ImageDB>;
-  let service: ImageService;
+  let s: ImageTestService;
   let base: string;
-  const clock = new FakeClock(Date.UTC(2026, 10, 23, 23, 38, 45));
-
-  async function call(method: string, path: string, opts: { token?: string | null; body?: unknown; headers?: Record<string, string>; raw?: Buffer } = {}) {
-    const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
-    if (opts.token !== null) headers['x-auth-token'] = opts.token ?? 'ADMIN';
-    let body: string | Uint8Array | undefined;
-    if (opts.raw) body = new Uint8Array(opts.raw);
-    else if (opts.body !== undefined) {
-      body = JSON.stringify(opts.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    const res = await fetch(base + path, { method, headers, body: body as BodyInit | undefined });
-    const buf = Buffer.from(await res.arrayBuffer());
-    const ct = res.headers.get('content-type') ?? '';
-    const json = ct.startsWith('application/json') && buf.length ? JSON.parse(buf.toString()) : undefined;
-    return { status: res.status, headers: res.headers, buf, json };
-  }
-  const patch = (id: string, ops: unknown[], tok = 'ADMIN') =>
+  const call = (method: string, path: string, opts?: CallOptions) => s.call(method, path, opts);
+  const patch = (id: string, ops: unknown[], tok: 'ADMIN' | 'MEMBER' = 'ADMIN') =>
     call('PATCH', `/v2/images/${id}`, {
       token: tok,
       body: ops,
@@ -79,28 +23,13 @@ describe('image service', () => {
     });
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'nimbus-image-'));
-    const cfg = loadConfig({ overrides: { DEFAULT: { data_dir: dir } } });
-    db = openDatabase<ImageDB>(join(dir, 'image.sqlite'));
-    service = new ImageService({
-      cfg,
-      log: silentLogger(),
-      clock,
-      random: seededRandom(7),
-      db,
-      validator: fakeValidator,
-      bootstrapOwner: PROJECT_A,
-    });
-    await service.init();
-    await service.init(); // idempotent
-    const port = await listen(service.app, '127.0.0.1', 0);
-    base = `http://127.0.0.1:${port}`;
+    s = await startImageService();
+    await s.service.init(); // idempotent
+    base = s.base;
   });
 
   after(async () => {
-    await service.close();
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
+    await s?.close();
   });
 
   it('answers version discovery without a token: 300 on /, 200 on /versions', async () => {
@@ -189,9 +118,9 @@ describe('image service', () => {
     assert.equal(again.status, 409);
     assert.match(again.json.message, /Image status transition from active to saving is not allowed/);
 
-    assert.ok(existsSync(join(dir, 'images', img.id)));
+    assert.ok(existsSync(join(s.dataDir, 'images', img.id)));
     assert.equal((await call('DELETE', `/v2/images/${img.id}`)).status, 204);
-    assert.ok(!existsSync(join(dir, 'images', img.id)));
+    assert.ok(!existsSync(join(s.dataDir, 'images', img.id)));
     const gone = await call('GET', `/v2/images/${img.id}`);
     assert.equal(gone.status, 404);
     assert.deepEqual(gone.json, {
@@ -310,7 +239,7 @@ describe('image service', () => {
 
   it('pages with limit, marker and sort, and links next', async () => {
     for (const n of ['pg-c', 'pg-a', 'pg-b']) {
-      await clock.advance(1000);
+      await s.clock.advance(1000);
       await call('POST', '/v2/images', { body: { name: n, tags: ['paging'] } });
     }
     const p1 = await call('GET', '/v2/images?tag=paging&sort=name:asc&limit=2');
@@ -342,9 +271,54 @@ describe('image service', () => {
     assert.equal(c.json.properties.images.items.name, 'image');
   });
 
-  it('deactivates and reactivates (admin only)', async () => {
+  it('regression: the owner deactivates and reactivates their own image (glance checks ownership, not admin)', async () => {
+    const own = (await call('POST', '/v2/images', { token: 'MEMBER', body: { name: 'b-deact', disk_format: 'raw', container_format: 'bare' } })).json;
+    const up = await call('PUT', `/v2/images/${own.id}/file`, { token: 'MEMBER', raw: Buffer.from('data'), headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(up.status, 204);
+    assert.equal((await call('POST', `/v2/images/${own.id}/actions/deactivate`, { token: 'MEMBER' })).status, 204);
+    assert.equal((await call('GET', `/v2/images/${own.id}`, { token: 'MEMBER' })).json.status, 'deactivated');
+    const dl = await call('GET', `/v2/images/${own.id}/file`, { token: 'MEMBER' });
+    assert.equal(dl.status, 403);
+    assert.match(dl.json.message, /^The requested image has been deactivated\. Image data download is forbidden\./);
+    // Deactivating twice is a no-op, as glance's domain allows.
+    assert.equal((await call('POST', `/v2/images/${own.id}/actions/deactivate`, { token: 'MEMBER' })).status, 204);
+    assert.equal((await call('POST', `/v2/images/${own.id}/actions/reactivate`, { token: 'MEMBER' })).status, 204);
+    assert.equal((await call('GET', `/v2/images/${own.id}/file`, { token: 'MEMBER' })).status, 200);
+    const queued = (await call('POST', '/v2/images', { token: 'MEMBER', body: { name: 'b-queued' } })).json;
+    const wrong = await call('POST', `/v2/images/${queued.id}/actions/deactivate`, { token: 'MEMBER' });
+    assert.equal(wrong.status, 403);
+    assert.match(wrong.json.message, /^Not allowed to deactivate image in status 'queued'/);
+  });
+
+  it('regression: ?size=N filters by exact size (tempest test_list_images_param_size)', async () => {
+    const img = (await call('POST', '/v2/images', { body: { name: 'sized', disk_format: 'raw', container_format: 'bare' } })).json;
+    await call('PUT', `/v2/images/${img.id}/file`, { raw: Buffer.alloc(4242, 1), headers: { 'content-type': 'application/octet-stream' } });
+    const r = await call('GET', '/v2/images?size=4242');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json.images.map((i: { id: string }) => i.id), [img.id]);
+    assert.equal(r.json.first, '/v2/images?size=4242');
+    assert.deepEqual((await call('GET', '/v2/images?size=4243')).json.images, []);
+    assert.deepEqual((await call('GET', '/v2/images?size=abc')).json.images, []);
+    const range = await call('GET', '/v2/images?size_min=4242&size_max=4242');
+    assert.deepEqual(range.json.images.map((i: { id: string }) => i.id), [img.id]);
+    const bad = await call('GET', '/v2/images?size_min=x');
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /^Unable to filter on a range with a non-numeric value\./);
+  });
+
+  it('regression: GET /v2/images/ (trailing slash) is 404, not the list', async () => {
+    const r = await call('GET', '/v2/images/');
+    assert.equal(r.status, 404);
+    assert.equal(r.json.message, 'The resource could not be found.<br /><br />\n\n\n');
+    assert.equal((await call('GET', '/v2/images/', { token: null })).status, 401);
+    assert.equal((await call('GET', '/versions/', { token: null })).status, 200);
+  });
+
+  it('deactivates and reactivates (admin or owner only)', async () => {
     const boot = (await call('GET', `/v2/images?name=${BOOTSTRAP_IMAGE_NAME}`)).json.images[0];
-    assert.equal((await call('POST', `/v2/images/${boot.id}/actions/deactivate`, { token: 'MEMBER' })).status, 403);
+    const foreign = await call('POST', `/v2/images/${boot.id}/actions/deactivate`, { token: 'MEMBER' });
+    assert.equal(foreign.status, 403);
+    assert.match(foreign.json.message, /^You do not own this image/);
     assert.equal((await call('POST', `/v2/images/${boot.id}/actions/deactivate`)).status, 204);
     assert.equal((await call('GET', `/v2/images/${boot.id}/file`, { token: 'MEMBER' })).status, 403);
     assert.equal((await call('POST', `/v2/images/${boot.id}/actions/reactivate`)).status, 204);

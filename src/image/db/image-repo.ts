@@ -3,10 +3,10 @@
  * transaction) so callers decide atomicity; rows are converted to the domain Image here
  * and nowhere else.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { fromBool, toBool } from '../../db/database.js';
-import type { Image, ImageStatus, Visibility } from '../model.js';
-import type { ImageDB, ImageRow } from './tables.js';
+import type { Image, ImageMember, ImageStatus, MemberStatus, Visibility } from '../model.js';
+import type { ImageDB, ImageMemberRow, ImageRow } from './tables.js';
 
 type Q = Kysely<ImageDB> | Transaction<ImageDB>;
 
@@ -98,6 +98,7 @@ export async function transitionImage(q: Q, id: string, from: ImageStatus, field
 
 /** Removes an image and (by cascade and explicitly, for dialects without FK enforcement) its extras. */
 export async function deleteImage(q: Q, id: string): Promise<void> {
+  await q.deleteFrom('image_members').where('image_id', '=', id).execute();
   await q.deleteFrom('image_properties').where('image_id', '=', id).execute();
   await q.deleteFrom('image_tags').where('image_id', '=', id).execute();
   await q.deleteFrom('images').where('id', '=', id).execute();
@@ -132,11 +133,20 @@ export async function getImage(q: Q, id: string): Promise<Image | undefined> {
 export interface Viewer {
   projectId: string;
   isAdmin: boolean;
+  /** Which memberships make a shared image listable for a non-admin ('all': any). */
+  memberStatus: MemberStatus | 'all';
 }
 
-/** Core columns GET /v2/images filters on by equality. */
-export const FILTER_COLUMNS = ['id', 'name', 'status', 'owner', 'disk_format', 'container_format', 'checksum', 'os_hash_value'] as const;
+/** Core text columns GET /v2/images filters on by equality. */
+export const FILTER_COLUMNS = ['id', 'name', 'status', 'owner', 'disk_format', 'container_format', 'checksum', 'os_hash_algo', 'os_hash_value'] as const;
 export type FilterColumn = (typeof FILTER_COLUMNS)[number];
+
+/**
+ * Integer columns: glance filters `?size=N` by equality on the column (any Image column
+ * name is one) and `?size_min=`/`?size_max=` as a range.
+ */
+export const NUMERIC_FILTER_COLUMNS = ['size', 'virtual_size', 'min_disk', 'min_ram'] as const;
+export type NumericFilterColumn = (typeof NUMERIC_FILTER_COLUMNS)[number];
 
 /** Equality filters on core columns and properties, as glance's list accepts them. */
 export interface ImageFilters {
@@ -145,8 +155,10 @@ export interface ImageFilters {
   osHidden: boolean;
   protected?: boolean;
   columns: Partial<Record<FilterColumn, string>>;
-  sizeMin?: number;
-  sizeMax?: number;
+  /** Exact values of integer columns; NaN (a non-numeric value) matches nothing. */
+  numbers: Partial<Record<NumericFilterColumn, number>>;
+  /** Inclusive bounds on integer columns (`size_min`, `virtual_size_max`...). */
+  ranges: Partial<Record<NumericFilterColumn, { min?: number; max?: number }>>;
   /** Every tag must be present. */
   tags: string[];
   /** Every extra property must have the value. */
@@ -155,31 +167,43 @@ export interface ImageFilters {
 
 /**
  * Images the viewer may list that match the filters, unordered. Follows glance's
- * `_select_images_query`: admins see everything; others see public images, their own,
- * and community ones only when asking for visibility=community (or all).
+ * `_select_images_query` and `image_get_all`: admins start from every image, others from
+ * public and community images, their own, and shared images they are a member of with
+ * `memberStatus`; then a visibility filter keeps only that visibility ('all' keeps all),
+ * and without one community images are listed only to their owner.
  */
 export async function findImages(q: Q, viewer: Viewer, f: ImageFilters): Promise<Image[]> {
   let query = q.selectFrom('images').selectAll().where('os_hidden', '=', fromBool(f.osHidden));
-  const v = f.visibility;
-  if (v && v !== 'all') query = query.where('visibility', '=', v);
+  const me = viewer.projectId;
   if (!viewer.isAdmin) {
-    const me = viewer.projectId;
-    if (v === 'public' || v === 'community') {
-      // visible to everyone
-    } else if (v === 'all') {
-      query = query.where((eb) => eb.or([eb('visibility', 'in', ['public', 'community']), eb('owner', '=', me)]));
-    } else if (v === 'private' || v === 'shared') {
-      query = query.where('owner', '=', me);
-    } else {
-      query = query.where((eb) => eb.or([eb('visibility', '=', 'public'), eb('owner', '=', me)]));
-    }
+    query = query.where((eb) => {
+      let membership = eb
+        .selectFrom('image_members')
+        .select('image_members.image_id')
+        .whereRef('image_members.image_id', '=', 'images.id')
+        .where('image_members.member', '=', me);
+      if (viewer.memberStatus !== 'all') membership = membership.where('image_members.status', '=', viewer.memberStatus);
+      return eb.or([
+        eb('visibility', 'in', ['public', 'community']),
+        eb('owner', '=', me),
+        eb.and([eb('visibility', '=', 'shared'), eb.exists(membership)]),
+      ]);
+    });
   }
+  const v = f.visibility;
+  if (v === undefined) query = query.where((eb) => eb.or([eb('owner', '=', me), eb('visibility', '!=', 'community')]));
+  else if (v !== 'all') query = query.where('visibility', '=', v);
   if (f.protected !== undefined) query = query.where('protected', '=', fromBool(f.protected));
   for (const [col, value] of Object.entries(f.columns) as [keyof ImageFilters['columns'], string][]) {
     query = query.where(col, '=', value);
   }
-  if (f.sizeMin !== undefined) query = query.where('size', '>=', f.sizeMin);
-  if (f.sizeMax !== undefined) query = query.where('size', '<=', f.sizeMax);
+  for (const [col, value] of Object.entries(f.numbers) as [NumericFilterColumn, number][]) {
+    query = Number.isNaN(value) ? query.where(sql<boolean>`1 = 0`) : query.where(col, '=', value);
+  }
+  for (const [col, r] of Object.entries(f.ranges) as [NumericFilterColumn, { min?: number; max?: number }][]) {
+    if (r.min !== undefined) query = query.where(col, '>=', r.min);
+    if (r.max !== undefined) query = query.where(col, '<=', r.max);
+  }
   for (const tag of f.tags) {
     query = query.where((eb) =>
       eb.exists(
@@ -209,4 +233,61 @@ export async function findImages(q: Q, viewer: Viewer, f: ImageFilters): Promise
 /** Ids of the images with this exact name (bootstrap checks it to stay idempotent). */
 export async function findImageIdsByName(q: Q, name: string): Promise<string[]> {
   return (await q.selectFrom('images').select('id').where('name', '=', name).execute()).map((r) => r.id);
+}
+
+function memberFromRow(r: ImageMemberRow): ImageMember {
+  return {
+    imageId: r.image_id,
+    memberId: r.member,
+    status: r.status as MemberStatus,
+    createdAt: Date.parse(r.created_at),
+    updatedAt: Date.parse(r.updated_at),
+  };
+}
+
+/** Adds a membership; a second one for the same project is a unique violation. */
+export async function insertMember(q: Q, m: ImageMember): Promise<void> {
+  await q
+    .insertInto('image_members')
+    .values({ image_id: m.imageId, member: m.memberId, status: m.status, created_at: iso(m.createdAt), updated_at: iso(m.updatedAt) })
+    .execute();
+}
+
+/** One membership, or undefined. */
+export async function getMember(q: Q, imageId: string, memberId: string): Promise<ImageMember | undefined> {
+  const row = await q.selectFrom('image_members').selectAll().where('image_id', '=', imageId).where('member', '=', memberId).executeTakeFirst();
+  return row ? memberFromRow(row) : undefined;
+}
+
+/**
+ * An image's memberships in creation order (then by member, for ties), optionally only
+ * `memberId`'s: glance shows a non-owner only their own row.
+ */
+export async function listMembers(q: Q, imageId: string, memberId?: string): Promise<ImageMember[]> {
+  let query = q.selectFrom('image_members').selectAll().where('image_id', '=', imageId);
+  if (memberId !== undefined) query = query.where('member', '=', memberId);
+  return (await query.orderBy('created_at').orderBy('member').execute()).map(memberFromRow);
+}
+
+/** How many memberships an image has, whatever their status (image_member_quota counts them all). */
+export async function countMembers(q: Q, imageId: string): Promise<number> {
+  const r = await q.selectFrom('image_members').select((eb) => eb.fn.countAll<number>().as('n')).where('image_id', '=', imageId).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Sets a membership's status; true when it existed. */
+export async function updateMemberStatus(q: Q, imageId: string, memberId: string, status: MemberStatus, updatedAt: number): Promise<boolean> {
+  const r = await q
+    .updateTable('image_members')
+    .set({ status, updated_at: iso(updatedAt) })
+    .where('image_id', '=', imageId)
+    .where('member', '=', memberId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Removes a membership; true when it existed. */
+export async function deleteMember(q: Q, imageId: string, memberId: string): Promise<boolean> {
+  const r = await q.deleteFrom('image_members').where('image_id', '=', imageId).where('member', '=', memberId).executeTakeFirst();
+  return Number(r.numDeletedRows) === 1;
 }

@@ -47,4 +47,22 @@ export const IMAGE_MIGRATIONS: Record<string, Migration> = {
       for (const t of ['image_tags', 'image_properties', 'images']) await db.schema.dropTable(t).execute();
     },
   },
+  '0002_image_members': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('image_members')
+        .addColumn('image_id', 'varchar(36)', (c) => c.notNull().references('images.id').onDelete('cascade'))
+        .addColumn('member', 'varchar(255)', (c) => c.notNull())
+        .addColumn('status', 'varchar(20)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pk_image_members', ['image_id', 'member'])
+        .execute();
+      // The image list looks memberships up by member project.
+      await db.schema.createIndex('ix_image_members_member').on('image_members').column('member').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('image_members').execute();
+    },
+  },
 };

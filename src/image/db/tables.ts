@@ -1,5 +1,5 @@
 /**
- * glance's tables as Kysely row types: images, image_properties, image_tags. Booleans
+ * glance's tables as Kysely row types: images, image_properties, image_tags, image_members. Booleans
  * are 0/1 integers and times ISO-8601 text with milliseconds (sortable as text), as
  * src/db/database.ts requires for portability. Deleted images are removed, not kept
  * with glance's deleted flag.
@@ -38,9 +38,19 @@ export interface ImageTagRow {
   value: string;
 }
 
+/** One membership of a shared image (glance's image_members, without its deleted flag). */
+export interface ImageMemberRow {
+  image_id: string;
+  member: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
 /** The image service's database. */
 export interface ImageDB {
   images: ImageRow;
   image_properties: ImagePropertyRow;
   image_tags: ImageTagRow;
+  image_members: ImageMemberRow;
 }

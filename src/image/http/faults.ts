@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ErrorRendering } from '../../common/http.js';
 import type { OpenStackError } from '../../common/errors.js';
-import { UnsupportedMediaType } from '../errors.js';
+import { MethodNotAllowed, UnsupportedMediaType } from '../errors.js';
 import { pyJson } from './py-json.js';
 
 /** webob's status titles and the explanation it uses when glance passes its text as detail. */
@@ -74,6 +74,7 @@ export function renderWebobError(e: OpenStackError, req: FastifyRequest): ErrorR
   const status = `${e.status} ${title}`;
   const headers: Record<string, string> = {};
   if (e instanceof UnsupportedMediaType && e.acceptPatch) headers['accept-patch'] = e.acceptPatch;
+  if (e instanceof MethodNotAllowed) headers['allow'] = e.allow;
   switch (negotiate(req.headers.accept)) {
     case 'application/json':
       headers['content-type'] = 'application/json';

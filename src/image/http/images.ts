@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ImageAPI } from '../api.js';
 import { STORE_ID } from '../store/file-store.js';
 import { sendJson } from './py-json.js';
-import { pageLinks, parseCreate, parseJsonBody, parseListQuery, parsePatch } from './request.js';
+import { pageLinks, parseCreate, parseJsonBody, parseListQuery, parsePatch, rejectBody } from './request.js';
 import { imageView } from './view.js';
 
 type IdParams = { Params: { id: string } };
@@ -43,11 +43,13 @@ export function registerImageRoutes(app: FastifyInstance, api: ImageAPI): void {
   });
 
   app.post<IdParams>('/v2/images/:id/actions/deactivate', async (req, reply) => {
+    rejectBody(req);
     await api.deactivate(req.ctx, req.params.id);
     return reply.code(204).type('text/html; charset=UTF-8').send();
   });
 
   app.post<IdParams>('/v2/images/:id/actions/reactivate', async (req, reply) => {
+    rejectBody(req);
     await api.reactivate(req.ctx, req.params.id);
     return reply.code(204).type('text/html; charset=UTF-8').send();
   });

@@ -4,9 +4,10 @@
  * documents; and the list query (filters, sorting, paging). Everything here throws
  * glance's 400/403/415 errors before the image API is called.
  */
+import type { FastifyRequest } from 'fastify';
 import { httpBadRequest } from '../../common/errors.js';
 import { SORT_KEYS, type CreateImageInput, type ImageChange, type ListImagesQuery, type SortKey } from '../api.js';
-import { FILTER_COLUMNS, type FilterColumn, type ImageFilters } from '../db/image-repo.js';
+import { FILTER_COLUMNS, NUMERIC_FILTER_COLUMNS, type FilterColumn, type ImageFilters, type NumericFilterColumn } from '../db/image-repo.js';
 import { InvalidObject, ReadonlyAttribute, ReservedAttribute, UnsupportedMediaType } from '../errors.js';
 import {
   DISALLOWED_ON_CREATE,
@@ -34,6 +35,16 @@ export function parseJsonBody(raw: unknown): unknown {
     return JSON.parse(raw.toString('utf8'));
   } catch {
     throw httpBadRequest('Malformed JSON in request body.');
+  }
+}
+
+/**
+ * glance's body_reject on routes that take no body (actions, tags, member reads and
+ * deletes, discovery): any Content-Length > 0 or chunked body is 400.
+ */
+export function rejectBody(req: FastifyRequest): void {
+  if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0) {
+    throw httpBadRequest('A body is not expected with this request.');
   }
 }
 
@@ -131,7 +142,6 @@ export function parsePatch(contentType: string | undefined, raw: unknown): Image
   });
 }
 
-const SIZE_FILTERS = { size_min: 'sizeMin', size_max: 'sizeMax' } as const;
 const VISIBILITIES = ['community', 'public', 'private', 'shared', 'all'];
 
 /** GET /v2/images query (raw query string, order kept) → ListImagesQuery. */
@@ -191,7 +201,7 @@ export function parseListQuery(search: URLSearchParams): ListImagesQuery {
   limit = Math.min(LIMIT_MAX, limit);
 
   // Everything left is a filter, as glance passes the remaining params to the DB.
-  const filters: ImageFilters = { osHidden: false, columns: {}, tags, properties: {} };
+  const filters: ImageFilters = { osHidden: false, columns: {}, numbers: {}, ranges: {}, tags, properties: {} };
   const visibility = last('visibility');
   if (visibility) {
     if (!VISIBILITIES.includes(visibility)) throw httpBadRequest(`Invalid visibility value: ${visibility}`);
@@ -210,17 +220,21 @@ export function parseListQuery(search: URLSearchParams): ListImagesQuery {
     }
     filters.protected = prot === 'true';
   }
-  for (const [key, field] of Object.entries(SIZE_FILTERS)) {
-    const v = last(key);
-    if (v === undefined) continue;
-    if (!/^\d+$/.test(v.trim())) throw httpBadRequest(`Unable to filter on a range with a non-numeric value.`);
-    filters[field] = Number(v);
+  for (const col of NUMERIC_FILTER_COLUMNS) {
+    for (const bound of ['min', 'max'] as const) {
+      const v = last(`${col}_${bound}`);
+      if (v === undefined) continue;
+      if (!/^\s*[-+]?\d+\s*$/.test(v)) throw httpBadRequest(`Unable to filter on a range with a non-numeric value.`);
+      (filters.ranges[col] ??= {})[bound] = Number(v);
+    }
   }
   for (const [key, value] of params) {
     if (FILTER_COLUMNS.includes(key as FilterColumn)) filters.columns[key as FilterColumn] = value;
-    else filters.properties[key] = value;
+    else if (NUMERIC_FILTER_COLUMNS.includes(key as NumericFilterColumn)) {
+      filters.numbers[key as NumericFilterColumn] = /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : NaN;
+    } else filters.properties[key] = value;
   }
-  const q: ListImagesQuery = { filters, sortKeys, sortDirs, limit };
+  const q: ListImagesQuery = { filters, memberStatus: memberStatus as ListImagesQuery['memberStatus'], sortKeys, sortDirs, limit };
   if (marker !== undefined) q.marker = marker;
   return q;
 }

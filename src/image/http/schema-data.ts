@@ -295,3 +295,60 @@ export const IMAGES_SCHEMA = {
     }
   ]
 } as const;
+
+/** The member schema (GET /v2/schemas/member): glance serves its minimal() form, without additionalProperties or links. */
+export const MEMBER_SCHEMA = {
+  "name": "member",
+  "properties": {
+    "member_id": {
+      "type": "string",
+      "description": "An identifier for the image member (tenantId)"
+    },
+    "image_id": {
+      "type": "string",
+      "description": "An identifier for the image",
+      "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"
+    },
+    "created_at": {
+      "type": "string",
+      "description": "Date and time of image member creation"
+    },
+    "updated_at": {
+      "type": "string",
+      "description": "Date and time of last modification of image member"
+    },
+    "status": {
+      "type": "string",
+      "description": "The status of this image member",
+      "enum": [
+        "pending",
+        "accepted",
+        "rejected"
+      ]
+    },
+    "schema": {
+      "readOnly": true,
+      "type": "string"
+    }
+  }
+} as const;
+
+/** The members collection schema (GET /v2/schemas/members): CollectionSchema.minimal(), so no first/next. */
+export const MEMBERS_SCHEMA = {
+  "name": "members",
+  "properties": {
+    "members": {
+      "type": "array",
+      "items": MEMBER_SCHEMA
+    },
+    "schema": {
+      "type": "string"
+    }
+  },
+  "links": [
+    {
+      "rel": "describedby",
+      "href": "{schema}"
+    }
+  ]
+} as const;

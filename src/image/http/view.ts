@@ -3,7 +3,7 @@
  * core attributes, links and (once it has data) the store holding it.
  */
 import { isoSeconds } from '../../common/clock.js';
-import type { Image } from '../model.js';
+import type { Image, ImageMember } from '../model.js';
 import { STORE_ID } from '../store/file-store.js';
 
 /** An image as GET /v2/images/{id} answers it. */
@@ -37,4 +37,16 @@ export function imageView(i: Image): Record<string, unknown> {
   // glance lists stores from the image's locations; only images with data have one.
   if (i.checksum !== null) view.stores = STORE_ID;
   return view;
+}
+
+/** A membership as glance's member serializer writes it. */
+export function memberView(m: ImageMember): Record<string, unknown> {
+  return {
+    member_id: m.memberId,
+    image_id: m.imageId,
+    status: m.status,
+    created_at: isoSeconds(m.createdAt),
+    updated_at: isoSeconds(m.updatedAt),
+    schema: '/v2/schemas/member',
+  };
 }
