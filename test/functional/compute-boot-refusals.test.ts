@@ -189,3 +189,33 @@ describe('compute: boot requests nova refuses (issue 8, defect 3)', () => {
     return t.body.token.project.id as string;
   }
 });
+
+describe('compute: a forced host is never rescheduled (populate_retry)', () => {
+  let cloud: TestCloud;
+  after(() => cloud?.stop());
+
+  it('a build failing on the forced host ends in ERROR with its own reason, tried once', async () => {
+    cloud = await startTestCloud({ ...FAST, network: { ...FAST.network, agent_down_time: 1 } });
+    const nova = (method: string, path: string, body?: unknown) => cloud.api('admin', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
+    const net = await cloud.api('admin', 'POST', `${cloud.urls.network}/v2.0/networks`, { network: { name: 'n' } });
+    await cloud.api('admin', 'POST', `${cloud.urls.network}/v2.0/subnets`, { subnet: { network_id: net.body.network.id, cidr: '10.1.0.0/24', ip_version: 4 } });
+    const imageId = (await cloud.api('admin', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+    // No live agent anywhere: binding fails on whichever host the build lands.
+    for (const h of cloud.hostnets.hosts()) await cloud.agents.setReporting(h, false);
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = await nova('POST', '/servers', { server: { name: 'f', flavorRef: '100', imageRef: imageId, networks: [{ uuid: net.body.network.id }], availability_zone: 'nova:compute1' } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const s = await waitFor('server to settle', async () => {
+      const v = (await nova('GET', `/servers/${r.body.server.id}`)).body.server;
+      return v && v.status !== 'BUILD' ? v : undefined;
+    });
+    assert.equal(s.status, 'ERROR');
+    assert.match(s.fault.message, /^Binding failed for port /);
+    const requestId = (await nova('GET', `/servers/${s.id}/os-instance-actions`)).body.instanceActions[0].request_id;
+    const events = (await nova('GET', `/servers/${s.id}/os-instance-actions/${requestId}`)).body.instanceAction.events as { event: string; host?: string }[];
+    assert.deepEqual(
+      events.map((ev) => ev.event),
+      ['conductor_schedule_and_build_instances', 'compute__do_build_and_run_instance'],
+    );
+  });
+});
