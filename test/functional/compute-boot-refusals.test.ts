@@ -179,8 +179,31 @@ describe('compute: boot requests nova refuses (issue 8, defect 3)', () => {
     try {
       await refused('demo', server({ min_count: 3 }), 403, 'Quota exceeded for instances: Requested 3, but already used 0 of 2 instances');
       await refused('demo', server({ min_count: 3, max_count: 5 }), 403, 'Quota exceeded for instances: Requested 3-5, but already used 0 of 2 instances');
+      await nova('admin', 'PUT', `/os-quota-sets/${projectId}`, { quota_set: { cores: 2 } });
+      await refused('demo', server({ min_count: 3, max_count: 4 }), 403, 'Quota exceeded for cores, instances: Requested 4, 3-4, but already used 0, 0 of 2, 2 cores, instances');
+      // What fits of [min, max] is made: two of five.
+      const r = await nova('demo', 'POST', '/servers', server({ name: 'many', max_count: 5, return_reservation_id: true }));
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const made = (await nova('demo', 'GET', `/servers/detail`)).body.servers as { id: string; name: string }[];
+      assert.deepEqual(made.map((x) => x.name).sort(), ['many-1', 'many-2']);
+      for (const x of made) await settle(x.id);
+      for (const x of made) await nova('demo', 'DELETE', `/servers/${x.id}`);
+      await waitFor('servers gone', async () => ((await nova('demo', 'GET', '/servers')).body.servers.length === 0 ? true : undefined));
     } finally {
-      await nova('admin', 'PUT', `/os-quota-sets/${projectId}`, { quota_set: { instances: 10 } });
+      await nova('admin', 'PUT', `/os-quota-sets/${projectId}`, { quota_set: { instances: 10, cores: 20 } });
+    }
+  });
+
+  it("min_count beyond neutron's port quota is 403 PortLimitExceeded, not fewer servers", async () => {
+    const projectId = await demoProjectId();
+    // neutron counts the project's own ports (admin's servers on demo's network are admin's).
+    const ports = (await neutron('admin', 'GET', `/ports?tenant_id=${projectId}`)).body.ports.length as number;
+    const set = await neutron('admin', 'PUT', `/quotas/${projectId}`, { quota: { port: ports + 1 } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    try {
+      await refused('demo', server({ min_count: 2 }), 403, 'Maximum number of ports exceeded');
+    } finally {
+      await neutron('admin', 'PUT', `/quotas/${projectId}`, { quota: { port: 500 } });
     }
   });
 
