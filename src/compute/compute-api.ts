@@ -45,7 +45,7 @@ export interface CreateRequest {
   requestedNetworks: NetworkRequest[];
   securityGroups: string[];
   availabilityZone: string | null;
-  /** An admin's `zone:host[:node]` / `zone::node` (already authorised by the API). */
+  /** An admin's `zone:host[:node]` / `zone::node` (already authorised by the API); '' when the form had an empty part. */
   forcedHost: string | null;
   forcedNode: string | null;
   /** 2.74's host / hypervisor_hostname (already authorised by the API). */
@@ -132,7 +132,8 @@ export class ComputeAPI {
       }
     }
     if (r.hostname && r.maxCount > 1) throw new AmbiguousHostnameForMultipleInstances();
-    // A forced host skips the zone check: the host decides the zone.
+    // A forced host skips the zone check: the host decides the zone. nova tests `is None`,
+    // so "zone:" (an empty host) skips it too.
     if (r.availabilityZone && r.forcedHost === null) {
       const zones = await this.#services().availableZones(d.cfg.compute.default_availability_zone);
       if (!zones.includes(r.availabilityZone)) throw new InvalidRequest('The requested availability zone is not available');
@@ -193,8 +194,9 @@ export class ComputeAPI {
           availabilityZone: r.availabilityZone,
           ignoreHosts: [],
           numInstances: 1,
-          forceHosts: r.forcedHost !== null ? [r.forcedHost] : [],
-          forceNodes: r.forcedNode !== null ? [r.forcedNode] : [],
+          // build_filter_properties: an empty forced host or node forces nothing.
+          forceHosts: r.forcedHost ? [r.forcedHost] : [],
+          forceNodes: r.forcedNode ? [r.forcedNode] : [],
           requestedDestination: r.requestedHost !== null || r.requestedNode !== null ? { host: r.requestedHost, node: r.requestedNode } : null,
         },
         alternates: [],

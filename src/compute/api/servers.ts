@@ -199,7 +199,8 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     const target = { project_id: req.ctx.projectId, user_id: req.ctx.userId };
     const forced = parseAvailabilityZone(s.availability_zone as string | undefined);
     let availabilityZone = forced.zone;
-    if (forced.host !== null || forced.node !== null) {
+    // nova tests these for truth: "nova:" forces nothing (but still skips the zone check).
+    if (forced.host || forced.node) {
       authorize(req.ctx, 'os_compute_api:servers:create:forced_host', target);
       availabilityZone = hostAvailabilityZone(d, availabilityZone);
     }
@@ -207,7 +208,7 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     const requestedNode = atLeast(req.mv, '2.74') ? ((s.hypervisor_hostname as string | undefined) ?? null) : null;
     if (requestedHost || requestedNode) {
       authorize(req.ctx, 'compute:servers:create:requested_destination', target);
-      if (forced.host !== null || forced.node !== null) {
+      if (forced.host || forced.node) {
         throw badRequest('One mechanism with host and/or hypervisor_hostname and another mechanism with zone:host:node are mutually exclusive.');
       }
     }

@@ -113,7 +113,9 @@ export function candidateHosts(hosts: HostState[], spec: RequestSpec, log: Logge
   const targetHost = dest?.host ?? spec.forceHosts?.[0] ?? null;
   const targetNode = dest?.node ?? spec.forceNodes?.[0] ?? null;
   if (targetHost !== null || targetNode !== null) {
-    const exists = hosts.some((h) => (targetHost === null || h.host === targetHost) && (targetNode === null || h.node === targetNode));
+    // nova looks them up in SQL, case-insensitively under MySQL's default collation.
+    const same = (a: string, b: string | null) => b === null || a.toLowerCase() === b.toLowerCase();
+    const exists = hosts.some((h) => same(h.host, targetHost) && same(h.node, targetNode));
     // Python's %s of None, trailing blank included, as nova's text.
     if (!exists) throw new NoValidHost(`No such host - host: ${targetHost ?? 'None'} node: ${targetNode ?? 'None'} `);
   }
