@@ -11,7 +11,19 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import type { NovaContext } from './context.js';
 import type { NovaDB } from './db/schema.js';
-import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, InstanceInvalidState, TooManyInstances } from './errors.js';
+import {
+  AmbiguousHostnameForMultipleInstances,
+  ComputeHostNotFound,
+  FlavorDiskTooSmall,
+  FlavorMemoryTooSmall,
+  ImageNotActive,
+  InstanceInvalidState,
+  InvalidFixedIpAndMaxCountRequest,
+  InvalidRequest,
+  MultiplePortsNotApplicable,
+  PortLimitExceeded,
+  TooManyInstances,
+} from './errors.js';
 import type { GlanceAPI } from './image-api.js';
 import type { NeutronAPI } from './network/neutron.js';
 import type { VIF } from './network/model.js';
@@ -21,7 +33,8 @@ import type { Instance, InstanceFlavor, InstanceStore, NetworkRequest } from './
 import { TaskState, VmState } from './objects/states.js';
 import { type ComputeRpc, type ConductorRpc, type ExternalEvent } from './rpc.js';
 import { deleteAllocation } from './scheduler/manager.js';
-import { serviceIsUp } from './objects/services.js';
+import { ServiceStore, serviceIsUp } from './objects/services.js';
+import { KeyPairStore } from './objects/keypairs.js';
 
 export interface CreateRequest {
   name: string;
@@ -32,6 +45,12 @@ export interface CreateRequest {
   requestedNetworks: NetworkRequest[];
   securityGroups: string[];
   availabilityZone: string | null;
+  /** An admin's `zone:host[:node]` / `zone::node` (already authorised by the API); '' when the form had an empty part. */
+  forcedHost: string | null;
+  forcedNode: string | null;
+  /** 2.74's host / hypervisor_hostname (already authorised by the API). */
+  requestedHost: string | null;
+  requestedNode: string | null;
   metadata: Record<string, string>;
   keyName: string | null;
   userData: string | null;
@@ -73,28 +92,65 @@ export class ComputeAPI {
     const limits = { instances: q.instances.limit, cores: q.cores.limit, ram: q.ram.limit };
     const used = { instances: q.instances.in_use!, cores: q.cores.in_use!, ram: q.ram.in_use! };
     const per = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb };
+    // check_num_instances_quota: the deltas are for max_count; what is over is named in
+    // sorted order, with the request as nova prints it ("2-5" instances, max_count's cores and ram).
+    const resources = ['cores', 'instances', 'ram'] as const;
+    const overs = resources.filter((r) => limits[r] >= 0 && used[r] + per[r] * max > limits[r]);
+    if (overs.length === 0) return max;
     let allowed = max;
-    for (const r of ['instances', 'cores', 'ram'] as const) {
-      if (limits[r] < 0) continue;
-      allowed = Math.min(allowed, Math.floor((limits[r] - used[r]) / per[r]));
+    for (const r of resources) {
+      if (limits[r] >= 0 && per[r] > 0) allowed = Math.min(allowed, Math.floor((limits[r] - used[r]) / per[r]));
     }
-    if (allowed >= min) return allowed;
-    const overs = (['instances', 'cores', 'ram'] as const).filter((r) => limits[r] >= 0 && used[r] + per[r] * min > limits[r]);
-    const o = overs[0]!;
-    throw new TooManyInstances(`Quota exceeded for ${overs.join(', ')}: Requested ${per[o] * min}, but already used ${used[o]} of ${limits[o]} ${overs.join(', ')}`);
+    if (allowed > 0 && allowed >= min) return allowed;
+    const requested = { instances: min === max ? String(min) : `${min}-${max}`, cores: String(per.cores * max), ram: String(per.ram * max) };
+    const list = (f: (r: (typeof overs)[number]) => string | number) => overs.map(f).join(', ');
+    throw new TooManyInstances(`Quota exceeded for ${list((r) => r)}: Requested ${list((r) => requested[r])}, but already used ${list((r) => used[r])} of ${list((r) => limits[r])} ${list((r) => r)}`);
+  }
+
+  #services(): ServiceStore {
+    return new ServiceStore(this.d.db, { clock: this.d.clock, random: this.d.random, serviceDownTimeS: this.d.cfg.compute.service_down_time });
+  }
+
+  /** _validate_host_or_node: the requested host and/or node must be a compute node; else ComputeHostNotFound (400 on boot). */
+  async #validateHostOrNode(host: string | null, node: string | null): Promise<void> {
+    const nodes = await this.#services().computeNodesByHostOrNode(host, node);
+    // nova names the host when one was given (host mapping, then host+node), else the node.
+    if (nodes.length === 0) throw new ComputeHostNotFound(host ?? node!);
   }
 
   // --- create ---------------------------------------------------------------------------
 
   async create(ctx: NovaContext, r: CreateRequest): Promise<{ instances: Instance[]; reservationId: string }> {
     const d = this.d;
+    // compute/api.py create: requests refused before the image is even read.
+    if (r.requestedNetworks.length > 0 && r.maxCount > 1) {
+      if (r.requestedNetworks.some((n) => n.networkId && n.address)) {
+        throw new InvalidFixedIpAndMaxCountRequest('max_count cannot be greater than 1 if an fixed_ip is specified.');
+      }
+      if (r.requestedNetworks.some((n) => n.portId)) {
+        throw new MultiplePortsNotApplicable('Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.');
+      }
+    }
+    if (r.hostname && r.maxCount > 1) throw new AmbiguousHostnameForMultipleInstances();
+    // A forced host skips the zone check: the host decides the zone. nova tests `is None`,
+    // so "zone:" (an empty host) skips it too.
+    if (r.availabilityZone && r.forcedHost === null) {
+      const zones = await this.#services().availableZones(d.cfg.compute.default_availability_zone);
+      if (!zones.includes(r.availabilityZone)) throw new InvalidRequest('The requested availability zone is not available');
+    }
     const image = await d.image.show(ctx, r.imageRef);
     if (image.status !== 'active') throw new ImageNotActive(r.imageRef);
     if (r.flavor.memory_mb < (image.min_ram ?? 0)) throw new FlavorMemoryTooSmall();
     if (r.flavor.root_gb > 0 && (image.min_disk ?? 0) > r.flavor.root_gb) throw new FlavorDiskTooSmall();
     if (r.flavor.root_gb > 0 && (image.size ?? 0) > r.flavor.root_gb * 1024 ** 3) throw new FlavorDiskTooSmall();
-    let count = await this.#checkQuota(ctx, r.flavor, r.minCount, r.maxCount);
-    count = await d.network.validateNetworks(ctx, r.requestedNetworks, count);
+    // _validate_and_build_base_options, then _provision_instances, in nova's order: the
+    // networks (and neutron's port quota) for max_count, the keypair, the requested
+    // host, and only then the instance quota for what the ports allow.
+    const netCount = await d.network.validateNetworks(ctx, r.requestedNetworks, r.maxCount);
+    if (r.keyName !== null) await new KeyPairStore(d.db).getByName(ctx.userId, r.keyName);
+    if (netCount < r.minCount) throw new PortLimitExceeded();
+    if (r.requestedHost !== null || r.requestedNode !== null) await this.#validateHostOrNode(r.requestedHost, r.requestedNode);
+    const count = await this.#checkQuota(ctx, r.flavor, r.minCount, Math.min(r.maxCount, netCount));
     const reservationId = `r-${d.random.uuid().replace(/-/g, '').slice(0, 8)}`;
     const created: Instance[] = [];
     for (let idx = 0; idx < count; idx++) {
@@ -138,6 +194,10 @@ export class ComputeAPI {
           availabilityZone: r.availabilityZone,
           ignoreHosts: [],
           numInstances: 1,
+          // build_filter_properties: an empty forced host or node forces nothing.
+          forceHosts: r.forcedHost ? [r.forcedHost] : [],
+          forceNodes: r.forcedNode ? [r.forcedNode] : [],
+          requestedDestination: r.requestedHost !== null || r.requestedNode !== null ? { host: r.requestedHost, node: r.requestedNode } : null,
         },
         alternates: [],
         attempt: 1,

@@ -335,3 +335,35 @@ export class ComputeServiceUnavailable extends Invalid {
     super(`Compute service of ${host} is unavailable at this time.`);
   }
 }
+
+// Boot requests nova refuses before creating anything (compute/api.py create).
+/** nova's InvalidRequest: a 400 whose text the caller supplies (unavailable zone, ...). */
+export class InvalidRequest extends Invalid {
+  constructor(message = 'The request is invalid.') {
+    super(message);
+  }
+}
+/** One requested port cannot serve several instances. */
+export class MultiplePortsNotApplicable extends Invalid {
+  constructor(reason: string) {
+    super(`Failed to launch instances: ${reason}`);
+  }
+}
+/** One fixed IP cannot serve several instances. */
+export class InvalidFixedIpAndMaxCountRequest extends Invalid {
+  constructor(reason: string) {
+    super(`Failed to launch instances: ${reason}`);
+  }
+}
+/** A 2.90 `hostname` with max_count > 1. */
+export class AmbiguousHostnameForMultipleInstances extends Invalid {
+  constructor() {
+    super('Unable to allocate a single hostname to multiple instances');
+  }
+}
+/** No keypair of that name for the user (the boot API answers 400 "Invalid key_name provided."). */
+export class KeypairNotFound extends NotFound {
+  constructor(name: string, userId: string) {
+    super(`Keypair ${name} not found for user ${userId}`);
+  }
+}

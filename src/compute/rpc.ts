@@ -17,6 +17,12 @@ export interface RequestSpec {
   /** Hosts already tried (retry.hosts), never picked again. */
   ignoreHosts: string[];
   numInstances: number;
+  /** An admin's `zone:host[:node]`: the only host (nova's force_hosts); filters are skipped and there are no reschedules. */
+  forceHosts?: string[];
+  /** An admin's `zone::node` or `zone:host:node` (nova's force_nodes). */
+  forceNodes?: string[];
+  /** 2.74's host / hypervisor_hostname (nova's requested_destination): the only candidates, still filtered. */
+  requestedDestination?: { host: string | null; node: string | null } | null;
 }
 
 /** One chosen host and its node, as the scheduler's Selection. */

@@ -9,6 +9,8 @@ import { RemoteError } from '../../bus/bus.js';
 import type { ComputeApiDeps } from './app.js';
 import { novaContext } from '../context.js';
 import {
+  AmbiguousHostnameForMultipleInstances,
+  ComputeHostNotFound,
   FixedIpAlreadyInUse,
   FlavorDiskTooSmall,
   FlavorMemoryTooSmall,
@@ -17,7 +19,11 @@ import {
   ImageNotFound,
   ImageUnacceptable,
   InstanceNotFound,
+  InvalidFixedIpAndMaxCountRequest,
   InvalidInput,
+  InvalidRequest,
+  KeypairNotFound,
+  MultiplePortsNotApplicable,
   NetworkAmbiguous,
   NetworkNotFound,
   NetworkRequiresSubnet,
@@ -35,6 +41,7 @@ import { vmStatesForStatus } from '../objects/states.js';
 import { getFlavorForBoot } from '../objects/flavors.js';
 import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
+import { authorize } from './policy.js';
 import { P, type JsonSchema, isUuidLike, validateBody } from './validation.js';
 import { basicView, createView, links, showView, showsFault, statusOf } from './views.js';
 
@@ -71,6 +78,10 @@ function createSchema(req: FastifyRequest): JsonSchema {
   };
   if (atLeast(req.mv, '2.19')) server.description = { type: ['string', 'null'], maxLength: 255 };
   if (atLeast(req.mv, '2.52')) server.tags = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 60 }, maxItems: 50 };
+  if (atLeast(req.mv, '2.74')) {
+    server.host = P.fqdn;
+    server.hypervisor_hostname = P.fqdn;
+  }
   if (atLeast(req.mv, '2.90')) server.hostname = P.fqdn;
   const required = atLeast(req.mv, '2.37') ? ['name', 'flavorRef', 'networks'] : ['name', 'flavorRef'];
   return {
@@ -108,8 +119,39 @@ export function parseRequestedNetworks(networks: unknown): NetworkRequest[] {
   return out;
 }
 
+/**
+ * compute/api.py parse_availability_zone: the legacy `zone:host`, `zone::node` and
+ * `zone:host:node` forms an admin uses to force a host; an empty zone is
+ * default_schedule_zone (unset: none).
+ */
+export function parseAvailabilityZone(az: string | undefined): { zone: string | null; host: string | null; node: string | null } {
+  let zone = az ?? null;
+  let host: string | null = null;
+  let node: string | null = null;
+  if (zone && zone.includes(':')) {
+    const parts = zone.split(':');
+    if (parts.length === 2) [zone, host] = parts as [string, string];
+    else if (parts.length === 3 && zone.includes('::')) [zone, node] = zone.split('::') as [string, string];
+    else if (parts.length === 3) [zone, host, node] = parts as [string, string, string];
+    else throw badRequest(new InvalidInput('Unable to parse availability_zone').message);
+  }
+  return { zone: zone || null, host, node };
+}
+
+/**
+ * servers.py _validate_host_availability_zone without aggregates: every host is in the
+ * default zone, so a request naming that zone keeps it and any other is dropped (nova
+ * logs a warning and lets the host decide, bug #1934770).
+ */
+function hostAvailabilityZone(d: ComputeApiDeps, zone: string | null): string | null {
+  const dflt = d.cfg.compute.default_availability_zone;
+  if (zone !== dflt) d.log.warn(`Requested availability zone '${zone ?? 'None'}' but forced host does not belong to any availability zones; ignoring requested availability zone to avoid bug #1934770`);
+  return zone === dflt ? zone : null;
+}
+
 /** servers.py create's except-clauses: each nova exception's status on boot. */
 export function createFault(e: unknown): unknown {
+  if (e instanceof KeypairNotFound) return badRequest('Invalid key_name provided.');
   if (e instanceof ImageNotFound) return badRequest('Can not find requested image');
   if (e instanceof FlavorNotFound) return badRequest('Invalid flavorRef provided.');
   if (e instanceof OverQuota && !(e instanceof PortLimitExceeded)) return new HttpFault(403, e.message);
@@ -127,7 +169,12 @@ export function createFault(e: unknown): unknown {
     e instanceof PortRequiresFixedIP ||
     e instanceof NetworkRequiresSubnet ||
     e instanceof NetworkNotFound ||
-    e instanceof InvalidInput
+    e instanceof InvalidInput ||
+    e instanceof MultiplePortsNotApplicable ||
+    e instanceof InvalidFixedIpAndMaxCountRequest ||
+    e instanceof AmbiguousHostnameForMultipleInstances ||
+    e instanceof ComputeHostNotFound ||
+    e instanceof InvalidRequest
   ) {
     return badRequest((e as Error).message);
   }
@@ -149,6 +196,22 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     const minCount = Number(s.min_count ?? 1);
     const maxCount = Number(s.max_count ?? minCount);
     if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
+    const target = { project_id: req.ctx.projectId, user_id: req.ctx.userId };
+    const forced = parseAvailabilityZone(s.availability_zone as string | undefined);
+    let availabilityZone = forced.zone;
+    // nova tests these for truth: "nova:" forces nothing (but still skips the zone check).
+    if (forced.host || forced.node) {
+      authorize(req.ctx, 'os_compute_api:servers:create:forced_host', target);
+      availabilityZone = hostAvailabilityZone(d, availabilityZone);
+    }
+    const requestedHost = atLeast(req.mv, '2.74') ? ((s.host as string | undefined) ?? null) : null;
+    const requestedNode = atLeast(req.mv, '2.74') ? ((s.hypervisor_hostname as string | undefined) ?? null) : null;
+    if (requestedHost || requestedNode) {
+      authorize(req.ctx, 'compute:servers:create:requested_destination', target);
+      if (forced.host || forced.node) {
+        throw badRequest('One mechanism with host and/or hypervisor_hostname and another mechanism with zone:host:node are mutually exclusive.');
+      }
+    }
     const requestedNetworks = parseRequestedNetworks(s.networks);
     const ctx = novaContext(req.ctx);
     const sgs = Array.isArray(s.security_groups) ? [...new Set((s.security_groups as { name?: string }[]).map((g) => g.name).filter((n): n is string => !!n))] : ['default'];
@@ -164,7 +227,12 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
         imageRef,
         requestedNetworks,
         securityGroups: sgs.length ? sgs : ['default'],
-        availabilityZone: (s.availability_zone as string | undefined) ?? null,
+        availabilityZone,
+        forcedHost: forced.host,
+        forcedNode: forced.node,
+        // nova tests these for truth: an empty string requests nothing.
+        requestedHost: requestedHost || null,
+        requestedNode: requestedNode || null,
         metadata: (s.metadata as Record<string, string>) ?? {},
         keyName: (s.key_name as string | undefined) ?? null,
         userData: (s.user_data as string | undefined) ?? null,

@@ -13,7 +13,7 @@ import { authorize } from './policy.js';
 import { COMMON_QUERY_PARAM, type JsonSchema, P, boolFromString, isUuidLike, lastParam, queryLists, validateBody, validateInteger, validateQuery } from './validation.js';
 import { requestBody, sendEmpty, sendNova } from './wire.js';
 import { ServiceNotFound } from '../errors.js';
-import { type ServiceRow, ServiceStore } from '../objects/services.js';
+import { type ServiceRow, ServiceStore, serviceAvailabilityZone } from '../objects/services.js';
 
 /** Services nova-api does not list: they do not heartbeat (bug 1543625). */
 const API_SERVICES = new Set(['nova-osapi_compute', 'nova-metadata']);
@@ -47,7 +47,7 @@ export function dbTime(iso: string | null): string | null {
 
 /** nova's availability_zones.set_availability_zones without aggregates: compute hosts in the default zone, the rest internal. */
 export function serviceZone(d: ComputeApiDeps, svc: Pick<ServiceRow, 'topic'>): string {
-  return svc.topic === 'compute' ? d.cfg.compute.default_availability_zone : 'internal';
+  return serviceAvailabilityZone(svc, d.cfg.compute.default_availability_zone);
 }
 
 /** Routes GET /os-services, PUT /os-services/{action|uuid} and DELETE /os-services/{id}. */

@@ -135,7 +135,8 @@ export class ConductorManager {
 
 function asNoValidHost(e: unknown): Error & { detail?: string } {
   if (e instanceof RemoteError && e.excType === 'NoValidHost') {
-    const err = new NoValidHost('There are not enough hosts available.');
+    // Keep the scheduler's reason ("There are not enough hosts available.", "No such host - ...").
+    const err = new NoValidHost(e.value.replace(/^No valid host was found\. /, ''));
     err.detail = e.detail ?? '';
     return err;
   }

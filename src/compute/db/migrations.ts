@@ -191,4 +191,25 @@ const instanceResources: Migration = {
   },
 };
 
-export const novaMigrations: Record<string, Migration> = { '001_core': core, '002_instance_resources': instanceResources };
+/**
+ * nova_api's key_pairs. Only read so far (a boot's key_name must name one of the user's
+ * keypairs); os-keypairs will write it.
+ */
+const keyPairs: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('key_pairs')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('name', 'varchar(255)', (c) => c.notNull())
+      .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('fingerprint', 'varchar(255)')
+      .addColumn('public_key', 'text')
+      .addColumn('type', 'varchar(8)', (c) => c.notNull().defaultTo('ssh'))
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)')
+      .addUniqueConstraint('uniq_key_pairs0user_id0name', ['user_id', 'name'])
+      .execute();
+  },
+};
+
+export const novaMigrations: Record<string, Migration> = { '001_core': core, '002_instance_resources': instanceResources, '003_key_pairs': keyPairs };

@@ -184,6 +184,19 @@ export interface AllocationsTable {
   created_at: string;
 }
 
+/** nova_api's key_pairs: a user's public keys by name. */
+export interface KeyPairsTable {
+  id: Generated<number>;
+  name: string;
+  user_id: string;
+  fingerprint: string | null;
+  public_key: string | null;
+  /** 'ssh' or 'x509'. */
+  type: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
 export interface NovaDB {
   allocations: AllocationsTable;
   services: ServicesTable;
@@ -196,4 +209,5 @@ export interface NovaDB {
   instance_actions: InstanceActionsTable;
   instance_actions_events: InstanceActionEventsTable;
   quotas: QuotasTable;
+  key_pairs: KeyPairsTable;
 }

@@ -82,7 +82,9 @@ export class Builder {
   async #handleFailure(req: BuildRequest, instance: Instance, e: unknown, log: Logger): Promise<BuildResult> {
     const d = this.d;
     if (e instanceof RescheduledException) {
-      const canRetry = d.cfg.compute.max_attempts > 1;
+      // scheduler_utils.populate_retry: no retry info with one attempt or a forced host/node.
+      const spec = req.requestSpec;
+      const canRetry = d.cfg.compute.max_attempts > 1 && spec.forceHosts?.length !== 1 && spec.forceNodes?.length !== 1;
       if (!canRetry) {
         log.debug('Retry info not present, will not reschedule');
         await this.#cleanupAllocatedNetworks(req, instance, log);

@@ -70,6 +70,11 @@ export function serviceIsUp(row: Pick<ServiceRow, 'forced_down' | 'last_seen_up'
   return Math.abs(now - last) <= downTimeS * 1000;
 }
 
+/** nova's availability_zones.set_availability_zones without aggregates: compute hosts in the default zone, the rest internal. */
+export function serviceAvailabilityZone(svc: Pick<ServiceRow, 'topic'>, defaultAz: string): string {
+  return svc.topic === 'compute' ? defaultAz : 'internal';
+}
+
 export class ServiceStore {
   readonly #db: Kysely<NovaDB>;
   readonly #d: ServiceStoreDeps;
@@ -167,6 +172,23 @@ export class ServiceStore {
     const row = await this.#db.selectFrom('services').selectAll().where('host', '=', host).where('binary', '=', 'nova-compute').executeTakeFirst();
     if (!row) throw new ComputeHostNotFound(host);
     return row;
+  }
+
+  /** get_availability_zones(get_only_available=True): the sorted zones of the enabled services (internal included, as nova). */
+  async availableZones(defaultAz: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('services').select('topic').where('disabled', '=', 0).execute();
+    return [...new Set(rows.map((r) => serviceAvailabilityZone(r, defaultAz)))].sort();
+  }
+
+  /**
+   * The compute nodes of a host and/or with a hypervisor_hostname, in id order (nova's
+   * get_compute_nodes_by_host_or_node); empty when none matches.
+   */
+  async computeNodesByHostOrNode(host: string | null, node: string | null): Promise<ComputeNodeRow[]> {
+    let q = this.#db.selectFrom('compute_nodes').selectAll();
+    if (host !== null) q = q.where('host', '=', host);
+    if (node !== null) q = q.where('hypervisor_hostname', '=', node);
+    return q.orderBy('id').execute();
   }
 
   /** Enables/disables (with an optional reason) or forces down a service; returns the new row. */

@@ -50,6 +50,9 @@ export const DiskFilter = capacity(
   'GB disk',
 );
 
+/** The checks placement makes (allocation candidates), which even a forced host must pass. */
+export const PLACEMENT_FILTERS: HostFilter[] = [CoreFilter, RamFilter, DiskFilter];
+
 /** In the order they run; placement's resource checks come first, as in nova. */
 export const DEFAULT_FILTERS: HostFilter[] = [CoreFilter, RamFilter, DiskFilter, RetryFilter, AvailabilityZoneFilter, ComputeFilter];
 

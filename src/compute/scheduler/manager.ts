@@ -14,7 +14,7 @@ import type { NovaContext } from '../context.js';
 import type { NovaDB } from '../db/schema.js';
 import { NoValidHost } from '../errors.js';
 import type { RequestSpec, Selection } from '../rpc.js';
-import { formatCounts, runFilters } from './filters.js';
+import { PLACEMENT_FILTERS, formatCounts, runFilters } from './filters.js';
 import { type HostState, loadHostStates } from './host-state.js';
 import { weighHosts } from './weighers.js';
 
@@ -56,10 +56,13 @@ export class SchedulerManager {
 
   selectDestinations(_ctx: NovaContext, spec: RequestSpec): Promise<Selection[][]> {
     return this.#serial(async () => {
-      const hosts = await this.#hosts();
       const log = this.d.log.child({ instance: spec.instanceUuid });
+      const hosts = candidateHosts(await this.#hosts(), spec, log);
       log.debug(`Starting with ${hosts.length} host(s)`);
-      const result = runFilters(hosts, spec);
+      // A forced host or node skips the filters (host_manager.get_filtered_hosts); the
+      // capacity checks stand for placement's allocation candidates and still apply.
+      const forced = !!(spec.forceHosts?.length || spec.forceNodes?.length);
+      const result = runFilters(hosts, spec, forced ? PLACEMENT_FILTERS : undefined);
       for (const r of result.removed) log.debug({ filter: r.filter, host: r.host }, r.reason);
       if (result.hosts.length === 0) {
         log.info(`Filtering removed all hosts for the request with instance ID '${spec.instanceUuid}'. Filter results: ${formatCounts(result.counts)}`);
@@ -97,6 +100,36 @@ export class SchedulerManager {
       .values({ consumer_uuid: spec.instanceUuid, host, vcpus: f.vcpus, memory_mb: f.memory_mb, disk_gb: f.root_gb + f.ephemeral_gb + Math.ceil(f.swap / 1024), created_at: isoMicros(this.d.clock.now()) })
       .execute();
   }
+}
+
+/**
+ * The hosts a request may go to before filtering: nova's resources_from_request_spec
+ * (a forced or requested host/node that does not exist is NoValidHost "No such host")
+ * and get_filtered_hosts' requested destination, ignore_hosts and force_hosts/force_nodes
+ * (hosts case-insensitively, nodes exactly).
+ */
+export function candidateHosts(hosts: HostState[], spec: RequestSpec, log: Logger): HostState[] {
+  const dest = spec.requestedDestination ?? null;
+  const targetHost = dest?.host ?? spec.forceHosts?.[0] ?? null;
+  const targetNode = dest?.node ?? spec.forceNodes?.[0] ?? null;
+  if (targetHost !== null || targetNode !== null) {
+    // nova looks them up in SQL, case-insensitively under MySQL's default collation.
+    const same = (a: string, b: string | null) => b === null || a.toLowerCase() === b.toLowerCase();
+    const exists = hosts.some((h) => same(h.host, targetHost) && same(h.node, targetNode));
+    // Python's %s of None, trailing blank included, as nova's text.
+    if (!exists) throw new NoValidHost(`No such host - host: ${targetHost ?? 'None'} node: ${targetNode ?? 'None'} `);
+  }
+  let out = hosts;
+  if (dest) out = out.filter((h) => (dest.host === null || h.host === dest.host) && (dest.node === null || h.node === dest.node));
+  const forceHosts = (spec.forceHosts ?? []).map((h) => h.toLowerCase());
+  const forceNodes = spec.forceNodes ?? [];
+  if (forceHosts.length || forceNodes.length) {
+    out = out.filter((h) => !spec.ignoreHosts.includes(h.host));
+    if (forceHosts.length) out = out.filter((h) => forceHosts.includes(h.host.toLowerCase()));
+    if (forceNodes.length) out = out.filter((h) => forceNodes.includes(h.node));
+    log.info(out.length ? `Host filter forcing available hosts to ${out.map((h) => h.host).join(', ')}` : `No hosts matched due to not matching 'force_hosts' value of '${(spec.forceHosts ?? spec.forceNodes ?? []).join(', ')}'`);
+  }
+  return out;
 }
 
 /** Drops an instance's allocation (compute on delete, on a failed build, on reschedule). */
