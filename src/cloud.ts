@@ -79,7 +79,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const adminProjectId = await identity.projectId('admin');
   if (!adminProjectId) throw new Error('the admin project is missing from identity');
   const imageDb = openDatabase<ImageDB>(dbUrl(cfg, 'image'));
-  const image = new ImageService({ cfg, log: log.child({ svc: 'glance' }), clock, random, db: imageDb, validator: identity.validator, bootstrapOwner: adminProjectId });
+  const image = new ImageService({ cfg, log: log.child({ svc: 'glance' }), clock, random, db: imageDb, validator: identity.validator, bootstrapOwner: adminProjectId, authUri: identityUrl });
   await image.init();
   const imagePort = await listen(image.app, listenHost(cfg, 'image'), cfg.image.port);
   const imageUrl = publicUrl(cfg, 'image', imagePort);
