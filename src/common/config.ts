@@ -145,6 +145,11 @@ const flagName = (section: string, key: string) =>
 const envName = (section: string, key: string) =>
   `NIMBUS_${section === 'DEFAULT' ? '' : section.toUpperCase() + '_'}${key.toUpperCase()}`;
 
+/** The three spellings of an option, for messages that tell the user how to set it. */
+export function optionNames(section: string, key: string): { flag: string; env: string; ini: string } {
+  return { flag: `--${flagName(section, key)}`, env: envName(section, key), ini: `[${section}] ${key}` };
+}
+
 export interface LoadOptions {
   /** Path of an INI file; missing file is an error only when given explicitly. */
   configFile?: string;
