@@ -28,6 +28,7 @@ export const OPTIONS = {
     public_host: str('', 'Host name put in catalog URLs; defaults to bind_host.'),
     region: str('RegionOne', 'Region name in the service catalog.'),
     log_level: str('info', 'trace, debug, info, warn, error or silent.'),
+    log_file: str('', 'Also append the logs to this file, as JSON lines (stderr gets them either way).'),
     hosts: list(['compute1', 'compute2'], 'Simulated hypervisor hosts, each with nova-compute and an OVS agent.'),
     transport_url: str('inproc://', 'RPC bus: inproc:// (one process) or rabbit://user:pass@host:port/.'),
     in_process_rest: bool(true, 'Services of this process call each other\'s REST APIs without a socket (same requests and answers); false sends them over loopback TCP, e.g. to capture them.'),
