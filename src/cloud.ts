@@ -9,7 +9,7 @@ import type { Bus } from './bus/bus.js';
 import { InprocBus } from './bus/inproc.js';
 import { type Clock, type Random, systemClock, systemRandom } from './common/clock.js';
 import { type Config, listenHost, publicUrl } from './common/config.js';
-import { type ApiSection, checkPorts, dataDirError, listenError, prepareDataDir, removeCreated } from './common/preflight.js';
+import { type ApiSection, checkPorts, dataDirError, isFsError, listenError, prepareDataDir, removeCreated } from './common/preflight.js';
 import type { Logger } from './common/log.js';
 import { listen } from './common/http.js';
 import { type LocalApi, serveLocally } from './common/rest-client.js';
@@ -86,7 +86,7 @@ function openServiceDb<T>(cfg: Config, service: string, undo: (() => unknown)[])
   try {
     db = openDatabase<T>(dbUrl(cfg, service));
   } catch (e) {
-    if (cfg.database.connection) throw e;
+    if (cfg.database.connection || !isFsError(e)) throw e;
     throw dataDirError(cfg.DEFAULT.data_dir, e);
   }
   undo.push(() => db.close());

@@ -27,10 +27,26 @@ const ERRNO_WORDS: Record<string, string> = {
   EIO: 'input/output error',
 };
 
+/** SQLite's result codes for the same causes (better-sqlite3 puts them in `code`). */
+const SQLITE_WORDS: [RegExp, string][] = [
+  [/^SQLITE_FULL/, 'no space left on device'],
+  [/^SQLITE_READONLY/, 'read-only: the file or its directory cannot be written'],
+  [/^SQLITE_PERM/, 'permission denied'],
+  [/^SQLITE_CANTOPEN/, 'the database file cannot be opened or created'],
+  [/^SQLITE_IOERR/, 'disk I/O error: the file or its directory cannot be written'],
+];
+
+/** True when `e` is a file-system failure (an errno or SQLite's I/O codes), not a logic error. */
+export function isFsError(e: unknown): boolean {
+  const code = (e as { code?: string })?.code;
+  return !!code && (code in ERRNO_WORDS || SQLITE_WORDS.some(([re]) => re.test(code)));
+}
+
 /** The cause of a file-system error in words ("read-only file system"), or its message when the code is unknown. */
 export function describeFsError(e: unknown): string {
   const code = (e as { code?: string })?.code;
-  return (code && ERRNO_WORDS[code]) || (e instanceof Error ? e.message : String(e));
+  const words = code && (ERRNO_WORDS[code] ?? SQLITE_WORDS.find(([re]) => re.test(code))?.[1]);
+  return words || (e instanceof Error ? e.message : String(e));
 }
 
 /** Where the data directory option can be changed, for the end of an error message. */

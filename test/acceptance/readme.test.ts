@@ -62,10 +62,13 @@ const taken: number[] = [];
 for (const p of PORTS) if (!(await portFree(p))) taken.push(p);
 const skip = novaMissing ?? bundleMissing ?? (taken.length ? `the README's default ports ${taken.join(', ')} are in use on 127.0.0.1; stop what holds them to run this test` : undefined);
 
-/** The test's environment without the caller's OpenStack or Nimbus settings. */
+/**
+ * The test's environment without the caller's OpenStack or Nimbus settings, nor the
+ * npm_* variables of the `npm test` this may run under (a newcomer's shell has none).
+ */
 function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(OS_|NIMBUS_)/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(OS_|NIMBUS_|npm_|INIT_CWD$)/i.test(k)) env[k] = v;
   return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
 }
 
