@@ -17,7 +17,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { startCloud } from '../cloud.js';
 import { OPTIONS, describeOptions, loadConfig, optionNames } from '../common/config.js';
 import { createLogger } from '../common/log.js';
-import { describeFsError } from '../common/preflight.js';
+import { checkLogFile, describeFsError } from '../common/preflight.js';
 
 const COMMANDS = {
   up: 'start keystone, glance, neutron and nova with the simulated hosts, in this process, until Ctrl-C',
@@ -143,15 +143,17 @@ function unknownCommand(c: string): UsageError {
 
 async function up(inv: Invocation): Promise<void> {
   const file = inv.configFile ?? (existsSync('nimbus.conf') ? 'nimbus.conf' : undefined);
-  const cfg = loadConfig({ configFile: file, env: process.env, flags: inv.flags });
-  cfg.DEFAULT.data_dir = resolve(cfg.DEFAULT.data_dir);
-  let log;
+  let cfg;
   try {
-    log = createLogger(cfg.DEFAULT.log_level, cfg.DEFAULT.log_file ? { file: resolve(cfg.DEFAULT.log_file) } : {});
+    cfg = loadConfig({ configFile: file, env: process.env, flags: inv.flags });
   } catch (e) {
-    const o = optionNames('DEFAULT', 'log_file');
-    throw new Error(`cannot write to the log file ${resolve(cfg.DEFAULT.log_file)} (${describeFsError(e)}); choose another with ${o.flag}, ${o.env} or ${o.ini}`);
+    if ((e as { code?: string }).code) throw new Error(`cannot read the configuration file ${resolve(file!)} (${describeFsError(e)})`);
+    throw e;
   }
+  cfg.DEFAULT.data_dir = resolve(cfg.DEFAULT.data_dir);
+  const logFile = cfg.DEFAULT.log_file ? resolve(cfg.DEFAULT.log_file) : undefined;
+  if (logFile) checkLogFile(logFile);
+  const log = createLogger(cfg.DEFAULT.log_level, logFile ? { file: logFile } : {});
   const started = performance.now();
   const cloud = await startCloud({ cfg, log });
   const u = cloud.urls;

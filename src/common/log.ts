@@ -3,6 +3,8 @@
  * (`svc`); work on one request or instance carries `req` (the request id, req-…) and
  * `instance` (its uuid), so one grep follows a boot.
  */
+import { mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pino, { type DestinationStream, type Logger, type StreamEntry } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -20,7 +22,7 @@ export interface LogOptions {
 
 /**
  * The root logger: stderr (readable on a terminal, JSON otherwise) plus an optional
- * JSON file. Throws when the file cannot be opened.
+ * JSON file (check it can be written first: see preflight.ts checkLogFile).
  */
 export function createLogger(level: string, opts: LogOptions = {}, name = 'nimbus'): Logger {
   const base = { name, level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
@@ -39,13 +41,29 @@ export function createLogger(level: string, opts: LogOptions = {}, name = 'nimbu
       })
     : pino.destination(2);
   if (!opts.file) return pino(base, stderr);
-  // Synchronous appends: the file then holds every line up to a crash, in order.
-  const file = pino.destination({ dest: opts.file, append: true, mkdir: true, sync: true });
   const streams: StreamEntry[] = [
     { level: 'trace', stream: stderr },
-    { level: 'trace', stream: file },
+    { level: 'trace', stream: appendStream(opts.file) },
   ];
   return pino(base, pino.multistream(streams));
+}
+
+/**
+ * Appends lines to `path`, synchronously (the file holds every line up to a crash, in
+ * order). Opened, with its directory, at the first line, after the start-up checks: a
+ * start refused by them (a port in use) leaves no log file in a fresh data directory.
+ */
+function appendStream(path: string): DestinationStream {
+  let fd: number | undefined;
+  return {
+    write(line: string) {
+      if (fd === undefined) {
+        mkdirSync(dirname(path), { recursive: true });
+        fd = openSync(path, 'a');
+      }
+      writeSync(fd, line);
+    },
+  };
 }
 
 /** A logger that drops everything (tests). */

@@ -4,9 +4,9 @@
  * names the path or port, the cause in words, and the option that changes it, so a
  * newcomer does not have to decode "disk I/O error" or EADDRINUSE.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Config, listenHost, optionNames } from './config.js';
 
 /** A start-up failure whose message is meant for the user as is (the CLI prints it after "nimbus: "). */
@@ -169,5 +169,36 @@ export async function checkPorts(cfg: Config): Promise<void> {
     } catch (e) {
       throw listenError(cfg, section, e);
     }
+  }
+}
+
+/**
+ * Checks, without creating anything, that a log file could be appended to: the file if it
+ * exists, else its nearest existing directory. Throws StartupError naming the file.
+ */
+export function checkLogFile(path: string): void {
+  const o = optionNames('DEFAULT', 'log_file');
+  const fail = (cause: unknown) => new StartupError(`cannot write to the log file ${path} (${describeFsError(cause)}); choose another with ${o.flag}, ${o.env} or ${o.ini}`);
+  let p = path;
+  for (;;) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'ENOENT' && dirname(p) !== p) {
+        p = dirname(p);
+        continue;
+      }
+      throw fail(e);
+    }
+    if (p === path && isDir) throw fail(Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+    if (p !== path && !isDir) throw fail(Object.assign(new Error('not a directory'), { code: 'ENOTDIR' }));
+    try {
+      accessSync(p, constants.W_OK);
+    } catch (e) {
+      throw fail(e);
+    }
+    return;
   }
 }

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -75,6 +76,29 @@ describe('nimbus help and version', { skip: bundleMissing }, () => {
 });
 
 describe('logs', { skip: bundleMissing }, () => {
+  it('a --log-file that cannot be written is named before anything starts', () => {
+    writeFileSync(join(root, 'plain-file'), '');
+    const r = nimbus('up', '--log-file', join(root, 'plain-file', 'nimbus.log'), '--data-dir', join(root, 'never'));
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, `nimbus: cannot write to the log file ${join(root, 'plain-file', 'nimbus.log')} (a component of the path is not a directory); choose another with --log-file, NIMBUS_LOG_FILE or [DEFAULT] log_file\n`);
+    assert.equal(existsSync(join(root, 'never')), false);
+  });
+
+  it('a start refused for a taken port leaves no data directory, even with the log file in it', async () => {
+    const squatter = createServer();
+    await new Promise<void>((res) => squatter.listen(0, '127.0.0.1', res));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      const cwd = mkdtempSync(join(root, 'cwd-'));
+      const r = spawnSync(process.execPath, [...START_NODE_FLAGS, BUNDLE, 'up', '--log-file', 'data/nimbus.log', '--identity-port', String(port), '--image-port', '0', '--network-port', '0', '--compute-port', '0'], { encoding: 'utf8', timeout: 30_000, cwd });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /^nimbus: port \d+ \(keystone\) is already in use/);
+      assert.deepEqual(readdirSync(cwd), []);
+    } finally {
+      squatter.close();
+    }
+  });
+
   it('JSON lines when stderr is not a terminal, also appended to --log-file; a boot is followed by one grep', async () => {
     const logFile = join(root, 'logs', 'nimbus.log');
     const p = await startNimbusProcess({ args: ['--log-file', logFile] });
