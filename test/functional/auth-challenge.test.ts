@@ -24,7 +24,7 @@ for (const service of ['glance', 'neutron', 'nova'] as const) {
     assert.equal(r.status, 401);
     const challenge = r.headers.get('www-authenticate');
     assert.ok(challenge, `${service} sent no WWW-Authenticate`);
-    assert.match(challenge, /^Keystone uri="http:\/\/127\.0\.0\.1:\d+(\/v3)?"$/);
-    assert.ok(challenge.includes(cloud.urls.identity), `${challenge} does not name ${cloud.urls.identity}`);
+    // The same keystone root from every service, as devstack configures www_authenticate_uri.
+    assert.equal(challenge, `Keystone uri="${cloud.urls.identity}"`);
   });
 }
