@@ -177,6 +177,7 @@ async function main(): Promise<void> {
     return;
   }
   if (inv.command !== undefined && !isCommand(inv.command)) throw unknownCommand(inv.command);
+  if (inv.extra.length) throw new UsageError(`unexpected argument '${inv.extra[0]}'`);
   if (inv.help || inv.command === 'help') {
     const topic = inv.command === 'help' ? inv.topic : inv.command;
     if (topic === undefined) console.log(generalHelp());
