@@ -60,7 +60,7 @@ function portFree(port: number): Promise<boolean> {
 
 const taken: number[] = [];
 for (const p of PORTS) if (!(await portFree(p))) taken.push(p);
-const skip = novaMissing ?? bundleMissing ?? (taken.length ? `the README's default ports ${taken.join(', ')} are in use on 127.0.0.1; stop what holds them to run this test` : undefined);
+const skip = novaMissing ?? bundleMissing ?? (taken.length ? `the README's default port${taken.length > 1 ? 's' : ''} ${taken.join(', ')} ${taken.length > 1 ? 'are' : 'is'} in use on 127.0.0.1; stop what holds ${taken.length > 1 ? 'them' : 'it'} to run this test` : undefined);
 
 /**
  * The test's environment without the caller's OpenStack or Nimbus settings, nor the
