@@ -9,7 +9,7 @@ import type { Bus } from './bus/bus.js';
 import { InprocBus } from './bus/inproc.js';
 import { type Clock, type Random, systemClock, systemRandom } from './common/clock.js';
 import { type Config, listenHost, publicUrl } from './common/config.js';
-import { type ApiSection, checkPorts, dataDirError, isFsError, listenError, prepareDataDir, removeCreated } from './common/preflight.js';
+import { type ApiSection, checkPorts, dataDirError, explainStartFailure, isFsError, listenError, prepareDataDir, removeCreated } from './common/preflight.js';
 import type { Logger } from './common/log.js';
 import { listen } from './common/http.js';
 import { type LocalApi, serveLocally } from './common/rest-client.js';
@@ -76,7 +76,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       }
     }
     removeCreated(dataDir);
-    throw e;
+    throw opts.cfg.database.connection ? e : explainStartFailure(e, opts.cfg.DEFAULT.data_dir);
   }
 }
 

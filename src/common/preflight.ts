@@ -60,6 +60,19 @@ export function dataDirError(dir: string, cause: unknown): StartupError {
   return new StartupError(`cannot write to the data directory ${dir} (${describeFsError(cause)}); ${dataDirHint()}`);
 }
 
+/**
+ * The error a failed start reports: an I/O failure while writing the data directory (a
+ * disk filling up during migrations, say; also when wrapped as `cause`) becomes the
+ * data directory error; anything else is reported as it is.
+ */
+export function explainStartFailure(e: unknown, dataDir: string): unknown {
+  if (e instanceof StartupError) return e;
+  const cause = (e as { cause?: unknown })?.cause;
+  if (isFsError(e)) return dataDirError(dataDir, e);
+  if (isFsError(cause)) return dataDirError(dataDir, cause);
+  return e;
+}
+
 /** What a start found in the data directory, so a failed start can remove only what it created. */
 export interface DataDirState {
   dir: string;

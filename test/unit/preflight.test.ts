@@ -1,7 +1,7 @@
 /** Start-up error wording: a failed write is told in words, with the option that moves the path. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dataDirError, describeFsError, isFsError } from '../../src/common/preflight.js';
+import { StartupError, dataDirError, describeFsError, explainStartFailure, isFsError } from '../../src/common/preflight.js';
 
 const err = (code: string, message = `${code}: something`) => Object.assign(new Error(message), { code });
 
@@ -26,4 +26,15 @@ test('the data directory error names the path, the cause and the three ways to c
     dataDirError('/x/data', err('EROFS')).message,
     'cannot write to the data directory /x/data (read-only file system); choose another with --data-dir, NIMBUS_DATA_DIR or [DEFAULT] data_dir',
   );
+});
+
+test('a start failing on a full disk mid-migration blames the data directory, other failures stay as they are', () => {
+  const migration = new Error('migration 001 of nova failed: SqliteError: database or disk is full', { cause: err('SQLITE_FULL', 'database or disk is full') });
+  const e = explainStartFailure(migration, '/x/data') as Error;
+  assert.ok(e instanceof StartupError);
+  assert.match(e.message, /^cannot write to the data directory \/x\/data \(no space left on device\); /);
+  const logic = new Error('the admin project is missing from identity');
+  assert.equal(explainStartFailure(logic, '/x/data'), logic);
+  const busy = err('SQLITE_BUSY');
+  assert.equal(explainStartFailure(busy, '/x/data'), busy);
 });
