@@ -51,6 +51,9 @@ export interface HttpAppOptions {
   extraRequestIdHeaders?: string[];
 }
 
+/** oslo.middleware's format for an inbound global request id. */
+const GLOBAL_REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     logger: false,
@@ -89,8 +92,12 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   });
 
   app.addHook('onResponse', async (req, reply) => {
+    // A caller's request id (nova's when it calls neutron) is logged as oslo's
+    // global_request_id, so grepping one nova request id also finds the calls it made.
+    const caller = req.headers['x-openstack-request-id'];
+    const global = typeof caller === 'string' && GLOBAL_REQUEST_ID.test(caller) && caller !== req.requestId ? { global_req: caller } : {};
     log.info(
-      { req: req.requestId, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { req: req.requestId, ...global, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       `${req.method} ${req.url} ${reply.statusCode}`,
     );
   });

@@ -181,6 +181,8 @@ export class ComputeAPI {
         launchIndex: idx,
       });
       await d.actions.start({ instanceUuid: uuid, action: Actions.CREATE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
+      // Ties the request id to the uuid: grepping either then finds the whole boot.
+      d.log.info({ instance: uuid, req: ctx.requestId }, `Creating instance ${instance.displayName}`);
       created.push(instance);
     }
     for (const instance of created) {
