@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { AuthenticationRequired, contextFromToken, type RequestContext, type TokenValidator } from './auth.js';
 import type { Random } from './clock.js';
 import { OpenStackError, isOpenStackError } from './errors.js';
+import { parseJson } from './json-body.js';
 import type { Logger } from './log.js';
 
 declare module 'fastify' {
@@ -56,6 +57,8 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     logger: false,
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+    // A URL the router cannot decode (a stray '%') gets the service's error, not Fastify's.
+    frameworkErrors: (err, req, reply) => sendError(err, req, reply),
     keepAliveTimeout: 75_000,
     ...(opts.rewriteUrl ? { rewriteUrl: (req: IncomingMessage) => opts.rewriteUrl!(req.url ?? '/') } : {}),
   });
@@ -64,12 +67,14 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.decorateRequest('requestId', '');
 
-  // JSON bodies: parsed here so a malformed one gets the service's own error.
+  // JSON bodies: parsed here so a malformed one gets the service's own error. Read as
+  // bytes: Fastify's string mode replaces invalid UTF-8 and then fails its own length
+  // check, an error that would escape as a 500.
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser(/^application\/(.+\+)?json/, { parseAs: 'string' }, (_req, body, done) => {
-    if (body === '') return done(null, undefined);
+  app.addContentTypeParser(/^application\/(.+\+)?json/, { parseAs: 'buffer' }, (_req, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
+      done(null, parseJson(body as Buffer));
     } catch {
       done(opts.malformedBody(), undefined);
     }
@@ -110,6 +115,12 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
       e = new (class HTTPUnsupportedMediaType extends OpenStackError {
         override readonly status = 415;
       })('Unsupported Content-Type');
+    } else if ((err as { code?: string })?.code === 'FST_ERR_BAD_URL') {
+      e = opts.notFound(req);
+    } else if (isFastifyClientError(err)) {
+      // Fastify's other refusals of what the client sent (body framing, empty JSON...) are
+      // all a body the service could not read.
+      e = opts.malformedBody();
     } else {
       log.error({ err, req: req.requestId, url: req.url }, 'unexpected error');
       e = new (class HTTPInternalServerError extends OpenStackError {})(
@@ -129,6 +140,12 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   }
 
   return app;
+}
+
+/** A 4xx Fastify raises itself while reading a request (FST_ERR_CTP_*...). */
+function isFastifyClientError(err: unknown): boolean {
+  const { code, statusCode } = (err ?? {}) as { code?: unknown; statusCode?: unknown };
+  return typeof code === 'string' && code.startsWith('FST_ERR_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
 }
 
 /** Starts listening; resolves to the bound port (useful with port 0 in tests). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type Cloud, startCloud } from '../../src/cloud.js';
 import type { Clock } from '../../src/common/clock.js';
 import { type DeepPartial, type Config, loadConfig } from '../../src/common/config.js';
-import { silentLogger } from '../../src/common/log.js';
+import { type Logger, silentLogger } from '../../src/common/log.js';
 
 export interface TestCloud extends Cloud {
   dataDir: string;
@@ -22,7 +22,8 @@ export interface TestCloud extends Cloud {
   stop(): Promise<void>;
 }
 
-export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?: Clock): Promise<TestCloud> {
+/** `log` replaces the silent logger (a test that inspects logged errors passes its own). */
+export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?: Clock, log: Logger = silentLogger()): Promise<TestCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-test-'));
   const cfg = loadConfig({
     overrides: {
@@ -34,7 +35,7 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
       compute: { port: 0, ...(overrides.compute ?? {}) },
     },
   });
-  const cloud = await startCloud({ cfg, log: silentLogger(), clock });
+  const cloud = await startCloud({ cfg, log, clock });
   const tokens = new Map<string, string>();
   const token = async (user: 'admin' | 'demo') => {
     let t = tokens.get(user);

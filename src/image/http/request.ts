@@ -5,6 +5,7 @@
  * glance's 400/403/415 errors before the image API is called.
  */
 import { httpBadRequest } from '../../common/errors.js';
+import { parseJson } from '../../common/json-body.js';
 import { SORT_KEYS, type CreateImageInput, type ImageChange, type ListImagesQuery, type SortKey } from '../api.js';
 import { FILTER_COLUMNS, type FilterColumn, type ImageFilters } from '../db/image-repo.js';
 import { InvalidObject, ReadonlyAttribute, ReservedAttribute, UnsupportedMediaType } from '../errors.js';
@@ -31,7 +32,7 @@ export function parseJsonBody(raw: unknown): unknown {
   if (raw === undefined || (Buffer.isBuffer(raw) && raw.length === 0)) throw httpBadRequest('Body expected in request.');
   if (!Buffer.isBuffer(raw)) return raw;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return parseJson(raw);
   } catch {
     throw httpBadRequest('Malformed JSON in request body.');
   }
