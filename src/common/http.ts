@@ -52,6 +52,19 @@ export interface HttpAppOptions {
   extraRequestIdHeaders?: string[];
 }
 
+/** One registered route: its method and URL pattern (Fastify's, `:param` placeholders). */
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
+const ROUTES = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** The routes an app made by createHttpApp registered, in registration order (HEAD twins included). */
+export function registeredRoutes(app: FastifyInstance): readonly RouteEntry[] {
+  return ROUTES.get(app) ?? [];
+}
+
 export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     logger: false,
@@ -63,6 +76,13 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     ...(opts.rewriteUrl ? { rewriteUrl: (req: IncomingMessage) => opts.rewriteUrl!(req.url ?? '/') } : {}),
   });
   const log = opts.log;
+
+  // Every route, as registered: a test enumerates them to cover new routes automatically.
+  const routes: RouteEntry[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url ?? r.path });
+  });
 
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.decorateRequest('requestId', '');
