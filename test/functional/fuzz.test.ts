@@ -40,6 +40,8 @@ interface FuzzRequest {
   params: ParamChoice[];
   headers: Record<string, string>;
   body: Uint8Array | string | undefined;
+  /** Query string (already encoded), '' for none. */
+  query: string;
 }
 
 type ParamChoice = { real: number } | { hostile: string };
@@ -306,6 +308,21 @@ const paramsFor = (route: Route) => {
   return fc.array(choice, { minLength: n, maxLength: n });
 };
 
+const QUERY_KEYS = [
+  'limit', 'marker', 'sort_key', 'sort_dir', 'fields', 'page_reverse', 'all_tenants', 'name', 'id', 'status', 'changes-since', 'changes-before', 'tags', 'tags-any', 'not-tags', 'device_id',
+  'fixed_ips', 'ip_address', 'subnet_id', 'network_id', 'project_id', 'tenant_id', 'visibility', 'member_status', 'owner', 'is_public', 'minRam', 'minDisk', 'host', 'binary', 'ip', 'ip6',
+  'deleted', 'flavor', 'image', 'admin_state_up', 'shared', 'router:external', 'mac_address', 'nocatalog', 'enabled', 'domain_id', 'user_id', 'detailed', 'usage', 'include', 'hypervisor_hostname_pattern',
+];
+const queryArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant('') },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(fc.tuple(fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 6 })), fc.oneof(hostileSegment, fc.constantFrom('', '-1', '0', '1e400', 'true', 'name', 'asc', 'desc', 'id', 'x'.repeat(300)))), { maxLength: 4 })
+      .map((pairs) => pairs.map(([k, v]) => `${encodeSegment(k)}=${v}`).join('&')),
+  },
+);
+
 const requestFor = (route: Route, template: unknown): fc.Arbitrary<FuzzRequest> =>
   fc.record({
     route: fc.constant(route),
@@ -313,6 +330,7 @@ const requestFor = (route: Route, template: unknown): fc.Arbitrary<FuzzRequest> 
     params: paramsFor(route),
     headers: headersArb,
     body: BODY_METHODS.has(route.method) ? bodyFor(route, template) : fc.constant(undefined),
+    query: route.method === 'GET' ? queryArb : fc.constant(''),
   });
 
 // ------------------------------------------------------------------ sending and judging
@@ -333,7 +351,7 @@ async function send(r: FuzzRequest) {
   if (r.user) headers['x-auth-token'] = await cloud.token(r.user);
   const body = r.body === undefined ? undefined : typeof r.body === 'string' ? r.body : new Uint8Array(r.body);
   if (body === undefined) delete headers['content-type'];
-  const url = `${cloud.urls[r.route.svc]}${pathOf(r)}`;
+  const url = `${cloud.urls[r.route.svc]}${pathOf(r)}${r.query ? `?${r.query}` : ''}`;
   const res = await fetch(url, { method: r.route.method, headers, body });
   const text = await res.text();
   requests++;
@@ -409,7 +427,7 @@ test('every body route answers each hostile body in its own format, never a 5xx'
   for (const route of bodyRoutes) {
     for (const body of RAW_BODIES) {
       for (const user of ['admin', 'demo'] as const) {
-        const problem = await problemWith({ route, user, params: (route.url.match(/:[^/]+/g) ?? []).map((_, i) => ({ real: i })), headers: { 'content-type': 'application/json' }, body });
+        const problem = await problemWith({ route, user, params: (route.url.match(/:[^/]+/g) ?? []).map((_, i) => ({ real: i })), headers: { 'content-type': 'application/json' }, body, query: '' });
         if (problem) problems.push(problem.split('\n')[0]!);
       }
     }
