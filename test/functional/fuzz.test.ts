@@ -23,7 +23,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 700);
 
 type Svc = 'identity' | 'image' | 'network' | 'compute';
-type User = 'admin' | 'demo' | null;
+/** Who sends: a real user, nobody (no token) or a forged token (random text, a real token altered). */
+type User = 'admin' | 'demo' | null | { forged: string };
 const SERVICES: readonly Svc[] = ['identity', 'image', 'network', 'compute'];
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -64,7 +65,7 @@ after(() => cloud?.stop());
 
 // ------------------------------------------------------------------ fixtures
 
-async function call(user: User, svc: Svc, method: string, path: string, body?: unknown) {
+async function call(user: 'admin' | 'demo', svc: Svc, method: string, path: string, body?: unknown) {
   const r = await cloud.api(user, method, `${cloud.urls[svc]}${path}`, body, svc === 'compute' ? { 'openstack-api-version': 'compute 2.92' } : {});
   assert.ok(r.status < 300, `fixture ${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
@@ -326,7 +327,11 @@ const queryArb: fc.Arbitrary<string> = fc.oneof(
 const requestFor = (route: Route, template: unknown): fc.Arbitrary<FuzzRequest> =>
   fc.record({
     route: fc.constant(route),
-    user: fc.oneof({ weight: 5, arbitrary: fc.constantFrom<User>('admin', 'demo') }, { weight: 1, arbitrary: fc.constant<User>(null) }),
+    user: fc.oneof(
+      { weight: 10, arbitrary: fc.constantFrom<User>('admin', 'demo') },
+      { weight: 1, arbitrary: fc.constant<User>(null) },
+      { weight: 1, arbitrary: fc.oneof(fc.constantFrom('x', '', 'null', 'gAAAAABk', '~admin', 'Bearer x'), fc.string({ maxLength: 40 })).map((forged): User => ({ forged })) },
+    ),
     params: paramsFor(route),
     headers: headersArb,
     body: BODY_METHODS.has(route.method) ? bodyFor(route, template) : fc.constant(undefined),
@@ -348,7 +353,9 @@ function pathOf(r: FuzzRequest): string {
 
 async function send(r: FuzzRequest) {
   const headers: Record<string, string> = { ...r.headers };
-  if (r.user) headers['x-auth-token'] = await cloud.token(r.user);
+  if (typeof r.user === 'string') headers['x-auth-token'] = await cloud.token(r.user);
+  // A forged token: the given text, or (when empty) a real one with its last character changed.
+  else if (r.user) headers['x-auth-token'] = r.user.forged ? r.user.forged.replace(/[^\x21-\x7e]/g, '') || 'x' : `${(await cloud.token('demo')).slice(0, -1)}A`;
   const body = r.body === undefined ? undefined : typeof r.body === 'string' ? r.body : new Uint8Array(r.body);
   if (body === undefined) delete headers['content-type'];
   const url = `${cloud.urls[r.route.svc]}${pathOf(r)}${r.query ? `?${r.query}` : ''}`;
@@ -392,7 +399,7 @@ const BY_DESIGN = new Set([501, 503]);
 async function problemWith(r: FuzzRequest): Promise<string | undefined> {
   const before = unexpected.length;
   const res = await send(r);
-  const where = `${r.route.method} ${res.url} as ${r.user ?? 'nobody'} → ${res.status} ${res.text.slice(0, 300)}`;
+  const where = `${r.route.method} ${res.url} as ${typeof r.user === 'object' && r.user ? `forged token ${JSON.stringify(r.user.forged)}` : (r.user ?? 'nobody')} → ${res.status} ${res.text.slice(0, 300)}`;
   const logged = unexpected.slice(before).join('\n').slice(0, 2000);
   if (res.status >= 500 && !BY_DESIGN.has(res.status)) return `5xx: ${where}\n${logged}`;
   if (logged) return `logged as unexpected: ${where}\n${logged}`;
