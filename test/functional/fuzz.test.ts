@@ -263,7 +263,7 @@ function slots(root: unknown): [container: any, key: string | number][] {
   return out;
 }
 
-/** The template with each mutation applied in turn (own properties, so __proto__ stays a plain key). */
+/** The template with each mutation applied in turn: own properties (so __proto__ stays a plain key) holding copies (fast-check hands out shared constants). */
 function mutate(template: unknown, mutations: Mutation[]): string {
   const body = structuredClone(template);
   for (const m of mutations) {
@@ -274,9 +274,9 @@ function mutate(template: unknown, mutations: Mutation[]): string {
       if (Array.isArray(container)) container.splice(key as number, 1);
       else delete container[key];
     } else if (m.op === 'add' && !Array.isArray(container)) {
-      Object.defineProperty(container, m.key, { value: m.value, enumerable: true, configurable: true, writable: true });
+      Object.defineProperty(container, m.key, { value: structuredClone(m.value), enumerable: true, configurable: true, writable: true });
     } else {
-      Object.defineProperty(container, key, { value: m.value, enumerable: true, configurable: true, writable: true });
+      Object.defineProperty(container, key, { value: structuredClone(m.value), enumerable: true, configurable: true, writable: true });
     }
   }
   return JSON.stringify(body) ?? 'null';
