@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type Cloud, startCloud } from '../../src/cloud.js';
 import type { Clock } from '../../src/common/clock.js';
 import { type DeepPartial, type Config, loadConfig } from '../../src/common/config.js';
-import { silentLogger } from '../../src/common/log.js';
+import { type Logger, silentLogger } from '../../src/common/log.js';
 
 export interface TestCloud extends Cloud {
   dataDir: string;
@@ -26,8 +26,9 @@ export interface TestCloud extends Cloud {
  * Starts a cloud on a fresh temp data dir, or on overrides.DEFAULT.data_dir when given:
  * a restart on a previous cloud's state (close() that one first: SQLite is opened in
  * exclusive mode). stop() closes and removes the data dir; close() only closes.
+ * `log` replaces the silent logger (a test that inspects logged errors passes its own).
  */
-export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?: Clock): Promise<TestCloud> {
+export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?: Clock, log: Logger = silentLogger()): Promise<TestCloud> {
   const dataDir = overrides.DEFAULT?.data_dir ?? mkdtempSync(join(tmpdir(), 'nimbus-test-'));
   const cfg = loadConfig({
     overrides: {
@@ -39,7 +40,7 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
       compute: { port: 0, ...(overrides.compute ?? {}) },
     },
   });
-  const cloud = await startCloud({ cfg, log: silentLogger(), clock });
+  const cloud = await startCloud({ cfg, log, clock });
   const tokens = new Map<string, string>();
   const token = async (user: 'admin' | 'demo') => {
     let t = tokens.get(user);
