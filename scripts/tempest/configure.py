@@ -19,10 +19,12 @@ workspace = sys.argv[2]
 KS = up['identity'].rstrip('/')
 
 
-def call(method, url, token=None, body=None, headers=None):
-    data = None if body is None else json.dumps(body).encode()
+def call(method, url, token=None, body=None, headers=None, data=None):
+    if body is not None:
+        data = json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method)
-    req.add_header('Content-Type', 'application/json')
+    if 'Content-Type' not in (headers or {}):
+        req.add_header('Content-Type', 'application/json')
     req.add_header('Accept', 'application/json')
     if token:
         req.add_header('X-Auth-Token', token)
@@ -63,7 +65,19 @@ if not imgs:
     raise SystemExit('configure.py: no active image')
 imgs.sort(key=lambda i: (not i['name'].startswith('cirros'), i['name']))
 image_ref = imgs[0]['id']
-image_ref_alt = imgs[1]['id'] if len(imgs) > 1 else image_ref
+alt = [i for i in imgs[1:]]
+if not alt:
+    # a second, distinct image: some tests (rebuild, image filters) skip without one
+    try:
+        new = call('POST', GLANCE + '/v2/images', token, {
+            'name': 'cirros-alt', 'disk_format': 'raw', 'container_format': 'bare',
+            'visibility': 'public'})[2]
+        call('PUT', f"{GLANCE}/v2/images/{new['id']}/file", token, None,
+             {'Content-Type': 'application/octet-stream'}, data=b'nimbus tempest alt image\n' * 64)
+        alt = [new]
+    except SystemExit as e:
+        print(f'configure.py: no second image ({e}); image_ref_alt = image_ref', file=sys.stderr)
+image_ref_alt = alt[0]['id'] if alt else image_ref
 
 # --- flavors: devstack's tempest uses m1.nano (42) and m1.micro (84)
 flv = {f['id']: f for f in call('GET', NOVA + '/flavors', token)[2]['flavors']}
