@@ -77,5 +77,9 @@ echo "tempest.sh: tempest run exited $rc after $(( $(date +%s) - start )) s (log
 
 (cd "$W" && stestr last --subunit) >"$W/results.subunit" 2>/dev/null || true
 /usr/bin/python3 "$HERE/summary.py" "$W/results.subunit" "$W/failures.txt" || rc=1
-[ -s "$W/failures.txt" ] && { echo "tempest.sh: failed tests (details in $W/logs/tempest-run.log):"; cat "$W/failures.txt"; }
+if [ -s "$W/failures.txt" ]; then
+  /usr/bin/python3 "$HERE/failures.py" "$W/results.subunit" "$W/logs/tempest.log" >"$W/failures.md" || true
+  echo "tempest.sh: failed tests (each with its error and HTTP exchange in $W/failures.md):"
+  cat "$W/failures.txt"
+fi
 exit $rc

@@ -14,6 +14,7 @@ import testtools
 stream, logfile = sys.argv[1], sys.argv[2]
 tests = {}
 details = defaultdict(str)
+logs = defaultdict(str)
 
 
 class Collect(testtools.StreamResult):
@@ -22,6 +23,8 @@ class Collect(testtools.StreamResult):
             return
         if file_name == 'traceback' and file_bytes:
             details[test_id] += file_bytes.decode('utf-8', 'replace')
+        elif file_name and file_name.startswith('pythonlogging') and file_bytes:
+            logs[test_id] += file_bytes.decode('utf-8', 'replace')
         if test_status in ('success', 'fail', 'skip', 'xfail', 'uxsuccess'):
             tests[test_id] = test_status
 
@@ -56,8 +59,13 @@ def explain(tid):
             exc = ' '.join(l.strip() for l in tb[i:i + 4])
     if not exc and tb:
         exc = tb[-1]
-    bad = [r for r in reqs.get((cls, meth), []) if int(r[:3]) >= 400]
-    last = reqs.get((cls, meth), [])[-1:]
+    # the test's own captured log names every request it made (also those made by
+    # helpers, which tempest.log files under the helper's name); else tempest.log
+    own = [f'{c} {v} {re.sub(r"^https?://[^/]+", "", u)}'
+           for *_, c, v, u in req_re.findall(logs.get(tid, ''))]
+    mine = own or reqs.get((cls, meth), [])
+    bad = [r for r in mine if int(r[:3]) >= 400]
+    last = mine[-1:]
     return exc[:600], bad[-4:], last
 
 
