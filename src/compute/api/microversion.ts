@@ -32,9 +32,11 @@ export function versionString(v: Microversion): string {
 }
 
 class InvalidAPIVersionString extends OpenStackError {
+  static override readonly wireType: string = 'InvalidAPIVersionString';
   override readonly status = 400;
 }
 class InvalidGlobalAPIVersion extends OpenStackError {
+  static override readonly wireType: string = 'InvalidGlobalAPIVersion';
   override readonly status = 406;
 }
 
