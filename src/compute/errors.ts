@@ -245,7 +245,7 @@ export class BuildAbortException extends NovaException {
   }
 }
 export class UnexpectedDeletingTaskState extends NovaException {
-  static override readonly wireType: string = 'UnexpectedDeletingTaskState';
+  static override readonly wireType: string = 'UnexpectedDeletingTaskStateError';
   constructor(expected: string, actual: string | null) {
     super(`Unexpected task state: expecting ${expected} but the actual state is ${actual}`);
   }

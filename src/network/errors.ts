@@ -160,8 +160,12 @@ export class ServicePortInUse extends Conflict {
     super(`Port ${portId} cannot be deleted directly via the port API: ${reason}.`);
   }
 }
+/** neutron_lib PortBound (InUse, 409): ml2 refuses a MAC change on a bound port. */
 export class PortBound extends Conflict {
   static override readonly wireType: string = 'PortBound';
+  constructor(portId: string, vifType: string, oldMac: string, newMac: string) {
+    super(`Unable to complete operation on port ${portId}, port is already bound, port type: ${vifType}, old_mac ${oldMac}, new_mac ${newMac}`);
+  }
 }
 
 /** oslo.policy's refusal, as neutron renders it (403 PolicyNotAuthorized). */
