@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { inProcessOnly } from '../helpers/cloud.js';
 import type { TokenInfo, TokenValidator } from '../../src/common/auth.js';
 import { AuthenticationRequired } from '../../src/common/auth.js';
 import { FakeClock, seededRandom } from '../../src/common/clock.js';
@@ -49,7 +50,7 @@ const fakeValidator: TokenValidator = {
   },
 };
 
-describe('image service', () => {
+describe('image service', { skip: inProcessOnly('glance built alone with a fake clock, no cloud') }, () => {
   let dir: string;
   let db: Db<ImageDB>;
   let service: ImageService;
