@@ -104,7 +104,7 @@ export class ConductorManager {
 }
 
 function asNoValidHost(e: unknown): Error & { detail?: string } {
-  if (e instanceof RemoteError && e.excType === 'NoValidHost') {
+  if (e instanceof RemoteError && e.excType === NoValidHost.wireType) {
     const err = new NoValidHost('There are not enough hosts available.');
     err.detail = e.detail ?? '';
     return err;
