@@ -52,6 +52,19 @@ describe('neutron: NeutronError.type is the exception name', () => {
     );
   });
 
+  test("a MAC change on a bound port: 409 PortBound (neutron_lib's InUse; was an inline class)", async () => {
+    const net = await n.network('admin', { name: 'bound' });
+    await n.subnet('admin', net.id, '10.66.0.0/24');
+    const port = await n.port('admin', net.id, { 'binding:host_id': 'compute1' });
+    assert.equal(port['binding:vif_type'], 'ovs');
+    assertNeutronError(
+      await n.put('admin', `ports/${port.id}`, { port: { mac_address: 'fa:16:3e:00:00:01' } }),
+      409,
+      'PortBound',
+      `Unable to complete operation on port ${port.id}, port is already bound, port type: ovs, old_mac ${port.mac_address}, new_mac fa:16:3e:00:00:01`,
+    );
+  });
+
   test('over the network quota: 409 OverQuota', async () => {
     // Its own project's quota only; the other tests here create no network as demo.
     const project = await cloud.projectId('demo');
