@@ -80,6 +80,7 @@ const overridesWithPorts = (overrides: DeepPartial<Config>, dataDir: string, log
   compute: { port: 0, ...(overrides.compute ?? {}) },
 });
 
+/** Starts a cloud for one test file on the target NIMBUS_TEST_TARGET names; `clock` is in-process only. */
 export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?: Clock): Promise<TestCloud> {
   if (BUNDLE_TARGET) {
     if (clock) throw new Error('startTestCloud: an injected clock needs the in-process cloud; mark the test inProcessOnly');
