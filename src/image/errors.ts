@@ -8,6 +8,7 @@ import { BadRequest, Conflict, NotAuthorized, NotFound, OpenStackError } from '.
 
 /** An image the caller may not see or that does not exist (show, update, upload, download). */
 export class ImageNotFound extends NotFound {
+  static override readonly wireType: string = 'ImageNotFound';
   constructor(id: string) {
     super(`No image found with ID ${id}`);
   }
@@ -15,6 +16,7 @@ export class ImageNotFound extends NotFound {
 
 /** DELETE of an image the caller may not see or that does not exist. */
 export class ImageToDeleteNotFound extends NotFound {
+  static override readonly wireType: string = 'ImageToDeleteNotFound';
   constructor(id: string) {
     super(`Failed to find image ${id} to delete`);
   }
@@ -22,6 +24,7 @@ export class ImageToDeleteNotFound extends NotFound {
 
 /** DELETE of an image whose `protected` is true. */
 export class ProtectedImageDelete extends NotAuthorized {
+  static override readonly wireType: string = 'ProtectedImageDelete';
   constructor(id: string) {
     super(`Image ${id} is protected and cannot be deleted.`);
   }
@@ -29,6 +32,7 @@ export class ProtectedImageDelete extends NotAuthorized {
 
 /** A change to an image the caller can see but does not own (glance's legacy owner check). */
 export class ImageNotMutable extends NotAuthorized {
+  static override readonly wireType: string = 'ImageNotMutable';
   constructor() {
     super('You do not own this image');
   }
@@ -36,6 +40,7 @@ export class ImageNotMutable extends NotAuthorized {
 
 /** A policy rule (publicize_image, deactivate...) refused the caller. */
 export class PolicyForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'PolicyForbidden';
   constructor(action: string) {
     super(`You are not authorized to complete ${action} action.`);
   }
@@ -43,6 +48,7 @@ export class PolicyForbidden extends NotAuthorized {
 
 /** Creating an image for another project without admin. */
 export class ForeignOwnerForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'ForeignOwnerForbidden';
   constructor(owner: string) {
     super(`You are not permitted to create images owned by '${owner}'`);
     this.detail = this.message;
@@ -51,6 +57,7 @@ export class ForeignOwnerForbidden extends NotAuthorized {
 
 /** A read-only attribute in a create body or a patch path. */
 export class ReadonlyAttribute extends NotAuthorized {
+  static override readonly wireType: string = 'ReadonlyAttribute';
   constructor(key: string) {
     super(`Attribute '${key}' is read-only.`);
   }
@@ -58,6 +65,7 @@ export class ReadonlyAttribute extends NotAuthorized {
 
 /** A reserved attribute or os_glance* property; glance raises it positionally on create. */
 export class ReservedAttribute extends NotAuthorized {
+  static override readonly wireType: string = 'ReservedAttribute';
   constructor(key: string, asDetail: boolean) {
     super(`Attribute '${key}' is reserved.`);
     if (asDetail) this.detail = this.message;
@@ -66,6 +74,7 @@ export class ReservedAttribute extends NotAuthorized {
 
 /** Removing a core attribute with a patch. */
 export class PropertyNotRemovable extends NotAuthorized {
+  static override readonly wireType: string = 'PropertyNotRemovable';
   constructor(key: string) {
     super(`Property ${key} may not be removed.`);
     this.detail = this.message;
@@ -74,6 +83,7 @@ export class PropertyNotRemovable extends NotAuthorized {
 
 /** Replacing or removing an extra property the image does not have. */
 export class PropertyNotFound extends Conflict {
+  static override readonly wireType: string = 'PropertyNotFound';
   constructor(key: string) {
     super(`Property ${key} does not exist.`);
   }
@@ -81,6 +91,7 @@ export class PropertyNotFound extends Conflict {
 
 /** Adding (JSON-patch draft 4) a property that exists. */
 export class PropertyAlreadyPresent extends Conflict {
+  static override readonly wireType: string = 'PropertyAlreadyPresent';
   constructor(key: string) {
     super(`Property ${key} already present.`);
   }
@@ -88,6 +99,7 @@ export class PropertyAlreadyPresent extends Conflict {
 
 /** A non-admin replacing `owner`. */
 export class OwnerChangeForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'OwnerChangeForbidden';
   constructor() {
     super("Owner can't be updated by non admin.");
     this.detail = this.message;
@@ -96,6 +108,7 @@ export class OwnerChangeForbidden extends NotAuthorized {
 
 /** Data upload to an image the caller can see but may not change. */
 export class UploadForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'UploadForbidden';
   constructor(id: string) {
     super(`Not allowed to upload image data for image ${id}`);
   }
@@ -103,6 +116,7 @@ export class UploadForbidden extends NotAuthorized {
 
 /** Data download of a deactivated image by a non-admin. */
 export class DeactivatedDownloadForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'DeactivatedDownloadForbidden';
   constructor() {
     super('The requested image has been deactivated. Image data download is forbidden.');
   }
@@ -110,6 +124,7 @@ export class DeactivatedDownloadForbidden extends NotAuthorized {
 
 /** A status change the image's state machine forbids (upload to an active image...). */
 export class InvalidImageStatusTransition extends Conflict {
+  static override readonly wireType: string = 'InvalidImageStatusTransition';
   constructor(from: string, to: string) {
     super(`Image status transition from ${from} to ${to} is not allowed`);
   }
@@ -117,6 +132,7 @@ export class InvalidImageStatusTransition extends Conflict {
 
 /** A body that fails the image schema; `reason` is jsonschema's first line. */
 export class InvalidObject extends BadRequest {
+  static override readonly wireType: string = 'InvalidObject';
   constructor(schema: string, reason: string) {
     super(`Provided object does not match schema '${schema}': ${reason}`);
   }
@@ -127,6 +143,7 @@ export class InvalidObject extends BadRequest {
  * names the request's media type; `acceptPatch` is sent as Accept-Patch on PATCH.
  */
 export class UnsupportedMediaType extends OpenStackError {
+  static override readonly wireType: string = 'UnsupportedMediaType';
   override readonly status: number = 415;
   constructor(
     contentType: string,
@@ -138,6 +155,7 @@ export class UnsupportedMediaType extends OpenStackError {
 
 /** Changing disk_format or container_format once data has been uploaded. */
 export class FormatNotReplaceable extends NotAuthorized {
+  static override readonly wireType: string = 'FormatNotReplaceable';
   constructor(attribute: 'disk_format' | 'container_format') {
     super(`Attribute ${attribute} can be only replaced for a queued image.`);
   }
@@ -145,6 +163,7 @@ export class FormatNotReplaceable extends NotAuthorized {
 
 /** deactivate/reactivate from a status that does not allow it. */
 export class ActionNotAllowedInStatus extends NotAuthorized {
+  static override readonly wireType: string = 'ActionNotAllowedInStatus';
   constructor(action: 'deactivate' | 'reactivate', status: string) {
     super(`Not allowed to ${action} image in status '${status}'`);
   }
@@ -152,6 +171,7 @@ export class ActionNotAllowedInStatus extends NotAuthorized {
 
 /** The image vanished while its data was being written. */
 export class ImageGoneDuringUpload extends OpenStackError {
+  static override readonly wireType: string = 'ImageGoneDuringUpload';
   override readonly status: number = 410;
   constructor(id: string) {
     super(
@@ -162,6 +182,7 @@ export class ImageGoneDuringUpload extends OpenStackError {
 
 /** Creating an image with an id that exists (glance's Duplicate → 409). */
 export class ImageIdConflict extends Conflict {
+  static override readonly wireType: string = 'ImageIdConflict';
   constructor(id: string) {
     super(`Image ID ${id} already exists!`);
   }

@@ -21,6 +21,7 @@ import {
   NetworkMacAddressGenerationFailure,
   PolicyNotAuthorized,
   PortNotFound,
+  PortBound,
   PortSecurityAndIPRequiredForSecurityGroups,
   UnsupportedPortDeviceOwner,
   badRequest,
@@ -308,9 +309,7 @@ export class Ports {
         if (mac !== row.mac_address) {
           if (isNetworkOwned(row.device_owner)) throw new UnsupportedPortDeviceOwner('mac_address update', id, row.device_owner);
           if (binding.vif_type !== 'unbound' && binding.vif_type !== 'binding_failed') {
-            throw new (class PortBound extends InvalidInput {})(
-              `Unable to complete operation on port ${id}, port is already bound, port type: ${binding.vif_type}, old_mac ${row.mac_address}, new_mac ${mac}`,
-            );
+            throw new PortBound(id, binding.vif_type, row.mac_address, mac);
           }
           if (await trx.selectFrom('ports').select('id').where('network_id', '=', row.network_id).where('mac_address', '=', mac).executeTakeFirst()) {
             throw new MacAddressInUse(row.network_id, mac);
