@@ -411,30 +411,35 @@ export class ComputeServiceUnavailable extends Invalid {
 // Boot requests nova refuses before creating anything (compute/api.py create).
 /** nova's InvalidRequest: a 400 whose text the caller supplies (unavailable zone, ...). */
 export class InvalidRequest extends Invalid {
+  static override readonly wireType: string = 'InvalidRequest';
   constructor(message = 'The request is invalid.') {
     super(message);
   }
 }
 /** One requested port cannot serve several instances. */
 export class MultiplePortsNotApplicable extends Invalid {
+  static override readonly wireType: string = 'MultiplePortsNotApplicable';
   constructor(reason: string) {
     super(`Failed to launch instances: ${reason}`);
   }
 }
 /** One fixed IP cannot serve several instances. */
 export class InvalidFixedIpAndMaxCountRequest extends Invalid {
+  static override readonly wireType: string = 'InvalidFixedIpAndMaxCountRequest';
   constructor(reason: string) {
     super(`Failed to launch instances: ${reason}`);
   }
 }
 /** A 2.90 `hostname` with max_count > 1. */
 export class AmbiguousHostnameForMultipleInstances extends Invalid {
+  static override readonly wireType: string = 'AmbiguousHostnameForMultipleInstances';
   constructor() {
     super('Unable to allocate a single hostname to multiple instances');
   }
 }
 /** No keypair of that name for the user (the boot API answers 400 "Invalid key_name provided."). */
 export class KeypairNotFound extends NotFound {
+  static override readonly wireType: string = 'KeypairNotFound';
   constructor(name: string, userId: string) {
     super(`Keypair ${name} not found for user ${userId}`);
   }

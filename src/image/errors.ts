@@ -190,11 +190,13 @@ export class ImageIdConflict extends Conflict {
 
 /** glance's webob 413 (quota refusals); there is no shared base class for it. */
 export class RequestEntityTooLarge extends OpenStackError {
+  static override readonly wireType: string = 'RequestEntityTooLarge';
   override readonly status: number = 413;
 }
 
 /** Tag and member routes' own lookup of an image the caller may not see ("Image %s not found."). */
 export class ImageLookupNotFound extends NotFound {
+  static override readonly wireType: string = 'ImageLookupNotFound';
   constructor(id: string) {
     super(`Image ${id} not found.`);
   }
@@ -202,6 +204,7 @@ export class ImageLookupNotFound extends NotFound {
 
 /** PUT/DELETE /v2/images/{id}/tags/{tag} on an image the caller does not own. */
 export class TagChangeForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'TagChangeForbidden';
   constructor(action: 'update' | 'delete', id: string) {
     super(`Not allowed to ${action} tags for image ${id}.`);
   }
@@ -209,6 +212,7 @@ export class TagChangeForbidden extends NotAuthorized {
 
 /** More tags than image_tag_quota (create and PATCH show glance's bare quota message). */
 export class ImageTagLimitExceeded extends RequestEntityTooLarge {
+  static override readonly wireType: string = 'ImageTagLimitExceeded';
   constructor(attempted: number, maximum: number) {
     super(`The limit has been exceeded on the number of allowed image tags. Attempted: ${attempted}, Maximum: ${maximum}`);
   }
@@ -216,6 +220,7 @@ export class ImageTagLimitExceeded extends RequestEntityTooLarge {
 
 /** PUT of one tag past image_tag_quota: the tag controller wraps the quota message (trailing colon included). */
 export class ImageTagLimitExceededForImage extends RequestEntityTooLarge {
+  static override readonly wireType: string = 'ImageTagLimitExceededForImage';
   constructor(id: string, attempted: number, maximum: number) {
     super(`Image tag limit exceeded for image ${id}: ${new ImageTagLimitExceeded(attempted, maximum).message}:`);
   }
@@ -223,6 +228,7 @@ export class ImageTagLimitExceededForImage extends RequestEntityTooLarge {
 
 /** Creating, updating or deleting a membership the rules refuse (not shared, not the owner, the owner accepting). */
 export class MemberChangeForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'MemberChangeForbidden';
   constructor(action: 'create' | 'update' | 'delete', id: string) {
     super(`Not allowed to ${action} members for image ${id}.`);
   }
@@ -230,6 +236,7 @@ export class MemberChangeForbidden extends NotAuthorized {
 
 /** Listing the members of an image that is not shared. */
 export class MemberListForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'MemberListForbidden';
   constructor(id: string) {
     super(`Not allowed to list members for image ${id}: Only shared images have members.`);
   }
@@ -237,6 +244,7 @@ export class MemberListForbidden extends NotAuthorized {
 
 /** GET of one member of an image that is not shared: glance turns its Forbidden into 404. */
 export class OnlySharedImagesHaveMembers extends NotFound {
+  static override readonly wireType: string = 'OnlySharedImagesHaveMembers';
   constructor() {
     super('Only shared images have members.');
   }
@@ -244,6 +252,7 @@ export class OnlySharedImagesHaveMembers extends NotFound {
 
 /** A member the caller cannot see on this image (another project's membership, or none). */
 export class MemberNotFound extends NotFound {
+  static override readonly wireType: string = 'MemberNotFound';
   constructor(memberId: string, imageId: string) {
     super(`${memberId} not found in the member list of the image ${imageId}.`);
   }
@@ -251,6 +260,7 @@ export class MemberNotFound extends NotFound {
 
 /** Adding a project that is already a member. */
 export class MemberDuplicated extends Conflict {
+  static override readonly wireType: string = 'MemberDuplicated';
   constructor(memberId: string, imageId: string) {
     super(`Member ${memberId} is duplicated for image ${imageId}`);
   }
@@ -258,6 +268,7 @@ export class MemberDuplicated extends Conflict {
 
 /** More members than image_member_quota; the trailing colon is glance's. */
 export class ImageMemberLimitExceeded extends RequestEntityTooLarge {
+  static override readonly wireType: string = 'ImageMemberLimitExceeded';
   constructor(id: string, attempted: number, maximum: number) {
     super(
       `Image member limit exceeded for image ${id}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${attempted}, Maximum: ${maximum}:`,
@@ -267,6 +278,7 @@ export class ImageMemberLimitExceeded extends RequestEntityTooLarge {
 
 /** A member status outside pending/accepted/rejected (ImageMembership's ValueError). */
 export class InvalidMemberStatus extends BadRequest {
+  static override readonly wireType: string = 'InvalidMemberStatus';
   constructor() {
     super('Incorrect request: Status must be "pending", "accepted" or "rejected".');
   }
@@ -277,6 +289,7 @@ export class InvalidMemberStatus extends BadRequest {
  * 405 names the request method; `allow` is sent as the Allow header.
  */
 export class MethodNotAllowed extends OpenStackError {
+  static override readonly wireType: string = 'MethodNotAllowed';
   override readonly status: number = 405;
   constructor(
     method: string,
