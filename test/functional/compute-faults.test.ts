@@ -111,7 +111,9 @@ describe('compute faults', () => {
     clouds.push(e.cloud);
     const user = await e.neutron('demo', 'POST', '/ports', { port: { network_id: e.netId, name: 'user-p1' } });
     for (const h of e.cloud.hostnets.hosts()) await e.cloud.agents.setReporting(h, false);
-    await sleep(1100);
+    await waitFor('every agent to be seen dead', async () =>
+      ((await e.neutron('admin', 'GET', '/agents')).body.agents as { alive: boolean }[]).every((a) => !a.alive) ? true : undefined,
+    );
     const r = await e.boot('vmx', [{ port: user.body.port.id }]);
     assert.equal(r.status, 202);
     const s = await e.settle(r.body.server.id);
@@ -159,19 +161,21 @@ describe('compute faults', () => {
   });
 
   it('compute services down: the scheduler skips them, all down is No valid host', { skip: inProcessOnly('stops compute heartbeats through cloud.compute') }, async () => {
-    const e = await env({ compute: { service_down_time: 0.5 } });
+    // Heartbeats every 0.1 s keep a reporting host up through a loaded machine's stalls;
+    // a silent host is waited for through os-services (bounded poll), not a fixed sleep.
+    const e = await env({ compute: { service_down_time: 2, report_interval: 0.1 } });
     clouds.push(e.cloud);
+    const stateOf = async (host: string) =>
+      ((await e.nova('admin', 'GET', '/os-services?binary=nova-compute')).body.services as { host: string; state: string }[]).find((s) => s.host === host)?.state;
+    const waitDown = (host: string) => waitFor(`${host} to be reported down`, async () => ((await stateOf(host)) === 'down' ? true : undefined));
     e.cloud.compute.computes.get('compute1')!.setReporting(false);
-    await sleep(600);
-    // compute2 keeps beating only every report_interval: force one now.
-    e.cloud.compute.computes.get('compute2')!.setReporting(false);
-    e.cloud.compute.computes.get('compute2')!.setReporting(true);
-    await sleep(50);
+    await waitDown('compute1');
+    assert.equal(await stateOf('compute2'), 'up');
     const s1 = await e.settle((await e.boot('vm-up', [{ uuid: e.netId }])).body.server.id);
     assert.equal(s1.status, 'ACTIVE');
     assert.equal(s1['OS-EXT-SRV-ATTR:host'], 'compute2');
     e.cloud.compute.computes.get('compute2')!.setReporting(false);
-    await sleep(600);
+    await waitDown('compute2');
     const s2 = await e.settle((await e.boot('vm-none', [{ uuid: e.netId }])).body.server.id);
     assert.equal(s2.status, 'ERROR');
     assert.equal(s2.fault.message, 'No valid host was found. There are not enough hosts available.');
