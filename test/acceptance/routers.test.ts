@@ -1,0 +1,68 @@
+/**
+ * Acceptance: routers through openstackclient — create, gateway on an external network,
+ * a subnet interface, show, remove, delete — and neutron's refusals as the CLI prints them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestCloud, type TestCloud } from '../helpers/cloud.js';
+import { cli, clientsMissing, fieldTable, listTable, OPENSTACK, os, osJson, UUID } from './helpers.js';
+
+describe('acceptance: routers (openstack)', { skip: clientsMissing }, () => {
+  let cloud: TestCloud;
+  before(async () => {
+    cloud = await startTestCloud();
+  });
+  after(async () => {
+    await cloud?.stop();
+  });
+
+  test('openstack router create, set --external-gateway, add subnet, show, remove subnet, delete', async () => {
+    const ext = await osJson(cloud, 'admin', 'network', 'create', '--external', 'ext');
+    const extSub = await osJson(cloud, 'admin', 'subnet', 'create', '--network', 'ext', '--subnet-range', '172.24.4.0/24', '--no-dhcp', 'ext-sub');
+    await os(cloud, 'demo', 'network', 'create', 'net1');
+    const sub1 = await osJson(cloud, 'demo', 'subnet', 'create', '--network', 'net1', '--subnet-range', '10.0.0.0/24', 'sub1');
+
+    const created = fieldTable(await os(cloud, 'demo', 'router', 'create', 'r1'));
+    assert.equal(created.name, 'r1');
+    assert.equal(created.status, 'ACTIVE');
+    assert.equal(created.admin_state_up, 'UP');
+    assert.equal(created.external_gateway_info, 'null');
+    assert.equal(created.routes, '');
+    assert.equal(created.revision_number, '1');
+    assert.match(created.id!, UUID);
+
+    assert.equal(await os(cloud, 'demo', 'router', 'set', '--external-gateway', 'ext', 'r1'), '');
+    assert.equal(await os(cloud, 'demo', 'router', 'add', 'subnet', 'r1', 'sub1'), '');
+
+    const shown = await osJson(cloud, 'demo', 'router', 'show', 'r1');
+    assert.equal(shown.external_gateway_info.network_id, ext.id);
+    assert.equal(shown.external_gateway_info.enable_snat, true);
+    assert.equal(shown.external_gateway_info.external_fixed_ips[0].subnet_id, extSub.id);
+    // openstacksdk lists the router's ports for interfaces_info.
+    assert.equal(shown.interfaces_info.length, 1);
+    assert.equal(shown.interfaces_info[0].ip_address, '10.0.0.1');
+    assert.equal(shown.interfaces_info[0].subnet_id, sub1.id);
+    assert.equal(shown.revision_number, 3);
+
+    const ports = listTable(await os(cloud, 'demo', 'port', 'list', '--router', 'r1'));
+    assert.equal(ports.length, 1);
+    assert.equal(ports[0]!['Fixed IP Addresses'], `ip_address='10.0.0.1', subnet_id='${sub1.id}'`);
+    assert.equal(ports[0]!.Status, 'DOWN'); // no L3 agent to bring it up
+
+    const rows = listTable(await os(cloud, 'demo', 'router', 'list'));
+    assert.deepEqual(rows, [{ ID: created.id, Name: 'r1', Status: 'ACTIVE', State: 'UP', Project: created.project_id }]);
+
+    // Deleting a router that still has an interface: neutron's RouterInUse as the CLI prints it.
+    const busy = await cli(cloud, 'demo', OPENSTACK, ['router', 'delete', 'r1']);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, new RegExp(`ConflictException: 409: .*Router ${created.id} has ports still attached: ${ports[0]!.ID}`));
+
+    assert.equal(await os(cloud, 'demo', 'router', 'remove', 'subnet', 'r1', 'sub1'), '');
+    assert.equal((await os(cloud, 'demo', 'port', 'list', '--router', 'r1', '-f', 'value')).trim(), '');
+    assert.equal(await os(cloud, 'demo', 'router', 'unset', '--external-gateway', 'r1'), '');
+    assert.equal(await os(cloud, 'demo', 'router', 'delete', 'r1'), '');
+    const gone = await cli(cloud, 'demo', OPENSTACK, ['router', 'show', 'r1']);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /No Router found for r1/);
+  });
+});
