@@ -43,6 +43,8 @@ describe('acceptance: routers (openstack)', { skip: clientsMissing }, () => {
     assert.equal(shown.interfaces_info[0].ip_address, '10.0.0.1');
     assert.equal(shown.interfaces_info[0].subnet_id, sub1.id);
     assert.equal(shown.revision_number, 3);
+    // The gateway port is neutron's own (project ''): the project does not see it.
+    assert.deepEqual(shown.external_gateway_info.external_fixed_ips.map((ip: any) => ip.subnet_id), [extSub.id]);
 
     const ports = listTable(await os(cloud, 'demo', 'port', 'list', '--router', 'r1'));
     assert.equal(ports.length, 1);
@@ -56,6 +58,25 @@ describe('acceptance: routers (openstack)', { skip: clientsMissing }, () => {
     const busy = await cli(cloud, 'demo', OPENSTACK, ['router', 'delete', 'r1']);
     assert.equal(busy.code, 1);
     assert.match(busy.stderr, new RegExp(`ConflictException: 409: .*Router ${created.id} has ports still attached: ${ports[0]!.ID}`));
+
+    // Extra routes (extraroute): the nexthop must be on a subnet the router is attached to.
+    assert.equal(await os(cloud, 'demo', 'router', 'set', '--route', 'destination=192.168.0.0/24,gateway=10.0.0.10', 'r1'), '');
+    assert.deepEqual((await osJson(cloud, 'demo', 'router', 'show', 'r1')).routes, [{ destination: '192.168.0.0/24', nexthop: '10.0.0.10' }]);
+    const badRoute = await cli(cloud, 'demo', OPENSTACK, ['router', 'set', '--route', 'destination=192.168.1.0/24,gateway=10.99.0.1', 'r1']);
+    assert.equal(badRoute.code, 1);
+    // The CLI sends the new route with the ones the router has.
+    assert.ok(
+      badRoute.stderr.endsWith(
+        "Invalid format for routes: [{'destination': '192.168.1.0/24', 'nexthop': '10.99.0.1'}, {'destination': '192.168.0.0/24', 'nexthop': '10.0.0.10'}], the nexthop is not connected with router\n",
+      ),
+      badRoute.stderr,
+    );
+    assert.match(badRoute.stderr, /^BadRequestException: 400: /);
+    const inUse = await cli(cloud, 'demo', OPENSTACK, ['router', 'remove', 'subnet', 'r1', 'sub1']);
+    assert.equal(inUse.code, 1);
+    assert.match(inUse.stderr, new RegExp(`Router interface for subnet ${sub1.id} on router ${created.id} cannot be deleted, as it is required by one or more routes\\.`));
+    assert.equal(await os(cloud, 'demo', 'router', 'unset', '--route', 'destination=192.168.0.0/24,gateway=10.0.0.10', 'r1'), '');
+    assert.deepEqual((await osJson(cloud, 'demo', 'router', 'show', 'r1')).routes, []);
 
     assert.equal(await os(cloud, 'demo', 'router', 'remove', 'subnet', 'r1', 'sub1'), '');
     assert.equal((await os(cloud, 'demo', 'port', 'list', '--router', 'r1', '-f', 'value')).trim(), '');
