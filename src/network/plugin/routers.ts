@@ -11,6 +11,7 @@ import type { RequestContext } from '../../common/auth.js';
 import { fromBool, toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
 import { specifiedKeys } from '../api/resource.js';
+import { UUID_RE } from '../api/validators.js';
 import type { NeutronDB, PortRow, RouterRow, SubnetRow } from '../db/schema.js';
 import { type Cidr, NeutronBadRequest, cidrContains, cidrsOverlap, parseCidr, parseIp, pyRepr } from '../ipam/index.js';
 import {
@@ -527,7 +528,7 @@ function validateInterfaceInfo(body: unknown, forRemoval: boolean): InterfaceInf
   for (const key of ['port_id', 'subnet_id'] as const) {
     if (!(key in info)) continue;
     const v = info[key];
-    if (typeof v !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) {
+    if (typeof v !== 'string' || !UUID_RE.test(v)) {
       // neutron-lib's validate_uuid message; BadRequest's template adds the final period.
       throw new NeutronBadRequest('router', `'${typeof v === 'string' ? v : pyRepr(v)}' is not a valid UUID`);
     }
