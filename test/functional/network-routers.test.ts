@@ -249,6 +249,32 @@ describe('router interfaces', () => {
     assertNeutronError(await addIf('demo', r.id, { port_id: p.id }), 400, 'BadRequest', 'Bad router request: Router port must have at least one fixed IP.');
   });
 
+  test('IPv6: a second subnet of the network joins the same router port; removing it keeps the port', async () => {
+    const r = await router('demo');
+    const net = await n.network('demo');
+    const a = await n.subnet('demo', net.id, '2001:db8:1::/64');
+    const b = await n.subnet('demo', net.id, '2001:db8:2::/64');
+    const first = assertStatus(await addIf('demo', r.id, { subnet_id: a.id }), 200);
+    const second = assertStatus(await addIf('demo', r.id, { subnet_id: b.id }), 200);
+    assert.equal(second.port_id, first.port_id);
+    const port = assertStatus(await n.get('demo', `ports/${first.port_id}`), 200).port;
+    assert.deepEqual(port.fixed_ips.map((f: any) => f.subnet_id).sort(), [a.id, b.id].sort());
+    assert.ok(port.fixed_ips.some((f: any) => f.ip_address === a.gateway_ip));
+    assert.equal(assertStatus(await removeIf('demo', r.id, { subnet_id: a.id }), 200).port_id, first.port_id);
+    assert.deepEqual(assertStatus(await n.get('demo', `ports/${first.port_id}`), 200).port.fixed_ips.map((f: any) => f.subnet_id), [b.id]);
+  });
+
+  test('a port with two IPv4 subnets cannot be a router port', async () => {
+    const r = await router('demo');
+    const net = await n.network('demo');
+    const a = await n.subnet('demo', net.id, '10.10.0.0/24');
+    const b = await n.subnet('demo', net.id, '10.11.0.0/24');
+    const p = await n.port('demo', net.id, { fixed_ips: [{ subnet_id: a.id }, { subnet_id: b.id }] });
+    assertNeutronError(await addIf('demo', r.id, { port_id: p.id }), 400, 'BadRequest', 'Bad router request: Cannot have multiple IPv4 subnets on router port.');
+    // Nothing changed on the port.
+    assert.equal(assertStatus(await n.get('demo', `ports/${p.id}`), 200).port.device_owner, '');
+  });
+
   test("another project's subnet: 404 when hidden, 400 when shared, allowed to admin", async () => {
     const adminNet = await n.network('admin');
     const adminSub = await n.subnet('admin', adminNet.id, '10.5.0.0/24');
@@ -311,6 +337,8 @@ describe('extra routes', () => {
       'RouterInterfaceInUseByRoute',
       `Router interface for subnet ${sub.id} on router ${r.id} cannot be deleted, as it is required by one or more routes.`,
     );
+    const many = Array.from({ length: 31 }, (_, i) => ({ destination: `192.168.${i}.0/24`, nexthop: '10.7.0.10' }));
+    assertNeutronError(await n.put('demo', `routers/${r.id}`, { router: { routes: many } }), 400, 'RoutesExhausted', `Unable to complete operation for ${r.id}. The number of routes exceeds the maximum 30.`);
     assert.deepEqual(assertStatus(await n.put('demo', `routers/${r.id}`, { router: { routes: null } }), 200).router.routes, []);
     assertStatus(await removeIf('demo', r.id, { subnet_id: sub.id }), 200);
   });
