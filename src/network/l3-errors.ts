@@ -88,6 +88,16 @@ export class RoutesExhausted extends BadRequest {
   }
 }
 
+/** external_net's ExternalNetworkInUse: making a network with router gateways non-external. */
+export class ExternalNetworkInUse extends Conflict {
+  constructor(netId: string) {
+    super(`External network ${netId} cannot be updated to be made non-external, since it has existing gateway ports.`);
+  }
+  override get type(): string {
+    return 'ExternalNetworkInUse';
+  }
+}
+
 /** neutron-lib's PortInUse: attaching a port that already has a device. */
 export class PortInUse extends Conflict {
   constructor(netId: string, portId: string, deviceId: string) {

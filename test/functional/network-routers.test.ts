@@ -118,6 +118,20 @@ describe('external gateway', () => {
     assert.deepEqual(assertStatus(await n.get('admin', `ports?device_id=${r.id}`), 200).ports, []);
   });
 
+  test('a network with router gateways stays external: 409 ExternalNetworkInUse', async () => {
+    const pub = await n.network('admin', { name: 'public2', 'router:external': true });
+    await n.subnet('admin', pub.id, '198.51.100.0/24');
+    const r = await router('demo', { external_gateway_info: { network_id: pub.id } });
+    assertNeutronError(
+      await n.put('admin', `networks/${pub.id}`, { network: { 'router:external': false } }),
+      409,
+      'ExternalNetworkInUse',
+      `External network ${pub.id} cannot be updated to be made non-external, since it has existing gateway ports.`,
+    );
+    assert.equal((await n.del('demo', `routers/${r.id}`)).status, 204);
+    assert.equal(assertStatus(await n.put('admin', `networks/${pub.id}`, { network: { 'router:external': false } }), 200).network['router:external'], false);
+  });
+
   test('admin sets enable_snat false', async () => {
     const r = await router('admin', { external_gateway_info: { network_id: ext.id, enable_snat: false } });
     assert.equal(r.external_gateway_info.enable_snat, false);
