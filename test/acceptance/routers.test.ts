@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.js';
-import { cli, clientsMissing, fieldTable, listTable, OPENSTACK, os, osJson, UUID } from './helpers.js';
+import { cli, clientsMissing, fieldTable, listTable, NEUTRON, neutron, OPENSTACK, os, osJson, UUID } from './helpers.js';
 
-describe('acceptance: routers (openstack)', { skip: clientsMissing }, () => {
+describe('acceptance: routers (openstack, neutron)', { skip: clientsMissing }, () => {
   let cloud: TestCloud;
   before(async () => {
     cloud = await startTestCloud();
@@ -85,5 +85,31 @@ describe('acceptance: routers (openstack)', { skip: clientsMissing }, () => {
     const gone = await cli(cloud, 'demo', OPENSTACK, ['router', 'show', 'r1']);
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /No Router found for r1/);
+  });
+
+  test('neutron router-create, router-gateway-set, router-interface-add/delete, router-port-list, router-delete', async () => {
+    await os(cloud, 'admin', 'network', 'create', '--external', 'ext2');
+    await os(cloud, 'admin', 'subnet', 'create', '--network', 'ext2', '--subnet-range', '172.25.0.0/24', '--no-dhcp', 'ext2-sub');
+    await os(cloud, 'demo', 'network', 'create', 'net2');
+    const sub2 = await osJson(cloud, 'demo', 'subnet', 'create', '--network', 'net2', '--subnet-range', '10.2.0.0/24', 'sub2');
+    const r = fieldTable(await neutron(cloud, 'demo', 'router-create', 'r2'));
+    assert.deepEqual(Object.keys(r), [
+      'admin_state_up', 'created_at', 'description', 'external_gateway_info', 'id', 'name', 'project_id', 'revision_number', 'routes', 'status', 'tags', 'tenant_id', 'updated_at',
+    ]);
+    assert.equal(r.admin_state_up, 'True');
+    assert.equal(r.external_gateway_info, '');
+    assert.equal(r.status, 'ACTIVE');
+    assert.equal(await neutron(cloud, 'demo', 'router-gateway-set', 'r2', 'ext2'), 'Set gateway for router r2\n');
+    const added = await neutron(cloud, 'demo', 'router-interface-add', 'r2', 'sub2');
+    const portId = /^Added interface ([0-9a-f-]{36}) to router r2\.\n$/.exec(added)?.[1];
+    assert.ok(portId, added);
+    const ports = listTable(await neutron(cloud, 'demo', 'router-port-list', 'r2'));
+    assert.deepEqual(ports.map((p) => [p.id, p.fixed_ips]), [[portId, `{"subnet_id": "${sub2.id}", "ip_address": "10.2.0.1"}`]]);
+    assert.equal(await neutron(cloud, 'demo', 'router-interface-delete', 'r2', 'sub2'), 'Removed interface from router r2.\n');
+    const again = await cli(cloud, 'demo', NEUTRON, ['router-interface-delete', 'r2', 'sub2']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, new RegExp(`\\nRouter ${r.id} has no interface on subnet ${sub2.id}\\n`));
+    assert.equal(await neutron(cloud, 'demo', 'router-gateway-clear', 'r2'), 'Removed gateway from router r2\n');
+    assert.equal(await neutron(cloud, 'demo', 'router-delete', 'r2'), 'Deleted router(s): r2\n');
   });
 });
