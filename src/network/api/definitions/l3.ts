@@ -42,7 +42,8 @@ export const isFixedIps: Validator = (v) => {
  * keys refused; enable_snat converted to a boolean (in place, as neutron-lib does).
  */
 export const isGatewayInfo: Validator = (v) => {
-  if (v === null || v === undefined || v === '' || v === false) return undefined;
+  // Python's `if data:`: None, '', 0, False, [] and {} are all "no data".
+  if (!v || (Array.isArray(v) && !v.length)) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) return `'${pyStr(v)}' is not a dictionary`;
   const info = v as Record<string, unknown>;
   if (!Object.keys(info).length) return undefined;
