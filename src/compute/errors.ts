@@ -154,8 +154,9 @@ export class PortLimitExceeded extends OverQuota {
   }
 }
 export class SecurityGroupNotFound extends NotFound {
-  constructor(id: string) {
-    super(`Security group ${id} not found.`);
+  /** `message`: nova passes neutronclient's text as the message when validating a boot's names. */
+  constructor(id: string, message?: string) {
+    super(message ?? `Security group ${id} not found.`);
   }
 }
 export class SecurityGroupCannotBeApplied extends Invalid {
@@ -365,5 +366,12 @@ export class AmbiguousHostnameForMultipleInstances extends Invalid {
 export class KeypairNotFound extends NotFound {
   constructor(name: string, userId: string) {
     super(`Keypair ${name} not found for user ${userId}`);
+  }
+}
+/** More metadata items than the metadata_items quota (403 on boot and on the metadata API). */
+export class MetadataLimitExceeded extends OverQuota {
+  static readonly wireType = 'MetadataLimitExceeded';
+  constructor(allowed: number) {
+    super(`Maximum number of metadata items exceeds ${allowed}`);
   }
 }
