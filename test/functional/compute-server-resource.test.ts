@@ -288,5 +288,23 @@ describe('compute: the server resource', () => {
       assert.deepEqual(await ids('?host=nowhere&all_tenants=1', 'admin'), []);
       assert.ok((await ids(`?host=${host}&all_tenants=1`, 'admin')).includes(vm1));
     });
+
+    it('all_tenants is a policy refusal for members and strict about its value', async () => {
+      assert.deepEqual(fault(await nova('demo', 'GET', '/servers?all_tenants=1')), [403, "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed."]);
+      assert.deepEqual(fault(await nova('demo', 'GET', '/servers/detail?all_tenants=True')), [403, "Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be performed."]);
+      assert.equal((await nova('demo', 'GET', '/servers?all_tenants=0')).status, 200);
+      const bad = await nova('admin', 'GET', '/servers?all_tenants=maybe');
+      assert.deepEqual(fault(bad), [400, "Invalid input received: Unrecognized value 'maybe', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"]);
+    });
+
+    it('admins see host_status in the detailed list (2.16) and deleted servers with deleted=true', async () => {
+      const detail = await nova('admin', 'GET', '/servers/detail?all_tenants=1');
+      assert.equal(detail.body.servers.find((s: { id: string }) => s.id === vm1).host_status, 'UP');
+      const member = await nova('demo', 'GET', '/servers/detail');
+      assert.equal(member.body.servers[0].host_status, undefined);
+      const deleted = await nova('admin', 'GET', '/servers/detail?all_tenants=1&deleted=true');
+      assert.ok(deleted.body.servers.length >= 1);
+      assert.ok(deleted.body.servers.every((s: { status: string }) => s.status === 'DELETED'));
+    });
   });
 });

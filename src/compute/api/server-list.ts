@@ -13,6 +13,7 @@ import { vmStatesForStatus } from '../objects/states.js';
 import { fixedIps } from '../network/model.js';
 import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
+import { authorize } from './policy.js';
 import { parseIsotime } from './ip-time.js';
 import { P, type JsonSchema, boolFromString, lastParam, pyRegex, queryLists, validateQuery } from './validation.js';
 import { basicView, links, showView, showsFault } from './views.js';
@@ -171,7 +172,16 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
       throw badRequest(`Invalid input received: ${(e as Error).message}`);
     }
   }
-  const allTenants = opts.all_tenants !== undefined && boolFromString(one('all_tenants') === '' ? 'true' : one('all_tenants'), false, true);
+  // common.is_all_tenants (strict), then the get_all_tenants policy: a member asking is refused.
+  let allTenants = false;
+  if (opts.all_tenants !== undefined) {
+    try {
+      allTenants = boolFromString(one('all_tenants'), true);
+    } catch (e) {
+      throw badRequest(`Invalid input received: ${(e as Error).message}`);
+    }
+  }
+  if (allTenants) authorize(req.ctx, detail ? 'os_compute_api:servers:detail:get_all_tenants' : 'os_compute_api:servers:index:get_all_tenants');
 
   let query = d.db.selectFrom('instances').selectAll();
   if (deleted === false) query = query.where('deleted', '=', 0);
@@ -253,8 +263,12 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
     const uuids = instances.map((i) => i.uuid);
     const [nw, faults] = await Promise.all([d.instances.networkInfos(uuids), d.instances.latestFaults(uuids.filter((_, k) => showsFault(instances[k]!)))]);
     const now = d.clock.now();
+    // host_status (2.16, admins by policy): each host's service asked once per page.
+    const hostUp = new Map<string, boolean>();
+    if (isAdmin && atLeast(req.mv, '2.16')) for (const h of new Set(instances.map((i) => i.host).filter((h): h is string => !!h))) hostUp.set(h, await d.compute.hostIsUp(h));
+    const hostStatus = (i: Instance) => (!isAdmin || !atLeast(req.mv, '2.16') ? undefined : i.host ? (hostUp.get(i.host) ? 'UP' : 'DOWN') : '');
     out.servers = instances.map((i) => {
-      const v = showView(req, i, { nwInfo: nw.get(i.uuid) ?? [], fault: faults.get(i.uuid), now, isAdmin });
+      const v = showView(req, i, { nwInfo: nw.get(i.uuid) ?? [], fault: faults.get(i.uuid), now, isAdmin, hostStatus: hostStatus(i) });
       delete v.server_groups;
       return v;
     });
