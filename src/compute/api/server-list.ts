@@ -8,6 +8,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { ComputeApiDeps } from './app.js';
+import { novaContext } from '../context.js';
 import { type Instance, fromRow } from '../objects/instance.js';
 import { vmStatesForStatus } from '../objects/states.js';
 import { fixedIps } from '../network/model.js';
@@ -200,6 +201,19 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
   if (opts.image ?? opts.image_ref) exact.image_ref = (opts.image ?? opts.image_ref)!.map((x) => x.replace(/^.*\//, ''));
   if (vmStates) exact.vm_state = vmStates;
   else if (opts.vm_state) exact.vm_state = opts.vm_state;
+  // With neutron's ip-substring-filtering, nova turns ip/ip6 into a uuid filter through a
+  // port query (fixed IPs containing the text); without it, a regex after the query.
+  const ip = one('ip');
+  const ip6 = one('ip6');
+  let ipInMemory = false;
+  if (ip !== undefined || ip6 !== undefined) {
+    const ctx = novaContext(req.ctx);
+    if (await d.compute.d.network.hasSubstrPortFilteringExtension(ctx)) {
+      const uuids = await d.compute.d.network.instanceUuidsByIpSubstr(ctx, [ip, ip6]);
+      if (uuids.length === 0) return { servers: [] };
+      exact.uuid = [...uuids, ...(exact.uuid ?? [])];
+    } else ipInMemory = true;
+  }
   for (const [k, vals] of Object.entries(exact)) instances = instances.filter((i) => vals.includes(String(column(i, k) ?? '')));
   if (opts.flavor) {
     // _remap_flavor_filter: the flavor's flavorid; an unknown flavor lists nothing.
@@ -242,9 +256,7 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
     instances = instances.slice(idx + 1);
   }
   // _ip_filter runs after the DB query, in Python, on fixed IPs only, with re.match.
-  const ip = one('ip');
-  const ip6 = one('ip6');
-  if (ip !== undefined || ip6 !== undefined) {
+  if (ipInMemory) {
     const v4 = pyRegex(`^(?:${ip ?? 'None'})`);
     const v6 = pyRegex(`^(?:${ip6 ?? 'None'})`);
     const nw = await d.instances.networkInfos(instances.map((i) => i.uuid));

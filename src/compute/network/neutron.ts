@@ -182,6 +182,29 @@ export class NeutronAPI {
     return byName[0]!.id;
   }
 
+  /** has_substr_port_filtering_extension: does neutron filter fixed IPs by substring? */
+  async hasSubstrPortFilteringExtension(ctx: NovaContext): Promise<boolean> {
+    return this.#hasExtension(this.#client(ctx, false), 'ip-substring-filtering');
+  }
+
+  /**
+   * compute/api.py _ip_filter_using_neutron: the device ids of the ports the user sees
+   * whose fixed IPs contain each given address; a failing lookup is logged and skipped.
+   */
+  async instanceUuidsByIpSubstr(ctx: NovaContext, addresses: (string | undefined)[]): Promise<string[]> {
+    const uuids: string[] = [];
+    for (const address of addresses) {
+      if (!address) continue;
+      try {
+        const ports = await this.#client(ctx, false).listPorts({ fixed_ips: [`ip_address_substr=${address}`], fields: ['device_id'] });
+        for (const p of ports) uuids.push(p.device_id as string);
+      } catch (e) {
+        this.#log.error(`An error occurred while listing ports with an ip_address filter value of "${address}". Error: ${(e as Error).message}`);
+      }
+    }
+    return uuids;
+  }
+
   /** nova's list_ports: the ports the user sees matching the filters (e.g. device_id for os-interface). */
   async listPorts(ctx: NovaContext, query: Query = {}): Promise<Record<string, unknown>[]> {
     return this.#client(ctx, false).listPorts(query);
