@@ -73,6 +73,14 @@ describe('compute: the server resource', () => {
       assert.deepEqual(fault(r6), [400, "Invalid input for field/attribute accessIPv6. Value: fe80::1::2. 'fe80::1::2' is not a 'ipv6'"]);
     });
 
+    it('validates boot tags (2.52) as server tags', async () => {
+      const r = await nova('demo', 'POST', '/servers', { server: { name: 'x', flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }], tags: ['a,b'] } });
+      assert.equal(r.status, 400);
+      assert.match(r.body.badRequest.message, /'a,b' does not match '\^\[\^,\/\]\*\$'$/);
+      const old = await nova('demo', 'POST', '/servers', { server: { name: 'x', flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }], tags: ['a'] } }, '2.51');
+      assert.equal(old.status, 400);
+    });
+
     it('refuses metadata over the metadata_items quota with 403 (regression: was 202)', async () => {
       const metadata = Object.fromEntries(Array.from({ length: 129 }, (_, n) => [`k${n}`, 'v']));
       const r = await nova('demo', 'POST', '/servers', { server: { name: 'x', flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }], metadata } });

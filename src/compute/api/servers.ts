@@ -45,6 +45,7 @@ import { P, type JsonSchema, descriptionPattern, isUuidLike, validateBody } from
 import { createView, showView, showsFault } from './views.js';
 import { canonicalIPv6 } from './ip-time.js';
 import { listServers } from './server-list.js';
+import { MAX_TAG_COUNT, TAG } from './server-tags.js';
 
 function createSchema(req: FastifyRequest): JsonSchema {
   const networks: JsonSchema = {
@@ -77,13 +78,13 @@ function createSchema(req: FastifyRequest): JsonSchema {
     max_count: P.positiveInteger,
     return_reservation_id: P.boolean,
   };
-  if (atLeast(req.mv, '2.19')) server.description = { type: ['string', 'null'], maxLength: 255 };
-  if (atLeast(req.mv, '2.52')) server.tags = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 60 }, maxItems: 50 };
+  if (atLeast(req.mv, '2.19')) server.description = { type: ['string', 'null'], minLength: 0, maxLength: 255, pattern: descriptionPattern() };
+  if (atLeast(req.mv, '2.52')) server.tags = { type: 'array', items: TAG, maxItems: MAX_TAG_COUNT };
   if (atLeast(req.mv, '2.74')) {
     server.host = P.fqdn;
     server.hypervisor_hostname = P.fqdn;
   }
-  if (atLeast(req.mv, '2.90')) server.hostname = P.fqdn;
+  if (atLeast(req.mv, '2.90')) server.hostname = HOSTNAME;
   const required = atLeast(req.mv, '2.37') ? ['name', 'flavorRef', 'networks'] : ['name', 'flavorRef'];
   return {
     type: 'object',
@@ -92,6 +93,9 @@ function createSchema(req: FastifyRequest): JsonSchema {
     additionalProperties: true,
   };
 }
+
+/** parameter_types.hostname (2.90's create and update). */
+const HOSTNAME: JsonSchema = { type: 'string', minLength: 2, maxLength: 63, pattern: '^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$' };
 
 /** schemas/servers.py update, update_v219 (description), update_v290 (hostname). */
 function updateSchema(req: FastifyRequest): JsonSchema {
@@ -102,7 +106,7 @@ function updateSchema(req: FastifyRequest): JsonSchema {
     accessIPv6: { type: 'string', format: 'ipv6' },
   };
   if (atLeast(req.mv, '2.19')) server.description = { type: ['string', 'null'], minLength: 0, maxLength: 255, pattern: descriptionPattern() };
-  if (atLeast(req.mv, '2.90')) server.hostname = { type: 'string', minLength: 2, maxLength: 63, pattern: '^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$' };
+  if (atLeast(req.mv, '2.90')) server.hostname = HOSTNAME;
   return {
     type: 'object',
     properties: { server: { type: 'object', properties: server, additionalProperties: false } },
