@@ -169,6 +169,36 @@ describe('compute: the server resource', () => {
     });
   });
 
+  describe('state and lock checks', () => {
+    it('metadata changes are refused on a locked server (members) and during a task; tags need a settled vm_state', async () => {
+      await nova('demo', 'PUT', `/servers/${vm2}/metadata`, { metadata: { k: 'v' } });
+      await cloud.compute.instances.save(vm2, { locked: true });
+      assert.deepEqual(fault(await nova('demo', 'POST', `/servers/${vm2}/metadata`, { metadata: { a: 'b' } })), [409, `Instance ${vm2} is locked`]);
+      assert.deepEqual(fault(await nova('demo', 'DELETE', `/servers/${vm2}/metadata/k`)), [409, `Instance ${vm2} is locked`]);
+      assert.equal((await nova('admin', 'POST', `/servers/${vm2}/metadata`, { metadata: { a: 'b' } })).status, 200);
+      await cloud.compute.instances.save(vm2, { locked: false, taskState: 'rebooting' });
+      assert.deepEqual(fault(await nova('demo', 'PUT', `/servers/${vm2}/metadata/a`, { meta: { a: 'c' } })), [409, `Cannot 'update metadata' instance ${vm2} while it is in task_state rebooting`]);
+      assert.equal((await nova('demo', 'PUT', `/servers/${vm2}/tags/ok`)).status, 201);
+      await cloud.compute.instances.save(vm2, { vmState: 'error', taskState: null });
+      assert.deepEqual(fault(await nova('demo', 'DELETE', `/servers/${vm2}/metadata/k`)), [409, `Cannot 'delete metadata' instance ${vm2} while it is in vm_state error`]);
+      assert.deepEqual(fault(await nova('demo', 'PUT', `/servers/${vm2}/tags/x`)), [409, `Cannot 'update tag' instance ${vm2} while it is in vm_state error`]);
+      assert.deepEqual(fault(await nova('demo', 'DELETE', `/servers/${vm2}/tags`)), [409, `Cannot 'delete tags' instance ${vm2} while it is in vm_state error`]);
+      await cloud.compute.instances.save(vm2, { vmState: 'active' });
+      await nova('demo', 'PUT', `/servers/${vm2}/metadata`, { metadata: {} });
+      await nova('demo', 'DELETE', `/servers/${vm2}/tags`);
+    });
+
+    it("another project's server: 404 for metadata, 403 (policy) for tags", async () => {
+      const mine = await nova('admin', 'POST', '/servers', { server: { name: 'adm', flavorRef: '100', imageRef: imageId, networks: 'none' } });
+      const id = mine.body.server.id as string;
+      assert.deepEqual(fault(await nova('demo', 'GET', `/servers/${id}/metadata`)), [404, `Instance ${id} could not be found.`]);
+      assert.deepEqual(fault(await nova('demo', 'GET', `/servers/${id}/tags`)), [403, "Policy doesn't allow os_compute_api:os-server-tags:index to be performed."]);
+      const missing = '00000000-0000-0000-0000-000000000000';
+      assert.deepEqual(fault(await nova('demo', 'GET', `/servers/${missing}/tags`)), [404, `Instance ${missing} has no mapping to a cell.`]);
+      await nova('admin', 'DELETE', `/servers/${id}`);
+    });
+  });
+
   describe('tags (2.26)', () => {
     it('adds, checks, lists, replaces and deletes tags', async () => {
       const add = await nova('demo', 'PUT', `/servers/${vm1}/tags/blue`);
