@@ -88,6 +88,30 @@ describe('compute: the server resource', () => {
     });
   });
 
+  describe('server view', () => {
+    /** 16-show-vm1.txt: a member's show at 2.92, in nova's key order. */
+    const MEMBER_292 = [
+      'id', 'name', 'status', 'tenant_id', 'user_id', 'metadata', 'hostId', 'image', 'flavor', 'created', 'updated', 'addresses', 'accessIPv4', 'accessIPv6', 'links',
+      'OS-DCF:diskConfig', 'progress', 'OS-EXT-AZ:availability_zone', 'config_drive', 'key_name', 'OS-SRV-USG:launched_at', 'OS-SRV-USG:terminated_at', 'security_groups',
+      'OS-EXT-STS:task_state', 'OS-EXT-STS:vm_state', 'OS-EXT-STS:power_state', 'os-extended-volumes:volumes_attached', 'locked', 'locked_reason', 'description', 'tags',
+      'trusted_image_certificates', 'OS-EXT-SRV-ATTR:hostname', 'server_groups',
+    ];
+    const ADMIN_ATTRS = [
+      'OS-EXT-SRV-ATTR:host', 'OS-EXT-SRV-ATTR:instance_name', 'OS-EXT-SRV-ATTR:hypervisor_hostname', 'OS-EXT-SRV-ATTR:reservation_id', 'OS-EXT-SRV-ATTR:launch_index',
+      'OS-EXT-SRV-ATTR:hostname', 'OS-EXT-SRV-ATTR:kernel_id', 'OS-EXT-SRV-ATTR:ramdisk_id', 'OS-EXT-SRV-ATTR:root_device_name', 'OS-EXT-SRV-ATTR:user_data',
+    ];
+
+    it('shows every field in nova order for members and admins at 2.92, and the 2.1 subset', async () => {
+      assert.deepEqual(Object.keys((await nova('demo', 'GET', `/servers/${vm2}`)).body.server), MEMBER_292);
+      const admin = MEMBER_292.slice(0, 23).concat(ADMIN_ATTRS, MEMBER_292.slice(23, 27), ['host_status'], MEMBER_292.slice(27, 32), ['server_groups']);
+      assert.deepEqual(Object.keys((await nova('admin', 'GET', `/servers/${vm2}`)).body.server), admin);
+      const v21 = Object.keys((await nova('demo', 'GET', `/servers/${vm2}`, undefined, '2.1')).body.server);
+      assert.deepEqual(v21, MEMBER_292.slice(0, 27));
+      const detail = (await nova('demo', 'GET', '/servers/detail')).body.servers[0];
+      assert.deepEqual(Object.keys(detail), MEMBER_292.slice(0, -1));
+    });
+  });
+
   describe('PUT /servers/{id}', () => {
     it('updates name, description, access IPs and hostname and answers the full view at 2.75+', async () => {
       const r = await nova('demo', 'PUT', `/servers/${vm1}`, { server: { name: 'vm1b', description: 'd', accessIPv4: '10.0.0.1', accessIPv6: '2001:0db8::0001', hostname: 'h1' } });
