@@ -348,6 +348,22 @@ describe('compute: the server resource', () => {
       assert.match(bad.body.badRequest.message, /^Invalid input for query parameters sort_key\. Value: foo\. 'foo' is not one of \[/);
     });
 
+    it('filters by locked (2.73), availability_zone and changes-before', async () => {
+      await cloud.compute.instances.save(vm2, { locked: true });
+      assert.deepEqual(await ids('?locked=true'), [vm2]);
+      assert.deepEqual(await ids('?locked=0'), [vm1]);
+      assert.deepEqual(await ids('?locked=true', 'demo', '2.72'), [vm1, vm2].sort());
+      assert.deepEqual(fault(await nova('demo', 'GET', '/servers?locked=maybe')), [
+        400,
+        "Invalid input received: Unrecognized value 'maybe', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'",
+      ]);
+      await cloud.compute.instances.save(vm2, { locked: false });
+      assert.deepEqual(await ids('?availability_zone=^nova$'), [vm1, vm2].sort());
+      assert.deepEqual(await ids('?availability_zone=elsewhere'), []);
+      assert.deepEqual(await ids('?changes-before=2000-01-01T00:00:00Z'), []);
+      assert.ok((await ids('?changes-before=2999-01-01T00:00:00Z')).includes(vm1));
+    });
+
     it('ignores host for members and applies it for admins', async () => {
       const host = (await nova('admin', 'GET', `/servers/${vm1}`)).body.server['OS-EXT-SRV-ATTR:host'];
       assert.deepEqual(await ids('?host=nowhere'), [vm1, vm2].sort());
