@@ -130,8 +130,9 @@ function column(i: Instance, key: string): string | number | null {
   }
 }
 
-// instance_get_all_by_filters: these match by equality (a list: any of), the others by regex.
-const EXACT = new Set(['project_id', 'user_id', 'image_ref', 'vm_state', 'instance_type_id', 'uuid', 'host', 'task_state', 'launch_index']);
+// instance_get_all_by_filters matches project/user/image/vm_state/uuid/host/task_state/
+// launch_index by equality (a list: any of) and the rest by regex; name and description
+// are aliases of the display_ columns.
 const REGEX_ALIASES: Record<string, string> = { name: 'display_name', description: 'display_description' };
 
 /** The servers list, basic or detailed, as nova answers it. */
@@ -224,7 +225,7 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
   }
   for (const k of ['name', 'display_name', 'description', 'display_description', 'hostname', 'key_name', 'node', 'reservation_id', 'availability_zone', 'locked_by', 'root_device_name', 'config_drive', 'access_ip_v4', 'access_ip_v6', 'progress', 'power_state']) {
     const v = one(k);
-    if (v === undefined || EXACT.has(k)) continue;
+    if (v === undefined) continue;
     const re = pyRegex(v);
     const col = REGEX_ALIASES[k] ?? k;
     instances = instances.filter((i) => {
