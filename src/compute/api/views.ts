@@ -89,6 +89,9 @@ export interface ShowExtras {
   minimal?: boolean;
 }
 
+/** The keys a minimal view (see ShowExtras.minimal) leaves out. */
+const EXTENDED_KEY = /^(OS-EXT-AZ:|OS-SRV-USG:|OS-EXT-SRV-ATTR:|OS-EXT-STS:|os-extended-volumes:|config_drive$|key_name$|security_groups$|host_status$)/;
+
 export function showView(req: FastifyRequest, i: Instance, x: ShowExtras): Record<string, unknown> {
   const mv = req.mv;
   const b = baseUrl(req);
@@ -120,40 +123,39 @@ export function showView(req: FastifyRequest, i: Instance, x: ShowExtras): Recor
     s.fault = fault;
   }
   if (PROGRESS_STATUSES.has(status)) s.progress = i.progress;
-  if (!x.minimal) {
-    s['OS-EXT-AZ:availability_zone'] = i.availabilityZone ?? '';
-    s.config_drive = i.configDrive;
-    s.key_name = i.keyName;
-    s['OS-SRV-USG:launched_at'] = dbTime(i.launchedAt);
-    s['OS-SRV-USG:terminated_at'] = dbTime(i.terminatedAt);
-    if (i.securityGroups.length && !i.deleted) s.security_groups = i.securityGroups.map((name) => ({ name }));
-    if (x.isAdmin) {
-      s['OS-EXT-SRV-ATTR:host'] = i.host;
-      s['OS-EXT-SRV-ATTR:instance_name'] = `instance-${i.id.toString(16).padStart(8, '0')}`;
-      s['OS-EXT-SRV-ATTR:hypervisor_hostname'] = i.node;
-      if (atLeast(mv, '2.3')) {
-        s['OS-EXT-SRV-ATTR:reservation_id'] = i.reservationId;
-        s['OS-EXT-SRV-ATTR:launch_index'] = i.launchIndex;
-        s['OS-EXT-SRV-ATTR:hostname'] = i.hostname;
-        s['OS-EXT-SRV-ATTR:kernel_id'] = '';
-        s['OS-EXT-SRV-ATTR:ramdisk_id'] = '';
-        s['OS-EXT-SRV-ATTR:root_device_name'] = i.rootDeviceName;
-        s['OS-EXT-SRV-ATTR:user_data'] = i.userData;
-      }
+  s['OS-EXT-AZ:availability_zone'] = i.availabilityZone ?? '';
+  s.config_drive = i.configDrive;
+  s.key_name = i.keyName;
+  s['OS-SRV-USG:launched_at'] = dbTime(i.launchedAt);
+  s['OS-SRV-USG:terminated_at'] = dbTime(i.terminatedAt);
+  if (i.securityGroups.length && !i.deleted) s.security_groups = i.securityGroups.map((name) => ({ name }));
+  if (x.isAdmin) {
+    s['OS-EXT-SRV-ATTR:host'] = i.host;
+    s['OS-EXT-SRV-ATTR:instance_name'] = `instance-${i.id.toString(16).padStart(8, '0')}`;
+    s['OS-EXT-SRV-ATTR:hypervisor_hostname'] = i.node;
+    if (atLeast(mv, '2.3')) {
+      s['OS-EXT-SRV-ATTR:reservation_id'] = i.reservationId;
+      s['OS-EXT-SRV-ATTR:launch_index'] = i.launchIndex;
+      s['OS-EXT-SRV-ATTR:hostname'] = i.hostname;
+      s['OS-EXT-SRV-ATTR:kernel_id'] = '';
+      s['OS-EXT-SRV-ATTR:ramdisk_id'] = '';
+      s['OS-EXT-SRV-ATTR:root_device_name'] = i.rootDeviceName;
+      s['OS-EXT-SRV-ATTR:user_data'] = i.userData;
     }
-    s['OS-EXT-STS:task_state'] = i.taskState;
-    s['OS-EXT-STS:vm_state'] = i.vmState;
-    s['OS-EXT-STS:power_state'] = i.powerState;
-    s['os-extended-volumes:volumes_attached'] = [];
-    if (atLeast(mv, '2.16') && x.isAdmin && x.hostStatus !== undefined) s.host_status = x.hostStatus;
   }
+  s['OS-EXT-STS:task_state'] = i.taskState;
+  s['OS-EXT-STS:vm_state'] = i.vmState;
+  s['OS-EXT-STS:power_state'] = i.powerState;
+  s['os-extended-volumes:volumes_attached'] = [];
+  if (atLeast(mv, '2.16') && x.isAdmin && x.hostStatus !== undefined) s.host_status = x.hostStatus;
   if (atLeast(mv, '2.9')) s.locked = i.locked;
   if (atLeast(mv, '2.73')) s.locked_reason = i.lockedReason;
   if (atLeast(mv, '2.19')) s.description = i.displayDescription;
   // Sorted, as nova's tag rows come back in primary key order.
   if (atLeast(mv, '2.26')) s.tags = [...i.tags].sort();
   if (atLeast(mv, '2.63')) s.trusted_image_certificates = null;
-  if (atLeast(mv, '2.90') && (!x.isAdmin || x.minimal)) s['OS-EXT-SRV-ATTR:hostname'] = i.hostname;
+  if (atLeast(mv, '2.90') && !x.isAdmin) s['OS-EXT-SRV-ATTR:hostname'] = i.hostname;
   if (atLeast(mv, '2.71')) s.server_groups = [];
+  if (x.minimal) for (const k of Object.keys(s)) if (EXTENDED_KEY.test(k)) delete s[k];
   return s;
 }
