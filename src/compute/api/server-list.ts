@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ComputeApiDeps } from './app.js';
 import { novaContext } from '../context.js';
 import { type Instance, fromRow } from '../objects/instance.js';
-import { vmStatesForStatus } from '../objects/states.js';
+import { statesForStatuses } from '../objects/states.js';
 import { fixedIps } from '../network/model.js';
 import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
@@ -148,9 +148,13 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
   for (const k of Object.keys(opts)) if (JOINED_TABLE_PARAMS.includes(k) || k.startsWith('_')) throw badRequest(`Invalid filter field: ${k}.`);
 
   let vmStates: string[] | null = null;
+  let taskStates: string[] | null = null;
   if (opts.status) {
-    vmStates = [...new Set(opts.status.flatMap((s) => vmStatesForStatus(s)))].sort();
-    if (vmStates.length === 0) {
+    const states = statesForStatuses(opts.status);
+    vmStates = states.vmStates;
+    // A vm_state's plain status selects it whatever its task.
+    if (!states.taskStates.includes('default')) taskStates = states.taskStates;
+    if (vmStates.length === 0 && states.taskStates.length === 0) {
       if (atLeast(req.mv, '2.38')) throw badRequest('Invalid status value');
       return { servers: [] };
     }
@@ -202,6 +206,7 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
   if (opts.image ?? opts.image_ref) exact.image_ref = (opts.image ?? opts.image_ref)!.map((x) => x.replace(/^.*\//, ''));
   if (vmStates) exact.vm_state = vmStates;
   else if (opts.vm_state) exact.vm_state = opts.vm_state;
+  if (taskStates) exact.task_state = taskStates;
   // With neutron's ip-substring-filtering, nova turns ip/ip6 into a uuid filter through a
   // port query (fixed IPs containing the text); without it, a regex after the query.
   const ip = one('ip');
