@@ -203,7 +203,7 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
     if (project) exact.project_id = project;
   }
   for (const k of ['user_id', 'uuid', 'host', 'launch_index', 'task_state']) if (opts[k]) exact[k] = opts[k]!;
-  if (opts.image ?? opts.image_ref) exact.image_ref = (opts.image ?? opts.image_ref)!.map((x) => x.replace(/^.*\//, ''));
+  if (opts.image ?? opts.image_ref) exact.image_ref = (opts.image ?? opts.image_ref)!;
   if (vmStates) exact.vm_state = vmStates;
   else if (opts.vm_state) exact.vm_state = opts.vm_state;
   if (taskStates) exact.task_state = taskStates;
