@@ -35,6 +35,7 @@ import { type ComputeRpc, type ConductorRpc, type ExternalEvent } from './rpc.js
 import { deleteAllocation } from './scheduler/manager.js';
 import { ServiceStore, serviceIsUp } from './objects/services.js';
 import { KeyPairStore } from './objects/keypairs.js';
+import { checkMetadataQuota } from './metadata-quota.js';
 
 export interface CreateRequest {
   name: string;
@@ -146,10 +147,13 @@ export class ComputeAPI {
     // _validate_and_build_base_options, then _provision_instances, in nova's order: the
     // networks (and neutron's port quota) for max_count, the keypair, the requested
     // host, and only then the instance quota for what the ports allow.
+    // _check_requested_secgroups: every name but "default" must be a group neutron finds.
+    for (const sg of r.securityGroups) if (sg !== 'default') await d.network.validateSecurityGroupName(ctx, sg);
     const netCount = await d.network.validateNetworks(ctx, r.requestedNetworks, r.maxCount);
     if (r.keyName !== null) await new KeyPairStore(d.db).getByName(ctx.userId, r.keyName);
     if (netCount < r.minCount) throw new PortLimitExceeded();
     if (r.requestedHost !== null || r.requestedNode !== null) await this.#validateHostOrNode(r.requestedHost, r.requestedNode);
+    await checkMetadataQuota(d.db, d.cfg, ctx.projectId, r.metadata);
     const count = await this.#checkQuota(ctx, r.flavor, r.minCount, Math.min(r.maxCount, netCount));
     const reservationId = `r-${d.random.uuid().replace(/-/g, '').slice(0, 8)}`;
     const created: Instance[] = [];

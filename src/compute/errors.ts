@@ -188,8 +188,9 @@ export class PortLimitExceeded extends OverQuota {
 }
 export class SecurityGroupNotFound extends NotFound {
   static override readonly wireType: string = 'SecurityGroupNotFound';
-  constructor(id: string) {
-    super(`Security group ${id} not found.`);
+  /** `message`: nova passes neutronclient's text as the message when validating a boot's names. */
+  constructor(id: string, message?: string) {
+    super(message ?? `Security group ${id} not found.`);
   }
 }
 export class SecurityGroupCannotBeApplied extends Invalid {
@@ -442,5 +443,12 @@ export class KeypairNotFound extends NotFound {
   static override readonly wireType: string = 'KeypairNotFound';
   constructor(name: string, userId: string) {
     super(`Keypair ${name} not found for user ${userId}`);
+  }
+}
+/** More metadata items than the metadata_items quota (403 on boot and on the metadata API). */
+export class MetadataLimitExceeded extends OverQuota {
+  static override readonly wireType: string = 'MetadataLimitExceeded';
+  constructor(allowed: number) {
+    super(`Maximum number of metadata items exceeds ${allowed}`);
   }
 }

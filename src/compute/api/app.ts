@@ -28,6 +28,10 @@ import { registerAvailabilityZones } from './availability-zones.js';
 import { registerLimits } from './limits.js';
 import { registerQuotaSets } from './quota-sets.js';
 import { registerAggregates } from './aggregates.js';
+import { registerServerMetadata } from './server-metadata.js';
+import { registerServerTags } from './server-tags.js';
+import { registerIps } from './ips.js';
+import { registerServerPassword } from './server-password.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -97,5 +101,9 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerLimits(app, d);
   registerQuotaSets(app, d);
   registerAggregates(app, d);
+  registerServerMetadata(app, d);
+  registerServerTags(app, d);
+  registerIps(app, d);
+  registerServerPassword(app, d);
   return app;
 }

@@ -36,14 +36,16 @@ import {
   SecurityGroupNotFound,
   ExternalNetworkAttachForbidden,
 } from '../errors.js';
-import { type Instance, type NetworkRequest, fromRow } from '../objects/instance.js';
-import { vmStatesForStatus } from '../objects/states.js';
+import type { Instance, InstanceChanges, NetworkRequest } from '../objects/instance.js';
 import { getFlavorForBoot } from '../objects/flavors.js';
 import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
-import { P, type JsonSchema, isUuidLike, validateBody } from './validation.js';
-import { basicView, createView, links, showView, showsFault, statusOf } from './views.js';
+import { P, type JsonSchema, descriptionPattern, isUuidLike, validateBody } from './validation.js';
+import { createView, showView, showsFault } from './views.js';
+import { canonicalIPv6 } from './ip-time.js';
+import { listServers } from './server-list.js';
+import { MAX_TAG_COUNT, TAG } from './server-tags.js';
 
 function createSchema(req: FastifyRequest): JsonSchema {
   const networks: JsonSchema = {
@@ -63,8 +65,8 @@ function createSchema(req: FastifyRequest): JsonSchema {
     metadata: P.metadata(),
     networks: atLeast(req.mv, '2.37') ? { oneOf: [networks, { type: 'string', enum: ['none', 'auto'] }] } : networks,
     'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
-    accessIPv4: { type: 'string' },
-    accessIPv6: { type: 'string' },
+    accessIPv4: { type: 'string', format: 'ipv4' },
+    accessIPv6: { type: 'string', format: 'ipv6' },
     personality: { type: 'array' },
     block_device_mapping: { type: 'array' },
     block_device_mapping_v2: { type: 'array' },
@@ -77,19 +79,40 @@ function createSchema(req: FastifyRequest): JsonSchema {
     max_count: P.positiveInteger,
     return_reservation_id: P.boolean,
   };
-  if (atLeast(req.mv, '2.19')) server.description = { type: ['string', 'null'], maxLength: 255 };
-  if (atLeast(req.mv, '2.52')) server.tags = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 60 }, maxItems: 50 };
+  if (atLeast(req.mv, '2.19')) server.description = { type: ['string', 'null'], minLength: 0, maxLength: 255, pattern: descriptionPattern() };
+  if (atLeast(req.mv, '2.52')) server.tags = { type: 'array', items: TAG, maxItems: MAX_TAG_COUNT };
   if (atLeast(req.mv, '2.74')) {
     server.host = P.fqdn;
     server.hypervisor_hostname = P.fqdn;
   }
-  if (atLeast(req.mv, '2.90')) server.hostname = P.fqdn;
+  if (atLeast(req.mv, '2.90')) server.hostname = HOSTNAME;
   const required = atLeast(req.mv, '2.37') ? ['name', 'flavorRef', 'networks'] : ['name', 'flavorRef'];
   return {
     type: 'object',
     properties: { server: { type: 'object', properties: server, required, additionalProperties: false } },
     required: ['server'],
     additionalProperties: true,
+  };
+}
+
+/** parameter_types.hostname (2.90's create and update). */
+const HOSTNAME: JsonSchema = { type: 'string', minLength: 2, maxLength: 63, pattern: '^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$' };
+
+/** schemas/servers.py update, update_v219 (description), update_v290 (hostname). */
+function updateSchema(req: FastifyRequest): JsonSchema {
+  const server: Record<string, unknown> = {
+    name: P.name,
+    'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+    accessIPv4: { type: 'string', format: 'ipv4' },
+    accessIPv6: { type: 'string', format: 'ipv6' },
+  };
+  if (atLeast(req.mv, '2.19')) server.description = { type: ['string', 'null'], minLength: 0, maxLength: 255, pattern: descriptionPattern() };
+  if (atLeast(req.mv, '2.90')) server.hostname = HOSTNAME;
+  return {
+    type: 'object',
+    properties: { server: { type: 'object', properties: server, additionalProperties: false } },
+    required: ['server'],
+    additionalProperties: false,
   };
 }
 
@@ -240,7 +263,8 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
         userData: (s.user_data as string | undefined) ?? null,
         configDrive: s.config_drive === true || /^(true|1|on|yes)$/i.test(String(s.config_drive ?? '')),
         accessIpV4: (s.accessIPv4 as string | undefined) ?? null,
-        accessIpV6: (s.accessIPv6 as string | undefined) ?? null,
+        // An IPv6AddressField: stored (and shown) as netaddr prints it.
+        accessIpV6: typeof s.accessIPv6 === 'string' ? canonicalIPv6(s.accessIPv6) : null,
         minCount,
         maxCount,
         tags: (s.tags as string[] | undefined) ?? [],
@@ -255,65 +279,8 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     }
   });
 
-  const list = async (req: FastifyRequest, detail: boolean) => {
-    const q = req.query as Record<string, string | string[] | undefined>;
-    const one = (k: string) => (Array.isArray(q[k]) ? (q[k] as string[]).at(-1) : (q[k] as string | undefined));
-    const allTenants = req.ctx.isAdmin && one('all_tenants') !== undefined && !/^(false|0|off|no)$/i.test(one('all_tenants') ?? '');
-    let query = d.db.selectFrom('instances').selectAll().where('deleted', '=', 0);
-    const project = one('project_id') ?? one('tenant_id');
-    if (!allTenants) query = query.where('project_id', '=', req.ctx.projectId);
-    else if (project) query = query.where('project_id', '=', project);
-    const status = one('status');
-    if (status) {
-      const states = vmStatesForStatus(status);
-      if (states.length === 0) return { servers: [] };
-      query = query.where('vm_state', 'in', states);
-    }
-    if (req.ctx.isAdmin && one('host')) query = query.where('host', '=', one('host')!);
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
-    let instances = rows.map((r) => fromRow(r as never));
-    const name = one('name');
-    if (name) {
-      const re = safeRegex(name);
-      instances = instances.filter((i) => re.test(i.displayName));
-    }
-    const marker = one('marker');
-    if (marker) {
-      const idx = instances.findIndex((i) => i.uuid === marker);
-      if (idx < 0) throw badRequest(`marker [${marker}] not found`);
-      instances = instances.slice(idx + 1);
-    }
-    const limitRaw = one('limit');
-    let next: string | undefined;
-    if (limitRaw !== undefined) {
-      const limit = Number(limitRaw);
-      if (!Number.isInteger(limit) || limit < 0) throw badRequest(`Invalid input for query parameters limit. Value: ${limitRaw}. '${limitRaw}' does not match '^[0-9]*$'`);
-      if (instances.length > limit) next = instances[limit - 1]?.uuid;
-      instances = instances.slice(0, limit);
-    }
-    const out: Record<string, unknown> = {};
-    if (!detail) out.servers = instances.map((i) => basicView(req, i));
-    else {
-      const uuids = instances.map((i) => i.uuid);
-      const [nw, faults] = await Promise.all([d.instances.networkInfos(uuids), d.instances.latestFaults(uuids.filter((_, k) => showsFault(instances[k]!)))]);
-      const now = d.clock.now();
-      out.servers = instances.map((i) => {
-        const v = showView(req, i, { nwInfo: nw.get(i.uuid) ?? [], fault: faults.get(i.uuid), now, isAdmin: req.ctx.isAdmin });
-        delete v.server_groups;
-        return v;
-      });
-    }
-    if (next) {
-      const qs = new URLSearchParams();
-      for (const [k, v] of Object.entries(q)) if (k !== 'marker' && v !== undefined) for (const x of [v].flat()) qs.append(k, x);
-      qs.set('marker', next);
-      out.servers_links = [{ rel: 'next', href: `${links(req, detail ? 'servers/detail' : 'servers', '')[0]!.href.replace(/\/$/, '')}?${qs}` }];
-    }
-    return out;
-  };
-
-  app.get('/v2.1/servers', (req) => list(req, false));
-  app.get('/v2.1/servers/detail', (req) => list(req, true));
+  app.get('/v2.1/servers', (req) => listServers(d, req, false));
+  app.get('/v2.1/servers/detail', (req) => listServers(d, req, true));
 
   app.get('/v2.1/servers/:id', async (req) => {
     const i = await getInstance(d, req, (req.params as { id: string }).id);
@@ -323,6 +290,29 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     return { server: showView(req, i, { nwInfo, fault: faults.get(i.uuid), now: d.clock.now(), isAdmin: req.ctx.isAdmin, hostStatus }) };
   });
 
+  app.put('/v2.1/servers/:id', async (req) => {
+    validateBody(updateSchema(req), req.body);
+    const i = await getInstance(d, req, (req.params as { id: string }).id);
+    authorize(req.ctx, 'os_compute_api:servers:update', { project_id: i.projectId, user_id: i.userId });
+    const s = (req.body as { server: Record<string, unknown> }).server;
+    const changes: InstanceChanges = {};
+    if ('name' in s) changes.displayName = (s.name as string).trim();
+    if ('description' in s) changes.displayDescription = s.description as string | null;
+    if ('hostname' in s) changes.hostname = s.hostname as string;
+    if ('accessIPv4' in s) changes.accessIpV4 = s.accessIPv4 as string;
+    if ('accessIPv6' in s) changes.accessIpV6 = canonicalIPv6(s.accessIPv6 as string);
+    const updated = Object.keys(changes).length ? await d.instances.save(i.uuid, changes) : i;
+    const [nwInfo, faults] = await Promise.all([d.instances.networkInfo(i.uuid), d.instances.latestFaults(showsFault(updated) ? [i.uuid] : [])]);
+    // Before 2.75 the answer leaves out the extended attributes (views/servers.py show flags).
+    const full = atLeast(req.mv, '2.75');
+    let hostStatus: string | undefined;
+    if (full && req.ctx.isAdmin && updated.host) hostStatus = (await d.compute.hostIsUp(updated.host)) ? 'UP' : 'DOWN';
+    else if (full && req.ctx.isAdmin) hostStatus = '';
+    const server = showView(req, updated, { nwInfo, fault: faults.get(i.uuid), now: d.clock.now(), isAdmin: req.ctx.isAdmin, hostStatus, minimal: !full });
+    if (!atLeast(req.mv, '2.71')) delete server.server_groups;
+    return { server };
+  });
+
   app.delete('/v2.1/servers/:id', async (req, reply) => {
     const i = await getInstance(d, req, (req.params as { id: string }).id);
     if (i.locked && !req.ctx.isAdmin) throw new HttpFault(409, `Instance ${i.uuid} is locked`);
@@ -330,14 +320,6 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     reply.code(204);
     return reply.send();
   });
-}
-
-function safeRegex(s: string): RegExp {
-  try {
-    return new RegExp(s);
-  } catch {
-    return new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  }
 }
 
 /** nova's utils.generate_password: 12 characters without look-alikes. */

@@ -11,6 +11,7 @@
  * the real clients show.
  */
 import { ValidationError } from '../errors.js';
+import { isIPv4Address, isIPv6Address, parseIsotime } from './ip-time.js';
 
 /** A JSON Schema (draft 4) as plain data, keywords in nova's order. */
 export type JsonSchema = { readonly [keyword: string]: unknown };
@@ -203,6 +204,11 @@ type FormatResult = true | false | { nameReason: string };
 const FORMATS: Record<string, (v: unknown) => FormatResult> = {
   name: (v) => (typeof v === 'string' && ranges().nameRegex.test(v) ? true : { nameReason: `An invalid 'name' value was provided. The name must be: ${NAME_REASON}` }),
   uuid: (v) => isUuidLike(v),
+  // jsonschema's draft-4 checkers (ipaddress.IPv4Address / IPv6Address without a scope) and
+  // nova's own date-time (oslo's parse_isotime); non-strings pass, as in jsonschema.
+  ipv4: (v) => typeof v !== 'string' || isIPv4Address(v),
+  ipv6: (v) => typeof v !== 'string' || isIPv6Address(v),
+  'date-time': (v) => typeof v !== 'string' || parseIsotime(v) !== null,
   regex: (v) => {
     if (typeof v !== 'string' || v === '') return false;
     try {

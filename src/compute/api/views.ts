@@ -81,7 +81,16 @@ export interface ShowExtras {
   isAdmin: boolean;
   /** Host service is up (for host_status, admins at 2.16+). */
   hostStatus?: string;
+  /**
+   * The PUT /servers/{id} response before 2.75: nova leaves out the zone, config drive,
+   * key, usage, security group, extended attribute/status/volume keys and host_status,
+   * and the addresses' type and MAC.
+   */
+  minimal?: boolean;
 }
+
+/** The keys a minimal view (see ShowExtras.minimal) leaves out. */
+const EXTENDED_KEY = /^(OS-EXT-AZ:|OS-SRV-USG:|OS-EXT-SRV-ATTR:|OS-EXT-STS:|os-extended-volumes:|config_drive$|key_name$|security_groups$|host_status$)/;
 
 export function showView(req: FastifyRequest, i: Instance, x: ShowExtras): Record<string, unknown> {
   const mv = req.mv;
@@ -102,7 +111,7 @@ export function showView(req: FastifyRequest, i: Instance, x: ShowExtras): Recor
       : { id: f.flavorid, links: [{ rel: 'bookmark', href: `${b}/flavors/${f.flavorid}` }] },
     created: isotime(i.createdAt, x.now),
     updated: isotime(i.updatedAt, x.now),
-    addresses: addresses(i, x.nwInfo),
+    addresses: addresses(i, x.nwInfo, !x.minimal),
     accessIPv4: i.accessIpV4 ?? '',
     accessIPv6: i.accessIpV6 ?? '',
     links: links(req, 'servers', i.uuid),
@@ -142,9 +151,11 @@ export function showView(req: FastifyRequest, i: Instance, x: ShowExtras): Recor
   if (atLeast(mv, '2.9')) s.locked = i.locked;
   if (atLeast(mv, '2.73')) s.locked_reason = i.lockedReason;
   if (atLeast(mv, '2.19')) s.description = i.displayDescription;
-  if (atLeast(mv, '2.26')) s.tags = i.tags;
+  // Sorted, as nova's tag rows come back in primary key order.
+  if (atLeast(mv, '2.26')) s.tags = [...i.tags].sort();
   if (atLeast(mv, '2.63')) s.trusted_image_certificates = null;
   if (atLeast(mv, '2.90') && !x.isAdmin) s['OS-EXT-SRV-ATTR:hostname'] = i.hostname;
   if (atLeast(mv, '2.71')) s.server_groups = [];
+  if (x.minimal) for (const k of Object.keys(s)) if (EXTENDED_KEY.test(k)) delete s[k];
   return s;
 }

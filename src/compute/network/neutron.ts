@@ -162,6 +162,46 @@ export class NeutronAPI {
     return this.#showPort(this.#client(ctx, false), portId);
   }
 
+  /**
+   * security_group_api.validate_name (the boot's _check_requested_secgroups): neutronclient's
+   * find_resourceid_by_name_or_id — an id the user sees, else a name in the project. None:
+   * SecurityGroupNotFound with neutronclient's text; several: NoUniqueMatch.
+   */
+  async validateSecurityGroupName(ctx: NovaContext, name: string): Promise<string> {
+    const client = this.#client(ctx, false);
+    if (/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(name)) {
+      const byId = await client.listSecurityGroups({ fields: ['id'], id: name });
+      if (byId.length === 1) return byId[0]!.id;
+    }
+    const byName = await client.listSecurityGroups({ fields: ['id'], name, tenant_id: ctx.projectId });
+    if (byName.length > 1) throw new NoUniqueMatch(`Multiple security_group matches found for name '${name}', use an ID to be more specific.`);
+    if (byName.length === 0) throw new SecurityGroupNotFound(name, `Unable to find security_group with name or id '${name}'`);
+    return byName[0]!.id;
+  }
+
+  /** has_substr_port_filtering_extension: does neutron filter fixed IPs by substring? */
+  async hasSubstrPortFilteringExtension(ctx: NovaContext): Promise<boolean> {
+    return this.#hasExtension(this.#client(ctx, false), 'ip-substring-filtering');
+  }
+
+  /**
+   * compute/api.py _ip_filter_using_neutron: the device ids of the ports the user sees
+   * whose fixed IPs contain each given address; a failing lookup is logged and skipped.
+   */
+  async instanceUuidsByIpSubstr(ctx: NovaContext, addresses: (string | undefined)[]): Promise<string[]> {
+    const uuids: string[] = [];
+    for (const address of addresses) {
+      if (!address) continue;
+      try {
+        const ports = await this.#client(ctx, false).listPorts({ fixed_ips: [`ip_address_substr=${address}`], fields: ['device_id'] });
+        for (const p of ports) uuids.push(p.device_id as string);
+      } catch (e) {
+        this.#log.error(`An error occurred while listing ports with an ip_address filter value of "${address}". Error: ${(e as Error).message}`);
+      }
+    }
+    return uuids;
+  }
+
   /** nova's list_ports: the ports the user sees matching the filters (e.g. device_id for os-interface). */
   async listPorts(ctx: NovaContext, query: Query = {}): Promise<Record<string, unknown>[]> {
     return this.#client(ctx, false).listPorts(query);

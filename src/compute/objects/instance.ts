@@ -101,6 +101,11 @@ export type InstanceChanges = Partial<
     | 'lockedBy'
     | 'lockedReason'
     | 'rootDeviceName'
+    | 'displayDescription'
+    | 'hostname'
+    | 'accessIpV4'
+    | 'accessIpV6'
+    | 'tags'
   >
 >;
 
@@ -176,6 +181,11 @@ const COLUMN: Record<keyof InstanceChanges, keyof InstancesTable> = {
   lockedBy: 'locked_by',
   lockedReason: 'locked_reason',
   rootDeviceName: 'root_device_name',
+  displayDescription: 'display_description',
+  hostname: 'hostname',
+  accessIpV4: 'access_ip_v4',
+  accessIpV6: 'access_ip_v6',
+  tags: 'tags',
 };
 
 function toColumns(changes: InstanceChanges): Record<string, unknown> {
@@ -183,7 +193,7 @@ function toColumns(changes: InstanceChanges): Record<string, unknown> {
   for (const [k, v] of Object.entries(changes) as [keyof InstanceChanges, unknown][]) {
     if (v === undefined) continue;
     const col = COLUMN[k];
-    set[col] = k === 'systemMetadata' || k === 'metadata' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
+    set[col] = k === 'systemMetadata' || k === 'metadata' || k === 'tags' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
   }
   return set;
 }

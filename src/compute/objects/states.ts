@@ -53,3 +53,23 @@ export function vmStatesForStatus(status: string): string[] {
     .filter(([, m]) => m.default === s)
     .map(([vm]) => vm);
 }
+
+/**
+ * common.task_and_vm_state_from_status: the vm_states and task_states (with "default"
+ * for a state's plain status) that `?status=` values select, sorted. A status naming a
+ * task (REBOOT, say) selects that task only; a default status selects the whole vm_state.
+ */
+export function statesForStatuses(statuses: string[]): { vmStates: string[]; taskStates: string[] } {
+  const wanted = new Set(statuses.map((s) => s.toLowerCase()));
+  const vm = new Set<string>();
+  const task = new Set<string>();
+  for (const [vmState, map] of Object.entries(STATUS)) {
+    for (const [taskState, status] of Object.entries(map)) {
+      if (wanted.has(status.toLowerCase())) {
+        vm.add(vmState);
+        task.add(taskState);
+      }
+    }
+  }
+  return { vmStates: [...vm].sort(), taskStates: [...task].sort() };
+}
