@@ -147,7 +147,7 @@ export class ComputeAPI {
     // networks (and neutron's port quota) for max_count, the keypair, the requested
     // host, and only then the instance quota for what the ports allow.
     const netCount = await d.network.validateNetworks(ctx, r.requestedNetworks, r.maxCount);
-    if (r.keyName !== null) await new KeyPairStore(d.db).getByName(ctx.userId, r.keyName);
+    const keyData = r.keyName !== null ? (await new KeyPairStore(d.db).getByName(ctx.userId, r.keyName)).public_key : null;
     if (netCount < r.minCount) throw new PortLimitExceeded();
     if (r.requestedHost !== null || r.requestedNode !== null) await this.#validateHostOrNode(r.requestedHost, r.requestedNode);
     const count = await this.#checkQuota(ctx, r.flavor, r.minCount, Math.min(r.maxCount, netCount));
@@ -168,6 +168,7 @@ export class ComputeAPI {
         imageRef: r.imageRef,
         flavor: r.flavor,
         keyName: r.keyName,
+        keyData,
         userData: r.userData,
         metadata: r.metadata,
         systemMetadata: { image_min_ram: String(image.min_ram ?? 0), image_min_disk: String(image.min_disk ?? 0), image_disk_format: image.disk_format ?? '', image_container_format: image.container_format ?? '', image_base_image_ref: r.imageRef },

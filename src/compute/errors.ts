@@ -367,3 +367,41 @@ export class KeypairNotFound extends NotFound {
     super(`Keypair ${name} not found for user ${userId}`);
   }
 }
+
+// --- os-keypairs and os-server-groups -------------------------------------------------
+
+/** A public key nova cannot read (400 on create). */
+export class InvalidKeypair extends Invalid {
+  static readonly wireType = 'InvalidKeypair';
+  constructor(reason: string) {
+    super(`Keypair data is invalid: ${reason}`);
+  }
+}
+/** The user already has a keypair of that name (409). */
+export class KeyPairExists extends NovaException {
+  static readonly wireType = 'KeyPairExists';
+  constructor(name: string) {
+    super(`Key pair '${name}' already exists.`);
+  }
+}
+/** key_pairs quota (the API answers 403 with this text). */
+export class KeypairLimitExceeded extends OverQuota {
+  static readonly wireType = 'KeypairLimitExceeded';
+  constructor() {
+    super('Quota exceeded, too many key pairs.');
+  }
+}
+/** No server group with that uuid (404 on the group's routes, 400 as a boot's group hint). */
+export class InstanceGroupNotFound extends NotFound {
+  static readonly wireType = 'InstanceGroupNotFound';
+  constructor(uuid: string) {
+    super(`Instance group ${uuid} could not be found.`);
+  }
+}
+/** server_group_members quota on boot: nova raises a bare OverQuota with this text (403). */
+export class GroupMemberLimitExceeded extends OverQuota {
+  static readonly wireType = 'OverQuota';
+  constructor() {
+    super('Quota exceeded, too many servers in group');
+  }
+}
