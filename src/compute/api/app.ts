@@ -29,6 +29,7 @@ import { registerLimits } from './limits.js';
 import { registerQuotaSets } from './quota-sets.js';
 import { registerAggregates } from './aggregates.js';
 import { registerKeypairs } from './keypairs.js';
+import { registerServerGroups } from './server-groups.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -97,5 +98,6 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerQuotaSets(app, d);
   registerAggregates(app, d);
   registerKeypairs(app, d);
+  registerServerGroups(app, d);
   return app;
 }

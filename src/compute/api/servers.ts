@@ -23,6 +23,7 @@ import {
   InvalidInput,
   InvalidRequest,
   KeypairNotFound,
+  InstanceGroupNotFound,
   MultiplePortsNotApplicable,
   NetworkAmbiguous,
   NetworkNotFound,
@@ -86,11 +87,26 @@ function createSchema(req: FastifyRequest): JsonSchema {
   const required = atLeast(req.mv, '2.37') ? ['name', 'flavorRef', 'networks'] : ['name', 'flavorRef'];
   return {
     type: 'object',
-    properties: { server: { type: 'object', properties: server, required, additionalProperties: false } },
+    properties: { server: { type: 'object', properties: server, required, additionalProperties: false }, 'os:scheduler_hints': SCHEDULER_HINTS, 'OS-SCH-HNT:scheduler_hints': SCHEDULER_HINTS },
     required: ['server'],
     additionalProperties: true,
   };
 }
+
+/** schemas/servers.py _hints: the hints nova checks; any other is accepted (additionalProperties). */
+const SCHEDULER_HINTS: JsonSchema = {
+  type: 'object',
+  properties: {
+    group: { type: 'string', format: 'uuid' },
+    different_host: { oneOf: [{ type: 'string', format: 'uuid' }, { type: 'array', items: { type: 'string', format: 'uuid' } }] },
+    same_host: { type: ['string', 'array'], items: { type: 'string', format: 'uuid' } },
+    query: { type: ['string', 'object'] },
+    target_cell: P.name,
+    different_cell: { type: ['string', 'array'], items: { type: 'string' } },
+    cidr: { type: 'string', pattern: '^/[0-9a-f.:]+$' },
+  },
+  additionalProperties: true,
+};
 
 /** _get_requested_networks with nova's exact texts. */
 export function parseRequestedNetworks(networks: unknown): NetworkRequest[] {
@@ -152,6 +168,7 @@ function hostAvailabilityZone(d: ComputeApiDeps, zone: string | null): string | 
 /** servers.py create's except-clauses: each nova exception's status on boot. */
 export function createFault(e: unknown): unknown {
   if (e instanceof KeypairNotFound) return badRequest('Invalid key_name provided.');
+  if (e instanceof InstanceGroupNotFound) return badRequest(e.message);
   if (e instanceof ImageNotFound) return badRequest('Can not find requested image');
   if (e instanceof FlavorNotFound) return badRequest('Invalid flavorRef provided.');
   if (e instanceof OverQuota && !(e instanceof PortLimitExceeded)) return new HttpFault(403, e.message);
@@ -242,6 +259,7 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
         minCount,
         maxCount,
         tags: (s.tags as string[] | undefined) ?? [],
+        schedulerHints: ((req.body as Record<string, unknown>)['os:scheduler_hints'] ?? (req.body as Record<string, unknown>)['OS-SCH-HNT:scheduler_hints'] ?? {}) as Record<string, unknown>,
       });
       reply.code(202);
       if (s.return_reservation_id === true || /^(true|1|on|yes)$/i.test(String(s.return_reservation_id ?? ''))) return { reservation_id: reservationId };
