@@ -108,6 +108,11 @@ describe('compute: os-server-groups and scheduler hints', () => {
 
   it('enforces the server_groups quota: 403 "Quota exceeded, too many server groups."', async () => {
     const n = (await nova('demo', 'GET', '/os-server-groups')).body.server_groups.length as number;
+    const limits = (await nova('demo', 'GET', '/limits')).body.limits.absolute;
+    assert.equal(limits.totalServerGroupsUsed, n);
+    assert.equal(limits.maxServerGroups, 10);
+    const detail = (await nova('demo', 'GET', `/os-quota-sets/${demoProject}/detail`)).body.quota_set;
+    assert.deepEqual(detail.server_groups, { limit: 10, in_use: n, reserved: 0 });
     await nova('admin', 'PUT', `/os-quota-sets/${demoProject}`, { quota_set: { server_groups: n } });
     await refused(nova('demo', 'POST', '/os-server-groups', { server_group: { name: 'over', policy: 'affinity' } }), 403, 'Quota exceeded, too many server groups.');
     await nova('admin', 'DELETE', `/os-quota-sets/${demoProject}`);
