@@ -66,6 +66,20 @@ describe('compute: os-keypairs', () => {
     await refused(nova('demo', 'POST', '/os-keypairs', { keypair: { name: 'x', public_key: ED, type: 'pgp' } }), 400, "Invalid input for field/attribute type. Value: pgp. 'pgp' is not one of ['ssh', 'x509']");
   });
 
+  it('imports an X.509 certificate (type x509) with its sha1 fingerprint, and refuses one it cannot read', async () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB9DCCAV2gAwIBAgIUUj5kccsGKgVYqt7sG2hLn5d2+gswDQYJKoZIhvcNAQEL\nBQAwDDEKMAgGA1UEAwwBeDAeFw0yNjExMzAwNDAwNTRaFw0yNjEyMDEwNDAwNTRa\nMAwxCjAIBgNVBAMMAXgwgZ8wDQYJKoZIhvcNAQEBBQADgY0AMIGJAoGBAMZcLfDg\n86JtTxiailtx3LhxQcST8gJodX64u1rDHQy/JYEghLir5PhAv6w3YcAl/2zE/4G+\ntVVRBfLgQfaFrIVx5XXw9A2V0MtHPit75jsCKjxibnYZsv9TbD3uFdAMqB41rfhS\n/72+GmRxaI4hQL/cIL66zpNJn/0VjPFd8+HxAgMBAAGjUzBRMB0GA1UdDgQWBBRh\n81GOTm+dJhpb1emy4f8o5sQJADAfBgNVHSMEGDAWgBRh81GOTm+dJhpb1emy4f8o\n5sQJADAPBgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4GBAIHpRULTFy9H\nlldFVvrr0sl4AR24kSX+dtyO3DgAkxT+2EK/yicLsBZABlaveOwaZEoDfHzrSGCk\nf6bT7kGl0UtQLoGfotQAptfedLrhbpgwy6thQrDR0oDSNcTSN1qXhm+ymg1FhJXh\nCHTUzjAjNywInZYq6CuAkK4gh2YSJRRN\n-----END CERTIFICATE-----\n';
+    const c = await nova('demo', 'POST', '/os-keypairs', { keypair: { name: 'cert', type: 'x509', public_key: pem } }, '2.2');
+    assert.equal(c.status, 201);
+    assert.equal(c.body.keypair.type, 'x509');
+    assert.equal(c.body.keypair.fingerprint, 'fe:33:38:59:e6:18:08:a0:7a:2b:37:7d:76:78:d1:24:82:65:15:13');
+    await refused(
+      nova('demo', 'POST', '/os-keypairs', { keypair: { name: 'badcert', type: 'x509', public_key: 'garbage' } }),
+      400,
+      'Keypair data is invalid: failed to generate X509 fingerprint. Error message: Unable to load PEM file. See https://cryptography.io/en/latest/faq/#why-can-t-i-import-my-pem-file for more details. MalformedFraming',
+    );
+    assert.equal((await nova('demo', 'DELETE', '/os-keypairs/cert')).status, 204);
+  });
+
   it('lists by name with limit/marker and a next link (2.35), and refuses an unknown marker', async () => {
     const all = await nova('demo', 'GET', '/os-keypairs');
     const names = all.body.keypairs.map((k: { keypair: { name: string } }) => k.keypair.name);
