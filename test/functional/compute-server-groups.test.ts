@@ -128,6 +128,8 @@ describe('compute: os-server-groups and scheduler hints', () => {
     const c = await settle(await boot({ group: g }));
     assert.equal(c.status, 'ERROR');
     assert.equal(c.fault.message, 'No valid host was found. There are not enough hosts available.');
+    assert.deepEqual((await nova('demo', 'GET', `/servers/${a.id}`)).body.server.server_groups, [g]);
+    assert.equal((await nova('demo', 'GET', `/servers/${a.id}`, undefined, '2.70')).body.server.server_groups, undefined);
     const shown = (await nova('demo', 'GET', `/os-server-groups/${g}`)).body.server_group;
     assert.deepEqual(shown.members, [a.id, b.id, c.id]);
     await remove([a.id, c.id]);

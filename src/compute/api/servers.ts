@@ -44,6 +44,7 @@ import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
 import { P, type JsonSchema, isUuidLike, validateBody } from './validation.js';
+import { ServerGroupStore } from '../objects/server-groups.js';
 import { basicView, createView, links, showView, showsFault, statusOf } from './views.js';
 
 function createSchema(req: FastifyRequest): JsonSchema {
@@ -336,7 +337,8 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     const [nwInfo, faults] = await Promise.all([d.instances.networkInfo(i.uuid), d.instances.latestFaults(showsFault(i) ? [i.uuid] : [])]);
     let hostStatus: string | undefined;
     if (req.ctx.isAdmin && atLeast(req.mv, '2.16')) hostStatus = i.host ? ((await d.compute.hostIsUp(i.host)) ? 'UP' : 'DOWN') : '';
-    return { server: showView(req, i, { nwInfo, fault: faults.get(i.uuid), now: d.clock.now(), isAdmin: req.ctx.isAdmin, hostStatus }) };
+    const serverGroups = atLeast(req.mv, '2.71') ? await new ServerGroupStore(d.db).groupsOf(i.uuid) : undefined;
+    return { server: showView(req, i, { nwInfo, fault: faults.get(i.uuid), now: d.clock.now(), isAdmin: req.ctx.isAdmin, hostStatus, serverGroups }) };
   });
 
   app.delete('/v2.1/servers/:id', async (req, reply) => {

@@ -81,6 +81,8 @@ export interface ShowExtras {
   isAdmin: boolean;
   /** Host service is up (for host_status, admins at 2.16+). */
   hostStatus?: string;
+  /** The server's group (2.71's server_groups on show); absent: none looked up. */
+  serverGroups?: string[];
 }
 
 export function showView(req: FastifyRequest, i: Instance, x: ShowExtras): Record<string, unknown> {
@@ -145,6 +147,6 @@ export function showView(req: FastifyRequest, i: Instance, x: ShowExtras): Recor
   if (atLeast(mv, '2.26')) s.tags = i.tags;
   if (atLeast(mv, '2.63')) s.trusted_image_certificates = null;
   if (atLeast(mv, '2.90') && !x.isAdmin) s['OS-EXT-SRV-ATTR:hostname'] = i.hostname;
-  if (atLeast(mv, '2.71')) s.server_groups = [];
+  if (atLeast(mv, '2.71')) s.server_groups = x.serverGroups ?? [];
   return s;
 }

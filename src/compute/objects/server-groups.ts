@@ -126,4 +126,15 @@ export class ServerGroupStore {
     const hosts = await this.db.selectFrom('allocations').select('host').where('consumer_uuid', 'in', members).execute();
     return { members, hosts: [...new Set(hosts.map((a) => a.host))] };
   }
+
+  /** InstanceGroup.get_by_instance_uuid as the server view uses it: the group's uuid, or none. */
+  async groupsOf(instanceUuid: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('instance_group_member as m')
+      .innerJoin('instance_groups as g', 'g.id', 'm.group_id')
+      .select('g.uuid')
+      .where('m.instance_uuid', '=', instanceUuid)
+      .execute();
+    return rows.map((r) => r.uuid);
+  }
 }
