@@ -4,14 +4,16 @@
  * directory and the in-process bus. `nimbus up` and the functional tests both start it.
  */
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type { Bus } from './bus/bus.js';
 import { InprocBus } from './bus/inproc.js';
 import { type Clock, type Random, systemClock, systemRandom } from './common/clock.js';
 import { type Config, listenHost, publicUrl } from './common/config.js';
+import { type ApiSection, checkPorts, dataDirError, explainStartFailure, isFsError, listenError, prepareDataDir, removeCreated } from './common/preflight.js';
 import type { Logger } from './common/log.js';
 import { listen } from './common/http.js';
 import { type LocalApi, serveLocally } from './common/rest-client.js';
-import { openDatabase } from './db/database.js';
+import { type Db, openDatabase } from './db/database.js';
 import { IdentityService, type CatalogEntry } from './identity/service.js';
 import type { IdentityDB } from './identity/service.js';
 import { ImageService } from './image/service.js';
@@ -53,35 +55,86 @@ function dbUrl(cfg: Config, service: string): string {
   return cfg.database.connection || `sqlite://${join(cfg.DEFAULT.data_dir, `${service}.sqlite`)}`;
 }
 
-/** Starts every service and listens on the configured ports; resolves once all answer. */
+/**
+ * Starts every service and listens on the configured ports; resolves once all answer.
+ * Checks the ports and the data directory before writing anything (StartupError names
+ * the path or port and the option that changes it). A start that fails later closes
+ * what it opened and removes what it wrote to the data directory, never what was there.
+ */
 export async function startCloud(opts: CloudOptions): Promise<Cloud> {
+  await checkPorts(opts.cfg);
+  const dataDir = prepareDataDir(opts.cfg.DEFAULT.data_dir);
+  const undo: (() => unknown)[] = [];
+  try {
+    return await startServices(opts, undo);
+  } catch (e) {
+    for (const u of undo.reverse()) {
+      try {
+        await u();
+      } catch {
+        /* the start's own error is the one to report */
+      }
+    }
+    removeCreated(dataDir);
+    throw opts.cfg.database.connection ? e : explainStartFailure(e, opts.cfg.DEFAULT.data_dir);
+  }
+}
+
+/** A database in the data directory; a file-system failure names the directory and cause. */
+function openServiceDb<T>(cfg: Config, service: string, undo: (() => unknown)[]): Db<T> {
+  let db: Db<T>;
+  try {
+    db = openDatabase<T>(dbUrl(cfg, service));
+  } catch (e) {
+    if (cfg.database.connection || !isFsError(e)) throw e;
+    throw dataDirError(cfg.DEFAULT.data_dir, e);
+  }
+  undo.push(() => db.close());
+  return db;
+}
+
+/** Listens on a section's port; EADDRINUSE and friends name the option that moves it. */
+async function listenApi(cfg: Config, section: ApiSection, app: FastifyInstance, undo: (() => unknown)[]): Promise<number> {
+  let port: number;
+  try {
+    port = await listen(app, listenHost(cfg, section), cfg[section].port);
+  } catch (e) {
+    throw listenError(cfg, section, e);
+  }
+  undo.push(() => app.close());
+  return port;
+}
+
+async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promise<Cloud> {
   const { cfg, log } = opts;
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? systemRandom;
   const bus = new InprocBus(clock, log.child({ svc: 'bus' }));
+  undo.push(() => bus.close());
   const catalog: CatalogEntry[] = [];
 
-  const identityDb = openDatabase<IdentityDB>(dbUrl(cfg, 'identity'));
+  const identityDb = openServiceDb<IdentityDB>(cfg, 'identity', undo);
   const identity = new IdentityService({ cfg, log: log.child({ svc: 'keystone' }), clock, random, db: identityDb, catalog });
   await identity.init();
-  const identityPort = await listen(identity.app, listenHost(cfg, 'identity'), cfg.identity.port);
+  const identityPort = await listenApi(cfg, 'identity', identity.app, undo);
   const identityUrl = publicUrl(cfg, 'identity', identityPort);
   catalog.push({ type: 'identity', name: 'keystone', url: `${identityUrl}/v3/` });
   identity.writeOpenrc(`${identityUrl}/v3`);
 
-  const networkDb = openDatabase<NeutronDB>(dbUrl(cfg, 'network'));
+  const networkDb = openServiceDb<NeutronDB>(cfg, 'network', undo);
   const network = new NetworkService({ cfg, log: log.child({ svc: 'neutron-server' }), clock, random, db: networkDb, bus, validator: identity.validator, authUri: identityUrl });
+  undo.push(() => network.close());
   await network.init();
-  const networkPort = await listen(network.app, listenHost(cfg, 'network'), cfg.network.port);
+  const networkPort = await listenApi(cfg, 'network', network.app, undo);
   const networkUrl = publicUrl(cfg, 'network', networkPort);
   catalog.push({ type: 'network', name: 'neutron', url: networkUrl });
 
   const adminProjectId = await identity.projectId('admin');
   if (!adminProjectId) throw new Error('the admin project is missing from identity');
-  const imageDb = openDatabase<ImageDB>(dbUrl(cfg, 'image'));
-  const image = new ImageService({ cfg, log: log.child({ svc: 'glance' }), clock, random, db: imageDb, validator: identity.validator, bootstrapOwner: adminProjectId });
+  const imageDb = openServiceDb<ImageDB>(cfg, 'image', undo);
+  const image = new ImageService({ cfg, log: log.child({ svc: 'glance' }), clock, random, db: imageDb, validator: identity.validator, bootstrapOwner: adminProjectId, authUri: identityUrl });
   await image.init();
-  const imagePort = await listen(image.app, listenHost(cfg, 'image'), cfg.image.port);
+  const imagePort = await listenApi(cfg, 'image', image.app, undo);
   const imageUrl = publicUrl(cfg, 'image', imagePort);
   catalog.push({ type: 'image', name: 'glance', url: imageUrl });
 
@@ -94,13 +147,15 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     await agents.addHost(host);
     l2agents.addHost(host);
   }
+  undo.push(() => agents.stop(), () => l2agents.stop());
   await agents.start();
   await l2agents.start();
 
-  const computeDb = openDatabase<NovaDB>(dbUrl(cfg, 'compute'));
+  const computeDb = openServiceDb<NovaDB>(cfg, 'compute', undo);
   const compute = new ComputeService({ cfg, log, clock, random, db: computeDb, bus, validator: identity.validator, authUrl: `${identityUrl}/v3`, hostnets });
+  undo.push(() => compute.close());
   await compute.init();
-  const computePort = await listen(compute.app, listenHost(cfg, 'compute'), cfg.compute.port);
+  const computePort = await listenApi(cfg, 'compute', compute.app, undo);
   const computeUrl = publicUrl(cfg, 'compute', computePort);
   catalog.push({ type: 'compute', name: 'nova', url: `${computeUrl}/v2.1` });
   // Services calling each other's REST APIs in this process skip the loopback socket.

@@ -28,6 +28,7 @@ export const OPTIONS = {
     public_host: str('', 'Host name put in catalog URLs; defaults to bind_host.'),
     region: str('RegionOne', 'Region name in the service catalog.'),
     log_level: str('info', 'trace, debug, info, warn, error or silent.'),
+    log_file: str('', 'Also append the logs to this file, as JSON lines (stderr gets them either way).'),
     hosts: list(['compute1', 'compute2'], 'Simulated hypervisor hosts, each with nova-compute and an OVS agent.'),
     transport_url: str('inproc://', 'RPC bus: inproc:// (one process) or rabbit://user:pass@host:port/.'),
     in_process_rest: bool(true, 'Services of this process call each other\'s REST APIs without a socket (same requests and answers); false sends them over loopback TCP, e.g. to capture them.'),
@@ -144,6 +145,11 @@ const flagName = (section: string, key: string) =>
   (section === 'DEFAULT' ? key : `${section}_${key}`).replace(/_/g, '-');
 const envName = (section: string, key: string) =>
   `NIMBUS_${section === 'DEFAULT' ? '' : section.toUpperCase() + '_'}${key.toUpperCase()}`;
+
+/** The three spellings of an option, for messages that tell the user how to set it. */
+export function optionNames(section: string, key: string): { flag: string; env: string; ini: string } {
+  return { flag: `--${flagName(section, key)}`, env: envName(section, key), ini: `[${section}] ${key}` };
+}
 
 export interface LoadOptions {
   /** Path of an INI file; missing file is an error only when given explicitly. */

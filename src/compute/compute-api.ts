@@ -196,6 +196,8 @@ export class ComputeAPI {
         launchIndex: idx,
       });
       await d.actions.start({ instanceUuid: uuid, action: Actions.CREATE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
+      // Ties the request id to the uuid: grepping either then finds the whole boot.
+      d.log.info({ instance: uuid, req: ctx.requestId }, `Creating instance ${instance.displayName}`);
       if (group) await new ServerGroupStore(d.db).addMember(group.id, uuid, isoMicros(d.clock.now()));
       created.push(instance);
     }

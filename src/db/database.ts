@@ -81,7 +81,8 @@ export async function migrate(db: Kysely<unknown>, migrations: Record<string, Mi
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`migration ${failed?.migrationName ?? '?'} of ${table} failed: ${String(error)}`);
+    // The cause keeps SQLite's code (SQLITE_FULL...) for start-up to explain.
+    throw new Error(`migration ${failed?.migrationName ?? '?'} of ${table} failed: ${String(error)}`, { cause: error });
   }
 }
 

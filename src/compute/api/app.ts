@@ -62,7 +62,9 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
     log: d.log,
     random: d.random,
     validator: d.validator,
-    authUri: d.authUri,
+    // keystonemiddleware's www_authenticate_uri is keystone's root (devstack: the same for
+    // every service), while d.authUri is the v3 API nova calls.
+    authUri: d.authUri.replace(/\/v3\/?$/, ''),
     isPublic: (method, path) => method === 'GET' && (path === '/' || path === '' || path === '/v2.1' || path === '/v2.1/' || path === '/v2' || path === '/v2/'),
     renderError: renderNovaError,
     malformedBody: () => new HttpFault(400, 'Malformed request body'),
