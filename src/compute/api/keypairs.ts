@@ -14,7 +14,7 @@ import { as, badRequest } from './faults.js';
 import { collectionLinks, limitAndMarker } from './links.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
-import { type JsonSchema, P, lastParam, queryLists, validateBody, validateQuery } from './validation.js';
+import { type JsonSchema, P, queryLists, validateBody, validateQuery } from './validation.js';
 import { requestBody, sendEmpty, sendNova } from './wire.js';
 import { generateSshKeyPair, sshFingerprint, x509Fingerprint } from '../crypto.js';
 import { InvalidKeypair, KeyPairExists, KeypairLimitExceeded, MarkerNotFound } from '../errors.js';
