@@ -6,12 +6,13 @@
  * attach/detach; and routing neutron's external events to the hosts.
  */
 import type { Kysely } from 'kysely';
-import type { Clock, Random } from '../common/clock.js';
+import { type Clock, type Random, isoMicros } from '../common/clock.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import type { NovaContext } from './context.js';
 import type { NovaDB } from './db/schema.js';
 import {
+  GroupMemberLimitExceeded,
   AmbiguousHostnameForMultipleInstances,
   ComputeHostNotFound,
   FlavorDiskTooSmall,
@@ -36,6 +37,7 @@ import { deleteAllocation } from './scheduler/manager.js';
 import { ServiceStore, serviceIsUp } from './objects/services.js';
 import { KeyPairStore } from './objects/keypairs.js';
 import { checkMetadataQuota } from './metadata-quota.js';
+import { type ServerGroup, ServerGroupStore } from './objects/server-groups.js';
 
 export interface CreateRequest {
   name: string;
@@ -61,6 +63,8 @@ export interface CreateRequest {
   minCount: number;
   maxCount: number;
   tags: string[];
+  /** os:scheduler_hints as given (keys starting with _nova dropped); `group` names a server group. */
+  schedulerHints?: Record<string, unknown>;
 }
 
 export interface ComputeApiDeps {
@@ -108,6 +112,12 @@ export class ComputeAPI {
     throw new TooManyInstances(`Quota exceeded for ${list((r) => r)}: Requested ${list((r) => requested[r])}, but already used ${list((r) => used[r])} of ${list((r) => limits[r])} ${list((r) => r)}`);
   }
 
+  /** _provision_instances' server_group_members check: the user's members of the group plus these. */
+  async #checkGroupMembersQuota(ctx: NovaContext, group: ServerGroup, count: number): Promise<void> {
+    const limit = (await new QuotaEngine(this.d.db, this.d.cfg).projectQuotas(ctx.projectId)).server_group_members.limit;
+    if (limit >= 0 && (await new ServerGroupStore(this.d.db).countMembersOfUser(group.id, ctx.userId)) + count > limit) throw new GroupMemberLimitExceeded();
+  }
+
   #services(): ServiceStore {
     return new ServiceStore(this.d.db, { clock: this.d.clock, random: this.d.random, serviceDownTimeS: this.d.cfg.compute.service_down_time });
   }
@@ -150,11 +160,15 @@ export class ComputeAPI {
     // _check_requested_secgroups: every name but "default" must be a group neutron finds.
     for (const sg of r.securityGroups) if (sg !== 'default') await d.network.validateSecurityGroupName(ctx, sg);
     const netCount = await d.network.validateNetworks(ctx, r.requestedNetworks, r.maxCount);
-    if (r.keyName !== null) await new KeyPairStore(d.db).getByName(ctx.userId, r.keyName);
+    const keyData = r.keyName !== null ? (await new KeyPairStore(d.db).getByName(ctx.userId, r.keyName)).public_key : null;
     if (netCount < r.minCount) throw new PortLimitExceeded();
     if (r.requestedHost !== null || r.requestedNode !== null) await this.#validateHostOrNode(r.requestedHost, r.requestedNode);
     await checkMetadataQuota(d.db, d.cfg, ctx.projectId, r.metadata);
+    const hints = Object.fromEntries(Object.entries(r.schedulerHints ?? {}).filter(([k]) => !k.startsWith('_nova')));
+    // _get_requested_instance_group: a missing group is InstanceGroupNotFound (400 on boot).
+    const group = typeof hints.group === 'string' && hints.group ? await new ServerGroupStore(d.db).getByUuid(hints.group) : null;
     const count = await this.#checkQuota(ctx, r.flavor, r.minCount, Math.min(r.maxCount, netCount));
+    if (group) await this.#checkGroupMembersQuota(ctx, group, count);
     const reservationId = `r-${d.random.uuid().replace(/-/g, '').slice(0, 8)}`;
     const created: Instance[] = [];
     for (let idx = 0; idx < count; idx++) {
@@ -172,6 +186,7 @@ export class ComputeAPI {
         imageRef: r.imageRef,
         flavor: r.flavor,
         keyName: r.keyName,
+        keyData,
         userData: r.userData,
         metadata: r.metadata,
         systemMetadata: { image_min_ram: String(image.min_ram ?? 0), image_min_disk: String(image.min_disk ?? 0), image_disk_format: image.disk_format ?? '', image_container_format: image.container_format ?? '', image_base_image_ref: r.imageRef },
@@ -187,6 +202,7 @@ export class ComputeAPI {
       await d.actions.start({ instanceUuid: uuid, action: Actions.CREATE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
       // Ties the request id to the uuid: grepping either then finds the whole boot.
       d.log.info({ instance: uuid, req: ctx.requestId }, `Creating instance ${instance.displayName}`);
+      if (group) await new ServerGroupStore(d.db).addMember(group.id, uuid, isoMicros(d.clock.now()));
       created.push(instance);
     }
     for (const instance of created) {
@@ -204,6 +220,8 @@ export class ComputeAPI {
           forceHosts: r.forcedHost ? [r.forcedHost] : [],
           forceNodes: r.forcedNode ? [r.forcedNode] : [],
           requestedDestination: r.requestedHost !== null || r.requestedNode !== null ? { host: r.requestedHost, node: r.requestedNode } : null,
+          schedulerHints: hints,
+          instanceGroup: group ? { uuid: group.uuid, policy: group.policy, rules: group.rules, members: [], hosts: [] } : null,
         },
         alternates: [],
         attempt: 1,

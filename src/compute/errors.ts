@@ -452,3 +452,41 @@ export class MetadataLimitExceeded extends OverQuota {
     super(`Maximum number of metadata items exceeds ${allowed}`);
   }
 }
+
+// --- os-keypairs and os-server-groups -------------------------------------------------
+
+/** A public key nova cannot read (400 on create). */
+export class InvalidKeypair extends Invalid {
+  static override readonly wireType: string = 'InvalidKeypair';
+  constructor(reason: string) {
+    super(`Keypair data is invalid: ${reason}`);
+  }
+}
+/** The user already has a keypair of that name (409). */
+export class KeyPairExists extends NovaException {
+  static override readonly wireType: string = 'KeyPairExists';
+  constructor(name: string) {
+    super(`Key pair '${name}' already exists.`);
+  }
+}
+/** key_pairs quota (the API answers 403 with this text). */
+export class KeypairLimitExceeded extends OverQuota {
+  static override readonly wireType: string = 'KeypairLimitExceeded';
+  constructor() {
+    super('Quota exceeded, too many key pairs.');
+  }
+}
+/** No server group with that uuid (404 on the group's routes, 400 as a boot's group hint). */
+export class InstanceGroupNotFound extends NotFound {
+  static override readonly wireType: string = 'InstanceGroupNotFound';
+  constructor(uuid: string) {
+    super(`Instance group ${uuid} could not be found.`);
+  }
+}
+/** server_group_members quota on boot (the API answers 403 with this text). */
+export class GroupMemberLimitExceeded extends OverQuota {
+  static override readonly wireType: string = 'GroupMemberLimitExceeded';
+  constructor() {
+    super('Quota exceeded, too many servers in group');
+  }
+}

@@ -23,6 +23,10 @@ export interface RequestSpec {
   forceNodes?: string[];
   /** 2.74's host / hypervisor_hostname (nova's requested_destination): the only candidates, still filtered. */
   requestedDestination?: { host: string | null; node: string | null } | null;
+  /** os:scheduler_hints (nova keeps unknown ones too): same_host, different_host, group... */
+  schedulerHints?: Record<string, unknown>;
+  /** The `group` hint's server group; the scheduler fills members and hosts when it selects (setup_instance_group). */
+  instanceGroup?: { uuid: string; policy: string; rules: { max_server_per_host?: number }; members: string[]; hosts: string[] } | null;
 }
 
 /** One chosen host and its node, as the scheduler's Selection. */

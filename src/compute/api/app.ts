@@ -32,6 +32,8 @@ import { registerServerMetadata } from './server-metadata.js';
 import { registerServerTags } from './server-tags.js';
 import { registerIps } from './ips.js';
 import { registerServerPassword } from './server-password.js';
+import { registerKeypairs } from './keypairs.js';
+import { registerServerGroups } from './server-groups.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -105,5 +107,7 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerServerTags(app, d);
   registerIps(app, d);
   registerServerPassword(app, d);
+  registerKeypairs(app, d);
+  registerServerGroups(app, d);
   return app;
 }

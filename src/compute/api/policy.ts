@@ -84,6 +84,11 @@ export const POLICIES = {
   'os_compute_api:os-keypairs:create': ADMIN_OR_USER,
   'os_compute_api:os-keypairs:show': ADMIN_OR_USER,
   'os_compute_api:os-keypairs:delete': ADMIN_OR_USER,
+  'os_compute_api:os-server-groups:create': ADMIN_OR_OWNER,
+  'os_compute_api:os-server-groups:delete': ADMIN_OR_OWNER,
+  'os_compute_api:os-server-groups:index': ADMIN_OR_OWNER,
+  'os_compute_api:os-server-groups:index:all_projects': ADMIN,
+  'os_compute_api:os-server-groups:show': ADMIN_OR_OWNER,
 } as const satisfies Record<string, Check>;
 
 /** The name of a rule, as nova's 403 message quotes it. */

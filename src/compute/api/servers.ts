@@ -23,6 +23,7 @@ import {
   InvalidInput,
   InvalidRequest,
   KeypairNotFound,
+  InstanceGroupNotFound,
   MultiplePortsNotApplicable,
   NetworkAmbiguous,
   NetworkNotFound,
@@ -42,7 +43,8 @@ import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
 import { P, type JsonSchema, descriptionPattern, isUuidLike, validateBody } from './validation.js';
-import { createView, showView, showsFault } from './views.js';
+import { ServerGroupStore } from '../objects/server-groups.js';
+import { basicView, createView, links, showView, showsFault, statusOf } from './views.js';
 import { canonicalIPv6 } from './ip-time.js';
 import { listServers } from './server-list.js';
 import { MAX_TAG_COUNT, TAG } from './server-tags.js';
@@ -89,7 +91,7 @@ function createSchema(req: FastifyRequest): JsonSchema {
   const required = atLeast(req.mv, '2.37') ? ['name', 'flavorRef', 'networks'] : ['name', 'flavorRef'];
   return {
     type: 'object',
-    properties: { server: { type: 'object', properties: server, required, additionalProperties: false } },
+    properties: { server: { type: 'object', properties: server, required, additionalProperties: false }, 'os:scheduler_hints': SCHEDULER_HINTS, 'OS-SCH-HNT:scheduler_hints': SCHEDULER_HINTS },
     required: ['server'],
     additionalProperties: true,
   };
@@ -115,6 +117,20 @@ function updateSchema(req: FastifyRequest): JsonSchema {
     additionalProperties: false,
   };
 }
+/** schemas/servers.py _hints: the hints nova checks; any other is accepted (additionalProperties). */
+const SCHEDULER_HINTS: JsonSchema = {
+  type: 'object',
+  properties: {
+    group: { type: 'string', format: 'uuid' },
+    different_host: { oneOf: [{ type: 'string', format: 'uuid' }, { type: 'array', items: { type: 'string', format: 'uuid' } }] },
+    same_host: { type: ['string', 'array'], items: { type: 'string', format: 'uuid' } },
+    query: { type: ['string', 'object'] },
+    target_cell: P.name,
+    different_cell: { type: ['string', 'array'], items: { type: 'string' } },
+    cidr: { type: 'string', pattern: '^/[0-9a-f.:]+$' },
+  },
+  additionalProperties: true,
+};
 
 /** _get_requested_networks with nova's exact texts. */
 export function parseRequestedNetworks(networks: unknown): NetworkRequest[] {
@@ -176,6 +192,7 @@ function hostAvailabilityZone(d: ComputeApiDeps, zone: string | null): string | 
 /** servers.py create's except-clauses: each nova exception's status on boot. */
 export function createFault(e: unknown): unknown {
   if (e instanceof KeypairNotFound) return badRequest('Invalid key_name provided.');
+  if (e instanceof InstanceGroupNotFound) return badRequest(e.message);
   if (e instanceof ImageNotFound) return badRequest('Can not find requested image');
   if (e instanceof FlavorNotFound) return badRequest('Invalid flavorRef provided.');
   if (e instanceof OverQuota && !(e instanceof PortLimitExceeded)) return new HttpFault(403, e.message);
@@ -268,6 +285,7 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
         minCount,
         maxCount,
         tags: (s.tags as string[] | undefined) ?? [],
+        schedulerHints: ((req.body as Record<string, unknown>)['os:scheduler_hints'] ?? (req.body as Record<string, unknown>)['OS-SCH-HNT:scheduler_hints'] ?? {}) as Record<string, unknown>,
       });
       reply.code(202);
       if (s.return_reservation_id === true || /^(true|1|on|yes)$/i.test(String(s.return_reservation_id ?? ''))) return { reservation_id: reservationId };
@@ -287,7 +305,8 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     const [nwInfo, faults] = await Promise.all([d.instances.networkInfo(i.uuid), d.instances.latestFaults(showsFault(i) ? [i.uuid] : [])]);
     let hostStatus: string | undefined;
     if (req.ctx.isAdmin && atLeast(req.mv, '2.16')) hostStatus = i.host ? ((await d.compute.hostIsUp(i.host)) ? 'UP' : 'DOWN') : '';
-    return { server: showView(req, i, { nwInfo, fault: faults.get(i.uuid), now: d.clock.now(), isAdmin: req.ctx.isAdmin, hostStatus }) };
+    const serverGroups = atLeast(req.mv, '2.71') ? await new ServerGroupStore(d.db).groupsOf(i.uuid) : undefined;
+    return { server: showView(req, i, { nwInfo, fault: faults.get(i.uuid), now: d.clock.now(), isAdmin: req.ctx.isAdmin, hostStatus, serverGroups }) };
   });
 
   app.put('/v2.1/servers/:id', async (req) => {

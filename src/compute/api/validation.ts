@@ -201,6 +201,13 @@ export function isUuidLike(v: unknown): boolean {
 }
 
 type FormatResult = true | false | { nameReason: string };
+
+/** validators._validate_keypair_name: only the safe characters (2.92 adds '@' and '.'). */
+function keypairName(v: unknown, extra: string): FormatResult {
+  const safe = `${extra}0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ`;
+  if (typeof v !== 'string' || [...v].every((c) => safe.includes(c))) return true;
+  return { nameReason: `An invalid 'name' value was provided. The name must be: Only expected characters: [${safe}]` };
+}
 const FORMATS: Record<string, (v: unknown) => FormatResult> = {
   name: (v) => (typeof v === 'string' && ranges().nameRegex.test(v) ? true : { nameReason: `An invalid 'name' value was provided. The name must be: ${NAME_REASON}` }),
   uuid: (v) => isUuidLike(v),
@@ -209,6 +216,8 @@ const FORMATS: Record<string, (v: unknown) => FormatResult> = {
   ipv4: (v) => typeof v !== 'string' || isIPv4Address(v),
   ipv6: (v) => typeof v !== 'string' || isIPv6Address(v),
   'date-time': (v) => typeof v !== 'string' || parseIsotime(v) !== null,
+  keypair_name_20: (v) => keypairName(v, '_- '),
+  keypair_name_292: (v) => keypairName(v, '@._- '),
   regex: (v) => {
     if (typeof v !== 'string' || v === '') return false;
     try {

@@ -87,6 +87,8 @@ export interface ShowExtras {
    * and the addresses' type and MAC.
    */
   minimal?: boolean;
+  /** The server's group (2.71's server_groups on show); absent: none looked up. */
+  serverGroups?: string[];
 }
 
 /** The keys a minimal view (see ShowExtras.minimal) leaves out. */
@@ -155,7 +157,7 @@ export function showView(req: FastifyRequest, i: Instance, x: ShowExtras): Recor
   if (atLeast(mv, '2.26')) s.tags = [...i.tags].sort();
   if (atLeast(mv, '2.63')) s.trusted_image_certificates = null;
   if (atLeast(mv, '2.90') && !x.isAdmin) s['OS-EXT-SRV-ATTR:hostname'] = i.hostname;
-  if (atLeast(mv, '2.71')) s.server_groups = [];
+  if (atLeast(mv, '2.71')) s.server_groups = x.serverGroups ?? [];
   if (x.minimal) for (const k of Object.keys(s)) if (EXTENDED_KEY.test(k)) delete s[k];
   return s;
 }

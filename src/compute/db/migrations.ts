@@ -212,4 +212,41 @@ const keyPairs: Migration = {
   },
 };
 
-export const novaMigrations: Record<string, Migration> = { '001_core': core, '002_instance_resources': instanceResources, '003_key_pairs': keyPairs };
+/**
+ * os-keypairs and os-server-groups (KP): the key a boot injected (instances.key_data),
+ * and nova_api's instance_groups with their members. A group's policy and rules are
+ * one row (nova's instance_group_policy table holds one policy per group since 2.64).
+ */
+const kpServerGroups: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('instances').addColumn('key_data', 'text').execute();
+    await db.schema
+      .createTable('instance_groups')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
+      .addColumn('name', 'varchar(255)')
+      .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('policy', 'varchar(255)', (c) => c.notNull())
+      .addColumn('rules', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)')
+      .execute();
+    await db.schema
+      .createTable('instance_group_member')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('group_id', 'integer', (c) => c.notNull())
+      .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('instance_group_member_instance_idx').on('instance_group_member').column('instance_uuid').execute();
+    await db.schema.createIndex('instance_group_member_group_idx').on('instance_group_member').column('group_id').execute();
+  },
+};
+
+export const novaMigrations: Record<string, Migration> = {
+  '001_core': core,
+  '002_instance_resources': instanceResources,
+  '003_key_pairs': keyPairs,
+  '004_kp_server_groups': kpServerGroups,
+};

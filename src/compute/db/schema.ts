@@ -87,6 +87,8 @@ export interface InstancesTable {
   /** JSON: the flavor as it was at boot (instance_extra.flavor). */
   flavor: string;
   key_name: string | null;
+  /** The keypair's public key at boot (nova's instances.key_data). */
+  key_data?: string | null;
   user_data: string | null;
   /** JSON object. */
   metadata: string;
@@ -197,6 +199,28 @@ export interface KeyPairsTable {
   updated_at: string | null;
 }
 
+/** nova_api's instance_groups: a server group, its one policy and its rules (JSON). */
+export interface InstanceGroupsTable {
+  id: Generated<number>;
+  uuid: string;
+  name: string | null;
+  project_id: string;
+  user_id: string;
+  policy: string;
+  /** JSON object: {"max_server_per_host": n} or {}. */
+  rules: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** nova_api's instance_group_member: which instances a group holds. */
+export interface InstanceGroupMemberTable {
+  id: Generated<number>;
+  group_id: number;
+  instance_uuid: string;
+  created_at: string;
+}
+
 export interface NovaDB {
   allocations: AllocationsTable;
   services: ServicesTable;
@@ -210,4 +234,6 @@ export interface NovaDB {
   instance_actions_events: InstanceActionEventsTable;
   quotas: QuotasTable;
   key_pairs: KeyPairsTable;
+  instance_groups: InstanceGroupsTable;
+  instance_group_member: InstanceGroupMemberTable;
 }

@@ -230,7 +230,10 @@ export type NewInstance = Pick<
   | 'accessIpV6'
   | 'reservationId'
   | 'launchIndex'
->;
+> & {
+  /** The keypair's public key (instances.key_data), for the guest's metadata. */
+  keyData?: string | null;
+};
 
 export class InstanceStore {
   constructor(
@@ -263,6 +266,7 @@ export class InstanceStore {
         image_ref: i.imageRef,
         flavor: JSON.stringify(i.flavor),
         key_name: i.keyName,
+        key_data: i.keyData ?? null,
         user_data: i.userData,
         metadata: JSON.stringify(i.metadata),
         system_metadata: JSON.stringify(i.systemMetadata),
@@ -367,6 +371,8 @@ export class InstanceStore {
       .where('uuid', '=', uuid)
       .execute();
     await this.db.deleteFrom('instance_info_caches').where('instance_uuid', '=', uuid).execute();
+    // A deleted server leaves its server group (nova's _local_delete / instance destroy).
+    await this.db.deleteFrom('instance_group_member').where('instance_uuid', '=', uuid).execute();
   }
 
   async networkInfo(uuid: string): Promise<NetworkInfo> {

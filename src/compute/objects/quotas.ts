@@ -4,7 +4,7 @@
  * cores and ram), the limits a project was given (the quotas table), and usage counted
  * from the instances that exist — nova has counted rather than reserved since Pike.
  * key_pairs and server_group_members are per-user resources whose usage nova never
- * counts here (always 0); Nimbus has no server groups, so theirs is 0 too.
+ * counts here (always 0); server_groups are counted per project (or user).
  */
 import type { Kysely } from 'kysely';
 import type { Config } from '../../common/config.js';
@@ -31,7 +31,7 @@ export const QUOTA_RESOURCES = [
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 
 /** The resources nova counts (CountableResource); the others have in_use 0. */
-const COUNTED = new Set<QuotaResource>(['instances', 'cores', 'ram']);
+const COUNTED = new Set<QuotaResource>(['instances', 'cores', 'ram', 'server_groups']);
 
 /** A resource's limit and, when asked for, its usage. */
 export interface QuotaValue {
@@ -72,7 +72,7 @@ export class QuotaEngine {
   }
 
   /** Instances, cores and RAM of a project's (or one user's) live instances. */
-  async usage(projectId: string, userId?: string): Promise<{ instances: number; cores: number; ram: number }> {
+  async usage(projectId: string, userId?: string): Promise<{ instances: number; cores: number; ram: number; server_groups: number }> {
     let q = this.db
       .selectFrom('instances')
       .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('vcpus').as('cores'), eb.fn.sum<number>('memory_mb').as('ram')])
@@ -80,7 +80,10 @@ export class QuotaEngine {
       .where('deleted', '=', 0);
     if (userId !== undefined) q = q.where('user_id', '=', userId);
     const r = await q.executeTakeFirstOrThrow();
-    return { instances: Number(r.n), cores: Number(r.cores ?? 0), ram: Number(r.ram ?? 0) };
+    let g = this.db.selectFrom('instance_groups').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', projectId);
+    if (userId !== undefined) g = g.where('user_id', '=', userId);
+    const groups = await g.executeTakeFirstOrThrow();
+    return { instances: Number(r.n), cores: Number(r.cores ?? 0), ram: Number(r.ram ?? 0), server_groups: Number(groups.n) };
   }
 
   /**
@@ -96,7 +99,7 @@ export class QuotaEngine {
     const out = {} as Record<QuotaResource, QuotaValue>;
     for (const r of QUOTA_RESOURCES) {
       out[r] = { limit: own.get(r) ?? defaults[r] };
-      if (used) out[r].in_use = COUNTED.has(r) ? used[r as 'instances' | 'cores' | 'ram'] : 0;
+      if (used) out[r].in_use = COUNTED.has(r) ? used[r as 'instances' | 'cores' | 'ram' | 'server_groups'] : 0;
     }
     return out;
   }

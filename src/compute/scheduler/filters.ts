@@ -4,6 +4,7 @@
  * candidates (VCPU, MEMORY_MB, DISK_GB with the allocation ratios).
  */
 import type { RequestSpec } from '../rpc.js';
+import { DifferentHostFilter, SameHostFilter, ServerGroupAffinityFilter, ServerGroupAntiAffinityFilter } from './affinity.js';
 import type { HostState } from './host-state.js';
 
 export interface HostFilter {
@@ -54,7 +55,19 @@ export const DiskFilter = capacity(
 export const PLACEMENT_FILTERS: HostFilter[] = [CoreFilter, RamFilter, DiskFilter];
 
 /** In the order they run; placement's resource checks come first, as in nova. */
-export const DEFAULT_FILTERS: HostFilter[] = [CoreFilter, RamFilter, DiskFilter, RetryFilter, AvailabilityZoneFilter, ComputeFilter];
+export const DEFAULT_FILTERS: HostFilter[] = [
+  CoreFilter,
+  RamFilter,
+  DiskFilter,
+  RetryFilter,
+  AvailabilityZoneFilter,
+  ComputeFilter,
+  // devstack's enabled_filters add these to Zed's defaults.
+  ServerGroupAntiAffinityFilter,
+  ServerGroupAffinityFilter,
+  SameHostFilter,
+  DifferentHostFilter,
+];
 
 export interface FilterResult {
   hosts: HostState[];

@@ -24,6 +24,8 @@ export interface HostState {
   cpuAllocationRatio: number;
   ramAllocationRatio: number;
   diskAllocationRatio: number;
+  /** The instances placed on the host (its allocations' consumers), as nova's host_state.instances. */
+  instances?: string[];
 }
 
 export interface HostStateOptions {
@@ -42,6 +44,10 @@ export async function loadHostStates(db: Kysely<NovaDB>, o: HostStateOptions): P
     .groupBy('host')
     .execute();
   const used = new Map(usage.map((u) => [u.host, u]));
+  const consumers = new Map<string, string[]>();
+  for (const a of await db.selectFrom('allocations').select(['host', 'consumer_uuid']).execute()) {
+    consumers.set(a.host, [...(consumers.get(a.host) ?? []), a.consumer_uuid]);
+  }
   const out: HostState[] = [];
   for (const n of nodes) {
     const svc = services.find((s) => s.host === n.host);
@@ -63,6 +69,7 @@ export async function loadHostStates(db: Kysely<NovaDB>, o: HostStateOptions): P
       cpuAllocationRatio: o.ratios.cpu,
       ramAllocationRatio: o.ratios.ram,
       diskAllocationRatio: o.ratios.disk,
+      instances: consumers.get(n.host) ?? [],
     });
   }
   return out;

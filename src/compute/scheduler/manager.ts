@@ -17,6 +17,8 @@ import type { RequestSpec, Selection } from '../rpc.js';
 import { PLACEMENT_FILTERS, formatCounts, runFilters } from './filters.js';
 import { type HostState, loadHostStates } from './host-state.js';
 import { weighHosts } from './weighers.js';
+import { setupInstanceGroup } from './affinity.js';
+import { ServerGroupStore } from '../objects/server-groups.js';
 
 export interface SchedulerDeps {
   db: Kysely<NovaDB>;
@@ -54,8 +56,9 @@ export class SchedulerManager {
     });
   }
 
-  selectDestinations(_ctx: NovaContext, spec: RequestSpec): Promise<Selection[][]> {
+  selectDestinations(_ctx: NovaContext, request: RequestSpec): Promise<Selection[][]> {
     return this.#serial(async () => {
+      const spec = await setupInstanceGroup(new ServerGroupStore(this.d.db), request);
       const log = this.d.log.child({ instance: spec.instanceUuid });
       const hosts = candidateHosts(await this.#hosts(), spec, log);
       log.debug(`Starting with ${hosts.length} host(s)`);
@@ -71,7 +74,7 @@ export class SchedulerManager {
         err.detail = result.removed.map((r) => `${r.filter}: ${r.reason}`).join('\n');
         throw err;
       }
-      const ranked = weighHosts(result.hosts);
+      const ranked = weighHosts(result.hosts, undefined, spec);
       log.debug(`Weighed ${ranked.map((r) => `(${r.host.host}, ${r.host.node}) weight ${r.weight.toFixed(3)}`).join(', ')}`);
       const [best, ...rest] = ranked;
       await this.#allocate(spec, best!.host.host);
@@ -83,8 +86,9 @@ export class SchedulerManager {
   }
 
   /** Claims an alternate for a reschedule: false when it no longer fits or is down. */
-  claim(spec: RequestSpec, host: string): Promise<boolean> {
+  claim(request: RequestSpec, host: string): Promise<boolean> {
     return this.#serial(async () => {
+      const spec = await setupInstanceGroup(new ServerGroupStore(this.d.db), request);
       const hosts = (await this.#hosts()).filter((h) => h.host === host);
       const ok = runFilters(hosts, { ...spec, ignoreHosts: [] }).hosts.length === 1;
       if (ok) await this.#allocate(spec, host);
