@@ -367,3 +367,11 @@ export class KeypairNotFound extends NotFound {
     super(`Keypair ${name} not found for user ${userId}`);
   }
 }
+
+// --- server actions (AC) ---
+export class InstanceNotReady extends Invalid {
+  static readonly wireType = 'InstanceNotReady';
+  constructor(uuid: string) {
+    super(`Instance ${uuid} is not ready`);
+  }
+}

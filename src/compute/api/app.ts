@@ -28,6 +28,7 @@ import { registerAvailabilityZones } from './availability-zones.js';
 import { registerLimits } from './limits.js';
 import { registerQuotaSets } from './quota-sets.js';
 import { registerAggregates } from './aggregates.js';
+import { registerServerActions } from './server-actions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -95,5 +96,6 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerLimits(app, d);
   registerQuotaSets(app, d);
   registerAggregates(app, d);
+  registerServerActions(app, d);
   return app;
 }

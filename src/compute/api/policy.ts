@@ -65,6 +65,7 @@ export const POLICIES = {
   'os_compute_api:os-keypairs:create': ADMIN_OR_USER,
   'os_compute_api:os-keypairs:show': ADMIN_OR_USER,
   'os_compute_api:os-keypairs:delete': ADMIN_OR_USER,
+  'os_compute_api:os-lock-server:unlock:unlock_override': ADMIN,
 } as const satisfies Record<string, Check>;
 
 /** The name of a rule, as nova's 403 message quotes it. */

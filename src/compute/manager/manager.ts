@@ -17,6 +17,7 @@ import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
 import { initHost } from './init-host.js';
+import { type PowerOp, PowerOps } from './power.js';
 
 /** How many instances' network info caches an external event batch refreshes at once. */
 const REFRESH_WORKERS = 8;
@@ -24,6 +25,7 @@ const REFRESH_WORKERS = 8;
 export class ComputeManager {
   readonly #builder: Builder;
   readonly #locks = new InstanceLocks();
+  readonly #power: PowerOps;
   #listener: Listener | null = null;
   #heartbeat: TimerHandle | null = null;
   #usageDirty: Promise<void> | null = null;
@@ -32,6 +34,7 @@ export class ComputeManager {
   constructor(private readonly d: ComputeDeps) {
     d.onUsageChanged = () => this.updateUsage();
     this.#builder = new Builder(d);
+    this.#power = new PowerOps(d, this.#locks);
   }
 
   get host(): string {
@@ -52,6 +55,9 @@ export class ComputeManager {
       terminate_instance: (a: { ctx: NovaContext; instanceUuid: string }) => this.terminateInstance(a.ctx, a.instanceUuid),
       attach_interface: (a: AttachInterfaceArgs) => this.attachInterface(a),
       detach_interface: (a: { ctx: NovaContext; instanceUuid: string; portId: string }) => this.detachInterface(a.ctx, a.instanceUuid, a.portId),
+      power_action: (a: { ctx: NovaContext; instanceUuid: string; op: PowerOp }) => this.#power.run(a.ctx, a.instanceUuid, a.op),
+      trigger_crash_dump: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.triggerCrashDump(a.ctx, a.instanceUuid),
+      get_console_output: (a: { ctx: NovaContext; instanceUuid: string; tailLength: number | null }) => this.#power.getConsoleOutput(a.instanceUuid, a.tailLength),
       external_instance_event: (a: { ctx: NovaContext; events: ExternalEvent[] }) => this.externalInstanceEvent(a.ctx, a.events),
     });
     this.#scheduleHeartbeat();

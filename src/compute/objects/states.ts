@@ -7,6 +7,9 @@ export const VmState = {
   BUILDING: 'building',
   ACTIVE: 'active',
   STOPPED: 'stopped',
+  PAUSED: 'paused',
+  SUSPENDED: 'suspended',
+  SOFT_DELETED: 'soft_deleted',
   ERROR: 'error',
   DELETED: 'deleted',
 } as const;
@@ -18,6 +21,18 @@ export const TaskState = {
   NETWORKING: 'networking',
   SPAWNING: 'spawning',
   DELETING: 'deleting',
+  REBOOTING: 'rebooting',
+  REBOOT_PENDING: 'reboot_pending',
+  REBOOT_STARTED: 'reboot_started',
+  REBOOTING_HARD: 'rebooting_hard',
+  REBOOT_PENDING_HARD: 'reboot_pending_hard',
+  REBOOT_STARTED_HARD: 'reboot_started_hard',
+  PAUSING: 'pausing',
+  UNPAUSING: 'unpausing',
+  SUSPENDING: 'suspending',
+  RESUMING: 'resuming',
+  POWERING_OFF: 'powering-off',
+  POWERING_ON: 'powering-on',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 
@@ -31,10 +46,29 @@ export const PowerState = {
 } as const;
 
 const STATUS: Record<string, { default: string } & Record<string, string>> = {
-  active: { default: 'ACTIVE' },
+  active: {
+    default: 'ACTIVE',
+    rebooting: 'REBOOT',
+    reboot_pending: 'REBOOT',
+    reboot_started: 'REBOOT',
+    rebooting_hard: 'HARD_REBOOT',
+    reboot_pending_hard: 'HARD_REBOOT',
+    reboot_started_hard: 'HARD_REBOOT',
+    updating_password: 'PASSWORD',
+    rebuilding: 'REBUILD',
+    rebuild_block_device_mapping: 'REBUILD',
+    rebuild_spawning: 'REBUILD',
+    migrating: 'MIGRATING',
+    resize_prep: 'RESIZE',
+    resize_migrating: 'RESIZE',
+    resize_migrated: 'RESIZE',
+    resize_finish: 'RESIZE',
+  },
   building: { default: 'BUILD' },
-  stopped: { default: 'SHUTOFF' },
-  error: { default: 'ERROR' },
+  stopped: { default: 'SHUTOFF', rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
+  paused: { default: 'PAUSED', migrating: 'MIGRATING' },
+  suspended: { default: 'SUSPENDED' },
+  error: { default: 'ERROR', rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
   deleted: { default: 'DELETED' },
   soft_deleted: { default: 'SOFT_DELETED' },
 };

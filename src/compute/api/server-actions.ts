@@ -1,0 +1,166 @@
+/**
+ * POST /servers/{id}/action (nova's wsgi action dispatch): the body's one key names the
+ * action, each action lives in a table of handlers (here: os-stop, os-start, reboot,
+ * pause, unpause, suspend, resume, lock, unlock, trigger_crash_dump,
+ * os-getConsoleOutput). Other modules add theirs with `addServerAction`, so the one
+ * route serves every action. As in nova, the action name is checked first ("There is no
+ * such action"), then the body's schema, then the server (404), then the states.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RemoteError } from '../../bus/bus.js';
+import { novaContext } from '../context.js';
+import { InstanceInvalidState, InstanceIsLocked, InstanceNotReady } from '../errors.js';
+import type { PowerOp } from '../manager/power.js';
+import type { Instance } from '../objects/instance.js';
+import { ServerActionsAPI } from '../server-actions.js';
+import type { ComputeApiDeps } from './app.js';
+import { HttpFault, badRequest } from './faults.js';
+import { atLeast } from './microversion.js';
+import { authorize } from './policy.js';
+import { getInstance } from './servers.js';
+import { type JsonSchema, validateBody } from './validation.js';
+
+/** One action: its schema (or none), its minimum microversion, and what it does with the server. */
+export interface ServerAction {
+  minVersion?: string;
+  schema?: (req: FastifyRequest) => JsonSchema | null;
+  /** Answers the action; the default reply is 202 with no body. */
+  handle: (req: FastifyRequest, reply: FastifyReply, instance: Instance, body: unknown) => Promise<unknown>;
+}
+
+const ACTIONS = new Map<string, (d: ComputeApiDeps) => ServerAction>();
+
+/** Registers an action handler (call before the compute app is built). */
+export function addServerAction(name: string, make: (d: ComputeApiDeps) => ServerAction): void {
+  ACTIONS.set(name, make);
+}
+
+/** common.raise_http_conflict_for_instance_invalid_state, from the exception's text. */
+export function invalidStateConflict(e: InstanceInvalidState, action: string, serverId: string): HttpFault {
+  const m = /in (vm_state|task_state|launched_at) (\S+)\. Cannot/.exec(e.message);
+  return new HttpFault(409, m && m[2] !== 'None' ? `Cannot '${action}' instance ${serverId} while it is in ${m[1]} ${m[2]}` : `Instance ${serverId} is in an invalid state for '${action}'`);
+}
+
+/** The except-clauses shared by the state-checked actions: locked / not ready / invalid state → 409. */
+export function actionFault(e: unknown, action: string, serverId: string): unknown {
+  if (e instanceof InstanceInvalidState) return invalidStateConflict(e, action, serverId);
+  if (e instanceof InstanceIsLocked || e instanceof InstanceNotReady) return new HttpFault(409, e.message);
+  return e;
+}
+
+const nullBody = (key: string): JsonSchema => ({ type: 'object', properties: { [key]: { type: 'null' } }, required: [key], additionalProperties: false });
+
+function powerAction(op: PowerOp, name: string): (d: ComputeApiDeps) => ServerAction {
+  return (d) => ({
+    handle: async (req, _reply, instance) => {
+      try {
+        await new ServerActionsAPI(d.compute.d).power(novaContext(req.ctx), instance, op);
+      } catch (e) {
+        throw actionFault(e, name, instance.uuid);
+      }
+    },
+  });
+}
+
+addServerAction('os-stop', powerAction('stop', 'stop'));
+addServerAction('os-start', powerAction('start', 'start'));
+addServerAction('pause', powerAction('pause', 'pause'));
+addServerAction('unpause', powerAction('unpause', 'unpause'));
+addServerAction('suspend', powerAction('suspend', 'suspend'));
+addServerAction('resume', powerAction('resume', 'resume'));
+
+addServerAction('reboot', (d) => ({
+  schema: () => ({
+    type: 'object',
+    properties: { reboot: { type: 'object', properties: { type: { type: 'string', enum: ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'] } }, required: ['type'], additionalProperties: false } },
+    required: ['reboot'],
+    additionalProperties: false,
+  }),
+  handle: async (req, _reply, instance, body) => {
+    const type = (body as { reboot: { type: string } }).reboot.type.toUpperCase();
+    try {
+      await new ServerActionsAPI(d.compute.d).power(novaContext(req.ctx), instance, type === 'SOFT' ? 'reboot_soft' : 'reboot_hard');
+    } catch (e) {
+      throw actionFault(e, 'reboot', instance.uuid);
+    }
+  },
+}));
+
+addServerAction('trigger_crash_dump', (d) => ({
+  minVersion: '2.17',
+  schema: () => nullBody('trigger_crash_dump'),
+  handle: async (req, _reply, instance) => {
+    try {
+      await new ServerActionsAPI(d.compute.d).triggerCrashDump(novaContext(req.ctx), instance);
+    } catch (e) {
+      throw actionFault(e, 'trigger_crash_dump', instance.uuid);
+    }
+  },
+}));
+
+addServerAction('lock', (d) => ({
+  // lock_v2_73; before 2.73 the body is not validated.
+  schema: (req) =>
+    atLeast(req.mv, '2.73')
+      ? { type: 'object', properties: { lock: { type: ['object', 'null'], properties: { locked_reason: { type: 'string', minLength: 1, maxLength: 255 } }, additionalProperties: false } }, required: ['lock'], additionalProperties: false }
+      : null,
+  handle: async (req, _reply, instance, body) => {
+    const lock = (body as { lock: { locked_reason?: string } | null }).lock;
+    const reason = atLeast(req.mv, '2.73') && lock ? (lock.locked_reason ?? null) : null;
+    await new ServerActionsAPI(d.compute.d).lock(novaContext(req.ctx), instance, reason);
+  },
+}));
+
+addServerAction('unlock', (d) => ({
+  handle: async (req, _reply, instance) => {
+    const api = new ServerActionsAPI(d.compute.d);
+    const ctx = novaContext(req.ctx);
+    if (!api.isExpectedLockedBy(ctx, instance)) authorize(req.ctx, 'os_compute_api:os-lock-server:unlock:unlock_override', { project_id: instance.projectId });
+    await api.unlock(ctx, instance);
+  },
+}));
+
+addServerAction('os-getConsoleOutput', (d) => ({
+  schema: () => ({
+    type: 'object',
+    properties: { 'os-getConsoleOutput': { type: 'object', properties: { length: { type: ['integer', 'string', 'null'], pattern: '^-?[0-9]+$', minimum: -1 } }, additionalProperties: false } },
+    required: ['os-getConsoleOutput'],
+    additionalProperties: false,
+  }),
+  handle: async (req, reply, instance, body) => {
+    const length = (body as { 'os-getConsoleOutput': { length?: number | string | null } })['os-getConsoleOutput'].length;
+    let output: string;
+    try {
+      output = await new ServerActionsAPI(d.compute.d).getConsoleOutput(novaContext(req.ctx), instance, length === undefined || length === null ? null : Number(length));
+    } catch (e) {
+      if (e instanceof InstanceNotReady) throw new HttpFault(409, e.message);
+      if (e instanceof RemoteError && e.excType === 'InstanceNotFound') throw new HttpFault(404, e.value);
+      throw e;
+    }
+    reply.code(200);
+    // nova strips control characters other than tab and newline.
+    // eslint-disable-next-line no-control-regex
+    return { output: output.replace(/[\x00-\x08\x0B-\x1F]/g, '') };
+  },
+}));
+
+export function registerServerActions(app: FastifyInstance, d: ComputeApiDeps): void {
+  const handlers = new Map([...ACTIONS].map(([name, make]) => [name, make(d)]));
+  app.post('/v2.1/servers/:id/action', async (req, reply) => {
+    const body = req.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length !== 1) throw badRequest('Malformed request body');
+    const name = Object.keys(body)[0]!;
+    const action = handlers.get(name);
+    if (!action) throw badRequest(`There is no such action: ${name}`);
+    if (action.minVersion && !atLeast(req.mv, action.minVersion)) throw new HttpFault(404, 'The resource could not be found.');
+    const schema = action.schema?.(req);
+    if (schema) validateBody(schema, body);
+    const instance = await getInstance(d, req, (req.params as { id: string }).id);
+    reply.code(202);
+    const out = await action.handle(req, reply, instance, body);
+    if (out === undefined) return reply.send();
+    return out;
+  });
+}
+
+

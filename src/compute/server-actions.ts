@@ -1,0 +1,129 @@
+/**
+ * nova-api's side of the server actions (nova/compute/api.py stop, start, reboot,
+ * pause/unpause, suspend/resume, lock/unlock, trigger_crash_dump, get_console_output).
+ * Each action is allowed only in the states nova's @check_instance_state allows, and
+ * @check_instance_lock refuses a locked server to non-admins; the rules are data
+ * (ACTION_RULES) checked by one pure function. An allowed action sets its task state
+ * (guarded by the task state it was checked in), records its instance action, and casts
+ * to the instance's host.
+ */
+import type { ComputeApiDeps } from './compute-api.js';
+import type { NovaContext } from './context.js';
+import { InstanceInvalidState, InstanceIsLocked, InstanceNotReady } from './errors.js';
+import type { PowerOp } from './manager/power.js';
+import { Actions } from './objects/actions.js';
+import type { Instance } from './objects/instance.js';
+import { TaskState, VmState } from './objects/states.js';
+
+/** One action's @check_instance_state / @check_instance_host / @check_instance_lock. */
+export interface ActionRule {
+  /** nova's method name, which InstanceInvalidState quotes. */
+  method: string;
+  /** Allowed vm_states; undefined: any. */
+  vmStates?: readonly string[];
+  /** Allowed task_states; nova's default is [None]. */
+  taskStates: readonly (string | null)[];
+  /** check_instance_state's must_have_launched (true by default in nova). */
+  mustHaveLaunched: boolean;
+  /** @check_instance_host: InstanceNotReady without a host. */
+  needsHost: boolean;
+  /** @check_instance_lock. */
+  lockChecked: boolean;
+}
+
+/** task_states.ALLOW_REBOOT: what a hard reboot may interrupt. */
+const ALLOW_REBOOT = [null, TaskState.REBOOTING, TaskState.REBOOT_PENDING, TaskState.REBOOT_STARTED, TaskState.RESUMING, TaskState.REBOOTING_HARD, TaskState.UNPAUSING, TaskState.PAUSING, TaskState.SUSPENDING] as const;
+
+const rule = (method: string, vmStates: readonly string[] | undefined, extra: Partial<ActionRule> = {}): ActionRule => ({ method, vmStates, taskStates: [null], mustHaveLaunched: true, needsHost: false, lockChecked: true, ...extra });
+
+/** vm_states.py's ALLOW_* lists and the decorators of each compute API method. */
+export const ACTION_RULES = {
+  stop: rule('stop', [VmState.ACTIVE, VmState.ERROR], { needsHost: true }),
+  start: rule('start', [VmState.STOPPED], { needsHost: true }),
+  reboot_soft: rule('_soft_reboot', [VmState.ACTIVE]),
+  reboot_hard: rule('_hard_reboot', [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED, VmState.ERROR], { taskStates: ALLOW_REBOOT }),
+  pause: rule('pause', [VmState.ACTIVE]),
+  unpause: rule('unpause', [VmState.PAUSED]),
+  suspend: rule('suspend', [VmState.ACTIVE]),
+  resume: rule('resume', [VmState.SUSPENDED]),
+  trigger_crash_dump: rule('trigger_crash_dump', [VmState.ACTIVE, VmState.PAUSED, 'rescued', 'resized', VmState.ERROR], { needsHost: true }),
+} as const satisfies Record<string, ActionRule>;
+export type RuledAction = keyof typeof ACTION_RULES;
+
+/**
+ * The decorators in nova's order (lock, then host, then state): throws InstanceIsLocked,
+ * InstanceNotReady or InstanceInvalidState; returns nothing when the action may go on.
+ */
+export function checkAction(instance: Instance, r: ActionRule, isAdmin: boolean): void {
+  if (r.lockChecked && instance.locked && !isAdmin) throw new InstanceIsLocked(instance.uuid);
+  if (r.needsHost && !instance.host) throw new InstanceNotReady(instance.uuid);
+  if (r.vmStates && !r.vmStates.includes(instance.vmState)) throw new InstanceInvalidState(instance.uuid, 'vm_state', instance.vmState, r.method);
+  if (!r.taskStates.includes(instance.taskState)) throw new InstanceInvalidState(instance.uuid, 'task_state', instance.taskState ?? 'None', r.method);
+  if (r.mustHaveLaunched && !instance.launchedAt) throw new InstanceInvalidState(instance.uuid, 'launched_at', 'None', r.method);
+}
+
+/** The task state each power operation starts in, and its instance action. */
+const STARTS: Record<PowerOp, { rule: RuledAction; taskState: string; action: string }> = {
+  stop: { rule: 'stop', taskState: TaskState.POWERING_OFF, action: Actions.STOP },
+  start: { rule: 'start', taskState: TaskState.POWERING_ON, action: Actions.START },
+  reboot_soft: { rule: 'reboot_soft', taskState: TaskState.REBOOTING, action: Actions.REBOOT },
+  reboot_hard: { rule: 'reboot_hard', taskState: TaskState.REBOOTING_HARD, action: Actions.REBOOT },
+  pause: { rule: 'pause', taskState: TaskState.PAUSING, action: Actions.PAUSE },
+  unpause: { rule: 'unpause', taskState: TaskState.UNPAUSING, action: Actions.UNPAUSE },
+  suspend: { rule: 'suspend', taskState: TaskState.SUSPENDING, action: Actions.SUSPEND },
+  resume: { rule: 'resume', taskState: TaskState.RESUMING, action: Actions.RESUME },
+};
+
+export class ServerActionsAPI {
+  constructor(private readonly d: ComputeApiDeps) {}
+
+  #record(ctx: NovaContext, instance: Instance, action: string): Promise<void> {
+    return this.d.actions.start({ instanceUuid: instance.uuid, action, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
+  }
+
+  /** stop/start/reboot/pause/unpause/suspend/resume: check, set the task state, record, cast. */
+  async power(ctx: NovaContext, instance: Instance, op: PowerOp): Promise<void> {
+    const s = STARTS[op];
+    const r = ACTION_RULES[s.rule];
+    checkAction(instance, r, ctx.isAdmin);
+    await this.d.instances.save(instance.uuid, { taskState: s.taskState, ...(op === 'stop' ? { progress: 0 } : {}) }, { expectedTaskState: [...r.taskStates] });
+    await this.#record(ctx, instance, s.action);
+    await this.d.compute.powerAction(instance.host!, ctx, instance.uuid, op);
+  }
+
+  async triggerCrashDump(ctx: NovaContext, instance: Instance): Promise<void> {
+    checkAction(instance, ACTION_RULES.trigger_crash_dump, ctx.isAdmin);
+    await this.#record(ctx, instance, Actions.TRIGGER_CRASH_DUMP);
+    await this.d.compute.triggerCrashDump(instance.host!, ctx, instance.uuid);
+  }
+
+  /** get_console_output: only @check_instance_host. */
+  async getConsoleOutput(ctx: NovaContext, instance: Instance, tailLength: number | null): Promise<string> {
+    if (!instance.host) throw new InstanceNotReady(instance.uuid);
+    return this.d.compute.getConsoleOutput(instance.host, ctx, instance.uuid, tailLength);
+  }
+
+  /**
+   * lock: the owner locking an already locked server changes nothing; otherwise the
+   * `lock` action with its api_lock event, locked_by owner or admin (by project).
+   */
+  async lock(ctx: NovaContext, instance: Instance, reason: string | null): Promise<void> {
+    const isOwner = instance.projectId === ctx.projectId;
+    if (instance.locked && isOwner) return;
+    await this.#record(ctx, instance, Actions.LOCK);
+    await this.d.actions.wrap(instance.uuid, ctx.requestId, 'api_lock', null, () =>
+      this.d.instances.save(instance.uuid, { locked: true, lockedBy: isOwner ? 'owner' : 'admin', ...(reason ? { lockedReason: reason } : {}) }),
+    );
+  }
+
+  /** is_expected_locked_by: false when the other kind of caller (owner/admin) locked it. */
+  isExpectedLockedBy(ctx: NovaContext, instance: Instance): boolean {
+    const expected = instance.projectId === ctx.projectId ? 'owner' : 'admin';
+    return !instance.lockedBy || instance.lockedBy === expected;
+  }
+
+  async unlock(ctx: NovaContext, instance: Instance): Promise<void> {
+    await this.#record(ctx, instance, Actions.UNLOCK);
+    await this.d.actions.wrap(instance.uuid, ctx.requestId, 'api_unlock', null, () => this.d.instances.save(instance.uuid, { locked: false, lockedBy: null, lockedReason: null }));
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * Server actions over HTTP (POST /servers/{id}/action): the power operations through
+ * their task states to the vm_state and power state nova ends in, with their instance
+ * actions and compute events; each refusal with nova's status and text (invalid state,
+ * locked, bad reboot type, unknown action, microversion); lock/unlock by owner and
+ * admin; the console log; VIFs and port status left alone by power operations.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Config, DeepPartial } from '../../src/common/config.js';
+import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
+
+const FAST: DeepPartial<Config> = { agent: { polling_interval: 0 }, network: { send_events_interval: 0 } };
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('compute: server actions', () => {
+  let cloud: TestCloud;
+  let netId: string;
+  let imageId: string;
+  const nova = (user: 'admin' | 'demo', method: string, path: string, body?: unknown, mv = '2.92') =>
+    cloud.api(user, method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': `compute ${mv}` });
+  const neutron = (user: 'admin' | 'demo', method: string, path: string, body?: unknown) => cloud.api(user, method, `${cloud.urls.network}/v2.0${path}`, body);
+  const act = (user: 'admin' | 'demo', id: string, body: unknown, mv?: string) => nova(user, 'POST', `/servers/${id}/action`, body, mv);
+
+  async function waitState(id: string, status: string, taskState: string | null = null) {
+    return waitFor(`server ${id} ${status}`, async () => {
+      const s = (await nova('admin', 'GET', `/servers/${id}`)).body.server;
+      if (s?.status === 'ERROR' && status !== 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.fault)}`);
+      return s?.status === status && s['OS-EXT-STS:task_state'] === taskState ? s : undefined;
+    });
+  }
+
+  async function boot(name: string): Promise<string> {
+    const r = await nova('demo', 'POST', '/servers', { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    await waitState(r.body.server.id, 'ACTIVE');
+    return r.body.server.id;
+  }
+
+  const conflict = (id: string, action: string, attr: string, state: string) => ({ conflictingRequest: { code: 409, message: `Cannot '${action}' instance ${id} while it is in ${attr} ${state}` } });
+
+  let vm: string;
+  before(async () => {
+    cloud = await startTestCloud(FAST);
+    netId = (await neutron('demo', 'POST', '/networks', { network: { name: 'net1' } })).body.network.id;
+    await neutron('demo', 'POST', '/subnets', { subnet: { network_id: netId, cidr: '1.2.3.0/24', ip_version: 4, name: 'sub1' } });
+    imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+    vm = await boot('vm1');
+  });
+  after(() => cloud?.stop());
+
+  it('stop and start go through powering-off/on to SHUTOFF and ACTIVE, keeping the VIFs and port status', async () => {
+    const before = (await neutron('admin', 'GET', `/ports?device_id=${vm}`)).body.ports[0];
+    const host = (await nova('admin', 'GET', `/servers/${vm}`)).body.server['OS-EXT-SRV-ATTR:host'];
+    const devsBefore = cloud.hostnets.get(host).snapshot().links.map((l: { name: string }) => l.name).sort();
+    const r = await act('demo', vm, { 'os-stop': null });
+    assert.equal(r.status, 202);
+    assert.equal(r.body, null);
+    const stopped = await waitState(vm, 'SHUTOFF');
+    assert.equal(stopped['OS-EXT-STS:vm_state'], 'stopped');
+    assert.equal(stopped['OS-EXT-STS:power_state'], 4);
+    const port = (await neutron('admin', 'GET', `/ports/${before.id}`)).body.port;
+    assert.equal(port.status, before.status);
+    assert.equal(port['binding:host_id'], host);
+    assert.deepEqual(cloud.hostnets.get(host).snapshot().links.map((l: { name: string }) => l.name).sort(), devsBefore);
+
+    assert.deepEqual((await act('demo', vm, { 'os-stop': null })).body, conflict(vm, 'stop', 'vm_state', 'stopped'));
+    assert.deepEqual((await act('demo', vm, { pause: null })).body, conflict(vm, 'pause', 'vm_state', 'stopped'));
+    assert.deepEqual((await act('demo', vm, { reboot: { type: 'SOFT' } })).body, conflict(vm, 'reboot', 'vm_state', 'stopped'));
+
+    assert.equal((await act('demo', vm, { 'os-start': null })).status, 202);
+    const started = await waitState(vm, 'ACTIVE');
+    assert.equal(started['OS-EXT-STS:power_state'], 1);
+    assert.deepEqual((await act('demo', vm, { 'os-start': null })).body, conflict(vm, 'start', 'vm_state', 'active'));
+
+    const actions = (await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions.map((a: { action: string }) => a.action);
+    assert.deepEqual(actions.slice(0, 3), ['start', 'stop', 'create']);
+    const stop = (await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions[1];
+    const detail = (await nova('admin', 'GET', `/servers/${vm}/os-instance-actions/${stop.request_id}`)).body.instanceAction;
+    assert.deepEqual(
+      detail.events.map((e: { event: string; result: string }) => [e.event, e.result]),
+      [['compute_stop_instance', 'Success']],
+    );
+  });
+
+  it('reboot SOFT and HARD end ACTIVE; a bad type is a 400 with the schema text', async () => {
+    assert.equal((await act('demo', vm, { reboot: { type: 'soft' } })).status, 202);
+    await waitState(vm, 'ACTIVE');
+    assert.equal((await act('demo', vm, { reboot: { type: 'HARD' } })).status, 202);
+    await waitState(vm, 'ACTIVE');
+    const bad = await act('demo', vm, { reboot: { type: 'WARM' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.badRequest.message, "Invalid input for field/attribute type. Value: WARM. 'WARM' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']");
+    const missing = await act('demo', vm, { reboot: {} });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.badRequest.message, "Invalid input for field/attribute reboot. Value: {}. 'type' is a required property");
+    const events = (await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions.slice(0, 2).map((a: { action: string }) => a.action);
+    assert.deepEqual(events, ['reboot', 'reboot']);
+  });
+
+  it('pause/unpause and suspend/resume, each refused outside its vm_state', async () => {
+    assert.deepEqual((await act('demo', vm, { unpause: null })).body, conflict(vm, 'unpause', 'vm_state', 'active'));
+    assert.deepEqual((await act('demo', vm, { resume: null })).body, conflict(vm, 'resume', 'vm_state', 'active'));
+    assert.equal((await act('demo', vm, { pause: null })).status, 202);
+    const paused = await waitState(vm, 'PAUSED');
+    assert.equal(paused['OS-EXT-STS:power_state'], 3);
+    assert.deepEqual((await act('demo', vm, { suspend: null })).body, conflict(vm, 'suspend', 'vm_state', 'paused'));
+    assert.deepEqual((await act('demo', vm, { 'os-stop': null })).body, conflict(vm, 'stop', 'vm_state', 'paused'));
+    assert.equal((await act('demo', vm, { unpause: null })).status, 202);
+    await waitState(vm, 'ACTIVE');
+    assert.equal((await act('demo', vm, { suspend: null })).status, 202);
+    const suspended = await waitState(vm, 'SUSPENDED');
+    assert.equal(suspended['OS-EXT-STS:power_state'], 4);
+    assert.equal((await act('demo', vm, { resume: null })).status, 202);
+    const resumed = await waitState(vm, 'ACTIVE');
+    assert.equal(resumed['OS-EXT-STS:power_state'], 1);
+  });
+
+  it('an action right after another sees its task state or its end state (409)', async () => {
+    assert.equal((await act('demo', vm, { pause: null })).status, 202);
+    const again = await act('demo', vm, { pause: null });
+    assert.equal(again.status, 409);
+    assert.ok([conflict(vm, 'pause', 'task_state', 'pausing'), conflict(vm, 'pause', 'vm_state', 'paused')].some((c) => JSON.stringify(c) === JSON.stringify(again.body)), JSON.stringify(again.body));
+    await waitState(vm, 'PAUSED');
+    assert.equal((await act('demo', vm, { unpause: null })).status, 202);
+    await waitState(vm, 'ACTIVE');
+  });
+
+  it('lock: a member gets 409 "is locked" on guarded actions, an admin may act; reason at 2.73; unlock rules', async () => {
+    assert.equal((await act('demo', vm, { lock: { locked_reason: 'maintenance' } })).status, 202);
+    let s = (await nova('demo', 'GET', `/servers/${vm}`)).body.server;
+    assert.equal(s.locked, true);
+    assert.equal(s.locked_reason, 'maintenance');
+    const refused = await act('demo', vm, { 'os-stop': null });
+    assert.equal(refused.status, 409);
+    assert.deepEqual(refused.body, { conflictingRequest: { code: 409, message: `Instance ${vm} is locked` } });
+    assert.equal((await act('demo', vm, { reboot: { type: 'HARD' } })).body.conflictingRequest.message, `Instance ${vm} is locked`);
+    assert.equal((await nova('demo', 'DELETE', `/servers/${vm}`)).status, 409);
+    // The owner locking again changes nothing and records nothing.
+    const before = (await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions.length;
+    assert.equal((await act('demo', vm, { lock: null })).status, 202);
+    assert.equal((await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions.length, before);
+    // An admin acts on a locked server.
+    assert.equal((await act('admin', vm, { reboot: { type: 'SOFT' } })).status, 202);
+    await waitState(vm, 'ACTIVE');
+    assert.equal((await act('demo', vm, { unlock: null })).status, 202);
+    s = (await nova('demo', 'GET', `/servers/${vm}`)).body.server;
+    assert.equal(s.locked, false);
+    assert.equal(s.locked_reason, null);
+
+    // Locked by an admin (another project): the owner may not unlock.
+    assert.equal((await act('admin', vm, { lock: null })).status, 202);
+    const denied = await act('demo', vm, { unlock: null });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.forbidden.message, "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.");
+    assert.equal((await act('admin', vm, { unlock: null })).status, 202);
+    const lock = (await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions[0];
+    assert.equal(lock.action, 'unlock');
+    const ev = (await nova('admin', 'GET', `/servers/${vm}/os-instance-actions/${lock.request_id}`)).body.instanceAction.events;
+    assert.deepEqual(ev.map((e: { event: string }) => e.event), ['api_unlock']);
+
+    const badReason = await act('demo', vm, { lock: { locked_reason: '' } });
+    assert.equal(badReason.status, 400);
+    // Before 2.73 the body is not validated and no reason is kept.
+    assert.equal((await act('demo', vm, { lock: { locked_reason: 'x', other: 1 } }, '2.72')).status, 202);
+    s = (await nova('demo', 'GET', `/servers/${vm}`)).body.server;
+    assert.equal(s.locked_reason, null);
+    assert.equal((await act('demo', vm, { unlock: null })).status, 202);
+  });
+
+  it('console output: the guest log, its tail with length; trigger_crash_dump at 2.17', async () => {
+    const all = await act('demo', vm, { 'os-getConsoleOutput': {} });
+    assert.equal(all.status, 200);
+    assert.match(all.body.output, /login: /);
+    const tail = await act('demo', vm, { 'os-getConsoleOutput': { length: 2 } });
+    assert.equal(tail.body.output.split('\n').length, 2);
+    assert.equal((await act('demo', vm, { 'os-getConsoleOutput': { length: '0' } })).body.output, '');
+    const bad = await act('demo', vm, { 'os-getConsoleOutput': { length: 'x' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.badRequest.message, "Invalid input for field/attribute length. Value: x. 'x' does not match '^-?[0-9]+$'");
+
+    assert.equal((await act('demo', vm, { trigger_crash_dump: null }, '2.16')).status, 404);
+    assert.equal((await act('demo', vm, { trigger_crash_dump: null })).status, 202);
+    await waitFor('crash dump in the log', async () => (/NMI/.test((await act('demo', vm, { 'os-getConsoleOutput': { length: 5 } })).body.output) ? true : undefined));
+  });
+
+  it('unknown actions, malformed bodies, other projects and crash dump of a stopped server', async () => {
+    const unknown = await act('demo', vm, { frobnicate: null });
+    assert.deepEqual(unknown.body, { badRequest: { code: 400, message: 'There is no such action: frobnicate' } });
+    const two = await act('demo', vm, { pause: null, unpause: null });
+    assert.deepEqual(two.body, { badRequest: { code: 400, message: 'Malformed request body' } });
+    const missing = await act('demo', '6d0f1b0c-9d56-4bd8-9f3c-0123456789ab', { pause: null });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.itemNotFound.message, 'Instance 6d0f1b0c-9d56-4bd8-9f3c-0123456789ab could not be found.');
+
+    assert.equal((await act('demo', vm, { 'os-stop': null })).status, 202);
+    await waitState(vm, 'SHUTOFF');
+    assert.deepEqual((await act('demo', vm, { trigger_crash_dump: null })).body, conflict(vm, 'trigger_crash_dump', 'vm_state', 'stopped'));
+    // A hard reboot starts a stopped server.
+    assert.equal((await act('demo', vm, { reboot: { type: 'HARD' } })).status, 202);
+    await waitState(vm, 'ACTIVE');
+  });
+});
