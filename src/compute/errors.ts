@@ -375,3 +375,11 @@ export class InstanceNotReady extends Invalid {
     super(`Instance ${uuid} is not ready`);
   }
 }
+/** SecurityGroupNotFound with the whole text given, as nova's security_group_api raises it. */
+export class SecurityGroupNotFoundText extends SecurityGroupNotFound {
+  static readonly wireType = 'SecurityGroupNotFound';
+  constructor(message: string) {
+    super('');
+    this.message = message;
+  }
+}

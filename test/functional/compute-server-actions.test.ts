@@ -209,4 +209,34 @@ describe('compute: server actions', () => {
     assert.equal((await act('demo', vm, { reboot: { type: 'HARD' } })).status, 202);
     await waitState(vm, 'ACTIVE');
   });
+
+  it('addSecurityGroup / removeSecurityGroup update the ports in neutron, with nova texts for each refusal', async () => {
+    const sg = (await neutron('demo', 'POST', '/security-groups', { security_group: { name: 'web' } })).body.security_group;
+    const port = () => neutron('demo', 'GET', `/ports?device_id=${vm}`).then((r) => r.body.ports[0]);
+    const defaultId = (await port()).security_groups[0];
+    assert.equal((await act('demo', vm, { addSecurityGroup: { name: 'web' } })).status, 202);
+    assert.deepEqual((await port()).security_groups.sort(), [defaultId, sg.id].sort());
+    const shown = (await nova('demo', 'GET', `/servers/${vm}`)).body.server.security_groups.map((g: { name: string }) => g.name);
+    assert.deepEqual(shown, ['default', 'web']);
+
+    const ghost = await act('demo', vm, { addSecurityGroup: { name: 'ghost' } });
+    assert.equal(ghost.status, 404);
+    const project = (await nova('demo', 'GET', `/servers/${vm}`)).body.server.tenant_id;
+    assert.equal(ghost.body.itemNotFound.message, `Security group ghost is not found for project ${project}`);
+    assert.equal((await act('demo', vm, { addSecurityGroup: null })).body.badRequest.message, 'Missing parameter dict');
+    assert.equal((await act('demo', vm, { addSecurityGroup: {} })).body.badRequest.message, 'Security group not specified');
+    assert.equal((await act('demo', vm, { addSecurityGroup: { name: ' ' } })).body.badRequest.message, 'Security group name cannot be empty');
+
+    assert.equal((await act('demo', vm, { removeSecurityGroup: { name: sg.id } })).status, 202);
+    assert.deepEqual((await port()).security_groups, [defaultId]);
+    const notThere = await act('demo', vm, { removeSecurityGroup: { name: 'web' } });
+    assert.equal(notThere.status, 404);
+    assert.equal(notThere.body.itemNotFound.message, `Security group web not associated with the instance ${vm}`);
+
+    await neutron('demo', 'POST', '/security-groups', { security_group: { name: 'twin' } });
+    await neutron('demo', 'POST', '/security-groups', { security_group: { name: 'twin' } });
+    const twin = await act('demo', vm, { addSecurityGroup: { name: 'twin' } });
+    assert.equal(twin.status, 409);
+    assert.equal(twin.body.conflictingRequest.message, "Multiple security_group matches found for name 'twin', use an ID to be more specific.");
+  });
 });

@@ -2,14 +2,15 @@
  * POST /servers/{id}/action (nova's wsgi action dispatch): the body's one key names the
  * action, each action lives in a table of handlers (here: os-stop, os-start, reboot,
  * pause, unpause, suspend, resume, lock, unlock, trigger_crash_dump,
- * os-getConsoleOutput). Other modules add theirs with `addServerAction`, so the one
+ * os-getConsoleOutput, addSecurityGroup, removeSecurityGroup). Other modules add theirs with `addServerAction`, so the one
  * route serves every action. As in nova, the action name is checked first ("There is no
  * such action"), then the body's schema, then the server (404), then the states.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemoteError } from '../../bus/bus.js';
 import { novaContext } from '../context.js';
-import { InstanceInvalidState, InstanceIsLocked, InstanceNotReady } from '../errors.js';
+import { InstanceInvalidState, InstanceIsLocked, InstanceNotReady, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
+import { addToInstance, removeFromInstance } from '../network/instance-security-groups.js';
 import type { PowerOp } from '../manager/power.js';
 import type { Instance } from '../objects/instance.js';
 import { ServerActionsAPI } from '../server-actions.js';
@@ -143,6 +144,41 @@ addServerAction('os-getConsoleOutput', (d) => ({
     return { output: output.replace(/[\x00-\x08\x0B-\x1F]/g, '') };
   },
 }));
+
+/** security_groups.py _parse: the texts for a body without a usable name. */
+function securityGroupName(body: unknown, action: string): string {
+  const inner = (body as Record<string, unknown>)[action];
+  if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) throw badRequest('Missing parameter dict');
+  if (!('name' in inner)) throw badRequest('Security group not specified');
+  const name = (inner as { name: unknown }).name;
+  if (!name || (typeof name === 'string' && name.trim() === '')) throw badRequest('Security group name cannot be empty');
+  return String(name);
+}
+
+/** addSecurityGroup / removeSecurityGroup's except-clauses. */
+function securityGroupFault(e: unknown): unknown {
+  if (e instanceof SecurityGroupNotFound) return new HttpFault(404, e.message);
+  if (e instanceof NoUniqueMatch) return new HttpFault(409, e.message);
+  if (e instanceof SecurityGroupCannotBeApplied) return new HttpFault(400, e.message);
+  return e;
+}
+
+for (const [action, op] of [
+  ['addSecurityGroup', addToInstance],
+  ['removeSecurityGroup', removeFromInstance],
+] as const) {
+  addServerAction(action, (d) => ({
+    handle: async (req, _reply, instance, body) => {
+      const name = securityGroupName(body, action);
+      const ctx = novaContext(req.ctx);
+      try {
+        await op(d.compute.d.network.userClient(ctx), d.instances, ctx, instance, name);
+      } catch (e) {
+        throw securityGroupFault(e);
+      }
+    },
+  }));
+}
 
 export function registerServerActions(app: FastifyInstance, d: ComputeApiDeps): void {
   const handlers = new Map([...ACTIONS].map(([name, make]) => [name, make(d)]));

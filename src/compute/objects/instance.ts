@@ -101,6 +101,7 @@ export type InstanceChanges = Partial<
     | 'lockedBy'
     | 'lockedReason'
     | 'rootDeviceName'
+    | 'securityGroups'
   >
 >;
 
@@ -176,6 +177,7 @@ const COLUMN: Record<keyof InstanceChanges, keyof InstancesTable> = {
   lockedBy: 'locked_by',
   lockedReason: 'locked_reason',
   rootDeviceName: 'root_device_name',
+  securityGroups: 'security_groups',
 };
 
 function toColumns(changes: InstanceChanges): Record<string, unknown> {
@@ -183,7 +185,7 @@ function toColumns(changes: InstanceChanges): Record<string, unknown> {
   for (const [k, v] of Object.entries(changes) as [keyof InstanceChanges, unknown][]) {
     if (v === undefined) continue;
     const col = COLUMN[k];
-    set[col] = k === 'systemMetadata' || k === 'metadata' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
+    set[col] = k === 'systemMetadata' || k === 'metadata' || k === 'securityGroups' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
   }
   return set;
 }
