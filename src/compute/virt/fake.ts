@@ -202,7 +202,8 @@ export class FakeLibvirtDriver implements VirtDriver {
 
   async getConsoleOutput(instance: Instance): Promise<string> {
     const g = this.#guest(instance);
-    return this.#log(instance, g).join('\n') + '\n';
+    // A console log ends at the login prompt, without a newline.
+    return this.#log(instance, g).join('\n');
   }
 
   async attachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
