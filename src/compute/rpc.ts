@@ -102,6 +102,9 @@ export class ComputeRpc {
   triggerCrashDump(host: string, ctx: NovaContext, instanceUuid: string): Promise<void> {
     return this.bus.cast(this.#target(host), 'trigger_crash_dump', { ctx, instanceUuid }, { ctx: { requestId: ctx.requestId } });
   }
+  snapshotInstance(host: string, ctx: NovaContext, instanceUuid: string, imageId: string): Promise<void> {
+    return this.bus.cast(this.#target(host), 'snapshot_instance', { ctx, instanceUuid, imageId }, { ctx: { requestId: ctx.requestId } });
+  }
   /** A call: the console log (its last tailLength lines when given). */
   getConsoleOutput(host: string, ctx: NovaContext, instanceUuid: string, tailLength: number | null): Promise<string> {
     return this.bus.call(this.#target(host), 'get_console_output', { ctx, instanceUuid, tailLength }, { ctx: { requestId: ctx.requestId } });

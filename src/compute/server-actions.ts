@@ -46,6 +46,8 @@ export const ACTION_RULES = {
   unpause: rule('unpause', [VmState.PAUSED]),
   suspend: rule('suspend', [VmState.ACTIVE]),
   resume: rule('resume', [VmState.SUSPENDED]),
+  // "We don't check instance lock for snapshot because lock is intended to prevent accidental change/delete of instances."
+  snapshot: rule('snapshot', [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED], { lockChecked: false }),
   trigger_crash_dump: rule('trigger_crash_dump', [VmState.ACTIVE, VmState.PAUSED, 'rescued', 'resized', VmState.ERROR], { needsHost: true }),
 } as const satisfies Record<string, ActionRule>;
 export type RuledAction = keyof typeof ACTION_RULES;
@@ -95,6 +97,53 @@ export class ServerActionsAPI {
     checkAction(instance, ACTION_RULES.trigger_crash_dump, ctx.isAdmin);
     await this.#record(ctx, instance, Actions.TRIGGER_CRASH_DUMP);
     await this.d.compute.triggerCrashDump(instance.host!, ctx, instance.uuid);
+  }
+
+  /**
+   * snapshot (createImage): the glance image is created first, as the user, from the
+   * instance's image system metadata (compute_utils.create_image: min_ram/min_disk,
+   * the other image_* keys as properties, no formats) plus instance_uuid, user_id,
+   * image_type=snapshot and the request's metadata; private to the owner, or shared
+   * with the owner's project when someone else snapshots. Then image_snapshot_pending,
+   * the createImage action, and the cast. Returns the image.
+   */
+  async snapshot(ctx: NovaContext, instance: Instance, name: string, extra: Record<string, string>): Promise<{ id: string }> {
+    checkAction(instance, ACTION_RULES.snapshot, ctx.isAdmin);
+    const sm = instance.systemMetadata;
+    const properties: Record<string, string> = {};
+    for (const [k, v] of Object.entries(sm)) {
+      if (!k.startsWith('image_')) continue;
+      const key = k.slice('image_'.length);
+      if (['min_ram', 'min_disk', 'disk_format', 'container_format', 'size', 'checksum'].includes(key)) continue;
+      properties[key] = v;
+    }
+    const otherProject = ctx.projectId !== instance.projectId;
+    if (otherProject) properties.instance_owner = instance.projectId;
+    Object.assign(properties, { instance_uuid: instance.uuid, user_id: ctx.userId, image_type: 'snapshot' }, extra);
+    const meta = {
+      name,
+      visibility: otherProject ? 'shared' : 'private',
+      min_ram: Number(sm.image_min_ram ?? 0),
+      // get_system_metadata_from_image at boot keeps max(image min_disk, flavor root_gb).
+      min_disk: Math.max(Number(sm.image_min_disk ?? 0), instance.flavor.root_gb),
+      ...properties,
+    };
+    const image = await this.d.image.create(ctx, meta);
+    if (otherProject) await this.d.image.addMember(ctx, image.id, instance.projectId);
+    try {
+      await this.d.instances.save(instance.uuid, { taskState: TaskState.IMAGE_SNAPSHOT_PENDING }, { expectedTaskState: [null] });
+    } catch (e) {
+      await this.d.image.delete(ctx, image.id).catch(() => undefined);
+      throw e;
+    }
+    await this.#record(ctx, instance, Actions.CREATE_IMAGE);
+    await this.d.compute.snapshotInstance(instance.host!, ctx, instance.uuid, image.id);
+    return { id: image.id };
+  }
+
+  /** nova's generate_image_url: the glance endpoint + /images/<id> (createImage's Location before 2.45). */
+  async imageUrl(imageId: string): Promise<string> {
+    return `${(await this.d.image.endpoint()).replace(/\/$/, '')}/images/${imageId}`;
   }
 
   /** get_console_output: only @check_instance_host. */

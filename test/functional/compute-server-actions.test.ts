@@ -239,4 +239,42 @@ describe('compute: server actions', () => {
     assert.equal(twin.status, 409);
     assert.equal(twin.body.conflictingRequest.message, "Multiple security_group matches found for name 'twin', use an ID to be more specific.");
   });
+
+  it('createImage snapshots into glance: Location before 2.45, {image_id} from 2.45, the image active with nova properties', async () => {
+    const old = await act('demo', vm, { createImage: { name: 'snap1', metadata: { purpose: 'test' } } }, '2.44');
+    assert.equal(old.status, 202);
+    assert.equal(old.body, null);
+    const location = old.headers.get('location')!;
+    assert.match(location, new RegExp(`^${cloud.urls.image.replace(/\/$/, '')}/images/[0-9a-f-]{36}$`));
+    const id = location.split('/').pop()!;
+    const image = await waitFor('snapshot active', async () => {
+      const r = await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images/${id}`);
+      return r.body.status === 'active' ? r.body : undefined;
+    });
+    await waitState(vm, 'ACTIVE');
+    assert.equal(image.name, 'snap1');
+    assert.equal(image.visibility, 'private');
+    assert.equal(image.disk_format, 'qcow2');
+    assert.equal(image.container_format, 'bare');
+    assert.equal(image.image_type, 'snapshot');
+    assert.equal(image.instance_uuid, vm);
+    assert.equal(image.base_image_ref, imageId);
+    assert.equal(image.purpose, 'test');
+    assert.equal(image.min_disk, 1);
+    assert.ok(image.size > 0);
+    const actions = (await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions;
+    assert.equal(actions[0].action, 'createImage');
+    const ev = (await nova('admin', 'GET', `/servers/${vm}/os-instance-actions/${actions[0].request_id}`)).body.instanceAction.events;
+    assert.deepEqual(ev.map((e: { event: string; result: string }) => [e.event, e.result]), [['compute_snapshot_instance', 'Success']]);
+
+    const now = await act('demo', vm, { createImage: { name: 'snap2' } });
+    assert.equal(now.status, 202);
+    assert.match(now.body.image_id, /^[0-9a-f-]{36}$/);
+    assert.equal(now.headers.get('location'), null);
+    await waitFor('snap2 active', async () => ((await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images/${now.body.image_id}`)).body.status === 'active' ? true : undefined));
+    await waitState(vm, 'ACTIVE');
+    const noName = await act('demo', vm, { createImage: {} });
+    assert.equal(noName.status, 400);
+    assert.equal(noName.body.badRequest.message, "Invalid input for field/attribute createImage. Value: {}. 'name' is a required property");
+  });
 });

@@ -2,14 +2,14 @@
  * POST /servers/{id}/action (nova's wsgi action dispatch): the body's one key names the
  * action, each action lives in a table of handlers (here: os-stop, os-start, reboot,
  * pause, unpause, suspend, resume, lock, unlock, trigger_crash_dump,
- * os-getConsoleOutput, addSecurityGroup, removeSecurityGroup). Other modules add theirs with `addServerAction`, so the one
+ * os-getConsoleOutput, addSecurityGroup, removeSecurityGroup, createImage). Other modules add theirs with `addServerAction`, so the one
  * route serves every action. As in nova, the action name is checked first ("There is no
  * such action"), then the body's schema, then the server (404), then the states.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemoteError } from '../../bus/bus.js';
 import { novaContext } from '../context.js';
-import { InstanceInvalidState, InstanceIsLocked, InstanceNotReady, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
+import { InstanceInvalidState, InstanceIsLocked, InstanceNotReady, Invalid, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
 import { addToInstance, removeFromInstance } from '../network/instance-security-groups.js';
 import type { PowerOp } from '../manager/power.js';
 import type { Instance } from '../objects/instance.js';
@@ -19,7 +19,7 @@ import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
 import { getInstance } from './servers.js';
-import { type JsonSchema, validateBody } from './validation.js';
+import { type JsonSchema, P, validateBody } from './validation.js';
 
 /** One action: its schema (or none), its minimum microversion, and what it does with the server. */
 export interface ServerAction {
@@ -142,6 +142,31 @@ addServerAction('os-getConsoleOutput', (d) => ({
     // nova strips control characters other than tab and newline.
     // eslint-disable-next-line no-control-regex
     return { output: output.replace(/[\x00-\x08\x0B-\x1F]/g, '') };
+  },
+}));
+
+addServerAction('createImage', (d) => ({
+  schema: () => ({
+    type: 'object',
+    properties: { createImage: { type: 'object', properties: { name: P.name, metadata: P.metadata() }, required: ['name'], additionalProperties: false } },
+    required: ['createImage'],
+    additionalProperties: false,
+  }),
+  handle: async (req, reply, instance, body) => {
+    const entity = (body as { createImage: { name: string; metadata?: Record<string, string> } }).createImage;
+    const api = new ServerActionsAPI(d.compute.d);
+    let image: { id: string };
+    try {
+      image = await api.snapshot(novaContext(req.ctx), instance, entity.name.trim(), entity.metadata ?? {});
+    } catch (e) {
+      if (e instanceof InstanceInvalidState) throw invalidStateConflict(e, 'createImage', instance.uuid);
+      if (e instanceof Invalid) throw new HttpFault(400, e.message);
+      throw e;
+    }
+    // 2.45 answers with the id in the body instead of the Location header.
+    if (atLeast(req.mv, '2.45')) return { image_id: image.id };
+    reply.header('location', await api.imageUrl(image.id));
+    return undefined;
   },
 }));
 

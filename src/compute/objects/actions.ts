@@ -23,6 +23,7 @@ export const Actions = {
   LOCK: 'lock',
   UNLOCK: 'unlock',
   TRIGGER_CRASH_DUMP: 'trigger_crash_dump',
+  CREATE_IMAGE: 'createImage',
 } as const;
 
 export type ActionRow = Selectable<InstanceActionsTable>;

@@ -33,6 +33,10 @@ export const TaskState = {
   RESUMING: 'resuming',
   POWERING_OFF: 'powering-off',
   POWERING_ON: 'powering-on',
+  IMAGE_SNAPSHOT: 'image_snapshot',
+  IMAGE_SNAPSHOT_PENDING: 'image_snapshot_pending',
+  IMAGE_PENDING_UPLOAD: 'image_pending_upload',
+  IMAGE_UPLOADING: 'image_uploading',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 

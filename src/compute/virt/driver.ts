@@ -54,6 +54,8 @@ export interface VirtDriver {
   suspend(instance: Instance): Promise<void>;
   resume(instance: Instance): Promise<void>;
   triggerCrashDump(instance: Instance): Promise<void>;
+  /** The guest's root disk as a snapshot image's data (qcow2). */
+  snapshot(instance: Instance): Promise<string>;
   /** The guest's console log. */
   getConsoleOutput(instance: Instance): Promise<string>;
   /** Power state of the guest now (power_state.*). */

@@ -200,6 +200,12 @@ export class FakeLibvirtDriver implements VirtDriver {
     this.#log(instance, g).push('[  123.456789] Uhhuh. NMI received for unknown reason 30 on CPU 0.', '[  123.456790] Kernel panic - not syncing: NMI: Not continuing');
   }
 
+  /** A few bytes standing for the qcow2 of the guest's disk. */
+  async snapshot(instance: Instance): Promise<string> {
+    const g = this.#guest(instance);
+    return `QFI\u00fb nimbus snapshot of ${g.name} (${instance.uuid})\n`;
+  }
+
   async getConsoleOutput(instance: Instance): Promise<string> {
     const g = this.#guest(instance);
     // A console log ends at the login prompt, without a newline.
