@@ -7,13 +7,14 @@
  * (guarded by the task state it was checked in), records its instance action, and casts
  * to the instance's host.
  */
-import type { ComputeApiDeps } from './compute-api.js';
+import type { ComputeAPI, ComputeApiDeps } from './compute-api.js';
 import type { NovaContext } from './context.js';
 import { InstanceInvalidState, InstanceIsLocked, InstanceNotReady } from './errors.js';
 import type { PowerOp } from './manager/power.js';
 import { Actions } from './objects/actions.js';
 import type { Instance } from './objects/instance.js';
 import { TaskState, VmState } from './objects/states.js';
+import { isoMicros } from '../common/clock.js';
 
 /** One action's @check_instance_state / @check_instance_host / @check_instance_lock. */
 export interface ActionRule {
@@ -48,6 +49,7 @@ export const ACTION_RULES = {
   resume: rule('resume', [VmState.SUSPENDED]),
   // "We don't check instance lock for snapshot because lock is intended to prevent accidental change/delete of instances."
   snapshot: rule('snapshot', [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED], { lockChecked: false }),
+  restore: rule('restore', [VmState.SOFT_DELETED]),
   trigger_crash_dump: rule('trigger_crash_dump', [VmState.ACTIVE, VmState.PAUSED, 'rescued', 'resized', VmState.ERROR], { needsHost: true }),
 } as const satisfies Record<string, ActionRule>;
 export type RuledAction = keyof typeof ACTION_RULES;
@@ -74,10 +76,16 @@ const STARTS: Record<PowerOp, { rule: RuledAction; taskState: string; action: st
   unpause: { rule: 'unpause', taskState: TaskState.UNPAUSING, action: Actions.UNPAUSE },
   suspend: { rule: 'suspend', taskState: TaskState.SUSPENDING, action: Actions.SUSPEND },
   resume: { rule: 'resume', taskState: TaskState.RESUMING, action: Actions.RESUME },
+  // Started by softDelete / restore below, not by power().
+  soft_delete: { rule: 'stop', taskState: TaskState.SOFT_DELETING, action: Actions.DELETE },
+  restore: { rule: 'restore', taskState: TaskState.RESTORING, action: Actions.RESTORE },
 };
 
 export class ServerActionsAPI {
-  constructor(private readonly d: ComputeApiDeps) {}
+  private readonly d: ComputeApiDeps;
+  constructor(private readonly api: ComputeAPI) {
+    this.d = api.d;
+  }
 
   #record(ctx: NovaContext, instance: Instance, action: string): Promise<void> {
     return this.d.actions.start({ instanceUuid: instance.uuid, action, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
@@ -144,6 +152,43 @@ export class ServerActionsAPI {
   /** nova's generate_image_url: the glance endpoint + /images/<id> (createImage's Location before 2.45). */
   async imageUrl(imageId: string): Promise<string> {
     return `${(await this.d.image.endpoint()).replace(/\/$/, '')}/images/${imageId}`;
+  }
+
+  /**
+   * soft_delete (a delete with reclaim_instance_interval > 0): any state, but only a
+   * server that was launched (else InstanceInvalidState, and the caller deletes it for
+   * good); the `delete` action, soft-deleting, deleted_at now, then the host powers it
+   * off into SOFT_DELETED. Without a live host it is deleted at once, as nova's _delete.
+   */
+  async softDelete(ctx: NovaContext, instance: Instance): Promise<void> {
+    if (instance.locked && !ctx.isAdmin) throw new InstanceIsLocked(instance.uuid);
+    if (!instance.launchedAt) throw new InstanceInvalidState(instance.uuid, 'launched_at', 'None', 'soft_delete');
+    if (instance.taskState === TaskState.SOFT_DELETING || instance.vmState === VmState.SOFT_DELETED) return;
+    if (!instance.host || !(await this.api.hostIsUp(instance.host))) {
+      await this.api.delete(ctx, instance);
+      return;
+    }
+    await this.#record(ctx, instance, Actions.DELETE);
+    await this.d.instances.save(instance.uuid, { taskState: TaskState.SOFT_DELETING, deletedAt: isoMicros(this.d.clock.now()) });
+    await this.d.compute.powerAction(instance.host, ctx, instance.uuid, 'soft_delete');
+  }
+
+  /** restore: a SOFT_DELETED server back to ACTIVE (the host powers it on). */
+  async restore(ctx: NovaContext, instance: Instance): Promise<void> {
+    checkAction(instance, ACTION_RULES.restore, ctx.isAdmin);
+    await this.#record(ctx, instance, Actions.RESTORE);
+    if (!instance.host) {
+      await this.d.instances.save(instance.uuid, { vmState: VmState.ACTIVE, taskState: null, deletedAt: null }, { expectedTaskState: [null] });
+      return;
+    }
+    await this.d.instances.save(instance.uuid, { taskState: TaskState.RESTORING, deletedAt: null }, { expectedTaskState: [null] });
+    await this.d.compute.powerAction(instance.host, ctx, instance.uuid, 'restore');
+  }
+
+  /** force_delete: @check_instance_lock, any state; then an ordinary delete. */
+  async forceDelete(ctx: NovaContext, instance: Instance): Promise<void> {
+    if (instance.locked && !ctx.isAdmin) throw new InstanceIsLocked(instance.uuid);
+    await this.api.delete(ctx, instance);
   }
 
   /** get_console_output: only @check_instance_host. */

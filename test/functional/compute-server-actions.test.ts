@@ -277,4 +277,64 @@ describe('compute: server actions', () => {
     assert.equal(noName.status, 400);
     assert.equal(noName.body.badRequest.message, "Invalid input for field/attribute createImage. Value: {}. 'name' is a required property");
   });
+
+  it('restore without reclaim_instance_interval: the server was never soft-deleted (409)', async () => {
+    assert.deepEqual((await act('demo', vm, { restore: null })).body, conflict(vm, 'restore', 'vm_state', 'active'));
+  });
+});
+
+describe('compute: soft delete with reclaim_instance_interval', () => {
+  let cloud: TestCloud;
+  let netId: string;
+  let imageId: string;
+  const nova = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
+  const server = async (id: string) => (await nova('GET', `/servers/${id}`)).body.server;
+  const waitStatus = (id: string, status: string) => waitFor(`${id} ${status}`, async () => ((await server(id))?.status === status && (await server(id))['OS-EXT-STS:task_state'] === null ? true : undefined));
+  const gone = (id: string) => waitFor(`${id} gone`, async () => ((await nova('GET', `/servers/${id}`)).status === 404 ? true : undefined));
+
+  before(async () => {
+    cloud = await startTestCloud({ ...FAST, compute: { reclaim_instance_interval: 2 } });
+    netId = (await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/networks`, { network: { name: 'net1' } })).body.network.id;
+    await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/subnets`, { subnet: { network_id: netId, cidr: '1.2.3.0/24', ip_version: 4 } });
+    imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+  });
+  after(() => cloud?.stop());
+
+  async function boot(name: string) {
+    const id = (await nova('POST', '/servers', { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } })).body.server.id;
+    await waitStatus(id, 'ACTIVE');
+    return id;
+  }
+
+  it('a delete soft-deletes; restore brings the server back; a second restore is refused', async () => {
+    const id = await boot('soft1');
+    assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
+    await waitStatus(id, 'SOFT_DELETED');
+    const s = await server(id);
+    assert.equal(s['OS-EXT-STS:vm_state'], 'soft_deleted');
+    assert.equal(s['OS-EXT-STS:power_state'], 4);
+    assert.equal((await cloud.api('demo', 'GET', `${cloud.urls.network}/v2.0/ports?device_id=${id}`)).body.ports.length, 1);
+    assert.equal((await nova('POST', `/servers/${id}/action`, { restore: null })).status, 202);
+    await waitStatus(id, 'ACTIVE');
+    assert.equal((await server(id))['OS-EXT-STS:power_state'], 1);
+    const again = await nova('POST', `/servers/${id}/action`, { restore: null });
+    assert.deepEqual(again.body, { conflictingRequest: { code: 409, message: `Cannot 'restore' instance ${id} while it is in vm_state active` } });
+    const actions = (await nova('GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.map((a: { action: string }) => a.action);
+    assert.deepEqual(actions, ['restore', 'delete', 'create']);
+    assert.equal((await nova('POST', `/servers/${id}/action`, { forceDelete: null })).status, 202);
+    await gone(id);
+  });
+
+  it('forceDelete deletes a soft-deleted server at once; the periodic task reclaims the others', async () => {
+    const a = await boot('soft2');
+    const b = await boot('soft3');
+    await nova('DELETE', `/servers/${a}`);
+    await nova('DELETE', `/servers/${b}`);
+    await waitStatus(a, 'SOFT_DELETED');
+    assert.equal((await nova('POST', `/servers/${a}/action`, { forceDelete: null })).status, 202);
+    await gone(a);
+    assert.equal((await cloud.api('demo', 'GET', `${cloud.urls.network}/v2.0/ports?device_id=${a}`)).body.ports.length, 0);
+    await gone(b);
+    assert.equal((await cloud.api('demo', 'GET', `${cloud.urls.network}/v2.0/ports?device_id=${b}`)).body.ports.length, 0);
+  });
 });

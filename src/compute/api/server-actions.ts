@@ -55,7 +55,7 @@ function powerAction(op: PowerOp, name: string): (d: ComputeApiDeps) => ServerAc
   return (d) => ({
     handle: async (req, _reply, instance) => {
       try {
-        await new ServerActionsAPI(d.compute.d).power(novaContext(req.ctx), instance, op);
+        await new ServerActionsAPI(d.compute).power(novaContext(req.ctx), instance, op);
       } catch (e) {
         throw actionFault(e, name, instance.uuid);
       }
@@ -80,7 +80,7 @@ addServerAction('reboot', (d) => ({
   handle: async (req, _reply, instance, body) => {
     const type = (body as { reboot: { type: string } }).reboot.type.toUpperCase();
     try {
-      await new ServerActionsAPI(d.compute.d).power(novaContext(req.ctx), instance, type === 'SOFT' ? 'reboot_soft' : 'reboot_hard');
+      await new ServerActionsAPI(d.compute).power(novaContext(req.ctx), instance, type === 'SOFT' ? 'reboot_soft' : 'reboot_hard');
     } catch (e) {
       throw actionFault(e, 'reboot', instance.uuid);
     }
@@ -92,7 +92,7 @@ addServerAction('trigger_crash_dump', (d) => ({
   schema: () => nullBody('trigger_crash_dump'),
   handle: async (req, _reply, instance) => {
     try {
-      await new ServerActionsAPI(d.compute.d).triggerCrashDump(novaContext(req.ctx), instance);
+      await new ServerActionsAPI(d.compute).triggerCrashDump(novaContext(req.ctx), instance);
     } catch (e) {
       throw actionFault(e, 'trigger_crash_dump', instance.uuid);
     }
@@ -108,13 +108,13 @@ addServerAction('lock', (d) => ({
   handle: async (req, _reply, instance, body) => {
     const lock = (body as { lock: { locked_reason?: string } | null }).lock;
     const reason = atLeast(req.mv, '2.73') && lock ? (lock.locked_reason ?? null) : null;
-    await new ServerActionsAPI(d.compute.d).lock(novaContext(req.ctx), instance, reason);
+    await new ServerActionsAPI(d.compute).lock(novaContext(req.ctx), instance, reason);
   },
 }));
 
 addServerAction('unlock', (d) => ({
   handle: async (req, _reply, instance) => {
-    const api = new ServerActionsAPI(d.compute.d);
+    const api = new ServerActionsAPI(d.compute);
     const ctx = novaContext(req.ctx);
     if (!api.isExpectedLockedBy(ctx, instance)) authorize(req.ctx, 'os_compute_api:os-lock-server:unlock:unlock_override', { project_id: instance.projectId });
     await api.unlock(ctx, instance);
@@ -132,7 +132,7 @@ addServerAction('os-getConsoleOutput', (d) => ({
     const length = (body as { 'os-getConsoleOutput': { length?: number | string | null } })['os-getConsoleOutput'].length;
     let output: string;
     try {
-      output = await new ServerActionsAPI(d.compute.d).getConsoleOutput(novaContext(req.ctx), instance, length === undefined || length === null ? null : Number(length));
+      output = await new ServerActionsAPI(d.compute).getConsoleOutput(novaContext(req.ctx), instance, length === undefined || length === null ? null : Number(length));
     } catch (e) {
       if (e instanceof InstanceNotReady) throw new HttpFault(409, e.message);
       if (e instanceof RemoteError && e.excType === 'InstanceNotFound') throw new HttpFault(404, e.value);
@@ -154,7 +154,7 @@ addServerAction('createImage', (d) => ({
   }),
   handle: async (req, reply, instance, body) => {
     const entity = (body as { createImage: { name: string; metadata?: Record<string, string> } }).createImage;
-    const api = new ServerActionsAPI(d.compute.d);
+    const api = new ServerActionsAPI(d.compute);
     let image: { id: string };
     try {
       image = await api.snapshot(novaContext(req.ctx), instance, entity.name.trim(), entity.metadata ?? {});
@@ -167,6 +167,28 @@ addServerAction('createImage', (d) => ({
     if (atLeast(req.mv, '2.45')) return { image_id: image.id };
     reply.header('location', await api.imageUrl(image.id));
     return undefined;
+  },
+}));
+
+addServerAction('restore', (d) => ({
+  handle: async (req, _reply, instance) => {
+    try {
+      await new ServerActionsAPI(d.compute).restore(novaContext(req.ctx), instance);
+    } catch (e) {
+      // nova's InstanceIsLocked is an InstanceInvalidState without attr/state: the generic text.
+      if (e instanceof InstanceIsLocked) throw new HttpFault(409, `Instance ${instance.uuid} is in an invalid state for 'restore'`);
+      throw actionFault(e, 'restore', instance.uuid);
+    }
+  },
+}));
+
+addServerAction('forceDelete', (d) => ({
+  handle: async (req, _reply, instance) => {
+    try {
+      await new ServerActionsAPI(d.compute).forceDelete(novaContext(req.ctx), instance);
+    } catch (e) {
+      throw actionFault(e, 'forceDelete', instance.uuid);
+    }
   },
 }));
 

@@ -19,6 +19,7 @@ import { eventKey } from './events.js';
 import { initHost } from './init-host.js';
 import { type PowerOp, PowerOps } from './power.js';
 import { snapshotInstance } from './snapshot.js';
+import { scheduleReclaim } from './reclaim.js';
 
 /** How many instances' network info caches an external event batch refreshes at once. */
 const REFRESH_WORKERS = 8;
@@ -29,6 +30,7 @@ export class ComputeManager {
   readonly #power: PowerOps;
   #listener: Listener | null = null;
   #heartbeat: TimerHandle | null = null;
+  #reclaim: TimerHandle | null = null;
   #usageDirty: Promise<void> | null = null;
   #serviceId: number | null = null;
 
@@ -63,9 +65,12 @@ export class ComputeManager {
       external_instance_event: (a: { ctx: NovaContext; events: ExternalEvent[] }) => this.externalInstanceEvent(a.ctx, a.events),
     });
     this.#scheduleHeartbeat();
+    this.#reclaim = scheduleReclaim(this.d, (ctx, uuid) => this.terminateInstance(ctx, uuid));
   }
 
   async stop(): Promise<void> {
+    this.#reclaim?.cancel();
+    this.#reclaim = null;
     this.#heartbeat?.cancel();
     this.#heartbeat = null;
     await this.#listener?.stop();

@@ -14,7 +14,7 @@ import { PowerState, TaskState, VmState } from '../objects/states.js';
 import type { ComputeDeps, InstanceLocks } from './deps.js';
 
 /** The power operations a compute host serves (the compute.<host> methods they answer). */
-export type PowerOp = 'stop' | 'start' | 'reboot_soft' | 'reboot_hard' | 'pause' | 'unpause' | 'suspend' | 'resume';
+export type PowerOp = 'stop' | 'start' | 'reboot_soft' | 'reboot_hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'soft_delete' | 'restore';
 
 interface OpSpec {
   event: string;
@@ -34,6 +34,9 @@ const OPS: Record<PowerOp, OpSpec> = {
   unpause: { event: 'compute_unpause_instance', expected: [TaskState.UNPAUSING], run: (d, i) => d.driver.unpause(i), vmState: () => VmState.ACTIVE },
   suspend: { event: 'compute_suspend_instance', expected: [TaskState.SUSPENDING], run: (d, i) => d.driver.suspend(i), vmState: () => VmState.SUSPENDED },
   resume: { event: 'compute_resume_instance', expected: [TaskState.RESUMING], run: (d, i) => d.driver.resume(i), vmState: () => VmState.ACTIVE },
+  // soft_delete_instance / restore_instance: the fake driver has no soft_delete, so nova falls back to power off / on.
+  soft_delete: { event: 'compute_soft_delete_instance', expected: [TaskState.SOFT_DELETING], run: (d, i) => d.driver.powerOff(i), vmState: () => VmState.SOFT_DELETED },
+  restore: { event: 'compute_restore_instance', expected: [TaskState.RESTORING], run: (d, i) => d.driver.powerOn(i), vmState: () => VmState.ACTIVE },
 };
 
 /** The power operations of one nova-compute; composed by ComputeManager. */

@@ -24,6 +24,7 @@ export const Actions = {
   UNLOCK: 'unlock',
   TRIGGER_CRASH_DUMP: 'trigger_crash_dump',
   CREATE_IMAGE: 'createImage',
+  RESTORE: 'restore',
 } as const;
 
 export type ActionRow = Selectable<InstanceActionsTable>;

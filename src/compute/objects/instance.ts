@@ -102,6 +102,7 @@ export type InstanceChanges = Partial<
     | 'lockedReason'
     | 'rootDeviceName'
     | 'securityGroups'
+    | 'deletedAt'
   >
 >;
 
@@ -178,6 +179,7 @@ const COLUMN: Record<keyof InstanceChanges, keyof InstancesTable> = {
   lockedReason: 'locked_reason',
   rootDeviceName: 'root_device_name',
   securityGroups: 'security_groups',
+  deletedAt: 'deleted_at',
 };
 
 function toColumns(changes: InstanceChanges): Record<string, unknown> {

@@ -33,6 +33,8 @@ export const TaskState = {
   RESUMING: 'resuming',
   POWERING_OFF: 'powering-off',
   POWERING_ON: 'powering-on',
+  SOFT_DELETING: 'soft-deleting',
+  RESTORING: 'restoring',
   IMAGE_SNAPSHOT: 'image_snapshot',
   IMAGE_SNAPSHOT_PENDING: 'image_snapshot_pending',
   IMAGE_PENDING_UPLOAD: 'image_pending_upload',
