@@ -102,6 +102,10 @@ export class ComputeRpc {
   triggerCrashDump(host: string, ctx: NovaContext, instanceUuid: string): Promise<void> {
     return this.bus.cast(this.#target(host), 'trigger_crash_dump', { ctx, instanceUuid }, { ctx: { requestId: ctx.requestId } });
   }
+  /** rebuild_instance (a cast; nova goes through the conductor, which only passes it on for a rebuild in place). */
+  rebuildInstance(host: string, ctx: NovaContext, instanceUuid: string, origVmState: string): Promise<void> {
+    return this.bus.cast(this.#target(host), 'rebuild_instance', { ctx, instanceUuid, origVmState }, { ctx: { requestId: ctx.requestId } });
+  }
   snapshotInstance(host: string, ctx: NovaContext, instanceUuid: string, imageId: string): Promise<void> {
     return this.bus.cast(this.#target(host), 'snapshot_instance', { ctx, instanceUuid, imageId }, { ctx: { requestId: ctx.requestId } });
   }

@@ -9,7 +9,8 @@
  */
 import type { ComputeAPI, ComputeApiDeps } from './compute-api.js';
 import type { NovaContext } from './context.js';
-import { InstanceInvalidState, InstanceIsLocked, InstanceNotReady } from './errors.js';
+import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, InstanceInvalidState, InstanceIsLocked, InstanceNotReady } from './errors.js';
+import { KeyPairStore } from './objects/keypairs.js';
 import type { PowerOp } from './manager/power.js';
 import { Actions } from './objects/actions.js';
 import type { Instance } from './objects/instance.js';
@@ -50,6 +51,7 @@ export const ACTION_RULES = {
   // "We don't check instance lock for snapshot because lock is intended to prevent accidental change/delete of instances."
   snapshot: rule('snapshot', [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED], { lockChecked: false }),
   restore: rule('restore', [VmState.SOFT_DELETED]),
+  rebuild: rule('rebuild', [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR]),
   trigger_crash_dump: rule('trigger_crash_dump', [VmState.ACTIVE, VmState.PAUSED, 'rescued', 'resized', VmState.ERROR], { needsHost: true }),
 } as const satisfies Record<string, ActionRule>;
 export type RuledAction = keyof typeof ACTION_RULES;
@@ -80,6 +82,15 @@ const STARTS: Record<PowerOp, { rule: RuledAction; taskState: string; action: st
   soft_delete: { rule: 'stop', taskState: TaskState.SOFT_DELETING, action: Actions.DELETE },
   restore: { rule: 'restore', taskState: TaskState.RESTORING, action: Actions.RESTORE },
 };
+
+/** What a rebuild may change besides the image (absent: kept). */
+export interface RebuildChanges {
+  name?: string;
+  description?: string | null;
+  metadata?: Record<string, string>;
+  keyName?: string | null;
+  userData?: string | null;
+}
 
 export class ServerActionsAPI {
   private readonly d: ComputeApiDeps;
@@ -189,6 +200,47 @@ export class ServerActionsAPI {
   async forceDelete(ctx: NovaContext, instance: Instance): Promise<void> {
     if (instance.locked && !ctx.isAdmin) throw new InstanceIsLocked(instance.uuid);
     await this.api.delete(ctx, instance);
+  }
+
+  /**
+   * rebuild: the new image must exist and be active and fit the flavor, the key pair
+   * (2.54) must exist; then the instance takes the new image (its image_* system
+   * metadata replaced, image_base_image_ref the new id), name, metadata, key and user
+   * data, goes `rebuilding`, the `rebuild` action is recorded and its host rebuilds it.
+   */
+  async rebuild(ctx: NovaContext, instance: Instance, imageRef: string, changes: RebuildChanges): Promise<void> {
+    checkAction(instance, ACTION_RULES.rebuild, ctx.isAdmin);
+    const image = await this.d.image.show(ctx, imageRef);
+    if (image.status !== 'active') throw new ImageNotActive(imageRef);
+    const f = instance.flavor;
+    if (f.memory_mb < (image.min_ram ?? 0)) throw new FlavorMemoryTooSmall();
+    if (f.root_gb > 0 && ((image.min_disk ?? 0) > f.root_gb || (image.size ?? 0) > f.root_gb * 1024 ** 3)) throw new FlavorDiskTooSmall();
+    if (changes.keyName) await new KeyPairStore(this.d.db).getByName(instance.userId, changes.keyName);
+    const systemMetadata = Object.fromEntries(Object.entries(instance.systemMetadata).filter(([k]) => !k.startsWith('image_')));
+    Object.assign(systemMetadata, {
+      image_min_ram: String(image.min_ram ?? 0),
+      image_min_disk: String(Math.max(image.min_disk ?? 0, f.root_gb)),
+      image_disk_format: image.disk_format ?? '',
+      image_container_format: image.container_format ?? '',
+      image_base_image_ref: imageRef,
+    });
+    await this.d.instances.save(
+      instance.uuid,
+      {
+        taskState: TaskState.REBUILDING,
+        progress: 0,
+        imageRef,
+        systemMetadata,
+        ...(changes.name !== undefined ? { displayName: changes.name } : {}),
+        ...(changes.description !== undefined ? { displayDescription: changes.description } : {}),
+        ...(changes.metadata !== undefined ? { metadata: changes.metadata } : {}),
+        ...(changes.keyName !== undefined ? { keyName: changes.keyName } : {}),
+        ...(changes.userData !== undefined ? { userData: changes.userData } : {}),
+      },
+      { expectedTaskState: [null] },
+    );
+    await this.#record(ctx, instance, Actions.REBUILD);
+    await this.d.compute.rebuildInstance(instance.host!, ctx, instance.uuid, instance.vmState);
   }
 
   /** get_console_output: only @check_instance_host. */

@@ -278,6 +278,55 @@ describe('compute: server actions', () => {
     assert.equal(noName.body.badRequest.message, "Invalid input for field/attribute createImage. Value: {}. 'name' is a required property");
   });
 
+  it('rebuild: the image on the same ports and addresses, re-plugged; name, metadata, user_data, adminPass; refusals', async () => {
+    const before = (await neutron('admin', 'GET', `/ports?device_id=${vm}`)).body.ports[0];
+    const launched = (await nova('demo', 'GET', `/servers/${vm}`)).body.server['OS-SRV-USG:launched_at'];
+    const r = await act('demo', vm, { rebuild: { imageRef: imageId, name: 'vm1b', metadata: { role: 'web' }, adminPass: 'secret1', user_data: 'IyEvYmluL3NoCg==' } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    assert.equal(r.body.server.adminPass, 'secret1');
+    assert.equal(r.body.server.name, 'vm1b');
+    assert.deepEqual(r.body.server.metadata, { role: 'web' });
+    assert.equal(r.body.server.user_data, 'IyEvYmluL3NoCg==');
+    assert.equal(r.body.server.status, 'REBUILD');
+    const s = await waitState(vm, 'ACTIVE');
+    assert.notEqual(s['OS-SRV-USG:launched_at'], launched);
+    const after = (await neutron('admin', 'GET', `/ports?device_id=${vm}`)).body.ports;
+    assert.equal(after.length, 1);
+    assert.equal(after[0].id, before.id);
+    assert.deepEqual(after[0].fixed_ips, before.fixed_ips);
+    await waitFor('port ACTIVE again', async () => ((await neutron('admin', 'GET', `/ports/${before.id}`)).body.port.status === 'ACTIVE' ? true : undefined));
+    const host = s['OS-EXT-SRV-ATTR:host'];
+    assert.ok(cloud.hostnets.get(host).snapshot().links.some((l: { name: string }) => l.name === `qvo${before.id.slice(0, 11)}`));
+    const actions = (await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions;
+    assert.equal(actions[0].action, 'rebuild');
+    const ev = (await nova('admin', 'GET', `/servers/${vm}/os-instance-actions/${actions[0].request_id}`)).body.instanceAction.events;
+    assert.deepEqual(ev.map((e: { event: string; result: string }) => [e.event, e.result]), [['compute_rebuild_instance', 'Success']]);
+
+    // At 2.1 the response leaves the extended attributes out.
+    const legacy = await act('demo', vm, { rebuild: { imageRef: imageId } }, '2.1');
+    assert.equal(legacy.status, 202);
+    assert.equal(legacy.body.server['OS-EXT-STS:vm_state'], undefined);
+    assert.equal(typeof legacy.body.server.adminPass, 'string');
+    await waitState(vm, 'ACTIVE');
+
+    assert.equal((await act('demo', vm, { rebuild: { imageRef: 'nope' } })).body.badRequest.message, 'Invalid imageRef provided.');
+    assert.equal((await act('demo', vm, { rebuild: { imageRef: '6d0f1b0c-9d56-4bd8-9f3c-0123456789ab' } })).body.badRequest.message, 'Cannot find image for rebuild');
+    assert.equal((await act('demo', vm, { rebuild: { imageRef: imageId, key_name: 'nokey' } })).body.badRequest.message, 'Invalid key_name provided.');
+    assert.equal((await act('demo', vm, { rebuild: {} })).body.badRequest.message, "Invalid input for field/attribute rebuild. Value: {}. 'imageRef' is a required property");
+
+    // A stopped server is rebuilt and stopped again.
+    assert.equal((await act('demo', vm, { 'os-stop': null })).status, 202);
+    await waitState(vm, 'SHUTOFF');
+    assert.equal((await act('demo', vm, { rebuild: { imageRef: imageId } })).status, 202);
+    await waitFor('rebuilt and stopped', async () => {
+      const x = (await nova('demo', 'GET', `/servers/${vm}`)).body.server;
+      const done = (await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions[0];
+      return x.status === 'SHUTOFF' && x['OS-EXT-STS:task_state'] === null && done.action === 'rebuild' ? true : undefined;
+    });
+    assert.equal((await act('demo', vm, { 'os-start': null })).status, 202);
+    await waitState(vm, 'ACTIVE');
+  });
+
   it('restore without reclaim_instance_interval: the server was never soft-deleted (409)', async () => {
     assert.deepEqual((await act('demo', vm, { restore: null })).body, conflict(vm, 'restore', 'vm_state', 'active'));
   });

@@ -29,6 +29,9 @@ describe('server action rules', () => {
       ['suspend', ['active']],
       ['resume', ['suspended']],
       ['trigger_crash_dump', ['active', 'paused', 'error']],
+      ['rebuild', ['active', 'stopped', 'error']],
+      ['snapshot', ['active', 'stopped', 'paused', 'suspended']],
+      ['restore', ['soft_deleted']],
     ];
     for (const [a, ok] of table) {
       for (const vm of ['active', 'stopped', 'paused', 'suspended', 'error', 'building', 'soft_deleted']) {
@@ -48,6 +51,8 @@ describe('server action rules', () => {
   it('checks the lock first (admins pass), then the host, then the state, then launched_at', () => {
     assert.equal(allowed('stop', inst('building', 'scheduling', { locked: true })), 'InstanceIsLocked');
     assert.equal(allowed('stop', inst('active', null, { locked: true }), true), 'ok');
+    // createImage ignores the lock.
+    assert.equal(allowed('snapshot', inst('active', null, { locked: true })), 'ok');
     assert.equal(allowed('stop', inst('building', 'scheduling', { host: null })), 'InstanceNotReady');
     assert.equal(allowed('pause', inst('active', null, { host: null })), 'ok');
     assert.throws(() => checkAction(inst('active', null, { launchedAt: null }), ACTION_RULES.pause, false), (e: Error) => e instanceof InstanceInvalidState && /launched_at None/.test(e.message));

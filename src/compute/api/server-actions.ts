@@ -2,14 +2,15 @@
  * POST /servers/{id}/action (nova's wsgi action dispatch): the body's one key names the
  * action, each action lives in a table of handlers (here: os-stop, os-start, reboot,
  * pause, unpause, suspend, resume, lock, unlock, trigger_crash_dump,
- * os-getConsoleOutput, addSecurityGroup, removeSecurityGroup, createImage). Other modules add theirs with `addServerAction`, so the one
+ * os-getConsoleOutput, addSecurityGroup, removeSecurityGroup, createImage, restore,
+ * forceDelete, rebuild). Other modules add theirs with `addServerAction`, so the one
  * route serves every action. As in nova, the action name is checked first ("There is no
  * such action"), then the body's schema, then the server (404), then the states.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemoteError } from '../../bus/bus.js';
 import { novaContext } from '../context.js';
-import { InstanceInvalidState, InstanceIsLocked, InstanceNotReady, Invalid, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
+import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, ImageNotFound, InstanceInvalidState, InstanceIsLocked, InstanceNotReady, Invalid, KeypairNotFound, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
 import { addToInstance, removeFromInstance } from '../network/instance-security-groups.js';
 import type { PowerOp } from '../manager/power.js';
 import type { Instance } from '../objects/instance.js';
@@ -18,8 +19,9 @@ import type { ComputeApiDeps } from './app.js';
 import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
-import { getInstance } from './servers.js';
-import { type JsonSchema, P, validateBody } from './validation.js';
+import { generatePassword, getInstance } from './servers.js';
+import { addresses, showView } from './views.js';
+import { type JsonSchema, P, isUuidLike, validateBody } from './validation.js';
 
 /** One action: its schema (or none), its minimum microversion, and what it does with the server. */
 export interface ServerAction {
@@ -189,6 +191,67 @@ addServerAction('forceDelete', (d) => ({
     } catch (e) {
       throw actionFault(e, 'forceDelete', instance.uuid);
     }
+  },
+}));
+
+/** schemas/servers.py base_rebuild and its microversion variants. */
+function rebuildSchema(req: FastifyRequest): JsonSchema {
+  const props: Record<string, unknown> = {
+    name: P.name,
+    imageRef: { type: 'string' },
+    adminPass: { type: 'string' },
+    metadata: P.metadata(),
+    preserve_ephemeral: P.boolean,
+    'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+    accessIPv4: { type: 'string' },
+    accessIPv6: { type: 'string' },
+  };
+  if (!atLeast(req.mv, '2.57')) props.personality = { type: 'array' };
+  if (atLeast(req.mv, '2.19')) props.description = { type: ['string', 'null'], maxLength: 255 };
+  if (atLeast(req.mv, '2.54')) props.key_name = { anyOf: [P.name, { type: 'null' }] };
+  if (atLeast(req.mv, '2.57')) props.user_data = { type: ['string', 'null'], maxLength: 65535 };
+  if (atLeast(req.mv, '2.90')) props.hostname = P.fqdn;
+  return { type: 'object', properties: { rebuild: { type: 'object', properties: props, required: ['imageRef'], additionalProperties: false } }, required: ['rebuild'], additionalProperties: false };
+}
+
+/** Keys the rebuild response leaves out before 2.75 (show_* = False in _action_rebuild). */
+const REBUILD_HIDDEN = /^(OS-EXT-STS:|OS-EXT-SRV-ATTR:|OS-SRV-USG:|os-extended-volumes:|OS-EXT-AZ:)|^(config_drive|security_groups|host_status)$/;
+
+addServerAction('rebuild', (d) => ({
+  schema: rebuildSchema,
+  handle: async (req, _reply, instance, body) => {
+    const r = (body as { rebuild: Record<string, unknown> }).rebuild;
+    const imageRef = String(r.imageRef).replace(/^.*\//, '');
+    if (!isUuidLike(imageRef)) throw badRequest('Invalid imageRef provided.');
+    const password = typeof r.adminPass === 'string' ? r.adminPass : generatePassword(d);
+    const ctx = novaContext(req.ctx);
+    try {
+      await new ServerActionsAPI(d.compute).rebuild(ctx, instance, imageRef, {
+        name: typeof r.name === 'string' ? r.name.trim() : undefined,
+        description: 'description' in r ? (r.description as string | null) : undefined,
+        metadata: r.metadata as Record<string, string> | undefined,
+        keyName: atLeast(req.mv, '2.54') && 'key_name' in r ? (r.key_name as string | null) : undefined,
+        userData: atLeast(req.mv, '2.57') && 'user_data' in r ? (r.user_data as string | null) : undefined,
+      });
+    } catch (e) {
+      if (e instanceof ImageNotFound) throw badRequest('Cannot find image for rebuild');
+      if (e instanceof KeypairNotFound) throw badRequest('Invalid key_name provided.');
+      if (e instanceof ImageNotActive || e instanceof FlavorDiskTooSmall || e instanceof FlavorMemoryTooSmall) throw badRequest(e.message);
+      throw actionFault(e, 'rebuild', instance.uuid);
+    }
+    const i = await getInstance(d, req, instance.uuid);
+    const all = atLeast(req.mv, '2.75');
+    const server = showView(req, i, { nwInfo: await d.instances.networkInfo(i.uuid), fault: undefined, now: d.clock.now(), isAdmin: req.ctx.isAdmin });
+    if (!all) {
+      for (const k of Object.keys(server)) if (REBUILD_HIDDEN.test(k)) delete server[k];
+      server.addresses = addresses(i, await d.instances.networkInfo(i.uuid), false);
+      if (!atLeast(req.mv, '2.54')) delete server.key_name;
+      if (!atLeast(req.mv, '2.71')) delete server.server_groups;
+    }
+    if (atLeast(req.mv, '2.57')) server.user_data = i.userData;
+    // [api] enable_instance_password (True by default).
+    server.adminPass = password;
+    return { server };
   },
 }));
 

@@ -354,7 +354,7 @@ function safeRegex(s: string): RegExp {
 }
 
 /** nova's utils.generate_password: 12 characters without look-alikes. */
-function generatePassword(d: ComputeApiDeps): string {
+export function generatePassword(d: ComputeApiDeps): string {
   const symbols = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
   let out = '';
   for (let i = 0; i < 12; i++) out += symbols[d.random.int(symbols.length)];

@@ -20,6 +20,7 @@ import { initHost } from './init-host.js';
 import { type PowerOp, PowerOps } from './power.js';
 import { snapshotInstance } from './snapshot.js';
 import { scheduleReclaim } from './reclaim.js';
+import { rebuildInstance } from './rebuild.js';
 
 /** How many instances' network info caches an external event batch refreshes at once. */
 const REFRESH_WORKERS = 8;
@@ -60,6 +61,7 @@ export class ComputeManager {
       detach_interface: (a: { ctx: NovaContext; instanceUuid: string; portId: string }) => this.detachInterface(a.ctx, a.instanceUuid, a.portId),
       power_action: (a: { ctx: NovaContext; instanceUuid: string; op: PowerOp }) => this.#power.run(a.ctx, a.instanceUuid, a.op),
       trigger_crash_dump: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.triggerCrashDump(a.ctx, a.instanceUuid),
+      rebuild_instance: (a: { ctx: NovaContext; instanceUuid: string; origVmState: string }) => rebuildInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.origVmState),
       snapshot_instance: (a: { ctx: NovaContext; instanceUuid: string; imageId: string }) => snapshotInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId),
       get_console_output: (a: { ctx: NovaContext; instanceUuid: string; tailLength: number | null }) => this.#power.getConsoleOutput(a.instanceUuid, a.tailLength),
       external_instance_event: (a: { ctx: NovaContext; events: ExternalEvent[] }) => this.externalInstanceEvent(a.ctx, a.events),

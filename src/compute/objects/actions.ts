@@ -25,6 +25,7 @@ export const Actions = {
   TRIGGER_CRASH_DUMP: 'trigger_crash_dump',
   CREATE_IMAGE: 'createImage',
   RESTORE: 'restore',
+  REBUILD: 'rebuild',
 } as const;
 
 export type ActionRow = Selectable<InstanceActionsTable>;

@@ -103,6 +103,10 @@ export type InstanceChanges = Partial<
     | 'rootDeviceName'
     | 'securityGroups'
     | 'deletedAt'
+    | 'imageRef'
+    | 'keyName'
+    | 'userData'
+    | 'displayDescription'
   >
 >;
 
@@ -180,6 +184,10 @@ const COLUMN: Record<keyof InstanceChanges, keyof InstancesTable> = {
   rootDeviceName: 'root_device_name',
   securityGroups: 'security_groups',
   deletedAt: 'deleted_at',
+  imageRef: 'image_ref',
+  keyName: 'key_name',
+  userData: 'user_data',
+  displayDescription: 'display_description',
 };
 
 function toColumns(changes: InstanceChanges): Record<string, unknown> {
