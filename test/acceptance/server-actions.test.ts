@@ -2,6 +2,8 @@
  * Acceptance: server actions through the real clients — `openstack server
  * stop|start|reboot [--hard]|pause|unpause|suspend|resume|lock|unlock`, `openstack
  * console log show`, and novaclient's `nova stop|start|reboot|lock|unlock|add-secgroup|remove-secgroup`, with nova's 409 text as the clients print it.
+ * `openstack server rebuild --image`, `server image create`, `server delete` (soft, with
+ * reclaim_instance_interval) and `server restore`.
  * One cloud, one server booted over the API; states are polled over the API.
  */
 import assert from 'node:assert/strict';
@@ -22,7 +24,8 @@ describe('acceptance: server actions through openstack and nova', { skip: novaMi
     });
 
   before(async () => {
-    cloud = await startTestCloud(FAST);
+    // A delete soft-deletes here, so `server restore` has something to restore.
+    cloud = await startTestCloud({ ...FAST, compute: { reclaim_instance_interval: 3600 } });
     const net = (await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/networks`, { network: { name: 'net1' } })).body.network;
     await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/subnets`, { subnet: { network_id: net.id, cidr: '10.0.0.0/24', ip_version: 4 } });
     await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/security-groups`, { security_group: { name: 'web' } });
@@ -93,5 +96,25 @@ describe('acceptance: server actions through openstack and nova', { skip: novaMi
     assert.equal((await api('GET', `/servers/${vm}`)).body.server.locked, true);
     await nova(cloud, 'demo', 'unlock', 'vm1');
     assert.equal((await api('GET', `/servers/${vm}`)).body.server.locked, false);
+  });
+
+  test('openstack server rebuild --image / server image create', async () => {
+    const image = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0];
+    await os(cloud, 'demo', 'server', 'rebuild', '--image', image.name, 'vm1');
+    await status('ACTIVE');
+    const actions = (await api('GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions;
+    assert.equal(actions[0].action, 'rebuild');
+    const out = await os(cloud, 'demo', 'server', 'image', 'create', '--name', 'snap1', '-f', 'json', 'vm1');
+    const snap = JSON.parse(out);
+    assert.equal(snap.name, 'snap1');
+    await waitFor('snap1 active', async () => ((await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images/${snap.id}`)).body.status === 'active' ? true : undefined));
+    await status('ACTIVE');
+  });
+
+  test('openstack server delete (soft) / server restore', async () => {
+    await os(cloud, 'demo', 'server', 'delete', 'vm1');
+    await status('SOFT_DELETED');
+    await os(cloud, 'demo', 'server', 'restore', 'vm1');
+    await status('ACTIVE');
   });
 });
