@@ -16,7 +16,8 @@ import type { PowerOp } from '../manager/power.js';
 import type { Instance } from '../objects/instance.js';
 import { ServerActionsAPI } from '../server-actions.js';
 import type { ComputeApiDeps } from './app.js';
-import { HttpFault, badRequest } from './faults.js';
+import { HttpFault, badRequest, unexpectedMessage } from './faults.js';
+import { UnexpectedTaskStateError } from '../objects/instance.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
 import { generatePassword, getInstance } from './servers.js';
@@ -303,7 +304,15 @@ export function registerServerActions(app: FastifyInstance, d: ComputeApiDeps): 
     if (schema) validateBody(schema, body);
     const instance = await getInstance(d, req, (req.params as { id: string }).id);
     reply.code(202);
-    const out = await action.handle(req, reply, instance, body);
+    let out: unknown;
+    try {
+      out = await action.handle(req, reply, instance, body);
+    } catch (e) {
+      // A racing request changed the task state between the check and the save: not an
+      // expected error of any action, so nova's expected_errors answers 500.
+      if (e instanceof UnexpectedTaskStateError) throw new HttpFault(500, unexpectedMessage({ type: 'nova.exception.UnexpectedTaskStateError' }));
+      throw e;
+    }
     if (out === undefined) return reply.send();
     return out;
   });
