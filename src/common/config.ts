@@ -91,6 +91,7 @@ export const OPTIONS = {
     port: int(8774, 'Compute API port.'),
     default_availability_zone: str('nova', 'Availability zone of compute hosts.'),
     vif_plugging_timeout: float(300, 'Seconds spawn waits for network-vif-plugged; 0 = do not wait.'),
+    reclaim_instance_interval: int(0, 'Seconds a deleted server stays SOFT_DELETED (restorable) before nova-compute reclaims it; 0 = delete at once.'),
     vif_plugging_is_fatal: bool(true, 'Fail the build when network-vif-plugged does not come in time.'),
     network_allocate_retries: int(0, 'Retries of a failed network allocation (waits 1, 2, 4, 8, 16, 30, 30... s).'),
     max_attempts: int(3, 'Hosts a build is tried on (the first plus reschedules).'),

@@ -21,6 +21,8 @@ export interface RestRequest {
   serviceToken?: string;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A body sent as is with its own content type (glance's JSON patch, image data), instead of `body` as JSON. */
+  raw?: { contentType: string; data: string };
 }
 
 /** Requests in flight to one origin at most, as a pool of that many connections allows. */
@@ -83,6 +85,9 @@ export async function restCall<T = any>(method: string, url: string, req: RestRe
   if (req.body !== undefined) {
     headers['content-type'] = 'application/json';
     payload = JSON.stringify(req.body);
+  } else if (req.raw) {
+    headers['content-type'] = req.raw.contentType;
+    payload = req.raw.data;
   }
   let status: number;
   let text: string;

@@ -490,3 +490,19 @@ export class GroupMemberLimitExceeded extends OverQuota {
     super('Quota exceeded, too many servers in group');
   }
 }
+
+// --- server actions (AC) ---
+export class InstanceNotReady extends Invalid {
+  static override readonly wireType: string = 'InstanceNotReady';
+  constructor(uuid: string) {
+    super(`Instance ${uuid} is not ready`);
+  }
+}
+/** SecurityGroupNotFound with the whole text given, as nova's security_group_api raises it. */
+export class SecurityGroupNotFoundText extends SecurityGroupNotFound {
+  static override readonly wireType: string = 'SecurityGroupNotFound';
+  constructor(message: string) {
+    super('');
+    this.message = message;
+  }
+}

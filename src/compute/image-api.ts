@@ -1,6 +1,7 @@
 /**
- * nova's glance client (nova/image/glance.py, the one call a boot needs): GET the image
- * with the user's token through glance's REST API; 404 → ImageNotFound.
+ * nova's glance client (nova/image/glance.py): GET the image with the user's token
+ * through glance's REST API (404 → ImageNotFound); for snapshots, create the record,
+ * set its formats, upload its data, or delete it.
  */
 import { restCall, type ServiceSession } from '../common/rest-client.js';
 import type { NovaContext } from './context.js';
@@ -26,5 +27,46 @@ export class GlanceAPI {
     if (res.status === 404 || res.status === 403) throw new ImageNotFound(imageId);
     if (res.status !== 200) throw new NovaException(`Error from the image service: ${res.status}`);
     return res.body;
+  }
+
+  /** The glance endpoint (generate_image_url's base). */
+  endpoint(): Promise<string> {
+    return this.session.endpoint('image');
+  }
+
+  /** POST /v2/images: an image record as nova's glance client creates it (properties flattened). */
+  async create(ctx: NovaContext, meta: Record<string, unknown>): Promise<ImageMeta> {
+    const base = await this.endpoint();
+    const res = await restCall<ImageMeta>('POST', `${base}/v2/images`, { token: ctx.authToken, body: meta });
+    if (res.status !== 201) throw new NovaException(`Error from the image service: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** POST /v2/images/{id}/members: what nova's client does for a snapshot of another project's server. */
+  async addMember(ctx: NovaContext, imageId: string, member: string): Promise<void> {
+    const base = await this.endpoint();
+    await restCall('POST', `${base}/v2/images/${encodeURIComponent(imageId)}/members`, { token: ctx.authToken, body: { member } });
+  }
+
+  /** PATCH with a JSON patch of `replace`/`add` ops (nova's _update_v2 before an upload). */
+  async update(ctx: NovaContext, imageId: string, changes: Record<string, string>): Promise<void> {
+    const base = await this.endpoint();
+    const ops = Object.entries(changes).map(([k, v]) => ({ op: 'add', path: `/${k}`, value: v }));
+    const res = await restCall('PATCH', `${base}/v2/images/${encodeURIComponent(imageId)}`, { token: ctx.authToken, raw: { contentType: 'application/openstack-images-v2.1-json-patch', data: JSON.stringify(ops) } });
+    if (res.status === 404) throw new ImageNotFound(imageId);
+    if (res.status !== 200) throw new NovaException(`Error from the image service: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+
+  /** PUT /v2/images/{id}/file. */
+  async upload(ctx: NovaContext, imageId: string, data: string): Promise<void> {
+    const base = await this.endpoint();
+    const res = await restCall('PUT', `${base}/v2/images/${encodeURIComponent(imageId)}/file`, { token: ctx.authToken, raw: { contentType: 'application/octet-stream', data } });
+    if (res.status === 404) throw new ImageNotFound(imageId);
+    if (res.status !== 204) throw new NovaException(`Error from the image service: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+
+  async delete(ctx: NovaContext, imageId: string): Promise<void> {
+    const base = await this.endpoint();
+    await restCall('DELETE', `${base}/v2/images/${encodeURIComponent(imageId)}`, { token: ctx.authToken });
   }
 }

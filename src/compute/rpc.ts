@@ -7,6 +7,7 @@ import type { Bus } from '../bus/bus.js';
 import { Topics } from '../bus/topics.js';
 import type { NovaContext } from './context.js';
 import type { NetworkInfo } from './network/model.js';
+import type { PowerOp } from './manager/power.js';
 
 /** What the scheduler is asked to place (nova's RequestSpec, the parts used here). */
 export interface RequestSpec {
@@ -97,6 +98,24 @@ export class ComputeRpc {
   }
   detachInterface(host: string, ctx: NovaContext, instanceUuid: string, portId: string): Promise<void> {
     return this.bus.cast(this.#target(host), 'detach_interface', { ctx, instanceUuid, portId }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** The power operations (stop_instance, start_instance, reboot_instance, pause_instance...): casts. */
+  powerAction(host: string, ctx: NovaContext, instanceUuid: string, op: PowerOp): Promise<void> {
+    return this.bus.cast(this.#target(host), 'power_action', { ctx, instanceUuid, op }, { ctx: { requestId: ctx.requestId } });
+  }
+  triggerCrashDump(host: string, ctx: NovaContext, instanceUuid: string): Promise<void> {
+    return this.bus.cast(this.#target(host), 'trigger_crash_dump', { ctx, instanceUuid }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** rebuild_instance (a cast; nova goes through the conductor, which only passes it on for a rebuild in place). */
+  rebuildInstance(host: string, ctx: NovaContext, instanceUuid: string, origVmState: string): Promise<void> {
+    return this.bus.cast(this.#target(host), 'rebuild_instance', { ctx, instanceUuid, origVmState }, { ctx: { requestId: ctx.requestId } });
+  }
+  snapshotInstance(host: string, ctx: NovaContext, instanceUuid: string, imageId: string): Promise<void> {
+    return this.bus.cast(this.#target(host), 'snapshot_instance', { ctx, instanceUuid, imageId }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** A call: the console log (its last tailLength lines when given). */
+  getConsoleOutput(host: string, ctx: NovaContext, instanceUuid: string, tailLength: number | null): Promise<string> {
+    return this.bus.call(this.#target(host), 'get_console_output', { ctx, instanceUuid, tailLength }, { ctx: { requestId: ctx.requestId } });
   }
   externalInstanceEvent(host: string, ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
     return this.bus.cast(this.#target(host), 'external_instance_event', { ctx, events }, { ctx: { requestId: ctx.requestId } });

@@ -98,7 +98,7 @@ export class ComputeService {
     const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events });
     this.computes.set(
       host,
-      new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, instances: this.instances, services: this.#services, actions: this.actions, network: this.network, conductor, cacheLocks: new InstanceLocks() }),
+      new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, instances: this.instances, services: this.#services, actions: this.actions, network: this.network, conductor, cacheLocks: new InstanceLocks(), image: this.api.d.image }),
     );
   }
 

@@ -34,6 +34,7 @@ import { registerIps } from './ips.js';
 import { registerServerPassword } from './server-password.js';
 import { registerKeypairs } from './keypairs.js';
 import { registerServerGroups } from './server-groups.js';
+import { registerServerActions } from './server-actions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -109,5 +110,6 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerServerPassword(app, d);
   registerKeypairs(app, d);
   registerServerGroups(app, d);
+  registerServerActions(app, d);
   return app;
 }

@@ -89,6 +89,7 @@ export const POLICIES = {
   'os_compute_api:os-server-groups:index': ADMIN_OR_OWNER,
   'os_compute_api:os-server-groups:index:all_projects': ADMIN,
   'os_compute_api:os-server-groups:show': ADMIN_OR_OWNER,
+  'os_compute_api:os-lock-server:unlock:unlock_override': ADMIN,
 } as const satisfies Record<string, Check>;
 
 /** The name of a rule, as nova's 403 message quotes it. */

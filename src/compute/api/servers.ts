@@ -7,7 +7,9 @@ import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RemoteError } from '../../bus/bus.js';
 import type { ComputeApiDeps } from './app.js';
-import { novaContext } from '../context.js';
+import { type NovaContext, novaContext } from '../context.js';
+import { InstanceInvalidState } from '../errors.js';
+import { ServerActionsAPI } from '../server-actions.js';
 import {
   AmbiguousHostnameForMultipleInstances,
   ComputeHostNotFound,
@@ -335,14 +337,27 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
   app.delete('/v2.1/servers/:id', async (req, reply) => {
     const i = await getInstance(d, req, (req.params as { id: string }).id);
     if (i.locked && !req.ctx.isAdmin) throw new HttpFault(409, `Instance ${i.uuid} is locked`);
-    await d.compute.delete(novaContext(req.ctx), i);
+    await deleteServer(d, novaContext(req.ctx), i);
     reply.code(204);
     return reply.send();
   });
 }
 
+/** servers.py _delete: with reclaim_instance_interval a soft delete, or a real one for a server never launched. */
+async function deleteServer(d: ComputeApiDeps, ctx: NovaContext, i: Instance): Promise<void> {
+  if (d.cfg.compute.reclaim_instance_interval > 0) {
+    try {
+      await new ServerActionsAPI(d.compute).softDelete(ctx, i);
+      return;
+    } catch (e) {
+      if (!(e instanceof InstanceInvalidState)) throw e;
+    }
+  }
+  await d.compute.delete(ctx, i);
+}
+
 /** nova's utils.generate_password: 12 characters without look-alikes. */
-function generatePassword(d: ComputeApiDeps): string {
+export function generatePassword(d: ComputeApiDeps): string {
   const symbols = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
   let out = '';
   for (let i = 0; i < 12; i++) out += symbols[d.random.int(symbols.length)];

@@ -12,6 +12,7 @@ import type { ServiceStore } from '../objects/services.js';
 import type { ConductorRpc } from '../rpc.js';
 import type { VirtDriver } from '../virt/driver.js';
 import type { InstanceEvents } from './events.js';
+import type { GlanceAPI } from '../image-api.js';
 
 export interface ComputeDeps {
   host: string;
@@ -37,6 +38,8 @@ export interface ComputeDeps {
    * never saves a model older than an allocation's (losing preserve_on_delete).
    */
   cacheLocks: InstanceLocks;
+  /** glance, for snapshots (the user's token rides in the context). */
+  image?: GlanceAPI;
 }
 
 /** nova's utils.synchronized(instance.uuid): one operation per instance at a time. */

@@ -17,6 +17,10 @@ import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
 import { initHost } from './init-host.js';
+import { type PowerOp, PowerOps } from './power.js';
+import { snapshotInstance } from './snapshot.js';
+import { scheduleReclaim } from './reclaim.js';
+import { rebuildInstance } from './rebuild.js';
 
 /** How many instances' network info caches an external event batch refreshes at once. */
 const REFRESH_WORKERS = 8;
@@ -24,14 +28,17 @@ const REFRESH_WORKERS = 8;
 export class ComputeManager {
   readonly #builder: Builder;
   readonly #locks = new InstanceLocks();
+  readonly #power: PowerOps;
   #listener: Listener | null = null;
   #heartbeat: TimerHandle | null = null;
+  #reclaim: TimerHandle | null = null;
   #usageDirty: Promise<void> | null = null;
   #serviceId: number | null = null;
 
   constructor(private readonly d: ComputeDeps) {
     d.onUsageChanged = () => this.updateUsage();
     this.#builder = new Builder(d);
+    this.#power = new PowerOps(d, this.#locks);
   }
 
   get host(): string {
@@ -52,12 +59,20 @@ export class ComputeManager {
       terminate_instance: (a: { ctx: NovaContext; instanceUuid: string }) => this.terminateInstance(a.ctx, a.instanceUuid),
       attach_interface: (a: AttachInterfaceArgs) => this.attachInterface(a),
       detach_interface: (a: { ctx: NovaContext; instanceUuid: string; portId: string }) => this.detachInterface(a.ctx, a.instanceUuid, a.portId),
+      power_action: (a: { ctx: NovaContext; instanceUuid: string; op: PowerOp }) => this.#power.run(a.ctx, a.instanceUuid, a.op),
+      trigger_crash_dump: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.triggerCrashDump(a.ctx, a.instanceUuid),
+      rebuild_instance: (a: { ctx: NovaContext; instanceUuid: string; origVmState: string }) => rebuildInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.origVmState),
+      snapshot_instance: (a: { ctx: NovaContext; instanceUuid: string; imageId: string }) => snapshotInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId),
+      get_console_output: (a: { ctx: NovaContext; instanceUuid: string; tailLength: number | null }) => this.#power.getConsoleOutput(a.instanceUuid, a.tailLength),
       external_instance_event: (a: { ctx: NovaContext; events: ExternalEvent[] }) => this.externalInstanceEvent(a.ctx, a.events),
     });
     this.#scheduleHeartbeat();
+    this.#reclaim = scheduleReclaim(this.d, (ctx, uuid) => this.terminateInstance(ctx, uuid));
   }
 
   async stop(): Promise<void> {
+    this.#reclaim?.cancel();
+    this.#reclaim = null;
     this.#heartbeat?.cancel();
     this.#heartbeat = null;
     await this.#listener?.stop();

@@ -157,6 +157,11 @@ export class NeutronAPI {
     return this.#extensions.aliases.has(alias);
   }
 
+  /** A neutron client with the user's token (nova's get_client(context)), for modules that speak to neutron themselves. */
+  userClient(ctx: NovaContext): NeutronClient {
+    return this.#client(ctx, false);
+  }
+
   /** GET a port as the user; PortNotFound when absent or invisible. */
   async showPort(ctx: NovaContext, portId: string): Promise<Record<string, unknown>> {
     return this.#showPort(this.#client(ctx, false), portId);

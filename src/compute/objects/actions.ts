@@ -13,6 +13,19 @@ export const Actions = {
   DELETE: 'delete',
   ATTACH_INTERFACE: 'attach_interface',
   DETACH_INTERFACE: 'detach_interface',
+  STOP: 'stop',
+  START: 'start',
+  REBOOT: 'reboot',
+  PAUSE: 'pause',
+  UNPAUSE: 'unpause',
+  SUSPEND: 'suspend',
+  RESUME: 'resume',
+  LOCK: 'lock',
+  UNLOCK: 'unlock',
+  TRIGGER_CRASH_DUMP: 'trigger_crash_dump',
+  CREATE_IMAGE: 'createImage',
+  RESTORE: 'restore',
+  REBUILD: 'rebuild',
 } as const;
 
 export type ActionRow = Selectable<InstanceActionsTable>;

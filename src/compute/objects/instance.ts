@@ -106,6 +106,11 @@ export type InstanceChanges = Partial<
     | 'accessIpV4'
     | 'accessIpV6'
     | 'tags'
+    | 'securityGroups'
+    | 'deletedAt'
+    | 'imageRef'
+    | 'keyName'
+    | 'userData'
   >
 >;
 
@@ -186,6 +191,11 @@ const COLUMN: Record<keyof InstanceChanges, keyof InstancesTable> = {
   accessIpV4: 'access_ip_v4',
   accessIpV6: 'access_ip_v6',
   tags: 'tags',
+  securityGroups: 'security_groups',
+  deletedAt: 'deleted_at',
+  imageRef: 'image_ref',
+  keyName: 'key_name',
+  userData: 'user_data',
 };
 
 function toColumns(changes: InstanceChanges): Record<string, unknown> {
@@ -194,6 +204,7 @@ function toColumns(changes: InstanceChanges): Record<string, unknown> {
     if (v === undefined) continue;
     const col = COLUMN[k];
     set[col] = k === 'systemMetadata' || k === 'metadata' || k === 'tags' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
+    set[col] = k === 'systemMetadata' || k === 'metadata' || k === 'securityGroups' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
   }
   return set;
 }

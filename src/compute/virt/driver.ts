@@ -45,6 +45,19 @@ export interface VirtDriver {
   plugVifs(instance: Instance, nwInfo: NetworkInfo): Promise<void>;
   attachInterface(ctx: NovaContext, instance: Instance, vif: VIF): Promise<void>;
   detachInterface(ctx: NovaContext, instance: Instance, vif: VIF): Promise<void>;
+  /** Power operations on an existing guest; InstanceNotFound when the host has none. VIFs are left as they are. */
+  powerOff(instance: Instance): Promise<void>;
+  powerOn(instance: Instance): Promise<void>;
+  reboot(instance: Instance, type: 'SOFT' | 'HARD'): Promise<void>;
+  pause(instance: Instance): Promise<void>;
+  unpause(instance: Instance): Promise<void>;
+  suspend(instance: Instance): Promise<void>;
+  resume(instance: Instance): Promise<void>;
+  triggerCrashDump(instance: Instance): Promise<void>;
+  /** The guest's root disk as a snapshot image's data (qcow2). */
+  snapshot(instance: Instance): Promise<string>;
+  /** The guest's console log. */
+  getConsoleOutput(instance: Instance): Promise<string>;
   /** Power state of the guest now (power_state.*). */
   powerState(instance: Instance): number;
   /** Guests this host runs (instance uuids). */

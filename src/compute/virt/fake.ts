@@ -9,7 +9,7 @@ import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { HostNetwork } from '../../hostnet/host-network.js';
 import type { NovaContext } from '../context.js';
-import { VirtualInterfaceCreateException } from '../errors.js';
+import { InstanceNotFound, VirtualInterfaceCreateException } from '../errors.js';
 import { EventWaitTimeout, type InstanceEvents } from '../manager/events.js';
 import { type NetworkInfo, type VIF } from '../network/model.js';
 import type { Instance } from '../objects/instance.js';
@@ -21,6 +21,8 @@ interface Guest {
   name: string;
   powerState: number;
   vifs: Set<string>;
+  /** The guest's serial console log (what get_console_output reads); filled lazily. */
+  console?: string[];
 }
 
 export interface FakeDriverDeps {
@@ -141,6 +143,75 @@ export class FakeLibvirtDriver implements VirtDriver {
     this.#guests.set(instance.uuid, guest);
   }
 
+  // --- power operations: the guest's state changes, its VIFs stay plugged (libvirt keeps
+  // the host's devices across stop/start, pause and suspend; nova unplugs only on delete).
+
+  #guest(instance: Instance): Guest {
+    const g = this.#guests.get(instance.uuid);
+    if (!g) throw new InstanceNotFound(instance.uuid);
+    return g;
+  }
+
+  #log(instance: Instance, g: Guest): string[] {
+    g.console ??= bootLog(instance);
+    return g.console;
+  }
+
+  async powerOff(instance: Instance): Promise<void> {
+    const g = this.#guest(instance);
+    this.#log(instance, g).push('[  OK  ] Reached target Power-Off.', 'reboot: Power down');
+    g.powerState = PowerState.SHUTDOWN;
+  }
+
+  async powerOn(instance: Instance): Promise<void> {
+    const g = this.#guest(instance);
+    g.console = bootLog(instance);
+    g.powerState = PowerState.RUNNING;
+  }
+
+  /** A soft reboot asks the guest; a hard one destroys and re-creates the domain. Either way it runs after. */
+  async reboot(instance: Instance, type: 'SOFT' | 'HARD'): Promise<void> {
+    const g = this.#guest(instance);
+    if (type === 'SOFT') this.#log(instance, g).push('reboot: Restarting system');
+    g.console = [...(type === 'SOFT' ? g.console! : []), ...bootLog(instance)];
+    g.powerState = PowerState.RUNNING;
+  }
+
+  async pause(instance: Instance): Promise<void> {
+    this.#guest(instance).powerState = PowerState.PAUSED;
+  }
+
+  async unpause(instance: Instance): Promise<void> {
+    this.#guest(instance).powerState = PowerState.RUNNING;
+  }
+
+  /** libvirt's managed save: the domain is shut off with its memory on disk. */
+  async suspend(instance: Instance): Promise<void> {
+    this.#guest(instance).powerState = PowerState.SHUTDOWN;
+  }
+
+  async resume(instance: Instance): Promise<void> {
+    this.#guest(instance).powerState = PowerState.RUNNING;
+  }
+
+  /** libvirt's injectNMI: the guest kernel sees the NMI (and would dump its memory). */
+  async triggerCrashDump(instance: Instance): Promise<void> {
+    const g = this.#guest(instance);
+    this.#log(instance, g).push('[  123.456789] Uhhuh. NMI received for unknown reason 30 on CPU 0.', '[  123.456790] Kernel panic - not syncing: NMI: Not continuing');
+  }
+
+  /** A few bytes standing for the qcow2 of the guest's disk. */
+  async snapshot(instance: Instance): Promise<string> {
+    const g = this.#guest(instance);
+    return `QFI\u00fb nimbus snapshot of ${g.name} (${instance.uuid})\n`;
+  }
+
+  async getConsoleOutput(instance: Instance): Promise<string> {
+    const g = this.#guest(instance);
+    // A console log ends at the login prompt, without a newline.
+    return this.#log(instance, g).join('\n');
+  }
+
   async attachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
     await plugVif(this.d.hostnet, instance.uuid, vif);
     this.#guests.get(instance.uuid)?.vifs.add(vif.id);
@@ -150,4 +221,19 @@ export class FakeLibvirtDriver implements VirtDriver {
     this.#guests.get(instance.uuid)?.vifs.delete(vif.id);
     await unplugVif(this.d.hostnet, instance.uuid, vif);
   }
+}
+
+/** What a booting guest prints on its serial console (a cirros-like image). */
+function bootLog(instance: Instance): string[] {
+  return [
+    '[    0.000000] Linux version 5.15.0-nimbus (nimbus@fake) #1 SMP',
+    '[    0.000000] Command line: LABEL=cirros-rootfs ro console=tty1 console=ttyS0',
+    `Starting network: udhcpc: started`,
+    '=== datasource: ec2 net ===',
+    `instance-id: ${instance.uuid}`,
+    `local-hostname: ${instance.hostname}`,
+    '',
+    `login as 'cirros' user. default password: 'gocubsgo'. use 'sudo' for root.`,
+    `${instance.hostname} login: `,
+  ];
 }
