@@ -498,11 +498,3 @@ export class InstanceNotReady extends Invalid {
     super(`Instance ${uuid} is not ready`);
   }
 }
-/** SecurityGroupNotFound with the whole text given, as nova's security_group_api raises it. */
-export class SecurityGroupNotFoundText extends SecurityGroupNotFound {
-  static override readonly wireType: string = 'SecurityGroupNotFound';
-  constructor(message: string) {
-    super('');
-    this.message = message;
-  }
-}

@@ -6,7 +6,7 @@
  * instance's list of group names (what the server view shows) follows.
  */
 import type { NovaContext } from '../context.js';
-import { NeutronClientException, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFoundText } from '../errors.js';
+import { NeutronClientException, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
 import type { Instance, InstanceStore } from '../objects/instance.js';
 import type { NeutronClient, PortDict } from './neutron-client.js';
 
@@ -33,9 +33,9 @@ function hasSecurityGroupRequirements(port: PortDict): boolean {
 
 async function groupAndPorts(neutron: NeutronClient, ctx: NovaContext, instance: Instance, name: string) {
   const group = await findGroup(neutron, name, ctx.projectId);
-  if (!group) throw new SecurityGroupNotFoundText(`Security group ${name} is not found for project ${ctx.projectId}`);
+  if (!group) throw new SecurityGroupNotFound(name ?? '', `Security group ${name} is not found for project ${ctx.projectId}`);
   const ports = await neutron.listPorts({ device_id: instance.uuid });
-  if (ports.length === 0) throw new SecurityGroupNotFoundText(`instance_id ${instance.uuid} could not be found as device id on any ports`);
+  if (ports.length === 0) throw new SecurityGroupNotFound(name ?? '', `instance_id ${instance.uuid} could not be found as device id on any ports`);
   return { group, ports };
 }
 
@@ -69,6 +69,6 @@ export async function removeFromInstance(neutron: NeutronClient, instances: Inst
     await neutron.updatePort(port.id, { security_groups: groups.filter((g) => g !== group.id) });
     found = true;
   }
-  if (!found) throw new SecurityGroupNotFoundText(`Security group ${name} not associated with the instance ${instance.uuid}`);
+  if (!found) throw new SecurityGroupNotFound(name ?? '', `Security group ${name} not associated with the instance ${instance.uuid}`);
   await instances.save(instance.uuid, { securityGroups: instance.securityGroups.filter((n) => n !== group.name) });
 }
