@@ -28,6 +28,8 @@ import { registerAvailabilityZones } from './availability-zones.js';
 import { registerLimits } from './limits.js';
 import { registerQuotaSets } from './quota-sets.js';
 import { registerAggregates } from './aggregates.js';
+import { registerExtensions } from './extensions.js';
+import { registerMigrations } from './migrations.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -97,5 +99,7 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerLimits(app, d);
   registerQuotaSets(app, d);
   registerAggregates(app, d);
+  registerExtensions(app, d);
+  registerMigrations(app, d);
   return app;
 }

@@ -191,6 +191,7 @@ export function descriptionPattern(): string {
 
 const NAME_REASON = 'printable characters. Can not start or end with whitespace.';
 const UUID_LIKE = /^[0-9a-f]{32}$/;
+const ISO8601 = /^\d{4}(-?\d{2}(-?\d{2}([T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 
 /** oslo's uuidutils.is_uuid_like: any case, with or without dashes or braces around. */
 export function isUuidLike(v: unknown): boolean {
@@ -203,6 +204,8 @@ type FormatResult = true | false | { nameReason: string };
 const FORMATS: Record<string, (v: unknown) => FormatResult> = {
   name: (v) => (typeof v === 'string' && ranges().nameRegex.test(v) ? true : { nameReason: `An invalid 'name' value was provided. The name must be: ${NAME_REASON}` }),
   uuid: (v) => isUuidLike(v),
+  // timeutils.parse_isotime (the iso8601 library): a date, optionally a time and an offset.
+  'date-time': (v) => typeof v === 'string' && ISO8601.test(v),
   regex: (v) => {
     if (typeof v !== 'string' || v === '') return false;
     try {

@@ -1,0 +1,99 @@
+/**
+ * Issue 9 (PX) over HTTP on one cloud: the legacy /extensions list, os-migrations and
+ * /servers/{id}/migrations (empty), os-simple-tenant-usage, and nova's network proxies
+ * (os-networks, os-tenant-networks, os-floating-ip-pools, os-floating-ips,
+ * os-security-groups). Texts and shapes are nova 26's.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
+
+const FAST = { agent: { polling_interval: 0 }, network: { send_events_interval: 0 } };
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('compute: proxies and read-only resources (issue 9 PX)', () => {
+  let cloud: TestCloud;
+  let netId: string;
+  let imageId: string;
+  let serverId: string;
+  const nova = (user: 'admin' | 'demo', method: string, path: string, body?: unknown, mv = '2.1') =>
+    cloud.api(user, method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': `compute ${mv}` });
+  const neutron = (user: 'admin' | 'demo', method: string, path: string, body?: unknown) => cloud.api(user, method, `${cloud.urls.network}/v2.0${path}`, body);
+  const fault = (code: number, message: string) => {
+    const name = { 400: 'badRequest', 403: 'forbidden', 404: 'itemNotFound', 409: 'conflictingRequest', 410: 'gone' }[code] ?? 'computeFault';
+    return { [name]: { code, message } };
+  };
+
+  before(async () => {
+    cloud = await startTestCloud(FAST);
+    const net = await neutron('demo', 'POST', '/networks', { network: { name: 'net1' } });
+    netId = net.body.network.id;
+    await neutron('demo', 'POST', '/subnets', { subnet: { network_id: netId, cidr: '10.9.0.0/24', ip_version: 4, name: 'sub1' } });
+    const images = await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`);
+    imageId = images.body.images[0].id;
+    const r = await nova('demo', 'POST', '/servers', { server: { name: 'vm1', flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    serverId = r.body.server.id;
+    await waitFor('ACTIVE', async () => ((await nova('demo', 'GET', `/servers/${serverId}`)).body.server?.status === 'ACTIVE' ? true : undefined));
+  });
+  after(() => cloud?.stop());
+
+  it('GET /extensions: the 99 legacy entries for anyone, /extensions/{alias}, 404 for an unknown alias', async () => {
+    const list = await nova('demo', 'GET', '/extensions');
+    assert.equal(list.status, 200);
+    assert.equal(list.body.extensions.length, 99);
+    assert.deepEqual(list.body.extensions[0], {
+      alias: 'NMN',
+      description: 'Multiple network support.',
+      links: [],
+      name: 'Multinic',
+      namespace: 'http://docs.openstack.org/compute/ext/fake_xml',
+      updated: '2014-12-03T00:00:00Z',
+    });
+    const one = await nova('demo', 'GET', '/extensions/os-volumes');
+    assert.deepEqual(one.body.extension.name, 'Volumes');
+    const none = await nova('demo', 'GET', '/extensions/nope');
+    assert.equal(none.status, 404);
+    assert.deepEqual(none.body, fault(404, 'The resource could not be found.'));
+  });
+
+  it('GET /os-migrations: empty for admins at every microversion, validated filters, 403 for members', async () => {
+    for (const mv of ['2.1', '2.23', '2.59', '2.80']) {
+      const r = await nova('admin', 'GET', '/os-migrations?host=h&status=done', undefined, mv);
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body, { migrations: [] });
+    }
+    assert.equal((await nova('admin', 'GET', '/os-migrations?foo=1', undefined, '2.58')).status, 200);
+    const extra = await nova('admin', 'GET', '/os-migrations?foo=1', undefined, '2.59');
+    assert.deepEqual(extra.body, fault(400, "Additional properties are not allowed ('foo' was unexpected)"));
+    const limit = await nova('admin', 'GET', '/os-migrations?limit=-1', undefined, '2.59');
+    assert.equal(limit.status, 400);
+    const marker = await nova('admin', 'GET', '/os-migrations?marker=abc', undefined, '2.59');
+    assert.deepEqual(marker.body, fault(400, 'Marker abc could not be found.'));
+    const since = await nova('admin', 'GET', '/os-migrations?changes-since=nope', undefined, '2.59');
+    assert.equal(since.status, 400);
+    const order = await nova('admin', 'GET', '/os-migrations?changes-since=2020-01-02T00:00:00Z&changes-before=2020-01-01T00:00:00Z', undefined, '2.66');
+    assert.deepEqual(order.body, fault(400, 'The value of changes-since must be less than or equal to changes-before.'));
+    const member = await nova('demo', 'GET', '/os-migrations');
+    assert.deepEqual(member.body, fault(403, "Policy doesn't allow os_compute_api:os-migrations:index to be performed."));
+  });
+
+  it('GET /servers/{id}/migrations: 404 before 2.23, then empty; show answers 404', async () => {
+    assert.equal((await nova('admin', 'GET', `/servers/${serverId}/migrations`, undefined, '2.22')).status, 404);
+    const r = await nova('admin', 'GET', `/servers/${serverId}/migrations`, undefined, '2.23');
+    assert.deepEqual(r.body, { migrations: [] });
+    const s = await nova('admin', 'GET', `/servers/${serverId}/migrations/1`, undefined, '2.23');
+    assert.deepEqual(s.body, fault(404, `In-progress live migration 1 is not found for server ${serverId}.`));
+    const m = await nova('demo', 'GET', `/servers/${serverId}/migrations`, undefined, '2.23');
+    assert.equal(m.status, 403);
+  });
+});
