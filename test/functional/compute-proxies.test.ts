@@ -97,3 +97,69 @@ describe('compute: proxies and read-only resources (issue 9 PX)', () => {
     assert.equal(m.status, 403);
   });
 });
+
+describe('compute: os-simple-tenant-usage', () => {
+  let cloud: TestCloud;
+  let serverId: string;
+  let demoProject: string;
+  const nova = (user: 'admin' | 'demo', method: string, path: string, mv = '2.1') =>
+    cloud.api(user, method, `${cloud.urls.compute}/v2.1${path}`, undefined, { 'openstack-api-version': `compute ${mv}` });
+
+  before(async () => {
+    cloud = await startTestCloud(FAST);
+    const net = await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/networks`, { network: { name: 'n' } });
+    await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/subnets`, { subnet: { network_id: net.body.network.id, cidr: '10.8.0.0/24', ip_version: 4 } });
+    const images = await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`);
+    const r = await cloud.api('demo', 'POST', `${cloud.urls.compute}/v2.1/servers`, { server: { name: 'u1', flavorRef: '100', imageRef: images.body.images[0].id, networks: [{ uuid: net.body.network.id }] } });
+    serverId = r.body.server.id;
+    await waitFor('ACTIVE', async () => ((await nova('demo', 'GET', `/servers/${serverId}`)).body.server?.status === 'ACTIVE' ? true : undefined));
+    demoProject = (await nova('admin', 'GET', `/servers/${serverId}`)).body.server.tenant_id;
+  });
+  after(() => cloud?.stop());
+
+  it('index for admins: one summary per project, server_usages with detailed=1, floats and nova time forms', async () => {
+    const r = await nova('admin', 'GET', '/os-simple-tenant-usage?start=2020-01-01T00:00:00&end=2100-01-01T00:00:00.5&detailed=1');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.tenant_usages.length, 1);
+    const u = r.body.tenant_usages[0];
+    assert.deepEqual(Object.keys(u), ['tenant_id', 'server_usages', 'total_local_gb_usage', 'total_vcpus_usage', 'total_memory_mb_usage', 'total_hours', 'start', 'stop']);
+    assert.equal(u.tenant_id, demoProject);
+    assert.equal(u.start, '2020-01-01T00:00:00.000000');
+    assert.match(u.stop, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+    const s = u.server_usages[0];
+    assert.deepEqual(Object.keys(s), ['hours', 'flavor', 'instance_id', 'name', 'tenant_id', 'memory_mb', 'local_gb', 'vcpus', 'started_at', 'ended_at', 'state', 'uptime']);
+    assert.equal(s.instance_id, serverId);
+    assert.equal(s.state, 'active');
+    assert.equal(s.ended_at, null);
+    assert.match(s.started_at, /\.000000$/);
+    const plain = await nova('admin', 'GET', '/os-simple-tenant-usage?start=2020-01-01T00:00:00&end=2100-01-01T00:00:00');
+    assert.equal(plain.body.tenant_usages[0].server_usages, undefined);
+    const none = await nova('admin', 'GET', '/os-simple-tenant-usage?start=2020-01-01T00:00:00&end=2020-01-02T00:00:00');
+    assert.deepEqual(none.body, { tenant_usages: [] });
+  });
+
+  it('errors: bad time, start after end, members may not list, 2.75 refuses unknown parameters', async () => {
+    const bad = await nova('admin', 'GET', '/os-simple-tenant-usage?start=yesterday');
+    assert.deepEqual(bad.body, { badRequest: { code: 400, message: 'Invalid datetime string: Datetime is in invalid format' } });
+    const order = await nova('admin', 'GET', '/os-simple-tenant-usage?start=2021-01-01T00:00:00&end=2020-01-01T00:00:00');
+    assert.deepEqual(order.body, { badRequest: { code: 400, message: 'Invalid start time. The start time cannot occur after the end time.' } });
+    const member = await nova('demo', 'GET', '/os-simple-tenant-usage');
+    assert.deepEqual(member.body, { forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-simple-tenant-usage:list to be performed." } });
+    assert.equal((await nova('admin', 'GET', '/os-simple-tenant-usage?foo=1', '2.74')).status, 200);
+    assert.equal((await nova('admin', 'GET', '/os-simple-tenant-usage?foo=1', '2.75')).status, 400);
+  });
+
+  it('show: own project for members, {} when idle, paging and next links at 2.40, marker errors', async () => {
+    const own = await nova('demo', 'GET', `/os-simple-tenant-usage/${demoProject}?start=2020-01-01T00:00:00`);
+    assert.equal(own.body.tenant_usage.server_usages.length, 1);
+    const idle = await nova('admin', 'GET', '/os-simple-tenant-usage/0123456789abcdef0123456789abcdef?start=2020-01-01T00:00:00');
+    assert.deepEqual(idle.body, { tenant_usage: {} });
+    const other = await nova('demo', 'GET', '/os-simple-tenant-usage/0123456789abcdef0123456789abcdef');
+    assert.equal(other.status, 403);
+    const page = await nova('admin', 'GET', '/os-simple-tenant-usage?start=2020-01-01T00:00:00&limit=1', '2.40');
+    assert.equal(page.body.tenant_usages_links[0].rel, 'next');
+    assert.match(page.body.tenant_usages_links[0].href, new RegExp(`/v2\\.1/os-simple-tenant-usage\\?limit=1&start=2020-01-01T00%3A00%3A00&marker=${serverId}$`));
+    const past = await nova('admin', 'GET', `/os-simple-tenant-usage?start=2020-01-01T00:00:00&marker=${serverId}`, '2.40');
+    assert.deepEqual(past.body, { badRequest: { code: 400, message: `Marker ${serverId} could not be found.` } });
+  });
+});

@@ -30,6 +30,7 @@ import { registerQuotaSets } from './quota-sets.js';
 import { registerAggregates } from './aggregates.js';
 import { registerExtensions } from './extensions.js';
 import { registerMigrations } from './migrations.js';
+import { registerSimpleTenantUsage } from './simple-tenant-usage.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -101,5 +102,6 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerAggregates(app, d);
   registerExtensions(app, d);
   registerMigrations(app, d);
+  registerSimpleTenantUsage(app, d);
   return app;
 }
