@@ -29,7 +29,7 @@ describe('compute: proxies and read-only resources (issue 9 PX)', () => {
     cloud.api(user, method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': `compute ${mv}` });
   const neutron = (user: 'admin' | 'demo', method: string, path: string, body?: unknown) => cloud.api(user, method, `${cloud.urls.network}/v2.0${path}`, body);
   const fault = (code: number, message: string) => {
-    const name = { 400: 'badRequest', 403: 'forbidden', 404: 'itemNotFound', 409: 'conflictingRequest', 410: 'gone' }[code] ?? 'computeFault';
+    const name = { 400: 'badRequest', 403: 'forbidden', 404: 'itemNotFound', 409: 'conflictingRequest' }[code] ?? 'computeFault';
     return { [name]: { code, message } };
   };
 
@@ -38,6 +38,8 @@ describe('compute: proxies and read-only resources (issue 9 PX)', () => {
     const net = await neutron('demo', 'POST', '/networks', { network: { name: 'net1' } });
     netId = net.body.network.id;
     await neutron('demo', 'POST', '/subnets', { subnet: { network_id: netId, cidr: '10.9.0.0/24', ip_version: 4, name: 'sub1' } });
+    const pub = await neutron('admin', 'POST', '/networks', { network: { name: 'public', 'router:external': true } });
+    await neutron('admin', 'POST', '/subnets', { subnet: { network_id: pub.body.network.id, cidr: '172.24.4.0/24', ip_version: 4 } });
     const images = await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`);
     imageId = images.body.images[0].id;
     const r = await nova('demo', 'POST', '/servers', { server: { name: 'vm1', flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } });
@@ -85,6 +87,53 @@ describe('compute: proxies and read-only resources (issue 9 PX)', () => {
     assert.deepEqual(order.body, fault(400, 'The value of changes-since must be less than or equal to changes-before.'));
     const member = await nova('demo', 'GET', '/os-migrations');
     assert.deepEqual(member.body, fault(403, "Policy doesn't allow os_compute_api:os-migrations:index to be performed."));
+  });
+
+  it('os-networks and os-tenant-networks: neutron\'s networks in nova-network\'s shape up to 2.35, 404 after, 410 for the removed actions', async () => {
+    const list = await nova('demo', 'GET', '/os-networks');
+    assert.equal(list.status, 200);
+    const mine = list.body.networks.find((n: { id: string }) => n.id === netId);
+    assert.deepEqual(mine, { id: netId, cidr: null, netmask: null, gateway: null, broadcast: null, dns1: null, dns2: null, cidr_v6: null, gateway_v6: null, label: 'net1', netmask_v6: null });
+    const admin = await nova('admin', 'GET', `/os-networks/${netId}`);
+    assert.equal(Object.keys(admin.body.network).length, 32);
+    assert.equal(admin.body.network.mtu, null);
+    const missing = await nova('demo', 'GET', '/os-networks/00000000-0000-0000-0000-000000000000');
+    assert.deepEqual(missing.body, fault(404, 'Network not found'));
+    const tn = await nova('demo', 'GET', `/os-tenant-networks/${netId}`);
+    assert.deepEqual(tn.body, { network: { id: netId, cidr: 'None', label: 'net1' } });
+    assert.ok((await nova('demo', 'GET', '/os-tenant-networks')).body.networks.some((n: { id: string }) => n.id === netId));
+    assert.equal((await nova('demo', 'GET', '/os-networks', undefined, '2.36')).status, 404);
+    assert.equal((await nova('demo', 'GET', `/os-tenant-networks/${netId}`, undefined, '2.36')).status, 404);
+    const goneMsg = fault(410, 'This resource is no longer available.  No forwarding address is given.');
+    assert.deepEqual((await nova('admin', 'POST', '/os-networks', { network: { label: 'x' } })).body, goneMsg);
+    assert.deepEqual((await nova('admin', 'DELETE', `/os-networks/${netId}`)).body, goneMsg);
+    assert.deepEqual((await nova('admin', 'POST', '/os-networks/add', { id: netId })).body, goneMsg);
+    assert.deepEqual((await nova('admin', 'POST', `/os-networks/${netId}/action`, { disassociate: null }, '2.90')).body, goneMsg);
+    assert.deepEqual((await nova('demo', 'POST', '/os-tenant-networks', { network: { label: 'x' } })).body, goneMsg);
+    assert.deepEqual((await nova('demo', 'DELETE', `/os-tenant-networks/${netId}`)).body, goneMsg);
+  });
+
+  it('os-floating-ip-pools and os-floating-ips: pools are external networks; allocate, show, list, release', async () => {
+    const pools = await nova('demo', 'GET', '/os-floating-ip-pools');
+    assert.deepEqual(pools.body, { floating_ip_pools: [{ name: 'public' }] });
+    const noPool = await nova('demo', 'POST', '/os-floating-ips', null);
+    assert.deepEqual(noPool.body, fault(404, 'Floating IP pool not found.'));
+    const made = await nova('demo', 'POST', '/os-floating-ips', { pool: 'public' });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    const fip = made.body.floating_ip;
+    assert.deepEqual(Object.keys(fip), ['id', 'ip', 'pool', 'fixed_ip', 'instance_id']);
+    assert.equal(fip.pool, 'public');
+    assert.equal(fip.fixed_ip, null);
+    assert.equal(fip.instance_id, null);
+    assert.deepEqual((await nova('demo', 'GET', `/os-floating-ips/${fip.id}`)).body, { floating_ip: fip });
+    assert.deepEqual((await nova('demo', 'GET', '/os-floating-ips')).body, { floating_ips: [fip] });
+    const missing = await nova('demo', 'GET', '/os-floating-ips/00000000-0000-0000-0000-000000000000');
+    assert.deepEqual(missing.body, fault(404, 'Floating IP not found for ID 00000000-0000-0000-0000-000000000000'));
+    assert.equal((await nova('demo', 'GET', '/os-floating-ips', undefined, '2.36')).status, 404);
+    assert.equal((await nova('demo', 'GET', '/os-floating-ip-pools', undefined, '2.36')).status, 404);
+    const del = await nova('demo', 'DELETE', `/os-floating-ips/${fip.id}`);
+    assert.equal(del.status, 202);
+    assert.deepEqual((await nova('demo', 'GET', '/os-floating-ips')).body, { floating_ips: [] });
   });
 
   it('GET /servers/{id}/migrations: 404 before 2.23, then empty; show answers 404', async () => {

@@ -31,6 +31,7 @@ import { registerAggregates } from './aggregates.js';
 import { registerExtensions } from './extensions.js';
 import { registerMigrations } from './migrations.js';
 import { registerSimpleTenantUsage } from './simple-tenant-usage.js';
+import { registerNetworkProxies } from './network-proxies.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -103,5 +104,6 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerExtensions(app, d);
   registerMigrations(app, d);
   registerSimpleTenantUsage(app, d);
+  registerNetworkProxies(app, d);
   return app;
 }
