@@ -136,6 +136,74 @@ describe('compute: proxies and read-only resources (issue 9 PX)', () => {
     assert.deepEqual((await nova('demo', 'GET', '/os-floating-ips')).body, { floating_ips: [] });
   });
 
+  it('os-security-groups: list, create, show, update, delete in nova\'s shape; errors as nova words them', async () => {
+    const list = await nova('demo', 'GET', '/os-security-groups');
+    assert.equal(list.status, 200);
+    const dflt = list.body.security_groups.find((g: { name: string }) => g.name === 'default');
+    assert.deepEqual(Object.keys(dflt), ['id', 'description', 'name', 'tenant_id', 'rules']);
+    // neutron's default group: ingress from itself only (egress rules are not shown).
+    assert.equal(dflt.rules.length, 2);
+    assert.deepEqual(dflt.rules[0].group, { name: 'default', tenant_id: dflt.tenant_id });
+    assert.deepEqual(dflt.rules[0].ip_range, {});
+    assert.equal(dflt.rules[0].ip_protocol, null);
+
+    const made = await nova('demo', 'POST', '/os-security-groups', { security_group: { name: 'web', description: 'http' } });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    const sg = made.body.security_group;
+    assert.deepEqual(sg, { id: sg.id, description: 'http', name: 'web', tenant_id: dflt.tenant_id, rules: [] });
+    assert.deepEqual((await nova('demo', 'GET', `/os-security-groups/${sg.id}`)).body, { security_group: sg });
+    const upd = await nova('demo', 'PUT', `/os-security-groups/${sg.id}`, { security_group: { name: 'web2', description: 'https' } });
+    assert.equal(upd.body.security_group.name, 'web2');
+
+    assert.deepEqual((await nova('demo', 'POST', '/os-security-groups', {})).body, fault(400, "The request body can't be empty"));
+    assert.deepEqual((await nova('demo', 'POST', '/os-security-groups', { x: 1 })).body, fault(400, 'Missing parameter security_group'));
+    assert.deepEqual((await nova('demo', 'POST', '/os-security-groups', { security_group: { description: 'd' } })).body, fault(400, 'name is not a string or unicode'));
+    assert.deepEqual((await nova('demo', 'POST', '/os-security-groups', { security_group: { name: 'n', description: 'x'.repeat(256) } })).body, fault(400, 'description has 256 characters, more than 255.'));
+    assert.deepEqual((await nova('demo', 'GET', '/os-security-groups/abc')).body, fault(400, 'Security group id should be uuid'));
+    const none = '00000000-0000-0000-0000-000000000000';
+    assert.deepEqual((await nova('demo', 'GET', `/os-security-groups/${none}`)).body, fault(404, `Security group ${none} does not exist`));
+    assert.equal((await nova('demo', 'GET', '/os-security-groups', undefined, '2.36')).status, 404);
+
+    // rules
+    const rule = await nova('demo', 'POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: sg.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, cidr: '10.0.0.0/8' } });
+    assert.equal(rule.status, 200, JSON.stringify(rule.body));
+    const r = rule.body.security_group_rule;
+    assert.deepEqual(r, { id: r.id, parent_group_id: sg.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, group: {}, ip_range: { cidr: '10.0.0.0/8' } });
+    const dup = await nova('demo', 'POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: sg.id, ip_protocol: 'tcp', from_port: 22, to_port: 22, cidr: '10.0.0.0/8' } });
+    assert.deepEqual(dup.body, fault(400, `This rule already exists in group ${sg.id}`));
+    const icmp = await nova('demo', 'POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: sg.id, ip_protocol: 'icmp', group_id: dflt.id } });
+    assert.deepEqual(icmp.body.security_group_rule.group, { name: 'default', tenant_id: dflt.tenant_id });
+    assert.equal(icmp.body.security_group_rule.from_port, -1);
+    const shown = (await nova('demo', 'GET', `/os-security-groups/${sg.id}`)).body.security_group;
+    assert.equal(shown.rules.length, 2);
+    const rr = (b: unknown) => nova('demo', 'POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: sg.id, ...(b as object) } });
+    assert.deepEqual((await rr({ ip_protocol: 'tcp', from_port: 30, to_port: 20 })).body, fault(400, 'Invalid port range 30:20. Former value cannot be greater than the later'));
+    assert.deepEqual((await rr({ ip_protocol: 'tcp', from_port: 0, to_port: 20 })).body, fault(400, 'Invalid port range 0:20. Valid TCP ports should be between 1-65535'));
+    assert.deepEqual((await rr({ ip_protocol: 'gre', from_port: 1, to_port: 2 })).body, fault(400, 'Invalid IP protocol gre.'));
+    assert.deepEqual((await rr({ ip_protocol: 'tcp', from_port: 'a', to_port: 2 })).body, fault(400, 'Invalid input received: To and From ports must be integers'));
+    assert.deepEqual((await rr({ ip_protocol: 'icmp', from_port: 300, to_port: 2 })).body, fault(400, 'Invalid port range 300:2. For ICMP, the type:code must be valid'));
+    assert.deepEqual((await rr({ cidr: '10.0.0.0/8' })).body, fault(400, 'Not enough parameters to build a valid rule.'));
+    assert.deepEqual((await rr({ ip_protocol: 'tcp', from_port: 1, to_port: 2, cidr: 'bogus' })).body, fault(400, 'bogus is not a valid IP network.'));
+    assert.deepEqual((await rr({ ip_protocol: 'tcp', from_port: 1, to_port: 2, cidr: '10.0.0.0/0' })).body, fault(400, 'Bad prefix for network in cidr 10.0.0.0/0'));
+    assert.deepEqual((await nova('demo', 'POST', '/os-security-group-rules', { security_group_rule: { parent_group_id: 'x' } })).body, fault(400, 'Security group id should be uuid'));
+
+    assert.equal((await nova('demo', 'DELETE', `/os-security-group-rules/${r.id}`)).status, 202);
+    assert.deepEqual((await nova('demo', 'DELETE', `/os-security-group-rules/${r.id}`)).body, fault(404, `Security group rule ${r.id} does not exist`));
+    assert.equal((await nova('demo', 'DELETE', `/os-security-groups/${sg.id}`)).status, 202);
+    assert.deepEqual((await nova('demo', 'DELETE', `/os-security-groups/${sg.id}`)).body, fault(404, `Security group ${sg.id} does not exist`));
+  });
+
+  it('GET /servers/{id}/os-security-groups: the groups of the server\'s ports, at any microversion', async () => {
+    for (const mv of ['2.1', '2.90']) {
+      const r = await nova('demo', 'GET', `/servers/${serverId}/os-security-groups`, undefined, mv);
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body.security_groups.map((g: { name: string }) => g.name), ['default']);
+      assert.equal(r.body.security_groups[0].rules.length, 2);
+    }
+    const none = await nova('demo', 'GET', '/servers/00000000-0000-0000-0000-000000000000/os-security-groups');
+    assert.equal(none.status, 404);
+  });
+
   it('GET /servers/{id}/migrations: 404 before 2.23, then empty; show answers 404', async () => {
     assert.equal((await nova('admin', 'GET', `/servers/${serverId}/migrations`, undefined, '2.22')).status, 404);
     const r = await nova('admin', 'GET', `/servers/${serverId}/migrations`, undefined, '2.23');

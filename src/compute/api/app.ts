@@ -32,6 +32,7 @@ import { registerExtensions } from './extensions.js';
 import { registerMigrations } from './migrations.js';
 import { registerSimpleTenantUsage } from './simple-tenant-usage.js';
 import { registerNetworkProxies } from './network-proxies.js';
+import { registerSecurityGroups } from './security-groups.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -105,5 +106,6 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerMigrations(app, d);
   registerSimpleTenantUsage(app, d);
   registerNetworkProxies(app, d);
+  registerSecurityGroups(app, d);
   return app;
 }
