@@ -204,6 +204,34 @@ describe('compute: proxies and read-only resources (issue 9 PX)', () => {
     assert.equal(none.status, 404);
   });
 
+  it('boot with user_data and config_drive: stored, shown at 2.3 to admins; base64 and personality checked as nova does', async () => {
+    const userData = Buffer.from('#!/bin/sh\necho hi\n').toString('base64');
+    const r = await nova('demo', 'POST', '/servers', { server: { name: 'ud', flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }], user_data: userData, config_drive: true, personality: [{ path: '/etc/motd', contents: 'aGk=' }] } }, '2.56');
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const id = r.body.server.id;
+    const admin = (await nova('admin', 'GET', `/servers/${id}`, undefined, '2.3')).body.server;
+    assert.equal(admin['OS-EXT-SRV-ATTR:user_data'], userData);
+    assert.equal(admin.config_drive, 'True');
+    const member = (await nova('demo', 'GET', `/servers/${id}`, undefined, '2.3')).body.server;
+    assert.equal(member['OS-EXT-SRV-ATTR:user_data'], undefined);
+    assert.equal((await nova('admin', 'GET', `/servers/${serverId}`, undefined, '2.3')).body.server.config_drive, '');
+
+    const boot = (extra: object, mv = '2.56') => nova('demo', 'POST', '/servers', { server: { name: 'x', flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }], ...extra } }, mv);
+    assert.deepEqual((await boot({ user_data: 'abc' })).body, fault(400, "Invalid input for field/attribute user_data. Value: abc. 'abc' is not a 'base64'"));
+    const long = await boot({ user_data: 'A'.repeat(65536) });
+    assert.equal(long.status, 400);
+    assert.match(long.body.badRequest.message, /is too long$/);
+    const gone = await boot({ personality: [{ path: '/a', contents: 'aGk=' }] }, '2.57');
+    assert.equal(gone.status, 400);
+    assert.match(gone.body.badRequest.message, /^Invalid input for field\/attribute server\. Value: \{.*\}\. Additional properties are not allowed \('personality' was unexpected\)$/);
+    const six = Array.from({ length: 6 }, (_, i) => ({ path: `/f${i}`, contents: 'aGk=' }));
+    assert.deepEqual((await boot({ personality: six })).body, fault(403, 'Personality file limit exceeded'));
+    assert.deepEqual((await boot({ personality: [{ path: 'p'.repeat(256), contents: 'aGk=' }] })).body, fault(403, 'Personality file path exceeds maximum 255'));
+    assert.deepEqual((await boot({ personality: [{ path: '/a', contents: 'A'.repeat(10244) }] })).body, fault(403, 'Personality file content exceeds maximum 10240'));
+    assert.equal((await boot({ personality: [{ path: '/a', contents: 'a' }] })).status, 400);
+    await nova('demo', 'DELETE', `/servers/${id}`);
+  });
+
   it('GET /servers/{id}/migrations: 404 before 2.23, then empty; show answers 404', async () => {
     assert.equal((await nova('admin', 'GET', `/servers/${serverId}/migrations`, undefined, '2.22')).status, 404);
     const r = await nova('admin', 'GET', `/servers/${serverId}/migrations`, undefined, '2.23');

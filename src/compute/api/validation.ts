@@ -200,12 +200,28 @@ export function isUuidLike(v: unknown): boolean {
   return UUID_LIKE.test(s);
 }
 
+/**
+ * Would Python's base64.b64decode (not strict) accept this text? It skips characters
+ * outside the alphabet, then wants the data padded to a multiple of 4 characters.
+ */
+export function isPyBase64(s: string): boolean {
+  const kept = s.replace(/[^A-Za-z0-9+/=]/g, '');
+  const pad = kept.indexOf('=');
+  const data = pad < 0 ? kept : kept.slice(0, pad);
+  const rem = data.length % 4;
+  if (rem === 0) return true;
+  if (rem === 1) return false;
+  // binascii stops at the padding it needs; more '=' after that is ignored.
+  return pad >= 0 && kept.slice(pad).startsWith('='.repeat(4 - rem));
+}
+
 type FormatResult = true | false | { nameReason: string };
 const FORMATS: Record<string, (v: unknown) => FormatResult> = {
   name: (v) => (typeof v === 'string' && ranges().nameRegex.test(v) ? true : { nameReason: `An invalid 'name' value was provided. The name must be: ${NAME_REASON}` }),
   uuid: (v) => isUuidLike(v),
   // timeutils.parse_isotime (the iso8601 library): a date, optionally a time and an offset.
   'date-time': (v) => typeof v === 'string' && ISO8601.test(v),
+  base64: (v) => typeof v === 'string' && isPyBase64(v),
   regex: (v) => {
     if (typeof v !== 'string' || v === '') return false;
     try {
