@@ -37,6 +37,7 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
       image: { port: 0, ...(overrides.image ?? {}) },
       network: { port: 0, ...(overrides.network ?? {}) },
       compute: { port: 0, ...(overrides.compute ?? {}) },
+      metadata: { port: 0, ...(overrides.metadata ?? {}) },
     },
   });
   const cloud = await startCloud({ cfg, log: silentLogger(), clock });

@@ -62,6 +62,7 @@ export function startNimbusProcess(opts: StartOptions = {}): Promise<NimbusProce
     '--image-port', '0',
     '--network-port', '0',
     '--compute-port', '0',
+    '--metadata-port', '0',
     ...(opts.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
