@@ -230,6 +230,38 @@ describe('compute: proxies and read-only resources (issue 9 PX)', () => {
     assert.deepEqual((await boot({ personality: [{ path: '/a', contents: 'A'.repeat(10244) }] })).body, fault(403, 'Personality file content exceeds maximum 10240'));
     assert.equal((await boot({ personality: [{ path: '/a', contents: 'a' }] })).status, 400);
     await nova('demo', 'DELETE', `/servers/${id}`);
+    await waitFor('deleted', async () => ((await nova('demo', 'GET', `/servers/${id}`)).status === 404 ? true : undefined));
+    // os-instance-actions of a deleted server: readable from 2.21.
+    assert.equal((await nova('demo', 'GET', `/servers/${id}/os-instance-actions`, undefined, '2.20')).status, 404);
+    const acts = await nova('demo', 'GET', `/servers/${id}/os-instance-actions`, undefined, '2.21');
+    assert.deepEqual(acts.body.instanceActions.map((a: { action: string }) => a.action), ['delete', 'create']);
+  });
+
+  it('os-instance-actions: keys per microversion, events by role, paging and filters at 2.58/2.66, deleted servers at 2.21', async () => {
+    const v21 = await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions?foo=1`);
+    assert.deepEqual(Object.keys(v21.body.instanceActions[0]), ['action', 'instance_uuid', 'request_id', 'user_id', 'project_id', 'start_time', 'message']);
+    const v258 = await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions`, undefined, '2.58');
+    assert.deepEqual(Object.keys(v258.body.instanceActions[0]), ['action', 'instance_uuid', 'request_id', 'user_id', 'project_id', 'start_time', 'message', 'updated_at']);
+    const rid = v258.body.instanceActions[0].request_id;
+    const page = await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions?limit=1`, undefined, '2.58');
+    assert.equal(page.body.instanceActions.length, 1);
+    assert.match(page.body.links[0].href, new RegExp(`/v2\\.1/servers/${serverId}/os-instance-actions\\?limit=1&marker=${rid}$`));
+    assert.deepEqual((await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions?marker=${rid}`, undefined, '2.58')).body, { instanceActions: [] });
+    assert.deepEqual((await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions?marker=nope`, undefined, '2.58')).body, fault(400, 'Marker nope could not be found.'));
+    assert.equal((await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions?foo=1`, undefined, '2.58')).status, 400);
+    assert.deepEqual((await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions?changes-since=2100-01-01T00:00:00Z`, undefined, '2.58')).body, { instanceActions: [] });
+    assert.equal((await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions?changes-before=2000-01-01T00:00:00Z`, undefined, '2.58')).status, 400);
+    assert.deepEqual((await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions?changes-before=2000-01-01T00:00:00Z`, undefined, '2.66')).body, { instanceActions: [] });
+    const order = await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions?changes-since=2020-01-02T00:00:00Z&changes-before=2020-01-01T00:00:00Z`, undefined, '2.66');
+    assert.deepEqual(order.body, fault(400, 'The value of changes-since must be less than or equal to changes-before.'));
+
+    const show = (user: 'admin' | 'demo', mv: string) => nova(user, 'GET', `/servers/${serverId}/os-instance-actions/${rid}`, undefined, mv);
+    assert.equal((await show('demo', '2.50')).body.instanceAction.events, undefined);
+    assert.deepEqual(Object.keys((await show('demo', '2.51')).body.instanceAction.events[0]), ['event', 'start_time', 'finish_time', 'result']);
+    assert.deepEqual(Object.keys((await show('demo', '2.62')).body.instanceAction.events[0]), ['event', 'start_time', 'finish_time', 'result', 'hostId']);
+    assert.deepEqual(Object.keys((await show('admin', '2.1')).body.instanceAction.events[0]), ['event', 'start_time', 'finish_time', 'result', 'traceback']);
+    assert.deepEqual(Object.keys((await show('admin', '2.84')).body.instanceAction.events[0]), ['event', 'start_time', 'finish_time', 'result', 'traceback', 'host', 'hostId', 'details']);
+    assert.deepEqual((await nova('demo', 'GET', `/servers/${serverId}/os-instance-actions/req-nope`)).body, fault(404, 'Action req-nope not found'));
   });
 
   it('GET /servers/{id}/migrations: 404 before 2.23, then empty; show answers 404', async () => {
