@@ -10,7 +10,23 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { AuthenticationRequired, contextFromToken, type RequestContext, type TokenValidator } from './auth.js';
 import type { Random } from './clock.js';
 import { OpenStackError, isOpenStackError } from './errors.js';
+import { parseJson } from './json-body.js';
 import type { Logger } from './log.js';
+
+/** A body over the size limit (webob's RequestEntityTooLarge). */
+export class RequestEntityTooLarge extends OpenStackError {
+  static override readonly wireType: string = 'RequestEntityTooLarge';
+  override readonly status = 413;
+}
+/** A body in a media type the API does not parse. */
+export class HTTPUnsupportedMediaType extends OpenStackError {
+  static override readonly wireType: string = 'HTTPUnsupportedMediaType';
+  override readonly status = 415;
+}
+/** What the error edge answers for anything that is not an OpenStackError (logged with its stack). */
+export class HTTPInternalServerError extends OpenStackError {
+  static override readonly wireType: string = 'HTTPInternalServerError';
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,25 +70,49 @@ export interface HttpAppOptions {
 /** oslo.middleware's format for an inbound global request id. */
 const GLOBAL_REQUEST_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** One registered route: its method and URL pattern (Fastify's, `:param` placeholders). */
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
+const ROUTES = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** The routes an app made by createHttpApp registered, in registration order (HEAD twins included). */
+export function registeredRoutes(app: FastifyInstance): readonly RouteEntry[] {
+  return ROUTES.get(app) ?? [];
+}
+
 export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+    // A URL the router cannot decode (a stray '%') gets the service's error, not Fastify's.
+    frameworkErrors: (err, req, reply) => sendError(err, req, reply),
     keepAliveTimeout: 75_000,
     ...(opts.rewriteUrl ? { rewriteUrl: (req: IncomingMessage) => opts.rewriteUrl!(req.url ?? '/') } : {}),
   });
   const log = opts.log;
 
+  // Every route, as registered: a test enumerates them to cover new routes automatically.
+  const routes: RouteEntry[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url ?? r.path });
+  });
+
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.decorateRequest('requestId', '');
 
-  // JSON bodies: parsed here so a malformed one gets the service's own error.
+  // JSON bodies: parsed here so a malformed one gets the service's own error. Read as
+  // bytes: Fastify's string mode replaces invalid UTF-8 and then fails its own length
+  // check, an error that would escape as a 500.
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser(/^application\/(.+\+)?json/, { parseAs: 'string' }, (_req, body, done) => {
-    if (body === '') return done(null, undefined);
+  app.addContentTypeParser(/^application\/(.+\+)?json/, { parseAs: 'buffer' }, (_req, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
+      done(null, parseJson(body as Buffer));
     } catch {
       done(opts.malformedBody(), undefined);
     }
@@ -110,18 +150,18 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     if (isOpenStackError(err)) {
       e = err;
     } else if ((err as { code?: string })?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      e = new (class RequestEntityTooLarge extends OpenStackError {
-        override readonly status = 413;
-      })('Request is too large.');
+      e = new RequestEntityTooLarge('Request is too large.');
     } else if ((err as { code?: string })?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      e = new (class HTTPUnsupportedMediaType extends OpenStackError {
-        override readonly status = 415;
-      })('Unsupported Content-Type');
+      e = new HTTPUnsupportedMediaType('Unsupported Content-Type');
+    } else if ((err as { code?: string })?.code === 'FST_ERR_BAD_URL') {
+      e = opts.notFound(req);
+    } else if (isFastifyClientError(err)) {
+      // Fastify's other refusals of what the client sent (body framing, empty JSON...) are
+      // all a body the service could not read.
+      e = opts.malformedBody();
     } else {
       log.error({ err, req: req.requestId, url: req.url }, 'unexpected error');
-      e = new (class HTTPInternalServerError extends OpenStackError {})(
-        'Request Failed: internal server error while processing your request.',
-      );
+      e = new HTTPInternalServerError('Request Failed: internal server error while processing your request.');
     }
     if (e instanceof AuthenticationRequired) {
       if (opts.authUri) reply.header('www-authenticate', `Keystone uri="${opts.authUri}"`);
@@ -136,6 +176,12 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   }
 
   return app;
+}
+
+/** A 4xx Fastify raises itself while reading a request (FST_ERR_CTP_*...). */
+function isFastifyClientError(err: unknown): boolean {
+  const { code, statusCode } = (err ?? {}) as { code?: unknown; statusCode?: unknown };
+  return typeof code === 'string' && code.startsWith('FST_ERR_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
 }
 
 /** Starts listening; resolves to the bound port (useful with port 0 in tests). */

@@ -25,6 +25,7 @@ export interface NimbusUrls {
   image: string;
   network: string;
   compute: string;
+  metadata: string;
 }
 
 export interface NimbusProcess {
@@ -98,7 +99,7 @@ export function startNimbusProcess(opts: StartOptions = {}): Promise<NimbusProce
             resolveUp({
               child,
               dataDir,
-              urls: { identity: rec.identity, image: rec.image, network: rec.network, compute: rec.compute },
+              urls: { identity: rec.identity, image: rec.image, network: rec.network, compute: rec.compute, metadata: rec.metadata ?? '' },
               output: () => out,
               stop,
             });

@@ -57,7 +57,8 @@ function createSchema(req: FastifyRequest): JsonSchema {
   };
   const server: Record<string, unknown> = {
     name: P.name,
-    imageRef: { type: 'string' },
+    // parameter_types.image_id_or_empty_string: only a uuid (or nothing) reaches glance.
+    imageRef: { oneOf: [{ type: 'string', format: 'uuid' }, { type: 'string', maxLength: 0 }] },
     flavorRef: { type: ['string', 'integer'], minLength: 1 },
     adminPass: { type: 'string' },
     metadata: P.metadata(),
@@ -219,8 +220,9 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     const ctx = novaContext(req.ctx);
     const sgs = Array.isArray(s.security_groups) ? [...new Set((s.security_groups as { name?: string }[]).map((g) => g.name).filter((n): n is string => !!n))] : ['default'];
     try {
-      const imageRef = typeof s.imageRef === 'string' ? s.imageRef.replace(/^.*\//, '') : '';
-      if (!imageRef) throw badRequest('Can not find requested image');
+      const imageRef = typeof s.imageRef === 'string' ? s.imageRef : '';
+      // _image_from_req_data: no image and no block device to boot from.
+      if (!imageRef) throw badRequest(s.block_device_mapping || s.block_device_mapping_v2 ? 'Can not find requested image' : 'Missing imageRef attribute');
       const flavor = await getFlavorForBoot(d.db, String(s.flavorRef).replace(/^.*\//, ''), req.ctx);
       await checkInjectedFiles(d, req.ctx.projectId, s.personality);
       const { instances, reservationId } = await d.compute.create(ctx, {

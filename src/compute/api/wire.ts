@@ -6,6 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpFault } from './faults.js';
+import { parseJson } from '../../common/json-body.js';
 
 const FLOAT = Symbol('python float');
 
@@ -75,7 +76,7 @@ export function requestBody(req: FastifyRequest): unknown {
   if (ct !== '' && ct !== 'text/plain') throw new HttpFault(415, 'Unsupported Content-Type');
   if (b.length === 0) return null;
   try {
-    return JSON.parse(b.toString('utf8'));
+    return parseJson(b);
   } catch {
     throw new HttpFault(400, 'Malformed request body');
   }

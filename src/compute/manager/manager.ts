@@ -181,7 +181,6 @@ export class ComputeManager {
           bindHostId: d.driver.networkBindingHostId(instance),
           macs: null,
           availabilityZone: instance.availabilityZone ?? d.cfg.compute.default_availability_zone,
-          attach: true,
         });
         const added = all.filter((v) => !before.some((b) => b.id === v.id));
         if (added.length !== 1) throw new InterfaceAttachFailed(instance.uuid);

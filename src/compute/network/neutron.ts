@@ -26,7 +26,6 @@ import {
   NetworkAmbiguous,
   NetworkNotFound,
   NetworkRequiresSubnet,
-  NeutronClientException,
   NoUniqueMatch,
   PortBindingDeletionFailed,
   PortInUse,
@@ -58,8 +57,6 @@ export interface AllocateOptions {
   dhcpOptions?: { opt_name: string; opt_value: string }[] | null;
   /** device_owner compute:<az>. */
   availabilityZone: string;
-  /** The interface-attach path (errors map as nova's attach does). */
-  attach?: boolean;
 }
 
 export interface NeutronAPIDeps {
@@ -274,7 +271,7 @@ export class NeutronAPI {
     const admin = this.#client(ctx, true);
 
     const { ports: requestedPorts, ordered } = await this.#validateRequestedPortIds(admin, instance, requested, opts.macs ?? null);
-    const nets = await this.#validateRequestedNetworkIds(ctx, neutron, instance, requested, ordered, opts.attach ?? false);
+    const nets = await this.#validateRequestedNetworkIds(ctx, neutron, instance, requested, ordered);
     if (nets.size === 0) {
       log.debug('No network configured');
       return [];
@@ -335,7 +332,6 @@ export class NeutronAPI {
     instance: Instance,
     requested: NetworkRequest[],
     ordered: OrderedRequest[],
-    attach: boolean,
   ): Promise<Map<string, NetworkDict>> {
     const auto = isAutoAllocate(requested);
     const nets = await this.#availableNetworks(
@@ -349,10 +345,10 @@ export class NeutronAPI {
       if (auto) throw new UnableToAutoAllocateNetwork(instance.projectId);
       for (const r of requested) {
         if (!r.portId && r.networkId) {
-          // An attach meets the missing network earlier in real Zed, in
-          // create_resource_requests' show_network: neutronclient's NetworkNotFoundClient,
-          // which no handler maps (the API answers 500, transcript 47).
-          if (attach) throw new NeutronClientException(`Network ${r.networkId} could not be found.`, 404, 'NetworkNotFound');
+          // Real Zed's attach meets the missing network earlier, in create_resource_requests'
+          // show_network, whose NetworkNotFoundClient no handler maps: a 500 (transcript 47).
+          // Nimbus never answers client input with a 5xx, so an attach gets NetworkNotFound
+          // too, which attach_interfaces maps to 404 and boot to 400.
           throw new NetworkNotFound(r.networkId);
         }
       }

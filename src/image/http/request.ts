@@ -6,6 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { httpBadRequest } from '../../common/errors.js';
+import { parseJson } from '../../common/json-body.js';
 import { SORT_KEYS, type CreateImageInput, type ImageChange, type ListImagesQuery, type SortKey } from '../api.js';
 import { FILTER_COLUMNS, NUMERIC_FILTER_COLUMNS, type FilterColumn, type ImageFilters, type NumericFilterColumn } from '../db/image-repo.js';
 import { InvalidObject, ReadonlyAttribute, ReservedAttribute, UnsupportedMediaType } from '../errors.js';
@@ -32,7 +33,7 @@ export function parseJsonBody(raw: unknown): unknown {
   if (raw === undefined || (Buffer.isBuffer(raw) && raw.length === 0)) throw httpBadRequest('Body expected in request.');
   if (!Buffer.isBuffer(raw)) return raw;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return parseJson(raw);
   } catch {
     throw httpBadRequest('Malformed JSON in request body.');
   }

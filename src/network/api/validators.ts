@@ -4,6 +4,7 @@
  * "Invalid input for <attr>. Reason: <reason>." A converter throws InvalidInput.
  */
 import { InvalidInput } from '../errors.js';
+import { validateIpAddress } from '../ipam/address.js';
 
 export type Validator = (value: unknown) => string | undefined;
 export type Converter = (value: unknown) => unknown;
@@ -92,6 +93,32 @@ export const isListOfUniqueStrings =
     }
     return undefined;
   };
+
+/**
+ * neutron-lib's _verify_dict_keys (strict): the value is a dict with exactly these keys.
+ * Python prints the key sets as sets, whose order is hash-seeded; given order here.
+ */
+export function verifyDictKeys(expected: readonly string[], v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return `Invalid input. '${repr(v)}' must be a dictionary with keys: ${pyRepr(expected)}`;
+  const provided = Object.keys(v);
+  if (provided.length === expected.length && expected.every((k) => Object.hasOwn(v, k))) return undefined;
+  const set = (keys: readonly string[]) => (keys.length === 0 ? 'set()' : `{${keys.map((k) => pyRepr(k)).join(', ')}}`);
+  return `Validation of dictionary's keys failed. Expected keys: ${set(expected)} Provided keys: ${set(provided)}`;
+}
+
+/** neutron-lib's validate_ip_pools: a list of {start, end} dicts of IP addresses. */
+export const isIpPools: Validator = (v) => {
+  if (!Array.isArray(v)) return `Invalid data format for IP pool: '${repr(v)}'`;
+  for (const pool of v) {
+    const bad = verifyDictKeys(['start', 'end'], pool);
+    if (bad) return bad;
+    for (const k of ['start', 'end']) {
+      const msg = validateIpAddress((pool as Record<string, unknown>)[k]);
+      if (msg) return msg;
+    }
+  }
+  return undefined;
+};
 
 const MAC_RE = /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i;
 export const isMac: Validator = (v) => {

@@ -179,18 +179,7 @@ export class Subnets {
       validateGatewayInSubnet(cidr, parseIp(body.gateway_ip as string)!);
       gateway = formatIp(parseIp(body.gateway_ip as string)!.value, ipVersion);
     }
-    if (body.allocation_pools !== undefined && body.allocation_pools !== null) {
-      for (const p of body.allocation_pools as unknown[]) {
-        const pool = p as { start?: unknown; end?: unknown };
-        if (!pool || typeof pool !== 'object' || Object.keys(pool).sort().join() !== 'end,start') {
-          throw badRequest(`Invalid input for allocation_pools. Reason: Invalid data format for IP pool: '${JSON.stringify(p)}'.`);
-        }
-        for (const k of ['start', 'end'] as const) {
-          const bad = validateIpAddress(pool[k]);
-          if (bad) throw badRequest(`Invalid input for allocation_pools. Reason: ${bad}.`);
-        }
-      }
-    }
+    // allocation_pools' shape was checked by the attribute map (validate_ip_pools).
     const pools = prepareAllocationPools((body.allocation_pools as { start: string; end: string }[] | undefined) ?? null, cidr, gateway);
     const dns = (body.dns_nameservers as unknown[]) ?? [];
     const routes = (body.host_routes as unknown[]) ?? [];

@@ -8,6 +8,7 @@ import { type AttrSpec, type ResourceDef, withStandardAttrs } from '../resource.
 import {
   isBoolean,
   isDict,
+  isIpPools,
   isList,
   isListOfUniqueStrings,
   isMac,
@@ -73,7 +74,7 @@ export const subnetDef: ResourceDef = {
     prefixlen: { allowPost: true, allowPut: false, default: undefined, isVisible: false },
     cidr: { allowPost: true, allowPut: false, default: undefined, isFilter: true, isSortKey: true },
     gateway_ip: { allowPost: true, allowPut: true, default: undefined, isFilter: true, isSortKey: true },
-    allocation_pools: { allowPost: true, allowPut: true, default: undefined, validate: isList },
+    allocation_pools: { allowPost: true, allowPut: true, default: undefined, validate: isIpPools },
     dns_nameservers: { allowPost: true, allowPut: true, default: [], convertTo: noneToEmptyList, validate: isList },
     host_routes: { allowPost: true, allowPut: true, default: [], convertTo: noneToEmptyList, validate: isList },
     enable_dhcp: bool(true),
