@@ -20,5 +20,5 @@ test('newIngressRule: group rules default their ports by protocol; CIDR rules ne
   assert.equal(newIngressRule(undefined, undefined, undefined, undefined, '0.0.0.0/0'), null);
   assert.deepEqual(newIngressRule('udp', '53', 53, undefined, '10.0.0.0/8'), { cidr: '10.0.0.0/8', protocol: 'udp', from_port: 53, to_port: 53 });
   assert.throws(() => newIngressRule('icmp', 'x', 0, undefined, '0.0.0.0/0'), /Type and Code must be integers for ICMP protocol type/);
-  assert.throws(() => newIngressRule('udp', 1, 70000, undefined, '0.0.0.0/0'), /^Error: Invalid port range 1:70000\. Valid UDP ports should be between 1-65535$|Invalid port range 1:70000\. Valid UDP ports should be between 1-65535/);
+  assert.throws(() => newIngressRule('udp', 1, 70000, undefined, '0.0.0.0/0'), (e: Error) => e.message === 'Invalid port range 1:70000. Valid UDP ports should be between 1-65535');
 });
