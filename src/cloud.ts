@@ -8,8 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Bus } from './bus/bus.js';
 import { InprocBus } from './bus/inproc.js';
 import { type Clock, type Random, systemClock, systemRandom } from './common/clock.js';
-import { type Config, listenHost, publicUrl } from './common/config.js';
-import { type ApiSection, checkPorts, dataDirError, explainStartFailure, isFsError, listenError, prepareDataDir, removeCreated } from './common/preflight.js';
+import { type Config, listenHost, optionNames, publicUrl } from './common/config.js';
+import { type ApiSection, StartupError, checkPorts, dataDirError, explainStartFailure, isFsError, listenError, prepareDataDir, removeCreated } from './common/preflight.js';
 import type { Logger } from './common/log.js';
 import { listen } from './common/http.js';
 import { type LocalApi, serveLocally } from './common/rest-client.js';
@@ -24,6 +24,7 @@ import { type HostNetworks, createSimulatedHostNetworks } from './hostnet/index.
 import { OvsAgentFleet, OvsL2AgentLoop } from './network/agents/index.js';
 import type { NeutronDB } from './network/db/schema.js';
 import { NetworkService } from './network/service.js';
+import { createMetadataApp } from './compute/metadata/handler.js';
 
 export interface CloudOptions {
   cfg: Config;
@@ -47,7 +48,7 @@ export interface Cloud {
   /** The catalog identity serves; entries pushed later are in the next token's catalog. */
   catalog: CatalogEntry[];
   /** Base URLs as listening (ports resolved when 0 was asked). */
-  urls: { identity: string; image: string; network: string; compute: string };
+  urls: { identity: string; image: string; network: string; compute: string; metadata: string };
   close(): Promise<void>;
 }
 
@@ -158,6 +159,18 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   const computePort = await listenApi(cfg, 'compute', compute.app, undo);
   const computeUrl = publicUrl(cfg, 'compute', computePort);
   catalog.push({ type: 'compute', name: 'nova', url: `${computeUrl}/v2.1` });
+  // nova-api-metadata: not in the catalog (instances reach it through a proxy).
+  const metadata = createMetadataApp({ cfg, log, clock, random, db: computeDb.kysely, instances: compute.instances, network: compute.network });
+  const metadataHost = cfg.metadata.host || cfg.DEFAULT.bind_host;
+  let metadataPort: number;
+  try {
+    metadataPort = await listen(metadata, metadataHost, cfg.metadata.port);
+  } catch (e) {
+    const o = optionNames('metadata', 'port');
+    throw new StartupError(`port ${cfg.metadata.port} (metadata) cannot be listened on at ${metadataHost} (${(e as Error).message}); choose another with ${o.flag}, ${o.env} or ${o.ini}`);
+  }
+  undo.push(() => metadata.close());
+  const metadataUrl = `http://${metadataHost.includes(':') ? `[${metadataHost}]` : metadataHost}:${metadataPort}`;
   // Services calling each other's REST APIs in this process skip the loopback socket.
   const apis: [string, LocalApi][] = [[identityUrl, identity.app], [networkUrl, network.app], [imageUrl, image.app], [computeUrl, compute.app]];
   const unserve = cfg.DEFAULT.in_process_rest ? apis.map(([url, app]) => serveLocally(url, app)) : [];
@@ -174,9 +187,10 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
     hostnets,
     l2agents,
     catalog,
-    urls: { identity: identityUrl, image: imageUrl, network: networkUrl, compute: computeUrl },
+    urls: { identity: identityUrl, image: imageUrl, network: networkUrl, compute: computeUrl, metadata: metadataUrl },
     async close() {
       for (const undo of unserve) undo();
+      await metadata.close();
       await compute.close();
       l2agents.stop();
       agents.stop();

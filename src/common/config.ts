@@ -107,6 +107,11 @@ export const OPTIONS = {
     quota_cores: int(20, 'vCPUs per project (-1 unlimited).'),
     quota_ram: int(51200, 'RAM (MiB) per project (-1 unlimited).'),
   },
+  metadata: {
+    host: str('', 'Listen address of the metadata service (nova-api-metadata); empty = bind_host.'),
+    port: int(8775, 'Metadata service port (instances reach it as 169.254.169.254 through a proxy).'),
+    metadata_proxy_shared_secret: str('', 'Key of the X-Instance-ID-Signature HMAC sent by neutron\'s metadata proxy.'),
+  },
 } as const;
 
 type OptValue<O> = O extends Opt<Kind, infer T> ? T : never;

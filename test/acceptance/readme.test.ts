@@ -10,7 +10,7 @@
  * way. `npm ci` and `npm test` are not re-run (CI runs them; this test is part of
  * `npm test`): the quick start must be exactly those two lines.
  *
- * Uses the default ports (5000, 8774, 9292, 9696, and 19696 of the examples), which no
+ * Uses the default ports (5000, 8774, 8775, 9292, 9696, and 19696 of the examples), which no
  * other test uses (they all ask for port 0); skipped with the reason when one is taken.
  */
 import assert from 'node:assert/strict';
@@ -47,7 +47,7 @@ export function codeBlocks(markdown: string): Block[] {
 }
 
 const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-const PORTS = [5000, 8774, 9292, 9696, 19696];
+const PORTS = [5000, 8774, 8775, 9292, 9696, 19696];
 const QUICK_START = ['npm ci && npm start', 'npm test'];
 
 function portFree(port: number): Promise<boolean> {

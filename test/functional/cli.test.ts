@@ -90,7 +90,7 @@ describe('logs', { skip: bundleMissing }, () => {
     const port = (squatter.address() as AddressInfo).port;
     try {
       const cwd = mkdtempSync(join(root, 'cwd-'));
-      const r = spawnSync(process.execPath, [...START_NODE_FLAGS, BUNDLE, 'up', '--log-file', 'data/nimbus.log', '--identity-port', String(port), '--image-port', '0', '--network-port', '0', '--compute-port', '0'], { encoding: 'utf8', timeout: 30_000, cwd });
+      const r = spawnSync(process.execPath, [...START_NODE_FLAGS, BUNDLE, 'up', '--log-file', 'data/nimbus.log', '--identity-port', String(port), '--image-port', '0', '--network-port', '0', '--compute-port', '0', '--metadata-port', '0'], { encoding: 'utf8', timeout: 30_000, cwd });
       assert.equal(r.status, 1, r.stderr);
       assert.match(r.stderr, /^nimbus: port \d+ \(keystone\) is already in use/);
       assert.deepEqual(readdirSync(cwd), []);
@@ -151,7 +151,7 @@ describe('logs', { skip: bundleMissing }, () => {
 
   it('readable (not JSON) on a terminal', { skip: existsSync('/usr/bin/script') ? undefined : 'needs script(1) for a pseudo-terminal' }, async () => {
     const dataDir = join(root, 'tty');
-    const cmd = [process.execPath, ...START_NODE_FLAGS, BUNDLE, 'up', '--data-dir', dataDir, '--identity-port', '0', '--image-port', '0', '--network-port', '0', '--compute-port', '0'].join(' ');
+    const cmd = [process.execPath, ...START_NODE_FLAGS, BUNDLE, 'up', '--data-dir', dataDir, '--identity-port', '0', '--image-port', '0', '--network-port', '0', '--compute-port', '0', '--metadata-port', '0'].join(' ');
     const child = spawn('/usr/bin/script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let out = '';
     try {

@@ -57,7 +57,7 @@ describe('a data directory that cannot be written', () => {
     const r = spawnSync(
       '/usr/bin/setpriv',
       ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...START_NODE_FLAGS, BUNDLE, 'up', '--data-dir', dataDir,
-        '--identity-port', '0', '--image-port', '0', '--network-port', '0', '--compute-port', '0'],
+        '--identity-port', '0', '--image-port', '0', '--network-port', '0', '--compute-port', '0', '--metadata-port', '0'],
       { encoding: 'utf8', timeout: 30_000, cwd: tmpdir() },
     );
     assert.equal(r.status, 1, r.stderr);
@@ -109,7 +109,7 @@ describe('a port already in use', () => {
   it('from the command line: one line on stderr and exit status 1', { skip: bundleMissing }, () => {
     const dataDir = join(root, 'cli-fresh');
     const r = spawnSync(process.execPath, [...START_NODE_FLAGS, BUNDLE, 'up', '--data-dir', dataDir, '--image-port', String(port),
-      '--identity-port', '0', '--network-port', '0', '--compute-port', '0'], { encoding: 'utf8', timeout: 30_000 });
+      '--identity-port', '0', '--network-port', '0', '--compute-port', '0', '--metadata-port', '0'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 1, r.stderr);
     assert.equal(r.stderr.trim(), `nimbus: port ${port} (glance) is already in use on 127.0.0.1; choose another with --image-port, NIMBUS_IMAGE_PORT or [image] port`);
     assert.equal(existsSync(dataDir), false);

@@ -78,6 +78,7 @@ const overridesWithPorts = (overrides: DeepPartial<Config>, dataDir: string, log
   image: { port: 0, ...(overrides.image ?? {}) },
   network: { port: 0, ...(overrides.network ?? {}) },
   compute: { port: 0, ...(overrides.compute ?? {}) },
+  metadata: { port: 0, ...(overrides.metadata ?? {}) },
 });
 
 /**

@@ -25,6 +25,7 @@ export interface NimbusUrls {
   image: string;
   network: string;
   compute: string;
+  metadata: string;
 }
 
 export interface NimbusProcess {
@@ -62,6 +63,7 @@ export function startNimbusProcess(opts: StartOptions = {}): Promise<NimbusProce
     '--image-port', '0',
     '--network-port', '0',
     '--compute-port', '0',
+    '--metadata-port', '0',
     ...(opts.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
@@ -97,7 +99,7 @@ export function startNimbusProcess(opts: StartOptions = {}): Promise<NimbusProce
             resolveUp({
               child,
               dataDir,
-              urls: { identity: rec.identity, image: rec.image, network: rec.network, compute: rec.compute },
+              urls: { identity: rec.identity, image: rec.image, network: rec.network, compute: rec.compute, metadata: rec.metadata ?? '' },
               output: () => out,
               stop,
             });

@@ -109,3 +109,13 @@ test('extra spec validation (2.86) as nova\'s registry answers', () => {
   assert.equal(msg('aggregate_instance_extra_specs:anything', 'x'), 'OK');
   assert.equal(msg('nonamespace', 'x'), 'OK');
 });
+
+test('isPyBase64: what Python\'s b64decode accepts', async () => {
+  const { isPyBase64 } = await import('../../src/compute/api/validation.js');
+  assert.equal(isPyBase64('aGk='), true);
+  assert.equal(isPyBase64('aGk'), false);
+  assert.equal(isPyBase64('a'), false);
+  assert.equal(isPyBase64(''), true);
+  assert.equal(isPyBase64('aG\nk='), true);
+  assert.equal(isPyBase64('aGk==='), true);
+});

@@ -35,6 +35,11 @@ import { registerServerPassword } from './server-password.js';
 import { registerKeypairs } from './keypairs.js';
 import { registerServerGroups } from './server-groups.js';
 import { registerServerActions } from './server-actions.js';
+import { registerExtensions } from './extensions.js';
+import { registerMigrations } from './migrations.js';
+import { registerSimpleTenantUsage } from './simple-tenant-usage.js';
+import { registerNetworkProxies } from './network-proxies.js';
+import { registerSecurityGroups } from './security-groups.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -111,5 +116,10 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerKeypairs(app, d);
   registerServerGroups(app, d);
   registerServerActions(app, d);
+  registerExtensions(app, d);
+  registerMigrations(app, d);
+  registerSimpleTenantUsage(app, d);
+  registerNetworkProxies(app, d);
+  registerSecurityGroups(app, d);
   return app;
 }

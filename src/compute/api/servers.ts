@@ -44,6 +44,7 @@ import { getFlavorForBoot } from '../objects/flavors.js';
 import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
+import { checkInjectedFiles } from './personality.js';
 import { P, type JsonSchema, descriptionPattern, isUuidLike, validateBody } from './validation.js';
 import { ServerGroupStore } from '../objects/server-groups.js';
 import { basicView, createView, links, showView, showsFault, statusOf } from './views.js';
@@ -71,12 +72,13 @@ function createSchema(req: FastifyRequest): JsonSchema {
     'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
     accessIPv4: { type: 'string', format: 'ipv4' },
     accessIPv6: { type: 'string', format: 'ipv6' },
-    personality: { type: 'array' },
+    // parameter_types.personality; 2.57 drops it (below).
+    personality: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, contents: { type: 'string', format: 'base64' } }, additionalProperties: false } },
     block_device_mapping: { type: 'array' },
     block_device_mapping_v2: { type: 'array' },
     config_drive: P.boolean,
     key_name: P.name,
-    user_data: { type: 'string', maxLength: 65535 },
+    user_data: { type: 'string', format: 'base64', maxLength: 65535 },
     availability_zone: P.name,
     security_groups: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } }, additionalProperties: false } },
     min_count: P.positiveInteger,
@@ -90,6 +92,7 @@ function createSchema(req: FastifyRequest): JsonSchema {
     server.hypervisor_hostname = P.fqdn;
   }
   if (atLeast(req.mv, '2.90')) server.hostname = HOSTNAME;
+  if (atLeast(req.mv, '2.57')) delete server.personality;
   const required = atLeast(req.mv, '2.37') ? ['name', 'flavorRef', 'networks'] : ['name', 'flavorRef'];
   return {
     type: 'object',
@@ -263,6 +266,7 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
       // _image_from_req_data: no image and no block device to boot from.
       if (!imageRef) throw badRequest(s.block_device_mapping || s.block_device_mapping_v2 ? 'Can not find requested image' : 'Missing imageRef attribute');
       const flavor = await getFlavorForBoot(d.db, String(s.flavorRef).replace(/^.*\//, ''), req.ctx);
+      await checkInjectedFiles(d, req.ctx.projectId, s.personality);
       const { instances, reservationId } = await d.compute.create(ctx, {
         name: (s.name as string).trim(),
         description: atLeast(req.mv, '2.19') ? ((s.description as string | null | undefined) ?? null) : (s.name as string).trim(),

@@ -192,12 +192,28 @@ export function descriptionPattern(): string {
 
 const NAME_REASON = 'printable characters. Can not start or end with whitespace.';
 const UUID_LIKE = /^[0-9a-f]{32}$/;
+const ISO8601 = /^\d{4}(-?\d{2}(-?\d{2}([T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 
 /** oslo's uuidutils.is_uuid_like: any case, with or without dashes or braces around. */
 export function isUuidLike(v: unknown): boolean {
   if (typeof v !== 'string') return false;
   const s = v.split('urn:').join('').split('uuid:').join('').replace(/^[{}]+|[{}]+$/g, '').replace(/-/g, '').toLowerCase();
   return UUID_LIKE.test(s);
+}
+
+/**
+ * Would Python's base64.b64decode (not strict) accept this text? It skips characters
+ * outside the alphabet, then wants the data padded to a multiple of 4 characters.
+ */
+export function isPyBase64(s: string): boolean {
+  const kept = s.replace(/[^A-Za-z0-9+/=]/g, '');
+  const pad = kept.indexOf('=');
+  const data = pad < 0 ? kept : kept.slice(0, pad);
+  const rem = data.length % 4;
+  if (rem === 0) return true;
+  if (rem === 1) return false;
+  // binascii stops at the padding it needs; more '=' after that is ignored.
+  return pad >= 0 && kept.slice(pad).startsWith('='.repeat(4 - rem));
 }
 
 type FormatResult = true | false | { nameReason: string };
@@ -218,6 +234,7 @@ const FORMATS: Record<string, (v: unknown) => FormatResult> = {
   'date-time': (v) => typeof v !== 'string' || parseIsotime(v) !== null,
   keypair_name_20: (v) => keypairName(v, '_- '),
   keypair_name_292: (v) => keypairName(v, '@._- '),
+  base64: (v) => typeof v === 'string' && isPyBase64(v),
   regex: (v) => {
     if (typeof v !== 'string' || v === '') return false;
     try {

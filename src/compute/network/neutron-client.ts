@@ -172,6 +172,15 @@ export class NeutronClient {
     await this.#call('DELETE', `/ports/${encodeURIComponent(portId)}/bindings/${encodeURIComponent(host)}`);
   }
 
+  /** Any other call under /v2.0 (the nova API's network proxies): the body neutron answers, or throws as #call. */
+  request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.#call<T>(method, path, body);
+  }
+  /** Any collection under /v2.0, followed to its end; `key` is the body's list key. */
+  list<T>(path: string, q: Query = {}, key = path): Promise<T[]> {
+    return this.#list<T>(path, q, key);
+  }
+
   /** A whole collection: follows `<collection>_links` rel=next as neutronclient's list does. */
   async #list<T>(path: string, q: Query, key = path): Promise<T[]> {
     const first = await this.#call<Record<string, unknown>>('GET', `/${path}${encodeQuery(q)}`);

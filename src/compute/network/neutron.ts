@@ -145,6 +145,11 @@ export class NeutronAPI {
     });
   }
 
+  /** nova's get_client(context, admin) for the API's network proxies (os-security-groups, os-floating-ips ...). */
+  client(ctx: NovaContext, admin = false): NeutronClient {
+    return this.#client(ctx, admin);
+  }
+
   #instanceLog(ctx: NovaContext, instance: Instance): Logger {
     return this.#log.child({ instance: instance.uuid, req: ctx.requestId });
   }
