@@ -171,3 +171,35 @@ test('tags: bulk create replaces, single create/update/delete, delete all', asyn
   assert.deepEqual((await cloud.api('admin', 'GET', `${md}/namespaces/ns-tag/tags`)).body, { tags: [] });
   assert.equal((await cloud.api('admin', 'DELETE', `${md}/namespaces/ns-tag`)).status, 204);
 });
+
+test('namespace list paging and filters; show with ?resource_type= prefixes names', async () => {
+  for (const n of ['pg-a', 'pg-b']) await cloud.api('admin', 'POST', `${md}/namespaces`, { namespace: n, visibility: 'public' });
+  const first = await cloud.api('admin', 'GET', `${md}/namespaces?limit=1`);
+  assert.equal(first.body.namespaces.length, 1);
+  assert.equal(first.body.first, '/v2/metadefs/namespaces?limit=1');
+  assert.equal(first.body.next, `/v2/metadefs/namespaces?limit=1&marker=${first.body.namespaces[0].namespace}`);
+  const second = await cloud.api('admin', 'GET', `${md}${first.body.next.slice('/v2/metadefs'.length)}`);
+  assert.equal(second.body.namespaces.length, 1);
+  assert.notEqual(second.body.namespaces[0].namespace, first.body.namespaces[0].namespace);
+  const badDir = await cloud.api('admin', 'GET', `${md}/namespaces?sort_dir=up`);
+  assert.equal(badDir.status, 400);
+  assert.match(notFoundMessage(badDir.body), /Invalid sort direction: up/);
+  const badVis = await cloud.api('admin', 'GET', `${md}/namespaces?visibility=shared`);
+  assert.equal(badVis.status, 400);
+  assert.match(notFoundMessage(badVis.body), /Invalid visibility value: shared/);
+  const badLimit = await cloud.api('admin', 'GET', `${md}/namespaces?limit=-1`);
+  assert.match(notFoundMessage(badLimit.body), /limit param must be positive/);
+  assert.deepEqual((await cloud.api('admin', 'GET', `${md}/namespaces?visibility=private`)).body.namespaces, []);
+
+  await cloud.api('admin', 'POST', `${md}/namespaces/pg-a/resource_types`, { name: 'OS::Nova::Flavor', prefix: 'hw:' });
+  await cloud.api('admin', 'POST', `${md}/namespaces/pg-a/properties`, { name: 'cpu_policy', title: 'CPU', type: 'string' });
+  await cloud.api('admin', 'POST', `${md}/namespaces/pg-a/objects`, { name: 'o', properties: { x: { type: 'string', title: 'X' } }, required: ['x'] });
+  const plain = await cloud.api('admin', 'GET', `${md}/namespaces/pg-a`);
+  assert.deepEqual(Object.keys(plain.body.properties), ['cpu_policy']);
+  const rt = await cloud.api('admin', 'GET', `${md}/namespaces/pg-a?resource_type=OS::Nova::Flavor`);
+  assert.deepEqual(Object.keys(rt.body.properties), ['hw:cpu_policy']);
+  assert.deepEqual(Object.keys(rt.body.objects[0].properties), ['hw:x']);
+  assert.deepEqual(rt.body.objects[0].required, ['hw:x']);
+  assert.deepEqual((await cloud.api('admin', 'GET', `${md}/namespaces?resource_types=OS::Nova::Flavor`)).body.namespaces.map((n: { namespace: string }) => n.namespace), ['pg-a']);
+  for (const n of ['pg-a', 'pg-b']) assert.equal((await cloud.api('admin', 'DELETE', `${md}/namespaces/${n}`)).status, 204);
+});

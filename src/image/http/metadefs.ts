@@ -12,7 +12,7 @@ import type { MetadefNamespaceRow } from '../db/tables.js';
 import { InvalidObject, ReadonlyAttribute } from '../errors.js';
 import type { MetadefAPI, MetadefItem, NamespaceInput } from '../metadefs.js';
 import { sendJson } from './py-json.js';
-import { parseJsonBody, rejectBody } from './request.js';
+import { LIMIT_DEFAULT, LIMIT_MAX, parseJsonBody, rejectBody } from './request.js';
 import { pyRepr } from './schema-validator.js';
 
 type NsParams = { Params: { ns: string } };
@@ -52,6 +52,35 @@ function namespaceInput(body: Record<string, unknown>): NamespaceInput {
   if (p !== undefined && p !== null && typeof p !== 'boolean') throw new InvalidObject('namespace', `${pyRepr(p)} is not of type 'boolean'`);
   const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : null);
   return { namespace, display_name: str('display_name'), description: str('description'), visibility: (v as string | null) ?? null, protected: (p as boolean | null) ?? null, owner: str('owner') };
+}
+
+/** RequestDeserializer._get_filters: a visibility filter must be public or private. */
+function visibilityFilter(search: URLSearchParams): string | undefined {
+  const v = search.get('visibility');
+  if (v && v !== 'public' && v !== 'private') throw httpBadRequest(`Invalid visibility value: ${v}`);
+  return v || undefined;
+}
+
+/**
+ * _prefix_property_name: with ?resource_type=, the properties (and the objects' properties
+ * and required names) carry that association's prefix.
+ */
+function prefixed(view: Record<string, unknown>, resourceType: string | null): Record<string, unknown> {
+  const rtas = (view.resource_type_associations as { name: string; prefix?: string }[] | undefined) ?? [];
+  const prefix = resourceType ? rtas.find((r) => r.name === resourceType)?.prefix : undefined;
+  if (!prefix) return view;
+  const withPrefix = (props: Record<string, unknown>) => Object.fromEntries(Object.entries(props).map(([k, v]) => [prefix + k, v]));
+  const out = { ...view };
+  if (out.properties) out.properties = withPrefix(out.properties as Record<string, unknown>);
+  if (out.objects) {
+    out.objects = (out.objects as Record<string, unknown>[]).map((o) => {
+      const r: Record<string, unknown> = { ...o };
+      if (o.properties) r.properties = withPrefix(o.properties as Record<string, unknown>);
+      if (Array.isArray(o.required) && o.required.length) r.required = (o.required as string[]).map((n) => prefix + n);
+      return r;
+    });
+  }
+  return out;
 }
 
 const nsHref = (name: string) => `/v2/metadefs/namespaces/${name}`;
@@ -108,24 +137,32 @@ export function registerMetadefRoutes(app: FastifyInstance, api: MetadefAPI): vo
   // --- namespaces ---
   app.get('/v2/metadefs/namespaces', async (req, reply) => {
     const search = new URLSearchParams(req.url.split('?')[1] ?? '');
+    // RequestDeserializer.index: limit defaults to limit_param_default, capped at api_limit_max.
+    const limitRaw = search.get('limit');
+    let limit = LIMIT_DEFAULT;
+    if (limitRaw !== null) {
+      if (!/^\s*[-+]?\d+\s*$/.test(limitRaw)) throw httpBadRequest('limit param must be an integer');
+      limit = Math.min(LIMIT_MAX, Number(limitRaw));
+      if (limit < 0) throw httpBadRequest('limit param must be positive');
+    }
+    const sortDir = search.get('sort_dir') ?? 'desc';
+    if (sortDir !== 'asc' && sortDir !== 'desc') throw httpBadRequest(`Invalid sort direction: ${sortDir}`);
+    const visibility = visibilityFilter(search);
     const rts = search.get('resource_types');
-    const visibility = search.get('visibility') ?? undefined;
     let list = await api.listNamespaces(req.ctx, { ...(visibility ? { visibility } : {}), ...(rts ? { resourceTypes: rts.split(',') } : {}) });
+    if (sortDir === 'asc') list = list.reverse();
     const marker = search.get('marker');
     if (marker) {
       await api.getNamespace(req.ctx, marker);
       list = list.slice(list.findIndex((n) => n.namespace === marker) + 1);
     }
-    const limitRaw = search.get('limit');
-    const limit = limitRaw === null ? undefined : Number(limitRaw);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw httpBadRequest(limit !== undefined && limit < 0 ? 'limit param must be positive' : 'limit param must be an integer');
-    if (limit !== undefined) list = list.slice(0, limit);
+    list = list.slice(0, limit);
     const namespaces = [];
     for (const ns of list) namespaces.push(namespaceView(ns, { resource_type_associations: (await api.listItems(req.ctx, ns.namespace, ITEM_KINDS.resourceType)).map(associationView) }));
     search.delete('marker');
     const query = search.toString();
     const body: Record<string, unknown> = { namespaces, first: `/v2/metadefs/namespaces${query ? `?${query}` : ''}`, schema: '/v2/schemas/metadefs/namespaces' };
-    if (limit !== undefined && list.length !== 0 && list.length === limit) {
+    if (list.length !== 0 && list.length === limit) {
       search.set('marker', list[list.length - 1]!.namespace);
       body.next = `/v2/metadefs/namespaces?${search.toString()}`;
     }
@@ -163,19 +200,18 @@ export function registerMetadefRoutes(app: FastifyInstance, api: MetadefAPI): vo
   });
 
   app.get<NsParams>('/v2/metadefs/namespaces/:ns', async (req, reply) => {
+    const search = new URLSearchParams(req.url.split('?')[1] ?? '');
+    visibilityFilter(search);
     const ns = await api.getNamespace(req.ctx, req.params.ns);
     const name = ns.namespace;
     const props = Object.fromEntries((await api.listItems(req.ctx, name, ITEM_KINDS.property)).map((p) => [p.name, propertyView(p, false)]));
-    return sendJson(
-      reply,
-      200,
-      namespaceView(ns, {
-        objects: (await api.listItems(req.ctx, name, ITEM_KINDS.object)).map((o) => objectView(name, o)),
-        resource_type_associations: (await api.listItems(req.ctx, name, ITEM_KINDS.resourceType)).map(associationView),
-        properties: props,
-        tags: (await api.listItems(req.ctx, name, ITEM_KINDS.tag)).map((t) => ({ name: t.name })),
-      }),
-    );
+    const view = namespaceView(ns, {
+      objects: (await api.listItems(req.ctx, name, ITEM_KINDS.object)).map((o) => objectView(name, o)),
+      resource_type_associations: (await api.listItems(req.ctx, name, ITEM_KINDS.resourceType)).map(associationView),
+      properties: props,
+      tags: (await api.listItems(req.ctx, name, ITEM_KINDS.tag)).map((t) => ({ name: t.name })),
+    });
+    return sendJson(reply, 200, prefixed(view, search.get('resource_type')));
   });
 
   app.put<NsParams>('/v2/metadefs/namespaces/:ns', async (req, reply) => {
