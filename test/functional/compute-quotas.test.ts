@@ -92,3 +92,27 @@ test('os-quota-sets ?user_id=: a user\'s own limits within the project\'s', asyn
   assert.equal((await cloud.api('admin', 'GET', `${base}?user_id=u-1`)).body.quota_set.cores, 20);
   assert.equal((await cloud.api('admin', 'GET', base)).body.quota_set.ram, 51200);
 });
+
+test("a boot is checked against the user's own limits too (check_num_instances_quota)", async () => {
+  const base = `${nova}/os-quota-sets/${demoProject}`;
+  const t = await cloud.api('demo', 'GET', `${cloud.urls.identity}/v3/auth/tokens`, undefined, { 'x-subject-token': await cloud.token('demo') });
+  const demoUser = t.body.token.user.id as string;
+  const net = await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/networks`, { network: { name: 'qnet' } });
+  await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/subnets`, { subnet: { network_id: net.body.network.id, cidr: '10.9.0.0/24', ip_version: 4 } });
+  const imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+  const server = (extra: Record<string, unknown>) => ({ server: { name: 'vm', flavorRef: '100', imageRef: imageId, networks: [{ uuid: net.body.network.id }], ...extra } });
+  try {
+    assert.equal((await cloud.api('admin', 'PUT', `${base}?user_id=${demoUser}`, { quota_set: { instances: 2 } })).status, 200);
+    const r = await cloud.api('demo', 'POST', `${nova}/servers`, server({ min_count: 3 }));
+    assert.equal(r.status, 403);
+    assert.deepEqual(r.body, { forbidden: { code: 403, message: 'Quota exceeded for instances: Requested 3, but already used 0 of 2 instances' } });
+    // Another user's limits do not apply to demo.
+    await cloud.api('admin', 'DELETE', `${base}?user_id=${demoUser}`);
+    await cloud.api('admin', 'PUT', `${base}?user_id=someone-else`, { quota_set: { instances: 1 } });
+    await cloud.api('admin', 'PUT', base, { quota_set: { instances: 2 } });
+    const p = await cloud.api('demo', 'POST', `${nova}/servers`, server({ min_count: 3 }));
+    assert.deepEqual(p.body, { forbidden: { code: 403, message: 'Quota exceeded for instances: Requested 3, but already used 0 of 2 instances' } });
+  } finally {
+    await cloud.api('admin', 'DELETE', base);
+  }
+});

@@ -35,6 +35,9 @@ export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
 /** The resources nova counts (CountableResource); the others have in_use 0. */
 const COUNTED = new Set<QuotaResource>(['instances', 'cores', 'ram']);
 
+/** The resources a boot consumes. */
+export type InstanceResource = 'instances' | 'cores' | 'ram';
+
 /** A resource's limit and, when asked for, its usage. */
 export interface QuotaValue {
   limit: number;
@@ -160,6 +163,38 @@ export class QuotaEngine {
       for (const r of QUOTA_RESOURCES) out[r] = { minimum: Math.max(subQuota(project[r].limit, remains.get(r)!), project[r].in_use ?? 0), maximum: -1 };
     }
     return out;
+  }
+
+  /**
+   * The instances/cores/ram check of check_num_instances_quota (Quotas.check_deltas,
+   * limit_check_project_and_user): what would be over, and the limits and usage nova then
+   * words its refusal with. The user's own limits count only when the user has one for
+   * instances, cores or ram; then usage is the user's, and the limits the user's when only
+   * a user limit is crossed.
+   */
+  async checkInstanceDeltas(projectId: string, userId: string, deltas: Record<InstanceResource, number>): Promise<{ overs: InstanceResource[]; limits: Record<InstanceResource, number>; used: Record<InstanceResource, number> }> {
+    const keys = ['cores', 'instances', 'ram'] as const;
+    const pick = (q: Record<QuotaResource, QuotaValue>, f: (v: QuotaValue) => number) => Object.fromEntries(keys.map((k) => [k, f(q[k])])) as Record<InstanceResource, number>;
+    const project = await this.projectQuotas(projectId, { usages: true });
+    const plimits = pick(project, (v) => v.limit);
+    const pused = pick(project, (v) => v.in_use ?? 0);
+    const own = await this.#userRows(projectId, userId);
+    if (!keys.some((k) => own.has(k))) {
+      return { overs: keys.filter((k) => plimits[k] >= 0 && pused[k] + deltas[k] > plimits[k]), limits: plimits, used: pused };
+    }
+    const user = await this.projectQuotas(projectId, { usages: true, userId });
+    const ulimits = pick(user, (v) => v.limit);
+    const uused = pick(user, (v) => v.in_use ?? 0);
+    const overs: InstanceResource[] = [];
+    let overUser = false;
+    for (const k of keys) {
+      if (plimits[k] >= 0 && pused[k] + deltas[k] > plimits[k]) overs.push(k);
+      else if (ulimits[k] >= 0 && uused[k] + deltas[k] > ulimits[k]) {
+        overs.push(k);
+        overUser = true;
+      }
+    }
+    return { overs, limits: overUser ? ulimits : plimits, used: uused };
   }
 
   /** Quotas.create_limit / update_limit: sets a project's (or one of its users') limit. */
