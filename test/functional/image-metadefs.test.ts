@@ -15,7 +15,7 @@ before(async () => {
 });
 after(() => cloud.stop());
 
-const notFoundMessage = (body: unknown) => JSON.stringify(body);
+const bodyText = (body: unknown) => JSON.stringify(body);
 
 test('resource types: the seeded catalog', async () => {
   const r = await cloud.api('demo', 'GET', `${md}/resource_types`);
@@ -52,7 +52,7 @@ test('namespaces: create with associations, list, show, protected delete, update
 
   const del = await cloud.api('admin', 'DELETE', `${md}/namespaces/ns-1`);
   assert.equal(del.status, 403);
-  assert.match(notFoundMessage(del.body), /Metadata definition namespace ns-1 is protected and cannot be deleted\./);
+  assert.match(bodyText(del.body), /Metadata definition namespace ns-1 is protected and cannot be deleted\./);
 
   const up = await cloud.api('admin', 'PUT', `${md}/namespaces/ns-1`, { namespace: 'ns-1', description: 'Tempest', visibility: 'private', display_name: 'ns-1', protected: false });
   assert.equal(up.status, 200);
@@ -65,27 +65,27 @@ test('namespaces: create with associations, list, show, protected delete, update
   assert.equal((await cloud.api('admin', 'DELETE', `${md}/namespaces/ns-1`)).status, 204);
   const gone = await cloud.api('admin', 'GET', `${md}/namespaces/ns-1`);
   assert.equal(gone.status, 404);
-  assert.match(notFoundMessage(gone.body), /Metadata definition namespace=ns-1 was not found\./);
+  assert.match(bodyText(gone.body), /Metadata definition namespace=ns-1 was not found\./);
 });
 
 test('namespaces: admin only, duplicates, body checks', async () => {
   const demo = await cloud.api('demo', 'POST', `${md}/namespaces`, { namespace: 'x' });
   assert.equal(demo.status, 403);
-  assert.match(notFoundMessage(demo.body), /You are not authorized to complete add_metadef_namespace action\./);
+  assert.match(bodyText(demo.body), /You are not authorized to complete add_metadef_namespace action\./);
   assert.equal((await cloud.api('admin', 'POST', `${md}/namespaces`, { namespace: 'dup' })).status, 201);
   const dup = await cloud.api('admin', 'POST', `${md}/namespaces`, { namespace: 'dup' });
   assert.equal(dup.status, 409);
-  assert.match(notFoundMessage(dup.body), /The metadata definition namespace=dup already exists\./);
+  assert.match(bodyText(dup.body), /The metadata definition namespace=dup already exists\./);
   const missing = await cloud.api('admin', 'POST', `${md}/namespaces`, { visibility: 'public' });
   assert.equal(missing.status, 400);
-  assert.match(notFoundMessage(missing.body), /Provided object does not match schema 'namespace': 'namespace' is a required property/);
+  assert.match(bodyText(missing.body), /Provided object does not match schema 'namespace': 'namespace' is a required property/);
   const ro = await cloud.api('admin', 'POST', `${md}/namespaces`, { namespace: 'y', self: '/x' });
   assert.equal(ro.status, 403);
-  assert.match(notFoundMessage(ro.body), /Attribute 'self' is read-only\./);
+  assert.match(bodyText(ro.body), /Attribute 'self' is read-only\./);
   // A private admin namespace is hidden from others: changes are 404, not 403.
   const hidden = await cloud.api('demo', 'PUT', `${md}/namespaces/dup`, { namespace: 'dup' });
   assert.equal(hidden.status, 404);
-  assert.match(notFoundMessage(hidden.body), /Namespace dup not found/);
+  assert.match(bodyText(hidden.body), /Namespace dup not found/);
   assert.equal((await cloud.api('admin', 'DELETE', `${md}/namespaces/dup`)).status, 204);
 });
 
@@ -103,7 +103,7 @@ test('objects: create, show, list, rename, delete', async () => {
   assert.equal(list.body.schema, 'v2/schemas/metadefs/objects');
   const dup = await cloud.api('admin', 'POST', `${md}/namespaces/ns-obj/objects`, { name: 'obj-1' });
   assert.equal(dup.status, 409);
-  assert.match(notFoundMessage(dup.body), /A metadata definition object with name=obj-1 already exists in namespace=ns-obj\./);
+  assert.match(bodyText(dup.body), /A metadata definition object with name=obj-1 already exists in namespace=ns-obj\./);
   assert.equal((await cloud.api('demo', 'POST', `${md}/namespaces/ns-obj/objects`, { name: 'o2' })).status, 403);
   const up = await cloud.api('admin', 'PUT', `${md}/namespaces/ns-obj/objects/obj-1`, { name: 'obj-2' });
   assert.equal(up.status, 200);
@@ -111,7 +111,7 @@ test('objects: create, show, list, rename, delete', async () => {
   assert.equal((await cloud.api('admin', 'DELETE', `${md}/namespaces/ns-obj/objects/obj-2`)).status, 204);
   const gone = await cloud.api('admin', 'GET', `${md}/namespaces/ns-obj/objects/obj-2`);
   assert.equal(gone.status, 404);
-  assert.match(notFoundMessage(gone.body), /The metadata definition object with name=obj-2 was not found in namespace=ns-obj\./);
+  assert.match(bodyText(gone.body), /The metadata definition object with name=obj-2 was not found in namespace=ns-obj\./);
   assert.deepEqual((await cloud.api('admin', 'GET', `${md}/namespaces/ns-obj/objects`)).body.objects, []);
   assert.equal((await cloud.api('admin', 'DELETE', `${md}/namespaces/ns-obj`)).status, 204);
 });
@@ -140,7 +140,7 @@ test('properties and resource type associations', async () => {
   assert.deepEqual((await cloud.api('admin', 'GET', `${md}/namespaces/ns-prop/resource_types`)).body.resource_type_associations, []);
   const gone = await cloud.api('admin', 'DELETE', `${md}/namespaces/ns-prop/resource_types/OS::Nova::Flavor`);
   assert.equal(gone.status, 404);
-  assert.match(notFoundMessage(gone.body), /The metadata definition resource-type association of resource-type=OS::Nova::Flavor to namespace=ns-prop, was not found\./);
+  assert.match(bodyText(gone.body), /The metadata definition resource-type association of resource-type=OS::Nova::Flavor to namespace=ns-prop, was not found\./);
   // An unknown resource type joins the catalog on association, as glance does.
   await cloud.api('admin', 'POST', `${md}/namespaces/ns-prop/resource_types`, { name: 'OS::Custom::Thing' });
   assert.ok((await cloud.api('admin', 'GET', `${md}/resource_types`)).body.resource_types.some((t: { name: string }) => t.name === 'OS::Custom::Thing'));
@@ -163,7 +163,7 @@ test('tags: bulk create replaces, single create/update/delete, delete all', asyn
   assert.equal((await cloud.api('admin', 'DELETE', `${md}/namespaces/ns-tag/tags/tag-b`)).status, 204);
   const gone = await cloud.api('admin', 'GET', `${md}/namespaces/ns-tag/tags/tag-b`);
   assert.equal(gone.status, 404);
-  assert.match(notFoundMessage(gone.body), /The metadata definition tag with name=tag-b was not found in namespace=ns-tag\./);
+  assert.match(bodyText(gone.body), /The metadata definition tag with name=tag-b was not found in namespace=ns-tag\./);
   const replaced = await cloud.api('admin', 'POST', `${md}/namespaces/ns-tag/tags`, { tags: [{ name: 'only' }] });
   assert.equal(replaced.status, 201);
   assert.deepEqual((await cloud.api('admin', 'GET', `${md}/namespaces/ns-tag/tags`)).body.tags.map((t: { name: string }) => t.name), ['only']);
@@ -183,12 +183,12 @@ test('namespace list paging and filters; show with ?resource_type= prefixes name
   assert.notEqual(second.body.namespaces[0].namespace, first.body.namespaces[0].namespace);
   const badDir = await cloud.api('admin', 'GET', `${md}/namespaces?sort_dir=up`);
   assert.equal(badDir.status, 400);
-  assert.match(notFoundMessage(badDir.body), /Invalid sort direction: up/);
+  assert.match(bodyText(badDir.body), /Invalid sort direction: up/);
   const badVis = await cloud.api('admin', 'GET', `${md}/namespaces?visibility=shared`);
   assert.equal(badVis.status, 400);
-  assert.match(notFoundMessage(badVis.body), /Invalid visibility value: shared/);
+  assert.match(bodyText(badVis.body), /Invalid visibility value: shared/);
   const badLimit = await cloud.api('admin', 'GET', `${md}/namespaces?limit=-1`);
-  assert.match(notFoundMessage(badLimit.body), /limit param must be positive/);
+  assert.match(bodyText(badLimit.body), /limit param must be positive/);
   assert.deepEqual((await cloud.api('admin', 'GET', `${md}/namespaces?visibility=private`)).body.namespaces, []);
 
   await cloud.api('admin', 'POST', `${md}/namespaces/pg-a/resource_types`, { name: 'OS::Nova::Flavor', prefix: 'hw:' });

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpBadRequest } from '../../common/errors.js';
-import { ITEM_KINDS, type ItemKind } from '../db/metadef-repo.js';
+import { ITEM_KINDS } from '../db/metadef-repo.js';
 import type { MetadefNamespaceRow } from '../db/tables.js';
 import { InvalidObject, ReadonlyAttribute } from '../errors.js';
 import type { MetadefAPI, MetadefItem, NamespaceInput } from '../metadefs.js';
@@ -326,7 +326,7 @@ export function registerMetadefRoutes(app: FastifyInstance, api: MetadefAPI): vo
     return sendJson(reply, 201, associationView(a));
   });
   app.delete<ItemParams>('/v2/metadefs/namespaces/:ns/resource_types/:name', async (req, reply) => {
-    await api.deleteItem(req.ctx, req.params.ns, ITEM_KINDS.resourceType as ItemKind, req.params.name, 'remove_metadef_resource_type_association');
+    await api.deleteItem(req.ctx, req.params.ns, ITEM_KINDS.resourceType, req.params.name, 'remove_metadef_resource_type_association');
     return noContent(reply);
   });
 }
