@@ -93,14 +93,13 @@ export class ComputeAPI {
 
   /** How many of [min, max] fit the quota; TooManyInstances when not even min does. */
   async #checkQuota(ctx: NovaContext, flavor: InstanceFlavor, min: number, max: number): Promise<number> {
-    const q = await new QuotaEngine(this.d.db, this.d.cfg).projectQuotas(ctx.projectId, { usages: true });
-    const limits = { instances: q.instances.limit, cores: q.cores.limit, ram: q.ram.limit };
-    const used = { instances: q.instances.in_use!, cores: q.cores.in_use!, ram: q.ram.in_use! };
     const per = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb };
-    // check_num_instances_quota: the deltas are for max_count; what is over is named in
-    // sorted order, with the request as nova prints it ("2-5" instances, max_count's cores and ram).
+    // check_num_instances_quota: the deltas are for max_count (checked against the project's
+    // and, when the user has own limits, the user's); what is over is named in sorted order,
+    // with the request as nova prints it ("2-5" instances, max_count's cores and ram).
+    const deltas = { instances: max, cores: per.cores * max, ram: per.ram * max };
+    const { overs, limits, used } = await new QuotaEngine(this.d.db, this.d.cfg).checkInstanceDeltas(ctx.projectId, ctx.userId, deltas);
     const resources = ['cores', 'instances', 'ram'] as const;
-    const overs = resources.filter((r) => limits[r] >= 0 && used[r] + per[r] * max > limits[r]);
     if (overs.length === 0) return max;
     let allowed = max;
     for (const r of resources) {

@@ -298,3 +298,43 @@ export class MethodNotAllowed extends OpenStackError {
     super(`The method ${method} is not allowed for this resource.`);
   }
 }
+
+/** A metadef namespace that does not exist (or, for update and delete, that the caller may not see). */
+export class MetadefNamespaceNotFound extends NotFound {
+  static override readonly wireType: string = 'MetadefNamespaceNotFound';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Deleting a protected metadef namespace. */
+export class ProtectedMetadefNamespaceDelete extends NotAuthorized {
+  static override readonly wireType: string = 'ProtectedMetadefNamespaceDelete';
+  constructor(namespace: string) {
+    super(`Metadata definition namespace ${namespace} is protected and cannot be deleted.`);
+  }
+}
+
+/** A namespace name already taken. */
+export class MetadefDuplicateNamespace extends Conflict {
+  static override readonly wireType: string = 'MetadefDuplicateNamespace';
+  constructor(namespace: string) {
+    super(`The metadata definition namespace=${namespace} already exists.`);
+  }
+}
+
+/** An object, property, tag or association that is not in the namespace. */
+export class MetadefItemNotFound extends NotFound {
+  static override readonly wireType: string = 'NotFound';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** An object, property, tag or association name already taken in the namespace. */
+export class MetadefDuplicateItem extends Conflict {
+  static override readonly wireType: string = 'Duplicate';
+  constructor(message: string) {
+    super(message);
+  }
+}

@@ -19,6 +19,7 @@ import { ImageMemberAPI } from './members.js';
 import type { ImageQuotas } from './model.js';
 import type { ImageDB } from './db/tables.js';
 import { createImageApp } from './http/router.js';
+import { MetadefAPI } from './metadefs.js';
 import { FileStore } from './store/file-store.js';
 
 export interface ImageServiceDeps {
@@ -44,6 +45,8 @@ export class ImageService {
   readonly api: ImageAPI;
   /** The image member operations without HTTP. */
   readonly members: ImageMemberAPI;
+  /** The metadefs catalog without HTTP. */
+  readonly metadefs: MetadefAPI;
   readonly #deps: ImageServiceDeps;
   #closing = false;
 
@@ -53,9 +56,11 @@ export class ImageService {
     const quotas = deps.quotas ? { quotas: deps.quotas } : {};
     this.api = new ImageAPI({ db: deps.db.kysely, store, clock: deps.clock, random: deps.random, log: deps.log, ...quotas });
     this.members = new ImageMemberAPI({ db: deps.db.kysely, clock: deps.clock, images: this.api, ...quotas });
+    this.metadefs = new MetadefAPI({ db: deps.db.kysely, clock: deps.clock });
     this.app = createImageApp({
       api: this.api,
       members: this.members,
+      metadefs: this.metadefs,
       storeDir: store.dir,
       log: deps.log,
       random: deps.random,
@@ -72,6 +77,7 @@ export class ImageService {
   /** Applies migrations and bootstraps the public cirros image; idempotent. */
   async init(): Promise<void> {
     await migrate(this.#deps.db.kysely as unknown as Kysely<unknown>, IMAGE_MIGRATIONS, 'image');
+    await this.metadefs.seed();
     await bootstrapImages(this.#deps.db.kysely, this.api, this.#deps.bootstrapOwner, this.#deps.log);
   }
 

@@ -79,8 +79,8 @@ test('compute nodes: upsert keeps the usage, updateUsage needs a node, deleting 
 
 test('quotas: configured defaults, a project\'s own limits, usage from live instances only', async () => {
   const q = new QuotaEngine(db.kysely, loadConfig({ overrides: { compute: { quota_instances: 3 } } }));
-  assert.equal(q.defaults().instances, 3);
-  assert.equal(q.defaults().security_groups, -1);
+  assert.equal((await q.defaults()).instances, 3);
+  assert.equal((await q.defaults()).security_groups, -1);
   const flavor = JSON.stringify({ vcpus: 2, memory_mb: 512 });
   const base = { project_id: 'p', display_name: 'v', display_description: null, hostname: 'v', host: null, node: null, launched_on: null, availability_zone: null, vm_state: 'active', task_state: null, power_state: 1, image_ref: 'i', flavor, key_name: null, user_data: null, metadata: '{}', system_metadata: '{}', requested_networks: '[]', security_groups: '[]', tags: '[]', config_drive: '', access_ip_v4: null, access_ip_v6: null, reservation_id: 'r', launch_index: 0, vcpus: 2, memory_mb: 512, root_gb: 1, ephemeral_gb: 0, root_device_name: null, locked: 0, locked_by: null, locked_reason: null, progress: 0, launched_at: null, terminated_at: null, created_at: 'x', updated_at: null, deleted_at: null };
   await db.kysely.insertInto('instances').values([

@@ -27,6 +27,7 @@ import { registerHypervisors } from './hypervisors.js';
 import { registerAvailabilityZones } from './availability-zones.js';
 import { registerLimits } from './limits.js';
 import { registerQuotaSets } from './quota-sets.js';
+import { registerQuotaClasses } from './quota-classes.js';
 import { registerAggregates } from './aggregates.js';
 import { registerServerMetadata } from './server-metadata.js';
 import { registerServerTags } from './server-tags.js';
@@ -108,6 +109,7 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerAvailabilityZones(app, d);
   registerLimits(app, d);
   registerQuotaSets(app, d);
+  registerQuotaClasses(app, d);
   registerAggregates(app, d);
   registerServerMetadata(app, d);
   registerServerTags(app, d);

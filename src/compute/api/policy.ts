@@ -59,6 +59,8 @@ export const POLICIES = {
   'os_compute_api:os-quota-sets:defaults': ANY,
   'os_compute_api:os-quota-sets:update': ADMIN,
   'os_compute_api:os-quota-sets:delete': ADMIN,
+  'os_compute_api:os-quota-class-sets:show': ADMIN,
+  'os_compute_api:os-quota-class-sets:update': ADMIN,
   'os_compute_api:servers:create:forced_host': ADMIN,
   'compute:servers:create:requested_destination': ADMIN,
   'os_compute_api:servers:update': ADMIN_OR_OWNER,

@@ -3,7 +3,8 @@
  * usage (detail), the defaults, and an admin's changes. The nova-network resources
  * (fixed_ips, floating_ips, security_groups, security_group_rules) disappear at 2.36,
  * the injected-file ones at 2.57. `openstack quota show` (OSC 6.0) reads
- * GET /os-quota-sets/{project}. Per-user limits (?user_id= on update) are not kept.
+ * GET /os-quota-sets/{project}. ?user_id= scopes show, detail, update and delete to one
+ * user's limits inside the project (nova's project_user_quotas).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeApiDeps } from './app.js';
@@ -25,11 +26,16 @@ function filteredQuotas(req: FastifyRequest): string[] {
   return [];
 }
 
+/** urlparse.parse_qs(...).get('user_id', [None])[0]: the first value; a blank one is dropped. (detail reads req.GET: the last.) */
+const firstParam = (q: Record<string, string[]>, key: string) => q[key]?.find((v) => v !== '');
+
 const QUERY: JsonSchema = { type: 'object', properties: { user_id: P.multiParams({ type: 'string' }) }, additionalProperties: true };
 const QUERY_275: JsonSchema = { ...QUERY, additionalProperties: false };
 
-const COMMON_QUOTA: JsonSchema = { type: ['integer', 'string'], pattern: '^-?[0-9]+$', minimum: -1, maximum: 0x7fffffff };
-const UPDATE_RESOURCES = [
+/** common_quota: an integer (or its string) from -1 to 2^31-1. */
+export const COMMON_QUOTA: JsonSchema = { type: ['integer', 'string'], pattern: '^-?[0-9]+$', minimum: -1, maximum: 0x7fffffff };
+/** quota_sets.quota_resources: the keys an update body may carry (os-quota-class-sets uses them too). */
+export const UPDATE_RESOURCES = [
   'instances',
   'cores',
   'ram',
@@ -81,7 +87,7 @@ export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void
     const id = req.params.id;
     authorize(req.ctx, 'os_compute_api:os-quota-sets:show', { project_id: id });
     await verifyProjectId(d, req, id);
-    return sendNova(reply, 200, format(id, limitsOf(await quotas.projectQuotas(id, { userId: lastParam(q, 'user_id') })), filteredQuotas(req)));
+    return sendNova(reply, 200, format(id, limitsOf(await quotas.projectQuotas(id, { userId: firstParam(q, 'user_id') })), filteredQuotas(req)));
   });
 
   app.get<{ Params: { id: string } }>('/v2.1/os-quota-sets/:id/detail', async (req, reply) => {
@@ -89,7 +95,7 @@ export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void
     const id = req.params.id;
     authorize(req.ctx, 'os_compute_api:os-quota-sets:detail', { project_id: id });
     await verifyProjectId(d, req, id);
-    const values = await quotas.projectQuotas(id, { usages: true, userId: lastParam(q, 'user_id') });
+    const values = await quotas.projectQuotas(id, { usages: true, userId: lastParam(q, 'user_id') || undefined });
     const detailed = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { limit: v.limit, in_use: v.in_use ?? 0, reserved: 0 }])) as Record<QuotaResource, unknown>;
     return sendNova(reply, 200, format(id, detailed, filteredQuotas(req)));
   });
@@ -98,7 +104,7 @@ export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void
     const id = req.params.id;
     authorize(req.ctx, 'os_compute_api:os-quota-sets:defaults', { project_id: id });
     await verifyProjectId(d, req, id);
-    return sendNova(reply, 200, format(id, quotas.defaults(), filteredQuotas(req)));
+    return sendNova(reply, 200, format(id, await quotas.defaults(), filteredQuotas(req)));
   });
 
   app.put<{ Params: { id: string } }>('/v2.1/os-quota-sets/:id', async (req, reply) => {
@@ -109,33 +115,35 @@ export function registerQuotaSets(app: FastifyInstance, d: ComputeApiDeps): void
     const id = req.params.id;
     authorize(req.ctx, 'os_compute_api:os-quota-sets:update', { project_id: id });
     await verifyProjectId(d, req, id);
-    if (lastParam(q, 'user_id') !== undefined) throw badRequest('Per-user quotas are not supported by this cloud.');
+    const userId = firstParam(q, 'user_id');
     const quotaSet = (body as { quota_set: Record<string, unknown> }).quota_set;
     if ('networks' in quotaSet) throw badRequest('The networks quota has been removed');
     const force = boolFromString(quotaSet.force ?? 'False');
-    const current = await quotas.projectQuotas(id, { usages: true });
+    const settable = await quotas.settableQuotas(id, userId);
+    const inf = (v: number) => (v === -1 ? Number.POSITIVE_INFINITY : v);
     const valid = new Map<QuotaResource, number>();
     for (const [key, raw] of Object.entries(quotaSet)) {
       if (key === 'force' || raw === null || raw === '') continue;
       const value = Number(pyInt(pyStr(raw)));
       const resource = key as QuotaResource;
       if (!force) {
-        // get_settable_quotas without per-user limits: at least what is in use, no maximum.
-        const minimum = current[resource].in_use ?? 0;
-        const inf = (v: number) => (v === -1 ? Number.POSITIVE_INFINITY : v);
+        const { minimum, maximum } = settable[resource];
         if (inf(value) < inf(minimum)) throw badRequest(`Quota limit ${value} for ${key} must be greater than or equal to already used and reserved ${minimum}.`);
+        if (inf(value) > inf(maximum)) throw badRequest(`Quota limit ${value} for ${key} must be less than or equal to ${maximum}.`);
       }
       valid.set(resource, value);
     }
-    for (const [resource, value] of valid) await quotas.setLimit(id, resource, value);
-    return sendNova(reply, 200, format(null, limitsOf(await quotas.projectQuotas(id)), filtered));
+    for (const [resource, value] of valid) await quotas.setLimit(id, resource, value, userId);
+    return sendNova(reply, 200, format(null, limitsOf(await quotas.projectQuotas(id, { userId })), filtered));
   });
 
   app.delete<{ Params: { id: string } }>('/v2.1/os-quota-sets/:id', async (req, reply) => {
     const q = query(req);
     const id = req.params.id;
     authorize(req.ctx, 'os_compute_api:os-quota-sets:delete', { project_id: id });
-    if (lastParam(q, 'user_id') === undefined) await quotas.destroyAllByProject(id);
+    const userId = firstParam(q, 'user_id');
+    if (userId !== undefined) await quotas.destroyAllByProjectAndUser(id, userId);
+    else await quotas.destroyAllByProject(id);
     return sendEmpty(reply, 202);
   });
 }

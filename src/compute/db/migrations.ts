@@ -244,9 +244,31 @@ const kpServerGroups: Migration = {
   },
 };
 
+/** nova_api's project_user_quotas and quota_classes (per-user limits, os-quota-class-sets). */
+const i9Quotas: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('project_user_quotas')
+      .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('resource', 'varchar(255)', (c) => c.notNull())
+      .addColumn('hard_limit', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('pk_project_user_quotas', ['project_id', 'user_id', 'resource'])
+      .execute();
+    await db.schema
+      .createTable('quota_classes')
+      .addColumn('class_name', 'varchar(255)', (c) => c.notNull())
+      .addColumn('resource', 'varchar(255)', (c) => c.notNull())
+      .addColumn('hard_limit', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('pk_quota_classes', ['class_name', 'resource'])
+      .execute();
+  },
+};
+
 export const novaMigrations: Record<string, Migration> = {
   '001_core': core,
   '002_instance_resources': instanceResources,
   '003_key_pairs': keyPairs,
   '004_kp_server_groups': kpServerGroups,
+  '005_user_quotas_and_classes': i9Quotas,
 };

@@ -176,6 +176,21 @@ export interface QuotasTable {
   hard_limit: number;
 }
 
+/** nova_api's project_user_quotas: one user's limits inside a project (?user_id= on os-quota-sets). */
+export interface ProjectUserQuotasTable {
+  project_id: string;
+  user_id: string;
+  resource: string;
+  hard_limit: number;
+}
+
+/** nova_api's quota_classes: os-quota-class-sets; the class named 'default' overrides CONF.quota. */
+export interface QuotaClassesTable {
+  class_name: string;
+  resource: string;
+  hard_limit: number;
+}
+
 /** Placement's allocations: resources the scheduler claimed for an instance on a host. */
 export interface AllocationsTable {
   consumer_uuid: string;
@@ -233,6 +248,8 @@ export interface NovaDB {
   instance_actions: InstanceActionsTable;
   instance_actions_events: InstanceActionEventsTable;
   quotas: QuotasTable;
+  project_user_quotas: ProjectUserQuotasTable;
+  quota_classes: QuotaClassesTable;
   key_pairs: KeyPairsTable;
   instance_groups: InstanceGroupsTable;
   instance_group_member: InstanceGroupMemberTable;

@@ -65,4 +65,37 @@ export const IMAGE_MIGRATIONS: Record<string, Migration> = {
       await db.schema.dropTable('image_members').execute();
     },
   },
+  /** The metadefs API's tables (task i9). */
+  '0003_i9_metadefs': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('metadef_namespaces')
+        .addColumn('namespace', 'varchar(80)', (c) => c.primaryKey())
+        .addColumn('display_name', 'varchar(80)')
+        .addColumn('description', 'text')
+        .addColumn('visibility', 'varchar(32)', (c) => c.notNull())
+        .addColumn('protected', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('owner', 'varchar(255)')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('metadef_resource_types')
+        .addColumn('name', 'varchar(80)', (c) => c.primaryKey())
+        .addColumn('protected', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('metadef_items')
+        .addColumn('namespace', 'varchar(80)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pk_metadef_items', ['namespace', 'kind', 'name'])
+        .execute();
+    },
+  },
 };

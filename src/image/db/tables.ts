@@ -47,10 +47,48 @@ export interface ImageMemberRow {
   updated_at: string;
 }
 
+/** A metadef namespace (glance's metadef_namespaces). */
+export interface MetadefNamespaceRow {
+  namespace: string;
+  display_name: string | null;
+  description: string | null;
+  visibility: string;
+  protected: number;
+  owner: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A resource type (metadef_resource_types); seeded ones are protected. */
+export interface MetadefResourceTypeRow {
+  name: string;
+  protected: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * What a namespace holds: objects, properties, tags and resource type associations,
+ * one row each, told apart by `kind`; `body` is the JSON of the fields besides the name
+ * (an object's description/required/properties, a property's schema, an association's
+ * prefix/properties_target).
+ */
+export interface MetadefItemRow {
+  namespace: string;
+  kind: string;
+  name: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+}
+
 /** The image service's database. */
 export interface ImageDB {
   images: ImageRow;
   image_properties: ImagePropertyRow;
   image_tags: ImageTagRow;
   image_members: ImageMemberRow;
+  metadef_namespaces: MetadefNamespaceRow;
+  metadef_resource_types: MetadefResourceTypeRow;
+  metadef_items: MetadefItemRow;
 }

@@ -11,18 +11,22 @@ import type { Logger } from '../../common/log.js';
 import type { ImageAPI } from '../api.js';
 import { MethodNotAllowed } from '../errors.js';
 import type { ImageMemberAPI } from '../members.js';
+import type { MetadefAPI } from '../metadefs.js';
 import { registerDiscoveryRoutes } from './discovery.js';
 import { renderWebobError } from './faults.js';
 import { registerImageDataRoutes } from './image-data.js';
 import { registerImageMemberRoutes } from './image-members.js';
 import { registerImageTagRoutes } from './image-tags.js';
 import { registerImageRoutes } from './images.js';
+import { registerMetadefRoutes } from './metadefs.js';
 import { registerSchemaRoutes } from './schemas.js';
 import { isPublicPath, registerVersionRoutes } from './versions.js';
 
 export interface ImageAppOptions {
   api: ImageAPI;
   members: ImageMemberAPI;
+  /** The metadefs catalog; absent: /v2/metadefs (but the schemas) answers 404. */
+  metadefs?: MetadefAPI;
   log: Logger;
   random: Random;
   validator: TokenValidator;
@@ -35,7 +39,7 @@ export interface ImageAppOptions {
 /**
  * The served URLs with the methods glance's router allows on each, for its 405 (the
  * `allowed_methods` of each reject route). URLs glance has but Nimbus does not serve
- * (import, stage, tasks, cache, the metadefs API) stay 404.
+ * (import, stage, tasks, cache) stay 404.
  */
 const ALLOWED_METHODS: [RegExp, string][] = [
   [/^\/v2\/images$/, 'GET, POST'],
@@ -48,6 +52,14 @@ const ALLOWED_METHODS: [RegExp, string][] = [
   [/^\/v2\/schemas\/(image|images|member|members)$/, 'GET'],
   [/^\/v2\/schemas\/metadefs\/(namespaces?|resource_types?|objects?|property|properties|tags?)$/, 'GET'],
   [/^\/v2\/info\/(import|stores|stores\/detail)$/, 'GET'],
+  [/^\/v2\/metadefs\/resource_types$/, 'GET'],
+  [/^\/v2\/metadefs\/namespaces$/, 'GET, POST'],
+  [/^\/v2\/metadefs\/namespaces\/[^/]+$/, 'GET, PUT, DELETE'],
+  [/^\/v2\/metadefs\/namespaces\/[^/]+\/resource_types$/, 'GET, POST'],
+  [/^\/v2\/metadefs\/namespaces\/[^/]+\/resource_types\/[^/]+$/, 'DELETE'],
+  [/^\/v2\/metadefs\/namespaces\/[^/]+\/(properties|objects|tags)$/, 'GET, POST, DELETE'],
+  [/^\/v2\/metadefs\/namespaces\/[^/]+\/(properties|objects)\/[^/]+$/, 'GET, PUT, DELETE'],
+  [/^\/v2\/metadefs\/namespaces\/[^/]+\/tags\/[^/]+$/, 'GET, POST, PUT, DELETE'],
 ];
 
 /** The Allow header for a served path, or undefined when glance would not know the URL. */
@@ -84,5 +96,6 @@ export function createImageApp(opts: ImageAppOptions): FastifyInstance {
   registerImageTagRoutes(app, opts.api);
   registerImageMemberRoutes(app, opts.members);
   registerDiscoveryRoutes(app, opts.storeDir);
+  if (opts.metadefs) registerMetadefRoutes(app, opts.metadefs);
   return app;
 }
