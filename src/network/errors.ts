@@ -54,8 +54,8 @@ export class TagNotFound extends NotFound {
 }
 export class ExternalNetworkNotFound extends NotFound {}
 export class NetworkInUse extends Conflict {
-  constructor(netId: string) {
-    super(`Unable to complete operation on network ${netId}. There are one or more ports still in use on the network.`);
+  constructor(netId: string, reason = 'There are one or more ports still in use on the network') {
+    super(`Unable to complete operation on network ${netId}. ${reason}.`);
   }
 }
 export class SubnetInUse extends Conflict {

@@ -97,3 +97,118 @@ describe('security group names (test_security_groups_negative)', () => {
     assertStatus(await n.put('demo', `security-groups/${def.id}`, { security_group: { description: 'd' } }), 200);
   });
 });
+
+describe('agents (admin/test_agent_management)', () => {
+  test('bug: a member listing agents got 404; 200 with none, while show stays 404', async () => {
+    assert.deepEqual(assertStatus(await n.get('demo', 'agents'), 200), { agents: [] });
+    assertNeutronError(await n.get('demo', `agents/${UNKNOWN}`), 404, 'HTTPNotFound', 'The resource could not be found.');
+  });
+});
+
+describe('IPv6 subnet modes (test_dhcp_ipv6 / test_networks)', () => {
+  test('bug: mismatched ipv6_ra_mode and ipv6_address_mode were accepted; 400 InvalidInput', async () => {
+    const net = await n.network('demo');
+    const res = await n.post('demo', 'subnets', { subnet: { network_id: net.id, cidr: '2001:db8:1::/64', ip_version: 6, ipv6_ra_mode: 'slaac', ipv6_address_mode: 'dhcpv6-stateful' } });
+    assertNeutronError(res, 400, 'InvalidInput', "Invalid input for operation: ipv6_ra_mode set to 'slaac' with ipv6_address_mode set to 'dhcpv6-stateful' is not valid. If both attributes are set, they must be the same value.");
+    const v4 = await n.post('demo', 'subnets', { subnet: { network_id: net.id, cidr: '10.5.0.0/24', ip_version: 4, ipv6_ra_mode: 'slaac' } });
+    assertNeutronError(v4, 400, 'InvalidInput', 'Invalid input for operation: ipv6_ra_mode is not valid when ip_version is 4.');
+    const noDhcp = await n.post('demo', 'subnets', { subnet: { network_id: net.id, cidr: '2001:db8:1::/64', ip_version: 6, ipv6_address_mode: 'slaac', enable_dhcp: false } });
+    assertNeutronError(noDhcp, 400, 'InvalidInput', 'Invalid input for operation: ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False.');
+    const not64 = await n.post('demo', 'subnets', { subnet: { network_id: net.id, cidr: '2001:db8:1::/80', ip_version: 6, ipv6_address_mode: 'slaac' } });
+    assertNeutronError(not64, 400, 'InvalidInput', 'Invalid input for operation: Invalid CIDR 2001:db8:1::/80 for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64.');
+    const ok = await n.subnet('demo', net.id, '2001:db8:1::/64', { ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' });
+    assertNeutronError(await n.put('demo', `subnets/${ok.id}`, { subnet: { enable_dhcp: false } }), 400, 'InvalidInput', 'Invalid input for operation: Cannot disable enable_dhcp with ipv6 attributes set.');
+  });
+
+  test('bug: a port on a SLAAC and a DHCPv6-stateful subnet got one address; it gets one of each (EUI-64 on SLAAC)', async () => {
+    const net = await n.network('demo');
+    const slaac = await n.subnet('demo', net.id, '2001:db8:2::/64', { ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' });
+    const stateful = await n.subnet('demo', net.id, '2001:db8:3::/64', { ipv6_ra_mode: 'dhcpv6-stateful', ipv6_address_mode: 'dhcpv6-stateful' });
+    const p = await n.port('demo', net.id, { mac_address: 'fa:16:3e:12:34:56' });
+    assert.equal(p.fixed_ips.length, 2);
+    const bySubnet = new Map(p.fixed_ips.map((f: any) => [f.subnet_id, f.ip_address]));
+    assert.equal(bySubnet.get(slaac.id), '2001:db8:2:0:f816:3eff:fe12:3456');
+    assert.match(bySubnet.get(stateful.id) as string, /^2001:db8:3:/);
+    const direct = await n.post('demo', 'ports', { port: { network_id: net.id, fixed_ips: [{ ip_address: '2001:db8:2::5' }] } });
+    assertNeutronError(direct, 400, 'AllocationOnAutoAddressSubnet', `IPv6 address 2001:db8:2::5 cannot be directly assigned to a port on subnet ${slaac.id} as the subnet is configured for automatic addresses`);
+  });
+
+  test('bug: a SLAAC subnet whose ports use it could not be deleted; its addresses leave the ports', async () => {
+    const net = await n.network('demo');
+    const v4 = await n.subnet('demo', net.id, '10.6.0.0/24');
+    const slaac = await n.subnet('demo', net.id, '2001:db8:4::/64', { ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' });
+    const p = await n.port('demo', net.id, { device_owner: 'compute:nova', device_id: 'vm' });
+    assert.equal(p.fixed_ips.length, 2);
+    assert.equal((await n.del('demo', `subnets/${slaac.id}`)).status, 204);
+    const after = assertStatus(await n.get('demo', `ports/${p.id}`), 200).port;
+    assert.deepEqual(after.fixed_ips.map((f: any) => f.subnet_id), [v4.id]);
+    assertNeutronError(await n.del('demo', `subnets/${v4.id}`), 409, 'SubnetInUse', `Unable to complete operation on subnet ${v4.id}: One or more ports have an IP allocation from this subnet.`);
+  });
+});
+
+describe('external networks (test_networks, admin/test_external_network_extension)', () => {
+  test("bug: members saw the subnets of another project's non-shared external network", async () => {
+    const ext = await n.network('admin', { 'router:external': true });
+    const sub = await n.subnet('admin', ext.id, '172.24.9.0/24', { enable_dhcp: false });
+    assertStatus(await n.get('demo', `networks/${ext.id}`), 200);
+    assert.deepEqual(assertStatus(await n.get('demo', `subnets?network_id=${ext.id}`), 200).subnets, []);
+    assertNeutronError(await n.get('demo', `subnets/${sub.id}`), 404, 'SubnetNotFound', `Subnet ${sub.id} could not be found.`);
+    const shared = await n.network('admin', { 'router:external': true, shared: true });
+    await n.subnet('admin', shared.id, '172.24.10.0/24', { enable_dhcp: false });
+    assert.equal(assertStatus(await n.get('demo', `subnets?network_id=${shared.id}`), 200).subnets.length, 1);
+  });
+
+  test('bug: an external network holding only floating IPs could not be deleted; it goes with them', async () => {
+    const ext = await n.network('admin', { 'router:external': true });
+    await n.subnet('admin', ext.id, '172.24.11.0/24', { enable_dhcp: false });
+    const fip = assertStatus(await n.post('admin', 'floatingips', { floatingip: { floating_network_id: ext.id } }), 201).floatingip;
+    assert.equal((await n.del('admin', `networks/${ext.id}`)).status, 204);
+    assertNeutronError(await n.get('admin', `floatingips/${fip.id}`), 404, 'FloatingIPNotFound', `Floating IP ${fip.id} could not be found`);
+    assert.deepEqual(assertStatus(await n.get('admin', `ports?network_id=${ext.id}`), 200).ports, []);
+  });
+});
+
+describe('network delete (test_networks, AUTO_DELETE_PORT_OWNERS)', () => {
+  test('NetworkInUse names the ports; DHCP, distributed and agent-gateway ports go with the network', async () => {
+    const net = await n.network('demo');
+    await n.subnet('demo', net.id, '10.7.0.0/24');
+    const vm = await n.port('demo', net.id, { device_owner: 'compute:nova', device_id: 'vm' });
+    for (const owner of ['network:dhcp', 'network:distributed', 'network:floatingip_agent_gateway']) {
+      await n.port('admin', net.id, { device_owner: owner, device_id: owner, project_id: net.project_id });
+    }
+    assertNeutronError(
+      await n.del('demo', `networks/${net.id}`),
+      409,
+      'NetworkInUse',
+      `Unable to complete operation on network ${net.id}. There are one or more ports still in use on the network, id for these ports is: ${vm.id}.`,
+    );
+    assert.equal((await n.del('demo', `ports/${vm.id}`)).status, 204);
+    assert.equal((await n.del('demo', `networks/${net.id}`)).status, 204);
+    assert.deepEqual(assertStatus(await n.get('admin', `ports?network_id=${net.id}`), 200).ports, []);
+  });
+
+  test('a subnet held only by DHCP and distributed ports can be deleted', async () => {
+    const net = await n.network('demo');
+    const s = await n.subnet('demo', net.id, '10.8.0.0/24');
+    const dhcp = await n.port('admin', net.id, { device_owner: 'network:dhcp', device_id: 'd', project_id: net.project_id });
+    await n.port('admin', net.id, { device_owner: 'network:distributed', device_id: 'm', project_id: net.project_id });
+    assert.equal((await n.del('demo', `subnets/${s.id}`)).status, 204);
+    assert.deepEqual(assertStatus(await n.get('admin', `ports/${dhcp.id}`), 200).port.fixed_ips, []);
+  });
+});
+
+describe('port binding after an unbind (transcript 32)', () => {
+  test("bug: an unbound port showed binding:host_id and vif_type as None; Zed shows '' and 'unbound'", async () => {
+    const net = await n.network('demo');
+    await n.subnet('demo', net.id, '10.9.9.0/24');
+    const p = await n.port('demo', net.id);
+    assertStatus(await n.put('admin', `ports/${p.id}`, { port: { 'binding:host_id': 'somehost', device_owner: 'compute:nova', device_id: 'vm' } }), 200);
+    const unbound = assertStatus(await n.put('admin', `ports/${p.id}`, { port: { device_id: '', device_owner: '', 'binding:host_id': null, 'binding:profile': {} } }), 200).port;
+    assert.equal(unbound['binding:host_id'], '');
+    assert.equal(unbound['binding:vif_type'], 'unbound');
+    const shown = assertStatus(await n.get('admin', `ports/${p.id}`), 200).port;
+    assert.equal(shown['binding:host_id'], '');
+    assert.equal(shown['binding:vif_type'], 'unbound');
+    assert.deepEqual(shown['binding:vif_details'], {});
+  });
+});

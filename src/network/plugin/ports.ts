@@ -179,7 +179,7 @@ export class Ports {
         throw e;
       }
       const subnets = await this.subnets.ofNetwork(trx, net.id);
-      const ips = await this.#ipam.allocateForPort(trx, id, net.id, subnets, requestedIps, deviceOwner);
+      const ips = await this.#ipam.allocateForPort(trx, id, net.id, subnets, requestedIps, deviceOwner, mac);
       const sgs = await this.#writeSecurityGroups(ctx, trx, row, portSecurity, ips.length > 0, keys.has('security_groups') ? (body.security_groups as unknown[]) : undefined, true);
       const pairs = await this.#writePairs(trx, row, portSecurity, keys.has('allowed_address_pairs') ? (body.allowed_address_pairs as unknown[]) : undefined);
       const opts = await this.#writeDhcpOpts(trx, id, keys.has('extra_dhcp_opts') ? (body.extra_dhcp_opts as unknown[]) : undefined);
