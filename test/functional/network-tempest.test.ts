@@ -198,7 +198,7 @@ describe('network delete (test_networks, AUTO_DELETE_PORT_OWNERS)', () => {
 });
 
 describe('port binding after an unbind (transcript 32)', () => {
-  test("bug: an unbound port showed binding:host_id and vif_type as None; Zed shows '' and 'unbound'", async () => {
+  test("an unbound port shows binding:host_id '' and vif_type 'unbound' to an admin (the reported None is a member's view, as in Zed)", async () => {
     const net = await n.network('demo');
     await n.subnet('demo', net.id, '10.9.9.0/24');
     const p = await n.port('demo', net.id);
@@ -210,5 +210,27 @@ describe('port binding after an unbind (transcript 32)', () => {
     assert.equal(shown['binding:host_id'], '');
     assert.equal(shown['binding:vif_type'], 'unbound');
     assert.deepEqual(shown['binding:vif_details'], {});
+  });
+});
+
+describe('quotas (admin/test_quotas)', () => {
+  test("bug: a non-integer quota said 'too small'; 400 InvalidInput, and a bad value changes nothing", async () => {
+    const project = assertStatus(await n.get('demo', 'quotas/project'), 200).project.project_id;
+    const before = assertStatus(await n.get('admin', `quotas/${project}`), 200).quota;
+    assertNeutronError(await n.put('admin', `quotas/${project}`, { quota: { network: 'abc' } }), 400, 'InvalidInput', "Invalid input for operation: 'abc' is not an integer.");
+    assertNeutronError(await n.put('admin', `quotas/${project}`, { quota: { subnet: 7, network: -2 } }), 400, 'HTTPBadRequest', "Invalid input for network. Reason: '-2' is too small - must be at least '-1'.");
+    assert.deepEqual(assertStatus(await n.get('admin', `quotas/${project}`), 200).quota, before);
+    assert.equal(assertStatus(await n.put('admin', `quotas/${project}`, { quota: { subnet: '7' } }), 200).quota.subnet, 7);
+    assert.equal((await n.del('admin', `quotas/${project}`)).status, 204);
+  });
+});
+
+describe('security group delete (test_security_groups)', () => {
+  test("bug: rules naming a deleted group as remote_group_id stayed; they go with it (Zed's cascade)", async () => {
+    const a = assertStatus(await n.post('demo', 'security-groups', { security_group: { name: 'a' } }), 201).security_group;
+    const b = assertStatus(await n.post('demo', 'security-groups', { security_group: { name: 'b' } }), 201).security_group;
+    const r = assertStatus(await n.post('demo', 'security-group-rules', { security_group_rule: { security_group_id: a.id, direction: 'ingress', remote_group_id: b.id } }), 201).security_group_rule;
+    assert.equal((await n.del('demo', `security-groups/${b.id}`)).status, 204);
+    assertNeutronError(await n.get('demo', `security-group-rules/${r.id}`), 404, 'SecurityGroupRuleNotFound', `Security group rule ${r.id} does not exist`);
   });
 });

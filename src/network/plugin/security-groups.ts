@@ -235,6 +235,9 @@ export class SecurityGroups {
       const used = await trx.selectFrom('securitygroupportbindings').select('port_id').where('security_group_id', '=', id).executeTakeFirst();
       if (used) throw new SecurityGroupInUse(id);
       await trx.deleteFrom('default_security_group').where('security_group_id', '=', id).execute();
+      // Zed's remote_group_id is a foreign key ON DELETE CASCADE: rules of other groups
+      // that name this one go with it.
+      await trx.deleteFrom('securitygrouprules').where('remote_group_id', '=', id).execute();
       await deleteTagsOf(trx, 'security_groups', [id]);
       await trx.deleteFrom('securitygroups').where('id', '=', id).execute();
     });
