@@ -230,6 +230,18 @@ export class SecurityGroupRuleInvalidEtherType extends BadRequest {
     super(`Security group rule for ethertype '${ethertype}' not supported. Allowed values are ['IPv4', 'IPv6'].`);
   }
 }
+export class SecurityGroupNotSingleGroupRules extends BadRequest {
+  static readonly wireType = 'SecurityGroupNotSingleGroupRules';
+  constructor() {
+    super('Only allowed to update rules for one security profile at a time');
+  }
+}
+export class SecurityGroupRulesNotSingleTenant extends BadRequest {
+  static readonly wireType = 'SecurityGroupRulesNotSingleTenant';
+  constructor() {
+    super('Multiple tenant_ids in bulk security group rule create not allowed');
+  }
+}
 /** neutron-lib's InvalidCIDR (a remote_ip_prefix netaddr cannot parse). */
 export class InvalidCIDR extends BadRequest {
   static readonly wireType = 'InvalidCIDR';

@@ -234,3 +234,16 @@ describe('security group delete (test_security_groups)', () => {
     assertNeutronError(await n.get('demo', `security-group-rules/${r.id}`), 404, 'SecurityGroupRuleNotFound', `Security group rule ${r.id} does not exist`);
   });
 });
+
+describe('bulk security group rules (create_security_group_rule_bulk_native)', () => {
+  test('bug: a bulk POST was rules created one by one; two groups, or one rule twice, are refused first', async () => {
+    const a = assertStatus(await n.post('demo', 'security-groups', { security_group: { name: 'bulk-a' } }), 201).security_group;
+    const b = assertStatus(await n.post('demo', 'security-groups', { security_group: { name: 'bulk-b' } }), 201).security_group;
+    const two = await n.post('demo', 'security-group-rules', { security_group_rules: [{ security_group_id: a.id, direction: 'ingress' }, { security_group_id: b.id, direction: 'ingress' }] });
+    assertNeutronError(two, 400, 'SecurityGroupNotSingleGroupRules', 'Only allowed to update rules for one security profile at a time');
+    const twice = await n.post('demo', 'security-group-rules', { security_group_rules: [{ security_group_id: a.id, direction: 'ingress', protocol: 'tcp' }, { security_group_id: a.id, direction: 'ingress', protocol: '6' }] });
+    assertNeutronError(twice, 409, 'DuplicateSecurityGroupRuleInPost', 'Duplicate Security Group Rule in POST.');
+    const rules = assertStatus(await n.get('demo', `security-group-rules?security_group_id=${a.id}`), 200).security_group_rules;
+    assert.equal(rules.length, 2);
+  });
+});

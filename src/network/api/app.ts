@@ -76,7 +76,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   registerResource(
     app,
     securityGroupRuleDef,
-    { list: (c, f) => sg.listRules(c, f), get: (c, id) => sg.getRule(c, id), create: (c, b) => sg.createRule(c, b), delete: (c, id) => sg.deleteRule(c, id), rollback: (c, i) => sg.deleteRule(c, i.id as string) },
+    { list: (c, f) => sg.listRules(c, f), get: (c, id) => sg.getRule(c, id), create: (c, b) => sg.createRule(c, b), checkBulk: (c, items) => sg.checkBulkRules(c, items), delete: (c, id) => sg.deleteRule(c, id), rollback: (c, i) => sg.deleteRule(c, i.id as string) },
     { maxLimit },
   );
   registerResource(app, floatingIpDef, bind(p.floatingIps), { maxLimit });

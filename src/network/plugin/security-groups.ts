@@ -12,6 +12,7 @@ import { specifiedKeys } from '../api/resource.js';
 import { formatCidr, parseIpNetwork } from '../ipam/index.js';
 import type { NeutronDB, SecurityGroupRow, SecurityGroupRuleRow } from '../db/schema.js';
 import {
+  DuplicateSecurityGroupRuleInPost,
   PolicyNotAuthorized,
   SecurityGroupCannotRemoveDefault,
   SecurityGroupCannotUpdateDefault,
@@ -24,10 +25,12 @@ import {
   SecurityGroupMissingIcmpType,
   SecurityGroupMultipleRemoteEntites,
   SecurityGroupNotFound,
+  SecurityGroupNotSingleGroupRules,
   SecurityGroupProtocolRequiredWithPorts,
   SecurityGroupRuleExists,
   SecurityGroupRuleNotFound,
   SecurityGroupRuleParameterConflict,
+  SecurityGroupRulesNotSingleTenant,
 } from '../errors.js';
 import { type PluginDeps, nowIso } from './deps.js';
 import { checkQuota } from './quotas.js';
@@ -84,6 +87,37 @@ function validatePortRange(protocol: string | null, min: number | null, max: num
   } else {
     throw new SecurityGroupInvalidProtocolForPort(proto, PORT_PROTOCOL_NAMES.map((n) => n.toUpperCase()).join(', '));
   }
+}
+
+/**
+ * The checks of _validate_security_group_rule that need no database, on a rule the
+ * attribute map converted; returns the rule as it is stored (legacy IPv6 ICMP names
+ * and the whole 1-65535 range made canonical).
+ */
+function canonicalRule(body: Dict): Omit<SecurityGroupRuleRow, 'id' | 'project_id' | 'security_group_id' | 'description' | 'created_at' | 'updated_at' | 'revision_number'> {
+  const direction = body.direction as string;
+  const ethertype = body.ethertype as string;
+  // _make_canonical_ipv6_icmp_protocol: legacy IPv6 ICMP names and number 1 become ipv6-icmp / 58.
+  let protocol = (body.protocol as string | null) ?? null;
+  if (ethertype === 'IPv6' && (protocol === 'icmp' || protocol === 'icmpv6')) protocol = 'ipv6-icmp';
+  else if (ethertype === 'IPv6' && protocol === '1') protocol = '58';
+  let min = (body.port_range_min ?? null) as number | null;
+  let max = (body.port_range_max ?? null) as number | null;
+  // _make_canonical_port_range: the whole range 1-65535 is stored as no range.
+  if (min === 1 && max === 65535) min = max = null;
+  validatePortRange(protocol, min, max);
+  const prefix = (body.remote_ip_prefix ?? null) as string | null;
+  if (prefix !== null && `IPv${parseIpNetwork(prefix)!.cidr.version}` !== ethertype) {
+    throw new SecurityGroupRuleParameterConflict(ethertype, prefix);
+  }
+  if (protocol !== null && IPV6_ONLY_PROTOCOLS.includes(protocol) && ethertype === 'IPv4') {
+    throw new SecurityGroupEthertypeConflictWithProtocol(ethertype, protocol);
+  }
+  // remote_group_id has no validator at the API: anything that is not a group is SecurityGroupNotFound.
+  const remoteGroup = body.remote_group_id === null || body.remote_group_id === undefined || body.remote_group_id === '' ? null : String(body.remote_group_id);
+  const remoteAddressGroup = (body.remote_address_group_id as string | null) ?? null;
+  if ([prefix, remoteGroup, remoteAddressGroup].filter((x) => x !== null).length > 1) throw new SecurityGroupMultipleRemoteEntites();
+  return { direction, ethertype, protocol, port_range_min: min, port_range_max: max, remote_ip_prefix: prefix, remote_group_id: remoteGroup, remote_address_group_id: remoteAddressGroup };
 }
 
 export class SecurityGroups {
@@ -261,28 +295,7 @@ export class SecurityGroups {
 
   async createRule(ctx: RequestContext, body: Dict): Promise<Dict> {
     const d = this.d;
-    const direction = body.direction as string;
-    const ethertype = body.ethertype as string;
-    // _make_canonical_ipv6_icmp_protocol: legacy IPv6 ICMP names and number 1 become ipv6-icmp / 58.
-    let protocol = (body.protocol as string | null) ?? null;
-    if (ethertype === 'IPv6' && (protocol === 'icmp' || protocol === 'icmpv6')) protocol = 'ipv6-icmp';
-    else if (ethertype === 'IPv6' && protocol === '1') protocol = '58';
-    let min = (body.port_range_min ?? null) as number | null;
-    let max = (body.port_range_max ?? null) as number | null;
-    // _make_canonical_port_range: the whole range 1-65535 is stored as no range.
-    if (min === 1 && max === 65535) min = max = null;
-    validatePortRange(protocol, min, max);
-    const prefix = (body.remote_ip_prefix ?? null) as string | null;
-    if (prefix !== null && `IPv${parseIpNetwork(prefix)!.cidr.version}` !== ethertype) {
-      throw new SecurityGroupRuleParameterConflict(ethertype, prefix);
-    }
-    if (protocol !== null && IPV6_ONLY_PROTOCOLS.includes(protocol) && ethertype === 'IPv4') {
-      throw new SecurityGroupEthertypeConflictWithProtocol(ethertype, protocol);
-    }
-    // remote_group_id has no validator at the API: anything that is not a group is SecurityGroupNotFound.
-    const remoteGroup = body.remote_group_id === null || body.remote_group_id === undefined || body.remote_group_id === '' ? null : String(body.remote_group_id);
-    const remoteAddressGroup = (body.remote_address_group_id as string | null) ?? null;
-    if ([prefix, remoteGroup, remoteAddressGroup].filter((x) => x !== null).length > 1) throw new SecurityGroupMultipleRemoteEntites();
+    const { direction, ethertype, protocol, port_range_min: min, port_range_max: max, remote_ip_prefix: prefix, remote_group_id: remoteGroup, remote_address_group_id: remoteAddressGroup } = canonicalRule(body);
     return d.db.transaction().execute(async (trx) => {
       if (remoteGroup) await this.#checkGroup(ctx, trx, remoteGroup, body.project_id as string);
       const sg = await this.#checkGroup(ctx, trx, body.security_group_id as string, body.project_id as string);
@@ -297,6 +310,27 @@ export class SecurityGroups {
       await trx.updateTable('securitygroups').set({ revision_number: sg.revision_number + 1 }).where('id', '=', sg.id).execute();
       return this.ruleToDict(row);
     });
+  }
+
+  /**
+   * create_security_group_rule_bulk_native's checks before any rule is made: one group and
+   * one project per request, every rule valid, no rule twice in the request.
+   */
+  async checkBulkRules(_ctx: RequestContext, items: Dict[]): Promise<void> {
+    const groups = new Set<unknown>();
+    const projects = new Set<unknown>();
+    for (const item of items) {
+      groups.add(item.security_group_id);
+      if (groups.size > 1) throw new SecurityGroupNotSingleGroupRules();
+      projects.add(item.project_id);
+      if (projects.size > 1) throw new SecurityGroupRulesNotSingleTenant();
+    }
+    const keys = new Set<string>();
+    for (const item of items) {
+      const key = ruleKey(canonicalRule(item));
+      if (keys.has(key)) throw new DuplicateSecurityGroupRuleInPost();
+      keys.add(key);
+    }
   }
 
   /**
