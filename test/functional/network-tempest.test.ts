@@ -146,6 +146,17 @@ describe('IPv6 subnet modes (test_dhcp_ipv6 / test_networks)', () => {
   });
 });
 
+describe('SLAAC subnet added later (test_dhcp_ipv6)', () => {
+  test("bug: ports already on the network got no address from a new SLAAC subnet; each gets its EUI-64 one", async () => {
+    const net = await n.network('demo');
+    await n.subnet('demo', net.id, '10.6.1.0/24');
+    const p = await n.port('demo', net.id, { mac_address: 'fa:16:3e:00:00:01' });
+    const slaac = await n.subnet('demo', net.id, '2001:db8:5::/64', { ipv6_ra_mode: 'dhcpv6-stateless', ipv6_address_mode: 'dhcpv6-stateless' });
+    const after = assertStatus(await n.get('demo', `ports/${p.id}`), 200).port;
+    assert.deepEqual(after.fixed_ips.find((f: any) => f.subnet_id === slaac.id), { subnet_id: slaac.id, ip_address: '2001:db8:5:0:f816:3eff:fe00:1' });
+  });
+});
+
 describe('external networks (test_networks, admin/test_external_network_extension)', () => {
   test("bug: members saw the subnets of another project's non-shared external network", async () => {
     const ext = await n.network('admin', { 'router:external': true });

@@ -25,7 +25,7 @@ import {
 import type { SubnetWithPools } from './subnets.js';
 
 /** neutron-lib's ROUTER_INTERFACE_OWNERS_SNAT: router ports that get no automatic IPv6 address. */
-const ROUTER_INTERFACE_OWNERS_SNAT = [...ROUTER_INTERFACE_OWNERS, 'network:router_centralized_snat'];
+export const ROUTER_INTERFACE_OWNERS_SNAT = [...ROUTER_INTERFACE_OWNERS, 'network:router_centralized_snat'];
 
 /** ipv6_utils.get_ipv6_addr_by_EUI64: the /64 prefix plus the modified EUI-64 of the MAC. */
 export function eui64Address(cidr: string, mac: string): string {

@@ -32,6 +32,7 @@ import type { NeutronDB, SubnetRow } from '../db/schema.js';
 import { NamedError } from '../../common/errors.js';
 import { InvalidInput, PolicyNotAuthorized, SubnetInUse, SubnetNotFound, badRequest } from '../errors.js';
 import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, nowIso } from './deps.js';
+import { ROUTER_INTERFACE_OWNERS_SNAT, eui64Address } from './ipam-backend.js';
 import type { Networks } from './networks.js';
 import { checkQuota } from './quotas.js';
 import { deleteTagsOf, loadTags } from './tags.js';
@@ -218,9 +219,23 @@ export class Subnets {
       };
       await trx.insertInto('subnets').values(row).execute();
       await this.#writeChildren(trx, id, pools, dns as string[], routes as { destination: string; nexthop: string }[], ipVersion);
+      if (isAutoAddressSubnet(row)) await this.#addAutoAddresses(trx, row);
       await trx.updateTable('networks').set({ revision_number: net.revision_number + 1, updated_at: now }).where('id', '=', net.id).execute();
       return (await this.toDicts(trx, [row]))[0]!;
     });
+  }
+
+  /**
+   * add_auto_addrs_on_network_ports: a new SLAAC/DHCPv6-stateless subnet gives every port
+   * of its network (router interfaces aside) its EUI-64 address; a taken one is skipped.
+   */
+  async #addAutoAddresses(trx: Kysely<NeutronDB>, subnet: SubnetRow): Promise<void> {
+    const ports = await trx.selectFrom('ports').select(['id', 'mac_address']).where('network_id', '=', subnet.network_id).where('device_owner', 'not in', ROUTER_INTERFACE_OWNERS_SNAT).execute();
+    for (const p of ports) {
+      const ip = eui64Address(subnet.cidr, p.mac_address);
+      const taken = await trx.selectFrom('ipallocations').select('port_id').where('subnet_id', '=', subnet.id).where('ip_address', '=', ip).executeTakeFirst();
+      if (!taken) await trx.insertInto('ipallocations').values({ port_id: p.id, ip_address: ip, subnet_id: subnet.id, network_id: subnet.network_id }).execute();
+    }
   }
 
   async #writeChildren(trx: Kysely<NeutronDB>, id: string, pools: IpRange[] | null, dns: string[] | null, routes: { destination: string; nexthop: string }[] | null, v: 4 | 6) {
