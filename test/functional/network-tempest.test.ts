@@ -157,6 +157,22 @@ describe('SLAAC subnet added later (test_dhcp_ipv6)', () => {
   });
 });
 
+describe('SLAAC addresses on port update (test_dhcp_ipv6)', () => {
+  test('bug: updating fixed_ips dropped the SLAAC address; it stays, and cannot be given directly', async () => {
+    const net = await n.network('demo');
+    const v4 = await n.subnet('demo', net.id, '10.6.2.0/24');
+    const slaac = await n.subnet('demo', net.id, '2001:db8:6::/64', { ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' });
+    const p = await n.port('demo', net.id);
+    const auto = p.fixed_ips.find((f: any) => f.subnet_id === slaac.id);
+    assert.ok(auto);
+    const updated = assertStatus(await n.put('demo', `ports/${p.id}`, { port: { fixed_ips: [{ subnet_id: v4.id, ip_address: '10.6.2.50' }] } }), 200).port;
+    const bySubnet = (list: any[]) => [...list].sort((a, b) => (a.subnet_id < b.subnet_id ? -1 : 1));
+    assert.deepEqual(bySubnet(updated.fixed_ips), bySubnet([{ subnet_id: v4.id, ip_address: '10.6.2.50' }, auto]));
+    const direct = await n.put('demo', `ports/${p.id}`, { port: { fixed_ips: [{ subnet_id: v4.id }, { ip_address: '2001:db8:6::9' }] } });
+    assertNeutronError(direct, 400, 'AllocationOnAutoAddressSubnet', `IPv6 address 2001:db8:6::9 cannot be directly assigned to a port on subnet ${slaac.id} as the subnet is configured for automatic addresses`);
+  });
+});
+
 describe('external networks (test_networks, admin/test_external_network_extension)', () => {
   test("bug: members saw the subnets of another project's non-shared external network", async () => {
     const ext = await n.network('admin', { 'router:external': true });
