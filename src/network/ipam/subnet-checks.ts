@@ -107,7 +107,7 @@ export function validateSubnetCidr(cidr: Cidr, cidrText: string, networkId: stri
 /** ipv6_utils.is_auto_address_subnet: SLAAC or DHCPv6-stateless addresses (EUI-64). */
 export function isAutoAddressSubnet(s: { ipv6_ra_mode: string | null; ipv6_address_mode: string | null }): boolean {
   const modes = ['slaac', 'dhcpv6-stateless'];
-  return modes.includes(s.ipv6_address_mode ?? '') || (s.ipv6_address_mode === null && modes.includes(s.ipv6_ra_mode ?? ''));
+  return modes.includes(s.ipv6_address_mode ?? '') || modes.includes(s.ipv6_ra_mode ?? '');
 }
 
 /**
