@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { RequestContext } from '../../common/auth.js';
 import { fromBool, isUniqueViolation, toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
+import { pyRepr } from '../api/validators.js';
 import { specifiedKeys } from '../api/resource.js';
 import { formatCidr, parseIpNetwork } from '../ipam/index.js';
 import type { NeutronDB, SecurityGroupRow, SecurityGroupRuleRow } from '../db/schema.js';
@@ -114,7 +115,8 @@ function canonicalRule(body: Dict): Omit<SecurityGroupRuleRow, 'id' | 'project_i
     throw new SecurityGroupEthertypeConflictWithProtocol(ethertype, protocol);
   }
   // remote_group_id has no validator at the API: anything that is not a group is SecurityGroupNotFound.
-  const remoteGroup = body.remote_group_id === null || body.remote_group_id === undefined || body.remote_group_id === '' ? null : String(body.remote_group_id);
+  const rg = body.remote_group_id;
+  const remoteGroup = rg === null || rg === undefined || rg === '' ? null : typeof rg === 'string' ? rg : pyRepr(rg);
   const remoteAddressGroup = (body.remote_address_group_id as string | null) ?? null;
   if ([prefix, remoteGroup, remoteAddressGroup].filter((x) => x !== null).length > 1) throw new SecurityGroupMultipleRemoteEntites();
   return { direction, ethertype, protocol, port_range_min: min, port_range_max: max, remote_ip_prefix: prefix, remote_group_id: remoteGroup, remote_address_group_id: remoteAddressGroup };
