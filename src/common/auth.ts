@@ -59,6 +59,7 @@ export function adminContext(requestId = 'req-internal'): RequestContext {
 
 /** keystonemiddleware's answer to a missing or bad token. */
 export class AuthenticationRequired extends Unauthorized {
+  static override readonly wireType: string = 'AuthenticationRequired';
   constructor() {
     super('The request you have made requires authentication.');
   }

@@ -13,6 +13,21 @@ import { OpenStackError, isOpenStackError } from './errors.js';
 import { parseJson } from './json-body.js';
 import type { Logger } from './log.js';
 
+/** A body over the size limit (webob's RequestEntityTooLarge). */
+export class RequestEntityTooLarge extends OpenStackError {
+  static override readonly wireType: string = 'RequestEntityTooLarge';
+  override readonly status = 413;
+}
+/** A body in a media type the API does not parse. */
+export class HTTPUnsupportedMediaType extends OpenStackError {
+  static override readonly wireType: string = 'HTTPUnsupportedMediaType';
+  override readonly status = 415;
+}
+/** What the error edge answers for anything that is not an OpenStackError (logged with its stack). */
+export class HTTPInternalServerError extends OpenStackError {
+  static override readonly wireType: string = 'HTTPInternalServerError';
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller; set for every route not declared public. */
@@ -135,13 +150,9 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     if (isOpenStackError(err)) {
       e = err;
     } else if ((err as { code?: string })?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      e = new (class RequestEntityTooLarge extends OpenStackError {
-        override readonly status = 413;
-      })('Request is too large.');
+      e = new RequestEntityTooLarge('Request is too large.');
     } else if ((err as { code?: string })?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      e = new (class HTTPUnsupportedMediaType extends OpenStackError {
-        override readonly status = 415;
-      })('Unsupported Content-Type');
+      e = new HTTPUnsupportedMediaType('Unsupported Content-Type');
     } else if ((err as { code?: string })?.code === 'FST_ERR_BAD_URL') {
       e = opts.notFound(req);
     } else if (isFastifyClientError(err)) {
@@ -150,9 +161,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
       e = opts.malformedBody();
     } else {
       log.error({ err, req: req.requestId, url: req.url }, 'unexpected error');
-      e = new (class HTTPInternalServerError extends OpenStackError {})(
-        'Request Failed: internal server error while processing your request.',
-      );
+      e = new HTTPInternalServerError('Request Failed: internal server error while processing your request.');
     }
     if (e instanceof AuthenticationRequired) {
       if (opts.authUri) reply.header('www-authenticate', `Keystone uri="${opts.authUri}"`);

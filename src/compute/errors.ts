@@ -9,261 +9,322 @@ import { OpenStackError } from '../common/errors.js';
 
 /** NovaException: code 500 unless a subclass says otherwise. */
 export class NovaException extends OpenStackError {
+  static override readonly wireType: string = 'NovaException';
   override readonly status: number = 500;
 }
 
 // The families whose code nova sets on the base class.
 export class Invalid extends NovaException {
+  static override readonly wireType: string = 'Invalid';
   override readonly status: number = 400;
 }
 export class NotFound extends NovaException {
+  static override readonly wireType: string = 'NotFound';
   override readonly status: number = 404;
 }
 export class Forbidden extends NovaException {
+  static override readonly wireType: string = 'Forbidden';
   override readonly status: number = 403;
 }
 export class Conflict extends NovaException {
+  static override readonly wireType: string = 'Conflict';
   override readonly status: number = 409;
 }
 export class OverQuota extends NovaException {
+  static override readonly wireType: string = 'OverQuota';
   override readonly status: number = 413;
 }
 export class ServiceUnavailableError extends NovaException {
+  static override readonly wireType: string = 'ServiceUnavailableError';
   override readonly status: number = 503;
 }
 
 export class InvalidInput extends Invalid {
+  static override readonly wireType: string = 'InvalidInput';
   constructor(reason: string) {
     super(`Invalid input received: ${reason}`);
   }
 }
-export class ValidationError extends Invalid {}
+export class ValidationError extends Invalid {
+  static override readonly wireType: string = 'ValidationError';
+}
 export class InstanceInvalidState extends Invalid {
+  static override readonly wireType: string = 'InstanceInvalidState';
   constructor(uuid: string, attr: string, state: string | null, method: string) {
     super(`Instance ${uuid} in ${attr} ${state}. Cannot ${method} while the instance is in this state.`);
   }
 }
 export class InstanceIsLocked extends Invalid {
+  static override readonly wireType: string = 'InstanceIsLocked';
   constructor(uuid: string) {
     super(`Instance ${uuid} is locked`);
   }
 }
 export class InstanceNotFound extends NotFound {
+  static override readonly wireType: string = 'InstanceNotFound';
   constructor(id: string) {
     super(`Instance ${id} could not be found.`);
   }
 }
 export class FlavorNotFound extends NotFound {
+  static override readonly wireType: string = 'FlavorNotFound';
   constructor(id: string) {
     super(`Flavor ${id} could not be found.`);
   }
 }
 export class ImageNotFound extends NotFound {
+  static override readonly wireType: string = 'ImageNotFound';
   constructor(id: string) {
     super(`Image ${id} could not be found.`);
   }
 }
 export class ImageNotActive extends NovaException {
+  static override readonly wireType: string = 'ImageNotActive';
   constructor(id: string) {
     super(`Image ${id} is not active.`);
   }
 }
 export class ImageUnacceptable extends Invalid {
+  static override readonly wireType: string = 'ImageUnacceptable';
   constructor(id: string, reason: string) {
     super(`Image ${id} is unacceptable: ${reason}`);
   }
 }
 export class FlavorDiskTooSmall extends NovaException {
+  static override readonly wireType: string = 'FlavorDiskTooSmall';
   constructor() {
     super("The created instance's disk would be too small.");
   }
 }
 export class FlavorMemoryTooSmall extends NovaException {
+  static override readonly wireType: string = 'FlavorMemoryTooSmall';
   constructor() {
     super("Flavor's memory is too small for requested image.");
   }
 }
 export class NetworkNotFound extends NotFound {
+  static override readonly wireType: string = 'NetworkNotFound';
   constructor(id: string) {
     super(`Network ${id} could not be found.`);
   }
 }
 export class PortNotFound extends NotFound {
+  static override readonly wireType: string = 'PortNotFound';
   constructor(id: string, message = `Port id ${id} could not be found.`) {
     super(message);
   }
 }
 export class PortInUse extends Invalid {
+  static override readonly wireType: string = 'PortInUse';
   constructor(portId: string) {
     super(`Port ${portId} is still in use.`);
   }
 }
 export class PortNotUsable extends Invalid {
+  static override readonly wireType: string = 'PortNotUsable';
   constructor(portId: string, instance: string) {
     super(`Port ${portId} not usable for instance ${instance}.`);
   }
 }
 export class PortNotFree extends Invalid {
+  static override readonly wireType: string = 'PortNotFree';
   constructor(instance: string) {
     super(`No free port available for instance ${instance}.`);
   }
 }
 export class PortRequiresFixedIP extends Invalid {
+  static override readonly wireType: string = 'PortRequiresFixedIP';
   constructor(portId: string) {
     super(`Port ${portId} requires a FixedIP in order to be used.`);
   }
 }
 export class PortBindingFailed extends Invalid {
+  static override readonly wireType: string = 'PortBindingFailed';
   constructor(portId: string) {
     super(`Binding failed for port ${portId}, please check neutron logs for more information.`);
   }
 }
 export class NetworkRequiresSubnet extends Invalid {
+  static override readonly wireType: string = 'NetworkRequiresSubnet';
   constructor(netId: string) {
     super(`Network ${netId} requires a subnet in order to boot instances on.`);
   }
 }
 export class NetworkAmbiguous extends Invalid {
+  static override readonly wireType: string = 'NetworkAmbiguous';
   constructor() {
     super('More than one possible network found. Specify network ID(s) to select which one(s) to connect to.');
   }
 }
 export class NetworkDuplicated extends Invalid {
+  static override readonly wireType: string = 'NetworkDuplicated';
   constructor(netId: string) {
     super(`Network ${netId} is duplicated.`);
   }
 }
 export class ExternalNetworkAttachForbidden extends Forbidden {
+  static override readonly wireType: string = 'ExternalNetworkAttachForbidden';
   constructor(netId: string) {
     super(`It is not allowed to create an interface on external network ${netId}`);
   }
 }
 export class FixedIpAlreadyInUse extends NovaException {
+  static override readonly wireType: string = 'FixedIpAlreadyInUse';
   constructor(address: string, instanceUuid: string) {
     super(`Fixed IP address ${address} is already in use on instance ${instanceUuid}.`);
   }
 }
 export class NoMoreFixedIps extends NovaException {
+  static override readonly wireType: string = 'NoMoreFixedIps';
   constructor(net: string) {
     super(`No fixed IP addresses available for network: ${net}`);
   }
 }
 export class PortLimitExceeded extends OverQuota {
+  static override readonly wireType: string = 'PortLimitExceeded';
   constructor() {
     super('Maximum number of ports exceeded');
   }
 }
 export class SecurityGroupNotFound extends NotFound {
+  static override readonly wireType: string = 'SecurityGroupNotFound';
   constructor(id: string) {
     super(`Security group ${id} not found.`);
   }
 }
 export class SecurityGroupCannotBeApplied extends Invalid {
+  static override readonly wireType: string = 'SecurityGroupCannotBeApplied';
   constructor() {
     super('Network requires port_security_enabled and subnet associated in order to apply security groups.');
   }
 }
 export class NoUniqueMatch extends NovaException {
+  static override readonly wireType: string = 'NoUniqueMatch';
   override readonly status: number = 409;
 }
 export class VirtualInterfaceCreateException extends NovaException {
+  static override readonly wireType: string = 'VirtualInterfaceCreateException';
   constructor() {
     super('Virtual Interface creation failed');
   }
 }
 export class VirtualInterfaceMacAddressException extends NovaException {
+  static override readonly wireType: string = 'VirtualInterfaceMacAddressException';
   constructor() {
     super('Creation of virtual interface with unique mac address failed');
   }
 }
 export class NoValidHost extends NovaException {
+  static override readonly wireType: string = 'NoValidHost';
   constructor(reason: string) {
     super(`No valid host was found. ${reason}`);
   }
 }
 export class MaxRetriesExceeded extends NovaException {
+  static override readonly wireType: string = 'MaxRetriesExceeded';
   constructor(reason: string) {
     super(`Exceeded maximum number of retries. ${reason}`);
   }
 }
 export class ComputeResourcesUnavailable extends ServiceUnavailableError {
+  static override readonly wireType: string = 'ComputeResourcesUnavailable';
   constructor(reason: string) {
     super(`Insufficient compute resources: ${reason}.`);
   }
 }
 export class RescheduledException extends NovaException {
+  static override readonly wireType: string = 'RescheduledException';
   constructor(instanceUuid: string, reason: string) {
     super(`Build of instance ${instanceUuid} was re-scheduled: ${reason}`);
   }
 }
 export class BuildAbortException extends NovaException {
+  static override readonly wireType: string = 'BuildAbortException';
   constructor(instanceUuid: string, reason: string) {
     super(`Build of instance ${instanceUuid} aborted: ${reason}`);
   }
 }
 export class UnexpectedDeletingTaskState extends NovaException {
+  static override readonly wireType: string = 'UnexpectedDeletingTaskStateError';
   constructor(expected: string, actual: string | null) {
     super(`Unexpected task state: expecting ${expected} but the actual state is ${actual}`);
   }
 }
 export class InterfaceAttachFailed extends NovaException {
+  static override readonly wireType: string = 'InterfaceAttachFailed';
   constructor(instanceUuid: string) {
     super(`Failed to attach network adapter device to ${instanceUuid}`);
   }
 }
 export class InterfaceDetachFailed extends Invalid {
+  static override readonly wireType: string = 'InterfaceDetachFailed';
   constructor(instanceUuid: string) {
     super(`Failed to detach network adapter device from ${instanceUuid}`);
   }
 }
 export class InstanceActionNotFound extends NovaException {
+  static override readonly wireType: string = 'InstanceActionNotFound';
   override readonly status: number = 404;
   constructor(requestId: string, instanceUuid: string) {
     super(`Action for request_id ${requestId} on instance ${instanceUuid} not found`);
   }
 }
-export class TooManyInstances extends OverQuota {}
+export class TooManyInstances extends OverQuota {
+  static override readonly wireType: string = 'TooManyInstances';
+}
 export class FlavorExists extends Conflict {
+  static override readonly wireType: string = 'FlavorExists';
   constructor(name: string) {
     super(`Flavor with name ${name} already exists.`);
   }
 }
 export class FlavorIdExists extends Conflict {
+  static override readonly wireType: string = 'FlavorIdExists';
   constructor(id: string) {
     super(`Flavor with ID ${id} already exists.`);
   }
 }
 export class PolicyNotAuthorized extends Forbidden {
+  static override readonly wireType: string = 'PolicyNotAuthorized';
   constructor(action: string) {
     super(`Policy doesn't allow ${action} to be performed.`);
   }
 }
 export class ServiceNotFound extends NotFound {
+  static override readonly wireType: string = 'ServiceNotFound';
   constructor(id: string) {
     super(`Service ${id} could not be found.`);
   }
 }
 export class ComputeHostNotFound extends NotFound {
+  static override readonly wireType: string = 'ComputeHostNotFound';
   constructor(host: string) {
     super(`Compute host ${host} could not be found.`);
   }
 }
 export class HypervisorNotFound extends NotFound {
+  static override readonly wireType: string = 'HypervisorNotFound';
   constructor(id: string) {
     super(`Hypervisor with ID '${id}' could not be found.`);
   }
 }
 export class MarkerNotFound extends NotFound {
+  static override readonly wireType: string = 'MarkerNotFound';
   constructor(marker: string) {
     super(`Marker ${marker} could not be found.`);
   }
 }
 /** os-vif / the virt driver failed to plug a VIF. */
-export class VirtualInterfacePlugException extends NovaException {}
+export class VirtualInterfacePlugException extends NovaException {
+  static override readonly wireType: string = 'VirtualInterfacePlugException';
+}
 /** No network-vif-plugged in time (nova's eventlet.timeout.Timeout in _create_domain_and_network). */
-export class InstanceEventTimeout extends NovaException {}
+export class InstanceEventTimeout extends NovaException {
+  static override readonly wireType: string = 'InstanceEventTimeout';
+}
 /** Neutron answered something nova does not map (nova's NeutronClientException passthrough). */
 export class NeutronClientException extends NovaException {
+  static override readonly wireType: string = 'NeutronClientException';
   constructor(
     message: string,
     override readonly status: number,
@@ -274,6 +335,7 @@ export class NeutronClientException extends NovaException {
 }
 /** The user's token was refused by neutron (nova's ClientWrapper turns neutronclient's 401 into this). */
 export class Unauthorized extends NovaException {
+  static override readonly wireType: string = 'Unauthorized';
   override readonly status: number = 401;
   constructor(message = 'Not authorized.') {
     super(message);
@@ -281,26 +343,31 @@ export class Unauthorized extends NovaException {
 }
 /** nova's [neutron] service credentials were refused: the admin client could not get a valid token. */
 export class NeutronAdminCredentialConfigurationInvalid extends Invalid {
+  static override readonly wireType: string = 'NeutronAdminCredentialConfigurationInvalid';
   constructor() {
     super('Networking client is experiencing an unauthorized exception.');
   }
 }
 export class InterfaceAttachFailedNoNetwork extends Invalid {
+  static override readonly wireType: string = 'InterfaceAttachFailedNoNetwork';
   constructor(projectId: string) {
     super(`No specific network was requested and none are available for project '${projectId}'.`);
   }
 }
 export class FixedIpInvalidOnHost extends Invalid {
+  static override readonly wireType: string = 'FixedIpInvalidOnHost';
   constructor(portId: string) {
     super(`The fixed IP associated with port ${portId} is not compatible with the host.`);
   }
 }
 export class UnableToAutoAllocateNetwork extends Invalid {
+  static override readonly wireType: string = 'UnableToAutoAllocateNetwork';
   constructor(projectId: string) {
     super(`Unable to automatically allocate a network for project ${projectId}`);
   }
 }
 export class PortBindingDeletionFailed extends NovaException {
+  static override readonly wireType: string = 'PortBindingDeletionFailed';
   constructor(portIds: string, host: string) {
     super(`Failed to delete binding for port(s) ${portIds} on host ${host}.`);
   }
@@ -309,28 +376,33 @@ export class PortBindingDeletionFailed extends NovaException {
 // Flavors, services and hypervisors (the admin resources of the compute API).
 /** nova's FlavorAccessExists: a NovaException the API answers with 409. */
 export class FlavorAccessExists extends NovaException {
+  static override readonly wireType: string = 'FlavorAccessExists';
   override readonly status: number = 409;
   constructor(flavorId: string, projectId: string) {
     super(`Flavor access already exists for flavor ${flavorId} and project ${projectId} combination.`);
   }
 }
 export class FlavorAccessNotFound extends NotFound {
+  static override readonly wireType: string = 'FlavorAccessNotFound';
   constructor(flavorId: string, projectId: string) {
     super(`Flavor access not found for ${flavorId} / ${projectId} combination.`);
   }
 }
 export class FlavorExtraSpecsNotFound extends NotFound {
+  static override readonly wireType: string = 'FlavorExtraSpecsNotFound';
   constructor(flavorId: string, key: string) {
     super(`Flavor ${flavorId} has no extra specs with key ${key}.`);
   }
 }
 export class HostBinaryNotFound extends NotFound {
+  static override readonly wireType: string = 'HostBinaryNotFound';
   constructor(host: string, binary: string) {
     super(`Could not find binary ${binary} on host ${host}.`);
   }
 }
 /** nova's ComputeServiceUnavailable (a ServiceUnavailable, which nova files under Invalid: 400). */
 export class ComputeServiceUnavailable extends Invalid {
+  static override readonly wireType: string = 'ComputeServiceUnavailable';
   constructor(host: string) {
     super(`Compute service of ${host} is unavailable at this time.`);
   }
@@ -339,30 +411,35 @@ export class ComputeServiceUnavailable extends Invalid {
 // Boot requests nova refuses before creating anything (compute/api.py create).
 /** nova's InvalidRequest: a 400 whose text the caller supplies (unavailable zone, ...). */
 export class InvalidRequest extends Invalid {
+  static override readonly wireType: string = 'InvalidRequest';
   constructor(message = 'The request is invalid.') {
     super(message);
   }
 }
 /** One requested port cannot serve several instances. */
 export class MultiplePortsNotApplicable extends Invalid {
+  static override readonly wireType: string = 'MultiplePortsNotApplicable';
   constructor(reason: string) {
     super(`Failed to launch instances: ${reason}`);
   }
 }
 /** One fixed IP cannot serve several instances. */
 export class InvalidFixedIpAndMaxCountRequest extends Invalid {
+  static override readonly wireType: string = 'InvalidFixedIpAndMaxCountRequest';
   constructor(reason: string) {
     super(`Failed to launch instances: ${reason}`);
   }
 }
 /** A 2.90 `hostname` with max_count > 1. */
 export class AmbiguousHostnameForMultipleInstances extends Invalid {
+  static override readonly wireType: string = 'AmbiguousHostnameForMultipleInstances';
   constructor() {
     super('Unable to allocate a single hostname to multiple instances');
   }
 }
 /** No keypair of that name for the user (the boot API answers 400 "Invalid key_name provided."). */
 export class KeypairNotFound extends NotFound {
+  static override readonly wireType: string = 'KeypairNotFound';
   constructor(name: string, userId: string) {
     super(`Keypair ${name} not found for user ${userId}`);
   }

@@ -8,6 +8,7 @@ import { BadRequest, Conflict, NotAuthorized, NotFound, OpenStackError } from '.
 
 /** An image the caller may not see or that does not exist (show, update, upload, download). */
 export class ImageNotFound extends NotFound {
+  static override readonly wireType: string = 'ImageNotFound';
   constructor(id: string) {
     super(`No image found with ID ${id}`);
   }
@@ -15,6 +16,7 @@ export class ImageNotFound extends NotFound {
 
 /** DELETE of an image the caller may not see or that does not exist. */
 export class ImageToDeleteNotFound extends NotFound {
+  static override readonly wireType: string = 'ImageToDeleteNotFound';
   constructor(id: string) {
     super(`Failed to find image ${id} to delete`);
   }
@@ -22,6 +24,7 @@ export class ImageToDeleteNotFound extends NotFound {
 
 /** DELETE of an image whose `protected` is true. */
 export class ProtectedImageDelete extends NotAuthorized {
+  static override readonly wireType: string = 'ProtectedImageDelete';
   constructor(id: string) {
     super(`Image ${id} is protected and cannot be deleted.`);
   }
@@ -29,6 +32,7 @@ export class ProtectedImageDelete extends NotAuthorized {
 
 /** A change to an image the caller can see but does not own (glance's legacy owner check). */
 export class ImageNotMutable extends NotAuthorized {
+  static override readonly wireType: string = 'ImageNotMutable';
   constructor() {
     super('You do not own this image');
   }
@@ -36,6 +40,7 @@ export class ImageNotMutable extends NotAuthorized {
 
 /** A policy rule (publicize_image, deactivate...) refused the caller. */
 export class PolicyForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'PolicyForbidden';
   constructor(action: string) {
     super(`You are not authorized to complete ${action} action.`);
   }
@@ -43,6 +48,7 @@ export class PolicyForbidden extends NotAuthorized {
 
 /** Creating an image for another project without admin. */
 export class ForeignOwnerForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'ForeignOwnerForbidden';
   constructor(owner: string) {
     super(`You are not permitted to create images owned by '${owner}'`);
     this.detail = this.message;
@@ -51,6 +57,7 @@ export class ForeignOwnerForbidden extends NotAuthorized {
 
 /** A read-only attribute in a create body or a patch path. */
 export class ReadonlyAttribute extends NotAuthorized {
+  static override readonly wireType: string = 'ReadonlyAttribute';
   constructor(key: string) {
     super(`Attribute '${key}' is read-only.`);
   }
@@ -58,6 +65,7 @@ export class ReadonlyAttribute extends NotAuthorized {
 
 /** A reserved attribute or os_glance* property; glance raises it positionally on create. */
 export class ReservedAttribute extends NotAuthorized {
+  static override readonly wireType: string = 'ReservedAttribute';
   constructor(key: string, asDetail: boolean) {
     super(`Attribute '${key}' is reserved.`);
     if (asDetail) this.detail = this.message;
@@ -66,6 +74,7 @@ export class ReservedAttribute extends NotAuthorized {
 
 /** Removing a core attribute with a patch. */
 export class PropertyNotRemovable extends NotAuthorized {
+  static override readonly wireType: string = 'PropertyNotRemovable';
   constructor(key: string) {
     super(`Property ${key} may not be removed.`);
     this.detail = this.message;
@@ -74,6 +83,7 @@ export class PropertyNotRemovable extends NotAuthorized {
 
 /** Replacing or removing an extra property the image does not have. */
 export class PropertyNotFound extends Conflict {
+  static override readonly wireType: string = 'PropertyNotFound';
   constructor(key: string) {
     super(`Property ${key} does not exist.`);
   }
@@ -81,6 +91,7 @@ export class PropertyNotFound extends Conflict {
 
 /** Adding (JSON-patch draft 4) a property that exists. */
 export class PropertyAlreadyPresent extends Conflict {
+  static override readonly wireType: string = 'PropertyAlreadyPresent';
   constructor(key: string) {
     super(`Property ${key} already present.`);
   }
@@ -88,6 +99,7 @@ export class PropertyAlreadyPresent extends Conflict {
 
 /** A non-admin replacing `owner`. */
 export class OwnerChangeForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'OwnerChangeForbidden';
   constructor() {
     super("Owner can't be updated by non admin.");
     this.detail = this.message;
@@ -96,6 +108,7 @@ export class OwnerChangeForbidden extends NotAuthorized {
 
 /** Data upload to an image the caller can see but may not change. */
 export class UploadForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'UploadForbidden';
   constructor(id: string) {
     super(`Not allowed to upload image data for image ${id}`);
   }
@@ -103,6 +116,7 @@ export class UploadForbidden extends NotAuthorized {
 
 /** Data download of a deactivated image by a non-admin. */
 export class DeactivatedDownloadForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'DeactivatedDownloadForbidden';
   constructor() {
     super('The requested image has been deactivated. Image data download is forbidden.');
   }
@@ -110,6 +124,7 @@ export class DeactivatedDownloadForbidden extends NotAuthorized {
 
 /** A status change the image's state machine forbids (upload to an active image...). */
 export class InvalidImageStatusTransition extends Conflict {
+  static override readonly wireType: string = 'InvalidImageStatusTransition';
   constructor(from: string, to: string) {
     super(`Image status transition from ${from} to ${to} is not allowed`);
   }
@@ -117,6 +132,7 @@ export class InvalidImageStatusTransition extends Conflict {
 
 /** A body that fails the image schema; `reason` is jsonschema's first line. */
 export class InvalidObject extends BadRequest {
+  static override readonly wireType: string = 'InvalidObject';
   constructor(schema: string, reason: string) {
     super(`Provided object does not match schema '${schema}': ${reason}`);
   }
@@ -127,6 +143,7 @@ export class InvalidObject extends BadRequest {
  * names the request's media type; `acceptPatch` is sent as Accept-Patch on PATCH.
  */
 export class UnsupportedMediaType extends OpenStackError {
+  static override readonly wireType: string = 'UnsupportedMediaType';
   override readonly status: number = 415;
   constructor(
     contentType: string,
@@ -138,6 +155,7 @@ export class UnsupportedMediaType extends OpenStackError {
 
 /** Changing disk_format or container_format once data has been uploaded. */
 export class FormatNotReplaceable extends NotAuthorized {
+  static override readonly wireType: string = 'FormatNotReplaceable';
   constructor(attribute: 'disk_format' | 'container_format') {
     super(`Attribute ${attribute} can be only replaced for a queued image.`);
   }
@@ -145,6 +163,7 @@ export class FormatNotReplaceable extends NotAuthorized {
 
 /** deactivate/reactivate from a status that does not allow it. */
 export class ActionNotAllowedInStatus extends NotAuthorized {
+  static override readonly wireType: string = 'ActionNotAllowedInStatus';
   constructor(action: 'deactivate' | 'reactivate', status: string) {
     super(`Not allowed to ${action} image in status '${status}'`);
   }
@@ -152,6 +171,7 @@ export class ActionNotAllowedInStatus extends NotAuthorized {
 
 /** The image vanished while its data was being written. */
 export class ImageGoneDuringUpload extends OpenStackError {
+  static override readonly wireType: string = 'ImageGoneDuringUpload';
   override readonly status: number = 410;
   constructor(id: string) {
     super(
@@ -162,6 +182,7 @@ export class ImageGoneDuringUpload extends OpenStackError {
 
 /** Creating an image with an id that exists (glance's Duplicate → 409). */
 export class ImageIdConflict extends Conflict {
+  static override readonly wireType: string = 'ImageIdConflict';
   constructor(id: string) {
     super(`Image ID ${id} already exists!`);
   }
@@ -169,11 +190,13 @@ export class ImageIdConflict extends Conflict {
 
 /** glance's webob 413 (quota refusals); there is no shared base class for it. */
 export class RequestEntityTooLarge extends OpenStackError {
+  static override readonly wireType: string = 'RequestEntityTooLarge';
   override readonly status: number = 413;
 }
 
 /** Tag and member routes' own lookup of an image the caller may not see ("Image %s not found."). */
 export class ImageLookupNotFound extends NotFound {
+  static override readonly wireType: string = 'ImageLookupNotFound';
   constructor(id: string) {
     super(`Image ${id} not found.`);
   }
@@ -181,6 +204,7 @@ export class ImageLookupNotFound extends NotFound {
 
 /** PUT/DELETE /v2/images/{id}/tags/{tag} on an image the caller does not own. */
 export class TagChangeForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'TagChangeForbidden';
   constructor(action: 'update' | 'delete', id: string) {
     super(`Not allowed to ${action} tags for image ${id}.`);
   }
@@ -188,6 +212,7 @@ export class TagChangeForbidden extends NotAuthorized {
 
 /** More tags than image_tag_quota (create and PATCH show glance's bare quota message). */
 export class ImageTagLimitExceeded extends RequestEntityTooLarge {
+  static override readonly wireType: string = 'ImageTagLimitExceeded';
   constructor(attempted: number, maximum: number) {
     super(`The limit has been exceeded on the number of allowed image tags. Attempted: ${attempted}, Maximum: ${maximum}`);
   }
@@ -195,6 +220,7 @@ export class ImageTagLimitExceeded extends RequestEntityTooLarge {
 
 /** PUT of one tag past image_tag_quota: the tag controller wraps the quota message (trailing colon included). */
 export class ImageTagLimitExceededForImage extends RequestEntityTooLarge {
+  static override readonly wireType: string = 'ImageTagLimitExceededForImage';
   constructor(id: string, attempted: number, maximum: number) {
     super(`Image tag limit exceeded for image ${id}: ${new ImageTagLimitExceeded(attempted, maximum).message}:`);
   }
@@ -202,6 +228,7 @@ export class ImageTagLimitExceededForImage extends RequestEntityTooLarge {
 
 /** Creating, updating or deleting a membership the rules refuse (not shared, not the owner, the owner accepting). */
 export class MemberChangeForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'MemberChangeForbidden';
   constructor(action: 'create' | 'update' | 'delete', id: string) {
     super(`Not allowed to ${action} members for image ${id}.`);
   }
@@ -209,6 +236,7 @@ export class MemberChangeForbidden extends NotAuthorized {
 
 /** Listing the members of an image that is not shared. */
 export class MemberListForbidden extends NotAuthorized {
+  static override readonly wireType: string = 'MemberListForbidden';
   constructor(id: string) {
     super(`Not allowed to list members for image ${id}: Only shared images have members.`);
   }
@@ -216,6 +244,7 @@ export class MemberListForbidden extends NotAuthorized {
 
 /** GET of one member of an image that is not shared: glance turns its Forbidden into 404. */
 export class OnlySharedImagesHaveMembers extends NotFound {
+  static override readonly wireType: string = 'OnlySharedImagesHaveMembers';
   constructor() {
     super('Only shared images have members.');
   }
@@ -223,6 +252,7 @@ export class OnlySharedImagesHaveMembers extends NotFound {
 
 /** A member the caller cannot see on this image (another project's membership, or none). */
 export class MemberNotFound extends NotFound {
+  static override readonly wireType: string = 'MemberNotFound';
   constructor(memberId: string, imageId: string) {
     super(`${memberId} not found in the member list of the image ${imageId}.`);
   }
@@ -230,6 +260,7 @@ export class MemberNotFound extends NotFound {
 
 /** Adding a project that is already a member. */
 export class MemberDuplicated extends Conflict {
+  static override readonly wireType: string = 'MemberDuplicated';
   constructor(memberId: string, imageId: string) {
     super(`Member ${memberId} is duplicated for image ${imageId}`);
   }
@@ -237,6 +268,7 @@ export class MemberDuplicated extends Conflict {
 
 /** More members than image_member_quota; the trailing colon is glance's. */
 export class ImageMemberLimitExceeded extends RequestEntityTooLarge {
+  static override readonly wireType: string = 'ImageMemberLimitExceeded';
   constructor(id: string, attempted: number, maximum: number) {
     super(
       `Image member limit exceeded for image ${id}: The limit has been exceeded on the number of allowed image members for this image. Attempted: ${attempted}, Maximum: ${maximum}:`,
@@ -246,6 +278,7 @@ export class ImageMemberLimitExceeded extends RequestEntityTooLarge {
 
 /** A member status outside pending/accepted/rejected (ImageMembership's ValueError). */
 export class InvalidMemberStatus extends BadRequest {
+  static override readonly wireType: string = 'InvalidMemberStatus';
   constructor() {
     super('Incorrect request: Status must be "pending", "accepted" or "rejected".');
   }
@@ -256,6 +289,7 @@ export class InvalidMemberStatus extends BadRequest {
  * 405 names the request method; `allow` is sent as the Allow header.
  */
 export class MethodNotAllowed extends OpenStackError {
+  static override readonly wireType: string = 'MethodNotAllowed';
   override readonly status: number = 405;
   constructor(
     method: string,

@@ -237,7 +237,7 @@ describe('acceptance: compute through novaclient (transcripts 12-62)', { skip: n
   before(async () => {
     cloud = await startTestCloud(FAST);
     n = neutronApi(cloud);
-    demoProject = (await cloud.identity.projectId('demo'))!;
+    demoProject = await cloud.projectId('demo');
     const token = await cloud.token('demo');
     demoUser = (await cloud.api('demo', 'GET', `${cloud.urls.identity}/v3/auth/tokens`, undefined, { 'x-subject-token': token })).body.token.user.id;
     const images = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images?name=${IMAGE}`)).body.images;

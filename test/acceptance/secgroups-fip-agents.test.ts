@@ -63,12 +63,12 @@ describe('acceptance: security groups, floating IPs, agents (openstack)', { skip
     assert.equal(r.code, 1);
   });
 
-  test('openstack floating ip create, set --port, unset --port, list', async () => {
+  test('openstack floating ip create, set --port (through a router), unset --port, list', async () => {
     const ext = await osJson(cloud, 'admin', 'network', 'create', '--external', 'public');
     assert.equal(ext['router:external'], true);
     await os(cloud, 'admin', 'subnet', 'create', '--network', 'public', '--subnet-range', '172.24.4.0/24', '--no-dhcp', 'public-sub');
     await os(cloud, 'demo', 'network', 'create', 'net1');
-    await os(cloud, 'demo', 'subnet', 'create', '--network', 'net1', '--subnet-range', '1.2.3.0/24', 'sub1');
+    const sub1 = await osJson(cloud, 'demo', 'subnet', 'create', '--network', 'net1', '--subnet-range', '1.2.3.0/24', 'sub1');
     const port = await osJson(cloud, 'demo', 'port', 'create', '--network', 'net1', '--fixed-ip', 'ip-address=1.2.3.20', 'p1');
 
     const f = fieldTable(await os(cloud, 'demo', 'floating', 'ip', 'create', 'public'));
@@ -83,10 +83,19 @@ describe('acceptance: security groups, floating IPs, agents (openstack)', { skip
     assert.equal(f.status, 'DOWN');
     assert.match(f.id!, UUID);
 
+    // Zed associates only through a router from the port's subnet to the external network.
+    const refused = await cli(cloud, 'demo', OPENSTACK, ['floating', 'ip', 'set', '--port', 'p1', f.floating_ip_address!]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`External network ${ext.id} is not reachable from subnet ${sub1.id}\\.  Therefore, cannot associate Port ${port.id} with a Floating IP\\.`));
+    await os(cloud, 'demo', 'router', 'create', 'r1');
+    await os(cloud, 'demo', 'router', 'set', '--external-gateway', 'public', 'r1');
+    await os(cloud, 'demo', 'router', 'add', 'subnet', 'r1', 'sub1');
     assert.equal(await os(cloud, 'demo', 'floating', 'ip', 'set', '--port', 'p1', f.floating_ip_address!), '');
     let rows = listTable(await os(cloud, 'demo', 'floating', 'ip', 'list'));
     assert.deepEqual(Object.keys(rows[0]!), ['ID', 'Floating IP Address', 'Fixed IP Address', 'Port', 'Floating Network', 'Project']);
     assert.deepEqual(rows, [{ ID: f.id, 'Floating IP Address': f.floating_ip_address, 'Fixed IP Address': '1.2.3.20', Port: port.id, 'Floating Network': ext.id, Project: f.project_id }]);
+
+    assert.equal(fieldTable(await os(cloud, 'demo', 'floating', 'ip', 'show', f.id!)).router_id, fieldTable(await os(cloud, 'demo', 'router', 'show', 'r1')).id);
 
     assert.equal(await os(cloud, 'demo', 'floating', 'ip', 'unset', '--port', f.id!), '');
     rows = listTable(await os(cloud, 'demo', 'floating', 'ip', 'list'));

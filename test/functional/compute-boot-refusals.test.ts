@@ -6,6 +6,7 @@
  * `zone::node`, `zone:host:node`) and 2.74's requested host/hypervisor_hostname — which
  * place the server where asked.
  */
+// nimbus-test: in-process only — counts rows through the compute store and stops agents in-process
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DeepPartial, Config } from '../../src/common/config.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
+import { type TestCloud, inProcessCheck, startTestCloud } from '../helpers/cloud.js';
 
 const FAST = { agent: { polling_interval: 0 }, network: { send_events_interval: 0 } };
 
@@ -51,7 +51,7 @@ describe('compute: boot and delete', () => {
     });
   }
 
-  it('boots with net-id + fixed ip to ACTIVE with the port ACTIVE and the devices plugged', async () => {
+  it('boots with net-id + fixed ip to ACTIVE with the port ACTIVE and the devices plugged', async (t) => {
     const id = await boot('vm2', [{ uuid: netId, fixed_ip: '1.2.3.10' }]);
     const server = await waitStatus(id, 'ACTIVE');
     assert.equal(server['OS-EXT-STS:vm_state'], 'active');
@@ -63,9 +63,11 @@ describe('compute: boot and delete', () => {
     assert.equal(port['binding:vif_type'], 'ovs');
     assert.equal(port.device_owner, 'compute:nova');
     const host = server['OS-EXT-SRV-ATTR:host'];
-    const devs = cloud.hostnets.get(host).snapshot();
     const short = port.id.slice(0, 11);
-    for (const name of [`qbr${short}`, `qvb${short}`, `qvo${short}`]) assert.ok(devs.links.some((l: { name: string }) => l.name === name), `${name} on ${host}`);
+    await inProcessCheck(t, 'the hybrid plug devices on the host (cloud.hostnets)', () => {
+      const devs = cloud.hostnets.get(host).snapshot();
+      for (const name of [`qbr${short}`, `qvb${short}`, `qvo${short}`]) assert.ok(devs.links.some((l: { name: string }) => l.name === name), `${name} on ${host}`);
+    });
 
     const ifaces = await nova('demo', 'GET', `/servers/${id}/os-interface`);
     assert.equal(ifaces.body.interfaceAttachments[0].port_state, 'ACTIVE');
@@ -75,7 +77,9 @@ describe('compute: boot and delete', () => {
     await waitFor('server gone', async () => ((await nova('demo', 'GET', `/servers/${id}`)).status === 404 ? true : undefined));
     const left = await neutron('admin', 'GET', `/ports?device_id=${id}`);
     assert.equal(left.body.ports.length, 0);
-    const devsAfter = cloud.hostnets.get(host).snapshot();
-    assert.ok(!devsAfter.links.some((l: { name: string }) => l.name.endsWith(short)), 'devices removed');
+    await inProcessCheck(t, 'the devices are removed from the host (cloud.hostnets)', () => {
+      const devsAfter = cloud.hostnets.get(host).snapshot();
+      assert.ok(!devsAfter.links.some((l: { name: string }) => l.name.endsWith(short)), 'devices removed');
+    });
   });
 });

@@ -6,6 +6,7 @@
  * new one started on the same data directory; the simulated hosts' devices live in
  * memory, so the new cloud starts with empty hosts, as after a host reboot.
  */
+// nimbus-test: in-process only — writes interrupted states through the stores; the bundle is killed for real in restart-kill.test.ts
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';

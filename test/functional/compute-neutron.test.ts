@@ -102,8 +102,8 @@ before(async () => {
   n = neutron(cloud);
   demoToken = await cloud.token('demo');
   adminToken = await cloud.token('admin');
-  demoProject = (await cloud.identity.projectId('demo'))!;
-  adminProject = (await cloud.identity.projectId('admin'))!;
+  demoProject = await cloud.projectId('demo');
+  adminProject = await cloud.projectId('admin');
   net1 = await n.network('demo', { name: 'net1' });
   // Pools above .100: the fixed IPs the tests ask for (.10-.50) are never handed out at random.
   subnet1 = await n.subnet('demo', net1.id, '1.2.3.0/24', { allocation_pools: [{ start: '1.2.3.100', end: '1.2.3.254' }] });

@@ -12,6 +12,7 @@
  * Replay a failure with FUZZ_SEED=<seed> (printed on failure and in the diagnostics);
  * FUZZ_RUNS widens a local run.
  */
+// nimbus-test: in-process only — a logger that catches logged errors, and row checks in the databases
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';

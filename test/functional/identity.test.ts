@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { inProcessOnly } from '../helpers/cloud.js';
 import { FakeClock, systemRandom } from '../../src/common/clock.js';
 import { loadConfig } from '../../src/common/config.js';
 import { listen } from '../../src/common/http.js';
@@ -14,7 +15,7 @@ const UNAUTHORIZED = {
   error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
 };
 
-describe('identity over HTTP', () => {
+describe('identity over HTTP', { skip: inProcessOnly('keystone built alone with a fake clock, no cloud') }, () => {
   let dir: string;
   let db: Db<IdentityDB>;
   let svc: IdentityService;

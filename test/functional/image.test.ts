@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { inProcessOnly } from '../helpers/cloud.js';
 import { BOOTSTRAP_IMAGE_NAME, bootstrapImageData } from '../../src/image/bootstrap.js';
 import { PROJECT_A, PROJECT_B, startImageService, type CallOptions, type ImageTestService } from '../helpers/image-service.js';
 
-describe('image service', () => {
+describe('image service', { skip: inProcessOnly('glance built alone with a fake clock, no cloud') }, () => {
   let s: ImageTestService;
   let base: string;
   const call = (method: string, path: string, opts?: CallOptions) => s.call(method, path, opts);

@@ -133,12 +133,15 @@ describe('ownership rules', () => {
     assert.equal(p.tenant_id, 'other-project');
   });
 
-  test('a router_interface port for a device the project does not own: 409 DeviceIDNotOwnedByTenant', async () => {
-    const res = await n.post('demo', 'ports', { port: { network_id: net.id, device_owner: 'network:router_interface', device_id: 'a-router' } });
-    assertNeutronError(res, 409, 'DeviceIDNotOwnedByTenant', 'The following device_id a-router is not owned by your tenant or matches another tenants router.');
+  test("a router_interface port for another project's router: 409 DeviceIDNotOwnedByTenant", async () => {
+    // With the L3 plugin loaded, Zed refuses only a router that exists and is someone else's.
+    const router = assertStatus(await n.post('admin', 'routers', { router: { name: 'admins' } }), 201).router;
+    const msg = `The following device_id ${router.id} is not owned by your tenant or matches another tenants router.`;
+    const res = await n.post('demo', 'ports', { port: { network_id: net.id, device_owner: 'network:router_interface', device_id: router.id } });
+    assertNeutronError(res, 409, 'DeviceIDNotOwnedByTenant', msg);
     const p = await n.port('demo', net.id);
-    const upd = await n.put('demo', `ports/${p.id}`, { port: { device_owner: 'network:router_interface', device_id: 'a-router' } });
-    assertNeutronError(upd, 409, 'DeviceIDNotOwnedByTenant', 'The following device_id a-router is not owned by your tenant or matches another tenants router.');
+    const upd = await n.put('demo', `ports/${p.id}`, { port: { device_owner: 'network:router_interface', device_id: router.id } });
+    assertNeutronError(upd, 409, 'DeviceIDNotOwnedByTenant', msg);
   });
 
   test('a port on a network that does not exist: 404 NetworkNotFound', async () => {

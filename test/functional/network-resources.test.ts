@@ -209,12 +209,16 @@ describe('security groups', () => {
 describe('floating IPs', () => {
   let ext: any;
   let port: any;
+  let router: any;
   before(async () => {
     ext = await n.network('admin', { name: 'public', 'router:external': true });
     await n.subnet('admin', ext.id, '203.0.113.0/24');
     const net = await n.network('demo');
-    await n.subnet('demo', net.id, '10.20.0.0/24');
+    const sub = await n.subnet('demo', net.id, '10.20.0.0/24');
     port = await n.port('demo', net.id, { fixed_ips: [{ ip_address: '10.20.0.5' }] });
+    // Association needs a router from the port's subnet to the external network (Zed's rule).
+    router = assertStatus(await n.post('demo', 'routers', { router: { external_gateway_info: { network_id: ext.id } } }), 201).router;
+    assertStatus(await n.put('demo', `routers/${router.id}/add_router_interface`, { subnet_id: sub.id }), 200);
   });
 
   test('create on the external network, associate, filter, disassociate', async () => {
@@ -226,6 +230,7 @@ describe('floating IPs', () => {
     const assoc = assertStatus(await n.put('demo', `floatingips/${fip.id}`, { floatingip: { port_id: port.id } }), 200).floatingip;
     assert.equal(assoc.port_id, port.id);
     assert.equal(assoc.fixed_ip_address, '10.20.0.5');
+    assert.equal(assoc.router_id, router.id);
     const found = assertStatus(await n.get('demo', `floatingips?fixed_ip_address=10.20.0.5&port_id=${port.id}`), 200).floatingips;
     assert.deepEqual(found.map((f: any) => f.id), [fip.id]);
     const none = assertStatus(await n.get('demo', `floatingips?fixed_ip_address=10.20.0.6&port_id=${port.id}`), 200).floatingips;

@@ -236,12 +236,11 @@ describe('ovs-vsctl', () => {
   });
 });
 
-describe('cost', () => {
-  it('a thousand hybrid plugs take milliseconds', async () => {
+describe('scale', () => {
+  it('a thousand hybrid plugs each land on br-int', async () => {
     const h = new SimulatedHostNetwork('big', { random: seededRandom(3), tunnelTypes: ['vxlan'], bridgeMappings: { physnet1: 'br-phys' } });
     let seen = 0;
     h.onInterfaceChange(() => seen++);
-    const start = performance.now();
     for (let i = 0; i < 1000; i++) {
       const id = i.toString(16).padStart(11, '0');
       const [qbr, qvb, qvo] = [`qbr${id}`, `qvb${id}`, `qvo${id}`];
@@ -262,10 +261,8 @@ describe('cost', () => {
         await h.execute(argv).catch(() => undefined);
       }
     }
-    const ms = performance.now() - start;
+    // Their speed is bench/plug.ts's to measure; here only that every port landed.
     assert.equal(h.snapshot().ovsBridges.find((b) => b.name === 'br-int')!.ports.length, 1003);
     assert.ok(seen >= 1000);
-    // ~30-100 ms on a loaded 2-core CI box; the bound only catches an accidental O(n²).
-    assert.ok(ms < 2000, `took ${ms.toFixed(1)} ms`);
   });
 });

@@ -123,7 +123,6 @@ describe('ipam chooseAddress', () => {
     const p = pools('10.1.0.0/16', '10.1.0.1');
     const t = table();
     const r = seededRandom(8);
-    const started = performance.now();
     for (let i = 0; i < 10_000; i++) {
       const a = await chooseAddress(p, t.isAllocated, t.listAllocated, BigInt(t.rows.size), r);
       assert.ok(a !== null && !t.rows.has(a));
@@ -131,7 +130,6 @@ describe('ipam chooseAddress', () => {
     }
     assert.equal(t.calls.listAllocated, 0);
     assert.equal(t.calls.isAllocated, 10_000);
-    assert.ok(performance.now() - started < 5000);
   });
 
   it('falls back to a scan when every random candidate is taken', async () => {

@@ -314,15 +314,12 @@ describe('scale', () => {
       known.set(id, details(id, `net-${i % 10}`, i % 10));
       await plug(c1, id);
     }
-    const start = performance.now();
     await clock.advance(2000);
-    const ms = performance.now() - start;
     assert.deepEqual(
       calls.map((c) => c.method),
       ['details', 'update'],
     );
     assert.equal(calls[1]!.args.devices_up.length, 1000);
     assert.equal(loop.devices('compute1'), 1000);
-    assert.ok(ms < 3000, `took ${ms.toFixed(0)} ms`);
   });
 });

@@ -250,15 +250,12 @@ describe("nova's errors", () => {
   });
 });
 
-describe('cost', () => {
+describe('scale', () => {
   it('a thousand servers plugging one hybrid VIF each', async () => {
     const sim = newHost();
     const vifs = Array.from({ length: 1000 }, (_, i) => vif({ id: `${i.toString(16).padStart(8, '0')}-aaaa-4bbb-8ccc-000000000000`, devname: '' }));
-    const start = performance.now();
     for (const v of vifs) await plugVif(sim, INSTANCE, v);
-    const ms = performance.now() - start;
+    // Their speed is bench/plug.ts's to measure; here only that each got its own bridge.
     assert.equal(sim.snapshot().linuxBridges.length, 1000);
-    // Tens of milliseconds on a loaded 2-core box; the bound catches an accidental O(n²).
-    assert.ok(ms < 3000, `took ${ms.toFixed(1)} ms`);
   });
 });

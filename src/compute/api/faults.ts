@@ -1,6 +1,6 @@
 /** nova's fault body (wsgi.Fault): {"<faultName>": {"code": N, "message": "..."}}. */
 import type { FastifyRequest } from 'fastify';
-import type { ErrorRendering } from '../../common/http.js';
+import { type ErrorRendering, HTTPInternalServerError } from '../../common/http.js';
 import type { OpenStackError } from '../../common/errors.js';
 import { NovaException } from '../errors.js';
 
@@ -35,10 +35,20 @@ export function renderNovaError(e: OpenStackError, _req: FastifyRequest): ErrorR
   let message = e.message;
   // Non-nova 500s are the API's "Unexpected API Error".
   if (status >= 500 && status !== 503 && !(e instanceof NovaException)) message = unexpectedMessage(e);
-  if (e.type === 'HTTPInternalServerError') message = unexpectedMessage({ type: 'Exception' });
+  if (e instanceof HTTPInternalServerError) message = unexpectedMessage({ type: 'Exception' });
   if (status < 400) status = 500;
   return { status, body: { [faultName(status)]: { code: status, message } } };
 }
+
+/** webob's class for each status a controller raises (its `type` in logs and action events). */
+const WEBOB_NAMES: Record<number, string> = {
+  400: 'HTTPBadRequest',
+  403: 'HTTPForbidden',
+  404: 'HTTPNotFound',
+  409: 'HTTPConflict',
+  413: 'HTTPRequestEntityTooLarge',
+  500: 'HTTPInternalServerError',
+};
 
 /** A webob HTTP error with the text a controller chose (raise exc.HTTPBadRequest(explanation=...)). */
 export class HttpFault extends NovaException {
@@ -46,6 +56,11 @@ export class HttpFault extends NovaException {
   constructor(status: number, message: string) {
     super(message);
     this.status = status;
+    this.name = this.type;
+  }
+  /** Declared per status, as webob has one class per status. */
+  override get type(): string {
+    return WEBOB_NAMES[this.status] ?? 'HTTPException';
   }
 }
 

@@ -31,10 +31,12 @@ export function versionString(v: Microversion): string {
   return `${v.major}.${v.minor}`;
 }
 
-class InvalidAPIVersionString extends OpenStackError {
+export class InvalidAPIVersionString extends OpenStackError {
+  static override readonly wireType: string = 'InvalidAPIVersionString';
   override readonly status = 400;
 }
-class InvalidGlobalAPIVersion extends OpenStackError {
+export class InvalidGlobalAPIVersion extends OpenStackError {
+  static override readonly wireType: string = 'InvalidGlobalAPIVersion';
   override readonly status = 406;
 }
 

@@ -134,7 +134,7 @@ export class ConductorManager {
 }
 
 function asNoValidHost(e: unknown): Error & { detail?: string } {
-  if (e instanceof RemoteError && e.excType === 'NoValidHost') {
+  if (e instanceof RemoteError && e.excType === NoValidHost.wireType) {
     // Keep the scheduler's reason ("There are not enough hosts available.", "No such host - ...").
     const err = new NoValidHost(e.value.replace(/^No valid host was found\. /, ''));
     err.detail = e.detail ?? '';

@@ -190,6 +190,7 @@ function toColumns(changes: InstanceChanges): Record<string, unknown> {
 
 /** The task state a save expected but did not find (nova's UnexpectedTaskStateError). */
 export class UnexpectedTaskStateError extends NovaException {
+  static override readonly wireType: string = 'UnexpectedTaskStateError';
   constructor(uuid: string, expected: (string | null)[], actual: string | null) {
     super(`Conflict updating instance ${uuid}. Expected: {'task_state': [${expected.map((e) => (e === null ? 'None' : `'${e}'`)).join(', ')}]}. Actual: {'task_state': ${actual === null ? 'None' : `'${actual}'`}}`);
   }

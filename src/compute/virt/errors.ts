@@ -8,6 +8,7 @@ import { OpenStackError } from '../../common/errors.js';
 
 /** Plugging a VIF on the host failed (nova.exception.VirtualInterfacePlugException). */
 export class VirtualInterfacePlugException extends OpenStackError {
+  static override readonly wireType: string = 'VirtualInterfacePlugException';
   override readonly status: number = 500;
   constructor(message = 'Virtual interface plugin failed') {
     super(message);
@@ -16,6 +17,7 @@ export class VirtualInterfacePlugException extends OpenStackError {
 
 /** Unplugging a VIF from the host failed (nova.exception.VirtualInterfaceUnplugException). */
 export class VirtualInterfaceUnplugException extends OpenStackError {
+  static override readonly wireType: string = 'VirtualInterfaceUnplugException';
   override readonly status: number = 500;
   constructor(readonly reason: string) {
     super(`Failed to unplug virtual interface: ${reason}`);

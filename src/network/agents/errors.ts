@@ -3,6 +3,7 @@ import { Conflict, NotFound } from '../../common/errors.js';
 
 /** GET/PUT/DELETE /v2.0/agents/{id} for an unknown id. */
 export class AgentNotFound extends NotFound {
+  static override readonly wireType: string = 'AgentNotFound';
   constructor(readonly id: string) {
     super(`Agent ${id} could not be found.`);
   }
@@ -10,6 +11,7 @@ export class AgentNotFound extends NotFound {
 
 /** No agent of that type reports from that host. */
 export class AgentNotFoundByTypeHost extends NotFound {
+  static override readonly wireType: string = 'AgentNotFoundByTypeHost';
   constructor(agentType: string, host: string) {
     super(`Agent with agent_type=${agentType} and host=${host} could not be found.`);
   }
@@ -17,6 +19,7 @@ export class AgentNotFoundByTypeHost extends NotFound {
 
 /** More than one agent of one type on one host (impossible with the unique key; kept for parity). */
 export class MultipleAgentFoundByTypeHost extends Conflict {
+  static override readonly wireType: string = 'MultipleAgentFoundByTypeHost';
   constructor(agentType: string, host: string) {
     super(`Multiple agents with agent_type=${agentType} and host=${host} found.`);
   }

@@ -16,6 +16,7 @@ import { InvalidInput, badRequest, notFoundHttp } from '../errors.js';
 import { registerResource } from './controller.js';
 import { networkDef, portDef, subnetDef } from './definitions/core.js';
 import { agentDef, floatingIpDef, securityGroupDef, securityGroupRuleDef } from './definitions/extras.js';
+import { routerDef } from './definitions/l3.js';
 import { EXTENSIONS } from './extensions.js';
 import { renderNeutronError } from './faults.js';
 import type { Dict } from './resource.js';
@@ -80,6 +81,10 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
     { maxLimit },
   );
   registerResource(app, floatingIpDef, bind(p.floatingIps), { maxLimit });
+  registerResource(app, routerDef, { ...bind(p.routers), rollback: (ctx, item) => p.routers.delete(ctx, item.id as string) }, { maxLimit });
+  // The l3 extension's member actions; their body is the interface info itself, unwrapped.
+  app.put('/v2.0/routers/:id/add_router_interface', async (req) => p.routers.addInterface(req.ctx, (req.params as { id: string }).id, req.body));
+  app.put('/v2.0/routers/:id/remove_router_interface', async (req) => p.routers.removeInterface(req.ctx, (req.params as { id: string }).id, req.body));
   registerTags(app, p.tags);
 
   const db = p.deps.db;

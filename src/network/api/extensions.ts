@@ -1,7 +1,8 @@
 /**
  * The extensions this neutron loads, as GET /v2.0/extensions lists them (texts from
- * neutron-lib's API definitions). No `router`: there are no routers yet, though
- * floating IPs are kept as bookkeeping (docs/decisions.md).
+ * neutron-lib's API definitions). The L3 plugin's `router`, `ext-gw-mode` and
+ * `extraroute` are here; its dvr, l3-ha, router_availability_zone, l3-flavors,
+ * extraroute-atomic and l3_agent_scheduler are not (no L3 agent, no such attributes).
  */
 export interface Extension { name: string; alias: string; description: string; updated: string; links: never[] }
 export const EXTENSIONS: Extension[] = [
@@ -153,7 +154,7 @@ export const EXTENSIONS: Extension[] = [
     "links": []
   },
   {
-    "name": "Tag support for resources with standard attribute: port, subnet, network, security_group, floatingip",
+    "name": "Tag support for resources with standard attribute: port, subnet, network, security_group, floatingip, router",
     "alias": "standard-attr-tag",
     "description": "Enables to set tag on resources with standard attribute.",
     "updated": "2017-01-01T00:00:00-00:00",
@@ -178,6 +179,27 @@ export const EXTENSIONS: Extension[] = [
     "alias": "security-group",
     "description": "The security groups extension.",
     "updated": "2012-10-05T10:00:00-00:00",
+    "links": []
+  },
+  {
+    "name": "Neutron L3 Router",
+    "alias": "router",
+    "description": "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.",
+    "updated": "2012-07-20T10:00:00-00:00",
+    "links": []
+  },
+  {
+    "name": "Neutron L3 Configurable external gateway mode",
+    "alias": "ext-gw-mode",
+    "description": "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway",
+    "updated": "2013-03-28T10:00:00-00:00",
+    "links": []
+  },
+  {
+    "name": "Neutron Extra Route",
+    "alias": "extraroute",
+    "description": "Extra routes configuration for L3 router",
+    "updated": "2013-02-01T10:00:00-00:00",
     "links": []
   },
   {

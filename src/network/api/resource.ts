@@ -28,6 +28,12 @@ export interface AttrSpec {
   isSortKey?: boolean;
   /** Policy on setting the attribute. */
   setPolicy?: AttrPolicy;
+  /**
+   * neutron's enforce_policy on a dict attribute: its sub-keys (in the map's order) and
+   * who may set each (null: the resource's own rule). The attribute's own rule passes
+   * for whoever passes the resource's rule (external_gateway_info).
+   */
+  subPolicy?: Readonly<Record<string, AttrPolicy | null>>;
   /** Only admins see it. */
   readAdminOnly?: boolean;
   /** How a query-string value becomes the filter value (defaults to convertTo). */
@@ -159,12 +165,21 @@ export function enforceAttrPolicy(ctx: RequestContext, def: ResourceDef, action:
   const specified = specifiedKeys(item);
   // neutron's _build_match_rule walks the attribute map in its own order, and on create
   // skips attributes whose value equals the default (_is_attribute_explicitly_set).
+  const refuses = (pol: AttrPolicy | null | undefined) => pol === 'admin' || (pol === 'admin_or_network_owner' && !isNetworkOwner);
   for (const [name, spec] of Object.entries(def.attrs)) {
     const pol = spec.setPolicy;
-    if (!pol || !specified.has(name)) continue;
+    if ((!pol && !spec.subPolicy) || !specified.has(name)) continue;
     if (action === 'create' && 'default' in spec && spec.default !== undefined && isDeepStrictEqual(item[name], spec.default)) continue;
-    rules.push(`rule:${action}_${def.resource}:${name}`);
-    if (pol === 'admin' || (pol === 'admin_or_network_owner' && !isNetworkOwner)) denied = true;
+    let rule = `rule:${action}_${def.resource}:${name}`;
+    const value = item[name];
+    // _build_subattr_match_rule: one rule per sub-key present, ANDed under the attribute's.
+    if (spec.subPolicy && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const subs = Object.keys(spec.subPolicy).filter((k) => k in (value as Dict));
+      rule = `(${rule} and (${subs.map((k) => `${rule}:${k}`).join(' and ')}))`;
+      if (subs.some((k) => refuses(spec.subPolicy![k]))) denied = true;
+    }
+    rules.push(rule);
+    if (refuses(pol)) denied = true;
   }
   if (!denied) return;
   const rule = rules.reduce((acc, r) => `(${acc} and ${r})`, `rule:${action}_${def.resource}`);

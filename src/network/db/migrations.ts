@@ -2,6 +2,7 @@
 import type { Kysely, Migration } from 'kysely';
 import { agentMigrations } from '../agents/db/migrations.js';
 import { ml2Migrations } from '../ml2/db/migrations.js';
+import { routerMigrations } from './migrations-routers.js';
 import { tagMigrations } from './migrations-tags.js';
 
 
@@ -188,11 +189,12 @@ const portIndexes: Migration = {
   },
 };
 
-/** Every neutron migration, core first, then ML2's, the agents' and the tags'. */
+/** Every neutron migration, core first, then ML2's, the agents', the tags' and the routers'. */
 export const neutronMigrations: Record<string, Migration> = {
   '001_core': core,
   ...ml2Migrations,
   ...agentMigrations,
   ...tagMigrations,
   '005_port_indexes': portIndexes,
+  ...routerMigrations,
 };

@@ -140,6 +140,31 @@ export interface FloatingIpRow extends StandardAttrs {
   status: string;
 }
 
+/** A neutron router; gw_port_id is its network:router_gateway port, if it has a gateway. */
+export interface RouterRow extends StandardAttrs {
+  id: string;
+  project_id: string;
+  name: string;
+  admin_state_up: number;
+  status: string;
+  gw_port_id: string | null;
+  enable_snat: number;
+}
+
+/** A port a router holds (gateway or interface); port_type is the port's device_owner. */
+export interface RouterPortRow {
+  router_id: string;
+  port_id: string;
+  port_type: string;
+}
+
+/** One extra route of a router (extraroute). */
+export interface RouterRouteRow {
+  router_id: string;
+  destination: string;
+  nexthop: string;
+}
+
 export interface QuotaRow {
   id: string;
   project_id: string;
@@ -183,6 +208,9 @@ export interface CoreTables {
   quotas: QuotaRow;
   ml2_port_bindings: PortBindingRow;
   tags: TagRow;
+  routers: RouterRow;
+  routerports: RouterPortRow;
+  routerroutes: RouterRouteRow;
 }
 
 export interface NeutronDB extends CoreTables, Ml2Tables, AgentTables {}

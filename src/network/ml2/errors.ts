@@ -10,6 +10,7 @@ export { InvalidInput };
 
 /** Both `segments` and provider:* given on one network. */
 export class SegmentsSetInConjunctionWithProviders extends InvalidInput {
+  static override readonly wireType: string = 'SegmentsSetInConjunctionWithProviders';
   constructor() {
     super('');
     this.message = 'Segments and provider values cannot both be set.';
@@ -18,6 +19,7 @@ export class SegmentsSetInConjunctionWithProviders extends InvalidInput {
 
 /** Two identical fully specified segments in one multi-provider request. */
 export class SegmentsContainDuplicateEntry extends InvalidInput {
+  static override readonly wireType: string = 'SegmentsContainDuplicateEntry';
   constructor() {
     super('');
     this.message = 'Duplicate segment entry in request.';
@@ -26,6 +28,7 @@ export class SegmentsContainDuplicateEntry extends InvalidInput {
 
 /** No tenant segment left in any tenant_network_types (or none for a partial provider request). */
 export class NoNetworkAvailable extends ServiceUnavailable {
+  static override readonly wireType: string = 'NoNetworkAvailable';
   constructor() {
     super('Unable to create the network. No tenant network is available for allocation.');
   }
@@ -33,6 +36,7 @@ export class NoNetworkAvailable extends ServiceUnavailable {
 
 /** Free ids kept being taken by concurrent requests (helpers.py's RetryRequest, after the retries). */
 export class NoNetworkFoundInMaximumAllowedAttempts extends ServiceUnavailable {
+  static override readonly wireType: string = 'NoNetworkFoundInMaximumAllowedAttempts';
   constructor() {
     super('Unable to create the network. No available network found in maximum allowed attempts.');
   }
@@ -40,6 +44,7 @@ export class NoNetworkFoundInMaximumAllowedAttempts extends ServiceUnavailable {
 
 /** A provider VLAN already used by another network. */
 export class VlanIdInUse extends Conflict {
+  static override readonly wireType: string = 'VlanIdInUse';
   constructor(
     readonly vlanId: number,
     readonly physicalNetwork: string,
@@ -50,6 +55,7 @@ export class VlanIdInUse extends Conflict {
 
 /** A provider VXLAN VNI (or GRE key) already used by another network. */
 export class TunnelIdInUse extends Conflict {
+  static override readonly wireType: string = 'TunnelIdInUse';
   constructor(readonly tunnelId: number) {
     super(`Unable to create the network. The tunnel ID ${tunnelId} is in use.`);
   }
@@ -57,6 +63,7 @@ export class TunnelIdInUse extends Conflict {
 
 /** A second flat network on one physical network. */
 export class FlatNetworkInUse extends Conflict {
+  static override readonly wireType: string = 'FlatNetworkInUse';
   constructor(readonly physicalNetwork: string) {
     super(`Unable to create the flat network. Physical network ${physicalNetwork} is in use.`);
   }
@@ -64,6 +71,7 @@ export class FlatNetworkInUse extends Conflict {
 
 /** A bad vni_ranges entry (neutron refuses to start). */
 export class NetworkTunnelRangeError extends OpenStackError {
+  static override readonly wireType: string = 'NetworkTunnelRangeError';
   constructor(range: string, error: string) {
     super(`Invalid network tunnel range: '${range}' - ${error}.`);
   }
@@ -71,6 +79,7 @@ export class NetworkTunnelRangeError extends OpenStackError {
 
 /** A bad network_vlan_ranges entry (neutron refuses to start). */
 export class NetworkVlanRangeError extends OpenStackError {
+  static override readonly wireType: string = 'NetworkVlanRangeError';
   constructor(range: string, error: string) {
     super(`Invalid network VLAN range: '${range}' - '${error}'.`);
   }
@@ -78,10 +87,13 @@ export class NetworkVlanRangeError extends OpenStackError {
 
 /** A network_vlan_ranges entry without a physnet name. */
 export class PhysicalNetworkNameError extends OpenStackError {
+  static override readonly wireType: string = 'PhysicalNetworkNameError';
   constructor() {
     super('Empty physical network name.');
   }
 }
 
 /** Start-up configuration error: an unknown driver name or tenant type (neutron exits with SystemExit). */
-export class Ml2ConfigError extends OpenStackError {}
+export class Ml2ConfigError extends OpenStackError {
+  static override readonly wireType: string = 'Ml2ConfigError';
+}

@@ -1,7 +1,8 @@
 /**
  * Floating IPs: an address on a router:external network (held by a port owned by
- * network:floatingip) that can be associated with a fixed IP of another port. There is
- * no L3 data path yet, so association is bookkeeping only and status stays DOWN.
+ * network:floatingip) that can be associated with a fixed IP of another port, through a
+ * router that joins the port's subnet to that network (router_id). There is no L3
+ * agent, so no data path: status stays DOWN.
  */
 import type { RequestContext } from '../../common/auth.js';
 import { NamedError } from '../../common/errors.js';
@@ -9,12 +10,13 @@ import { toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
 import { specifiedKeys } from '../api/resource.js';
 import type { FloatingIpRow, NeutronDB } from '../db/schema.js';
-import { FloatingIPNotFound, PortNotFound } from '../errors.js';
-import { NeutronBadRequest } from '../ipam/index.js';
+import { ExternalGatewayForFloatingIPNotFound, FloatingIPNotFound, PortNotFound } from '../errors.js';
+import { NeutronBadRequest, parseIp } from '../ipam/index.js';
 import { type PluginDeps, nowIso } from './deps.js';
 import { IpamBackend } from './ipam-backend.js';
 import { randomMac } from './mac.js';
 import { checkQuota } from './quotas.js';
+import type { Routers } from './routers.js';
 import type { Subnets } from './subnets.js';
 import { deleteTagsOf, loadTags } from './tags.js';
 import type { Kysely } from 'kysely';
@@ -30,6 +32,7 @@ export class FloatingIps {
   constructor(
     private readonly d: PluginDeps,
     private readonly subnets: Subnets,
+    private readonly routers: Routers,
   ) {
     this.#ipam = new IpamBackend(d.random);
   }
@@ -81,17 +84,31 @@ export class FloatingIps {
     return this.toDicts(this.d.db, await q.orderBy('created_at').orderBy('id').execute());
   }
 
-  /** Resolves the fixed IP an association targets, checking the port belongs to the caller. */
-  async #target(ctx: RequestContext, trx: Kysely<NeutronDB>, portId: string, fixedIp: string | undefined, projectId: string): Promise<string> {
+  /**
+   * _get_assoc_data: the fixed IP an association targets (the port must be the caller's,
+   * not a DHCP port, with the asked-for or its only IPv4 address) and the router that
+   * reaches the floating IP's network from that address's subnet.
+   */
+  async #target(ctx: RequestContext, trx: Kysely<NeutronDB>, portId: string, fixedIp: string | null | undefined, projectId: string, externalNetworkId: string): Promise<{ ip: string; routerId: string }> {
     const port = await trx.selectFrom('ports').selectAll().where('id', '=', portId).executeTakeFirst();
     if (!port || (!ctx.isAdmin && port.project_id !== projectId)) throw new PortNotFound(portId);
-    const ips = await trx.selectFrom('ipallocations').select('ip_address').where('port_id', '=', portId).execute();
-    if (!ips.length) throw new NeutronBadRequest('floatingip', `Port ${portId} does not have any IP addresses on it`);
-    if (fixedIp !== undefined) {
-      if (!ips.some((i) => i.ip_address === fixedIp)) throw new NeutronBadRequest('floatingip', `Port ${portId} does not have fixed ip ${fixedIp}`);
-      return fixedIp;
+    if (port.device_owner === 'network:dhcp') throw new NeutronBadRequest('floatingip', `Port ${portId} is unable to be assigned a floating IP`);
+    const ips = await trx.selectFrom('ipallocations').select(['ip_address', 'subnet_id']).where('port_id', '=', portId).execute();
+    let chosen: { ip_address: string; subnet_id: string } | undefined;
+    if (fixedIp) {
+      if (parseIp(fixedIp)?.version !== 4) throw new NeutronBadRequest('floatingip', `Cannot process floating IP association with ${fixedIp}, since that is not an IPv4 address`);
+      chosen = ips.find((i) => i.ip_address === fixedIp);
+      if (!chosen) throw new NeutronBadRequest('floatingip', `Port ${portId} does not have fixed ip ${fixedIp}`);
+    } else {
+      const v4 = ips.filter((i) => parseIp(i.ip_address)?.version === 4);
+      if (!v4.length) throw new NeutronBadRequest('floatingip', `Cannot add floating IP to port ${portId} that has no fixed IPv4 addresses`);
+      if (v4.length > 1) throw new NeutronBadRequest('floatingip', `Port ${portId} has multiple fixed IPv4 addresses.  Must provide a specific IPv4 address when assigning a floating IP`);
+      chosen = v4[0]!;
     }
-    return ips[0]!.ip_address;
+    const subnet = await trx.selectFrom('subnets').selectAll().where('id', '=', chosen.subnet_id).executeTakeFirstOrThrow();
+    const routerId = await this.routers.routerForFloatingIp(trx, port.network_id, subnet, externalNetworkId);
+    if (!routerId) throw new ExternalGatewayForFloatingIPNotFound(subnet.id, externalNetworkId, portId);
+    return { ip: chosen.ip_address, routerId };
   }
 
   #emit(action: FloatingIpAction, original: Dict, returned: Dict): void {
@@ -135,11 +152,13 @@ export class FloatingIps {
       const [ip] = await this.#ipam.allocateForPort(trx, portId, netId, subnets, want ? [{ ip_address: want }] : undefined, 'network:floatingip');
       let fixedPort: string | null = null;
       let fixedIp: string | null = null;
+      let routerId: string | null = null;
+      if (body.fixed_ip_address && !body.port_id) throw new NeutronBadRequest('floatingip', 'fixed_ip_address cannot be specified without a port_id');
       if (body.port_id) {
         fixedPort = body.port_id as string;
-        fixedIp = await this.#target(ctx, trx, fixedPort, body.fixed_ip_address as string | undefined, projectId);
+        ({ ip: fixedIp, routerId } = await this.#target(ctx, trx, fixedPort, body.fixed_ip_address as string | undefined, projectId, netId));
       }
-      const row: FloatingIpRow = { id, project_id: projectId, floating_ip_address: ip!.ip_address, floating_network_id: netId, floating_port_id: portId, fixed_port_id: fixedPort, fixed_ip_address: fixedIp, router_id: null, status: 'DOWN', description: (body.description as string) ?? '', created_at: now, updated_at: now, revision_number: 0 };
+      const row: FloatingIpRow = { id, project_id: projectId, floating_ip_address: ip!.ip_address, floating_network_id: netId, floating_port_id: portId, fixed_port_id: fixedPort, fixed_ip_address: fixedIp, router_id: routerId, status: 'DOWN', description: (body.description as string) ?? '', created_at: now, updated_at: now, revision_number: 0 };
       await trx.insertInto('floatingips').values(row).execute();
       return (await this.toDicts(trx, [row]))[0]!;
     });
@@ -153,13 +172,19 @@ export class FloatingIps {
       const keys = specifiedKeys(body);
       const set: Partial<FloatingIpRow> = { updated_at: nowIso(this.d.clock.now()), revision_number: row.revision_number + 1 };
       if (keys.has('description')) set.description = body.description as string;
+      if (keys.has('fixed_ip_address') && body.fixed_ip_address && !body.port_id) {
+        throw new NeutronBadRequest('floatingip', 'fixed_ip_address cannot be specified without a port_id');
+      }
       if (keys.has('port_id')) {
         if (body.port_id === null) {
           set.fixed_port_id = null;
           set.fixed_ip_address = null;
+          set.router_id = null;
         } else {
           set.fixed_port_id = body.port_id as string;
-          set.fixed_ip_address = await this.#target(ctx, trx, body.port_id as string, body.fixed_ip_address as string | undefined, row.project_id);
+          const target = await this.#target(ctx, trx, body.port_id as string, body.fixed_ip_address as string | undefined, row.project_id, row.floating_network_id);
+          set.fixed_ip_address = target.ip;
+          set.router_id = target.routerId;
         }
       }
       await trx.updateTable('floatingips').set(set).where('id', '=', id).execute();

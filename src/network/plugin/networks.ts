@@ -10,6 +10,7 @@ import type { Dict } from '../api/resource.js';
 import { specifiedKeys } from '../api/resource.js';
 import type { NeutronDB, NetworkRow } from '../db/schema.js';
 import { InvalidInput, NetworkInUse, NetworkNotFound, PolicyNotAuthorized } from '../errors.js';
+import { ExternalNetworkInUse } from '../l3-errors.js';
 import type { Segment } from '../ml2/index.js';
 import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, nowIso } from './deps.js';
 import { checkQuota } from './quotas.js';
@@ -131,7 +132,14 @@ export class Networks {
       if (keys.has('admin_state_up')) set.admin_state_up = fromBool(body.admin_state_up as boolean);
       if (keys.has('shared')) set.shared = fromBool(body.shared as boolean);
       if (keys.has('port_security_enabled')) set.port_security_enabled = fromBool(body.port_security_enabled as boolean);
-      if (keys.has('router:external')) set.router_external = fromBool(body['router:external'] as boolean);
+      if (keys.has('router:external')) {
+        set.router_external = fromBool(body['router:external'] as boolean);
+        // external_net_db: routers' gateways (and so floating IPs) need the network external.
+        if (toBool(row.router_external) && !set.router_external) {
+          const gw = await trx.selectFrom('ports').select('id').where('network_id', '=', id).where('device_owner', '=', 'network:router_gateway').executeTakeFirst();
+          if (gw) throw new ExternalNetworkInUse(id);
+        }
+      }
       if (keys.has('mtu')) set.mtu = body.mtu as number;
       if (['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'].some((k) => keys.has(k))) {
         throw new InvalidInput('Plugin does not support updating the following provider network attributes: provider:network_type, provider:physical_network, provider:segmentation_id');

@@ -7,6 +7,7 @@ import type { PluginDeps } from './deps.js';
 import { FloatingIps } from './floating-ips.js';
 import { Networks } from './networks.js';
 import { Ports } from './ports.js';
+import { Routers } from './routers.js';
 import { SecurityGroups } from './security-groups.js';
 import { Subnets } from './subnets.js';
 import { Tags } from './tags.js';
@@ -17,6 +18,7 @@ export class CorePlugin {
   readonly ports: Ports;
   readonly securityGroups: SecurityGroups;
   readonly floatingIps: FloatingIps;
+  readonly routers: Routers;
   readonly tags: Tags;
 
   constructor(readonly deps: PluginDeps) {
@@ -24,13 +26,15 @@ export class CorePlugin {
     this.subnets = new Subnets(deps, this.networks);
     this.securityGroups = new SecurityGroups(deps);
     this.ports = new Ports(deps, this.networks, this.subnets, this.securityGroups);
-    this.floatingIps = new FloatingIps(deps, this.subnets);
+    this.routers = new Routers(deps, this.networks, this.subnets, this.ports);
+    this.floatingIps = new FloatingIps(deps, this.subnets, this.routers);
     this.tags = new Tags(deps, {
       networks: (ctx, id, db) => this.networks.getRow(ctx, id, db),
       subnets: (ctx, id, db) => this.subnets.getRow(ctx, id, db),
       ports: (ctx, id, db) => this.ports.getRow(ctx, id, db),
       security_groups: (ctx, id, db) => this.securityGroups.getRow(ctx, id, db),
       floatingips: (ctx, id, db) => this.floatingIps.getRow(ctx, id, db),
+      routers: (ctx, id, db) => this.routers.getRow(ctx, id, db),
     });
   }
 

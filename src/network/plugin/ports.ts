@@ -21,7 +21,9 @@ import {
   NetworkMacAddressGenerationFailure,
   PolicyNotAuthorized,
   PortNotFound,
+  PortBound,
   PortSecurityAndIPRequiredForSecurityGroups,
+  ServicePortInUse,
   UnsupportedPortDeviceOwner,
   badRequest,
 } from '../errors.js';
@@ -130,10 +132,70 @@ export class Ports {
     return this.toDicts(this.d.db, rows, !narrowed && ctx.isAdmin);
   }
 
-  /** Refuses router-interface owners for devices the caller does not own (no routers here: every device_id is foreign). */
-  #checkDeviceOwner(ctx: RequestContext, deviceOwner: string, deviceId: string) {
-    if (ctx.isAdmin || !deviceId) return;
-    if (ROUTER_INTERFACE_OWNERS.includes(deviceOwner)) throw new DeviceIDNotOwnedByTenant(deviceId);
+  /**
+   * _enforce_device_owner_not_router_intf_or_device_id: a non-admin may not make a port
+   * a router interface of another project's router (an unknown device_id is allowed).
+   */
+  async #checkDeviceOwner(ctx: RequestContext, db: Kysely<NeutronDB>, deviceOwner: string, deviceId: string, projectId: string) {
+    if (ctx.isAdmin || !deviceId || !ROUTER_INTERFACE_OWNERS.includes(deviceOwner)) return;
+    const router = await db.selectFrom('routers').select('project_id').where('id', '=', deviceId).executeTakeFirst();
+    if (router && router.project_id !== projectId) throw new DeviceIDNotOwnedByTenant(deviceId);
+  }
+
+  /**
+   * Creates a port neutron makes for itself (a router's gateway or interface) inside the
+   * caller's transaction: no policy checks, no security groups (network-owned), unbound.
+   * `fixedIps` undefined allocates as for any port. Returns the port's wire form.
+   */
+  async createServicePort(
+    trx: Kysely<NeutronDB>,
+    spec: { projectId: string; networkId: string; deviceId: string; deviceOwner: string; fixedIps?: FixedIpRequest[] },
+  ): Promise<Dict> {
+    const d = this.d;
+    const net = await trx.selectFrom('networks').selectAll().where('id', '=', spec.networkId).executeTakeFirstOrThrow();
+    const now = nowIso(d.clock.now());
+    const row: PortRow = {
+      id: d.random.uuid(),
+      project_id: spec.projectId,
+      network_id: net.id,
+      name: '',
+      mac_address: await this.#pickMac(trx, net.id, undefined),
+      admin_state_up: 1,
+      status: 'DOWN',
+      device_id: spec.deviceId,
+      device_owner: spec.deviceOwner,
+      port_security_enabled: net.port_security_enabled,
+      description: '',
+      created_at: now,
+      updated_at: now,
+      revision_number: 1,
+    };
+    await trx.insertInto('ports').values(row).execute();
+    const ips = await this.#ipam.allocateForPort(trx, row.id, net.id, await this.subnets.ofNetwork(trx, net.id), spec.fixedIps, spec.deviceOwner);
+    const binding: PortBindingRow = { port_id: row.id, host: '', vnic_type: 'normal', profile: '{}', ...UNBOUND, status: 'ACTIVE' };
+    await trx.insertInto('ml2_port_bindings').values(binding).execute();
+    return portDict(row, ips, [], binding, [], [], []);
+  }
+
+  /** Replaces a service port's fixed IPs (a router gateway's external_fixed_ips) in the caller's transaction. */
+  async updateServicePortIps(trx: Kysely<NeutronDB>, portId: string, fixedIps: FixedIpRequest[]): Promise<void> {
+    const row = await trx.selectFrom('ports').selectAll().where('id', '=', portId).executeTakeFirstOrThrow();
+    await this.#updateIps(trx, row, fixedIps);
+    await trx.updateTable('ports').set({ revision_number: row.revision_number + 1, updated_at: nowIso(this.d.clock.now()) }).where('id', '=', portId).execute();
+  }
+
+  /**
+   * l3_db's prevent_l3_port_deletion: a router's gateway or interface, or a floating IP's
+   * port, whose router or floating IP still exists and which holds addresses, is
+   * deleted through the router/floating IP API only.
+   */
+  async #preventL3PortDeletion(trx: Kysely<NeutronDB>, row: PortRow): Promise<void> {
+    const owners = [...ROUTER_INTERFACE_OWNERS, 'network:router_gateway', 'network:floatingip'];
+    if (!owners.includes(row.device_owner)) return;
+    if (!(await trx.selectFrom('ipallocations').select('port_id').where('port_id', '=', row.id).executeTakeFirst())) return;
+    const table = row.device_owner === 'network:floatingip' ? 'floatingips' : 'routers';
+    if (!(await trx.selectFrom(table).select('id').where('id', '=', row.device_id).executeTakeFirst())) return;
+    throw new ServicePortInUse(row.id, `has device owner ${row.device_owner}`);
   }
 
   async create(ctx: RequestContext, body: Dict): Promise<Dict> {
@@ -143,12 +205,12 @@ export class Ports {
     if (requestedIps && requestedIps.length > d.cfg.network.max_fixed_ips_per_port) throw new InvalidInput('Exceeded maximum amount of fixed ips per port');
     const deviceOwner = body.device_owner as string;
     const deviceId = body.device_id as string;
-    this.#checkDeviceOwner(ctx, deviceOwner, deviceId);
     const id = d.random.uuid();
     const now = nowIso(d.clock.now());
     const projectId = body.project_id as string;
     let bound: Dict | null = null;
     const port = await d.db.transaction().execute(async (trx) => {
+      await this.#checkDeviceOwner(ctx, trx, deviceOwner, deviceId, projectId);
       const net = await this.networks.getRow(ctx, body.network_id as string, trx);
       if (!ctx.isAdmin && net.project_id !== projectId && !toBool(net.shared)) {
         throw new NamedError(403, 'HTTPForbidden', `Tenant ${projectId} not allowed to create port on this network`);
@@ -301,16 +363,14 @@ export class Ports {
       const set: Partial<PortRow> = {};
       for (const k of ['name', 'description', 'device_id', 'device_owner'] as const) if (keys.has(k)) set[k] = body[k] as string;
       if (keys.has('admin_state_up')) set.admin_state_up = fromBool(body.admin_state_up as boolean);
-      if (keys.has('device_owner') || keys.has('device_id')) this.#checkDeviceOwner(ctx, set.device_owner ?? row.device_owner, set.device_id ?? row.device_id);
+      if (keys.has('device_owner') || keys.has('device_id')) await this.#checkDeviceOwner(ctx, trx, set.device_owner ?? row.device_owner, set.device_id ?? row.device_id, row.project_id);
       const binding = await trx.selectFrom('ml2_port_bindings').selectAll().where('port_id', '=', id).executeTakeFirstOrThrow();
       if (keys.has('mac_address')) {
         const mac = (body.mac_address as string).toLowerCase();
         if (mac !== row.mac_address) {
           if (isNetworkOwned(row.device_owner)) throw new UnsupportedPortDeviceOwner('mac_address update', id, row.device_owner);
           if (binding.vif_type !== 'unbound' && binding.vif_type !== 'binding_failed') {
-            throw new (class PortBound extends InvalidInput {})(
-              `Unable to complete operation on port ${id}, port is already bound, port type: ${binding.vif_type}, old_mac ${row.mac_address}, new_mac ${mac}`,
-            );
+            throw new PortBound(id, binding.vif_type, row.mac_address, mac);
           }
           if (await trx.selectFrom('ports').select('id').where('network_id', '=', row.network_id).where('mac_address', '=', mac).executeTakeFirst()) {
             throw new MacAddressInUse(row.network_id, mac);
@@ -389,6 +449,7 @@ export class Ports {
     await this.d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, id, trx);
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:delete_port');
+      await this.#preventL3PortDeletion(trx, row);
       gone = (await this.toDicts(trx, [row]))[0]!;
       await trx.updateTable('floatingips').set({ fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' }).where('fixed_port_id', '=', id).execute();
       await deleteTagsOf(trx, 'ports', [id]);

@@ -14,6 +14,7 @@ const TABLE: Partial<Record<QuotaResource, keyof NeutronDB>> = {
   network: 'networks',
   subnet: 'subnets',
   port: 'ports',
+  router: 'routers',
   floatingip: 'floatingips',
   security_group: 'securitygroups',
   security_group_rule: 'securitygrouprules',
