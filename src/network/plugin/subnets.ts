@@ -31,7 +31,7 @@ import {
 import type { NeutronDB, SubnetRow } from '../db/schema.js';
 import { NamedError } from '../../common/errors.js';
 import { InvalidInput, PolicyNotAuthorized, SubnetInUse, SubnetNotFound, badRequest } from '../errors.js';
-import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, nowIso } from './deps.js';
+import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, ROUTER_INTERFACE_OWNERS, nowIso } from './deps.js';
 import { ROUTER_INTERFACE_OWNERS_SNAT, eui64Address } from './ipam-backend.js';
 import type { Networks } from './networks.js';
 import { checkQuota } from './quotas.js';
@@ -318,8 +318,10 @@ export class Subnets {
         .select(['ports.id', 'ports.device_owner'])
         .where('ipallocations.subnet_id', '=', id)
         .execute();
-      // _remove_subnet_ip_allocations_from_ports: a SLAAC/DHCPv6-stateless subnet's addresses
-      // are taken off the ports that hold them; any other subnet is held by user ports.
+      // _remove_subnet_ip_allocations_from_ports: router interfaces always hold a subnet; a
+      // SLAAC/DHCPv6-stateless subnet's addresses are taken off the other ports that hold
+      // them; any other subnet is held by user ports.
+      if (holders.some((h) => ROUTER_INTERFACE_OWNERS.includes(h.device_owner))) throw new SubnetInUse(id);
       if (!isAutoAddressSubnet(row) && holders.some((h) => !AUTO_DELETE_PORT_OWNERS.includes(h.device_owner))) throw new SubnetInUse(id);
       await trx.deleteFrom('ipallocations').where('subnet_id', '=', id).execute();
       await deleteTagsOf(trx, 'subnets', [id]);
