@@ -66,8 +66,8 @@ export class ExternalNetworkNotFound extends NotFound {
 }
 export class NetworkInUse extends Conflict {
   static override readonly wireType: string = 'NetworkInUse';
-  constructor(netId: string) {
-    super(`Unable to complete operation on network ${netId}. There are one or more ports still in use on the network.`);
+  constructor(netId: string, reason = 'There are one or more ports still in use on the network') {
+    super(`Unable to complete operation on network ${netId}. ${reason}.`);
   }
 }
 export class SubnetInUse extends Conflict {
@@ -179,3 +179,108 @@ export class PolicyNotAuthorized extends NotAuthorized {
 /** webob's HTTPBadRequest with neutron's message, as the API layer raises it. */
 export const badRequest = (message: string) => new NamedError(400, 'HTTPBadRequest', message);
 export const notFoundHttp = () => new NamedError(404, 'HTTPNotFound', 'The resource could not be found.');
+
+// neutron/extensions/securitygroup.py's exceptions (InvalidInput ones are 400, InUse 409).
+export class SecurityGroupInvalidPortRange extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupInvalidPortRange';
+  constructor() {
+    super('For TCP/UDP protocols, port_range_min must be <= port_range_max');
+  }
+}
+export class SecurityGroupInvalidProtocolForPort extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupInvalidProtocolForPort';
+  constructor(protocol: number, validPortProtocols: string) {
+    super(`Ports cannot be specified for protocol ${protocol}. Ports are only supported for ${validPortProtocols}.`);
+  }
+}
+export class SecurityGroupInvalidPortValue extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupInvalidPortValue';
+  constructor(port: string) {
+    super(`Invalid value for port ${port}`);
+  }
+}
+export class SecurityGroupInvalidIcmpValue extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupInvalidIcmpValue';
+  constructor(field: string, attr: string, value: number) {
+    super(`Invalid value for ICMP ${field} (${attr}) ${value}. It must be 0 to 255.`);
+  }
+}
+export class SecurityGroupEthertypeConflictWithProtocol extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupEthertypeConflictWithProtocol';
+  constructor(ethertype: string, protocol: string) {
+    super(`Invalid ethertype ${ethertype} for protocol ${protocol}.`);
+  }
+}
+export class SecurityGroupMissingIcmpType extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupMissingIcmpType';
+  constructor(value: number) {
+    super(`ICMP code (port-range-max) ${value} is provided but ICMP type (port-range-min) is missing.`);
+  }
+}
+export class SecurityGroupCannotUpdateDefault extends Conflict {
+  static override readonly wireType: string = 'SecurityGroupCannotUpdateDefault';
+  constructor() {
+    super('Updating default security group not allowed.');
+  }
+}
+export class SecurityGroupDefaultAlreadyExists extends Conflict {
+  static override readonly wireType: string = 'SecurityGroupDefaultAlreadyExists';
+  constructor() {
+    super('Default security group already exists.');
+  }
+}
+export class SecurityGroupRuleInvalidProtocol extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupRuleInvalidProtocol';
+  constructor(protocol: string, values: string) {
+    super(`Security group rule protocol ${protocol} not supported. Only protocol values ${values} and integer representations [0 to 255] are supported.`);
+  }
+}
+export class SecurityGroupMultipleRemoteEntites extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupMultipleRemoteEntites';
+  constructor() {
+    super('Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided.');
+  }
+}
+export class SecurityGroupProtocolRequiredWithPorts extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupProtocolRequiredWithPorts';
+  constructor() {
+    super('Must also specify protocol if port range is given.');
+  }
+}
+export class DuplicateSecurityGroupRuleInPost extends Conflict {
+  static override readonly wireType: string = 'DuplicateSecurityGroupRuleInPost';
+  constructor() {
+    super('Duplicate Security Group Rule in POST.');
+  }
+}
+export class SecurityGroupRuleParameterConflict extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupRuleParameterConflict';
+  constructor(ethertype: string, cidr: string) {
+    super(`Conflicting value ethertype ${ethertype} for CIDR ${cidr}`);
+  }
+}
+export class SecurityGroupRuleInvalidEtherType extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupRuleInvalidEtherType';
+  constructor(ethertype: string) {
+    super(`Security group rule for ethertype '${ethertype}' not supported. Allowed values are ['IPv4', 'IPv6'].`);
+  }
+}
+export class SecurityGroupNotSingleGroupRules extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupNotSingleGroupRules';
+  constructor() {
+    super('Only allowed to update rules for one security profile at a time');
+  }
+}
+export class SecurityGroupRulesNotSingleTenant extends BadRequest {
+  static override readonly wireType: string = 'SecurityGroupRulesNotSingleTenant';
+  constructor() {
+    super('Multiple tenant_ids in bulk security group rule create not allowed');
+  }
+}
+/** neutron-lib's InvalidCIDR (a remote_ip_prefix netaddr cannot parse). */
+export class InvalidCIDR extends BadRequest {
+  static override readonly wireType: string = 'InvalidCIDR';
+  constructor(input: string) {
+    super(`Invalid CIDR ${input} given as IP prefix.`);
+  }
+}

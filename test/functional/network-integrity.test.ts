@@ -114,7 +114,7 @@ describe('in-use networks and subnets', () => {
       await n.del('demo', `networks/${other.id}`),
       409,
       'NetworkInUse',
-      `Unable to complete operation on network ${other.id}. There are one or more ports still in use on the network.`,
+      `Unable to complete operation on network ${other.id}. There are one or more ports still in use on the network, id for these ports is: ${vm.id}.`,
     );
     assert.equal((await n.del('demo', `ports/${vm.id}`)).status, 204);
     assert.equal((await n.del('demo', `networks/${other.id}`)).status, 204);

@@ -217,7 +217,7 @@ describe('router interfaces', () => {
     // Deleting the port, the subnet or the router while the interface is there is refused.
     assertNeutronError(await n.del('demo', `ports/${info.port_id}`), 409, 'ServicePortInUse', `Port ${info.port_id} cannot be deleted directly via the port API: has device owner network:router_interface.`);
     assertNeutronError(await n.del('demo', `subnets/${sub.id}`), 409, 'SubnetInUse', `Unable to complete operation on subnet ${sub.id}: One or more ports have an IP allocation from this subnet.`);
-    assertNeutronError(await n.del('demo', `networks/${net.id}`), 409, 'NetworkInUse', `Unable to complete operation on network ${net.id}. There are one or more ports still in use on the network.`);
+    assertNeutronError(await n.del('demo', `networks/${net.id}`), 409, 'NetworkInUse', `Unable to complete operation on network ${net.id}. There are one or more ports still in use on the network, id for these ports is: ${info.port_id}.`);
     assertNeutronError(await n.del('demo', `routers/${r.id}`), 409, 'RouterInUse', `Router ${r.id} has ports still attached: ${info.port_id}`);
     const removed = assertStatus(await removeIf('demo', r.id, { subnet_id: sub.id }), 200);
     assert.equal(removed.port_id, info.port_id);

@@ -12,7 +12,7 @@ import type { Logger } from '../../common/log.js';
 import { agentToWire, deleteAgent, getAgent, listAgents, updateAgent } from '../agents/index.js';
 import type { CorePlugin } from '../plugin/plugin.js';
 import { QUOTA_RESOURCES, type QuotaResource, defaultQuota, getLimits, getUsage } from '../plugin/quotas.js';
-import { badRequest, notFoundHttp } from '../errors.js';
+import { InvalidInput, badRequest, notFoundHttp } from '../errors.js';
 import { registerResource } from './controller.js';
 import { networkDef, portDef, subnetDef } from './definitions/core.js';
 import { agentDef, floatingIpDef, securityGroupDef, securityGroupRuleDef } from './definitions/extras.js';
@@ -21,6 +21,7 @@ import { EXTENSIONS } from './extensions.js';
 import { renderNeutronError } from './faults.js';
 import type { Dict } from './resource.js';
 import { specifiedKeys } from './resource.js';
+import { pyRepr } from './validators.js';
 import { registerTags } from './tags.js';
 
 export interface NetworkApiDeps {
@@ -76,7 +77,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   registerResource(
     app,
     securityGroupRuleDef,
-    { list: (c, f) => sg.listRules(c, f), get: (c, id) => sg.getRule(c, id), create: (c, b) => sg.createRule(c, b), delete: (c, id) => sg.deleteRule(c, id), rollback: (c, i) => sg.deleteRule(c, i.id as string) },
+    { list: (c, f) => sg.listRules(c, f), get: (c, id) => sg.getRule(c, id), create: (c, b) => sg.createRule(c, b), checkBulk: (c, items) => sg.checkBulkRules(c, items), delete: (c, id) => sg.deleteRule(c, id), rollback: (c, i) => sg.deleteRule(c, i.id as string) },
     { maxLimit },
   );
   registerResource(app, floatingIpDef, bind(p.floatingIps), { maxLimit });
@@ -170,16 +171,22 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
     const projectId = (req.params as { project: string }).project;
     const body = req.body as { quota?: Record<string, unknown> } | undefined;
     if (!body || typeof body.quota !== 'object' || body.quota === null) throw badRequest("Unable to find 'quota' in request body");
+    // prepare_request_body first (convert_to_int, then type:range [-1, ...]) for every
+    // resource, so a bad value changes nothing; then the limits are written.
+    const limits: [QuotaResource, number][] = [];
     for (const [k, v] of Object.entries(body.quota)) {
       if (k === 'force' || k === 'check_limit') continue;
       if (!(QUOTA_RESOURCES as readonly string[]).includes(k)) throw badRequest(`Unrecognized attribute(s) '${k}'`);
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < -1) throw badRequest(`Invalid input for ${k}. Reason: '${String(v)}' is too small - must be at least '-1'.`);
-      await db.transaction().execute(async (trx) => {
-        const upd = await trx.updateTable('quotas').set({ limit: n }).where('project_id', '=', projectId).where('resource', '=', k).executeTakeFirst();
-        if (Number(upd.numUpdatedRows) === 0) await trx.insertInto('quotas').values({ id: d.random.uuid(), project_id: projectId, resource: k as QuotaResource, limit: n }).execute();
-      });
+      const n = quotaInt(v);
+      if (n < -1) throw badRequest(`Invalid input for ${k}. Reason: '${n}' is too small - must be at least '-1'.`);
+      limits.push([k as QuotaResource, n]);
     }
+    await db.transaction().execute(async (trx) => {
+      for (const [k, n] of limits) {
+        const upd = await trx.updateTable('quotas').set({ limit: n }).where('project_id', '=', projectId).where('resource', '=', k).executeTakeFirst();
+        if (Number(upd.numUpdatedRows) === 0) await trx.insertInto('quotas').values({ id: d.random.uuid(), project_id: projectId, resource: k, limit: n }).execute();
+      }
+    });
     return { quota: await quotaDict(projectId) };
   });
   app.delete('/v2.0/quotas/:project', async (req, reply) => {
@@ -189,6 +196,14 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   });
 
   return app;
+}
+
+/** neutron-lib's convert_to_int (Python's int(): an integer, a float truncated, an integer string). */
+function quotaInt(v: unknown): number {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return Number(v);
+  throw new InvalidInput(`'${typeof v === 'string' ? v : pyRepr(v)}' is not an integer`);
 }
 
 /** A plugin family's methods as a ResourceHandler. */

@@ -22,6 +22,8 @@ export interface ResourceHandler {
   rollback?(ctx: RequestContext, item: Dict): Promise<void>;
   /** Whether the caller owns the network the item would live on (for mac/fixed_ips policy). */
   ownsNetwork?(ctx: RequestContext, item: Dict): Promise<boolean>;
+  /** Checks a bulk create's items together before any is created (a native bulk's own rules). */
+  checkBulk?(ctx: RequestContext, items: Dict[]): Promise<void>;
   /** Only admins may call it at all (agents). */
   adminOnly?: boolean;
 }
@@ -42,9 +44,11 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, h: Reso
   const render = (ctx: RequestContext, item: Dict, fields: string[] = []) => selectFields(filterVisible(ctx, def, item), fields);
 
   app.get(path, async (req) => {
-    admin(req.ctx);
     const q = req.query as QueryParams;
     const query = parseListQuery(q, def, opts.maxLimit);
+    // neutron's policy hook filters a list down to what the caller may see: a member's
+    // GET /v2.0/agents is 200 with none, while showing one is 404.
+    if (h.adminOnly && !req.ctx.isAdmin) return { [def.collection]: [] };
     // neutron's _get_marker_obj: a marker the caller cannot see is the resource's NotFound.
     if (query.limit !== null && query.marker) await h.get(req.ctx, query.marker);
     const items = await h.list(req.ctx, query.filters);
@@ -69,6 +73,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, h: Reso
     if (!h.create) throw new NamedError(405, 'HTTPMethodNotAllowed', 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
     const { items, bulk } = prepareRequestBody(req.ctx, req.body, true, def);
     for (const item of items) enforceAttrPolicy(req.ctx, def, 'create', item, h.ownsNetwork ? await h.ownsNetwork(req.ctx, item) : true);
+    if (bulk) await h.checkBulk?.(req.ctx, items);
     const created: Dict[] = [];
     try {
       for (const item of items) created.push(await h.create(req.ctx, item));

@@ -91,6 +91,17 @@ function parseLoose(text: string): LooseNetwork | null {
   return null;
 }
 
+/**
+ * str(netaddr.IPNetwork(text)): the address as written (host bits kept), '/', the prefix
+ * ('10.0.0.5' is 10.0.0.5/32); null where netaddr raises. Also the network it lies in.
+ */
+export function parseIpNetwork(text: string): { text: string; cidr: Cidr } | null {
+  if (/\s/.test(text)) return null;
+  const net = parseLoose(text);
+  if (net === null) return null;
+  return { text: `${formatIp(net.ip, net.version)}/${net.prefixlen}`, cidr: cidrOf(net.version, net.ip, net.prefixlen) };
+}
+
 /** The network of `prefixlen` bits containing `value`. */
 export function cidrOf(version: IpVersion, value: bigint, prefixlen: number): Cidr {
   const host = hostMask(version, prefixlen);

@@ -4,7 +4,7 @@
  * (check_gateway_invalid_in_subnet), and the CIDR rules of _validate_subnet_cidr.
  */
 import { parseIp, type IpAddress, type IpVersion } from './address.js';
-import { cidrContains, cidrsOverlap, parseCidr, type Cidr } from './cidr.js';
+import { cidrContains, cidrsOverlap, formatCidr, parseCidr, type Cidr } from './cidr.js';
 import { InvalidInput, InvalidIpForNetwork, InvalidIpForSubnet } from './errors.js';
 
 /** neutron-lib's ROUTER_PORT_OWNERS: the owners that may hold an IPv6 subnet's network address. */
@@ -103,3 +103,31 @@ export function validateSubnetCidr(cidr: Cidr, cidrText: string, networkId: stri
   }
 }
 
+
+/** ipv6_utils.is_auto_address_subnet: SLAAC or DHCPv6-stateless addresses (EUI-64). */
+export function isAutoAddressSubnet(s: { ipv6_ra_mode: string | null; ipv6_address_mode: string | null }): boolean {
+  const modes = ['slaac', 'dhcpv6-stateless'];
+  return modes.includes(s.ipv6_address_mode ?? '') || modes.includes(s.ipv6_ra_mode ?? '');
+}
+
+/**
+ * The IPv6 part of _validate_subnet on create (_validate_ipv6_attributes, or the refusal of
+ * the modes on IPv4), with neutron's InvalidInput texts.
+ */
+export function validateIpv6Modes(ipVersion: IpVersion, cidr: Cidr, raMode: string | null, addressMode: string | null, enableDhcp: boolean): void {
+  if (ipVersion === 4) {
+    if (raMode !== null) throw new InvalidInput('ipv6_ra_mode is not valid when ip_version is 4');
+    if (addressMode !== null) throw new InvalidInput('ipv6_address_mode is not valid when ip_version is 4');
+    return;
+  }
+  if ((raMode !== null || addressMode !== null) && !enableDhcp) {
+    throw new InvalidInput('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False');
+  }
+  if (raMode !== null && addressMode !== null && raMode !== addressMode) {
+    throw new InvalidInput(`ipv6_ra_mode set to '${raMode}' with ipv6_address_mode set to '${addressMode}' is not valid. If both attributes are set, they must be the same value`);
+  }
+  // _validate_eui64_applicable: neutron only makes EUI-64 interface ids, so a /64.
+  if (isAutoAddressSubnet({ ipv6_ra_mode: raMode, ipv6_address_mode: addressMode }) && cidr.prefixlen !== 64) {
+    throw new InvalidInput(`Invalid CIDR ${formatCidr(cidr)} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64`);
+  }
+}

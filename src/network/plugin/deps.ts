@@ -23,5 +23,8 @@ export const isNetworkOwned = (deviceOwner: string) => deviceOwner.startsWith('n
 
 export const ROUTER_INTERFACE_OWNERS = ['network:router_interface', 'network:router_interface_distributed', 'network:ha_router_replicated_interface'];
 
-/** Ports neutron deletes by itself when their network goes (network:dhcp). */
-export const AUTO_DELETE_PORT_OWNERS = ['network:dhcp'];
+/**
+ * neutron's AUTO_DELETE_PORT_OWNERS: ports that hold neither a network nor a subnet; they
+ * are deleted with the network and lose their addresses with the subnet.
+ */
+export const AUTO_DELETE_PORT_OWNERS = ['network:dhcp', 'network:distributed', 'network:floatingip_agent_gateway'];

@@ -8,8 +8,11 @@ import type { Random } from '../../common/clock.js';
 import { isUniqueViolation } from '../../db/database.js';
 import type { NeutronDB } from '../db/schema.js';
 import { badRequest, InvalidInput } from '../errors.js';
+import { ROUTER_INTERFACE_OWNERS } from './deps.js';
 import {
+  AllocationOnAutoAddressSubnet,
   chooseAddress,
+  isAutoAddressSubnet,
   formatIp,
   IpAddressAlreadyAllocated,
   IpAddressGenerationFailure,
@@ -20,6 +23,17 @@ import {
   validateIpAddress,
 } from '../ipam/index.js';
 import type { SubnetWithPools } from './subnets.js';
+
+/** neutron-lib's ROUTER_INTERFACE_OWNERS_SNAT: router ports that get no automatic IPv6 address. */
+export const ROUTER_INTERFACE_OWNERS_SNAT = [...ROUTER_INTERFACE_OWNERS, 'network:router_centralized_snat'];
+
+/** ipv6_utils.get_ipv6_addr_by_EUI64: the /64 prefix plus the modified EUI-64 of the MAC. */
+export function eui64Address(cidr: string, mac: string): string {
+  const bytes = mac.split(/[:-]/).map((h) => parseInt(h, 16));
+  const eui = [bytes[0]! ^ 0x02, bytes[1]!, bytes[2]!, 0xff, 0xfe, bytes[3]!, bytes[4]!, bytes[5]!];
+  const iid = eui.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+  return formatIp(parseCidr(cidr)!.first | iid, 6);
+}
 
 export interface FixedIpRequest {
   subnet_id?: string;
@@ -103,9 +117,12 @@ export class IpamBackend {
   }
 
   /**
-   * Allocates a new port's addresses. Without a request: one address from the first
-   * IPv4 subnet with room and one from the first IPv6 subnet with room (neutron's
-   * default). With one: each entry on its subnet, checked like _test_fixed_ips_for_port.
+   * Allocates a new port's addresses, as Zed's _allocate_ips_for_port. Without a request:
+   * one address from the IPv4 subnets and one from the DHCPv6-stateful (non-auto) IPv6
+   * subnets, first with room. With one: each entry on its subnet, checked like
+   * _test_fixed_ips_for_port (an address on a SLAAC subnet is refused; a subnet_id alone
+   * of one is left to the next step). Then, given the port's `mac` and unless it is a
+   * router interface, the EUI-64 address of every SLAAC/DHCPv6-stateless subnet.
    */
   async allocateForPort(
     trx: Kysely<NeutronDB>,
@@ -114,11 +131,14 @@ export class IpamBackend {
     subnets: SubnetWithPools[],
     requested: FixedIpRequest[] | undefined,
     deviceOwner: string,
+    mac?: string,
   ): Promise<Allocation[]> {
     const out: Allocation[] = [];
+    const routerIntf = ROUTER_INTERFACE_OWNERS_SNAT.includes(deviceOwner);
+    const auto = subnets.filter((s) => s.ip_version === 6 && isAutoAddressSubnet(s));
     if (requested === undefined) {
       for (const v of [4, 6]) {
-        const ofVersion = subnets.filter((s) => s.ip_version === v);
+        const ofVersion = subnets.filter((s) => s.ip_version === v && !auto.includes(s));
         if (!ofVersion.length) continue;
         let got: Allocation | null = null;
         for (const s of ofVersion) {
@@ -128,9 +148,15 @@ export class IpamBackend {
         if (!got) throw new NetworkIpAddressGenerationFailure(networkId);
         out.push(got);
       }
-      return out;
+    } else {
+      for (const f of requested) {
+        if (f.ip_address === undefined && !routerIntf && auto.some((s) => s.id === f.subnet_id)) continue;
+        out.push(await this.allocateOne(trx, portId, networkId, subnets, f, deviceOwner));
+      }
     }
-    for (const f of requested) out.push(await this.allocateOne(trx, portId, networkId, subnets, f, deviceOwner));
+    if (mac !== undefined && !routerIntf) {
+      for (const s of auto) out.push(await this.allocateSpecific(trx, portId, networkId, s, eui64Address(s.cidr, mac)));
+    }
     return out;
   }
 
@@ -147,7 +173,10 @@ export class IpamBackend {
     if (!subnet) {
       throw new InvalidInput(`Failed to create port on network ${networkId}, because fixed_ips included invalid subnet ${f.subnet_id}`);
     }
-    if (f.ip_address !== undefined) return this.allocateSpecific(trx, portId, networkId, subnet, f.ip_address);
+    if (f.ip_address !== undefined) {
+      if (isAutoAddressSubnet(subnet) && !ROUTER_INTERFACE_OWNERS.includes(deviceOwner)) throw new AllocationOnAutoAddressSubnet(f.ip_address, subnet.id);
+      return this.allocateSpecific(trx, portId, networkId, subnet, f.ip_address);
+    }
     const got = await this.allocateAny(trx, portId, networkId, subnet);
     if (!got) {
       throw new IpAddressGenerationFailure(subnet.id);

@@ -151,13 +151,32 @@ export class Networks {
     });
   }
 
+  /**
+   * delete_network. First, in a transaction of its own as Zed's BEFORE_DELETE handler
+   * (external_net_db._process_l3_delete), the network's floating IPs that are not
+   * associated go, even when the delete then fails. Then NetworkInUse names the ports
+   * that are not AUTO_DELETE_PORT_OWNERS' (an associated floating IP's port is one);
+   * the others, the subnets and the network are deleted together.
+   */
   async delete(ctx: RequestContext, id: string): Promise<void> {
     const d = this.d;
+    const net = await this.getRow(ctx, id);
+    if (!ctx.isAdmin && net.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:delete_network');
     await d.db.transaction().execute(async (trx) => {
-      const row = await this.getRow(ctx, id, trx);
-      if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:delete_network');
+      const fips = await trx.selectFrom('floatingips').select(['id', 'floating_port_id']).where('floating_network_id', '=', id).where('fixed_port_id', 'is', null).execute();
+      if (!fips.length) return;
+      await deleteTagsOf(trx, 'floatingips', fips.map((f) => f.id));
+      await deleteTagsOf(trx, 'ports', fips.map((f) => f.floating_port_id));
+      await trx.deleteFrom('floatingips').where('id', 'in', fips.map((f) => f.id)).execute();
+      await trx.deleteFrom('ports').where('id', 'in', fips.map((f) => f.floating_port_id)).execute();
+    });
+    await d.db.transaction().execute(async (trx) => {
+      await this.getRow(ctx, id, trx);
       const ports = await trx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', id).execute();
-      if (ports.some((p) => !AUTO_DELETE_PORT_OWNERS.includes(p.device_owner))) throw new NetworkInUse(id);
+      const inUse = ports.filter((p) => !AUTO_DELETE_PORT_OWNERS.includes(p.device_owner));
+      if (inUse.length) {
+        throw new NetworkInUse(id, `There are one or more ports still in use on the network, id for these ports is: ${inUse.map((p) => p.id).join(',')}`);
+      }
       if (ports.length) {
         await deleteTagsOf(trx, 'ports', ports.map((p) => p.id));
         await trx.deleteFrom('ports').where('network_id', '=', id).execute();

@@ -27,10 +27,10 @@ import {
   UnsupportedPortDeviceOwner,
   badRequest,
 } from '../errors.js';
-import { validateIpAddress } from '../ipam/index.js';
+import { isAutoAddressSubnet, validateIpAddress } from '../ipam/index.js';
 import type { BindingResult } from '../ml2/index.js';
 import { type PluginDeps, ROUTER_INTERFACE_OWNERS, isNetworkOwned, nowIso } from './deps.js';
-import { type FixedIpRequest, IpamBackend, validateFixedIps } from './ipam-backend.js';
+import { type FixedIpRequest, IpamBackend, ROUTER_INTERFACE_OWNERS_SNAT, validateFixedIps } from './ipam-backend.js';
 import { generateUniqueMac } from './mac.js';
 import type { Networks } from './networks.js';
 import { PortEvents, type PortStatus, type PortStatusChange } from './port-events.js';
@@ -241,7 +241,7 @@ export class Ports {
         throw e;
       }
       const subnets = await this.subnets.ofNetwork(trx, net.id);
-      const ips = await this.#ipam.allocateForPort(trx, id, net.id, subnets, requestedIps, deviceOwner);
+      const ips = await this.#ipam.allocateForPort(trx, id, net.id, subnets, requestedIps, deviceOwner, mac);
       const sgs = await this.#writeSecurityGroups(ctx, trx, row, portSecurity, ips.length > 0, keys.has('security_groups') ? (body.security_groups as unknown[]) : undefined, true);
       const pairs = await this.#writePairs(trx, row, portSecurity, keys.has('allowed_address_pairs') ? (body.allowed_address_pairs as unknown[]) : undefined);
       const opts = await this.#writeDhcpOpts(trx, id, keys.has('extra_dhcp_opts') ? (body.extra_dhcp_opts as unknown[]) : undefined);
@@ -429,12 +429,18 @@ export class Ports {
       if (match && (f.ip_address !== undefined || f.subnet_id !== undefined)) keep.add(`${match.subnet_id}|${match.ip_address}`);
       else toAdd.push(f);
     }
+    // _get_changed_ips_for_port: addresses of SLAAC/DHCPv6-stateless subnets are not the
+    // user's to drop, and asking for such a subnet by id adds nothing (the address is automatic).
+    const subnets = await this.subnets.ofNetwork(trx, row.network_id);
+    const auto = new Set(subnets.filter((s) => s.ip_version === 6 && isAutoAddressSubnet(s)).map((s) => s.id));
+    for (const c of current) if (auto.has(c.subnet_id)) keep.add(`${c.subnet_id}|${c.ip_address}`);
+    const routerIntf = ROUTER_INTERFACE_OWNERS_SNAT.includes(row.device_owner);
+    toAdd.splice(0, toAdd.length, ...toAdd.filter((f) => routerIntf || f.ip_address !== undefined || !auto.has(f.subnet_id ?? '')));
     for (const c of current) {
       if (!keep.has(`${c.subnet_id}|${c.ip_address}`)) {
         await trx.deleteFrom('ipallocations').where('subnet_id', '=', c.subnet_id).where('ip_address', '=', c.ip_address).execute();
       }
     }
-    const subnets = await this.subnets.ofNetwork(trx, row.network_id);
     for (const f of toAdd) await this.#ipam.allocateOne(trx, row.id, row.network_id, subnets, f, row.device_owner);
   }
 

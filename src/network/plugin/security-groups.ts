@@ -6,27 +6,121 @@
  */
 import type { Kysely } from 'kysely';
 import type { RequestContext } from '../../common/auth.js';
-import { NamedError } from '../../common/errors.js';
 import { fromBool, isUniqueViolation, toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
+import { pyRepr } from '../api/validators.js';
 import { specifiedKeys } from '../api/resource.js';
-import { formatCidr, parseCidr } from '../ipam/index.js';
+import { formatCidr, parseIpNetwork } from '../ipam/index.js';
 import type { NeutronDB, SecurityGroupRow, SecurityGroupRuleRow } from '../db/schema.js';
 import {
+  DuplicateSecurityGroupRuleInPost,
   PolicyNotAuthorized,
   SecurityGroupCannotRemoveDefault,
+  SecurityGroupCannotUpdateDefault,
+  SecurityGroupEthertypeConflictWithProtocol,
   SecurityGroupInUse,
+  SecurityGroupInvalidIcmpValue,
+  SecurityGroupInvalidPortRange,
+  SecurityGroupInvalidPortValue,
+  SecurityGroupInvalidProtocolForPort,
+  SecurityGroupMissingIcmpType,
+  SecurityGroupMultipleRemoteEntites,
   SecurityGroupNotFound,
+  SecurityGroupNotSingleGroupRules,
+  SecurityGroupProtocolRequiredWithPorts,
   SecurityGroupRuleExists,
   SecurityGroupRuleNotFound,
-  badRequest,
+  SecurityGroupRuleParameterConflict,
+  SecurityGroupRulesNotSingleTenant,
 } from '../errors.js';
 import { type PluginDeps, nowIso } from './deps.js';
 import { checkQuota } from './quotas.js';
 import { deleteTagsOf, loadTags } from './tags.js';
 
-const PROTOCOLS: Record<string, number> = { ah: 51, dccp: 33, egp: 8, esp: 50, gre: 47, hopopt: 0, icmp: 1, igmp: 2, ipip: 4, ipv6_encap: 41, ipv6_frag: 44, ipv6_icmp: 58, 'ipv6-icmp': 58, ipv6_nonxt: 59, ipv6_opts: 60, ipv6_route: 43, ospf: 89, pgm: 113, rsvp: 46, sctp: 132, tcp: 6, udp: 17, udplite: 136, vrrp: 112, icmpv6: 58, any: -1 };
-const PORT_PROTOCOLS = ['tcp', 'udp', 'dccp', 'sctp', 'udplite', '6', '17', '33', '132', '136'];
+/** neutron-lib's IP_PROTOCOL_MAP (name to number). */
+const PROTOCOL_NUMBERS: Record<string, number> = { ah: 51, dccp: 33, egp: 8, esp: 50, gre: 47, hopopt: 0, icmp: 1, igmp: 2, ip: 0, ipip: 4, 'ipv6-encap': 41, 'ipv6-frag': 44, 'ipv6-icmp': 58, icmpv6: 58, 'ipv6-nonxt': 59, 'ipv6-opts': 60, 'ipv6-route': 43, ospf: 89, pgm: 113, rsvp: 46, sctp: 132, tcp: 6, udp: 17, udplite: 136, vrrp: 112 };
+/** IP_PROTOCOL_NUM_TO_NAME_MAP. */
+const PROTOCOL_NAMES: Record<string, string> = { 51: 'ah', 33: 'dccp', 8: 'egp', 50: 'esp', 47: 'gre', 0: 'ip', 1: 'icmp', 2: 'igmp', 4: 'ipip', 41: 'ipv6-encap', 44: 'ipv6-frag', 58: 'ipv6-icmp', 59: 'ipv6-nonxt', 60: 'ipv6-opts', 43: 'ipv6-route', 89: 'ospf', 113: 'pgm', 46: 'rsvp', 132: 'sctp', 6: 'tcp', 17: 'udp', 136: 'udplite', 112: 'vrrp' };
+/** SG_PORT_PROTO_NAMES / _NUMS: the protocols with ports. */
+const PORT_PROTOCOL_NAMES = ['dccp', 'sctp', 'tcp', 'udp', 'udplite'];
+const PORT_PROTOCOL_NUMS = [33, 132, 6, 17, 136];
+/** Protocols only IPv6 carries (_validate_ethertype_and_protocol). */
+const IPV6_ONLY_PROTOCOLS = ['ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', '41', '44', '58', '59', '60', '43'];
+
+/** _get_ip_proto_number: the protocol's number ('icmpv6' is ipv6-icmp). */
+function protoNumber(protocol: string): number {
+  return PROTOCOL_NUMBERS[protocol] ?? Number(protocol);
+}
+
+/** _get_ip_proto_name_and_num, as the duplicate check compares protocols ('tcp' equals '6'). */
+function protoKey(protocol: string, ethertype: string): string {
+  let p = protocol;
+  if (ethertype === 'IPv6') {
+    if (p === 'icmp' || p === 'icmpv6') p = 'ipv6-icmp';
+    else if (p === '1') p = '58';
+  }
+  if (p in PROTOCOL_NUMBERS) return `${p}|${PROTOCOL_NUMBERS[p]}`;
+  if (p in PROTOCOL_NAMES) return `${PROTOCOL_NAMES[p]}|${p}`;
+  return `${p}|${p}`;
+}
+
+/** _rule_to_key: what makes two rules of a group the same rule (0.0.0.0/0 and ::/0 equal no prefix). */
+function ruleKey(r: { direction: string; ethertype: string; port_range_max: number | null; port_range_min: number | null; protocol: string | null; remote_group_id: string | null; remote_address_group_id: string | null; remote_ip_prefix: string | null }): string {
+  const prefix = r.remote_ip_prefix === null || r.remote_ip_prefix === '0.0.0.0/0' || r.remote_ip_prefix === '::/0' ? '+' : r.remote_ip_prefix;
+  return [r.direction, r.ethertype, r.port_range_max ?? '+', r.port_range_min ?? '+', r.protocol === null ? '+' : protoKey(r.protocol, r.ethertype), r.remote_group_id ?? '+', r.remote_address_group_id ?? '+', prefix].join('_');
+}
+
+/**
+ * _validate_port_range: ports need a protocol; TCP-like protocols need 1 <= min <= max;
+ * ICMP type and code are 0-255 and a code needs a type; no other protocol takes ports.
+ */
+function validatePortRange(protocol: string | null, min: number | null, max: number | null): void {
+  if (min === null && max === null) return;
+  if (!protocol) throw new SecurityGroupProtocolRequiredWithPorts();
+  const proto = protoNumber(protocol);
+  if (PORT_PROTOCOL_NUMS.includes(proto)) {
+    if (min === 0 || max === 0) throw new SecurityGroupInvalidPortValue('0');
+    if (min === null || max === null || min > max) throw new SecurityGroupInvalidPortRange();
+  } else if (proto === 1 || proto === 58) {
+    if (min !== null && !(min >= 0 && min <= 255)) throw new SecurityGroupInvalidIcmpValue('type', 'port_range_min', min);
+    if (max !== null && !(max >= 0 && max <= 255)) throw new SecurityGroupInvalidIcmpValue('code', 'port_range_max', max);
+    if (min === null && max !== null) throw new SecurityGroupMissingIcmpType(max);
+  } else {
+    throw new SecurityGroupInvalidProtocolForPort(proto, PORT_PROTOCOL_NAMES.map((n) => n.toUpperCase()).join(', '));
+  }
+}
+
+/**
+ * The checks of _validate_security_group_rule that need no database, on a rule the
+ * attribute map converted; returns the rule as it is stored (legacy IPv6 ICMP names
+ * and the whole 1-65535 range made canonical).
+ */
+function canonicalRule(body: Dict): Omit<SecurityGroupRuleRow, 'id' | 'project_id' | 'security_group_id' | 'description' | 'created_at' | 'updated_at' | 'revision_number'> {
+  const direction = body.direction as string;
+  const ethertype = body.ethertype as string;
+  // _make_canonical_ipv6_icmp_protocol: legacy IPv6 ICMP names and number 1 become ipv6-icmp / 58.
+  let protocol = (body.protocol as string | null) ?? null;
+  if (ethertype === 'IPv6' && (protocol === 'icmp' || protocol === 'icmpv6')) protocol = 'ipv6-icmp';
+  else if (ethertype === 'IPv6' && protocol === '1') protocol = '58';
+  let min = (body.port_range_min ?? null) as number | null;
+  let max = (body.port_range_max ?? null) as number | null;
+  // _make_canonical_port_range: the whole range 1-65535 is stored as no range.
+  if (min === 1 && max === 65535) min = max = null;
+  validatePortRange(protocol, min, max);
+  const prefix = (body.remote_ip_prefix ?? null) as string | null;
+  if (prefix !== null && `IPv${parseIpNetwork(prefix)!.cidr.version}` !== ethertype) {
+    throw new SecurityGroupRuleParameterConflict(ethertype, prefix);
+  }
+  if (protocol !== null && IPV6_ONLY_PROTOCOLS.includes(protocol) && ethertype === 'IPv4') {
+    throw new SecurityGroupEthertypeConflictWithProtocol(ethertype, protocol);
+  }
+  // remote_group_id has no validator at the API: anything that is not a group is SecurityGroupNotFound.
+  const rg = body.remote_group_id;
+  const remoteGroup = rg === null || rg === undefined || rg === '' ? null : typeof rg === 'string' ? rg : pyRepr(rg);
+  const remoteAddressGroup = (body.remote_address_group_id as string | null) ?? null;
+  if ([prefix, remoteGroup, remoteAddressGroup].filter((x) => x !== null).length > 1) throw new SecurityGroupMultipleRemoteEntites();
+  return { direction, ethertype, protocol, port_range_min: min, port_range_max: max, remote_ip_prefix: prefix, remote_group_id: remoteGroup, remote_address_group_id: remoteAddressGroup };
+}
 
 export class SecurityGroups {
   constructor(private readonly d: PluginDeps) {}
@@ -43,7 +137,7 @@ export class SecurityGroups {
       port_range_max: r.port_range_max,
       remote_ip_prefix: r.remote_ip_prefix,
       remote_address_group_id: r.remote_address_group_id,
-      normalized_cidr: r.remote_ip_prefix,
+      normalized_cidr: r.remote_ip_prefix === null ? null : formatCidr(parseIpNetwork(r.remote_ip_prefix)!.cidr),
       remote_group_id: r.remote_group_id,
       standard_attr_id: undefined,
       description: r.description,
@@ -138,9 +232,6 @@ export class SecurityGroups {
   async create(ctx: RequestContext, body: Dict): Promise<Dict> {
     const d = this.d;
     const projectId = body.project_id as string;
-    if (body.name === 'default' && !ctx.isAdmin) {
-      throw new NamedError(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
-    }
     return d.db.transaction().execute(async (trx) => {
       await this.ensureDefault(trx, projectId);
       await checkQuota(trx, d.cfg, projectId, 'security_group');
@@ -161,9 +252,9 @@ export class SecurityGroups {
     return this.d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, id, trx);
       const keys = specifiedKeys(body);
-      if (row.name === 'default' && keys.has('name') && body.name !== 'default') {
-        throw new NamedError(409, 'SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.');
-      }
+      // update_security_group: the default group's name is fixed (the attribute map already
+      // refused 'default' as a new name for any group).
+      if (row.name === 'default' && keys.has('name')) throw new SecurityGroupCannotUpdateDefault();
       const set: Partial<SecurityGroupRow> = { updated_at: nowIso(this.d.clock.now()), revision_number: row.revision_number + 1 };
       if (keys.has('name')) set.name = body.name as string;
       if (keys.has('description')) set.description = body.description as string;
@@ -180,6 +271,9 @@ export class SecurityGroups {
       const used = await trx.selectFrom('securitygroupportbindings').select('port_id').where('security_group_id', '=', id).executeTakeFirst();
       if (used) throw new SecurityGroupInUse(id);
       await trx.deleteFrom('default_security_group').where('security_group_id', '=', id).execute();
+      // Zed's remote_group_id is a foreign key ON DELETE CASCADE: rules of other groups
+      // that name this one go with it.
+      await trx.deleteFrom('securitygrouprules').where('remote_group_id', '=', id).execute();
       await deleteTagsOf(trx, 'security_groups', [id]);
       await trx.deleteFrom('securitygroups').where('id', '=', id).execute();
     });
@@ -203,47 +297,52 @@ export class SecurityGroups {
 
   async createRule(ctx: RequestContext, body: Dict): Promise<Dict> {
     const d = this.d;
-    const direction = body.direction as string;
-    const ethertype = (body.ethertype as string) ?? 'IPv4';
-    let protocol = body.protocol === undefined || body.protocol === null ? null : String(body.protocol).toLowerCase();
-    if (protocol !== null && !(protocol in PROTOCOLS) && !(/^\d+$/.test(protocol) && Number(protocol) <= 255)) {
-      throw new NamedError(400, 'SecurityGroupRuleInvalidProtocol', `Security group rule protocol ${protocol} not supported. Only protocol values [${Object.keys(PROTOCOLS).filter((p) => p !== 'any').map((p) => `'${p}'`).join(', ')}, None] and integer representations [0 to 255] are supported.`);
-    }
-    if (protocol === 'any') protocol = null;
-    const min = (body.port_range_min ?? null) as number | null;
-    const max = (body.port_range_max ?? null) as number | null;
-    if ((min !== null || max !== null) && (protocol === null || !PORT_PROTOCOLS.includes(protocol)) && !['icmp', '1', 'ipv6-icmp', 'icmpv6', '58'].includes(protocol ?? '')) {
-      throw new NamedError(400, 'SecurityGroupProtocolRequiredWithPorts', 'Must also specify protocol if port range is given.');
-    }
-    if (min !== null && max !== null && PORT_PROTOCOLS.includes(protocol ?? '') && min > max) {
-      throw new NamedError(400, 'SecurityGroupInvalidPortRange', 'For TCP/UDP protocols, port_range_min must be <= port_range_max');
-    }
-    let prefix = (body.remote_ip_prefix ?? null) as string | null;
-    if (prefix !== null) {
-      const c = parseCidr(prefix);
-      if (!c) throw badRequest(`Invalid input for remote_ip_prefix. Reason: '${prefix}' is not a valid IP subnet.`);
-      if ((c.version === 4 ? 'IPv4' : 'IPv6') !== ethertype) {
-        throw new NamedError(400, 'SecurityGroupRuleParameterConflict', `Conflicting value ethertype ${ethertype} for CIDR ${prefix}`);
-      }
-      prefix = formatCidr(c);
-    }
-    const remoteGroup = (body.remote_group_id ?? null) as string | null;
-    if (prefix !== null && remoteGroup !== null) {
-      throw new NamedError(400, 'SecurityGroupRemoteGroupAndRemoteIpPrefix', 'Only remote_ip_prefix or remote_group_id may be provided.');
-    }
+    const { direction, ethertype, protocol, port_range_min: min, port_range_max: max, remote_ip_prefix: prefix, remote_group_id: remoteGroup, remote_address_group_id: remoteAddressGroup } = canonicalRule(body);
     return d.db.transaction().execute(async (trx) => {
-      const sg = await this.getRow(ctx, body.security_group_id as string, trx);
-      if (remoteGroup) await this.getRow(ctx, remoteGroup, trx);
+      if (remoteGroup) await this.#checkGroup(ctx, trx, remoteGroup, body.project_id as string);
+      const sg = await this.#checkGroup(ctx, trx, body.security_group_id as string, body.project_id as string);
       await checkQuota(trx, d.cfg, sg.project_id, 'security_group_rule');
       const same = await trx.selectFrom('securitygrouprules').selectAll().where('security_group_id', '=', sg.id).execute();
-      const dup = same.find((r) => r.direction === direction && r.ethertype === ethertype && r.protocol === protocol && r.port_range_min === min && r.port_range_max === max && r.remote_ip_prefix === prefix && r.remote_group_id === remoteGroup);
+      const key = ruleKey({ direction, ethertype, port_range_max: max, port_range_min: min, protocol, remote_group_id: remoteGroup, remote_address_group_id: remoteAddressGroup, remote_ip_prefix: prefix });
+      const dup = same.find((r) => ruleKey(r) === key);
       if (dup) throw new SecurityGroupRuleExists(dup.id);
       const now = nowIso(d.clock.now());
-      const row: SecurityGroupRuleRow = { id: d.random.uuid(), project_id: sg.project_id, security_group_id: sg.id, remote_group_id: remoteGroup, remote_address_group_id: null, direction, ethertype, protocol, port_range_min: min, port_range_max: max, remote_ip_prefix: prefix, description: (body.description as string) ?? '', created_at: now, updated_at: now, revision_number: 0 };
+      const row: SecurityGroupRuleRow = { id: d.random.uuid(), project_id: sg.project_id, security_group_id: sg.id, remote_group_id: remoteGroup, remote_address_group_id: remoteAddressGroup, direction, ethertype, protocol, port_range_min: min, port_range_max: max, remote_ip_prefix: prefix, description: (body.description as string) ?? '', created_at: now, updated_at: now, revision_number: 0 };
       await trx.insertInto('securitygrouprules').values(row).execute();
       await trx.updateTable('securitygroups').set({ revision_number: sg.revision_number + 1 }).where('id', '=', sg.id).execute();
       return this.ruleToDict(row);
     });
+  }
+
+  /**
+   * create_security_group_rule_bulk_native's checks before any rule is made: one group and
+   * one project per request, every rule valid, no rule twice in the request.
+   */
+  async checkBulkRules(_ctx: RequestContext, items: Dict[]): Promise<void> {
+    const groups = new Set<unknown>();
+    const projects = new Set<unknown>();
+    for (const item of items) {
+      groups.add(item.security_group_id);
+      if (groups.size > 1) throw new SecurityGroupNotSingleGroupRules();
+      projects.add(item.project_id);
+      if (projects.size > 1) throw new SecurityGroupRulesNotSingleTenant();
+    }
+    const keys = new Set<string>();
+    for (const item of items) {
+      const key = ruleKey(canonicalRule(item));
+      if (keys.has(key)) throw new DuplicateSecurityGroupRuleInPost();
+      keys.add(key);
+    }
+  }
+
+  /**
+   * _check_security_group with the rule's project: the group must exist and, unless the
+   * caller is an admin (whose context sees every group), belong to that project.
+   */
+  async #checkGroup(ctx: RequestContext, trx: Kysely<NeutronDB>, id: string, projectId: string): Promise<SecurityGroupRow> {
+    const row = await trx.selectFrom('securitygroups').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || (!ctx.isAdmin && row.project_id !== projectId)) throw new SecurityGroupNotFound(id);
+    return row;
   }
 
   async deleteRule(ctx: RequestContext, id: string): Promise<void> {

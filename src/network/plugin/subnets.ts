@@ -21,6 +21,8 @@ import {
   validateGatewayInSubnet,
   validateIpVersion,
   validateSubnet,
+  isAutoAddressSubnet,
+  validateIpv6Modes,
   validateSubnetCidr,
   DNSNameServersExhausted,
   HostRoutesExhausted,
@@ -28,9 +30,10 @@ import {
 } from '../ipam/index.js';
 import type { NeutronDB, SubnetRow } from '../db/schema.js';
 import { NamedError } from '../../common/errors.js';
-import { PolicyNotAuthorized, SubnetInUse, SubnetNotFound, badRequest } from '../errors.js';
-import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, nowIso } from './deps.js';
-import { networkVisible, type Networks } from './networks.js';
+import { InvalidInput, PolicyNotAuthorized, SubnetInUse, SubnetNotFound, badRequest } from '../errors.js';
+import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, ROUTER_INTERFACE_OWNERS, nowIso } from './deps.js';
+import { ROUTER_INTERFACE_OWNERS_SNAT, eui64Address } from './ipam-backend.js';
+import type { Networks } from './networks.js';
 import { checkQuota } from './quotas.js';
 import { deleteTagsOf, loadTags } from './tags.js';
 
@@ -99,13 +102,17 @@ export class Subnets {
     }));
   }
 
-  /** A subnet the caller may see: own, or on a network they may see. */
+  /**
+   * A subnet the caller may see. Zed's get_subnet policy is admin, project reader or
+   * rule:shared (the network is shared): unlike the network itself, the subnets of another
+   * project's router:external network stay hidden (tempest test_external_network_visibility).
+   */
   async getRow(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<SubnetRow> {
     const row = await db.selectFrom('subnets').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new SubnetNotFound(id);
     if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
-      const net = await db.selectFrom('networks').select(['project_id', 'shared', 'router_external']).where('id', '=', row.network_id).executeTakeFirst();
-      if (!net || !networkVisible(ctx, net)) throw new SubnetNotFound(id);
+      const net = await db.selectFrom('networks').select(['shared']).where('id', '=', row.network_id).executeTakeFirst();
+      if (!net || !toBool(net.shared)) throw new SubnetNotFound(id);
     }
     return row;
   }
@@ -122,9 +129,8 @@ export class Subnets {
     }
     let rows = await q.orderBy('created_at').orderBy('id').execute();
     if (!ctx.isAdmin) {
-      const nets = await this.d.db.selectFrom('networks').select(['id', 'project_id', 'shared', 'router_external']).execute();
-      const visible = new Set(nets.filter((n) => networkVisible(ctx, n)).map((n) => n.id));
-      rows = rows.filter((r) => r.project_id === ctx.projectId || visible.has(r.network_id));
+      const shared = new Set((await this.d.db.selectFrom('networks').select('id').where('shared', '=', 1).execute()).map((n) => n.id));
+      rows = rows.filter((r) => r.project_id === ctx.projectId || shared.has(r.network_id));
     }
     return this.toDicts(this.d.db, rows);
   }
@@ -184,6 +190,7 @@ export class Subnets {
     const dns = (body.dns_nameservers as unknown[]) ?? [];
     const routes = (body.host_routes as unknown[]) ?? [];
     this.#checkDnsAndRoutes(ipVersion, id, dns, routes);
+    validateIpv6Modes(ipVersion, cidr, (body.ipv6_ra_mode as string | null) ?? null, (body.ipv6_address_mode as string | null) ?? null, body.enable_dhcp as boolean);
     const now = nowIso(d.clock.now());
     return d.db.transaction().execute(async (trx) => {
       const net = await this.networks.getRow(ctx, body.network_id as string, trx);
@@ -212,9 +219,23 @@ export class Subnets {
       };
       await trx.insertInto('subnets').values(row).execute();
       await this.#writeChildren(trx, id, pools, dns as string[], routes as { destination: string; nexthop: string }[], ipVersion);
+      if (isAutoAddressSubnet(row)) await this.#addAutoAddresses(trx, row);
       await trx.updateTable('networks').set({ revision_number: net.revision_number + 1, updated_at: now }).where('id', '=', net.id).execute();
       return (await this.toDicts(trx, [row]))[0]!;
     });
+  }
+
+  /**
+   * add_auto_addrs_on_network_ports: a new SLAAC/DHCPv6-stateless subnet gives every port
+   * of its network (router interfaces aside) its EUI-64 address; a taken one is skipped.
+   */
+  async #addAutoAddresses(trx: Kysely<NeutronDB>, subnet: SubnetRow): Promise<void> {
+    const ports = await trx.selectFrom('ports').select(['id', 'mac_address']).where('network_id', '=', subnet.network_id).where('device_owner', 'not in', ROUTER_INTERFACE_OWNERS_SNAT).execute();
+    for (const p of ports) {
+      const ip = eui64Address(subnet.cidr, p.mac_address);
+      const taken = await trx.selectFrom('ipallocations').select('port_id').where('subnet_id', '=', subnet.id).where('ip_address', '=', ip).executeTakeFirst();
+      if (!taken) await trx.insertInto('ipallocations').values({ port_id: p.id, ip_address: ip, subnet_id: subnet.id, network_id: subnet.network_id }).execute();
+    }
   }
 
   async #writeChildren(trx: Kysely<NeutronDB>, id: string, pools: IpRange[] | null, dns: string[] | null, routes: { destination: string; nexthop: string }[] | null, v: 4 | 6) {
@@ -250,7 +271,13 @@ export class Subnets {
       const set: Partial<SubnetRow> = {};
       if (keys.has('name')) set.name = body.name as string;
       if (keys.has('description')) set.description = body.description as string;
-      if (keys.has('enable_dhcp')) set.enable_dhcp = fromBool(body.enable_dhcp as boolean);
+      if (keys.has('enable_dhcp')) {
+        // _validate_ipv6_update_dhcp: DHCP stays on while the subnet has IPv6 modes.
+        if (body.enable_dhcp === false && (row.ipv6_ra_mode !== null || row.ipv6_address_mode !== null)) {
+          throw new InvalidInput('Cannot disable enable_dhcp with ipv6 attributes set');
+        }
+        set.enable_dhcp = fromBool(body.enable_dhcp as boolean);
+      }
       if (keys.has('gateway_ip')) {
         if (body.gateway_ip === null) set.gateway_ip = null;
         else {
@@ -291,7 +318,11 @@ export class Subnets {
         .select(['ports.id', 'ports.device_owner'])
         .where('ipallocations.subnet_id', '=', id)
         .execute();
-      if (holders.some((h) => !AUTO_DELETE_PORT_OWNERS.includes(h.device_owner))) throw new SubnetInUse(id);
+      // _remove_subnet_ip_allocations_from_ports: router interfaces always hold a subnet; a
+      // SLAAC/DHCPv6-stateless subnet's addresses are taken off the other ports that hold
+      // them; any other subnet is held by user ports.
+      if (holders.some((h) => ROUTER_INTERFACE_OWNERS.includes(h.device_owner))) throw new SubnetInUse(id);
+      if (!isAutoAddressSubnet(row) && holders.some((h) => !AUTO_DELETE_PORT_OWNERS.includes(h.device_owner))) throw new SubnetInUse(id);
       await trx.deleteFrom('ipallocations').where('subnet_id', '=', id).execute();
       await deleteTagsOf(trx, 'subnets', [id]);
       await trx.deleteFrom('subnets').where('id', '=', id).execute();
