@@ -192,7 +192,6 @@ export function descriptionPattern(): string {
 
 const NAME_REASON = 'printable characters. Can not start or end with whitespace.';
 const UUID_LIKE = /^[0-9a-f]{32}$/;
-const ISO8601 = /^\d{4}(-?\d{2}(-?\d{2}([T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 
 /** oslo's uuidutils.is_uuid_like: any case, with or without dashes or braces around. */
 export function isUuidLike(v: unknown): boolean {
