@@ -203,8 +203,7 @@ function toColumns(changes: InstanceChanges): Record<string, unknown> {
   for (const [k, v] of Object.entries(changes) as [keyof InstanceChanges, unknown][]) {
     if (v === undefined) continue;
     const col = COLUMN[k];
-    set[col] = k === 'systemMetadata' || k === 'metadata' || k === 'tags' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
-    set[col] = k === 'systemMetadata' || k === 'metadata' || k === 'securityGroups' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
+    set[col] = k === 'systemMetadata' || k === 'metadata' || k === 'tags' || k === 'securityGroups' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
   }
   return set;
 }
