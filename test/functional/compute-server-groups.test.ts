@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DeepPartial, Config } from '../../src/common/config.js';
-import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
+import { type TestCloud, inProcessCheck, startTestCloud } from '../helpers/cloud.js';
 
 const FAST: DeepPartial<Config> = { agent: { polling_interval: 0 }, network: { send_events_interval: 0 } };
 const ED = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKerkKTSgvFRD6qGz7jKTwNyqIBOU6vig8GkFkmxOZKJ me@host';
@@ -197,13 +197,15 @@ describe('compute: os-server-groups and scheduler hints', () => {
     await remove([one]);
   });
 
-  it('a boot with key_name shows it and keeps the key\'s public key', async () => {
+  it('a boot with key_name shows it and keeps the key\'s public key', async (t) => {
     await nova('demo', 'POST', '/os-keypairs', { keypair: { name: 'bootkey', public_key: ED } });
     const s = await settle(await boot({}, { key_name: 'bootkey' }));
     assert.equal(s.key_name, 'bootkey');
-    const kysely = (cloud.compute as unknown as { d: { db: { kysely: any } } }).d.db.kysely;
-    const row = await kysely.selectFrom('instances').select(['key_name', 'key_data']).where('uuid', '=', s.id).executeTakeFirst();
-    assert.deepEqual(row, { key_name: 'bootkey', key_data: ED });
+    await inProcessCheck(t, 'reads the instance row', async () => {
+      const kysely = (cloud.compute as unknown as { d: { db: { kysely: any } } }).d.db.kysely;
+      const row = await kysely.selectFrom('instances').select(['key_name', 'key_data']).where('uuid', '=', s.id).executeTakeFirst();
+      assert.deepEqual(row, { key_name: 'bootkey', key_data: ED });
+    });
     await remove([s.id]);
   });
 });
