@@ -104,10 +104,30 @@ interface Invocation {
   flags: Record<string, string>;
 }
 
+/**
+ * `--compute-quota-instances -1` as `--compute-quota-instances=-1`: parseArgs calls a
+ * value starting with a dash ambiguous, but a negative number is never an option, and -1
+ * is how OpenStack spells "unlimited".
+ */
+function joinNegativeValues(argv: string[], options: ReturnType<typeof parserOptions>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 function parse(argv: string[]): Invocation {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: parserOptions(), allowPositionals: true, strict: true });
+    const options = parserOptions();
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: true, strict: true });
   } catch (e) {
     const code = (e as { code?: string }).code;
     const msg = (e as Error).message;

@@ -65,6 +65,14 @@ describe('nimbus help and version', { skip: bundleMissing }, () => {
     [['up', '--hosts'], 'nimbus: option --hosts needs a value (--hosts VALUE or --hosts=VALUE)'],
     [['up', 'now'], "nimbus: unexpected argument 'now'"],
   ];
+  it('a negative value is a value, not an option: --compute-quota-instances -1 (regression: "needs a value")', () => {
+    // A data directory under a regular file stops the start right after parsing.
+    writeFileSync(join(root, 'afile'), '');
+    const r = nimbus('up', '--compute-quota-instances', '-1', '--data-dir', join(root, 'afile', 'data'));
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^nimbus: cannot write to the data directory /);
+  });
+
   for (const [args, message] of usageErrors) {
     it(`nimbus ${args.join(' ')}: "${message}", a hint, exit status 2`, () => {
       const r = nimbus(...args);
