@@ -376,6 +376,9 @@ describe('compute: the server resource', () => {
       assert.deepEqual(fault(await nova('demo', 'GET', '/servers?all_tenants=1')), [403, "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed."]);
       assert.deepEqual(fault(await nova('demo', 'GET', '/servers/detail?all_tenants=True')), [403, "Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be performed."]);
       assert.equal((await nova('demo', 'GET', '/servers?all_tenants=0')).status, 200);
+      // Regression (Tempest test_list_servers_by_admin_with_all_tenants): the empty value is "all".
+      assert.deepEqual(fault(await nova('demo', 'GET', '/servers/detail?all_tenants=')), [403, "Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be performed."]);
+      assert.ok((await ids('?all_tenants=', 'admin')).includes(vm1));
       const bad = await nova('admin', 'GET', '/servers?all_tenants=maybe');
       assert.deepEqual(fault(bad), [400, "Invalid input received: Unrecognized value 'maybe', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"]);
     });

@@ -180,9 +180,10 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
   }
   // common.is_all_tenants (strict), then the get_all_tenants policy: a member asking is refused.
   let allTenants = false;
+  // The empty value (`?all_tenants=`, as Tempest sends it) asks for all tenants too.
   if (opts.all_tenants !== undefined) {
     try {
-      allTenants = boolFromString(one('all_tenants'), true);
+      allTenants = one('all_tenants') === '' || boolFromString(one('all_tenants'), true);
     } catch (e) {
       throw badRequest(`Invalid input received: ${(e as Error).message}`);
     }
