@@ -307,6 +307,15 @@ describe('compute: server actions', () => {
     const ev = (await nova('admin', 'GET', `/servers/${vm}/os-instance-actions/${actions[0].request_id}`)).body.instanceAction.events;
     assert.deepEqual(ev.map((e: { event: string; result: string }) => [e.event, e.result]), [['compute_rebuild_instance', 'Success']]);
 
+    // An admin's 2.75 rebuild answer has user_data once, as `user_data` (regression: Tempest's
+    // ServersAdmin275Test schema refused OS-EXT-SRV-ATTR:user_data there).
+    const admin = await act('admin', vm, { rebuild: { imageRef: imageId } }, '2.75');
+    assert.equal(admin.status, 202, JSON.stringify(admin.body));
+    assert.equal(admin.body.server['OS-EXT-SRV-ATTR:user_data'], undefined);
+    assert.equal(admin.body.server.user_data, 'IyEvYmluL3NoCg==');
+    assert.equal(admin.body.server['OS-EXT-SRV-ATTR:host'] !== undefined, true);
+    await waitState(vm, 'ACTIVE');
+
     // At 2.1 the response leaves the extended attributes out.
     const legacy = await act('demo', vm, { rebuild: { imageRef: imageId } }, '2.1');
     assert.equal(legacy.status, 202);

@@ -249,6 +249,8 @@ addServerAction('rebuild', (d) => ({
       if (!atLeast(req.mv, '2.54')) delete server.key_name;
       if (!atLeast(req.mv, '2.71')) delete server.server_groups;
     }
+    // nova's rebuild view passes show_user_data=False: user_data only as `user_data` (2.57).
+    delete server['OS-EXT-SRV-ATTR:user_data'];
     if (atLeast(req.mv, '2.57')) server.user_data = i.userData;
     // [api] enable_instance_password (True by default).
     server.adminPass = password;
