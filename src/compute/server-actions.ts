@@ -262,6 +262,12 @@ export class ServerActionsAPI {
     );
   }
 
+  /** admin_actions _reset_state: any server to active or error, task state cleared, recorded. */
+  async resetState(ctx: NovaContext, instance: Instance, state: 'active' | 'error'): Promise<void> {
+    await this.#record(ctx, instance, Actions.RESET_STATE);
+    await this.d.instances.save(instance.uuid, { vmState: state, taskState: null });
+  }
+
   /** is_expected_locked_by: false when the other kind of caller (owner/admin) locked it. */
   isExpectedLockedBy(ctx: NovaContext, instance: Instance): boolean {
     const expected = instance.projectId === ctx.projectId ? 'owner' : 'admin';

@@ -341,6 +341,21 @@ describe('compute: server actions', () => {
     await waitState(vm, 'ACTIVE');
   });
 
+  it('os-resetState: admins set active or error (recorded, task state cleared); members 403; other states 400', async () => {
+    const member = await act('demo', vm, { 'os-resetState': { state: 'error' } });
+    assert.equal(member.status, 403);
+    assert.equal(member.body.forbidden.message, "Policy doesn't allow os_compute_api:os-admin-actions:reset_state to be performed.");
+    const bad = await act('admin', vm, { 'os-resetState': { state: 'paused' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.badRequest.message, /^Invalid input for field\/attribute state\. Value: paused\. 'paused' is not one of \['active', 'error'\]/);
+    assert.equal((await act('admin', vm, { 'os-resetState': { state: 'error' } })).status, 202);
+    const s = (await nova('admin', 'GET', `/servers/${vm}`)).body.server;
+    assert.deepEqual([s.status, s['OS-EXT-STS:vm_state'], s['OS-EXT-STS:task_state']], ['ERROR', 'error', null]);
+    assert.equal((await nova('admin', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions[0].action, 'resetState');
+    assert.equal((await act('admin', vm, { 'os-resetState': { state: 'active' } })).status, 202);
+    assert.equal((await nova('admin', 'GET', `/servers/${vm}`)).body.server.status, 'ACTIVE');
+  });
+
   it('restore without reclaim_instance_interval: the server was never soft-deleted (409)', async () => {
     assert.deepEqual((await act('demo', vm, { restore: null })).body, conflict(vm, 'restore', 'vm_state', 'active'));
   });

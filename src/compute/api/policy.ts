@@ -92,6 +92,7 @@ export const POLICIES = {
   'os_compute_api:os-server-groups:index:all_projects': ADMIN,
   'os_compute_api:os-server-groups:show': ADMIN_OR_OWNER,
   'os_compute_api:os-lock-server:unlock:unlock_override': ADMIN,
+  'os_compute_api:os-admin-actions:reset_state': ADMIN,
   // The proxies and read-only resources of issue 9 (PX).
   'os_compute_api:extensions': ANY,
   'os_compute_api:os-migrations:index': ADMIN,

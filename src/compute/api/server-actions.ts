@@ -3,7 +3,7 @@
  * action, each action lives in a table of handlers (here: os-stop, os-start, reboot,
  * pause, unpause, suspend, resume, lock, unlock, trigger_crash_dump,
  * os-getConsoleOutput, addSecurityGroup, removeSecurityGroup, createImage, restore,
- * forceDelete, rebuild). Other modules add theirs with `addServerAction`, so the one
+ * forceDelete, rebuild, os-resetState). Other modules add theirs with `addServerAction`, so the one
  * route serves every action. As in nova, the action name is checked first ("There is no
  * such action"), then the body's schema, then the server (404), then the states.
  */
@@ -121,6 +121,21 @@ addServerAction('unlock', (d) => ({
     const ctx = novaContext(req.ctx);
     if (!api.isExpectedLockedBy(ctx, instance)) authorize(req.ctx, 'os_compute_api:os-lock-server:unlock:unlock_override', { project_id: instance.projectId });
     await api.unlock(ctx, instance);
+  },
+}));
+
+// admin_actions.py os-resetState (schemas/reset_server_state.py); not state-checked.
+addServerAction('os-resetState', (d) => ({
+  schema: () => ({
+    type: 'object',
+    properties: { 'os-resetState': { type: 'object', properties: { state: { type: 'string', enum: ['active', 'error'] } }, required: ['state'], additionalProperties: false } },
+    required: ['os-resetState'],
+    additionalProperties: false,
+  }),
+  handle: async (req, _reply, instance, body) => {
+    authorize(req.ctx, 'os_compute_api:os-admin-actions:reset_state', { project_id: instance.projectId });
+    const { state } = (body as { 'os-resetState': { state: 'active' | 'error' } })['os-resetState'];
+    await new ServerActionsAPI(d.compute).resetState(novaContext(req.ctx), instance, state);
   },
 }));
 

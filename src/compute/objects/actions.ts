@@ -26,6 +26,7 @@ export const Actions = {
   CREATE_IMAGE: 'createImage',
   RESTORE: 'restore',
   REBUILD: 'rebuild',
+  RESET_STATE: 'resetState',
 } as const;
 
 export type ActionRow = Selectable<InstanceActionsTable>;
