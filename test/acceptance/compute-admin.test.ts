@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.js';
-import { cli, fieldTable, listTable, NOVA, novaMissing, ok, os, osJson, parseTable, UUID } from './helpers.js';
+import { cli, fieldTable, listTable, NOVA, novaMissing, os, osJson, UUID } from './helpers.js';
 
 /** The fields `openstack flavor create` printed against Zed (02-flavor-create.txt). */
 const FLAVOR_FIELDS = ['OS-FLV-DISABLED:disabled', 'OS-FLV-EXT-DATA:ephemeral', 'description', 'disk', 'id', 'name', 'os-flavor-access:is_public', 'properties', 'ram', 'rxtx_factor', 'swap', 'vcpus'];
@@ -69,15 +69,6 @@ describe('acceptance: compute admin resources (openstack, nova)', { skip: novaMi
     assert.match(shown.host_time!, /^\d\d:\d\d:\d\d$/);
     assert.match(shown.uptime!, /^\d+ min$|^ ?\d+:\d\d$/);
     assert.deepEqual([shown.users, shown.load_average], ['0', '0.00, 0.00, 0.00']);
-    // novaclient by id (by name it GETs /os-hypervisors/compute1 first, which is nova's 400
-    // from 2.53): the /uptime route at 2.87, the show view's field from 2.88.
-    const byUuid = await cloud.api('admin', 'GET', `${cloud.urls.compute}/v2.1/os-hypervisors`, undefined, { 'openstack-api-version': 'compute 2.53' });
-    const id = byUuid.body.hypervisors.find((h: { hypervisor_hostname: string }) => h.hypervisor_hostname === 'compute1').id as string;
-    for (const mv of ['2.87', '2.88']) {
-      const novaUptime = Object.fromEntries(parseTable(await ok(cloud, 'admin', NOVA, ['--os-compute-api-version', mv, 'hypervisor-uptime', id])).rows.map((r) => [r[0]!, r[1]!]));
-      assert.equal(novaUptime.hypervisor_hostname, 'compute1', mv);
-      assert.match(novaUptime.uptime!, /^\d\d:\d\d:\d\d up .+, {2}0 user, {2}load average: 0\.00, 0\.00, 0\.00$/, mv);
-    }
     const zones = listTable(await os(cloud, 'demo', 'availability', 'zone', 'list', '--compute'));
     assert.deepEqual(zones, [{ 'Zone Name': 'nova', 'Zone Status': 'available' }]);
     await os(cloud, 'admin', 'compute', 'service', 'set', '--enable', 'compute2', 'nova-compute');
