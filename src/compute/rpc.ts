@@ -117,6 +117,10 @@ export class ComputeRpc {
   getConsoleOutput(host: string, ctx: NovaContext, instanceUuid: string, tailLength: number | null): Promise<string> {
     return this.bus.call(this.#target(host), 'get_console_output', { ctx, instanceUuid, tailLength }, { ctx: { requestId: ctx.requestId } });
   }
+  /** A call: what the host's `uptime` prints (get_host_uptime). */
+  getHostUptime(host: string, ctx: NovaContext): Promise<string> {
+    return this.bus.call(this.#target(host), 'get_host_uptime', { ctx }, { ctx: { requestId: ctx.requestId } });
+  }
   externalInstanceEvent(host: string, ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
     return this.bus.cast(this.#target(host), 'external_instance_event', { ctx, events }, { ctx: { requestId: ctx.requestId } });
   }

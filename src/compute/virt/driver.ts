@@ -62,4 +62,6 @@ export interface VirtDriver {
   powerState(instance: Instance): number;
   /** Guests this host runs (instance uuids). */
   listInstances(): string[];
+  /** get_host_uptime: what the host's `uptime` command prints (libvirt's driver runs `env LANG=C uptime`). */
+  getHostUptime(): string;
 }
