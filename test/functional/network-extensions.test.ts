@@ -119,6 +119,11 @@ describe('standard-attr-description', () => {
     assertNeutronError(await n.put('demo', `networks/${net.id}`, { network: { description: true } }), 400, 'HTTPBadRequest', "Invalid input for description. Reason: 'True' is not a valid string.");
   });
 
+  test('regression: description is a filter but not a sort key (DESCRIPTION_BODY has no is_sort_key)', async () => {
+    assertNeutronError(await n.get('demo', 'networks?sort_key=description&sort_dir=asc'), 400, 'HTTPBadRequest', "['description'] is invalid attribute for sort_keys");
+    assertStatus(await n.get('demo', 'networks?description=x'), 200);
+  });
+
   test('regression: the 255 limit counts characters as Python does, not UTF-16 units', async () => {
     const emoji = '\u{1F600}'.repeat(255);
     assert.equal((await n.network('demo', { description: emoji, name: emoji })).description, emoji);

@@ -55,8 +55,8 @@ export function withStandardAttrs(attrs: Record<string, AttrSpec>, extra: { tags
   const std: Record<string, AttrSpec> = {
     tenant_id: { allowPost: true, allowPut: false, isFilter: true, isSortKey: true, validate: (v) => (typeof v === 'string' && v.length <= 255 ? undefined : `'${String(v)}' is not a valid string`) },
     project_id: { allowPost: true, allowPut: false, isFilter: true, isSortKey: true, validate: (v) => (typeof v === 'string' && v.length <= 255 ? undefined : `'${String(v)}' is not a valid string`) },
-    // standard-attr-description's DESCRIPTION_BODY: type:string of DESCRIPTION_FIELD_SIZE.
-    description: { allowPost: true, allowPut: true, default: '', isFilter: true, isSortKey: true, validate: isString(255) },
+    // standard-attr-description's DESCRIPTION_BODY: type:string of DESCRIPTION_FIELD_SIZE, a filter, not a sort key.
+    description: { allowPost: true, allowPut: true, default: '', isFilter: true, validate: isString(255) },
     created_at: { allowPost: false, allowPut: false, isFilter: true, isSortKey: true },
     updated_at: { allowPost: false, allowPut: false, isFilter: true, isSortKey: true },
   };
