@@ -65,6 +65,20 @@ export class GlanceAPI {
     if (res.status !== 204) throw new NovaException(`Error from the image service: ${res.status} ${JSON.stringify(res.body)}`);
   }
 
+  /** GET /v2/images with filters (properties included), every page, in the order asked for. */
+  async list(ctx: NovaContext, filters: Record<string, string>): Promise<ImageMeta[]> {
+    const base = await this.endpoint();
+    const out: ImageMeta[] = [];
+    let url: string | undefined = `${base}/v2/images?${new URLSearchParams(filters)}`;
+    while (url) {
+      const res: { status: number; body: { images: ImageMeta[]; next?: string } } = await restCall('GET', url, { token: ctx.authToken });
+      if (res.status !== 200) throw new NovaException(`Error from the image service: ${res.status} ${JSON.stringify(res.body)}`);
+      out.push(...res.body.images);
+      url = res.body.next ? new URL(res.body.next, `${base}/`).toString() : undefined;
+    }
+    return out;
+  }
+
   async delete(ctx: NovaContext, imageId: string): Promise<void> {
     const base = await this.endpoint();
     await restCall('DELETE', `${base}/v2/images/${encodeURIComponent(imageId)}`, { token: ctx.authToken });

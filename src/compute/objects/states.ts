@@ -39,6 +39,7 @@ export const TaskState = {
   REBUILD_SPAWNING: 'rebuild_spawning',
   RESTORING: 'restoring',
   IMAGE_SNAPSHOT: 'image_snapshot',
+  IMAGE_BACKUP: 'image_backup',
   IMAGE_SNAPSHOT_PENDING: 'image_snapshot_pending',
   IMAGE_PENDING_UPLOAD: 'image_pending_upload',
   IMAGE_UPLOADING: 'image_uploading',
