@@ -274,5 +274,8 @@ describe('add_prefixes, remove_prefixes and tags', () => {
     const aliases = assertStatus(await n.get('demo', 'extensions'), 200).extensions.map((e: any) => e.alias);
     for (const a of ['subnet_allocation', 'default-subnetpools', 'subnetpool-prefix-ops']) assert.ok(aliases.includes(a), a);
     assert.ok(!aliases.includes('address-scope'));
+    // subnetpools is one of neutron's core resources (pecan's _CORE_RESOURCES).
+    const root = await cloud.api('demo', 'GET', `${cloud.urls.network}/v2.0`);
+    assert.ok(root.body.resources.some((r: any) => r.collection === 'subnetpools' && r.name === 'subnetpool'));
   });
 });
