@@ -164,7 +164,7 @@ endpoint_type = publicURL
 build_timeout = 60
 build_interval = 1
 min_compute_nodes = 2
-fixed_network_name =
+fixed_network_name = private
 
 [compute-feature-enabled]
 # What Nimbus implements today; everything else is off until it is implemented.
@@ -211,8 +211,8 @@ build_timeout = 60
 build_interval = 1
 
 [network-feature-enabled]
-ipv6 = false
-ipv6_subnet_attributes = false
+ipv6 = true
+ipv6_subnet_attributes = true
 port_security = {'true' if 'port-security' in exts else 'false'}
 floating_ips = true
 api_extensions = {','.join(exts) if exts else 'None'}
