@@ -36,6 +36,8 @@ import { registerServerPassword } from './server-password.js';
 import { registerKeypairs } from './keypairs.js';
 import { registerServerGroups } from './server-groups.js';
 import { registerServerActions } from './server-actions.js';
+// Registers addFloatingIp / removeFloatingIp with the action table above.
+import './floating-ip-actions.js';
 import { registerExtensions } from './extensions.js';
 import { registerMigrations } from './migrations.js';
 import { registerSimpleTenantUsage } from './simple-tenant-usage.js';

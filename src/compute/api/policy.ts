@@ -109,6 +109,8 @@ export const POLICIES = {
   'os_compute_api:os-floating-ips:show': ADMIN_OR_OWNER,
   'os_compute_api:os-floating-ips:create': ADMIN_OR_OWNER,
   'os_compute_api:os-floating-ips:delete': ADMIN_OR_OWNER,
+  'os_compute_api:os-floating-ips:add': ADMIN_OR_OWNER,
+  'os_compute_api:os-floating-ips:remove': ADMIN_OR_OWNER,
   'os_compute_api:os-security-groups:get': ADMIN_OR_OWNER,
   'os_compute_api:os-security-groups:show': ADMIN_OR_OWNER,
   'os_compute_api:os-security-groups:create': ADMIN_OR_OWNER,

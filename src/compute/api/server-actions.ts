@@ -27,6 +27,8 @@ import { type JsonSchema, P, isUuidLike, validateBody } from './validation.js';
 /** One action: its schema (or none), its minimum microversion, and what it does with the server. */
 export interface ServerAction {
   minVersion?: string;
+  /** The first microversion without the action (nova's api_version upper bound + 1). */
+  removedIn?: string;
   schema?: (req: FastifyRequest) => JsonSchema | null;
   /** Answers the action; the default reply is 202 with no body. */
   handle: (req: FastifyRequest, reply: FastifyReply, instance: Instance, body: unknown) => Promise<unknown>;
@@ -316,7 +318,9 @@ export function registerServerActions(app: FastifyInstance, d: ComputeApiDeps): 
     const name = Object.keys(body)[0]!;
     const action = handlers.get(name);
     if (!action) throw badRequest(`There is no such action: ${name}`);
-    if (action.minVersion && !atLeast(req.mv, action.minVersion)) throw new HttpFault(404, 'The resource could not be found.');
+    if ((action.minVersion && !atLeast(req.mv, action.minVersion)) || (action.removedIn && atLeast(req.mv, action.removedIn))) {
+      throw new HttpFault(404, 'The resource could not be found.');
+    }
     const schema = action.schema?.(req);
     if (schema) validateBody(schema, body);
     const instance = await getInstance(d, req, (req.params as { id: string }).id);
