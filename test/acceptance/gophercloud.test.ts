@@ -43,8 +43,6 @@ const PACKAGES: Package[] = [
     //   TestAttachExistingVolume, TestBootFromNewCustomizedVolume, TestVolumeAttachAttachment:
     //     no block storage (cinder) in Nimbus.
     //   TestDiagnostics: GET /servers/{id}/diagnostics is not implemented.
-    //   TestFloatingIPsAssociate, TestFloatingIPsFixedIPAssociate: the addFloatingIp /
-    //     removeFloatingIp actions (gone at 2.44) are not implemented.
     //   TestHypervisorsGetUptime: nova's fake driver has no get_host_uptime, so Zed answers
     //     501 as Nimbus does.
     //   TestImagesList, TestImagesGet: nova's /images proxy is not implemented.
@@ -75,6 +73,9 @@ const PACKAGES: Package[] = [
       'TestFlavorsAccessCRUD',
       'TestFlavorsExtraSpecsCRUD',
       'TestFloatingIPsCreateDelete',
+      // addFloatingIp / removeFloatingIp (2.1-2.43); need the router made below.
+      'TestFloatingIPsAssociate',
+      'TestFloatingIPsFixedIPAssociate',
       'TestHypervisorsList',
       'TestHypervisorsGet',
       'TestHypervisorsGetStatistics',
@@ -215,7 +216,10 @@ describe('acceptance: gophercloud acceptance tests', { skip: missing }, () => {
     const pub = (await net('/networks', { network: { name: 'public', 'router:external': true } })).body.network;
     await net('/subnets', { subnet: { network_id: pub.id, cidr: '172.24.4.0/24', ip_version: 4 } });
     const priv = (await net('/networks', { network: { name: 'private' } })).body.network;
-    await net('/subnets', { subnet: { network_id: priv.id, cidr: '10.1.0.0/24', ip_version: 4 } });
+    const privSub = (await net('/subnets', { subnet: { network_id: priv.id, cidr: '10.1.0.0/24', ip_version: 4 } })).body.subnet;
+    // A router from private to public, so a floating IP can be associated with a server.
+    const router = (await net('/routers', { router: { name: 'router1', external_gateway_info: { network_id: pub.id } } })).body.router;
+    await cloud.api('admin', 'PUT', `${cloud.urls.network}/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: privSub.id });
     const image = (await cloud.api('admin', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
     const flavors = (await cloud.api('admin', 'GET', `${cloud.urls.compute}/v2.1/flavors`)).body.flavors as { id: string; name: string }[];
     const flavor = (name: string) => flavors.find((f) => f.name === name)!.id;
