@@ -243,6 +243,12 @@ export class ServerActionsAPI {
     await this.d.compute.rebuildInstance(instance.host!, ctx, instance.uuid, instance.vmState);
   }
 
+  /** get_diagnostics / get_instance_diagnostics (`v2`): only @check_instance_host. */
+  async getDiagnostics(ctx: NovaContext, instance: Instance, v2: boolean): Promise<unknown> {
+    if (!instance.host) throw new InstanceNotReady(instance.uuid);
+    return this.d.compute.getDiagnostics(instance.host, ctx, instance.uuid, v2);
+  }
+
   /** get_console_output: only @check_instance_host. */
   async getConsoleOutput(ctx: NovaContext, instance: Instance, tailLength: number | null): Promise<string> {
     if (!instance.host) throw new InstanceNotReady(instance.uuid);

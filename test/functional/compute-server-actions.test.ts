@@ -195,6 +195,25 @@ describe('compute: server actions', () => {
     await waitFor('crash dump in the log', async () => (/NMI/.test((await act('demo', vm, { 'os-getConsoleOutput': { length: 5 } })).body.output) ? true : undefined));
   });
 
+  it('GET /servers/{id}/diagnostics: the fake driver\'s counters, the 2.48 view, admin only, 409 when not running (was 404; gophercloud TestDiagnostics)', async () => {
+    const id = await boot('diag');
+    const old = await nova('admin', 'GET', `/servers/${id}/diagnostics`, undefined, '2.47');
+    assert.equal(old.status, 200);
+    assert.equal(old.body.memory, 524288);
+    assert.equal(old.body.cpu0_time, 17300000000);
+    const v248 = (await nova('admin', 'GET', `/servers/${id}/diagnostics`, undefined, '2.48')).body;
+    assert.deepEqual(Object.keys(v248), ['state', 'driver', 'hypervisor', 'hypervisor_os', 'uptime', 'config_drive', 'num_cpus', 'num_nics', 'num_disks', 'disk_details', 'cpu_details', 'nic_details', 'memory_details']);
+    assert.deepEqual(v248.memory_details, { maximum: 524288, used: 0 });
+    assert.deepEqual(v248.cpu_details, [{ id: 0, time: 17300000000, utilisation: 15 }]);
+    const member = await nova('demo', 'GET', `/servers/${id}/diagnostics`);
+    assert.deepEqual(member.body, { forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-server-diagnostics to be performed." } });
+    await act('demo', id, { 'os-stop': null });
+    await waitState(id, 'SHUTOFF');
+    const stopped = await nova('admin', 'GET', `/servers/${id}/diagnostics`);
+    assert.deepEqual(stopped.body, conflict(id, 'get_diagnostics', 'power state', 'shutdown'));
+    assert.equal((await nova('admin', 'DELETE', `/servers/${id}`)).status, 204);
+  });
+
   it('unknown actions, malformed bodies, other projects and crash dump of a stopped server', async () => {
     const unknown = await act('demo', vm, { frobnicate: null });
     assert.deepEqual(unknown.body, { badRequest: { code: 400, message: 'There is no such action: frobnicate' } });

@@ -33,6 +33,7 @@ import { registerServerMetadata } from './server-metadata.js';
 import { registerServerTags } from './server-tags.js';
 import { registerIps } from './ips.js';
 import { registerServerPassword } from './server-password.js';
+import { registerServerDiagnostics } from './server-diagnostics.js';
 import { registerKeypairs } from './keypairs.js';
 import { registerServerGroups } from './server-groups.js';
 import { registerServerActions } from './server-actions.js';
@@ -117,6 +118,7 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerServerTags(app, d);
   registerIps(app, d);
   registerServerPassword(app, d);
+  registerServerDiagnostics(app, d);
   registerKeypairs(app, d);
   registerServerGroups(app, d);
   registerServerActions(app, d);

@@ -109,6 +109,7 @@ export const POLICIES = {
   'os_compute_api:os-floating-ips:show': ADMIN_OR_OWNER,
   'os_compute_api:os-floating-ips:create': ADMIN_OR_OWNER,
   'os_compute_api:os-floating-ips:delete': ADMIN_OR_OWNER,
+  'os_compute_api:os-server-diagnostics': ADMIN,
   'os_compute_api:os-floating-ips:add': ADMIN_OR_OWNER,
   'os_compute_api:os-floating-ips:remove': ADMIN_OR_OWNER,
   'os_compute_api:os-security-groups:get': ADMIN_OR_OWNER,

@@ -64,6 +64,8 @@ export class ComputeManager {
       rebuild_instance: (a: { ctx: NovaContext; instanceUuid: string; origVmState: string }) => rebuildInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.origVmState),
       snapshot_instance: (a: { ctx: NovaContext; instanceUuid: string; imageId: string }) => snapshotInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId),
       get_console_output: (a: { ctx: NovaContext; instanceUuid: string; tailLength: number | null }) => this.#power.getConsoleOutput(a.instanceUuid, a.tailLength),
+      get_diagnostics: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.getDiagnostics(a.instanceUuid, false),
+      get_instance_diagnostics: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.getDiagnostics(a.instanceUuid, true),
       external_instance_event: (a: { ctx: NovaContext; events: ExternalEvent[] }) => this.externalInstanceEvent(a.ctx, a.events),
     });
     this.#scheduleHeartbeat();

@@ -10,7 +10,8 @@
 import type { NovaContext } from '../context.js';
 import { faultFromError } from '../objects/faults.js';
 import type { Instance } from '../objects/instance.js';
-import { PowerState, TaskState, VmState } from '../objects/states.js';
+import { InstanceInvalidState } from '../errors.js';
+import { POWER_STATE_NAMES, PowerState, TaskState, VmState } from '../objects/states.js';
 import type { ComputeDeps, InstanceLocks } from './deps.js';
 
 /** The power operations a compute host serves (the compute.<host> methods they answer). */
@@ -93,6 +94,19 @@ export class PowerOps {
         await d.actions.wrap(instanceUuid, ctx.requestId, 'compute_trigger_crash_dump', d.host, () => d.driver.triggerCrashDump(instance));
       })
       .catch((err) => d.log.error({ err: (err as Error).message, instance: instanceUuid }, 'trigger_crash_dump failed'));
+  }
+
+  /**
+   * get_diagnostics / get_instance_diagnostics (calls): the driver's, for a running
+   * guest only; otherwise InstanceInvalidState naming the stored power state, as nova.
+   */
+  async getDiagnostics(instanceUuid: string, v2: boolean): Promise<unknown> {
+    const instance = await this.d.instances.get(instanceUuid);
+    if (this.d.driver.powerState(instance) !== PowerState.RUNNING) {
+      throw new InstanceInvalidState(instance.uuid, 'power state', POWER_STATE_NAMES[instance.powerState] ?? null, 'get_diagnostics');
+    }
+    this.d.log.info({ instance: instance.uuid }, 'Retrieving diagnostics');
+    return v2 ? this.d.driver.getInstanceDiagnostics(instance) : this.d.driver.getDiagnostics(instance);
   }
 
   /** get_console_output (a call): the driver's log, its last `tailLength` lines when given, as manager._tail_log. */

@@ -54,6 +54,9 @@ export const PowerState = {
   SUSPENDED: 7,
 } as const;
 
+/** nova/compute/power_state.py STATE_MAP: the names errors print. */
+export const POWER_STATE_NAMES: Readonly<Record<number, string>> = { 0: 'pending', 1: 'running', 3: 'paused', 4: 'shutdown', 6: 'crashed', 7: 'suspended' };
+
 const STATUS: Record<string, { default: string } & Record<string, string>> = {
   active: {
     default: 'ACTIVE',
