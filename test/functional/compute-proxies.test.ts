@@ -171,6 +171,42 @@ describe('compute: proxies and read-only resources (issue 9 PX)', () => {
     await nova('demo', 'DELETE', `/os-floating-ips/${fip.id}`);
   });
 
+  it('the /images proxy (2.1-2.35): list, detail in nova\'s shape, show, filters and paging, delete; 404 from 2.36 (was 404; gophercloud TestImagesList)', async () => {
+    const glance = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images/${imageId}`)).body;
+    const list = await nova('demo', 'GET', '/images');
+    assert.equal(list.status, 200);
+    const one = list.body.images.find((i: { id: string }) => i.id === imageId);
+    assert.deepEqual(Object.keys(one), ['id', 'name', 'links']);
+    assert.deepEqual(one.links.map((l: { rel: string }) => l.rel), ['self', 'bookmark', 'alternate']);
+    assert.equal(one.links[2].href, `${cloud.urls.image}/images/${imageId}`);
+    assert.match(one.links[0].href, new RegExp(`/v2\\.1/images/${imageId}$`));
+    const shown = (await nova('demo', 'GET', `/images/${imageId}`)).body.image;
+    assert.deepEqual(Object.keys(shown), ['id', 'name', 'minRam', 'minDisk', 'metadata', 'created', 'updated', 'status', 'progress', 'OS-EXT-IMG-SIZE:size', 'links']);
+    assert.equal(shown.status, 'ACTIVE');
+    assert.equal(shown.progress, 100);
+    assert.equal(shown['OS-EXT-IMG-SIZE:size'], glance.size);
+    assert.equal(shown.created, glance.created_at);
+    assert.ok(!('visibility' in shown.metadata) && !('os_hidden' in shown.metadata), JSON.stringify(shown.metadata));
+    const detail = (await nova('demo', 'GET', '/images/detail')).body.images;
+    assert.deepEqual(detail.find((i: { id: string }) => i.id === imageId), shown);
+    assert.deepEqual((await nova('demo', 'GET', `/images/detail?name=${encodeURIComponent(glance.name)}`)).body.images.map((i: { id: string }) => i.id), [imageId]);
+    assert.deepEqual((await nova('demo', 'GET', '/images/detail?status=SAVING')).body.images, []);
+    assert.deepEqual((await nova('demo', 'GET', '/images?changes-since=2049-01-01T00:00:00Z')).body.images, []);
+    const paged = (await nova('demo', 'GET', '/images?limit=1')).body;
+    assert.equal(paged.images.length, 1);
+    assert.equal(paged.images_links[0].rel, 'next');
+    assert.match(paged.images_links[0].href, new RegExp(`/v2\\.1/images\\?limit=1&marker=${paged.images[0].id}$`));
+    assert.deepEqual((await nova('demo', 'GET', '/images?limit=x')).body, fault(400, 'limit must be an integer'));
+    assert.deepEqual((await nova('demo', 'GET', '/images/00000000-0000-0000-0000-000000000000')).body, fault(404, 'Image not found.'));
+    assert.equal((await nova('demo', 'GET', '/images', undefined, '2.36')).status, 404);
+    // A member may not delete the public bootstrap image; its own image goes (204), then 404.
+    assert.deepEqual((await nova('demo', 'DELETE', `/images/${imageId}`)).body, fault(403, 'You are not allowed to delete the image.'));
+    const mine = (await cloud.api('demo', 'POST', `${cloud.urls.image}/v2/images`, { name: 'mine', disk_format: 'raw', container_format: 'bare' })).body;
+    assert.equal((await nova('demo', 'GET', `/images/${mine.id}`)).body.image.status, 'SAVING');
+    assert.equal((await nova('demo', 'DELETE', `/images/${mine.id}`)).status, 204);
+    assert.deepEqual((await nova('demo', 'DELETE', `/images/${mine.id}`)).body, fault(404, 'Image not found.'));
+  });
+
   it('os-security-groups: list, create, show, update, delete in nova\'s shape; errors as nova words them', async () => {
     const list = await nova('demo', 'GET', '/os-security-groups');
     assert.equal(list.status, 200);

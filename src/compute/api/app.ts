@@ -34,6 +34,7 @@ import { registerServerTags } from './server-tags.js';
 import { registerIps } from './ips.js';
 import { registerServerPassword } from './server-password.js';
 import { registerServerDiagnostics } from './server-diagnostics.js';
+import { registerImages } from './images.js';
 import { registerKeypairs } from './keypairs.js';
 import { registerServerGroups } from './server-groups.js';
 import { registerServerActions } from './server-actions.js';
@@ -119,6 +120,7 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerIps(app, d);
   registerServerPassword(app, d);
   registerServerDiagnostics(app, d);
+  registerImages(app, d);
   registerKeypairs(app, d);
   registerServerGroups(app, d);
   registerServerActions(app, d);
