@@ -214,6 +214,31 @@ describe('compute: server actions', () => {
     assert.equal((await nova('admin', 'DELETE', `/servers/${id}`)).status, 204);
   });
 
+  it('rescue / unrescue: RESCUE with an adminPass (200), back to ACTIVE; refusals in nova\'s words (was "no such action"; gophercloud TestServerRescueUnrescue)', async () => {
+    const id = await boot('resc');
+    const r = await act('demo', id, { rescue: { adminPass: 'pw1' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { adminPass: 'pw1' });
+    const rescued = await waitState(id, 'RESCUE');
+    assert.equal(rescued['OS-EXT-STS:vm_state'], 'rescued');
+    assert.equal(rescued['OS-EXT-STS:power_state'], 1);
+    assert.deepEqual((await act('demo', id, { rescue: null })).body, conflict(id, 'rescue', 'vm_state', 'rescued'));
+    assert.deepEqual((await nova('demo', 'GET', '/servers?status=RESCUE')).body.servers.map((s: { id: string }) => s.id), [id]);
+    assert.equal((await act('demo', id, { unrescue: null })).status, 202);
+    await waitState(id, 'ACTIVE');
+    assert.deepEqual((await act('demo', id, { unrescue: null })).body, conflict(id, 'unrescue', 'vm_state', 'active'));
+    const generated = await act('demo', id, { rescue: null });
+    assert.match(generated.body.adminPass, /^[A-Za-z0-9]{12}$/);
+    await waitState(id, 'RESCUE');
+    await act('demo', id, { unrescue: null });
+    await waitState(id, 'ACTIVE');
+    const bad = await act('demo', id, { rescue: { rescue_image_ref: 'nope' } });
+    assert.equal(bad.status, 400);
+    const actions = (await nova('demo', 'GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.map((a: { action: string }) => a.action);
+    assert.deepEqual(actions.slice(0, 4), ['unrescue', 'rescue', 'unrescue', 'rescue']);
+    assert.equal((await nova('admin', 'DELETE', `/servers/${id}`)).status, 204);
+  });
+
   it('unknown actions, malformed bodies, other projects and crash dump of a stopped server', async () => {
     const unknown = await act('demo', vm, { frobnicate: null });
     assert.deepEqual(unknown.body, { badRequest: { code: 400, message: 'There is no such action: frobnicate' } });

@@ -75,6 +75,33 @@ addServerAction('unpause', powerAction('unpause', 'unpause'));
 addServerAction('suspend', powerAction('suspend', 'suspend'));
 addServerAction('resume', powerAction('resume', 'resume'));
 
+// rescue.py: the password (given or generated) is returned as enable_instance_password
+// wants; a rescue_image_ref is checked as a uuid at the end of an href and otherwise
+// unused by the fake driver.
+addServerAction('rescue', (d) => ({
+  schema: () => ({
+    type: 'object',
+    properties: {
+      rescue: { type: ['object', 'null'], properties: { adminPass: { type: 'string' }, rescue_image_ref: { type: 'string', format: 'uuid' } }, additionalProperties: false },
+    },
+    required: ['rescue'],
+    additionalProperties: false,
+  }),
+  handle: async (req, reply, instance, body) => {
+    const r = (body as { rescue: { adminPass?: string; rescue_image_ref?: string } | null }).rescue;
+    const password = r?.adminPass ?? generatePassword(d);
+    if (r?.rescue_image_ref !== undefined && !isUuidLike(r.rescue_image_ref.split('/').pop()!)) throw badRequest('Invalid rescue_image_ref provided.');
+    try {
+      await new ServerActionsAPI(d.compute).power(novaContext(req.ctx), instance, 'rescue');
+    } catch (e) {
+      throw actionFault(e, 'rescue', instance.uuid);
+    }
+    reply.code(200);
+    return { adminPass: password };
+  },
+}));
+addServerAction('unrescue', powerAction('unrescue', 'unrescue'));
+
 addServerAction('reboot', (d) => ({
   schema: () => ({
     type: 'object',

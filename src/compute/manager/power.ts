@@ -15,7 +15,7 @@ import { POWER_STATE_NAMES, PowerState, TaskState, VmState } from '../objects/st
 import type { ComputeDeps, InstanceLocks } from './deps.js';
 
 /** The power operations a compute host serves (the compute.<host> methods they answer). */
-export type PowerOp = 'stop' | 'start' | 'reboot_soft' | 'reboot_hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'soft_delete' | 'restore';
+export type PowerOp = 'stop' | 'start' | 'reboot_soft' | 'reboot_hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'soft_delete' | 'restore' | 'rescue' | 'unrescue';
 
 interface OpSpec {
   event: string;
@@ -38,6 +38,8 @@ const OPS: Record<PowerOp, OpSpec> = {
   // soft_delete_instance / restore_instance: the fake driver has no soft_delete, so nova falls back to power off / on.
   soft_delete: { event: 'compute_soft_delete_instance', expected: [TaskState.SOFT_DELETING], run: (d, i) => d.driver.powerOff(i), vmState: () => VmState.SOFT_DELETED },
   restore: { event: 'compute_restore_instance', expected: [TaskState.RESTORING], run: (d, i) => d.driver.powerOn(i), vmState: () => VmState.ACTIVE },
+  rescue: { event: 'compute_rescue_instance', expected: [TaskState.RESCUING], run: (d, i) => d.driver.rescue(i), vmState: () => VmState.RESCUED },
+  unrescue: { event: 'compute_unrescue_instance', expected: [TaskState.UNRESCUING], run: (d, i) => d.driver.unrescue(i), vmState: () => VmState.ACTIVE },
 };
 
 /** The power operations of one nova-compute; composed by ComputeManager. */

@@ -54,6 +54,9 @@ export interface VirtDriver {
   suspend(instance: Instance): Promise<void>;
   resume(instance: Instance): Promise<void>;
   triggerCrashDump(instance: Instance): Promise<void>;
+  /** rescue / unrescue: boot the guest from a rescue image, and back (the fake driver only keeps it running). */
+  rescue(instance: Instance): Promise<void>;
+  unrescue(instance: Instance): Promise<void>;
   /** The guest's root disk as a snapshot image's data (qcow2). */
   snapshot(instance: Instance): Promise<string>;
   /** The guest's console log. */

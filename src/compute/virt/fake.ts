@@ -194,6 +194,16 @@ export class FakeLibvirtDriver implements VirtDriver {
     this.#guest(instance).powerState = PowerState.RUNNING;
   }
 
+  /** nova's FakeDriver.rescue: the guest (InstanceNotFound if gone) keeps running. */
+  async rescue(instance: Instance): Promise<void> {
+    this.#guest(instance).powerState = PowerState.RUNNING;
+  }
+
+  /** nova's FakeDriver.unrescue: running again on its own disk. */
+  async unrescue(instance: Instance): Promise<void> {
+    this.#guest(instance).powerState = PowerState.RUNNING;
+  }
+
   /** libvirt's injectNMI: the guest kernel sees the NMI (and would dump its memory). */
   async triggerCrashDump(instance: Instance): Promise<void> {
     const g = this.#guest(instance);
