@@ -284,6 +284,13 @@ export class ComputeAPI {
     await this.d.compute.detachInterface(instance.host!, ctx, instance.uuid, portId);
   }
 
+  // --- hosts ----------------------------------------------------------------------------
+
+  /** HostAPI.get_host_uptime's RPC (a call); the caller has checked the host exists and is up (_assert_host_exists). */
+  getHostUptime(ctx: NovaContext, host: string): Promise<string> {
+    return this.d.compute.getHostUptime(host, ctx);
+  }
+
   // --- external events ------------------------------------------------------------------
 
   /** Casts each host its instances' events (external_instance_event). */

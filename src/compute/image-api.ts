@@ -65,6 +65,20 @@ export class GlanceAPI {
     if (res.status !== 204) throw new NovaException(`Error from the image service: ${res.status} ${JSON.stringify(res.body)}`);
   }
 
+  /** GET /v2/images with filters (properties included), every page, in the order asked for. */
+  async list(ctx: NovaContext, filters: Record<string, string>): Promise<ImageMeta[]> {
+    const base = await this.endpoint();
+    const out: ImageMeta[] = [];
+    let url: string | undefined = `${base}/v2/images?${new URLSearchParams(filters)}`;
+    while (url) {
+      const res: { status: number; body: { images: ImageMeta[]; next?: string } } = await restCall('GET', url, { token: ctx.authToken });
+      if (res.status !== 200) throw new NovaException(`Error from the image service: ${res.status} ${JSON.stringify(res.body)}`);
+      out.push(...res.body.images);
+      url = res.body.next ? new URL(res.body.next, `${base}/`).toString() : undefined;
+    }
+    return out;
+  }
+
   /** DELETE /v2/images/{id}: ImageNotFound on 404, ImageNotAuthorized on 403 (_translate_image_exception). */
   async delete(ctx: NovaContext, imageId: string): Promise<void> {
     const base = await this.endpoint();
@@ -80,7 +94,7 @@ export class GlanceAPI {
    * images are read or none are left. A glance 400 is nova's Invalid with glanceclient's
    * text; a 403/401 is Forbidden.
    */
-  async list(ctx: NovaContext, q: { filters: Record<string, string>; limit?: number; marker?: string; pageSize?: number }): Promise<Record<string, unknown>[]> {
+  async detail(ctx: NovaContext, q: { filters: Record<string, string>; limit?: number; marker?: string; pageSize?: number }): Promise<Record<string, unknown>[]> {
     const base = await this.endpoint();
     const params = new URLSearchParams({ limit: String(q.pageSize || 20), ...q.filters });
     if (q.marker !== undefined) params.set('marker', q.marker);

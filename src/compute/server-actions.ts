@@ -50,6 +50,8 @@ export const ACTION_RULES = {
   resume: rule('resume', [VmState.SUSPENDED]),
   // "We don't check instance lock for snapshot because lock is intended to prevent accidental change/delete of instances."
   snapshot: rule('snapshot', [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED], { lockChecked: false }),
+  // The same for backup.
+  backup: rule('backup', [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED], { lockChecked: false }),
   restore: rule('restore', [VmState.SOFT_DELETED]),
   rebuild: rule('rebuild', [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR]),
   rescue: rule('rescue', [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR]),
@@ -127,11 +129,44 @@ export class ServerActionsAPI {
    * instance's image system metadata (compute_utils.create_image: min_ram/min_disk,
    * the other image_* keys as properties, no formats) plus instance_uuid, user_id,
    * image_type=snapshot and the request's metadata; private to the owner, or shared
-   * with the owner's project when someone else snapshots. Then image_snapshot_pending,
-   * the createImage action, and the cast. Returns the image.
+   * with the owner's project when someone else snapshots (#createImage). Then
+   * image_snapshot_pending, the createImage action, and the cast. Returns the image.
    */
   async snapshot(ctx: NovaContext, instance: Instance, name: string, extra: Record<string, string>): Promise<{ id: string }> {
     checkAction(instance, ACTION_RULES.snapshot, ctx.isAdmin);
+    const image = await this.#createImage(ctx, instance, name, 'snapshot', extra);
+    await this.#setImageTaskState(ctx, instance, image.id, TaskState.IMAGE_SNAPSHOT_PENDING);
+    await this.#record(ctx, instance, Actions.CREATE_IMAGE);
+    await this.d.compute.snapshotInstance(instance.host!, ctx, instance.uuid, image.id);
+    return { id: image.id };
+  }
+
+  /**
+   * backup (createBackup): a snapshot whose image says image_type=backup and the
+   * backup_type; image_backup, the createBackup action, and the cast. nova-compute then
+   * keeps the newest `rotation` backups of that type and deletes the rest.
+   */
+  async backup(ctx: NovaContext, instance: Instance, name: string, backupType: string, rotation: number, extra: Record<string, string>): Promise<{ id: string }> {
+    checkAction(instance, ACTION_RULES.backup, ctx.isAdmin);
+    const image = await this.#createImage(ctx, instance, name, 'backup', { ...extra, backup_type: backupType });
+    await this.#setImageTaskState(ctx, instance, image.id, TaskState.IMAGE_BACKUP);
+    await this.#record(ctx, instance, Actions.BACKUP);
+    await this.d.compute.backupInstance(instance.host!, ctx, instance.uuid, image.id, backupType, rotation);
+    return { id: image.id };
+  }
+
+  /** The first task state of an image action; the image is deleted when another request won the race. */
+  async #setImageTaskState(ctx: NovaContext, instance: Instance, imageId: string, taskState: TaskState): Promise<void> {
+    try {
+      await this.d.instances.save(instance.uuid, { taskState }, { expectedTaskState: [null] });
+    } catch (e) {
+      await this.d.image.delete(ctx, imageId).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** compute_utils.create_image: the glance record of a snapshot or backup, before any data. */
+  async #createImage(ctx: NovaContext, instance: Instance, name: string, imageType: 'snapshot' | 'backup', extra: Record<string, string>): Promise<{ id: string }> {
     const sm = instance.systemMetadata;
     const properties: Record<string, string> = {};
     for (const [k, v] of Object.entries(sm)) {
@@ -142,7 +177,7 @@ export class ServerActionsAPI {
     }
     const otherProject = ctx.projectId !== instance.projectId;
     if (otherProject) properties.instance_owner = instance.projectId;
-    Object.assign(properties, { instance_uuid: instance.uuid, user_id: ctx.userId, image_type: 'snapshot' }, extra);
+    Object.assign(properties, { instance_uuid: instance.uuid, user_id: ctx.userId, image_type: imageType }, extra);
     const meta = {
       name,
       visibility: otherProject ? 'shared' : 'private',
@@ -153,15 +188,7 @@ export class ServerActionsAPI {
     };
     const image = await this.d.image.create(ctx, meta);
     if (otherProject) await this.d.image.addMember(ctx, image.id, instance.projectId);
-    try {
-      await this.d.instances.save(instance.uuid, { taskState: TaskState.IMAGE_SNAPSHOT_PENDING }, { expectedTaskState: [null] });
-    } catch (e) {
-      await this.d.image.delete(ctx, image.id).catch(() => undefined);
-      throw e;
-    }
-    await this.#record(ctx, instance, Actions.CREATE_IMAGE);
-    await this.d.compute.snapshotInstance(instance.host!, ctx, instance.uuid, image.id);
-    return { id: image.id };
+    return image;
   }
 
   /** nova's generate_image_url: the glance endpoint + /images/<id> (createImage's Location before 2.45). */

@@ -95,7 +95,7 @@ export class ComputeService {
     const d = this.d;
     const log = d.log.child({ svc: 'nova-compute', host });
     const events = new InstanceEvents(d.clock, log);
-    const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events });
+    const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock });
     this.computes.set(
       host,
       new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, instances: this.instances, services: this.#services, actions: this.actions, network: this.network, conductor, cacheLocks: new InstanceLocks(), image: this.api.d.image }),

@@ -1,6 +1,7 @@
 /**
  * Acceptance: the compute API's admin resources through the real clients — flavors
- * (02-flavor-create.txt), services, hypervisors, availability zones, quotas and limits.
+ * (02-flavor-create.txt), services, hypervisors (with their uptime), availability zones,
+ * quotas and limits.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -64,6 +65,10 @@ describe('acceptance: compute admin resources (openstack, nova)', { skip: novaMi
     const shown = fieldTable(await os(cloud, 'admin', 'hypervisor', 'show', 'compute1'));
     assert.equal(shown.aggregates, '[]');
     assert.equal(shown.state, 'up');
+    // OSC parses the host's uptime line (it reads /os-hypervisors/{id}/uptime) into four fields.
+    assert.match(shown.host_time!, /^\d\d:\d\d:\d\d$/);
+    assert.match(shown.uptime!, /^\d+ min$|^ ?\d+:\d\d$/);
+    assert.deepEqual([shown.users, shown.load_average], ['0', '0.00, 0.00, 0.00']);
     const zones = listTable(await os(cloud, 'demo', 'availability', 'zone', 'list', '--compute'));
     assert.deepEqual(zones, [{ 'Zone Name': 'nova', 'Zone Status': 'available' }]);
     await os(cloud, 'admin', 'compute', 'service', 'set', '--enable', 'compute2', 'nova-compute');

@@ -85,8 +85,9 @@ export async function adminApi(): Promise<AdminApiHarness> {
     authUri: 'http://keystone.test/v3',
     db: dbh.kysely,
     instances,
-    // Nothing here reaches the compute API; the interface routes only read its network client at registration.
-    compute: { d: { network: {} } } as unknown as ComputeAPI,
+    // The compute API is a stub: the interface routes only read its network client at
+    // registration, and a host's uptime (an RPC to its driver) is a fixed line per host.
+    compute: { d: { network: {} }, getHostUptime: async (_ctx: unknown, host: string) => ` 10:02:03 up 2 min,  0 user,  load average: 0.00, 0.00, 0.00 (${host})\n` } as unknown as ComputeAPI,
     projectExists: async (id) => [ADMIN_PROJECT, DEMO_PROJECT, OTHER_PROJECT].includes(id),
   });
   await app.ready();
@@ -408,7 +409,9 @@ describe('services, hypervisors, availability zones', { skip: SKIP }, () => {
     assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors?with_servers=1', { mv: '2.75' })).body.hypervisors[1].servers, []);
     const d288 = (await h.call('admin', 'GET', `/v2.1/os-hypervisors/${d253[0].id}`, { mv: '2.88' })).body.hypervisor;
     assert.deepEqual(Object.keys(d288), ['id', 'hypervisor_hostname', 'state', 'status', 'hypervisor_type', 'hypervisor_version', 'host_ip', 'service', 'uptime']);
-    assert.equal(d288.uptime, null);
+    // 2.88 puts the host's uptime (its driver's answer) in the detail view.
+    assert.equal(d288.uptime, ` 10:02:03 up 2 min,  0 user,  load average: 0.00, 0.00, 0.00 (${d288.hypervisor_hostname})\n`);
+    assert.deepEqual((await h.call('admin', 'GET', `/v2.1/os-hypervisors/${d253[0].id}/uptime`, { mv: '2.88' })).body, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
     assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors/statistics', { mv: '2.88' })).body, { itemNotFound: { code: 404, message: 'The resource could not be found.' } });
     assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors/abc', { mv: '2.53' })).body, { badRequest: { code: 400, message: 'Invalid uuid abc' } });
     assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors/abc')).body, { itemNotFound: { code: 404, message: "Hypervisor with ID 'abc' could not be found." } });
@@ -440,7 +443,15 @@ describe('services, hypervisors, availability zones', { skip: SKIP }, () => {
       hypervisor_statistics: { count: 2, vcpus: 32, memory_mb: 131072, local_gb: 2048, vcpus_used: 1, memory_mb_used: 576, local_gb_used: 1, free_ram_mb: 130496, free_disk_gb: 2047, current_workload: 0, running_vms: 1, disk_available_least: 2047 },
     });
     const id = p1.body.hypervisors[0].id;
-    assert.deepEqual((await h.call('admin', 'GET', `/v2.1/os-hypervisors/${id}/uptime`)).body, { notImplemented: { code: 501, message: 'The requested functionality is not supported.' } });
+    // Regression (Tempest test_get_hypervisor_uptime): this answered 501 while the driver had no uptime.
+    const up = await h.call('admin', 'GET', `/v2.1/os-hypervisors/${id}/uptime`);
+    assert.equal(up.status, 200);
+    assert.deepEqual(up.body, { hypervisor: { id, hypervisor_hostname: 'compute1', state: 'up', status: 'enabled', uptime: ' 10:02:03 up 2 min,  0 user,  load average: 0.00, 0.00, 0.00 (compute1)\n' } });
+    const up253 = await h.call('admin', 'GET', `/v2.1/os-hypervisors/${pat.body.hypervisors[0].id}/uptime`, { mv: '2.53' });
+    assert.equal(up253.body.hypervisor.hypervisor_hostname, 'compute2');
+    assert.deepEqual((await h.call('demo', 'GET', `/v2.1/os-hypervisors/${id}/uptime`)).body, forbidden('os_compute_api:os-hypervisors:uptime'));
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors/999/uptime')).body, { itemNotFound: { code: 404, message: "Hypervisor with ID '999' could not be found." } });
+    assert.deepEqual((await h.call('admin', 'GET', '/v2.1/os-hypervisors/abc/uptime', { mv: '2.53' })).body, { badRequest: { code: 400, message: 'Invalid uuid abc' } });
   });
 
   test('os-availability-zone: the nova zone for all, internal in the admin detail', async () => {
@@ -526,6 +537,12 @@ describe('services, hypervisors, availability zones', { skip: SKIP }, () => {
     await h.clock.advance(61_000);
     const r = await h.call('admin', 'GET', '/v2.1/os-services?binary=nova-scheduler');
     assert.equal(r.body.services[0].state, 'down');
+    // A down host has no uptime to give: 400 on the uptime route, null in the 2.88 view.
+    const hyp = (await h.call('admin', 'GET', '/v2.1/os-hypervisors')).body.hypervisors[0];
+    assert.deepEqual((await h.call('admin', 'GET', `/v2.1/os-hypervisors/${hyp.id}/uptime`)).body, { badRequest: { code: 400, message: `Compute service of ${hyp.hypervisor_hostname} is unavailable at this time.` } });
+    const v288 = (await h.call('admin', 'GET', '/v2.1/os-hypervisors/detail', { mv: '2.88' })).body.hypervisors[0];
+    assert.equal(v288.state, 'down');
+    assert.equal(v288.uptime, null);
     await h.services.heartbeat(ids['controller/nova-scheduler']!.id);
     assert.equal((await h.call('admin', 'GET', '/v2.1/os-services?binary=nova-scheduler')).body.services[0].state, 'up');
   });

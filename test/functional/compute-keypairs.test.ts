@@ -4,9 +4,10 @@
  * key_name, which the server view shows.
  */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
-import { sshFingerprint } from '../../src/compute/crypto.js';
+import { sshFingerprint, x509Fingerprint } from '../../src/compute/crypto.js';
 
 type User = 'admin' | 'demo';
 const ED = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKerkKTSgvFRD6qGz7jKTwNyqIBOU6vig8GkFkmxOZKJ me@host';
@@ -78,6 +79,42 @@ describe('compute: os-keypairs', () => {
       'Keypair data is invalid: failed to generate X509 fingerprint. Error message: Unable to load PEM file. See https://cryptography.io/en/latest/faq/#why-can-t-i-import-my-pem-file for more details. MalformedFraming',
     );
     assert.equal((await nova('demo', 'DELETE', '/os-keypairs/cert')).status, 204);
+  });
+
+  it('generates an X.509 keypair (type x509, no public_key) from 2.2: certificate for the owner, PKCS#12 private key', async () => {
+    // Regression for Tempest's KeyPairsV22TestJSON.test_keypairsv22_create_list_show_with_type:
+    // this answered 400 "x509 key generation is not supported".
+    const g = await nova('demo', 'POST', '/os-keypairs', { keypair: { name: 'x509gen', type: 'x509' } }, '2.2');
+    assert.equal(g.status, 201, JSON.stringify(g.body));
+    assert.deepEqual(Object.keys(g.body.keypair), ['private_key', 'type', 'name', 'public_key', 'fingerprint', 'user_id']);
+    assert.equal(g.body.keypair.type, 'x509');
+    const cert = new X509Certificate(g.body.keypair.public_key);
+    assert.equal(cert.subject, `CN=${g.body.keypair.user_id}`);
+    assert.equal(cert.subjectAltName, `othername:UPN:${g.body.keypair.user_id}@localhost`);
+    assert.equal(g.body.keypair.fingerprint, x509Fingerprint(g.body.keypair.public_key));
+    assert.match(g.body.keypair.private_key, /^MII[A-Za-z0-9+/]+=*$/); // base64 of a DER PKCS#12
+    const listed = (await nova('demo', 'GET', '/os-keypairs', undefined, '2.2')).body.keypairs.find((k: { keypair: { name: string } }) => k.keypair.name === 'x509gen');
+    assert.deepEqual(listed.keypair, { name: 'x509gen', public_key: g.body.keypair.public_key, fingerprint: g.body.keypair.fingerprint, type: 'x509' });
+    const shown = (await nova('demo', 'GET', '/os-keypairs/x509gen', undefined, '2.2')).body.keypair;
+    assert.equal(shown.type, 'x509');
+    assert.equal(shown.public_key, g.body.keypair.public_key);
+    // An admin generating for another user (2.10) makes the certificate for that user.
+    const other = (await nova('demo', 'GET', '/os-keypairs/x509gen')).body.keypair.user_id as string;
+    const forDemo = await nova('admin', 'POST', '/os-keypairs', { keypair: { name: 'x509demo', type: 'x509', user_id: other } }, '2.91');
+    assert.equal(forDemo.status, 201);
+    assert.equal(new X509Certificate(forDemo.body.keypair.public_key).subject, `CN=${other}`);
+    // 2.92 generates nothing, x509 or not.
+    await refused(nova('demo', 'POST', '/os-keypairs', { keypair: { name: 'x509new', type: 'x509' } }), 400, "Invalid input for field/attribute keypair. Value: {'name': 'x509new', 'type': 'x509'}. 'public_key' is a required property");
+    assert.equal((await nova('demo', 'DELETE', '/os-keypairs/x509gen')).status, 204);
+    assert.equal((await nova('admin', 'DELETE', `/os-keypairs/x509demo?user_id=${other}`)).status, 204);
+  });
+
+  it('takes an empty user_id (2.10) as the caller, as nova\'s `user_id or context.user_id`', async () => {
+    const c = await nova('demo', 'POST', '/os-keypairs', { keypair: { name: 'emptyuser', public_key: ED, user_id: '' } });
+    assert.equal(c.status, 201);
+    const me = (await nova('demo', 'GET', '/os-keypairs/k1')).body.keypair.user_id as string;
+    assert.equal(c.body.keypair.user_id, me);
+    assert.equal((await nova('demo', 'DELETE', '/os-keypairs/emptyuser')).status, 204);
   });
 
   it('lists by name with limit/marker and a next link (2.35), and refuses an unknown marker', async () => {

@@ -324,6 +324,48 @@ describe('compute: server actions', () => {
     assert.equal(noName.body.badRequest.message, "Invalid input for field/attribute createImage. Value: {}. 'name' is a required property");
   });
 
+  it('createBackup: backups typed image_type=backup, rotation keeps the newest, Location only when kept; refusals', async () => {
+    const backups = async (type: string, user: 'admin' | 'demo' = 'demo') =>
+      (await cloud.api(user, 'GET', `${cloud.urls.image}/v2/images?image_type=backup&backup_type=${type}&instance_uuid=${vm}&sort_key=created_at&sort_dir=asc`)).body.images.map((i: { name: string }) => i.name);
+    const backup = async (name: string, rotation: number | string, mv?: string) => {
+      const r = await act('demo', vm, { createBackup: { name, backup_type: 'daily', rotation, metadata: { purpose: 'b' } } }, mv);
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      await waitState(vm, 'ACTIVE');
+      return r;
+    };
+    const first = await backup('b1', 2, '2.44');
+    const location = first.headers.get('location')!;
+    assert.match(location, /\/images\/[0-9a-f-]{36}$/);
+    const image = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images/${location.split('/').pop()}`)).body;
+    assert.equal(image.status, 'active');
+    assert.equal(image.image_type, 'backup');
+    assert.equal(image.backup_type, 'daily');
+    assert.equal(image.instance_uuid, vm);
+    assert.equal(image.purpose, 'b');
+    const actions = (await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions;
+    assert.equal(actions[0].action, 'createBackup');
+    const ev = (await nova('admin', 'GET', `/servers/${vm}/os-instance-actions/${actions[0].request_id}`)).body.instanceAction.events;
+    assert.deepEqual(ev.map((e: { event: string; result: string }) => [e.event, e.result]), [['compute_backup_instance', 'Success']]);
+
+    assert.match((await backup('b2', '2')).body.image_id, /^[0-9a-f-]{36}$/);
+    await backup('b3', 2);
+    assert.deepEqual(await backups('daily'), ['b2', 'b3']);
+    // rotation 0: the new backup is made, then rotated out with the others; no Location.
+    const zero = await backup('b4', 0, '2.44');
+    assert.equal(zero.headers.get('location'), null);
+    assert.deepEqual(await backups('daily'), []);
+
+    const missing = await act('demo', vm, { createBackup: { name: 'x', backup_type: 'daily' } });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.badRequest.message, "Invalid input for field/attribute createBackup. Value: {'name': 'x', 'backup_type': 'daily'}. 'rotation' is a required property");
+    const negative = await act('demo', vm, { createBackup: { name: 'x', backup_type: 'daily', rotation: -1 } });
+    assert.equal(negative.status, 400);
+    const other = await act('admin', vm, { createBackup: { name: 'x', backup_type: 'weekly', rotation: 1 } });
+    assert.equal(other.status, 202, 'an admin may back up any server');
+    await waitState(vm, 'ACTIVE');
+    assert.deepEqual(await backups('weekly', 'admin'), ['x'], "the admin's backup of the demo server, in the admin's project");
+  });
+
   it('rebuild: the image on the same ports and addresses, re-plugged; name, metadata, user_data, adminPass; refusals', async (t) => {
     const before = (await neutron('admin', 'GET', `/ports?device_id=${vm}`)).body.ports[0];
     const launched = (await nova('demo', 'GET', `/servers/${vm}`)).body.server['OS-SRV-USG:launched_at'];

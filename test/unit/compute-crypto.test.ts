@@ -1,12 +1,14 @@
 /**
  * nova/crypto.py's keypair helpers: fingerprints as nova computes them (checked against
- * ssh-keygen -E md5 and openssl's sha1), what cryptography refuses to load, and a
- * generated RSA keypair whose public half Node can read back.
+ * ssh-keygen -E md5 and openssl's sha1), what cryptography refuses to load, a
+ * generated RSA keypair whose public half Node can read back, and a generated X.509
+ * keypair (openssl, as nova) whose PKCS#12 holds the key of its certificate.
  */
 import assert from 'node:assert/strict';
-import { createPrivateKey } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { generateSshKeyPair, sshFingerprint, x509Fingerprint } from '../../src/compute/crypto.js';
+import { generateSshKeyPair, generateWinrmX509Cert, sshFingerprint, x509Fingerprint } from '../../src/compute/crypto.js';
 import { InvalidKeypair } from '../../src/compute/errors.js';
 
 const ED = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKerkKTSgvFRD6qGz7jKTwNyqIBOU6vig8GkFkmxOZKJ me@host';
@@ -37,5 +39,44 @@ describe('compute crypto (nova/crypto.py)', () => {
     assert.equal(g.fingerprint, sshFingerprint(g.publicKey));
     const n = createPrivateKey(g.privateKey).export({ format: 'jwk' }).n!;
     assert.equal(Buffer.from(n, 'base64url').length, 256);
+  });
+
+  // nova (and Nimbus) make X.509 keypairs with the openssl command.
+  const noOpenssl = spawnSync('openssl', ['version']).status === 0 ? false : 'no openssl command on this host';
+
+  it('generates an X.509 keypair as generate_winrm_x509_cert: a PKCS#12 (base64) and its self-signed WinRM client certificate', { skip: noOpenssl }, async () => {
+    const g = await generateWinrmX509Cert('6b1c3f0e9d2a4f5e8c7b0a1d2e3f4a5b');
+    assert.match(g.publicKey, /^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/);
+    const cert = new X509Certificate(g.publicKey);
+    assert.equal(cert.subject, 'CN=6b1c3f0e9d2a4f5e8c7b0a1d2e3f4a5b');
+    assert.equal(cert.issuer, cert.subject);
+    assert.equal(cert.subjectAltName, 'othername:UPN:6b1c3f0e9d2a4f5e8c7b0a1d2e3f4a5b@localhost');
+    assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.2']); // extendedKeyUsage clientAuth
+    assert.equal((Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / 86_400_000, 3650);
+    assert.equal(cert.publicKey.asymmetricKeyDetails?.modulusLength, 2048);
+    assert.equal(g.fingerprint, x509Fingerprint(g.publicKey));
+    // The private key is the PKCS#12 bundle (empty password) of the certificate's key.
+    const pem = execFileSync('openssl', ['pkcs12', '-nodes', '-password', 'pass:'], { input: Buffer.from(g.privateKey, 'base64'), stdio: ['pipe', 'pipe', 'ignore'] }).toString();
+    const key = createPrivateKey(pem.slice(pem.indexOf('-----BEGIN PRIVATE KEY-----')));
+    assert.ok(createPublicKey(key).equals(cert.publicKey));
+    assert.ok(new X509Certificate(pem.slice(pem.indexOf('-----BEGIN CERTIFICATE-----'))).fingerprint === cert.fingerprint);
+  });
+
+  it('keeps a user id that openssl\'s syntaxes give meaning to whole in the subject and the UPN', { skip: noOpenssl }, async () => {
+    const odd = 'a/b+c,d$e"f\'g#h\\i';
+    const cert = new X509Certificate((await generateWinrmX509Cert(odd, { bits: 1024 })).publicKey);
+    assert.equal(cert.subject, 'CN=a/b\\+c\\,d$e\\"f\'g#h\\\\i');
+    assert.equal(cert.subjectAltName, `othername:"UPN:a/b+c\\u002cd$e\\"f'g#h\\\\i@localhost"`);
+  });
+
+  it('refuses with InvalidKeypair what openssl cannot make (a CN over 64 characters)', { skip: noOpenssl }, async () => {
+    await assert.rejects(generateWinrmX509Cert('x'.repeat(65), { bits: 1024 }), (e: unknown) => e instanceof InvalidKeypair && /^Keypair data is invalid: failed to generate X509 certificate: openssl exited with 1: .*string too long/.test(e.message));
+  });
+
+  it('says so when there is no openssl command', async () => {
+    await assert.rejects(
+      generateWinrmX509Cert('u', { openssl: '/nonexistent/openssl' }),
+      (e: unknown) => e instanceof InvalidKeypair && e.message === 'Keypair data is invalid: failed to generate X509 certificate: x509 key generation needs the /nonexistent/openssl command, which was not found on this host',
+    );
   });
 });

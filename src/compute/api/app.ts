@@ -65,8 +65,6 @@ export interface ComputeApiDeps {
   compute: ComputeAPI;
   /** Does this project exist (nova's identity.verify_project_id)? null: cannot tell. Absent: every id is taken. */
   projectExists?: (projectId: string, token: string) => Promise<boolean | null>;
-  /** The `uptime` of a compute host (os-hypervisors); absent: not supported by the driver, as nova's fake driver. */
-  hostUptime?: (host: string) => Promise<string>;
 }
 
 const VERSIONED = /^\/v2(\.1)?(\/|$)/;

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ComputeApiDeps } from './app.js';
-import { HttpFault, badRequest, notFound } from './faults.js';
+import { badRequest, notFound } from './faults.js';
 import { collectionLinks, limitAndMarker } from './links.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
@@ -15,6 +15,7 @@ import { type JsonSchema, P, boolFromString, isUuidLike, lastParam, queryLists, 
 import { sendNova, versionNotFound } from './wire.js';
 import { type ComputeNodeRow, type ServiceRow, ServiceStore } from '../objects/services.js';
 import { serviceIdKey } from './services.js';
+import { novaContext } from '../context.js';
 
 const PAGING = { limit: P.multiParams(P.nonNegativeInteger), marker: P.multiParams({ type: 'string' }) };
 const LIST_QUERY_233: JsonSchema = { type: 'object', properties: PAGING, additionalProperties: true };
@@ -48,13 +49,15 @@ export function registerHypervisors(app: FastifyInstance, d: ComputeApiDeps): vo
   const instancesOn = (host: string): Promise<HostInstance[]> =>
     d.db.selectFrom('instances').select(['id', 'uuid', 'task_state']).where('host', '=', host).where('deleted', '=', 0).orderBy('id').execute();
 
-  /** compute API get_host_uptime: HostNotFound / ComputeServiceUnavailable / the driver's answer (NotImplemented without one). */
-  async function uptime(host: string): Promise<string> {
+  /**
+   * HostAPI.get_host_uptime: HostNotFound / ComputeServiceUnavailable (400 on the uptime
+   * route), else what the host's driver answers over RPC (libvirt's: the `uptime` line).
+   */
+  async function uptime(req: FastifyRequest, host: string): Promise<string> {
     const svc = (await store.list({ host, binary: 'nova-compute' }))[0];
     if (!svc) throw badRequest(`Host ${host} could not be found.`);
     if (!store.isUp(svc)) throw badRequest(`Compute service of ${host} is unavailable at this time.`);
-    if (!d.hostUptime) throw new HttpFault(501, 'The requested functionality is not supported.');
-    return d.hostUptime(host);
+    return d.compute.getHostUptime(novaContext(req.ctx), host);
   }
 
   async function view(req: FastifyRequest, n: ComputeNodeRow, svc: ServiceRow, detail: boolean, servers?: HostInstance[], withServers = false) {
@@ -89,7 +92,7 @@ export function registerHypervisors(app: FastifyInstance, d: ComputeApiDeps): vo
         v.cpu_info = atLeast(req.mv, '2.28') ? (n.cpu_info ? JSON.parse(n.cpu_info) : {}) : n.cpu_info;
       } else {
         try {
-          v.uptime = await uptime(n.host);
+          v.uptime = await uptime(req, n.host);
         } catch {
           // Not every driver can tell, and a down host cannot: nova shows null.
           v.uptime = null;
@@ -209,7 +212,7 @@ export function registerHypervisors(app: FastifyInstance, d: ComputeApiDeps): vo
     if (atLeast(req.mv, '2.88')) throw versionNotFound();
     authorize(req.ctx, 'os_compute_api:os-hypervisors:uptime', {});
     const { node, svc } = await nodeAndService(req, req.params.id);
-    const up = await uptime(node.host);
+    const up = await uptime(req, node.host);
     return sendNova(reply, 200, { hypervisor: { ...(await view(req, node, svc, false)), uptime: up } });
   });
 

@@ -124,7 +124,7 @@ export function registerImages(app: FastifyInstance, d: ComputeApiDeps): void {
       const page = paginationParams(query);
       let images: Record<string, unknown>[];
       try {
-        images = await glance().list(novaContext(req.ctx), { filters: glanceFilters(query), ...page });
+        images = await glance().detail(novaContext(req.ctx), { filters: glanceFilters(query), ...page });
       } catch (e) {
         if (e instanceof Invalid) throw badRequest(e.message);
         throw e;

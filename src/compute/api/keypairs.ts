@@ -1,7 +1,8 @@
 /**
  * os-keypairs (nova/api/openstack/compute/keypairs.py, compute/api.py KeypairAPI): a
- * user's SSH (or, from 2.2, X.509) public keys. By microversion: 2.1 creates with 200
- * and deletes with 202, later ones with 201 and 204; `type` from 2.2; an admin may name
+ * user's SSH (or, from 2.2, X.509) public keys; without a public_key one is generated
+ * (an X.509 certificate by the openssl command, as nova). By microversion: 2.1 creates
+ * with 200 and deletes with 202, later ones with 201 and 204; `type` from 2.2; an admin may name
  * another user (user_id) from 2.10; list paging (limit/marker by name) from 2.35; unknown
  * query parameters refused from 2.75; from 2.92 a public_key must be given (no more
  * generated keys) and names may hold '@' and '.'. Order as nova's: schema, policy,
@@ -16,7 +17,7 @@ import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
 import { type JsonSchema, P, queryLists, validateBody, validateQuery } from './validation.js';
 import { requestBody, sendEmpty, sendNova } from './wire.js';
-import { generateSshKeyPair, sshFingerprint, x509Fingerprint } from '../crypto.js';
+import { generateSshKeyPair, generateWinrmX509Cert, sshFingerprint, x509Fingerprint } from '../crypto.js';
 import { InvalidKeypair, KeyPairExists, KeypairLimitExceeded, MarkerNotFound } from '../errors.js';
 import { type KeyPairRow, KeyPairStore } from '../objects/keypairs.js';
 import { QuotaEngine } from '../objects/quotas.js';
@@ -95,7 +96,8 @@ export function registerKeypairs(app: FastifyInstance, d: ComputeApiDeps): void 
     const p = (body as { keypair: { name: string; public_key?: string; type?: 'ssh' | 'x509'; user_id?: string } }).keypair;
     const name = p.name.trim();
     const type = p.type ?? 'ssh';
-    const userId = p.user_id ?? req.ctx.userId;
+    // nova's `user_id or context.user_id`: an empty user_id is the caller.
+    const userId = p.user_id || req.ctx.userId;
     authorize(req.ctx, 'os_compute_api:os-keypairs:create', { user_id: userId });
     try {
       // _check_key_pair_quotas: the user's keypairs against the project's key_pairs limit.
@@ -108,9 +110,8 @@ export function registerKeypairs(app: FastifyInstance, d: ComputeApiDeps): void 
         publicKey = p.public_key;
         fingerprint = type === 'x509' ? x509Fingerprint(publicKey) : sshFingerprint(publicKey);
       } else {
-        // Zed generates x509 certificates with openssl; Nimbus generates SSH keys only.
-        if (type === 'x509') throw new InvalidKeypair('failed to generate X509 fingerprint. Error message: x509 key generation is not supported');
-        const g = generateSshKeyPair();
+        // _generate_key_pair: x509 for the keypair's owner (the certificate's CN), as nova.
+        const g = type === 'x509' ? await generateWinrmX509Cert(userId) : generateSshKeyPair();
         ({ privateKey, publicKey, fingerprint } = g);
       }
       const k = await store().create({ userId, name, type, publicKey, fingerprint }, isoMicros(d.clock.now()));

@@ -64,6 +64,7 @@ export const POLICIES = {
   'os_compute_api:servers:create:forced_host': ADMIN,
   'compute:servers:create:requested_destination': ADMIN,
   'os_compute_api:servers:update': ADMIN_OR_OWNER,
+  'os_compute_api:os-create-backup': ADMIN_OR_OWNER,
   'os_compute_api:servers:index:get_all_tenants': ADMIN,
   'os_compute_api:servers:detail:get_all_tenants': ADMIN,
   'os_compute_api:server-metadata:index': ADMIN_OR_OWNER,

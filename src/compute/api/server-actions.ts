@@ -2,7 +2,7 @@
  * POST /servers/{id}/action (nova's wsgi action dispatch): the body's one key names the
  * action, each action lives in a table of handlers (here: os-stop, os-start, reboot,
  * pause, unpause, suspend, resume, lock, unlock, trigger_crash_dump,
- * os-getConsoleOutput, addSecurityGroup, removeSecurityGroup, createImage, restore,
+ * os-getConsoleOutput, addSecurityGroup, removeSecurityGroup, createImage, createBackup, restore,
  * forceDelete, rebuild, os-resetState). Other modules add theirs with `addServerAction`, so the one
  * route serves every action. As in nova, the action name is checked first ("There is no
  * such action"), then the body's schema, then the server (404), then the states.
@@ -10,7 +10,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemoteError } from '../../bus/bus.js';
 import { novaContext } from '../context.js';
-import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, ImageNotFound, InstanceInvalidState, InstanceIsLocked, InstanceNotReady, Invalid, KeypairNotFound, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
+import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, ImageNotFound, InstanceInvalidState, InstanceIsLocked, InstanceNotReady, Invalid, KeypairNotFound, MetadataLimitExceeded, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
+import { checkMetadataQuota } from '../metadata-quota.js';
 import { addToInstance, removeFromInstance } from '../network/instance-security-groups.js';
 import type { PowerOp } from '../manager/power.js';
 import type { Instance } from '../objects/instance.js';
@@ -192,6 +193,17 @@ addServerAction('os-getConsoleOutput', (d) => ({
   },
 }));
 
+/** common.check_img_metadata_properties_quota, which 2.39 dropped (the image API proxies went). */
+async function checkImageMetadataQuota(d: ComputeApiDeps, req: FastifyRequest, metadata: Record<string, string>): Promise<void> {
+  if (atLeast(req.mv, '2.39') || Object.keys(metadata).length === 0) return;
+  try {
+    await checkMetadataQuota(d.db, d.cfg, req.ctx.projectId, metadata);
+  } catch (e) {
+    if (e instanceof MetadataLimitExceeded) throw new HttpFault(403, 'Image metadata limit exceeded');
+    throw e;
+  }
+}
+
 addServerAction('createImage', (d) => ({
   schema: () => ({
     type: 'object',
@@ -201,6 +213,7 @@ addServerAction('createImage', (d) => ({
   }),
   handle: async (req, reply, instance, body) => {
     const entity = (body as { createImage: { name: string; metadata?: Record<string, string> } }).createImage;
+    await checkImageMetadataQuota(d, req, entity.metadata ?? {});
     const api = new ServerActionsAPI(d.compute);
     let image: { id: string };
     try {
@@ -213,6 +226,42 @@ addServerAction('createImage', (d) => ({
     // 2.45 answers with the id in the body instead of the Location header.
     if (atLeast(req.mv, '2.45')) return { image_id: image.id };
     reply.header('location', await api.imageUrl(image.id));
+    return undefined;
+  },
+}));
+
+addServerAction('createBackup', (d) => ({
+  schema: () => ({
+    type: 'object',
+    properties: {
+      createBackup: {
+        type: 'object',
+        properties: { name: P.name, backup_type: { type: 'string' }, rotation: P.nonNegativeInteger, metadata: P.metadata() },
+        required: ['name', 'backup_type', 'rotation'],
+        additionalProperties: false,
+      },
+    },
+    required: ['createBackup'],
+    additionalProperties: false,
+  }),
+  handle: async (req, reply, instance, body) => {
+    authorize(req.ctx, 'os_compute_api:os-create-backup', { project_id: instance.projectId });
+    const entity = (body as { createBackup: { name: string; backup_type: string; rotation: number | string; metadata?: Record<string, string> } }).createBackup;
+    const rotation = Number(entity.rotation);
+    const metadata = entity.metadata ?? {};
+    await checkImageMetadataQuota(d, req, metadata);
+    const api = new ServerActionsAPI(d.compute);
+    let image: { id: string };
+    try {
+      image = await api.backup(novaContext(req.ctx), instance, entity.name.trim(), entity.backup_type, rotation, metadata);
+    } catch (e) {
+      if (e instanceof InstanceInvalidState) throw invalidStateConflict(e, 'createBackup', instance.uuid);
+      if (e instanceof Invalid) throw new HttpFault(400, e.message);
+      throw e;
+    }
+    if (atLeast(req.mv, '2.45')) return { image_id: image.id };
+    // The Location header only when the backup is kept (rotation > 0).
+    if (rotation > 0) reply.header('location', await api.imageUrl(image.id));
     return undefined;
   },
 }));

@@ -26,6 +26,7 @@ export const Actions = {
   UNLOCK: 'unlock',
   TRIGGER_CRASH_DUMP: 'trigger_crash_dump',
   CREATE_IMAGE: 'createImage',
+  BACKUP: 'createBackup',
   RESTORE: 'restore',
   REBUILD: 'rebuild',
   RESET_STATE: 'resetState',

@@ -42,6 +42,7 @@ export const TaskState = {
   RESCUING: 'rescuing',
   UNRESCUING: 'unrescuing',
   IMAGE_SNAPSHOT: 'image_snapshot',
+  IMAGE_BACKUP: 'image_backup',
   IMAGE_SNAPSHOT_PENDING: 'image_snapshot_pending',
   IMAGE_PENDING_UPLOAD: 'image_pending_upload',
   IMAGE_UPLOADING: 'image_uploading',

@@ -69,6 +69,8 @@ export interface VirtDriver {
   powerState(instance: Instance): number;
   /** Guests this host runs (instance uuids). */
   listInstances(): string[];
+  /** get_host_uptime: what the host's `uptime` command prints (libvirt's driver runs `env LANG=C uptime`). */
+  getHostUptime(): string;
 }
 
 /** nova's objects.Diagnostics as the 2.48 view shows it (views/server_diagnostics.py field order). */

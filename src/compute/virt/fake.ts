@@ -5,6 +5,7 @@
  * driver's VIF driver would (hybrid plug: tap/qbr/qvb/qvo), "starts" the guest and
  * waits for the events; destroy unplugs. Guests are kept in memory per host.
  */
+import type { Clock } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { HostNetwork } from '../../hostnet/host-network.js';
@@ -31,14 +32,19 @@ export interface FakeDriverDeps {
   log: Logger;
   hostnet: HostNetwork;
   events: InstanceEvents;
+  /** The simulated host boots when its driver is made; `uptime` counts from then. */
+  clock: Clock;
 }
 
 export class FakeLibvirtDriver implements VirtDriver {
   readonly host: string;
   readonly #guests = new Map<string, Guest>();
+  /** When the simulated host booted (ms since the epoch). */
+  readonly #bootedAt: number;
 
   constructor(private readonly d: FakeDriverDeps) {
     this.host = d.host;
+    this.#bootedAt = d.clock.now();
   }
 
   nodename(): string {
@@ -64,6 +70,12 @@ export class FakeLibvirtDriver implements VirtDriver {
 
   listInstances(): string[] {
     return [...this.#guests.keys()];
+  }
+
+  /** What `env LANG=C uptime` prints on a host up since the driver was made: no one logged in, idle. */
+  getHostUptime(): string {
+    const now = this.d.clock.now();
+    return uptimeLine(new Date(now), Math.max(0, Math.floor((now - this.#bootedAt) / 1000)), 0, [0, 0, 0]);
   }
 
   /** The libvirt domain name nova gives an instance. */
@@ -288,4 +300,22 @@ function bootLog(instance: Instance): string[] {
     `login as 'cirros' user. default password: 'gocubsgo'. use 'sudo' for root.`,
     `${instance.hostname} login: `,
   ];
+}
+
+/**
+ * procps-ng 4's uptime line (procps_uptime_sprint) with its newline, as libvirt's
+ * get_host_uptime returns it: " 10:02:03 up 2 days,  3:04,  0 user,  load average: 0.00, 0.00, 0.00".
+ * The wall-clock part is local time, as the command's.
+ */
+export function uptimeLine(now: Date, upSeconds: number, users: number, load: [number, number, number]): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const days = Math.floor(upSeconds / 86400);
+  const hours = Math.floor(upSeconds / 3600) % 24;
+  const minutes = Math.floor(upSeconds / 60) % 60;
+  let out = ` ${two(now.getHours())}:${two(now.getMinutes())}:${two(now.getSeconds())} up `;
+  if (days) out += `${days} ${days > 1 ? 'days' : 'day'}, `;
+  out += hours ? `${String(hours).padStart(2, ' ')}:${two(minutes)}, ` : `${minutes} min, `;
+  out += `${String(users).padStart(2, ' ')} ${users > 1 ? 'users' : 'user'}, `;
+  out += ` load average: ${load.map((l) => l.toFixed(2)).join(', ')}`;
+  return `${out}\n`;
 }
