@@ -44,8 +44,6 @@ const PACKAGES: Package[] = [
     //   TestBootFromNewVolume, TestBootFromExistingVolume, TestAttachNewVolume,
     //   TestAttachExistingVolume, TestBootFromNewCustomizedVolume, TestVolumeAttachAttachment:
     //     no block storage (cinder) in Nimbus.
-    //   TestHypervisorsGetUptime: nova's fake driver has no get_host_uptime, so Zed answers
-    //     501 as Nimbus does.
     //   TestQuotasetGet, TestQuotasetUpdateDelete: find the project through keystone v2's
     //     /tenants; Nimbus serves identity v3 only.
     //   TestRemoteConsoleCreate: no remote consoles.
@@ -82,6 +80,7 @@ const PACKAGES: Package[] = [
       'TestHypervisorsList',
       'TestHypervisorsGet',
       'TestHypervisorsGetStatistics',
+      'TestHypervisorsGetUptime',
       'TestImagesList',
       'TestImagesGet',
       'TestInstanceActions',
@@ -123,8 +122,6 @@ const PACKAGES: Package[] = [
   },
   {
     dir: 'networking/v2',
-    // Not selected: TestSubnetsWithSubnetPool, TestSubnetsWithSubnetPoolNoCIDR,
-    // TestSubnetsWithSubnetPoolPrefixlen: subnet pools are not in Nimbus yet.
     run: [
       'TestAPIVersionsList',
       'TestAPIResourcesList',
@@ -144,6 +141,9 @@ const PACKAGES: Package[] = [
       'TestSubnetCRUD',
       'TestSubnetsDefaultGateway',
       'TestSubnetsNoGateway',
+      'TestSubnetsWithSubnetPool',
+      'TestSubnetsWithSubnetPoolNoCIDR',
+      'TestSubnetsWithSubnetPoolPrefixlen',
       'TestSubnetDNSNameservers',
     ],
   },
@@ -160,12 +160,13 @@ const PACKAGES: Package[] = [
     run: ['TestLayer3FloatingIPsCreateDelete', 'TestLayer3FloatingIPsCreateDeleteBySubnetID', 'TestLayer3RouterCreateDelete', 'TestLayer3ExternalRouterCreateDelete'],
   },
   { dir: 'networking/v2/extensions/mtu', run: ['TestMTUNetworkCRUDL'] },
+  { dir: 'networking/v2/extensions/subnetpools', run: ['TestSubnetPoolsCRUD'] },
   { dir: 'networking/v2/extensions/portsbinding', run: ['TestPortsbindingCRUD'] },
   { dir: 'networking/v2/extensions/quotas', run: ['TestQuotasGet', 'TestQuotasUpdate'] },
   { dir: 'networking/v2/extensions/networkipavailabilities', run: ['TestNetworkIPAvailabilityList'] },
   // Not run: extensions/agents (TestAgentsRUD needs a DHCP agent; Nimbus simulates OVS
   // agents only), extensions/rbacpolicies (no RBAC policy API), and the fwaas, lbaas, vpnaas,
-  // qos, trunks, dns, subnetpools, vlantransparent packages (not in Nimbus).
+  // qos, trunks packages (not in Nimbus); dns and vlantransparent skip themselves.
   {
     dir: 'imageservice/v2',
     // Not selected: TestImageStage and TestTaskCreate download cirros from the internet;
