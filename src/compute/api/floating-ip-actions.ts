@@ -60,7 +60,7 @@ async function floatingIpByAddress(c: NeutronClient, address: string): Promise<F
 
 /** neutron API _get_port_id_by_fixed_address: the instance's port holding `address`. */
 async function portIdByFixedAddress(c: NeutronClient, instance: Instance, address: string): Promise<string> {
-  const ports = await c.listPorts({ device_id: instance.uuid, device_owner: `compute:${instance.availabilityZone}` });
+  const ports = await c.listPorts({ device_id: instance.uuid, device_owner: `compute:${instance.availabilityZone ?? 'nova'}` });
   const port = ports.find((p) => ((p.fixed_ips as { ip_address: string }[] | undefined) ?? []).some((ip) => ip.ip_address === address));
   // FixedIpNotFoundForAddress, which only nova's catch-all reports.
   if (!port) throw new Error(`Fixed IP not found for address ${address}.`);
