@@ -78,6 +78,12 @@ export class ImageNotFound extends NotFound {
     super(`Image ${id} could not be found.`);
   }
 }
+export class ImageNotAuthorized extends NovaException {
+  static override readonly wireType: string = 'ImageNotAuthorized';
+  constructor(id: string) {
+    super(`Not authorized for image ${id}.`);
+  }
+}
 export class ImageNotActive extends NovaException {
   static override readonly wireType: string = 'ImageNotActive';
   constructor(id: string) {

@@ -120,6 +120,10 @@ export class ComputeRpc {
   getConsoleOutput(host: string, ctx: NovaContext, instanceUuid: string, tailLength: number | null): Promise<string> {
     return this.bus.call(this.#target(host), 'get_console_output', { ctx, instanceUuid, tailLength }, { ctx: { requestId: ctx.requestId } });
   }
+  /** A call: get_diagnostics (`v2` false) or get_instance_diagnostics (`v2` true). */
+  getDiagnostics(host: string, ctx: NovaContext, instanceUuid: string, v2: boolean): Promise<unknown> {
+    return this.bus.call(this.#target(host), v2 ? 'get_instance_diagnostics' : 'get_diagnostics', { ctx, instanceUuid }, { ctx: { requestId: ctx.requestId } });
+  }
   /** A call: what the host's `uptime` prints (get_host_uptime). */
   getHostUptime(host: string, ctx: NovaContext): Promise<string> {
     return this.bus.call(this.#target(host), 'get_host_uptime', { ctx }, { ctx: { requestId: ctx.requestId } });

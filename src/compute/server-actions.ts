@@ -54,7 +54,9 @@ export const ACTION_RULES = {
   backup: rule('backup', [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED], { lockChecked: false }),
   restore: rule('restore', [VmState.SOFT_DELETED]),
   rebuild: rule('rebuild', [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR]),
-  trigger_crash_dump: rule('trigger_crash_dump', [VmState.ACTIVE, VmState.PAUSED, 'rescued', 'resized', VmState.ERROR], { needsHost: true }),
+  rescue: rule('rescue', [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR]),
+  unrescue: rule('unrescue', [VmState.RESCUED]),
+  trigger_crash_dump: rule('trigger_crash_dump', [VmState.ACTIVE, VmState.PAUSED, VmState.RESCUED, 'resized', VmState.ERROR], { needsHost: true }),
 } as const satisfies Record<string, ActionRule>;
 export type RuledAction = keyof typeof ACTION_RULES;
 
@@ -83,6 +85,8 @@ const STARTS: Record<PowerOp, { rule: RuledAction; taskState: string; action: st
   // Started by softDelete / restore below, not by power().
   soft_delete: { rule: 'stop', taskState: TaskState.SOFT_DELETING, action: Actions.DELETE },
   restore: { rule: 'restore', taskState: TaskState.RESTORING, action: Actions.RESTORE },
+  rescue: { rule: 'rescue', taskState: TaskState.RESCUING, action: Actions.RESCUE },
+  unrescue: { rule: 'unrescue', taskState: TaskState.UNRESCUING, action: Actions.UNRESCUE },
 };
 
 /** What a rebuild may change besides the image (absent: kept). */
@@ -268,6 +272,12 @@ export class ServerActionsAPI {
     );
     await this.#record(ctx, instance, Actions.REBUILD);
     await this.d.compute.rebuildInstance(instance.host!, ctx, instance.uuid, instance.vmState);
+  }
+
+  /** get_diagnostics / get_instance_diagnostics (`v2`): only @check_instance_host. */
+  async getDiagnostics(ctx: NovaContext, instance: Instance, v2: boolean): Promise<unknown> {
+    if (!instance.host) throw new InstanceNotReady(instance.uuid);
+    return this.d.compute.getDiagnostics(instance.host, ctx, instance.uuid, v2);
   }
 
   /** get_console_output: only @check_instance_host. */

@@ -195,6 +195,50 @@ describe('compute: server actions', () => {
     await waitFor('crash dump in the log', async () => (/NMI/.test((await act('demo', vm, { 'os-getConsoleOutput': { length: 5 } })).body.output) ? true : undefined));
   });
 
+  it('GET /servers/{id}/diagnostics: the fake driver\'s counters, the 2.48 view, admin only, 409 when not running (was 404; gophercloud TestDiagnostics)', async () => {
+    const id = await boot('diag');
+    const old = await nova('admin', 'GET', `/servers/${id}/diagnostics`, undefined, '2.47');
+    assert.equal(old.status, 200);
+    assert.equal(old.body.memory, 524288);
+    assert.equal(old.body.cpu0_time, 17300000000);
+    const v248 = (await nova('admin', 'GET', `/servers/${id}/diagnostics`, undefined, '2.48')).body;
+    assert.deepEqual(Object.keys(v248), ['state', 'driver', 'hypervisor', 'hypervisor_os', 'uptime', 'config_drive', 'num_cpus', 'num_nics', 'num_disks', 'disk_details', 'cpu_details', 'nic_details', 'memory_details']);
+    assert.deepEqual(v248.memory_details, { maximum: 524288, used: 0 });
+    assert.deepEqual(v248.cpu_details, [{ id: 0, time: 17300000000, utilisation: 15 }]);
+    const member = await nova('demo', 'GET', `/servers/${id}/diagnostics`);
+    assert.deepEqual(member.body, { forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-server-diagnostics to be performed." } });
+    await act('demo', id, { 'os-stop': null });
+    await waitState(id, 'SHUTOFF');
+    const stopped = await nova('admin', 'GET', `/servers/${id}/diagnostics`);
+    assert.deepEqual(stopped.body, conflict(id, 'get_diagnostics', 'power state', 'shutdown'));
+    assert.equal((await nova('admin', 'DELETE', `/servers/${id}`)).status, 204);
+  });
+
+  it('rescue / unrescue: RESCUE with an adminPass (200), back to ACTIVE; refusals in nova\'s words (was "no such action"; gophercloud TestServerRescueUnrescue)', async () => {
+    const id = await boot('resc');
+    const r = await act('demo', id, { rescue: { adminPass: 'pw1' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { adminPass: 'pw1' });
+    const rescued = await waitState(id, 'RESCUE');
+    assert.equal(rescued['OS-EXT-STS:vm_state'], 'rescued');
+    assert.equal(rescued['OS-EXT-STS:power_state'], 1);
+    assert.deepEqual((await act('demo', id, { rescue: null })).body, conflict(id, 'rescue', 'vm_state', 'rescued'));
+    assert.deepEqual((await nova('demo', 'GET', '/servers?status=RESCUE')).body.servers.map((s: { id: string }) => s.id), [id]);
+    assert.equal((await act('demo', id, { unrescue: null })).status, 202);
+    await waitState(id, 'ACTIVE');
+    assert.deepEqual((await act('demo', id, { unrescue: null })).body, conflict(id, 'unrescue', 'vm_state', 'active'));
+    const generated = await act('demo', id, { rescue: null });
+    assert.match(generated.body.adminPass, /^[A-Za-z0-9]{12}$/);
+    await waitState(id, 'RESCUE');
+    await act('demo', id, { unrescue: null });
+    await waitState(id, 'ACTIVE');
+    const bad = await act('demo', id, { rescue: { rescue_image_ref: 'nope' } });
+    assert.equal(bad.status, 400);
+    const actions = (await nova('demo', 'GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.map((a: { action: string }) => a.action);
+    assert.deepEqual(actions.slice(0, 4), ['unrescue', 'rescue', 'unrescue', 'rescue']);
+    assert.equal((await nova('admin', 'DELETE', `/servers/${id}`)).status, 204);
+  });
+
   it('unknown actions, malformed bodies, other projects and crash dump of a stopped server', async () => {
     const unknown = await act('demo', vm, { frobnicate: null });
     assert.deepEqual(unknown.body, { badRequest: { code: 400, message: 'There is no such action: frobnicate' } });

@@ -28,6 +28,8 @@ import { type JsonSchema, P, isUuidLike, validateBody } from './validation.js';
 /** One action: its schema (or none), its minimum microversion, and what it does with the server. */
 export interface ServerAction {
   minVersion?: string;
+  /** The first microversion without the action (nova's api_version upper bound + 1). */
+  removedIn?: string;
   schema?: (req: FastifyRequest) => JsonSchema | null;
   /** Answers the action; the default reply is 202 with no body. */
   handle: (req: FastifyRequest, reply: FastifyReply, instance: Instance, body: unknown) => Promise<unknown>;
@@ -73,6 +75,33 @@ addServerAction('pause', powerAction('pause', 'pause'));
 addServerAction('unpause', powerAction('unpause', 'unpause'));
 addServerAction('suspend', powerAction('suspend', 'suspend'));
 addServerAction('resume', powerAction('resume', 'resume'));
+
+// rescue.py: the password (given or generated) is returned as enable_instance_password
+// wants; a rescue_image_ref is checked as a uuid at the end of an href and otherwise
+// unused by the fake driver.
+addServerAction('rescue', (d) => ({
+  schema: () => ({
+    type: 'object',
+    properties: {
+      rescue: { type: ['object', 'null'], properties: { adminPass: { type: 'string' }, rescue_image_ref: { type: 'string', format: 'uuid' } }, additionalProperties: false },
+    },
+    required: ['rescue'],
+    additionalProperties: false,
+  }),
+  handle: async (req, reply, instance, body) => {
+    const r = (body as { rescue: { adminPass?: string; rescue_image_ref?: string } | null }).rescue;
+    const password = r?.adminPass ?? generatePassword(d);
+    if (r?.rescue_image_ref !== undefined && !isUuidLike(r.rescue_image_ref.split('/').pop()!)) throw badRequest('Invalid rescue_image_ref provided.');
+    try {
+      await new ServerActionsAPI(d.compute).power(novaContext(req.ctx), instance, 'rescue');
+    } catch (e) {
+      throw actionFault(e, 'rescue', instance.uuid);
+    }
+    reply.code(200);
+    return { adminPass: password };
+  },
+}));
+addServerAction('unrescue', powerAction('unrescue', 'unrescue'));
 
 addServerAction('reboot', (d) => ({
   schema: () => ({
@@ -365,7 +394,9 @@ export function registerServerActions(app: FastifyInstance, d: ComputeApiDeps): 
     const name = Object.keys(body)[0]!;
     const action = handlers.get(name);
     if (!action) throw badRequest(`There is no such action: ${name}`);
-    if (action.minVersion && !atLeast(req.mv, action.minVersion)) throw new HttpFault(404, 'The resource could not be found.');
+    if ((action.minVersion && !atLeast(req.mv, action.minVersion)) || (action.removedIn && atLeast(req.mv, action.removedIn))) {
+      throw new HttpFault(404, 'The resource could not be found.');
+    }
     const schema = action.schema?.(req);
     if (schema) validateBody(schema, body);
     const instance = await getInstance(d, req, (req.params as { id: string }).id);

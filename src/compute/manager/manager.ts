@@ -66,6 +66,8 @@ export class ComputeManager {
       backup_instance: (a: { ctx: NovaContext; instanceUuid: string; imageId: string; backupType: string; rotation: number }) =>
         backupInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId, a.backupType, a.rotation),
       get_console_output: (a: { ctx: NovaContext; instanceUuid: string; tailLength: number | null }) => this.#power.getConsoleOutput(a.instanceUuid, a.tailLength),
+      get_diagnostics: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.getDiagnostics(a.instanceUuid, false),
+      get_instance_diagnostics: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.getDiagnostics(a.instanceUuid, true),
       get_host_uptime: async (_a: { ctx: NovaContext }) => this.d.driver.getHostUptime(),
       external_instance_event: (a: { ctx: NovaContext; events: ExternalEvent[] }) => this.externalInstanceEvent(a.ctx, a.events),
     });

@@ -20,6 +20,8 @@ export const Actions = {
   UNPAUSE: 'unpause',
   SUSPEND: 'suspend',
   RESUME: 'resume',
+  RESCUE: 'rescue',
+  UNRESCUE: 'unrescue',
   LOCK: 'lock',
   UNLOCK: 'unlock',
   TRIGGER_CRASH_DUMP: 'trigger_crash_dump',
