@@ -96,6 +96,12 @@ export class ImageUnacceptable extends Invalid {
     super(`Image ${id} is unacceptable: ${reason}`);
   }
 }
+export class AutoDiskConfigDisabledByImage extends Invalid {
+  static override readonly wireType: string = 'AutoDiskConfigDisabledByImage';
+  constructor(image: string) {
+    super(`Requested image ${image} has automatic disk resize disabled.`);
+  }
+}
 export class FlavorDiskTooSmall extends NovaException {
   static override readonly wireType: string = 'FlavorDiskTooSmall';
   constructor() {

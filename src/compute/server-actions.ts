@@ -7,6 +7,7 @@
  * (guarded by the task state it was checked in), records its instance action, and casts
  * to the instance's host.
  */
+import { inheritAutoDiskConfig } from './disk-config.js';
 import type { ComputeAPI, ComputeApiDeps } from './compute-api.js';
 import type { NovaContext } from './context.js';
 import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, InstanceInvalidState, InstanceIsLocked, InstanceNotReady } from './errors.js';
@@ -96,6 +97,8 @@ export interface RebuildChanges {
   metadata?: Record<string, string>;
   keyName?: string | null;
   userData?: string | null;
+  /** OS-DCF:diskConfig; null: the new image decides. */
+  autoDiskConfig?: boolean | null;
 }
 
 export class ServerActionsAPI {
@@ -247,6 +250,8 @@ export class ServerActionsAPI {
     if (f.memory_mb < (image.min_ram ?? 0)) throw new FlavorMemoryTooSmall();
     if (f.root_gb > 0 && ((image.min_disk ?? 0) > f.root_gb || (image.size ?? 0) > f.root_gb * 1024 ** 3)) throw new FlavorDiskTooSmall();
     if (changes.keyName) await new KeyPairStore(this.d.db).getByName(instance.userId, changes.keyName);
+    // _inherit_properties_from_image: the request, else what the new image says.
+    const autoDiskConfig = inheritAutoDiskConfig(image, imageRef, changes.autoDiskConfig ?? null);
     const systemMetadata = Object.fromEntries(Object.entries(instance.systemMetadata).filter(([k]) => !k.startsWith('image_')));
     Object.assign(systemMetadata, {
       image_min_ram: String(image.min_ram ?? 0),
@@ -262,6 +267,7 @@ export class ServerActionsAPI {
         progress: 0,
         imageRef,
         systemMetadata,
+        autoDiskConfig,
         ...(changes.name !== undefined ? { displayName: changes.name } : {}),
         ...(changes.description !== undefined ? { displayDescription: changes.description } : {}),
         ...(changes.metadata !== undefined ? { metadata: changes.metadata } : {}),

@@ -366,6 +366,49 @@ describe('compute: server actions', () => {
     assert.deepEqual(await backups('weekly', 'admin'), ['x'], "the admin's backup of the demo server, in the admin's project");
   });
 
+  it('OS-DCF:diskConfig: AUTO or MANUAL on boot and rebuild, the image default, and an image that disables AUTO', async () => {
+    const image = async (props: Record<string, string>) => {
+      const made = (await cloud.api('admin', 'POST', `${cloud.urls.image}/v2/images`, { name: `adc-${Object.values(props).join('')}`, disk_format: 'raw', container_format: 'bare', visibility: 'public', ...props })).body;
+      await cloud.api('admin', 'PUT', `${cloud.urls.image}/v2/images/${made.id}/file`, 'disk', { 'content-type': 'application/octet-stream' });
+      return made.id as string;
+    };
+    const disabled = await image({ auto_disk_config: 'Disabled' });
+    const autoByDefault = await image({ auto_disk_config: 'True' });
+    const create = (ref: string, diskConfig?: string) =>
+      nova('demo', 'POST', '/servers', { server: { name: 'adc', flavorRef: '100', imageRef: ref, networks: [{ uuid: netId }], ...(diskConfig ? { 'OS-DCF:diskConfig': diskConfig } : {}) } });
+    const shown = async (id: string) => (await nova('demo', 'GET', `/servers/${id}`)).body.server['OS-DCF:diskConfig'];
+
+    const auto = await create(imageId, 'AUTO');
+    assert.equal(auto.status, 202);
+    assert.equal(auto.body.server['OS-DCF:diskConfig'], 'AUTO');
+    await waitState(auto.body.server.id, 'ACTIVE');
+    assert.equal(await shown(auto.body.server.id), 'AUTO');
+    const refused = await create(disabled, 'AUTO');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.badRequest.message, `Requested image ${disabled} has automatic disk resize disabled.`);
+    const manual = await create(disabled);
+    assert.equal(manual.status, 202);
+    assert.equal(manual.body.server['OS-DCF:diskConfig'], 'MANUAL');
+    const inherited = await create(autoByDefault);
+    assert.equal(inherited.body.server['OS-DCF:diskConfig'], 'AUTO', "no request: the image's auto_disk_config");
+    await waitState(inherited.body.server.id, 'ACTIVE');
+
+    // rebuild: the request wins; without one the new image decides.
+    const id = auto.body.server.id;
+    const rebuilt = await act('demo', id, { rebuild: { imageRef: imageId, 'OS-DCF:diskConfig': 'MANUAL' } });
+    assert.equal(rebuilt.body.server['OS-DCF:diskConfig'], 'MANUAL');
+    await waitState(id, 'ACTIVE');
+    assert.equal((await act('demo', id, { rebuild: { imageRef: autoByDefault } })).body.server['OS-DCF:diskConfig'], 'AUTO');
+    await waitState(id, 'ACTIVE');
+    const noAuto = await act('demo', id, { rebuild: { imageRef: disabled, 'OS-DCF:diskConfig': 'AUTO' } });
+    assert.equal(noAuto.status, 400);
+    assert.equal(noAuto.body.badRequest.message, `Requested image ${disabled} has automatic disk resize disabled.`);
+    assert.equal(await shown(id), 'AUTO', 'a refused rebuild changes nothing');
+    const bad = await create(imageId, 'SOMETIMES');
+    assert.equal(bad.status, 400);
+    for (const s of [id, manual.body.server.id, inherited.body.server.id]) await nova('demo', 'DELETE', `/servers/${s}`);
+  });
+
   it('rebuild: the image on the same ports and addresses, re-plugged; name, metadata, user_data, adminPass; refusals', async (t) => {
     const before = (await neutron('admin', 'GET', `/ports?device_id=${vm}`)).body.ports[0];
     const launched = (await nova('demo', 'GET', `/servers/${vm}`)).body.server['OS-SRV-USG:launched_at'];

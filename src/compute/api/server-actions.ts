@@ -7,10 +7,11 @@
  * route serves every action. As in nova, the action name is checked first ("There is no
  * such action"), then the body's schema, then the server (404), then the states.
  */
+import { diskConfigFromApi } from '../disk-config.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemoteError } from '../../bus/bus.js';
 import { novaContext } from '../context.js';
-import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, ImageNotFound, InstanceInvalidState, InstanceIsLocked, InstanceNotReady, Invalid, KeypairNotFound, MetadataLimitExceeded, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
+import { AutoDiskConfigDisabledByImage, FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, ImageNotFound, InstanceInvalidState, InstanceIsLocked, InstanceNotReady, Invalid, KeypairNotFound, MetadataLimitExceeded, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
 import { checkMetadataQuota } from '../metadata-quota.js';
 import { addToInstance, removeFromInstance } from '../network/instance-security-groups.js';
 import type { PowerOp } from '../manager/power.js';
@@ -326,11 +327,12 @@ addServerAction('rebuild', (d) => ({
         metadata: r.metadata as Record<string, string> | undefined,
         keyName: atLeast(req.mv, '2.54') && 'key_name' in r ? (r.key_name as string | null) : undefined,
         userData: atLeast(req.mv, '2.57') && 'user_data' in r ? (r.user_data as string | null) : undefined,
+        autoDiskConfig: diskConfigFromApi(r['OS-DCF:diskConfig']),
       });
     } catch (e) {
       if (e instanceof ImageNotFound) throw badRequest('Cannot find image for rebuild');
       if (e instanceof KeypairNotFound) throw badRequest('Invalid key_name provided.');
-      if (e instanceof ImageNotActive || e instanceof FlavorDiskTooSmall || e instanceof FlavorMemoryTooSmall) throw badRequest(e.message);
+      if (e instanceof ImageNotActive || e instanceof FlavorDiskTooSmall || e instanceof FlavorMemoryTooSmall || e instanceof AutoDiskConfigDisabledByImage) throw badRequest(e.message);
       throw actionFault(e, 'rebuild', instance.uuid);
     }
     const i = await getInstance(d, req, instance.uuid);
