@@ -37,7 +37,7 @@ DATA=$W/data
 echo "tempest.sh: workspace $W"
 
 node --max-semi-space-size=8 dist/nimbus.mjs up --data-dir "$DATA" \
-  --identity-port 0 --image-port 0 --network-port 0 --compute-port 0 \
+  --identity-port 0 --image-port 0 --network-port 0 --compute-port 0 --metadata-port 0 \
   >"$W/logs/nimbus.log" 2>&1 &
 NIMBUS_PID=$!
 cleanup() { kill "$NIMBUS_PID" 2>/dev/null || true; wait "$NIMBUS_PID" 2>/dev/null || true; }

@@ -11,15 +11,22 @@ cd "$(dirname "$0")/.."
 clients=(/usr/bin/openstack /usr/bin/neutron /usr/bin/nova)
 missing=()
 for c in "${clients[@]}"; do [ -x "$c" ] || missing+=("$c"); done
+# gophercloud's acceptance tests (test/acceptance/gophercloud.test.ts) build offline in
+# GOPATH mode from Debian's packages: go, the gophercloud sources and their golang-*-dev
+# dependencies (x/crypto, yaml.v2: pulled in by the gophercloud package).
+gophercloud=/usr/share/gocode/src/github.com/gophercloud/gophercloud/acceptance/clients/clients.go
+[ -x /usr/bin/go ] || missing+=(/usr/bin/go)
+[ -f "$gophercloud" ] || missing+=("$gophercloud")
+packages=(python3-openstackclient python3-neutronclient python3-novaclient python3-openstacksdk
+  golang-go golang-github-gophercloud-gophercloud-dev golang-golang-x-crypto-dev golang-gopkg-yaml.v2-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "test.sh: ${missing[*]} missing; installing the Debian OpenStack clients"
+    echo "test.sh: ${missing[*]} missing; installing the Debian OpenStack clients, go and gophercloud"
     apt-get update </dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y \
-      python3-openstackclient python3-neutronclient python3-novaclient python3-openstacksdk </dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}" </dev/null
   else
     echo "test.sh: ${missing[*]} missing and not root (or no apt-get): acceptance tests will be SKIPPED." >&2
-    echo "test.sh: install them with: apt-get install python3-openstackclient python3-neutronclient python3-novaclient python3-openstacksdk" >&2
+    echo "test.sh: install them with: apt-get install ${packages[*]}" >&2
   fi
 fi
 

@@ -164,7 +164,7 @@ endpoint_type = publicURL
 build_timeout = 60
 build_interval = 1
 min_compute_nodes = 2
-fixed_network_name =
+fixed_network_name = private
 
 [compute-feature-enabled]
 # What Nimbus implements today; everything else is off until it is implemented.
@@ -177,7 +177,7 @@ shelve = false
 shelve_migrate = false
 suspend = true
 pause = true
-rescue = false
+rescue = true
 stable_rescue = false
 snapshot = true
 console_output = true
@@ -194,7 +194,7 @@ personality = true
 scheduler_enabled_filters = AvailabilityZoneFilter,ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
 swap_volume = false
 volume_multiattach = false
-disk_config = false
+disk_config = true
 hostname_fqdn_sanitization = true
 cinder = false
 boot_from_volume = false
@@ -211,8 +211,8 @@ build_timeout = 60
 build_interval = 1
 
 [network-feature-enabled]
-ipv6 = false
-ipv6_subnet_attributes = false
+ipv6 = true
+ipv6_subnet_attributes = true
 port_security = {'true' if 'port-security' in exts else 'false'}
 floating_ips = true
 api_extensions = {','.join(exts) if exts else 'None'}

@@ -5,6 +5,7 @@
  * delete (on its host, or locally when it has none or its host is down); interface
  * attach/detach; and routing neutron's external events to the hosts.
  */
+import { inheritAutoDiskConfig } from './disk-config.js';
 import type { Kysely } from 'kysely';
 import { type Clock, type Random, isoMicros } from '../common/clock.js';
 import type { Config } from '../common/config.js';
@@ -58,6 +59,8 @@ export interface CreateRequest {
   keyName: string | null;
   userData: string | null;
   configDrive: boolean;
+  /** OS-DCF:diskConfig: true AUTO, false MANUAL, null not asked (the image decides). */
+  autoDiskConfig: boolean | null;
   accessIpV4: string | null;
   accessIpV6: string | null;
   minCount: number;
@@ -153,6 +156,7 @@ export class ComputeAPI {
     if (r.flavor.memory_mb < (image.min_ram ?? 0)) throw new FlavorMemoryTooSmall();
     if (r.flavor.root_gb > 0 && (image.min_disk ?? 0) > r.flavor.root_gb) throw new FlavorDiskTooSmall();
     if (r.flavor.root_gb > 0 && (image.size ?? 0) > r.flavor.root_gb * 1024 ** 3) throw new FlavorDiskTooSmall();
+    const autoDiskConfig = inheritAutoDiskConfig(image, r.imageRef, r.autoDiskConfig);
     // _validate_and_build_base_options, then _provision_instances, in nova's order: the
     // networks (and neutron's port quota) for max_count, the keypair, the requested
     // host, and only then the instance quota for what the ports allow.
@@ -193,6 +197,7 @@ export class ComputeAPI {
         securityGroups: r.securityGroups,
         tags: r.tags,
         configDrive: r.configDrive ? 'True' : '',
+        autoDiskConfig,
         accessIpV4: r.accessIpV4,
         accessIpV6: r.accessIpV6,
         reservationId,

@@ -78,6 +78,12 @@ export class ImageNotFound extends NotFound {
     super(`Image ${id} could not be found.`);
   }
 }
+export class ImageNotAuthorized extends NovaException {
+  static override readonly wireType: string = 'ImageNotAuthorized';
+  constructor(id: string) {
+    super(`Not authorized for image ${id}.`);
+  }
+}
 export class ImageNotActive extends NovaException {
   static override readonly wireType: string = 'ImageNotActive';
   constructor(id: string) {
@@ -88,6 +94,12 @@ export class ImageUnacceptable extends Invalid {
   static override readonly wireType: string = 'ImageUnacceptable';
   constructor(id: string, reason: string) {
     super(`Image ${id} is unacceptable: ${reason}`);
+  }
+}
+export class AutoDiskConfigDisabledByImage extends Invalid {
+  static override readonly wireType: string = 'AutoDiskConfigDisabledByImage';
+  constructor(image: string) {
+    super(`Requested image ${image} has automatic disk resize disabled.`);
   }
 }
 export class FlavorDiskTooSmall extends NovaException {

@@ -113,9 +113,16 @@ export class ComputeRpc {
   snapshotInstance(host: string, ctx: NovaContext, instanceUuid: string, imageId: string): Promise<void> {
     return this.bus.cast(this.#target(host), 'snapshot_instance', { ctx, instanceUuid, imageId }, { ctx: { requestId: ctx.requestId } });
   }
+  backupInstance(host: string, ctx: NovaContext, instanceUuid: string, imageId: string, backupType: string, rotation: number): Promise<void> {
+    return this.bus.cast(this.#target(host), 'backup_instance', { ctx, instanceUuid, imageId, backupType, rotation }, { ctx: { requestId: ctx.requestId } });
+  }
   /** A call: the console log (its last tailLength lines when given). */
   getConsoleOutput(host: string, ctx: NovaContext, instanceUuid: string, tailLength: number | null): Promise<string> {
     return this.bus.call(this.#target(host), 'get_console_output', { ctx, instanceUuid, tailLength }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** A call: get_diagnostics (`v2` false) or get_instance_diagnostics (`v2` true). */
+  getDiagnostics(host: string, ctx: NovaContext, instanceUuid: string, v2: boolean): Promise<unknown> {
+    return this.bus.call(this.#target(host), v2 ? 'get_instance_diagnostics' : 'get_diagnostics', { ctx, instanceUuid }, { ctx: { requestId: ctx.requestId } });
   }
   /** A call: what the host's `uptime` prints (get_host_uptime). */
   getHostUptime(host: string, ctx: NovaContext): Promise<string> {

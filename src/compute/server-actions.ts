@@ -7,6 +7,7 @@
  * (guarded by the task state it was checked in), records its instance action, and casts
  * to the instance's host.
  */
+import { inheritAutoDiskConfig } from './disk-config.js';
 import type { ComputeAPI, ComputeApiDeps } from './compute-api.js';
 import type { NovaContext } from './context.js';
 import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, InstanceInvalidState, InstanceIsLocked, InstanceNotReady } from './errors.js';
@@ -50,9 +51,13 @@ export const ACTION_RULES = {
   resume: rule('resume', [VmState.SUSPENDED]),
   // "We don't check instance lock for snapshot because lock is intended to prevent accidental change/delete of instances."
   snapshot: rule('snapshot', [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED], { lockChecked: false }),
+  // The same for backup.
+  backup: rule('backup', [VmState.ACTIVE, VmState.STOPPED, VmState.PAUSED, VmState.SUSPENDED], { lockChecked: false }),
   restore: rule('restore', [VmState.SOFT_DELETED]),
   rebuild: rule('rebuild', [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR]),
-  trigger_crash_dump: rule('trigger_crash_dump', [VmState.ACTIVE, VmState.PAUSED, 'rescued', 'resized', VmState.ERROR], { needsHost: true }),
+  rescue: rule('rescue', [VmState.ACTIVE, VmState.STOPPED, VmState.ERROR]),
+  unrescue: rule('unrescue', [VmState.RESCUED]),
+  trigger_crash_dump: rule('trigger_crash_dump', [VmState.ACTIVE, VmState.PAUSED, VmState.RESCUED, 'resized', VmState.ERROR], { needsHost: true }),
 } as const satisfies Record<string, ActionRule>;
 export type RuledAction = keyof typeof ACTION_RULES;
 
@@ -81,6 +86,8 @@ const STARTS: Record<PowerOp, { rule: RuledAction; taskState: string; action: st
   // Started by softDelete / restore below, not by power().
   soft_delete: { rule: 'stop', taskState: TaskState.SOFT_DELETING, action: Actions.DELETE },
   restore: { rule: 'restore', taskState: TaskState.RESTORING, action: Actions.RESTORE },
+  rescue: { rule: 'rescue', taskState: TaskState.RESCUING, action: Actions.RESCUE },
+  unrescue: { rule: 'unrescue', taskState: TaskState.UNRESCUING, action: Actions.UNRESCUE },
 };
 
 /** What a rebuild may change besides the image (absent: kept). */
@@ -90,6 +97,8 @@ export interface RebuildChanges {
   metadata?: Record<string, string>;
   keyName?: string | null;
   userData?: string | null;
+  /** OS-DCF:diskConfig; null: the new image decides. */
+  autoDiskConfig?: boolean | null;
 }
 
 export class ServerActionsAPI {
@@ -123,11 +132,44 @@ export class ServerActionsAPI {
    * instance's image system metadata (compute_utils.create_image: min_ram/min_disk,
    * the other image_* keys as properties, no formats) plus instance_uuid, user_id,
    * image_type=snapshot and the request's metadata; private to the owner, or shared
-   * with the owner's project when someone else snapshots. Then image_snapshot_pending,
-   * the createImage action, and the cast. Returns the image.
+   * with the owner's project when someone else snapshots (#createImage). Then
+   * image_snapshot_pending, the createImage action, and the cast. Returns the image.
    */
   async snapshot(ctx: NovaContext, instance: Instance, name: string, extra: Record<string, string>): Promise<{ id: string }> {
     checkAction(instance, ACTION_RULES.snapshot, ctx.isAdmin);
+    const image = await this.#createImage(ctx, instance, name, 'snapshot', extra);
+    await this.#setImageTaskState(ctx, instance, image.id, TaskState.IMAGE_SNAPSHOT_PENDING);
+    await this.#record(ctx, instance, Actions.CREATE_IMAGE);
+    await this.d.compute.snapshotInstance(instance.host!, ctx, instance.uuid, image.id);
+    return { id: image.id };
+  }
+
+  /**
+   * backup (createBackup): a snapshot whose image says image_type=backup and the
+   * backup_type; image_backup, the createBackup action, and the cast. nova-compute then
+   * keeps the newest `rotation` backups of that type and deletes the rest.
+   */
+  async backup(ctx: NovaContext, instance: Instance, name: string, backupType: string, rotation: number, extra: Record<string, string>): Promise<{ id: string }> {
+    checkAction(instance, ACTION_RULES.backup, ctx.isAdmin);
+    const image = await this.#createImage(ctx, instance, name, 'backup', { ...extra, backup_type: backupType });
+    await this.#setImageTaskState(ctx, instance, image.id, TaskState.IMAGE_BACKUP);
+    await this.#record(ctx, instance, Actions.BACKUP);
+    await this.d.compute.backupInstance(instance.host!, ctx, instance.uuid, image.id, backupType, rotation);
+    return { id: image.id };
+  }
+
+  /** The first task state of an image action; the image is deleted when another request won the race. */
+  async #setImageTaskState(ctx: NovaContext, instance: Instance, imageId: string, taskState: TaskState): Promise<void> {
+    try {
+      await this.d.instances.save(instance.uuid, { taskState }, { expectedTaskState: [null] });
+    } catch (e) {
+      await this.d.image.delete(ctx, imageId).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** compute_utils.create_image: the glance record of a snapshot or backup, before any data. */
+  async #createImage(ctx: NovaContext, instance: Instance, name: string, imageType: 'snapshot' | 'backup', extra: Record<string, string>): Promise<{ id: string }> {
     const sm = instance.systemMetadata;
     const properties: Record<string, string> = {};
     for (const [k, v] of Object.entries(sm)) {
@@ -138,7 +180,7 @@ export class ServerActionsAPI {
     }
     const otherProject = ctx.projectId !== instance.projectId;
     if (otherProject) properties.instance_owner = instance.projectId;
-    Object.assign(properties, { instance_uuid: instance.uuid, user_id: ctx.userId, image_type: 'snapshot' }, extra);
+    Object.assign(properties, { instance_uuid: instance.uuid, user_id: ctx.userId, image_type: imageType }, extra);
     const meta = {
       name,
       visibility: otherProject ? 'shared' : 'private',
@@ -149,15 +191,7 @@ export class ServerActionsAPI {
     };
     const image = await this.d.image.create(ctx, meta);
     if (otherProject) await this.d.image.addMember(ctx, image.id, instance.projectId);
-    try {
-      await this.d.instances.save(instance.uuid, { taskState: TaskState.IMAGE_SNAPSHOT_PENDING }, { expectedTaskState: [null] });
-    } catch (e) {
-      await this.d.image.delete(ctx, image.id).catch(() => undefined);
-      throw e;
-    }
-    await this.#record(ctx, instance, Actions.CREATE_IMAGE);
-    await this.d.compute.snapshotInstance(instance.host!, ctx, instance.uuid, image.id);
-    return { id: image.id };
+    return image;
   }
 
   /** nova's generate_image_url: the glance endpoint + /images/<id> (createImage's Location before 2.45). */
@@ -216,6 +250,8 @@ export class ServerActionsAPI {
     if (f.memory_mb < (image.min_ram ?? 0)) throw new FlavorMemoryTooSmall();
     if (f.root_gb > 0 && ((image.min_disk ?? 0) > f.root_gb || (image.size ?? 0) > f.root_gb * 1024 ** 3)) throw new FlavorDiskTooSmall();
     if (changes.keyName) await new KeyPairStore(this.d.db).getByName(instance.userId, changes.keyName);
+    // _inherit_properties_from_image: the request, else what the new image says.
+    const autoDiskConfig = inheritAutoDiskConfig(image, imageRef, changes.autoDiskConfig ?? null);
     const systemMetadata = Object.fromEntries(Object.entries(instance.systemMetadata).filter(([k]) => !k.startsWith('image_')));
     Object.assign(systemMetadata, {
       image_min_ram: String(image.min_ram ?? 0),
@@ -231,6 +267,7 @@ export class ServerActionsAPI {
         progress: 0,
         imageRef,
         systemMetadata,
+        autoDiskConfig,
         ...(changes.name !== undefined ? { displayName: changes.name } : {}),
         ...(changes.description !== undefined ? { displayDescription: changes.description } : {}),
         ...(changes.metadata !== undefined ? { metadata: changes.metadata } : {}),
@@ -241,6 +278,12 @@ export class ServerActionsAPI {
     );
     await this.#record(ctx, instance, Actions.REBUILD);
     await this.d.compute.rebuildInstance(instance.host!, ctx, instance.uuid, instance.vmState);
+  }
+
+  /** get_diagnostics / get_instance_diagnostics (`v2`): only @check_instance_host. */
+  async getDiagnostics(ctx: NovaContext, instance: Instance, v2: boolean): Promise<unknown> {
+    if (!instance.host) throw new InstanceNotReady(instance.uuid);
+    return this.d.compute.getDiagnostics(instance.host, ctx, instance.uuid, v2);
   }
 
   /** get_console_output: only @check_instance_host. */

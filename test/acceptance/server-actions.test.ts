@@ -2,7 +2,7 @@
  * Acceptance: server actions through the real clients — `openstack server
  * stop|start|reboot [--hard]|pause|unpause|suspend|resume|lock|unlock`, `openstack
  * console log show`, and novaclient's `nova stop|start|reboot|lock|unlock|add-secgroup|remove-secgroup`, with nova's 409 text as the clients print it.
- * `openstack server rebuild --image`, `server image create`, `server delete` (soft, with
+ * `openstack server rebuild --image`, `server image create`, `server backup create`, `server delete` (soft, with
  * reclaim_instance_interval) and `server restore`.
  * One cloud, one server booted over the API; states are polled over the API.
  */
@@ -109,6 +109,19 @@ describe('acceptance: server actions through openstack and nova', { skip: novaMi
     assert.equal(snap.name, 'snap1');
     await waitFor('snap1 active', async () => ((await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images/${snap.id}`)).body.status === 'active' ? true : undefined));
     await status('ACTIVE');
+  });
+
+  test('openstack server backup create --type daily --rotate 1 --wait, twice: one backup kept', async () => {
+    const first = JSON.parse(await os(cloud, 'demo', 'server', 'backup', 'create', '--name', 'bk1', '--type', 'daily', '--rotate', '1', '--wait', '-f', 'json', 'vm1'));
+    assert.equal(first.name, 'bk1');
+    await status('ACTIVE');
+    await os(cloud, 'demo', 'server', 'backup', 'create', '--name', 'bk2', '--type', 'daily', '--rotate', '1', '--wait', 'vm1');
+    await status('ACTIVE');
+    const kept = await waitFor('rotation', async () => {
+      const images = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images?backup_type=daily`)).body.images.map((i: { name: string }) => i.name);
+      return images.length === 1 ? images : undefined;
+    });
+    assert.deepEqual(kept, ['bk2']);
   });
 
   test('openstack server delete (soft) / server restore', async () => {

@@ -195,6 +195,50 @@ describe('compute: server actions', () => {
     await waitFor('crash dump in the log', async () => (/NMI/.test((await act('demo', vm, { 'os-getConsoleOutput': { length: 5 } })).body.output) ? true : undefined));
   });
 
+  it('GET /servers/{id}/diagnostics: the fake driver\'s counters, the 2.48 view, admin only, 409 when not running (was 404; gophercloud TestDiagnostics)', async () => {
+    const id = await boot('diag');
+    const old = await nova('admin', 'GET', `/servers/${id}/diagnostics`, undefined, '2.47');
+    assert.equal(old.status, 200);
+    assert.equal(old.body.memory, 524288);
+    assert.equal(old.body.cpu0_time, 17300000000);
+    const v248 = (await nova('admin', 'GET', `/servers/${id}/diagnostics`, undefined, '2.48')).body;
+    assert.deepEqual(Object.keys(v248), ['state', 'driver', 'hypervisor', 'hypervisor_os', 'uptime', 'config_drive', 'num_cpus', 'num_nics', 'num_disks', 'disk_details', 'cpu_details', 'nic_details', 'memory_details']);
+    assert.deepEqual(v248.memory_details, { maximum: 524288, used: 0 });
+    assert.deepEqual(v248.cpu_details, [{ id: 0, time: 17300000000, utilisation: 15 }]);
+    const member = await nova('demo', 'GET', `/servers/${id}/diagnostics`);
+    assert.deepEqual(member.body, { forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-server-diagnostics to be performed." } });
+    await act('demo', id, { 'os-stop': null });
+    await waitState(id, 'SHUTOFF');
+    const stopped = await nova('admin', 'GET', `/servers/${id}/diagnostics`);
+    assert.deepEqual(stopped.body, conflict(id, 'get_diagnostics', 'power state', 'shutdown'));
+    assert.equal((await nova('admin', 'DELETE', `/servers/${id}`)).status, 204);
+  });
+
+  it('rescue / unrescue: RESCUE with an adminPass (200), back to ACTIVE; refusals in nova\'s words (was "no such action"; gophercloud TestServerRescueUnrescue)', async () => {
+    const id = await boot('resc');
+    const r = await act('demo', id, { rescue: { adminPass: 'pw1' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { adminPass: 'pw1' });
+    const rescued = await waitState(id, 'RESCUE');
+    assert.equal(rescued['OS-EXT-STS:vm_state'], 'rescued');
+    assert.equal(rescued['OS-EXT-STS:power_state'], 1);
+    assert.deepEqual((await act('demo', id, { rescue: null })).body, conflict(id, 'rescue', 'vm_state', 'rescued'));
+    assert.deepEqual((await nova('demo', 'GET', '/servers?status=RESCUE')).body.servers.map((s: { id: string }) => s.id), [id]);
+    assert.equal((await act('demo', id, { unrescue: null })).status, 202);
+    await waitState(id, 'ACTIVE');
+    assert.deepEqual((await act('demo', id, { unrescue: null })).body, conflict(id, 'unrescue', 'vm_state', 'active'));
+    const generated = await act('demo', id, { rescue: null });
+    assert.match(generated.body.adminPass, /^[A-Za-z0-9]{12}$/);
+    await waitState(id, 'RESCUE');
+    await act('demo', id, { unrescue: null });
+    await waitState(id, 'ACTIVE');
+    const bad = await act('demo', id, { rescue: { rescue_image_ref: 'nope' } });
+    assert.equal(bad.status, 400);
+    const actions = (await nova('demo', 'GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.map((a: { action: string }) => a.action);
+    assert.deepEqual(actions.slice(0, 4), ['unrescue', 'rescue', 'unrescue', 'rescue']);
+    assert.equal((await nova('admin', 'DELETE', `/servers/${id}`)).status, 204);
+  });
+
   it('unknown actions, malformed bodies, other projects and crash dump of a stopped server', async () => {
     const unknown = await act('demo', vm, { frobnicate: null });
     assert.deepEqual(unknown.body, { badRequest: { code: 400, message: 'There is no such action: frobnicate' } });
@@ -278,6 +322,91 @@ describe('compute: server actions', () => {
     const noName = await act('demo', vm, { createImage: {} });
     assert.equal(noName.status, 400);
     assert.equal(noName.body.badRequest.message, "Invalid input for field/attribute createImage. Value: {}. 'name' is a required property");
+  });
+
+  it('createBackup: backups typed image_type=backup, rotation keeps the newest, Location only when kept; refusals', async () => {
+    const backups = async (type: string, user: 'admin' | 'demo' = 'demo') =>
+      (await cloud.api(user, 'GET', `${cloud.urls.image}/v2/images?image_type=backup&backup_type=${type}&instance_uuid=${vm}&sort_key=created_at&sort_dir=asc`)).body.images.map((i: { name: string }) => i.name);
+    const backup = async (name: string, rotation: number | string, mv?: string) => {
+      const r = await act('demo', vm, { createBackup: { name, backup_type: 'daily', rotation, metadata: { purpose: 'b' } } }, mv);
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      await waitState(vm, 'ACTIVE');
+      return r;
+    };
+    const first = await backup('b1', 2, '2.44');
+    const location = first.headers.get('location')!;
+    assert.match(location, /\/images\/[0-9a-f-]{36}$/);
+    const image = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images/${location.split('/').pop()}`)).body;
+    assert.equal(image.status, 'active');
+    assert.equal(image.image_type, 'backup');
+    assert.equal(image.backup_type, 'daily');
+    assert.equal(image.instance_uuid, vm);
+    assert.equal(image.purpose, 'b');
+    const actions = (await nova('demo', 'GET', `/servers/${vm}/os-instance-actions`)).body.instanceActions;
+    assert.equal(actions[0].action, 'createBackup');
+    const ev = (await nova('admin', 'GET', `/servers/${vm}/os-instance-actions/${actions[0].request_id}`)).body.instanceAction.events;
+    assert.deepEqual(ev.map((e: { event: string; result: string }) => [e.event, e.result]), [['compute_backup_instance', 'Success']]);
+
+    assert.match((await backup('b2', '2')).body.image_id, /^[0-9a-f-]{36}$/);
+    await backup('b3', 2);
+    assert.deepEqual(await backups('daily'), ['b2', 'b3']);
+    // rotation 0: the new backup is made, then rotated out with the others; no Location.
+    const zero = await backup('b4', 0, '2.44');
+    assert.equal(zero.headers.get('location'), null);
+    assert.deepEqual(await backups('daily'), []);
+
+    const missing = await act('demo', vm, { createBackup: { name: 'x', backup_type: 'daily' } });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.badRequest.message, "Invalid input for field/attribute createBackup. Value: {'name': 'x', 'backup_type': 'daily'}. 'rotation' is a required property");
+    const negative = await act('demo', vm, { createBackup: { name: 'x', backup_type: 'daily', rotation: -1 } });
+    assert.equal(negative.status, 400);
+    const other = await act('admin', vm, { createBackup: { name: 'x', backup_type: 'weekly', rotation: 1 } });
+    assert.equal(other.status, 202, 'an admin may back up any server');
+    await waitState(vm, 'ACTIVE');
+    assert.deepEqual(await backups('weekly', 'admin'), ['x'], "the admin's backup of the demo server, in the admin's project");
+  });
+
+  it('OS-DCF:diskConfig: AUTO or MANUAL on boot and rebuild, the image default, and an image that disables AUTO', async () => {
+    const image = async (props: Record<string, string>) => {
+      const made = (await cloud.api('admin', 'POST', `${cloud.urls.image}/v2/images`, { name: `adc-${Object.values(props).join('')}`, disk_format: 'raw', container_format: 'bare', visibility: 'public', ...props })).body;
+      await cloud.api('admin', 'PUT', `${cloud.urls.image}/v2/images/${made.id}/file`, 'disk', { 'content-type': 'application/octet-stream' });
+      return made.id as string;
+    };
+    const disabled = await image({ auto_disk_config: 'Disabled' });
+    const autoByDefault = await image({ auto_disk_config: 'True' });
+    const create = (ref: string, diskConfig?: string) =>
+      nova('demo', 'POST', '/servers', { server: { name: 'adc', flavorRef: '100', imageRef: ref, networks: [{ uuid: netId }], ...(diskConfig ? { 'OS-DCF:diskConfig': diskConfig } : {}) } });
+    const shown = async (id: string) => (await nova('demo', 'GET', `/servers/${id}`)).body.server['OS-DCF:diskConfig'];
+
+    const auto = await create(imageId, 'AUTO');
+    assert.equal(auto.status, 202);
+    assert.equal(auto.body.server['OS-DCF:diskConfig'], 'AUTO');
+    await waitState(auto.body.server.id, 'ACTIVE');
+    assert.equal(await shown(auto.body.server.id), 'AUTO');
+    const refused = await create(disabled, 'AUTO');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.badRequest.message, `Requested image ${disabled} has automatic disk resize disabled.`);
+    const manual = await create(disabled);
+    assert.equal(manual.status, 202);
+    assert.equal(manual.body.server['OS-DCF:diskConfig'], 'MANUAL');
+    const inherited = await create(autoByDefault);
+    assert.equal(inherited.body.server['OS-DCF:diskConfig'], 'AUTO', "no request: the image's auto_disk_config");
+    await waitState(inherited.body.server.id, 'ACTIVE');
+
+    // rebuild: the request wins; without one the new image decides.
+    const id = auto.body.server.id;
+    const rebuilt = await act('demo', id, { rebuild: { imageRef: imageId, 'OS-DCF:diskConfig': 'MANUAL' } });
+    assert.equal(rebuilt.body.server['OS-DCF:diskConfig'], 'MANUAL');
+    await waitState(id, 'ACTIVE');
+    assert.equal((await act('demo', id, { rebuild: { imageRef: autoByDefault } })).body.server['OS-DCF:diskConfig'], 'AUTO');
+    await waitState(id, 'ACTIVE');
+    const noAuto = await act('demo', id, { rebuild: { imageRef: disabled, 'OS-DCF:diskConfig': 'AUTO' } });
+    assert.equal(noAuto.status, 400);
+    assert.equal(noAuto.body.badRequest.message, `Requested image ${disabled} has automatic disk resize disabled.`);
+    assert.equal(await shown(id), 'AUTO', 'a refused rebuild changes nothing');
+    const bad = await create(imageId, 'SOMETIMES');
+    assert.equal(bad.status, 400);
+    for (const s of [id, manual.body.server.id, inherited.body.server.id]) await nova('demo', 'DELETE', `/servers/${s}`);
   });
 
   it('rebuild: the image on the same ports and addresses, re-plugged; name, metadata, user_data, adminPass; refusals', async (t) => {

@@ -110,6 +110,10 @@ describe('compute: the server resource', () => {
       const detail = (await nova('demo', 'GET', '/servers/detail')).body.servers[0];
       assert.deepEqual(Object.keys(detail), MEMBER_292.slice(0, -1));
     });
+    it('an image-booted server has root_device_name /dev/sda (regression: was null; gophercloud asserts it)', async () => {
+      const s = (await nova('admin', 'GET', `/servers/${vm2}`, undefined, '2.3')).body.server;
+      assert.equal(s['OS-EXT-SRV-ATTR:root_device_name'], '/dev/sda');
+    });
   });
 
   describe('PUT /servers/{id}', () => {

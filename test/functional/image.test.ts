@@ -324,6 +324,23 @@ describe('image service', { skip: inProcessOnly('glance built alone with a fake 
     assert.match(bad.json.message, /^Unable to filter on a range with a non-numeric value\./);
   });
 
+  it('regression: created_at / updated_at filter with op:ISO-time (gophercloud TestImagesListByDate; were taken as properties)', async () => {
+    const img = (await call('POST', '/v2/images', { body: { name: 'dated', disk_format: 'raw', container_format: 'bare' } })).json;
+    const ids = async (q: string) => (await call('GET', `/v2/images?${q}`)).json.images.map((i: { id: string }) => i.id) as string[];
+    assert.ok((await ids('created_at=gte:2014-01-01T01:01:01Z')).includes(img.id));
+    assert.deepEqual(await ids('created_at=gte:2049-01-01T01:01:01Z'), []);
+    assert.ok((await ids(`created_at=${encodeURIComponent(img.created_at)}`)).includes(img.id)); // a bare time is eq
+    assert.ok(!(await ids(`created_at=gt:${img.created_at}`)).includes(img.id));
+    assert.ok((await ids(`updated_at=lte:${img.updated_at}`)).includes(img.id));
+    assert.ok((await ids('updated_at=lt:2049-01-01T00:00:00%2B02:00')).includes(img.id));
+    const bad = await call('GET', '/v2/images?created_at=gte:yesterday');
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /^Bad "created_at" query filter format\. Use ISO 8601 DateTime notation\./);
+    const op = await call('GET', '/v2/images?updated_at=after:2014-01-01T01:01:01Z');
+    assert.equal(op.status, 400);
+    assert.match(op.json.message, /^Unable to filter on a unknown operator\./);
+  });
+
   it('regression: GET /v2/images/ (trailing slash) is 404, not the list', async () => {
     const r = await call('GET', '/v2/images/');
     assert.equal(r.status, 404);

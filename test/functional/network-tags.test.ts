@@ -34,7 +34,7 @@ const noTagRows = (t: TestContext, resources: [type: string, id: string][]) =>
 describe('tag routes', () => {
   test('the extension is listed with neutron-lib texts', async () => {
     const ext = assertStatus(await n.get('demo', 'extensions/standard-attr-tag'), 200).extension;
-    assert.equal(ext.name, 'Tag support for resources with standard attribute: port, subnet, network, security_group, floatingip, router');
+    assert.equal(ext.name, 'Tag support for resources with standard attribute: port, subnet, subnetpool, network, security_group, floatingip, router');
     assert.equal(ext.description, 'Enables to set tag on resources with standard attribute.');
     assert.equal(ext.updated, '2017-01-01T00:00:00-00:00');
     assert.equal((await n.get('demo', 'extensions/tag-ext')).status, 404);

@@ -33,9 +33,13 @@ import { registerServerMetadata } from './server-metadata.js';
 import { registerServerTags } from './server-tags.js';
 import { registerIps } from './ips.js';
 import { registerServerPassword } from './server-password.js';
+import { registerServerDiagnostics } from './server-diagnostics.js';
+import { registerImages } from './images.js';
 import { registerKeypairs } from './keypairs.js';
 import { registerServerGroups } from './server-groups.js';
 import { registerServerActions } from './server-actions.js';
+// Registers addFloatingIp / removeFloatingIp with the action table above.
+import './floating-ip-actions.js';
 import { registerExtensions } from './extensions.js';
 import { registerMigrations } from './migrations.js';
 import { registerSimpleTenantUsage } from './simple-tenant-usage.js';
@@ -113,6 +117,8 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerServerTags(app, d);
   registerIps(app, d);
   registerServerPassword(app, d);
+  registerServerDiagnostics(app, d);
+  registerImages(app, d);
   registerKeypairs(app, d);
   registerServerGroups(app, d);
   registerServerActions(app, d);

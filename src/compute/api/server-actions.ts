@@ -2,15 +2,17 @@
  * POST /servers/{id}/action (nova's wsgi action dispatch): the body's one key names the
  * action, each action lives in a table of handlers (here: os-stop, os-start, reboot,
  * pause, unpause, suspend, resume, lock, unlock, trigger_crash_dump,
- * os-getConsoleOutput, addSecurityGroup, removeSecurityGroup, createImage, restore,
+ * os-getConsoleOutput, addSecurityGroup, removeSecurityGroup, createImage, createBackup, restore,
  * forceDelete, rebuild, os-resetState). Other modules add theirs with `addServerAction`, so the one
  * route serves every action. As in nova, the action name is checked first ("There is no
  * such action"), then the body's schema, then the server (404), then the states.
  */
+import { diskConfigFromApi } from '../disk-config.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemoteError } from '../../bus/bus.js';
 import { novaContext } from '../context.js';
-import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, ImageNotFound, InstanceInvalidState, InstanceIsLocked, InstanceNotReady, Invalid, KeypairNotFound, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
+import { AutoDiskConfigDisabledByImage, FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, ImageNotFound, InstanceInvalidState, InstanceIsLocked, InstanceNotReady, Invalid, KeypairNotFound, MetadataLimitExceeded, NoUniqueMatch, SecurityGroupCannotBeApplied, SecurityGroupNotFound } from '../errors.js';
+import { checkMetadataQuota } from '../metadata-quota.js';
 import { addToInstance, removeFromInstance } from '../network/instance-security-groups.js';
 import type { PowerOp } from '../manager/power.js';
 import type { Instance } from '../objects/instance.js';
@@ -27,6 +29,8 @@ import { type JsonSchema, P, isUuidLike, validateBody } from './validation.js';
 /** One action: its schema (or none), its minimum microversion, and what it does with the server. */
 export interface ServerAction {
   minVersion?: string;
+  /** The first microversion without the action (nova's api_version upper bound + 1). */
+  removedIn?: string;
   schema?: (req: FastifyRequest) => JsonSchema | null;
   /** Answers the action; the default reply is 202 with no body. */
   handle: (req: FastifyRequest, reply: FastifyReply, instance: Instance, body: unknown) => Promise<unknown>;
@@ -72,6 +76,33 @@ addServerAction('pause', powerAction('pause', 'pause'));
 addServerAction('unpause', powerAction('unpause', 'unpause'));
 addServerAction('suspend', powerAction('suspend', 'suspend'));
 addServerAction('resume', powerAction('resume', 'resume'));
+
+// rescue.py: the password (given or generated) is returned as enable_instance_password
+// wants; a rescue_image_ref is checked as a uuid at the end of an href and otherwise
+// unused by the fake driver.
+addServerAction('rescue', (d) => ({
+  schema: () => ({
+    type: 'object',
+    properties: {
+      rescue: { type: ['object', 'null'], properties: { adminPass: { type: 'string' }, rescue_image_ref: { type: 'string', format: 'uuid' } }, additionalProperties: false },
+    },
+    required: ['rescue'],
+    additionalProperties: false,
+  }),
+  handle: async (req, reply, instance, body) => {
+    const r = (body as { rescue: { adminPass?: string; rescue_image_ref?: string } | null }).rescue;
+    const password = r?.adminPass ?? generatePassword(d);
+    if (r?.rescue_image_ref !== undefined && !isUuidLike(r.rescue_image_ref.split('/').pop()!)) throw badRequest('Invalid rescue_image_ref provided.');
+    try {
+      await new ServerActionsAPI(d.compute).power(novaContext(req.ctx), instance, 'rescue');
+    } catch (e) {
+      throw actionFault(e, 'rescue', instance.uuid);
+    }
+    reply.code(200);
+    return { adminPass: password };
+  },
+}));
+addServerAction('unrescue', powerAction('unrescue', 'unrescue'));
 
 addServerAction('reboot', (d) => ({
   schema: () => ({
@@ -163,6 +194,17 @@ addServerAction('os-getConsoleOutput', (d) => ({
   },
 }));
 
+/** common.check_img_metadata_properties_quota, which 2.39 dropped (the image API proxies went). */
+async function checkImageMetadataQuota(d: ComputeApiDeps, req: FastifyRequest, metadata: Record<string, string>): Promise<void> {
+  if (atLeast(req.mv, '2.39') || Object.keys(metadata).length === 0) return;
+  try {
+    await checkMetadataQuota(d.db, d.cfg, req.ctx.projectId, metadata);
+  } catch (e) {
+    if (e instanceof MetadataLimitExceeded) throw new HttpFault(403, 'Image metadata limit exceeded');
+    throw e;
+  }
+}
+
 addServerAction('createImage', (d) => ({
   schema: () => ({
     type: 'object',
@@ -172,6 +214,7 @@ addServerAction('createImage', (d) => ({
   }),
   handle: async (req, reply, instance, body) => {
     const entity = (body as { createImage: { name: string; metadata?: Record<string, string> } }).createImage;
+    await checkImageMetadataQuota(d, req, entity.metadata ?? {});
     const api = new ServerActionsAPI(d.compute);
     let image: { id: string };
     try {
@@ -184,6 +227,42 @@ addServerAction('createImage', (d) => ({
     // 2.45 answers with the id in the body instead of the Location header.
     if (atLeast(req.mv, '2.45')) return { image_id: image.id };
     reply.header('location', await api.imageUrl(image.id));
+    return undefined;
+  },
+}));
+
+addServerAction('createBackup', (d) => ({
+  schema: () => ({
+    type: 'object',
+    properties: {
+      createBackup: {
+        type: 'object',
+        properties: { name: P.name, backup_type: { type: 'string' }, rotation: P.nonNegativeInteger, metadata: P.metadata() },
+        required: ['name', 'backup_type', 'rotation'],
+        additionalProperties: false,
+      },
+    },
+    required: ['createBackup'],
+    additionalProperties: false,
+  }),
+  handle: async (req, reply, instance, body) => {
+    authorize(req.ctx, 'os_compute_api:os-create-backup', { project_id: instance.projectId });
+    const entity = (body as { createBackup: { name: string; backup_type: string; rotation: number | string; metadata?: Record<string, string> } }).createBackup;
+    const rotation = Number(entity.rotation);
+    const metadata = entity.metadata ?? {};
+    await checkImageMetadataQuota(d, req, metadata);
+    const api = new ServerActionsAPI(d.compute);
+    let image: { id: string };
+    try {
+      image = await api.backup(novaContext(req.ctx), instance, entity.name.trim(), entity.backup_type, rotation, metadata);
+    } catch (e) {
+      if (e instanceof InstanceInvalidState) throw invalidStateConflict(e, 'createBackup', instance.uuid);
+      if (e instanceof Invalid) throw new HttpFault(400, e.message);
+      throw e;
+    }
+    if (atLeast(req.mv, '2.45')) return { image_id: image.id };
+    // The Location header only when the backup is kept (rotation > 0).
+    if (rotation > 0) reply.header('location', await api.imageUrl(image.id));
     return undefined;
   },
 }));
@@ -248,11 +327,12 @@ addServerAction('rebuild', (d) => ({
         metadata: r.metadata as Record<string, string> | undefined,
         keyName: atLeast(req.mv, '2.54') && 'key_name' in r ? (r.key_name as string | null) : undefined,
         userData: atLeast(req.mv, '2.57') && 'user_data' in r ? (r.user_data as string | null) : undefined,
+        autoDiskConfig: diskConfigFromApi(r['OS-DCF:diskConfig']),
       });
     } catch (e) {
       if (e instanceof ImageNotFound) throw badRequest('Cannot find image for rebuild');
       if (e instanceof KeypairNotFound) throw badRequest('Invalid key_name provided.');
-      if (e instanceof ImageNotActive || e instanceof FlavorDiskTooSmall || e instanceof FlavorMemoryTooSmall) throw badRequest(e.message);
+      if (e instanceof ImageNotActive || e instanceof FlavorDiskTooSmall || e instanceof FlavorMemoryTooSmall || e instanceof AutoDiskConfigDisabledByImage) throw badRequest(e.message);
       throw actionFault(e, 'rebuild', instance.uuid);
     }
     const i = await getInstance(d, req, instance.uuid);
@@ -316,7 +396,9 @@ export function registerServerActions(app: FastifyInstance, d: ComputeApiDeps): 
     const name = Object.keys(body)[0]!;
     const action = handlers.get(name);
     if (!action) throw badRequest(`There is no such action: ${name}`);
-    if (action.minVersion && !atLeast(req.mv, action.minVersion)) throw new HttpFault(404, 'The resource could not be found.');
+    if ((action.minVersion && !atLeast(req.mv, action.minVersion)) || (action.removedIn && atLeast(req.mv, action.removedIn))) {
+      throw new HttpFault(404, 'The resource could not be found.');
+    }
     const schema = action.schema?.(req);
     if (schema) validateBody(schema, body);
     const instance = await getInstance(d, req, (req.params as { id: string }).id);

@@ -3,6 +3,7 @@
  * each exception to a status), list and detail with filters, show, delete. A member
  * sees only their project's servers (404 otherwise); admins see all with all_tenants.
  */
+import { diskConfigFromApi } from '../disk-config.js';
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RemoteError } from '../../bus/bus.js';
@@ -14,6 +15,7 @@ import {
   AmbiguousHostnameForMultipleInstances,
   ComputeHostNotFound,
   FixedIpAlreadyInUse,
+  AutoDiskConfigDisabledByImage,
   FlavorDiskTooSmall,
   FlavorMemoryTooSmall,
   FlavorNotFound,
@@ -220,7 +222,8 @@ export function createFault(e: unknown): unknown {
     e instanceof InvalidFixedIpAndMaxCountRequest ||
     e instanceof AmbiguousHostnameForMultipleInstances ||
     e instanceof ComputeHostNotFound ||
-    e instanceof InvalidRequest
+    e instanceof InvalidRequest ||
+    e instanceof AutoDiskConfigDisabledByImage
   ) {
     return badRequest((e as Error).message);
   }
@@ -285,6 +288,7 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
         keyName: (s.key_name as string | undefined) ?? null,
         userData: (s.user_data as string | undefined) ?? null,
         configDrive: s.config_drive === true || /^(true|1|on|yes)$/i.test(String(s.config_drive ?? '')),
+        autoDiskConfig: diskConfigFromApi(s['OS-DCF:diskConfig']),
         accessIpV4: (s.accessIPv4 as string | undefined) ?? null,
         // An IPv6AddressField: stored (and shown) as netaddr prints it.
         accessIpV6: typeof s.accessIPv6 === 'string' ? canonicalIPv6(s.accessIPv6) : null,

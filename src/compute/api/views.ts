@@ -3,6 +3,7 @@
  * links), the detailed view with every key in nova's order and its microversion gates,
  * and the create response. Addresses come from the info cache, as in nova.
  */
+import { diskConfigToApi } from '../disk-config.js';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { isoSeconds } from '../../common/clock.js';
@@ -69,7 +70,7 @@ export function basicView(req: FastifyRequest, i: Instance) {
 }
 
 export function createView(req: FastifyRequest, i: Instance, securityGroups: { name: string }[], adminPass: string | null) {
-  const server: Record<string, unknown> = { id: i.uuid, links: links(req, 'servers', i.uuid), 'OS-DCF:diskConfig': 'MANUAL', security_groups: securityGroups };
+  const server: Record<string, unknown> = { id: i.uuid, links: links(req, 'servers', i.uuid), 'OS-DCF:diskConfig': diskConfigToApi(i.autoDiskConfig), security_groups: securityGroups };
   if (adminPass !== null) server.adminPass = adminPass;
   return { server };
 }
@@ -117,7 +118,7 @@ export function showView(req: FastifyRequest, i: Instance, x: ShowExtras): Recor
     accessIPv4: i.accessIpV4 ?? '',
     accessIPv6: i.accessIpV6 ?? '',
     links: links(req, 'servers', i.uuid),
-    'OS-DCF:diskConfig': 'MANUAL',
+    'OS-DCF:diskConfig': diskConfigToApi(i.autoDiskConfig),
   };
   if (FAULT_STATUSES.has(status) && x.fault) {
     const fault: Record<string, unknown> = { code: x.fault.code, created: isotime(x.fault.created, x.now), message: x.fault.message };

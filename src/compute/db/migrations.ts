@@ -191,6 +191,13 @@ const instanceResources: Migration = {
   },
 };
 
+/** instances.auto_disk_config (OS-DCF:diskConfig); servers made before it are MANUAL. */
+const autoDiskConfig: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('instances').addColumn('auto_disk_config', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
 /**
  * nova_api's key_pairs. Only read so far (a boot's key_name must name one of the user's
  * keypairs); os-keypairs will write it.
@@ -271,4 +278,5 @@ export const novaMigrations: Record<string, Migration> = {
   '003_key_pairs': keyPairs,
   '004_kp_server_groups': kpServerGroups,
   '005_user_quotas_and_classes': i9Quotas,
+  '007_auto_disk_config': autoDiskConfig,
 };

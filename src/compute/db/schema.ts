@@ -101,6 +101,8 @@ export interface InstancesTable {
   /** JSON list. */
   tags: string;
   config_drive: string;
+  /** OS-DCF:diskConfig: 1 AUTO, 0 MANUAL . */
+  auto_disk_config: number;
   access_ip_v4: string | null;
   access_ip_v6: string | null;
   reservation_id: string;

@@ -37,6 +37,9 @@ import { deleteAllocation } from '../scheduler/manager.js';
 import type { ComputeDeps } from './deps.js';
 import { allocationRetryDelays } from './retry.js';
 
+/** block_device.DEFAULT_ROOT_DEV_NAME (/dev/sda1) reduced to its disk by get_next_device_name. */
+const DEFAULT_ROOT_DEVICE_NAME = '/dev/sda';
+
 type BuildResult = 'active' | 'failed' | 'rescheduled';
 
 export class Builder {
@@ -158,7 +161,10 @@ export class Builder {
         throw new BuildAbortException(instance.uuid, 'Failed to allocate the network(s), not rescheduling.');
       }
       log.debug('Start building block device mappings for instance.');
-      instance = await d.instances.save(instance.uuid, { vmState: VmState.BUILDING, taskState: TaskState.BLOCK_DEVICE_MAPPING });
+      // _default_block_device_names: the fake driver has no default_root_device_name, so
+      // nova falls back to compute_utils.get_next_device_name(instance, []) = '/dev/sda'.
+      const rootDeviceName = instance.rootDeviceName ?? DEFAULT_ROOT_DEVICE_NAME;
+      instance = await d.instances.save(instance.uuid, { vmState: VmState.BUILDING, taskState: TaskState.BLOCK_DEVICE_MAPPING, rootDeviceName });
       instance = await d.instances.save(instance.uuid, { vmState: VmState.BUILDING, taskState: TaskState.SPAWNING }, { expectedTaskState: [TaskState.BLOCK_DEVICE_MAPPING] });
       log.debug('Start spawning the instance on the hypervisor.');
       const started = d.clock.now();

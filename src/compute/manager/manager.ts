@@ -18,7 +18,7 @@ import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
 import { initHost } from './init-host.js';
 import { type PowerOp, PowerOps } from './power.js';
-import { snapshotInstance } from './snapshot.js';
+import { backupInstance, snapshotInstance } from './snapshot.js';
 import { scheduleReclaim } from './reclaim.js';
 import { rebuildInstance } from './rebuild.js';
 
@@ -63,7 +63,11 @@ export class ComputeManager {
       trigger_crash_dump: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.triggerCrashDump(a.ctx, a.instanceUuid),
       rebuild_instance: (a: { ctx: NovaContext; instanceUuid: string; origVmState: string }) => rebuildInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.origVmState),
       snapshot_instance: (a: { ctx: NovaContext; instanceUuid: string; imageId: string }) => snapshotInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId),
+      backup_instance: (a: { ctx: NovaContext; instanceUuid: string; imageId: string; backupType: string; rotation: number }) =>
+        backupInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId, a.backupType, a.rotation),
       get_console_output: (a: { ctx: NovaContext; instanceUuid: string; tailLength: number | null }) => this.#power.getConsoleOutput(a.instanceUuid, a.tailLength),
+      get_diagnostics: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.getDiagnostics(a.instanceUuid, false),
+      get_instance_diagnostics: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.getDiagnostics(a.instanceUuid, true),
       get_host_uptime: async (_a: { ctx: NovaContext }) => this.d.driver.getHostUptime(),
       external_instance_event: (a: { ctx: NovaContext; events: ExternalEvent[] }) => this.externalInstanceEvent(a.ctx, a.events),
     });

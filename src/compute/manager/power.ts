@@ -10,11 +10,12 @@
 import type { NovaContext } from '../context.js';
 import { faultFromError } from '../objects/faults.js';
 import type { Instance } from '../objects/instance.js';
-import { PowerState, TaskState, VmState } from '../objects/states.js';
+import { InstanceInvalidState } from '../errors.js';
+import { POWER_STATE_NAMES, PowerState, TaskState, VmState } from '../objects/states.js';
 import type { ComputeDeps, InstanceLocks } from './deps.js';
 
 /** The power operations a compute host serves (the compute.<host> methods they answer). */
-export type PowerOp = 'stop' | 'start' | 'reboot_soft' | 'reboot_hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'soft_delete' | 'restore';
+export type PowerOp = 'stop' | 'start' | 'reboot_soft' | 'reboot_hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'soft_delete' | 'restore' | 'rescue' | 'unrescue';
 
 interface OpSpec {
   event: string;
@@ -37,6 +38,8 @@ const OPS: Record<PowerOp, OpSpec> = {
   // soft_delete_instance / restore_instance: the fake driver has no soft_delete, so nova falls back to power off / on.
   soft_delete: { event: 'compute_soft_delete_instance', expected: [TaskState.SOFT_DELETING], run: (d, i) => d.driver.powerOff(i), vmState: () => VmState.SOFT_DELETED },
   restore: { event: 'compute_restore_instance', expected: [TaskState.RESTORING], run: (d, i) => d.driver.powerOn(i), vmState: () => VmState.ACTIVE },
+  rescue: { event: 'compute_rescue_instance', expected: [TaskState.RESCUING], run: (d, i) => d.driver.rescue(i), vmState: () => VmState.RESCUED },
+  unrescue: { event: 'compute_unrescue_instance', expected: [TaskState.UNRESCUING], run: (d, i) => d.driver.unrescue(i), vmState: () => VmState.ACTIVE },
 };
 
 /** The power operations of one nova-compute; composed by ComputeManager. */
@@ -93,6 +96,19 @@ export class PowerOps {
         await d.actions.wrap(instanceUuid, ctx.requestId, 'compute_trigger_crash_dump', d.host, () => d.driver.triggerCrashDump(instance));
       })
       .catch((err) => d.log.error({ err: (err as Error).message, instance: instanceUuid }, 'trigger_crash_dump failed'));
+  }
+
+  /**
+   * get_diagnostics / get_instance_diagnostics (calls): the driver's, for a running
+   * guest only; otherwise InstanceInvalidState naming the stored power state, as nova.
+   */
+  async getDiagnostics(instanceUuid: string, v2: boolean): Promise<unknown> {
+    const instance = await this.d.instances.get(instanceUuid);
+    if (this.d.driver.powerState(instance) !== PowerState.RUNNING) {
+      throw new InstanceInvalidState(instance.uuid, 'power state', POWER_STATE_NAMES[instance.powerState] ?? null, 'get_diagnostics');
+    }
+    this.d.log.info({ instance: instance.uuid }, 'Retrieving diagnostics');
+    return v2 ? this.d.driver.getInstanceDiagnostics(instance) : this.d.driver.getDiagnostics(instance);
   }
 
   /** get_console_output (a call): the driver's log, its last `tailLength` lines when given, as manager._tail_log. */

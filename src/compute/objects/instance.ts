@@ -63,6 +63,7 @@ export interface Instance {
   securityGroups: string[];
   tags: string[];
   configDrive: string;
+  autoDiskConfig: boolean;
   accessIpV4: string | null;
   accessIpV6: string | null;
   reservationId: string;
@@ -111,6 +112,7 @@ export type InstanceChanges = Partial<
     | 'imageRef'
     | 'keyName'
     | 'userData'
+    | 'autoDiskConfig'
   >
 >;
 
@@ -150,6 +152,7 @@ export function fromRow(r: Row): Instance {
     securityGroups: JSON.parse(r.security_groups),
     tags: JSON.parse(r.tags),
     configDrive: r.config_drive,
+    autoDiskConfig: r.auto_disk_config === 1,
     accessIpV4: r.access_ip_v4,
     accessIpV6: r.access_ip_v6,
     reservationId: r.reservation_id,
@@ -196,6 +199,7 @@ const COLUMN: Record<keyof InstanceChanges, keyof InstancesTable> = {
   imageRef: 'image_ref',
   keyName: 'key_name',
   userData: 'user_data',
+  autoDiskConfig: 'auto_disk_config',
 };
 
 function toColumns(changes: InstanceChanges): Record<string, unknown> {
@@ -203,7 +207,7 @@ function toColumns(changes: InstanceChanges): Record<string, unknown> {
   for (const [k, v] of Object.entries(changes) as [keyof InstanceChanges, unknown][]) {
     if (v === undefined) continue;
     const col = COLUMN[k];
-    set[col] = k === 'systemMetadata' || k === 'metadata' || k === 'tags' || k === 'securityGroups' ? JSON.stringify(v) : k === 'locked' ? (v ? 1 : 0) : v;
+    set[col] = k === 'systemMetadata' || k === 'metadata' || k === 'tags' || k === 'securityGroups' ? JSON.stringify(v) : k === 'locked' || k === 'autoDiskConfig' ? (v ? 1 : 0) : v;
   }
   return set;
 }
@@ -243,6 +247,8 @@ export type NewInstance = Pick<
 > & {
   /** The keypair's public key (instances.key_data), for the guest's metadata. */
   keyData?: string | null;
+  /** OS-DCF:diskConfig AUTO; MANUAL when absent. */
+  autoDiskConfig?: boolean;
 };
 
 export class InstanceStore {
@@ -284,6 +290,7 @@ export class InstanceStore {
         security_groups: JSON.stringify(i.securityGroups),
         tags: JSON.stringify(i.tags),
         config_drive: i.configDrive,
+        auto_disk_config: i.autoDiskConfig ? 1 : 0,
         access_ip_v4: i.accessIpV4,
         access_ip_v6: i.accessIpV6,
         reservation_id: i.reservationId,

@@ -10,6 +10,7 @@ export const VmState = {
   PAUSED: 'paused',
   SUSPENDED: 'suspended',
   SOFT_DELETED: 'soft_deleted',
+  RESCUED: 'rescued',
   ERROR: 'error',
   DELETED: 'deleted',
 } as const;
@@ -38,7 +39,10 @@ export const TaskState = {
   REBUILD_BLOCK_DEVICE_MAPPING: 'rebuild_block_device_mapping',
   REBUILD_SPAWNING: 'rebuild_spawning',
   RESTORING: 'restoring',
+  RESCUING: 'rescuing',
+  UNRESCUING: 'unrescuing',
   IMAGE_SNAPSHOT: 'image_snapshot',
+  IMAGE_BACKUP: 'image_backup',
   IMAGE_SNAPSHOT_PENDING: 'image_snapshot_pending',
   IMAGE_PENDING_UPLOAD: 'image_pending_upload',
   IMAGE_UPLOADING: 'image_uploading',
@@ -53,6 +57,9 @@ export const PowerState = {
   CRASHED: 6,
   SUSPENDED: 7,
 } as const;
+
+/** nova/compute/power_state.py STATE_MAP: the names errors print. */
+export const POWER_STATE_NAMES: Readonly<Record<number, string>> = { 0: 'pending', 1: 'running', 3: 'paused', 4: 'shutdown', 6: 'crashed', 7: 'suspended' };
 
 const STATUS: Record<string, { default: string } & Record<string, string>> = {
   active: {
@@ -77,6 +84,7 @@ const STATUS: Record<string, { default: string } & Record<string, string>> = {
   stopped: { default: 'SHUTOFF', rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
   paused: { default: 'PAUSED', migrating: 'MIGRATING' },
   suspended: { default: 'SUSPENDED' },
+  rescued: { default: 'RESCUE' },
   error: { default: 'ERROR', rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
   deleted: { default: 'DELETED' },
   soft_deleted: { default: 'SOFT_DELETED' },

@@ -54,14 +54,50 @@ export interface VirtDriver {
   suspend(instance: Instance): Promise<void>;
   resume(instance: Instance): Promise<void>;
   triggerCrashDump(instance: Instance): Promise<void>;
+  /** rescue / unrescue: boot the guest from a rescue image, and back (the fake driver only keeps it running). */
+  rescue(instance: Instance): Promise<void>;
+  unrescue(instance: Instance): Promise<void>;
   /** The guest's root disk as a snapshot image's data (qcow2). */
   snapshot(instance: Instance): Promise<string>;
   /** The guest's console log. */
   getConsoleOutput(instance: Instance): Promise<string>;
+  /** get_diagnostics (API before 2.48): free-form counters of the guest. */
+  getDiagnostics(instance: Instance): Promise<Record<string, number>>;
+  /** get_instance_diagnostics (API 2.48+): nova's Diagnostics object, in its API view. */
+  getInstanceDiagnostics(instance: Instance): Promise<InstanceDiagnostics>;
   /** Power state of the guest now (power_state.*). */
   powerState(instance: Instance): number;
   /** Guests this host runs (instance uuids). */
   listInstances(): string[];
   /** get_host_uptime: what the host's `uptime` command prints (libvirt's driver runs `env LANG=C uptime`). */
   getHostUptime(): string;
+}
+
+/** nova's objects.Diagnostics as the 2.48 view shows it (views/server_diagnostics.py field order). */
+export interface InstanceDiagnostics {
+  state: string;
+  driver: string;
+  hypervisor: string;
+  hypervisor_os: string;
+  uptime: number;
+  config_drive: boolean;
+  num_cpus: number;
+  num_nics: number;
+  num_disks: number;
+  disk_details: { read_bytes: number; read_requests: number; write_bytes: number; write_requests: number; errors_count: number }[];
+  cpu_details: { id: number; time: number; utilisation: number }[];
+  nic_details: {
+    mac_address: string;
+    rx_octets: number;
+    rx_errors: number;
+    rx_drop: number;
+    rx_packets: number;
+    rx_rate: number;
+    tx_octets: number;
+    tx_errors: number;
+    tx_drop: number;
+    tx_packets: number;
+    tx_rate: number;
+  }[];
+  memory_details: { maximum: number; used: number };
 }

@@ -15,7 +15,7 @@ import { EventWaitTimeout, type InstanceEvents } from '../manager/events.js';
 import { type NetworkInfo, type VIF } from '../network/model.js';
 import type { Instance } from '../objects/instance.js';
 import { PowerState } from '../objects/states.js';
-import type { HostResources, VirtDriver } from './driver.js';
+import type { HostResources, InstanceDiagnostics, VirtDriver } from './driver.js';
 import { plugVif, unplugVif } from './vif.js';
 
 interface Guest {
@@ -206,6 +206,16 @@ export class FakeLibvirtDriver implements VirtDriver {
     this.#guest(instance).powerState = PowerState.RUNNING;
   }
 
+  /** nova's FakeDriver.rescue: the guest (InstanceNotFound if gone) keeps running. */
+  async rescue(instance: Instance): Promise<void> {
+    this.#guest(instance).powerState = PowerState.RUNNING;
+  }
+
+  /** nova's FakeDriver.unrescue: running again on its own disk. */
+  async unrescue(instance: Instance): Promise<void> {
+    this.#guest(instance).powerState = PowerState.RUNNING;
+  }
+
   /** libvirt's injectNMI: the guest kernel sees the NMI (and would dump its memory). */
   async triggerCrashDump(instance: Instance): Promise<void> {
     const g = this.#guest(instance);
@@ -222,6 +232,48 @@ export class FakeLibvirtDriver implements VirtDriver {
     const g = this.#guest(instance);
     // A console log ends at the login prompt, without a newline.
     return this.#log(instance, g).join('\n');
+  }
+
+  /** nova's FakeDriver.get_diagnostics: fixed counters, whatever the guest. */
+  async getDiagnostics(_instance: Instance): Promise<Record<string, number>> {
+    return {
+      cpu0_time: 17300000000,
+      memory: 524288,
+      vda_errors: -1,
+      vda_read: 262144,
+      vda_read_req: 112,
+      vda_write: 5778432,
+      vda_write_req: 488,
+      vnet1_rx: 2070139,
+      vnet1_rx_drop: 0,
+      vnet1_rx_errors: 0,
+      vnet1_rx_packets: 26701,
+      vnet1_tx: 140208,
+      vnet1_tx_drop: 0,
+      vnet1_tx_errors: 0,
+      vnet1_tx_packets: 662,
+    };
+  }
+
+  /** nova's FakeDriver.get_instance_diagnostics: one fixed CPU, NIC and disk. */
+  async getInstanceDiagnostics(_instance: Instance): Promise<InstanceDiagnostics> {
+    return {
+      state: 'running',
+      driver: 'libvirt',
+      hypervisor: 'kvm',
+      hypervisor_os: 'ubuntu',
+      uptime: 46664,
+      config_drive: true,
+      num_cpus: 1,
+      num_nics: 1,
+      num_disks: 1,
+      disk_details: [{ read_bytes: 262144, read_requests: 112, write_bytes: 5778432, write_requests: 488, errors_count: 1 }],
+      cpu_details: [{ id: 0, time: 17300000000, utilisation: 15 }],
+      nic_details: [
+        { mac_address: '01:23:45:67:89:ab', rx_octets: 2070139, rx_errors: 100, rx_drop: 200, rx_packets: 26701, rx_rate: 300, tx_octets: 140208, tx_errors: 400, tx_drop: 500, tx_packets: 662, tx_rate: 600 },
+      ],
+      memory_details: { maximum: 524288, used: 0 },
+    };
   }
 
   async attachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {

@@ -148,6 +148,18 @@ export type FilterColumn = (typeof FILTER_COLUMNS)[number];
 export const NUMERIC_FILTER_COLUMNS = ['size', 'virtual_size', 'min_disk', 'min_ram'] as const;
 export type NumericFilterColumn = (typeof NUMERIC_FILTER_COLUMNS)[number];
 
+/** glance's utils.evaluate_filter_op operators, as SQL comparisons. */
+export const TIME_FILTER_OPS = { gt: '>', gte: '>=', lt: '<', lte: '<=', neq: '!=', eq: '=' } as const;
+export type TimeFilterOp = keyof typeof TIME_FILTER_OPS;
+
+/** A `created_at` / `updated_at` filter (`gte:2014-01-01T01:01:01Z`): the column compared with an instant. */
+export interface TimeFilter {
+  column: 'created_at' | 'updated_at';
+  op: TimeFilterOp;
+  /** Epoch milliseconds, UTC. */
+  at: number;
+}
+
 /** Equality filters on core columns and properties, as glance's list accepts them. */
 export interface ImageFilters {
   /** A visibility, 'all', or undefined for glance's default (public + own + shared). */
@@ -159,6 +171,8 @@ export interface ImageFilters {
   numbers: Partial<Record<NumericFilterColumn, number>>;
   /** Inclusive bounds on integer columns (`size_min`, `virtual_size_max`...). */
   ranges: Partial<Record<NumericFilterColumn, { min?: number; max?: number }>>;
+  /** Comparisons on the timestamps, all of which must hold. */
+  times: TimeFilter[];
   /** Every tag must be present. */
   tags: string[];
   /** Every extra property must have the value. */
@@ -204,6 +218,8 @@ export async function findImages(q: Q, viewer: Viewer, f: ImageFilters): Promise
     if (r.min !== undefined) query = query.where(col, '>=', r.min);
     if (r.max !== undefined) query = query.where(col, '<=', r.max);
   }
+  // Stored as toISOString(), so the strings compare as the instants do.
+  for (const t of f.times) query = query.where(t.column, TIME_FILTER_OPS[t.op], iso(t.at));
   for (const tag of f.tags) {
     query = query.where((eb) =>
       eb.exists(

@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { httpBadRequest } from '../../common/errors.js';
 import { parseJson } from '../../common/json-body.js';
 import { SORT_KEYS, type CreateImageInput, type ImageChange, type ListImagesQuery, type SortKey } from '../api.js';
-import { FILTER_COLUMNS, NUMERIC_FILTER_COLUMNS, type FilterColumn, type ImageFilters, type NumericFilterColumn } from '../db/image-repo.js';
+import { FILTER_COLUMNS, NUMERIC_FILTER_COLUMNS, TIME_FILTER_OPS, type FilterColumn, type ImageFilters, type NumericFilterColumn, type TimeFilter } from '../db/image-repo.js';
 import { InvalidObject, ReadonlyAttribute, ReservedAttribute, UnsupportedMediaType } from '../errors.js';
 import {
   DISALLOWED_ON_CREATE,
@@ -202,7 +202,7 @@ export function parseListQuery(search: URLSearchParams): ListImagesQuery {
   limit = Math.min(LIMIT_MAX, limit);
 
   // Everything left is a filter, as glance passes the remaining params to the DB.
-  const filters: ImageFilters = { osHidden: false, columns: {}, numbers: {}, ranges: {}, tags, properties: {} };
+  const filters: ImageFilters = { osHidden: false, columns: {}, numbers: {}, ranges: {}, times: [], tags, properties: {} };
   const visibility = last('visibility');
   if (visibility) {
     if (!VISIBILITIES.includes(visibility)) throw httpBadRequest(`Invalid visibility value: ${visibility}`);
@@ -229,6 +229,10 @@ export function parseListQuery(search: URLSearchParams): ListImagesQuery {
       (filters.ranges[col] ??= {})[bound] = Number(v);
     }
   }
+  for (const column of ['created_at', 'updated_at'] as const) {
+    const v = last(column);
+    if (v !== undefined) filters.times.push(timeFilter(column, v));
+  }
   for (const [key, value] of params) {
     if (FILTER_COLUMNS.includes(key as FilterColumn)) filters.columns[key as FilterColumn] = value;
     else if (NUMERIC_FILTER_COLUMNS.includes(key as NumericFilterColumn)) {
@@ -238,6 +242,40 @@ export function parseListQuery(search: URLSearchParams): ListImagesQuery {
   const q: ListImagesQuery = { filters, memberStatus: memberStatus as ListImagesQuery['memberStatus'], sortKeys, sortDirs, limit };
   if (marker !== undefined) q.marker = marker;
   return q;
+}
+
+/**
+ * oslo's parse_isotime (iso8601.parse_date, naive times taken as UTC) → epoch ms, or
+ * undefined when `s` is not ISO 8601.
+ */
+function parseIsoTime(s: string): number | undefined {
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(s.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '0', tz = 'Z'] = m;
+  const at = Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +sec, Math.floor(Number(`0.${frac}`) * 1000));
+  const back = new Date(at);
+  if (back.getUTCMonth() !== +mo! - 1 || back.getUTCDate() !== +d! || +h > 23 || +mi > 59 || +sec > 59) return undefined;
+  if (tz === 'Z') return at;
+  const [, sign, oh, om = '0'] = /^([+-])(\d{2}):?(\d{2})?$/.exec(tz)!;
+  return at - (sign === '-' ? -1 : 1) * (+oh! * 60 + +om) * 60_000;
+}
+
+/**
+ * A created_at / updated_at filter as glance's _make_conditions_from_filters reads it:
+ * utils.split_filter_op (a bare ISO time is `eq`), the time checked before the operator.
+ */
+function timeFilter(column: TimeFilter['column'], expr: string): TimeFilter {
+  let op = 'eq';
+  let threshold = expr;
+  const colon = expr.indexOf(':');
+  if (colon >= 0 && parseIsoTime(expr) === undefined) {
+    op = expr.slice(0, colon);
+    threshold = expr.slice(colon + 1);
+  }
+  const at = parseIsoTime(threshold);
+  if (at === undefined) throw httpBadRequest(`Bad "${column}" query filter format. Use ISO 8601 DateTime notation.`);
+  if (!Object.hasOwn(TIME_FILTER_OPS, op)) throw httpBadRequest('Unable to filter on a unknown operator.');
+  return { column, op: op as TimeFilter['op'], at };
 }
 
 /** Python's urllib.parse.quote_plus, so paging links read as glance writes them. */

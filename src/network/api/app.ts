@@ -17,6 +17,7 @@ import { registerResource } from './controller.js';
 import { networkDef, portDef, subnetDef } from './definitions/core.js';
 import { agentDef, floatingIpDef, securityGroupDef, securityGroupRuleDef } from './definitions/extras.js';
 import { routerDef } from './definitions/l3.js';
+import { subnetpoolDef } from './definitions/subnetpools.js';
 import { EXTENSIONS } from './extensions.js';
 import { renderNeutronError } from './faults.js';
 import type { Dict } from './resource.js';
@@ -55,7 +56,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
     versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: `http://${req.headers.host}/v2.0/`, rel: 'self' }] }],
   }));
   app.get('/v2.0', async (req) => ({
-    resources: ['subnet', 'network', 'port'].map((r) => ({
+    resources: ['subnet', 'subnetpool', 'network', 'port'].map((r) => ({
       links: [{ href: `http://${req.headers.host}/v2.0/${r}s`, rel: 'self' }],
       name: r,
       collection: `${r}s`,
@@ -86,6 +87,10 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   // The l3 extension's member actions; their body is the interface info itself, unwrapped.
   app.put('/v2.0/routers/:id/add_router_interface', async (req) => p.routers.addInterface(req.ctx, (req.params as { id: string }).id, req.body));
   app.put('/v2.0/routers/:id/remove_router_interface', async (req) => p.routers.removeInterface(req.ctx, (req.params as { id: string }).id, req.body));
+  registerResource(app, subnetpoolDef, bind(p.subnetPools), { maxLimit });
+  // subnetpool-prefix-ops' member actions; their body is {"prefixes": [...]}, unwrapped.
+  app.put('/v2.0/subnetpools/:id/add_prefixes', async (req) => p.subnetPools.addPrefixes(req.ctx, (req.params as { id: string }).id, req.body));
+  app.put('/v2.0/subnetpools/:id/remove_prefixes', async (req) => p.subnetPools.removePrefixes(req.ctx, (req.params as { id: string }).id, req.body));
   registerTags(app, p.tags);
   registerServiceProviders(app);
 

@@ -3,6 +3,8 @@
  * neutron-lib's API definitions). The L3 plugin's `router`, `ext-gw-mode` and
  * `extraroute` are here; its dvr, l3-ha, router_availability_zone, l3-flavors,
  * extraroute-atomic and l3_agent_scheduler are not (no L3 agent, no such attributes).
+ * Subnet pools come with subnet_allocation, default-subnetpools and
+ * subnetpool-prefix-ops; address-scope, rbac-subnetpool and subnet_onboard are not loaded.
  * `service-type` is what Zed's flavors service plugin adds; Nimbus answers its list
  * (see plugin/service-types.ts) without loading flavors.
  */
@@ -163,7 +165,7 @@ export const EXTENSIONS: Extension[] = [
     "links": []
   },
   {
-    "name": "Tag support for resources with standard attribute: port, subnet, network, security_group, floatingip, router",
+    "name": "Tag support for resources with standard attribute: port, subnet, subnetpool, network, security_group, floatingip, router",
     "alias": "standard-attr-tag",
     "description": "Enables to set tag on resources with standard attribute.",
     "updated": "2017-01-01T00:00:00-00:00",
@@ -230,6 +232,27 @@ export const EXTENSIONS: Extension[] = [
     "alias": "extraroute",
     "description": "Extra routes configuration for L3 router",
     "updated": "2013-02-01T10:00:00-00:00",
+    "links": []
+  },
+  {
+    "name": "Subnet Allocation",
+    "alias": "subnet_allocation",
+    "description": "Enables allocation of subnets from a subnet pool",
+    "updated": "2015-03-30T10:00:00-00:00",
+    "links": []
+  },
+  {
+    "name": "Default Subnetpools",
+    "alias": "default-subnetpools",
+    "description": "Provides ability to mark and use a subnetpool as the default.",
+    "updated": "2016-02-18T18:00:00-00:00",
+    "links": []
+  },
+  {
+    "name": "Subnet Pool Prefix Operations",
+    "alias": "subnetpool-prefix-ops",
+    "description": "Provides support for adjusting the prefix list of subnet pools",
+    "updated": "2019-02-08T10:00:00-00:00",
     "links": []
   },
   {

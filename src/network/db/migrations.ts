@@ -3,6 +3,7 @@ import type { Kysely, Migration } from 'kysely';
 import { agentMigrations } from '../agents/db/migrations.js';
 import { ml2Migrations } from '../ml2/db/migrations.js';
 import { routerMigrations } from './migrations-routers.js';
+import { subnetpoolMigrations } from './migrations-subnetpools.js';
 import { tagMigrations } from './migrations-tags.js';
 
 
@@ -189,7 +190,7 @@ const portIndexes: Migration = {
   },
 };
 
-/** Every neutron migration, core first, then ML2's, the agents', the tags' and the routers'. */
+/** Every neutron migration, core first, then ML2's, the agents', the tags', the routers' and the subnet pools'. */
 export const neutronMigrations: Record<string, Migration> = {
   '001_core': core,
   ...ml2Migrations,
@@ -197,4 +198,5 @@ export const neutronMigrations: Record<string, Migration> = {
   ...tagMigrations,
   '005_port_indexes': portIndexes,
   ...routerMigrations,
+  ...subnetpoolMigrations,
 };

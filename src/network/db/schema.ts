@@ -40,6 +40,8 @@ export interface SubnetRow extends StandardAttrs {
   ipv6_address_mode: string | null;
   /** Total addresses in the allocation pools, kept so availability needs no recount. */
   pool_size: string;
+  /** The subnet pool the CIDR was allocated from, if any. */
+  subnetpool_id: string | null;
 }
 
 export interface AllocationPoolRow {
@@ -165,6 +167,29 @@ export interface RouterRouteRow {
   nexthop: string;
 }
 
+/** A subnet pool; prefix lengths are integers here (neutron prints them as strings). */
+export interface SubnetPoolRow extends StandardAttrs {
+  id: string;
+  project_id: string;
+  name: string;
+  ip_version: number;
+  default_prefixlen: number;
+  min_prefixlen: number;
+  max_prefixlen: number;
+  shared: number;
+  is_default: number;
+  /** Per-project quota in /32 (IPv4) or /64 (IPv6) units; null = none. */
+  default_quota: number | null;
+  /** Rewritten by every allocation from the pool (neutron's SubnetAllocator lock). */
+  hash: string;
+}
+
+/** One prefix of a pool, stored compacted (neutron's SubnetPoolPrefix). */
+export interface SubnetPoolPrefixRow {
+  cidr: string;
+  subnetpool_id: string;
+}
+
 export interface QuotaRow {
   id: string;
   project_id: string;
@@ -211,6 +236,8 @@ export interface CoreTables {
   routers: RouterRow;
   routerports: RouterPortRow;
   routerroutes: RouterRouteRow;
+  subnetpools: SubnetPoolRow;
+  subnetpoolprefixes: SubnetPoolPrefixRow;
 }
 
 export interface NeutronDB extends CoreTables, Ml2Tables, AgentTables {}

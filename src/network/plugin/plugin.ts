@@ -9,12 +9,14 @@ import { Networks } from './networks.js';
 import { Ports } from './ports.js';
 import { Routers } from './routers.js';
 import { SecurityGroups } from './security-groups.js';
+import { SubnetPools } from './subnet-pools.js';
 import { Subnets } from './subnets.js';
 import { Tags } from './tags.js';
 
 export class CorePlugin {
   readonly networks: Networks;
   readonly subnets: Subnets;
+  readonly subnetPools: SubnetPools;
   readonly ports: Ports;
   readonly securityGroups: SecurityGroups;
   readonly floatingIps: FloatingIps;
@@ -23,7 +25,8 @@ export class CorePlugin {
 
   constructor(readonly deps: PluginDeps) {
     this.networks = new Networks(deps);
-    this.subnets = new Subnets(deps, this.networks);
+    this.subnetPools = new SubnetPools(deps);
+    this.subnets = new Subnets(deps, this.networks, this.subnetPools);
     this.securityGroups = new SecurityGroups(deps);
     this.ports = new Ports(deps, this.networks, this.subnets, this.securityGroups);
     this.routers = new Routers(deps, this.networks, this.subnets, this.ports);
@@ -35,6 +38,7 @@ export class CorePlugin {
       security_groups: (ctx, id, db) => this.securityGroups.getRow(ctx, id, db),
       floatingips: (ctx, id, db) => this.floatingIps.getRow(ctx, id, db),
       routers: (ctx, id, db) => this.routers.getRow(ctx, id, db),
+      subnetpools: (ctx, id, db) => this.subnetPools.getRow(ctx, id, db),
     });
   }
 

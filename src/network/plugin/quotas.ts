@@ -18,6 +18,7 @@ const TABLE: Partial<Record<QuotaResource, keyof NeutronDB>> = {
   floatingip: 'floatingips',
   security_group: 'securitygroups',
   security_group_rule: 'securitygrouprules',
+  subnetpool: 'subnetpools',
 };
 
 /** The configured default of a resource's quota. */

@@ -9,7 +9,10 @@ import type { Dict } from '../api/resource.js';
 import { specifiedKeys } from '../api/resource.js';
 import { validateIpAddress } from '../ipam/address.js';
 import {
+  type Cidr,
   type IpRange,
+  WIDTH,
+  cidrOf,
   defaultGatewayIp,
   formatCidr,
   formatIp,
@@ -28,17 +31,21 @@ import {
   HostRoutesExhausted,
   NeutronBadRequest,
 } from '../ipam/index.js';
-import type { NeutronDB, SubnetRow } from '../db/schema.js';
+import type { NeutronDB, SubnetPoolRow, SubnetRow } from '../db/schema.js';
 import { NamedError } from '../../common/errors.js';
 import { InvalidInput, PolicyNotAuthorized, SubnetInUse, SubnetNotFound, badRequest } from '../errors.js';
 import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, ROUTER_INTERFACE_OWNERS, nowIso } from './deps.js';
 import { ROUTER_INTERFACE_OWNERS_SNAT, eui64Address } from './ipam-backend.js';
 import type { Networks } from './networks.js';
 import { checkQuota } from './quotas.js';
+import type { SubnetPools } from './subnet-pools.js';
+import { NetworkSubnetPoolAffinityError } from '../subnetpool-errors.js';
 import { deleteTagsOf, loadTags } from './tags.js';
 
 const MAX_DNS_NAMESERVERS = 5;
 const MAX_SUBNET_HOST_ROUTES = 20;
+/** neutron-lib's IPV6_PD_POOL_ID, the pseudo pool of IPv6 prefix delegation. */
+const IPV6_PD_POOL_ID = 'prefix_delegation';
 
 export interface SubnetWithPools extends SubnetRow {
   pools: IpRange[];
@@ -48,6 +55,7 @@ export class Subnets {
   constructor(
     private readonly d: PluginDeps,
     private readonly networks: Networks,
+    private readonly pools: SubnetPools,
   ) {}
 
   /** The rows (with pools) of a network's subnets, in creation order. */
@@ -83,7 +91,7 @@ export class Subnets {
       tenant_id: r.project_id,
       network_id: r.network_id,
       ip_version: r.ip_version,
-      subnetpool_id: null,
+      subnetpool_id: r.subnetpool_id,
       enable_dhcp: toBool(r.enable_dhcp),
       ipv6_ra_mode: r.ipv6_ra_mode,
       ipv6_address_mode: r.ipv6_address_mode,
@@ -160,18 +168,29 @@ export class Subnets {
     }
   }
 
-  async create(ctx: RequestContext, body: Dict): Promise<Dict> {
-    const d = this.d;
+  /**
+   * _get_subnetpool_id: the pool a create names, or the default pool of its IP version
+   * when it asks for one (use_default_subnetpool); null for none.
+   */
+  async #subnetpoolId(ctx: RequestContext, body: Dict, cidr: Cidr | null): Promise<string | null> {
+    const useDefault = body.use_default_subnetpool === true;
+    const id = (body.subnetpool_id as string | null | undefined) ?? null;
+    if (useDefault && id) throw new NeutronBadRequest('subnets', 'subnetpool_id and use_default_subnetpool cannot both be specified');
+    // ipv6_pd_enabled is off: a prefix-delegation subnet with a CIDR is an ordinary one.
+    if (id === IPV6_PD_POOL_ID && cidr) return null;
+    if (id || !useDefault) return id;
+    const ipVersion = cidr ? cidr.version : (body.ip_version as number);
+    const pool = await this.pools.defaultPool(ctx, ipVersion);
+    if (pool) return pool.id;
+    throw new NeutronBadRequest('subnets', `No default subnetpool found for IPv${ipVersion}`);
+  }
+
+  /**
+   * The gateway and allocation pools of a subnet on `cidr` (_gateway_ip_str,
+   * _prepare_allocation_pools), with its DNS servers, host routes and IPv6 modes checked.
+   */
+  #layout(body: Dict, id: string, cidr: Cidr): { gateway: string | null; pools: IpRange[] } {
     const ipVersion = body.ip_version as 4 | 6;
-    if (body.cidr === undefined || body.cidr === null) {
-      throw new NeutronBadRequest('subnets', 'a subnetpool must be specified in the absence of a cidr');
-    }
-    const badCidr = validateSubnet(body.cidr);
-    if (badCidr) throw badRequest(`Invalid input for cidr. Reason: ${badCidr}.`);
-    const cidr = parseCidr(body.cidr as string)!;
-    const cidrText = formatCidr(cidr);
-    validateIpVersion(ipVersion, cidrText, 'cidr');
-    const id = d.random.uuid();
     let gateway: string | null;
     if (body.gateway_ip === undefined) {
       const gw = defaultGatewayIp(cidr);
@@ -179,18 +198,81 @@ export class Subnets {
     } else if (body.gateway_ip === null) {
       gateway = null;
     } else {
-      const bad = validateIpAddress(body.gateway_ip);
-      if (bad) throw badRequest(`Invalid input for gateway_ip. Reason: ${bad}.`);
-      validateIpVersion(ipVersion, body.gateway_ip as string, 'gateway_ip');
+      this.#checkGatewayText(ipVersion, body.gateway_ip);
       validateGatewayInSubnet(cidr, parseIp(body.gateway_ip as string)!);
       gateway = formatIp(parseIp(body.gateway_ip as string)!.value, ipVersion);
     }
     // allocation_pools' shape was checked by the attribute map (validate_ip_pools).
     const pools = prepareAllocationPools((body.allocation_pools as { start: string; end: string }[] | undefined) ?? null, cidr, gateway);
-    const dns = (body.dns_nameservers as unknown[]) ?? [];
-    const routes = (body.host_routes as unknown[]) ?? [];
-    this.#checkDnsAndRoutes(ipVersion, id, dns, routes);
+    this.#checkDnsAndRoutes(ipVersion, id, (body.dns_nameservers as unknown[]) ?? [], (body.host_routes as unknown[]) ?? []);
     validateIpv6Modes(ipVersion, cidr, (body.ipv6_ra_mode as string | null) ?? null, (body.ipv6_address_mode as string | null) ?? null, body.enable_dhcp as boolean);
+    return { gateway, pools };
+  }
+
+  #checkGatewayText(ipVersion: 4 | 6, gatewayIp: unknown): void {
+    const bad = validateIpAddress(gatewayIp);
+    if (bad) throw badRequest(`Invalid input for gateway_ip. Reason: ${bad}.`);
+    validateIpVersion(ipVersion, gatewayIp as string, 'gateway_ip');
+  }
+
+  /**
+   * The CIDR a subnet gets from its pool (SubnetRequestFactory): the given one; else,
+   * with a gateway, the prefixlen-bit network around it; else any free block of
+   * prefixlen bits (the pool's default_prefixlen when not given), its gateway the block's
+   * first host. Runs under the pool's lock in the subnet's transaction.
+   */
+  async #allocateFromPool(
+    ctx: RequestContext,
+    trx: Kysely<NeutronDB>,
+    body: Dict,
+    poolId: string,
+    cidr: Cidr | null,
+  ): Promise<{ pool: SubnetPoolRow; cidr: Cidr; anyRequest: boolean }> {
+    const pool = await this.pools.getRow(ctx, poolId, trx);
+    const ipVersion = body.ip_version as number;
+    if (ipVersion !== pool.ip_version) throw new NeutronBadRequest('subnets', `Cannot allocate IPv${ipVersion} subnet from IPv${pool.ip_version} subnet pool`);
+    const prefixlen = (body.prefixlen as number | undefined) ?? pool.default_prefixlen;
+    const gatewayGiven = body.gateway_ip !== undefined && body.gateway_ip !== null;
+    if (cidr) return { pool, cidr: await this.pools.allocate(trx, pool, { kind: 'specific', cidr }), anyRequest: false };
+    if (gatewayGiven) {
+      this.#checkGatewayText(ipVersion as 4 | 6, body.gateway_ip);
+      const gw = parseIp(body.gateway_ip as string)!;
+      const around = cidrOf(gw.version, gw.value, Math.min(prefixlen, WIDTH[gw.version]));
+      return { pool, cidr: await this.pools.allocate(trx, pool, { kind: 'specific', cidr: around }), anyRequest: false };
+    }
+    return { pool, cidr: await this.pools.allocate(trx, pool, { kind: 'any', prefixlen }), anyRequest: true };
+  }
+
+  /**
+   * _validate_network_subnetpools: the subnets of one IP version on a network come all
+   * from one pool or all from none.
+   */
+  async #checkNetworkPools(trx: Kysely<NeutronDB>, networkId: string, ipVersion: number, poolId: string | null): Promise<void> {
+    const others = await trx.selectFrom('subnets').select(['subnetpool_id']).where('network_id', '=', networkId).where('ip_version', '=', ipVersion).execute();
+    if (others.some((o) => (poolId ? o.subnetpool_id !== poolId : o.subnetpool_id !== null))) throw new NetworkSubnetPoolAffinityError();
+  }
+
+  async create(ctx: RequestContext, body: Dict): Promise<Dict> {
+    const d = this.d;
+    const ipVersion = body.ip_version as 4 | 6;
+    const hasCidr = body.cidr !== undefined && body.cidr !== null;
+    let cidr: Cidr | null = null;
+    if (hasCidr) {
+      const badCidr = validateSubnet(body.cidr);
+      if (badCidr) throw badRequest(`Invalid input for cidr. Reason: ${badCidr}.`);
+      cidr = parseCidr(body.cidr as string)!;
+    }
+    if (hasCidr && body.prefixlen !== undefined) throw new NeutronBadRequest('subnets', 'cidr and prefixlen must not be supplied together');
+    const poolId = await this.#subnetpoolId(ctx, body, cidr);
+    if (!poolId && !cidr) throw new NeutronBadRequest('subnets', 'a subnetpool must be specified in the absence of a cidr');
+    // validate_pools_with_subnetpool
+    if (poolId && !cidr && body.allocation_pools !== undefined && body.allocation_pools !== null) {
+      throw new NeutronBadRequest('subnets', 'allocation_pools allowed only for specific subnet requests.');
+    }
+    if (!poolId) validateIpVersion(ipVersion, formatCidr(cidr!), 'cidr');
+    const id = d.random.uuid();
+    // A given CIDR is laid out before the transaction, as neutron validates it first.
+    const early = cidr ? this.#layout(body, id, cidr) : null;
     const now = nowIso(d.clock.now());
     return d.db.transaction().execute(async (trx) => {
       const net = await this.networks.getRow(ctx, body.network_id as string, trx);
@@ -198,8 +280,19 @@ export class Subnets {
         throw new NamedError(403, 'HTTPForbidden', `Tenant ${String(body.project_id)} not allowed to create subnet on this network`);
       }
       await checkQuota(trx, d.cfg, body.project_id as string, 'subnet');
+      let final = cidr!;
+      let layout = early;
+      if (poolId) {
+        const got = await this.#allocateFromPool(ctx, trx, body, poolId, cidr);
+        final = got.cidr;
+        // An "any" request's gateway is the block's first host, whatever gateway_ip said.
+        if (!layout) layout = this.#layout(got.anyRequest ? { ...body, gateway_ip: formatIp(final.first + 1n, ipVersion) } : body, id, final);
+      }
+      const { gateway, pools } = layout!;
+      const cidrText = formatCidr(final);
       const others = (await trx.selectFrom('subnets').select('cidr').where('network_id', '=', net.id).execute()).map((s) => parseCidr(s.cidr)!);
-      validateSubnetCidr(cidr, cidrText, net.id, others);
+      validateSubnetCidr(final, cidrText, net.id, others);
+      await this.#checkNetworkPools(trx, net.id, ipVersion, poolId);
       const row: SubnetRow = {
         id,
         project_id: body.project_id as string,
@@ -212,13 +305,16 @@ export class Subnets {
         ipv6_ra_mode: (body.ipv6_ra_mode as string | null) ?? null,
         ipv6_address_mode: (body.ipv6_address_mode as string | null) ?? null,
         pool_size: poolsSize(pools).toString(),
+        subnetpool_id: poolId,
         description: body.description as string,
         created_at: now,
         updated_at: now,
         revision_number: 0,
       };
       await trx.insertInto('subnets').values(row).execute();
-      await this.#writeChildren(trx, id, pools, dns as string[], routes as { destination: string; nexthop: string }[], ipVersion);
+      const dns = (body.dns_nameservers as string[]) ?? [];
+      const routes = (body.host_routes as { destination: string; nexthop: string }[]) ?? [];
+      await this.#writeChildren(trx, id, pools, dns, routes, ipVersion);
       if (isAutoAddressSubnet(row)) await this.#addAutoAddresses(trx, row);
       await trx.updateTable('networks').set({ revision_number: net.revision_number + 1, updated_at: now }).where('id', '=', net.id).execute();
       return (await this.toDicts(trx, [row]))[0]!;

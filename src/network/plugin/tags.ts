@@ -1,6 +1,6 @@
 /**
  * neutron's tag service plugin (standard-attr-tag, neutron/services/tag/tag_plugin.py):
- * tags on networks, subnets, ports, security groups, floating IPs and routers.
+ * tags on networks, subnets, ports, security groups, floating IPs, routers and subnet pools.
  *
  * As in Zed, the parent must exist and be visible to the caller (else
  * TagResourceNotFound) and no policy rule guards the tag calls themselves: Zed's tag
@@ -26,6 +26,7 @@ export const TAGGABLE = {
   security_groups: 'securitygroups',
   floatingips: 'floatingips',
   routers: 'routers',
+  subnetpools: 'subnetpools',
 } as const;
 export type TaggableCollection = keyof typeof TAGGABLE;
 

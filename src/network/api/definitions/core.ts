@@ -22,6 +22,7 @@ import {
   toInt,
   toIntOrNone,
 } from '../validators.js';
+import { isNonNegative, isSubnetpoolIdOrNone } from './subnetpools.js';
 
 const name: AttrSpec = { allowPost: true, allowPut: true, default: '', validate: isString(255), isFilter: true, isSortKey: true };
 const id: AttrSpec = { allowPost: false, allowPut: false, validate: isUuid, isFilter: true, isSortKey: true };
@@ -70,8 +71,8 @@ export const subnetDef: ResourceDef = {
     name,
     network_id: { allowPost: true, allowPut: false, validate: isUuid, isFilter: true, isSortKey: true },
     ip_version: { allowPost: true, allowPut: false, convertTo: toInt, validate: isValues([4, 6]), isFilter: true, isSortKey: true },
-    subnetpool_id: { allowPost: true, allowPut: false, default: null, isFilter: true, isSortKey: true },
-    prefixlen: { allowPost: true, allowPut: false, default: undefined, isVisible: false },
+    subnetpool_id: { allowPost: true, allowPut: false, default: null, validate: isSubnetpoolIdOrNone, isFilter: true, isSortKey: true },
+    prefixlen: { allowPost: true, allowPut: false, default: undefined, convertTo: toInt, validate: isNonNegative, isVisible: false },
     cidr: { allowPost: true, allowPut: false, default: undefined, isFilter: true, isSortKey: true },
     gateway_ip: { allowPost: true, allowPut: true, default: undefined, isFilter: true, isSortKey: true },
     allocation_pools: { allowPost: true, allowPut: true, default: undefined, validate: isIpPools },
