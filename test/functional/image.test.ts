@@ -179,6 +179,23 @@ describe('image service', { skip: inProcessOnly('glance built alone with a fake 
     assert.deepEqual(byTag.json.images.map((i: { id: string }) => i.id), [img.id]);
   });
 
+  // Tempest's os_glance_reserved tests (test_create/update_image_reserved_property): glance's
+  // _reserved_namespaces refuses os_glance* keys on create and in every patch op, 403.
+  it('refuses os_glance_* properties on create and on update, changing nothing', async () => {
+    const created = await call('POST', '/v2/images', { body: { name: 'x', container_format: 'bare', disk_format: 'raw', os_glance_foo: 'bar' } });
+    assert.equal(created.status, 403);
+    assert.equal(created.json.message, "Access was denied to this resource.<br /><br />\nAttribute 'os_glance_foo' is reserved.\n\n");
+    const img = (await call('POST', '/v2/images', { body: { name: 'reserved-patch', container_format: 'bare', disk_format: 'raw' } })).json;
+    for (const op of ['add', 'replace', 'remove'] as const) {
+      const res = await patch(img.id, [{ op, path: '/os_glance_foo', ...(op === 'remove' ? {} : { value: 'bar' }) }]);
+      assert.equal(res.status, 403, op);
+      assert.match(res.json.message, /^Attribute 'os_glance_foo' is reserved\./, op);
+    }
+    const shown = (await call('GET', `/v2/images/${img.id}`)).json;
+    assert.equal(shown.os_glance_foo, undefined);
+    assert.equal(shown.updated_at, img.updated_at);
+  });
+
   it('rejects reserved and read-only attributes on create', async () => {
     const reserved = await call('POST', '/v2/images', { body: { name: 'x', location: 'file:///etc/passwd' } });
     assert.equal(reserved.status, 403);

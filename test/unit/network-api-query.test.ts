@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { portDef } from '../../src/network/api/definitions/core.js';
-import { applyListQuery, matchesFilter, parseListQuery, selectFields } from '../../src/network/api/query.js';
+import { applyListQuery, likeContains, matchesFilter, parseFixedIpsFilter, parseListQuery, selectFields } from '../../src/network/api/query.js';
 import type { OpenStackError } from '../../src/common/errors.js';
 
 const ports = Array.from({ length: 7 }, (_, i) => ({
@@ -30,6 +30,19 @@ test('fixed_ips=ip_address=... matches a port holding that address', () => {
   assert.ok(matchesFilter(ports[2]!, 'fixed_ips', ['ip_address=1.2.3.12']));
   assert.ok(!matchesFilter(ports[2]!, 'fixed_ips', ['ip_address=1.2.3.13']));
   assert.ok(matchesFilter(ports[2]!, 'fixed_ips', ['subnet_id=s1']));
+});
+
+test("fixed_ips pairs parse like convert_kvp_list_to_dict (stripped, deduplicated); ip_address_substr is LIKE '%s%'", () => {
+  assert.deepEqual(parseFixedIpsFilter([' ip_address = 1.2.3.4 ', 'ip_address=1.2.3.4', 'subnet_id=']), { ip_address: ['1.2.3.4'], subnet_id: [''] });
+  assert.deepEqual(parseFixedIpsFilter(['True']), {});
+  rejects(() => parseFixedIpsFilter(['ip_address']), 400, 'InvalidInput', "Invalid input for operation: 'ip_address' is not of the form <key>=[value].");
+  assert.ok(likeContains('3.1%1').test('1.2.3.12.11'));
+  assert.ok(likeContains('a_c').test('xxabcxx'));
+  assert.ok(!likeContains('a\\_c').test('abc'));
+  assert.ok(likeContains('a\\_c').test('a_c'));
+  assert.ok(likeContains('').test('anything'));
+  assert.ok(matchesFilter(ports[2]!, 'fixed_ips', ['ip_address_substr=3.12']));
+  assert.ok(!matchesFilter(ports[2]!, 'fixed_ips', ['ip_address_substr=3.13']));
 });
 
 test('an attribute that is not a filter is refused like neutron\'s filter validation', () => {

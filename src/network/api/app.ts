@@ -12,7 +12,7 @@ import type { Logger } from '../../common/log.js';
 import { agentToWire, deleteAgent, getAgent, listAgents, updateAgent } from '../agents/index.js';
 import type { CorePlugin } from '../plugin/plugin.js';
 import { QUOTA_RESOURCES, type QuotaResource, defaultQuota, getLimits, getUsage } from '../plugin/quotas.js';
-import { InvalidInput, badRequest, notFoundHttp } from '../errors.js';
+import { AdminRequired, InvalidInput, badRequest, notFoundHttp } from '../errors.js';
 import { registerResource } from './controller.js';
 import { networkDef, portDef, subnetDef } from './definitions/core.js';
 import { agentDef, floatingIpDef, securityGroupDef, securityGroupRuleDef } from './definitions/extras.js';
@@ -24,6 +24,7 @@ import type { Dict } from './resource.js';
 import { specifiedKeys } from './resource.js';
 import { pyRepr } from './validators.js';
 import { registerTags } from './tags.js';
+import { registerServiceProviders } from './service-providers.js';
 
 export interface NetworkApiDeps {
   cfg: Config;
@@ -91,6 +92,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   app.put('/v2.0/subnetpools/:id/add_prefixes', async (req) => p.subnetPools.addPrefixes(req.ctx, (req.params as { id: string }).id, req.body));
   app.put('/v2.0/subnetpools/:id/remove_prefixes', async (req) => p.subnetPools.removePrefixes(req.ctx, (req.params as { id: string }).id, req.body));
   registerTags(app, p.tags);
+  registerServiceProviders(app);
 
   const db = p.deps.db;
   const downTime = d.cfg.network.agent_down_time;
@@ -160,9 +162,10 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
     const projectId = (req.params as { project: string }).project;
     return { quota: Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, defaultQuota(d.cfg, r)])), project_id: projectId };
   });
+  // quota_details (quotasv2_detail.py): its own AdminRequired reason, not get_quota's policy.
   app.get('/v2.0/quotas/:project/details', async (req) => {
     const projectId = (req.params as { project: string }).project;
-    requireAdminOrSelf(req.ctx.projectId, req.ctx.isAdmin, projectId);
+    if (projectId !== req.ctx.projectId && !req.ctx.isAdmin) throw new AdminRequired('Only admin is authorized to access quotas for another project');
     const [limits, used] = await Promise.all([getLimits(db, d.cfg, projectId), getUsage(db, projectId)]);
     return { quota: Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, { limit: limits[r], used: used[r], reserved: 0 }])) };
   });

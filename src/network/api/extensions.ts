@@ -5,6 +5,8 @@
  * extraroute-atomic and l3_agent_scheduler are not (no L3 agent, no such attributes).
  * Subnet pools come with subnet_allocation, default-subnetpools and
  * subnetpool-prefix-ops; address-scope, rbac-subnetpool and subnet_onboard are not loaded.
+ * `service-type` is what Zed's flavors service plugin adds; Nimbus answers its list
+ * (see plugin/service-types.ts) without loading flavors.
  */
 export interface Extension { name: string; alias: string; description: string; updated: string; links: never[] }
 export const EXTENSIONS: Extension[] = [
@@ -93,6 +95,13 @@ export const EXTENSIONS: Extension[] = [
     "links": []
   },
   {
+    "name": "IP address substring filtering",
+    "alias": "ip-substring-filtering",
+    "description": "Provides IP address substring filtering when listing ports",
+    "updated": "2017-11-28T09:00:00-00:00",
+    "links": []
+  },
+  {
     "name": "Network IP Availability",
     "alias": "network-ip-availability",
     "description": "Provides IP availability data for each network and subnet.",
@@ -163,6 +172,13 @@ export const EXTENSIONS: Extension[] = [
     "links": []
   },
   {
+    "name": "standard-attr-description",
+    "alias": "standard-attr-description",
+    "description": "Extension to add descriptions to standard attributes",
+    "updated": "2016-02-10T10:00:00-00:00",
+    "links": []
+  },
+  {
     "name": "Pagination support",
     "alias": "pagination",
     "description": "Extension that indicates that pagination is enabled.",
@@ -181,6 +197,20 @@ export const EXTENSIONS: Extension[] = [
     "alias": "security-group",
     "description": "The security groups extension.",
     "updated": "2012-10-05T10:00:00-00:00",
+    "links": []
+  },
+  {
+    "name": "Neutron Service Type Management",
+    "alias": "service-type",
+    "description": "API for retrieving service providers for Neutron advanced services",
+    "updated": "2013-01-20T00:00:00-00:00",
+    "links": []
+  },
+  {
+    "name": "Quota details management support",
+    "alias": "quota_details",
+    "description": "Expose functions for quotas usage statistics per project",
+    "updated": "2017-02-10T10:00:00-00:00",
     "links": []
   },
   {

@@ -4,7 +4,7 @@
  * `limit`/`marker`/`page_reverse` pagination with `<collection>_links`.
  */
 import { BadRequest } from '../../common/errors.js';
-import { badRequest } from '../errors.js';
+import { InvalidInput, badRequest } from '../errors.js';
 import { TAG_FILTERS, type TagFilter, matchesTagFilter } from '../plugin/tags.js';
 import { type Dict, type ResourceDef, pyList } from './resource.js';
 
@@ -39,7 +39,8 @@ export function parseListQuery(q: QueryParams, def: ResourceDef, maxLimit: numbe
     }
     let values = asList(raw);
     if (key === 'fixed_ips') {
-      filters.set(key, values);
+      // Malformed pairs are refused here; the raw pairs stay the filter values.
+      if (Object.keys(parseFixedIpsFilter(values)).length) filters.set(key, values);
       continue;
     }
     values = values.filter((v) => v !== '' || key === 'device_id' || key === 'device_owner' || key === 'name' || key === 'description');
@@ -76,24 +77,71 @@ export function parseListQuery(q: QueryParams, def: ResourceDef, maxLimit: numbe
 
 const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
+/** A `fixed_ips` list filter after neutron-lib's convert_kvp_list_to_dict: key → values. */
+export type FixedIpsFilter = Record<string, string[]>;
+interface FixedIp {
+  ip_address: string;
+  subnet_id: string;
+}
+
+/**
+ * convert_kvp_list_to_dict on the `fixed_ips=` values: each "key=value" (both stripped)
+ * adds value to key; a bare flag (['True']) is no filter; anything else without "=" or
+ * with an empty key is InvalidInput.
+ */
+export function parseFixedIpsFilter(values: string[]): FixedIpsFilter {
+  if (values.length === 1 && values[0] === 'True') return {};
+  const out: FixedIpsFilter = {};
+  for (const raw of values) {
+    const at = raw.indexOf('=');
+    const k = at < 0 ? '' : raw.slice(0, at).trim();
+    if (!k) throw new InvalidInput(`'${raw}' is not of the form <key>=[value]`);
+    const list = (out[k] ??= []);
+    const value = raw.slice(at + 1).trim();
+    if (!list.includes(value)) list.push(value);
+  }
+  return out;
+}
+
+/**
+ * ML2's _get_ports_query on a fixed_ips filter: ip_address, subnet_id and
+ * ip_address_substr are separate EXISTS clauses over the port's IPs (not one IP
+ * matching all three), other keys are ignored. A substring is SQL's LIKE '%<s>%'.
+ */
+function matchesFixedIps(ips: FixedIp[], want: FixedIpsFilter): boolean {
+  const { ip_address: addrs, subnet_id: subnets, ip_address_substr: substrs } = want;
+  if (addrs && !ips.some((ip) => addrs.includes(ip.ip_address))) return false;
+  if (subnets && !ips.some((ip) => subnets.includes(ip.subnet_id))) return false;
+  if (substrs) {
+    const patterns = substrs.map(likeContains);
+    if (!ips.some((ip) => patterns.some((re) => re.test(ip.ip_address)))) return false;
+  }
+  return true;
+}
+
+/**
+ * LIKE '%<s>%' as MySQL (neutron's usual backend) evaluates it: `%` and `_` stay
+ * wildcards, a backslash escapes the next character, and the default collation
+ * compares case-insensitively (an upper-case IPv6 substring matches).
+ */
+export function likeContains(s: string): RegExp {
+  let body = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '\\' && i + 1 < s.length) body += escapeRe(s[++i]!);
+    else if (c === '%') body += '.*';
+    else if (c === '_') body += '.';
+    else body += escapeRe(c);
+  }
+  return new RegExp(body, 'is');
+}
+const escapeRe = (c: string) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Whether an item passes one attribute filter (any of the values matches). */
 export function matchesFilter(item: Dict, key: string, values: unknown[]): boolean {
   if ((TAG_FILTERS as readonly string[]).includes(key)) return matchesTagFilter((item.tags as string[] | undefined) ?? [], key as TagFilter, values);
   const v = item[key];
-  if (key === 'fixed_ips') {
-    const ips = (v as { ip_address: string; subnet_id: string }[]) ?? [];
-    const want = { ip_address: [] as string[], subnet_id: [] as string[], ip_address_substr: [] as string[] };
-    for (const raw of values as string[]) {
-      const m = /^(ip_address|subnet_id|ip_address_substr)=(.*)$/.exec(raw);
-      if (m) want[m[1] as keyof typeof want].push(m[2]!);
-    }
-    return ips.some(
-      (ip) =>
-        (!want.ip_address.length || want.ip_address.includes(ip.ip_address)) &&
-        (!want.subnet_id.length || want.subnet_id.includes(ip.subnet_id)) &&
-        (!want.ip_address_substr.length || want.ip_address_substr.some((s) => ip.ip_address.includes(s))),
-    );
-  }
+  if (key === 'fixed_ips') return matchesFixedIps((v as FixedIp[] | undefined) ?? [], parseFixedIpsFilter(values as string[]));
   if (Array.isArray(v)) return values.some((f) => v.some((x) => str(x) === str(f)));
   return values.some((f) => str(f) === str(v) || (v === null && f === ''));
 }

@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { RequestContext } from '../../common/auth.js';
 import { badRequest, PolicyNotAuthorized } from '../errors.js';
-import type { Converter, Validator } from './validators.js';
+import { type Converter, type Validator, isString } from './validators.js';
 
 export type Dict = Record<string, unknown>;
 
@@ -55,7 +55,8 @@ export function withStandardAttrs(attrs: Record<string, AttrSpec>, extra: { tags
   const std: Record<string, AttrSpec> = {
     tenant_id: { allowPost: true, allowPut: false, isFilter: true, isSortKey: true, validate: (v) => (typeof v === 'string' && v.length <= 255 ? undefined : `'${String(v)}' is not a valid string`) },
     project_id: { allowPost: true, allowPut: false, isFilter: true, isSortKey: true, validate: (v) => (typeof v === 'string' && v.length <= 255 ? undefined : `'${String(v)}' is not a valid string`) },
-    description: { allowPost: true, allowPut: true, default: '', isFilter: true, isSortKey: true, validate: (v) => (typeof v !== 'string' ? `'${String(v)}' is not a valid string` : v.length > 255 ? `'${v}' exceeds maximum length of 255` : undefined) },
+    // standard-attr-description's DESCRIPTION_BODY: type:string of DESCRIPTION_FIELD_SIZE, a filter, not a sort key.
+    description: { allowPost: true, allowPut: true, default: '', isFilter: true, validate: isString(255) },
     created_at: { allowPost: false, allowPut: false, isFilter: true, isSortKey: true },
     updated_at: { allowPost: false, allowPut: false, isFilter: true, isSortKey: true },
   };

@@ -32,7 +32,8 @@ export const isString =
   (maxLen?: number): Validator =>
   (v) => {
     if (typeof v !== 'string') return `'${repr(v)}' is not a valid string`;
-    if (maxLen !== undefined && v.length > maxLen) return `'${v}' exceeds maximum length of ${maxLen}`;
+    // Python's len() counts code points, not UTF-16 units.
+    if (maxLen !== undefined && v.length > maxLen && [...v].length > maxLen) return `'${v}' exceeds maximum length of ${maxLen}`;
     return undefined;
   };
 
