@@ -231,7 +231,7 @@ container_formats = ami,ari,aki,bare,ovf,ova,docker,compressed
 api_v2 = true
 api_v1 = false
 import_image = false
-os_glance_reserved = false
+os_glance_reserved = true
 manage_locations = false
 
 [validation]
