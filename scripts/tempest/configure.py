@@ -4,8 +4,9 @@
 Usage: configure.py URLS_JSON WORKSPACE_DIR
   URLS_JSON: the "Nimbus is up" log line (identity/image/network/compute URLs).
 Creates (idempotently, as admin): an external network `public` with a subnet for
-floating IPs, and a shared network `private` with a subnet that servers boot on
-(tempest's dynamic credentials run with create_isolated_networks = false).
+floating IPs, a shared network `private` with a subnet that servers boot on
+(tempest's dynamic credentials run with create_isolated_networks = false), and a
+router `router1` between them, as devstack does.
 Reads the image/flavor refs, region and neutron extensions from the cloud itself.
 Only the standard library is used (runs under the system python3 tempest uses).
 """
@@ -105,6 +106,16 @@ def ensure_net(name, net_body, cidr, subnet_extra):
 public = ensure_net('public', {'router:external': True}, '172.24.4.0/24',
                     {'gateway_ip': '172.24.4.1', 'enable_dhcp': False})
 private = ensure_net('private', {'shared': True}, '10.1.0.0/20', {})
+
+# --- devstack's router1: private's subnet routed to public, so floating IPs can be
+# associated with servers on private (neutron checks that the external network is
+# reachable from the port's subnet).
+if not call('GET', f'{NEUTRON}/v2.0/routers?name=router1', token)[2]['routers']:
+    router = call('POST', NEUTRON + '/v2.0/routers', token, {'router': {
+        'name': 'router1', 'external_gateway_info': {'network_id': public['id']}}})[2]['router']
+    private_subnet = call('GET', f'{NEUTRON}/v2.0/subnets?network_id={private["id"]}', token)[2]['subnets'][0]
+    call('PUT', f'{NEUTRON}/v2.0/routers/{router["id"]}/add_router_interface', token,
+         {'subnet_id': private_subnet['id']})
 
 exts = sorted(e['alias'] for e in call('GET', NEUTRON + '/v2.0/extensions', token)[2]['extensions'])
 

@@ -406,6 +406,11 @@ describe('compute: server actions', () => {
     assert.equal(await shown(id), 'AUTO', 'a refused rebuild changes nothing');
     const bad = await create(imageId, 'SOMETIMES');
     assert.equal(bad.status, 400);
+    // PUT /servers/{id} sets it as asked (nova's update does no image check).
+    const put = await nova('demo', 'PUT', `/servers/${manual.body.server.id}`, { server: { 'OS-DCF:diskConfig': 'AUTO' } });
+    assert.equal(put.status, 200);
+    assert.equal(put.body.server['OS-DCF:diskConfig'], 'AUTO');
+    assert.equal(await shown(manual.body.server.id), 'AUTO');
     for (const s of [id, manual.body.server.id, inherited.body.server.id]) await nova('demo', 'DELETE', `/servers/${s}`);
   });
 
