@@ -23,6 +23,15 @@
  * with the added ones (admin_state_up false → dead VLAN, reported down), a deleted one
  * still on br-int goes to the dead VLAN (process_deleted_ports).
  *
+ * binding-extended (live migration): a compute port whose ACTIVE binding is another
+ * host's is answered `no_active_binding` and left unwired (and not reported up) here.
+ * binding_deactivate / binding_activate (q-agent-notifier-port_binding-*) carry a host
+ * and only that host's agent acts: deactivate removes the VIF from br-int
+ * (process_deactivated_bindings: `ovs-vsctl --if-exists del-port br-int X`, which then
+ * comes back as a removed port reported down); activate makes a port still on br-int
+ * count as added in the next iteration (process_activated_bindings), so it is fetched
+ * (BUILD), wired and reported up (ACTIVE) now that its binding is this host's.
+ *
  * Flows, security groups and tunnels are not simulated: the local VLAN tag is the
  * host-visible result of wiring. A host whose agent the fleet silenced (fault injection)
  * keeps its events until it reports again. This module never touches a database.
@@ -33,7 +42,7 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import { CommandFailed, type HostNetwork, type InterfaceEvent } from '../../hostnet/host-network.js';
-import type { PortDeleteArgs, PortUpdateArgs } from '../rpc/agent-notifier.js';
+import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUpdateArgs } from '../rpc/agent-notifier.js';
 import { type DeviceDetails, isDeviceDetails } from '../rpc/wire.js';
 import { DEAD_VLAN_TAG, LocalVlanManager } from './local-vlans.js';
 import type { FleetHost, HostWorker } from './ovs-fleet.js';
@@ -78,6 +87,9 @@ interface HostAgent {
   /** Port ids neutron-server said changed (port_update) or are gone (port_delete). */
   updated: Set<string>;
   deleted: Set<string>;
+  /** Port ids whose binding on this host was deactivated / activated (binding_deactivate / binding_activate). */
+  deactivated: Set<string>;
+  activated: Set<string>;
   /** Port ids the agent has processed and considers on br-int (port_info['current']). */
   current: Set<string>;
   failed: { added: Set<string>; removed: Set<string> };
@@ -141,6 +153,8 @@ export class OvsL2AgentLoop implements HostWorker {
       removed: [],
       updated: new Set(),
       deleted: new Set(),
+      deactivated: new Set(),
+      activated: new Set(),
       current: new Set(),
       failed: { added: new Set(), removed: new Set() },
       retries: new Map(),
@@ -173,6 +187,12 @@ export class OvsL2AgentLoop implements HostWorker {
     this.#listeners = [
       await this.d.bus.listen(Topics.agentPortUpdate, 'ovs-agents', { port_update: (args: PortUpdateArgs) => this.#notified(String(args.port?.id ?? ''), 'updated') }),
       await this.d.bus.listen(Topics.agentPortDelete, 'ovs-agents', { port_delete: (args: PortDeleteArgs) => this.#notified(args.port_id, 'deleted') }),
+      await this.d.bus.listen(Topics.agentPortBindingDeactivate, 'ovs-agents', {
+        binding_deactivate: (args: BindingDeactivateArgs) => this.#bindingChanged(args.host, args.port_id, 'deactivated'),
+      }),
+      await this.d.bus.listen(Topics.agentPortBindingActivate, 'ovs-agents', {
+        binding_activate: (args: BindingActivateArgs) => this.#bindingChanged(args.host, args.port_id, 'activated'),
+      }),
     ];
     this.#schedule();
     if (this.#dirty.size) this.#wake();
@@ -218,6 +238,15 @@ export class OvsL2AgentLoop implements HostWorker {
     const host = this.#portHost.get(portId);
     const a = host === undefined ? undefined : this.#agents.get(host);
     if (!a) return;
+    a[kind].add(portId);
+    this.#dirty.add(a.host);
+    if (this.#pollMs() === 0) this.#wake();
+  }
+
+  /** binding_deactivate / binding_activate: only the named host's agent keeps the port id. */
+  #bindingChanged(host: string, portId: string, kind: 'deactivated' | 'activated'): void {
+    const a = this.#agents.get(host);
+    if (!a || !portId) return;
     a[kind].add(portId);
     this.#dirty.add(a.host);
     if (this.#pollMs() === 0) this.#wake();
@@ -312,6 +341,8 @@ export class OvsL2AgentLoop implements HostWorker {
     a.inFlight = true;
     const info = this.#portInfo(a);
     try {
+      await this.#processDeactivatedBindings(a, info.removed);
+      this.#processActivatedBindings(a, info);
       await this.#processDeletedPorts(a, info.removed);
       if (info.added.size || info.updated.size || info.removed.size || info.reAdded.size) await this.#processNetworkPorts(a, info);
     } catch (e) {
@@ -322,7 +353,7 @@ export class OvsL2AgentLoop implements HostWorker {
       this.#countRetries(a);
       a.iter++;
       a.inFlight = false;
-      if (a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size) {
+      if (a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size || a.deactivated.size || a.activated.size) {
         this.#dirty.add(a.host);
         if (this.#pollMs() === 0) this.#wake();
       }
@@ -356,6 +387,28 @@ export class OvsL2AgentLoop implements HostWorker {
     const updated = new Set([...a.updated].filter((id) => a.current.has(id)));
     a.updated = new Set();
     return { ...info, updated };
+  }
+
+  /** process_deactivated_bindings: a VIF whose binding here was deactivated leaves br-int (removed ports are already gone). */
+  async #processDeactivatedBindings(a: HostAgent, removed: Set<string>): Promise<void> {
+    const ids = [...a.deactivated].filter((id) => !removed.has(id));
+    a.deactivated = new Set();
+    for (const id of ids) {
+      const name = a.vifByPortId.get(id);
+      if (!name) continue;
+      try {
+        await a.net.execute(['ovs-vsctl', '--if-exists', 'del-port', this.#bridge, name]);
+      } catch (e) {
+        if (!(e instanceof CommandFailed)) throw e;
+      }
+      this.d.log.debug({ host: a.host, port: id }, `Port id ${id} unplugged from integration bridge because its binding was de-activated`);
+    }
+  }
+
+  /** process_activated_bindings: ports still on br-int whose binding here became active are processed as added. */
+  #processActivatedBindings(a: HostAgent, info: PortInfo): void {
+    for (const id of a.activated) if (a.current.has(id)) info.added.add(id);
+    a.activated = new Set();
   }
 
   /** process_deleted_ports: ports neutron deleted while their VIF is still here go to the dead VLAN. */
