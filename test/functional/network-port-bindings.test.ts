@@ -242,6 +242,36 @@ describe('refusals', { skip: SKIP }, () => {
   });
 });
 
+describe('PUT a binding (update_port_binding)', { skip: SKIP }, () => {
+  let p: any;
+  before(async () => {
+    if (SKIP) return;
+    p = await computePort('compute1');
+    assertStatus(await n.post('admin', `ports/${p.id}/bindings`, { binding: { host: 'compute2' } }), 201);
+  });
+
+  test('an INACTIVE binding takes the new profile and stays INACTIVE and bound', async () => {
+    const b = assertStatus(await n.put('admin', `ports/${p.id}/bindings/compute2`, { binding: { profile: { migrating_to: 'compute2' } } }), 200).binding;
+    assert.deepEqual(b, { host: 'compute2', vif_type: 'ovs', vnic_type: 'normal', status: 'INACTIVE', profile: { migrating_to: 'compute2' }, vif_details: HYBRID_DETAILS });
+    assert.deepEqual((await getPort(p.id))['binding:profile'], {});
+  });
+
+  test("the ACTIVE binding is the port's: its binding:profile changes", async () => {
+    const b = assertStatus(await n.put('admin', `ports/${p.id}/bindings/compute1`, { binding: { profile: { a: 1 } } }), 200).binding;
+    assert.deepEqual([b.host, b.status, b.vif_type, b.profile], ['compute1', 'ACTIVE', 'ovs', { a: 1 }]);
+    assert.deepEqual((await getPort(p.id))['binding:profile'], { a: 1 });
+  });
+
+  test('an unknown host: 404 PortBindingNotFound; a read-only attribute: 400', async () => {
+    assertNeutronError(await n.put('admin', `ports/${p.id}/bindings/compute9`, { binding: { profile: {} } }), 404, 'PortBindingNotFound', `Binding for port ${p.id} for host compute9 could not be found.`);
+    assertNeutronError(await n.put('admin', `ports/${p.id}/bindings/compute2`, { binding: { status: 'ACTIVE' } }), 400, 'HTTPBadRequest', 'Cannot update read-only attribute status');
+  });
+
+  test('members: 404', async () => {
+    assertNeutronError(await n.put('demo', `ports/${p.id}/bindings/compute2`, { binding: { profile: {} } }), 404, 'HTTPNotFound', 'The resource could not be found.');
+  });
+});
+
 describe('members', { skip: SKIP }, () => {
   let mine: any;
   before(async () => {

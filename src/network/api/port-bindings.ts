@@ -5,12 +5,13 @@
  *   GET    /v2.0/ports/{port_id}/bindings                  200 {"bindings": [...]}
  *   POST   /v2.0/ports/{port_id}/bindings                  201 {"binding": {...}}
  *   GET    /v2.0/ports/{port_id}/bindings/{host}           200 {"binding": {...}}
+ *   PUT    /v2.0/ports/{port_id}/bindings/{host}           200 {"binding": {...}}
  *   PUT    /v2.0/ports/{port_id}/bindings/{host}/activate  200 {...} (a member action's
  *                                                          answer is the plugin's dict, unwrapped)
  *   DELETE /v2.0/ports/{port_id}/bindings/{host}           204
  *
  * Policy: admin only, with the answers neutron's pecan policy hook gives a refused
- * caller — a create is 403 before anything is looked up, a show or delete is 404 after
+ * caller — a create is 403 before anything is looked up, a show, update or delete is 404 after
  * the port and binding were found, a list is filtered to nothing. Zed registers no rule
  * for these actions (the default rule applies); 2023.1 made them admin only, and only
  * nova (as admin) calls them, so Nimbus follows 2023.1 here.
@@ -60,6 +61,20 @@ export function registerPortBindings(app: FastifyInstance, bindings: PortBinding
     const binding = await bindings.get(req.ctx, port_id, host);
     adminOr404(req.ctx);
     return { binding: selectFields(binding, fieldsOf(req.query as QueryParams)) };
+  });
+
+  app.put(`${base}/:host`, async (req) => {
+    const { port_id, host } = req.params as Params;
+    const { items } = prepareRequestBody(req.ctx, req.body, false, portBindingDef);
+    const item = items[0]!;
+    await bindings.get(req.ctx, port_id, host);
+    adminOr404(req.ctx);
+    const updated = await bindings.update(req.ctx, port_id, host, {
+      host: item.host === undefined ? undefined : String(item.host),
+      vnic_type: item.vnic_type as string | undefined,
+      profile: item.profile as Record<string, unknown> | null | undefined,
+    });
+    return { binding: updated };
   });
 
   app.put(`${base}/:host/activate`, async (req) => {

@@ -130,6 +130,41 @@ export class PortBindings {
   }
 
   /**
+   * update_port_binding (PUT .../bindings/{host}): new vnic_type / profile (or host) for
+   * one binding. An INACTIVE binding keeps what ML2 bound (ML2 rebinds only unbound or
+   * failed bindings, and those are never stored inactive). The ACTIVE binding is the
+   * port's own: it is rebound as a binding:* update of the port is, and binding_failed
+   * is committed, then answered PortBindingError as ML2 does.
+   */
+  async update(ctx: RequestContext, portId: string, host: string, req: Partial<PortBindingRequest>): Promise<Dict> {
+    const found = await this.d.db.transaction().execute(async (trx) => {
+      const port = await this.#computePort(ctx, trx, portId);
+      const b = await selectPortBinding(trx, portId, host);
+      if (!b) throw new PortBindingNotFound(portId, host);
+      if (b.status === BindingStatuses.active) return b;
+      const next: PortBindingRow = {
+        ...b,
+        host: req.host || host,
+        vnic_type: req.vnic_type ?? b.vnic_type,
+        profile: req.profile !== undefined ? JSON.stringify(req.profile ?? {}) : b.profile,
+      };
+      if (next.host !== host && (await selectPortBinding(trx, portId, next.host))) throw new PortBindingAlreadyExists(portId, next.host);
+      await updatePortBinding(trx, portId, host, next);
+      await this.#revise(trx, port, 1);
+      return next;
+    });
+    if (found.status !== BindingStatuses.active) return portBindingDict(found);
+    const body: Dict = {};
+    if (req.host) body['binding:host_id'] = req.host;
+    if (req.vnic_type !== undefined) body['binding:vnic_type'] = req.vnic_type;
+    if (req.profile !== undefined) body['binding:profile'] = req.profile ?? {};
+    const port = await this.ports.update(ctx, portId, body);
+    if (port['binding:vif_type'] === 'binding_failed') throw new PortBindingError(portId, host);
+    const active = await selectActiveBinding(this.d.db, portId);
+    return portBindingDict(active!);
+  }
+
+  /**
    * activate: the host's INACTIVE binding becomes the port's ACTIVE one. Throws
    * PortBindingAlreadyActive (409) for the active host, PortBindingNotFound (404) when
    * the host has no INACTIVE binding. Returns the activated binding.
