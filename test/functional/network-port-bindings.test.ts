@@ -7,9 +7,17 @@
  * and the old binding is deleted. Every refusal with neutron's status, type and message;
  * members refused as neutron's policy hook refuses them.
  *
- * The agents' loops run only when the test says (pollNow) on a fake clock: no sleeps.
+ * With nova's pre_live_migration step (migrating_to in the active binding's profile),
+ * the destination wires the VIF before activation and its report tells nova
+ * network-vif-plugged. nova is a fake HTTP server in the catalog: what neutron's nova
+ * notifier posts is what the test reads.
+ *
+ * The agents' loops run only when the test says (pollNow) on a fake clock, and the nova
+ * notifier is awaited (idle): no sleeps.
  */
 import assert from 'node:assert/strict';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Topics } from '../../src/bus/topics.js';
 import { FakeClock } from '../../src/common/clock.js';
@@ -24,8 +32,8 @@ const INSTANCE = '6a1e7c43-5b8f-4d3e-9c2a-1f0e9d8c7b6a';
 const HYBRID_DETAILS = { connectivity: 'l2', port_filter: true, ovs_hybrid_plug: true, datapath_type: 'system', bridge_name: 'br-int', bound_drivers: { '0': 'openvswitch' } };
 const UNKNOWN = '0b1e7a43-0000-4000-8000-00000000dead';
 
-// Plugs VIFs through cloud.hostnets, drives the agents' loops and listens on the bus.
-const SKIP = inProcessOnly('plugs VIFs through cloud.hostnets and drives cloud.l2agents');
+// Plugs VIFs through cloud.hostnets, drives the agents' loops, listens on the bus and replaces nova in cloud.catalog.
+const SKIP = inProcessOnly('plugs VIFs through cloud.hostnets, drives cloud.l2agents and replaces nova in cloud.catalog');
 
 let cloud: TestCloud;
 let n: ReturnType<typeof neutron>;
@@ -35,12 +43,27 @@ let port: any;
 const statusChanges: PortStatusChange[] = [];
 const deactivations: BindingDeactivateArgs[] = [];
 const activations: BindingActivateArgs[] = [];
+let nova: Server;
+const novaEvents: any[] = [];
 
 before(async () => {
   if (SKIP) return;
-  cloud = await startTestCloud({}, clock);
+  cloud = await startTestCloud({ network: { send_events_interval: 0 } }, clock);
   await clock.advance(1000);
   n = neutron(cloud);
+  nova = createServer((req, res) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => {
+      const body = JSON.parse(data || '{}');
+      novaEvents.push(...(body.events ?? []));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ events: (body.events ?? []).map((e: any) => ({ ...e, code: 200, status: e.status ?? 'completed' })) }));
+    });
+  });
+  await new Promise<void>((r) => nova.listen(0, '127.0.0.1', r));
+  for (let i = cloud.catalog.length - 1; i >= 0; i--) if (cloud.catalog[i]!.type === 'compute') cloud.catalog.splice(i, 1);
+  cloud.catalog.push({ type: 'compute', name: 'nova', url: `http://127.0.0.1:${(nova.address() as AddressInfo).port}/v2.1` });
   net = await n.network('demo', { name: 'pb-net' });
   await n.subnet('demo', net.id, '10.80.0.0/24');
   cloud.network.plugin.ports.events.on('statusChanged', (c) => void statusChanges.push(c));
@@ -48,8 +71,16 @@ before(async () => {
   await cloud.bus.listen(Topics.agentPortBindingActivate, 'test-observer', { binding_activate: (a: BindingActivateArgs) => void activations.push(a) });
 });
 after(async () => {
-  if (!SKIP) await cloud.stop();
+  if (SKIP) return;
+  await cloud.stop();
+  await new Promise((r) => nova.close(r));
 });
+
+/** The events nova received about a port (after the notifier sent what it had queued). */
+async function eventsFor(portId: string): Promise<[string, string | undefined][]> {
+  await cloud.network.novaNotifier.idle();
+  return novaEvents.filter((e) => e.tag === portId).map((e) => [e.name, e.status]);
+}
 
 /** A compute port bound to `host`, as nova's allocate_for_instance leaves it. */
 const computePort = (host: string, extra: Record<string, unknown> = {}) =>
@@ -145,11 +176,11 @@ describe('a live migration of one port, step by step', { skip: SKIP }, () => {
       { host: 'compute1', vif_type: 'unbound', vnic_type: 'normal', status: 'INACTIVE', profile: {}, vif_details: {} },
       { host: 'compute2', vif_type: 'ovs', vnic_type: 'normal', status: 'ACTIVE', profile: {}, vif_details: HYBRID_DETAILS },
     ]);
-    // ACTIVE → DOWN is what the nova notifier turns into network-vif-unplugged.
     assert.deepEqual(
       statusChanges.map((c) => [c.id, c.previous, c.current]),
       [[port.id, 'ACTIVE', 'DOWN']],
     );
+    assert.deepEqual((await eventsFor(port.id)).slice(-1), [['network-vif-unplugged', 'completed']]);
     assert.deepEqual(deactivations, [{ port_id: port.id, host: 'compute1', network_id: net.id }]);
     assert.deepEqual(activations, [{ port_id: port.id, host: 'compute2' }]);
   });
@@ -173,6 +204,7 @@ describe('a live migration of one port, step by step', { skip: SKIP }, () => {
         ['BUILD', 'ACTIVE'],
       ],
     );
+    assert.deepEqual((await eventsFor(port.id)).slice(-1), [['network-vif-plugged', 'completed']]);
   });
 
   test('DELETE the old binding: 204; only the active one is left; deleting it again is 404', async () => {
@@ -183,6 +215,43 @@ describe('a live migration of one port, step by step', { skip: SKIP }, () => {
       [['compute2', 'ACTIVE']],
     );
     assertNeutronError(await n.del('admin', `ports/${port.id}/bindings/compute1`), 404, 'PortBindingNotFound', `Binding for port ${port.id} for host compute1 could not be found.`);
+  });
+});
+
+describe("with nova's migrating_to: the destination wires the VIF before activation", { skip: SKIP }, () => {
+  const OTHER = '7b2f8d54-6c9a-4e4f-8d3b-2a1f0e9d8c7c';
+  let p: any;
+
+  test('pre_live_migration: an INACTIVE binding on compute2 and migrating_to in the active profile', async () => {
+    p = await computePort('compute1', { device_id: OTHER });
+    await plugVif(cloud.hostnets.get('compute1'), OTHER, vifOf(p));
+    await cloud.l2agents.pollNow('compute1');
+    assertStatus(await n.post('admin', `ports/${p.id}/bindings`, { binding: { host: 'compute2' } }), 201);
+    const updated = assertStatus(await n.put('admin', `ports/${p.id}`, { port: { 'binding:profile': { migrating_to: 'compute2' } } }), 200).port;
+    assert.equal(updated['binding:host_id'], 'compute1');
+    await cloud.l2agents.pollNow('compute1');
+    assert.equal((await getPort(p.id)).status, 'ACTIVE');
+  });
+
+  test('the VIF plugged on compute2 is wired there and its up report tells nova network-vif-plugged; the port stays on compute1', async () => {
+    const before = (await eventsFor(p.id)).length;
+    await plugVif(cloud.hostnets.get('compute2'), OTHER, vifOf(p));
+    await cloud.l2agents.pollNow('compute2');
+    const { qvo } = vifDeviceNames(p.id);
+    assert.match(await cloud.hostnets.get('compute2').execute(['ovs-vsctl', 'get', 'Port', qvo, 'tag']), /^[1-9]\d*\n$/);
+    assert.deepEqual((await eventsFor(p.id)).slice(before), [['network-vif-plugged', 'completed']]);
+    const port = await getPort(p.id);
+    assert.deepEqual([port.status, port['binding:host_id']], ['ACTIVE', 'compute1']);
+  });
+
+  test('activate, then compute2 reports it up: ACTIVE on compute2', async () => {
+    assertStatus(await n.put('admin', `ports/${p.id}/bindings/compute2/activate`, undefined), 200);
+    assert.equal((await getPort(p.id)).status, 'DOWN');
+    await cloud.l2agents.pollNow('compute2');
+    const port = await getPort(p.id);
+    assert.deepEqual([port.status, port['binding:host_id']], ['ACTIVE', 'compute2']);
+    await cloud.l2agents.pollNow('compute1');
+    assert.ok(!(await brIntPorts('compute1')).includes(vifDeviceNames(p.id).qvo));
   });
 });
 
