@@ -350,6 +350,24 @@ describe('binding_deactivate / binding_activate (binding-extended)', () => {
     assert.match(await tag(c2, qvo), /^[1-9]\d*$/);
   });
 
+  it('a port on two hosts (a live migration): port_update reaches both agents, and after one unplugs it only the other', async () => {
+    known.set('p1', details('p1', 'net-a', 100));
+    await plug(hosts.get('compute1'), 'p1');
+    await plug(hosts.get('compute2'), 'p1');
+    await clock.advance(2000);
+    const portUpdate = () => bus.cast({ topic: Topics.agentPortUpdate, fanout: true }, 'port_update', { port: { id: 'p1' }, network_type: 'vxlan', segmentation_id: 100, physical_network: null });
+    calls = [];
+    await portUpdate();
+    await clock.advance(2000);
+    assert.deepEqual(calls.filter((c) => c.method === 'details').map((c) => c.args.host).sort(), ['compute1', 'compute2']);
+    await unplug(hosts.get('compute1'), 'p1');
+    await clock.advance(2000);
+    calls = [];
+    await portUpdate();
+    await clock.advance(2000);
+    assert.deepEqual(calls.filter((c) => c.method === 'details').map((c) => c.args.host), ['compute2']);
+  });
+
   it('binding_deactivate for this host deletes the VIF from br-int, then reports it removed; for another host it is ignored', async () => {
     const c1 = hosts.get('compute1');
     known.set('p1', details('p1', 'net-a', 100));

@@ -121,8 +121,11 @@ const pyList = (xs: Iterable<string>) => `[${[...xs].map((x) => `'${x}'`).join('
 export class OvsL2AgentLoop implements HostWorker {
   readonly #agents = new Map<string, HostAgent>();
   readonly #dirty = new Set<string>();
-  /** Port id → the host whose br-int has its VIF (how fanout port_update/port_delete find their agent). */
-  readonly #portHost = new Map<string, string>();
+  /**
+   * Port id → the hosts whose br-int has its VIF (how fanout port_update/port_delete find
+   * their agents): two during a live migration, source and destination.
+   */
+  readonly #portHosts = new Map<string, Set<string>>();
   #listeners: Listener[] = [];
   readonly #rpc: PluginApi;
   readonly #bridge: string;
@@ -172,7 +175,7 @@ export class OvsL2AgentLoop implements HostWorker {
     const a = this.#agents.get(host);
     if (!a) return;
     a.unsubscribe();
-    for (const id of a.vifByPortId.keys()) if (this.#portHost.get(id) === host) this.#portHost.delete(id);
+    for (const id of a.vifByPortId.keys()) this.#forgetPortHost(id, host);
     this.#agents.delete(host);
     this.#dirty.delete(host);
   }
@@ -233,14 +236,26 @@ export class OvsL2AgentLoop implements HostWorker {
     return this.#agents.get(host)?.vlans.get(networkId, segmentationId)?.vlan;
   }
 
-  /** port_update / port_delete: the agent that has the port re-processes it next iteration. */
+  /** port_update / port_delete: every agent that has the port re-processes it next iteration. */
   #notified(portId: string, kind: 'updated' | 'deleted'): void {
-    const host = this.#portHost.get(portId);
-    const a = host === undefined ? undefined : this.#agents.get(host);
-    if (!a) return;
-    a[kind].add(portId);
-    this.#dirty.add(a.host);
-    if (this.#pollMs() === 0) this.#wake();
+    for (const host of this.#portHosts.get(portId) ?? []) {
+      const a = this.#agents.get(host);
+      if (!a) continue;
+      a[kind].add(portId);
+      this.#dirty.add(a.host);
+    }
+    if (this.#pollMs() === 0 && this.#portHosts.has(portId)) this.#wake();
+  }
+
+  #rememberPortHost(portId: string, host: string): void {
+    (this.#portHosts.get(portId) ?? this.#portHosts.set(portId, new Set()).get(portId)!).add(host);
+  }
+
+  #forgetPortHost(portId: string, host: string): void {
+    const hosts = this.#portHosts.get(portId);
+    if (!hosts) return;
+    hosts.delete(host);
+    if (!hosts.size) this.#portHosts.delete(portId);
   }
 
   /** binding_deactivate / binding_activate: only the named host's agent keeps the port id. */
@@ -262,7 +277,7 @@ export class OvsL2AgentLoop implements HostWorker {
         a.tags.set(ev.name, null);
         if (id) {
           a.vifByPortId.set(id, ev.name);
-          this.#portHost.set(id, a.host);
+          this.#rememberPortHost(id, a.host);
         }
         a.added.push(ev);
         break;
@@ -271,18 +286,21 @@ export class OvsL2AgentLoop implements HostWorker {
         a.tags.delete(ev.name);
         if (id && a.vifByPortId.get(id) === ev.name) {
           a.vifByPortId.delete(id);
-          if (this.#portHost.get(id) === a.host) this.#portHost.delete(id);
+          this.#forgetPortHost(id, a.host);
         }
         a.removed.push(ev);
         break;
       case 'update': {
         const before = a.ifaces.get(ev.name);
         const oldId = before && vifPortId(before.externalIds);
-        if (oldId && oldId !== id && a.vifByPortId.get(oldId) === ev.name) a.vifByPortId.delete(oldId);
+        if (oldId && oldId !== id && a.vifByPortId.get(oldId) === ev.name) {
+          a.vifByPortId.delete(oldId);
+          this.#forgetPortHost(oldId, a.host);
+        }
         a.ifaces.set(ev.name, { ofport: ev.ofport, externalIds: ev.externalIds });
         if (id) {
           a.vifByPortId.set(id, ev.name);
-          this.#portHost.set(id, a.host);
+          this.#rememberPortHost(id, a.host);
         }
         // 'modified' rows change nothing in rpc_loop (their names never match port ids).
         return;
