@@ -25,7 +25,8 @@ export async function selectPortBindings(db: Db, portId: string, filters: PortBi
   let q = db.selectFrom('ml2_port_bindings').selectAll().where('port_id', '=', portId);
   for (const k of ['host', 'vif_type', 'vnic_type', 'status'] as const) {
     const v = filters[k];
-    if (v) q = v.length ? q.where(k, 'in', v) : q.where(k, 'in', ['\u0000']);
+    if (v && !v.length) return [];
+    if (v) q = q.where(k, 'in', v);
   }
   return q.orderBy('host').execute();
 }
