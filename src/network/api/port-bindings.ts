@@ -11,7 +11,7 @@
  *   DELETE /v2.0/ports/{port_id}/bindings/{host}           204
  *
  * Policy: admin only, with the answers neutron's pecan policy hook gives a refused
- * caller — a create is 403 before anything is looked up, a show, update or delete is 404 after
+ * caller — a create is 403 once its body is valid and before anything is looked up, a show, update or delete is 404 after
  * the port and binding were found, a list is filtered to nothing. Zed registers no rule
  * for these actions (the default rule applies); 2023.1 made them admin only, and only
  * nova (as admin) calls them, so Nimbus follows 2023.1 here.
@@ -44,8 +44,9 @@ export function registerPortBindings(app: FastifyInstance, bindings: PortBinding
   });
 
   app.post(base, async (req, reply) => {
-    if (!req.ctx.isAdmin) throw new PolicyNotAuthorized('rule:create_port_binding');
+    // pecan validates the body (BodyValidationHook) before the policy hook runs.
     const { items } = prepareRequestBody(req.ctx, req.body, true, portBindingDef);
+    if (!req.ctx.isAdmin) throw new PolicyNotAuthorized('rule:create_port_binding');
     const item = items[0]!;
     const created = await bindings.create(req.ctx, (req.params as Params).port_id, {
       host: String(item.host),
