@@ -37,6 +37,8 @@ export function registerPortBindings(app: FastifyInstance, bindings: PortBinding
 
   app.get(base, async (req) => {
     const q = req.query as QueryParams;
+    // Filters and fields as Zed; its sorting and paging by marker (bindings have no id)
+    // are not implemented: those parameters are ignored, the list comes by host.
     const query = parseListQuery({ ...q, limit: undefined, marker: undefined, sort_key: undefined, sort_dir: undefined, page_reverse: undefined }, portBindingDef, -1);
     const items = await bindings.list(req.ctx, (req.params as Params).port_id, query.filters);
     if (!req.ctx.isAdmin) return { bindings: [] };
