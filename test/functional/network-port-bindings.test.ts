@@ -276,6 +276,11 @@ describe('refusals', { skip: SKIP }, () => {
     assertNeutronError(await n.get('admin', `ports/${p.id}/bindings/compute9`), 404, 'PortBindingNotFound', `Binding for port ${p.id} for host compute9 could not be found.`);
   });
 
+  test("a binding for host '' is stored unbound, not failed", async () => {
+    const b = assertStatus(await n.post('admin', `ports/${p.id}/bindings`, { binding: { host: '' } }), 201).binding;
+    assert.deepEqual([b.host, b.vif_type, b.status], ['', 'unbound', 'INACTIVE']);
+  });
+
   test('activate the active host: 409 PortBindingAlreadyActive; a host without an INACTIVE binding: 404 PortBindingNotFound', async () => {
     assertNeutronError(await n.put('admin', `ports/${p.id}/bindings/compute1/activate`, undefined), 409, 'PortBindingAlreadyActive', `Binding for port ${p.id} on host compute1 is already active.`);
     assertNeutronError(await n.put('admin', `ports/${p.id}/bindings/compute9/activate`, undefined), 404, 'PortBindingNotFound', `Binding for port ${p.id} for host compute9 could not be found.`);

@@ -100,7 +100,8 @@ export class PortBindings {
         status: active ? BindingStatuses.inactive : BindingStatuses.active,
       };
       const net = await trx.selectFrom('networks').selectAll().where('id', '=', port.network_id).executeTakeFirstOrThrow();
-      await this.ports.bind(trx, binding, net);
+      // ML2 binds only for a host: a binding for host '' stays unbound, and is stored.
+      if (binding.host) await this.ports.bind(trx, binding, net);
       if (binding.vif_type === 'binding_failed') throw new PortBindingError(portId, req.host);
       await insertPortBinding(trx, binding);
       await this.#revise(trx, port, 1);
