@@ -8,6 +8,9 @@ export const Topics = {
   agentPortUpdate: 'q-agent-notifier-port-update',
   agentPortDelete: 'q-agent-notifier-port-delete',
   agentNetworkUpdate: 'q-agent-notifier-network-update',
+  /** neutron-server → agents: a port's binding on a host was (de)activated (binding-extended, fanout). */
+  agentPortBindingDeactivate: 'q-agent-notifier-port_binding-deactivate',
+  agentPortBindingActivate: 'q-agent-notifier-port_binding-activate',
   /** nova. */
   conductor: 'conductor',
   scheduler: 'scheduler',

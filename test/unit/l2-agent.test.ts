@@ -323,3 +323,68 @@ describe('scale', () => {
     assert.equal(loop.devices('compute1'), 1000);
   });
 });
+
+describe('binding_deactivate / binding_activate (binding-extended)', () => {
+  beforeEach(() => setup({ polling_interval: 2 }));
+
+  it('a port not yet bound here stays unwired; binding_activate for this host wires it and reports it up', async () => {
+    const c2 = hosts.get('compute2');
+    known.set('p1', 'unbound');
+    const qvo = await plug(c2, 'p1');
+    await clock.advance(2000);
+    assert.equal(await tag(c2, qvo), '[]');
+    known.set('p1', details('p1', 'net-a', 100));
+    calls = [];
+    await bus.cast({ topic: Topics.agentPortBindingActivate, fanout: true }, 'binding_activate', { port_id: 'p1', host: 'compute1' });
+    await clock.advance(2000);
+    assert.equal(calls.length, 0, "compute1's message: compute2's agent ignores it");
+    await bus.cast({ topic: Topics.agentPortBindingActivate, fanout: true }, 'binding_activate', { port_id: 'p1', host: 'compute2' });
+    await clock.advance(2000);
+    assert.deepEqual(
+      calls.map((c) => [c.method, c.args.host, c.args.devices ?? c.args.devices_up]),
+      [
+        ['details', 'compute2', ['p1']],
+        ['update', 'compute2', ['p1']],
+      ],
+    );
+    assert.match(await tag(c2, qvo), /^[1-9]\d*$/);
+  });
+
+  it('a port on two hosts (a live migration): port_update reaches both agents, and after one unplugs it only the other', async () => {
+    known.set('p1', details('p1', 'net-a', 100));
+    await plug(hosts.get('compute1'), 'p1');
+    await plug(hosts.get('compute2'), 'p1');
+    await clock.advance(2000);
+    const portUpdate = () => bus.cast({ topic: Topics.agentPortUpdate, fanout: true }, 'port_update', { port: { id: 'p1' }, network_type: 'vxlan', segmentation_id: 100, physical_network: null });
+    calls = [];
+    await portUpdate();
+    await clock.advance(2000);
+    assert.deepEqual(calls.filter((c) => c.method === 'details').map((c) => c.args.host).sort(), ['compute1', 'compute2']);
+    await unplug(hosts.get('compute1'), 'p1');
+    await clock.advance(2000);
+    calls = [];
+    await portUpdate();
+    await clock.advance(2000);
+    assert.deepEqual(calls.filter((c) => c.method === 'details').map((c) => c.args.host), ['compute2']);
+  });
+
+  it('binding_deactivate for this host deletes the VIF from br-int, then reports it removed; for another host it is ignored', async () => {
+    const c1 = hosts.get('compute1');
+    known.set('p1', details('p1', 'net-a', 100));
+    const qvo = await plug(c1, 'p1');
+    await clock.advance(2000);
+    calls = [];
+    await bus.cast({ topic: Topics.agentPortBindingDeactivate, fanout: true }, 'binding_deactivate', { port_id: 'p1', host: 'compute2', network_id: 'net-a' });
+    await clock.advance(2000);
+    assert.ok((await c1.execute(['ovs-vsctl', 'list-ports', 'br-int'])).includes(qvo));
+    await bus.cast({ topic: Topics.agentPortBindingDeactivate, fanout: true }, 'binding_deactivate', { port_id: 'p1', host: 'compute1', network_id: 'net-a' });
+    await clock.advance(2000);
+    assert.ok(!(await c1.execute(['ovs-vsctl', 'list-ports', 'br-int'])).includes(qvo));
+    await clock.advance(2000);
+    assert.deepEqual(
+      calls.map((c) => [c.method, c.args.devices_down]),
+      [['update', ['p1']]],
+    );
+    assert.equal(loop.devices('compute1'), 0);
+  });
+});

@@ -23,6 +23,15 @@
  * with the added ones (admin_state_up false → dead VLAN, reported down), a deleted one
  * still on br-int goes to the dead VLAN (process_deleted_ports).
  *
+ * binding-extended (live migration): a compute port whose ACTIVE binding is another
+ * host's is answered `no_active_binding` and left unwired (and not reported up) here.
+ * binding_deactivate / binding_activate (q-agent-notifier-port_binding-*) carry a host
+ * and only that host's agent acts: deactivate removes the VIF from br-int
+ * (process_deactivated_bindings: `ovs-vsctl --if-exists del-port br-int X`, which then
+ * comes back as a removed port reported down); activate makes a port still on br-int
+ * count as added in the next iteration (process_activated_bindings), so it is fetched
+ * (BUILD), wired and reported up (ACTIVE) now that its binding is this host's.
+ *
  * Flows, security groups and tunnels are not simulated: the local VLAN tag is the
  * host-visible result of wiring. A host whose agent the fleet silenced (fault injection)
  * keeps its events until it reports again. This module never touches a database.
@@ -33,7 +42,7 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import { CommandFailed, type HostNetwork, type InterfaceEvent } from '../../hostnet/host-network.js';
-import type { PortDeleteArgs, PortUpdateArgs } from '../rpc/agent-notifier.js';
+import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUpdateArgs } from '../rpc/agent-notifier.js';
 import { type DeviceDetails, isDeviceDetails } from '../rpc/wire.js';
 import { DEAD_VLAN_TAG, LocalVlanManager } from './local-vlans.js';
 import type { FleetHost, HostWorker } from './ovs-fleet.js';
@@ -78,6 +87,9 @@ interface HostAgent {
   /** Port ids neutron-server said changed (port_update) or are gone (port_delete). */
   updated: Set<string>;
   deleted: Set<string>;
+  /** Port ids whose binding on this host was deactivated / activated (binding_deactivate / binding_activate). */
+  deactivated: Set<string>;
+  activated: Set<string>;
   /** Port ids the agent has processed and considers on br-int (port_info['current']). */
   current: Set<string>;
   failed: { added: Set<string>; removed: Set<string> };
@@ -109,8 +121,11 @@ const pyList = (xs: Iterable<string>) => `[${[...xs].map((x) => `'${x}'`).join('
 export class OvsL2AgentLoop implements HostWorker {
   readonly #agents = new Map<string, HostAgent>();
   readonly #dirty = new Set<string>();
-  /** Port id → the host whose br-int has its VIF (how fanout port_update/port_delete find their agent). */
-  readonly #portHost = new Map<string, string>();
+  /**
+   * Port id → the hosts whose br-int has its VIF (how fanout port_update/port_delete find
+   * their agents): two during a live migration, source and destination.
+   */
+  readonly #portHosts = new Map<string, Set<string>>();
   #listeners: Listener[] = [];
   readonly #rpc: PluginApi;
   readonly #bridge: string;
@@ -141,6 +156,8 @@ export class OvsL2AgentLoop implements HostWorker {
       removed: [],
       updated: new Set(),
       deleted: new Set(),
+      deactivated: new Set(),
+      activated: new Set(),
       current: new Set(),
       failed: { added: new Set(), removed: new Set() },
       retries: new Map(),
@@ -158,7 +175,7 @@ export class OvsL2AgentLoop implements HostWorker {
     const a = this.#agents.get(host);
     if (!a) return;
     a.unsubscribe();
-    for (const id of a.vifByPortId.keys()) if (this.#portHost.get(id) === host) this.#portHost.delete(id);
+    for (const id of a.vifByPortId.keys()) this.#forgetPortHost(id, host);
     this.#agents.delete(host);
     this.#dirty.delete(host);
   }
@@ -173,6 +190,12 @@ export class OvsL2AgentLoop implements HostWorker {
     this.#listeners = [
       await this.d.bus.listen(Topics.agentPortUpdate, 'ovs-agents', { port_update: (args: PortUpdateArgs) => this.#notified(String(args.port?.id ?? ''), 'updated') }),
       await this.d.bus.listen(Topics.agentPortDelete, 'ovs-agents', { port_delete: (args: PortDeleteArgs) => this.#notified(args.port_id, 'deleted') }),
+      await this.d.bus.listen(Topics.agentPortBindingDeactivate, 'ovs-agents', {
+        binding_deactivate: (args: BindingDeactivateArgs) => this.#bindingChanged(args.host, args.port_id, 'deactivated'),
+      }),
+      await this.d.bus.listen(Topics.agentPortBindingActivate, 'ovs-agents', {
+        binding_activate: (args: BindingActivateArgs) => this.#bindingChanged(args.host, args.port_id, 'activated'),
+      }),
     ];
     this.#schedule();
     if (this.#dirty.size) this.#wake();
@@ -213,11 +236,32 @@ export class OvsL2AgentLoop implements HostWorker {
     return this.#agents.get(host)?.vlans.get(networkId, segmentationId)?.vlan;
   }
 
-  /** port_update / port_delete: the agent that has the port re-processes it next iteration. */
+  /** port_update / port_delete: every agent that has the port re-processes it next iteration. */
   #notified(portId: string, kind: 'updated' | 'deleted'): void {
-    const host = this.#portHost.get(portId);
-    const a = host === undefined ? undefined : this.#agents.get(host);
-    if (!a) return;
+    for (const host of this.#portHosts.get(portId) ?? []) {
+      const a = this.#agents.get(host);
+      if (!a) continue;
+      a[kind].add(portId);
+      this.#dirty.add(a.host);
+    }
+    if (this.#pollMs() === 0 && this.#portHosts.has(portId)) this.#wake();
+  }
+
+  #rememberPortHost(portId: string, host: string): void {
+    (this.#portHosts.get(portId) ?? this.#portHosts.set(portId, new Set()).get(portId)!).add(host);
+  }
+
+  #forgetPortHost(portId: string, host: string): void {
+    const hosts = this.#portHosts.get(portId);
+    if (!hosts) return;
+    hosts.delete(host);
+    if (!hosts.size) this.#portHosts.delete(portId);
+  }
+
+  /** binding_deactivate / binding_activate: only the named host's agent keeps the port id. */
+  #bindingChanged(host: string, portId: string, kind: 'deactivated' | 'activated'): void {
+    const a = this.#agents.get(host);
+    if (!a || !portId) return;
     a[kind].add(portId);
     this.#dirty.add(a.host);
     if (this.#pollMs() === 0) this.#wake();
@@ -233,7 +277,7 @@ export class OvsL2AgentLoop implements HostWorker {
         a.tags.set(ev.name, null);
         if (id) {
           a.vifByPortId.set(id, ev.name);
-          this.#portHost.set(id, a.host);
+          this.#rememberPortHost(id, a.host);
         }
         a.added.push(ev);
         break;
@@ -242,18 +286,21 @@ export class OvsL2AgentLoop implements HostWorker {
         a.tags.delete(ev.name);
         if (id && a.vifByPortId.get(id) === ev.name) {
           a.vifByPortId.delete(id);
-          if (this.#portHost.get(id) === a.host) this.#portHost.delete(id);
+          this.#forgetPortHost(id, a.host);
         }
         a.removed.push(ev);
         break;
       case 'update': {
         const before = a.ifaces.get(ev.name);
         const oldId = before && vifPortId(before.externalIds);
-        if (oldId && oldId !== id && a.vifByPortId.get(oldId) === ev.name) a.vifByPortId.delete(oldId);
+        if (oldId && oldId !== id && a.vifByPortId.get(oldId) === ev.name) {
+          a.vifByPortId.delete(oldId);
+          this.#forgetPortHost(oldId, a.host);
+        }
         a.ifaces.set(ev.name, { ofport: ev.ofport, externalIds: ev.externalIds });
         if (id) {
           a.vifByPortId.set(id, ev.name);
-          this.#portHost.set(id, a.host);
+          this.#rememberPortHost(id, a.host);
         }
         // 'modified' rows change nothing in rpc_loop (their names never match port ids).
         return;
@@ -312,6 +359,8 @@ export class OvsL2AgentLoop implements HostWorker {
     a.inFlight = true;
     const info = this.#portInfo(a);
     try {
+      await this.#processDeactivatedBindings(a, info.removed);
+      this.#processActivatedBindings(a, info);
       await this.#processDeletedPorts(a, info.removed);
       if (info.added.size || info.updated.size || info.removed.size || info.reAdded.size) await this.#processNetworkPorts(a, info);
     } catch (e) {
@@ -322,7 +371,7 @@ export class OvsL2AgentLoop implements HostWorker {
       this.#countRetries(a);
       a.iter++;
       a.inFlight = false;
-      if (a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size) {
+      if (a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size || a.deactivated.size || a.activated.size) {
         this.#dirty.add(a.host);
         if (this.#pollMs() === 0) this.#wake();
       }
@@ -356,6 +405,28 @@ export class OvsL2AgentLoop implements HostWorker {
     const updated = new Set([...a.updated].filter((id) => a.current.has(id)));
     a.updated = new Set();
     return { ...info, updated };
+  }
+
+  /** process_deactivated_bindings: a VIF whose binding here was deactivated leaves br-int (removed ports are already gone). */
+  async #processDeactivatedBindings(a: HostAgent, removed: Set<string>): Promise<void> {
+    const ids = [...a.deactivated].filter((id) => !removed.has(id));
+    a.deactivated = new Set();
+    for (const id of ids) {
+      const name = a.vifByPortId.get(id);
+      if (!name) continue;
+      try {
+        await a.net.execute(['ovs-vsctl', '--if-exists', 'del-port', this.#bridge, name]);
+      } catch (e) {
+        if (!(e instanceof CommandFailed)) throw e;
+      }
+      this.d.log.debug({ host: a.host, port: id }, `Port id ${id} unplugged from integration bridge because its binding was de-activated`);
+    }
+  }
+
+  /** process_activated_bindings: ports still on br-int whose binding here became active are processed as added. */
+  #processActivatedBindings(a: HostAgent, info: PortInfo): void {
+    for (const id of a.activated) if (a.current.has(id)) info.added.add(id);
+    a.activated = new Set();
   }
 
   /** process_deleted_ports: ports neutron deleted while their VIF is still here go to the dead VLAN. */

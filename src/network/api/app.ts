@@ -23,6 +23,7 @@ import { renderNeutronError } from './faults.js';
 import type { Dict } from './resource.js';
 import { specifiedKeys } from './resource.js';
 import { pyRepr } from './validators.js';
+import { registerPortBindings } from './port-bindings.js';
 import { registerTags } from './tags.js';
 import { registerServiceProviders } from './service-providers.js';
 
@@ -91,6 +92,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   // subnetpool-prefix-ops' member actions; their body is {"prefixes": [...]}, unwrapped.
   app.put('/v2.0/subnetpools/:id/add_prefixes', async (req) => p.subnetPools.addPrefixes(req.ctx, (req.params as { id: string }).id, req.body));
   app.put('/v2.0/subnetpools/:id/remove_prefixes', async (req) => p.subnetPools.removePrefixes(req.ctx, (req.params as { id: string }).id, req.body));
+  registerPortBindings(app, p.portBindings);
   registerTags(app, p.tags);
   registerServiceProviders(app);
 

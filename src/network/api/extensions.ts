@@ -32,6 +32,13 @@ export const EXTENSIONS: Extension[] = [
     "links": []
   },
   {
+    "name": "Port Bindings Extended",
+    "alias": "binding-extended",
+    "description": "Expose port bindings of a virtual port to external application",
+    "updated": "2017-07-17T10:00:00-00:00",
+    "links": []
+  },
+  {
     "name": "Neutron Extra DHCP options",
     "alias": "extra_dhcp_opt",
     "description": "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)",

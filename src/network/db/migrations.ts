@@ -2,6 +2,7 @@
 import type { Kysely, Migration } from 'kysely';
 import { agentMigrations } from '../agents/db/migrations.js';
 import { ml2Migrations } from '../ml2/db/migrations.js';
+import { portBindingMigrations } from './migrations-port-bindings.js';
 import { routerMigrations } from './migrations-routers.js';
 import { subnetpoolMigrations } from './migrations-subnetpools.js';
 import { tagMigrations } from './migrations-tags.js';
@@ -190,7 +191,7 @@ const portIndexes: Migration = {
   },
 };
 
-/** Every neutron migration, core first, then ML2's, the agents', the tags', the routers' and the subnet pools'. */
+/** Every neutron migration, core first, then ML2's, the agents', the tags', the routers', the subnet pools' and multiple port bindings'. */
 export const neutronMigrations: Record<string, Migration> = {
   '001_core': core,
   ...ml2Migrations,
@@ -199,4 +200,5 @@ export const neutronMigrations: Record<string, Migration> = {
   '005_port_indexes': portIndexes,
   ...routerMigrations,
   ...subnetpoolMigrations,
+  ...portBindingMigrations,
 };

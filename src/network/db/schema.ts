@@ -197,7 +197,10 @@ export interface QuotaRow {
   limit: number;
 }
 
-/** The ML2 port binding of a port (one per port: no multiple bindings in Nimbus). */
+/**
+ * One ML2 port binding of a port on one host ((port_id, host) is the key): a port has one
+ * ACTIVE binding (host '' while unbound) and INACTIVE ones for other hosts (binding-extended).
+ */
 export interface PortBindingRow {
   port_id: string;
   host: string;
@@ -205,6 +208,7 @@ export interface PortBindingRow {
   profile: string; // JSON
   vif_type: string;
   vif_details: string; // JSON
+  /** 'ACTIVE' or 'INACTIVE' (neutron_lib constants.ACTIVE / INACTIVE). */
   status: string;
 }
 

@@ -6,6 +6,7 @@ import { NetworkNotFound } from '../errors.js';
 import type { PluginDeps } from './deps.js';
 import { FloatingIps } from './floating-ips.js';
 import { Networks } from './networks.js';
+import { PortBindings } from './port-bindings.js';
 import { Ports } from './ports.js';
 import { Routers } from './routers.js';
 import { SecurityGroups } from './security-groups.js';
@@ -18,6 +19,8 @@ export class CorePlugin {
   readonly subnets: Subnets;
   readonly subnetPools: SubnetPools;
   readonly ports: Ports;
+  /** binding-extended: a port's bindings per host. */
+  readonly portBindings: PortBindings;
   readonly securityGroups: SecurityGroups;
   readonly floatingIps: FloatingIps;
   readonly routers: Routers;
@@ -29,6 +32,7 @@ export class CorePlugin {
     this.subnets = new Subnets(deps, this.networks, this.subnetPools);
     this.securityGroups = new SecurityGroups(deps);
     this.ports = new Ports(deps, this.networks, this.subnets, this.securityGroups);
+    this.portBindings = new PortBindings(deps, this.ports);
     this.routers = new Routers(deps, this.networks, this.subnets, this.ports);
     this.floatingIps = new FloatingIps(deps, this.subnets, this.routers);
     this.tags = new Tags(deps, {

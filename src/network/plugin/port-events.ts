@@ -27,6 +27,16 @@ export interface PortStatusChange {
   current: string;
 }
 
+/** A port's active binding moved to another host (binding-extended's activate). */
+export interface BindingActivation {
+  portId: string;
+  networkId: string;
+  /** The host whose binding became INACTIVE. */
+  deactivatedHost: string;
+  /** The host whose binding became ACTIVE. */
+  activatedHost: string;
+}
+
 /** Event name → listener arguments. */
 export interface PortEventMap {
   /** After an API update_port (original: the port before) or a create_port that bound the port (original null). */
@@ -35,12 +45,14 @@ export interface PortEventMap {
   afterDelete: [port: Dict];
   /** After any commit that changed a port's status (agents' reports, unbinding). */
   statusChanged: [change: PortStatusChange];
+  /** After an activate committed: the agents of both hosts are told. */
+  bindingActivated: [activation: BindingActivation];
 }
 
 type Listener<K extends keyof PortEventMap> = (...args: PortEventMap[K]) => void;
 
 export class PortEvents {
-  readonly #listeners: { [K in keyof PortEventMap]: Listener<K>[] } = { afterUpdate: [], afterDelete: [], statusChanged: [] };
+  readonly #listeners: { [K in keyof PortEventMap]: Listener<K>[] } = { afterUpdate: [], afterDelete: [], statusChanged: [], bindingActivated: [] };
 
   constructor(private readonly log?: Logger) {}
 

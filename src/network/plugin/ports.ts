@@ -29,6 +29,7 @@ import {
 } from '../errors.js';
 import { isAutoAddressSubnet, validateIpAddress } from '../ipam/index.js';
 import type { BindingResult } from '../ml2/index.js';
+import { BindingStatuses, deletePortBinding, insertPortBinding, selectActiveBinding, selectPortBinding, updatePortBinding } from '../ml2/db/port-bindings.js';
 import { type PluginDeps, ROUTER_INTERFACE_OWNERS, isNetworkOwned, nowIso } from './deps.js';
 import { type FixedIpRequest, IpamBackend, ROUTER_INTERFACE_OWNERS_SNAT, validateFixedIps } from './ipam-backend.js';
 import { generateUniqueMac } from './mac.js';
@@ -85,7 +86,8 @@ export class Ports {
     const sgBy = group(sgs);
     const pairBy = group(pairs);
     const optBy = group(opts);
-    const bindBy = new Map(binds.map((b) => [b.port_id, b]));
+    // The port dict shows its ACTIVE binding; INACTIVE ones are binding-extended's.
+    const bindBy = new Map(binds.filter((b) => b.status === BindingStatuses.active).map((b) => [b.port_id, b]));
     const tags = await loadTags(db, 'ports', all ? 'all' : ids);
     return rows.map((r) =>
       portDict(r, ipBy.get(r.id) ?? [], (sgBy.get(r.id) ?? []).map((x) => x.security_group_id), bindBy.get(r.id), pairBy.get(r.id) ?? [], optBy.get(r.id) ?? [], tags.get(r.id) ?? []),
@@ -254,7 +256,7 @@ export class Ports {
         status: 'ACTIVE',
       };
       if (binding.host) {
-        await this.#bind(trx, binding, net);
+        await this.bind(trx, binding, net);
         row.revision_number += 1;
         await trx.updateTable('ports').set({ revision_number: row.revision_number }).where('id', '=', id).execute();
       }
@@ -329,8 +331,11 @@ export class Ports {
     return opts;
   }
 
-  /** ML2's bind step: asks the mechanism drivers and records the outcome on the binding row. */
-  async #bind(trx: Kysely<NeutronDB>, binding: PortBindingRow, net: NetworkRow): Promise<BindingResult> {
+  /**
+   * ML2's bind step: asks the mechanism drivers for binding.host and records the outcome
+   * (vif_type/vif_details, binding_failed when nobody binds) on the row; writes nothing.
+   */
+  async bind(trx: Kysely<NeutronDB>, binding: PortBindingRow, net: NetworkRow): Promise<BindingResult> {
     const segments = (await this.d.ml2.getSegments(trx, [net.id])).get(net.id) ?? [];
     const result = await this.d.ml2.bindPort(trx, {
       portId: binding.port_id,
@@ -364,7 +369,10 @@ export class Ports {
       for (const k of ['name', 'description', 'device_id', 'device_owner'] as const) if (keys.has(k)) set[k] = body[k] as string;
       if (keys.has('admin_state_up')) set.admin_state_up = fromBool(body.admin_state_up as boolean);
       if (keys.has('device_owner') || keys.has('device_id')) await this.#checkDeviceOwner(ctx, trx, set.device_owner ?? row.device_owner, set.device_id ?? row.device_id, row.project_id);
-      const binding = await trx.selectFrom('ml2_port_bindings').selectAll().where('port_id', '=', id).executeTakeFirstOrThrow();
+      const found = await selectActiveBinding(trx, id);
+      // Zed's delete_port_binding may remove the ACTIVE binding too: a later rebind starts afresh.
+      const binding: PortBindingRow = found ?? { port_id: id, host: '', vnic_type: 'normal', profile: '{}', ...UNBOUND, status: BindingStatuses.active };
+      const boundHost = binding.host;
       if (keys.has('mac_address')) {
         const mac = (body.mac_address as string).toLowerCase();
         if (mac !== row.mac_address) {
@@ -394,16 +402,20 @@ export class Ports {
       const bindingChanged = keys.has('binding:host_id') || keys.has('binding:profile') || keys.has('binding:vnic_type');
       if (bindingChanged) {
         if (keys.has('binding:host_id')) binding.host = body['binding:host_id'] as string;
+        // The active binding moving onto a host that holds an INACTIVE one (a live
+        // migration's, never activated) takes its place: (port_id, host) is the key.
+        if (binding.host !== boundHost && (await selectPortBinding(trx, id, binding.host))) await deletePortBinding(trx, id, binding.host);
         if (keys.has('binding:profile')) binding.profile = JSON.stringify(body['binding:profile']);
         if (keys.has('binding:vnic_type')) binding.vnic_type = body['binding:vnic_type'] as string;
         if (binding.host) {
-          await this.#bind(trx, binding, net);
+          await this.bind(trx, binding, net);
           revision += 1;
         } else {
           Object.assign(binding, UNBOUND);
           set.status = 'DOWN';
         }
-        await trx.updateTable('ml2_port_bindings').set(binding).where('port_id', '=', id).execute();
+        if (found) await updatePortBinding(trx, id, boundHost, binding);
+        else await insertPortBinding(trx, binding);
       }
       set.updated_at = nowIso(d.clock.now());
       set.revision_number = revision;
@@ -511,7 +523,7 @@ export class Ports {
   }
 }
 
-function statusChangeOf(row: PortRow, previous: string): PortStatusChange {
+export function statusChangeOf(row: PortRow, previous: string): PortStatusChange {
   return { id: row.id, device_id: row.device_id, device_owner: row.device_owner, network_id: row.network_id, previous, current: row.status };
 }
 

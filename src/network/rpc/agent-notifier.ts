@@ -7,6 +7,10 @@
  * status, the MAC, port security, allowed address pairs, security groups, extra DHCP
  * options or the binding (and fixed IPs of a port in security groups), and only while the
  * port has a bound segment; port_delete after every delete.
+ *
+ * binding-extended's activate (RPC 1.5): binding_deactivate(port_id, host, network_id)
+ * to the host whose binding became INACTIVE, then binding_activate(port_id, host) to the
+ * host whose binding became ACTIVE; each agent acts only on its own host's message.
  */
 import type { Kysely } from 'kysely';
 import type { Bus } from '../../bus/bus.js';
@@ -24,6 +28,19 @@ export interface PortUpdateArgs {
   network_type: string;
   segmentation_id: number | null;
   physical_network: string | null;
+}
+
+/** binding_deactivate's kwargs. */
+export interface BindingDeactivateArgs {
+  port_id: string;
+  host: string;
+  network_id: string;
+}
+
+/** binding_activate's kwargs. */
+export interface BindingActivateArgs {
+  port_id: string;
+  host: string;
 }
 
 /** port_delete's kwargs. */
@@ -70,7 +87,17 @@ export class AgentNotifierApi {
     this.bus.cast({ topic: Topics.agentPortDelete, fanout: true }, 'port_delete', args).catch((e: unknown) => this.log.error({ err: e }, 'port_delete cast failed'));
   }
 
-  /** Sends port_update / port_delete after the port plugin's commits; returns the unsubscribe. */
+  bindingDeactivate(portId: string, host: string, networkId: string): void {
+    const args: BindingDeactivateArgs = { port_id: portId, host, network_id: networkId };
+    this.bus.cast({ topic: Topics.agentPortBindingDeactivate, fanout: true }, 'binding_deactivate', args).catch((e: unknown) => this.log.error({ err: e }, 'binding_deactivate cast failed'));
+  }
+
+  bindingActivate(portId: string, host: string): void {
+    const args: BindingActivateArgs = { port_id: portId, host };
+    this.bus.cast({ topic: Topics.agentPortBindingActivate, fanout: true }, 'binding_activate', args).catch((e: unknown) => this.log.error({ err: e }, 'binding_activate cast failed'));
+  }
+
+  /** Sends port_update / port_delete / binding_(de)activate after the port plugin's commits; returns the unsubscribe. */
   attach(events: PortEvents, deps: { ml2: Ml2; db: Kysely<NeutronDB> }): () => void {
     const offUpdate = events.on('afterUpdate', (port, original) => {
       if (!original || !needPortUpdateNotify(original, port)) return;
@@ -86,9 +113,14 @@ export class AgentNotifierApi {
       })().catch((e: unknown) => this.log.error({ err: e, port: port.id }, 'port_update notification failed'));
     });
     const offDelete = events.on('afterDelete', (port) => this.portDelete(port.id as string));
+    const offActivated = events.on('bindingActivated', (a) => {
+      this.bindingDeactivate(a.portId, a.deactivatedHost, a.networkId);
+      this.bindingActivate(a.portId, a.activatedHost);
+    });
     return () => {
       offUpdate();
       offDelete();
+      offActivated();
     };
   }
 }

@@ -8,7 +8,11 @@
  * The rules are ML2's (Zed):
  * - details: an unknown port, or one not bound (unbound / binding_failed), is answered
  *   with `{device}` only (the agent puts it on the dead VLAN), not as a failure; a compute
- *   port bound to another host gets `{device, no_active_binding: true}`; a port bound to
+ *   port bound to another host gets `{device, no_active_binding: true}` — unless its
+ *   ACTIVE binding's profile names a `migrating_to` host (nova's live migration sets it
+ *   in pre_live_migration): then the full details with migrating_to, so the destination
+ *   wires the VIF and its report tells nova network-vif-plugged (Zed's agent-side
+ *   get_device_details, which the OVS agent uses); a port bound to
  *   the asking host moves to BUILD (DOWN when admin_state_up is false) as it is fetched;
  * - update_device_up: a port bound to the reporting host becomes ACTIVE (provisioning
  *   complete; not when binding_failed/unbound or admin_state_up is false); a compute
@@ -104,6 +108,12 @@ export async function boundSegment(ml2: Ml2, db: Kysely<NeutronDB>, port: Dict, 
   return r.ok ? r.boundSegment : segments[0]!;
 }
 
+/** agent/rpc.py's migrating_to_host over the ACTIVE binding: the profile's migrating_to, if any. */
+export function migratingToHost(profile: unknown): string | null {
+  const m = profile && typeof profile === 'object' ? (profile as Record<string, unknown>).migrating_to : undefined;
+  return typeof m === 'string' && m ? m : null;
+}
+
 export class PluginRpcCallbacks {
   constructor(private readonly d: PluginEndpointDeps) {}
 
@@ -177,7 +187,8 @@ export class PluginRpcCallbacks {
       );
       return { device };
     }
-    if ((p.device_owner as string).startsWith(COMPUTE_PREFIX) && p['binding:host_id'] !== host) {
+    const migratingTo = migratingToHost(p['binding:profile']);
+    if (!migratingTo && (p.device_owner as string).startsWith(COMPUTE_PREFIX) && p['binding:host_id'] !== host) {
       this.d.log.debug({ device, host }, `Device ${device} has no active binding in host ${host}`);
       return { device, no_active_binding: true };
     }
@@ -200,6 +211,7 @@ export class PluginRpcCallbacks {
       profile: p['binding:profile'] as Record<string, unknown>,
       propagate_uplink_status: false,
     };
+    if (migratingTo) details.migrating_to = migratingTo;
     return details;
   }
 

@@ -33,6 +33,8 @@ export interface DeviceDetails {
   qos_network_policy_id: string | null;
   profile: Record<string, unknown>;
   propagate_uplink_status: boolean;
+  /** The host a live migration is taking the port to (the ACTIVE binding's profile migrating_to); absent when none. */
+  migrating_to?: string;
 }
 
 /** A device the plugin does not know, or whose port is not bound: only its name. */

@@ -24,6 +24,9 @@ import {
 } from '../validators.js';
 import { isNonNegative, isSubnetpoolIdOrNone } from './subnetpools.js';
 
+/** portbindings.VNIC_TYPES: the vnic_type values a port (or a binding-extended binding) accepts. */
+export const VNIC_TYPES = ['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'remote-managed', 'vdpa', 'accelerator-direct', 'accelerator-direct-physical'];
+
 const name: AttrSpec = { allowPost: true, allowPut: true, default: '', validate: isString(255), isFilter: true, isSortKey: true };
 const id: AttrSpec = { allowPost: false, allowPut: false, validate: isUuid, isFilter: true, isSortKey: true };
 const bool = (def: unknown, extra: Partial<AttrSpec> = {}): AttrSpec => ({
@@ -105,7 +108,7 @@ export const portDef: ResourceDef = {
     security_groups: { allowPost: true, allowPut: true, default: undefined, convertTo: noneToEmptyList, validate: isList, isFilter: true },
     allowed_address_pairs: { allowPost: true, allowPut: true, default: undefined, convertTo: noneToEmptyList, validate: isList },
     extra_dhcp_opts: { allowPost: true, allowPut: true, default: undefined, convertTo: noneToEmptyList, validate: isList },
-    'binding:vnic_type': { allowPost: true, allowPut: true, default: 'normal', validate: isValues(['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'remote-managed', 'vdpa', 'accelerator-direct', 'accelerator-direct-physical']), isFilter: true },
+    'binding:vnic_type': { allowPost: true, allowPut: true, default: 'normal', validate: isValues(VNIC_TYPES), isFilter: true },
     // neutron-lib gives binding:host_id no validator: null (what `openstack port unset --host` sends) unbinds like "".
     'binding:host_id': { allowPost: true, allowPut: true, default: undefined, convertTo: (v) => (v === null ? '' : v), validate: isString(255), isFilter: true, setPolicy: 'admin', readAdminOnly: true },
     'binding:profile': { allowPost: true, allowPut: true, default: undefined, convertTo: noneToEmptyDict, validate: isDict, setPolicy: 'admin', readAdminOnly: true },
