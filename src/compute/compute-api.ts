@@ -174,6 +174,8 @@ export class ComputeAPI {
     if (group) await this.#checkGroupMembersQuota(ctx, group, count);
     const reservationId = `r-${d.random.uuid().replace(/-/g, '').slice(0, 8)}`;
     const created: Instance[] = [];
+    // get_system_metadata_from_image(image, flavor): min_disk is at least the flavor's root
+    // disk, so a later resize cannot shrink the root disk below what the server booted with.
     for (let idx = 0; idx < count; idx++) {
       const uuid = d.random.uuid();
       const name = count > 1 && r.minCount !== r.maxCount ? r.name : r.name;
@@ -192,7 +194,7 @@ export class ComputeAPI {
         keyData,
         userData: r.userData,
         metadata: r.metadata,
-        systemMetadata: { image_min_ram: String(image.min_ram ?? 0), image_min_disk: String(image.min_disk ?? 0), image_disk_format: image.disk_format ?? '', image_container_format: image.container_format ?? '', image_base_image_ref: r.imageRef },
+        systemMetadata: { image_min_ram: String(image.min_ram ?? 0), image_min_disk: String(Math.max(image.min_disk ?? 0, r.flavor.root_gb)), image_disk_format: image.disk_format ?? '', image_container_format: image.container_format ?? '', image_base_image_ref: r.imageRef },
         requestedNetworks: r.requestedNetworks,
         securityGroups: r.securityGroups,
         tags: r.tags,

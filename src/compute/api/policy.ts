@@ -97,6 +97,10 @@ export const POLICIES = {
   // The proxies and read-only resources of issue 9 (PX).
   'os_compute_api:extensions': ANY,
   'os_compute_api:os-migrations:index': ADMIN,
+  'os_compute_api:servers:resize': ADMIN_OR_OWNER,
+  'os_compute_api:servers:confirm_resize': ADMIN_OR_OWNER,
+  'os_compute_api:servers:revert_resize': ADMIN_OR_OWNER,
+  'os_compute_api:os-migrate-server:migrate': ADMIN,
   'os_compute_api:servers:migrations:index': ADMIN,
   'os_compute_api:servers:migrations:show': ADMIN,
   'os_compute_api:os-simple-tenant-usage:list': ADMIN,

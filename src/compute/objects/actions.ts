@@ -30,6 +30,10 @@ export const Actions = {
   RESTORE: 'restore',
   REBUILD: 'rebuild',
   RESET_STATE: 'resetState',
+  RESIZE: 'resize',
+  MIGRATE: 'migrate',
+  CONFIRM_RESIZE: 'confirmResize',
+  REVERT_RESIZE: 'revertResize',
 } as const;
 
 export type ActionRow = Selectable<InstanceActionsTable>;

@@ -11,6 +11,8 @@ export const VmState = {
   SUSPENDED: 'suspended',
   SOFT_DELETED: 'soft_deleted',
   RESCUED: 'rescued',
+  /** A resize or cold migration waiting for confirm or revert (VERIFY_RESIZE). */
+  RESIZED: 'resized',
   ERROR: 'error',
   DELETED: 'deleted',
 } as const;
@@ -46,6 +48,12 @@ export const TaskState = {
   IMAGE_SNAPSHOT_PENDING: 'image_snapshot_pending',
   IMAGE_PENDING_UPLOAD: 'image_pending_upload',
   IMAGE_UPLOADING: 'image_uploading',
+  RESIZE_PREP: 'resize_prep',
+  RESIZE_MIGRATING: 'resize_migrating',
+  RESIZE_MIGRATED: 'resize_migrated',
+  RESIZE_FINISH: 'resize_finish',
+  RESIZE_REVERTING: 'resize_reverting',
+  RESIZE_CONFIRMING: 'resize_confirming',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 
@@ -81,7 +89,18 @@ const STATUS: Record<string, { default: string } & Record<string, string>> = {
     resize_finish: 'RESIZE',
   },
   building: { default: 'BUILD' },
-  stopped: { default: 'SHUTOFF', rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
+  stopped: {
+    default: 'SHUTOFF',
+    rebuilding: 'REBUILD',
+    rebuild_block_device_mapping: 'REBUILD',
+    rebuild_spawning: 'REBUILD',
+    resize_prep: 'RESIZE',
+    resize_migrating: 'RESIZE',
+    resize_migrated: 'RESIZE',
+    resize_finish: 'RESIZE',
+  },
+  // The API has no CONFIRMING_RESIZE: a confirming server stays VERIFY_RESIZE.
+  resized: { default: 'VERIFY_RESIZE', resize_reverting: 'REVERT_RESIZE' },
   paused: { default: 'PAUSED', migrating: 'MIGRATING' },
   suspended: { default: 'SUSPENDED' },
   rescued: { default: 'RESCUE' },
