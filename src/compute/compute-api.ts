@@ -38,6 +38,7 @@ import { deleteAllocation } from './scheduler/manager.js';
 import { ServiceStore, serviceIsUp } from './objects/services.js';
 import { KeyPairStore } from './objects/keypairs.js';
 import { checkMetadataQuota } from './metadata-quota.js';
+import { ResizeAPI } from './resize-api.js';
 import { type ServerGroup, ServerGroupStore } from './objects/server-groups.js';
 
 export interface CreateRequest {
@@ -251,6 +252,8 @@ export class ComputeAPI {
     await d.actions.start({ instanceUuid: instance.uuid, action: Actions.DELETE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
     const updated = await d.instances.save(instance.uuid, { taskState: TaskState.DELETING });
     if (updated.host && (await this.hostIsUp(updated.host))) {
+      // A server in VERIFY_RESIZE is confirmed before it is deleted (nova's _delete).
+      if (updated.vmState === VmState.RESIZED) await new ResizeAPI(this).confirmOnDeleting(ctx, updated).catch((err) => d.log.warn({ err, instance: instance.uuid }, 'Failed to confirm the resize before the delete'));
       await d.compute.terminateInstance(updated.host, ctx, instance.uuid);
       return;
     }

@@ -136,6 +136,25 @@ export class ResizeAPI {
     await this.d.compute.confirmResize(migration.sourceCompute, { ctx, instanceUuid: instance.uuid, migrationUuid: migration.uuid });
   }
 
+  /**
+   * _confirm_resize_on_deleting: a server deleted in VERIFY_RESIZE is confirmed first (a
+   * call to the source, so its guest and allocation are gone before the terminate).
+   */
+  async confirmOnDeleting(ctx: NovaContext, instance: Instance): Promise<void> {
+    let migration = null;
+    for (const status of [MigrationStatus.FINISHED, MigrationStatus.CONFIRMING]) {
+      migration = await this.#migrations.getByInstanceAndStatus(instance.uuid, status).catch(() => null);
+      if (migration) break;
+    }
+    if (!migration || !migration.sourceCompute) {
+      this.d.log.info({ instance: instance.uuid }, 'Instance may have been confirmed during delete');
+      return;
+    }
+    this.d.log.info({ instance: instance.uuid }, `Found an unconfirmed migration during delete, id: ${migration.id}, status: ${migration.status}`);
+    await this.#record(ctx, instance, Actions.CONFIRM_RESIZE);
+    await this.d.compute.confirmResize(migration.sourceCompute, { ctx, instanceUuid: instance.uuid, migrationUuid: migration.uuid }, { wait: true });
+  }
+
   /** revert_resize: a finished migration; the source's zone back, resize_reverting, reverting; cast to the destination. */
   async revertResize(ctx: NovaContext, instance: Instance): Promise<void> {
     checkAction(instance, confirmRule('revert_resize'), ctx.isAdmin);

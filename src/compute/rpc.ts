@@ -167,9 +167,13 @@ export class ComputeRpc {
   finishResize(host: string, args: ResizeArgs): Promise<void> {
     return this.bus.cast(this.#target(host), 'finish_resize', args, { ctx: { requestId: args.ctx.requestId } });
   }
-  /** confirm_resize, to the source: drop the source guest and its allocation. */
-  confirmResize(host: string, args: ResizeArgs): Promise<void> {
-    return this.bus.cast(this.#target(host), 'confirm_resize', args, { ctx: { requestId: args.ctx.requestId } });
+  /**
+   * confirm_resize, to the source: drop the source guest and its allocation. A cast,
+   * or a call (cast=False) when a delete confirms first and must wait for it.
+   */
+  confirmResize(host: string, args: ResizeArgs, opts: { wait?: boolean } = {}): Promise<void> {
+    const o = { ctx: { requestId: args.ctx.requestId } };
+    return opts.wait ? this.bus.call(this.#target(host), 'confirm_resize', args, { ...o, timeoutMs: 60_000 }) : this.bus.cast(this.#target(host), 'confirm_resize', args, o);
   }
   /** revert_resize, to the destination: destroy there, then finish_revert_resize on the source. */
   revertResize(host: string, args: ResizeArgs): Promise<void> {

@@ -295,6 +295,23 @@ describe('compute: resize and cold migration', { skip: inProcessOnly('reads host
     await waitFor('server deleted', async () => ((await h.nova('admin', 'GET', `/servers/${vm}`)).status === 404 ? true : undefined));
   });
 
+  it('deleting a server in VERIFY_RESIZE confirms the resize first: migration confirmed, no allocation or device left', async () => {
+    const vm = await boot('dl1');
+    const src = (await h.show(vm))['OS-EXT-SRV-ATTR:host'];
+    const [port] = await h.ports(vm);
+    assert.equal((await h.act('demo', vm, { resize: { flavorRef: '42' } })).status, 202);
+    const dst = (await h.waitState(vm, 'VERIFY_RESIZE'))['OS-EXT-SRV-ATTR:host'];
+    const [mig] = await h.migrations(vm);
+    assert.equal((await h.nova('demo', 'DELETE', `/servers/${vm}`)).status, 204);
+    await waitFor('server deleted', async () => ((await h.nova('admin', 'GET', `/servers/${vm}`)).status === 404 ? true : undefined));
+    assert.equal((await h.migrations(vm))[0]!.status, 'confirmed');
+    assert.deepEqual(await h.allocations([vm, mig!.uuid]), []);
+    assert.deepEqual(h.devicesOn(src, port!.id), []);
+    assert.deepEqual(h.devicesOn(dst, port!.id), []);
+    const actions = (await h.nova('admin', 'GET', `/servers/${vm}/os-instance-actions`)).body;
+    assert.ok(JSON.stringify(actions).includes('confirmResize'), JSON.stringify(actions));
+  });
+
   it('os-migrations: paging by uuid (2.59), fields by microversion, filters', async () => {
     const all = (await h.nova('admin', 'GET', '/os-migrations', undefined, '2.80')).body.migrations as Record<string, any>[];
     assert.ok(all.length >= 4);

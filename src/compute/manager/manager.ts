@@ -79,7 +79,8 @@ export class ComputeManager {
       prep_resize: async (a: ResizeArgs) => void this.#resize.prepResize(a),
       resize_instance: async (a: ResizeArgs) => void this.#resize.resizeInstance(a),
       finish_resize: async (a: ResizeArgs) => void this.#resize.finishResize(a),
-      confirm_resize: async (a: ResizeArgs) => void this.#resize.confirmResize(a),
+      // Resolves when done, for a delete's confirm (a call); a cast does not wait either way.
+      confirm_resize: (a: ResizeArgs) => this.#resize.confirmResize(a),
       revert_resize: async (a: ResizeArgs) => void this.#resize.revertResize(a),
       finish_revert_resize: async (a: ResizeArgs) => void this.#resize.finishRevertResize(a),
     });
