@@ -239,6 +239,38 @@ describe('compute: resize and cold migration', { skip: inProcessOnly('reads host
     await h.nova('demo', 'DELETE', `/servers/${big}`);
   });
 
+  it('an upsize over quota is a 403 with the deltas; a host that is down refuses resize and confirm (409)', async () => {
+    const vm = await boot('qt1');
+    const project = await cloud.projectId('demo');
+    const used = (await h.nova('admin', 'GET', `/os-quota-sets/${project}/detail`)).body.quota_set.ram.in_use as number;
+    assert.equal((await h.nova('admin', 'PUT', `/os-quota-sets/${project}`, { quota_set: { ram: used } })).status, 200);
+    try {
+      assert.deepEqual((await h.act('demo', vm, { resize: { flavorRef: '42' } })).body, { forbidden: { code: 403, message: `Quota exceeded for ram: Requested 64, but already used ${used} of ${used} ram` } });
+    } finally {
+      await h.nova('admin', 'PUT', `/os-quota-sets/${project}`, { quota_set: { ram: 51200 } });
+    }
+    const src = (await h.show(vm))['OS-EXT-SRV-ATTR:host'];
+    const force = (host: string, down: boolean) => h.nova('admin', 'PUT', '/os-services/force-down', { host, binary: 'nova-compute', forced_down: down }, '2.11');
+    assert.equal((await force(src, true)).status, 200);
+    try {
+      assert.deepEqual((await h.act('demo', vm, { resize: { flavorRef: '42' } })).body, { conflictingRequest: { code: 409, message: 'Service is unavailable at this time.' } });
+    } finally {
+      await force(src, false);
+    }
+    assert.equal((await h.act('demo', vm, { resize: { flavorRef: '42' } })).status, 202);
+    await h.waitState(vm, 'VERIFY_RESIZE');
+    assert.equal((await force(src, true)).status, 200);
+    try {
+      assert.deepEqual((await h.act('demo', vm, { confirmResize: null })).body, { conflictingRequest: { code: 409, message: 'Service is unavailable at this time.' } });
+      assert.equal((await h.migrations(vm))[0]!.status, 'finished');
+    } finally {
+      await force(src, false);
+    }
+    assert.equal((await h.act('demo', vm, { confirmResize: null })).status, 202);
+    await h.waitState(vm, 'ACTIVE');
+    await h.nova('demo', 'DELETE', `/servers/${vm}`);
+  });
+
   it('no valid host: the server stays ACTIVE where it was, the migration is in error, the allocation is the instance\'s again', async () => {
     const vm = await boot('nv1');
     const src = (await h.show(vm))['OS-EXT-SRV-ATTR:host'];
