@@ -250,6 +250,12 @@ export class ComputeAPI {
     const d = this.d;
     if (instance.taskState === TaskState.DELETING && instance.host) return;
     await d.actions.start({ instanceUuid: instance.uuid, action: Actions.DELETE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
+    // A shelved server's snapshot goes with it (nova's _delete).
+    const shelvedImage = instance.systemMetadata.shelved_image_id;
+    if ((instance.vmState === VmState.SHELVED || instance.vmState === VmState.SHELVED_OFFLOADED) && shelvedImage) {
+      d.log.info({ instance: instance.uuid }, `Working on deleting snapshot ${shelvedImage} from shelved instance...`);
+      await d.image.delete(ctx, shelvedImage).catch((err) => d.log.warn({ instance: instance.uuid }, `Failed to delete snapshot from shelved instance (${(err as Error).message}).`));
+    }
     const updated = await d.instances.save(instance.uuid, { taskState: TaskState.DELETING });
     if (updated.host && (await this.hostIsUp(updated.host))) {
       // A server in VERIFY_RESIZE is confirmed before it is deleted (nova's _delete).

@@ -305,6 +305,28 @@ export class InstanceFaultRollback extends NovaException {
     super(`Instance rollback performed due to: ${inner.message}`);
   }
 }
+// --- shelve / unshelve -------------------------------------------------------------------
+/** A zone or host asked of an unshelve whose server is not offloaded (nova's 409). */
+export class UnshelveInstanceInvalidState extends Invalid {
+  static override readonly wireType: string = 'UnshelveInstanceInvalidState';
+  override readonly status: number = 409;
+  constructor(state: string, instanceUuid: string) {
+    super(`Specifying an availability zone or a host when unshelving server "${instanceUuid}" with status "${state}" is not supported. The server status must be SHELVED_OFFLOADED.`);
+  }
+}
+export class UnshelveHostNotInAZ extends Invalid {
+  static override readonly wireType: string = 'UnshelveHostNotInAZ';
+  override readonly status: number = 409;
+  constructor(host: string, az: string) {
+    super(`Host "${host}" is not in the availability zone "${az}".`);
+  }
+}
+export class UnshelveException extends NovaException {
+  static override readonly wireType: string = 'UnshelveException';
+  constructor(instanceUuid: string, reason: string) {
+    super(`Error during unshelve instance ${instanceUuid}: ${reason}`);
+  }
+}
 export class ComputeResourcesUnavailable extends ServiceUnavailableError {
   static override readonly wireType: string = 'ComputeResourcesUnavailable';
   constructor(reason: string) {

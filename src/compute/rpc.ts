@@ -70,8 +70,30 @@ export interface ResizeArgs {
   node?: string;
 }
 
+/** An unshelve for the conductor (nova's unshelve_instance with its request spec). */
+export interface UnshelveRequest {
+  ctx: NovaContext;
+  instanceUuid: string;
+  /** The flavor's resources, the zone, and a 2.91 host as requestedDestination. */
+  requestSpec: RequestSpec;
+}
+
+/** shelve_instance / shelve_offload_instance / unshelve_instance arguments. */
+export interface ShelveArgs {
+  ctx: NovaContext;
+  instanceUuid: string;
+  /** shelve: the snapshot image nova-api created; unshelve: the shelved image (null when none). */
+  imageId?: string | null;
+  /** unshelve: the node the scheduler chose. */
+  node?: string;
+}
+
 export class ConductorRpc {
   constructor(private readonly bus: Bus) {}
+  /** unshelve_instance (cast): start a SHELVED server, or schedule and unshelve an offloaded one. */
+  unshelveInstance(req: UnshelveRequest): Promise<void> {
+    return this.bus.cast({ topic: Topics.conductor }, 'unshelve_instance', req, { ctx: { requestId: req.ctx.requestId } });
+  }
   /** migrate_server (cast, as the API's resize_instance with do_cast=True). */
   migrateServer(req: MigrateRequest): Promise<void> {
     return this.bus.cast({ topic: Topics.conductor }, 'migrate_server', req, { ctx: { requestId: req.ctx.requestId } });
@@ -182,6 +204,18 @@ export class ComputeRpc {
   /** finish_revert_resize, to the source: old flavor, host and binding back; plug and start. */
   finishRevertResize(host: string, args: ResizeArgs): Promise<void> {
     return this.bus.cast(this.#target(host), 'finish_revert_resize', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** shelve_instance: power off, snapshot, SHELVED (and offload when shelved_offload_time is 0). */
+  shelveInstance(host: string, args: ShelveArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'shelve_instance', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** shelve_offload_instance: destroy the guest here (VIFs unplugged), drop the allocation, no host. */
+  shelveOffloadInstance(host: string, args: ShelveArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'shelve_offload_instance', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** unshelve_instance, to the scheduled host: bind the ports here, spawn, ACTIVE. */
+  unshelveInstance(host: string, args: ShelveArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'unshelve_instance', args, { ctx: { requestId: args.ctx.requestId } });
   }
   externalInstanceEvent(host: string, ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
     return this.bus.cast(this.#target(host), 'external_instance_event', { ctx, events }, { ctx: { requestId: ctx.requestId } });

@@ -1,7 +1,8 @@
 /**
  * nova-compute for one host: serves compute.<host> on the bus, heartbeats its service
  * record, keeps its compute node's usage (the resource tracker), and runs the instance
- * operations: build (build.ts), resize and cold migration (resize.ts), terminate, interface attach/detach and the external
+ * operations: build (build.ts), resize and cold migration (resize.ts), shelve
+ * (shelve.ts), terminate, interface attach/detach and the external
  * events neutron sends (network-vif-plugged wakes a waiting spawn).
  */
 import type { Listener } from '../../bus/bus.js';
@@ -12,7 +13,7 @@ import { InterfaceAttachFailed, PortNotFound } from '../errors.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
 import type { Instance } from '../objects/instance.js';
 import { deleteAllocation } from '../scheduler/manager.js';
-import type { AttachInterfaceArgs, BuildRequest, ExternalEvent, ResizeArgs } from '../rpc.js';
+import type { AttachInterfaceArgs, BuildRequest, ExternalEvent, ResizeArgs, ShelveArgs } from '../rpc.js';
 import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
@@ -23,6 +24,7 @@ import { scheduleReclaim } from './reclaim.js';
 import { rebuildInstance } from './rebuild.js';
 import { updateHostUsage } from './resource-tracker.js';
 import { ResizeOps } from './resize.js';
+import { ShelveOps } from './shelve.js';
 import { MigrationStore } from '../objects/migration.js';
 
 /** How many instances' network info caches an external event batch refreshes at once. */
@@ -33,6 +35,7 @@ export class ComputeManager {
   readonly #locks = new InstanceLocks();
   readonly #power: PowerOps;
   readonly #resize: ResizeOps;
+  readonly #shelve: ShelveOps;
   #listener: Listener | null = null;
   #heartbeat: TimerHandle | null = null;
   #reclaim: TimerHandle | null = null;
@@ -44,6 +47,7 @@ export class ComputeManager {
     this.#builder = new Builder(d);
     this.#power = new PowerOps(d, this.#locks);
     this.#resize = new ResizeOps(d, this.#locks);
+    this.#shelve = new ShelveOps(d, this.#locks);
   }
 
   get host(): string {
@@ -83,6 +87,10 @@ export class ComputeManager {
       confirm_resize: (a: ResizeArgs) => this.#resize.confirmResize(a),
       revert_resize: async (a: ResizeArgs) => void this.#resize.revertResize(a),
       finish_revert_resize: async (a: ResizeArgs) => void this.#resize.finishRevertResize(a),
+      // Shelve, offload and unshelve (shelve.ts).
+      shelve_instance: async (a: ShelveArgs) => void this.#shelve.shelve(a),
+      shelve_offload_instance: async (a: ShelveArgs) => void this.#shelve.shelveOffload(a),
+      unshelve_instance: async (a: ShelveArgs) => void this.#shelve.unshelve(a),
     });
     this.#scheduleHeartbeat();
     this.#reclaim = scheduleReclaim(this.d, (ctx, uuid) => this.terminateInstance(ctx, uuid));

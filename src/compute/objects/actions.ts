@@ -34,6 +34,9 @@ export const Actions = {
   MIGRATE: 'migrate',
   CONFIRM_RESIZE: 'confirmResize',
   REVERT_RESIZE: 'revertResize',
+  SHELVE: 'shelve',
+  SHELVE_OFFLOAD: 'shelveOffload',
+  UNSHELVE: 'unshelve',
 } as const;
 
 export type ActionRow = Selectable<InstanceActionsTable>;

@@ -13,6 +13,8 @@ export const VmState = {
   RESCUED: 'rescued',
   /** A resize or cold migration waiting for confirm or revert (VERIFY_RESIZE). */
   RESIZED: 'resized',
+  SHELVED: 'shelved',
+  SHELVED_OFFLOADED: 'shelved_offloaded',
   ERROR: 'error',
   DELETED: 'deleted',
 } as const;
@@ -54,6 +56,11 @@ export const TaskState = {
   RESIZE_FINISH: 'resize_finish',
   RESIZE_REVERTING: 'resize_reverting',
   RESIZE_CONFIRMING: 'resize_confirming',
+  SHELVING: 'shelving',
+  SHELVING_IMAGE_PENDING_UPLOAD: 'shelving_image_pending_upload',
+  SHELVING_IMAGE_UPLOADING: 'shelving_image_uploading',
+  SHELVING_OFFLOADING: 'shelving_offloading',
+  UNSHELVING: 'unshelving',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 
@@ -107,6 +114,8 @@ const STATUS: Record<string, { default: string } & Record<string, string>> = {
   error: { default: 'ERROR', rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
   deleted: { default: 'DELETED' },
   soft_deleted: { default: 'SOFT_DELETED' },
+  shelved: { default: 'SHELVED' },
+  shelved_offloaded: { default: 'SHELVED_OFFLOADED' },
 };
 
 /** The API's status for a vm_state/task_state pair ("UNKNOWN" for states it does not know). */
