@@ -152,6 +152,10 @@ describe('compute: resize and cold migration', { skip: inProcessOnly('reads host
     assert.equal(srcAfter.memory_mb_used, 512);
     // A second confirm finds no finished migration.
     assert.deepEqual((await h.act('demo', vm, { confirmResize: null })).body, { conflictingRequest: { code: 409, message: `Cannot 'confirmResize' instance ${vm} while it is in vm_state active` } });
+    // A resize is not a live migration: server_migrations show says so.
+    assert.deepEqual((await h.nova('admin', 'GET', `/servers/${vm}/migrations/${mig!.id}`)).body, {
+      itemNotFound: { code: 404, message: `Migration ${mig!.id} for server ${vm} is not live-migration.` },
+    });
     await h.nova('demo', 'DELETE', `/servers/${vm}`);
   });
 

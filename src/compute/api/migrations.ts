@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MarkerNotFound } from '../errors.js';
-import { type Migration, type MigrationFilters, MigrationStore, MigrationType } from '../objects/migration.js';
+import { LIVE_MIGRATION_IN_PROGRESS, type Migration, type MigrationFilters, MigrationStore, MigrationType } from '../objects/migration.js';
 import { collectionLinks, limitAndMarker, resourceLinks } from './links.js';
 import type { Microversion } from './microversion.js';
 import type { ComputeApiDeps } from './app.js';
@@ -74,11 +74,10 @@ function migrationView(req: FastifyRequest, m: Migration, o: { addLink: boolean;
   if (o.addUserProject) Object.assign(out, { user_id: m.userId, project_id: m.projectId });
   if (o.addLink) {
     out.migration_type = m.migrationType;
-    if (m.migrationType === MigrationType.LIVE_MIGRATION && LIVE_IN_PROGRESS.includes(m.status)) out.links = resourceLinks(req, `servers/${m.instanceUuid}/migrations`, m.id);
+    if (m.migrationType === MigrationType.LIVE_MIGRATION && (LIVE_MIGRATION_IN_PROGRESS as readonly string[]).includes(m.status)) out.links = resourceLinks(req, `servers/${m.instanceUuid}/migrations`, m.id);
   }
   return out;
 }
-const LIVE_IN_PROGRESS = ['queued', 'preparing', 'running', 'post-migrating'];
 
 /** The search options nova's migration_get_all_by_filters reads (req.GET, last value per key). */
 function filtersOf(q: Record<string, string[]>, mv: Microversion): MigrationFilters {
@@ -155,8 +154,11 @@ export function registerMigrations(app: FastifyInstance, d: ComputeApiDeps): voi
     if (!atLeast(req.mv, '2.23')) throw versionNotFound();
     const i = await getInstance(d, req, req.params.id);
     authorize(req.ctx, 'os_compute_api:servers:migrations:show', { project_id: i.projectId });
-    const live = (await store.inProgressByInstance(i.uuid, MigrationType.LIVE_MIGRATION)).find((m) => String(m.id) === req.params.mid);
-    if (!live) throw new HttpFault(404, `In-progress live migration ${req.params.mid} is not found for server ${req.params.id}.`);
+    const mid = req.params.mid;
+    const live = /^\d+$/.test(mid) ? await store.findByIdAndInstance(Number(mid), i.uuid) : null;
+    if (!live) throw new HttpFault(404, `In-progress live migration ${mid} is not found for server ${req.params.id}.`);
+    if (live.migrationType !== MigrationType.LIVE_MIGRATION) throw new HttpFault(404, `Migration ${mid} for server ${req.params.id} is not live-migration.`);
+    if (!(LIVE_MIGRATION_IN_PROGRESS as readonly string[]).includes(live.status)) throw new HttpFault(404, `Live migration ${mid} for server ${req.params.id} is not in progress.`);
     return sendNova(reply, 200, { migration: serverMigrationView(live, atLeast(req.mv, '2.59'), atLeast(req.mv, '2.80')) });
   });
 }

@@ -38,6 +38,9 @@ export type MigrationType = (typeof MigrationType)[keyof typeof MigrationType];
  */
 export const MIGRATION_DONE_STATUSES = ['confirmed', 'reverted', 'error', 'failed', 'completed', 'cancelled', 'done'] as const;
 
+/** The statuses of a live migration still under way (nova's in_progress lists). */
+export const LIVE_MIGRATION_IN_PROGRESS = ['queued', 'preparing', 'running', 'post-migrating'] as const;
+
 export type MigrationRow = Selectable<MigrationsTable>;
 
 export interface Migration {
@@ -163,18 +166,24 @@ export class MigrationStore {
     return fromRow(r);
   }
 
-  /** An instance's migrations of one type that still hold resources (server_migrations index). */
+  /** migration_get_in_progress_by_instance: queued, preparing, running or post-migrating, of one type. */
   async inProgressByInstance(instanceUuid: string, migrationType: MigrationType): Promise<Migration[]> {
     const rows = await this.db
       .selectFrom('migrations')
       .selectAll()
       .where('instance_uuid', '=', instanceUuid)
       .where('migration_type', '=', migrationType)
-      .where('status', 'not in', [...MIGRATION_DONE_STATUSES, 'finished'])
+      .where('status', 'in', [...LIVE_MIGRATION_IN_PROGRESS])
       .where('deleted', '=', 0)
       .orderBy('id', 'asc')
       .execute();
     return rows.map(fromRow);
+  }
+
+  /** migration_get_by_id_and_instance: null when the id is not one of the instance's migrations. */
+  async findByIdAndInstance(id: number, instanceUuid: string): Promise<Migration | null> {
+    const r = await this.db.selectFrom('migrations').selectAll().where('id', '=', id).where('instance_uuid', '=', instanceUuid).where('deleted', '=', 0).executeTakeFirst();
+    return r ? fromRow(r) : null;
   }
 
   /** Migrations touching a host (as source or destination) that still hold resources there. */
