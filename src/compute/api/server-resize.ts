@@ -87,7 +87,9 @@ addServerAction('migrate', (d) => ({
 }));
 
 addServerAction('confirmResize', (d) => ({
-  handle: async (req, _reply, instance) => {
+  // @wsgi.response(204): kept "for backwards compatibility" although the confirm is asynchronous.
+  handle: async (req, reply, instance) => {
+    reply.code(204);
     authorize(req.ctx, 'os_compute_api:servers:confirm_resize', { project_id: instance.projectId });
     try {
       await new ResizeAPI(d.compute).confirmResize(novaContext(req.ctx), instance);
