@@ -410,3 +410,51 @@ describe('compute: allow_resize_to_same_host', { skip: inProcessOnly('reads allo
     await h.waitState(vm, 'ACTIVE');
   });
 });
+
+describe('compute: a restart during a resize (init_host)', { skip: inProcessOnly('writes interrupted states through the stores') }, () => {
+  const clouds: TestCloud[] = [];
+  after(async () => {
+    const last = clouds.at(-1);
+    for (const c of clouds.slice(0, -1)) await c.close().catch(() => undefined);
+    await last?.stop();
+  });
+
+  it('resize_prep is cleared, resize_migrating is rolled back to a running guest, a VERIFY_RESIZE keeps its source allocation', async () => {
+    const first = await startTestCloud(FAST);
+    clouds.push(first);
+    let cloud = first;
+    const h = helpers(() => cloud);
+    const netId = (await h.neutron('demo', 'POST', '/networks', { network: { name: 'n' } })).body.network.id;
+    await h.neutron('demo', 'POST', '/subnets', { subnet: { network_id: netId, cidr: '10.6.0.0/24', ip_version: 4 } });
+    const imageId = (await first.api('demo', 'GET', `${first.urls.image}/v2/images`)).body.images[0].id;
+    const ids: string[] = [];
+    for (const name of ['prep', 'migrating', 'verify']) {
+      ids.push((await h.nova('demo', 'POST', '/servers', { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } })).body.server.id);
+    }
+    for (const id of ids) await h.waitState(id, 'ACTIVE');
+    const [prep, migrating, verify] = ids as [string, string, string];
+    assert.equal((await h.act('demo', verify, { resize: { flavorRef: '42' } })).status, 202);
+    await h.waitState(verify, 'VERIFY_RESIZE');
+    const [mig] = await h.migrations(verify);
+    // What a nova-compute killed mid-move leaves.
+    await first.compute.instances.save(prep, { taskState: 'resize_prep' });
+    const m = await first.compute.instances.get(migrating);
+    await first.compute.instances.save(migrating, { taskState: 'resize_migrating', powerState: 4, systemMetadata: { ...m.systemMetadata, old_vm_state: 'active' } });
+    await first.close();
+
+    cloud = await startTestCloud({ ...FAST, DEFAULT: { data_dir: first.dataDir } });
+    clouds.push(cloud);
+    const p = await h.waitState(prep, 'ACTIVE');
+    assert.equal(p['OS-EXT-STS:task_state'], null);
+    const r = await h.waitState(migrating, 'ACTIVE');
+    assert.equal(r['OS-EXT-STS:power_state'], 1);
+    const [port] = await h.ports(migrating);
+    assert.deepEqual(h.devicesOn(r['OS-EXT-SRV-ATTR:host'], port!.id), FULL_HYBRID(port!.id));
+    // The unconfirmed resize's source allocation is its migration's, not an orphan.
+    assert.equal((await h.allocations([mig!.uuid])).length, 1);
+    assert.equal((await h.show(verify)).status, 'VERIFY_RESIZE');
+    assert.equal((await h.act('demo', verify, { confirmResize: null })).status, 204);
+    await h.waitState(verify, 'ACTIVE');
+    assert.deepEqual(await h.allocations([mig!.uuid]), []);
+  });
+});
