@@ -358,6 +358,8 @@ describe('compute: resize and cold migration', { skip: inProcessOnly('reads host
     assert.deepEqual(Object.keys(all[0]!).sort(), ['created_at', 'dest_compute', 'dest_host', 'dest_node', 'id', 'instance_uuid', 'migration_type', 'new_instance_type_id', 'old_instance_type_id', 'project_id', 'source_compute', 'source_node', 'status', 'updated_at', 'user_id', 'uuid']);
     assert.match(all[0]!.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
     const v21 = (await h.nova('admin', 'GET', '/os-migrations', undefined, '2.1')).body.migrations as Record<string, any>[];
+    // Unsorted before 2.59 (the table's order), newest first from 2.59.
+    assert.deepEqual(v21.map((m) => m.id), [...all.map((m) => m.id)].sort((a, b) => a - b));
     assert.deepEqual(Object.keys(v21[0]!).sort(), ['created_at', 'dest_compute', 'dest_host', 'dest_node', 'id', 'instance_uuid', 'new_instance_type_id', 'old_instance_type_id', 'source_compute', 'source_node', 'status', 'updated_at']);
     const page = (await h.nova('admin', 'GET', '/os-migrations?limit=1', undefined, '2.59')).body;
     assert.equal(page.migrations.length, 1);

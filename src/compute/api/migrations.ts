@@ -127,7 +127,7 @@ export function registerMigrations(app: FastifyInstance, d: ComputeApiDeps): voi
         throw e;
       }
     } else {
-      found = await store.list(filtersOf(q, mv));
+      found = await store.list(filtersOf(q, mv), { unsorted: true });
     }
     const shown = found.filter((m) => !m.hidden);
     const migrations = shown.map((m) => migrationView(req, m, { addLink: atLeast(mv, '2.23'), addUuid: paged, addUserProject: atLeast(mv, '2.80') }));

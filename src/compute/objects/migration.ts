@@ -200,10 +200,10 @@ export class MigrationStore {
 
   /**
    * get_migrations_sorted / migration_get_all_by_filters: newest first (created_at, id
-   * descending), after `marker` (a migration uuid; MarkerNotFound when unknown), at most
+   * descending; by id with `unsorted`, as get_migrations before 2.59), after `marker` (a migration uuid; MarkerNotFound when unknown), at most
    * `limit`. Hidden migrations are left to the caller, as nova's API drops them.
    */
-  async list(f: MigrationFilters, page: { limit?: number; marker?: string } = {}): Promise<Migration[]> {
+  async list(f: MigrationFilters, page: { limit?: number; marker?: string; unsorted?: boolean } = {}): Promise<Migration[]> {
     let q = this.db.selectFrom('migrations').selectAll().where('deleted', '=', 0);
     if (f.status !== undefined) q = q.where('status', '=', f.status);
     if (f.host !== undefined) q = q.where((eb) => eb.or([eb('source_compute', '=', f.host!), eb('dest_compute', '=', f.host!)]));
@@ -215,7 +215,9 @@ export class MigrationStore {
     // changes-since/-before compare updated_at (created_at while never updated), as nova.
     if (f.changesSince !== undefined) q = q.where((eb) => eb.fn.coalesce('updated_at', 'created_at'), '>=', f.changesSince);
     if (f.changesBefore !== undefined) q = q.where((eb) => eb.fn.coalesce('updated_at', 'created_at'), '<=', f.changesBefore);
-    let rows = (await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute()).map(fromRow);
+    // Before 2.59 nova asks for no order: the table's, by id.
+    q = page.unsorted ? q.orderBy('id', 'asc') : q.orderBy('created_at', 'desc').orderBy('id', 'desc');
+    let rows = (await q.execute()).map(fromRow);
     if (page.marker !== undefined) {
       const at = rows.findIndex((m) => m.uuid === page.marker);
       if (at < 0) throw new MarkerNotFound(page.marker);
