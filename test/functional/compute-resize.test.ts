@@ -279,6 +279,33 @@ describe('compute: resize and cold migration', { skip: inProcessOnly('reads host
     await h.nova('demo', 'DELETE', `/servers/${vm}`);
   });
 
+  it('a shrinking ephemeral disk is rolled back by the source (InstanceFaultRollback): ACTIVE there, fault, migration error, allocation back', async () => {
+    for (const [id, eph] of [['eph1', 1], ['eph0', 0]] as const) {
+      const r = await h.nova('admin', 'POST', '/flavors', { flavor: { id, name: id, ram: 64, vcpus: 1, disk: 1, 'OS-FLV-EXT-DATA:ephemeral': eph } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
+    const vm = await boot('eph', 'eph1');
+    const src = (await h.show(vm))['OS-EXT-SRV-ATTR:host'];
+    const [port] = await h.ports(vm);
+    assert.equal((await h.act('demo', vm, { resize: { flavorRef: 'eph0' } })).status, 202);
+    const mig = await waitFor('migration error', async () => {
+      const [m] = await h.migrations(vm);
+      return m?.status === 'error' ? m : undefined;
+    });
+    const s = await h.waitState(vm, 'ACTIVE');
+    assert.equal(s['OS-EXT-SRV-ATTR:host'], src);
+    assert.equal(s.flavor.original_name, 'eph1');
+    assert.equal(s['OS-EXT-STS:power_state'], 1);
+    assert.deepEqual(await h.allocations([vm, mig.uuid]), [{ consumer_uuid: vm, host: src, vcpus: 1, memory_mb: 64, disk_gb: 2 }]);
+    const faults = await novaDb(cloud).selectFrom('instance_faults').select(['message']).where('instance_uuid', '=', vm).execute();
+    assert.deepEqual(faults.map((f) => f.message), ['Resize error: Unable to resize disk down.']);
+    assert.deepEqual(await h.events(vm, 'resize'), ['cold_migrate:Success', 'compute_prep_resize:Success', 'compute_resize_instance:Error', 'conductor_migrate_server:Success']);
+    assert.equal((await h.neutron('admin', 'GET', `/ports/${port!.id}`)).body.port['binding:host_id'], src);
+    assert.deepEqual(h.devicesOn(src, port!.id), FULL_HYBRID(port!.id));
+    assert.deepEqual(h.devicesOn(other(src), port!.id), []);
+    await h.nova('demo', 'DELETE', `/servers/${vm}`);
+  });
+
   it('no valid host: the server stays ACTIVE where it was, the migration is in error, the allocation is the instance\'s again', async () => {
     const vm = await boot('nv1');
     const src = (await h.show(vm))['OS-EXT-SRV-ATTR:host'];

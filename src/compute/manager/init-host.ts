@@ -117,7 +117,11 @@ async function initInstance(d: ComputeDeps, ops: InitHostOps, ctx: NovaContext, 
     // here (powered on unless it was stopped) and the task state is cleared. Zed leaves
     // the migration record and its allocation as they were.
     try {
-      await d.driver.finishRevertMigration(ctx, i, nwInfo, i.systemMetadata.old_vm_state !== VmState.STOPPED);
+      // No network-vif-plugged is waited for: this compute's RPC listener starts after
+      // init_host, so no event could reach it (nova would sit out vif_plugging_timeout
+      // and then clear the task state all the same). The VIFs were just plugged above.
+      const plugged = nwInfo.map((v) => ({ ...v, active: true }));
+      await d.driver.finishRevertMigration(ctx, i, plugged, i.systemMetadata.old_vm_state !== VmState.STOPPED);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'Failed to revert crashed migration');
     } finally {
