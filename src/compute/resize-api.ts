@@ -10,6 +10,7 @@
 import type { ComputeAPI, ComputeApiDeps } from './compute-api.js';
 import type { NovaContext } from './context.js';
 import {
+  AutoDiskConfigDisabledByImage,
   CannotMigrateToSameHost,
   CannotResizeDisk,
   CannotResizeToSameFlavor,
@@ -54,7 +55,7 @@ export class ResizeAPI {
    * resize: `flavorId` null is a cold migration (keeping the flavor), optionally to
    * `hostName` (2.56). Throws nova's exceptions for the API to map.
    */
-  async resize(ctx: NovaContext, instance: Instance, flavorId: string | null, hostName: string | null = null): Promise<void> {
+  async resize(ctx: NovaContext, instance: Instance, flavorId: string | null, hostName: string | null = null, autoDiskConfig: boolean | null = null): Promise<void> {
     const d = this.d;
     // @check_instance_lock and @check_instance_state, then @check_instance_host(check_is_up=True).
     checkAction(instance, RESIZE_RULE, ctx.isAdmin);
@@ -68,6 +69,11 @@ export class ResizeAPI {
       const [node] = await services.computeNodesByHostOrNode(hostName, null);
       if (!node) throw new ComputeHostNotFound(hostName);
       destination = { host: node.host, node: node.hypervisor_hostname };
+    }
+    // _check_auto_disk_config from the instance's image system metadata.
+    const fromImage = instance.systemMetadata.image_auto_disk_config;
+    if (autoDiskConfig && typeof fromImage === 'string' && fromImage.trim().toLowerCase() === 'disabled') {
+      throw new AutoDiskConfigDisabledByImage(instance.systemMetadata.image_base_image_ref ?? instance.imageRef);
     }
     const current = instance.flavor;
     let target: InstanceFlavor = current;
@@ -87,7 +93,12 @@ export class ResizeAPI {
     // _allow_resize_to_same_host: a cold migration only with the driver's
     // COMPUTE_SAME_HOST_COLD_MIGRATE trait (which libvirt does not report), a resize by config.
     const allowSameHost = sameFlavor ? false : d.cfg.DEFAULT.allow_resize_to_same_host;
-    await d.instances.save(instance.uuid, { taskState: TaskState.RESIZE_PREP, progress: 0, systemMetadata: { ...instance.systemMetadata, image_base_image_ref: instance.imageRef } }, { expectedTaskState: [null] });
+    // "instance.auto_disk_config = auto_disk_config or False": a resize without OS-DCF:diskConfig is MANUAL.
+    await d.instances.save(
+      instance.uuid,
+      { taskState: TaskState.RESIZE_PREP, progress: 0, autoDiskConfig: autoDiskConfig ?? false, systemMetadata: { ...instance.systemMetadata, image_base_image_ref: instance.imageRef } },
+      { expectedTaskState: [null] },
+    );
     await this.#record(ctx, instance, flavorId === null ? Actions.MIGRATE : Actions.RESIZE);
     await d.conductor.migrateServer({
       ctx,

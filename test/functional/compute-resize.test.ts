@@ -194,9 +194,11 @@ describe('compute: resize and cold migration', { skip: inProcessOnly('reads host
     const vm = await boot('rs3');
     assert.equal((await h.act('demo', vm, { 'os-stop': null })).status, 202);
     await h.waitState(vm, 'SHUTOFF');
-    assert.equal((await h.act('demo', vm, { resize: { flavorRef: '42' } })).status, 202);
+    assert.equal((await h.act('demo', vm, { resize: { flavorRef: '42', 'OS-DCF:diskConfig': 'AUTO' } })).status, 202);
     const resized = await h.waitState(vm, 'VERIFY_RESIZE');
     assert.equal(resized['OS-EXT-STS:power_state'], 4);
+    // "instance.auto_disk_config = auto_disk_config or False".
+    assert.equal(resized['OS-DCF:diskConfig'], 'AUTO');
     assert.equal((await h.act('demo', vm, { confirmResize: null })).status, 204);
     const done = await h.waitState(vm, 'SHUTOFF');
     assert.equal(done['OS-EXT-STS:vm_state'], 'stopped');
@@ -215,6 +217,7 @@ describe('compute: resize and cold migration', { skip: inProcessOnly('reads host
     assert.equal((await h.act('admin', vm, { migrate: { host: other(src) } }, '2.56')).status, 202);
     const moved = await h.waitState(vm, 'VERIFY_RESIZE');
     assert.equal(moved['OS-EXT-SRV-ATTR:host'], other(src));
+    assert.equal(moved['OS-DCF:diskConfig'], 'MANUAL');
     assert.equal(moved.flavor.original_name, 'm1.seed100');
     const [mig] = await h.migrations(vm);
     assert.equal(mig!.migration_type, 'migration');

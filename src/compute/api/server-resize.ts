@@ -6,7 +6,9 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { novaContext } from '../context.js';
+import { diskConfigFromApi } from '../disk-config.js';
 import {
+  AutoDiskConfigDisabledByImage,
   CannotMigrateToSameHost,
   CannotResizeDisk,
   CannotResizeToSameFlavor,
@@ -54,7 +56,7 @@ function moveFault(e: unknown, action: string, serverId: string): unknown {
   if (e instanceof OverQuota) return new HttpFault(403, e.message);
   if (e instanceof InstanceNotReady || e instanceof ServiceUnavailable) return new HttpFault(409, e.message);
   if (e instanceof CannotResizeDisk || e instanceof CannotResizeToSameFlavor || e instanceof FlavorNotFound || e instanceof FlavorDiskTooSmall || e instanceof FlavorMemoryTooSmall) return badRequest(e.message);
-  if (e instanceof ComputeHostNotFound || e instanceof CannotMigrateToSameHost) return badRequest(e.message);
+  if (e instanceof ComputeHostNotFound || e instanceof CannotMigrateToSameHost || e instanceof AutoDiskConfigDisabledByImage) return badRequest(e.message);
   return actionFault(e, action, serverId);
 }
 
@@ -62,9 +64,9 @@ addServerAction('resize', (d) => ({
   schema: () => RESIZE_SCHEMA,
   handle: async (req, _reply, instance, body) => {
     authorize(req.ctx, 'os_compute_api:servers:resize', { project_id: instance.projectId, user_id: instance.userId });
-    const flavorRef = String((body as { resize: { flavorRef: string | number } }).resize.flavorRef);
+    const r = (body as { resize: { flavorRef: string | number; 'OS-DCF:diskConfig'?: string } }).resize;
     try {
-      await new ResizeAPI(d.compute).resize(novaContext(req.ctx), instance, flavorRef);
+      await new ResizeAPI(d.compute).resize(novaContext(req.ctx), instance, String(r.flavorRef), null, diskConfigFromApi(r['OS-DCF:diskConfig']));
     } catch (e) {
       throw moveFault(e, 'resize', instance.uuid);
     }
