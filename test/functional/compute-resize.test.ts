@@ -194,6 +194,10 @@ describe('compute: resize and cold migration', { skip: inProcessOnly('reads host
     const vm = await boot('rs3');
     assert.equal((await h.act('demo', vm, { 'os-stop': null })).status, 202);
     await h.waitState(vm, 'SHUTOFF');
+    // PUT /servers/{id} sets OS-DCF:diskConfig (Tempest's disk_config tests start so; it was ignored).
+    assert.equal((await h.nova('demo', 'PUT', `/servers/${vm}`, { server: { 'OS-DCF:diskConfig': 'MANUAL' } })).body.server['OS-DCF:diskConfig'], 'MANUAL');
+    assert.equal((await h.nova('demo', 'PUT', `/servers/${vm}`, { server: { 'OS-DCF:diskConfig': 'AUTO' } })).body.server['OS-DCF:diskConfig'], 'AUTO');
+    assert.equal((await h.nova('demo', 'PUT', `/servers/${vm}`, { server: { 'OS-DCF:diskConfig': 'MANUAL' } })).body.server['OS-DCF:diskConfig'], 'MANUAL');
     assert.equal((await h.act('demo', vm, { resize: { flavorRef: '42', 'OS-DCF:diskConfig': 'AUTO' } })).status, 202);
     const resized = await h.waitState(vm, 'VERIFY_RESIZE');
     assert.equal(resized['OS-EXT-STS:power_state'], 4);
