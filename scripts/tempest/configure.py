@@ -179,12 +179,12 @@ fixed_network_name = private
 
 [compute-feature-enabled]
 # What Nimbus implements today; everything else is off until it is implemented.
-resize = false
-cold_migration = false
+resize = true
+cold_migration = true
 live_migration = false
 live_migrate_back_and_forth = false
 block_migration_for_live_migration = false
-shelve = false
+shelve = true
 shelve_migrate = false
 suspend = true
 pause = true

@@ -31,6 +31,8 @@ export const OPTIONS = {
     log_file: str('', 'Also append the logs to this file, as JSON lines (stderr gets them either way).'),
     hosts: list(['compute1', 'compute2'], 'Simulated hypervisor hosts, each with nova-compute and an OVS agent.'),
     transport_url: str('inproc://', 'RPC bus: inproc:// (one process) or rabbit://user:pass@host:port/.'),
+    allow_resize_to_same_host: bool(false, "nova.conf [DEFAULT]: a resize may pick the server's own host (a cold migration never does: the libvirt-like driver cannot)."),
+    shelved_offload_time: int(0, 'nova.conf [DEFAULT]: seconds a shelved server keeps its host before it is offloaded; 0 = at once, -1 = never (no periodic offload here: a positive value behaves as -1).'),
     in_process_rest: bool(true, 'Services of this process call each other\'s REST APIs without a socket (same requests and answers); false sends them over loopback TCP, e.g. to capture them.'),
   },
   database: {

@@ -38,6 +38,7 @@ import { deleteAllocation } from './scheduler/manager.js';
 import { ServiceStore, serviceIsUp } from './objects/services.js';
 import { KeyPairStore } from './objects/keypairs.js';
 import { checkMetadataQuota } from './metadata-quota.js';
+import { ResizeAPI } from './resize-api.js';
 import { type ServerGroup, ServerGroupStore } from './objects/server-groups.js';
 
 export interface CreateRequest {
@@ -174,6 +175,8 @@ export class ComputeAPI {
     if (group) await this.#checkGroupMembersQuota(ctx, group, count);
     const reservationId = `r-${d.random.uuid().replace(/-/g, '').slice(0, 8)}`;
     const created: Instance[] = [];
+    // get_system_metadata_from_image(image, flavor): min_disk is at least the flavor's root
+    // disk, so a later resize cannot shrink the root disk below what the server booted with.
     for (let idx = 0; idx < count; idx++) {
       const uuid = d.random.uuid();
       const name = count > 1 && r.minCount !== r.maxCount ? r.name : r.name;
@@ -192,7 +195,7 @@ export class ComputeAPI {
         keyData,
         userData: r.userData,
         metadata: r.metadata,
-        systemMetadata: { image_min_ram: String(image.min_ram ?? 0), image_min_disk: String(image.min_disk ?? 0), image_disk_format: image.disk_format ?? '', image_container_format: image.container_format ?? '', image_base_image_ref: r.imageRef },
+        systemMetadata: { image_min_ram: String(image.min_ram ?? 0), image_min_disk: String(Math.max(image.min_disk ?? 0, r.flavor.root_gb)), image_disk_format: image.disk_format ?? '', image_container_format: image.container_format ?? '', image_base_image_ref: r.imageRef },
         requestedNetworks: r.requestedNetworks,
         securityGroups: r.securityGroups,
         tags: r.tags,
@@ -247,8 +250,16 @@ export class ComputeAPI {
     const d = this.d;
     if (instance.taskState === TaskState.DELETING && instance.host) return;
     await d.actions.start({ instanceUuid: instance.uuid, action: Actions.DELETE, requestId: ctx.requestId, userId: ctx.userId, projectId: ctx.projectId });
+    // A shelved server's snapshot goes with it (nova's _delete).
+    const shelvedImage = instance.systemMetadata.shelved_image_id;
+    if ((instance.vmState === VmState.SHELVED || instance.vmState === VmState.SHELVED_OFFLOADED) && shelvedImage) {
+      d.log.info({ instance: instance.uuid }, `Working on deleting snapshot ${shelvedImage} from shelved instance...`);
+      await d.image.delete(ctx, shelvedImage).catch((err) => d.log.warn({ instance: instance.uuid }, `Failed to delete snapshot from shelved instance (${(err as Error).message}).`));
+    }
     const updated = await d.instances.save(instance.uuid, { taskState: TaskState.DELETING });
     if (updated.host && (await this.hostIsUp(updated.host))) {
+      // A server in VERIFY_RESIZE is confirmed before it is deleted (nova's _delete).
+      if (updated.vmState === VmState.RESIZED) await new ResizeAPI(this).confirmOnDeleting(ctx, updated).catch((err) => d.log.warn({ err, instance: instance.uuid }, 'Failed to confirm the resize before the delete'));
       await d.compute.terminateInstance(updated.host, ctx, instance.uuid);
       return;
     }

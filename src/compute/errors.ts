@@ -104,8 +104,14 @@ export class AutoDiskConfigDisabledByImage extends Invalid {
 }
 export class FlavorDiskTooSmall extends NovaException {
   static override readonly wireType: string = 'FlavorDiskTooSmall';
-  constructor() {
-    super("The created instance's disk would be too small.");
+  constructor(message = "The created instance's disk would be too small.") {
+    super(message);
+  }
+}
+export class FlavorDiskSmallerThanMinDisk extends FlavorDiskTooSmall {
+  static override readonly wireType: string = 'FlavorDiskSmallerThanMinDisk';
+  constructor(flavorBytes: number, minDiskBytes: number) {
+    super(`Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${flavorBytes} bytes, minimum size is ${minDiskBytes} bytes.`);
   }
 }
 export class FlavorMemoryTooSmall extends NovaException {
@@ -237,6 +243,88 @@ export class MaxRetriesExceeded extends NovaException {
   static override readonly wireType: string = 'MaxRetriesExceeded';
   constructor(reason: string) {
     super(`Exceeded maximum number of retries. ${reason}`);
+  }
+}
+// --- resize and cold migration ---------------------------------------------------------
+export class CannotResizeToSameFlavor extends NovaException {
+  static override readonly wireType: string = 'CannotResizeToSameFlavor';
+  constructor() {
+    super('When resizing, instances must change flavor!');
+  }
+}
+export class CannotResizeDisk extends NovaException {
+  static override readonly wireType: string = 'CannotResizeDisk';
+  constructor(reason: string) {
+    super(`Server disk was unable to be resized because: ${reason}`);
+  }
+}
+export class CannotMigrateToSameHost extends NovaException {
+  static override readonly wireType: string = 'CannotMigrateToSameHost';
+  constructor() {
+    super('Cannot migrate to the host where the server exists.');
+  }
+}
+export class ResizeError extends NovaException {
+  static override readonly wireType: string = 'ResizeError';
+  constructor(reason: string) {
+    super(`Resize error: ${reason}`);
+  }
+}
+export class MigrationError extends NovaException {
+  static override readonly wireType: string = 'MigrationError';
+  constructor(reason: string) {
+    super(`Migration error: ${reason}`);
+  }
+}
+export class MigrationNotFoundByStatus extends NotFound {
+  static override readonly wireType: string = 'MigrationNotFoundByStatus';
+  constructor(instanceUuid: string, status: string) {
+    super(`Migration not found for instance ${instanceUuid} with status ${status}.`);
+  }
+}
+/** nova's ServiceUnavailable (an Invalid): the source compute of a confirm is down. */
+export class ServiceUnavailable extends Invalid {
+  static override readonly wireType: string = 'ServiceUnavailable';
+  constructor() {
+    super('Service is unavailable at this time.');
+  }
+}
+export class UnableToMigrateToSelf extends Invalid {
+  static override readonly wireType: string = 'UnableToMigrateToSelf';
+  constructor(instanceUuid: string, host: string) {
+    super(`Unable to migrate instance (${instanceUuid}) to current host (${host}).`);
+  }
+}
+/**
+ * InstanceFaultRollback: the operation failed before it changed the guest, so the
+ * instance goes back to its state (not ERROR); the fault and the caller see `inner`.
+ */
+export class InstanceFaultRollback extends NovaException {
+  static override readonly wireType: string = 'InstanceFaultRollback';
+  constructor(readonly inner: Error) {
+    super(`Instance rollback performed due to: ${inner.message}`);
+  }
+}
+// --- shelve / unshelve -------------------------------------------------------------------
+/** A zone or host asked of an unshelve whose server is not offloaded (nova's 409). */
+export class UnshelveInstanceInvalidState extends Invalid {
+  static override readonly wireType: string = 'UnshelveInstanceInvalidState';
+  override readonly status: number = 409;
+  constructor(state: string, instanceUuid: string) {
+    super(`Specifying an availability zone or a host when unshelving server "${instanceUuid}" with status "${state}" is not supported. The server status must be SHELVED_OFFLOADED.`);
+  }
+}
+export class UnshelveHostNotInAZ extends Invalid {
+  static override readonly wireType: string = 'UnshelveHostNotInAZ';
+  override readonly status: number = 409;
+  constructor(host: string, az: string) {
+    super(`Host "${host}" is not in the availability zone "${az}".`);
+  }
+}
+export class UnshelveException extends NovaException {
+  static override readonly wireType: string = 'UnshelveException';
+  constructor(instanceUuid: string, reason: string) {
+    super(`Error during unshelve instance ${instanceUuid}: ${reason}`);
   }
 }
 export class ComputeResourcesUnavailable extends ServiceUnavailableError {

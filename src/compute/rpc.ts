@@ -8,6 +8,7 @@ import { Topics } from '../bus/topics.js';
 import type { NovaContext } from './context.js';
 import type { NetworkInfo } from './network/model.js';
 import type { PowerOp } from './manager/power.js';
+import type { InstanceFlavor } from './objects/instance.js';
 
 /** What the scheduler is asked to place (nova's RequestSpec, the parts used here). */
 export interface RequestSpec {
@@ -48,8 +49,55 @@ export interface BuildRequest {
   tried: { host: string; reason: string }[];
 }
 
+/** A resize or cold migration for the conductor (nova's migrate_server with live=False). */
+export interface MigrateRequest {
+  ctx: NovaContext;
+  instanceUuid: string;
+  /** The flavor to move to: the instance's own for a cold migration. */
+  flavor: InstanceFlavor;
+  /** The new flavor's resources, ignore_hosts (the source unless allowed) and a 2.56 host. */
+  requestSpec: RequestSpec;
+}
+
+/** What each compute step of a move gets: the instance, its migration record, and the step's extras. */
+export interface ResizeArgs {
+  ctx: NovaContext;
+  instanceUuid: string;
+  migrationUuid: string;
+  /** prep_resize, resize_instance: the flavor moved to. */
+  flavor?: InstanceFlavor;
+  /** prep_resize: the destination node the scheduler chose. */
+  node?: string;
+}
+
+/** An unshelve for the conductor (nova's unshelve_instance with its request spec). */
+export interface UnshelveRequest {
+  ctx: NovaContext;
+  instanceUuid: string;
+  /** The flavor's resources, the zone, and a 2.91 host as requestedDestination. */
+  requestSpec: RequestSpec;
+}
+
+/** shelve_instance / shelve_offload_instance / unshelve_instance arguments. */
+export interface ShelveArgs {
+  ctx: NovaContext;
+  instanceUuid: string;
+  /** shelve: the snapshot image nova-api created; unshelve: the shelved image (null when none). */
+  imageId?: string | null;
+  /** unshelve: the node the scheduler chose. */
+  node?: string;
+}
+
 export class ConductorRpc {
   constructor(private readonly bus: Bus) {}
+  /** unshelve_instance (cast): start a SHELVED server, or schedule and unshelve an offloaded one. */
+  unshelveInstance(req: UnshelveRequest): Promise<void> {
+    return this.bus.cast({ topic: Topics.conductor }, 'unshelve_instance', req, { ctx: { requestId: req.ctx.requestId } });
+  }
+  /** migrate_server (cast, as the API's resize_instance with do_cast=True). */
+  migrateServer(req: MigrateRequest): Promise<void> {
+    return this.bus.cast({ topic: Topics.conductor }, 'migrate_server', req, { ctx: { requestId: req.ctx.requestId } });
+  }
   /** Schedules and starts builds (nova's build_instances), also on reschedule. */
   buildInstances(req: BuildRequest): Promise<void> {
     return this.bus.cast({ topic: Topics.conductor }, 'build_instances', req, { ctx: { requestId: req.ctx.requestId } });
@@ -127,6 +175,47 @@ export class ComputeRpc {
   /** A call: what the host's `uptime` prints (get_host_uptime). */
   getHostUptime(host: string, ctx: NovaContext): Promise<string> {
     return this.bus.call(this.#target(host), 'get_host_uptime', { ctx }, { ctx: { requestId: ctx.requestId } });
+  }
+  // The steps of a resize / cold migration, each a cast to the host that does it.
+  /** prep_resize, to the destination: claim, then resize_instance on the source. */
+  prepResize(host: string, args: ResizeArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'prep_resize', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** resize_instance, to the source: power off, unplug, then finish_resize on the destination. */
+  resizeInstance(host: string, args: ResizeArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'resize_instance', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** finish_resize, to the destination: bind, plug, start; VERIFY_RESIZE. */
+  finishResize(host: string, args: ResizeArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'finish_resize', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /**
+   * confirm_resize, to the source: drop the source guest and its allocation. A cast,
+   * or a call (cast=False) when a delete confirms first and must wait for it.
+   */
+  confirmResize(host: string, args: ResizeArgs, opts: { wait?: boolean } = {}): Promise<void> {
+    const o = { ctx: { requestId: args.ctx.requestId } };
+    return opts.wait ? this.bus.call(this.#target(host), 'confirm_resize', args, { ...o, timeoutMs: 60_000 }) : this.bus.cast(this.#target(host), 'confirm_resize', args, o);
+  }
+  /** revert_resize, to the destination: destroy there, then finish_revert_resize on the source. */
+  revertResize(host: string, args: ResizeArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'revert_resize', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** finish_revert_resize, to the source: old flavor, host and binding back; plug and start. */
+  finishRevertResize(host: string, args: ResizeArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'finish_revert_resize', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** shelve_instance: power off, snapshot, SHELVED (and offload when shelved_offload_time is 0). */
+  shelveInstance(host: string, args: ShelveArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'shelve_instance', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** shelve_offload_instance: destroy the guest here (VIFs unplugged), drop the allocation, no host. */
+  shelveOffloadInstance(host: string, args: ShelveArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'shelve_offload_instance', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** unshelve_instance, to the scheduled host: bind the ports here, spawn, ACTIVE. */
+  unshelveInstance(host: string, args: ShelveArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'unshelve_instance', args, { ctx: { requestId: args.ctx.requestId } });
   }
   externalInstanceEvent(host: string, ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
     return this.bus.cast(this.#target(host), 'external_instance_event', { ctx, events }, { ctx: { requestId: ctx.requestId } });

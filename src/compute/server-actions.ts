@@ -132,12 +132,12 @@ export class ServerActionsAPI {
    * instance's image system metadata (compute_utils.create_image: min_ram/min_disk,
    * the other image_* keys as properties, no formats) plus instance_uuid, user_id,
    * image_type=snapshot and the request's metadata; private to the owner, or shared
-   * with the owner's project when someone else snapshots (#createImage). Then
+   * with the owner's project when someone else snapshots (createImage). Then
    * image_snapshot_pending, the createImage action, and the cast. Returns the image.
    */
   async snapshot(ctx: NovaContext, instance: Instance, name: string, extra: Record<string, string>): Promise<{ id: string }> {
     checkAction(instance, ACTION_RULES.snapshot, ctx.isAdmin);
-    const image = await this.#createImage(ctx, instance, name, 'snapshot', extra);
+    const image = await this.createImage(ctx, instance, name, 'snapshot', extra);
     await this.#setImageTaskState(ctx, instance, image.id, TaskState.IMAGE_SNAPSHOT_PENDING);
     await this.#record(ctx, instance, Actions.CREATE_IMAGE);
     await this.d.compute.snapshotInstance(instance.host!, ctx, instance.uuid, image.id);
@@ -151,7 +151,7 @@ export class ServerActionsAPI {
    */
   async backup(ctx: NovaContext, instance: Instance, name: string, backupType: string, rotation: number, extra: Record<string, string>): Promise<{ id: string }> {
     checkAction(instance, ACTION_RULES.backup, ctx.isAdmin);
-    const image = await this.#createImage(ctx, instance, name, 'backup', { ...extra, backup_type: backupType });
+    const image = await this.createImage(ctx, instance, name, 'backup', { ...extra, backup_type: backupType });
     await this.#setImageTaskState(ctx, instance, image.id, TaskState.IMAGE_BACKUP);
     await this.#record(ctx, instance, Actions.BACKUP);
     await this.d.compute.backupInstance(instance.host!, ctx, instance.uuid, image.id, backupType, rotation);
@@ -168,8 +168,8 @@ export class ServerActionsAPI {
     }
   }
 
-  /** compute_utils.create_image: the glance record of a snapshot or backup, before any data. */
-  async #createImage(ctx: NovaContext, instance: Instance, name: string, imageType: 'snapshot' | 'backup', extra: Record<string, string>): Promise<{ id: string }> {
+  /** compute_utils.create_image: the glance record of a snapshot or backup (or a shelve's snapshot), before any data. */
+  async createImage(ctx: NovaContext, instance: Instance, name: string, imageType: 'snapshot' | 'backup', extra: Record<string, string>): Promise<{ id: string }> {
     const sm = instance.systemMetadata;
     const properties: Record<string, string> = {};
     for (const [k, v] of Object.entries(sm)) {

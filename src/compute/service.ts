@@ -86,7 +86,7 @@ export class ComputeService {
       compute: new ComputeRpc(d.bus),
     });
     this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api });
-    this.#conductor = new ConductorManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor' }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network });
+    this.#conductor = new ConductorManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor' }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network, random: d.random, image: this.api.d.image });
     this.#scheduler = new SchedulerManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-scheduler' }) });
     for (const host of d.hostnets.hosts()) this.#addCompute(host, conductorRpc);
   }

@@ -40,6 +40,9 @@ import { registerServerGroups } from './server-groups.js';
 import { registerServerActions } from './server-actions.js';
 // Registers addFloatingIp / removeFloatingIp with the action table above.
 import './floating-ip-actions.js';
+// Register resize, confirmResize, revertResize, migrate, shelve, shelveOffload and unshelve with the action route.
+import './server-resize.js';
+import './server-shelve.js';
 import { registerExtensions } from './extensions.js';
 import { registerMigrations } from './migrations.js';
 import { registerSimpleTenantUsage } from './simple-tenant-usage.js';

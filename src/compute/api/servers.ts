@@ -330,8 +330,8 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
     if ('hostname' in s) changes.hostname = s.hostname as string;
     if ('accessIPv4' in s) changes.accessIpV4 = s.accessIPv4 as string;
     if ('accessIPv6' in s) changes.accessIpV6 = canonicalIPv6(s.accessIPv6 as string);
-    // helpers.translate_attributes: set as asked, without the image check a boot makes.
-    if ('OS-DCF:diskConfig' in s) changes.autoDiskConfig = diskConfigFromApi(s['OS-DCF:diskConfig'])!;
+    // translate_attributes(UPDATE): OS-DCF:diskConfig is the instance's auto_disk_config.
+    if ('OS-DCF:diskConfig' in s) changes.autoDiskConfig = diskConfigFromApi(s['OS-DCF:diskConfig']) ?? false;
     const updated = Object.keys(changes).length ? await d.instances.save(i.uuid, changes) : i;
     const [nwInfo, faults] = await Promise.all([d.instances.networkInfo(i.uuid), d.instances.latestFaults(showsFault(updated) ? [i.uuid] : [])]);
     // Before 2.75 the answer leaves out the extended attributes (views/servers.py show flags).

@@ -3,13 +3,13 @@
  * take the next alternate and claim it), then cast build_and_run_instance to that
  * host's compute. When no host is left the instance goes to ERROR with the fault nova
  * records (NoValidHost, or MaxRetriesExceeded after reschedules), and what the build
- * had allocated is given back.
+ * had allocated is given back. Resize and cold migration: migrate.ts; unshelve: unshelve.ts.
  */
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
 import { RemoteError } from '../../bus/bus.js';
 import { Topics } from '../../bus/topics.js';
-import type { Clock } from '../../common/clock.js';
+import type { Clock, Random } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { NovaContext } from '../context.js';
@@ -20,7 +20,10 @@ import { InstanceActions } from '../objects/actions.js';
 import { type InstanceStore } from '../objects/instance.js';
 import { TaskState, VmState } from '../objects/states.js';
 import { failInterruptedBuild } from '../interrupted-build.js';
-import { type BuildRequest, ComputeRpc, SchedulerRpc, type Selection } from '../rpc.js';
+import { type BuildRequest, ComputeRpc, type MigrateRequest, SchedulerRpc, type Selection, type UnshelveRequest } from '../rpc.js';
+import type { GlanceAPI } from '../image-api.js';
+import { migrateServer } from './migrate.js';
+import { unshelveInstance } from './unshelve.js';
 import { deleteAllocation } from '../scheduler/manager.js';
 import { faultFromError } from '../objects/faults.js';
 
@@ -33,6 +36,10 @@ export interface ConductorDeps {
   instances: InstanceStore;
   actions: InstanceActions;
   network: NeutronAPI;
+  /** Migration record uuids. */
+  random: Random;
+  /** glance, for the shelved image an unshelve starts from. */
+  image?: GlanceAPI;
 }
 
 export class ConductorManager {
@@ -47,6 +54,8 @@ export class ConductorManager {
   listen(server: string): Promise<Listener> {
     return this.d.bus.listen(Topics.conductor, server, {
       build_instances: (req: BuildRequest) => this.buildInstances(req),
+      migrate_server: (req: MigrateRequest) => migrateServer(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
+      unshelve_instance: (req: UnshelveRequest) => unshelveInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
     });
   }
 

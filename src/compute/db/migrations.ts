@@ -272,11 +272,48 @@ const i9Quotas: Migration = {
   },
 };
 
+/**
+ * Resize and cold migration: nova's migrations table (one row per move, its consumer
+ * uuid holding the source's allocation while the move is unconfirmed) and the
+ * instance's old_flavor/new_flavor (instance_extra's columns of those names, JSON).
+ */
+const migrationsTable: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('migrations')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
+      .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
+      .addColumn('source_compute', 'varchar(255)')
+      .addColumn('dest_compute', 'varchar(255)')
+      .addColumn('source_node', 'varchar(255)')
+      .addColumn('dest_node', 'varchar(255)')
+      .addColumn('dest_host', 'varchar(255)')
+      .addColumn('old_instance_type_id', 'integer')
+      .addColumn('new_instance_type_id', 'integer')
+      .addColumn('status', 'varchar(255)', (c) => c.notNull())
+      .addColumn('migration_type', 'varchar(32)', (c) => c.notNull())
+      .addColumn('hidden', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('cross_cell_move', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('user_id', 'varchar(255)')
+      .addColumn('project_id', 'varchar(255)')
+      .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('updated_at', 'varchar(32)')
+      .addColumn('deleted_at', 'varchar(32)')
+      .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('migrations_instance_uuid_and_status_idx').on('migrations').columns(['instance_uuid', 'status']).execute();
+    await db.schema.alterTable('instances').addColumn('old_flavor', 'text').execute();
+    await db.schema.alterTable('instances').addColumn('new_flavor', 'text').execute();
+  },
+};
+
 export const novaMigrations: Record<string, Migration> = {
   '001_core': core,
   '002_instance_resources': instanceResources,
   '003_key_pairs': keyPairs,
   '004_kp_server_groups': kpServerGroups,
   '005_user_quotas_and_classes': i9Quotas,
+  '006_migrations': migrationsTable,
   '007_auto_disk_config': autoDiskConfig,
 };

@@ -124,6 +124,10 @@ export interface InstancesTable {
   deleted_at: string | null;
   /** 0 while the instance lives; its id once soft-deleted (nova's convention). */
   deleted: number;
+  /** JSON: the flavor before a resize, while it can be reverted (instance_extra.old_flavor). */
+  old_flavor?: string | null;
+  /** JSON: the flavor a resize goes to, from prep_resize until confirm/revert (instance_extra.new_flavor). */
+  new_flavor?: string | null;
 }
 
 export interface InstanceInfoCachesTable {
@@ -238,7 +242,35 @@ export interface InstanceGroupMemberTable {
   created_at: string;
 }
 
+/** nova's migrations: one row per resize, cold or live migration; its uuid is a placement consumer. */
+export interface MigrationsTable {
+  id: Generated<number>;
+  uuid: string;
+  instance_uuid: string;
+  source_compute: string | null;
+  dest_compute: string | null;
+  source_node: string | null;
+  dest_node: string | null;
+  /** The destination's host IP (the driver's get_host_ip_addr). */
+  dest_host: string | null;
+  /** flavors.id (internal) before and after. */
+  old_instance_type_id: number | null;
+  new_instance_type_id: number | null;
+  status: string;
+  /** 'resize', 'migration', 'live-migration' or 'evacuation'. */
+  migration_type: string;
+  hidden: number;
+  cross_cell_move: number;
+  user_id: string | null;
+  project_id: string | null;
+  created_at: string;
+  updated_at: string | null;
+  deleted_at: string | null;
+  deleted: number;
+}
+
 export interface NovaDB {
+  migrations: MigrationsTable;
   allocations: AllocationsTable;
   services: ServicesTable;
   compute_nodes: ComputeNodesTable;

@@ -30,6 +30,7 @@ import { TaskState, VmState } from '../objects/states.js';
 import { allocationConsumers, deleteAllocation } from '../scheduler/manager.js';
 import { VirtualInterfacePlugException } from '../virt/errors.js';
 import type { ComputeDeps } from './deps.js';
+import { MIGRATION_DONE_STATUSES, MigrationStore } from '../objects/migration.js';
 
 /** Instances settled at once (neutron calls of one instance run in order). */
 const INIT_WORKERS = 8;
@@ -50,8 +51,13 @@ export async function initHost(d: ComputeDeps, ops: InitHostOps): Promise<void> 
   const handled = new Set(instances.map((i) => i.uuid));
   d.log.info('Looking for unclaimed instances stuck in BUILDING status for nodes managed by this host');
   const claimed = (await allocationConsumers(d.db, d.host)).filter((uuid) => !handled.has(uuid));
+  const migrations = new MigrationStore(d.db, () => d.clock.now());
   await pool(claimed, async (uuid) => {
     const i = await d.instances.find(uuid);
+    // A move's source allocation is held by its migration record, not an instance: it
+    // stays while the move is unconfirmed (its instance still lives).
+    const migration = i ? null : await migrations.findByUuid(uuid);
+    if (migration && !(MIGRATION_DONE_STATUSES as readonly string[]).includes(migration.status) && (await d.instances.find(migration.instanceUuid))) return;
     if (!i) {
       // An allocation whose instance is gone: nothing will ever release it.
       await deleteAllocation(d.db, uuid);
@@ -66,9 +72,10 @@ export async function initHost(d: ComputeDeps, ops: InitHostOps): Promise<void> 
 }
 
 /** _init_instance for one instance of this host. */
-async function initInstance(d: ComputeDeps, ops: InitHostOps, ctx: NovaContext, i: Instance): Promise<void> {
+async function initInstance(d: ComputeDeps, ops: InitHostOps, ctx: NovaContext, instance: Instance): Promise<void> {
+  let i = instance;
   const log = d.log.child({ instance: i.uuid });
-  if (i.vmState === VmState.ERROR && i.taskState !== TaskState.DELETING) {
+  if (i.vmState === VmState.ERROR && i.taskState !== TaskState.DELETING && i.taskState !== TaskState.RESIZE_MIGRATING) {
     log.debug(`Instance is in ${i.vmState} state.`);
     return;
   }
@@ -90,6 +97,10 @@ async function initInstance(d: ComputeDeps, ops: InitHostOps, ctx: NovaContext, 
     await failInterruptedBuild({ ...d, host: d.host }, ctx, i, `The build was interrupted by a restart of nova-compute on ${d.host} (${phase}).`);
     return;
   }
+  if (i.vmState !== VmState.ERROR && i.taskState === TaskState.RESIZE_PREP) {
+    log.debug(`Instance in transitional state ${i.taskState} at start-up clearing task state`);
+    i = await d.instances.save(i.uuid, { taskState: null });
+  }
   const nwInfo = await d.instances.networkInfo(i.uuid);
   try {
     await d.driver.plugVifs(i, nwInfo);
@@ -99,6 +110,24 @@ async function initInstance(d: ComputeDeps, ops: InitHostOps, ctx: NovaContext, 
     // A NovaException in nova: the fault carries its message.
     await d.instances.addFault(i.uuid, faultFromError(e, d.host, [], e.message));
     await d.instances.save(i.uuid, { vmState: VmState.ERROR });
+    return;
+  }
+  if (i.taskState === TaskState.RESIZE_MIGRATING) {
+    // "We crashed during resize/migration, so roll back for safety": the guest comes back
+    // here (powered on unless it was stopped) and the task state is cleared. Zed leaves
+    // the migration record and its allocation as they were.
+    try {
+      // No network-vif-plugged is waited for: this compute's RPC listener starts after
+      // init_host, so no event could reach it (nova would sit out vif_plugging_timeout
+      // and then clear the task state all the same). The VIFs were just plugged above.
+      const plugged = nwInfo.map((v) => ({ ...v, active: true }));
+      await d.driver.finishRevertMigration(ctx, i, plugged, i.systemMetadata.old_vm_state !== VmState.STOPPED);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'Failed to revert crashed migration');
+    } finally {
+      log.info('Instance found in migrating state during startup. Resetting task_state');
+      await d.instances.save(i.uuid, { taskState: null, powerState: d.driver.powerState(i) });
+    }
   }
 }
 

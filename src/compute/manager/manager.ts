@@ -1,7 +1,8 @@
 /**
  * nova-compute for one host: serves compute.<host> on the bus, heartbeats its service
  * record, keeps its compute node's usage (the resource tracker), and runs the instance
- * operations: build (build.ts), terminate, interface attach/detach and the external
+ * operations: build (build.ts), resize and cold migration (resize.ts), shelve
+ * (shelve.ts), terminate, interface attach/detach and the external
  * events neutron sends (network-vif-plugged wakes a waiting spawn).
  */
 import type { Listener } from '../../bus/bus.js';
@@ -12,7 +13,7 @@ import { InterfaceAttachFailed, PortNotFound } from '../errors.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
 import type { Instance } from '../objects/instance.js';
 import { deleteAllocation } from '../scheduler/manager.js';
-import type { AttachInterfaceArgs, BuildRequest, ExternalEvent } from '../rpc.js';
+import type { AttachInterfaceArgs, BuildRequest, ExternalEvent, ResizeArgs, ShelveArgs } from '../rpc.js';
 import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
@@ -21,6 +22,10 @@ import { type PowerOp, PowerOps } from './power.js';
 import { backupInstance, snapshotInstance } from './snapshot.js';
 import { scheduleReclaim } from './reclaim.js';
 import { rebuildInstance } from './rebuild.js';
+import { updateHostUsage } from './resource-tracker.js';
+import { ResizeOps } from './resize.js';
+import { ShelveOps } from './shelve.js';
+import { MigrationStore } from '../objects/migration.js';
 
 /** How many instances' network info caches an external event batch refreshes at once. */
 const REFRESH_WORKERS = 8;
@@ -29,6 +34,8 @@ export class ComputeManager {
   readonly #builder: Builder;
   readonly #locks = new InstanceLocks();
   readonly #power: PowerOps;
+  readonly #resize: ResizeOps;
+  readonly #shelve: ShelveOps;
   #listener: Listener | null = null;
   #heartbeat: TimerHandle | null = null;
   #reclaim: TimerHandle | null = null;
@@ -39,6 +46,8 @@ export class ComputeManager {
     d.onUsageChanged = () => this.updateUsage();
     this.#builder = new Builder(d);
     this.#power = new PowerOps(d, this.#locks);
+    this.#resize = new ResizeOps(d, this.#locks);
+    this.#shelve = new ShelveOps(d, this.#locks);
   }
 
   get host(): string {
@@ -70,6 +79,18 @@ export class ComputeManager {
       get_instance_diagnostics: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.getDiagnostics(a.instanceUuid, true),
       get_host_uptime: async (_a: { ctx: NovaContext }) => this.d.driver.getHostUptime(),
       external_instance_event: (a: { ctx: NovaContext; events: ExternalEvent[] }) => this.externalInstanceEvent(a.ctx, a.events),
+      // Resize and cold migration (resize.ts): casts that return at once, the step running behind.
+      prep_resize: async (a: ResizeArgs) => void this.#resize.prepResize(a),
+      resize_instance: async (a: ResizeArgs) => void this.#resize.resizeInstance(a),
+      finish_resize: async (a: ResizeArgs) => void this.#resize.finishResize(a),
+      // Resolves when done, for a delete's confirm (a call); a cast does not wait either way.
+      confirm_resize: (a: ResizeArgs) => this.#resize.confirmResize(a),
+      revert_resize: async (a: ResizeArgs) => void this.#resize.revertResize(a),
+      finish_revert_resize: async (a: ResizeArgs) => void this.#resize.finishRevertResize(a),
+      // Shelve, offload and unshelve (shelve.ts).
+      shelve_instance: async (a: ShelveArgs) => void this.#shelve.shelve(a),
+      shelve_offload_instance: async (a: ShelveArgs) => void this.#shelve.shelveOffload(a),
+      unshelve_instance: async (a: ShelveArgs) => void this.#shelve.unshelve(a),
     });
     this.#scheduleHeartbeat();
     this.#reclaim = scheduleReclaim(this.d, (ctx, uuid) => this.terminateInstance(ctx, uuid));
@@ -126,21 +147,7 @@ export class ComputeManager {
     this.#usageDirty ??= (async () => {
       await Promise.resolve();
       this.#usageDirty = null;
-      const d = this.d;
-      const u = await d.db
-        .selectFrom('instances')
-        .select((eb) => [
-          eb.fn.countAll<number>().as('n'),
-          eb.fn.sum<number>('vcpus').as('vcpus'),
-          eb.fn.sum<number>('memory_mb').as('ram'),
-          eb.fn.sum<number>(eb('root_gb', '+', eb.ref('ephemeral_gb'))).as('disk'),
-        ])
-        .where('host', '=', d.host)
-        .where('deleted', '=', 0)
-        .executeTakeFirstOrThrow();
-      const [vcpus, ram, disk, n] = [u.vcpus, u.ram, u.disk, u.n].map((x) => Number(x ?? 0)) as [number, number, number, number];
-      // 512 MiB: the host's reserved_host_memory_mb, counted as used as nova does.
-      await d.services.updateUsage(d.host, { vcpus_used: vcpus, memory_mb_used: ram + 512, local_gb_used: disk, running_vms: n });
+      await updateHostUsage(this.d.db, this.d.services, this.d.host);
     })();
     return this.#usageDirty;
   }
@@ -168,6 +175,8 @@ export class ComputeManager {
           await this.shutdownInstance(ctx, instance, log);
           await d.instances.destroy(instanceUuid);
           await deleteAllocation(d.db, instanceUuid);
+          // A server deleted mid-move: the source allocation its migration held goes too.
+          for (const m of await new MigrationStore(d.db, () => d.clock.now()).list({ instanceUuid })) await deleteAllocation(d.db, m.uuid);
           log.info('Instance destroyed successfully.');
         })
         .catch((err) => log.error({ err }, 'Setting instance vm_state to ERROR'));

@@ -13,6 +13,7 @@ import type { Instance } from '../objects/instance.js';
 import { InstanceInvalidState } from '../errors.js';
 import { POWER_STATE_NAMES, PowerState, TaskState, VmState } from '../objects/states.js';
 import type { ComputeDeps, InstanceLocks } from './deps.js';
+import { withoutShelvedKeys } from './shelve.js';
 
 /** The power operations a compute host serves (the compute.<host> methods they answer). */
 export type PowerOp = 'stop' | 'start' | 'reboot_soft' | 'reboot_hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'soft_delete' | 'restore' | 'rescue' | 'unrescue';
@@ -76,6 +77,14 @@ export class PowerOps {
             await spec.run(d, instance);
             const power = d.driver.powerState(instance);
             await d.instances.save(instanceUuid, { powerState: power, vmState: spec.vmState(power, instance), taskState: null }, { expectedTaskState: expected });
+            // start_instance also ends a shelve that was never offloaded (unshelve of a SHELVED server):
+            // the shelved snapshot is deleted and the shelved_* keys go.
+            const shelvedImage = instance.systemMetadata.shelved_image_id;
+            if (op === 'start' && shelvedImage) {
+              await d.image?.delete(ctx, shelvedImage).catch((err) => log.warn({ err: (err as Error).message }, `Failed to delete snapshot from shelved instance (${shelvedImage}).`));
+              const fresh = await d.instances.get(instanceUuid);
+              await d.instances.save(instanceUuid, { systemMetadata: withoutShelvedKeys(fresh.systemMetadata) });
+            }
           } catch (err) {
             // reverts_task_state + wrap_instance_fault
             await d.instances.save(instanceUuid, { taskState: null }).catch(() => undefined);

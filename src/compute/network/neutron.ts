@@ -774,6 +774,74 @@ export class NeutronAPI {
   }
 
   /**
+   * setup_networks_on_host. With a `host` other than instance.host (a move under way) each
+   * port still bound to instance.host gets binding:profile migrating_to=<host>, unless it
+   * already says so. With `teardown` the migrating_to key is removed again, and with a
+   * host other than instance.host and neutron's binding-extended, that host's port
+   * bindings are deleted. nova lists the ports with the user's token; here the admin
+   * client reads them, since filtering on binding:host_id is an admin attribute.
+   */
+  async setupNetworksOnHost(ctx: NovaContext, instance: Instance, host: string | null, teardown: boolean): Promise<void> {
+    const portMigrating = host !== null && instance.host !== host;
+    if (!portMigrating && !teardown) return;
+    const log = this.#instanceLog(ctx, instance);
+    const admin = this.#client(ctx, true);
+    const ports = await admin.listPorts({ device_id: instance.uuid, tenant_id: instance.projectId, 'binding:host_id': instance.host ?? '' });
+    if (teardown) {
+      // _clear_migration_port_profile
+      for (const p of ports) {
+        const profile = { ...(p['binding:profile'] ?? {}) };
+        if (!('migrating_to' in profile)) continue;
+        delete profile['migrating_to'];
+        log.debug('Removing port %s migration profile', p.id);
+        await admin.updatePort(p.id, { 'binding:profile': profile });
+      }
+      if (portMigrating && (await this.#hasExtension(admin, 'binding-extended'))) {
+        const failed: string[] = [];
+        for (const p of ports) {
+          await admin.deletePortBinding(p.id, host).catch((e: unknown) => {
+            if (!hasStatus(e, 404)) failed.push(p.id);
+          });
+        }
+        if (failed.length > 0) throw new PortBindingDeletionFailed(failed.join(','), host);
+      }
+      return;
+    }
+    // _setup_migration_port_profile
+    for (const p of ports) {
+      if (p['binding:host_id'] === host) continue;
+      const profile = { ...(p['binding:profile'] ?? {}) };
+      if (profile['migrating_to'] === host) continue;
+      profile['migrating_to'] = host;
+      await admin.updatePort(p.id, { 'binding:profile': profile });
+      log.debug('Port %s updated with migration profile %s successfully', p.id, JSON.stringify(profile));
+    }
+  }
+
+  /**
+   * migrate_instance_start: with binding-extended, an INACTIVE binding already made for
+   * the destination would be activated here (live migration's flow). A cold move makes
+   * none — and Nimbus's neutron has no binding-extended — so the binding moves later, in
+   * migrate_instance_finish, as nova does when neutron lacks the extension.
+   */
+  async migrateInstanceStart(ctx: NovaContext, instance: Instance, destCompute: string): Promise<void> {
+    const log = this.#instanceLog(ctx, instance);
+    if (!(await this.#hasExtension(this.#client(ctx, true), 'binding-extended'))) {
+      log.debug('Neutron is not new enough to perform early destination host port binding activation. Port bindings will be updated later.');
+      return;
+    }
+    log.debug('No port bindings to activate on host %s for a cold move; they are updated in migrate_instance_finish.', destCompute);
+  }
+
+  /**
+   * migrate_instance_finish (_update_port_binding_for_instance): every port not bound to
+   * `destCompute` is bound there, device_owner compute:<az>, migrating_to dropped.
+   */
+  async migrateInstanceFinish(ctx: NovaContext, instance: Instance, destCompute: string): Promise<void> {
+    await this.setupInstanceNetworkOnHost(ctx, instance, destCompute);
+  }
+
+  /**
    * cleanup_instance_network_on_host: the ports stay. With neutron's binding-extended
    * extension the port bindings on `host` are deleted (404s ignored); without it (Nimbus's
    * neutron) nova only logs.

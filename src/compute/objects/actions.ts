@@ -30,6 +30,13 @@ export const Actions = {
   RESTORE: 'restore',
   REBUILD: 'rebuild',
   RESET_STATE: 'resetState',
+  RESIZE: 'resize',
+  MIGRATE: 'migrate',
+  CONFIRM_RESIZE: 'confirmResize',
+  REVERT_RESIZE: 'revertResize',
+  SHELVE: 'shelve',
+  SHELVE_OFFLOAD: 'shelveOffload',
+  UNSHELVE: 'unshelve',
 } as const;
 
 export type ActionRow = Selectable<InstanceActionsTable>;

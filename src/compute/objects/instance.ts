@@ -79,6 +79,10 @@ export interface Instance {
   updatedAt: string | null;
   deletedAt: string | null;
   deleted: boolean;
+  /** The flavor before a resize, until it is confirmed or reverted (instance.old_flavor). */
+  oldFlavor: InstanceFlavor | null;
+  /** The flavor a resize goes to, set by prep_resize (instance.new_flavor). */
+  newFlavor: InstanceFlavor | null;
 }
 
 /** The fields `save` may change. */
@@ -113,6 +117,9 @@ export type InstanceChanges = Partial<
     | 'keyName'
     | 'userData'
     | 'autoDiskConfig'
+    | 'flavor'
+    | 'oldFlavor'
+    | 'newFlavor'
   >
 >;
 
@@ -168,6 +175,8 @@ export function fromRow(r: Row): Instance {
     updatedAt: r.updated_at,
     deletedAt: r.deleted_at,
     deleted: r.deleted !== 0,
+    oldFlavor: r.old_flavor ? (JSON.parse(r.old_flavor) as InstanceFlavor) : null,
+    newFlavor: r.new_flavor ? (JSON.parse(r.new_flavor) as InstanceFlavor) : null,
   };
 }
 
@@ -200,6 +209,9 @@ const COLUMN: Record<keyof InstanceChanges, keyof InstancesTable> = {
   keyName: 'key_name',
   userData: 'user_data',
   autoDiskConfig: 'auto_disk_config',
+  flavor: 'flavor',
+  oldFlavor: 'old_flavor',
+  newFlavor: 'new_flavor',
 };
 
 function toColumns(changes: InstanceChanges): Record<string, unknown> {
@@ -207,7 +219,23 @@ function toColumns(changes: InstanceChanges): Record<string, unknown> {
   for (const [k, v] of Object.entries(changes) as [keyof InstanceChanges, unknown][]) {
     if (v === undefined) continue;
     const col = COLUMN[k];
-    set[col] = k === 'systemMetadata' || k === 'metadata' || k === 'tags' || k === 'securityGroups' ? JSON.stringify(v) : k === 'locked' || k === 'autoDiskConfig' ? (v ? 1 : 0) : v;
+    set[col] =
+      k === 'systemMetadata' || k === 'metadata' || k === 'tags' || k === 'securityGroups' || k === 'flavor'
+        ? JSON.stringify(v)
+        : k === 'oldFlavor' || k === 'newFlavor'
+          ? v === null
+            ? null
+            : JSON.stringify(v)
+          : k === 'locked' || k === 'autoDiskConfig'
+            ? v
+              ? 1
+              : 0
+            : v;
+    // _set_instance_info: the flavor's resources are the instance's own columns too.
+    if (k === 'flavor') {
+      const f = v as InstanceFlavor;
+      Object.assign(set, { vcpus: f.vcpus, memory_mb: f.memory_mb, root_gb: f.root_gb, ephemeral_gb: f.ephemeral_gb });
+    }
   }
   return set;
 }

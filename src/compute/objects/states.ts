@@ -11,6 +11,10 @@ export const VmState = {
   SUSPENDED: 'suspended',
   SOFT_DELETED: 'soft_deleted',
   RESCUED: 'rescued',
+  /** A resize or cold migration waiting for confirm or revert (VERIFY_RESIZE). */
+  RESIZED: 'resized',
+  SHELVED: 'shelved',
+  SHELVED_OFFLOADED: 'shelved_offloaded',
   ERROR: 'error',
   DELETED: 'deleted',
 } as const;
@@ -46,6 +50,17 @@ export const TaskState = {
   IMAGE_SNAPSHOT_PENDING: 'image_snapshot_pending',
   IMAGE_PENDING_UPLOAD: 'image_pending_upload',
   IMAGE_UPLOADING: 'image_uploading',
+  RESIZE_PREP: 'resize_prep',
+  RESIZE_MIGRATING: 'resize_migrating',
+  RESIZE_MIGRATED: 'resize_migrated',
+  RESIZE_FINISH: 'resize_finish',
+  RESIZE_REVERTING: 'resize_reverting',
+  RESIZE_CONFIRMING: 'resize_confirming',
+  SHELVING: 'shelving',
+  SHELVING_IMAGE_PENDING_UPLOAD: 'shelving_image_pending_upload',
+  SHELVING_IMAGE_UPLOADING: 'shelving_image_uploading',
+  SHELVING_OFFLOADING: 'shelving_offloading',
+  UNSHELVING: 'unshelving',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 
@@ -81,13 +96,26 @@ const STATUS: Record<string, { default: string } & Record<string, string>> = {
     resize_finish: 'RESIZE',
   },
   building: { default: 'BUILD' },
-  stopped: { default: 'SHUTOFF', rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
+  stopped: {
+    default: 'SHUTOFF',
+    rebuilding: 'REBUILD',
+    rebuild_block_device_mapping: 'REBUILD',
+    rebuild_spawning: 'REBUILD',
+    resize_prep: 'RESIZE',
+    resize_migrating: 'RESIZE',
+    resize_migrated: 'RESIZE',
+    resize_finish: 'RESIZE',
+  },
+  // The API has no CONFIRMING_RESIZE: a confirming server stays VERIFY_RESIZE.
+  resized: { default: 'VERIFY_RESIZE', resize_reverting: 'REVERT_RESIZE' },
   paused: { default: 'PAUSED', migrating: 'MIGRATING' },
   suspended: { default: 'SUSPENDED' },
   rescued: { default: 'RESCUE' },
   error: { default: 'ERROR', rebuilding: 'REBUILD', rebuild_block_device_mapping: 'REBUILD', rebuild_spawning: 'REBUILD' },
   deleted: { default: 'DELETED' },
   soft_deleted: { default: 'SOFT_DELETED' },
+  shelved: { default: 'SHELVED' },
+  shelved_offloaded: { default: 'SHELVED_OFFLOADED' },
 };
 
 /** The API's status for a vm_state/task_state pair ("UNKNOWN" for states it does not know). */

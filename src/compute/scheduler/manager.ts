@@ -145,3 +145,23 @@ export async function deleteAllocation(db: Kysely<NovaDB>, instanceUuid: string)
 export async function allocationConsumers(db: Kysely<NovaDB>, host: string): Promise<string[]> {
   return (await db.selectFrom('allocations').select('consumer_uuid').where('host', '=', host).execute()).map((r) => r.consumer_uuid);
 }
+
+/**
+ * Placement's move_allocations: what `from` holds becomes `to`'s, replacing anything
+ * `to` held (a resize's source allocation passes between the instance and its migration
+ * record). False when `from` holds nothing.
+ */
+export async function moveAllocation(db: Kysely<NovaDB>, from: string, to: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const held = await trx.selectFrom('allocations').select('consumer_uuid').where('consumer_uuid', '=', from).executeTakeFirst();
+    if (!held) return false;
+    await trx.deleteFrom('allocations').where('consumer_uuid', '=', to).execute();
+    await trx.updateTable('allocations').set({ consumer_uuid: to }).where('consumer_uuid', '=', from).execute();
+    return true;
+  });
+}
+
+/** The host a consumer's allocation is on, or null (placement's get_allocations_for_consumer). */
+export async function allocationHost(db: Kysely<NovaDB>, consumerUuid: string): Promise<string | null> {
+  return (await db.selectFrom('allocations').select('host').where('consumer_uuid', '=', consumerUuid).executeTakeFirst())?.host ?? null;
+}

@@ -5,7 +5,7 @@
  */
 import type { NovaContext } from '../context.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
-import type { Instance } from '../objects/instance.js';
+import type { Instance, InstanceFlavor } from '../objects/instance.js';
 
 export interface HostResources {
   vcpus: number;
@@ -65,6 +65,19 @@ export interface VirtDriver {
   getDiagnostics(instance: Instance): Promise<Record<string, number>>;
   /** get_instance_diagnostics (API 2.48+): nova's Diagnostics object, in its API view. */
   getInstanceDiagnostics(instance: Instance): Promise<InstanceDiagnostics>;
+  // --- resize and cold migration (nova/virt/driver.py, libvirt's behaviour) ----------
+  /**
+   * migrate_disk_and_power_off, on the source: powers the guest off and unplugs its VIFs;
+   * the guest stays defined until the move is confirmed. A smaller root or ephemeral
+   * disk raises InstanceFaultRollback(ResizeError "Unable to resize disk down.").
+   */
+  migrateDiskAndPowerOff(ctx: NovaContext, instance: Instance, newFlavor: InstanceFlavor, nwInfo: NetworkInfo): Promise<void>;
+  /** finish_migration, on the destination: defines the guest, plugs its VIFs, starts it unless powerOn is false. */
+  finishMigration(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo, powerOn: boolean): Promise<void>;
+  /** confirm_migration, on the source: undefines the powered-off source guest (its VIFs are already unplugged). */
+  confirmMigration(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void>;
+  /** finish_revert_migration, on the source: the guest back, VIFs plugged, started unless powerOn is false. */
+  finishRevertMigration(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo, powerOn: boolean): Promise<void>;
   /** Power state of the guest now (power_state.*). */
   powerState(instance: Instance): number;
   /** Guests this host runs (instance uuids). */

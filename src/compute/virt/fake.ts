@@ -10,10 +10,10 @@ import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { HostNetwork } from '../../hostnet/host-network.js';
 import type { NovaContext } from '../context.js';
-import { InstanceNotFound, VirtualInterfaceCreateException } from '../errors.js';
+import { InstanceFaultRollback, InstanceNotFound, ResizeError, VirtualInterfaceCreateException } from '../errors.js';
 import { EventWaitTimeout, type InstanceEvents } from '../manager/events.js';
 import { type NetworkInfo, type VIF } from '../network/model.js';
-import type { Instance } from '../objects/instance.js';
+import type { Instance, InstanceFlavor } from '../objects/instance.js';
 import { PowerState } from '../objects/states.js';
 import type { HostResources, InstanceDiagnostics, VirtDriver } from './driver.js';
 import { plugVif, unplugVif } from './vif.js';
@@ -274,6 +274,69 @@ export class FakeLibvirtDriver implements VirtDriver {
       ],
       memory_details: { maximum: 524288, used: 0 },
     };
+  }
+
+  // --- resize and cold migration ---------------------------------------------------
+
+  /** libvirt's migrate_disk_and_power_off: refuses to shrink a disk, powers off, unplugs the VIFs. */
+  async migrateDiskAndPowerOff(_ctx: NovaContext, instance: Instance, newFlavor: InstanceFlavor, nwInfo: NetworkInfo): Promise<void> {
+    const old = instance.flavor;
+    if (newFlavor.root_gb < old.root_gb || newFlavor.ephemeral_gb < old.ephemeral_gb) {
+      throw new InstanceFaultRollback(new ResizeError('Unable to resize disk down.'));
+    }
+    const g = this.#guest(instance);
+    g.powerState = PowerState.SHUTDOWN;
+    for (const vif of nwInfo) {
+      await unplugVif(this.d.hostnet, instance.uuid, vif);
+      g.vifs.delete(vif.id);
+    }
+  }
+
+  /**
+   * libvirt's finish_migration: plug and start with vifs_already_plugged=True, so no
+   * network-vif-plugged is waited for (the VIFs were unplugged on the source and the
+   * port may never have gone DOWN in neutron's eyes: an event might never come).
+   */
+  async finishMigration(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo, powerOn: boolean): Promise<void> {
+    const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.SHUTDOWN, vifs: new Set() };
+    try {
+      for (const vif of nwInfo) {
+        await plugVif(this.d.hostnet, instance.uuid, vif);
+        guest.vifs.add(vif.id);
+      }
+    } catch (e) {
+      this.d.log.error({ instance: instance.uuid }, 'Failed to start libvirt guest');
+      await this.#cleanup(instance, nwInfo);
+      throw e;
+    }
+    guest.powerState = powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN;
+    this.#guests.set(instance.uuid, guest);
+  }
+
+  /** libvirt's _cleanup_resize on another host than the instance's: undefine the domain, unplug (ignoring errors). */
+  async confirmMigration(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    // A resize to the same host: the guest here is the resized one; nothing to remove.
+    if (instance.host === this.host) return;
+    await this.#cleanup(instance, nwInfo);
+  }
+
+  /**
+   * libvirt's finish_revert_migration: _create_guest_with_network without
+   * vifs_already_plugged, so it waits (vif_plugging_timeout) for network-vif-plugged of
+   * each VIF the network info shows inactive, as spawn does.
+   */
+  async finishRevertMigration(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo, powerOn: boolean): Promise<void> {
+    if (powerOn) {
+      await this.spawn(ctx, instance, Promise.resolve(nwInfo));
+      return;
+    }
+    // power_on=False: no events are waited for (libvirt only waits when powering on).
+    const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.SHUTDOWN, vifs: new Set() };
+    for (const vif of nwInfo) {
+      await plugVif(this.d.hostnet, instance.uuid, vif);
+      guest.vifs.add(vif.id);
+    }
+    this.#guests.set(instance.uuid, guest);
   }
 
   async attachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
