@@ -59,11 +59,14 @@ function helpers(cloud: () => TestCloud) {
   };
   const allocations = async (consumers: string[]) => novaDb(cloud()).selectFrom('allocations').select(['consumer_uuid', 'host', 'vcpus', 'memory_mb', 'disk_gb']).where('consumer_uuid', 'in', consumers).orderBy('host').execute();
   const migrations = async (id: string) => (await nova('admin', 'GET', `/os-migrations?instance_uuid=${id}`, undefined, '2.80')).body.migrations as Record<string, any>[];
-  const events = async (id: string, action: string) => {
-    const a = (await nova('admin', 'GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.find((x: { action: string }) => x.action === action);
-    const detail = (await nova('admin', 'GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction;
-    return detail.events.map((e: { event: string; result: string }) => `${e.event}:${e.result}`).sort();
-  };
+  // An event finishes after the state it leads to is saved (wrap_instance_event), so
+  // wait until none is still running.
+  const events = (id: string, action: string) =>
+    waitFor(`the ${action} events of ${id} to finish`, async () => {
+      const a = (await nova('admin', 'GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.find((x: { action: string }) => x.action === action);
+      const evs: { event: string; result: string | null }[] = (await nova('admin', 'GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction.events;
+      return evs.every((e) => e.result !== null) ? evs.map((e) => `${e.event}:${e.result}`).sort() : undefined;
+    });
   return { nova, neutron, act, show, waitState, ports, devicesOn, allocations, migrations, events };
 }
 

@@ -54,10 +54,14 @@ function helpers(cloud: () => TestCloud) {
   };
   const allocation = async (id: string) => (await novaDb(cloud()).selectFrom('allocations').select(['host']).where('consumer_uuid', '=', id).executeTakeFirst())?.host ?? null;
   const images = async (name: string) => (await cloud().api('demo', 'GET', `${cloud().urls.image}/v2/images?name=${encodeURIComponent(name)}`)).body.images as Record<string, any>[];
-  const events = async (id: string, action: string) => {
-    const a = (await nova('admin', 'GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.find((x: { action: string }) => x.action === action);
-    return (await nova('admin', 'GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction.events.map((e: { event: string; result: string }) => `${e.event}:${e.result}`).sort();
-  };
+  // An event finishes after the state it leads to is saved (wrap_instance_event), so
+  // wait until none is still running.
+  const events = (id: string, action: string) =>
+    waitFor(`the ${action} events of ${id} to finish`, async () => {
+      const a = (await nova('admin', 'GET', `/servers/${id}/os-instance-actions`)).body.instanceActions.find((x: { action: string }) => x.action === action);
+      const evs: { event: string; result: string | null }[] = (await nova('admin', 'GET', `/servers/${id}/os-instance-actions/${a.request_id}`)).body.instanceAction.events;
+      return evs.every((e) => e.result !== null) ? evs.map((e) => `${e.event}:${e.result}`).sort() : undefined;
+    });
   async function setup() {
     const netId = (await neutron('demo', 'POST', '/networks', { network: { name: 'net1' } })).body.network.id;
     await neutron('demo', 'POST', '/subnets', { subnet: { network_id: netId, cidr: '10.7.0.0/24', ip_version: 4 } });
