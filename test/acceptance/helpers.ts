@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { TestCloud } from '../helpers/cloud.js';
+import { waitFor as poll } from '../helpers/wait.js';
 
 export const OPENSTACK = '/usr/bin/openstack';
 export const NEUTRON = '/usr/bin/neutron';
@@ -55,14 +56,9 @@ export const nova = (cloud: TestCloud, user: 'admin' | 'demo', ...args: string[]
  * Polls `fn` every `every` ms until it returns something other than undefined; after
  * `ms` fails naming `what` (a function is called then, so it can describe the last state seen).
  */
-export async function waitFor<T>(what: string | (() => string), fn: () => Promise<T | undefined>, ms = 30_000, every = 100): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
+/** The shared poll, at the pace of a CLI call (every 100 ms). */
+export function waitFor<T>(what: string | (() => string), fn: () => Promise<T | undefined>, ms = 30_000, every = 100): Promise<T> {
+  return poll(what, fn, ms, every);
 }
 export async function osJson(cloud: TestCloud, user: 'admin' | 'demo', ...args: string[]): Promise<any> {
   return JSON.parse(await os(cloud, user, ...args, '-f', 'json'));

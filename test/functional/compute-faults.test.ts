@@ -7,19 +7,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { DeepPartial, Config } from '../../src/common/config.js';
 import { BUNDLE_TARGET, type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FAST: DeepPartial<Config> = { agent: { polling_interval: 0 }, network: { send_events_interval: 0 } };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 interface Env {
   cloud: TestCloud;

@@ -8,19 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { instanceIdSignature } from '../../src/compute/metadata/handler.js';
 import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SECRET = 's3cret';
 const USER_DATA = '#cloud-config\nhostname: vm1\n';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('metadata service', () => {
   let cloud: TestCloud;

@@ -17,19 +17,10 @@ import type { NovaDB } from '../../src/compute/db/schema.js';
 import { vifDeviceNames } from '../../src/compute/virt/vif.js';
 import type { SimulatedHostNetwork } from '../../src/hostnet/simulated/simulated-host.js';
 import { type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FAST: DeepPartial<Config> = { agent: { polling_interval: 0 }, network: { send_events_interval: 0 } };
 const MV = '2.92';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const novaDb = (c: TestCloud) => (c.compute as unknown as { d: { db: { kysely: Kysely<NovaDB> } } }).d.db.kysely;
 

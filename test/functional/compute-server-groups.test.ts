@@ -8,22 +8,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DeepPartial, Config } from '../../src/common/config.js';
 import { type TestCloud, inProcessCheck, startTestCloud } from '../helpers/cloud.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FAST: DeepPartial<Config> = { agent: { polling_interval: 0 }, network: { send_events_interval: 0 } };
 const ED = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKerkKTSgvFRD6qGz7jKTwNyqIBOU6vig8GkFkmxOZKJ me@host';
 const MISSING = '6f1b5d35-1e0c-4b39-9b0b-3f0e0e0e0e0e';
 
 type User = 'admin' | 'demo';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('compute: os-server-groups and scheduler hints', () => {
   let cloud: TestCloud;

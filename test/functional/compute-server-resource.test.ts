@@ -6,18 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FAST = { agent: { polling_interval: 0 }, network: { send_events_interval: 0 } };
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('compute: the server resource', () => {
   let cloud: TestCloud;

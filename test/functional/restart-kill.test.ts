@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { type NimbusProcess, bundleMissing, startNimbusProcess } from '../helpers/nimbus-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const BOOTS = 30;
 /** Agents and notifier quick but batching (boots take ~1 s), heartbeats the test can see, quota for 30 servers. */
@@ -24,16 +25,6 @@ const ARGS = [
 ];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 interface Api {
   nova(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
