@@ -25,6 +25,7 @@
  * (before the instance moved) or the source's dropped (after). Rescheduling a failed
  * prep_resize to an alternate host is not done: the move fails on its first host.
  */
+import type { NetworkInfo } from '../network/model.js';
 import { isoMicros } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { NovaContext } from '../context.js';
@@ -171,13 +172,7 @@ export class ResizeOps {
         const resized = migration.oldInstanceTypeId !== migration.newInstanceTypeId && instance.newFlavor;
         instance = await d.instances.save(instance.uuid, { oldFlavor, ...(resized ? { flavor: instance.newFlavor! } : {}) });
         // instance.host is already this host, so this changes nothing with neutron, as in nova.
-        await d.network.setupNetworksOnHost(a.ctx, instance, migration.destCompute, false);
-        await d.network.migrateInstanceFinish(a.ctx, instance, migration.destCompute!);
-        const nwInfo = await d.cacheLocks.run(instance.uuid, async () => {
-          const fresh = await d.network.getInstanceNwInfo(a.ctx, instance, await d.instances.networkInfo(instance.uuid));
-          await d.instances.saveNetworkInfo(instance.uuid, fresh);
-          return fresh;
-        });
+        const nwInfo = await this.#bindPortsHere(a, instance, migration.destCompute!);
         instance = await d.instances.save(instance.uuid, { taskState: TaskState.RESIZE_FINISH }, { expectedTaskState: [TaskState.RESIZE_MIGRATED] });
         try {
           // No wait for network-vif-plugged here: Zed's libvirt finish_migration creates
@@ -243,6 +238,18 @@ export class ResizeOps {
   }
 
   /** _delete_stashed_flavor_info. */
+  /** The ports bound to `host` (setup_networks_on_host, migrate_instance_finish) and the info cache refreshed from neutron. */
+  async #bindPortsHere(a: ResizeArgs, instance: Instance, host: string): Promise<NetworkInfo> {
+    const d = this.d;
+    await d.network.setupNetworksOnHost(a.ctx, instance, host, false);
+    await d.network.migrateInstanceFinish(a.ctx, instance, host);
+    return d.cacheLocks.run(instance.uuid, async () => {
+      const fresh = await d.network.getInstanceNwInfo(a.ctx, instance, await d.instances.networkInfo(instance.uuid));
+      await d.instances.saveNetworkInfo(instance.uuid, fresh);
+      return fresh;
+    });
+  }
+
   async #dropStashedFlavors(uuid: string): Promise<void> {
     const fresh = await this.d.instances.find(uuid);
     if (!fresh) return;
@@ -285,13 +292,7 @@ export class ResizeOps {
         instance = await d.instances.save(instance.uuid, { flavor: oldFlavor, host: migration.sourceCompute, node: migration.sourceNode }, { expectedTaskState: [TaskState.RESIZE_REVERTING] });
         // The instance's allocation on the destination goes; the migration's on the source becomes the instance's.
         await this.#revertAllocation(instance, migration);
-        await d.network.setupNetworksOnHost(a.ctx, instance, migration.sourceCompute, false);
-        await d.network.migrateInstanceFinish(a.ctx, instance, migration.sourceCompute!);
-        const nwInfo = await d.cacheLocks.run(instance.uuid, async () => {
-          const fresh = await d.network.getInstanceNwInfo(a.ctx, instance, await d.instances.networkInfo(instance.uuid));
-          await d.instances.saveNetworkInfo(instance.uuid, fresh);
-          return fresh;
-        });
+        const nwInfo = await this.#bindPortsHere(a, instance, migration.sourceCompute!);
         const powerOn = oldVmState !== VmState.STOPPED;
         await d.driver.finishRevertMigration(a.ctx, instance, nwInfo, powerOn);
         await d.instances.save(instance.uuid, { launchedAt: isoMicros(d.clock.now()), powerState: d.driver.powerState(instance) }, { expectedTaskState: [TaskState.RESIZE_REVERTING] });
