@@ -301,10 +301,18 @@ export class ComputeManager {
       return;
     }
     if (ev.name === 'network-vif-deleted') {
-      await d.cacheLocks.run(ev.serverUuid, async () => {
+      // _process_instance_vif_deleted_event: out of the cache, then detached from the guest here.
+      const gone = await d.cacheLocks.run(ev.serverUuid, async () => {
         const cached: NetworkInfo = await d.instances.networkInfo(ev.serverUuid);
-        if (cached.some((v) => v.id === ev.tag)) await d.instances.saveNetworkInfo(ev.serverUuid, cached.filter((v) => v.id !== ev.tag));
+        const vif = cached.find((v) => v.id === ev.tag);
+        if (vif) await d.instances.saveNetworkInfo(ev.serverUuid, cached.filter((v) => v.id !== ev.tag));
+        return vif;
       });
+      const instance = gone ? await d.instances.find(ev.serverUuid) : null;
+      if (gone && instance && d.driver.listInstances().includes(instance.uuid)) {
+        log.info(`Neutron deleted interface ${gone.id}; detaching it from the instance and deleting it from the info cache`);
+        await d.driver.detachInterface(ctx, instance, gone).catch((err) => log.info({ err: (err as Error).message }, `Detach interface failed, port_id=${gone.id}, reason: ${(err as Error).message}`));
+      }
       return;
     }
     if (!d.events.pop(ev.serverUuid, ev)) {

@@ -44,8 +44,8 @@ export interface FakeDriverDeps {
 export class FakeLibvirtDriver implements VirtDriver {
   readonly host: string;
   readonly #guests = new Map<string, Guest>();
-  /** Guests arriving by live migration (pre_live_migration until post or rollback at destination). */
-  readonly #incoming = new Map<string, Guest>();
+  /** Guests arriving by live migration (pre_live_migration until post or rollback at destination), with the VIFs plugged for them. */
+  readonly #incoming = new Map<string, { guest: Guest; vifs: NetworkInfo }>();
   /** Live migrations this host is the source of, by instance. */
   readonly #jobs = new Map<string, MigrationJob>();
   /** When the simulated host booted (ms since the epoch). */
@@ -366,7 +366,7 @@ export class FakeLibvirtDriver implements VirtDriver {
   /** libvirt's pre_live_migration: the VIFs plugged here (plug_vifs) for the incoming domain. */
   async preLiveMigration(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.PAUSED, vifs: new Set() };
-    this.#incoming.set(instance.uuid, guest);
+    this.#incoming.set(instance.uuid, { guest, vifs: [...nwInfo] });
     for (const vif of nwInfo) {
       await plugVif(this.d.hostnet, instance.uuid, vif);
       guest.vifs.add(vif.id);
@@ -416,8 +416,16 @@ export class FakeLibvirtDriver implements VirtDriver {
   }
 
   async postLiveMigrationAtDestination(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
-    const guest = this.#incoming.get(instance.uuid) ?? { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.PAUSED, vifs: new Set<string>() };
+    const incoming = this.#incoming.get(instance.uuid);
+    const guest = incoming?.guest ?? { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.PAUSED, vifs: new Set<string>() };
     this.#incoming.delete(instance.uuid);
+    // A port deleted during the migration was detached on the source: the domain that
+    // arrives has no such interface, so what pre_live_migration plugged for it goes.
+    for (const vif of incoming?.vifs ?? []) {
+      if (nwInfo.some((v) => v.id === vif.id)) continue;
+      await unplugVif(this.d.hostnet, instance.uuid, vif).catch(() => undefined);
+      guest.vifs.delete(vif.id);
+    }
     for (const vif of nwInfo) {
       if (guest.vifs.has(vif.id)) continue;
       await plugVif(this.d.hostnet, instance.uuid, vif);
@@ -429,9 +437,11 @@ export class FakeLibvirtDriver implements VirtDriver {
   }
 
   async rollbackLiveMigrationAtDestination(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    const incoming = this.#incoming.get(instance.uuid);
     this.#incoming.delete(instance.uuid);
     if (this.#guests.has(instance.uuid)) return;
-    for (const vif of nwInfo) {
+    const plugged = [...nwInfo, ...(incoming?.vifs ?? []).filter((v) => !nwInfo.some((n) => n.id === v.id))];
+    for (const vif of plugged) {
       await unplugVif(this.d.hostnet, instance.uuid, vif).catch((err: Error) => this.d.log.warn({ instance: instance.uuid, err: err.message }, 'Failed to unplug VIF; ignored'));
     }
   }
