@@ -256,6 +256,35 @@ describe('compute: live migration', { skip: inProcessOnly('reads host devices an
     await nova('demo', 'DELETE', `/servers/${vm}`);
   });
 
+  it('abort while preparing: refused before 2.65 with nova\'s text, from 2.65 the migration is cancelled once pre_live_migration returns', async () => {
+    const vm = await boot('lm-abort-prep');
+    const src = await hostOf(vm);
+    const saved = { timeout: cloud.cfg.compute.vif_plugging_timeout, fatal: cloud.cfg.compute.vif_plugging_is_fatal };
+    // The source waits for network-vif-plugged that neutron never sends: the migration stays 'preparing'.
+    cloud.cfg.network.notify_nova_on_port_status_changes = false;
+    cloud.cfg.compute.vif_plugging_timeout = 3;
+    cloud.cfg.compute.vif_plugging_is_fatal = false;
+    try {
+      assert.equal((await live(vm, { block_migration: 'auto', host: null })).status, 202);
+      const preparing = await migrationIn(vm, 'preparing');
+      const old = await nova('admin', 'DELETE', `/servers/${vm}/migrations/${preparing.id}`, undefined, '2.64');
+      assert.equal(old.status, 400);
+      assert.equal(old.body.badRequest.message, `Migration ${preparing.id} state of instance ${vm} is preparing. Cannot abort live migration while the migration is in this state.`);
+      assert.equal((await nova('admin', 'DELETE', `/servers/${vm}/migrations/${preparing.id}`, undefined, '2.65')).status, 202);
+      const m = await migrationIn(vm, 'cancelled', 'failed', 'error', 'completed');
+      assert.equal(m.status, 'cancelled');
+      const s = await waitState(vm, 'ACTIVE');
+      assert.equal(s['OS-EXT-SRV-ATTR:host'], src);
+      await waitFor('destination binding deleted', async () => ((await bindings((await ports(vm))[0]!.id)).length === 1 ? true : undefined));
+      await settled(vm, src, m.uuid);
+    } finally {
+      cloud.cfg.network.notify_nova_on_port_status_changes = true;
+      cloud.cfg.compute.vif_plugging_timeout = saved.timeout;
+      cloud.cfg.compute.vif_plugging_is_fatal = saved.fatal;
+    }
+    await nova('demo', 'DELETE', `/servers/${vm}`);
+  });
+
   it('force-complete (2.22) finishes a running migration now; a wrong state is refused with nova\'s text', async () => {
     const vm = await boot('lm-force');
     const src = await hostOf(vm);

@@ -898,8 +898,8 @@ export class NeutronAPI {
 
   /**
    * cleanup_instance_network_on_host: the ports stay. With neutron's binding-extended
-   * extension the port bindings on `host` are deleted (404s ignored); without it (Nimbus's
-   * neutron) nova only logs.
+   * extension (Nimbus's neutron has it) the port bindings on `host` are deleted (404s
+   * ignored); without it nova only logs.
    */
   async cleanupInstanceNetworkOnHost(ctx: NovaContext, instance: Instance, host: string): Promise<void> {
     const log = this.#instanceLog(ctx, instance);
