@@ -26,6 +26,7 @@ const FORCE_COMPLETE_RULE: ActionRule = { method: 'live_migrate_force_complete',
 /** live_migrate_abort: any vm_state, migrating. */
 const ABORT_RULE: ActionRule = { method: 'live_migrate_abort', vmStates: undefined, taskStates: [TaskState.MIGRATING], mustHaveLaunched: true, needsHost: false, lockChecked: true };
 
+/** os-migrateLive's parsed body and microversion facts. */
 export interface LiveMigrateOptions {
   /** null: 'auto' (2.25+). */
   blockMigration: boolean | null;
@@ -36,6 +37,7 @@ export interface LiveMigrateOptions {
   async: boolean;
 }
 
+/** nova-api's live-migration methods over one ComputeAPI's dependencies. */
 export class LiveMigrateAPI {
   private readonly d: ComputeApiDeps;
   readonly #migrations: MigrationStore;

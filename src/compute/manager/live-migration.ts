@@ -53,6 +53,7 @@ interface Waiting {
   migrationUuid: string;
 }
 
+/** One host's live-migration endpoints (source and destination roles), composed by ComputeManager. */
 export class LiveMigrationOps {
   readonly #migrations: MigrationStore;
   readonly #compute: ComputeRpc;
