@@ -356,6 +356,38 @@ describe('compute: live migration', { skip: inProcessOnly('reads host devices an
     await nova('demo', 'DELETE', `/servers/${vm}`);
   });
 
+  it("fault: a second port that cannot bind on the destination — the first port's new binding is deleted again, nothing moved", async () => {
+    const vlan = (await neutron('POST', '/networks', { network: { name: 'vl', shared: true, 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1', 'provider:segmentation_id': 1234 } })).body.network;
+    assert.ok(vlan?.id);
+    await neutron('POST', '/subnets', { subnet: { network_id: vlan.id, cidr: '10.61.0.0/24', ip_version: 4 } });
+    const r = await nova('demo', 'POST', '/servers', { server: { name: 'lm-two', flavorRef: '100', imageRef: imageId, networks: [{ uuid: vlan.id }, { uuid: netId }] } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const vm = r.body.server.id as string;
+    await waitState(vm, 'ACTIVE');
+    const src = await hostOf(vm);
+    const dst = other(src);
+    const byNet = async (net: string) => (await ports(vm)).find((p) => p.network_id === net)!;
+    const [vlanPort, vxlanPort] = [await byNet(vlan.id), await byNet(netId)];
+    // The destination's agent stops offering tunnels: vxlan cannot bind there, vlan still can.
+    await cloud.agents.configure(dst, { tunnel_types: [] });
+    await cloud.agents.reportNow(dst);
+    try {
+      const res = await live(vm, { block_migration: false, disk_over_commit: false, host: dst }, '2.1');
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.badRequest.message, `Migration pre-check error: Binding failed for port ${vxlanPort.id}, please check neutron logs for more information.`);
+      assert.equal((await lastMigration(vm)).status, 'error');
+      assert.deepEqual(await bindings(vlanPort.id), [`${src}:ACTIVE`]);
+      assert.deepEqual(await bindings(vxlanPort.id), [`${src}:ACTIVE`]);
+      const m = await lastMigration(vm);
+      await waitState(vm, 'ACTIVE');
+      await settled(vm, src, m.uuid);
+    } finally {
+      await cloud.agents.configure(dst, { tunnel_types: ['vxlan'] });
+      await cloud.agents.reportNow(dst);
+    }
+    await nova('demo', 'DELETE', `/servers/${vm}`);
+  });
+
   it('fault: no network-vif-plugged from the destination in time — rolled back, ACTIVE on the source, migration failed', async () => {
     const vm = await boot('lm-vif');
     const src = await hostOf(vm);
