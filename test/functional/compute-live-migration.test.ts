@@ -455,3 +455,38 @@ describe('compute: live migration', { skip: inProcessOnly('reads host devices an
     await settled(vm, src, m.uuid);
   });
 });
+
+describe('compute: a live migration cut short by a restart', { skip: inProcessOnly('restarts the cloud on its data directory') }, () => {
+  const clouds: TestCloud[] = [];
+  after(async () => {
+    for (const c of clouds) await c.stop().catch(() => undefined);
+  });
+
+  it('init_host resets a server left migrating: task state cleared, the running migration in error (_reset_live_migration)', async () => {
+    const first = await startTestCloud({ ...FAST, compute: { fake_live_migration_seconds: 600 } });
+    clouds.push(first);
+    const api = (c: TestCloud, method: string, path: string, body?: unknown) => c.api('admin', method, `${c.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': `compute ${MV}` });
+    const netId = (await first.api('demo', 'POST', `${first.urls.network}/v2.0/networks`, { network: { name: 'n' } })).body.network.id;
+    await first.api('demo', 'POST', `${first.urls.network}/v2.0/subnets`, { subnet: { network_id: netId, cidr: '10.7.0.0/24', ip_version: 4 } });
+    const imageId = (await first.api('demo', 'GET', `${first.urls.image}/v2/images`)).body.images[0].id;
+    const vm = (await first.api('demo', 'POST', `${first.urls.compute}/v2.1/servers`, { server: { name: 'r', flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } })).body.server.id;
+    const state = (c: TestCloud, status: string) =>
+      waitFor(`server ${status}`, async () => {
+        const s = (await api(c, 'GET', `/servers/${vm}`)).body.server;
+        return s.status === status ? s : undefined;
+      });
+    const src = (await state(first, 'ACTIVE'))['OS-EXT-SRV-ATTR:host'];
+    assert.equal((await api(first, 'POST', `/servers/${vm}/action`, { 'os-migrateLive': { host: null, block_migration: 'auto' } })).status, 202);
+    await waitFor('migration running', async () => ((await api(first, 'GET', `/servers/${vm}/migrations`)).body.migrations[0]?.status === 'running' ? true : undefined));
+    await first.close();
+
+    const cloud = await startTestCloud({ ...FAST, DEFAULT: { data_dir: first.dataDir } });
+    clouds.push(cloud);
+    const s = await state(cloud, 'ACTIVE');
+    assert.equal(s['OS-EXT-STS:task_state'], null);
+    assert.equal(s['OS-EXT-SRV-ATTR:host'], src);
+    const [m] = (await api(cloud, 'GET', `/os-migrations?instance_uuid=${vm}`)).body.migrations;
+    assert.equal(m.status, 'error');
+    assert.deepEqual((await api(cloud, 'GET', `/servers/${vm}/migrations`)).body, { migrations: [] });
+  });
+});
