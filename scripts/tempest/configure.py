@@ -181,9 +181,10 @@ fixed_network_name = private
 # What Nimbus implements today; everything else is off until it is implemented.
 resize = true
 cold_migration = true
-live_migration = false
+live_migration = true
 live_migrate_back_and_forth = false
-block_migration_for_live_migration = false
+# Simulated hosts share no instance path: Tempest's live migrations are block migrations.
+block_migration_for_live_migration = true
 shelve = true
 shelve_migrate = false
 suspend = true

@@ -108,6 +108,9 @@ export const OPTIONS = {
     quota_instances: int(10, 'Servers per project (-1 unlimited).'),
     quota_cores: int(20, 'vCPUs per project (-1 unlimited).'),
     quota_ram: int(51200, 'RAM (MiB) per project (-1 unlimited).'),
+    live_migration_wait_for_vif_plug: bool(true, 'nova.conf [compute]: the source waits (vif_plugging_timeout) for network-vif-plugged from the destination before a live migration starts.'),
+    rpc_response_timeout: float(60, 'oslo.messaging rpc_response_timeout: seconds a call between nova services waits for its answer (a live migration\'s checks on the destination).'),
+    fake_live_migration_seconds: float(0, 'Nimbus test hook: seconds the fake driver\'s live migration copies memory before it completes (abort and force-complete act during it).'),
   },
   metadata: {
     host: str('', 'Listen address of the metadata service (nova-api-metadata); empty = bind_host.'),

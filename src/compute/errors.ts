@@ -276,6 +276,50 @@ export class MigrationError extends NovaException {
     super(`Migration error: ${reason}`);
   }
 }
+/**
+ * A live migration's pre-checks refused it (nova's MigrationPreCheckError, a
+ * MigrationError). `asIs`: nova passed a whole message (positional), not a reason.
+ */
+export class MigrationPreCheckError extends MigrationError {
+  static override readonly wireType: string = 'MigrationPreCheckError';
+  constructor(reason: string, asIs = false) {
+    super(reason);
+    this.message = asIs ? reason : `Migration pre-check error: ${reason}`;
+  }
+}
+/** The scheduler could not be asked during a live migration (MigrationSchedulerRPCError). */
+export class MigrationSchedulerRPCError extends MigrationError {
+  static override readonly wireType: string = 'MigrationSchedulerRPCError';
+  constructor(reason: string) {
+    super(reason);
+    this.message = `Migration select destinations error: ${reason}`;
+  }
+}
+export class InvalidHypervisorType extends Invalid {
+  static override readonly wireType: string = 'InvalidHypervisorType';
+  constructor() {
+    super('The supplied hypervisor type of is invalid.');
+  }
+}
+export class DestinationHypervisorTooOld extends Invalid {
+  static override readonly wireType: string = 'DestinationHypervisorTooOld';
+  constructor() {
+    super('The instance requires a newer hypervisor version than has been provided.');
+  }
+}
+/** A live migration not in a state the request allows (abort, force complete). */
+export class InvalidMigrationState extends Invalid {
+  static override readonly wireType: string = 'InvalidMigrationState';
+  constructor(migrationId: number | string, instanceUuid: string, state: string, method: string) {
+    super(`Migration ${migrationId} state of instance ${instanceUuid} is ${state}. Cannot ${method} while the migration is in this state.`);
+  }
+}
+export class MigrationNotFoundForInstance extends NotFound {
+  static override readonly wireType: string = 'MigrationNotFoundForInstance';
+  constructor(migrationId: number | string, instanceUuid: string) {
+    super(`Migration ${migrationId} not found for instance ${instanceUuid}`);
+  }
+}
 export class MigrationNotFoundByStatus extends NotFound {
   static override readonly wireType: string = 'MigrationNotFoundByStatus';
   constructor(instanceUuid: string, status: string) {

@@ -70,6 +70,38 @@ export interface ResizeArgs {
   node?: string;
 }
 
+/** A live migration for the conductor (nova's migrate_server with live=True). */
+export interface LiveMigrateRequest {
+  ctx: NovaContext;
+  instanceUuid: string;
+  /** A forced destination (2.30 force, or before 2.30 any host): the scheduler is skipped. */
+  host: string | null;
+  /** null: 'auto' (2.25), the driver decides (no shared storage here: block migration). */
+  blockMigration: boolean | null;
+  /** The instance's resources, the source in ignore_hosts, a non-forced host as requestedDestination. */
+  requestSpec: RequestSpec;
+}
+
+/** What each compute step of a live migration gets. */
+export interface LiveMigrationArgs {
+  ctx: NovaContext;
+  instanceUuid: string;
+  migrationUuid: string;
+  /** The destination host. */
+  dest: string;
+  /** null ('auto') until the destination's check decides. */
+  blockMigration: boolean | null;
+  /** What the checks agreed on (live_migration and the steps after it). */
+  data?: LiveMigrateData;
+}
+
+/** LibvirtLiveMigrateData, the parts Nimbus uses: what the destination and source checks agree on. */
+export interface LiveMigrateData {
+  blockMigration: boolean;
+  /** pre_live_migration's answer: the source waits for network-vif-plugged from the destination. */
+  waitForVifPlugged?: boolean;
+}
+
 /** An unshelve for the conductor (nova's unshelve_instance with its request spec). */
 export interface UnshelveRequest {
   ctx: NovaContext;
@@ -97,6 +129,15 @@ export class ConductorRpc {
   /** migrate_server (cast, as the API's resize_instance with do_cast=True). */
   migrateServer(req: MigrateRequest): Promise<void> {
     return this.bus.cast({ topic: Topics.conductor }, 'migrate_server', req, { ctx: { requestId: req.ctx.requestId } });
+  }
+  /**
+   * live_migrate_instance: a call before API 2.34 (the API answers the pre-checks' errors),
+   * a cast from 2.34 (async_; they only show in the instance action).
+   */
+  liveMigrateInstance(req: LiveMigrateRequest, opts: { wait: boolean; timeoutMs?: number }): Promise<void> {
+    const o = { ctx: { requestId: req.ctx.requestId } };
+    // nova's call goes to migrate_server(live=True); `sync` names that event here.
+    return opts.wait ? this.bus.call({ topic: Topics.conductor }, 'live_migrate_instance', { ...req, sync: true }, { ...o, timeoutMs: opts.timeoutMs }) : this.bus.cast({ topic: Topics.conductor }, 'live_migrate_instance', req, o);
   }
   /** Schedules and starts builds (nova's build_instances), also on reschedule. */
   buildInstances(req: BuildRequest): Promise<void> {
@@ -216,6 +257,40 @@ export class ComputeRpc {
   /** unshelve_instance, to the scheduled host: bind the ports here, spawn, ACTIVE. */
   unshelveInstance(host: string, args: ShelveArgs): Promise<void> {
     return this.bus.cast(this.#target(host), 'unshelve_instance', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  // The steps of a live migration (nova's compute rpcapi; calls wait rpc_response_timeout,
+  // or long_rpc_timeout for pre_live_migration and post_live_migration_at_destination).
+  /** check_can_live_migrate_destination (call, to the destination): it checks, then asks the source. */
+  checkCanLiveMigrateDestination(host: string, args: LiveMigrationArgs, timeoutMs: number): Promise<LiveMigrateData> {
+    return this.bus.call(this.#target(host), 'check_can_live_migrate_destination', args, { ctx: { requestId: args.ctx.requestId }, timeoutMs });
+  }
+  /** check_can_live_migrate_source (call, to the source). */
+  checkCanLiveMigrateSource(host: string, args: LiveMigrationArgs, data: LiveMigrateData, timeoutMs: number): Promise<LiveMigrateData> {
+    return this.bus.call(this.#target(host), 'check_can_live_migrate_source', { ...args, data }, { ctx: { requestId: args.ctx.requestId }, timeoutMs });
+  }
+  /** live_migration (cast, to the source): queued, then the migration runs there. */
+  liveMigration(host: string, args: LiveMigrationArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'live_migration', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** pre_live_migration (call, to the destination): plug the VIFs there; answers whether to wait for their events. */
+  preLiveMigration(host: string, args: LiveMigrationArgs, data: LiveMigrateData, timeoutMs: number): Promise<LiveMigrateData> {
+    return this.bus.call(this.#target(host), 'pre_live_migration', { ...args, data }, { ctx: { requestId: args.ctx.requestId }, timeoutMs });
+  }
+  /** post_live_migration_at_destination (call, to the destination): the instance becomes the destination's. */
+  postLiveMigrationAtDestination(host: string, args: LiveMigrationArgs, timeoutMs: number): Promise<void> {
+    return this.bus.call(this.#target(host), 'post_live_migration_at_destination', args, { ctx: { requestId: args.ctx.requestId }, timeoutMs });
+  }
+  /** rollback_live_migration_at_destination (cast): the destination's bindings deleted, its VIFs unplugged. */
+  rollbackLiveMigrationAtDestination(host: string, args: LiveMigrationArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'rollback_live_migration_at_destination', args, { ctx: { requestId: args.ctx.requestId } });
+  }
+  /** live_migration_force_complete (cast, to the source). */
+  liveMigrationForceComplete(host: string, ctx: NovaContext, instanceUuid: string, migrationId: number): Promise<void> {
+    return this.bus.cast(this.#target(host), 'live_migration_force_complete', { ctx, instanceUuid, migrationId }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** live_migration_abort (cast, to the source). */
+  liveMigrationAbort(host: string, ctx: NovaContext, instanceUuid: string, migrationId: number): Promise<void> {
+    return this.bus.cast(this.#target(host), 'live_migration_abort', { ctx, instanceUuid, migrationId }, { ctx: { requestId: ctx.requestId } });
   }
   externalInstanceEvent(host: string, ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
     return this.bus.cast(this.#target(host), 'external_instance_event', { ctx, events }, { ctx: { requestId: ctx.requestId } });

@@ -42,6 +42,7 @@ import { registerServerActions } from './server-actions.js';
 import './floating-ip-actions.js';
 // Register resize, confirmResize, revertResize, migrate, shelve, shelveOffload and unshelve with the action route.
 import './server-resize.js';
+import './server-live-migrate.js';
 import './server-shelve.js';
 import { registerExtensions } from './extensions.js';
 import { registerMigrations } from './migrations.js';

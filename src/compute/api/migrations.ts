@@ -5,7 +5,9 @@
  * and microversioned fields (2.23 migration_type, 2.59 uuid, 2.80 user_id/project_id).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { MarkerNotFound } from '../errors.js';
+import { novaContext } from '../context.js';
+import { InstanceInvalidState, InstanceIsLocked, InvalidMigrationState, MarkerNotFound, MigrationNotFoundForInstance } from '../errors.js';
+import { LiveMigrateAPI } from '../live-migrate-api.js';
 import { LIVE_MIGRATION_IN_PROGRESS, type Migration, type MigrationFilters, MigrationStore, MigrationType } from '../objects/migration.js';
 import { collectionLinks, limitAndMarker, resourceLinks } from './links.js';
 import type { Microversion } from './microversion.js';
@@ -14,8 +16,9 @@ import { HttpFault, badRequest } from './faults.js';
 import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
 import { getInstance } from './servers.js';
-import { COMMON_QUERY_PARAM, type JsonSchema, P, lastParam, queryLists, validateQuery } from './validation.js';
-import { sendNova, versionNotFound } from './wire.js';
+import { invalidStateConflict } from './server-actions.js';
+import { COMMON_QUERY_PARAM, type JsonSchema, P, lastParam, queryLists, validateBody, validateQuery } from './validation.js';
+import { sendEmpty, sendNova, versionNotFound } from './wire.js';
 
 /** schemas/migrations.py list_query_schema_v20: known filters, anything else tolerated. */
 const QUERY_V20: JsonSchema = {
@@ -161,7 +164,44 @@ export function registerMigrations(app: FastifyInstance, d: ComputeApiDeps): voi
     if (!(LIVE_MIGRATION_IN_PROGRESS as readonly string[]).includes(live.status)) throw new HttpFault(404, `Live migration ${mid} for server ${req.params.id} is not in progress.`);
     return sendNova(reply, 200, { migration: serverMigrationView(live, atLeast(req.mv, '2.59'), atLeast(req.mv, '2.80')) });
   });
+
+  // 2.22: POST /servers/{id}/migrations/{migration_id}/action {"force_complete": null}.
+  app.post<{ Params: { id: string; mid: string } }>('/v2.1/servers/:id/migrations/:mid/action', async (req, reply) => {
+    if (!atLeast(req.mv, '2.22')) throw versionNotFound();
+    validateBody(FORCE_COMPLETE, req.body);
+    const i = await getInstance(d, req, req.params.id);
+    authorize(req.ctx, 'os_compute_api:servers:migrations:force_complete', { project_id: i.projectId });
+    try {
+      await new LiveMigrateAPI(d.compute).forceComplete(novaContext(req.ctx), i, req.params.mid);
+    } catch (e) {
+      if (e instanceof MigrationNotFoundForInstance || e instanceof InvalidMigrationState) throw badRequest(e.message);
+      if (e instanceof InstanceIsLocked) throw new HttpFault(409, e.message);
+      if (e instanceof InstanceInvalidState) throw invalidStateConflict(e, 'force_complete', req.params.id);
+      throw e;
+    }
+    return sendEmpty(reply, 202);
+  });
+
+  // 2.24: DELETE /servers/{id}/migrations/{migration_id} aborts; 2.65 also a queued or preparing one.
+  app.delete<{ Params: { id: string; mid: string } }>('/v2.1/servers/:id/migrations/:mid', async (req, reply) => {
+    if (!atLeast(req.mv, '2.24')) throw versionNotFound();
+    const i = await getInstance(d, req, req.params.id);
+    authorize(req.ctx, 'os_compute_api:servers:migrations:delete', { project_id: i.projectId });
+    try {
+      await new LiveMigrateAPI(d.compute).abort(novaContext(req.ctx), i, req.params.mid, atLeast(req.mv, '2.65'));
+    } catch (e) {
+      if (e instanceof InstanceInvalidState) throw invalidStateConflict(e, 'abort live migration', req.params.id);
+      if (e instanceof MigrationNotFoundForInstance) throw new HttpFault(404, e.message);
+      if (e instanceof InvalidMigrationState) throw badRequest(e.message);
+      if (e instanceof InstanceIsLocked) throw new HttpFault(409, e.message);
+      throw e;
+    }
+    return sendEmpty(reply, 202);
+  });
 }
+
+/** schemas/server_migrations.py force_complete: {"force_complete": null}. */
+const FORCE_COMPLETE: JsonSchema = { type: 'object', properties: { force_complete: { type: 'null' } }, required: ['force_complete'], additionalProperties: false };
 
 /** server_migrations.py output(): a live migration's progress counters (none recorded: zeros). */
 function serverMigrationView(m: Migration, addUuid: boolean, addUserProject: boolean): Record<string, unknown> {

@@ -20,8 +20,9 @@ import { InstanceActions } from '../objects/actions.js';
 import { type InstanceStore } from '../objects/instance.js';
 import { TaskState, VmState } from '../objects/states.js';
 import { failInterruptedBuild } from '../interrupted-build.js';
-import { type BuildRequest, ComputeRpc, type MigrateRequest, SchedulerRpc, type Selection, type UnshelveRequest } from '../rpc.js';
+import { type BuildRequest, ComputeRpc, type LiveMigrateRequest, type MigrateRequest, SchedulerRpc, type Selection, type UnshelveRequest } from '../rpc.js';
 import type { GlanceAPI } from '../image-api.js';
+import { liveMigrateInstance } from './live-migrate.js';
 import { migrateServer } from './migrate.js';
 import { unshelveInstance } from './unshelve.js';
 import { deleteAllocation } from '../scheduler/manager.js';
@@ -55,6 +56,11 @@ export class ConductorManager {
     return this.d.bus.listen(Topics.conductor, server, {
       build_instances: (req: BuildRequest) => this.buildInstances(req),
       migrate_server: (req: MigrateRequest) => migrateServer(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
+      // From API 2.34 a cast (its errors are only logged and in the instance action), before it a call.
+      live_migrate_instance: (req: LiveMigrateRequest & { sync?: boolean }) => {
+        const run = liveMigrateInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req, req.sync ? 'conductor_migrate_server' : 'conductor_live_migrate_instance');
+        return req.sync ? run : run.catch((err) => this.d.log.warn({ instance: req.instanceUuid, err: (err as Error).message }, `Failed to compute_task_migrate_server: ${(err as Error).message}`));
+      },
       unshelve_instance: (req: UnshelveRequest) => unshelveInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
     });
   }

@@ -129,6 +129,15 @@ async function initInstance(d: ComputeDeps, ops: InitHostOps, ctx: NovaContext, 
       await d.instances.save(i.uuid, { taskState: null, powerState: d.driver.powerState(i) });
     }
   }
+  if (i.taskState === TaskState.MIGRATING) {
+    // _reset_live_migration: a live migration this host was running died with it (the
+    // driver has no job left to abort); its record goes to error, the task state is cleared.
+    const store = new MigrationStore(d.db, () => d.clock.now());
+    const running = await store.getByInstanceAndStatus(i.uuid, 'running').catch(() => null);
+    if (running) await store.save(running.uuid, { status: 'error' });
+    log.info('Instance found in migrating state during startup. Resetting task_state');
+    await d.instances.save(i.uuid, { taskState: null }, { expectedTaskState: [TaskState.MIGRATING] });
+  }
 }
 
 /** Runs fn over items, INIT_WORKERS at a time. */

@@ -1,7 +1,8 @@
 /**
  * nova-compute for one host: serves compute.<host> on the bus, heartbeats its service
  * record, keeps its compute node's usage (the resource tracker), and runs the instance
- * operations: build (build.ts), resize and cold migration (resize.ts), shelve
+ * operations: build (build.ts), resize and cold migration (resize.ts), live migration
+ * (live-migration.ts), shelve
  * (shelve.ts), terminate, interface attach/detach and the external
  * events neutron sends (network-vif-plugged wakes a waiting spawn).
  */
@@ -13,7 +14,7 @@ import { InterfaceAttachFailed, PortNotFound } from '../errors.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
 import type { Instance } from '../objects/instance.js';
 import { deleteAllocation } from '../scheduler/manager.js';
-import type { AttachInterfaceArgs, BuildRequest, ExternalEvent, ResizeArgs, ShelveArgs } from '../rpc.js';
+import type { AttachInterfaceArgs, BuildRequest, ExternalEvent, LiveMigrateData, LiveMigrationArgs, ResizeArgs, ShelveArgs } from '../rpc.js';
 import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
@@ -23,6 +24,7 @@ import { backupInstance, snapshotInstance } from './snapshot.js';
 import { scheduleReclaim } from './reclaim.js';
 import { rebuildInstance } from './rebuild.js';
 import { updateHostUsage } from './resource-tracker.js';
+import { LiveMigrationOps } from './live-migration.js';
 import { ResizeOps } from './resize.js';
 import { ShelveOps } from './shelve.js';
 import { MigrationStore } from '../objects/migration.js';
@@ -36,6 +38,7 @@ export class ComputeManager {
   readonly #power: PowerOps;
   readonly #resize: ResizeOps;
   readonly #shelve: ShelveOps;
+  readonly #live: LiveMigrationOps;
   #listener: Listener | null = null;
   #heartbeat: TimerHandle | null = null;
   #reclaim: TimerHandle | null = null;
@@ -48,6 +51,7 @@ export class ComputeManager {
     this.#power = new PowerOps(d, this.#locks);
     this.#resize = new ResizeOps(d, this.#locks);
     this.#shelve = new ShelveOps(d, this.#locks);
+    this.#live = new LiveMigrationOps(d);
   }
 
   get host(): string {
@@ -91,6 +95,15 @@ export class ComputeManager {
       shelve_instance: async (a: ShelveArgs) => void this.#shelve.shelve(a),
       shelve_offload_instance: async (a: ShelveArgs) => void this.#shelve.shelveOffload(a),
       unshelve_instance: async (a: ShelveArgs) => void this.#shelve.unshelve(a),
+      // Live migration (live-migration.ts): the checks, pre and post at the destination are calls.
+      check_can_live_migrate_destination: (a: LiveMigrationArgs) => this.#live.checkCanLiveMigrateDestination(a),
+      check_can_live_migrate_source: (a: LiveMigrationArgs & { data: LiveMigrateData }) => this.#live.checkCanLiveMigrateSource(a),
+      live_migration: (a: LiveMigrationArgs) => this.#live.liveMigration(a),
+      pre_live_migration: (a: LiveMigrationArgs & { data: LiveMigrateData }) => this.#live.preLiveMigration(a),
+      post_live_migration_at_destination: (a: LiveMigrationArgs) => this.#live.postLiveMigrationAtDestination(a),
+      rollback_live_migration_at_destination: (a: LiveMigrationArgs) => this.#live.rollbackLiveMigrationAtDestination(a),
+      live_migration_force_complete: (a: { ctx: NovaContext; instanceUuid: string }) => this.#live.liveMigrationForceComplete(a),
+      live_migration_abort: (a: { ctx: NovaContext; instanceUuid: string; migrationId: number }) => this.#live.liveMigrationAbort(a),
     });
     this.#scheduleHeartbeat();
     this.#reclaim = scheduleReclaim(this.d, (ctx, uuid) => this.terminateInstance(ctx, uuid));
@@ -288,10 +301,18 @@ export class ComputeManager {
       return;
     }
     if (ev.name === 'network-vif-deleted') {
-      await d.cacheLocks.run(ev.serverUuid, async () => {
+      // _process_instance_vif_deleted_event: out of the cache, then detached from the guest here.
+      const gone = await d.cacheLocks.run(ev.serverUuid, async () => {
         const cached: NetworkInfo = await d.instances.networkInfo(ev.serverUuid);
-        if (cached.some((v) => v.id === ev.tag)) await d.instances.saveNetworkInfo(ev.serverUuid, cached.filter((v) => v.id !== ev.tag));
+        const vif = cached.find((v) => v.id === ev.tag);
+        if (vif) await d.instances.saveNetworkInfo(ev.serverUuid, cached.filter((v) => v.id !== ev.tag));
+        return vif;
       });
+      const instance = gone ? await d.instances.find(ev.serverUuid) : null;
+      if (gone && instance && d.driver.listInstances().includes(instance.uuid)) {
+        log.info(`Neutron deleted interface ${gone.id}; detaching it from the instance and deleting it from the info cache`);
+        await d.driver.detachInterface(ctx, instance, gone).catch((err) => log.info({ err: (err as Error).message }, `Detach interface failed, port_id=${gone.id}, reason: ${(err as Error).message}`));
+      }
       return;
     }
     if (!d.events.pop(ev.serverUuid, ev)) {

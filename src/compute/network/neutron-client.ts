@@ -168,6 +168,17 @@ export class NeutronClient {
   async listExtensions(): Promise<{ alias: string }[]> {
     return (await this.#call<{ extensions: { alias: string }[] }>('GET', '/extensions')).extensions;
   }
+  /** binding-extended: POST /ports/{id}/bindings, an INACTIVE binding for another host. */
+  async createPortBinding(portId: string, binding: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return (await this.#call<{ binding: Record<string, unknown> }>('POST', `/ports/${encodeURIComponent(portId)}/bindings`, { binding })).binding;
+  }
+  async showPortBinding(portId: string, host: string): Promise<Record<string, unknown>> {
+    return (await this.#call<{ binding: Record<string, unknown> }>('GET', `/ports/${encodeURIComponent(portId)}/bindings/${encodeURIComponent(host)}`)).binding;
+  }
+  /** PUT /ports/{id}/bindings/{host}/activate: that host's INACTIVE binding becomes the port's. */
+  async activatePortBinding(portId: string, host: string): Promise<void> {
+    await this.#call('PUT', `/ports/${encodeURIComponent(portId)}/bindings/${encodeURIComponent(host)}/activate`);
+  }
   async deletePortBinding(portId: string, host: string): Promise<void> {
     await this.#call('DELETE', `/ports/${encodeURIComponent(portId)}/bindings/${encodeURIComponent(host)}`);
   }

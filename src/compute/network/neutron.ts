@@ -28,6 +28,7 @@ import {
   NetworkRequiresSubnet,
   NoUniqueMatch,
   PortBindingDeletionFailed,
+  PortBindingFailed,
   PortInUse,
   PortLimitExceeded,
   PortNotFound,
@@ -818,19 +819,73 @@ export class NeutronAPI {
     }
   }
 
+  /** has_port_binding_extension: neutron offers binding-extended (multiple port bindings). */
+  async hasPortBindingExtension(ctx: NovaContext): Promise<boolean> {
+    return this.#hasExtension(this.#client(ctx, true), 'binding-extended');
+  }
+
   /**
-   * migrate_instance_start: with binding-extended, an INACTIVE binding already made for
-   * the destination would be activated here (live migration's flow). A cold move makes
-   * none — and Nimbus's neutron has no binding-extended — so the binding moves later, in
-   * migrate_instance_finish, as nova does when neutron lacks the extension.
+   * bind_ports_to_host (live migration's conductor): an INACTIVE binding on `host` for
+   * each port in `nwInfo` (its vnic_type and profile), as admin. When one fails the
+   * bindings made here are deleted (404s ignored) and PortBindingFailed names the port.
+   * Returns the new bindings by port id.
+   */
+  async bindPortsToHost(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo, host: string): Promise<Record<string, Record<string, unknown>>> {
+    const log = this.#instanceLog(ctx, instance);
+    if (nwInfo.length === 0) {
+      log.debug('Instance does not have any ports.');
+      return {};
+    }
+    const admin = this.#client(ctx, true);
+    const made: Record<string, Record<string, unknown>> = {};
+    for (const vif of nwInfo) {
+      try {
+        made[vif.id] = await admin.createPortBinding(vif.id, { host, vnic_type: vif.vnic_type, profile: vif.profile ?? {} });
+      } catch (e) {
+        log.error({ err: (e as Error).message }, 'Binding failed for port %s and host %s.', vif.id, host);
+        for (const portId of Object.keys(made)) {
+          await admin.deletePortBinding(portId, host).catch((err: unknown) => {
+            if (!hasStatus(err, 404)) log.warn('Failed to remove binding for port %s on host %s.', portId, host);
+          });
+        }
+        throw new PortBindingFailed(vif.id);
+      }
+    }
+    return made;
+  }
+
+  /**
+   * migrate_instance_start: with binding-extended, each port of the instance that has an
+   * INACTIVE binding on `destCompute` (made by a live migration's conductor) gets it
+   * activated. A cold move made none (404): its binding moves in migrate_instance_finish.
+   * An activation refused as already active (409) is only logged, as nova does.
    */
   async migrateInstanceStart(ctx: NovaContext, instance: Instance, destCompute: string): Promise<void> {
     const log = this.#instanceLog(ctx, instance);
-    if (!(await this.#hasExtension(this.#client(ctx, true), 'binding-extended'))) {
+    const admin = this.#client(ctx, true);
+    if (!(await this.#hasExtension(admin, 'binding-extended'))) {
       log.debug('Neutron is not new enough to perform early destination host port binding activation. Port bindings will be updated later.');
       return;
     }
-    log.debug('No port bindings to activate on host %s for a cold move; they are updated in migrate_instance_finish.', destCompute);
+    const ports = await admin.listPorts({ device_id: instance.uuid, tenant_id: instance.projectId, fields: ['id'] });
+    for (const p of ports) {
+      let binding: Record<string, unknown>;
+      try {
+        binding = await admin.showPortBinding(p.id, destCompute);
+      } catch (e) {
+        if (!hasStatus(e, 404)) log.warn({ err: (e as Error).message }, 'Unexpected error trying to get binding info for port %s and destination host %s.', p.id, destCompute);
+        else log.debug('No inactive port binding for port %s on host %s; it is updated in migrate_instance_finish.', p.id, destCompute);
+        continue;
+      }
+      if (binding['status'] !== 'INACTIVE') continue;
+      try {
+        await admin.activatePortBinding(p.id, destCompute);
+      } catch (e) {
+        if (hasStatus(e, 409)) log.warn('Binding for port %s and host %s is already active.', p.id, destCompute);
+        else if (hasStatus(e, 404)) log.debug('Port %s is gone; no binding to activate on %s.', p.id, destCompute);
+        else throw e;
+      }
+    }
   }
 
   /**
@@ -843,8 +898,8 @@ export class NeutronAPI {
 
   /**
    * cleanup_instance_network_on_host: the ports stay. With neutron's binding-extended
-   * extension the port bindings on `host` are deleted (404s ignored); without it (Nimbus's
-   * neutron) nova only logs.
+   * extension (Nimbus's neutron has it) the port bindings on `host` are deleted (404s
+   * ignored); without it nova only logs.
    */
   async cleanupInstanceNetworkOnHost(ctx: NovaContext, instance: Instance, host: string): Promise<void> {
     const log = this.#instanceLog(ctx, instance);

@@ -1,6 +1,6 @@
 /**
  * The Migration object (nova/objects/migration.py) over nova's migrations table: one
- * record per resize or cold migration, its status walking
+ * record per resize, cold or live migration, a resize's status walking
  * pre-migrating → migrating → post-migrating → finished → confirming → confirmed, or
  * → reverting → reverted, or error. Its uuid is the placement consumer that holds the
  * source host's allocation while the move is unconfirmed.
@@ -21,6 +21,14 @@ export const MigrationStatus = {
   REVERTED: 'reverted',
   ERROR: 'error',
   FAILED: 'failed',
+  // A live migration's: accepted (conductor) → queued → preparing → running →
+  // completed, or error / failed / cancelled.
+  ACCEPTED: 'accepted',
+  QUEUED: 'queued',
+  PREPARING: 'preparing',
+  RUNNING: 'running',
+  COMPLETED: 'completed',
+  CANCELLED: 'cancelled',
 } as const;
 
 export const MigrationType = {
@@ -67,7 +75,7 @@ export interface Migration {
 }
 
 export type NewMigration = Pick<Migration, 'uuid' | 'instanceUuid' | 'sourceCompute' | 'sourceNode' | 'oldInstanceTypeId' | 'newInstanceTypeId' | 'status' | 'migrationType' | 'userId' | 'projectId'>;
-export type MigrationChanges = Partial<Pick<Migration, 'status' | 'destCompute' | 'destNode' | 'destHost'>>;
+export type MigrationChanges = Partial<Pick<Migration, 'status' | 'destCompute' | 'destNode' | 'destHost' | 'sourceNode'>>;
 
 /** os-migrations' filters (nova's migration_get_all_by_filters, the ones Nimbus records). */
 export interface MigrationFilters {
@@ -155,6 +163,7 @@ export class MigrationStore {
     if (changes.destCompute !== undefined) set.dest_compute = changes.destCompute;
     if (changes.destNode !== undefined) set.dest_node = changes.destNode;
     if (changes.destHost !== undefined) set.dest_host = changes.destHost;
+    if (changes.sourceNode !== undefined) set.source_node = changes.sourceNode;
     await this.db.updateTable('migrations').set(set).where('uuid', '=', uuid).execute();
     return (await this.findByUuid(uuid))!;
   }

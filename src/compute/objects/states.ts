@@ -50,6 +50,7 @@ export const TaskState = {
   IMAGE_SNAPSHOT_PENDING: 'image_snapshot_pending',
   IMAGE_PENDING_UPLOAD: 'image_pending_upload',
   IMAGE_UPLOADING: 'image_uploading',
+  MIGRATING: 'migrating',
   RESIZE_PREP: 'resize_prep',
   RESIZE_MIGRATING: 'resize_migrating',
   RESIZE_MIGRATED: 'resize_migrated',

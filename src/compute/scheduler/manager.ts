@@ -97,13 +97,20 @@ export class SchedulerManager {
   }
 
   async #allocate(spec: RequestSpec, host: string): Promise<void> {
-    const f = spec.flavor;
-    await this.d.db.deleteFrom('allocations').where('consumer_uuid', '=', spec.instanceUuid).execute();
-    await this.d.db
-      .insertInto('allocations')
-      .values({ consumer_uuid: spec.instanceUuid, host, vcpus: f.vcpus, memory_mb: f.memory_mb, disk_gb: f.root_gb + f.ephemeral_gb + Math.ceil(f.swap / 1024), created_at: isoMicros(this.d.clock.now()) })
-      .execute();
+    await allocate(this.d.db, spec.instanceUuid, host, spec.flavor, this.d.clock.now());
   }
+}
+
+/**
+ * Placement's allocation of a flavor's resources on `host` for a consumer, replacing what
+ * it held (the scheduler's claim; claim_resources_on_destination for a forced live migration).
+ */
+export async function allocate(db: Kysely<NovaDB>, consumerUuid: string, host: string, f: RequestSpec['flavor'], now: number): Promise<void> {
+  await db.deleteFrom('allocations').where('consumer_uuid', '=', consumerUuid).execute();
+  await db
+    .insertInto('allocations')
+    .values({ consumer_uuid: consumerUuid, host, vcpus: f.vcpus, memory_mb: f.memory_mb, disk_gb: f.root_gb + f.ephemeral_gb + Math.ceil(f.swap / 1024), created_at: isoMicros(now) })
+    .execute();
 }
 
 /**

@@ -17,6 +17,11 @@ export interface HostResources {
   host_ip: string;
 }
 
+/** LibvirtLiveMigrateData, the fields Nimbus's checks use. */
+export interface LiveMigrationData {
+  blockMigration: boolean;
+}
+
 export interface VirtAPI {
   /**
    * Registers for the events, runs `body` (which plugs the VIFs), then waits for them up
@@ -78,6 +83,31 @@ export interface VirtDriver {
   confirmMigration(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void>;
   /** finish_revert_migration, on the source: the guest back, VIFs plugged, started unless powerOn is false. */
   finishRevertMigration(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo, powerOn: boolean): Promise<void>;
+  // --- live migration (nova/virt/driver.py, libvirt's behaviour) ----------------------
+  /**
+   * check_can_live_migrate_destination / _source: what both ends agree on. `blockMigration`
+   * null is 'auto' (the driver chooses). Throws an Invalid (MigrationPreCheckError...) to refuse.
+   */
+  checkCanLiveMigrateDestination(instance: Instance, blockMigration: boolean | null): LiveMigrationData;
+  checkCanLiveMigrateSource(instance: Instance, data: LiveMigrationData): LiveMigrationData;
+  /** pre_live_migration, on the destination: the incoming guest's VIFs plugged here. */
+  preLiveMigration(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void>;
+  /**
+   * live_migration, on the source: copies the guest, then calls `post` (completed) or
+   * `recover` with the migration's final status ('cancelled' after an abort, 'failed'
+   * otherwise) and resolves once that callback is done. Throws when it cannot even start.
+   */
+  liveMigration(instance: Instance, dest: string, post: () => Promise<void>, recover: (status: string) => Promise<void>): Promise<void>;
+  /** live_migration_force_complete: the running migration converges now. Throws when none runs. */
+  liveMigrationForceComplete(instance: Instance): Promise<void>;
+  /** live_migration_abort: the running migration is cancelled (its recover runs). Throws when none runs. */
+  liveMigrationAbort(instance: Instance): Promise<void>;
+  /** post_live_migration_at_source: the source guest is gone; its VIFs unplugged (errors ignored). */
+  postLiveMigrationAtSource(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void>;
+  /** post_live_migration_at_destination: the incoming guest is this host's, running (or paused as it was). */
+  postLiveMigrationAtDestination(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void>;
+  /** rollback_live_migration_at_destination: the incoming guest dropped, its VIFs unplugged (errors ignored). */
+  rollbackLiveMigrationAtDestination(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void>;
   /** Power state of the guest now (power_state.*). */
   powerState(instance: Instance): number;
   /** Guests this host runs (instance uuids). */

@@ -15,8 +15,13 @@ import { EventWaitTimeout, type InstanceEvents } from '../manager/events.js';
 import { type NetworkInfo, type VIF } from '../network/model.js';
 import type { Instance, InstanceFlavor } from '../objects/instance.js';
 import { PowerState } from '../objects/states.js';
-import type { HostResources, InstanceDiagnostics, VirtDriver } from './driver.js';
+import type { HostResources, InstanceDiagnostics, LiveMigrationData, VirtDriver } from './driver.js';
 import { plugVif, unplugVif } from './vif.js';
+
+/** A live migration the source is running: its timer, and how it ends early. */
+interface MigrationJob {
+  finish(how: 'completed' | 'cancelled'): void;
+}
 
 interface Guest {
   name: string;
@@ -39,6 +44,10 @@ export interface FakeDriverDeps {
 export class FakeLibvirtDriver implements VirtDriver {
   readonly host: string;
   readonly #guests = new Map<string, Guest>();
+  /** Guests arriving by live migration (pre_live_migration until post or rollback at destination), with the VIFs plugged for them. */
+  readonly #incoming = new Map<string, { guest: Guest; vifs: NetworkInfo }>();
+  /** Live migrations this host is the source of, by instance. */
+  readonly #jobs = new Map<string, MigrationJob>();
   /** When the simulated host booted (ms since the epoch). */
   readonly #bootedAt: number;
 
@@ -337,6 +346,104 @@ export class FakeLibvirtDriver implements VirtDriver {
       guest.vifs.add(vif.id);
     }
     this.#guests.set(instance.uuid, guest);
+  }
+
+  // --- live migration ---------------------------------------------------------------
+
+  /**
+   * No shared instance path between simulated hosts: 'auto' is a block migration. An
+   * explicit non-block migration is accepted too (as if the disks were shared), where
+   * libvirt would refuse it with InvalidSharedStorage.
+   */
+  checkCanLiveMigrateDestination(_instance: Instance, blockMigration: boolean | null): LiveMigrationData {
+    return { blockMigration: blockMigration ?? true };
+  }
+
+  checkCanLiveMigrateSource(_instance: Instance, data: LiveMigrationData): LiveMigrationData {
+    return data;
+  }
+
+  /** libvirt's pre_live_migration: the VIFs plugged here (plug_vifs) for the incoming domain. */
+  async preLiveMigration(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.PAUSED, vifs: new Set() };
+    this.#incoming.set(instance.uuid, { guest, vifs: [...nwInfo] });
+    for (const vif of nwInfo) {
+      await plugVif(this.d.hostnet, instance.uuid, vif);
+      guest.vifs.add(vif.id);
+    }
+  }
+
+  /**
+   * The memory copy takes [compute] fake_live_migration_seconds (read when it starts),
+   * during which force-complete finishes it and abort cancels it, as libvirt's job
+   * monitor would; then `post` or `recover('cancelled')` runs.
+   */
+  async liveMigration(instance: Instance, _dest: string, post: () => Promise<void>, recover: (status: string) => Promise<void>): Promise<void> {
+    this.#guest(instance);
+    const ms = Math.max(0, this.d.cfg.compute.fake_live_migration_seconds * 1000);
+    const how = await new Promise<'completed' | 'cancelled'>((resolve) => {
+      const timer = this.d.clock.after(ms, () => job.finish('completed'));
+      const job: MigrationJob = {
+        finish: (h) => {
+          timer.cancel();
+          if (this.#jobs.get(instance.uuid) === job) this.#jobs.delete(instance.uuid);
+          resolve(h);
+        },
+      };
+      this.#jobs.set(instance.uuid, job);
+    });
+    if (how === 'completed') await post();
+    else await recover('cancelled');
+  }
+
+  async liveMigrationForceComplete(instance: Instance): Promise<void> {
+    this.#job(instance).finish('completed');
+  }
+
+  async liveMigrationAbort(instance: Instance): Promise<void> {
+    this.#job(instance).finish('cancelled');
+  }
+
+  #job(instance: Instance): MigrationJob {
+    const job = this.#jobs.get(instance.uuid);
+    // libvirt's virDomainAbortJob / migrateStartPostCopy text when nothing migrates.
+    if (!job) throw new Error('Requested operation is not valid: no job is active on the domain');
+    return job;
+  }
+
+  async postLiveMigrationAtSource(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    await this.#cleanup(instance, nwInfo);
+  }
+
+  async postLiveMigrationAtDestination(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    const incoming = this.#incoming.get(instance.uuid);
+    const guest = incoming?.guest ?? { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.PAUSED, vifs: new Set<string>() };
+    this.#incoming.delete(instance.uuid);
+    // A port deleted during the migration was detached on the source: the domain that
+    // arrives has no such interface, so what pre_live_migration plugged for it goes.
+    for (const vif of incoming?.vifs ?? []) {
+      if (nwInfo.some((v) => v.id === vif.id)) continue;
+      await unplugVif(this.d.hostnet, instance.uuid, vif).catch(() => undefined);
+      guest.vifs.delete(vif.id);
+    }
+    for (const vif of nwInfo) {
+      if (guest.vifs.has(vif.id)) continue;
+      await plugVif(this.d.hostnet, instance.uuid, vif);
+      guest.vifs.add(vif.id);
+    }
+    // The domain resumes here in the state it left: a paused server stays paused.
+    guest.powerState = instance.powerState === PowerState.PAUSED ? PowerState.PAUSED : PowerState.RUNNING;
+    this.#guests.set(instance.uuid, guest);
+  }
+
+  async rollbackLiveMigrationAtDestination(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    const incoming = this.#incoming.get(instance.uuid);
+    this.#incoming.delete(instance.uuid);
+    if (this.#guests.has(instance.uuid)) return;
+    const plugged = [...nwInfo, ...(incoming?.vifs ?? []).filter((v) => !nwInfo.some((n) => n.id === v.id))];
+    for (const vif of plugged) {
+      await unplugVif(this.d.hostnet, instance.uuid, vif).catch((err: Error) => this.d.log.warn({ instance: instance.uuid, err: err.message }, 'Failed to unplug VIF; ignored'));
+    }
   }
 
   async attachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
