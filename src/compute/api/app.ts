@@ -43,6 +43,8 @@ import './floating-ip-actions.js';
 // Register resize, confirmResize, revertResize, migrate, shelve, shelveOffload and unshelve with the action route.
 import './server-resize.js';
 import './server-shelve.js';
+// Registers evacuate.
+import './server-evacuate.js';
 import { registerExtensions } from './extensions.js';
 import { registerMigrations } from './migrations.js';
 import { registerSimpleTenantUsage } from './simple-tenant-usage.js';

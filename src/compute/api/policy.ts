@@ -101,6 +101,7 @@ export const POLICIES = {
   'os_compute_api:servers:confirm_resize': ADMIN_OR_OWNER,
   'os_compute_api:servers:revert_resize': ADMIN_OR_OWNER,
   'os_compute_api:os-migrate-server:migrate': ADMIN,
+  'os_compute_api:os-evacuate': ADMIN,
   'os_compute_api:os-shelve:shelve': ADMIN_OR_OWNER,
   'os_compute_api:os-shelve:unshelve': ADMIN_OR_OWNER,
   'os_compute_api:os-shelve:unshelve_to_host': ADMIN,

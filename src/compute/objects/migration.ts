@@ -21,6 +21,11 @@ export const MigrationStatus = {
   REVERTED: 'reverted',
   ERROR: 'error',
   FAILED: 'failed',
+  // An evacuation: accepted (by the API) → pre-migrating (the destination's claim) →
+  // done (rebuilt there) → completed (the source cleaned up on its restart), or failed.
+  ACCEPTED: 'accepted',
+  DONE: 'done',
+  COMPLETED: 'completed',
 } as const;
 
 export const MigrationType = {
