@@ -164,10 +164,10 @@ describe('compute: evacuate', { skip: inProcessOnly('stops a host nova-compute a
       assert.equal(s['OS-EXT-SRV-ATTR:hypervisor_hostname'], (await nova('admin', 'GET', `/os-hypervisors/detail`)).body.hypervisors.find((h: any) => h.service.host === dst).hypervisor_hostname);
       assert.equal(s['OS-EXT-STS:power_state'], 1);
 
-      const port = await waitFor('the port ACTIVE on the destination', async () => {
-        const p = (await neutron('GET', `/ports/${vm.portId}`)).body.port;
-        return p.status === 'ACTIVE' && p['binding:host_id'] === dst ? p : undefined;
-      });
+      // The binding moved (the port went DOWN) and the spawn waited for the destination's
+      // network-vif-plugged, so the port is ACTIVE there by the time the server is.
+      const port = (await neutron('GET', `/ports/${vm.portId}`)).body.port;
+      assert.deepEqual([port['binding:host_id'], port.status], [dst, 'ACTIVE']);
       assert.equal(port['binding:vif_type'], 'ovs');
       assert.deepEqual(port['binding:profile'], {});
       assert.deepEqual(devicesOn(dst, vm.portId), hybrid(vm.portId));
