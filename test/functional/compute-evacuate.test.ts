@@ -317,6 +317,17 @@ describe('compute: evacuate', { skip: inProcessOnly('stops a host nova-compute a
     assert.deepEqual(await allocations([vm.id, ...all.map((m) => m.uuid)]), [{ consumer_uuid: vm.id, host: dst }]);
   });
 
+  it("neutron: a compute port whose binding:host_id moves goes DOWN (ML2's _process_port_binding), so the new host's plug is awaited", async () => {
+    const vm = await boot('ev-down');
+    // The same host again changes nothing.
+    const same = (await neutron('PUT', `/ports/${vm.portId}`, { port: { 'binding:host_id': vm.src } })).body.port;
+    assert.deepEqual([same['binding:host_id'], same.status], [vm.src, 'ACTIVE']);
+    const moved = (await neutron('PUT', `/ports/${vm.portId}`, { port: { 'binding:host_id': other(vm.src) } })).body.port;
+    assert.deepEqual([moved['binding:host_id'], moved['binding:vif_type'], moved.status], [other(vm.src), 'ovs', 'DOWN']);
+    await nova('admin', 'DELETE', `/servers/${vm.id}`);
+    await waitFor('deleted', async () => ((await nova('admin', 'GET', `/servers/${vm.id}`)).status === 404 ? true : undefined));
+  });
+
   it('leaves nothing behind: each port bound where its server is, devices only there, one allocation per server', async () => {
     const servers = (await nova('admin', 'GET', '/servers/detail?all_tenants=1')).body.servers as any[];
     const ports = (await neutron('GET', `/ports?network_id=${netId}&device_owner=compute:nova`)).body.ports as any[];
