@@ -20,7 +20,9 @@ import type { SimulatedHostNetwork } from '../../src/hostnet/simulated/simulated
 import { type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
 import { waitFor } from '../helpers/wait.js';
 
-const FAST: DeepPartial<Config> = { agent: { polling_interval: 0 }, network: { send_events_interval: 0 } };
+// A short vif_plugging_timeout: one test deletes a server while its evacuation waits for
+// a plug event that never comes (every other spawn hears its event within milliseconds).
+const FAST: DeepPartial<Config> = { agent: { polling_interval: 0 }, network: { send_events_interval: 0 }, compute: { vif_plugging_timeout: 5 } };
 const MV = '2.92';
 
 const novaDb = (c: TestCloud) => (c.compute as unknown as { d: { db: { kysely: Kysely<NovaDB> } } }).d.db.kysely;
@@ -30,6 +32,8 @@ describe('compute: evacuate', { skip: inProcessOnly('stops a host nova-compute a
   let netId: string;
   let imageId: string;
   const other = (host: string) => (host === 'compute1' ? 'compute2' : 'compute1');
+  /** Ports of deleted servers whose devices nova leaves on a host that was down. */
+  const reaped: string[] = [];
 
   const nova = (user: 'admin' | 'demo', method: string, path: string, body?: unknown, mv = MV) =>
     cloud.api(user, method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': `compute ${mv}` });
@@ -317,6 +321,38 @@ describe('compute: evacuate', { skip: inProcessOnly('stops a host nova-compute a
     assert.deepEqual(await allocations([vm.id, ...all.map((m) => m.uuid)]), [{ consumer_uuid: vm.id, host: dst }]);
   });
 
+  it('a server deleted while its evacuation waits on the destination: no ERROR, migration failed, nothing left there', async () => {
+    const vm = await boot('ev-deleted');
+    const dst = other(vm.src);
+    await hostDown(vm.src);
+    // No OVS agent wires anything: the destination's spawn waits for network-vif-plugged.
+    cloud.l2agents.stop();
+    try {
+      assert.equal((await evacuate(vm.id, { host: dst }, '2.29')).status, 200);
+      await waitFor('the spawn waiting on the destination', async () => ((await show(vm.id))['OS-EXT-STS:task_state'] === 'rebuild_spawning' ? true : undefined));
+      assert.deepEqual(devicesOn(dst, vm.portId), hybrid(vm.portId));
+      // The source is down: nova-api deletes it locally.
+      assert.equal((await nova('admin', 'DELETE', `/servers/${vm.id}`)).status, 204);
+      assert.equal((await nova('admin', 'GET', `/servers/${vm.id}`)).status, 404);
+      const mig = await waitFor('the migration failed', async () => {
+        const [m] = await migrations(vm.id);
+        return m?.status === 'failed' ? m : undefined;
+      }, 20_000);
+      assert.deepEqual(devicesOn(dst, vm.portId), []);
+      assert.deepEqual(await allocations([vm.id, mig.uuid]), []);
+    } finally {
+      await cloud.l2agents.start();
+      await hostUp(vm.src);
+    }
+    // The source was down during the local delete, and its init_host only destroys the
+    // guests of accepted, pre-migrating or done evacuations: the deleted server's guest
+    // and devices stay there, as in nova (whose periodic running-deleted reaper, not
+    // modelled here, would remove them later).
+    assert.equal((await migrations(vm.id))[0]!.status, 'failed');
+    assert.deepEqual(devicesOn(vm.src, vm.portId), hybrid(vm.portId));
+    reaped.push(vm.portId);
+  });
+
   it("neutron: a compute port whose binding:host_id moves goes DOWN (ML2's _process_port_binding), so the new host's plug is awaited", async () => {
     const vm = await boot('ev-down');
     // The same host again changes nothing.
@@ -341,7 +377,7 @@ describe('compute: evacuate', { skip: inProcessOnly('stops a host nova-compute a
       assert.deepEqual(devicesOn(other(s['OS-EXT-SRV-ATTR:host']), p.id), [], s.name);
     }
     const devices = cloud.hostnets.hosts().flatMap((h) => (cloud.hostnets.get(h) as SimulatedHostNetwork).snapshot().links.map((l: { name: string }) => l.name).filter((n: string) => /^(qbr|qvb|qvo)/.test(n)));
-    assert.equal(devices.length, 3 * servers.length);
+    assert.equal(devices.length, 3 * (servers.length + reaped.length));
     const allocs = await novaDb(cloud).selectFrom('allocations').select(['consumer_uuid', 'host']).execute();
     assert.deepEqual(allocs.map((a) => a.consumer_uuid).sort(), servers.map((s) => s.id).sort());
     for (const a of allocs) assert.equal(a.host, servers.find((s) => s.id === a.consumer_uuid)['OS-EXT-SRV-ATTR:host']);

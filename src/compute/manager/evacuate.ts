@@ -82,9 +82,25 @@ export async function evacuateInstance(d: ComputeDeps, locks: InstanceLocks, a: 
         } catch (e) {
           // _set_migration_status(failed), delete_allocation_for_evacuated_instance(destination),
           // _error_out_instance_on_exception and wrap_instance_fault.
+          const now = await d.instances.find(a.instanceUuid).catch(() => null);
+          const deleted = !now || now.taskState === TaskState.DELETING;
           if (migration) {
             await migrations.save(migration.uuid, { status: MigrationStatus.FAILED }).catch(() => undefined);
-            if (!(await moveAllocation(d.db, migration.uuid, a.instanceUuid).catch(() => false))) await deleteAllocation(d.db, a.instanceUuid).catch(() => undefined);
+            const back = !deleted && (await moveAllocation(d.db, migration.uuid, a.instanceUuid).catch(() => false));
+            if (!back) await deleteAllocation(d.db, deleted ? migration.uuid : a.instanceUuid).catch(() => undefined);
+          }
+          if (deleted) {
+            // "Instance was deleted while rebuilding": the delete goes on; no ERROR, no fault.
+            log.debug('Instance was deleted while rebuilding');
+            if (!now) await deleteAllocation(d.db, a.instanceUuid).catch(() => undefined);
+            // A guest already spawned here is not left running for nobody (nova's periodic
+            // _cleanup_running_deleted_instances would reap it later).
+            if (d.driver.listInstances().includes(a.instanceUuid)) {
+              const gone = now ?? (await d.instances.find(a.instanceUuid, { readDeleted: true }));
+              if (gone) await d.driver.destroy(a.ctx, gone, await d.instances.networkInfo(a.instanceUuid)).catch(() => undefined);
+            }
+            await usage(source).catch(() => undefined);
+            return;
           }
           await d.instances.addFault(a.instanceUuid, faultFromError(e, d.host)).catch(() => undefined);
           await d.instances.save(a.instanceUuid, { vmState: VmState.ERROR, taskState: null }).catch(() => undefined);
