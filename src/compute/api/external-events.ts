@@ -10,7 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import { novaContext } from '../context.js';
 import { PolicyNotAuthorized } from '../errors.js';
-import { MIGRATION_DONE_STATUSES, MigrationStore } from '../objects/migration.js';
+import { MigrationStore } from '../objects/migration.js';
 import type { ExternalEvent } from '../rpc.js';
 import type { ComputeApiDeps } from './app.js';
 import { HttpFault } from './faults.js';
@@ -59,15 +59,9 @@ export function registerExternalEvents(app: FastifyInstance, d: ComputeApiDeps):
     const uuids = [...new Set(body.events.map((e) => e.server_uuid as string))];
     const instances = new Map((await Promise.all(uuids.map((u) => d.instances.find(u)))).filter((i) => i !== null).map((i) => [i!.uuid, i!]));
     // nova finds the move through instance.migration_context; here, a migration still under way.
-    const migrations = new MigrationStore(d.db, () => d.clock.now());
-    const relevant = new Map<string, Set<string>>();
-    for (const i of instances.values()) {
-      const hosts = new Set(i.host ? [i.host] : []);
-      for (const m of await migrations.list({ instanceUuid: i.uuid })) {
-        if ((MIGRATION_DONE_STATUSES as readonly string[]).includes(m.status)) continue;
-        for (const h of [m.sourceCompute, m.destCompute]) if (h) hosts.add(h);
-      }
-      relevant.set(i.uuid, hosts);
+    const relevant = new Map([...instances.values()].map((i) => [i.uuid, new Set(i.host ? [i.host] : [])]));
+    for (const m of await new MigrationStore(d.db, () => d.clock.now()).unfinishedByInstances([...instances.keys()])) {
+      for (const h of [m.sourceCompute, m.destCompute]) if (h) relevant.get(m.instanceUuid)?.add(h);
     }
     const response = body.events.map((raw) => {
       const ev: Record<string, unknown> = { ...raw };

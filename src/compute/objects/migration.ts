@@ -185,6 +185,23 @@ export class MigrationStore {
     return rows.map(fromRow);
   }
 
+  /** The moves still under way (not in a done status) of any of these instances, in one query. */
+  async unfinishedByInstances(instanceUuids: string[]): Promise<Migration[]> {
+    const out: Migration[] = [];
+    // In slices, within every dialect's limit on bound parameters.
+    for (let i = 0; i < instanceUuids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('migrations')
+        .selectAll()
+        .where('instance_uuid', 'in', instanceUuids.slice(i, i + 500))
+        .where('status', 'not in', [...MIGRATION_DONE_STATUSES])
+        .where('deleted', '=', 0)
+        .execute();
+      out.push(...rows.map(fromRow));
+    }
+    return out;
+  }
+
   /** migration_get_by_id_and_instance: null when the id is not one of the instance's migrations. */
   async findByIdAndInstance(id: number, instanceUuid: string): Promise<Migration | null> {
     const r = await this.db.selectFrom('migrations').selectAll().where('id', '=', id).where('instance_uuid', '=', instanceUuid).where('deleted', '=', 0).executeTakeFirst();
