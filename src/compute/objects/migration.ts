@@ -2,8 +2,9 @@
  * The Migration object (nova/objects/migration.py) over nova's migrations table: one
  * record per resize or cold migration, its status walking
  * pre-migrating → migrating → post-migrating → finished → confirming → confirmed, or
- * → reverting → reverted, or error. Its uuid is the placement consumer that holds the
- * source host's allocation while the move is unconfirmed.
+ * → reverting → reverted, or error (an evacuation's: accepted → pre-migrating → done →
+ * completed, or failed). Its uuid is the placement consumer that holds the source
+ * host's allocation while the move is unconfirmed (or the evacuated source not cleaned up).
  */
 import type { Kysely, Selectable } from 'kysely';
 import { isoMicros } from '../../common/clock.js';
