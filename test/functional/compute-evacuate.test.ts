@@ -360,6 +360,9 @@ describe('compute: evacuate', { skip: inProcessOnly('stops a host nova-compute a
     assert.deepEqual([same['binding:host_id'], same.status], [vm.src, 'ACTIVE']);
     const moved = (await neutron('PUT', `/ports/${vm.portId}`, { port: { 'binding:host_id': other(vm.src) } })).body.port;
     assert.deepEqual([moved['binding:host_id'], moved['binding:vif_type'], moved.status], [other(vm.src), 'ovs', 'DOWN']);
+    // Back on the host whose br-int has its device: that agent reports it up again (port_update).
+    assert.equal((await neutron('PUT', `/ports/${vm.portId}`, { port: { 'binding:host_id': vm.src } })).body.port.status, 'DOWN');
+    await waitFor('the port ACTIVE again on its host', async () => ((await portOf(vm.id)).status === 'ACTIVE' ? true : undefined));
     await nova('admin', 'DELETE', `/servers/${vm.id}`);
     await waitFor('deleted', async () => ((await nova('admin', 'GET', `/servers/${vm.id}`)).status === 404 ? true : undefined));
   });
