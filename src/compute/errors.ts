@@ -349,6 +349,14 @@ export class InstanceFaultRollback extends NovaException {
     super(`Instance rollback performed due to: ${inner.message}`);
   }
 }
+// --- evacuate ------------------------------------------------------------------------------
+/** evacuate: the instance's compute service still reports (nova's servicegroup says up). */
+export class ComputeServiceInUse extends NovaException {
+  static override readonly wireType: string = 'ComputeServiceInUse';
+  constructor(host: string) {
+    super(`Compute service of ${host} is still in use.`);
+  }
+}
 // --- shelve / unshelve -------------------------------------------------------------------
 /** A zone or host asked of an unshelve whose server is not offloaded (nova's 409). */
 export class UnshelveInstanceInvalidState extends Invalid {

@@ -120,8 +120,33 @@ export interface ShelveArgs {
   node?: string;
 }
 
+/**
+ * An evacuation for the conductor (nova's rebuild_instance with recreate=True): `host`
+ * is a forced destination (before 2.29 with a host, or force=true), claimed without the
+ * filters; otherwise the spec's requestedDestination (a 2.29+ host) or any host but the source.
+ */
+export interface EvacuateRequest {
+  ctx: NovaContext;
+  instanceUuid: string;
+  host: string | null;
+  requestSpec: RequestSpec;
+}
+
+/** rebuild_instance with recreate=True on the destination: the evacuation migration and the chosen node. */
+export interface EvacuateArgs {
+  ctx: NovaContext;
+  instanceUuid: string;
+  migrationUuid: string;
+  node: string;
+  recreate: true;
+}
+
 export class ConductorRpc {
   constructor(private readonly bus: Bus) {}
+  /** rebuild_instance (cast) for an evacuation: schedule (or claim the forced host), then rebuild there. */
+  rebuildInstance(req: EvacuateRequest): Promise<void> {
+    return this.bus.cast({ topic: Topics.conductor }, 'rebuild_instance', req, { ctx: { requestId: req.ctx.requestId } });
+  }
   /** unshelve_instance (cast): start a SHELVED server, or schedule and unshelve an offloaded one. */
   unshelveInstance(req: UnshelveRequest): Promise<void> {
     return this.bus.cast({ topic: Topics.conductor }, 'unshelve_instance', req, { ctx: { requestId: req.ctx.requestId } });
@@ -291,6 +316,10 @@ export class ComputeRpc {
   /** live_migration_abort (cast, to the source). */
   liveMigrationAbort(host: string, ctx: NovaContext, instanceUuid: string, migrationId: number): Promise<void> {
     return this.bus.cast(this.#target(host), 'live_migration_abort', { ctx, instanceUuid, migrationId }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** rebuild_instance with recreate=True, to the evacuation's destination: bind the ports here, spawn, migration done. */
+  evacuateInstance(host: string, args: EvacuateArgs): Promise<void> {
+    return this.bus.cast(this.#target(host), 'rebuild_instance', args, { ctx: { requestId: args.ctx.requestId } });
   }
   externalInstanceEvent(host: string, ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
     return this.bus.cast(this.#target(host), 'external_instance_event', { ctx, events }, { ctx: { requestId: ctx.requestId } });

@@ -44,6 +44,8 @@ import './floating-ip-actions.js';
 import './server-resize.js';
 import './server-live-migrate.js';
 import './server-shelve.js';
+// Registers evacuate.
+import './server-evacuate.js';
 import { registerExtensions } from './extensions.js';
 import { registerMigrations } from './migrations.js';
 import { registerSimpleTenantUsage } from './simple-tenant-usage.js';

@@ -2,11 +2,15 @@
  * POST /os-server-external-events (server_external_events.py): how neutron tells nova a
  * port is plugged, unplugged, changed or deleted. Admin only. Each event is answered
  * on its own (200, 404 unknown server, 422 server without a host) and the accepted
- * ones are cast to the servers' hosts; any refusal makes the response a 207.
+ * ones are cast to the servers' hosts — and, for a server being moved, to its move's
+ * source and destination too (_get_relevant_hosts: the spawn of an evacuation waits on
+ * the destination while instance.host is still the source); any refusal makes the
+ * response a 207.
  */
 import type { FastifyInstance } from 'fastify';
 import { novaContext } from '../context.js';
 import { PolicyNotAuthorized } from '../errors.js';
+import { MigrationStore } from '../objects/migration.js';
 import type { ExternalEvent } from '../rpc.js';
 import type { ComputeApiDeps } from './app.js';
 import { HttpFault } from './faults.js';
@@ -54,6 +58,11 @@ export function registerExternalEvents(app: FastifyInstance, d: ComputeApiDeps):
     const byHost = new Map<string, ExternalEvent[]>();
     const uuids = [...new Set(body.events.map((e) => e.server_uuid as string))];
     const instances = new Map((await Promise.all(uuids.map((u) => d.instances.find(u)))).filter((i) => i !== null).map((i) => [i!.uuid, i!]));
+    // nova finds the move through instance.migration_context; here, a migration still under way.
+    const relevant = new Map([...instances.values()].map((i) => [i.uuid, new Set(i.host ? [i.host] : [])]));
+    for (const m of await new MigrationStore(d.db, () => d.clock.now()).unfinishedByInstances([...instances.keys()])) {
+      for (const h of [m.sourceCompute, m.destCompute]) if (h) relevant.get(m.instanceUuid)?.add(h);
+    }
     const response = body.events.map((raw) => {
       const ev: Record<string, unknown> = { ...raw };
       const instance = instances.get(raw.server_uuid as string);
@@ -70,9 +79,11 @@ export function registerExternalEvents(app: FastifyInstance, d: ComputeApiDeps):
         return { ...ev, status: 'failed', code: 422 };
       }
       d.log.info(`Creating event ${name}:${tag} for instance ${instance.uuid} on ${instance.host}`);
-      const list = byHost.get(instance.host) ?? [];
-      list.push({ name, tag, status: ((raw.status as ExternalEvent['status'] | undefined) ?? 'completed'), serverUuid: instance.uuid });
-      byHost.set(instance.host, list);
+      for (const host of relevant.get(instance.uuid)!) {
+        const list = byHost.get(host) ?? [];
+        list.push({ name, tag, status: ((raw.status as ExternalEvent['status'] | undefined) ?? 'completed'), serverUuid: instance.uuid });
+        byHost.set(host, list);
+      }
       return { ...ev, status: 'completed', code: 200 };
     });
     await d.compute.externalInstanceEvent(novaContext(req.ctx), byHost);

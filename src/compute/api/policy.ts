@@ -104,6 +104,7 @@ export const POLICIES = {
   'os_compute_api:os-migrate-server:migrate_live': ADMIN,
   'os_compute_api:servers:migrations:force_complete': ADMIN,
   'os_compute_api:servers:migrations:delete': ADMIN,
+  'os_compute_api:os-evacuate': ADMIN,
   'os_compute_api:os-shelve:shelve': ADMIN_OR_OWNER,
   'os_compute_api:os-shelve:unshelve': ADMIN_OR_OWNER,
   'os_compute_api:os-shelve:unshelve_to_host': ADMIN,

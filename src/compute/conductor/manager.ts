@@ -3,7 +3,8 @@
  * take the next alternate and claim it), then cast build_and_run_instance to that
  * host's compute. When no host is left the instance goes to ERROR with the fault nova
  * records (NoValidHost, or MaxRetriesExceeded after reschedules), and what the build
- * had allocated is given back. Resize and cold migration: migrate.ts; unshelve: unshelve.ts.
+ * had allocated is given back. Resize and cold migration: migrate.ts; unshelve: unshelve.ts;
+ * evacuate: evacuate.ts.
  */
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
@@ -20,11 +21,12 @@ import { InstanceActions } from '../objects/actions.js';
 import { type InstanceStore } from '../objects/instance.js';
 import { TaskState, VmState } from '../objects/states.js';
 import { failInterruptedBuild } from '../interrupted-build.js';
-import { type BuildRequest, ComputeRpc, type LiveMigrateRequest, type MigrateRequest, SchedulerRpc, type Selection, type UnshelveRequest } from '../rpc.js';
+import { type BuildRequest, ComputeRpc, type EvacuateRequest, type LiveMigrateRequest, type MigrateRequest, SchedulerRpc, type Selection, type UnshelveRequest } from '../rpc.js';
 import type { GlanceAPI } from '../image-api.js';
 import { liveMigrateInstance } from './live-migrate.js';
 import { migrateServer } from './migrate.js';
 import { unshelveInstance } from './unshelve.js';
+import { evacuateInstance } from './evacuate.js';
 import { deleteAllocation } from '../scheduler/manager.js';
 import { faultFromError } from '../objects/faults.js';
 
@@ -62,6 +64,8 @@ export class ConductorManager {
         return req.sync ? run : run.catch((err) => this.d.log.warn({ instance: req.instanceUuid, err: (err as Error).message }, `Failed to compute_task_migrate_server: ${(err as Error).message}`));
       },
       unshelve_instance: (req: UnshelveRequest) => unshelveInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
+      // Only evacuations come here: a rebuild in place goes from the API to its host.
+      rebuild_instance: (req: EvacuateRequest) => evacuateInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
     });
   }
 

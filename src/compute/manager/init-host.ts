@@ -1,7 +1,9 @@
 /**
  * nova-compute's init_host (nova/compute/manager.py), run when the service starts and
  * before it serves compute.<host>: whatever the previous run left half done on this
- * host is settled, instance by instance as _init_instance does:
+ * host is settled. First the guests of instances evacuated while it was down are
+ * destroyed (evacuate.ts, _destroy_evacuated_instances); then instance by instance as
+ * _init_instance does:
  *
  * - ERROR (unless a delete was in progress): left alone;
  * - vm_state deleted but the record not destroyed: the deletion is completed
@@ -31,6 +33,7 @@ import { allocationConsumers, deleteAllocation } from '../scheduler/manager.js';
 import { VirtualInterfacePlugException } from '../virt/errors.js';
 import type { ComputeDeps } from './deps.js';
 import { MIGRATION_DONE_STATUSES, MigrationStore } from '../objects/migration.js';
+import { destroyEvacuatedInstances } from './evacuate.js';
 
 /** Instances settled at once (neutron calls of one instance run in order). */
 const INIT_WORKERS = 8;
@@ -46,9 +49,11 @@ export interface InitHostOps {
 /** Runs init_host for the compute of `d.host`; resolves when every instance is settled. */
 export async function initHost(d: ComputeDeps, ops: InitHostOps): Promise<void> {
   const ctx = serviceContext(`req-${d.random.uuid()}`);
-  const instances = await d.instances.listByHost(d.host);
+  // _destroy_evacuated_instances first: what was evacuated while this host was down is not initialised here.
+  const evacuated = await destroyEvacuatedInstances(d, ctx);
+  const instances = (await d.instances.listByHost(d.host)).filter((i) => !evacuated.has(i.uuid));
   await pool(instances, (i) => initInstance(d, ops, ctx, i).catch((err) => d.log.error({ err, instance: i.uuid }, 'Failed to initialize the instance')));
-  const handled = new Set(instances.map((i) => i.uuid));
+  const handled = new Set([...instances.map((i) => i.uuid), ...evacuated]);
   d.log.info('Looking for unclaimed instances stuck in BUILDING status for nodes managed by this host');
   const claimed = (await allocationConsumers(d.db, d.host)).filter((uuid) => !handled.has(uuid));
   const migrations = new MigrationStore(d.db, () => d.clock.now());

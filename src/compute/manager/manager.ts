@@ -2,8 +2,8 @@
  * nova-compute for one host: serves compute.<host> on the bus, heartbeats its service
  * record, keeps its compute node's usage (the resource tracker), and runs the instance
  * operations: build (build.ts), resize and cold migration (resize.ts), live migration
- * (live-migration.ts), shelve
- * (shelve.ts), terminate, interface attach/detach and the external
+ * (live-migration.ts), shelve (shelve.ts), evacuate (evacuate.ts), terminate, interface
+ * attach/detach and the external
  * events neutron sends (network-vif-plugged wakes a waiting spawn).
  */
 import type { Listener } from '../../bus/bus.js';
@@ -14,7 +14,7 @@ import { InterfaceAttachFailed, PortNotFound } from '../errors.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
 import type { Instance } from '../objects/instance.js';
 import { deleteAllocation } from '../scheduler/manager.js';
-import type { AttachInterfaceArgs, BuildRequest, ExternalEvent, LiveMigrateData, LiveMigrationArgs, ResizeArgs, ShelveArgs } from '../rpc.js';
+import type { AttachInterfaceArgs, BuildRequest, EvacuateArgs, ExternalEvent, LiveMigrateData, LiveMigrationArgs, ResizeArgs, ShelveArgs } from '../rpc.js';
 import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
@@ -23,6 +23,7 @@ import { type PowerOp, PowerOps } from './power.js';
 import { backupInstance, snapshotInstance } from './snapshot.js';
 import { scheduleReclaim } from './reclaim.js';
 import { rebuildInstance } from './rebuild.js';
+import { evacuateInstance } from './evacuate.js';
 import { updateHostUsage } from './resource-tracker.js';
 import { LiveMigrationOps } from './live-migration.js';
 import { ResizeOps } from './resize.js';
@@ -74,7 +75,9 @@ export class ComputeManager {
       detach_interface: (a: { ctx: NovaContext; instanceUuid: string; portId: string }) => this.detachInterface(a.ctx, a.instanceUuid, a.portId),
       power_action: (a: { ctx: NovaContext; instanceUuid: string; op: PowerOp }) => this.#power.run(a.ctx, a.instanceUuid, a.op),
       trigger_crash_dump: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.triggerCrashDump(a.ctx, a.instanceUuid),
-      rebuild_instance: (a: { ctx: NovaContext; instanceUuid: string; origVmState: string }) => rebuildInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.origVmState),
+      // recreate: an evacuation to this host (evacuate.ts), a cast that returns at once.
+      rebuild_instance: async (a: { ctx: NovaContext; instanceUuid: string; origVmState: string } | EvacuateArgs) =>
+        'recreate' in a ? void evacuateInstance(this.d, this.#locks, a) : rebuildInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.origVmState),
       snapshot_instance: (a: { ctx: NovaContext; instanceUuid: string; imageId: string }) => snapshotInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId),
       backup_instance: (a: { ctx: NovaContext; instanceUuid: string; imageId: string; backupType: string; rotation: number }) =>
         backupInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId, a.backupType, a.rotation),

@@ -40,6 +40,7 @@ export const Actions = {
   SHELVE: 'shelve',
   SHELVE_OFFLOAD: 'shelveOffload',
   UNSHELVE: 'unshelve',
+  EVACUATE: 'evacuate',
 } as const;
 
 export type ActionRow = Selectable<InstanceActionsTable>;

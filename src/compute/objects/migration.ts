@@ -2,8 +2,9 @@
  * The Migration object (nova/objects/migration.py) over nova's migrations table: one
  * record per resize, cold or live migration, a resize's status walking
  * pre-migrating → migrating → post-migrating → finished → confirming → confirmed, or
- * → reverting → reverted, or error. Its uuid is the placement consumer that holds the
- * source host's allocation while the move is unconfirmed.
+ * → reverting → reverted, or error (an evacuation's: accepted → pre-migrating → done →
+ * completed, or failed). Its uuid is the placement consumer that holds the source
+ * host's allocation while the move is unconfirmed (or the evacuated source not cleaned up).
  */
 import type { Kysely, Selectable } from 'kysely';
 import { isoMicros } from '../../common/clock.js';
@@ -22,13 +23,16 @@ export const MigrationStatus = {
   ERROR: 'error',
   FAILED: 'failed',
   // A live migration's: accepted (conductor) → queued → preparing → running →
-  // completed, or error / failed / cancelled.
+  // completed, or error / failed / cancelled. An evacuation's: accepted (API) →
+  // pre-migrating (the destination's claim) → done (rebuilt there) → completed (the
+  // source cleaned up on its restart), or failed.
   ACCEPTED: 'accepted',
   QUEUED: 'queued',
   PREPARING: 'preparing',
   RUNNING: 'running',
   COMPLETED: 'completed',
   CANCELLED: 'cancelled',
+  DONE: 'done',
 } as const;
 
 export const MigrationType = {
@@ -187,6 +191,23 @@ export class MigrationStore {
       .orderBy('id', 'asc')
       .execute();
     return rows.map(fromRow);
+  }
+
+  /** The moves still under way (not in a done status) of any of these instances, in one query. */
+  async unfinishedByInstances(instanceUuids: string[]): Promise<Migration[]> {
+    const out: Migration[] = [];
+    // In slices, within every dialect's limit on bound parameters.
+    for (let i = 0; i < instanceUuids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('migrations')
+        .selectAll()
+        .where('instance_uuid', 'in', instanceUuids.slice(i, i + 500))
+        .where('status', 'not in', [...MIGRATION_DONE_STATUSES])
+        .where('deleted', '=', 0)
+        .execute();
+      out.push(...rows.map(fromRow));
+    }
+    return out;
   }
 
   /** migration_get_by_id_and_instance: null when the id is not one of the instance's migrations. */

@@ -410,6 +410,11 @@ export class Ports {
         if (binding.host) {
           await this.bind(trx, binding, net);
           revision += 1;
+          // _process_port_binding: a binding that changes host unbinds the port, DOWN until
+          // the new host's agent reports its device up (and nova hears network-vif-plugged,
+          // which an evacuation's spawn waits for). Only an instance's port here: the
+          // network-owned ones' agents do not report them up again.
+          if (boundHost && binding.host !== boundHost && (set.device_owner ?? row.device_owner).startsWith('compute:')) set.status = 'DOWN';
         } else {
           Object.assign(binding, UNBOUND);
           set.status = 'DOWN';
