@@ -41,6 +41,8 @@ export class FakeLibvirtDriver implements VirtDriver {
   readonly #guests = new Map<string, Guest>();
   /** When the simulated host booted (ms since the epoch). */
   readonly #bootedAt: number;
+  /** An injected claim refusal: the reason every move claim here fails with, until cleared. */
+  #claimRefusal: string | null = null;
 
   constructor(private readonly d: FakeDriverDeps) {
     this.host = d.host;
@@ -54,6 +56,19 @@ export class FakeLibvirtDriver implements VirtDriver {
   resources(): HostResources {
     const c = this.d.cfg.compute;
     return { vcpus: c.host_vcpus, memory_mb: c.host_memory_mb, local_gb: c.host_disk_gb, hypervisor_type: 'QEMU', hypervisor_version: 7002000, cpu_info: '{"arch": "x86_64", "model": "Nimbus", "vendor": "Nimbus", "topology": {"cells": 1, "sockets": 1, "cores": 16, "threads": 1}, "features": []}', host_ip: '127.0.0.1' };
+  }
+
+  /** The fake has no NUMA cells or PCI devices: a claim fails only when a fault was injected. */
+  moveClaimRefusal(_flavor: InstanceFlavor): string | null {
+    return this.#claimRefusal;
+  }
+
+  /**
+   * Fault injection (data, not a patch): every move claim on this host fails with
+   * `reason` (by default the NUMA text nova's MoveClaim gives) until called with null.
+   */
+  refuseClaims(reason: string | null = 'Requested instance NUMA topology cannot fit the given host NUMA topology'): void {
+    this.#claimRefusal = reason;
   }
 
   networkBindingHostId(_instance: Instance): string {
