@@ -16,7 +16,7 @@ import { type NetworkInfo, type VIF } from '../network/model.js';
 import type { Instance, InstanceFlavor } from '../objects/instance.js';
 import { PowerState } from '../objects/states.js';
 import type { HostResources, InstanceDiagnostics, VirtDriver } from './driver.js';
-import { plugVif, unplugVif } from './vif.js';
+import { checkGuestVifConfig, plugVif, unplugVif } from './vif.js';
 
 interface Guest {
   name: string;
@@ -313,6 +313,8 @@ export class FakeLibvirtDriver implements VirtDriver {
    * port may never have gone DOWN in neutron's eyes: an event might never come).
    */
   async finishMigration(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo, powerOn: boolean): Promise<void> {
+    // _get_guest_xml comes before _create_guest_with_network: a binding_failed VIF fails it, nothing plugged.
+    for (const vif of nwInfo) checkGuestVifConfig(vif);
     const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.SHUTDOWN, vifs: new Set() };
     try {
       for (const vif of nwInfo) {
