@@ -101,16 +101,21 @@ describe('compute: resize_confirm_window (_poll_unconfirmed_resizes)', { skip: S
     assert.deepEqual(await h.actions(vm), ['confirmResize', 'resize', 'create']);
   });
 
-  it("nova's checks: ERROR or not RESIZED/None puts the migration in error; resize_finish is skipped until it settles", async () => {
+  it("nova's checks: an instance gone, in ERROR or not RESIZED/None puts the migration in error; resize_finish is skipped until it settles", async () => {
     const inError = await resized('err');
     const active = await resized('act');
     const finishing = await resized('fin');
+    const gone = await resized('gone');
+    const goneMigration = (await h.migration(gone)).uuid;
     const instances = cloud.compute.instances;
+    await instances.destroy(gone);
     await instances.save(inError, { vmState: 'error' });
     await instances.save(active, { vmState: 'active' });
     await instances.save(finishing, { taskState: 'resize_finish' });
     await pump.advance(120_000);
     await waitFor('migrations in error', async () => ((await h.migration(inError)).status === 'error' && (await h.migration(active)).status === 'error' ? true : undefined));
+    const [goneRow] = await novaDb(cloud).selectFrom('migrations').select(['status']).where('uuid', '=', goneMigration).execute();
+    assert.equal(goneRow!.status, 'error');
     assert.equal((await h.migration(finishing)).status, 'finished');
     assert.equal((await h.show(finishing))['OS-EXT-STS:task_state'], 'resize_finish');
     assert.deepEqual(await h.actions(inError), ['resize', 'create']);

@@ -2,16 +2,24 @@
 import type { Clock, TimerHandle } from '../../common/clock.js';
 
 /**
- * Runs `task` every `seconds` (never when `seconds` <= 0, null then); a run's failure is
- * handed to `onError` and the next run still comes. The handle stops it.
+ * Runs `task` every `seconds` (never when `seconds` <= 0, null then), never two runs at
+ * once; a run's failure is handed to `onError` and the next run still comes. The handle
+ * stops it.
  */
 export function every(clock: Clock, seconds: number, task: () => Promise<unknown>, onError: (err: unknown) => void): TimerHandle | null {
   const ms = seconds * 1000;
   if (ms <= 0) return null;
   let handle: TimerHandle;
+  // oslo runs a service's periodic tasks one after the other: a run still going when
+  // the next is due makes that one wait for the following tick.
+  let running = false;
   const tick = () => {
     handle = clock.after(ms, tick);
-    void task().catch(onError);
+    if (running) return;
+    running = true;
+    void task()
+      .catch(onError)
+      .finally(() => (running = false));
   };
   handle = clock.after(ms, tick);
   return { cancel: () => handle.cancel() };

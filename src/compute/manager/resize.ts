@@ -158,7 +158,8 @@ export class ResizeOps {
     try {
       log.debug(`Rescheduling, attempt ${a.retry.numAttempts}`);
       await d.instances.save(instance.uuid, { taskState: TaskState.RESIZE_PREP });
-      const exc = `${(e as Error)?.constructor?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
+      // traceback.format_exception_only: the error's type (its wire name: bundled class names change) and text.
+      const exc = `${(e as { type?: string })?.type ?? (e as Error)?.name ?? 'Exception'}: ${(e as Error)?.message ?? String(e)}`;
       await d.conductor.migrateServer({ ctx: a.ctx, instanceUuid: instance.uuid, flavor: a.flavor!, requestSpec: a.requestSpec, hostList: a.hostList ?? [], retry: { ...a.retry, exc } });
     } catch (err) {
       log.error({ err: (err as Error).message }, 'Error trying to reschedule');
