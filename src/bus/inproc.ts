@@ -28,6 +28,8 @@ interface Server {
 export class InprocBus implements Bus {
   readonly #topics = new Map<string, Server[]>();
   readonly #rr = new Map<string, number>();
+  /** Held casts by method name (fault injection): delivered when released. */
+  readonly #held = new Map<string, (() => void)[]>();
 
   constructor(
     private readonly clock: Clock,
@@ -98,7 +100,26 @@ export class InprocBus implements Bus {
     });
   }
 
+  /**
+   * Fault injection (data, an admin-like call): casts of `method` wait, as messages in a
+   * broker's queue wait for a busy consumer, until the returned function releases them
+   * (in order) and stops holding.
+   */
+  hold(method: string): () => void {
+    this.#held.set(method, []);
+    return () => {
+      const waiting = this.#held.get(method) ?? [];
+      this.#held.delete(method);
+      for (const deliver of waiting) deliver();
+    };
+  }
+
   async cast(target: Target, method: string, args: unknown, opts: { ctx?: MessageContext } = {}): Promise<void> {
+    const held = this.#held.get(method);
+    if (held) {
+      held.push(() => void this.cast(target, method, args, opts));
+      return;
+    }
     const payload = JSON.stringify(args ?? null);
     for (const server of this.#pick(target)) {
       this.#invoke(server, method, payload, opts.ctx ?? {}).catch((e: unknown) =>

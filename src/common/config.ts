@@ -32,7 +32,9 @@ export const OPTIONS = {
     hosts: list(['compute1', 'compute2'], 'Simulated hypervisor hosts, each with nova-compute and an OVS agent.'),
     transport_url: str('inproc://', 'RPC bus: inproc:// (one process) or rabbit://user:pass@host:port/.'),
     allow_resize_to_same_host: bool(false, "nova.conf [DEFAULT]: a resize may pick the server's own host (a cold migration never does: the libvirt-like driver cannot)."),
-    shelved_offload_time: int(0, 'nova.conf [DEFAULT]: seconds a shelved server keeps its host before it is offloaded; 0 = at once, -1 = never (no periodic offload here: a positive value behaves as -1).'),
+    shelved_offload_time: int(0, 'nova.conf [DEFAULT]: seconds a shelved server keeps its host before it is offloaded; 0 = at once, -1 = never.'),
+    shelved_poll_interval: int(3600, 'nova.conf [DEFAULT]: seconds between the periodic checks offloading servers shelved longer than shelved_offload_time.'),
+    resize_confirm_window: int(0, 'nova.conf [DEFAULT]: seconds after which a finished resize or cold migration (VERIFY_RESIZE) is confirmed automatically; 0 = never.'),
     in_process_rest: bool(true, 'Services of this process call each other\'s REST APIs without a socket (same requests and answers); false sends them over loopback TCP, e.g. to capture them.'),
   },
   database: {

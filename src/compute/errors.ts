@@ -264,6 +264,13 @@ export class CannotMigrateToSameHost extends NovaException {
     super('Cannot migrate to the host where the server exists.');
   }
 }
+/** nova.exception.InternalError ("%(err)s"): e.g. libvirt's guest config for a VIF type it has none for. */
+export class InternalError extends NovaException {
+  static override readonly wireType: string = 'InternalError';
+  constructor(err: string) {
+    super(err);
+  }
+}
 export class ResizeError extends NovaException {
   static override readonly wireType: string = 'ResizeError';
   constructor(reason: string) {

@@ -57,6 +57,16 @@ export interface MigrateRequest {
   flavor: InstanceFlavor;
   /** The new flavor's resources, ignore_hosts (the source unless allowed) and a 2.56 host. */
   requestSpec: RequestSpec;
+  /** A reschedule (from prep_resize): the alternates left (nova's host_list) and the retry so far. */
+  hostList?: Selection[];
+  retry?: MoveRetry | null;
+}
+
+/** filter_properties['retry'] of a move: absent when it may not be rescheduled (max_attempts 1, a targeted host). */
+export interface MoveRetry {
+  numAttempts: number;
+  /** The previous attempt's error (retry['exc']), logged by the next one. */
+  exc?: string;
 }
 
 /** What each compute step of a move gets: the instance, its migration record, and the step's extras. */
@@ -68,6 +78,10 @@ export interface ResizeArgs {
   flavor?: InstanceFlavor;
   /** prep_resize: the destination node the scheduler chose. */
   node?: string;
+  /** prep_resize: what a reschedule sends back to the conductor (request spec, alternates, retry). */
+  requestSpec?: RequestSpec;
+  hostList?: Selection[];
+  retry?: MoveRetry | null;
 }
 
 /** A live migration for the conductor (nova's migrate_server with live=True). */
@@ -175,6 +189,10 @@ export class SchedulerRpc {
   /** One list per instance: the chosen host first, then its alternates. Raises NoValidHost. */
   selectDestinations(ctx: NovaContext, spec: RequestSpec): Promise<Selection[][]> {
     return this.bus.call({ topic: Topics.scheduler }, 'select_destinations', { ctx, spec }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** claim_resources on an alternate (a call): false when it no longer fits or is down. */
+  claim(ctx: NovaContext, host: string, spec: RequestSpec): Promise<boolean> {
+    return this.bus.call({ topic: Topics.scheduler }, 'claim', { instanceUuid: spec.instanceUuid, host, spec }, { ctx: { requestId: ctx.requestId } });
   }
 }
 

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { Config, DeepPartial } from '../../src/common/config.js';
 import type { NovaDB } from '../../src/compute/db/schema.js';
+import type { FakeLibvirtDriver } from '../../src/compute/virt/fake.js';
 import { vifDeviceNames } from '../../src/compute/virt/vif.js';
 import type { SimulatedHostNetwork } from '../../src/hostnet/simulated/simulated-host.js';
 import { type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
@@ -486,5 +487,119 @@ describe('compute: a restart during a resize (init_host)', { skip: inProcessOnly
     assert.equal((await h.act('demo', verify, { confirmResize: null })).status, 204);
     await h.waitState(verify, 'ACTIVE');
     assert.deepEqual(await h.allocations([mig!.uuid]), []);
+  });
+});
+
+describe('compute: a refused move claim is rescheduled to an alternate (three hosts)', { skip: inProcessOnly('injects claim refusals into the fake driver') }, () => {
+  let cloud: TestCloud;
+  let netId: string;
+  let imageId: string;
+  const h = helpers(() => cloud);
+  const HOSTS = ['compute1', 'compute2', 'compute3'];
+  const driver = (host: string) => (cloud.compute.computes.get(host) as unknown as { d: { driver: FakeLibvirtDriver } }).d.driver;
+  const faults = async (id: string) => (await novaDb(cloud).selectFrom('instance_faults').select(['message', 'host']).where('instance_uuid', '=', id).orderBy('id').execute()).map((f) => `${f.host}: ${f.message}`);
+  const REFUSED = 'Insufficient compute resources: Requested instance NUMA topology cannot fit the given host NUMA topology.';
+
+  async function boot(name: string): Promise<{ vm: string; src: string; first: string; alternate: string }> {
+    const r = await h.nova('demo', 'POST', '/servers', { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const s = await h.waitState(r.body.server.id, 'ACTIVE');
+    const src = s['OS-EXT-SRV-ATTR:host'];
+    // Equal weights: the scheduler keeps the compute nodes' order, so the first other host is chosen, the second is its alternate.
+    const [first, alternate] = HOSTS.filter((x) => x !== src) as [string, string];
+    return { vm: r.body.server.id, src, first, alternate };
+  }
+
+  before(async () => {
+    cloud = await startTestCloud({ ...FAST, DEFAULT: { hosts: HOSTS } });
+    netId = (await h.neutron('demo', 'POST', '/networks', { network: { name: 'n3' } })).body.network.id;
+    await h.neutron('demo', 'POST', '/subnets', { subnet: { network_id: netId, cidr: '10.5.0.0/24', ip_version: 4 } });
+    imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+  });
+  after(() => cloud?.stop());
+
+  it('the first destination refuses its claim: the resize lands on the alternate, one migration record, no allocation left on the refusing host', async () => {
+    const { vm, src, first, alternate } = await boot('alt');
+    driver(first).refuseClaims();
+    try {
+      assert.equal((await h.act('demo', vm, { resize: { flavorRef: '42' } })).status, 202);
+      const s = await h.waitState(vm, 'VERIFY_RESIZE');
+      assert.equal(s['OS-EXT-SRV-ATTR:host'], alternate);
+      const migs = await h.migrations(vm);
+      assert.equal(migs.length, 1);
+      assert.equal(migs[0]!.status, 'finished');
+      assert.equal(migs[0]!.dest_compute, alternate);
+      assert.deepEqual((await h.allocations([vm, migs[0]!.uuid])).map((a) => [a.consumer_uuid === vm ? 'instance' : 'migration', a.host, a.memory_mb]).sort(), [
+        ['instance', alternate, 128],
+        ['migration', src, 64],
+      ]);
+      assert.deepEqual(await faults(vm), [`${first}: ${REFUSED}`]);
+      assert.deepEqual(await h.events(vm, 'resize'), [
+        'cold_migrate:Success',
+        'cold_migrate:Success',
+        'compute_finish_resize:Success',
+        'compute_prep_resize:Success',
+        'compute_prep_resize:Success',
+        'compute_resize_instance:Success',
+        'conductor_migrate_server:Success',
+        'conductor_migrate_server:Success',
+      ]);
+      const [port] = await h.ports(vm);
+      assert.equal(port!['binding:host_id'], alternate);
+      assert.deepEqual(h.devicesOn(first, port!.id), []);
+      assert.equal((await h.act('demo', vm, { confirmResize: null })).status, 204);
+      await h.waitState(vm, 'ACTIVE');
+      assert.deepEqual((await h.allocations([vm, migs[0]!.uuid])).map((a) => a.host), [alternate]);
+    } finally {
+      driver(first).refuseClaims(null);
+    }
+    await h.nova('demo', 'DELETE', `/servers/${vm}`);
+  });
+
+  it('every destination refuses: MaxRetriesExceeded, ACTIVE on the source, migration error, the allocation the instance\'s again', async () => {
+    const { vm, src, first, alternate } = await boot('none');
+    driver(first).refuseClaims();
+    driver(alternate).refuseClaims();
+    try {
+      assert.equal((await h.act('demo', vm, { resize: { flavorRef: '42' } })).status, 202);
+      const mig = await waitFor('migration error', async () => {
+        const [m] = await h.migrations(vm);
+        return m?.status === 'error' ? m : undefined;
+      });
+      const s = await h.waitState(vm, 'ACTIVE');
+      assert.equal(s['OS-EXT-SRV-ATTR:host'], src);
+      assert.equal(s.flavor.original_name, 'm1.seed100');
+      assert.equal((await h.migrations(vm)).length, 1);
+      assert.deepEqual(await h.allocations([vm, mig.uuid]), [{ consumer_uuid: vm, host: src, vcpus: 1, memory_mb: 64, disk_gb: 1 }]);
+      assert.deepEqual(await faults(vm), [
+        `${first}: ${REFUSED}`,
+        `${alternate}: ${REFUSED}`,
+        `null: Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${vm}.`,
+      ]);
+      const [port] = await h.ports(vm);
+      assert.equal(port!['binding:host_id'], src);
+      assert.deepEqual(h.devicesOn(src, port!.id), FULL_HYBRID(port!.id));
+    } finally {
+      driver(first).refuseClaims(null);
+      driver(alternate).refuseClaims(null);
+    }
+    await h.nova('demo', 'DELETE', `/servers/${vm}`);
+  });
+
+  it('a targeted cold migration (2.56 host) is not rescheduled: the refusal puts the server in ERROR on its source', async () => {
+    const { vm, src, first } = await boot('target');
+    driver(first).refuseClaims();
+    try {
+      assert.equal((await h.act('admin', vm, { migrate: { host: first } })).status, 202);
+      const s = await h.waitState(vm, 'ERROR');
+      assert.equal(s['OS-EXT-SRV-ATTR:host'], src);
+      assert.equal(s.fault.message, REFUSED);
+      const [mig] = await h.migrations(vm);
+      assert.equal(mig!.status, 'error');
+      assert.deepEqual(await h.allocations([vm, mig!.uuid]), [{ consumer_uuid: vm, host: src, vcpus: 1, memory_mb: 64, disk_gb: 1 }]);
+    } finally {
+      driver(first).refuseClaims(null);
+    }
+    await h.nova('admin', 'DELETE', `/servers/${vm}`);
   });
 });

@@ -28,6 +28,9 @@ import { updateHostUsage } from './resource-tracker.js';
 import { LiveMigrationOps } from './live-migration.js';
 import { ResizeOps } from './resize.js';
 import { ShelveOps } from './shelve.js';
+import { DEFAULT_PERIODIC_SPACING_S, every } from './periodic.js';
+import { pollShelvedInstances } from './shelved-offload.js';
+import { pollUnconfirmedResizes } from './unconfirmed-resizes.js';
 import { MigrationStore } from '../objects/migration.js';
 
 /** How many instances' network info caches an external event batch refreshes at once. */
@@ -43,6 +46,8 @@ export class ComputeManager {
   #listener: Listener | null = null;
   #heartbeat: TimerHandle | null = null;
   #reclaim: TimerHandle | null = null;
+  /** _poll_unconfirmed_resizes and _poll_shelved_instances (unconfirmed-resizes.ts, shelved-offload.ts). */
+  #periodics: (TimerHandle | null)[] = [];
   #usageDirty: Promise<void> | null = null;
   #serviceId: number | null = null;
 
@@ -110,11 +115,20 @@ export class ComputeManager {
     });
     this.#scheduleHeartbeat();
     this.#reclaim = scheduleReclaim(this.d, (ctx, uuid) => this.terminateInstance(ctx, uuid));
+    const failed = (task: string) => (err: unknown) => this.d.log.error({ err: (err as Error).message }, `Error during ComputeManager.${task}`);
+    this.#periodics = [
+      this.d.cfg.DEFAULT.resize_confirm_window > 0 ? every(this.d.clock, DEFAULT_PERIODIC_SPACING_S, () => pollUnconfirmedResizes(this.d), failed('_poll_unconfirmed_resizes')) : null,
+      this.d.cfg.DEFAULT.shelved_offload_time > 0
+        ? every(this.d.clock, this.d.cfg.DEFAULT.shelved_poll_interval, () => pollShelvedInstances(this.d, (ctx, instanceUuid) => this.#shelve.shelveOffload({ ctx, instanceUuid })), failed('_poll_shelved_instances'))
+        : null,
+    ];
   }
 
   async stop(): Promise<void> {
     this.#reclaim?.cancel();
     this.#reclaim = null;
+    for (const p of this.#periodics) p?.cancel();
+    this.#periodics = [];
     this.#heartbeat?.cancel();
     this.#heartbeat = null;
     await this.#listener?.stop();

@@ -22,14 +22,16 @@
  * Failures end as nova's: _error_out_instance_on_exception (InstanceFaultRollback puts
  * the instance back in its state, anything else is ERROR), errors_out_migration (the
  * migration goes to error), wrap_instance_fault (a fault), and the allocations reverted
- * (before the instance moved) or the source's dropped (after). Rescheduling a failed
- * prep_resize to an alternate host is not done: the move fails on its first host.
+ * (before the instance moved) or the source's dropped (after). A failed prep_resize
+ * (its claim refused, or anything else) is rescheduled: migrate_server goes back to the
+ * conductor with the alternates left, unless the move carries no retry (max_attempts 1,
+ * a 2.56 target host); then it fails on its host as above.
  */
 import type { NetworkInfo } from '../network/model.js';
 import { isoMicros } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { NovaContext } from '../context.js';
-import { InstanceFaultRollback, MigrationError, UnableToMigrateToSelf } from '../errors.js';
+import { ComputeResourcesUnavailable, InstanceFaultRollback, MigrationError, UnableToMigrateToSelf } from '../errors.js';
 import { faultFromError } from '../objects/faults.js';
 import type { Instance, InstanceFlavor } from '../objects/instance.js';
 import { type Migration, MigrationStatus, MigrationStore } from '../objects/migration.js';
@@ -117,18 +119,56 @@ export class ResizeOps {
           throw new InstanceFaultRollback(new UnableToMigrateToSelf(instance.uuid, d.host));
         }
         await d.instances.save(instance.uuid, { newFlavor: flavor, systemMetadata: { ...instance.systemMetadata, old_vm_state: instance.vmState } });
-        // resize_claim (_move_claim): the migration learns its destination.
+        // resize_claim (_move_claim): what only the hypervisor knows is tested, then the
+        // migration learns its destination.
+        const refusal = d.driver.moveClaimRefusal(flavor);
+        if (refusal) throw new ComputeResourcesUnavailable(refusal);
         const claimed = await this.#migrations.save(migration.uuid, { destCompute: d.host, destNode: a.node ?? d.driver.nodename(), destHost: d.driver.resources().host_ip, status: MigrationStatus.PRE_MIGRATING });
         await this.#usage();
         this.#log(a).info('Migrating');
         await this.#compute.resizeInstance(instance.host, { ctx: a.ctx, instanceUuid: instance.uuid, migrationUuid: claimed.uuid, flavor });
       } catch (e) {
+        // Rescheduling or dead, the destination's allocation goes and the source's is the instance's again.
         await this.#revertAllocation(instance, migration);
+        if (await this.#reschedule(a, instance, e)) {
+          await this.#usage();
+          return;
+        }
         const raised = await this.#fail(instance.uuid, migration.uuid, e, instanceState);
         await this.#usage();
         throw raised;
       }
     });
+  }
+
+  /**
+   * _reschedule_resize_or_reraise: with retry information, resize_prep again, the
+   * error as a fault, and migrate_server cast back to the conductor for the next
+   * alternate (the migration stays pre-migrating; the step ends without error). False
+   * when the move may not be rescheduled or the cast failed (its fault recorded): the
+   * caller fails the move.
+   */
+  async #reschedule(a: ResizeArgs, instance: Instance, e: unknown): Promise<boolean> {
+    const d = this.d;
+    const log = this.#log(a);
+    if (!a.retry || !a.requestSpec) {
+      log.debug('Retry info not present, will not reschedule');
+      return false;
+    }
+    try {
+      log.debug(`Rescheduling, attempt ${a.retry.numAttempts}`);
+      await d.instances.save(instance.uuid, { taskState: TaskState.RESIZE_PREP });
+      // traceback.format_exception_only: the error's type (its wire name: bundled class names change) and text.
+      const exc = `${(e as { type?: string })?.type ?? (e as Error)?.name ?? 'Exception'}: ${(e as Error)?.message ?? String(e)}`;
+      await d.conductor.migrateServer({ ctx: a.ctx, instanceUuid: instance.uuid, flavor: a.flavor!, requestSpec: a.requestSpec, hostList: a.hostList ?? [], retry: { ...a.retry, exc } });
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'Error trying to reschedule');
+      await d.instances.addFault(instance.uuid, faultFromError(err, d.host)).catch(() => undefined);
+      return false;
+    }
+    log.error({ err: (e as Error)?.message }, `Error from this host: ${(e as Error)?.message}`);
+    await d.instances.addFault(instance.uuid, faultFromError(e, d.host)).catch(() => undefined);
+    return true;
   }
 
   // --- source: resize_instance ------------------------------------------------------------

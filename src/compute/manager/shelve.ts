@@ -4,7 +4,8 @@
  *   shelve: the guest powered off, its disk uploaded to the "<name>-shelved" image
  *     (shelving_image_pending_upload → shelving_image_uploading), shelved_at /
  *     shelved_image_id / shelved_host in the system metadata, SHELVED; with
- *     [DEFAULT] shelved_offload_time = 0 the offload follows at once;
+ *     [DEFAULT] shelved_offload_time = 0 the offload follows at once (> 0: later, by
+ *     the periodic task in shelved-offload.ts; -1: only an admin's shelveOffload);
  *   offload: the guest destroyed here (its VIFs unplugged), the allocation dropped,
  *     SHELVED_OFFLOADED with no host or node. Zed leaves the ports' binding:host_id on
  *     this host (nothing in _shelve_offload_instance unbinds them); the unshelve rebinds;

@@ -35,6 +35,12 @@ export interface VirtDriver {
   readonly host: string;
   nodename(): string;
   resources(): HostResources;
+  /**
+   * What a move claim tests beyond placement (claims.MoveClaim: the host's NUMA cells
+   * and PCI devices, which only the hypervisor reports): why `flavor` cannot fit here,
+   * or null when it can.
+   */
+  moveClaimRefusal(flavor: InstanceFlavor): string | null;
   /** binding:host_id for the instance's ports (network_binding_host_id). */
   networkBindingHostId(instance: Instance): string;
   /** The MACs the driver requires, or null for any (macs_for_instance). */

@@ -16,7 +16,7 @@ import { type NetworkInfo, type VIF } from '../network/model.js';
 import type { Instance, InstanceFlavor } from '../objects/instance.js';
 import { PowerState } from '../objects/states.js';
 import type { HostResources, InstanceDiagnostics, LiveMigrationData, VirtDriver } from './driver.js';
-import { plugVif, unplugVif } from './vif.js';
+import { checkGuestVifConfig, plugVif, unplugVif } from './vif.js';
 
 /** A live migration the source is running: its timer, and how it ends early. */
 interface MigrationJob {
@@ -50,6 +50,8 @@ export class FakeLibvirtDriver implements VirtDriver {
   readonly #jobs = new Map<string, MigrationJob>();
   /** When the simulated host booted (ms since the epoch). */
   readonly #bootedAt: number;
+  /** An injected claim refusal: the reason every move claim here fails with, until cleared. */
+  #claimRefusal: string | null = null;
 
   constructor(private readonly d: FakeDriverDeps) {
     this.host = d.host;
@@ -63,6 +65,19 @@ export class FakeLibvirtDriver implements VirtDriver {
   resources(): HostResources {
     const c = this.d.cfg.compute;
     return { vcpus: c.host_vcpus, memory_mb: c.host_memory_mb, local_gb: c.host_disk_gb, hypervisor_type: 'QEMU', hypervisor_version: 7002000, cpu_info: '{"arch": "x86_64", "model": "Nimbus", "vendor": "Nimbus", "topology": {"cells": 1, "sockets": 1, "cores": 16, "threads": 1}, "features": []}', host_ip: '127.0.0.1' };
+  }
+
+  /** The fake has no NUMA cells or PCI devices: a claim fails only when a fault was injected. */
+  moveClaimRefusal(_flavor: InstanceFlavor): string | null {
+    return this.#claimRefusal;
+  }
+
+  /**
+   * Fault injection (data, not a patch): every move claim on this host fails with
+   * `reason` (by default the NUMA text nova's MoveClaim gives) until called with null.
+   */
+  refuseClaims(reason: string | null = 'Requested instance NUMA topology cannot fit the given host NUMA topology'): void {
+    this.#claimRefusal = reason;
   }
 
   networkBindingHostId(_instance: Instance): string {
@@ -307,6 +322,8 @@ export class FakeLibvirtDriver implements VirtDriver {
    * port may never have gone DOWN in neutron's eyes: an event might never come).
    */
   async finishMigration(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo, powerOn: boolean): Promise<void> {
+    // _get_guest_xml comes before _create_guest_with_network: a binding_failed VIF fails it, nothing plugged.
+    for (const vif of nwInfo) checkGuestVifConfig(vif);
     const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.SHUTDOWN, vifs: new Set() };
     try {
       for (const vif of nwInfo) {

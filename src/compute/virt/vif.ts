@@ -42,6 +42,7 @@
  */
 import { CommandFailed, type HostNetwork } from '../../hostnet/host-network.js';
 import { VIF_TYPE_OVS, type VIF, devName, isHybridPlug } from '../network/model.js';
+import { InternalError } from '../errors.js';
 import { VirtualInterfacePlugException, VirtualInterfaceUnplugException } from './errors.js';
 
 /** A device name: prefix + port id, cut to NIC_NAME_LEN (nova's and os-vif's gen_port_name). */
@@ -194,6 +195,15 @@ export async function plugVif(host: HostNetwork, instanceUuid: string, vif: VIF)
   } catch (e) {
     throw new VirtualInterfacePlugException(`Failure running os_vif plugin plug method: Failed to plug VIF ${osVifRepr(vif)}. Got error: ${errText(e)}`);
   }
+}
+
+/**
+ * libvirt's get_config for the guest XML: a VIF type with neither an os-vif conversion
+ * nor a legacy config (binding_failed, unbound) raises InternalError
+ * "Unexpected vif_type=X" — before anything is plugged, as the XML is built first.
+ */
+export function checkGuestVifConfig(vif: VIF): void {
+  if (!pluggerFor(vif)) throw new InternalError(`Unexpected vif_type=${vif.type}`);
 }
 
 /**
