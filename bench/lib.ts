@@ -86,10 +86,10 @@ export async function startServer(extra: string[] = []): Promise<Server> {
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 /** One JSON request over a keep-alive agent (node:http costs the client far less CPU than fetch, leaving the cores to the server). */
-export function call(token: string, method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+export function call(token: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers: { 'x-auth-token': token, accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
+    const req = request(url, { method, agent, headers: { 'x-auth-token': token, accept: 'application/json', ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
