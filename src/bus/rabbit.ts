@@ -150,7 +150,15 @@ export class RabbitBus implements Bus {
     try {
       conn = await amqp.connect(opts, { clientProperties: { connection_name: `nimbus:${process.pid}` } });
     } catch (e) {
-      throw new Error(`cannot connect to RabbitMQ at ${this.describe(host)}: ${(e as Error).message}`, { cause: e });
+      const msg = (e as Error).message;
+      // The broker closes the handshake without a reason amqplib reports for a vhost it
+      // lacks or one the user may not use, and says ACCESS_REFUSED for bad credentials.
+      const why = /ConnectionClose|NOT_ALLOWED/.test(msg)
+        ? ` (does vhost '${this.o.vhost}' exist, and may user '${host.username}' use it? rabbitmqctl add_vhost / set_permissions)`
+        : /ACCESS_REFUSED|403/.test(msg)
+          ? ` (user '${host.username}' or its password refused)`
+          : '';
+      throw new Error(`cannot connect to RabbitMQ at ${this.describe(host)}: ${msg}${why}`, { cause: e });
     }
     let session: Session | undefined;
     try {

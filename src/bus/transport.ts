@@ -4,8 +4,9 @@
  * the known ones.
  */
 import type { Clock, Random } from '../common/clock.js';
-import type { Config } from '../common/config.js';
+import { type Config, optionNames } from '../common/config.js';
 import type { Logger } from '../common/log.js';
+import { StartupError } from '../common/preflight.js';
 import type { Bus } from './bus.js';
 import { InprocBus } from './inproc.js';
 import { RabbitBus } from './rabbit.js';
@@ -17,9 +18,19 @@ export interface BusDeps {
   log: Logger;
 }
 
-/** Opens the configured transport; for RabbitMQ, resolves once connected (throws with the cause otherwise). */
+/**
+ * Opens the configured transport; for RabbitMQ, resolves once connected. A bad URL or a
+ * broker that does not answer is a StartupError naming the cause and the option.
+ */
 export async function createBus(cfg: Config, deps: BusDeps): Promise<Bus> {
-  const url = parseTransportUrl(cfg.DEFAULT.transport_url);
+  const o = optionNames('DEFAULT', 'transport_url');
+  const hint = `; set it with ${o.flag}, ${o.env} or ${o.ini}`;
+  let url: ReturnType<typeof parseTransportUrl>;
+  try {
+    url = parseTransportUrl(cfg.DEFAULT.transport_url);
+  } catch (e) {
+    throw new StartupError(`${(e as Error).message}${hint}`);
+  }
   const defaultTimeoutMs = cfg.DEFAULT.rpc_response_timeout * 1000;
   if (url.driver === 'inproc') return new InprocBus(deps.clock, deps.log, defaultTimeoutMs);
   const r = cfg.oslo_messaging_rabbit;
@@ -34,5 +45,7 @@ export async function createBus(cfg: Config, deps: BusDeps): Promise<Bus> {
     intervalMaxMs: r.rabbit_interval_max * 1000,
     transientTtlMs: r.rabbit_transient_queues_ttl * 1000,
     durable: r.amqp_durable_queues,
+  }).catch((e: unknown) => {
+    throw new StartupError(`${(e as Error).message}${hint}`);
   });
 }
