@@ -62,7 +62,14 @@ function contract(t: Transport): void {
     buses.push(b);
     return b;
   };
+  // The clock's timers never hold the process (systemClock unrefs them): without a
+  // broker's socket, a pending call timeout alone would let node:test end the file.
+  let keepAlive: NodeJS.Timeout | undefined;
+  before(() => {
+    keepAlive = setInterval(() => undefined, 1_000);
+  });
   after(async () => {
+    clearInterval(keepAlive);
     for (const b of buses) await b.close();
   });
 
