@@ -160,13 +160,14 @@ export class RabbitBus implements Bus {
           : '';
       throw new Error(`cannot connect to RabbitMQ at ${this.describe(host)}: ${msg}${why}`, { cause: e });
     }
+    // Listened for at once: an 'error' nobody listens for (a missed heartbeat) would crash the process.
+    conn.on('error', (e: Error) => this.o.log.warn({ err: e.message }, 'RabbitMQ connection error'));
     let session: Session | undefined;
     try {
       const pub = await conn.createConfirmChannel();
       const sub = await conn.createChannel();
       session = { conn, pub, sub, exchanges: new Set() };
       const s = session;
-      conn.on('error', (e: Error) => this.o.log.warn({ err: e.message }, 'RabbitMQ connection error'));
       conn.on('blocked', (reason: string) => this.o.log.warn({ reason }, 'RabbitMQ blocked the connection'));
       conn.on('close', () => this.#lost(s));
       // A channel error (e.g. a 404 from a queue deleted under us) closes only the
