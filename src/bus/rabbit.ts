@@ -234,7 +234,10 @@ export class RabbitBus implements Bus {
   }
 
   async #exchange(s: Session, name: string, type: 'topic' | 'fanout'): Promise<void> {
-    if (s.exchanges.has(name)) return;
+    // A fanout exchange goes with its last queue (a listener that stopped), so it is
+    // declared before each publish: publishing to a deleted one is a channel error,
+    // which costs a reconnection. Topic exchanges are never deleted: once a session.
+    if (type === 'topic' && s.exchanges.has(name)) return;
     // oslo: topic exchanges durable as amqp_durable_queues, never auto-deleted (amqp_auto_delete);
     // fanout exchanges transient and auto-deleted once their last queue goes.
     await s.pub.assertExchange(name, type, type === 'topic' ? { durable: this.o.durable, autoDelete: false } : { durable: false, autoDelete: true });

@@ -100,12 +100,19 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
   const withBus = rabbit ? { ...overrides, DEFAULT: { transport_url: rabbit.url, ...(overrides.DEFAULT ?? {}) } } : overrides;
   const cfg = loadConfig({ overrides: overridesWithPorts(withBus, dataDir, 'silent') });
   const cloud = await startCloud({ cfg, log: log ?? silentLogger(), clock });
+  const closeCloud = cloud.close.bind(cloud);
+  let removed = false;
+  const close = async () => {
+    await closeCloud();
+    if (rabbit && !removed) rabbit.remove();
+    removed = true;
+  };
   return Object.assign(cloud, httpHelpers(cloud.urls, cfg), {
     dataDir,
+    close,
     async stop() {
-      await cloud.close();
+      await close();
       rmSync(dataDir, { recursive: true, force: true });
-      rabbit?.remove();
     },
   });
 }
