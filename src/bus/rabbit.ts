@@ -122,13 +122,22 @@ export class RabbitBus implements Bus {
   private constructor(private readonly o: RabbitBusOptions) {}
 
   /**
-   * Connects and resolves once the broker has answered. The first connection is not
-   * retried: a wrong URL or a broker that is not running fails the start with its cause.
+   * Connects and resolves once a broker of the URL has answered (each host tried once,
+   * in order). The first connection is not retried: a wrong URL or a broker that is not
+   * running fails the start with its cause.
    */
   static async connect(o: RabbitBusOptions): Promise<RabbitBus> {
     const bus = new RabbitBus(o);
-    await bus.#open(o.hosts[0]!);
-    return bus;
+    const errors: string[] = [];
+    for (const host of o.hosts) {
+      try {
+        await bus.#open(host);
+        return bus;
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    throw new Error(errors.join('; '));
   }
 
   /** Where the transport connects, without the password (logs, messages). */

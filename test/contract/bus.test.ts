@@ -293,6 +293,12 @@ describe('bus contract: rabbit', { skip: unavailable && process.env.CI !== 'true
           assert.ok(bindings.includes(b), `${b} in ${bindings.join(' | ')}`);
         }
 
+        // Heartbeats as negotiated (heartbeat_timeout_threshold), and a name saying whose connection it is.
+        const conns = (await ctl('list_connections', '--no-table-headers', '-q', 'vhost', 'timeout', 'client_properties')).split('\n').filter((l) => l.startsWith(`${vhost}\t`));
+        assert.ok(conns.length >= 2, conns.join('\n'));
+        for (const c of conns.filter((l) => l.includes('"nimbus:'))) assert.equal(c.split('\t')[1], '10', c);
+        assert.ok(conns.filter((l) => l.includes(`"nimbus:${process.pid}"`)).length >= 2, conns.join('\n'));
+
         await waitFor('the spy copy', async () => (copies.length ? true : undefined), 5_000);
         const outer = copies[0]!;
         assert.deepEqual(Object.keys(outer).sort(), ['oslo.message', 'oslo.version']);
