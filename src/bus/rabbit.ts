@@ -283,7 +283,7 @@ export class RabbitBus implements Bus {
     const done = (async () => {
       // oslo's declare_direct_consumer: a transient queue on the default exchange.
       await s.sub.assertQueue(q, { durable: false, autoDelete: false, arguments: { 'x-expires': this.o.transientTtlMs } });
-      await s.sub.consume(q, (m) => this.#reply(s, m), { noAck: true });
+      await s.sub.consume(q, (m) => this.#reply(m), { noAck: true });
     })();
     this.#replyDeclared = { session: s, done };
     return done;
@@ -397,7 +397,7 @@ export class RabbitBus implements Bus {
     }
   }
 
-  #reply(_s: Session, m: ConsumeMessage | null): void {
+  #reply(m: ConsumeMessage | null): void {
     if (!m) return;
     let data: OsloReply;
     try {
