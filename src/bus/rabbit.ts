@@ -481,7 +481,8 @@ export class RabbitBus implements Bus {
         await this.#publish({ name: `${target.topic}_fanout`, type: 'fanout' }, target.topic, envelope(req), {});
       } else {
         const key = target.server !== undefined ? `${target.topic}.${target.server}` : target.topic;
-        await this.#publish({ name: controlExchange(target.topic), type: 'topic' }, key, envelope(req), {});
+        // With durable queues a cast is stored on disk too, so it outlives a broker restart.
+        await this.#publish({ name: controlExchange(target.topic), type: 'topic' }, key, envelope(req), { persistent: this.o.durable });
       }
     } catch (e) {
       // As the in-process transport: a cast never throws at its caller; delivery errors are logged.
