@@ -1,12 +1,13 @@
 /**
  * The embedded cloud: every service of Nimbus in one process (identity, image,
  * neutron-server, the OVS agents of each simulated host), SQLite files in the data
- * directory and the in-process bus. `nimbus up` and the functional tests both start it.
+ * directory and the bus `transport_url` names (in-process unless RabbitMQ is
+ * configured). `nimbus up` and the functional tests both start it.
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Bus } from './bus/bus.js';
-import { InprocBus } from './bus/inproc.js';
+import { createBus } from './bus/transport.js';
 import { type Clock, type Random, systemClock, systemRandom } from './common/clock.js';
 import { type Config, listenHost, optionNames, publicUrl } from './common/config.js';
 import { type ApiSection, StartupError, checkPorts, dataDirError, explainStartFailure, isFsError, listenError, prepareDataDir, removeCreated } from './common/preflight.js';
@@ -110,7 +111,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   const { cfg, log } = opts;
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? systemRandom;
-  const bus = new InprocBus(clock, log.child({ svc: 'bus' }));
+  const bus = await createBus(cfg, { clock, random, log: log.child({ svc: 'bus' }) });
   undo.push(() => bus.close());
   const catalog: CatalogEntry[] = [];
 

@@ -8,7 +8,9 @@
  * `cast` (one way, fire and forget) or fanout-cast. Payloads are plain JSON values:
  * every transport serialises them, so nothing shared by reference crosses the bus.
  *
- * Transports: `inproc` (one process, the embedded default) and, later, AMQP 0-9-1.
+ * Transports (transport.ts picks one from `transport_url`): `inproc` (one process, the
+ * embedded default) and `rabbit` (RabbitMQ with oslo.messaging's layout, rabbit.ts).
+ * test/contract/bus.test.ts runs the same cases over both.
  */
 import type { OpenStackError } from '../common/errors.js';
 

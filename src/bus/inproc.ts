@@ -34,6 +34,8 @@ export class InprocBus implements Bus {
   constructor(
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** rpc_response_timeout: a call's deadline unless the caller gives one. */
+    private readonly defaultTimeoutMs = DEFAULT_CALL_TIMEOUT_MS,
   ) {}
 
   async listen(topic: string, server: string, endpoint: Endpoint): Promise<Listener> {
@@ -71,7 +73,7 @@ export class InprocBus implements Bus {
   }
 
   call<R>(target: Target, method: string, args: unknown, opts: CallOptions = {}): Promise<R> {
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const [server] = this.#pick({ ...target, fanout: false });
     if (!server) return Promise.reject(new NoListener(target, method, 0));
     const payload = JSON.stringify(args ?? null);

@@ -16,3 +16,16 @@ export const Topics = {
   scheduler: 'scheduler',
   compute: 'compute',
 } as const;
+
+/** A topic's name as a union of the declared ones. */
+export type Topic = (typeof Topics)[keyof typeof Topics];
+
+/**
+ * The control exchange a topic lives on, as oslo.messaging's `control_exchange` of the
+ * service that owns it: nova.conf and neutron.conf set it to `nova` and `neutron`, so
+ * the broker holds one topic exchange per service. Neutron's topics all start with `q-`
+ * (its legacy "quantum" prefix); every other topic is nova's.
+ */
+export function controlExchange(topic: string): 'nova' | 'neutron' {
+  return topic.startsWith('q-') ? 'neutron' : 'nova';
+}

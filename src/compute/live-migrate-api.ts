@@ -91,7 +91,7 @@ export class LiveMigrateAPI {
             requestedDestination,
           },
         },
-        { wait: !o.async, timeoutMs: d.cfg.compute.rpc_response_timeout * 1000 },
+        { wait: !o.async, timeoutMs: d.cfg.DEFAULT.rpc_response_timeout * 1000 },
       );
     } catch (e) {
       // The migration may still be under way: the timeout is recorded as a fault.

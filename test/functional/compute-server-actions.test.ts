@@ -61,8 +61,13 @@ describe('compute: server actions', () => {
     const stopped = await waitState(vm, 'SHUTOFF');
     assert.equal(stopped['OS-EXT-STS:vm_state'], 'stopped');
     assert.equal(stopped['OS-EXT-STS:power_state'], 4);
-    const port = (await neutron('admin', 'GET', `/ports/${before.id}`)).body.port;
-    assert.equal(port.status, before.status);
+    // The boot's late port_update (over RabbitMQ it can come after the server is ACTIVE)
+    // makes the agent fetch the port again: ACTIVE → BUILD → ACTIVE, as neutron's
+    // get_device_details does. The stop must leave it as it was, once that settles.
+    const port = await waitFor('the port ACTIVE', async () => {
+      const p = (await neutron('admin', 'GET', `/ports/${before.id}`)).body.port;
+      return p.status === before.status ? p : undefined;
+    });
     assert.equal(port['binding:host_id'], host);
     await inProcessCheck(t, 'reads the host devices', () => assert.deepEqual(devices(), devsBefore));
 

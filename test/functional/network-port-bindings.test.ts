@@ -27,6 +27,7 @@ import type { PortStatusChange } from '../../src/network/plugin/port-events.js';
 import type { BindingActivateArgs, BindingDeactivateArgs } from '../../src/network/rpc/agent-notifier.js';
 import { type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
 import { assertNeutronError, assertStatus, neutron } from '../helpers/neutron.js';
+import { waitFor } from '../helpers/wait.js';
 
 const INSTANCE = '6a1e7c43-5b8f-4d3e-9c2a-1f0e9d8c7b6a';
 const HYBRID_DETAILS = { connectivity: 'l2', port_filter: true, ovs_hybrid_plug: true, datapath_type: 'system', bridge_name: 'br-int', bound_drivers: { '0': 'openvswitch' } };
@@ -181,6 +182,8 @@ describe('a live migration of one port, step by step', { skip: SKIP }, () => {
       [[port.id, 'ACTIVE', 'DOWN']],
     );
     assert.deepEqual((await eventsFor(port.id)).slice(-1), [['network-vif-unplugged', 'completed']]);
+    // The agents' notifications are casts: over RabbitMQ they may land after the answer.
+    await waitFor('binding_deactivate and binding_activate', async () => (deactivations.length && activations.length ? true : undefined), 5_000);
     assert.deepEqual(deactivations, [{ port_id: port.id, host: 'compute1', network_id: net.id }]);
     assert.deepEqual(activations, [{ port_id: port.id, host: 'compute2' }]);
   });
@@ -247,8 +250,13 @@ describe("with nova's migrating_to: the destination wires the VIF before activat
   test('activate, then compute2 reports it up: ACTIVE on compute2', async () => {
     assertStatus(await n.put('admin', `ports/${p.id}/bindings/compute2/activate`, undefined), 200);
     assert.equal((await getPort(p.id)).status, 'DOWN');
-    await cloud.l2agents.pollNow('compute2');
-    const port = await getPort(p.id);
+    // compute2's agent acts on the binding_activate cast, which over RabbitMQ may come
+    // after the answer: poll until it has (in process, the first pass does it).
+    const port = await waitFor('the port ACTIVE on compute2', async () => {
+      await cloud.l2agents.pollNow('compute2');
+      const q = await getPort(p.id);
+      return q.status === 'ACTIVE' ? q : undefined;
+    }, 5_000);
     assert.deepEqual([port.status, port['binding:host_id']], ['ACTIVE', 'compute2']);
     await cloud.l2agents.pollNow('compute1');
     assert.ok(!(await brIntPorts('compute1')).includes(vifDeviceNames(p.id).qvo));

@@ -143,7 +143,9 @@ describe('plug → ACTIVE → network-vif-plugged', { skip: SKIP }, () => {
     assertStatus(await n.put('admin', `ports/${port.id}`, { port: { admin_state_up: false } }), 200);
     await until('network-vif-unplugged', async () => eventsFor(port.id).find((e: any) => e.name === 'network-vif-unplugged'));
     assert.equal(await status(port.id), 'DOWN');
-    assert.equal(await host.execute(['ovs-vsctl', 'get', 'Port', qvo, 'tag']), '4095\n');
+    // neutron-server sets the port DOWN itself; the agent's port_update may come after
+    // (it does over RabbitMQ), so the dead VLAN is waited for.
+    await until('the dead VLAN', async () => ((await host.execute(['ovs-vsctl', 'get', 'Port', qvo, 'tag'])) === '4095\n' ? true : undefined));
     const plugs = () => eventsFor(port.id).filter((e: any) => e.name === 'network-vif-plugged').length;
     const before = plugs();
     assertStatus(await n.put('admin', `ports/${port.id}`, { port: { admin_state_up: true } }), 200);

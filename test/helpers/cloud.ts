@@ -11,6 +11,8 @@
  *   is reachable; reading an in-process member throws. Tests that need them are marked
  *   `{ skip: inProcessOnly('why') }`.
  */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { tmpdir } from 'node:os';
@@ -94,15 +96,41 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
     return startBundleCloud(overrides);
   }
   const dataDir = overrides.DEFAULT?.data_dir ?? mkdtempSync(join(tmpdir(), 'nimbus-test-'));
-  const cfg = loadConfig({ overrides: overridesWithPorts(overrides, dataDir, 'silent') });
+  const rabbit = rabbitVhost();
+  const withBus = rabbit ? { ...overrides, DEFAULT: { transport_url: rabbit.url, ...(overrides.DEFAULT ?? {}) } } : overrides;
+  const cfg = loadConfig({ overrides: overridesWithPorts(withBus, dataDir, 'silent') });
   const cloud = await startCloud({ cfg, log: log ?? silentLogger(), clock });
+  const closeCloud = cloud.close.bind(cloud);
+  let removed = false;
+  const close = async () => {
+    await closeCloud();
+    if (rabbit && !removed) rabbit.remove();
+    removed = true;
+  };
   return Object.assign(cloud, httpHelpers(cloud.urls, cfg), {
     dataDir,
+    close,
     async stop() {
-      await cloud.close();
+      await close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   });
+}
+
+/**
+ * NIMBUS_TEST_RABBIT=<rabbit://user:pass@host:port/>: each in-process test cloud talks
+ * over that RabbitMQ, in a vhost of its own (made with rabbitmqctl, deleted by stop()),
+ * so a functional suite can be run on the broker; two clouds sharing a vhost would
+ * share their `compute` queues. Unset: the in-process bus.
+ */
+function rabbitVhost(): { url: string; remove(): void } | undefined {
+  const base = process.env.NIMBUS_TEST_RABBIT;
+  if (!base) return undefined;
+  const vhost = `nimbus-cloud-${randomUUID().slice(0, 8)}`;
+  const user = decodeURIComponent(/^rabbit:\/\/([^:@/]+)/.exec(base)?.[1] ?? 'guest');
+  execFileSync('rabbitmqctl', ['-q', 'add_vhost', vhost]);
+  execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, user, '.*', '.*', '.*']);
+  return { url: `${base.replace(/\/[^/]*$/, '')}/${vhost}`, remove: () => void execFileSync('rabbitmqctl', ['-q', 'delete_vhost', vhost]) };
 }
 
 /** What only the in-process cloud has: reading one of these against the bundle throws. */

@@ -201,7 +201,7 @@ class LiveMigrationTask {
     const { d, instance } = this;
     const args: LiveMigrationArgs = { ctx: this.req.ctx, instanceUuid: instance.uuid, migrationUuid: this.migration.uuid, dest: destination, blockMigration: this.req.blockMigration };
     try {
-      this.#data = await this.rpc.compute.checkCanLiveMigrateDestination(destination, args, d.cfg.compute.rpc_response_timeout * 1000);
+      this.#data = await this.rpc.compute.checkCanLiveMigrateDestination(destination, args, d.cfg.DEFAULT.rpc_response_timeout * 1000);
     } catch (e) {
       if (e instanceof MessagingTimeout) throw new MigrationPreCheckError(`Timeout while checking if we can live migrate to host: ${destination}`, true);
       throw e;

@@ -87,7 +87,7 @@ export class LiveMigrationOps {
   checkCanLiveMigrateDestination(a: LiveMigrationArgs): Promise<LiveMigrateData> {
     return this.#event(a.ctx, a.instanceUuid, 'compute_check_can_live_migrate_destination', async (instance) => {
       const data = this.d.driver.checkCanLiveMigrateDestination(instance, a.blockMigration);
-      return this.#compute.checkCanLiveMigrateSource(instance.host!, { ...a, blockMigration: data.blockMigration }, data, this.d.cfg.compute.rpc_response_timeout * 1000);
+      return this.#compute.checkCanLiveMigrateSource(instance.host!, { ...a, blockMigration: data.blockMigration }, data, this.d.cfg.DEFAULT.rpc_response_timeout * 1000);
     });
   }
 
