@@ -112,6 +112,7 @@ export const OPTIONS = {
     quota_ram: int(51200, 'RAM (MiB) per project (-1 unlimited).'),
     live_migration_wait_for_vif_plug: bool(true, 'nova.conf [compute]: the source waits (vif_plugging_timeout) for network-vif-plugged from the destination before a live migration starts.'),
     rpc_response_timeout: float(60, 'oslo.messaging rpc_response_timeout: seconds a call between nova services waits for its answer (a live migration\'s checks on the destination).'),
+    direct_db_access: bool(false, 'Nimbus: the embedded nova-compute reads and writes the database directly instead of through the conductor (nova\'s object indirection, the default: nova-compute holds no database handle). Only to measure the indirection\'s cost.'),
     fake_live_migration_seconds: float(0, 'Nimbus test hook: seconds the fake driver\'s live migration copies memory before it completes (abort and force-complete act during it).'),
   },
   metadata: {
