@@ -23,6 +23,7 @@ import { novaMigrations } from './db/migrations.js';
 import type { NovaDB } from './db/schema.js';
 import { GlanceAPI } from './image-api.js';
 import { InstanceEvents } from './manager/events.js';
+import { blockDbAccess } from './manager/db-guard.js';
 import { InstanceLocks } from './manager/deps.js';
 import { ComputeManager } from './manager/manager.js';
 import { NeutronAPI } from './network/neutron.js';
@@ -106,7 +107,9 @@ export class ComputeService {
     const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock });
     this.computes.set(
       host,
-      new ComputeManager({ host, ...objects, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, network: this.network, conductor, cacheLocks: new InstanceLocks(), image: this.api.d.image }),
+      new ComputeManager(
+        blockDbAccess('nova-compute', { host, ...objects, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, network: this.network, conductor, cacheLocks: new InstanceLocks(), image: this.api.d.image }, log),
+      ),
     );
   }
 
