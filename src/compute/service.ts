@@ -103,7 +103,7 @@ export class ComputeService {
     const events = new InstanceEvents(d.clock, log);
     // nova-compute reaches the database only through the conductor (object indirection),
     // as in a deployment where it runs on a hypervisor host without database credentials.
-    const objects = d.cfg.compute.direct_db_access ? this.#objects : remoteComputeData({ bus: d.bus, clock: d.clock, serviceDownTimeS: d.cfg.compute.service_down_time });
+    const objects = d.cfg.compute.direct_db_access ? this.#objects : remoteComputeData({ bus: d.bus, clock: d.clock, serviceDownTimeS: d.cfg.compute.service_down_time, timeoutMs: d.cfg.compute.rpc_response_timeout * 1000 });
     const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock });
     this.computes.set(
       host,

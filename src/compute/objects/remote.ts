@@ -15,11 +15,15 @@ import { serviceIsUp } from './services.js';
 
 /** The one way out of nova-compute to the database: a typed call to the conductor. */
 export class ObjectIndirectionClient {
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    /** rpc_response_timeout: a conductor that does not answer fails the operation (MessagingTimeout), as in nova. */
+    private readonly timeoutMs?: number,
+  ) {}
 
   async call<M extends ObjectMethod>(method: M, args: ObjectWire[M]['args']): Promise<ObjectWire[M]['result']> {
     try {
-      return await this.bus.call<ObjectWire[M]['result']>({ topic: Topics.conductor }, method, args);
+      return await this.bus.call<ObjectWire[M]['result']>({ topic: Topics.conductor }, method, args, this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs });
     } catch (e) {
       throw reviveObjectError(e);
     }
@@ -31,11 +35,13 @@ export interface RemoteComputeDataDeps {
   clock: Clock;
   /** [DEFAULT] service_down_time, for isUp. */
   serviceDownTimeS: number;
+  /** Reply deadline of each call (the bus's default when absent). */
+  timeoutMs?: number;
 }
 
 /** Builds nova-compute's ComputeData: every method a conductor call. */
 export function remoteComputeData(d: RemoteComputeDataDeps): ComputeData {
-  const c = new ObjectIndirectionClient(d.bus);
+  const c = new ObjectIndirectionClient(d.bus, d.timeoutMs);
   const none = async (p: Promise<null>): Promise<void> => {
     await p;
   };
