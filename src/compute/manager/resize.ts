@@ -71,7 +71,7 @@ export class ResizeOps {
       .catch((err) => this.#log(a).error({ err: (err as Error).message }, `${event} failed`));
   }
 
-  /** The usage of this host and of the move's other host (see resource-tracker.ts). */
+  /** The usage of this host and of the move's other host (objects/host-usage.ts, run by the conductor). */
   async #usage(...hosts: (string | null)[]): Promise<void> {
     for (const h of new Set([this.d.host, ...hosts])) if (h) await this.d.services.updateHostUsage(h);
   }

@@ -15,7 +15,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../common/clock.js';
 import type { NovaDB } from '../db/schema.js';
-import { updateHostUsage } from '../manager/resource-tracker.js';
+import { updateHostUsage } from './host-usage.js';
 import type { NetworkInfo } from '../network/model.js';
 import { allocationConsumers, allocationHost, deleteAllocation, moveAllocation } from '../scheduler/manager.js';
 import type { ActionRow, EventFailure, InstanceActions } from './actions.js';
@@ -67,7 +67,7 @@ export interface ComputeServices {
   computeNodesByHostOrNode(host: string | null, node: string | null): Promise<ComputeNodeRow[]>;
   /** The servicegroup DB driver's is_up, computed where the caller is (no round trip). */
   isUp(row: Pick<ServiceRow, 'forced_down' | 'last_seen_up' | 'created_at'>): boolean;
-  /** The resource tracker's usage of a host, recomputed and saved (resource-tracker.ts). */
+  /** The resource tracker's usage of a host, recomputed and saved (objects/host-usage.ts; nova-compute asks, the conductor computes). */
   updateHostUsage(host: string): Promise<void>;
 }
 
