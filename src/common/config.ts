@@ -120,6 +120,7 @@ export const OPTIONS = {
     quota_cores: int(20, 'vCPUs per project (-1 unlimited).'),
     quota_ram: int(51200, 'RAM (MiB) per project (-1 unlimited).'),
     live_migration_wait_for_vif_plug: bool(true, 'nova.conf [compute]: the source waits (vif_plugging_timeout) for network-vif-plugged from the destination before a live migration starts.'),
+    direct_db_access: bool(false, 'Nimbus: the embedded nova-compute reads and writes the database directly instead of through the conductor (nova\'s object indirection, the default: nova-compute holds no database handle). Only to measure the indirection\'s cost.'),
     fake_live_migration_seconds: float(0, 'Nimbus test hook: seconds the fake driver\'s live migration copies memory before it completes (abort and force-complete act during it).'),
   },
   metadata: {

@@ -657,3 +657,12 @@ export class InstanceNotReady extends Invalid {
     super(`Instance ${uuid} is not ready`);
   }
 }
+
+// --- object indirection ---
+/** A service that holds no database handle (nova-compute) tried to reach the database. */
+export class DBNotAllowed extends NovaException {
+  static override readonly wireType: string = 'DBNotAllowed';
+  constructor(binary: string) {
+    super(`${binary} attempted direct database access which is not allowed by policy`);
+  }
+}

@@ -10,22 +10,20 @@
  * Nimbus also cleans up, so an interrupted build leaves what any other failed build
  * leaves and the user sees why in the server's fault.
  */
-import type { Kysely } from 'kysely';
 import type { Logger } from '../common/log.js';
 import type { NovaContext } from './context.js';
-import type { NovaDB } from './db/schema.js';
 import { BuildAbortException } from './errors.js';
 import type { NeutronAPI } from './network/neutron.js';
 import { faultFromError } from './objects/faults.js';
-import type { Instance, InstanceStore } from './objects/instance.js';
+import type { ComputeAllocations, ComputeInstances } from './objects/compute-data.js';
+import type { Instance } from './objects/instance.js';
 import { VmState } from './objects/states.js';
-import { deleteAllocation } from './scheduler/manager.js';
 import type { VirtDriver } from './virt/driver.js';
 
 export interface InterruptedBuildDeps {
-  db: Kysely<NovaDB>;
   log: Logger;
-  instances: InstanceStore;
+  instances: ComputeInstances;
+  allocations: Pick<ComputeAllocations, 'delete'>;
   network: NeutronAPI;
   /** The host's driver, when the build had reached a host (its guest and VIFs go too). */
   driver?: VirtDriver;
@@ -52,5 +50,5 @@ export async function failInterruptedBuild(d: InterruptedBuildDeps, ctx: NovaCon
   const { network_allocated: _, ...rest } = instance.systemMetadata;
   await d.instances.addFault(instance.uuid, faultFromError(new BuildAbortException(instance.uuid, reason), d.host));
   await d.instances.save(instance.uuid, { vmState: VmState.ERROR, taskState: null, host: null, node: null, systemMetadata: { ...rest, network_allocated: 'False' } });
-  await deleteAllocation(d.db, instance.uuid);
+  await d.allocations.delete(instance.uuid);
 }

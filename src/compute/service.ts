@@ -17,10 +17,13 @@ import { createComputeApp } from './api/app.js';
 import { ComputeAPI } from './compute-api.js';
 import { serviceContext } from './context.js';
 import { ConductorManager } from './conductor/manager.js';
+import { type ComputeData, directComputeData } from './objects/compute-data.js';
+import { remoteComputeData } from './objects/remote.js';
 import { novaMigrations } from './db/migrations.js';
 import type { NovaDB } from './db/schema.js';
 import { GlanceAPI } from './image-api.js';
 import { InstanceEvents } from './manager/events.js';
+import { blockDbAccess } from './manager/db-guard.js';
 import { InstanceLocks } from './manager/deps.js';
 import { ComputeManager } from './manager/manager.js';
 import { NeutronAPI } from './network/neutron.js';
@@ -56,6 +59,8 @@ export class ComputeService {
   readonly #conductor: ConductorManager;
   readonly #scheduler: SchedulerManager;
   readonly #services: ServiceStore;
+  /** The objects nova-compute reads and writes, over the database (the conductor's side). */
+  readonly #objects: ComputeData;
   /** Service rows of this process's conductor and scheduler, for their heartbeats. */
   #controllerServices: number[] = [];
   #heartbeat: { cancel(): void } | null = null;
@@ -86,7 +91,8 @@ export class ComputeService {
       compute: new ComputeRpc(d.bus),
     });
     this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api });
-    this.#conductor = new ConductorManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor' }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network, random: d.random, image: this.api.d.image });
+    this.#objects = directComputeData({ db, clock: d.clock, instances: this.instances, actions: this.actions, services: this.#services });
+    this.#conductor = new ConductorManager({ db, objects: this.#objects, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor' }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network, random: d.random, image: this.api.d.image });
     this.#scheduler = new SchedulerManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-scheduler' }) });
     for (const host of d.hostnets.hosts()) this.#addCompute(host, conductorRpc);
   }
@@ -95,10 +101,15 @@ export class ComputeService {
     const d = this.d;
     const log = d.log.child({ svc: 'nova-compute', host });
     const events = new InstanceEvents(d.clock, log);
+    // nova-compute reaches the database only through the conductor (object indirection),
+    // as in a deployment where it runs on a hypervisor host without database credentials.
+    const objects = d.cfg.compute.direct_db_access ? this.#objects : remoteComputeData({ bus: d.bus, clock: d.clock, serviceDownTimeS: d.cfg.compute.service_down_time, timeoutMs: d.cfg.DEFAULT.rpc_response_timeout * 1000 });
     const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock });
     this.computes.set(
       host,
-      new ComputeManager({ host, db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, instances: this.instances, services: this.#services, actions: this.actions, network: this.network, conductor, cacheLocks: new InstanceLocks(), image: this.api.d.image }),
+      new ComputeManager(
+        blockDbAccess('nova-compute', { host, ...objects, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, network: this.network, conductor, cacheLocks: new InstanceLocks(), image: this.api.d.image }, log),
+      ),
     );
   }
 

@@ -29,6 +29,8 @@ import { unshelveInstance } from './unshelve.js';
 import { evacuateInstance } from './evacuate.js';
 import { deleteAllocation } from '../scheduler/manager.js';
 import { faultFromError } from '../objects/faults.js';
+import type { ComputeData } from '../objects/compute-data.js';
+import { objectEndpoint } from './objects.js';
 
 export interface ConductorDeps {
   db: Kysely<NovaDB>;
@@ -38,6 +40,8 @@ export interface ConductorDeps {
   bus: Bus;
   instances: InstanceStore;
   actions: InstanceActions;
+  /** The objects nova-compute reads and writes through this conductor (object indirection). */
+  objects: ComputeData;
   network: NeutronAPI;
   /** Migration record uuids. */
   random: Random;
@@ -56,6 +60,7 @@ export class ConductorManager {
 
   listen(server: string): Promise<Listener> {
     return this.d.bus.listen(Topics.conductor, server, {
+      ...objectEndpoint(this.d.objects),
       build_instances: (req: BuildRequest) => this.buildInstances(req),
       migrate_server: (req: MigrateRequest) => migrateServer(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
       // From API 2.34 a cast (its errors are only logged and in the instance action), before it a call.
@@ -124,7 +129,7 @@ export class ConductorManager {
           continue;
         }
         log.warn('Build was interrupted before a host took it; setting instance to ERROR state');
-        await failInterruptedBuild({ ...this.d, host: null }, ctx, i, 'The build was interrupted by a restart of nova-conductor before a host took it.');
+        await failInterruptedBuild({ ...this.d, allocations: this.d.objects.allocations, host: null }, ctx, i, 'The build was interrupted by a restart of nova-conductor before a host took it.');
       } catch (err) {
         log.error({ err }, 'Failed to settle an instance left without a host');
       }

@@ -33,7 +33,6 @@ import { faultFromError } from '../objects/faults.js';
 import { type Instance, UnexpectedTaskStateError } from '../objects/instance.js';
 import { PowerState, TaskState, VmState } from '../objects/states.js';
 import type { BuildRequest } from '../rpc.js';
-import { deleteAllocation } from '../scheduler/manager.js';
 import type { ComputeDeps } from './deps.js';
 import { allocationRetryDelays } from './retry.js';
 
@@ -59,7 +58,7 @@ export class Builder {
       );
     } catch (e) {
       log.debug(e instanceof InstanceNotFound ? 'Instance disappeared before build.' : (e as Error).message);
-      await deleteAllocation(d.db, req.instanceUuid);
+      await d.allocations.delete(req.instanceUuid);
       return 'failed';
     }
     const result = await d.actions.wrap(instance.uuid, req.ctx.requestId, 'compute__do_build_and_run_instance', d.host, async () => {
@@ -72,7 +71,7 @@ export class Builder {
         return this.#handleFailure(req, instance, e, log);
       }
     }).catch(() => 'failed' as const);
-    if (result === 'failed') await deleteAllocation(d.db, instance.uuid);
+    if (result === 'failed') await d.allocations.delete(instance.uuid);
     await this.#updateUsage();
     return result;
   }
@@ -99,7 +98,7 @@ export class Builder {
       // The seed's reschedule: ports stay allocated; the next host re-points their binding.
       await d.network.cleanupInstanceNetworkOnHost(req.ctx, instance, d.host);
       await d.instances.save(instance.uuid, { host: null, node: null, taskState: TaskState.SCHEDULING });
-      await deleteAllocation(d.db, instance.uuid);
+      await d.allocations.delete(instance.uuid);
       const tried = [...req.tried, { host: d.host, reason: reasonOf(e) }];
       await d.conductor.buildInstances({
         ...req,

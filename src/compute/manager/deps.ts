@@ -1,14 +1,13 @@
-/** What one nova-compute needs: its host, driver, stores, neutron and the RPC clients. */
-import type { Kysely } from 'kysely';
+/**
+ * What one nova-compute needs: its host, driver, the objects it reads and writes
+ * (through the conductor: it holds no database handle), neutron and the RPC clients.
+ */
 import type { Bus } from '../../bus/bus.js';
 import type { Clock, Random } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
-import type { NovaDB } from '../db/schema.js';
 import type { NeutronAPI } from '../network/neutron.js';
-import type { InstanceActions } from '../objects/actions.js';
-import type { InstanceStore } from '../objects/instance.js';
-import type { ServiceStore } from '../objects/services.js';
+import type { ComputeActions, ComputeAllocations, ComputeInstances, ComputeMigrations, ComputeServices } from '../objects/compute-data.js';
 import type { ConductorRpc } from '../rpc.js';
 import type { VirtDriver } from '../virt/driver.js';
 import type { InstanceEvents } from './events.js';
@@ -16,7 +15,6 @@ import type { GlanceAPI } from '../image-api.js';
 
 export interface ComputeDeps {
   host: string;
-  db: Kysely<NovaDB>;
   cfg: Config;
   clock: Clock;
   random: Random;
@@ -24,10 +22,12 @@ export interface ComputeDeps {
   bus: Bus;
   driver: VirtDriver;
   events: InstanceEvents;
-  instances: InstanceStore;
+  instances: ComputeInstances;
   /** services and compute_nodes rows: registration, heartbeat, the resource tracker's usage. */
-  services: ServiceStore;
-  actions: InstanceActions;
+  services: ComputeServices;
+  actions: ComputeActions;
+  migrations: ComputeMigrations;
+  allocations: ComputeAllocations;
   network: NeutronAPI;
   conductor: ConductorRpc;
   /** Called after a build or delete changed what runs here (the resource tracker). */

@@ -21,12 +21,10 @@
 import { isoMicros } from '../../common/clock.js';
 import type { NovaContext } from '../context.js';
 import { faultFromError } from '../objects/faults.js';
-import { type Migration, MigrationStatus, MigrationStore, MigrationType } from '../objects/migration.js';
+import { type Migration, MigrationStatus, MigrationType } from '../objects/migration.js';
 import { TaskState, VmState } from '../objects/states.js';
 import type { EvacuateArgs } from '../rpc.js';
-import { allocationHost, deleteAllocation, moveAllocation } from '../scheduler/manager.js';
 import type { ComputeDeps, InstanceLocks } from './deps.js';
-import { updateHostUsage } from './resource-tracker.js';
 
 /** The evacuations a returning source still has to clean up after (nova's filter). */
 const UNCLEANED = [MigrationStatus.ACCEPTED, MigrationStatus.PRE_MIGRATING, MigrationStatus.DONE] as readonly string[];
@@ -34,9 +32,9 @@ const UNCLEANED = [MigrationStatus.ACCEPTED, MigrationStatus.PRE_MIGRATING, Migr
 /** rebuild_instance(recreate=True) on the destination; a cast's handler: failures are logged. */
 export async function evacuateInstance(d: ComputeDeps, locks: InstanceLocks, a: EvacuateArgs): Promise<void> {
   const log = d.log.child({ instance: a.instanceUuid, req: a.ctx.requestId });
-  const migrations = new MigrationStore(d.db, () => d.clock.now());
+  const migrations = d.migrations;
   const usage = async (...hosts: (string | null)[]) => {
-    for (const h of new Set([d.host, ...hosts])) if (h) await updateHostUsage(d.db, d.services, h);
+    for (const h of new Set([d.host, ...hosts])) if (h) await d.services.updateHostUsage(h);
   };
   await locks
     .run(a.instanceUuid, async () => {
@@ -86,13 +84,13 @@ export async function evacuateInstance(d: ComputeDeps, locks: InstanceLocks, a: 
           const deleted = !now || now.taskState === TaskState.DELETING;
           if (migration) {
             await migrations.save(migration.uuid, { status: MigrationStatus.FAILED }).catch(() => undefined);
-            const back = !deleted && (await moveAllocation(d.db, migration.uuid, a.instanceUuid).catch(() => false));
-            if (!back) await deleteAllocation(d.db, deleted ? migration.uuid : a.instanceUuid).catch(() => undefined);
+            const back = !deleted && (await d.allocations.move(migration.uuid, a.instanceUuid).catch(() => false));
+            if (!back) await d.allocations.delete(deleted ? migration.uuid : a.instanceUuid).catch(() => undefined);
           }
           if (deleted) {
             // "Instance was deleted while rebuilding": the delete goes on; no ERROR, no fault.
             log.debug('Instance was deleted while rebuilding');
-            if (!now) await deleteAllocation(d.db, a.instanceUuid).catch(() => undefined);
+            if (!now) await d.allocations.delete(a.instanceUuid).catch(() => undefined);
             // A guest already spawned here is not left running for nobody (nova's periodic
             // _cleanup_running_deleted_instances would reap it later).
             if (d.driver.listInstances().includes(a.instanceUuid)) {
@@ -118,7 +116,7 @@ export async function evacuateInstance(d: ComputeDeps, locks: InstanceLocks, a: 
  * which init_host then leaves alone. Each step's failure is logged and skipped.
  */
 export async function destroyEvacuatedInstances(d: ComputeDeps, ctx: NovaContext): Promise<Set<string>> {
-  const store = new MigrationStore(d.db, () => d.clock.now());
+  const store = d.migrations;
   // Newest first: the latest evacuation of an instance is the one that counts.
   const evacuations = new Map<string, Migration>();
   for (const m of await store.list({ sourceCompute: d.host, migrationType: MigrationType.EVACUATION })) {
@@ -147,8 +145,8 @@ export async function destroyEvacuatedInstances(d: ComputeDeps, ctx: NovaContext
       log.info('Cleaning up allocations of the instance as it has been evacuated from this host');
       // remove_provider_tree_from_instance_allocation: the source's part, which the
       // migration record holds (or still the instance, when the conductor never moved it).
-      await deleteAllocation(d.db, migration.uuid);
-      if (instance.host !== d.host && (await allocationHost(d.db, uuid)) === d.host) await deleteAllocation(d.db, uuid);
+      await d.allocations.delete(migration.uuid);
+      if (instance.host !== d.host && (await d.allocations.host(uuid)) === d.host) await d.allocations.delete(uuid);
       await store.save(migration.uuid, { status: MigrationStatus.COMPLETED });
     } catch (err) {
       log.error({ err: (err as Error).message }, `Failed to clean allocation of evacuated instance on the source node ${migration.sourceNode}`);

@@ -29,10 +29,9 @@ import { failInterruptedBuild } from '../interrupted-build.js';
 import { faultFromError } from '../objects/faults.js';
 import type { Instance } from '../objects/instance.js';
 import { TaskState, VmState } from '../objects/states.js';
-import { allocationConsumers, deleteAllocation } from '../scheduler/manager.js';
 import { VirtualInterfacePlugException } from '../virt/errors.js';
 import type { ComputeDeps } from './deps.js';
-import { MIGRATION_DONE_STATUSES, MigrationStore } from '../objects/migration.js';
+import { MIGRATION_DONE_STATUSES } from '../objects/migration.js';
 import { destroyEvacuatedInstances } from './evacuate.js';
 
 /** Instances settled at once (neutron calls of one instance run in order). */
@@ -55,8 +54,8 @@ export async function initHost(d: ComputeDeps, ops: InitHostOps): Promise<void> 
   await pool(instances, (i) => initInstance(d, ops, ctx, i).catch((err) => d.log.error({ err, instance: i.uuid }, 'Failed to initialize the instance')));
   const handled = new Set([...instances.map((i) => i.uuid), ...evacuated]);
   d.log.info('Looking for unclaimed instances stuck in BUILDING status for nodes managed by this host');
-  const claimed = (await allocationConsumers(d.db, d.host)).filter((uuid) => !handled.has(uuid));
-  const migrations = new MigrationStore(d.db, () => d.clock.now());
+  const claimed = (await d.allocations.consumers(d.host)).filter((uuid) => !handled.has(uuid));
+  const migrations = d.migrations;
   await pool(claimed, async (uuid) => {
     const i = await d.instances.find(uuid);
     // A move's source allocation is held by its migration record, not an instance: it
@@ -65,7 +64,7 @@ export async function initHost(d: ComputeDeps, ops: InitHostOps): Promise<void> 
     if (migration && !(MIGRATION_DONE_STATUSES as readonly string[]).includes(migration.status) && (await d.instances.find(migration.instanceUuid))) return;
     if (!i) {
       // An allocation whose instance is gone: nothing will ever release it.
-      await deleteAllocation(d.db, uuid);
+      await d.allocations.delete(uuid);
       return;
     }
     if (i.vmState !== VmState.BUILDING) return;
@@ -86,7 +85,7 @@ async function initInstance(d: ComputeDeps, ops: InitHostOps, ctx: NovaContext, 
   }
   if (i.vmState === VmState.DELETED) {
     await d.instances.destroy(i.uuid);
-    await deleteAllocation(d.db, i.uuid);
+    await d.allocations.delete(i.uuid);
     return;
   }
   // Before the build check (nova checks after): a server deleted while it was building
@@ -137,7 +136,7 @@ async function initInstance(d: ComputeDeps, ops: InitHostOps, ctx: NovaContext, 
   if (i.taskState === TaskState.MIGRATING) {
     // _reset_live_migration: a live migration this host was running died with it (the
     // driver has no job left to abort); its record goes to error, the task state is cleared.
-    const store = new MigrationStore(d.db, () => d.clock.now());
+    const store = d.migrations;
     const running = await store.getByInstanceAndStatus(i.uuid, 'running').catch(() => null);
     if (running) await store.save(running.uuid, { status: 'error' });
     log.info('Instance found in migrating state during startup. Resetting task_state');

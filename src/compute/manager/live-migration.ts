@@ -33,14 +33,13 @@ import type { Logger } from '../../common/log.js';
 import { InvalidMigrationState, MigrationError, PortBindingDeletionFailed, VirtualInterfacePlugException } from '../errors.js';
 import { faultFromError } from '../objects/faults.js';
 import type { Instance } from '../objects/instance.js';
-import { type Migration, MigrationStatus, MigrationStore } from '../objects/migration.js';
+import { type Migration, MigrationStatus } from '../objects/migration.js';
 import { TaskState, VmState } from '../objects/states.js';
 import { ComputeRpc, type LiveMigrateData, type LiveMigrationArgs } from '../rpc.js';
-import { deleteAllocation, moveAllocation } from '../scheduler/manager.js';
 import type { NovaContext } from '../context.js';
+import type { ComputeMigrations } from '../objects/compute-data.js';
 import type { ComputeDeps } from './deps.js';
 import { EventWaitTimeout } from './events.js';
-import { updateHostUsage } from './resource-tracker.js';
 
 /** oslo.messaging long_rpc_timeout (nova's pre_live_migration and post_live_migration_at_destination calls). */
 const LONG_RPC_TIMEOUT_MS = 1_800_000;
@@ -55,12 +54,12 @@ interface Waiting {
 
 /** One host's live-migration endpoints (source and destination roles), composed by ComputeManager. */
 export class LiveMigrationOps {
-  readonly #migrations: MigrationStore;
+  readonly #migrations: ComputeMigrations;
   readonly #compute: ComputeRpc;
   readonly #waiting = new Map<string, Waiting>();
 
   constructor(private readonly d: ComputeDeps) {
-    this.#migrations = new MigrationStore(d.db, () => d.clock.now());
+    this.#migrations = d.migrations;
     this.#compute = new ComputeRpc(d.bus);
   }
 
@@ -74,7 +73,7 @@ export class LiveMigrationOps {
   }
 
   async #usage(...hosts: (string | null)[]): Promise<void> {
-    for (const h of new Set([this.d.host, ...hosts])) if (h) await updateHostUsage(this.d.db, this.d.services, h);
+    for (const h of new Set([this.d.host, ...hosts])) if (h) await this.d.services.updateHostUsage(h);
   }
 
   async #setStatus(uuid: string, status: string): Promise<Migration> {
@@ -231,7 +230,7 @@ export class LiveMigrationOps {
       if (atDest) log.info(`Migrating instance to ${a.dest} finished successfully.`);
       await this.#setStatus(a.migrationUuid, MigrationStatus.COMPLETED);
       // _delete_allocation_after_move: the source allocation the migration held.
-      await deleteAllocation(d.db, a.migrationUuid);
+      await d.allocations.delete(a.migrationUuid);
       await this.#usage(a.dest);
     } catch (e) {
       instance = (await d.instances.find(a.instanceUuid)) ?? instance;
@@ -253,7 +252,7 @@ export class LiveMigrationOps {
     const log = this.#log(a.ctx, a.instanceUuid);
     const instance = await d.instances.get(a.instanceUuid);
     // _revert_allocation
-    if (!(await moveAllocation(d.db, a.migrationUuid, instance.uuid))) log.error(`Did not find resource allocations for migration ${a.migrationUuid} on source node. Unable to revert source node allocations back to the instance.`);
+    if (!(await d.allocations.move(a.migrationUuid, instance.uuid))) log.error(`Did not find resource allocations for migration ${a.migrationUuid} on source node. Unable to revert source node allocations back to the instance.`);
     await d.network.setupNetworksOnHost(a.ctx, instance, d.host, false);
     if (!preLiveMigration) log.debug('rollback_live_migration_at_source: nothing to undo on the source guest');
     await this.#compute.rollbackLiveMigrationAtDestination(a.dest, a);

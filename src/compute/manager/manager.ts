@@ -13,7 +13,6 @@ import type { NovaContext } from '../context.js';
 import { InterfaceAttachFailed, PortNotFound } from '../errors.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
 import type { Instance } from '../objects/instance.js';
-import { deleteAllocation } from '../scheduler/manager.js';
 import type { AttachInterfaceArgs, BuildRequest, EvacuateArgs, ExternalEvent, LiveMigrateData, LiveMigrationArgs, ResizeArgs, ShelveArgs } from '../rpc.js';
 import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
@@ -24,14 +23,12 @@ import { backupInstance, snapshotInstance } from './snapshot.js';
 import { scheduleReclaim } from './reclaim.js';
 import { rebuildInstance } from './rebuild.js';
 import { evacuateInstance } from './evacuate.js';
-import { updateHostUsage } from './resource-tracker.js';
 import { LiveMigrationOps } from './live-migration.js';
 import { ResizeOps } from './resize.js';
 import { ShelveOps } from './shelve.js';
 import { DEFAULT_PERIODIC_SPACING_S, every } from './periodic.js';
 import { pollShelvedInstances } from './shelved-offload.js';
 import { pollUnconfirmedResizes } from './unconfirmed-resizes.js';
-import { MigrationStore } from '../objects/migration.js';
 
 /** How many instances' network info caches an external event batch refreshes at once. */
 const REFRESH_WORKERS = 8;
@@ -177,7 +174,7 @@ export class ComputeManager {
     this.#usageDirty ??= (async () => {
       await Promise.resolve();
       this.#usageDirty = null;
-      await updateHostUsage(this.d.db, this.d.services, this.d.host);
+      await this.d.services.updateHostUsage(this.d.host);
     })();
     return this.#usageDirty;
   }
@@ -204,9 +201,9 @@ export class ComputeManager {
         .wrap(instanceUuid, ctx.requestId, 'compute_terminate_instance', d.host, async () => {
           await this.shutdownInstance(ctx, instance, log);
           await d.instances.destroy(instanceUuid);
-          await deleteAllocation(d.db, instanceUuid);
+          await d.allocations.delete(instanceUuid);
           // A server deleted mid-move: the source allocation its migration held goes too.
-          for (const m of await new MigrationStore(d.db, () => d.clock.now()).list({ instanceUuid })) await deleteAllocation(d.db, m.uuid);
+          for (const m of await d.migrations.list({ instanceUuid })) await d.allocations.delete(m.uuid);
           log.info('Instance destroyed successfully.');
         })
         .catch((err) => log.error({ err }, 'Setting instance vm_state to ERROR'));

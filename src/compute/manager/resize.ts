@@ -34,22 +34,21 @@ import type { NovaContext } from '../context.js';
 import { ComputeResourcesUnavailable, InstanceFaultRollback, MigrationError, UnableToMigrateToSelf } from '../errors.js';
 import { faultFromError } from '../objects/faults.js';
 import type { Instance, InstanceFlavor } from '../objects/instance.js';
-import { type Migration, MigrationStatus, MigrationStore } from '../objects/migration.js';
+import { type Migration, MigrationStatus } from '../objects/migration.js';
 import { PowerState, TaskState, VmState } from '../objects/states.js';
 import { ComputeRpc, type ResizeArgs } from '../rpc.js';
-import { deleteAllocation, moveAllocation } from '../scheduler/manager.js';
+import type { ComputeMigrations } from '../objects/compute-data.js';
 import type { ComputeDeps, InstanceLocks } from './deps.js';
-import { updateHostUsage } from './resource-tracker.js';
 
 export class ResizeOps {
-  readonly #migrations: MigrationStore;
+  readonly #migrations: ComputeMigrations;
   readonly #compute: ComputeRpc;
 
   constructor(
     private readonly d: ComputeDeps,
     private readonly locks: InstanceLocks,
   ) {
-    this.#migrations = new MigrationStore(d.db, () => d.clock.now());
+    this.#migrations = d.migrations;
     this.#compute = new ComputeRpc(d.bus);
   }
 
@@ -72,9 +71,9 @@ export class ResizeOps {
       .catch((err) => this.#log(a).error({ err: (err as Error).message }, `${event} failed`));
   }
 
-  /** The usage of this host and of the move's other host (see resource-tracker.ts). */
+  /** The usage of this host and of the move's other host (objects/host-usage.ts, run by the conductor). */
   async #usage(...hosts: (string | null)[]): Promise<void> {
-    for (const h of new Set([this.d.host, ...hosts])) if (h) await updateHostUsage(this.d.db, this.d.services, h);
+    for (const h of new Set([this.d.host, ...hosts])) if (h) await this.d.services.updateHostUsage(h);
   }
 
   /**
@@ -97,7 +96,7 @@ export class ResizeOps {
 
   /** _revert_allocation: the source allocation the migration holds goes back to the instance. */
   async #revertAllocation(instance: Instance, migration: Migration): Promise<void> {
-    if (!(await moveAllocation(this.d.db, migration.uuid, instance.uuid))) {
+    if (!(await this.d.allocations.move(migration.uuid, instance.uuid))) {
       this.d.log.error({ instance: instance.uuid }, `Did not find resource allocations for migration ${migration.uuid} on source node ${migration.sourceNode}. Unable to revert source node allocations back to the instance.`);
     }
   }
@@ -233,7 +232,7 @@ export class ResizeOps {
         // finish_resize's except: the source's allocation is deleted; the instance stays here in ERROR.
         this.#log(a).info(`Deleting allocations for old flavor on source node ${migration.sourceCompute} after finish_resize failure. You may be able to recover the instance by hard rebooting it.`);
         const raised = await this.#fail(instance.uuid, migration.uuid, e, VmState.ACTIVE);
-        await deleteAllocation(d.db, migration.uuid);
+        await d.allocations.delete(migration.uuid);
         await this.#usage(migration.sourceCompute);
         throw raised;
       }
@@ -270,7 +269,7 @@ export class ResizeOps {
         await d.instances.addFault(instance.uuid, faultFromError(e, d.host)).catch(() => undefined);
         throw e;
       } finally {
-        await deleteAllocation(d.db, migration.uuid);
+        await d.allocations.delete(migration.uuid);
         await this.#dropStashedFlavors(instance.uuid);
         await this.#usage();
       }

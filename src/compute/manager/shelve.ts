@@ -22,9 +22,7 @@ import { faultFromError } from '../objects/faults.js';
 import type { Instance } from '../objects/instance.js';
 import { PowerState, TaskState, VmState } from '../objects/states.js';
 import type { ShelveArgs } from '../rpc.js';
-import { deleteAllocation } from '../scheduler/manager.js';
 import type { ComputeDeps, InstanceLocks } from './deps.js';
-import { updateHostUsage } from './resource-tracker.js';
 
 /** compute_utils.remove_shelved_keys_from_system_metadata. */
 export function withoutShelvedKeys(sm: Record<string, string>): Record<string, string> {
@@ -102,10 +100,10 @@ export class ShelveOps {
     const nwInfo = await d.network.getInstanceNwInfo(ctx, instance, await d.instances.networkInfo(instance.uuid));
     await d.driver.destroy(ctx, instance, nwInfo);
     // delete_allocation_for_shelve_offloaded_instance, before the vm_state changes.
-    await deleteAllocation(d.db, instance.uuid);
+    await d.allocations.delete(instance.uuid);
     await d.instances.save(instance.uuid, { powerState: powerState === PowerState.NOSTATE ? PowerState.SHUTDOWN : powerState, vmState: VmState.SHELVED_OFFLOADED, taskState: null }, { expectedTaskState: [TaskState.SHELVING, TaskState.SHELVING_OFFLOADING] });
     await d.instances.save(instance.uuid, { host: null, node: null, launchedOn: null }, { expectedTaskState: [null] });
-    await updateHostUsage(d.db, d.services, d.host);
+    await d.services.updateHostUsage(d.host);
   }
 
   unshelve(a: ShelveArgs): Promise<void> {
@@ -116,7 +114,7 @@ export class ShelveOps {
       try {
         // instance_claim: the instance takes this host and node.
         instance = await d.instances.save(instance.uuid, { host: d.host, node: a.node ?? d.driver.nodename(), launchedOn: d.host });
-        await updateHostUsage(d.db, d.services, d.host);
+        await d.services.updateHostUsage(d.host);
         await d.network.setupInstanceNetworkOnHost(a.ctx, instance, d.host);
         const nwInfo = await d.cacheLocks.run(instance.uuid, async () => {
           const fresh = await d.network.getInstanceNwInfo(a.ctx, instance, await d.instances.networkInfo(instance.uuid));
@@ -126,9 +124,9 @@ export class ShelveOps {
         await d.driver.spawn(a.ctx, instance, Promise.resolve(nwInfo));
       } catch (err) {
         d.log.error({ instance: instance.uuid, err: (err as Error).message }, 'Instance failed to spawn');
-        await deleteAllocation(d.db, instance.uuid);
+        await d.allocations.delete(instance.uuid);
         await d.instances.save(instance.uuid, { host: null, node: null, launchedOn: null }).catch(() => undefined);
-        await updateHostUsage(d.db, d.services, d.host);
+        await d.services.updateHostUsage(d.host);
         throw err;
       }
       if (a.imageId) await d.image?.delete(a.ctx, a.imageId).catch((err) => d.log.warn({ err: (err as Error).message, instance: instance.uuid }, `Failed to delete snapshot from shelved instance (${a.imageId}).`));

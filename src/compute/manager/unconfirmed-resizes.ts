@@ -11,7 +11,7 @@
 import { serviceContext } from '../context.js';
 import { ServiceUnavailable } from '../errors.js';
 import { Actions } from '../objects/actions.js';
-import { type Migration, MigrationStatus, MigrationStore } from '../objects/migration.js';
+import { type Migration, MigrationStatus } from '../objects/migration.js';
 import { TaskState, VmState } from '../objects/states.js';
 import { ComputeRpc } from '../rpc.js';
 import type { ComputeDeps } from './deps.js';
@@ -20,7 +20,7 @@ import type { ComputeDeps } from './deps.js';
 export async function pollUnconfirmedResizes(d: ComputeDeps): Promise<string[]> {
   const window = d.cfg.DEFAULT.resize_confirm_window;
   if (window === 0) return [];
-  const store = new MigrationStore(d.db, () => d.clock.now());
+  const store = d.migrations;
   const cutoff = d.clock.now() - window * 1000;
   const migrations = (await store.list({ status: MigrationStatus.FINISHED, host: d.host }, { unsorted: true })).filter(
     (m) => m.destCompute === d.host && Date.parse(m.updatedAt ?? m.createdAt) <= cutoff,

@@ -78,39 +78,31 @@ export class InstanceActions {
   }
 
   /**
-   * Finishes an event: result Success, or Error with the traceback; an Error also marks
-   * the action's message "Error", as nova's InstanceActionEvent.event_finish does.
+   * Finishes an event: result Success, or Error with the failure's traceback; an Error
+   * also marks the action's message "Error", as nova's InstanceActionEvent.event_finish
+   * does. The failure is plain data (eventFailure) so it can cross the bus.
    */
-  async eventFinish(eventId: number | null, error?: unknown): Promise<void> {
+  async eventFinish(eventId: number | null, failure: EventFailure | null = null): Promise<void> {
     if (eventId === null) return;
     const t = isoMicros(this.now());
-    const failed = error !== undefined;
     const ev = await this.db.selectFrom('instance_actions_events').select(['action_id']).where('id', '=', eventId).executeTakeFirst();
     await this.db
       .updateTable('instance_actions_events')
-      .set({ finish_time: t, result: failed ? 'Error' : 'Success', traceback: failed ? traceback(error) : null, details: failed ? errorDetails(error) : null, updated_at: t })
+      .set({ finish_time: t, result: failure ? 'Error' : 'Success', traceback: failure?.traceback ?? null, details: failure?.details ?? null, updated_at: t })
       .where('id', '=', eventId)
       .execute();
     if (ev) {
       await this.db
         .updateTable('instance_actions')
-        .set(failed ? { message: 'Error', updated_at: t } : { updated_at: t })
+        .set(failure ? { message: 'Error', updated_at: t } : { updated_at: t })
         .where('id', '=', ev.action_id)
         .execute();
     }
   }
 
   /** Runs fn inside an event (nova's @wrap_instance_event). */
-  async wrap<T>(instanceUuid: string, requestId: string, event: string, host: string | null, fn: () => Promise<T>): Promise<T> {
-    const id = await this.eventStart(instanceUuid, requestId, event, host);
-    try {
-      const out = await fn();
-      await this.eventFinish(id);
-      return out;
-    } catch (e) {
-      await this.eventFinish(id, e);
-      throw e;
-    }
+  wrap<T>(instanceUuid: string, requestId: string, event: string, host: string | null, fn: () => Promise<T>): Promise<T> {
+    return wrapInstanceEvent(this, instanceUuid, requestId, event, host, fn);
   }
 
   async list(instanceUuid: string): Promise<ActionRow[]> {
@@ -126,14 +118,41 @@ export class InstanceActions {
   }
 }
 
-function traceback(e: unknown): string {
-  const err = e as { stack?: string; type?: string; message?: string };
-  const type = err.type ?? (e instanceof Error ? e.name : 'Exception');
-  return `Traceback (most recent call last):\n${(err.stack ?? '').split('\n').slice(1).join('\n')}\n${type}: ${err.message ?? String(e)}\n`;
+/** How an event failed, as plain data: what event_finish_with_failure records. */
+export interface EventFailure {
+  traceback: string;
+  /** The event's details (2.84): the exception's message, for faults users may see. */
+  details: string;
 }
 
-/** The event's details (2.84): the exception's message, for faults users may see. */
-function errorDetails(e: unknown): string {
-  const err = e as { message?: string };
-  return err.message ?? String(e);
+export function eventFailure(e: unknown): EventFailure {
+  const err = e as { stack?: string; type?: string; message?: string };
+  const type = err.type ?? (e instanceof Error ? e.name : 'Exception');
+  return {
+    traceback: `Traceback (most recent call last):\n${(err.stack ?? '').split('\n').slice(1).join('\n')}\n${type}: ${err.message ?? String(e)}\n`,
+    details: err.message ?? String(e),
+  };
+}
+
+/**
+ * nova's @wrap_instance_event over any event recorder (the store, or the conductor's
+ * over RPC): fn runs here, between the event's start and its finish.
+ */
+export async function wrapInstanceEvent<T>(
+  events: { eventStart(uuid: string, requestId: string, event: string, host: string | null): Promise<number | null>; eventFinish(id: number | null, failure?: EventFailure | null): Promise<void> },
+  instanceUuid: string,
+  requestId: string,
+  event: string,
+  host: string | null,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const id = await events.eventStart(instanceUuid, requestId, event, host);
+  try {
+    const out = await fn();
+    await events.eventFinish(id);
+    return out;
+  } catch (e) {
+    await events.eventFinish(id, eventFailure(e));
+    throw e;
+  }
 }

@@ -4,12 +4,15 @@
  * resources there without the instance being there (_update_usage_from_migrations): an
  * unconfirmed resize keeps its old flavor on the source, and a move under way holds its
  * new flavor on the destination before the instance arrives.
+ *
+ * SQL, so it runs on the conductor's side of the object indirection: nova-compute asks
+ * for it (ComputeServices.updateHostUsage) and holds no database handle.
  */
 import type { Kysely } from 'kysely';
 import type { NovaDB } from '../db/schema.js';
-import type { InstanceFlavor } from '../objects/instance.js';
-import { MIGRATION_DONE_STATUSES } from '../objects/migration.js';
-import type { ServiceStore } from '../objects/services.js';
+import type { InstanceFlavor } from './instance.js';
+import { MIGRATION_DONE_STATUSES } from './migration.js';
+import type { ServiceStore } from './services.js';
 
 /** reserved_host_memory_mb, counted as used as nova does. */
 const RESERVED_HOST_MEMORY_MB = 512;
