@@ -13,7 +13,7 @@ import { type ApiSection, StartupError, checkPorts, dataDirError, explainStartFa
 import type { Logger } from './common/log.js';
 import { listen } from './common/http.js';
 import { type LocalApi, serveLocally } from './common/rest-client.js';
-import { type Db, openDatabase } from './db/database.js';
+import { type Db, type ServiceDatabase, databaseOptions, ensureDatabase, openDatabase, serviceDatabaseUrl } from './db/database.js';
 import { IdentityService, type CatalogEntry } from './identity/service.js';
 import type { IdentityDB } from './identity/service.js';
 import { ImageService } from './image/service.js';
@@ -52,9 +52,14 @@ export interface Cloud {
   close(): Promise<void>;
 }
 
-function dbUrl(cfg: Config, service: string): string {
-  return cfg.database.connection || `sqlite://${join(cfg.DEFAULT.data_dir, `${service}.sqlite`)}`;
+/** Each service's own database (src/db/database.ts serviceDatabaseUrl), by default a file in data_dir. */
+function dbUrl(cfg: Config, service: ServiceName): string {
+  if (!cfg.database.connection) return `sqlite://${join(cfg.DEFAULT.data_dir, `${service}.sqlite`)}`;
+  return serviceDatabaseUrl(cfg.database.connection, SERVICE_DATABASES[service]);
 }
+
+type ServiceName = 'identity' | 'network' | 'image' | 'compute';
+const SERVICE_DATABASES: Record<ServiceName, ServiceDatabase> = { identity: 'keystone', network: 'neutron', image: 'glance', compute: 'nova' };
 
 /**
  * Starts every service and listens on the configured ports; resolves once all answer.
@@ -82,10 +87,13 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
 }
 
 /** A database in the data directory; a file-system failure names the directory and cause. */
-function openServiceDb<T>(cfg: Config, service: string, undo: (() => unknown)[]): Db<T> {
+async function openServiceDb<T>(cfg: Config, service: ServiceName, undo: (() => unknown)[], clock: Clock, random: Random): Promise<Db<T>> {
   let db: Db<T>;
+  const url = dbUrl(cfg, service);
   try {
-    db = openDatabase<T>(dbUrl(cfg, service));
+    // A server database is created on first start, as `nova-manage db sync` would need it made.
+    await ensureDatabase(url);
+    db = openDatabase<T>(url, { ...databaseOptions(cfg), clock, random });
   } catch (e) {
     if (cfg.database.connection || !isFsError(e)) throw e;
     throw dataDirError(cfg.DEFAULT.data_dir, e);
@@ -114,7 +122,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   undo.push(() => bus.close());
   const catalog: CatalogEntry[] = [];
 
-  const identityDb = openServiceDb<IdentityDB>(cfg, 'identity', undo);
+  const identityDb = await openServiceDb<IdentityDB>(cfg, 'identity', undo, clock, random);
   const identity = new IdentityService({ cfg, log: log.child({ svc: 'keystone' }), clock, random, db: identityDb, catalog });
   await identity.init();
   const identityPort = await listenApi(cfg, 'identity', identity.app, undo);
@@ -122,7 +130,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   catalog.push({ type: 'identity', name: 'keystone', url: `${identityUrl}/v3/` });
   identity.writeOpenrc(`${identityUrl}/v3`);
 
-  const networkDb = openServiceDb<NeutronDB>(cfg, 'network', undo);
+  const networkDb = await openServiceDb<NeutronDB>(cfg, 'network', undo, clock, random);
   const network = new NetworkService({ cfg, log: log.child({ svc: 'neutron-server' }), clock, random, db: networkDb, bus, validator: identity.validator, authUri: identityUrl });
   undo.push(() => network.close());
   await network.init();
@@ -132,7 +140,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
 
   const adminProjectId = await identity.projectId('admin');
   if (!adminProjectId) throw new Error('the admin project is missing from identity');
-  const imageDb = openServiceDb<ImageDB>(cfg, 'image', undo);
+  const imageDb = await openServiceDb<ImageDB>(cfg, 'image', undo, clock, random);
   const image = new ImageService({ cfg, log: log.child({ svc: 'glance' }), clock, random, db: imageDb, validator: identity.validator, bootstrapOwner: adminProjectId, authUri: identityUrl });
   await image.init();
   const imagePort = await listenApi(cfg, 'image', image.app, undo);
@@ -152,7 +160,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   await agents.start();
   await l2agents.start();
 
-  const computeDb = openServiceDb<NovaDB>(cfg, 'compute', undo);
+  const computeDb = await openServiceDb<NovaDB>(cfg, 'compute', undo, clock, random);
   const compute = new ComputeService({ cfg, log, clock, random, db: computeDb, bus, validator: identity.validator, authUrl: `${identityUrl}/v3`, hostnets });
   undo.push(() => compute.close());
   await compute.init();

@@ -36,7 +36,14 @@ export const OPTIONS = {
     in_process_rest: bool(true, 'Services of this process call each other\'s REST APIs without a socket (same requests and answers); false sends them over loopback TCP, e.g. to capture them.'),
   },
   database: {
-    connection: str('', 'SQL URL for all services (sqlite:///path, postgresql://..., mysql://...); empty = a SQLite file per service in data_dir.'),
+    connection: str(
+      '',
+      'SQL URL (sqlite:///path, postgresql[+psycopg2]://user:pass@host:port/db, mysql[+pymysql]://user:pass@host:port/db); each service gets its own database: {service} in the URL becomes keystone, glance, nova or neutron, otherwise _<service> is appended to the database name. Empty = a SQLite file per service in data_dir.',
+    ),
+    max_pool_size: int(10, 'oslo.db: connections each service keeps to PostgreSQL/MariaDB at most.'),
+    db_max_retries: int(10, 'oslo.db: times a transaction is retried after a deadlock or serialization failure.'),
+    db_retry_interval: float(0.1, 'oslo.db: seconds before the first retry, doubled after each.'),
+    db_max_retry_interval: float(10, 'oslo.db: longest wait in seconds between two retries.'),
   },
   identity: {
     host: str('', 'Listen address; empty = bind_host.'),

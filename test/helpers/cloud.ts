@@ -11,11 +11,13 @@
  *   is reachable; reading an in-process member throws. Tests that need them are marked
  *   `{ skip: inProcessOnly('why') }`.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Cloud, startCloud } from '../../src/cloud.js';
+import { dropDatabase, serviceDatabaseUrl } from '../../src/db/database.js';
 import type { Clock } from '../../src/common/clock.js';
 import { type DeepPartial, type Config, loadConfig } from '../../src/common/config.js';
 import { type Logger, silentLogger } from '../../src/common/log.js';
@@ -94,15 +96,28 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
     return startBundleCloud(overrides);
   }
   const dataDir = overrides.DEFAULT?.data_dir ?? mkdtempSync(join(tmpdir(), 'nimbus-test-'));
-  const cfg = loadConfig({ overrides: overridesWithPorts(overrides, dataDir, 'silent') });
+  const database = testDatabase(overrides);
+  const cfg = loadConfig({ overrides: overridesWithPorts(database ? { ...overrides, database: { connection: database } } : overrides, dataDir, 'silent') });
   const cloud = await startCloud({ cfg, log: log ?? silentLogger(), clock });
   return Object.assign(cloud, httpHelpers(cloud.urls, cfg), {
     dataDir,
     async stop() {
       await cloud.close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (database) for (const s of ['keystone', 'glance', 'nova', 'neutron'] as const) await dropDatabase(serviceDatabaseUrl(database, s));
     },
   });
+}
+
+/**
+ * NIMBUS_TEST_DATABASE=postgresql://postgres@127.0.0.1:5432 (or mysql://root@127.0.0.1:3306)
+ * runs an in-process suite on that server: each cloud gets fresh databases
+ * nimbus_test_<random>_<service>, dropped by stop(). Unset: SQLite files in the data dir.
+ */
+function testDatabase(overrides: DeepPartial<Config>): string | undefined {
+  const server = process.env.NIMBUS_TEST_DATABASE;
+  if (!server || overrides.database?.connection || overrides.DEFAULT?.data_dir) return undefined;
+  return `${server.replace(/\/+$/, '')}/nimbus_test_${randomBytes(4).toString('hex')}_{service}`;
 }
 
 /** What only the in-process cloud has: reading one of these against the bundle throws. */
