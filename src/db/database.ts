@@ -14,6 +14,7 @@ import {
   MysqlDialect,
   PostgresDialect,
   SqliteDialect,
+  sql,
   type Dialect,
   type KyselyConfig,
   type KyselyPlugin,
@@ -410,4 +411,26 @@ export async function insertedId(db: Kysely<any>, insert: InsertQueryBuilder<any
   }
   const r = (await insert.executeTakeFirstOrThrow()) as InsertResult;
   return Number(r.insertId);
+}
+
+let savepoints = 0;
+
+/**
+ * Runs a statement whose unique violation the caller catches and survives. PostgreSQL
+ * aborts the whole transaction on any error ("current transaction is aborted") unless a
+ * savepoint taken before is rolled back to; SQLite and MariaDB undo only the failed
+ * statement. Outside a transaction, or on those two, this is just `run()`.
+ */
+export async function guardUnique<R>(db: Kysely<any>, run: () => Promise<R>): Promise<R> {
+  if (!db.isTransaction || dialectOf(db) !== 'postgres') return run();
+  const name = sql.raw(`nimbus_sp_${++savepoints}`);
+  await sql`SAVEPOINT ${name}`.execute(db);
+  try {
+    const r = await run();
+    await sql`RELEASE SAVEPOINT ${name}`.execute(db);
+    return r;
+  } catch (e) {
+    await sql`ROLLBACK TO SAVEPOINT ${name}`.execute(db);
+    throw e;
+  }
 }
