@@ -290,7 +290,8 @@ export async function ensureDatabase(url: string): Promise<void> {
     if (parsed.dialect === 'postgres') {
       const { rows } = await q(`SELECT 1 FROM pg_database WHERE datname = $1`, [parsed.database]);
       if (rows.length) return;
-      await q(`CREATE DATABASE "${parsed.database.replaceAll('"', '""')}" ENCODING 'UTF8' TEMPLATE template0`);
+      // Byte order (C) for ORDER BY on names, as SQLite and utf8mb4_bin sort.
+      await q(`CREATE DATABASE "${parsed.database.replaceAll('"', '""')}" ENCODING 'UTF8' LC_COLLATE 'C' TEMPLATE template0`);
     } else {
       await q(`CREATE DATABASE IF NOT EXISTS \`${parsed.database.replaceAll('`', '``')}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
     }

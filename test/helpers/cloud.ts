@@ -96,7 +96,7 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
     return startBundleCloud(overrides);
   }
   const dataDir = overrides.DEFAULT?.data_dir ?? mkdtempSync(join(tmpdir(), 'nimbus-test-'));
-  const database = testDatabase(overrides);
+  const database = testDatabase(overrides, dataDir);
   const cfg = loadConfig({ overrides: overridesWithPorts(database ? { ...overrides, database: { connection: database } } : overrides, dataDir, 'silent') });
   const cloud = await startCloud({ cfg, log: log ?? silentLogger(), clock });
   return Object.assign(cloud, httpHelpers(cloud.urls, cfg), {
@@ -105,6 +105,7 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
       await cloud.close();
       rmSync(dataDir, { recursive: true, force: true });
       if (database) for (const s of ['keystone', 'glance', 'nova', 'neutron'] as const) await dropDatabase(serviceDatabaseUrl(database, s));
+      testDatabases.delete(dataDir);
     },
   });
 }
@@ -114,11 +115,16 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
  * runs an in-process suite on that server: each cloud gets fresh databases
  * nimbus_test_<random>_<service>, dropped by stop(). Unset: SQLite files in the data dir.
  */
-function testDatabase(overrides: DeepPartial<Config>): string | undefined {
+function testDatabase(overrides: DeepPartial<Config>, dataDir: string): string | undefined {
   const server = process.env.NIMBUS_TEST_DATABASE;
-  if (!server || overrides.database?.connection || overrides.DEFAULT?.data_dir) return undefined;
-  return `${server.replace(/\/+$/, '')}/nimbus_test_${randomBytes(4).toString('hex')}_{service}`;
+  if (!server || overrides.database?.connection) return undefined;
+  // A restart on a previous cloud's data dir gets that cloud's databases too.
+  if (overrides.DEFAULT?.data_dir) return testDatabases.get(overrides.DEFAULT.data_dir);
+  const connection = `${server.replace(/\/+$/, '')}/nimbus_test_${randomBytes(4).toString('hex')}_{service}`;
+  testDatabases.set(dataDir, connection);
+  return connection;
 }
+const testDatabases = new Map<string, string>();
 
 /** What only the in-process cloud has: reading one of these against the bundle throws. */
 const IN_PROCESS_MEMBERS = ['bus', 'identity', 'image', 'network', 'agents', 'compute', 'hostnets', 'l2agents', 'catalog', 'close'] as const;
