@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openDatabase } from '../../src/db/database.js';
+import { openDatabase, parseDatabaseUrl, serviceDatabaseUrl } from '../../src/db/database.js';
 
 test('an embedded database file is held by the process that opened it; a second opener is told so', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-db-'));
@@ -20,4 +20,25 @@ test('an embedded database file is held by the process that opened it; a second 
   assert.deepEqual(await again.kysely.selectFrom('t').selectAll().execute(), []);
   await again.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('nova.conf URL forms pick the dialect; the SQLAlchemy driver and query parameters are dropped', () => {
+  assert.deepEqual(parseDatabaseUrl('sqlite:////var/lib/nimbus/nova.sqlite'), { dialect: 'sqlite', database: '/var/lib/nimbus/nova.sqlite' });
+  assert.deepEqual(parseDatabaseUrl('sqlite://'), { dialect: 'sqlite', database: ':memory:' });
+  assert.deepEqual(parseDatabaseUrl('/tmp/x.sqlite'), { dialect: 'sqlite', database: '/tmp/x.sqlite' });
+  assert.deepEqual(parseDatabaseUrl('postgresql+psycopg2://nova:s%40cret@db:5432/nova?sslmode=disable'), {
+    dialect: 'postgres',
+    database: 'nova',
+    serverUrl: 'postgresql://nova:s%40cret@db:5432/nova',
+  });
+  assert.deepEqual(parseDatabaseUrl('mysql+pymysql://neutron:pw@10.0.0.2/neutron?charset=utf8'), { dialect: 'mysql', database: 'neutron', serverUrl: 'mysql://neutron:pw@10.0.0.2/neutron' });
+  assert.throws(() => parseDatabaseUrl('oracle://x/y'), { message: '[database] connection: unknown database scheme oracle:// (sqlite, postgresql, mysql)' });
+});
+
+test('each service gets its own database: {service} is replaced, otherwise _<service> is appended', () => {
+  assert.equal(serviceDatabaseUrl('postgresql://u:p@h:5432/{service}', 'nova'), 'postgresql://u:p@h:5432/nova');
+  assert.equal(serviceDatabaseUrl('mysql+pymysql://u:p@h/nimbus?charset=utf8', 'neutron'), 'mysql+pymysql://u:p@h/nimbus_neutron?charset=utf8');
+  assert.equal(serviceDatabaseUrl('postgresql://u@h', 'glance'), 'postgresql://u@h/glance');
+  assert.equal(serviceDatabaseUrl('sqlite:////data/nimbus.sqlite', 'keystone'), 'sqlite:////data/nimbus_keystone.sqlite');
+  assert.equal(serviceDatabaseUrl('sqlite://', 'keystone'), 'sqlite://');
 });
