@@ -105,7 +105,6 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
       await cloud.close();
       rmSync(dataDir, { recursive: true, force: true });
       if (database) for (const s of ['keystone', 'glance', 'nova', 'neutron'] as const) await dropDatabase(serviceDatabaseUrl(database, s));
-      testDatabases.delete(dataDir);
     },
   });
 }
