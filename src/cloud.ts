@@ -13,7 +13,7 @@ import { type ApiSection, StartupError, checkPorts, dataDirError, explainStartFa
 import type { Logger } from './common/log.js';
 import { listen } from './common/http.js';
 import { type LocalApi, serveLocally } from './common/rest-client.js';
-import { type Db, type ServiceDatabase, databaseOptions, ensureDatabase, openDatabase, serviceDatabaseUrl } from './db/database.js';
+import { type Db, type ServiceDatabase, databaseOptions, ensureDatabase, openDatabase, parseDatabaseUrl, redactUrl, serviceDatabaseUrl } from './db/database.js';
 import { IdentityService, type CatalogEntry } from './identity/service.js';
 import type { IdentityDB } from './identity/service.js';
 import { ImageService } from './image/service.js';
@@ -95,6 +95,9 @@ async function openServiceDb<T>(cfg: Config, service: ServiceName, undo: (() => 
     await ensureDatabase(url);
     db = openDatabase<T>(url, { ...databaseOptions(cfg), clock, random });
   } catch (e) {
+    if (cfg.database.connection && parseDatabaseUrl(url).dialect !== 'sqlite') {
+      throw new StartupError(`cannot open the ${SERVICE_DATABASES[service]} database at ${redactUrl(url)} ([database] connection): ${(e as Error).message}`);
+    }
     if (cfg.database.connection || !isFsError(e)) throw e;
     throw dataDirError(cfg.DEFAULT.data_dir, e);
   }

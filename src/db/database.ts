@@ -108,6 +108,11 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
   return { dialect, database, serverUrl: u.toString() };
 }
 
+/** The URL with its password masked, for messages (secrets are never logged). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z0-9+]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+}
+
 /** The databases OpenStack gives each service (nova's API and cell databases are one here). */
 export type ServiceDatabase = 'keystone' | 'glance' | 'nova' | 'neutron';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openDatabase, parseDatabaseUrl, serviceDatabaseUrl } from '../../src/db/database.js';
+import { openDatabase, parseDatabaseUrl, redactUrl, serviceDatabaseUrl } from '../../src/db/database.js';
 
 test('an embedded database file is held by the process that opened it; a second opener is told so', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-db-'));
@@ -41,4 +41,10 @@ test('each service gets its own database: {service} is replaced, otherwise _<ser
   assert.equal(serviceDatabaseUrl('postgresql://u@h', 'glance'), 'postgresql://u@h/glance');
   assert.equal(serviceDatabaseUrl('sqlite:////data/nimbus.sqlite', 'keystone'), 'sqlite:////data/nimbus_keystone.sqlite');
   assert.equal(serviceDatabaseUrl('sqlite://', 'keystone'), 'sqlite://');
+});
+
+test('a URL in a message has its password masked', () => {
+  assert.equal(redactUrl('postgresql://nova:s3cret@db:5432/nova'), 'postgresql://nova:***@db:5432/nova');
+  assert.equal(redactUrl('mysql+pymysql://root@127.0.0.1/nimbus'), 'mysql+pymysql://root@127.0.0.1/nimbus');
+  assert.equal(redactUrl('sqlite:////data/nova.sqlite'), 'sqlite:////data/nova.sqlite');
 });
