@@ -190,6 +190,9 @@ function postgresDialect(url: string, max: number): Dialect {
   // An idle connection the server dropped (restart) errors on the pool; the next
   // checkout opens a new one, so this only must not crash the process.
   pool.on('error', () => {});
+  // One cut off while checked out (a transaction open) emits 'error' on the client too;
+  // its query fails, the transaction is retried on a new connection.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new PostgresDialect({ pool });
 }
 
@@ -206,6 +209,9 @@ function mysqlDialect(url: string, connectionLimit: number): Dialect {
     // the committed winner (REPEATABLE READ's snapshot would hide it).
   });
   pool.on('connection', (conn) => {
+    // A connection the server drops (restart, KILL) also emits 'error': the query on it
+    // fails and the pool discards it; unheard, the event would end the process.
+    conn.on('error', () => {});
     conn.query(`SET SESSION sql_mode = 'TRADITIONAL'`);
     conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   });
@@ -241,10 +247,32 @@ export function isDeadlock(e: unknown): boolean {
 }
 
 /**
- * Kysely whose transactions are retried whole on deadlock and serialization failure,
- * waiting interval·2^n seconds (jittered, capped) between attempts; after maxRetries the
- * last error is thrown. Statements outside a transaction are single statements, which
- * the server retries or fails atomically.
+ * True when `e` is a lost or refused connection (oslo.db's DBConnectionError): the
+ * server restarted or went away. The pool drops the broken connection and opens a new
+ * one for the retry, as oslo.db's retry_on_disconnect.
+ */
+export function isDisconnect(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number; message?: string };
+  const code = err?.code ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST'].includes(code) ||
+    // admin_shutdown, crash_shutdown, cannot_connect_now; connection exceptions (08xxx)
+    ['57P01', '57P02', '57P03'].includes(code) ||
+    code.startsWith('08') ||
+    err?.errno === 2006 || // CR_SERVER_GONE_ERROR
+    err?.errno === 2013 || // CR_SERVER_LOST
+    /Connection terminated|Client was closed|connection is in closed state/i.test(err?.message ?? '')
+  );
+}
+
+/**
+ * Kysely whose transactions are retried whole on deadlock, serialization failure and a
+ * lost connection, waiting interval·2^n seconds (jittered, capped) between attempts;
+ * after maxRetries the last error is thrown. A transaction cut off before its COMMIT
+ * left nothing behind; one cut off during COMMIT may have committed, and is run again
+ * as oslo.db's retry_on_disconnect does (the callers' writes are keyed, so a second run
+ * meets a unique violation rather than writing twice). Single statements outside a
+ * transaction are not retried.
  */
 class RetryingKysely<T> extends Kysely<T> {
   readonly #retry: RetryPolicy;
@@ -275,7 +303,7 @@ class RetryingKysely<T> extends Kysely<T> {
       try {
         return await attempt();
       } catch (e) {
-        if (n >= maxRetries || !isDeadlock(e)) throw e;
+        if (n >= maxRetries || !(isDeadlock(e) || isDisconnect(e))) throw e;
         const wait = Math.min(maxInterval, interval * 2 ** n);
         await this.#clock.sleep(wait * 1000 * (0.5 + this.#random.int(1000) / 2000));
       }

@@ -262,6 +262,32 @@ for (const dialect of DIALECTS) {
     });
 
     t(
+      'a transaction whose connection is killed runs again on a new connection, once',
+      async () => {
+        const db = dbs.nova.kysely;
+        let attempts = 0;
+        await db.transaction().execute(async (trx) => {
+          attempts++;
+          await trx.insertInto('key_pairs').values({ name: 'killed', user_id: 'u-kill', fingerprint: 'f', public_key: 'k', type: 'ssh', created_at: '2026-01-01T00:00:00.000000Z' } as never).execute();
+          if (attempts > 1) return;
+          // The server restarting under it, as far as this connection can tell.
+          if (dialect === 'postgres') {
+            const { rows } = await sql<{ id: number }>`SELECT pg_backend_pid() AS id`.execute(trx);
+            await sql`SELECT pg_terminate_backend(${rows[0]!.id})`.execute(db);
+          } else {
+            const { rows } = await sql<{ id: number }>`SELECT CONNECTION_ID() AS id`.execute(trx);
+            await sql`KILL CONNECTION ${sql.raw(String(Number(rows[0]!.id)))}`.execute(db);
+          }
+          await trx.selectFrom('key_pairs').select('id').execute();
+        });
+        assert.equal(attempts, 2);
+        const rows = await db.selectFrom('key_pairs').select('id').where('user_id', '=', 'u-kill').execute();
+        assert.equal(rows.length, 1);
+      },
+      { serverOnly: true },
+    );
+
+    t(
       'a deadlock between two transactions is retried: both commit',
       async () => {
         const db = dbs.nova.kysely;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openDatabase, parseDatabaseUrl, redactUrl, serviceDatabaseUrl } from '../../src/db/database.js';
+import { isDeadlock, isDisconnect, isUniqueViolation, openDatabase, parseDatabaseUrl, redactUrl, serviceDatabaseUrl } from '../../src/db/database.js';
 
 test('an embedded database file is held by the process that opened it; a second opener is told so', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-db-'));
@@ -47,4 +47,15 @@ test('a URL in a message has its password masked', () => {
   assert.equal(redactUrl('postgresql://nova:s3cret@db:5432/nova'), 'postgresql://nova:***@db:5432/nova');
   assert.equal(redactUrl('mysql+pymysql://root@127.0.0.1/nimbus'), 'mysql+pymysql://root@127.0.0.1/nimbus');
   assert.equal(redactUrl('sqlite:////data/nova.sqlite'), 'sqlite:////data/nova.sqlite');
+});
+
+test('what a transaction is retried on: deadlocks, serialization failures and lost connections, not unique violations', () => {
+  for (const e of [{ code: '40P01' }, { code: '40001' }, { errno: 1213 }, { errno: 1205 }]) assert.equal(isDeadlock(e), true, JSON.stringify(e));
+  for (const e of [{ code: 'ECONNRESET' }, { code: '57P01' }, { code: '08006' }, { errno: 2013 }, { code: 'PROTOCOL_CONNECTION_LOST' }, new Error('Connection terminated unexpectedly')]) {
+    assert.equal(isDisconnect(e), true, JSON.stringify(e));
+  }
+  for (const e of [{ code: '23505' }, { errno: 1062, code: 'ER_DUP_ENTRY' }, { code: 'SQLITE_CONSTRAINT_UNIQUE' }]) {
+    assert.equal(isUniqueViolation(e), true);
+    assert.equal(isDeadlock(e) || isDisconnect(e), false);
+  }
 });
