@@ -26,7 +26,9 @@ import {
   type RootOperationNode,
   type TransactionBuilder,
   type UnknownRow,
+  type CompiledQuery,
   type CreateTableBuilder,
+  type DatabaseConnection,
   type InsertQueryBuilder,
   type InsertResult,
   CreateTableNode,
@@ -36,6 +38,7 @@ import {
 } from 'kysely';
 import mysql from 'mysql2';
 import { type Clock, type Random, systemClock, systemRandom } from '../common/clock.js';
+import { asDataError } from './errors.js';
 import mysqlPromise from 'mysql2/promise';
 import pg from 'pg';
 
@@ -176,8 +179,43 @@ export function openDatabase<T>(url: string, opts: OpenOptions = {}): Db<T> {
 }
 
 function openServer<T>(dialect: DialectName, d: Dialect, plugins: KyselyPlugin[], opts: OpenOptions): Db<T> {
-  const kysely = new RetryingKysely<T>({ dialect: d, plugins }, opts);
+  const kysely = new RetryingKysely<T>({ dialect: mappingDataErrors(d), plugins }, opts);
   return { kysely, dialect, close: () => kysely.destroy() };
+}
+
+const PATCHED = Symbol('nimbus.dataErrors');
+
+/**
+ * The dialect with every statement's data error (too long, out of range, NUL) thrown as
+ * DBDataError (src/db/errors.ts), so the APIs answer 400 as they do on SQLite, which
+ * stores such values. Other errors pass unchanged (unique violations, deadlocks).
+ */
+function mappingDataErrors(d: Dialect): Dialect {
+  return {
+    createAdapter: () => d.createAdapter(),
+    createQueryCompiler: () => d.createQueryCompiler(),
+    createIntrospector: (db) => d.createIntrospector(db),
+    createDriver: () => {
+      const driver = d.createDriver();
+      const acquire = driver.acquireConnection.bind(driver);
+      driver.acquireConnection = async () => {
+        const conn = (await acquire()) as DatabaseConnection & { [PATCHED]?: true };
+        if (!conn[PATCHED]) {
+          const execute = conn.executeQuery.bind(conn);
+          conn.executeQuery = async <R>(q: CompiledQuery) => {
+            try {
+              return await execute<R>(q);
+            } catch (e) {
+              throw asDataError(e) ?? e;
+            }
+          };
+          conn[PATCHED] = true;
+        }
+        return conn;
+      };
+      return driver;
+    },
+  };
 }
 
 // PostgreSQL's bigint (COUNT) and numeric (SUM) come back as strings by default; the

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import { FakeClock, seededRandom, systemRandom } from '../../src/common/clock.js';
 import { type Db, type DialectName, isDeadlock, isUniqueViolation, migrate, openDatabase } from '../../src/db/database.js';
+import { DBDataError } from '../../src/db/errors.js';
 import { identityMigrations } from '../../src/identity/db/migrations.js';
 import type { IdentityDB } from '../../src/identity/service.js';
 import { IdentityStore } from '../../src/identity/db/store.js';
@@ -108,6 +109,38 @@ for (const dialect of DIALECTS) {
       assert.ok(err, 'the second insert must fail');
       assert.equal(isUniqueViolation(err), true, String(err));
       assert.equal(isDeadlock(err), false);
+    });
+
+    t('a value the database cannot hold is DBDataError (400) where SQLite would store it', async () => {
+      const db = dbs.nova.kysely;
+      const insert = (name: string) =>
+        db
+          .insertInto('key_pairs')
+          .values({ name, user_id: 'u-data', fingerprint: 'f', public_key: 'k', type: 'ssh', created_at: '2026-01-01T00:00:00.000000Z' } as never)
+          .execute()
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
+      const tooLong = await insert('x'.repeat(300));
+      if (dialect === 'sqlite') assert.equal(tooLong, null, 'SQLite does not enforce varchar lengths');
+      else {
+        assert.ok(tooLong instanceof DBDataError, String(tooLong));
+        assert.equal(tooLong.status, 400);
+        assert.equal(tooLong.message, 'Invalid input for operation: a value is too long for its database column.');
+      }
+      const nul = await db
+        .selectFrom('key_pairs')
+        .select('id')
+        .where('name', '=', 'a\u0000b')
+        .execute()
+        .then(
+          (rows) => rows.length,
+          (e: unknown) => e,
+        );
+      // PostgreSQL text cannot hold NUL, so it refuses the comparison; the others find nothing.
+      if (dialect === 'postgres') assert.ok(nul instanceof DBDataError, String(nul));
+      else assert.equal(nul, 0);
     });
 
     t('keystone: users are unique by (name, domain); names compare case-sensitively', async () => {
