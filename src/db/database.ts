@@ -34,6 +34,9 @@ import {
   CreateTableNode,
   MysqlAdapter,
   PostgresAdapter,
+  OperationNodeTransformer,
+  OrderByItemNode,
+  type QueryId,
   RawNode,
 } from 'kysely';
 import mysql from 'mysql2';
@@ -151,7 +154,7 @@ export function serviceDatabaseUrl(connection: string, service: ServiceDatabase)
  */
 export function openDatabase<T>(url: string, opts: OpenOptions = {}): Db<T> {
   const parsed = parseDatabaseUrl(url);
-  if (parsed.dialect === 'postgres') return openServer<T>('postgres', postgresDialect(parsed.serverUrl!, opts.poolSize ?? 10), [], opts);
+  if (parsed.dialect === 'postgres') return openServer<T>('postgres', postgresDialect(parsed.serverUrl!, opts.poolSize ?? 10), [new PostgresNullsOrder()], opts);
   if (parsed.dialect === 'mysql') return openServer<T>('mysql', mysqlDialect(parsed.serverUrl!, opts.poolSize ?? 10), [new MysqlTableOptions()], opts);
   const path = parsed.database;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -272,6 +275,28 @@ class MysqlTableOptions implements KyselyPlugin {
   }
 }
 
+/**
+ * PostgreSQL sorts NULL after every value in ascending order; SQLite and MariaDB sort it
+ * first. Ordering without an explicit NULLS clause gets SQLite's, so a list sorted on a
+ * nullable column (a server's host, a port's device) pages the same on every dialect.
+ */
+class PostgresNullsOrder implements KyselyPlugin {
+  readonly #transformer = new (class extends OperationNodeTransformer {
+    protected override transformOrderByItem(node: OrderByItemNode, queryId?: QueryId): OrderByItemNode {
+      const item = super.transformOrderByItem(node, queryId);
+      if (item.nulls) return item;
+      const dir = item.direction && RawNode.is(item.direction) ? item.direction.sqlFragments.join('').trim().toLowerCase() : 'asc';
+      return OrderByItemNode.cloneWith(item, { nulls: dir === 'desc' ? 'last' : 'first' });
+    }
+  })();
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.#transformer.transformNode(args.node, args.queryId);
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
+
 /** True when `e` is a deadlock or serialization failure, which oslo.db retries (DBDeadlock). */
 export function isDeadlock(e: unknown): boolean {
   const err = e as { code?: string; errno?: number };
@@ -299,7 +324,7 @@ export function isDisconnect(e: unknown): boolean {
     code.startsWith('08') ||
     err?.errno === 2006 || // CR_SERVER_GONE_ERROR
     err?.errno === 2013 || // CR_SERVER_LOST
-    /Connection terminated|Client was closed|connection is in closed state/i.test(err?.message ?? '')
+    /Connection terminated|Client was closed|not queryable|connection is in closed state/i.test(err?.message ?? '')
   );
 }
 

@@ -143,6 +143,20 @@ for (const dialect of DIALECTS) {
       else assert.equal(nul, 0);
     });
 
+    t('NULL sorts first ascending and last descending, as on SQLite', async () => {
+      const db = dbs.nova.kysely;
+      for (const [name, fp] of [
+        ['n1', 'b'],
+        ['n2', null],
+        ['n3', 'a'],
+      ] as const) {
+        await db.insertInto('key_pairs').values({ name, user_id: 'u-null', fingerprint: fp, public_key: 'k', type: 'ssh', created_at: '2026-01-01T00:00:00.000000Z' } as never).execute();
+      }
+      const order = async (dir: 'asc' | 'desc') => (await db.selectFrom('key_pairs').select('fingerprint').where('user_id', '=', 'u-null').orderBy('fingerprint', dir).execute()).map((r) => r.fingerprint);
+      assert.deepEqual(await order('asc'), [null, 'a', 'b']);
+      assert.deepEqual(await order('desc'), ['b', 'a', null]);
+    });
+
     t('keystone: users are unique by (name, domain); names compare case-sensitively', async () => {
       const store = new IdentityStore(dbs.keystone.kysely);
       const user = (id: string, name: string) => ({ id, name, domain_id: 'default', password_hash: 'x', enabled: 1, default_project_id: null, description: null, email: null, created_at: '2026-01-01T00:00:00.000000Z' });
