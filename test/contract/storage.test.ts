@@ -18,6 +18,8 @@ import type { IdentityDB } from '../../src/identity/service.js';
 import { IdentityStore } from '../../src/identity/db/store.js';
 import { IMAGE_MIGRATIONS } from '../../src/image/db/migrations.js';
 import type { ImageDB } from '../../src/image/db/tables.js';
+import { type ImageFilters, findImages, getImage, insertImage, insertMember } from '../../src/image/db/image-repo.js';
+import type { Image } from '../../src/image/model.js';
 import { novaMigrations } from '../../src/compute/db/migrations.js';
 import type { NovaDB } from '../../src/compute/db/schema.js';
 import { InstanceActions } from '../../src/compute/objects/actions.js';
@@ -168,18 +170,58 @@ for (const dialect of DIALECTS) {
       assert.equal(await store.getUserByName('ALICE', 'default'), undefined);
     });
 
-    t('glance: an image row and its properties round-trip text, numbers and NULLs', async () => {
-      const db = dbs.glance.kysely as unknown as Kysely<any>;
-      const cols = (await dbs.glance.kysely.introspection.getTables()).find((x) => x.name === 'images')!.columns;
-      const row: Record<string, unknown> = {};
-      for (const c of cols) row[c.name] = c.isNullable ? null : c.dataType.match(/int|numeric|bigint/i) ? 0 : '';
-      Object.assign(row, { id: '11111111-2222-3333-4444-555555555555', name: 'cirros ☁ 😀', status: 'active', visibility: 'public', created_at: '2026-01-01T00:00:00.000000Z' });
-      if ('size' in row) row.size = 2 ** 40;
-      await db.insertInto('images').values(row).execute();
-      const back = await db.selectFrom('images').selectAll().where('id', '=', row.id as string).executeTakeFirstOrThrow();
-      assert.equal(back.name, 'cirros ☁ 😀');
-      assert.equal(back.created_at, '2026-01-01T00:00:00.000000Z');
-      if ('size' in row) assert.equal(Number(back.size), 2 ** 40);
+    t('glance: images round-trip (big sizes, properties, tags); visibility, membership, tag and time filters', async () => {
+      const db = dbs.glance.kysely;
+      const base = Date.parse('2026-01-01T00:00:00Z');
+      const image = (id: string, over: Partial<Image>): Image => ({
+        id,
+        name: null,
+        status: 'active',
+        visibility: 'private',
+        protected: false,
+        osHidden: false,
+        owner: 'p-owner',
+        diskFormat: 'qcow2',
+        containerFormat: 'bare',
+        size: null,
+        virtualSize: null,
+        checksum: null,
+        osHashAlgo: null,
+        osHashValue: null,
+        minDisk: 0,
+        minRam: 0,
+        createdAt: base,
+        updatedAt: base,
+        properties: {},
+        tags: [],
+        ...over,
+      });
+      const ids = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000c'];
+      await db.transaction().execute(async (trx) => {
+        await insertImage(trx, image(ids[0]!, { name: 'cirros ☁ 😀', visibility: 'public', size: 2 ** 40, properties: { hw_disk_bus: 'virtio' }, tags: ['Gold', 'gold'] }));
+        await insertImage(trx, image(ids[1]!, { name: 'shared', visibility: 'shared', createdAt: base + 60_000, updatedAt: base + 60_000 }));
+        await insertImage(trx, image(ids[2]!, { name: 'private' }));
+        await insertMember(trx, { imageId: ids[1]!, memberId: 'p-member', status: 'accepted', createdAt: base, updatedAt: base });
+      });
+      const got = (await getImage(db, ids[0]!))!;
+      assert.equal(got.name, 'cirros ☁ 😀');
+      assert.equal(got.size, 2 ** 40);
+      assert.equal(got.protected, false);
+      assert.deepEqual(got.properties, { hw_disk_bus: 'virtio' });
+      assert.deepEqual([...got.tags].sort(), ['Gold', 'gold']);
+      assert.equal(got.createdAt, base);
+      const none = { osHidden: false, columns: {}, numbers: {}, ranges: {}, times: [], tags: [], properties: {} };
+      const names = async (viewer: string, f: Partial<ImageFilters> = {}) =>
+        (await findImages(db, { projectId: viewer, isAdmin: false, memberStatus: 'accepted' }, { ...none, ...f }))
+          .map((i) => i.name)
+          .sort();
+      assert.deepEqual(await names('p-member'), ['cirros ☁ 😀', 'shared']);
+      assert.deepEqual(await names('p-stranger'), ['cirros ☁ 😀']);
+      assert.deepEqual(await names('p-owner'), ['cirros ☁ 😀', 'private', 'shared']);
+      assert.deepEqual(await names('p-owner', { tags: ['Gold'] }), ['cirros ☁ 😀']);
+      assert.deepEqual(await names('p-owner', { tags: ['GOLD'] }), []);
+      assert.deepEqual(await names('p-owner', { ranges: { size: { min: 2 ** 39 } } }), ['cirros ☁ 😀']);
+      assert.deepEqual(await names('p-owner', { times: [{ column: 'created_at', op: 'gt', at: base }] }), ['shared']);
     });
 
     t('nova services: racing registrations of one (host, binary) make one row; booleans and counters round-trip', async () => {
