@@ -66,6 +66,49 @@ for (const dialect of ['postgres', 'mysql'] as const) {
       assert.equal((await neutron('GET', `/ports?network_id=${netId}&device_owner=compute:nova`)).body.ports.length, 0);
     });
 
+    it('networks and subnets page by limit and marker in any sort order, names case-sensitive', async (t) => {
+      if (why) return t.skip(why);
+      for (const [i, name] of ['pg-b', 'PG-a', 'pg-a', 'pg-c'].entries()) {
+        const n = await neutron('POST', '/networks', { network: { name, description: name === 'pg-c' ? 'd' : '' } });
+        assert.equal(n.status, 201, JSON.stringify(n.body));
+        const sn = await neutron('POST', '/subnets', { subnet: { network_id: n.body.network.id, cidr: `10.${40 + i}.0.0/24`, ip_version: 4, name } });
+        assert.equal(sn.status, 201, JSON.stringify(sn.body));
+      }
+      for (const [collection, key] of [
+        ['networks', 'name'],
+        ['subnets', 'name'],
+        ['networks', 'id'],
+      ] as const) {
+        for (const dir of ['asc', 'desc']) {
+          const q = `sort_key=${key}&sort_dir=${dir}`;
+          const all = (await neutron('GET', `/${collection}?${q}`)).body[collection] as { id: string; name: string }[];
+          const paged: typeof all = [];
+          let marker = '';
+          for (let i = 0; i < 10; i++) {
+            const page = (await neutron('GET', `/${collection}?${q}&limit=2${marker}`)).body[collection] as typeof all;
+            paged.push(...page);
+            if (page.length < 2) break;
+            marker = `&marker=${page[1]!.id}`;
+          }
+          assert.deepEqual(
+            paged.map((x) => x.id),
+            all.map((x) => x.id),
+            `${collection} ${q}`,
+          );
+          if (key === 'name' && collection === 'networks') {
+            const names = all.map((x) => x.name).filter((x) => x.toLowerCase().startsWith('pg-'));
+            const bytewise = [...names].sort();
+            assert.deepEqual(names, dir === 'asc' ? bytewise : bytewise.reverse());
+          }
+        }
+      }
+      const exact = (await neutron('GET', '/networks?name=pg-a')).body.networks as { name: string }[];
+      assert.deepEqual(
+        exact.map((x) => x.name),
+        ['pg-a'],
+      );
+    });
+
     it('two ports asking for one fixed IP at once: one 201, one 409', async (t) => {
       if (why) return t.skip(why);
       for (const ip of ['1.2.3.50', '1.2.3.51', '1.2.3.52']) {
