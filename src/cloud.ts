@@ -13,7 +13,7 @@ import { type ApiSection, StartupError, checkPorts, dataDirError, explainStartFa
 import type { Logger } from './common/log.js';
 import { listen } from './common/http.js';
 import { type LocalApi, serveLocally } from './common/rest-client.js';
-import { type Db, type ServiceDatabase, databaseOptions, ensureDatabase, openDatabase, parseDatabaseUrl, redactUrl, serviceDatabaseUrl } from './db/database.js';
+import { type Db, type ServiceDatabase, databaseOptions, ensureDatabase, openDatabase, parseDatabaseUrl, redactUrl, serviceConnection } from './db/database.js';
 import { IdentityService, type CatalogEntry } from './identity/service.js';
 import type { IdentityDB } from './identity/service.js';
 import { ImageService } from './image/service.js';
@@ -54,8 +54,7 @@ export interface Cloud {
 
 /** Each service's own database (src/db/database.ts serviceDatabaseUrl), by default a file in data_dir. */
 function dbUrl(cfg: Config, service: ServiceName): string {
-  if (!cfg.database.connection) return `sqlite://${join(cfg.DEFAULT.data_dir, `${service}.sqlite`)}`;
-  return serviceDatabaseUrl(cfg.database.connection, SERVICE_DATABASES[service]);
+  return serviceConnection(cfg.database, SERVICE_DATABASES[service]) ?? `sqlite://${join(cfg.DEFAULT.data_dir, `${service}.sqlite`)}`;
 }
 
 type ServiceName = 'identity' | 'network' | 'image' | 'compute';
@@ -95,10 +94,10 @@ async function openServiceDb<T>(cfg: Config, service: ServiceName, undo: (() => 
     await ensureDatabase(url);
     db = openDatabase<T>(url, { ...databaseOptions(cfg), clock, random });
   } catch (e) {
-    if (cfg.database.connection && parseDatabaseUrl(url).dialect !== 'sqlite') {
-      throw new StartupError(`cannot open the ${SERVICE_DATABASES[service]} database at ${redactUrl(url)} ([database] connection): ${(e as Error).message}`);
+    if (parseDatabaseUrl(url).dialect !== 'sqlite') {
+      throw new StartupError(`cannot open the ${SERVICE_DATABASES[service]} database at ${redactUrl(url)} ([database] ${cfg.database[`${SERVICE_DATABASES[service]}_connection`] ? `${SERVICE_DATABASES[service]}_connection` : 'connection'}): ${(e as Error).message}`);
     }
-    if (cfg.database.connection || !isFsError(e)) throw e;
+    if (serviceConnection(cfg.database, SERVICE_DATABASES[service]) || !isFsError(e)) throw e;
     throw dataDirError(cfg.DEFAULT.data_dir, e);
   }
   undo.push(() => db.close());

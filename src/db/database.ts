@@ -26,7 +26,7 @@ import { type ServerDialect, mysqlDialect, postgresDialect } from './dialects.js
 import { type OpenOptions, RetryingKysely } from './retry.js';
 import { type DialectName, parseDatabaseUrl } from './url.js';
 
-export { type DialectName, type DatabaseUrl, type ServiceDatabase, parseDatabaseUrl, redactUrl, serviceDatabaseUrl } from './url.js';
+export { type DialectName, type DatabaseUrl, type DatabaseUrls, type ServiceDatabase, parseDatabaseUrl, redactUrl, serviceConnection, serviceDatabaseUrl } from './url.js';
 export { type OpenOptions, type RetryPolicy, DEFAULT_RETRY, isDeadlock, isDisconnect } from './retry.js';
 export { dropDatabase, ensureDatabase } from './server-admin.js';
 

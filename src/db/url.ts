@@ -68,3 +68,17 @@ export function serviceDatabaseUrl(connection: string, service: ServiceDatabase)
   u.pathname = `/${encodeURIComponent(name)}`;
   return `${scheme}:${u.toString().slice(2)}`;
 }
+
+/** `[database]`'s URLs: the shared one and each service's own. */
+export type DatabaseUrls = { connection: string } & Record<`${ServiceDatabase}_connection`, string>;
+
+/**
+ * The URL a service's database is at: its own `<service>_connection` as given (a user of
+ * its own, as each service's config file has in OpenStack), else the shared
+ * `connection` made the service's (serviceDatabaseUrl); null when neither is set.
+ */
+export function serviceConnection(urls: DatabaseUrls, service: ServiceDatabase): string | null {
+  const own = urls[`${service}_connection`];
+  if (own) return own;
+  return urls.connection ? serviceDatabaseUrl(urls.connection, service) : null;
+}

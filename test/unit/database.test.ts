@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isDeadlock, isDisconnect, isUniqueViolation, openDatabase, parseDatabaseUrl, redactUrl, serviceDatabaseUrl } from '../../src/db/database.js';
+import { isDeadlock, isDisconnect, isUniqueViolation, openDatabase, parseDatabaseUrl, redactUrl, serviceConnection, serviceDatabaseUrl } from '../../src/db/database.js';
 
 test('an embedded database file is held by the process that opened it; a second opener is told so', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-db-'));
@@ -58,4 +58,13 @@ test('what a transaction is retried on: deadlocks, serialization failures and lo
     assert.equal(isUniqueViolation(e), true);
     assert.equal(isDeadlock(e) || isDisconnect(e), false);
   }
+});
+
+test("a service's own URL wins over the shared one; neither set is no URL (SQLite in data_dir)", () => {
+  const none = { connection: '', keystone_connection: '', glance_connection: '', nova_connection: '', neutron_connection: '' };
+  assert.equal(serviceConnection(none, 'nova'), null);
+  const shared = { ...none, connection: 'postgresql://nimbus:pw@db/{service}', nova_connection: 'mysql+pymysql://nova:novapw@db2/nova' };
+  assert.equal(serviceConnection(shared, 'nova'), 'mysql+pymysql://nova:novapw@db2/nova');
+  assert.equal(serviceConnection(shared, 'neutron'), 'postgresql://nimbus:pw@db/neutron');
+  assert.equal(serviceConnection({ ...none, glance_connection: 'postgresql://glance:g@db/glance' }, 'keystone'), null);
 });
