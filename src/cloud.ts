@@ -52,7 +52,7 @@ export interface Cloud {
   close(): Promise<void>;
 }
 
-/** Each service's own database (src/db/database.ts serviceDatabaseUrl), by default a file in data_dir. */
+/** Each service's own database (src/db/url.ts serviceConnection), by default a file in data_dir. */
 function dbUrl(cfg: Config, service: ServiceName): string {
   return serviceConnection(cfg.database, SERVICE_DATABASES[service]) ?? `sqlite://${join(cfg.DEFAULT.data_dir, `${service}.sqlite`)}`;
 }
@@ -85,9 +85,14 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   }
 }
 
-/** A database in the data directory; a file-system failure names the directory and cause. */
+/**
+ * A service's database: a file in the data directory (a file-system failure names the
+ * directory and cause) or one on a server (a failure names the service, the URL with its
+ * password masked, and the option). Transaction retries wait on the injected clock.
+ */
 async function openServiceDb<T>(cfg: Config, service: ServiceName, undo: (() => unknown)[], clock: Clock, random: Random): Promise<Db<T>> {
   let db: Db<T>;
+  const name = SERVICE_DATABASES[service];
   const url = dbUrl(cfg, service);
   try {
     // A server database is created on first start, as `nova-manage db sync` would need it made.
@@ -95,9 +100,10 @@ async function openServiceDb<T>(cfg: Config, service: ServiceName, undo: (() => 
     db = openDatabase<T>(url, { ...databaseOptions(cfg), clock, random });
   } catch (e) {
     if (parseDatabaseUrl(url).dialect !== 'sqlite') {
-      throw new StartupError(`cannot open the ${SERVICE_DATABASES[service]} database at ${redactUrl(url)} ([database] ${cfg.database[`${SERVICE_DATABASES[service]}_connection`] ? `${SERVICE_DATABASES[service]}_connection` : 'connection'}): ${(e as Error).message}`);
+      const option = cfg.database[`${name}_connection`] ? `${name}_connection` : 'connection';
+      throw new StartupError(`cannot open the ${name} database at ${redactUrl(url)} ([database] ${option}): ${(e as Error).message}`);
     }
-    if (serviceConnection(cfg.database, SERVICE_DATABASES[service]) || !isFsError(e)) throw e;
+    if (serviceConnection(cfg.database, name) || !isFsError(e)) throw e;
     throw dataDirError(cfg.DEFAULT.data_dir, e);
   }
   undo.push(() => db.close());
