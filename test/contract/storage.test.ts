@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import { FakeClock, seededRandom, systemRandom } from '../../src/common/clock.js';
-import { type Db, type DialectName, isDeadlock, isUniqueViolation, migrate, openDatabase } from '../../src/db/database.js';
+import { type Db, ensureDatabase, isDeadlock, isUniqueViolation, migrate, openDatabase } from '../../src/db/database.js';
 import { DBDataError } from '../../src/db/errors.js';
 import { identityMigrations } from '../../src/identity/db/migrations.js';
 import type { IdentityDB } from '../../src/identity/service.js';
@@ -62,7 +62,6 @@ for (const dialect of DIALECTS) {
       }
       fresh = freshDatabases(dialect);
       clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
-      const { ensureDatabase } = await import('../../src/db/database.js');
       const open = async <T>(s: 'keystone' | 'glance' | 'nova' | 'neutron'): Promise<Db<T>> => {
         await ensureDatabase(fresh.url(s));
         return openDatabase<T>(fresh.url(s), { poolSize: 8, random: systemRandom });
@@ -456,4 +455,3 @@ async function networkWithPorts(db: Kysely<NeutronDB>, netId: string, cidr: stri
   return { subnet: { ...subnet, pools: [{ version: 4, first: c.first + 2n, last: c.last - 1n }] }, ports };
 }
 
-export type { DialectName };
