@@ -14,7 +14,7 @@ import { type ApiSection, StartupError, checkPorts, dataDirError, explainStartFa
 import type { Logger } from './common/log.js';
 import { listen } from './common/http.js';
 import { type LocalApi, serveLocally } from './common/rest-client.js';
-import { type Db, openDatabase } from './db/database.js';
+import { type Db, type ServiceDatabase, databaseOptions, ensureDatabase, openDatabase, parseDatabaseUrl, redactUrl, serviceConnection } from './db/database.js';
 import { IdentityService, type CatalogEntry } from './identity/service.js';
 import type { IdentityDB } from './identity/service.js';
 import { ImageService } from './image/service.js';
@@ -53,9 +53,13 @@ export interface Cloud {
   close(): Promise<void>;
 }
 
-function dbUrl(cfg: Config, service: string): string {
-  return cfg.database.connection || `sqlite://${join(cfg.DEFAULT.data_dir, `${service}.sqlite`)}`;
+/** Each service's own database (src/db/url.ts serviceConnection), by default a file in data_dir. */
+function dbUrl(cfg: Config, service: ServiceName): string {
+  return serviceConnection(cfg.database, SERVICE_DATABASES[service]) ?? `sqlite://${join(cfg.DEFAULT.data_dir, `${service}.sqlite`)}`;
 }
+
+type ServiceName = 'identity' | 'network' | 'image' | 'compute';
+const SERVICE_DATABASES: Record<ServiceName, ServiceDatabase> = { identity: 'keystone', network: 'neutron', image: 'glance', compute: 'nova' };
 
 /**
  * Starts every service and listens on the configured ports; resolves once all answer.
@@ -82,13 +86,25 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   }
 }
 
-/** A database in the data directory; a file-system failure names the directory and cause. */
-function openServiceDb<T>(cfg: Config, service: string, undo: (() => unknown)[]): Db<T> {
+/**
+ * A service's database: a file in the data directory (a file-system failure names the
+ * directory and cause) or one on a server (a failure names the service, the URL with its
+ * password masked, and the option). Transaction retries wait on the injected clock.
+ */
+async function openServiceDb<T>(cfg: Config, service: ServiceName, undo: (() => unknown)[], clock: Clock, random: Random): Promise<Db<T>> {
   let db: Db<T>;
+  const name = SERVICE_DATABASES[service];
+  const url = dbUrl(cfg, service);
   try {
-    db = openDatabase<T>(dbUrl(cfg, service));
+    // A server database is created on first start, as `nova-manage db sync` would need it made.
+    await ensureDatabase(url);
+    db = openDatabase<T>(url, { ...databaseOptions(cfg), clock, random });
   } catch (e) {
-    if (cfg.database.connection || !isFsError(e)) throw e;
+    if (parseDatabaseUrl(url).dialect !== 'sqlite') {
+      const option = cfg.database[`${name}_connection`] ? `${name}_connection` : 'connection';
+      throw new StartupError(`cannot open the ${name} database at ${redactUrl(url)} ([database] ${option}): ${(e as Error).message}`);
+    }
+    if (serviceConnection(cfg.database, name) || !isFsError(e)) throw e;
     throw dataDirError(cfg.DEFAULT.data_dir, e);
   }
   undo.push(() => db.close());
@@ -115,7 +131,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   undo.push(() => bus.close());
   const catalog: CatalogEntry[] = [];
 
-  const identityDb = openServiceDb<IdentityDB>(cfg, 'identity', undo);
+  const identityDb = await openServiceDb<IdentityDB>(cfg, 'identity', undo, clock, random);
   const identity = new IdentityService({ cfg, log: log.child({ svc: 'keystone' }), clock, random, db: identityDb, catalog });
   await identity.init();
   const identityPort = await listenApi(cfg, 'identity', identity.app, undo);
@@ -123,7 +139,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   catalog.push({ type: 'identity', name: 'keystone', url: `${identityUrl}/v3/` });
   identity.writeOpenrc(`${identityUrl}/v3`);
 
-  const networkDb = openServiceDb<NeutronDB>(cfg, 'network', undo);
+  const networkDb = await openServiceDb<NeutronDB>(cfg, 'network', undo, clock, random);
   const network = new NetworkService({ cfg, log: log.child({ svc: 'neutron-server' }), clock, random, db: networkDb, bus, validator: identity.validator, authUri: identityUrl });
   undo.push(() => network.close());
   await network.init();
@@ -133,7 +149,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
 
   const adminProjectId = await identity.projectId('admin');
   if (!adminProjectId) throw new Error('the admin project is missing from identity');
-  const imageDb = openServiceDb<ImageDB>(cfg, 'image', undo);
+  const imageDb = await openServiceDb<ImageDB>(cfg, 'image', undo, clock, random);
   const image = new ImageService({ cfg, log: log.child({ svc: 'glance' }), clock, random, db: imageDb, validator: identity.validator, bootstrapOwner: adminProjectId, authUri: identityUrl });
   await image.init();
   const imagePort = await listenApi(cfg, 'image', image.app, undo);
@@ -153,7 +169,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   await agents.start();
   await l2agents.start();
 
-  const computeDb = openServiceDb<NovaDB>(cfg, 'compute', undo);
+  const computeDb = await openServiceDb<NovaDB>(cfg, 'compute', undo, clock, random);
   const compute = new ComputeService({ cfg, log, clock, random, db: computeDb, bus, validator: identity.validator, authUrl: `${identityUrl}/v3`, hostnets });
   undo.push(() => compute.close());
   await compute.init();

@@ -47,7 +47,18 @@ export const OPTIONS = {
     amqp_durable_queues: bool(false, 'Declare the topic exchanges and queues durable (survive a broker restart with their messages).'),
   },
   database: {
-    connection: str('', 'SQL URL for all services (sqlite:///path, postgresql://..., mysql://...); empty = a SQLite file per service in data_dir.'),
+    connection: str(
+      '',
+      'SQL URL (sqlite:///path, postgresql[+psycopg2]://user:pass@host:port/db, mysql[+pymysql]://user:pass@host:port/db); each service gets its own database: {service} in the URL becomes keystone, glance, nova or neutron, otherwise _<service> is appended to the database name. Empty = a SQLite file per service in data_dir.',
+    ),
+    keystone_connection: str('', "keystone's own database URL (its own user and password, as keystone.conf's [database] connection); empty = from connection."),
+    glance_connection: str('', "glance's own database URL; empty = from connection."),
+    nova_connection: str('', "nova's own database URL (nova.conf's [database] connection); empty = from connection."),
+    neutron_connection: str('', "neutron's own database URL (neutron.conf's [database] connection); empty = from connection."),
+    max_pool_size: int(10, 'oslo.db: connections each service keeps to PostgreSQL/MariaDB at most.'),
+    db_max_retries: int(10, 'oslo.db: times a transaction is retried after a deadlock or serialization failure.'),
+    db_retry_interval: float(0.1, 'oslo.db: seconds before the first retry, doubled after each.'),
+    db_max_retry_interval: float(10, 'oslo.db: longest wait in seconds between two retries.'),
   },
   identity: {
     host: str('', 'Listen address; empty = bind_host.'),

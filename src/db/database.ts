@@ -1,16 +1,34 @@
 /**
- * One query layer for every service: Kysely over SQLite (embedded), PostgreSQL or
- * MySQL/MariaDB (distributed). Services write SQL through Kysely's builder only, with
- * types all three accept: booleans are integers 0/1, timestamps ISO-8601 text, JSON
+ * One query layer for every service: Kysely over SQLite (embedded, better-sqlite3),
+ * PostgreSQL (pg) or MySQL/MariaDB (mysql2), with one schema and one set of migrations
+ * (URLs: url.ts; server dialects: dialects.ts; transaction retry: retry.ts). Services
+ * write SQL through Kysely's builder only, with types all three accept: booleans are integers 0/1, timestamps ISO-8601 text, JSON
  * text, identifiers varchar(36)/varchar(64). No INSERT OR IGNORE / ON CONFLICT: a
  * unique violation is caught with `isUniqueViolation`, which knows each dialect.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import {
+  type CreateTableBuilder,
+  type InsertQueryBuilder,
+  type InsertResult,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  MysqlAdapter,
+  PostgresAdapter,
+  SqliteDialect,
+  sql,
+} from 'kysely';
+import { type ServerDialect, mysqlDialect, postgresDialect } from './dialects.js';
+import { type OpenOptions, RetryingKysely } from './retry.js';
+import { type DialectName, parseDatabaseUrl } from './url.js';
 
-export type DialectName = 'sqlite' | 'postgres' | 'mysql';
+export { type DialectName, type DatabaseUrl, type DatabaseUrls, type ServiceDatabase, parseDatabaseUrl, redactUrl, serviceConnection, serviceDatabaseUrl } from './url.js';
+export { type OpenOptions, type RetryPolicy, DEFAULT_RETRY, isDeadlock, isDisconnect } from './retry.js';
+export { dropDatabase, ensureDatabase } from './server-admin.js';
 
 export interface Db<T> {
   kysely: Kysely<T>;
@@ -18,15 +36,24 @@ export interface Db<T> {
   close(): Promise<void>;
 }
 
+/** The pool and retry options `[database]` sets (oslo.db's names). */
+export function databaseOptions(cfg: { database: { max_pool_size: number; db_max_retries: number; db_retry_interval: number; db_max_retry_interval: number } }): OpenOptions {
+  const d = cfg.database;
+  return { poolSize: d.max_pool_size, retry: { maxRetries: d.db_max_retries, interval: d.db_retry_interval, maxInterval: d.db_max_retry_interval } };
+}
+
 /**
- * Opens a database from a URL: `sqlite:///abs/path.sqlite`, `sqlite://:memory:`, a bare
- * path, `postgresql://...` or `mysql://...`.
+ * Opens a database from a URL (see parseDatabaseUrl). PostgreSQL and MariaDB get a pool
+ * that connects lazily, so this does not touch the server: the first query does.
+ * Every dialect's `transaction().execute()` is retried on deadlock and serialization
+ * failure (as oslo.db's wrap_db_retry), so the callback must be safe to run again:
+ * no side effects outside the transaction.
  */
-export function openDatabase<T>(url: string): Db<T> {
-  if (/^(postgres|postgresql|mysql|mysql\+pymysql):\/\//.test(url)) {
-    throw new Error(`database ${url.split(':')[0]} is not supported yet: only sqlite is wired in this version`);
-  }
-  const path = url.replace(/^sqlite:\/\//, '').replace(/^\/(\/)/, '$1') || ':memory:';
+export function openDatabase<T>(url: string, opts: OpenOptions = {}): Db<T> {
+  const parsed = parseDatabaseUrl(url);
+  if (parsed.dialect === 'postgres') return openServer<T>('postgres', postgresDialect(parsed.serverUrl!, opts.poolSize ?? 10), opts);
+  if (parsed.dialect === 'mysql') return openServer<T>('mysql', mysqlDialect(parsed.serverUrl!, opts.poolSize ?? 10), opts);
+  const path = parsed.database;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   // One process owns an embedded database (several hosts share PostgreSQL/MariaDB
@@ -47,8 +74,13 @@ export function openDatabase<T>(url: string): Db<T> {
   // Fewer, larger checkpoints: each one syncs the file, the commits in between only append.
   sqlite.pragma('wal_autocheckpoint = 8000');
   cacheStatements(sqlite);
-  const kysely = new Kysely<T>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new RetryingKysely<T>({ dialect: new SqliteDialect({ database: sqlite }) }, opts);
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+function openServer<T>(dialect: DialectName, d: ServerDialect, opts: OpenOptions): Db<T> {
+  const kysely = new RetryingKysely<T>({ dialect: d.dialect, plugins: d.plugins }, opts);
+  return { kysely, dialect, close: () => kysely.destroy() };
 }
 
 /**
@@ -101,3 +133,55 @@ export function isUniqueViolation(e: unknown): boolean {
 /** 0/1 ↔ boolean, since booleans are stored as integers everywhere. */
 export const toBool = (v: number | boolean | null | undefined): boolean => v === true || v === 1;
 export const fromBool = (v: boolean): number => (v ? 1 : 0);
+
+/** The dialect a Kysely instance (or transaction) speaks, for the few portable forks. */
+export function dialectOf(db: Kysely<any>): DialectName {
+  const adapter = db.getExecutor().adapter;
+  if (adapter instanceof PostgresAdapter) return 'postgres';
+  if (adapter instanceof MysqlAdapter) return 'mysql';
+  return 'sqlite';
+}
+
+/**
+ * Adds an integer primary key the database numbers: `serial` on PostgreSQL (which has
+ * no AUTO_INCREMENT), INTEGER PRIMARY KEY AUTOINCREMENT / AUTO_INCREMENT elsewhere.
+ */
+export function withAutoId<T extends CreateTableBuilder<any, any>>(db: Kysely<any>, table: T, column = 'id'): T {
+  if (dialectOf(db) === 'postgres') return table.addColumn(column, 'serial', (c) => c.primaryKey()) as T;
+  return table.addColumn(column, 'integer', (c) => c.primaryKey().autoIncrement()) as T;
+}
+
+/**
+ * Runs an INSERT and returns the numbered key it got: RETURNING where the dialect has
+ * it (PostgreSQL reports no insert id), the driver's insert id on MariaDB.
+ */
+export async function insertedId(db: Kysely<any>, insert: InsertQueryBuilder<any, any, any>, column = 'id'): Promise<number> {
+  if (db.getExecutor().adapter.supportsReturning) {
+    const row = (await insert.returning(column).executeTakeFirstOrThrow()) as Record<string, unknown>;
+    return Number(row[column]);
+  }
+  const r = (await insert.executeTakeFirstOrThrow()) as InsertResult;
+  return Number(r.insertId);
+}
+
+let savepoints = 0;
+
+/**
+ * Runs a statement whose unique violation the caller catches and survives. PostgreSQL
+ * aborts the whole transaction on any error ("current transaction is aborted") unless a
+ * savepoint taken before is rolled back to; SQLite and MariaDB undo only the failed
+ * statement. Outside a transaction, or on those two, this is just `run()`.
+ */
+export async function guardUnique<R>(db: Kysely<any>, run: () => Promise<R>): Promise<R> {
+  if (!db.isTransaction || dialectOf(db) !== 'postgres') return run();
+  const name = sql.raw(`nimbus_sp_${++savepoints}`);
+  await sql`SAVEPOINT ${name}`.execute(db);
+  try {
+    const r = await run();
+    await sql`RELEASE SAVEPOINT ${name}`.execute(db);
+    return r;
+  } catch (e) {
+    await sql`ROLLBACK TO SAVEPOINT ${name}`.execute(db);
+    throw e;
+  }
+}

@@ -12,12 +12,13 @@
  *   `{ skip: inProcessOnly('why') }`.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Cloud, startCloud } from '../../src/cloud.js';
+import { dropDatabase, serviceDatabaseUrl } from '../../src/db/database.js';
 import type { Clock } from '../../src/common/clock.js';
 import { type DeepPartial, type Config, loadConfig } from '../../src/common/config.js';
 import { type Logger, silentLogger } from '../../src/common/log.js';
@@ -98,7 +99,8 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
   const dataDir = overrides.DEFAULT?.data_dir ?? mkdtempSync(join(tmpdir(), 'nimbus-test-'));
   const rabbit = rabbitVhost();
   const withBus = rabbit ? { ...overrides, DEFAULT: { transport_url: rabbit.url, ...(overrides.DEFAULT ?? {}) } } : overrides;
-  const cfg = loadConfig({ overrides: overridesWithPorts(withBus, dataDir, 'silent') });
+  const database = testDatabase(overrides, dataDir);
+  const cfg = loadConfig({ overrides: overridesWithPorts(database ? { ...withBus, database: { connection: database } } : withBus, dataDir, 'silent') });
   const cloud = await startCloud({ cfg, log: log ?? silentLogger(), clock });
   const closeCloud = cloud.close.bind(cloud);
   let removed = false;
@@ -113,6 +115,7 @@ export async function startTestCloud(overrides: DeepPartial<Config> = {}, clock?
     async stop() {
       await close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (database) for (const s of ['keystone', 'glance', 'nova', 'neutron'] as const) await dropDatabase(serviceDatabaseUrl(database, s));
     },
   });
 }
@@ -132,6 +135,22 @@ function rabbitVhost(): { url: string; remove(): void } | undefined {
   execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, user, '.*', '.*', '.*']);
   return { url: `${base.replace(/\/[^/]*$/, '')}/${vhost}`, remove: () => void execFileSync('rabbitmqctl', ['-q', 'delete_vhost', vhost]) };
 }
+
+/**
+ * NIMBUS_TEST_DATABASE=postgresql://postgres@127.0.0.1:5432 (or mysql://root@127.0.0.1:3306)
+ * runs an in-process suite on that server: each cloud gets fresh databases
+ * nimbus_test_<random>_<service>, dropped by stop(). Unset: SQLite files in the data dir.
+ */
+function testDatabase(overrides: DeepPartial<Config>, dataDir: string): string | undefined {
+  const server = process.env.NIMBUS_TEST_DATABASE;
+  if (!server || overrides.database?.connection) return undefined;
+  // A restart on a previous cloud's data dir gets that cloud's databases too.
+  if (overrides.DEFAULT?.data_dir) return testDatabases.get(overrides.DEFAULT.data_dir);
+  const connection = `${server.replace(/\/+$/, '')}/nimbus_test_${randomBytes(4).toString('hex')}_{service}`;
+  testDatabases.set(dataDir, connection);
+  return connection;
+}
+const testDatabases = new Map<string, string>();
 
 /** What only the in-process cloud has: reading one of these against the bundle throws. */
 const IN_PROCESS_MEMBERS = ['bus', 'identity', 'image', 'network', 'agents', 'compute', 'hostnets', 'l2agents', 'catalog', 'close'] as const;

@@ -1,11 +1,10 @@
 /** nova's schema. Portable SQL only (see src/db/database.ts). */
 import type { Kysely, Migration } from 'kysely';
+import { withAutoId } from '../../db/database.js';
 
 const core: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema
-      .createTable('services')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('services'))
       .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
       .addColumn('host', 'varchar(255)', (c) => c.notNull())
       .addColumn('binary', 'varchar(255)', (c) => c.notNull())
@@ -20,9 +19,7 @@ const core: Migration = {
       .addColumn('updated_at', 'varchar(32)')
       .addUniqueConstraint('uniq_services_host_binary', ['host', 'binary'])
       .execute();
-    await db.schema
-      .createTable('compute_nodes')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('compute_nodes'))
       .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
       .addColumn('host', 'varchar(255)', (c) => c.notNull())
       .addColumn('hypervisor_hostname', 'varchar(255)', (c) => c.notNull().unique())
@@ -40,9 +37,7 @@ const core: Migration = {
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
       .addColumn('updated_at', 'varchar(32)')
       .execute();
-    await db.schema
-      .createTable('flavors')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('flavors'))
       .addColumn('flavorid', 'varchar(255)', (c) => c.notNull().unique())
       .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
       .addColumn('memory_mb', 'integer', (c) => c.notNull())
@@ -65,9 +60,7 @@ const core: Migration = {
       .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
       .addPrimaryKeyConstraint('pk_flavor_projects', ['flavor_id', 'project_id'])
       .execute();
-    await db.schema
-      .createTable('instances')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('instances'))
       .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
       .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
       .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
@@ -116,9 +109,7 @@ const core: Migration = {
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
       .addColumn('updated_at', 'varchar(32)')
       .execute();
-    await db.schema
-      .createTable('instance_faults')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('instance_faults'))
       .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
       .addColumn('code', 'integer', (c) => c.notNull())
       .addColumn('message', 'varchar(255)', (c) => c.notNull())
@@ -127,9 +118,7 @@ const core: Migration = {
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('ix_instance_faults_instance').on('instance_faults').column('instance_uuid').execute();
-    await db.schema
-      .createTable('instance_actions')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('instance_actions'))
       .addColumn('action', 'varchar(255)', (c) => c.notNull())
       .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
       .addColumn('request_id', 'varchar(255)', (c) => c.notNull())
@@ -142,9 +131,7 @@ const core: Migration = {
       .addColumn('updated_at', 'varchar(32)')
       .execute();
     await db.schema.createIndex('ix_instance_actions_instance_request').on('instance_actions').columns(['instance_uuid', 'request_id']).execute();
-    await db.schema
-      .createTable('instance_actions_events')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('instance_actions_events'))
       .addColumn('action_id', 'integer', (c) => c.notNull().references('instance_actions.id').onDelete('cascade'))
       .addColumn('event', 'varchar(255)', (c) => c.notNull())
       .addColumn('start_time', 'varchar(32)', (c) => c.notNull())
@@ -204,9 +191,7 @@ const autoDiskConfig: Migration = {
  */
 const keyPairs: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema
-      .createTable('key_pairs')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('key_pairs'))
       .addColumn('name', 'varchar(255)', (c) => c.notNull())
       .addColumn('user_id', 'varchar(255)', (c) => c.notNull())
       .addColumn('fingerprint', 'varchar(255)')
@@ -227,9 +212,7 @@ const keyPairs: Migration = {
 const kpServerGroups: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.alterTable('instances').addColumn('key_data', 'text').execute();
-    await db.schema
-      .createTable('instance_groups')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('instance_groups'))
       .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
       .addColumn('name', 'varchar(255)')
       .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
@@ -239,9 +222,7 @@ const kpServerGroups: Migration = {
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
       .addColumn('updated_at', 'varchar(32)')
       .execute();
-    await db.schema
-      .createTable('instance_group_member')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('instance_group_member'))
       .addColumn('group_id', 'integer', (c) => c.notNull())
       .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
@@ -279,9 +260,7 @@ const i9Quotas: Migration = {
  */
 const migrationsTable: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema
-      .createTable('migrations')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withAutoId(db, db.schema.createTable('migrations'))
       .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
       .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
       .addColumn('source_compute', 'varchar(255)')

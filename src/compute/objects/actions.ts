@@ -6,6 +6,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import { isoMicros } from '../../common/clock.js';
+import { insertedId } from '../../db/database.js';
 import type { InstanceActionEventsTable, InstanceActionsTable, NovaDB } from '../db/schema.js';
 
 export const Actions = {
@@ -69,12 +70,14 @@ export class InstanceActions {
     const action = await this.#action(instanceUuid, requestId);
     if (!action) return null;
     const t = isoMicros(this.now());
-    const r = await this.db
-      .insertInto('instance_actions_events')
-      .values({ action_id: action.id, event, start_time: t, finish_time: null, result: null, traceback: null, host, details: null, created_at: t, updated_at: null })
-      .executeTakeFirst();
+    const id = await insertedId(
+      this.db as never,
+      this.db
+        .insertInto('instance_actions_events')
+        .values({ action_id: action.id, event, start_time: t, finish_time: null, result: null, traceback: null, host, details: null, created_at: t, updated_at: null }),
+    );
     await this.db.updateTable('instance_actions').set({ updated_at: t }).where('id', '=', action.id).execute();
-    return Number(r.insertId);
+    return id;
   }
 
   /**

@@ -8,7 +8,7 @@
  */
 import type { Kysely } from 'kysely';
 import { type Clock, isoMicros, type Random, systemClock, systemRandom } from '../../common/clock.js';
-import { isUniqueViolation } from '../../db/database.js';
+import { insertedId, isUniqueViolation } from '../../db/database.js';
 import type { FlavorsTable, NovaDB } from '../db/schema.js';
 import { FlavorAccessExists, FlavorAccessNotFound, FlavorExists, FlavorExtraSpecsNotFound, FlavorIdExists, FlavorNotFound, MarkerNotFound } from '../errors.js';
 import type { InstanceFlavor } from './instance.js';
@@ -165,8 +165,9 @@ export class FlavorStore {
       if (await trx.selectFrom('flavors').select('id').where('name', '=', name).executeTakeFirst()) throw new FlavorExists(name);
       let id: number;
       try {
-        const r = await trx
-          .insertInto('flavors')
+        id = await insertedId(
+          trx as never,
+          trx.insertInto('flavors')
           .values({
             flavorid,
             name,
@@ -183,9 +184,8 @@ export class FlavorStore {
             extra_specs: JSON.stringify(f.extra_specs ?? {}),
             created_at: now,
             updated_at: null,
-          })
-          .executeTakeFirstOrThrow();
-        id = Number(r.insertId);
+          }),
+        );
       } catch (e) {
         if (isUniqueViolation(e)) throw new FlavorExists(name);
         throw e;

@@ -29,7 +29,8 @@ export const portBindingMigrations: Record<string, Migration> = {
         .columns([...COLUMNS, 'status'])
         .expression(db.selectFrom('ml2_port_bindings').select([...COLUMNS, sql<string>`'ACTIVE'`.as('status')]))
         .execute();
-      await db.schema.dropIndex('ix_ml2_port_bindings_host').execute();
+      // Dropping the table drops its index in every dialect (DROP INDEX alone needs ON
+      // <table> on MariaDB and must not have it elsewhere).
       await db.schema.dropTable('ml2_port_bindings').execute();
       await db.schema.alterTable('ml2_port_bindings_new').renameTo('ml2_port_bindings').execute();
       await db.schema.createIndex('ix_ml2_port_bindings_host').on('ml2_port_bindings').column('host').execute();

@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Random } from '../../common/clock.js';
-import { isUniqueViolation } from '../../db/database.js';
+import { guardUnique, isUniqueViolation } from '../../db/database.js';
 import type { NeutronDB } from '../db/schema.js';
 import { badRequest, InvalidInput } from '../errors.js';
 import { ROUTER_INTERFACE_OWNERS } from './deps.js';
@@ -76,7 +76,8 @@ export class IpamBackend {
     const v = subnet.ip_version as 4 | 6;
     const text = formatIp(parseIp(ip)!.value, v);
     try {
-      await trx.insertInto('ipallocations').values({ port_id: portId, ip_address: text, subnet_id: subnet.id, network_id: networkId }).execute();
+      // Guarded: allocateAny goes on to another address in the same transaction.
+      await guardUnique(trx, () => trx.insertInto('ipallocations').values({ port_id: portId, ip_address: text, subnet_id: subnet.id, network_id: networkId }).execute());
     } catch (e) {
       if (isUniqueViolation(e)) throw new IpAddressAlreadyAllocated(text, subnet.id);
       throw e;

@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { RequestContext } from '../../common/auth.js';
-import { fromBool, isUniqueViolation, toBool } from '../../db/database.js';
+import { fromBool, guardUnique, isUniqueViolation, toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
 import { pyRepr } from '../api/validators.js';
 import { specifiedKeys } from '../api/resource.js';
@@ -176,7 +176,7 @@ export class SecurityGroups {
     const now = nowIso(this.d.clock.now());
     await trx.insertInto('securitygroups').values({ id, project_id: projectId, name: 'default', stateful: 1, description: 'Default security group', created_at: now, updated_at: now, revision_number: 1 }).execute();
     try {
-      await trx.insertInto('default_security_group').values({ project_id: projectId, security_group_id: id }).execute();
+      await guardUnique(trx, () => trx.insertInto('default_security_group').values({ project_id: projectId, security_group_id: id }).execute());
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
       await trx.deleteFrom('securitygroups').where('id', '=', id).execute();

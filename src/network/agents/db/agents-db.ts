@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { type Random, systemRandom } from '../../../common/clock.js';
-import { isUniqueViolation } from '../../../db/database.js';
+import { guardUnique, isUniqueViolation } from '../../../db/database.js';
 import type { NeutronDB } from '../../db/schema.js';
 import { AgentNotFound } from '../errors.js';
 import type { AgentStateReport, AgentStatus } from '../types.js';
@@ -73,22 +73,24 @@ export async function reportState(
     }
     const id = (opts.random ?? systemRandom).uuid();
     try {
-      await db
-        .insertInto('agents')
-        .values({
-          id,
-          availability_zone: null,
-          resource_versions: null,
-          ...fields,
-          admin_state_up: 1,
-          created_at: now,
-          started_at: now,
-          heartbeat_timestamp: now,
-          description: null,
-          load: 0,
-          resources_synced: null,
-        })
-        .execute();
+      await guardUnique(db, () =>
+        db
+          .insertInto('agents')
+          .values({
+            id,
+            availability_zone: null,
+            resource_versions: null,
+            ...fields,
+            admin_state_up: 1,
+            created_at: now,
+            started_at: now,
+            heartbeat_timestamp: now,
+            description: null,
+            load: 0,
+            resources_synced: null,
+          })
+          .execute(),
+      );
       return { status: 'new', id, admin_state_up: true };
     } catch (e) {
       if (!isUniqueViolation(e) || attempt > 0) throw e;

@@ -7,7 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Random } from '../../../common/clock.js';
-import { isUniqueViolation } from '../../../db/database.js';
+import { guardUnique, isUniqueViolation } from '../../../db/database.js';
 import type { NeutronDB } from '../../db/schema.js';
 import { NoNetworkFoundInMaximumAllowedAttempts } from '../errors.js';
 
@@ -92,7 +92,7 @@ export async function allocateVni(db: Db, vni: number): Promise<boolean> {
     .where('allocated', '=', 0)
     .executeTakeFirst();
   if (changed(r) === 1) return true;
-  return insertAllocated(() => db.insertInto('ml2_vxlan_allocations').values({ vxlan_vni: vni, allocated: 1 }).execute());
+  return insertAllocated(db, () => db.insertInto('ml2_vxlan_allocations').values({ vxlan_vni: vni, allocated: 1 }).execute());
 }
 
 /** Frees a VNI: back to the pool inside the ranges, row deleted outside them. False when no row was found. */
@@ -179,7 +179,7 @@ async function claimVlan(db: Db, physnet: string, vlanId: number): Promise<boole
 /** Claims one given VLAN, inserting its row when outside the ranges; false when it is already in use. */
 export async function allocateVlan(db: Db, physnet: string, vlanId: number): Promise<boolean> {
   if (await claimVlan(db, physnet, vlanId)) return true;
-  return insertAllocated(() =>
+  return insertAllocated(db, () =>
     db.insertInto('ml2_vlan_allocations').values({ physical_network: physnet, vlan_id: vlanId, allocated: 1 }).execute(),
   );
 }
@@ -206,7 +206,7 @@ export async function releaseVlan(db: Db, physnet: string, vlanId: number, insid
 
 /** Records a flat network on `physnet`; false when the physnet already has one. */
 export async function allocateFlat(db: Db, physnet: string): Promise<boolean> {
-  return insertAllocated(() => db.insertInto('ml2_flat_allocations').values({ physical_network: physnet }).execute());
+  return insertAllocated(db, () => db.insertInto('ml2_flat_allocations').values({ physical_network: physnet }).execute());
 }
 
 /** Forgets the flat network on `physnet`; false when there was none. */
@@ -215,9 +215,9 @@ export async function releaseFlat(db: Db, physnet: string): Promise<boolean> {
   return changed(r) > 0;
 }
 
-async function insertAllocated(insert: () => Promise<unknown>): Promise<boolean> {
+async function insertAllocated(db: Db, insert: () => Promise<unknown>): Promise<boolean> {
   try {
-    await insert();
+    await guardUnique(db, insert);
     return true;
   } catch (e) {
     if (isUniqueViolation(e)) return false;

@@ -1,0 +1,147 @@
+/**
+ * The PostgreSQL and MariaDB dialects: driver pools, session settings, and the plugins
+ * that make them behave as SQLite does where the stores rely on it (collation, NULL
+ * order, data errors).
+ */
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryId,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+  CreateTableNode,
+  MysqlDialect,
+  OperationNodeTransformer,
+  OrderByItemNode,
+  PostgresDialect,
+  RawNode,
+} from 'kysely';
+import mysql from 'mysql2';
+import pg from 'pg';
+import { asDataError } from './errors.js';
+
+const PATCHED = Symbol('nimbus.dataErrors');
+
+/**
+ * The dialect with every statement's data error (too long, out of range, NUL) thrown as
+ * DBDataError (src/db/errors.ts), so the APIs answer 400 as they do on SQLite, which
+ * stores such values. Other errors pass unchanged (unique violations, deadlocks).
+ */
+function mappingDataErrors(d: Dialect): Dialect {
+  return {
+    createAdapter: () => d.createAdapter(),
+    createQueryCompiler: () => d.createQueryCompiler(),
+    createIntrospector: (db) => d.createIntrospector(db),
+    createDriver: () => {
+      const driver = d.createDriver();
+      const acquire = driver.acquireConnection.bind(driver);
+      driver.acquireConnection = async () => {
+        const conn = (await acquire()) as DatabaseConnection & { [PATCHED]?: true };
+        if (!conn[PATCHED]) {
+          const execute = conn.executeQuery.bind(conn);
+          conn.executeQuery = async <R>(q: CompiledQuery) => {
+            try {
+              return await execute<R>(q);
+            } catch (e) {
+              throw asDataError(e) ?? e;
+            }
+          };
+          conn[PATCHED] = true;
+        }
+        return conn;
+      };
+      return driver;
+    },
+  };
+}
+
+// PostgreSQL's bigint (COUNT) and numeric (SUM) come back as strings by default; the
+// stores count and sum small values, which numbers hold exactly, as on SQLite.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+/** What openDatabase gives Kysely for a server: the dialect and its plugins. */
+export interface ServerDialect {
+  dialect: Dialect;
+  plugins: KyselyPlugin[];
+}
+
+/** PostgreSQL through a pg.Pool of at most `max` connections. */
+export function postgresDialect(url: string, max: number): ServerDialect {
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+  // An idle connection the server dropped (restart) errors on the pool; the next
+  // checkout opens a new one, so this only must not crash the process.
+  pool.on('error', () => {});
+  // One cut off while checked out (a transaction open) emits 'error' on the client too;
+  // its query fails, the transaction is retried on a new connection.
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return { dialect: mappingDataErrors(new PostgresDialect({ pool })), plugins: [new PostgresNullsOrder()] };
+}
+
+/** MariaDB/MySQL through a mysql2 pool of at most `connectionLimit` connections. */
+export function mysqlDialect(url: string, connectionLimit: number): ServerDialect {
+  const pool = mysql.createPool({
+    uri: url,
+    connectionLimit,
+    charset: 'UTF8MB4_BIN',
+    // SUM() is DECIMAL: a number, as on SQLite and PostgreSQL.
+    decimalNumbers: true,
+    supportBigNumbers: true,
+  });
+  pool.on('connection', (conn) => {
+    // A connection the server drops (restart, KILL) also emits 'error': the query on it
+    // fails and the pool discards it; unheard, the event would end the process.
+    conn.on('error', () => {});
+    // oslo.db's mysql_sql_mode: refuse truncation and bad values instead of warning.
+    // READ COMMITTED as PostgreSQL's default, so a retried or racing transaction sees
+    // the committed winner (REPEATABLE READ's snapshot would hide it).
+    conn.query(`SET SESSION sql_mode = 'TRADITIONAL'`);
+    conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+  });
+  return { dialect: mappingDataErrors(new MysqlDialect({ pool: pool as never })), plugins: [new MysqlTableOptions()] };
+}
+
+/**
+ * MariaDB tables get utf8mb4 with binary collation: names compare case-sensitively and
+ * accents distinctly, as on SQLite and PostgreSQL (and as OpenStack's API promises where
+ * a unique name is case-sensitive; a _ci collation would call "Web" and "web" the same).
+ */
+class MysqlTableOptions implements KyselyPlugin {
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    const node = args.node;
+    if (!CreateTableNode.is(node)) return node;
+    return CreateTableNode.cloneWithEndModifier(node, RawNode.createWithSql('ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin'));
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
+
+/**
+ * PostgreSQL sorts NULL after every value in ascending order; SQLite and MariaDB sort it
+ * first. Ordering without an explicit NULLS clause gets SQLite's, so a list sorted on a
+ * nullable column (a server's host, a port's device) pages the same on every dialect.
+ */
+class NullsLikeSqlite extends OperationNodeTransformer {
+  protected override transformOrderByItem(node: OrderByItemNode, queryId?: QueryId): OrderByItemNode {
+    const item = super.transformOrderByItem(node, queryId);
+    if (item.nulls) return item;
+    const dir = item.direction && RawNode.is(item.direction) ? item.direction.sqlFragments.join('').trim().toLowerCase() : 'asc';
+    return OrderByItemNode.cloneWith(item, { nulls: dir === 'desc' ? 'last' : 'first' });
+  }
+}
+
+class PostgresNullsOrder implements KyselyPlugin {
+  readonly #transformer = new NullsLikeSqlite();
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.#transformer.transformNode(args.node, args.queryId);
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * oslo.db's wrap_db_retry for Kysely: which errors a transaction is run again for, and a
+ * Kysely whose `transaction().execute()` does so.
+ */
+import { Kysely, type KyselyConfig, type TransactionBuilder } from 'kysely';
+import { type Clock, type Random, systemClock, systemRandom } from '../common/clock.js';
+
+/** oslo.db's wrap_db_retry knobs: how often and how patiently a transaction is retried. */
+export interface RetryPolicy {
+  /** Retries after the first attempt (oslo.db's db_max_retries). */
+  maxRetries: number;
+  /** Seconds before the first retry, doubled each time (db_retry_interval, db_inc_retry_interval). */
+  interval: number;
+  /** Ceiling of the wait in seconds (db_max_retry_interval). */
+  maxInterval: number;
+}
+
+export interface OpenOptions {
+  /** Connections a PostgreSQL/MariaDB pool holds at most (oslo.db's max_pool_size + max_overflow). */
+  poolSize?: number;
+  retry?: RetryPolicy;
+  /** Waits between retries; a fake clock lets tests not sleep. */
+  clock?: Clock;
+  /** Jitter spreading the retries of racing transactions apart. */
+  random?: Random;
+}
+
+/** Neutron's retry_db_errors: 0.1 s doubling up to 10 s, jittered (nova's 5 retries are fewer). */
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 10, interval: 0.1, maxInterval: 10 };
+
+/** True when `e` is a deadlock or serialization failure, which oslo.db retries (DBDeadlock). */
+export function isDeadlock(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number };
+  return (
+    err?.code === '40P01' || // deadlock_detected
+    err?.code === '40001' || // serialization_failure
+    err?.errno === 1213 || // ER_LOCK_DEADLOCK
+    err?.errno === 1205 || // ER_LOCK_WAIT_TIMEOUT: oslo.db maps it to DBDeadlock too
+    err?.code === 'SQLITE_BUSY'
+  );
+}
+
+/**
+ * True when `e` is a lost or refused connection (oslo.db's DBConnectionError): the
+ * server restarted or went away. The pool drops the broken connection and opens a new
+ * one for the retry, as oslo.db's retry_on_disconnect.
+ */
+export function isDisconnect(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number; message?: string };
+  const code = err?.code ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST'].includes(code) ||
+    // admin_shutdown, crash_shutdown, cannot_connect_now; connection exceptions (08xxx)
+    ['57P01', '57P02', '57P03'].includes(code) ||
+    code.startsWith('08') ||
+    err?.errno === 2006 || // CR_SERVER_GONE_ERROR
+    err?.errno === 2013 || // CR_SERVER_LOST
+    /Connection terminated|Client was closed|not queryable|connection is in closed state/i.test(err?.message ?? '')
+  );
+}
+
+/**
+ * Kysely whose transactions are retried whole on deadlock, serialization failure and a
+ * lost connection, waiting interval·2^n seconds (jittered, capped) between attempts;
+ * after maxRetries the last error is thrown. A transaction cut off before its COMMIT
+ * left nothing behind; one cut off during COMMIT may have committed, and is run again
+ * as oslo.db's retry_on_disconnect does (the callers' writes are keyed, so a second run
+ * meets a unique violation rather than writing twice). Single statements outside a
+ * transaction are not retried.
+ */
+export class RetryingKysely<T> extends Kysely<T> {
+  readonly #retry: RetryPolicy;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  constructor(args: KyselyConfig, opts: OpenOptions) {
+    super(args);
+    this.#retry = opts.retry ?? DEFAULT_RETRY;
+    this.#clock = opts.clock ?? systemClock;
+    this.#random = opts.random ?? systemRandom;
+  }
+  override transaction(): TransactionBuilder<T> {
+    return this.#retrying(super.transaction());
+  }
+  #retrying(tb: TransactionBuilder<T>): TransactionBuilder<T> {
+    const execute = tb.execute.bind(tb);
+    const setIsolationLevel = tb.setIsolationLevel.bind(tb);
+    const setAccessMode = tb.setAccessMode.bind(tb);
+    return Object.assign(tb, {
+      execute: <R>(fn: Parameters<typeof execute<R>>[0]) => this.#withRetry(() => execute(fn)),
+      setIsolationLevel: (l: Parameters<typeof setIsolationLevel>[0]) => this.#retrying(setIsolationLevel(l)),
+      setAccessMode: (m: Parameters<typeof setAccessMode>[0]) => this.#retrying(setAccessMode(m)),
+    });
+  }
+  async #withRetry<R>(attempt: () => Promise<R>): Promise<R> {
+    const { maxRetries, interval, maxInterval } = this.#retry;
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (e) {
+        if (n >= maxRetries || !(isDeadlock(e) || isDisconnect(e))) throw e;
+        const wait = Math.min(maxInterval, interval * 2 ** n);
+        await this.#clock.sleep(wait * 1000 * (0.5 + this.#random.int(1000) / 2000));
+      }
+    }
+  }
+}
