@@ -31,7 +31,7 @@ for (const dialect of ['postgres', 'mysql'] as const) {
     const osJson = async (user: 'admin' | 'demo', ...args: string[]) => JSON.parse(await os(user, ...args, '-f', 'json'));
     const nova = (...args: string[]) => cli(NOVA, 'demo', ...args);
     const serverStatus = async (id: string) => {
-      const s = await osJson('admin', 'server', 'show', id);
+      const s = await osJson('demo', 'server', 'show', id);
       if (s.status === 'ERROR') throw new Error(`server ${id} ERROR: ${JSON.stringify(s.fault)}`);
       return s;
     };
@@ -79,7 +79,7 @@ for (const dialect of ['postgres', 'mysql'] as const) {
       for (const vm of ['vm1', 'vm2', 'vm3', 'vm4']) await waitActive(vm);
 
       // The port was bound on the host the server went to, and its agent reported it up.
-      const vm1 = await serverStatus('vm1');
+      const vm1 = await osJson('admin', 'server', 'show', (await serverStatus('vm1')).id);
       const port1 = await osJson('admin', 'port', 'show', p1.id);
       assert.equal(port1.status, 'ACTIVE');
       assert.equal(port1.binding_host_id, vm1['OS-EXT-SRV-ATTR:host']);
