@@ -18,7 +18,7 @@ import { type Config, publicUrl } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { RemoteTokenValidator } from '../common/remote-validator.js';
 import { ServiceSession, restCall } from '../common/rest-client.js';
-import { prepareDataDir } from '../common/preflight.js';
+import { StartupError, prepareDataDir } from '../common/preflight.js';
 import { ComputeHosts } from '../compute/compute-hosts.js';
 import type { NovaDB } from '../compute/db/schema.js';
 import { createMetadataApp } from '../compute/metadata/handler.js';
@@ -99,7 +99,13 @@ const STARTERS: Record<ServiceCommand, (c: Ctx) => Promise<Record<string, string
   async glance(c) {
     // The bootstrapped image belongs to the admin project, looked up in keystone as glance.
     const session = new ServiceSession({ authUrl: authUrl(c.cfg), username: 'glance', password: c.cfg.identity.service_password, projectName: 'service', region: c.cfg.DEFAULT.region });
-    const r = await restCall<{ projects?: { id: string }[] }>('GET', `${authUrl(c.cfg)}/projects?name=admin`, { token: await session.token() });
+    const r = await session
+      .token()
+      .then((token) => restCall<{ projects?: { id: string }[] }>('GET', `${authUrl(c.cfg)}/projects?name=admin`, { token }))
+      .catch((e: unknown) => {
+        const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
+        throw new StartupError(`cannot reach keystone at ${authUrl(c.cfg)} (${cause}); start it first, or set its address with --identity-port / [identity] public_endpoint`);
+      });
     const owner = r.body?.projects?.[0]?.id;
     if (!owner) throw new Error(`the admin project is missing from keystone at ${authUrl(c.cfg)} (${r.status})`);
     const db = await openServiceDb<ImageDB>(c.cfg, 'image', c.undo, c.clock, c.random);
