@@ -1,7 +1,7 @@
 /**
  * The seed's scenario with the real clients against a multi-process deployment (issue 11,
- * points 1 and 6): keystone, glance, neutron-server, nova-scheduler, two nova-conductor
- * and two nova-api (behind a round-robin balancer) and three `nimbus host` processes, on
+ * points 1 and 6): keystone, glance, nova-scheduler, two nova-conductor, two nova-api and
+ * two neutron-server (each pair behind a round-robin balancer) and three `nimbus host` processes, on
  * RabbitMQ and PostgreSQL, then on RabbitMQ and MariaDB (test/helpers/deployment.ts).
  * Under CI=true a broker or database server that does not answer fails this file;
  * locally its cases are skipped with the reason.
@@ -106,10 +106,14 @@ for (const dialect of ['postgres', 'mysql'] as const) {
       for (const id of [p1.id, p2.id]) assert.ok(left.includes(id), `${id} missing from ${left.join(' ')}`);
     });
 
-    it('two nova-conductor and two nova-api served (round robin in their logs)', async (t) => {
+    it('two nova-conductor, two nova-api and two neutron-server served (round robin in their logs)', async (t) => {
       if (why) return t.skip(why);
+      // Conductors share the conductor queue, neutron-servers q-reports-plugin: RabbitMQ hands out messages in turn.
       for (const p of d!.named('nova-conductor')) assert.match(p.output(), /Build of instance goes to host/, `${p.name} built nothing`);
+      for (const p of d!.named('neutron-server')) assert.match(p.output(), /"agent reported"/, `${p.name} heard no agent`);
+      // The APIs are behind the balancers, which alternate connections.
       for (const p of d!.named('nova-api')) assert.match(p.output(), /\/v2\.1\/servers/, `${p.name} served no request`);
+      for (const p of d!.named('neutron-server')) assert.match(p.output(), /\/v2\.0\//, `${p.name} served no request`);
     });
 
     it('rabbitmqctl list_queues shows the topic queues and compute.<host> for each host', async (t) => {

@@ -1,7 +1,7 @@
 /**
  * A multi-process deployment from the shipped bundle (issue 11): the controller services
- * each in its own process (keystone, glance, neutron-server, nova-api twice behind a
- * round-robin TCP balancer, nova-conductor twice, nova-scheduler) and one `nimbus host`
+ * each in its own process (keystone, glance, neutron-server and nova-api twice each
+ * behind a round-robin TCP balancer, nova-conductor twice, nova-scheduler) and one `nimbus host`
  * process per hypervisor host, on RabbitMQ (a fresh vhost, deleted afterwards) and a
  * database server (fresh databases, dropped afterwards). Every process reads the same
  * nimbus.conf, as the nodes of a real deployment share their nova.conf/neutron.conf.
@@ -114,7 +114,7 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
   await rabbitmqctl('add_vhost', vhost);
   await rabbitmqctl('set_permissions', '-p', vhost, RABBIT.user, '.*', '.*', '.*');
   const db = freshDatabases(dialect);
-  const [identity, image, network, compute, api1, api2, meta1, meta2] = await Promise.all(Array.from({ length: 8 }, freePort));
+  const [identity, image, network, compute, api1, api2, meta1, meta2, net1, net2] = await Promise.all(Array.from({ length: 10 }, freePort));
   const conf = join(dir, 'nimbus.conf');
   writeFileSync(
     conf,
@@ -135,7 +135,8 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
       '[image]',
       `port = ${image}`,
       '[network]',
-      `port = ${network}`,
+      `port = ${net1}`,
+      `public_endpoint = http://127.0.0.1:${network}`,
       'send_events_interval = 0',
       '[agent]',
       'polling_interval = 0.2',
@@ -150,9 +151,9 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
     ].join('\n'),
   );
   const procs: DeployedProcess[] = [];
-  let lb: Server | undefined;
+  const balancers: Server[] = [];
   const stop = async () => {
-    lb?.close();
+    for (const b of balancers) b.close();
     await Promise.all(
       procs.map(
         (p) =>
@@ -192,13 +193,14 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
     }
     procs.push(
       ...(await Promise.all([
+        startProcess('neutron-server', ['--host', 'controller2', '--network-port', String(net2)], conf),
         startProcess('nova-conductor', ['--host', 'controller2'], conf),
         startProcess('nova-scheduler', ['--host', 'controller1'], conf),
         startProcess('nova-api', ['--host', 'controller1'], conf),
         startProcess('nova-api', ['--host', 'controller2', '--compute-port', String(api2), '--metadata-port', String(meta2)], conf),
       ])),
     );
-    lb = await roundRobin(compute, [api1, api2]);
+    balancers.push(await roundRobin(compute, [api1, api2]), await roundRobin(network, [net1, net2]));
     procs.push(...(await Promise.all(hosts.map((h) => startProcess('host', ['--host', h], conf)))));
   } catch (e) {
     await stop();
