@@ -1,11 +1,13 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 /**
- * The `nimbus` command: `nimbus up` runs every service in one process; `nimbus help`
- * lists every option with its flag and environment variable.
+ * The `nimbus` command: `nimbus up` runs every service in one process; `nimbus keystone`,
+ * `nova-api`, `host --host H`... run one service (or one simulated host) each, for a
+ * distributed deployment (src/deploy/services.ts); `nimbus help` lists every option
+ * with its flag and environment variable.
  *
  * Exit status: 0 after `help`, `--help` or `--version`; 2 for a usage error (no
  * command, an unknown command or option, an option without its value), with the
- * usage or a hint on stderr, as getopt-style tools do; 1 when `up` fails to start.
+ * usage or a hint on stderr, as getopt-style tools do; 1 when a command fails to start.
  *
  * Runs with an 8 MiB young generation (V8's default is 16): the allocation churn of
  * thousands of requests then costs ~70 MiB less resident memory at the same throughput
