@@ -151,6 +151,9 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
     ].join('\n'),
   );
   const procs: DeployedProcess[] = [];
+  // A test process that ends without stop() (a crash, a timeout) takes the deployment with it.
+  const orphans = () => procs.forEach((p) => p.child.kill('SIGKILL'));
+  process.once('exit', orphans);
   const balancers: Server[] = [];
   const stop = async () => {
     for (const b of balancers) b.close();
@@ -159,12 +162,16 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
         (p) =>
           new Promise<void>((r) => {
             if (p.child.exitCode !== null || p.child.signalCode !== null) return r();
-            p.child.once('exit', () => r());
+            const kill = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+            p.child.once('exit', () => {
+              clearTimeout(kill);
+              r();
+            });
             p.child.kill('SIGTERM');
-            setTimeout(() => p.child.kill('SIGKILL'), 10_000).unref();
           }),
       ),
     );
+    process.off('exit', orphans);
     await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
     await db.drop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
