@@ -109,7 +109,12 @@ for (const dialect of ['postgres', 'mysql'] as const) {
     it('two nova-conductor, two nova-api and two neutron-server served (round robin in their logs)', async (t) => {
       if (why) return t.skip(why);
       // Conductors share the conductor queue, neutron-servers q-reports-plugin: RabbitMQ hands out messages in turn.
-      for (const p of d!.named('nova-conductor')) assert.match(p.output(), /Build of instance goes to host/, `${p.name} built nothing`);
+      const conductors = d!.named('nova-conductor').map((p) => p.output());
+      const count = (text: string, re: RegExp) => text.split('\n').filter((l) => re.test(l)).length;
+      // Each conductor took messages of the shared `conductor` queue (builds and nova-compute's object calls)...
+      for (const [i, out] of conductors.entries()) assert.ok(count(out, /"queue":"conductor".*received message with unique_id/) > 0, `conductor ${i + 1} took nothing from the conductor queue`);
+      // ...and the four builds were each handled once, by one or the other.
+      assert.equal(conductors.reduce((n, out) => n + count(out, /Build of instance goes to host/), 0), 4);
       for (const p of d!.named('neutron-server')) assert.match(p.output(), /"agent reported"/, `${p.name} heard no agent`);
       // The APIs are behind the balancers, which alternate connections.
       for (const p of d!.named('nova-api')) assert.match(p.output(), /\/v2\.1\/servers/, `${p.name} served no request`);

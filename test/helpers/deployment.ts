@@ -194,14 +194,15 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
     for (const [name, args] of [
       ['glance', []],
       ['neutron-server', ['--host', 'controller1']],
-      ['nova-conductor', ['--host', 'controller1']],
+      // At debug, a conductor logs every message it takes (the round robin between the two).
+      ['nova-conductor', ['--host', 'controller1', '--log-level', 'debug']],
     ] as const) {
       procs.push(await startProcess(name, [...args], conf));
     }
     procs.push(
       ...(await Promise.all([
         startProcess('neutron-server', ['--host', 'controller2', '--network-port', String(net2)], conf),
-        startProcess('nova-conductor', ['--host', 'controller2'], conf),
+        startProcess('nova-conductor', ['--host', 'controller2', '--log-level', 'debug'], conf),
         startProcess('nova-scheduler', ['--host', 'controller1'], conf),
         startProcess('nova-api', ['--host', 'controller1'], conf),
         startProcess('nova-api', ['--host', 'controller2', '--compute-port', String(api2), '--metadata-port', String(meta2)], conf),
