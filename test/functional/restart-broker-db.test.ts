@@ -170,6 +170,25 @@ describe('restart RabbitMQ or PostgreSQL during a burst of boots (issue 11)', { 
     await assertNoHalfWritten('pgr', t);
   });
 
+  it('RabbitMQ killed (SIGKILL, booted again on its data) during 20 boots: the same end conditions', { timeout: 300_000 }, async (t) => {
+    const { admin, netId, back, proc } = await burst('rmqkill', () => rabbit!.kill(), t);
+    const l = await leftovers(admin, netId, back, SETTLE_MS);
+    t.diagnostic(`after the broker kill -9: ${describeLeftovers(l)}; log: ${logFigures(proc)}`);
+    assert.match(proc.output(), /lost the RabbitMQ connection/);
+    await proc.stop();
+    assertClean(l);
+    await assertNoHalfWritten('rmqkill', t);
+  });
+
+  it('PostgreSQL killed (SIGKILL of the postmaster, crash recovery on start) during 20 boots: the same end conditions', { timeout: 300_000 }, async (t) => {
+    const { admin, netId, back, proc } = await burst('pgkill', () => postgres!.kill(), t);
+    const l = await leftovers(admin, netId, back, SETTLE_MS);
+    t.diagnostic(`after the database kill -9: ${describeLeftovers(l)}; log: ${logFigures(proc)}`);
+    await proc.stop();
+    assertClean(l);
+    await assertNoHalfWritten('pgkill', t);
+  });
+
   async function assertNoHalfWritten(tag: string, t: { diagnostic(s: string): void }): Promise<void> {
     const rows = await halfWritten(postgres!.port, tag);
     t.diagnostic(`half-written rows: ${Object.entries(rows).map(([w, ids]) => `${w} ${ids.length}`).join(', ')}`);
