@@ -55,6 +55,8 @@ export function isDisconnect(e: unknown): boolean {
     code.startsWith('08') ||
     err?.errno === 2006 || // CR_SERVER_GONE_ERROR
     err?.errno === 2013 || // CR_SERVER_LOST
+    err?.errno === 1053 || // ER_SERVER_SHUTDOWN: the statement was cut by a shutdown
+    err?.errno === 1927 || // ER_CONNECTION_KILLED
     /Connection terminated|Client was closed|not queryable|connection is in closed state/i.test(err?.message ?? '')
   );
 }

@@ -16,10 +16,11 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { type Api, assertClean, client, describeLeftovers, leftovers, listServers } from '../helpers/burst.js';
 import { type NimbusProcess, bundleMissing, startNimbusProcess } from '../helpers/nimbus-process.js';
-import { type PrivateServer, inCI, postgresUnavailable, rabbitUnavailable, startPrivatePostgres, startPrivateRabbit } from '../helpers/private-servers.js';
+import { type PrivateServer, inCI, mariadbUnavailable, postgresUnavailable, rabbitUnavailable, startPrivateMariadb, startPrivatePostgres, startPrivateRabbit } from '../helpers/private-servers.js';
 
 const BOOTS = 20;
 /** How long the burst may take to settle once the broken server is back. */
@@ -47,10 +48,20 @@ const baseArgs = (rabbitUrl: string, dbUrl: string) => [
 ];
 
 const skipReason = bundleMissing ?? rabbitUnavailable() ?? postgresUnavailable();
+const noMariadb = skipReason ?? mariadbUnavailable();
 
-/** Rows a transaction cut in half would leave, read straight from the private PostgreSQL. */
-async function halfWritten(port: number, tag: string): Promise<Record<string, string[]>> {
-  const q = async (database: string, text: string) => {
+/** Rows a transaction cut in half would leave, read straight from the private server. */
+async function halfWritten(server: 'postgres' | 'mariadb', port: number, tag: string): Promise<Record<string, string[]>> {
+  const q = async (database: string, text: string): Promise<string[]> => {
+    if (server === 'mariadb') {
+      const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', database: `${tag}_${database}` });
+      try {
+        const [rows] = await c.query(text);
+        return (rows as { id: string }[]).map((r) => r.id);
+      } finally {
+        await c.end();
+      }
+    }
     const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: `${tag}_${database}` });
     await c.connect();
     try {
@@ -84,11 +95,13 @@ function logFigures(p: NimbusProcess): string {
 describe('restart RabbitMQ or PostgreSQL during a burst of boots (issue 11)', { skip: skipReason && !inCI ? skipReason : false }, () => {
   let rabbit: Awaited<ReturnType<typeof startPrivateRabbit>> | undefined;
   let postgres: (PrivateServer & { port: number }) | undefined;
+  let mariadb: (PrivateServer & { port: number }) | undefined;
   const procs: NimbusProcess[] = [];
   before(async () => {
     if (skipReason) return;
     rabbit = await startPrivateRabbit();
     postgres = await startPrivatePostgres();
+    if (!noMariadb) mariadb = await startPrivateMariadb();
   });
   after(async () => {
     // NIMBUS_TEST_LOG_DIR keeps each cloud's log for a post-mortem.
@@ -99,6 +112,7 @@ describe('restart RabbitMQ or PostgreSQL during a burst of boots (issue 11)', { 
     }
     await rabbit?.destroy();
     await postgres?.destroy();
+    await mariadb?.destroy();
   });
 
   /**
@@ -106,12 +120,12 @@ describe('restart RabbitMQ or PostgreSQL during a burst of boots (issue 11)', { 
    * servers 100 ms apart and runs `breakIt` once a few are building; resolves with the
    * admin client, the network and the time the broken server was back.
    */
-  async function burst(tag: string, breakIt: () => Promise<void>, t: { diagnostic(s: string): void }): Promise<{ admin: Api; netId: string; back: number; proc: NimbusProcess }> {
+  async function burst(tag: string, breakIt: () => Promise<void>, t: { diagnostic(s: string): void }, db: PrivateServer = postgres!): Promise<{ admin: Api; netId: string; back: number; proc: NimbusProcess }> {
     assert.ok(!skipReason, skipReason);
     // A vhost and databases per case: the clouds of two cases never share a queue or a row.
     await rabbit!.ctl('add_vhost', tag);
     await rabbit!.ctl('set_permissions', '-p', tag, 'guest', '.*', '.*', '.*');
-    const proc = await startNimbusProcess({ args: baseArgs(`${rabbit!.url}${tag}`, postgres!.url.replace('{service}', `${tag}_{service}`)), timeoutMs: 90_000 });
+    const proc = await startNimbusProcess({ args: baseArgs(`${rabbit!.url}${tag}`, db.url.replace('{service}', `${tag}_{service}`)), timeoutMs: 90_000 });
     procs.push(proc);
     const demo = await client(proc, 'demo');
     const admin = await client(proc, 'admin');
@@ -189,8 +203,18 @@ describe('restart RabbitMQ or PostgreSQL during a burst of boots (issue 11)', { 
     await assertNoHalfWritten('pgkill', t);
   });
 
-  async function assertNoHalfWritten(tag: string, t: { diagnostic(s: string): void }): Promise<void> {
-    const rows = await halfWritten(postgres!.port, tag);
+  it('MariaDB restarted (mysqladmin shutdown, 3 s down, mariadbd) during 20 boots: the same end conditions', { timeout: 300_000, skip: noMariadb && !inCI ? noMariadb : false }, async (t) => {
+    assert.ok(!noMariadb, noMariadb);
+    const { admin, netId, back, proc } = await burst('myr', () => mariadb!.restart(3_000), t, mariadb!);
+    const l = await leftovers(admin, netId, back, SETTLE_MS);
+    t.diagnostic(`after the MariaDB restart: ${describeLeftovers(l)}; log: ${logFigures(proc)}`);
+    await proc.stop();
+    assertClean(l);
+    await assertNoHalfWritten('myr', t, 'mariadb');
+  });
+
+  async function assertNoHalfWritten(tag: string, t: { diagnostic(s: string): void }, on: 'postgres' | 'mariadb' = 'postgres'): Promise<void> {
+    const rows = await halfWritten(on, on === 'postgres' ? postgres!.port : mariadb!.port, tag);
     t.diagnostic(`half-written rows: ${Object.entries(rows).map(([w, ids]) => `${w} ${ids.length}`).join(', ')}`);
     for (const [what, ids] of Object.entries(rows)) assert.deepEqual(ids, [], what);
   }

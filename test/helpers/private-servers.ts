@@ -1,7 +1,7 @@
 /**
- * Throwaway servers for the tests that break them (issue 11, point 5): a RabbitMQ node
- * and a PostgreSQL cluster of a test file's own, on free ports, in a temp dir, so that
- * stopping, restarting or killing them never disturbs the shared servers (127.0.0.1:5672,
+ * Throwaway servers for the tests that break them (issue 11, point 5): a RabbitMQ node,
+ * a PostgreSQL cluster and a MariaDB server of a test file's own, on free ports, in a
+ * temp dir, so that stopping, restarting or killing them never disturbs the shared servers (127.0.0.1:5672,
  * :5432) other suites use at the same time (`npm test` runs two files at once).
  *
  * - RabbitMQ: a second node of the installed rabbitmq-server on the same epmd, named
@@ -13,6 +13,9 @@
  * - PostgreSQL: initdb + pg_ctl of the newest /usr/lib/postgresql/<v>/bin, trust auth,
  *   listening on 127.0.0.1 and a socket in its dir; run as `postgres` through runuser
  *   when we are root (postgres refuses to run as root).
+ *
+ * - MariaDB: mariadb-install-db + mariadbd with --datadir, --port, --socket of its own
+ *   (as the mysql user when we are root), root without a password.
  *
  * Cleanup always runs: the test's `after` calls `destroy()`, and a process 'exit'
  * handler kills whatever is left (a failed or interrupted test included). A missing
@@ -288,6 +291,107 @@ export async function startPrivatePostgres(): Promise<PrivateServer & { port: nu
       leftovers.delete(dir);
     },
     log: () => readLog(logFile),
+  };
+  return server;
+}
+
+// ---------------------------------------------------------------- MariaDB
+
+/** Why a private MariaDB server cannot be started here, or undefined. */
+export function mariadbUnavailable(): string | undefined {
+  for (const b of ['/usr/sbin/mariadbd', '/usr/bin/mariadb-install-db', '/usr/bin/mysqladmin']) {
+    if (!existsSync(b)) return `${b} is missing (apt-get install mariadb-server)`;
+  }
+  return undefined;
+}
+
+/** A MariaDB server of the caller's own (root, no password); `url` is a [database] connection with {service}. */
+export async function startPrivateMariadb(): Promise<PrivateServer & { port: number }> {
+  const why = mariadbUnavailable();
+  if (why) throw new Error(why);
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-mariadb-'));
+  const data = join(dir, 'data');
+  const sock = join(dir, 'mysqld.sock');
+  const pidFile = join(dir, 'mysqld.pid');
+  // mariadbd refuses root unless told: the server runs as mysql, as Debian's does.
+  const user = isRoot ? ['--user=mysql'] : [];
+  if (isRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'mysql']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'mysql']).toString().trim());
+    chownSync(dir, uid, gid);
+  }
+  await run('/usr/bin/mariadb-install-db', ['--no-defaults', `--datadir=${data}`, ...user, '--auth-root-authentication-method=normal', '--skip-test-db'], { timeout: 120_000 });
+  const port = await freePortPair();
+  const pid = () => {
+    try {
+      return Number(readFileSync(pidFile, 'utf8').trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const ping = () => run('/usr/bin/mysqladmin', ['--no-defaults', `--socket=${sock}`, '-uroot', 'ping'], { timeout: 10_000 }).then(() => true, () => undefined);
+  const start = async () => {
+    rmSync(pidFile, { force: true });
+    const out = openSync(join(dir, 'mysqld.err'), 'a');
+    const child = spawn(
+      '/usr/sbin/mariadbd',
+      ['--no-defaults', `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${sock}`, `--pid-file=${pidFile}`, ...user, '--innodb-flush-log-at-trx-commit=0', '--max-connections=300'],
+      { cwd: dir, stdio: ['ignore', out, out], detached: true },
+    );
+    child.unref();
+    await waitFor('the private MariaDB answering', ping, 90_000, 200);
+  };
+  const killNow = (signal: NodeJS.Signals) => {
+    const p = pid();
+    if (p) {
+      try {
+        process.kill(p, signal);
+      } catch {
+        /* gone */
+      }
+    }
+    return p;
+  };
+  leftovers.set(dir, () => {
+    killNow('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  try {
+    await start();
+  } catch (e) {
+    killNow('SIGKILL');
+    throw new Error(`the private MariaDB did not start: ${(e as Error).message}\n${readLog(join(dir, 'mysqld.err'))}`);
+  }
+  let destroyed = false;
+  const gone = async (p: number | undefined) => {
+    if (p) await waitFor('the MariaDB server gone', async () => (alive(p) ? undefined : true), 60_000, 100);
+  };
+  const server = {
+    url: `mysql+pymysql://root@127.0.0.1:${port}/{service}`,
+    port,
+    stop: async () => {
+      const p = pid();
+      await run('/usr/bin/mysqladmin', ['--no-defaults', `--socket=${sock}`, '-uroot', 'shutdown'], { timeout: 90_000 });
+      await gone(p);
+    },
+    start,
+    restart: async (downMs = 3_000) => {
+      await server.stop();
+      await sleep(downMs);
+      await server.start();
+    },
+    kill: async () => {
+      await gone(killNow('SIGKILL'));
+      await start();
+    },
+    destroy: async () => {
+      if (destroyed) return;
+      destroyed = true;
+      await gone(killNow('SIGKILL')).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+      leftovers.delete(dir);
+    },
+    log: () => readLog(join(dir, 'mysqld.err')),
   };
   return server;
 }
