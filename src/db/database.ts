@@ -23,7 +23,7 @@ import {
   sql,
 } from 'kysely';
 import { type ServerDialect, mysqlDialect, postgresDialect } from './dialects.js';
-import { type OpenOptions, RetryingKysely } from './retry.js';
+import { type OpenOptions, RetryingKysely, retryingOnDisconnect } from './retry.js';
 import { type DialectName, parseDatabaseUrl } from './url.js';
 
 export { type DialectName, type DatabaseUrl, type DatabaseUrls, type ServiceDatabase, parseDatabaseUrl, redactUrl, serviceConnection, serviceDatabaseUrl } from './url.js';
@@ -79,7 +79,7 @@ export function openDatabase<T>(url: string, opts: OpenOptions = {}): Db<T> {
 }
 
 function openServer<T>(dialect: DialectName, d: ServerDialect, opts: OpenOptions): Db<T> {
-  const kysely = new RetryingKysely<T>({ dialect: d.dialect, plugins: d.plugins }, opts);
+  const kysely = new RetryingKysely<T>({ dialect: retryingOnDisconnect(d.dialect, opts), plugins: d.plugins }, opts);
   return { kysely, dialect, close: () => kysely.destroy() };
 }
 

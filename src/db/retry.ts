@@ -2,7 +2,7 @@
  * oslo.db's wrap_db_retry for Kysely: which errors a transaction is run again for, and a
  * Kysely whose `transaction().execute()` does so.
  */
-import { Kysely, type KyselyConfig, type TransactionBuilder } from 'kysely';
+import { type CompiledQuery, type DatabaseConnection, type Dialect, type Driver, Kysely, type KyselyConfig, type QueryResult, type TransactionBuilder } from 'kysely';
 import { type Clock, type Random, systemClock, systemRandom } from '../common/clock.js';
 
 /** oslo.db's wrap_db_retry knobs: how often and how patiently a transaction is retried. */
@@ -55,6 +55,8 @@ export function isDisconnect(e: unknown): boolean {
     code.startsWith('08') ||
     err?.errno === 2006 || // CR_SERVER_GONE_ERROR
     err?.errno === 2013 || // CR_SERVER_LOST
+    err?.errno === 1053 || // ER_SERVER_SHUTDOWN: the statement was cut by a shutdown
+    err?.errno === 1927 || // ER_CONNECTION_KILLED
     /Connection terminated|Client was closed|not queryable|connection is in closed state/i.test(err?.message ?? '')
   );
 }
@@ -66,7 +68,7 @@ export function isDisconnect(e: unknown): boolean {
  * left nothing behind; one cut off during COMMIT may have committed, and is run again
  * as oslo.db's retry_on_disconnect does (the callers' writes are keyed, so a second run
  * meets a unique violation rather than writing twice). Single statements outside a
- * transaction are not retried.
+ * transaction are retried on a lost connection by the driver (retryingOnDisconnect).
  */
 export class RetryingKysely<T> extends Kysely<T> {
   readonly #retry: RetryPolicy;
@@ -103,4 +105,87 @@ export class RetryingKysely<T> extends Kysely<T> {
       }
     }
   }
+}
+
+/**
+ * A dialect whose driver rides out a server restart outside transactions, as oslo.db's
+ * pool does with its ping on checkout (a dead connection is dropped and a new one
+ * opened) and its retry on disconnect: taking a connection from the pool is retried
+ * on a refused or lost connection with the policy's back-off, and so is a single
+ * statement outside a transaction whose connection was cut (the server rolled it back;
+ * it runs again on a new connection). Inside a transaction a lost connection is thrown
+ * to RetryingKysely, which runs the whole transaction again.
+ */
+export function retryingOnDisconnect(dialect: Dialect, opts: OpenOptions): Dialect {
+  const policy = opts.retry ?? DEFAULT_RETRY;
+  const clock = opts.clock ?? systemClock;
+  const random = opts.random ?? systemRandom;
+  const pause = (n: number) => clock.sleep(Math.min(policy.maxInterval, policy.interval * 2 ** n) * 1000 * (0.5 + random.int(1000) / 2000));
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createDriver: () => {
+      const inner = dialect.createDriver();
+      const acquire = async (): Promise<DatabaseConnection> => {
+        for (let n = 0; ; n++) {
+          try {
+            return await inner.acquireConnection();
+          } catch (e) {
+            if (n >= policy.maxRetries || !isDisconnect(e)) throw e;
+            await pause(n);
+          }
+        }
+      };
+      /** The pooled connection a wrapper currently holds, and whether a transaction is open on it. */
+      class Held implements DatabaseConnection {
+        inTransaction = false;
+        constructor(public conn: DatabaseConnection) {}
+        async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+          for (let n = 0; ; n++) {
+            try {
+              return await this.conn.executeQuery<R>(q);
+            } catch (e) {
+              if (this.inTransaction || n >= policy.maxRetries || !isDisconnect(e)) throw e;
+              await inner.releaseConnection(this.conn).catch(() => undefined);
+              await pause(n);
+              this.conn = await acquire();
+            }
+          }
+        }
+        streamQuery<R>(q: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+          return this.conn.streamQuery<R>(q, chunkSize);
+        }
+      }
+      const held = (c: DatabaseConnection) => c as Held;
+      const driver: Driver = {
+        init: () => inner.init(),
+        acquireConnection: async () => new Held(await acquire()),
+        beginTransaction: async (c, settings) => {
+          held(c).inTransaction = true;
+          await inner.beginTransaction(c, settings);
+        },
+        commitTransaction: async (c) => {
+          try {
+            await inner.commitTransaction(c);
+          } finally {
+            held(c).inTransaction = false;
+          }
+        },
+        rollbackTransaction: async (c) => {
+          try {
+            await inner.rollbackTransaction(c);
+          } finally {
+            held(c).inTransaction = false;
+          }
+        },
+        releaseConnection: (c) => inner.releaseConnection(held(c).conn),
+        destroy: () => inner.destroy(),
+      };
+      if (inner.savepoint) driver.savepoint = inner.savepoint.bind(inner);
+      if (inner.rollbackToSavepoint) driver.rollbackToSavepoint = inner.rollbackToSavepoint.bind(inner);
+      if (inner.releaseSavepoint) driver.releaseSavepoint = inner.releaseSavepoint.bind(inner);
+      return driver;
+    },
+  };
 }

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, SqliteDialect } from 'kysely';
 import { isDeadlock, isDisconnect, isUniqueViolation, openDatabase, parseDatabaseUrl, redactUrl, serviceConnection, serviceDatabaseUrl } from '../../src/db/database.js';
+import { retryingOnDisconnect } from '../../src/db/retry.js';
 
 test('an embedded database file is held by the process that opened it; a second opener is told so', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-db-'));
@@ -51,7 +53,7 @@ test('a URL in a message has its password masked', () => {
 
 test('what a transaction is retried on: deadlocks, serialization failures and lost connections, not unique violations', () => {
   for (const e of [{ code: '40P01' }, { code: '40001' }, { errno: 1213 }, { errno: 1205 }]) assert.equal(isDeadlock(e), true, JSON.stringify(e));
-  for (const e of [{ code: 'ECONNRESET' }, { code: '57P01' }, { code: '08006' }, { errno: 2013 }, { code: 'PROTOCOL_CONNECTION_LOST' }, new Error('Connection terminated unexpectedly')]) {
+  for (const e of [{ code: 'ECONNRESET' }, { code: '57P01' }, { code: '57P03' }, { code: '08006' }, { errno: 2013 }, { errno: 1053 }, { code: 'PROTOCOL_CONNECTION_LOST' }, new Error('Connection terminated unexpectedly')]) {
     assert.equal(isDisconnect(e), true, JSON.stringify(e));
   }
   for (const e of [{ code: '23505' }, { errno: 1062, code: 'ER_DUP_ENTRY' }, { code: 'SQLITE_CONSTRAINT_UNIQUE' }]) {
@@ -67,4 +69,52 @@ test("a service's own URL wins over the shared one; neither set is no URL (SQLit
   assert.equal(serviceConnection(shared, 'nova'), 'mysql+pymysql://nova:novapw@db2/nova');
   assert.equal(serviceConnection(shared, 'neutron'), 'postgresql://nimbus:pw@db/neutron');
   assert.equal(serviceConnection({ ...none, glance_connection: 'postgresql://glance:g@db/glance' }, 'keystone'), null);
+});
+
+test('outside a transaction a lost connection is ridden out: checkout retried, a cut statement run again on a new connection; inside one it is thrown', async () => {
+  const events: string[] = [];
+  let refusals = 2;
+  let cuts = 1;
+  let next = 0;
+  const fail = (code: string) => Object.assign(new Error(code), { code });
+  const connection = (id: number): DatabaseConnection => ({
+    async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+      events.push(`${id}: ${q.sql}`);
+      if (q.sql === 'select cut' && cuts-- > 0) throw fail('57P01');
+      if (q.sql === 'select cut in tx') throw fail('57P01');
+      return { rows: [] };
+    },
+    streamQuery: () => {
+      throw new Error('unused');
+    },
+  });
+  const driver: Driver = {
+    init: async () => undefined,
+    acquireConnection: async () => {
+      if (refusals-- > 0) {
+        events.push('refused');
+        throw fail('ECONNREFUSED');
+      }
+      return connection(++next);
+    },
+    beginTransaction: async (c) => void (await c.executeQuery(CompiledQuery.raw('begin'))),
+    commitTransaction: async (c) => void (await c.executeQuery(CompiledQuery.raw('commit'))),
+    rollbackTransaction: async (c) => void (await c.executeQuery(CompiledQuery.raw('rollback'))),
+    releaseConnection: async (c) => void events.push(`release ${(c as unknown as { id?: number }).id ?? '?'}`),
+    destroy: async () => undefined,
+  };
+  const base = new SqliteDialect({ database: {} as never });
+  const dialect = retryingOnDisconnect({ createAdapter: () => base.createAdapter(), createQueryCompiler: () => base.createQueryCompiler(), createIntrospector: (db) => base.createIntrospector(db), createDriver: () => driver }, { retry: { maxRetries: 5, interval: 0, maxInterval: 0 } });
+  const d = dialect.createDriver();
+  const c = await d.acquireConnection();
+  assert.deepEqual(events.splice(0), ['refused', 'refused']);
+  await c.executeQuery(CompiledQuery.raw('select cut'));
+  assert.deepEqual(events.splice(0), ['1: select cut', 'release ?', '2: select cut']);
+  await d.beginTransaction(c, {});
+  await assert.rejects(c.executeQuery(CompiledQuery.raw('select cut in tx')), { code: '57P01' });
+  await d.rollbackTransaction(c);
+  assert.deepEqual(events.splice(0), ['2: begin', '2: select cut in tx', '2: rollback']);
+  // Not a disconnect: thrown at once, whatever the transaction state.
+  const other = retryingOnDisconnect({ ...dialect, createDriver: () => ({ ...driver, acquireConnection: async () => Promise.reject(fail('28P01')) }) }, {});
+  await assert.rejects(other.createDriver().acquireConnection(), { code: '28P01' });
 });
