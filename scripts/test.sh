@@ -38,8 +38,9 @@ npx --no-install tsc -p tsconfig.json --noEmit
 shopt -s globstar nullglob
 # test/contract: the same cases over each implementation of an interface (the storage
 # suite over SQLite, PostgreSQL and MariaDB, the bus suite over the in-process bus and
-# RabbitMQ; under CI=true a server that is down fails them).
-files=(test/unit/**/*.test.ts test/contract/**/*.test.ts test/functional/**/*.test.ts test/acceptance/**/*.test.ts)
+# RabbitMQ; under CI=true a server that is down fails them). test/deployment: a multi-process
+# deployment from the bundle on RabbitMQ + PostgreSQL and + MariaDB (same CI rule).
+files=(test/unit/**/*.test.ts test/contract/**/*.test.ts test/functional/**/*.test.ts test/acceptance/**/*.test.ts test/deployment/**/*.test.ts)
 if [ ${#files[@]} -eq 0 ]; then
   echo "test.sh: no test files found" >&2
   exit 1

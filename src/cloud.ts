@@ -4,17 +4,14 @@
  * directory and the bus `transport_url` names (in-process unless RabbitMQ is
  * configured). `nimbus up` and the functional tests both start it.
  */
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Bus } from './bus/bus.js';
 import { createBus } from './bus/transport.js';
 import { type Clock, type Random, systemClock, systemRandom } from './common/clock.js';
-import { type Config, listenHost, optionNames, publicUrl } from './common/config.js';
-import { type ApiSection, StartupError, checkPorts, dataDirError, explainStartFailure, isFsError, listenError, prepareDataDir, removeCreated } from './common/preflight.js';
+import { type Config, publicUrl } from './common/config.js';
+import { checkPorts, explainStartFailure, prepareDataDir, removeCreated } from './common/preflight.js';
 import type { Logger } from './common/log.js';
-import { listen } from './common/http.js';
 import { type LocalApi, serveLocally } from './common/rest-client.js';
-import { type Db, type ServiceDatabase, databaseOptions, ensureDatabase, openDatabase, parseDatabaseUrl, redactUrl, serviceConnection } from './db/database.js';
+import { listenApi, listenMetadata, openServiceDb } from './deploy/pieces.js';
 import { IdentityService, type CatalogEntry } from './identity/service.js';
 import type { IdentityDB } from './identity/service.js';
 import { ImageService } from './image/service.js';
@@ -53,14 +50,6 @@ export interface Cloud {
   close(): Promise<void>;
 }
 
-/** Each service's own database (src/db/url.ts serviceConnection), by default a file in data_dir. */
-function dbUrl(cfg: Config, service: ServiceName): string {
-  return serviceConnection(cfg.database, SERVICE_DATABASES[service]) ?? `sqlite://${join(cfg.DEFAULT.data_dir, `${service}.sqlite`)}`;
-}
-
-type ServiceName = 'identity' | 'network' | 'image' | 'compute';
-const SERVICE_DATABASES: Record<ServiceName, ServiceDatabase> = { identity: 'keystone', network: 'neutron', image: 'glance', compute: 'nova' };
-
 /**
  * Starts every service and listens on the configured ports; resolves once all answer.
  * Checks the ports and the data directory before writing anything (StartupError names
@@ -84,43 +73,6 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     removeCreated(dataDir);
     throw opts.cfg.database.connection ? e : explainStartFailure(e, opts.cfg.DEFAULT.data_dir);
   }
-}
-
-/**
- * A service's database: a file in the data directory (a file-system failure names the
- * directory and cause) or one on a server (a failure names the service, the URL with its
- * password masked, and the option). Transaction retries wait on the injected clock.
- */
-async function openServiceDb<T>(cfg: Config, service: ServiceName, undo: (() => unknown)[], clock: Clock, random: Random): Promise<Db<T>> {
-  let db: Db<T>;
-  const name = SERVICE_DATABASES[service];
-  const url = dbUrl(cfg, service);
-  try {
-    // A server database is created on first start, as `nova-manage db sync` would need it made.
-    await ensureDatabase(url);
-    db = openDatabase<T>(url, { ...databaseOptions(cfg), clock, random });
-  } catch (e) {
-    if (parseDatabaseUrl(url).dialect !== 'sqlite') {
-      const option = cfg.database[`${name}_connection`] ? `${name}_connection` : 'connection';
-      throw new StartupError(`cannot open the ${name} database at ${redactUrl(url)} ([database] ${option}): ${(e as Error).message}`);
-    }
-    if (serviceConnection(cfg.database, name) || !isFsError(e)) throw e;
-    throw dataDirError(cfg.DEFAULT.data_dir, e);
-  }
-  undo.push(() => db.close());
-  return db;
-}
-
-/** Listens on a section's port; EADDRINUSE and friends name the option that moves it. */
-async function listenApi(cfg: Config, section: ApiSection, app: FastifyInstance, undo: (() => unknown)[]): Promise<number> {
-  let port: number;
-  try {
-    port = await listen(app, listenHost(cfg, section), cfg[section].port);
-  } catch (e) {
-    throw listenError(cfg, section, e);
-  }
-  undo.push(() => app.close());
-  return port;
 }
 
 async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promise<Cloud> {
@@ -176,18 +128,8 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   const computePort = await listenApi(cfg, 'compute', compute.app, undo);
   const computeUrl = publicUrl(cfg, 'compute', computePort);
   catalog.push({ type: 'compute', name: 'nova', url: `${computeUrl}/v2.1` });
-  // nova-api-metadata: not in the catalog (instances reach it through a proxy).
   const metadata = createMetadataApp({ cfg, log, clock, random, db: computeDb.kysely, instances: compute.instances, network: compute.network });
-  const metadataHost = cfg.metadata.host || cfg.DEFAULT.bind_host;
-  let metadataPort: number;
-  try {
-    metadataPort = await listen(metadata, metadataHost, cfg.metadata.port);
-  } catch (e) {
-    const o = optionNames('metadata', 'port');
-    throw new StartupError(`port ${cfg.metadata.port} (metadata) cannot be listened on at ${metadataHost} (${(e as Error).message}); choose another with ${o.flag}, ${o.env} or ${o.ini}`);
-  }
-  undo.push(() => metadata.close());
-  const metadataUrl = `http://${metadataHost.includes(':') ? `[${metadataHost}]` : metadataHost}:${metadataPort}`;
+  const metadataUrl = await listenMetadata(cfg, metadata, undo);
   // Services calling each other's REST APIs in this process skip the loopback socket.
   const apis: [string, LocalApi][] = [[identityUrl, identity.app], [networkUrl, network.app], [imageUrl, image.app], [computeUrl, compute.app]];
   const unserve = cfg.DEFAULT.in_process_rest ? apis.map(([url, app]) => serveLocally(url, app)) : [];

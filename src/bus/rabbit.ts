@@ -369,6 +369,9 @@ export class RabbitBus implements Bus {
       l.seen.push(req._unique_id);
       if (l.seen.length > SEEN_IDS) l.seen.shift();
     }
+    // oslo.messaging's amqpdriver logs each message it takes at debug, as here: which of
+    // several servers of a topic got it shows the broker's round robin.
+    this.o.log.debug({ topic: l.topic, server: l.server, queue: m.fields.routingKey, method: req.method, unique_id: req._unique_id }, `received message with unique_id: ${req._unique_id}`);
     void this.#serve(l, req);
   }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 /**
- * The `nimbus` command: `nimbus up` runs every service in one process; `nimbus help`
- * lists every option with its flag and environment variable.
+ * The `nimbus` command: `nimbus up` runs every service in one process; `nimbus keystone`,
+ * `nova-api`, `host --host H`... run one service (or one simulated host) each, for a
+ * distributed deployment (src/deploy/services.ts); `nimbus help` lists every option
+ * with its flag and environment variable.
  *
  * Exit status: 0 after `help`, `--help` or `--version`; 2 for a usage error (no
  * command, an unknown command or option, an option without its value), with the
- * usage or a hint on stderr, as getopt-style tools do; 1 when `up` fails to start.
+ * usage or a hint on stderr, as getopt-style tools do; 1 when a command fails to start.
  *
  * Runs with an 8 MiB young generation (V8's default is 16): the allocation churn of
  * thousands of requests then costs ~70 MiB less resident memory at the same throughput
@@ -18,9 +20,19 @@ import { startCloud } from '../cloud.js';
 import { OPTIONS, describeOptions, loadConfig, optionNames } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { checkLogFile, describeFsError } from '../common/preflight.js';
+import { HOST_COMMANDS, type ServiceCommand, startService } from '../deploy/services.js';
 
 const COMMANDS = {
   up: 'start keystone, glance, neutron and nova with the simulated hosts, in this process, until Ctrl-C',
+  keystone: 'run keystone alone (identity API; the catalog lists the endpoints of the configuration)',
+  glance: 'run glance alone (image API)',
+  'nova-api': 'run nova-api alone (compute API and metadata API)',
+  'nova-conductor': 'run nova-conductor alone (conductor topic, as --host)',
+  'nova-scheduler': 'run nova-scheduler alone (scheduler topic, as --host)',
+  'nova-compute': 'run nova-compute for one simulated hypervisor host (--host H)',
+  'neutron-server': 'run neutron-server alone (network API, q-plugin, q-reports-plugin)',
+  'neutron-openvswitch-agent': 'run the OVS agent of one simulated host (--host H)',
+  host: "run one simulated hypervisor host (--host H): its nova-compute and OVS agent sharing the host's devices",
   help: 'show this help, or a command\'s (nimbus help up)',
 } as const;
 type Command = keyof typeof COMMANDS;
@@ -32,7 +44,7 @@ const USAGE = 'usage: nimbus <command> [options]';
 const HINT = "Run 'nimbus help' for the commands and options.";
 
 function commandList(): string[] {
-  return ['Commands:', ...Object.entries(COMMANDS).map(([c, h]) => `  ${c.padEnd(6)} ${h}`)];
+  return ['Commands:', ...Object.entries(COMMANDS).map(([c, h]) => `  ${c.padEnd(c.length > 6 ? 26 : 6)} ${h}`)];
 }
 
 function generalHelp(): string {
@@ -44,7 +56,7 @@ function generalHelp(): string {
     'Options:',
     '  -h, --help            show this help and exit',
     '  --version             print the version and exit',
-    '  --config-file PATH    INI file to read (default: ./nimbus.conf when it exists)',
+    '  --config-file PATH    INI file to read, repeatable, a later file winning (default: ./nimbus.conf when it exists)',
     '',
     `Options of 'nimbus up' (the flag, the environment variable, the default; later wins:`,
     'INI file, then environment, then flags):',
@@ -54,6 +66,21 @@ function generalHelp(): string {
 
 function commandHelp(command: Command): string {
   if (command === 'help') return `usage: nimbus help [command]\n\n${COMMANDS.help}`;
+  if (command !== 'up') {
+    const host = HOST_COMMANDS.includes(command) ? ' --host HOST' : '';
+    return [
+      `usage: nimbus ${command}${host} [--config-file PATH ...] [--<option> VALUE | --<option>=VALUE ...]`,
+      '',
+      `${COMMANDS[command][0]!.toUpperCase()}${COMMANDS[command].slice(1)}, until Ctrl-C or SIGTERM.`,
+      'It finds the other services through keystone ([identity] public_endpoint or port) and the bus',
+      '([DEFAULT] transport_url); every process of a deployment reads the same configuration.',
+      '',
+      'Options (the flag, the environment variable, the default; later wins: INI files, then',
+      'environment, then flags):',
+      '  --config-file PATH  (repeatable; default: ./nimbus.conf when it exists)',
+      describeOptions(),
+    ].join('\n');
+  }
   return [
     'usage: nimbus up [--config-file PATH] [--<option> VALUE | --<option>=VALUE ...]',
     '',
@@ -86,7 +113,7 @@ function parserOptions(): NonNullable<ParseArgsConfig['options']> {
   const options: NonNullable<ParseArgsConfig['options']> = {
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean' },
-    'config-file': { type: 'string' },
+    'config-file': { type: 'string', multiple: true },
   };
   for (const [section, opts] of Object.entries(OPTIONS)) {
     for (const key of Object.keys(opts)) options[optionNames(section, key).flag.slice(2)] = { type: 'string' };
@@ -100,7 +127,7 @@ interface Invocation {
   extra: string[];
   help: boolean;
   version: boolean;
-  configFile?: string;
+  configFiles: string[];
   flags: Record<string, string>;
 }
 
@@ -138,7 +165,7 @@ function parse(argv: string[]): Invocation {
     }
     throw new UsageError(msg);
   }
-  const { help, version: v, 'config-file': configFile, ...rest } = parsed.values as Record<string, string | boolean | undefined>;
+  const { help, version: v, 'config-file': configFiles, ...rest } = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const flags: Record<string, string> = {};
   for (const [k, val] of Object.entries(rest)) if (typeof val === 'string') flags[k] = val;
   const [command, topic, ...extra] = parsed.positionals;
@@ -148,7 +175,7 @@ function parse(argv: string[]): Invocation {
     extra,
     help: help === true,
     version: v === true,
-    ...(typeof configFile === 'string' ? { configFile } : {}),
+    configFiles: Array.isArray(configFiles) ? configFiles : [],
     flags,
   };
 }
@@ -161,19 +188,47 @@ function unknownCommand(c: string): UsageError {
   return new UsageError(`unknown command '${c}' (known: ${Object.keys(COMMANDS).join(', ')})`);
 }
 
-async function up(inv: Invocation): Promise<void> {
-  const file = inv.configFile ?? (existsSync('nimbus.conf') ? 'nimbus.conf' : undefined);
-  let cfg;
-  try {
-    cfg = loadConfig({ configFile: file, env: process.env, flags: inv.flags });
-  } catch (e) {
-    if ((e as { code?: string }).code) throw new Error(`cannot read the configuration file ${resolve(file!)} (${describeFsError(e)})`);
-    throw e;
+/** The configuration of the command line: its INI files (or ./nimbus.conf), environment and flags; and the logger. */
+function configure(inv: Invocation) {
+  const files = inv.configFiles.length ? inv.configFiles : existsSync('nimbus.conf') ? ['nimbus.conf'] : [];
+  for (const file of files) {
+    try {
+      readFileSync(file);
+    } catch (e) {
+      throw new Error(`cannot read the configuration file ${resolve(file)} (${describeFsError(e)})`);
+    }
   }
+  const cfg = loadConfig({ configFiles: files, env: process.env, flags: inv.flags });
   cfg.DEFAULT.data_dir = resolve(cfg.DEFAULT.data_dir);
   const logFile = cfg.DEFAULT.log_file ? resolve(cfg.DEFAULT.log_file) : undefined;
   if (logFile) checkLogFile(logFile);
   const log = createLogger(cfg.DEFAULT.log_level, logFile ? { file: logFile } : {});
+  return { cfg, log };
+}
+
+/** SIGINT/SIGTERM close what runs, then exit 0. */
+function stopOnSignals(log: ReturnType<typeof createLogger>, close: () => Promise<void>): void {
+  const stop = async () => {
+    log.info('stopping');
+    await close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** `nimbus keystone|glance|nova-api|...`: one service (or one simulated host) in this process. */
+async function runService(command: ServiceCommand, inv: Invocation): Promise<void> {
+  const { cfg, log } = configure(inv);
+  const started = performance.now();
+  const svc = await startService(command, { cfg, log });
+  const urls = Object.entries(svc.urls).map(([k, v]) => ` ${k} ${v}`).join(',');
+  log.info({ command, host: svc.host, urls: svc.urls, ms: Math.round(performance.now() - started) }, `${command} is up as ${svc.host}${urls ? `:${urls}` : ''}`);
+  stopOnSignals(log, () => svc.close());
+}
+
+async function up(inv: Invocation): Promise<void> {
+  const { cfg, log } = configure(inv);
   const started = performance.now();
   const cloud = await startCloud({ cfg, log });
   const u = cloud.urls;
@@ -181,13 +236,7 @@ async function up(inv: Invocation): Promise<void> {
     { ...u, hosts: cfg.DEFAULT.hosts, data_dir: cfg.DEFAULT.data_dir, ms: Math.round(performance.now() - started) },
     `Nimbus is up: keystone ${u.identity}/v3, glance ${u.image}, neutron ${u.network}, nova ${u.compute}/v2.1; hosts ${cfg.DEFAULT.hosts.join(', ')}; source ${cfg.DEFAULT.data_dir}/openrc-admin`,
   );
-  const stop = async () => {
-    log.info('stopping');
-    await cloud.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(log, () => cloud.close());
 }
 
 async function main(): Promise<void> {
@@ -210,7 +259,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (inv.topic !== undefined) throw new UsageError(`unexpected argument '${inv.topic}'`);
-  await up(inv);
+  if (inv.command === 'up') await up(inv);
+  else await runService(inv.command as ServiceCommand, inv);
 }
 
 main().catch((e: unknown) => {

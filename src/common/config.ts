@@ -30,6 +30,7 @@ export const OPTIONS = {
     log_level: str('info', 'trace, debug, info, warn, error or silent.'),
     log_file: str('', 'Also append the logs to this file, as JSON lines (stderr gets them either way).'),
     hosts: list(['compute1', 'compute2'], 'Simulated hypervisor hosts, each with nova-compute and an OVS agent.'),
+    host: str('', "nova.conf/neutron.conf [DEFAULT] host: this process's name on the bus (compute.<host>, q-agent-notifier-*.<host>, conductor.<host>) and in os-services; empty = the machine's hostname. Used by the one-service commands (nimbus nova-compute, host, ...), not by nimbus up."),
     transport_url: str('inproc://', 'RPC bus: inproc:// (one process) or rabbit://user:pass@host:port/vhost (RabbitMQ; several hosts comma-separated, as oslo.messaging).'),
     rpc_response_timeout: float(60, "oslo.messaging: seconds a call waits for its reply before MessagingTimeout (a caller's own timeout wins)."),
     allow_resize_to_same_host: bool(false, "nova.conf [DEFAULT]: a resize may pick the server's own host (a cold migration never does: the libvirt-like driver cannot)."),
@@ -63,6 +64,7 @@ export const OPTIONS = {
   identity: {
     host: str('', 'Listen address; empty = bind_host.'),
     port: int(5000, 'Keystone API port.'),
+    public_endpoint: str('', 'URL of keystone in the catalog and openrc (e.g. a load balancer); empty = http://public_host:port.'),
     token_expiration: int(3600, 'Token lifetime in seconds.'),
     admin_password: str('admin', 'Password of the bootstrapped admin user.'),
     demo_password: str('demo', 'Password of the bootstrapped demo user.'),
@@ -71,10 +73,12 @@ export const OPTIONS = {
   image: {
     host: str('', 'Listen address; empty = bind_host.'),
     port: int(9292, 'Glance API port.'),
+    public_endpoint: str('', 'URL of glance in the catalog (e.g. a load balancer); empty = http://public_host:port.'),
   },
   network: {
     host: str('', 'Listen address; empty = bind_host.'),
     port: int(9696, 'Neutron API port.'),
+    public_endpoint: str('', 'URL of neutron in the catalog (e.g. a load balancer in front of several neutron-server); empty = http://public_host:port.'),
     base_mac: str('fa:16:3e:00:00:00', 'Base MAC; the first three octets are kept, the rest random.'),
     mac_generation_retries: int(16, 'How many times to try generating a unique MAC.'),
     max_fixed_ips_per_port: int(5, 'Most fixed IPs a port may have.'),
@@ -113,6 +117,7 @@ export const OPTIONS = {
   compute: {
     host: str('', 'Listen address of nova-api; empty = bind_host.'),
     port: int(8774, 'Compute API port.'),
+    public_endpoint: str('', 'URL of nova-api in the catalog, without /v2.1 (e.g. a load balancer in front of several nova-api); empty = http://public_host:port.'),
     default_availability_zone: str('nova', 'Availability zone of compute hosts.'),
     vif_plugging_timeout: float(300, 'Seconds spawn waits for network-vif-plugged; 0 = do not wait.'),
     reclaim_instance_interval: int(0, 'Seconds a deleted server stays SOFT_DELETED (restorable) before nova-compute reclaims it; 0 = delete at once.'),
@@ -187,6 +192,8 @@ export function optionNames(section: string, key: string): { flag: string; env: 
 export interface LoadOptions {
   /** Path of an INI file; missing file is an error only when given explicitly. */
   configFile?: string;
+  /** Several INI files read in order, a later one's value winning (oslo.config's repeated --config-file). */
+  configFiles?: string[];
   env?: Record<string, string | undefined>;
   /** Flags already split: { 'identity-port': '5001' }. */
   flags?: Record<string, string>;
@@ -200,10 +207,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? {};
   const flags = { ...(opts.flags ?? {}) };
   const ini: Record<string, Record<string, unknown>> = {};
-  if (opts.configFile) {
-    const parsed = parseIni(readFileSync(opts.configFile, 'utf8')) as Record<string, unknown>;
+  for (const file of [...(opts.configFile ? [opts.configFile] : []), ...(opts.configFiles ?? [])]) {
+    const parsed = parseIni(readFileSync(file, 'utf8')) as Record<string, unknown>;
     for (const [k, v] of Object.entries(parsed)) {
-      if (v && typeof v === 'object' && !Array.isArray(v)) ini[k] = v as Record<string, unknown>;
+      if (v && typeof v === 'object' && !Array.isArray(v)) Object.assign((ini[k] ??= {}), v as Record<string, unknown>);
       else (ini.DEFAULT ??= {})[k] = v;
     }
   }
@@ -252,6 +259,7 @@ export function listenHost(cfg: Config, section: 'identity' | 'image' | 'network
 
 /** The base URL other services and clients use to reach a service. */
 export function publicUrl(cfg: Config, section: 'identity' | 'image' | 'network' | 'compute', port?: number): string {
+  if (cfg[section].public_endpoint) return cfg[section].public_endpoint.replace(/\/+$/, '');
   const host = cfg.DEFAULT.public_host || listenHost(cfg, section);
   const h = host.includes(':') ? `[${host}]` : host;
   return `http://${h}:${port ?? cfg[section].port}`;

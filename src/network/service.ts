@@ -29,6 +29,8 @@ export interface NetworkServiceDeps {
   validator: TokenValidator;
   /** Keystone's URL, for WWW-Authenticate on 401. */
   authUri: string;
+  /** This neutron-server's server name on q-plugin and q-reports-plugin (its [DEFAULT] host; 'neutron-server' embedded). */
+  host?: string;
 }
 
 export class NetworkService {
@@ -60,13 +62,14 @@ export class NetworkService {
     await migrate(this.d.db.kysely as never, neutronMigrations, 'neutron');
     await this.ml2.init(this.d.db.kysely);
     this.#listeners.push(
-      await registerReportEndpoint(this.d.bus, this.d.db.kysely, this.d.clock, this.d.log, { agentDownTime: this.d.cfg.network.agent_down_time, random: this.d.random }),
+      await registerReportEndpoint(this.d.bus, this.d.db.kysely, this.d.clock, this.d.log, { agentDownTime: this.d.cfg.network.agent_down_time, random: this.d.random, ...(this.d.host ? { server: this.d.host } : {}) }),
       await registerPluginEndpoint(this.d.bus, {
         db: this.d.db.kysely,
         ports: this.plugin.ports,
         ml2: this.ml2,
         log: this.d.log,
         portActiveDirect: (port) => this.novaNotifier.notifyPortActiveDirect(port),
+        ...(this.d.host ? { server: this.d.host } : {}),
       }),
     );
   }

@@ -50,6 +50,20 @@ describe('nimbus help and version', { skip: bundleMissing }, () => {
     });
   }
 
+  it('help nova-compute: the usage of a one-service command, with --host and repeatable --config-file', () => {
+    const r = nimbus('help', 'nova-compute');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^usage: nimbus nova-compute --host HOST \[--config-file PATH \.\.\.\] /);
+    assert.match(r.stdout, /--transport-url {2}NIMBUS_TRANSPORT_URL/);
+    assert.doesNotMatch(nimbus('help', 'nova-api').stdout, /--host HOST/);
+  });
+
+  it('a one-service command that cannot reach keystone says so and exits 1', () => {
+    const r = nimbus('glance', '--data-dir', join(root, 'glance-alone'), '--identity-port', '1', '--image-port', '0');
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^nimbus: cannot reach keystone at http:\/\/127\.0\.0\.1:1\/v3 /);
+  });
+
   it('no command: usage on stderr and exit status 2', () => {
     const r = nimbus();
     assert.equal(r.status, 2);
@@ -59,8 +73,9 @@ describe('nimbus help and version', { skip: bundleMissing }, () => {
   });
 
   const usageErrors: [string[], string][] = [
-    [['start'], "nimbus: unknown command 'start' (known: up, help)"],
-    [['help', 'start'], "nimbus: unknown command 'start' (known: up, help)"],
+    [['start'], "nimbus: unknown command 'start' (known: up, keystone, glance, nova-api, nova-conductor, nova-scheduler, nova-compute, neutron-server, neutron-openvswitch-agent, host, help)"],
+    [['help', 'start'], "nimbus: unknown command 'start' (known: up, keystone, glance, nova-api, nova-conductor, nova-scheduler, nova-compute, neutron-server, neutron-openvswitch-agent, host, help)"],
+    [['nova-compute', 'now'], "nimbus: unexpected argument 'now'"],
     [['up', '--bogus', '1'], 'nimbus: unknown option --bogus'],
     [['up', '--hosts'], 'nimbus: option --hosts needs a value (--hosts VALUE or --hosts=VALUE)'],
     [['up', 'now'], "nimbus: unexpected argument 'now'"],

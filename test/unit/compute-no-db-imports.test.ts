@@ -1,6 +1,7 @@
 /**
  * Issue 11, point 4, held by the imports: nova-compute's code (its manager and ops, the
- * virt driver, the interrupted-build cleanup it shares) reaches the database only
+ * virt driver, the interrupted-build cleanup it shares, the host process's wiring in
+ * compute-hosts.ts) reaches the database only
  * through ComputeData (objects/compute-data.ts), never through Kysely, the schema, the
  * stores or the scheduler's SQL helpers.
  */
@@ -10,7 +11,7 @@ import { join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 
 const SRC = resolve(import.meta.dirname, '../../src');
-const COMPUTE_SIDE = ['compute/manager', 'compute/virt', 'compute/interrupted-build.ts'];
+const COMPUTE_SIDE = ['compute/manager', 'compute/virt', 'compute/interrupted-build.ts', 'compute/compute-hosts.ts'];
 
 /** What nova-compute's code may not import, with why. */
 const FORBIDDEN: { pattern: RegExp; why: string }[] = [

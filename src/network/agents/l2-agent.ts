@@ -64,6 +64,12 @@ export interface L2AgentLoopDeps {
   concurrency?: number;
   /** [ovs] integration_bridge. */
   integrationBridge?: string;
+  /**
+   * The server name the agents listen as: their host in a host process (the
+   * q-agent-notifier-*.<host> queues, as neutron's agents), 'ovs-agents' for the embedded
+   * fleet's one listener serving every simulated host.
+   */
+  server?: string;
 }
 
 interface Iface {
@@ -187,13 +193,14 @@ export class OvsL2AgentLoop implements HostWorker {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    const server = this.d.server ?? 'ovs-agents';
     this.#listeners = [
-      await this.d.bus.listen(Topics.agentPortUpdate, 'ovs-agents', { port_update: (args: PortUpdateArgs) => this.#notified(String(args.port?.id ?? ''), 'updated') }),
-      await this.d.bus.listen(Topics.agentPortDelete, 'ovs-agents', { port_delete: (args: PortDeleteArgs) => this.#notified(args.port_id, 'deleted') }),
-      await this.d.bus.listen(Topics.agentPortBindingDeactivate, 'ovs-agents', {
+      await this.d.bus.listen(Topics.agentPortUpdate, server, { port_update: (args: PortUpdateArgs) => this.#notified(String(args.port?.id ?? ''), 'updated') }),
+      await this.d.bus.listen(Topics.agentPortDelete, server, { port_delete: (args: PortDeleteArgs) => this.#notified(args.port_id, 'deleted') }),
+      await this.d.bus.listen(Topics.agentPortBindingDeactivate, server, {
         binding_deactivate: (args: BindingDeactivateArgs) => this.#bindingChanged(args.host, args.port_id, 'deactivated'),
       }),
-      await this.d.bus.listen(Topics.agentPortBindingActivate, 'ovs-agents', {
+      await this.d.bus.listen(Topics.agentPortBindingActivate, server, {
         binding_activate: (args: BindingActivateArgs) => this.#bindingChanged(args.host, args.port_id, 'activated'),
       }),
     ];

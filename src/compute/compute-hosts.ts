@@ -1,0 +1,77 @@
+/**
+ * nova-compute for one or more hypervisor hosts, without a database handle: each host's
+ * ComputeManager reads and writes through the conductor (object indirection) unless the
+ * embedded cloud asks for direct access, and reaches neutron and glance over REST as the
+ * nova service users. `nimbus nova-compute` and `nimbus host` run one host of it; the
+ * embedded cloud runs every simulated host of it in its own process.
+ */
+import type { Bus } from '../bus/bus.js';
+import type { Clock, Random } from '../common/clock.js';
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/log.js';
+import { ServiceSession } from '../common/rest-client.js';
+import type { HostNetworks } from '../hostnet/index.js';
+import { GlanceAPI } from './image-api.js';
+import { InstanceEvents } from './manager/events.js';
+import { blockDbAccess } from './manager/db-guard.js';
+import { InstanceLocks } from './manager/deps.js';
+import { ComputeManager } from './manager/manager.js';
+import { NeutronAPI } from './network/neutron.js';
+import type { ComputeData } from './objects/compute-data.js';
+import { remoteComputeData } from './objects/remote.js';
+import { ConductorRpc } from './rpc.js';
+import { FakeLibvirtDriver } from './virt/fake.js';
+
+export interface ComputeHostsDeps {
+  cfg: Config;
+  log: Logger;
+  clock: Clock;
+  random: Random;
+  bus: Bus;
+  /** Keystone's v3 URL. */
+  authUrl: string;
+  /** The hosts' devices (shared with their OVS agents when they run in the same process). */
+  hostnets: HostNetworks;
+  /** nova's REST clients; built from the service users when absent. */
+  network?: NeutronAPI;
+  image?: GlanceAPI;
+  /** Direct database objects ([compute] direct_db_access, embedded only); the conductor's RPC otherwise. */
+  objects?: ComputeData;
+}
+
+/** nova.conf [neutron] and [glance]: nova's REST clients as its service users. */
+export function novaClients(cfg: Config, log: Logger, authUrl: string): { network: NeutronAPI; image: GlanceAPI } {
+  const session = (username: string) => new ServiceSession({ authUrl, username, password: cfg.identity.service_password, projectName: 'service', region: cfg.DEFAULT.region });
+  return {
+    network: new NeutronAPI({ cfg, log: log.child({ svc: 'nova.network.neutron' }), authUrl, session: session('neutron') }),
+    image: new GlanceAPI(session('nova')),
+  };
+}
+
+export class ComputeHosts {
+  readonly computes = new Map<string, ComputeManager>();
+
+  constructor(private readonly d: ComputeHostsDeps) {
+    const clients = d.network && d.image ? { network: d.network, image: d.image } : novaClients(d.cfg, d.log, d.authUrl);
+    const conductor = new ConductorRpc(d.bus);
+    for (const host of d.hostnets.hosts()) {
+      const log = d.log.child({ svc: 'nova-compute', host });
+      const events = new InstanceEvents(d.clock, log);
+      // nova-compute reaches the database only through the conductor (object indirection),
+      // as in a deployment where it runs on a hypervisor host without database credentials.
+      const objects = d.objects ?? remoteComputeData({ bus: d.bus, clock: d.clock, serviceDownTimeS: d.cfg.compute.service_down_time, timeoutMs: d.cfg.DEFAULT.rpc_response_timeout * 1000 });
+      const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock });
+      const deps = { host, ...objects, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, network: clients.network, conductor, cacheLocks: new InstanceLocks(), image: clients.image };
+      this.computes.set(host, new ComputeManager(blockDbAccess('nova-compute', deps, log)));
+    }
+  }
+
+  /** Starts every host (init_host, then listening on compute.<host>). */
+  async start(): Promise<void> {
+    for (const c of this.computes.values()) await c.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.computes.values()) await c.stop();
+  }
+}
