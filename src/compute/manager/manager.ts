@@ -7,13 +7,13 @@
  * events neutron sends (network-vif-plugged wakes a waiting spawn).
  */
 import type { Listener } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { listen } from '../../bus/contract.js';
 import type { TimerHandle } from '../../common/clock.js';
 import type { NovaContext } from '../context.js';
 import { InterfaceAttachFailed, PortNotFound } from '../errors.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
 import type { Instance } from '../objects/instance.js';
-import type { AttachInterfaceArgs, BuildRequest, EvacuateArgs, ExternalEvent, LiveMigrateData, LiveMigrationArgs, ResizeArgs, ShelveArgs } from '../rpc.js';
+import { type AttachInterfaceArgs, type BuildRequest, ComputeTopicDef, type EvacuateArgs, type ExternalEvent, type LiveMigrateData, type LiveMigrationArgs, type ResizeArgs, type ShelveArgs } from '../rpc.js';
 import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
@@ -70,7 +70,7 @@ export class ComputeManager {
     await this.#registerNode();
     await initHost(this.d, { terminate: (ctx, uuid) => this.terminateInstance(ctx, uuid) });
     await this.updateUsage();
-    this.#listener = await this.d.bus.listen(Topics.compute, this.d.host, {
+    this.#listener = await listen(this.d.bus, ComputeTopicDef, this.d.host, {
       build_and_run_instance: (req: BuildRequest & { node: string }) => this.buildAndRunInstance(req),
       terminate_instance: (a: { ctx: NovaContext; instanceUuid: string }) => this.terminateInstance(a.ctx, a.instanceUuid),
       attach_interface: (a: AttachInterfaceArgs) => this.attachInterface(a),

@@ -37,7 +37,7 @@
  * keeps its events until it reports again. This module never touches a database.
  */
 import type { Bus, Listener } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { listen } from '../../bus/contract.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
@@ -47,6 +47,7 @@ import { type DeviceDetails, isDeviceDetails } from '../rpc/wire.js';
 import { DEAD_VLAN_TAG, LocalVlanManager } from './local-vlans.js';
 import type { FleetHost, HostWorker } from './ovs-fleet.js';
 import { PluginApi } from './plugin-rpc.js';
+import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef } from '../rpc/topics.js';
 
 /** constants.MAX_DEVICE_RETRIES: a device failing more often is no longer retried. */
 export const MAX_DEVICE_RETRIES = 5;
@@ -195,12 +196,12 @@ export class OvsL2AgentLoop implements HostWorker {
     this.#running = true;
     const server = this.d.server ?? 'ovs-agents';
     this.#listeners = [
-      await this.d.bus.listen(Topics.agentPortUpdate, server, { port_update: (args: PortUpdateArgs) => this.#notified(String(args.port?.id ?? ''), 'updated') }),
-      await this.d.bus.listen(Topics.agentPortDelete, server, { port_delete: (args: PortDeleteArgs) => this.#notified(args.port_id, 'deleted') }),
-      await this.d.bus.listen(Topics.agentPortBindingDeactivate, server, {
+      await listen(this.d.bus, AgentPortUpdateTopicDef, server, { port_update: (args: PortUpdateArgs) => this.#notified(String(args.port?.id ?? ''), 'updated') }),
+      await listen(this.d.bus, AgentPortDeleteTopicDef, server, { port_delete: (args: PortDeleteArgs) => this.#notified(args.port_id, 'deleted') }),
+      await listen(this.d.bus, AgentBindingDeactivateTopicDef, server, {
         binding_deactivate: (args: BindingDeactivateArgs) => this.#bindingChanged(args.host, args.port_id, 'deactivated'),
       }),
-      await this.d.bus.listen(Topics.agentPortBindingActivate, server, {
+      await listen(this.d.bus, AgentBindingActivateTopicDef, server, {
         binding_activate: (args: BindingActivateArgs) => this.#bindingChanged(args.host, args.port_id, 'activated'),
       }),
     ];

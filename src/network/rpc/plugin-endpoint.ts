@@ -27,7 +27,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { listen } from '../../bus/contract.js';
+import { PluginTopicDef } from './topics.js';
 import type { Logger } from '../../common/log.js';
 import type { Dict } from '../api/resource.js';
 import type { NeutronDB } from '../db/schema.js';
@@ -65,7 +66,7 @@ const NOT_BOUND = new Set(['unbound', 'binding_failed']);
 /** Starts serving q-plugin; stop the returned listener on shutdown. */
 export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps): Promise<Listener> {
   const rpc = new PluginRpcCallbacks(deps);
-  return bus.listen(Topics.plugin, deps.server ?? 'neutron-server', {
+  return listen(bus, PluginTopicDef, deps.server ?? 'neutron-server', {
     get_devices_details_list_and_failed_devices: (args: DevicesDetailsArgs) => rpc.getDevicesDetailsListAndFailedDevices(args),
     get_devices_details_list: async (args: DevicesDetailsArgs) => (await rpc.getDevicesDetailsListAndFailedDevices(args)).devices,
     get_device_details: async (args: DeviceArgs) => (await rpc.getDevicesDetailsListAndFailedDevices({ ...args, devices: [args.device] })).devices[0] ?? { device: args.device },
@@ -78,7 +79,7 @@ export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps)
     update_device_down: async (args: DeviceArgs) => {
       const r = await rpc.updateDeviceList({ devices_up: [], devices_down: [args.device], agent_id: args.agent_id, host: args.host });
       if (r.failed_devices_down.length) throw new Error(`Failed to update device ${args.device} down`);
-      return r.devices_down[0];
+      return r.devices_down[0]!;
     },
   });
 }
