@@ -52,9 +52,6 @@ export type Handlers<C extends Shape<C>> = {
   [M in keyof C]: (args: Args<C, M>, ctx: MessageContext) => Result<C, M> | Promise<Result<C, M>>;
 };
 
-/** Handlers with no method the contract lacks. */
-type Exact<C, H> = H & { [K in Exclude<keyof H, keyof C>]: never };
-
 export class ContractMismatch extends Error {
   override name = 'ContractMismatch';
 }
@@ -67,7 +64,7 @@ export function contractDrift(topic: { readonly methods: readonly string[] }, ha
 }
 
 /** Serves `handlers` as `server` on the topic; throws ContractMismatch when they do not match its method list. */
-export function listen<C extends Shape<C>, H extends Handlers<C>>(bus: Bus, topic: TopicDef<C>, server: string, handlers: Exact<C, H>): Promise<Listener> {
+export function listen<C extends Shape<C>>(bus: Bus, topic: TopicDef<C>, server: string, handlers: NoInfer<Handlers<C>>): Promise<Listener> {
   const { missing, extra } = contractDrift(topic, handlers);
   if (missing.length || extra.length) {
     return Promise.reject(new ContractMismatch(`Handlers for ${topic.name} do not match its contract: missing [${missing.join(', ')}], extra [${extra.join(', ')}]`));

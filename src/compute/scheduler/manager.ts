@@ -34,8 +34,8 @@ export class SchedulerManager {
 
   async listen(bus: Bus, server: string): Promise<Listener> {
     return listen(bus, SchedulerTopicDef, server, {
-      select_destinations: (a: { ctx: NovaContext; spec: RequestSpec }) => this.selectDestinations(a.ctx, a.spec),
-      claim: (a: { instanceUuid: string; host: string; spec: RequestSpec }) => this.claim(a.spec, a.host),
+      select_destinations: (a) => this.selectDestinations(a.ctx, a.spec),
+      claim: (a) => this.claim(a.spec, a.host),
     });
   }
 

@@ -12,7 +12,6 @@ import type { Logger } from '../../common/log.js';
 import type { NeutronDB } from '../db/schema.js';
 import { reportState } from './db/agents-db.js';
 import { parseReportTime } from './report-time.js';
-import type { AgentStatus, ReportStateArgs } from './types.js';
 
 export interface ReportEndpointOptions {
   /** [network] agent_down_time, for the revived status and the clock-skew check (default 75). */
@@ -34,7 +33,7 @@ export async function registerReportEndpoint(
   const agentDownTime = opts.agentDownTime ?? 75;
   return listen(bus, ReportsTopicDef, opts.server ?? 'neutron-server', {
     has_alive_neutron_server: () => true,
-    report_state: async (args: ReportStateArgs): Promise<AgentStatus | null> => {
+    report_state: async (args) => {
       const state = args.agent_state.agent_state;
       const agentTime = parseReportTime(args.time);
       const now = clock.now();

@@ -36,7 +36,6 @@ import type { Ml2, Segment } from '../ml2/index.js';
 import { type PortStatus, PortStatuses } from '../plugin/port-events.js';
 import type { Ports } from '../plugin/ports.js';
 import type {
-  DeviceArgs,
   DeviceDetails,
   DeviceDetailsEntry,
   DeviceDownReply,
@@ -67,16 +66,16 @@ const NOT_BOUND = new Set(['unbound', 'binding_failed']);
 export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps): Promise<Listener> {
   const rpc = new PluginRpcCallbacks(deps);
   return listen(bus, PluginTopicDef, deps.server ?? 'neutron-server', {
-    get_devices_details_list_and_failed_devices: (args: DevicesDetailsArgs) => rpc.getDevicesDetailsListAndFailedDevices(args),
-    get_devices_details_list: async (args: DevicesDetailsArgs) => (await rpc.getDevicesDetailsListAndFailedDevices(args)).devices,
-    get_device_details: async (args: DeviceArgs) => (await rpc.getDevicesDetailsListAndFailedDevices({ ...args, devices: [args.device] })).devices[0] ?? { device: args.device },
-    update_device_list: (args: UpdateDeviceListArgs) => rpc.updateDeviceList(args),
-    update_device_up: async (args: DeviceArgs) => {
+    get_devices_details_list_and_failed_devices: (args) => rpc.getDevicesDetailsListAndFailedDevices(args),
+    get_devices_details_list: async (args) => (await rpc.getDevicesDetailsListAndFailedDevices(args)).devices,
+    get_device_details: async (args) => (await rpc.getDevicesDetailsListAndFailedDevices({ ...args, devices: [args.device] })).devices[0] ?? { device: args.device },
+    update_device_list: (args) => rpc.updateDeviceList(args),
+    update_device_up: async (args) => {
       const r = await rpc.updateDeviceList({ devices_up: [args.device], devices_down: [], agent_id: args.agent_id, host: args.host });
       if (r.failed_devices_up.length) throw new Error(`Failed to update device ${args.device} up`);
       return null;
     },
-    update_device_down: async (args: DeviceArgs) => {
+    update_device_down: async (args) => {
       const r = await rpc.updateDeviceList({ devices_up: [], devices_down: [args.device], agent_id: args.agent_id, host: args.host });
       if (r.failed_devices_down.length) throw new Error(`Failed to update device ${args.device} down`);
       return r.devices_down[0]!;
