@@ -9,7 +9,7 @@
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
 import { RemoteError } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { listen } from '../../bus/contract.js';
 import type { Clock, Random } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
@@ -21,7 +21,7 @@ import { InstanceActions } from '../objects/actions.js';
 import { type InstanceStore } from '../objects/instance.js';
 import { TaskState, VmState } from '../objects/states.js';
 import { failInterruptedBuild } from '../interrupted-build.js';
-import { type BuildRequest, ComputeRpc, type EvacuateRequest, type LiveMigrateRequest, type MigrateRequest, SchedulerRpc, type Selection, type UnshelveRequest } from '../rpc.js';
+import { type BuildRequest, ComputeRpc, ConductorTopicDef, SchedulerRpc, type Selection } from '../rpc.js';
 import type { GlanceAPI } from '../image-api.js';
 import { liveMigrateInstance } from './live-migrate.js';
 import { migrateServer } from './migrate.js';
@@ -59,18 +59,18 @@ export class ConductorManager {
   }
 
   listen(server: string): Promise<Listener> {
-    return this.d.bus.listen(Topics.conductor, server, {
+    return listen(this.d.bus, ConductorTopicDef, server, {
       ...objectEndpoint(this.d.objects),
-      build_instances: (req: BuildRequest) => this.buildInstances(req),
-      migrate_server: (req: MigrateRequest) => migrateServer(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
+      build_instances: (req) => this.buildInstances(req),
+      migrate_server: (req) => migrateServer(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
       // From API 2.34 a cast (its errors are only logged and in the instance action), before it a call.
-      live_migrate_instance: (req: LiveMigrateRequest & { sync?: boolean }) => {
+      live_migrate_instance: (req) => {
         const run = liveMigrateInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req, req.sync ? 'conductor_migrate_server' : 'conductor_live_migrate_instance');
         return req.sync ? run : run.catch((err) => this.d.log.warn({ instance: req.instanceUuid, err: (err as Error).message }, `Failed to compute_task_migrate_server: ${(err as Error).message}`));
       },
-      unshelve_instance: (req: UnshelveRequest) => unshelveInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
+      unshelve_instance: (req) => unshelveInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
       // Only evacuations come here: a rebuild in place goes from the API to its host.
-      rebuild_instance: (req: EvacuateRequest) => evacuateInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
+      rebuild_instance: (req) => evacuateInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
     });
   }
 
@@ -84,7 +84,7 @@ export class ConductorManager {
         while (!selection && alternates.length > 0) {
           const [next, ...rest] = alternates;
           alternates = rest;
-          const ok = await this.d.bus.call<boolean>({ topic: Topics.scheduler }, 'claim', { instanceUuid: req.instanceUuid, host: next!.host, spec: req.requestSpec });
+          const ok = await this.#scheduler.claim(req.ctx, next!.host, req.requestSpec);
           if (ok) selection = next!;
         }
         if (!selection) {

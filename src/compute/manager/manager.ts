@@ -7,18 +7,18 @@
  * events neutron sends (network-vif-plugged wakes a waiting spawn).
  */
 import type { Listener } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { listen } from '../../bus/contract.js';
 import type { TimerHandle } from '../../common/clock.js';
 import type { NovaContext } from '../context.js';
 import { InterfaceAttachFailed, PortNotFound } from '../errors.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
 import type { Instance } from '../objects/instance.js';
-import type { AttachInterfaceArgs, BuildRequest, EvacuateArgs, ExternalEvent, LiveMigrateData, LiveMigrationArgs, ResizeArgs, ShelveArgs } from '../rpc.js';
+import { type AttachInterfaceArgs, type BuildRequest, ComputeTopicDef, type ExternalEvent } from '../rpc.js';
 import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
 import { eventKey } from './events.js';
 import { initHost } from './init-host.js';
-import { type PowerOp, PowerOps } from './power.js';
+import { PowerOps } from './power.js';
 import { backupInstance, snapshotInstance } from './snapshot.js';
 import { scheduleReclaim } from './reclaim.js';
 import { rebuildInstance } from './rebuild.js';
@@ -70,45 +70,45 @@ export class ComputeManager {
     await this.#registerNode();
     await initHost(this.d, { terminate: (ctx, uuid) => this.terminateInstance(ctx, uuid) });
     await this.updateUsage();
-    this.#listener = await this.d.bus.listen(Topics.compute, this.d.host, {
-      build_and_run_instance: (req: BuildRequest & { node: string }) => this.buildAndRunInstance(req),
-      terminate_instance: (a: { ctx: NovaContext; instanceUuid: string }) => this.terminateInstance(a.ctx, a.instanceUuid),
-      attach_interface: (a: AttachInterfaceArgs) => this.attachInterface(a),
-      detach_interface: (a: { ctx: NovaContext; instanceUuid: string; portId: string }) => this.detachInterface(a.ctx, a.instanceUuid, a.portId),
-      power_action: (a: { ctx: NovaContext; instanceUuid: string; op: PowerOp }) => this.#power.run(a.ctx, a.instanceUuid, a.op),
-      trigger_crash_dump: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.triggerCrashDump(a.ctx, a.instanceUuid),
+    this.#listener = await listen(this.d.bus, ComputeTopicDef, this.d.host, {
+      build_and_run_instance: (req) => this.buildAndRunInstance(req),
+      terminate_instance: (a) => this.terminateInstance(a.ctx, a.instanceUuid),
+      attach_interface: (a) => this.attachInterface(a),
+      detach_interface: (a) => this.detachInterface(a.ctx, a.instanceUuid, a.portId),
+      power_action: (a) => this.#power.run(a.ctx, a.instanceUuid, a.op),
+      trigger_crash_dump: (a) => this.#power.triggerCrashDump(a.ctx, a.instanceUuid),
       // recreate: an evacuation to this host (evacuate.ts), a cast that returns at once.
-      rebuild_instance: async (a: { ctx: NovaContext; instanceUuid: string; origVmState: string } | EvacuateArgs) =>
+      rebuild_instance: async (a) =>
         'recreate' in a ? void evacuateInstance(this.d, this.#locks, a) : rebuildInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.origVmState),
-      snapshot_instance: (a: { ctx: NovaContext; instanceUuid: string; imageId: string }) => snapshotInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId),
-      backup_instance: (a: { ctx: NovaContext; instanceUuid: string; imageId: string; backupType: string; rotation: number }) =>
+      snapshot_instance: (a) => snapshotInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId),
+      backup_instance: (a) =>
         backupInstance(this.d, this.#locks, a.ctx, a.instanceUuid, a.imageId, a.backupType, a.rotation),
-      get_console_output: (a: { ctx: NovaContext; instanceUuid: string; tailLength: number | null }) => this.#power.getConsoleOutput(a.instanceUuid, a.tailLength),
-      get_diagnostics: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.getDiagnostics(a.instanceUuid, false),
-      get_instance_diagnostics: (a: { ctx: NovaContext; instanceUuid: string }) => this.#power.getDiagnostics(a.instanceUuid, true),
-      get_host_uptime: async (_a: { ctx: NovaContext }) => this.d.driver.getHostUptime(),
-      external_instance_event: (a: { ctx: NovaContext; events: ExternalEvent[] }) => this.externalInstanceEvent(a.ctx, a.events),
+      get_console_output: (a) => this.#power.getConsoleOutput(a.instanceUuid, a.tailLength),
+      get_diagnostics: (a) => this.#power.getDiagnostics(a.instanceUuid, false),
+      get_instance_diagnostics: (a) => this.#power.getDiagnostics(a.instanceUuid, true),
+      get_host_uptime: async (_a) => this.d.driver.getHostUptime(),
+      external_instance_event: (a) => this.externalInstanceEvent(a.ctx, a.events),
       // Resize and cold migration (resize.ts): casts that return at once, the step running behind.
-      prep_resize: async (a: ResizeArgs) => void this.#resize.prepResize(a),
-      resize_instance: async (a: ResizeArgs) => void this.#resize.resizeInstance(a),
-      finish_resize: async (a: ResizeArgs) => void this.#resize.finishResize(a),
+      prep_resize: async (a) => void this.#resize.prepResize(a),
+      resize_instance: async (a) => void this.#resize.resizeInstance(a),
+      finish_resize: async (a) => void this.#resize.finishResize(a),
       // Resolves when done, for a delete's confirm (a call); a cast does not wait either way.
-      confirm_resize: (a: ResizeArgs) => this.#resize.confirmResize(a),
-      revert_resize: async (a: ResizeArgs) => void this.#resize.revertResize(a),
-      finish_revert_resize: async (a: ResizeArgs) => void this.#resize.finishRevertResize(a),
+      confirm_resize: (a) => this.#resize.confirmResize(a),
+      revert_resize: async (a) => void this.#resize.revertResize(a),
+      finish_revert_resize: async (a) => void this.#resize.finishRevertResize(a),
       // Shelve, offload and unshelve (shelve.ts).
-      shelve_instance: async (a: ShelveArgs) => void this.#shelve.shelve(a),
-      shelve_offload_instance: async (a: ShelveArgs) => void this.#shelve.shelveOffload(a),
-      unshelve_instance: async (a: ShelveArgs) => void this.#shelve.unshelve(a),
+      shelve_instance: async (a) => void this.#shelve.shelve(a),
+      shelve_offload_instance: async (a) => void this.#shelve.shelveOffload(a),
+      unshelve_instance: async (a) => void this.#shelve.unshelve(a),
       // Live migration (live-migration.ts): the checks, pre and post at the destination are calls.
-      check_can_live_migrate_destination: (a: LiveMigrationArgs) => this.#live.checkCanLiveMigrateDestination(a),
-      check_can_live_migrate_source: (a: LiveMigrationArgs & { data: LiveMigrateData }) => this.#live.checkCanLiveMigrateSource(a),
-      live_migration: (a: LiveMigrationArgs) => this.#live.liveMigration(a),
-      pre_live_migration: (a: LiveMigrationArgs & { data: LiveMigrateData }) => this.#live.preLiveMigration(a),
-      post_live_migration_at_destination: (a: LiveMigrationArgs) => this.#live.postLiveMigrationAtDestination(a),
-      rollback_live_migration_at_destination: (a: LiveMigrationArgs) => this.#live.rollbackLiveMigrationAtDestination(a),
-      live_migration_force_complete: (a: { ctx: NovaContext; instanceUuid: string }) => this.#live.liveMigrationForceComplete(a),
-      live_migration_abort: (a: { ctx: NovaContext; instanceUuid: string; migrationId: number }) => this.#live.liveMigrationAbort(a),
+      check_can_live_migrate_destination: (a) => this.#live.checkCanLiveMigrateDestination(a),
+      check_can_live_migrate_source: (a) => this.#live.checkCanLiveMigrateSource(a),
+      live_migration: (a) => this.#live.liveMigration(a),
+      pre_live_migration: (a) => this.#live.preLiveMigration(a),
+      post_live_migration_at_destination: (a) => this.#live.postLiveMigrationAtDestination(a),
+      rollback_live_migration_at_destination: (a) => this.#live.rollbackLiveMigrationAtDestination(a),
+      live_migration_force_complete: (a) => this.#live.liveMigrationForceComplete(a),
+      live_migration_abort: (a) => this.#live.liveMigrationAbort(a),
     });
     this.#scheduleHeartbeat();
     this.#reclaim = scheduleReclaim(this.d, (ctx, uuid) => this.terminateInstance(ctx, uuid));

@@ -61,6 +61,37 @@ export interface ObjectWire {
 
 export type ObjectMethod = keyof ObjectWire;
 
+/** ObjectWire's methods at runtime (the conductor topic's list includes them). */
+export const OBJECT_METHODS = {
+  instance_find: true,
+  instance_get: true,
+  instance_get_by_host: true,
+  instance_save: true,
+  instance_destroy: true,
+  instance_info_cache_get: true,
+  instance_info_cache_save: true,
+  instance_fault_create: true,
+  action_start: true,
+  action_event_start: true,
+  action_event_finish: true,
+  action_get_by_instance: true,
+  service_register: true,
+  service_heartbeat: true,
+  service_get_by_compute_host: true,
+  compute_node_upsert: true,
+  compute_node_get_by_host_or_node: true,
+  compute_node_update_usage: true,
+  migration_get_by_uuid: true,
+  migration_get_by_id_and_instance: true,
+  migration_get_by_instance_and_status: true,
+  migration_get_list: true,
+  migration_save: true,
+  allocation_delete: true,
+  allocation_move: true,
+  allocation_get_host: true,
+  allocation_get_consumers: true,
+} as const satisfies { [M in ObjectMethod]: true };
+
 /** The conductor's side: one handler per method. */
 export type ObjectEndpoint = { [M in ObjectMethod]: (args: ObjectWire[M]['args']) => Promise<ObjectWire[M]['result']> };
 

@@ -6,24 +6,28 @@
  * (reviveObjectError). Only `isUp` and the body of `actions.wrap` run here.
  */
 import type { Bus } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { type RpcClient, rpcClient } from '../../bus/contract.js';
 import type { Clock } from '../../common/clock.js';
 import { wrapInstanceEvent } from './actions.js';
 import type { ComputeActions, ComputeAllocations, ComputeData, ComputeInstances, ComputeMigrations, ComputeServices } from './compute-data.js';
 import { type ObjectMethod, type ObjectWire, reviveObjectError } from './indirection.js';
+import { type ConductorTopic, ConductorTopicDef } from '../rpc.js';
 import { serviceIsUp } from './services.js';
 
 /** The one way out of nova-compute to the database: a typed call to the conductor. */
 export class ObjectIndirectionClient {
+  readonly #rpc: RpcClient<ConductorTopic>;
   constructor(
-    private readonly bus: Bus,
+    bus: Bus,
     /** rpc_response_timeout: a conductor that does not answer fails the operation (MessagingTimeout), as in nova. */
     private readonly timeoutMs?: number,
-  ) {}
+  ) {
+    this.#rpc = rpcClient(bus, ConductorTopicDef);
+  }
 
   async call<M extends ObjectMethod>(method: M, args: ObjectWire[M]['args']): Promise<ObjectWire[M]['result']> {
     try {
-      return await this.bus.call<ObjectWire[M]['result']>({ topic: Topics.conductor }, method, args, this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs });
+      return await this.#rpc.call<ObjectMethod>(method, args, this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs });
     } catch (e) {
       throw reviveObjectError(e);
     }

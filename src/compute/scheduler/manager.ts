@@ -6,14 +6,14 @@
  */
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { listen } from '../../bus/contract.js';
 import { type Clock, isoMicros } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { NovaContext } from '../context.js';
 import type { NovaDB } from '../db/schema.js';
 import { NoValidHost } from '../errors.js';
-import type { RequestSpec, Selection } from '../rpc.js';
+import { type RequestSpec, SchedulerTopicDef, type Selection } from '../rpc.js';
 import { PLACEMENT_FILTERS, formatCounts, runFilters } from './filters.js';
 import { type HostState, loadHostStates } from './host-state.js';
 import { weighHosts } from './weighers.js';
@@ -33,9 +33,9 @@ export class SchedulerManager {
   constructor(private readonly d: SchedulerDeps) {}
 
   async listen(bus: Bus, server: string): Promise<Listener> {
-    return bus.listen(Topics.scheduler, server, {
-      select_destinations: (a: { ctx: NovaContext; spec: RequestSpec }) => this.selectDestinations(a.ctx, a.spec),
-      claim: (a: { instanceUuid: string; host: string; spec: RequestSpec }) => this.claim(a.spec, a.host),
+    return listen(bus, SchedulerTopicDef, server, {
+      select_destinations: (a) => this.selectDestinations(a.ctx, a.spec),
+      claim: (a) => this.claim(a.spec, a.host),
     });
   }
 

@@ -37,16 +37,16 @@
  * keeps its events until it reports again. This module never touches a database.
  */
 import type { Bus, Listener } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { listen } from '../../bus/contract.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import { CommandFailed, type HostNetwork, type InterfaceEvent } from '../../hostnet/host-network.js';
-import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUpdateArgs } from '../rpc/agent-notifier.js';
 import { type DeviceDetails, isDeviceDetails } from '../rpc/wire.js';
 import { DEAD_VLAN_TAG, LocalVlanManager } from './local-vlans.js';
 import type { FleetHost, HostWorker } from './ovs-fleet.js';
 import { PluginApi } from './plugin-rpc.js';
+import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef } from '../rpc/topics.js';
 
 /** constants.MAX_DEVICE_RETRIES: a device failing more often is no longer retried. */
 export const MAX_DEVICE_RETRIES = 5;
@@ -195,13 +195,13 @@ export class OvsL2AgentLoop implements HostWorker {
     this.#running = true;
     const server = this.d.server ?? 'ovs-agents';
     this.#listeners = [
-      await this.d.bus.listen(Topics.agentPortUpdate, server, { port_update: (args: PortUpdateArgs) => this.#notified(String(args.port?.id ?? ''), 'updated') }),
-      await this.d.bus.listen(Topics.agentPortDelete, server, { port_delete: (args: PortDeleteArgs) => this.#notified(args.port_id, 'deleted') }),
-      await this.d.bus.listen(Topics.agentPortBindingDeactivate, server, {
-        binding_deactivate: (args: BindingDeactivateArgs) => this.#bindingChanged(args.host, args.port_id, 'deactivated'),
+      await listen(this.d.bus, AgentPortUpdateTopicDef, server, { port_update: (args) => this.#notified(String(args.port?.id ?? ''), 'updated') }),
+      await listen(this.d.bus, AgentPortDeleteTopicDef, server, { port_delete: (args) => this.#notified(args.port_id, 'deleted') }),
+      await listen(this.d.bus, AgentBindingDeactivateTopicDef, server, {
+        binding_deactivate: (args) => this.#bindingChanged(args.host, args.port_id, 'deactivated'),
       }),
-      await this.d.bus.listen(Topics.agentPortBindingActivate, server, {
-        binding_activate: (args: BindingActivateArgs) => this.#bindingChanged(args.host, args.port_id, 'activated'),
+      await listen(this.d.bus, AgentBindingActivateTopicDef, server, {
+        binding_activate: (args) => this.#bindingChanged(args.host, args.port_id, 'activated'),
       }),
     ];
     this.#schedule();

@@ -12,7 +12,8 @@
  * and its `devices(host)` feeds the report's `devices` count.
  */
 import type { Bus } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { rpcClient } from '../../bus/contract.js';
+import { ReportsTopicDef } from '../rpc/topics.js';
 import { type Clock, type Random, type TimerHandle, systemRandom } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
@@ -210,7 +211,7 @@ export class OvsAgentFleet {
     s.inFlight = true;
     const args: ReportStateArgs = { agent_state: { agent_state: this.#buildReport(s) }, time: reportTime(this.deps.clock.now()) };
     try {
-      const status = await this.deps.bus.call<AgentStatus | null>({ topic: Topics.reports }, 'report_state', args, {
+      const status = await rpcClient(this.deps.bus, ReportsTopicDef).call('report_state', args, {
         timeoutMs: this.#intervalMs() || undefined,
       });
       if (status === 'revived') this.deps.log.info({ host: s.host }, 'Agent has just been revived. Doing a full sync.');

@@ -4,18 +4,22 @@
  * All are calls: the agent needs the answer to wire its ports.
  */
 import type { Bus } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { type RpcClient, rpcClient } from '../../bus/contract.js';
+import { type PluginTopic, PluginTopicDef } from '../rpc/topics.js';
 import type { DeviceArgs, DeviceDownReply, DevicesDetailsArgs, DevicesDetailsReply, UpdateDeviceListArgs, UpdateDeviceListReply } from '../rpc/wire.js';
 
 export class PluginApi {
+  readonly #rpc: RpcClient<PluginTopic>;
   constructor(
-    private readonly bus: Bus,
+    bus: Bus,
     /** rpc_response_timeout; the bus default (60 s) when absent. */
     private readonly timeoutMs?: number,
-  ) {}
+  ) {
+    this.#rpc = rpcClient(bus, PluginTopicDef);
+  }
 
-  #call<R>(method: string, args: unknown): Promise<R> {
-    return this.bus.call<R>({ topic: Topics.plugin }, method, args, { timeoutMs: this.timeoutMs });
+  #call<M extends keyof PluginTopic>(method: M, args: PluginTopic[M]['args']): Promise<PluginTopic[M]['result']> {
+    return this.#rpc.call(method, args, { timeoutMs: this.timeoutMs });
   }
 
   /** Details of many devices at once; ports bound here move to BUILD on the server. */

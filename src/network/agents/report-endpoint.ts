@@ -5,13 +5,13 @@
  */
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { listen } from '../../bus/contract.js';
+import { ReportsTopicDef } from '../rpc/topics.js';
 import type { Clock, Random } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { NeutronDB } from '../db/schema.js';
 import { reportState } from './db/agents-db.js';
 import { parseReportTime } from './report-time.js';
-import type { AgentStatus, ReportStateArgs } from './types.js';
 
 export interface ReportEndpointOptions {
   /** [network] agent_down_time, for the revived status and the clock-skew check (default 75). */
@@ -31,9 +31,9 @@ export async function registerReportEndpoint(
 ): Promise<Listener> {
   const startTime = clock.now();
   const agentDownTime = opts.agentDownTime ?? 75;
-  return bus.listen(Topics.reports, opts.server ?? 'neutron-server', {
+  return listen(bus, ReportsTopicDef, opts.server ?? 'neutron-server', {
     has_alive_neutron_server: () => true,
-    report_state: async (args: ReportStateArgs): Promise<AgentStatus | null> => {
+    report_state: async (args) => {
       const state = args.agent_state.agent_state;
       const agentTime = parseReportTime(args.time);
       const now = clock.now();

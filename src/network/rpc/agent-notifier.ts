@@ -14,13 +14,14 @@
  */
 import type { Kysely } from 'kysely';
 import type { Bus } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { rpcClient } from '../../bus/contract.js';
 import type { Logger } from '../../common/log.js';
 import type { Dict } from '../api/resource.js';
 import type { NeutronDB } from '../db/schema.js';
 import type { Ml2, Segment } from '../ml2/index.js';
 import type { PortEvents } from '../plugin/port-events.js';
 import { boundSegment } from './plugin-endpoint.js';
+import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef } from './topics.js';
 
 /** port_update's kwargs. */
 export interface PortUpdateArgs {
@@ -79,22 +80,22 @@ export class AgentNotifierApi {
 
   portUpdate(port: Dict, segment: Segment): void {
     const args: PortUpdateArgs = { port, network_type: segment.network_type, segmentation_id: segment.segmentation_id, physical_network: segment.physical_network };
-    this.bus.cast({ topic: Topics.agentPortUpdate, fanout: true }, 'port_update', args).catch((e: unknown) => this.log.error({ err: e }, 'port_update cast failed'));
+    rpcClient(this.bus, AgentPortUpdateTopicDef, { fanout: true }).cast('port_update', args).catch((e: unknown) => this.log.error({ err: e }, 'port_update cast failed'));
   }
 
   portDelete(portId: string): void {
     const args: PortDeleteArgs = { port_id: portId };
-    this.bus.cast({ topic: Topics.agentPortDelete, fanout: true }, 'port_delete', args).catch((e: unknown) => this.log.error({ err: e }, 'port_delete cast failed'));
+    rpcClient(this.bus, AgentPortDeleteTopicDef, { fanout: true }).cast('port_delete', args).catch((e: unknown) => this.log.error({ err: e }, 'port_delete cast failed'));
   }
 
   bindingDeactivate(portId: string, host: string, networkId: string): void {
     const args: BindingDeactivateArgs = { port_id: portId, host, network_id: networkId };
-    this.bus.cast({ topic: Topics.agentPortBindingDeactivate, fanout: true }, 'binding_deactivate', args).catch((e: unknown) => this.log.error({ err: e }, 'binding_deactivate cast failed'));
+    rpcClient(this.bus, AgentBindingDeactivateTopicDef, { fanout: true }).cast('binding_deactivate', args).catch((e: unknown) => this.log.error({ err: e }, 'binding_deactivate cast failed'));
   }
 
   bindingActivate(portId: string, host: string): void {
     const args: BindingActivateArgs = { port_id: portId, host };
-    this.bus.cast({ topic: Topics.agentPortBindingActivate, fanout: true }, 'binding_activate', args).catch((e: unknown) => this.log.error({ err: e }, 'binding_activate cast failed'));
+    rpcClient(this.bus, AgentBindingActivateTopicDef, { fanout: true }).cast('binding_activate', args).catch((e: unknown) => this.log.error({ err: e }, 'binding_activate cast failed'));
   }
 
   /** Sends port_update / port_delete / binding_(de)activate after the port plugin's commits; returns the unsubscribe. */

@@ -27,7 +27,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
-import { Topics } from '../../bus/topics.js';
+import { listen } from '../../bus/contract.js';
+import { PluginTopicDef } from './topics.js';
 import type { Logger } from '../../common/log.js';
 import type { Dict } from '../api/resource.js';
 import type { NeutronDB } from '../db/schema.js';
@@ -35,7 +36,6 @@ import type { Ml2, Segment } from '../ml2/index.js';
 import { type PortStatus, PortStatuses } from '../plugin/port-events.js';
 import type { Ports } from '../plugin/ports.js';
 import type {
-  DeviceArgs,
   DeviceDetails,
   DeviceDetailsEntry,
   DeviceDownReply,
@@ -65,20 +65,20 @@ const NOT_BOUND = new Set(['unbound', 'binding_failed']);
 /** Starts serving q-plugin; stop the returned listener on shutdown. */
 export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps): Promise<Listener> {
   const rpc = new PluginRpcCallbacks(deps);
-  return bus.listen(Topics.plugin, deps.server ?? 'neutron-server', {
-    get_devices_details_list_and_failed_devices: (args: DevicesDetailsArgs) => rpc.getDevicesDetailsListAndFailedDevices(args),
-    get_devices_details_list: async (args: DevicesDetailsArgs) => (await rpc.getDevicesDetailsListAndFailedDevices(args)).devices,
-    get_device_details: async (args: DeviceArgs) => (await rpc.getDevicesDetailsListAndFailedDevices({ ...args, devices: [args.device] })).devices[0] ?? { device: args.device },
-    update_device_list: (args: UpdateDeviceListArgs) => rpc.updateDeviceList(args),
-    update_device_up: async (args: DeviceArgs) => {
+  return listen(bus, PluginTopicDef, deps.server ?? 'neutron-server', {
+    get_devices_details_list_and_failed_devices: (args) => rpc.getDevicesDetailsListAndFailedDevices(args),
+    get_devices_details_list: async (args) => (await rpc.getDevicesDetailsListAndFailedDevices(args)).devices,
+    get_device_details: async (args) => (await rpc.getDevicesDetailsListAndFailedDevices({ ...args, devices: [args.device] })).devices[0] ?? { device: args.device },
+    update_device_list: (args) => rpc.updateDeviceList(args),
+    update_device_up: async (args) => {
       const r = await rpc.updateDeviceList({ devices_up: [args.device], devices_down: [], agent_id: args.agent_id, host: args.host });
       if (r.failed_devices_up.length) throw new Error(`Failed to update device ${args.device} up`);
       return null;
     },
-    update_device_down: async (args: DeviceArgs) => {
+    update_device_down: async (args) => {
       const r = await rpc.updateDeviceList({ devices_up: [], devices_down: [args.device], agent_id: args.agent_id, host: args.host });
       if (r.failed_devices_down.length) throw new Error(`Failed to update device ${args.device} down`);
-      return r.devices_down[0];
+      return r.devices_down[0]!;
     },
   });
 }
