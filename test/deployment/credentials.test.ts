@@ -10,12 +10,15 @@
  * locally its cases are skipped with the reason.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { parseDatabaseUrl } from '../../src/db/database.js';
 import { type Deployment, deploymentUnavailable, rabbitmqctl, startDeployment } from '../helpers/deployment.js';
+import { BUNDLE, REPO_ROOT, START_NODE_FLAGS } from '../helpers/nimbus-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Connects with `url`'s user and password to `database` and reads a table; resolves to the error, or null. */
@@ -124,6 +127,27 @@ for (const dialect of ['postgres', 'mysql'] as const) {
       assert.ok(refused, "nova's user read neutron's database");
       assert.match(refused.message, dialect === 'postgres' ? /permission denied for database/ : /Access denied for user .* to database/);
       assert.equal(await readAs(c.db.neutron, neutronDb), null);
+    });
+
+    it("a process given another service's password or an unreachable server fails to start, naming the server without the password", async (t) => {
+      if (why) return t.skip(why);
+      const c = d!.credentials!;
+      const cases: [string, string[], string][] = [
+        ['nova-conductor', ['[DEFAULT]', `transport_url = rabbit://${c.broker.nova.user}:${c.broker.neutron.password}@127.0.0.1:5672/${d!.vhost}`], c.broker.neutron.password],
+        ['nova-conductor', ['[DEFAULT]', `transport_url = rabbit://${c.broker.nova.user}:${c.broker.nova.password}@127.0.0.1:1/${d!.vhost}`], c.broker.nova.password],
+        ['neutron-server', ['[database]', `neutron_connection = ${c.db.neutron.replace(/:\d+\//, ':1/')}`], new URL(c.db.neutron.replace(/^[^:]+:/, 'x:')).password],
+      ];
+      for (const [i, [name, lines, secret]] of cases.entries()) {
+        const conf = join(d!.dir, `wrong-${i}.conf`);
+        writeFileSync(conf, `${lines.join('\n')}\n`, { mode: 0o600 });
+        const files = [...d!.configFiles[name === 'neutron-server' ? 'neutron' : 'nova'], conf];
+        const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+          const child = execFile(process.execPath, [...START_NODE_FLAGS, BUNDLE, name, '--host', `wrong${i}`, '--network-port', '0', '--log-level', 'debug', ...files.flatMap((f) => ['--config-file', f])], { cwd: REPO_ROOT, timeout: 60_000 }, (_e, stdout, stderr) => resolve({ code: child.exitCode, text: stdout + stderr }));
+        });
+        assert.equal(out.code, 1, `${name} case ${i} should fail to start:\n${out.text.slice(-2000)}`);
+        assert.match(out.text, /cannot (connect to RabbitMQ|open the neutron database) at [a-z0-9+]+:\/\/[^:]+:\*\*\*@/);
+        assert.ok(!out.text.includes(secret), `case ${i} printed the password:\n${out.text}`);
+      }
     });
 
     it('no process logs a password', (t) => {
