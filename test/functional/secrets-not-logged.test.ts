@@ -115,9 +115,9 @@ describe('secrets are never logged', { skip: (!inCI && why) || inProcessOnly('in
       const s = (await cloud.api('demo', 'GET', `${cloud.urls.compute}/v2.1/servers/${id}`)).body.server;
       assert.notEqual(s.status, 'ERROR', JSON.stringify(s.fault));
       return s.status === 'ACTIVE' ? true : undefined;
-    });
+    }, 90_000, 100);
     assert.equal((await cloud.api('demo', 'DELETE', `${cloud.urls.compute}/v2.1/servers/${id}`)).status, 204);
-    await waitFor('server gone', async () => ((await cloud.api('demo', 'GET', `${cloud.urls.compute}/v2.1/servers/${id}`)).status === 404 ? true : undefined));
+    await waitFor('server gone', async () => ((await cloud.api('demo', 'GET', `${cloud.urls.compute}/v2.1/servers/${id}`)).status === 404 ? true : undefined), 90_000, 100);
     // A request the APIs refuse is logged too.
     await cloud.api('demo', 'GET', `${cloud.urls.compute}/v2.1/servers/${id}`, undefined, { 'X-Auth-Token': tokens.demo });
     assert.ok(lines.length > 50, `only ${lines.length} log lines at trace`);
