@@ -140,9 +140,9 @@ export class RabbitBus implements Bus {
     throw new Error(errors.join('; '));
   }
 
-  /** Where the transport connects, without the password (logs, messages). */
+  /** Where the transport connects, its password masked as oslo.messaging logs a TransportURL (logs, messages). */
   describe(host: BrokerHost = this.o.hosts[0]!): string {
-    return `rabbit://${host.username}@${host.hostname}:${host.port}/${this.o.vhost === '/' ? '' : this.o.vhost}`;
+    return `rabbit://${host.username}:***@${host.hostname}:${host.port}/${this.o.vhost === '/' ? '' : this.o.vhost}`;
   }
 
   async #open(host: BrokerHost): Promise<void> {

@@ -48,7 +48,13 @@ export function parseTransportUrl(url: string): TransportUrl {
   return { driver: 'rabbit', hosts, vhost };
 }
 
-/** The URL with its passwords replaced, fit for logs and error messages. */
+/**
+ * The URL with its passwords replaced by *** (as oslo.messaging masks a TransportURL),
+ * fit for logs and error messages. Each host's password runs to the last @ before the
+ * next host (the parser takes the last @ too, so a raw @ in a password is masked
+ * whole); a URL missing its slashes is masked as well, since it is echoed in the error
+ * that refuses it.
+ */
 export function redactTransportUrl(url: string): string {
-  return url.replace(/([/,][^:/@,]*:)[^@,]*@/g, '$1***@');
+  return url.replace(/(^[a-z0-9+]+:\/*|,)([^:/@,]*:)[^,]*@/gi, '$1$2***@');
 }

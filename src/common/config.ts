@@ -70,6 +70,15 @@ export const OPTIONS = {
     demo_password: str('demo', 'Password of the bootstrapped demo user.'),
     service_password: str('nimbus-service', 'Password of the nova, neutron and glance service users (project service).'),
   },
+  keystone_authtoken: {
+    password: str('', "keystonemiddleware: the password of this service's own user (nova, neutron or glance), with which it validates its callers' tokens, as each service's own config file sets it; empty = [nova] password for nova, [neutron] password for neutron, else [identity] service_password. Leave it empty in a file several services share."),
+  },
+  nova: {
+    password: str('', "neutron.conf [nova]: the nova service user's password, with which neutron sends nova its events (also the password keystone bootstraps that user with); empty = [identity] service_password."),
+  },
+  neutron: {
+    password: str('', "nova.conf [neutron]: the neutron service user's password, with which nova calls neutron (also the password keystone bootstraps that user with); empty = [identity] service_password."),
+  },
   image: {
     host: str('', 'Listen address; empty = bind_host.'),
     port: int(9292, 'Glance API port.'),
@@ -250,6 +259,22 @@ export function describeOptions(): string {
     }
   }
   return lines.join('\n');
+}
+
+/** The keystone users the services authenticate as (project service). */
+export type ServiceUser = 'nova' | 'neutron' | 'glance';
+
+/**
+ * The password of a service user: `[nova] password` / `[neutron] password` as nova.conf
+ * and neutron.conf name the other service's credentials, else `[identity] service_password`.
+ * `own` (the user a process validates tokens as) lets `[keystone_authtoken] password` win,
+ * as a service's own config file sets it. Secrets come only from config files and the
+ * environment: none needs a flag (a command line is visible in ps).
+ */
+export function servicePassword(cfg: Config, user: ServiceUser, own = false): string {
+  if (own && cfg.keystone_authtoken.password) return cfg.keystone_authtoken.password;
+  const named = user === 'nova' ? cfg.nova.password : user === 'neutron' ? cfg.neutron.password : '';
+  return named || cfg.identity.service_password;
 }
 
 /** The address a service listens on. */

@@ -7,7 +7,7 @@
  */
 import type { Bus } from '../bus/bus.js';
 import type { Clock, Random } from '../common/clock.js';
-import type { Config } from '../common/config.js';
+import { type Config, type ServiceUser, servicePassword } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { ServiceSession } from '../common/rest-client.js';
 import type { HostNetworks } from '../hostnet/index.js';
@@ -41,10 +41,10 @@ export interface ComputeHostsDeps {
 
 /** nova.conf [neutron] and [glance]: nova's REST clients as its service users. */
 export function novaClients(cfg: Config, log: Logger, authUrl: string): { network: NeutronAPI; image: GlanceAPI } {
-  const session = (username: string) => new ServiceSession({ authUrl, username, password: cfg.identity.service_password, projectName: 'service', region: cfg.DEFAULT.region });
+  const session = (username: ServiceUser, own = false) => new ServiceSession({ authUrl, username, password: servicePassword(cfg, username, own), projectName: 'service', region: cfg.DEFAULT.region });
   return {
     network: new NeutronAPI({ cfg, log: log.child({ svc: 'nova.network.neutron' }), authUrl, session: session('neutron') }),
-    image: new GlanceAPI(session('nova')),
+    image: new GlanceAPI(session('nova', true)),
   };
 }
 

@@ -38,9 +38,13 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
   return { dialect, database, serverUrl: u.toString() };
 }
 
-/** The URL with its password masked, for messages (secrets are never logged). */
+/**
+ * The URL with its password masked as ***, for messages (secrets are never logged). The
+ * password runs to the last @ before the query, as URL parsers read it, so a raw @ or /
+ * in it is masked whole.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z0-9+]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+  return url.replace(/^([a-z0-9+]+:\/*[^:/@]*:)[^?#]*@/i, '$1***@');
 }
 
 /** The databases OpenStack gives each service (nova's API and cell databases are one here). */

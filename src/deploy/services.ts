@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import type { Bus } from '../bus/bus.js';
 import { createBus } from '../bus/transport.js';
 import { type Clock, type Random, systemClock, systemRandom } from '../common/clock.js';
-import { type Config, publicUrl } from '../common/config.js';
+import { type Config, type ServiceUser, publicUrl, servicePassword } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { RemoteTokenValidator } from '../common/remote-validator.js';
 import { ServiceSession, restCall } from '../common/rest-client.js';
@@ -82,8 +82,8 @@ function openBus(c: Ctx): Promise<Bus> {
 }
 
 /** keystonemiddleware for a service: its own user validates the callers' tokens with keystone. */
-function remoteValidator(c: Ctx, user: string) {
-  const session = new ServiceSession({ authUrl: authUrl(c.cfg), username: user, password: c.cfg.identity.service_password, projectName: 'service', region: c.cfg.DEFAULT.region });
+function remoteValidator(c: Ctx, user: ServiceUser) {
+  const session = new ServiceSession({ authUrl: authUrl(c.cfg), username: user, password: servicePassword(c.cfg, user, true), projectName: 'service', region: c.cfg.DEFAULT.region });
   return new RemoteTokenValidator(authUrl(c.cfg), session, c.clock);
 }
 
@@ -98,7 +98,7 @@ const STARTERS: Record<ServiceCommand, (c: Ctx) => Promise<Record<string, string
 
   async glance(c) {
     // The bootstrapped image belongs to the admin project, looked up in keystone as glance.
-    const session = new ServiceSession({ authUrl: authUrl(c.cfg), username: 'glance', password: c.cfg.identity.service_password, projectName: 'service', region: c.cfg.DEFAULT.region });
+    const session = new ServiceSession({ authUrl: authUrl(c.cfg), username: 'glance', password: servicePassword(c.cfg, 'glance', true), projectName: 'service', region: c.cfg.DEFAULT.region });
     const r = await session
       .token()
       .then((token) => restCall<{ projects?: { id: string }[] }>('GET', `${authUrl(c.cfg)}/projects?name=admin`, { token }))

@@ -7,7 +7,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hexId, isoMicros, type Clock, type Random } from '../common/clock.js';
-import type { Config } from '../common/config.js';
+import { type Config, servicePassword } from '../common/config.js';
 import type { ProjectRow, RoleRow, UserRow } from './db/schema.js';
 import type { IdentityStore } from './db/store.js';
 import { DEFAULT_DOMAIN } from './domain.js';
@@ -96,7 +96,7 @@ export async function bootstrap(cfg: Config, d: Deps): Promise<void> {
   const demoUser = await ensureUser(d, 'demo', cfg.identity.demo_password);
   await d.store.addAssignment({ user_id: demoUser.id, project_id: demoProject.id, role_id: member.id });
   for (const name of SERVICE_USERS) {
-    const u = await ensureUser(d, name, cfg.identity.service_password);
+    const u = await ensureUser(d, name, servicePassword(cfg, name));
     await d.store.addAssignment({ user_id: u.id, project_id: serviceProject.id, role_id: admin.id });
   }
 }

@@ -7,13 +7,16 @@
  * nimbus.conf, as the nodes of a real deployment share their nova.conf/neutron.conf.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
-import type { DialectName } from '../../src/db/database.js';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { type DialectName, type ServiceDatabase, parseDatabaseUrl } from '../../src/db/database.js';
 import { type TestDatabases, freshDatabases, unavailable as dbUnavailable } from './databases.js';
 import { BUNDLE, REPO_ROOT, START_NODE_FLAGS, bundleMissing } from './nimbus-process.js';
 
@@ -42,10 +45,33 @@ export interface DeployedProcess {
   output(): string;
 }
 
+/** The kinds of process that get broker and keystone credentials of their own. */
+export type CredentialOwner = 'keystone' | 'glance' | 'nova' | 'neutron' | 'host';
+
+/**
+ * Per-service credentials (opts.perServiceCredentials): as an OpenStack deployer gives
+ * each service its own RabbitMQ user (nova and neutron sharing one vhost), database
+ * user with rights on its own database only, and keystone service user password.
+ */
+export interface ServiceCredentials {
+  /** RabbitMQ user and password of nova's processes, neutron-server and the host processes (nova-compute and OVS agent share one connection). */
+  broker: Record<'nova' | 'neutron' | 'host', { user: string; password: string }>;
+  /** Each service's database URL, with its own user and password. */
+  db: Record<ServiceDatabase, string>;
+  /** The keystone service users' passwords. */
+  keystone: Record<'nova' | 'neutron' | 'glance', string>;
+  /** Every password above (what no log line may hold). */
+  secrets(): string[];
+}
+
 export interface Deployment {
   dir: string;
   vhost: string;
   db: TestDatabases;
+  /** Present with opts.perServiceCredentials. */
+  credentials?: ServiceCredentials;
+  /** The config files each kind of process read (the shared one first). */
+  configFiles: Record<CredentialOwner, string[]>;
   procs: DeployedProcess[];
   urls: { identity: string; compute: string; network: string; image: string };
   /** The clients' environment for `user` (openrc). */
@@ -80,8 +106,12 @@ function roundRobin(port: number, backends: number[]): Promise<Server> {
   return new Promise((r) => server.listen(port, '127.0.0.1', () => r(server)));
 }
 
-function startProcess(name: string, args: string[], conf: string, timeoutMs = 60_000): Promise<DeployedProcess> {
-  const child = spawn(process.execPath, [...START_NODE_FLAGS, BUNDLE, name, '--config-file', conf, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Which credentials a process of the deployment uses. */
+const OWNER: Record<string, CredentialOwner> = { keystone: 'keystone', glance: 'glance', 'neutron-server': 'neutron', host: 'host' };
+const ownerOf = (name: string): CredentialOwner => OWNER[name] ?? 'nova';
+
+function startProcess(name: string, args: string[], confs: string[], timeoutMs = 60_000): Promise<DeployedProcess> {
+  const child = spawn(process.execPath, [...START_NODE_FLAGS, BUNDLE, name, ...confs.flatMap((c) => ['--config-file', c]), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
@@ -103,17 +133,113 @@ function startProcess(name: string, args: string[], conf: string, timeoutMs = 60
   });
 }
 
+const secret = () => `pw-${randomBytes(8).toString('hex')}`;
+
+/**
+ * Creates each service's database and a database user allowed into it alone
+ * (PostgreSQL: the database's owner, CONNECT revoked from PUBLIC; MariaDB: ALL on that
+ * database only), and a RabbitMQ user per process kind with rights on `vhost`.
+ * Returns the credentials and their cleanup (users dropped; the databases are `db`'s).
+ */
+async function createServiceCredentials(db: TestDatabases, vhost: string): Promise<{ credentials: ServiceCredentials; drop(): Promise<void> }> {
+  const dbUsers: string[] = [];
+  const brokerUsers: string[] = [];
+  const admin = new URL(parseDatabaseUrl(db.url('nova')).serverUrl!);
+  const tag = vhost.replace(/[^a-z0-9]/gi, '_');
+  const urls = {} as Record<ServiceDatabase, string>;
+  const onAdmin = async (statements: string[]) => {
+    if (db.dialect === 'postgres') {
+      const c = new pg.Client({ connectionString: `postgresql://${admin.username}@${admin.host}/postgres` });
+      await c.connect();
+      try {
+        for (const q of statements) await c.query(q);
+      } finally {
+        await c.end();
+      }
+    } else {
+      const c = await mysql.createConnection({ host: admin.hostname, port: Number(admin.port || 3306), user: decodeURIComponent(admin.username) });
+      try {
+        for (const q of statements) await c.query(q);
+      } finally {
+        await c.end();
+      }
+    }
+  };
+  for (const service of ['keystone', 'glance', 'nova', 'neutron'] as const) {
+    const user = `${tag}_${service}`;
+    const password = secret();
+    const database = parseDatabaseUrl(db.url(service)).database;
+    if (db.dialect === 'postgres') {
+      await onAdmin([
+        `CREATE ROLE "${user}" LOGIN PASSWORD '${password}'`,
+        `CREATE DATABASE "${database}" OWNER "${user}" ENCODING 'UTF8' LC_COLLATE 'C' TEMPLATE template0`,
+        `REVOKE CONNECT ON DATABASE "${database}" FROM PUBLIC`,
+      ]);
+    } else if (db.dialect === 'mysql') {
+      await onAdmin([
+        `CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+        ...['%', 'localhost'].flatMap((h) => [`CREATE USER '${user}'@'${h}' IDENTIFIED BY '${password}'`, `GRANT ALL PRIVILEGES ON \`${database}\`.* TO '${user}'@'${h}'`]),
+      ]);
+    } else throw new Error('per-service credentials need a database server');
+    dbUsers.push(user);
+    const u = new URL(admin);
+    u.username = user;
+    u.password = password;
+    u.pathname = `/${database}`;
+    urls[service] = `${db.dialect === 'postgres' ? 'postgresql+psycopg2' : 'mysql+pymysql'}://${u.toString().replace(/^[a-z]+:\/\//, '')}`;
+  }
+  const broker = {} as ServiceCredentials['broker'];
+  for (const who of ['nova', 'neutron', 'host'] as const) {
+    const user = `${vhost}-${who}`;
+    const password = secret();
+    await rabbitmqctl('add_user', user, password);
+    await rabbitmqctl('set_permissions', '-p', vhost, user, '.*', '.*', '.*');
+    brokerUsers.push(user);
+    broker[who] = { user, password };
+  }
+  const keystone = { nova: secret(), neutron: secret(), glance: secret() };
+  const credentials: ServiceCredentials = {
+    broker,
+    db: urls,
+    keystone,
+    secrets: () => [...Object.values(broker).map((b) => b.password), ...Object.values(urls).map((u) => new URL(u.replace(/^[^:]+:/, 'x:')).password), ...Object.values(keystone)],
+  };
+  const drop = async () => {
+    for (const u of brokerUsers) await rabbitmqctl('delete_user', u).catch(() => undefined);
+    await onAdmin(db.dialect === 'postgres' ? dbUsers.map((u) => `DROP ROLE IF EXISTS "${u}"`) : dbUsers.flatMap((u) => [`DROP USER IF EXISTS '${u}'@'%'`, `DROP USER IF EXISTS '${u}'@'localhost'`])).catch(() => undefined);
+  };
+  return { credentials, drop };
+}
+
+/**
+ * Each kind of process's own config file (read after the shared one): its broker user,
+ * its database URL (none for the hosts: nova-compute holds no database credentials),
+ * its keystone user's password ([keystone_authtoken] password) and the other service's
+ * ([nova] / [neutron] password); keystone's holds the passwords it bootstraps the users with.
+ */
+function ownConfigs(c: ServiceCredentials, vhost: string): Record<CredentialOwner, string[]> {
+  const transport = (who: 'nova' | 'neutron' | 'host') => `transport_url = rabbit://${c.broker[who].user}:${c.broker[who].password}@${RABBIT.host}:${RABBIT.port}/${vhost}`;
+  return {
+    keystone: ['[database]', `keystone_connection = ${c.db.keystone}`, '[identity]', `service_password = ${c.keystone.glance}`, '[nova]', `password = ${c.keystone.nova}`, '[neutron]', `password = ${c.keystone.neutron}`],
+    glance: ['[database]', `glance_connection = ${c.db.glance}`, '[keystone_authtoken]', `password = ${c.keystone.glance}`],
+    neutron: ['[DEFAULT]', transport('neutron'), '[database]', `neutron_connection = ${c.db.neutron}`, '[keystone_authtoken]', `password = ${c.keystone.neutron}`, '[nova]', `password = ${c.keystone.nova}`],
+    nova: ['[DEFAULT]', transport('nova'), '[database]', `nova_connection = ${c.db.nova}`, '[keystone_authtoken]', `password = ${c.keystone.nova}`, '[neutron]', `password = ${c.keystone.neutron}`],
+    host: ['[DEFAULT]', transport('host'), '[keystone_authtoken]', `password = ${c.keystone.nova}`, '[neutron]', `password = ${c.keystone.neutron}`],
+  };
+}
+
 /**
  * Starts the deployment: controllers first (keystone before the services that
  * authenticate to it), then the hosts; resolves once every process said it is up.
  */
-export async function startDeployment(dialect: DialectName, opts: { hosts?: string[] } = {}): Promise<Deployment> {
+export async function startDeployment(dialect: DialectName, opts: { hosts?: string[]; perServiceCredentials?: boolean } = {}): Promise<Deployment> {
   const hosts = opts.hosts ?? ['compute1', 'compute2', 'compute3'];
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-deploy-'));
   const vhost = `nimbus-deploy-${Math.random().toString(16).slice(2, 10)}`;
   await rabbitmqctl('add_vhost', vhost);
   await rabbitmqctl('set_permissions', '-p', vhost, RABBIT.user, '.*', '.*', '.*');
   const db = freshDatabases(dialect);
+  const own = opts.perServiceCredentials ? await createServiceCredentials(db, vhost) : undefined;
   const [identity, image, network, compute, api1, api2, meta1, meta2, net1, net2] = await Promise.all(Array.from({ length: 10 }, freePort));
   const conf = join(dir, 'nimbus.conf');
   writeFileSync(
@@ -121,7 +247,7 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
     [
       '[DEFAULT]',
       `data_dir = ${dir}`,
-      `transport_url = rabbit://${RABBIT.user}:${RABBIT.password}@${RABBIT.host}:${RABBIT.port}/${vhost}`,
+      ...(own ? [] : [`transport_url = rabbit://${RABBIT.user}:${RABBIT.password}@${RABBIT.host}:${RABBIT.port}/${vhost}`]),
       'log_level = info',
       'rpc_response_timeout = 30',
       '[oslo_messaging_rabbit]',
@@ -129,7 +255,7 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
       'rabbit_retry_backoff = 0.3',
       'rabbit_interval_max = 2',
       '[database]',
-      `connection = ${db.connection}`,
+      ...(own ? [] : [`connection = ${db.connection}`]),
       '[identity]',
       `port = ${identity}`,
       '[image]',
@@ -150,6 +276,15 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
       '',
     ].join('\n'),
   );
+  const configFiles = { keystone: [conf], glance: [conf], nova: [conf], neutron: [conf], host: [conf] } as Record<CredentialOwner, string[]>;
+  if (own) {
+    for (const [who, lines] of Object.entries(ownConfigs(own.credentials, vhost)) as [CredentialOwner, string[]][]) {
+      const file = join(dir, `${who}.conf`);
+      writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+      configFiles[who].push(file);
+    }
+  }
+  const start = (name: string, args: string[]) => startProcess(name, args, configFiles[ownerOf(name)]);
   const procs: DeployedProcess[] = [];
   // A test process that ends without stop() (a crash, a timeout) takes the deployment with it.
   const orphans = () => procs.forEach((p) => p.child.kill('SIGKILL'));
@@ -174,6 +309,7 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
     process.off('exit', orphans);
     await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
     await db.drop().catch(() => undefined);
+    await own?.drop();
     rmSync(dir, { recursive: true, force: true });
   };
   const urls = { identity: `http://127.0.0.1:${identity}`, compute: `http://127.0.0.1:${compute}`, network: `http://127.0.0.1:${network}`, image: `http://127.0.0.1:${image}` };
@@ -189,7 +325,7 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
     OS_INTERFACE: 'public',
   });
   try {
-    procs.push(await startProcess('keystone', [], conf));
+    procs.push(await start('keystone', []));
     // The services that create their database first, one at a time (migrations), then their twins.
     for (const [name, args] of [
       ['glance', []],
@@ -197,22 +333,22 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
       // At debug, a conductor logs every message it takes (the round robin between the two).
       ['nova-conductor', ['--host', 'controller1', '--log-level', 'debug']],
     ] as const) {
-      procs.push(await startProcess(name, [...args], conf));
+      procs.push(await start(name, [...args]));
     }
     procs.push(
       ...(await Promise.all([
-        startProcess('neutron-server', ['--host', 'controller2', '--network-port', String(net2)], conf),
-        startProcess('nova-conductor', ['--host', 'controller2', '--log-level', 'debug'], conf),
-        startProcess('nova-scheduler', ['--host', 'controller1'], conf),
-        startProcess('nova-api', ['--host', 'controller1'], conf),
-        startProcess('nova-api', ['--host', 'controller2', '--compute-port', String(api2), '--metadata-port', String(meta2)], conf),
+        start('neutron-server', ['--host', 'controller2', '--network-port', String(net2)]),
+        start('nova-conductor', ['--host', 'controller2', '--log-level', 'debug']),
+        start('nova-scheduler', ['--host', 'controller1']),
+        start('nova-api', ['--host', 'controller1']),
+        start('nova-api', ['--host', 'controller2', '--compute-port', String(api2), '--metadata-port', String(meta2)]),
       ])),
     );
     balancers.push(await roundRobin(compute, [api1, api2]), await roundRobin(network, [net1, net2]));
-    procs.push(...(await Promise.all(hosts.map((h) => startProcess('host', ['--host', h], conf)))));
+    procs.push(...(await Promise.all(hosts.map((h) => start('host', ['--host', h])))));
   } catch (e) {
     await stop();
     throw e;
   }
-  return { dir, vhost, db, procs, urls, env, named: (name) => procs.filter((p) => p.name === name), stop };
+  return { dir, vhost, db, credentials: own?.credentials, configFiles, procs, urls, env, named: (name) => procs.filter((p) => p.name === name), stop };
 }

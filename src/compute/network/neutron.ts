@@ -14,7 +14,7 @@
  * does not map, the NeutronClientException neutronclient would raise.
  */
 import { type Clock, systemClock } from '../../common/clock.js';
-import type { Config } from '../../common/config.js';
+import { type Config, servicePassword } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import { ServiceSession } from '../../common/rest-client.js';
 import type { NovaContext } from '../context.js';
@@ -120,7 +120,7 @@ export class NeutronAPI {
     this.#clock = deps.clock ?? systemClock;
     this.#session =
       deps.session ??
-      new ServiceSession({ authUrl: deps.authUrl, username: 'neutron', password: deps.cfg.identity.service_password, projectName: 'service', region: deps.cfg.DEFAULT.region });
+      new ServiceSession({ authUrl: deps.authUrl, username: 'neutron', password: servicePassword(deps.cfg, 'neutron'), projectName: 'service', region: deps.cfg.DEFAULT.region });
   }
 
   /**

@@ -31,7 +31,7 @@
  * Nothing here ever fails the port operation that caused the event.
  */
 import type { Clock } from '../../common/clock.js';
-import type { Config } from '../../common/config.js';
+import { type Config, servicePassword } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import { type RestResponse, ServiceSession, restCall } from '../../common/rest-client.js';
 import type { Dict } from '../api/resource.js';
@@ -298,7 +298,7 @@ export class ServiceSessionNovaClient implements NovaEventsClient {
     this.#session = new ServiceSession({
       authUrl,
       username: 'nova',
-      password: cfg.identity.service_password,
+      password: servicePassword(cfg, 'nova'),
       projectName: 'service',
       region: cfg.DEFAULT.region,
     });
