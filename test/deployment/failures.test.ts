@@ -147,7 +147,7 @@ describe('a distributed deployment survives what breaks in a cluster (issue 11, 
         // with no host (a build request no cell holds an instance for). Only kill -9 may
         // lose one; a SIGTERMed conductor finishes what it took (graceful stop).
         const lost = l.build.filter((s) => s['OS-EXT-STS:task_state'] === 'scheduling' && !s['OS-EXT-SRV-ATTR:host']);
-        t.diagnostic(`builds lost with the ${sig}ed conductor: ${lost.length}`);
+        t.diagnostic(`builds lost with the ${sig}ed conductor: ${lost.length}; ERROR details: ${l.errored.map((s) => String(s.fault?.details ?? '').slice(0, 300)).join(' | ') || 'none'}`);
         if (sig === 'SIGKILL') assertClean({ ...l, build: l.build.filter((s) => !lost.includes(s)) });
         else assertClean(l);
         await deleteAllServers(admin);
