@@ -82,6 +82,9 @@ interface Session {
   exchanges: Set<string>;
 }
 
+/** How long a stopping listener waits for the requests it took (oslo.service's graceful_shutdown_timeout). */
+const GRACEFUL_STOP_MS = 60_000;
+
 interface RabbitListener {
   topic: string;
   server: string;
@@ -91,6 +94,8 @@ interface RabbitListener {
   /** _unique_ids served lately: per listener, as oslo's _MsgIdCache (a fanout copy is not a duplicate). */
   seen: string[];
   declared?: { session: Session; done: Promise<void> };
+  /** Requests taken and still being served: stop() waits for them (oslo's server.stop() then wait()). */
+  inflight: Set<Promise<void>>;
 }
 
 interface PendingCall {
@@ -290,22 +295,30 @@ export class RabbitBus implements Bus {
   }
 
   async listen(topic: string, server: string, endpoint: Endpoint): Promise<Listener> {
-    const l: RabbitListener = { topic, server, endpoint, fanoutQueue: `${topic}_fanout_${hex(this.o.random)}`, consumerTags: [], seen: [] };
+    const l: RabbitListener = { topic, server, endpoint, fanoutQueue: `${topic}_fanout_${hex(this.o.random)}`, consumerTags: [], seen: [], inflight: new Set() };
     this.#listeners.add(l);
     await this.#untilDeclared((s) => this.#declareListener(s, l));
     return {
       stop: async () => {
         if (!this.#listeners.delete(l)) return;
         const s = this.#session;
-        if (!s || l.declared?.session !== s) return;
-        try {
-          for (const tag of l.consumerTags) await s.sub.cancel(tag);
-          // The shared and per-server queues stay, as oslo leaves them: casts to a
-          // stopped server wait for it. This listener's own fanout queue has no other reader.
-          await s.sub.deleteQueue(l.fanoutQueue);
-        } catch (e) {
-          this.o.log.warn({ err: (e as Error).message, topic }, 'could not cancel a RabbitMQ consumer');
+        if (s && l.declared?.session === s) {
+          try {
+            for (const tag of l.consumerTags) await s.sub.cancel(tag);
+            // The shared and per-server queues stay, as oslo leaves them: casts to a
+            // stopped server wait for it. This listener's own fanout queue has no other reader.
+            await s.sub.deleteQueue(l.fanoutQueue);
+          } catch (e) {
+            this.o.log.warn({ err: (e as Error).message, topic }, 'could not cancel a RabbitMQ consumer');
+          }
         }
+        // A request is acknowledged when taken: one stopped mid-way would be lost (a
+        // SIGTERMed conductor lost a build). Like oslo's graceful stop, nothing new is
+        // taken and what was taken is finished, its reply sent, for at most
+        // graceful_shutdown_timeout (oslo.service's default, 60 s).
+        let timer: { cancel(): void } | undefined;
+        await Promise.race([Promise.allSettled([...l.inflight]), new Promise<void>((r) => (timer = this.o.clock.after(GRACEFUL_STOP_MS, r)))]);
+        timer?.cancel();
       },
     };
   }
@@ -372,7 +385,9 @@ export class RabbitBus implements Bus {
     // oslo.messaging's amqpdriver logs each message it takes at debug, as here: which of
     // several servers of a topic got it shows the broker's round robin.
     this.o.log.debug({ topic: l.topic, server: l.server, queue: m.fields.routingKey, method: req.method, unique_id: req._unique_id }, `received message with unique_id: ${req._unique_id}`);
-    void this.#serve(l, req);
+    const serving = this.#serve(l, req);
+    l.inflight.add(serving);
+    void serving.finally(() => l.inflight.delete(serving));
   }
 
   async #serve(l: RabbitListener, req: OsloRequest): Promise<void> {

@@ -171,6 +171,34 @@ function contract(t: Transport): void {
   });
 
   it(
+    'graceful stop (regression, issue 11 point 5: a SIGTERMed conductor lost the build it was serving): stop() takes nothing new and resolves once the request it took is served and answered',
+    { skip: t.queues ? false : 'the in-process bus stops with the one process that holds every service; nothing else could take over' },
+    async () => {
+      const [server, client] = [await open(), await open()];
+      const topic = freshTopic();
+      let started = false;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const l = await server.listen(topic, 'h1', {
+        slow: async () => {
+          started = true;
+          await gate;
+          return 'served';
+        },
+      });
+      const reply = client.call<string>({ topic }, 'slow', {}, { timeoutMs: 10_000 });
+      await waitFor('the handler running', async () => (started ? true : undefined), 10_000);
+      let stopped = false;
+      const stopping = l.stop().then(() => (stopped = true));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(stopped, false, 'stop() resolved while its handler was still serving');
+      release();
+      await stopping;
+      assert.equal(await reply, 'served');
+    },
+  );
+
+  it(
     'a cast to a server that is down waits in its queue and is delivered when it comes back',
     { skip: t.queues ? false : 'the in-process bus has no queue outliving its listener (one process: its hosts are never down apart from it)' },
     async () => {

@@ -67,7 +67,9 @@ for (const dialect of ['postgres', 'mysql'] as const) {
     it('runs the seed scenario with the real clients: network, subnet, ports, boot, interface attach/detach, delete', async (t) => {
       if (why) return t.skip(why);
       const net = await osJson('demo', 'network', 'create', 'net1');
-      await os('demo', 'subnet', 'create', '--network', 'net1', '--subnet-range', '1.2.3.0/24', 'sub1');
+      // 1.2.3.10 (vm2's fixed IP) outside the pool: neutron picks pool addresses at random,
+      // and p1 or p2 once got it (vm2 then failed "already in use on instance .").
+      await os('demo', 'subnet', 'create', '--network', 'net1', '--subnet-range', '1.2.3.0/24', '--allocation-pool', 'start=1.2.3.20,end=1.2.3.254', 'sub1');
       const p1 = await osJson('demo', 'port', 'create', '--network', 'net1', 'p1');
       const p2 = await osJson('demo', 'port', 'create', '--network', 'net1', 'p2');
       const image = ((await osJson('demo', 'image', 'list')) as { ID: string }[])[0]!.ID;

@@ -1,12 +1,13 @@
 /**
  * A burst of server boots against a `nimbus up` child process (test/helpers/nimbus-process.ts)
+ * or a multi-process deployment (test/helpers/deployment.ts),
  * and the end conditions a failure in the middle of it must leave: nothing in BUILD, a
  * fault on every ERROR, the ports of every ACTIVE server ACTIVE and bound to its host,
  * nothing nova made left without a server, no IP without a port. Used by the tests that
  * break a server under the cloud (restart-broker-db.test.ts).
  */
 import assert from 'node:assert/strict';
-import type { NimbusProcess } from './nimbus-process.js';
+import type { NimbusUrls } from './nimbus-process.js';
 import { waitFor } from './wait.js';
 
 export interface Api {
@@ -15,8 +16,13 @@ export interface Api {
   glance(method: string, path: string): Promise<{ status: number; body: any }>;
 }
 
+/** Where the APIs answer: a `nimbus up` process or a deployment's balancers. */
+export interface Endpoints {
+  urls: Pick<NimbusUrls, 'identity' | 'compute' | 'network' | 'image'>;
+}
+
 /** A token for a bootstrapped user (password = its name). */
-export async function token(p: NimbusProcess, user: 'admin' | 'demo'): Promise<string> {
+export async function token(p: Endpoints, user: 'admin' | 'demo'): Promise<string> {
   const r = await fetch(`${p.urls.identity}/v3/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -32,7 +38,7 @@ export async function token(p: NimbusProcess, user: 'admin' | 'demo'): Promise<s
 }
 
 /** REST calls as `user` (nova at microversion 2.92). */
-export async function client(p: NimbusProcess, user: 'admin' | 'demo'): Promise<Api> {
+export async function client(p: Endpoints, user: 'admin' | 'demo'): Promise<Api> {
   const t = await token(p, user);
   const call = async (url: string, method: string, body: unknown, extra: Record<string, string> = {}) => {
     const headers: Record<string, string> = { 'x-auth-token': t, accept: 'application/json', ...extra };
@@ -145,4 +151,37 @@ export function assertClean(l: Leftovers): void {
   assert.deepEqual(l.activeUnwired, [], 'ACTIVE servers whose ports are not ACTIVE and bound to their host');
   assert.deepEqual(l.novaPortsWithoutServer, [], 'ports nova made that no live server holds');
   assert.equal(l.ipsWithoutPort, 0, 'IP allocations without a port');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Posts `boots` servers on `netId` as `user`, `gapMs` apart, named `<tag>-<i>`; resolves at
+ * once with the promise of every answer's status (0 for a request that failed to connect).
+ */
+export function postBurst(user: Api, tag: string, netId: string, imageId: string, boots: number, gapMs: number): Promise<number[]> {
+  return (async () => {
+    const posted: Promise<number>[] = [];
+    for (let i = 0; i < boots; i++) {
+      posted.push(user.nova('POST', '/servers', { server: { name: `${tag}-${i}`, flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } }).then((r) => r.status, () => 0));
+      await sleep(gapMs);
+    }
+    return Promise.all(posted);
+  })();
+}
+
+/** Resolves once `atLeast` servers are BUILD (or after `maxMs`), with the list seen then. */
+export async function whenBuilding(admin: Api, atLeast: number, maxMs = 5_000): Promise<any[]> {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const l = await listServers(admin).catch(() => []);
+    if (count(l, 'BUILD') >= atLeast || Date.now() > deadline) return l;
+    await sleep(50);
+  }
+}
+
+/** Deletes every server and waits until none is listed. */
+export async function deleteAllServers(admin: Api, timeoutMs = 120_000): Promise<void> {
+  for (const s of await listServers(admin)) await admin.nova('DELETE', `/servers/${s.id}`);
+  await waitFor('every server deleted', async () => ((await listServers(admin)).length === 0 ? true : undefined), timeoutMs, 500);
 }

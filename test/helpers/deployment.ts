@@ -40,6 +40,8 @@ export async function deploymentUnavailable(dialect: DialectName): Promise<strin
 /** One process of the deployment. */
 export interface DeployedProcess {
   name: string;
+  /** Its command-line arguments after the config file (e.g. --host compute1). */
+  args: string[];
   child: ChildProcess;
   /** Its log lines so far (JSON, one per line). */
   output(): string;
@@ -76,8 +78,14 @@ export interface Deployment {
   urls: { identity: string; compute: string; network: string; image: string };
   /** The clients' environment for `user` (openrc). */
   env(user: 'admin' | 'demo'): Record<string, string>;
-  /** The processes named `name` (e.g. 'nova-conductor'). */
+  /** The processes named `name` (e.g. 'nova-conductor'), exited ones included. */
   named(name: string): DeployedProcess[];
+  /** The `nimbus host` process of `host` started last. */
+  host(host: string): DeployedProcess;
+  /** Starts one more process (or a stopped one again, with its args) on the deployment's config; resolves once it is up. */
+  start(name: string, args: string[]): Promise<DeployedProcess>;
+  /** Sends `signal` to a process; resolves once it has exited (SIGTERM, SIGKILL) or at once (SIGSTOP, SIGCONT). */
+  signal(p: DeployedProcess, signal: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -115,7 +123,7 @@ function startProcess(name: string, args: string[], confs: string[], timeoutMs =
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const proc: DeployedProcess = { name, child, output: () => out };
+  const proc: DeployedProcess = { name, args, child, output: () => out };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} ${args.join(' ')} did not come up in ${timeoutMs} ms:\n${out.slice(-3000)}`)), timeoutMs);
     const onData = () => {
@@ -228,11 +236,20 @@ function ownConfigs(c: ServiceCredentials, vhost: string): Record<CredentialOwne
   };
 }
 
+export interface DeploymentOptions {
+  /** The `nimbus host` processes (default compute1..3). */
+  hosts?: string[];
+  /** Options set over the shared nimbus.conf's, by section (e.g. a short agent_down_time). */
+  config?: Record<string, Record<string, string>>;
+  /** Each kind of process with its own broker user, database user and keystone passwords (credentials.test.ts). */
+  perServiceCredentials?: boolean;
+}
+
 /**
  * Starts the deployment: controllers first (keystone before the services that
  * authenticate to it), then the hosts; resolves once every process said it is up.
  */
-export async function startDeployment(dialect: DialectName, opts: { hosts?: string[]; perServiceCredentials?: boolean } = {}): Promise<Deployment> {
+export async function startDeployment(dialect: DialectName, opts: DeploymentOptions = {}): Promise<Deployment> {
   const hosts = opts.hosts ?? ['compute1', 'compute2', 'compute3'];
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-deploy-'));
   const vhost = `nimbus-deploy-${Math.random().toString(16).slice(2, 10)}`;
@@ -242,39 +259,28 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
   const own = opts.perServiceCredentials ? await createServiceCredentials(db, vhost) : undefined;
   const [identity, image, network, compute, api1, api2, meta1, meta2, net1, net2] = await Promise.all(Array.from({ length: 10 }, freePort));
   const conf = join(dir, 'nimbus.conf');
+  const sections: Record<string, Record<string, string>> = {
+    DEFAULT: {
+      data_dir: dir,
+      ...(own ? {} : { transport_url: `rabbit://${RABBIT.user}:${RABBIT.password}@${RABBIT.host}:${RABBIT.port}/${vhost}` }),
+      log_level: 'info',
+      rpc_response_timeout: '30',
+    },
+    oslo_messaging_rabbit: { rabbit_retry_interval: '0.2', rabbit_retry_backoff: '0.3', rabbit_interval_max: '2' },
+    database: own ? {} : { connection: db.connection },
+    identity: { port: String(identity) },
+    image: { port: String(image) },
+    network: { port: String(net1), public_endpoint: `http://127.0.0.1:${network}`, send_events_interval: '0' },
+    agent: { polling_interval: '0.2', report_interval: '2' },
+    compute: { port: String(api1), public_endpoint: `http://127.0.0.1:${compute}`, report_interval: '2' },
+    metadata: { port: String(meta1) },
+  };
+  for (const [section, options] of Object.entries(opts.config ?? {})) sections[section] = { ...sections[section], ...options };
   writeFileSync(
     conf,
-    [
-      '[DEFAULT]',
-      `data_dir = ${dir}`,
-      ...(own ? [] : [`transport_url = rabbit://${RABBIT.user}:${RABBIT.password}@${RABBIT.host}:${RABBIT.port}/${vhost}`]),
-      'log_level = info',
-      'rpc_response_timeout = 30',
-      '[oslo_messaging_rabbit]',
-      'rabbit_retry_interval = 0.2',
-      'rabbit_retry_backoff = 0.3',
-      'rabbit_interval_max = 2',
-      '[database]',
-      ...(own ? [] : [`connection = ${db.connection}`]),
-      '[identity]',
-      `port = ${identity}`,
-      '[image]',
-      `port = ${image}`,
-      '[network]',
-      `port = ${net1}`,
-      `public_endpoint = http://127.0.0.1:${network}`,
-      'send_events_interval = 0',
-      '[agent]',
-      'polling_interval = 0.2',
-      'report_interval = 2',
-      '[compute]',
-      `port = ${api1}`,
-      `public_endpoint = http://127.0.0.1:${compute}`,
-      'report_interval = 2',
-      '[metadata]',
-      `port = ${meta1}`,
-      '',
-    ].join('\n'),
+    Object.entries(sections)
+      .map(([section, options]) => [`[${section}]`, ...Object.entries(options).map(([k, v]) => `${k} = ${v}`)].join('\n'))
+      .join('\n') + '\n',
   );
   const configFiles = { keystone: [conf], glance: [conf], nova: [conf], neutron: [conf], host: [conf] } as Record<CredentialOwner, string[]>;
   if (own) {
@@ -302,6 +308,8 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
               clearTimeout(kill);
               r();
             });
+            // A stopped (SIGSTOP) process must run again to hear SIGTERM.
+            p.child.kill('SIGCONT');
             p.child.kill('SIGTERM');
           }),
       ),
@@ -350,5 +358,24 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
     await stop();
     throw e;
   }
-  return { dir, vhost, db, credentials: own?.credentials, configFiles, procs, urls, env, named: (name) => procs.filter((p) => p.name === name), stop };
+  const startMore = async (name: string, args: string[]) => {
+    const p = await start(name, args);
+    procs.push(p);
+    return p;
+  };
+  const signal = (p: DeployedProcess, sig: NodeJS.Signals) =>
+    new Promise<void>((r) => {
+      if (sig === 'SIGSTOP' || sig === 'SIGCONT' || p.child.exitCode !== null || p.child.signalCode !== null) {
+        p.child.kill(sig);
+        return r();
+      }
+      p.child.once('exit', () => r());
+      p.child.kill(sig);
+    });
+  const host = (h: string) => {
+    const p = procs.filter((x) => x.name === 'host' && x.args.includes(h)).at(-1);
+    if (!p) throw new Error(`no host process for ${h}`);
+    return p;
+  };
+  return { dir, vhost, db, credentials: own?.credentials, configFiles, procs, urls, env, named: (name) => procs.filter((p) => p.name === name), host, start: startMore, signal, stop };
 }
