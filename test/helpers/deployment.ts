@@ -107,8 +107,21 @@ function startProcess(name: string, args: string[], conf: string, timeoutMs = 60
  * Starts the deployment: controllers first (keystone before the services that
  * authenticate to it), then the hosts; resolves once every process said it is up.
  */
-export async function startDeployment(dialect: DialectName, opts: { hosts?: string[] } = {}): Promise<Deployment> {
+export interface DeploymentOptions {
+  hosts?: string[];
+  /** How many nova-api, neutron-server and nova-conductor processes (1 or 2; 2 by default). */
+  workers?: 1 | 2;
+  /** Whether the conductors log at debug (every message they take); true by default. */
+  conductorDebug?: boolean;
+  /** Extra nimbus.conf settings, by section (e.g. quotas for a benchmark). */
+  settings?: Record<string, Record<string, string>>;
+}
+
+export async function startDeployment(dialect: DialectName, opts: DeploymentOptions = {}): Promise<Deployment> {
   const hosts = opts.hosts ?? ['compute1', 'compute2', 'compute3'];
+  const workers = opts.workers ?? 2;
+  const conductorLog = (opts.conductorDebug ?? true) ? ['--log-level', 'debug'] : [];
+  const extra = (section: string) => Object.entries(opts.settings?.[section] ?? {}).map(([k, v]) => `${k} = ${v}`);
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-deploy-'));
   const vhost = `nimbus-deploy-${Math.random().toString(16).slice(2, 10)}`;
   await rabbitmqctl('add_vhost', vhost);
@@ -124,29 +137,38 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
       `transport_url = rabbit://${RABBIT.user}:${RABBIT.password}@${RABBIT.host}:${RABBIT.port}/${vhost}`,
       'log_level = info',
       'rpc_response_timeout = 30',
+      ...extra('DEFAULT'),
       '[oslo_messaging_rabbit]',
       'rabbit_retry_interval = 0.2',
       'rabbit_retry_backoff = 0.3',
       'rabbit_interval_max = 2',
+      ...extra('oslo_messaging_rabbit'),
       '[database]',
       `connection = ${db.connection}`,
+      ...extra('database'),
       '[identity]',
       `port = ${identity}`,
+      ...extra('identity'),
       '[image]',
       `port = ${image}`,
+      ...extra('image'),
       '[network]',
       `port = ${net1}`,
       `public_endpoint = http://127.0.0.1:${network}`,
       'send_events_interval = 0',
+      ...extra('network'),
       '[agent]',
       'polling_interval = 0.2',
       'report_interval = 2',
+      ...extra('agent'),
       '[compute]',
       `port = ${api1}`,
       `public_endpoint = http://127.0.0.1:${compute}`,
       'report_interval = 2',
+      ...extra('compute'),
       '[metadata]',
       `port = ${meta1}`,
+      ...extra('metadata'),
       '',
     ].join('\n'),
   );
@@ -195,20 +217,20 @@ export async function startDeployment(dialect: DialectName, opts: { hosts?: stri
       ['glance', []],
       ['neutron-server', ['--host', 'controller1']],
       // At debug, a conductor logs every message it takes (the round robin between the two).
-      ['nova-conductor', ['--host', 'controller1', '--log-level', 'debug']],
+      ['nova-conductor', ['--host', 'controller1', ...conductorLog]],
     ] as const) {
       procs.push(await startProcess(name, [...args], conf));
     }
     procs.push(
       ...(await Promise.all([
-        startProcess('neutron-server', ['--host', 'controller2', '--network-port', String(net2)], conf),
-        startProcess('nova-conductor', ['--host', 'controller2', '--log-level', 'debug'], conf),
+        ...(workers === 2 ? [startProcess('neutron-server', ['--host', 'controller2', '--network-port', String(net2)], conf), startProcess('nova-conductor', ['--host', 'controller2', ...conductorLog], conf)] : []),
         startProcess('nova-scheduler', ['--host', 'controller1'], conf),
         startProcess('nova-api', ['--host', 'controller1'], conf),
-        startProcess('nova-api', ['--host', 'controller2', '--compute-port', String(api2), '--metadata-port', String(meta2)], conf),
+        ...(workers === 2 ? [startProcess('nova-api', ['--host', 'controller2', '--compute-port', String(api2), '--metadata-port', String(meta2)], conf)] : []),
       ])),
     );
-    balancers.push(await roundRobin(compute, [api1, api2]), await roundRobin(network, [net1, net2]));
+    // With one worker the balancer still stands in front, so both runs take the same path.
+    balancers.push(await roundRobin(compute, [api1, api2].slice(0, workers)), await roundRobin(network, [net1, net2].slice(0, workers)));
     procs.push(...(await Promise.all(hosts.map((h) => startProcess('host', ['--host', h], conf)))));
   } catch (e) {
     await stop();
