@@ -68,6 +68,23 @@ async function pgBackends(d: Deployment): Promise<number[]> {
   return stdout.trim().split('\n').filter(Boolean).map(Number);
 }
 
+/** The tables whose sequential scans read the most rows, per service database: where rows read per boot come from. */
+async function seqScans(d: Deployment): Promise<string[]> {
+  const out: Array<[string, number]> = [];
+  for (const service of ['nova', 'neutron', 'keystone', 'glance'] as const) {
+    const db = /\/([^/]+)$/.exec(d.db.url(service))![1]!;
+    const { stdout } = await run('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-tA', '-F', ' ', '-c', 'SELECT relname, seq_tup_read FROM pg_stat_user_tables ORDER BY seq_tup_read DESC LIMIT 3']);
+    for (const line of stdout.trim().split('\n').filter(Boolean)) {
+      const [table, rows] = line.split(' ');
+      out.push([`${service}.${table}`, Number(rows)]);
+    }
+  }
+  return out
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([t, n]) => `${t} ${n}`);
+}
+
 async function otherVhosts(vhost: string): Promise<string[]> {
   return (await rabbitmqctl('list_vhosts', '--quiet', '--no-table-headers'))
     .split('\n')
@@ -114,7 +131,7 @@ async function distributed(workers: 1 | 2): Promise<number> {
     const t0 = performance.now();
     const r = await bootServers(token, c, { count, image, netId: net.body.network.id, pollMs, prefix: `d${workers}` });
     const loadS = (performance.now() - t0) / 1000;
-    const cpu = [...pids].map(([p, c0]) => ({ name: `${p.name}${p.name === 'host' || workers === 2 ? ` ${/--host (\S+)/.exec(p.child.spawnargs.join(' '))?.[1]}` : ''}`, s: cpuSecondsOf(p.child.pid!) - c0 }));
+    const cpu = [...pids].map(([p, c0]) => ({ name: `${p.name}${p.name === 'host' || workers === 2 ? ` ${/--host (\S+)/.exec(p.child.spawnargs.join(' '))?.[1] ?? ''}` : ''}`.trim(), s: cpuSecondsOf(p.child.pid!) - c0 }));
     const client = process.cpuUsage(client0);
     const pgCpu = (await pgBackends(d)).reduce((sum, p) => sum + cpuSecondsOf(p) - (pg0.get(p) ?? 0), 0);
     const beamCpu = cpuSecondsOf(beam) - beam0;
@@ -130,6 +147,7 @@ async function distributed(workers: 1 | 2): Promise<number> {
     const total = cpu.reduce((s, p) => s + p.s, 0);
     console.log(`CPU over ${loadS.toFixed(1)} s        ${cpu.map((p) => `${p.name} ${p.s.toFixed(1)}`).join(', ')}; Nimbus ${total.toFixed(1)} s = ${((total / count) * 1000).toFixed(1)} ms per boot`);
     console.log(`                     RabbitMQ ${beamCpu.toFixed(1)} s, PostgreSQL backends ${pgCpu.toFixed(1)} s, this client ${((client.user + client.system) / 1e6).toFixed(1)} s; ${(total + beamCpu + pgCpu + (client.user + client.system) / 1e6).toFixed(1)} CPU-s in ${loadS.toFixed(1)} s on ${availableParallelism()} cores`);
+    console.log(`sequential scans     ${(await seqScans(d)).join(', ')} (rows read by seq scans since the start, most first)`);
     const delS = await deleteServers(token, c, r.ids, pollMs);
     console.log(`delete               ${r.ids.length} gone in ${delS.toFixed(2)} s = ${(r.ids.length / delS).toFixed(1)} servers/s`);
     return rate;
