@@ -97,6 +97,8 @@ function report(label: string, r: BootRun) {
   console.log(`--- ${label}: ${count} servers at once (poll every ${pollMs} ms)`);
   console.log(`ACTIVE               ${r.toActive.length} of ${count} (${r.errors} errors) in ${r.elapsed.toFixed(2)} s = ${(r.toActive.length / r.elapsed).toFixed(1)} servers/s`);
   console.log(`time to ACTIVE       p50 ${fmt(percentile(sorted, 50))} / p99 ${fmt(percentile(sorted, 99))}`);
+  const accepted = [...r.toAccepted].sort((a, b) => a - b);
+  console.log(`time to 202          p50 ${fmt(percentile(accepted, 50))} / p99 ${fmt(percentile(accepted, 99))} (POST /servers)`);
   return r.toActive.length / r.elapsed;
 }
 

@@ -115,6 +115,8 @@ export function cpuSecondsOf(pid: number): number {
 export interface BootRun {
   /** Time to ACTIVE of each server that got there, in ms. */
   toActive: number[];
+  /** Time to the 202 of each POST /servers, in ms. */
+  toAccepted: number[];
   ids: string[];
   errors: number;
   polls: number;
@@ -128,7 +130,7 @@ export interface BootRun {
  */
 export async function bootServers(token: string, compute: string, opts: { count: number; image: string; netId: string; pollMs: number; prefix: string }): Promise<BootRun> {
   const t0 = performance.now();
-  const run: BootRun = { toActive: [], ids: [], errors: 0, polls: 0, elapsed: 0 };
+  const run: BootRun = { toActive: [], toAccepted: [], ids: [], errors: 0, polls: 0, elapsed: 0 };
   await Promise.all(
     Array.from({ length: opts.count }, async (_, i) => {
       const start = performance.now();
@@ -137,6 +139,7 @@ export async function bootServers(token: string, compute: string, opts: { count:
         run.errors++;
         return;
       }
+      run.toAccepted.push(performance.now() - start);
       const id = r.body.server.id as string;
       run.ids.push(id);
       for (;;) {
