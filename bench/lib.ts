@@ -56,25 +56,8 @@ export async function startServer(extra: string[] = []): Promise<Server> {
       const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
       return kb / 1024;
     },
-    cpuSeconds() {
-      // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
-      const fields = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
-    async token(user, password, project) {
-      const res = await fetch(`${urls.identity}/v3/auth/tokens`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          auth: {
-            identity: { methods: ['password'], password: { user: { name: user, domain: { name: 'Default' }, password } } },
-            scope: { project: { name: project, domain: { name: 'Default' } } },
-          },
-        }),
-      });
-      if (res.status !== 201) throw new Error(`token: ${res.status} ${await res.text()}`);
-      return res.headers.get('x-subject-token')!;
-    },
+    cpuSeconds: () => cpuSecondsOf(proc.pid!),
+    token: (user, password, project) => passwordToken(urls.identity, user, password, project),
     async stop() {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
@@ -101,6 +84,94 @@ export function call(token: string, method: string, url: string, body?: unknown,
     req.end(payload);
   });
 }
+
+/** Keystone password authentication (what `openstack` does first), returning the token. */
+export async function passwordToken(identity: string, user: string, password: string, project: string): Promise<string> {
+  const res = await fetch(`${identity}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: user, domain: { name: 'Default' }, password } } },
+        scope: { project: { name: project, domain: { name: 'Default' } } },
+      },
+    }),
+  });
+  if (res.status !== 201) throw new Error(`token: ${res.status} ${await res.text()}`);
+  return res.headers.get('x-subject-token')!;
+}
+
+/** CPU time (user + system) process `pid` has used so far, in seconds (0 once it is gone). */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+export interface BootRun {
+  /** Time to ACTIVE of each server that got there, in ms. */
+  toActive: number[];
+  /** Time to the 202 of each POST /servers, in ms. */
+  toAccepted: number[];
+  ids: string[];
+  errors: number;
+  polls: number;
+  /** Wall time from the first POST to the last ACTIVE, in s. */
+  elapsed: number;
+}
+
+/**
+ * Boots `count` servers at once as openstacksdk does — POST /servers, then GET
+ * /servers/{id} every `pollMs` until ACTIVE — each with one nic on network `netId`.
+ */
+export async function bootServers(token: string, compute: string, opts: { count: number; image: string; netId: string; pollMs: number; prefix: string }): Promise<BootRun> {
+  const t0 = performance.now();
+  const run: BootRun = { toActive: [], toAccepted: [], ids: [], errors: 0, polls: 0, elapsed: 0 };
+  await Promise.all(
+    Array.from({ length: opts.count }, async (_, i) => {
+      const start = performance.now();
+      const r = await call(token, 'POST', `${compute}/v2.1/servers`, { server: { name: `${opts.prefix}-${i}`, flavorRef: '100', imageRef: opts.image, networks: [{ uuid: opts.netId }] } });
+      if (r.status !== 202) {
+        run.errors++;
+        return;
+      }
+      run.toAccepted.push(performance.now() - start);
+      const id = r.body.server.id as string;
+      run.ids.push(id);
+      for (;;) {
+        await sleep(opts.pollMs);
+        const s = await call(token, 'GET', `${compute}/v2.1/servers/${id}`);
+        run.polls++;
+        if (s.body.server.status === 'ACTIVE') break;
+        if (s.body.server.status === 'ERROR') {
+          run.errors++;
+          return;
+        }
+      }
+      run.toActive.push(performance.now() - start);
+    }),
+  );
+  run.elapsed = (performance.now() - t0) / 1000;
+  return run;
+}
+
+/** Deletes the servers and polls until each is gone; returns the wall time in s. */
+export async function deleteServers(token: string, compute: string, ids: string[], pollMs: number): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(
+    ids.map(async (id) => {
+      await call(token, 'DELETE', `${compute}/v2.1/servers/${id}`);
+      while ((await call(token, 'GET', `${compute}/v2.1/servers/${id}`)).status !== 404) await sleep(pollMs);
+    }),
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;

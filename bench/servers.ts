@@ -9,13 +9,12 @@
  *
  *   npm run build && node --import tsx bench/servers.ts [batches=100,1000] [poll-ms=1000]
  */
-import { call, fmt, percentile, startServer } from './lib.js';
+import { bootServers, call, deleteServers, fmt, percentile, startServer } from './lib.js';
 
 const batches = (process.argv[2] ?? '100,1000').split(',').map(Number);
 const pollMs = Number(process.argv[3] ?? 1000);
 
 const server = await startServer(['--compute-quota-instances', '-1', '--compute-quota-cores', '-1', '--compute-quota-ram', '-1', '--network-quota-port', '-1']);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 try {
   const token = await server.token('admin', 'admin', 'admin');
   const { network: n, compute: c, image: g } = server.urls;
@@ -25,46 +24,11 @@ try {
 
   for (const count of batches) {
     const cpu0 = server.cpuSeconds();
-    const t0 = performance.now();
-    const toActive: number[] = [];
-    let errors = 0;
-    let polls = 0;
-    const ids: string[] = [];
-    await Promise.all(
-      Array.from({ length: count }, async (_, i) => {
-        const start = performance.now();
-        const r = await call(token, 'POST', `${c}/v2.1/servers`, { server: { name: `b${count}-${i}`, flavorRef: '100', imageRef: image, networks: [{ uuid: net.body.network.id }] } });
-        if (r.status !== 202) {
-          errors++;
-          return;
-        }
-        const id = r.body.server.id as string;
-        ids.push(id);
-        for (;;) {
-          await sleep(pollMs);
-          const s = await call(token, 'GET', `${c}/v2.1/servers/${id}`);
-          polls++;
-          if (s.body.server.status === 'ACTIVE') break;
-          if (s.body.server.status === 'ERROR') {
-            errors++;
-            return;
-          }
-        }
-        toActive.push(performance.now() - start);
-      }),
-    );
-    const elapsed = (performance.now() - t0) / 1000;
+    const { toActive, ids, errors, polls, elapsed } = await bootServers(token, c, { count, image, netId: net.body.network.id, pollMs, prefix: `b${count}` });
     const sorted = [...toActive].sort((a, b) => a - b);
     const rss = server.peakRssMiB();
     const cpu = server.cpuSeconds() - cpu0;
-    const t1 = performance.now();
-    await Promise.all(
-      ids.map(async (id) => {
-        await call(token, 'DELETE', `${c}/v2.1/servers/${id}`);
-        while ((await call(token, 'GET', `${c}/v2.1/servers/${id}`)).status !== 404) await sleep(pollMs);
-      }),
-    );
-    const delElapsed = (performance.now() - t1) / 1000;
+    const delElapsed = await deleteServers(token, c, ids, pollMs);
     const ports = await call(token, 'GET', `${n}/v2.0/ports?network_id=${net.body.network.id}&fields=id`);
     console.log(`--- ${count} servers at once (poll every ${pollMs} ms)`);
     console.log(`ACTIVE               ${toActive.length} of ${count} (${errors} errors) in ${elapsed.toFixed(2)} s = ${(toActive.length / elapsed).toFixed(1)} servers/s`);
