@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { type NimbusProcess, bundleMissing, startNimbusProcess } from '../helpers/nimbus-process.js';
+import { type Api, client, count, token } from '../helpers/burst.js';
 import { waitFor } from '../helpers/wait.js';
 
 const BOOTS = 30;
@@ -26,43 +27,7 @@ const ARGS = [
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Api {
-  nova(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-  neutron(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-}
-
-async function token(p: NimbusProcess, user: 'admin' | 'demo'): Promise<string> {
-  const r = await fetch(`${p.urls.identity}/v3/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: user, domain: { name: 'Default' }, password: user } } },
-        scope: { project: { name: user, domain: { name: 'Default' } } },
-      },
-    }),
-  });
-  assert.equal(r.status, 201, await r.text());
-  return r.headers.get('x-subject-token')!;
-}
-
-async function client(p: NimbusProcess, user: 'admin' | 'demo'): Promise<Api> {
-  const t = await token(p, user);
-  const call = async (url: string, method: string, body: unknown, extra: Record<string, string> = {}) => {
-    const headers: Record<string, string> = { 'x-auth-token': t, accept: 'application/json', ...extra };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : null };
-  };
-  return {
-    nova: (method, path, body) => call(`${p.urls.compute}/v2.1${path}`, method, body, { 'openstack-api-version': 'compute 2.92' }),
-    neutron: (method, path, body) => call(`${p.urls.network}/v2.0${path}`, method, body),
-  };
-}
-
 const servers = async (admin: Api): Promise<any[]> => (await admin.nova('GET', '/servers/detail?all_tenants=1')).body.servers;
-const count = (list: { status: string }[], status: string) => list.filter((s) => s.status === status).length;
 
 describe('restart after kill -9 (issue 8, defect 4)', { skip: bundleMissing }, () => {
   const procs: NimbusProcess[] = [];
