@@ -34,7 +34,7 @@ import { QuotaEngine } from './objects/quotas.js';
 import type { Instance, InstanceFlavor, InstanceStore, NetworkRequest } from './objects/instance.js';
 import { TaskState, VmState } from './objects/states.js';
 import { type ComputeRpc, type ConductorRpc, type ExternalEvent } from './rpc.js';
-import { deleteAllocation } from './scheduler/manager.js';
+import { deleteAllocation } from './db/allocations.js';
 import { ServiceStore, serviceIsUp } from './objects/services.js';
 import { KeyPairStore } from './objects/keypairs.js';
 import { checkMetadataQuota } from './metadata-quota.js';

@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { DeepPartial, Config } from '../../src/common/config.js';
 import type { NovaDB } from '../../src/compute/db/schema.js';
-import { deleteAllocation } from '../../src/compute/scheduler/manager.js';
+import { deleteAllocation } from '../../src/compute/db/allocations.js';
 import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
 import { waitFor } from '../helpers/wait.js';
 

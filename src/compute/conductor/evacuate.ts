@@ -20,7 +20,7 @@ import { faultFromError } from '../objects/faults.js';
 import { type Migration, MigrationStatus, MigrationStore } from '../objects/migration.js';
 import { VmState } from '../objects/states.js';
 import type { ComputeRpc, EvacuateRequest, SchedulerRpc } from '../rpc.js';
-import { moveAllocation } from '../scheduler/manager.js';
+import { moveAllocation } from '../db/allocations.js';
 import type { ConductorDeps } from './manager.js';
 
 export async function evacuateInstance(d: ConductorDeps, rpc: { scheduler: SchedulerRpc; compute: ComputeRpc }, req: EvacuateRequest): Promise<void> {

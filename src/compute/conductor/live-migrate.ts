@@ -36,7 +36,7 @@ import { type Migration, MigrationStatus, MigrationStore, MigrationType } from '
 import { ServiceStore } from '../objects/services.js';
 import { PowerState, TaskState, VmState } from '../objects/states.js';
 import type { ComputeRpc, LiveMigrateData, LiveMigrateRequest, LiveMigrationArgs, SchedulerRpc } from '../rpc.js';
-import { allocate, deleteAllocation, moveAllocation } from '../scheduler/manager.js';
+import { allocate, deleteAllocation, moveAllocation } from '../db/allocations.js';
 import type { ConductorDeps } from './manager.js';
 
 type Deps = ConductorDeps & { random: Random };

@@ -27,7 +27,7 @@ import { liveMigrateInstance } from './live-migrate.js';
 import { migrateServer } from './migrate.js';
 import { unshelveInstance } from './unshelve.js';
 import { evacuateInstance } from './evacuate.js';
-import { deleteAllocation } from '../scheduler/manager.js';
+import { deleteAllocation } from '../db/allocations.js';
 import { faultFromError } from '../objects/faults.js';
 import type { ComputeData } from '../objects/compute-data.js';
 import { objectEndpoint } from './objects.js';

@@ -20,7 +20,7 @@ import { faultFromError } from '../objects/faults.js';
 import { type Migration, MigrationStatus, MigrationStore, MigrationType } from '../objects/migration.js';
 import { VmState } from '../objects/states.js';
 import type { ComputeRpc, MigrateRequest, MoveRetry, SchedulerRpc, Selection } from '../rpc.js';
-import { moveAllocation } from '../scheduler/manager.js';
+import { moveAllocation } from '../db/allocations.js';
 import type { ConductorDeps } from './manager.js';
 
 export async function migrateServer(d: ConductorDeps & { random: Random }, rpc: { scheduler: SchedulerRpc; compute: ComputeRpc }, req: MigrateRequest): Promise<void> {

@@ -17,7 +17,7 @@ import type { Clock } from '../../common/clock.js';
 import type { NovaDB } from '../db/schema.js';
 import { updateHostUsage } from './host-usage.js';
 import type { NetworkInfo } from '../network/model.js';
-import { allocationConsumers, allocationHost, deleteAllocation, moveAllocation } from '../scheduler/manager.js';
+import { allocationConsumers, allocationHost, deleteAllocation, moveAllocation } from '../db/allocations.js';
 import type { ActionRow, EventFailure, InstanceActions } from './actions.js';
 import type { Instance, InstanceChanges, InstanceStore } from './instance.js';
 import { type Migration, type MigrationChanges, type MigrationFilters, MigrationStore } from './migration.js';

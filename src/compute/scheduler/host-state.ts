@@ -5,6 +5,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { NovaDB } from '../db/schema.js';
+import { consumersByHost, usageByHost } from '../db/allocations.js';
+import { selectComputeNodes, selectComputeServices } from '../db/host-states.js';
 import { serviceIsUp } from '../objects/services.js';
 
 export interface HostState {
@@ -24,7 +26,7 @@ export interface HostState {
   cpuAllocationRatio: number;
   ramAllocationRatio: number;
   diskAllocationRatio: number;
-  /** The instances placed on the host (its allocations' consumers), as nova's host_state.instances. */
+  /** The instances placed on the host (its allocations' consumers), as nova's host_state.instances; loaded only when a filter needs them. */
   instances?: string[];
 }
 
@@ -35,22 +37,19 @@ export interface HostStateOptions {
   ratios: { cpu: number; ram: number; disk: number };
 }
 
-export async function loadHostStates(db: Kysely<NovaDB>, o: HostStateOptions): Promise<HostState[]> {
-  const nodes = await db.selectFrom('compute_nodes').selectAll().orderBy('id').execute();
-  const services = await db.selectFrom('services').selectAll().where('binary', '=', 'nova-compute').execute();
-  const usage = await db
-    .selectFrom('allocations')
-    .select((eb) => ['host', eb.fn.sum<number>('vcpus').as('vcpus'), eb.fn.sum<number>('memory_mb').as('ram'), eb.fn.sum<number>('disk_gb').as('disk')])
-    .groupBy('host')
-    .execute();
+/**
+ * The HostState of every compute node with a nova-compute service. `withInstances` also
+ * lists each host's instances, which only the affinity filters and weighers read: a
+ * request without a group or a same_host/different_host hint skips that read.
+ */
+export async function loadHostStates(db: Kysely<NovaDB>, o: HostStateOptions, withInstances: boolean): Promise<HostState[]> {
+  const [nodes, services, usage] = await Promise.all([selectComputeNodes(db), selectComputeServices(db), usageByHost(db)]);
   const used = new Map(usage.map((u) => [u.host, u]));
-  const consumers = new Map<string, string[]>();
-  for (const a of await db.selectFrom('allocations').select(['host', 'consumer_uuid']).execute()) {
-    consumers.set(a.host, [...(consumers.get(a.host) ?? []), a.consumer_uuid]);
-  }
+  const byHost = new Map(services.map((s) => [s.host, s]));
+  const consumers = withInstances ? await consumersByHost(db, nodes.map((n) => n.host)) : undefined;
   const out: HostState[] = [];
   for (const n of nodes) {
-    const svc = services.find((s) => s.host === n.host);
+    const svc = byHost.get(n.host);
     if (!svc) continue;
     const u = used.get(n.host);
     out.push({
@@ -63,13 +62,13 @@ export async function loadHostStates(db: Kysely<NovaDB>, o: HostStateOptions): P
       totalVcpus: n.vcpus,
       totalRamMb: n.memory_mb,
       totalDiskGb: n.local_gb,
-      usedVcpus: Number(u?.vcpus ?? 0),
-      usedRamMb: Number(u?.ram ?? 0),
-      usedDiskGb: Number(u?.disk ?? 0),
+      usedVcpus: u?.vcpus ?? 0,
+      usedRamMb: u?.ram ?? 0,
+      usedDiskGb: u?.disk ?? 0,
       cpuAllocationRatio: o.ratios.cpu,
       ramAllocationRatio: o.ratios.ram,
       diskAllocationRatio: o.ratios.disk,
-      instances: consumers.get(n.host) ?? [],
+      ...(consumers ? { instances: consumers.get(n.host) ?? [] } : {}),
     });
   }
   return out;

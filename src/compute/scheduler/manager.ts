@@ -7,10 +7,11 @@
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
 import { listen } from '../../bus/contract.js';
-import { type Clock, isoMicros } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import type { NovaContext } from '../context.js';
+import { allocate } from '../db/allocations.js';
 import type { NovaDB } from '../db/schema.js';
 import { NoValidHost } from '../errors.js';
 import { type RequestSpec, SchedulerTopicDef, type Selection } from '../rpc.js';
@@ -46,21 +47,22 @@ export class SchedulerManager {
     return run;
   }
 
-  async #hosts(): Promise<HostState[]> {
+  async #hosts(spec: RequestSpec): Promise<HostState[]> {
     const c = this.d.cfg.compute;
-    return loadHostStates(this.d.db, {
+    const o = {
       now: this.d.clock.now(),
       serviceDownTimeS: c.service_down_time,
       defaultAz: c.default_availability_zone,
       ratios: { cpu: c.cpu_allocation_ratio, ram: c.ram_allocation_ratio, disk: c.disk_allocation_ratio },
-    });
+    };
+    return loadHostStates(this.d.db, o, needsInstances(spec));
   }
 
   selectDestinations(_ctx: NovaContext, request: RequestSpec): Promise<Selection[][]> {
     return this.#serial(async () => {
       const spec = await setupInstanceGroup(new ServerGroupStore(this.d.db), request);
       const log = this.d.log.child({ instance: spec.instanceUuid });
-      const hosts = candidateHosts(await this.#hosts(), spec, log);
+      const hosts = candidateHosts(await this.#hosts(spec), spec, log);
       log.debug(`Starting with ${hosts.length} host(s)`);
       // A forced host or node skips the filters (host_manager.get_filtered_hosts); the
       // capacity checks stand for placement's allocation candidates and still apply.
@@ -89,7 +91,7 @@ export class SchedulerManager {
   claim(request: RequestSpec, host: string): Promise<boolean> {
     return this.#serial(async () => {
       const spec = await setupInstanceGroup(new ServerGroupStore(this.d.db), request);
-      const hosts = (await this.#hosts()).filter((h) => h.host === host);
+      const hosts = (await this.#hosts(spec)).filter((h) => h.host === host);
       const ok = runFilters(hosts, { ...spec, ignoreHosts: [] }).hosts.length === 1;
       if (ok) await this.#allocate(spec, host);
       return ok;
@@ -99,18 +101,6 @@ export class SchedulerManager {
   async #allocate(spec: RequestSpec, host: string): Promise<void> {
     await allocate(this.d.db, spec.instanceUuid, host, spec.flavor, this.d.clock.now());
   }
-}
-
-/**
- * Placement's allocation of a flavor's resources on `host` for a consumer, replacing what
- * it held (the scheduler's claim; claim_resources_on_destination for a forced live migration).
- */
-export async function allocate(db: Kysely<NovaDB>, consumerUuid: string, host: string, f: RequestSpec['flavor'], now: number): Promise<void> {
-  await db.deleteFrom('allocations').where('consumer_uuid', '=', consumerUuid).execute();
-  await db
-    .insertInto('allocations')
-    .values({ consumer_uuid: consumerUuid, host, vcpus: f.vcpus, memory_mb: f.memory_mb, disk_gb: f.root_gb + f.ephemeral_gb + Math.ceil(f.swap / 1024), created_at: isoMicros(now) })
-    .execute();
 }
 
 /**
@@ -143,32 +133,8 @@ export function candidateHosts(hosts: HostState[], spec: RequestSpec, log: Logge
   return out;
 }
 
-/** Drops an instance's allocation (compute on delete, on a failed build, on reschedule). */
-export async function deleteAllocation(db: Kysely<NovaDB>, instanceUuid: string): Promise<void> {
-  await db.deleteFrom('allocations').where('consumer_uuid', '=', instanceUuid).execute();
-}
-
-/** The instances holding an allocation on a host (placement's allocations of its provider). */
-export async function allocationConsumers(db: Kysely<NovaDB>, host: string): Promise<string[]> {
-  return (await db.selectFrom('allocations').select('consumer_uuid').where('host', '=', host).execute()).map((r) => r.consumer_uuid);
-}
-
-/**
- * Placement's move_allocations: what `from` holds becomes `to`'s, replacing anything
- * `to` held (a resize's source allocation passes between the instance and its migration
- * record). False when `from` holds nothing.
- */
-export async function moveAllocation(db: Kysely<NovaDB>, from: string, to: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const held = await trx.selectFrom('allocations').select('consumer_uuid').where('consumer_uuid', '=', from).executeTakeFirst();
-    if (!held) return false;
-    await trx.deleteFrom('allocations').where('consumer_uuid', '=', to).execute();
-    await trx.updateTable('allocations').set({ consumer_uuid: to }).where('consumer_uuid', '=', from).execute();
-    return true;
-  });
-}
-
-/** The host a consumer's allocation is on, or null (placement's get_allocations_for_consumer). */
-export async function allocationHost(db: Kysely<NovaDB>, consumerUuid: string): Promise<string | null> {
-  return (await db.selectFrom('allocations').select('host').where('consumer_uuid', '=', consumerUuid).executeTakeFirst())?.host ?? null;
+/** Whether the request's filters or weighers look at each host's instances (affinity.ts). */
+function needsInstances(spec: RequestSpec): boolean {
+  const hints = spec.schedulerHints ?? {};
+  return !!spec.instanceGroup || hints.same_host !== undefined || hints.different_host !== undefined;
 }
