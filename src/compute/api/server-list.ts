@@ -9,6 +9,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { ComputeApiDeps } from './app.js';
 import { novaContext } from '../context.js';
+import { selectFlavorIdByFlavorid } from '../db/flavors.js';
+import { selectInstancesForList } from '../db/instance-list.js';
 import { type Instance, fromRow } from '../objects/instance.js';
 import { statesForStatuses } from '../objects/states.js';
 import { fixedIps } from '../network/model.js';
@@ -190,11 +192,7 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
   }
   if (allTenants) authorize(req.ctx, detail ? 'os_compute_api:servers:detail:get_all_tenants' : 'os_compute_api:servers:index:get_all_tenants');
 
-  let query = d.db.selectFrom('instances').selectAll();
-  if (deleted === false) query = query.where('deleted', '=', 0);
-  else if (deleted === true) query = query.where('deleted', '!=', 0);
-  if (!allTenants) query = query.where('project_id', '=', req.ctx.projectId);
-  const rows = await query.execute();
+  const rows = await selectInstancesForList(d.db, { deleted, projectId: allTenants ? null : req.ctx.projectId });
   let instances = rows.map((r) => fromRow(r as never));
 
   // The exact and regex filters nova's DB layer applies.
@@ -225,7 +223,7 @@ export async function listServers(d: ComputeApiDeps, req: FastifyRequest, detail
   if (opts.flavor) {
     // _remap_flavor_filter: the flavor's flavorid; an unknown flavor lists nothing.
     const flavorId = one('flavor')!;
-    const f = await d.db.selectFrom('flavors').select(['id']).where('flavorid', '=', flavorId).executeTakeFirst();
+    const f = await selectFlavorIdByFlavorid(d.db, flavorId);
     if (!f) return { servers: [] };
     instances = instances.filter((i) => i.flavor.flavorid === flavorId);
   }

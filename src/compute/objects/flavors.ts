@@ -8,22 +8,38 @@
  */
 import type { Kysely } from 'kysely';
 import { type Clock, isoMicros, type Random, systemClock, systemRandom } from '../../common/clock.js';
-import { insertedId, isUniqueViolation } from '../../db/database.js';
-import type { FlavorsTable, NovaDB } from '../db/schema.js';
-import { FlavorAccessExists, FlavorAccessNotFound, FlavorExists, FlavorExtraSpecsNotFound, FlavorIdExists, FlavorNotFound, MarkerNotFound } from '../errors.js';
+import { isUniqueViolation } from '../../db/database.js';
+import {
+  anyFlavorExists,
+  deleteFlavor,
+  deleteFlavorProject,
+  type FlavorCaller,
+  type FlavorListOptions,
+  type FlavorRow,
+  insertFlavor,
+  insertFlavorProject,
+  selectFlavorById,
+  selectFlavorExtraSpecs,
+  selectFlavorIdByFlavorid,
+  selectFlavorIdByName,
+  selectFlavorProjects,
+  selectFlavors,
+  selectVisibleFlavor,
+  updateFlavorDescription,
+  updateFlavorExtraSpecs,
+} from '../db/flavors.js';
+import type { NovaDB } from '../db/schema.js';
+import { FlavorAccessExists, FlavorAccessNotFound, FlavorExists, FlavorExtraSpecsNotFound, FlavorIdExists, FlavorNotFound } from '../errors.js';
 import type { InstanceFlavor } from './instance.js';
+
+// The caller and the list's filters and sort keys shape the query, so db/flavors.ts defines them.
+export { FLAVOR_SORT_KEYS, type FlavorCaller, type FlavorListOptions, type FlavorSortKey } from '../db/flavors.js';
 
 /** A flavor as the API knows it: the instance's copy plus what only the flavor record has. */
 export interface Flavor extends InstanceFlavor {
   disabled: boolean;
   createdAt: string;
   updatedAt: string | null;
-}
-
-/** Who is asking: visibility of private flavors depends on it. */
-export interface FlavorCaller {
-  projectId: string;
-  isAdmin: boolean;
 }
 
 /** What creating a flavor takes (values already validated by the API). */
@@ -44,44 +60,7 @@ export interface NewFlavor {
   projects?: string[];
 }
 
-/** The sort keys nova's flavor list accepts (schemas/flavors.py VALID_SORT_KEYS). */
-export const FLAVOR_SORT_KEYS = [
-  'created_at',
-  'description',
-  'disabled',
-  'ephemeral_gb',
-  'flavorid',
-  'id',
-  'is_public',
-  'memory_mb',
-  'name',
-  'root_gb',
-  'rxtx_factor',
-  'swap',
-  'updated_at',
-  'vcpu_weight',
-  'vcpus',
-] as const;
-/** One of FLAVOR_SORT_KEYS. */
-export type FlavorSortKey = (typeof FLAVOR_SORT_KEYS)[number];
-
-/** nova's FlavorList.get_all filters and paging. */
-export interface FlavorListOptions {
-  /** true: public (plus, for a project, the private ones it may use); false: private only; null: all. */
-  isPublic?: boolean | null;
-  disabled?: boolean;
-  minMemoryMb?: number;
-  minRootGb?: number;
-  sortKey?: FlavorSortKey;
-  sortDir?: 'asc' | 'desc';
-  limit?: number;
-  /** flavorid of the last flavor of the previous page; MarkerNotFound when invisible or absent. */
-  marker?: string;
-}
-
-type Row = FlavorsTable & { id: number };
-
-function fromRow(r: Row): Flavor {
+function fromRow(r: FlavorRow): Flavor {
   return {
     id: r.id,
     flavorid: r.flavorid,
@@ -139,19 +118,6 @@ export class FlavorStore {
     this.#random = deps.random ?? systemRandom;
   }
 
-  #visible(caller: FlavorCaller | null) {
-    let q = this.#db.selectFrom('flavors').selectAll('flavors');
-    if (caller && !caller.isAdmin) {
-      q = q.where((eb) =>
-        eb.or([
-          eb('flavors.is_public', '=', 1),
-          eb.exists(eb.selectFrom('flavor_projects').select('flavor_projects.flavor_id').whereRef('flavor_projects.flavor_id', '=', 'flavors.id').where('flavor_projects.project_id', '=', caller.projectId)),
-        ]),
-      );
-    }
-    return q;
-  }
-
   /**
    * Creates a flavor (nova's flavors.create after validation): the name is stripped, a
    * missing flavorid becomes a UUID. Throws FlavorIdExists or FlavorExists.
@@ -161,135 +127,95 @@ export class FlavorStore {
     const name = f.name.trim();
     const now = isoMicros(this.#clock.now());
     return this.#db.transaction().execute(async (trx) => {
-      if (await trx.selectFrom('flavors').select('id').where('flavorid', '=', flavorid).executeTakeFirst()) throw new FlavorIdExists(flavorid);
-      if (await trx.selectFrom('flavors').select('id').where('name', '=', name).executeTakeFirst()) throw new FlavorExists(name);
+      if (await selectFlavorIdByFlavorid(trx, flavorid)) throw new FlavorIdExists(flavorid);
+      if (await selectFlavorIdByName(trx, name)) throw new FlavorExists(name);
       let id: number;
       try {
-        id = await insertedId(
-          trx as never,
-          trx.insertInto('flavors')
-          .values({
-            flavorid,
-            name,
-            memory_mb: f.memory_mb,
-            vcpus: f.vcpus,
-            root_gb: f.root_gb,
-            ephemeral_gb: f.ephemeral_gb ?? 0,
-            swap: f.swap ?? 0,
-            rxtx_factor: f.rxtx_factor ?? 1.0,
-            vcpu_weight: null,
-            disabled: 0,
-            is_public: f.is_public === false ? 0 : 1,
-            description: f.description ?? null,
-            extra_specs: JSON.stringify(f.extra_specs ?? {}),
-            created_at: now,
-            updated_at: null,
-          }),
-        );
+        id = await insertFlavor(trx, {
+          flavorid,
+          name,
+          memory_mb: f.memory_mb,
+          vcpus: f.vcpus,
+          root_gb: f.root_gb,
+          ephemeral_gb: f.ephemeral_gb ?? 0,
+          swap: f.swap ?? 0,
+          rxtx_factor: f.rxtx_factor ?? 1.0,
+          vcpu_weight: null,
+          disabled: 0,
+          is_public: f.is_public === false ? 0 : 1,
+          description: f.description ?? null,
+          extra_specs: JSON.stringify(f.extra_specs ?? {}),
+          created_at: now,
+          updated_at: null,
+        });
       } catch (e) {
         if (isUniqueViolation(e)) throw new FlavorExists(name);
         throw e;
       }
-      for (const p of new Set(f.projects ?? [])) await trx.insertInto('flavor_projects').values({ flavor_id: id, project_id: p }).execute();
-      return fromRow((await trx.selectFrom('flavors').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as Row);
+      for (const p of new Set(f.projects ?? [])) await insertFlavorProject(trx, id, p);
+      return fromRow(await selectFlavorById(trx, id));
     });
   }
 
   /** The flavor with this flavorid as `caller` may see it (everything when caller is null); FlavorNotFound otherwise. */
   async get(flavorid: string, caller: FlavorCaller | null = null): Promise<Flavor> {
-    const row = await this.#visible(caller).where('flavors.flavorid', '=', flavorid).orderBy('flavors.id', 'asc').executeTakeFirst();
+    const row = await selectVisibleFlavor(this.#db, flavorid, caller);
     if (!row) throw new FlavorNotFound(flavorid);
-    return fromRow(row as Row);
+    return fromRow(row);
   }
 
-  /** nova's FlavorList.get_all: filters, then sort_key + id in one direction, then marker and limit. */
+  /** nova's FlavorList.get_all: filters, then sort_key + id in one direction, then marker (MarkerNotFound) and limit. */
   async list(caller: FlavorCaller | null, o: FlavorListOptions = {}): Promise<Flavor[]> {
-    let q = this.#visible(caller);
-    if (o.minMemoryMb !== undefined) q = q.where('flavors.memory_mb', '>=', o.minMemoryMb);
-    if (o.minRootGb !== undefined) q = q.where('flavors.root_gb', '>=', o.minRootGb);
-    if (o.disabled !== undefined) q = q.where('flavors.disabled', '=', o.disabled ? 1 : 0);
-    if (o.isPublic !== undefined && o.isPublic !== null) {
-      const pub = o.isPublic;
-      if (pub && caller && caller.projectId) {
-        q = q.where((eb) =>
-          eb.or([
-            eb('flavors.is_public', '=', 1),
-            eb.exists(eb.selectFrom('flavor_projects').select('flavor_projects.flavor_id').whereRef('flavor_projects.flavor_id', '=', 'flavors.id').where('flavor_projects.project_id', '=', caller.projectId)),
-          ]),
-        );
-      } else {
-        q = q.where('flavors.is_public', '=', pub ? 1 : 0);
-      }
-    }
-    const key = o.sortKey ?? 'flavorid';
-    const dir = o.sortDir ?? 'asc';
-    if (o.marker !== undefined) {
-      const m = (await this.#visible(caller).where('flavors.flavorid', '=', o.marker).executeTakeFirst()) as Row | undefined;
-      if (!m) throw new MarkerNotFound(o.marker);
-      const mv = m[key];
-      const op = dir === 'asc' ? '>' : '<';
-      // oslo.db's paginate_query: (key > m.key) or (key = m.key and id > m.id), per direction.
-      q = q.where((eb) =>
-        mv === null
-          ? eb.or([eb(`flavors.${key}`, 'is not', null), eb('flavors.id', op, m.id)])
-          : eb.or([eb(`flavors.${key}`, op, mv), eb.and([eb(`flavors.${key}`, '=', mv), eb('flavors.id', op, m.id)])]),
-      );
-    }
-    q = q.orderBy(`flavors.${key}`, dir).orderBy('flavors.id', dir);
-    if (o.limit !== undefined) q = q.limit(o.limit);
-    return (await q.execute()).map((r) => fromRow(r as Row));
+    return (await selectFlavors(this.#db, caller, o)).map(fromRow);
   }
 
   /** Deletes the flavor, its access list and extra specs; FlavorNotFound when absent. */
   async destroy(flavorid: string): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('flavors').select('id').where('flavorid', '=', flavorid).executeTakeFirst();
+      const row = await selectFlavorIdByFlavorid(trx, flavorid);
       if (!row) throw new FlavorNotFound(flavorid);
-      await trx.deleteFrom('flavor_projects').where('flavor_id', '=', row.id).execute();
-      await trx.deleteFrom('flavors').where('id', '=', row.id).execute();
+      await deleteFlavor(trx, row.id);
     });
   }
 
   /** Sets the description (the only attribute nova lets one change, 2.55). */
   async updateDescription(flavorid: string, description: string | null): Promise<Flavor> {
-    const r = await this.#db.updateTable('flavors').set({ description, updated_at: isoMicros(this.#clock.now()) }).where('flavorid', '=', flavorid).executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) throw new FlavorNotFound(flavorid);
+    if (!(await updateFlavorDescription(this.#db, flavorid, description, isoMicros(this.#clock.now())))) throw new FlavorNotFound(flavorid);
     return this.get(flavorid);
   }
 
   /** Merges specs into the flavor's extra specs (create and update alike); returns the flavor. */
   async setExtraSpecs(flavorid: string, specs: Record<string, string>): Promise<Flavor> {
     return this.#db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('flavors').select(['id', 'extra_specs']).where('flavorid', '=', flavorid).executeTakeFirst();
+      const row = await selectFlavorExtraSpecs(trx, flavorid);
       if (!row) throw new FlavorNotFound(flavorid);
       const merged = { ...(JSON.parse(row.extra_specs) as Record<string, string>), ...specs };
-      await trx.updateTable('flavors').set({ extra_specs: JSON.stringify(merged), updated_at: isoMicros(this.#clock.now()) }).where('id', '=', row.id).execute();
-      return fromRow((await trx.selectFrom('flavors').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow()) as Row);
+      await updateFlavorExtraSpecs(trx, row.id, merged, isoMicros(this.#clock.now()));
+      return fromRow(await selectFlavorById(trx, row.id));
     });
   }
 
   /** Removes one extra spec; FlavorExtraSpecsNotFound when the key is not set. */
   async deleteExtraSpec(flavorid: string, key: string): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('flavors').select(['id', 'extra_specs']).where('flavorid', '=', flavorid).executeTakeFirst();
+      const row = await selectFlavorExtraSpecs(trx, flavorid);
       if (!row) throw new FlavorNotFound(flavorid);
       const specs = JSON.parse(row.extra_specs) as Record<string, string>;
       if (!Object.hasOwn(specs, key)) throw new FlavorExtraSpecsNotFound(flavorid, key);
       delete specs[key];
-      await trx.updateTable('flavors').set({ extra_specs: JSON.stringify(specs), updated_at: isoMicros(this.#clock.now()) }).where('id', '=', row.id).execute();
+      await updateFlavorExtraSpecs(trx, row.id, specs, isoMicros(this.#clock.now()));
     });
   }
 
   /** The projects given access to a flavor, in the order they were added. */
   async projects(flavor: Pick<Flavor, 'id'>): Promise<string[]> {
-    const rows = await this.#db.selectFrom('flavor_projects').select('project_id').where('flavor_id', '=', flavor.id).execute();
-    return rows.map((r) => r.project_id);
+    return selectFlavorProjects(this.#db, flavor.id);
   }
 
   /** Gives a project access; FlavorAccessExists (naming the internal id, as nova does) when it already has it. */
   async addAccess(flavor: Pick<Flavor, 'id'>, projectId: string): Promise<string[]> {
     try {
-      await this.#db.insertInto('flavor_projects').values({ flavor_id: flavor.id, project_id: projectId }).execute();
+      await insertFlavorProject(this.#db, flavor.id, projectId);
     } catch (e) {
       if (isUniqueViolation(e)) throw new FlavorAccessExists(String(flavor.id), projectId);
       throw e;
@@ -299,12 +225,10 @@ export class FlavorStore {
 
   /** Takes a project's access away; FlavorAccessNotFound when it had none. */
   async removeAccess(flavor: Pick<Flavor, 'id'>, projectId: string): Promise<string[]> {
-    const r = await this.#db.deleteFrom('flavor_projects').where('flavor_id', '=', flavor.id).where('project_id', '=', projectId).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw new FlavorAccessNotFound(String(flavor.id), projectId);
+    if (!(await deleteFlavorProject(this.#db, flavor.id, projectId))) throw new FlavorAccessNotFound(String(flavor.id), projectId);
     return this.projects(flavor);
   }
 }
-
 /**
  * The flavors a fresh cloud has: devstack's m1.* (lib/nova create_flavors), the two
  * tempest adds (m1.nano, m1.micro), and the seed document's flavor "100".
@@ -325,8 +249,7 @@ export const DEFAULT_FLAVORS: readonly NewFlavor[] = [
  * a later start leaves whatever the operator made of them alone.
  */
 export async function bootstrapFlavors(db: Kysely<NovaDB>, clock: Clock = systemClock): Promise<void> {
-  const any = await db.selectFrom('flavors').select('id').limit(1).executeTakeFirst();
-  if (any) return;
+  if (await anyFlavorExists(db)) return;
   const store = new FlavorStore(db, { clock });
   for (const f of DEFAULT_FLAVORS) await store.create(f);
 }

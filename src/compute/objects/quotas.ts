@@ -10,6 +10,19 @@
  */
 import type { Kysely } from 'kysely';
 import type { Config } from '../../common/config.js';
+import {
+  countInstanceResources,
+  countServerGroups,
+  deleteProjectLimits,
+  deleteUserLimits,
+  selectClassLimits,
+  selectProjectLimits,
+  selectProjectUserLimits,
+  selectUserLimits,
+  upsertClassLimit,
+  upsertProjectLimit,
+  upsertUserLimit,
+} from '../db/quotas.js';
 import type { NovaDB } from '../db/schema.js';
 
 /** QUOTAS' resources in registration order (limits' key order follows it). */
@@ -92,7 +105,7 @@ export class QuotaEngine {
 
   /** get_class_quotas: a class's own limits, else the configured defaults (any name answers). */
   async classQuotas(className: string): Promise<Record<QuotaResource, number>> {
-    const rows = await this.db.selectFrom('quota_classes').select(['resource', 'hard_limit']).where('class_name', '=', className).execute();
+    const rows = await selectClassLimits(this.db, className);
     const own = new Map(rows.map((r) => [r.resource, r.hard_limit]));
     const conf = quotaDefaults(this.cfg);
     return Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, own.get(r) ?? conf[r]])) as Record<QuotaResource, number>;
@@ -100,32 +113,23 @@ export class QuotaEngine {
 
   /** Quotas.update_class / create_class: sets one limit of a class (any key the schema let through). */
   async setClassLimit(className: string, resource: string, hardLimit: number): Promise<void> {
-    const r = await this.db.updateTable('quota_classes').set({ hard_limit: hardLimit }).where('class_name', '=', className).where('resource', '=', resource).executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) await this.db.insertInto('quota_classes').values({ class_name: className, resource, hard_limit: hardLimit }).execute();
+    await upsertClassLimit(this.db, className, resource, hardLimit);
   }
 
   /** Instances, cores and RAM of a project's (or one user's) live instances. */
   async usage(projectId: string, userId?: string): Promise<{ instances: number; cores: number; ram: number; server_groups: number }> {
-    let q = this.db
-      .selectFrom('instances')
-      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('vcpus').as('cores'), eb.fn.sum<number>('memory_mb').as('ram')])
-      .where('project_id', '=', projectId)
-      .where('deleted', '=', 0);
-    if (userId !== undefined) q = q.where('user_id', '=', userId);
-    const r = await q.executeTakeFirstOrThrow();
-    let g = this.db.selectFrom('instance_groups').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', projectId);
-    if (userId !== undefined) g = g.where('user_id', '=', userId);
-    const groups = await g.executeTakeFirstOrThrow();
-    return { instances: Number(r.n), cores: Number(r.cores ?? 0), ram: Number(r.ram ?? 0), server_groups: Number(groups.n) };
+    const r = await countInstanceResources(this.db, projectId, userId);
+    const groups = await countServerGroups(this.db, projectId, userId);
+    return { ...r, server_groups: groups };
   }
 
   async #projectRows(projectId: string): Promise<Map<string, number>> {
-    const rows = await this.db.selectFrom('quotas').select(['resource', 'hard_limit']).where('project_id', '=', projectId).execute();
+    const rows = await selectProjectLimits(this.db, projectId);
     return new Map(rows.map((r) => [r.resource, r.hard_limit]));
   }
 
   async #userRows(projectId: string, userId: string): Promise<Map<string, number>> {
-    const rows = await this.db.selectFrom('project_user_quotas').select(['resource', 'hard_limit']).where('project_id', '=', projectId).where('user_id', '=', userId).execute();
+    const rows = await selectUserLimits(this.db, projectId, userId);
     return new Map(rows.map((r) => [r.resource, r.hard_limit]));
   }
 
@@ -154,7 +158,7 @@ export class QuotaEngine {
    */
   async settableQuotas(projectId: string, userId?: string): Promise<Record<QuotaResource, SettableRange>> {
     const project = await this.projectQuotas(projectId, { usages: true });
-    const given = await this.db.selectFrom('project_user_quotas').select(['resource', 'hard_limit']).where('project_id', '=', projectId).execute();
+    const given = await selectProjectUserLimits(this.db, projectId);
     const remains = new Map<string, number>(QUOTA_RESOURCES.map((r) => [r, project[r].limit]));
     for (const g of given) if (remains.has(g.resource)) remains.set(g.resource, remains.get(g.resource)! - g.hard_limit);
     const out = {} as Record<QuotaResource, SettableRange>;
@@ -202,29 +206,17 @@ export class QuotaEngine {
 
   /** Quotas.create_limit / update_limit: sets a project's (or one of its users') limit. */
   async setLimit(projectId: string, resource: QuotaResource, hardLimit: number, userId?: string): Promise<void> {
-    if (userId !== undefined) {
-      const r = await this.db
-        .updateTable('project_user_quotas')
-        .set({ hard_limit: hardLimit })
-        .where('project_id', '=', projectId)
-        .where('user_id', '=', userId)
-        .where('resource', '=', resource)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) await this.db.insertInto('project_user_quotas').values({ project_id: projectId, user_id: userId, resource, hard_limit: hardLimit }).execute();
-      return;
-    }
-    const r = await this.db.updateTable('quotas').set({ hard_limit: hardLimit }).where('project_id', '=', projectId).where('resource', '=', resource).executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) await this.db.insertInto('quotas').values({ project_id: projectId, resource, hard_limit: hardLimit }).execute();
+    if (userId !== undefined) await upsertUserLimit(this.db, projectId, userId, resource, hardLimit);
+    else await upsertProjectLimit(this.db, projectId, resource, hardLimit);
   }
 
   /** Forgets a project's limits and its users': the defaults apply again (quota_destroy_all_by_project). */
   async destroyAllByProject(projectId: string): Promise<void> {
-    await this.db.deleteFrom('quotas').where('project_id', '=', projectId).execute();
-    await this.db.deleteFrom('project_user_quotas').where('project_id', '=', projectId).execute();
+    await deleteProjectLimits(this.db, projectId);
   }
 
   /** Forgets one user's limits in a project: the project's apply again. */
   async destroyAllByProjectAndUser(projectId: string, userId: string): Promise<void> {
-    await this.db.deleteFrom('project_user_quotas').where('project_id', '=', projectId).where('user_id', '=', userId).execute();
+    await deleteUserLimits(this.db, projectId, userId);
   }
 }

@@ -6,6 +6,22 @@
  */
 import type { Kysely } from 'kysely';
 import type { NovaDB } from '../db/schema.js';
+import {
+  countGroupMembersOfUser,
+  countInstanceGroupsByProject,
+  deleteInstanceGroup,
+  type InstanceGroupRow,
+  insertGroupMember,
+  insertInstanceGroup,
+  selectAllocationHosts,
+  selectGroupMembers,
+  selectGroupMemberUuids,
+  selectGroupUuidsOfInstance,
+  selectInstanceGroupByUuid,
+  selectInstanceGroupId,
+  selectInstanceGroups,
+  selectLiveInstanceUuids,
+} from '../db/server-groups.js';
 import { InstanceGroupNotFound } from '../errors.js';
 
 /** The policies nova knows (2.15 added the soft ones). */
@@ -25,23 +41,13 @@ export interface ServerGroup {
   members: string[];
 }
 
-type GroupRow = { id: number; uuid: string; name: string | null; project_id: string; user_id: string; policy: string; rules: string };
-
+/** Server groups as objects: db/server-groups.ts's rows with their members; InstanceGroupNotFound when absent. */
 export class ServerGroupStore {
   constructor(private readonly db: Kysely<NovaDB>) {}
 
-  async #withMembers(rows: GroupRow[]): Promise<ServerGroup[]> {
+  async #withMembers(rows: InstanceGroupRow[]): Promise<ServerGroup[]> {
     if (rows.length === 0) return [];
-    const members = await this.db
-      .selectFrom('instance_group_member')
-      .select(['group_id', 'instance_uuid'])
-      .where(
-        'group_id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .orderBy('id')
-      .execute();
+    const members = await selectGroupMembers(this.db, rows.map((r) => r.id));
     return rows.map((r) => ({
       id: r.id,
       uuid: r.uuid,
@@ -56,85 +62,61 @@ export class ServerGroupStore {
 
   /** InstanceGroup.create. */
   async create(g: { uuid: string; name: string | null; projectId: string; userId: string; policy: GroupPolicy; rules: ServerGroup['rules'] }, createdAt: string): Promise<ServerGroup> {
-    await this.db
-      .insertInto('instance_groups')
-      .values({ uuid: g.uuid, name: g.name, project_id: g.projectId, user_id: g.userId, policy: g.policy, rules: JSON.stringify(g.rules), created_at: createdAt, updated_at: null })
-      .execute();
+    await insertInstanceGroup(this.db, { uuid: g.uuid, name: g.name, project_id: g.projectId, user_id: g.userId, policy: g.policy, rules: JSON.stringify(g.rules), created_at: createdAt, updated_at: null });
     return this.getByUuid(g.uuid);
   }
 
   /** InstanceGroup.get_by_uuid; throws InstanceGroupNotFound. */
   async getByUuid(uuid: string): Promise<ServerGroup> {
-    const row = await this.db.selectFrom('instance_groups').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+    const row = await selectInstanceGroupByUuid(this.db, uuid);
     if (!row) throw new InstanceGroupNotFound(uuid);
     return (await this.#withMembers([row]))[0]!;
   }
 
   /** InstanceGroupList.get_by_project_id (or get_all without a project), oldest first as nova's id order. */
   async list(projectId?: string): Promise<ServerGroup[]> {
-    let q = this.db.selectFrom('instance_groups').selectAll();
-    if (projectId !== undefined) q = q.where('project_id', '=', projectId);
-    return this.#withMembers(await q.orderBy('id').execute());
+    return this.#withMembers(await selectInstanceGroups(this.db, projectId));
   }
 
   /** How many groups a project has (the server_groups quota's count). */
   async countByProject(projectId: string): Promise<number> {
-    const r = await this.db.selectFrom('instance_groups').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', projectId).executeTakeFirstOrThrow();
-    return Number(r.n);
+    return countInstanceGroupsByProject(this.db, projectId);
   }
 
   /** InstanceGroup.destroy: the group and its memberships; throws InstanceGroupNotFound. */
   async destroy(uuid: string): Promise<void> {
     const g = await this.getByUuid(uuid);
-    await this.db.deleteFrom('instance_group_member').where('group_id', '=', g.id).execute();
-    await this.db.deleteFrom('instance_groups').where('id', '=', g.id).execute();
+    await deleteInstanceGroup(this.db, g.id);
   }
 
   /** InstanceGroup.add_members. */
   async addMember(groupId: number, instanceUuid: string, createdAt: string): Promise<void> {
-    await this.db.insertInto('instance_group_member').values({ group_id: groupId, instance_uuid: instanceUuid, created_at: createdAt }).execute();
+    await insertGroupMember(this.db, groupId, instanceUuid, createdAt);
   }
 
   /** The members of a group that belong to a user (server_group_members counts those). */
   async countMembersOfUser(groupId: number, userId: string): Promise<number> {
-    const r = await this.db
-      .selectFrom('instance_group_member as m')
-      .innerJoin('instances as i', 'i.uuid', 'm.instance_uuid')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('m.group_id', '=', groupId)
-      .where('i.user_id', '=', userId)
-      .where('i.deleted', '=', 0)
-      .executeTakeFirstOrThrow();
-    return Number(r.n);
+    return countGroupMembersOfUser(this.db, groupId, userId);
   }
 
   /** Which of `uuids` are live instances (the group view lists only those, as _get_not_deleted). */
   async liveInstances(uuids: string[]): Promise<Set<string>> {
     if (uuids.length === 0) return new Set();
-    const rows = await this.db.selectFrom('instances').select('uuid').where('uuid', 'in', uuids).where('deleted', '=', 0).execute();
-    return new Set(rows.map((r) => r.uuid));
+    return new Set(await selectLiveInstanceUuids(this.db, uuids));
   }
 
   /** The group's members but `except`, and the hosts their allocations are on (none if the group is gone). */
   async placement(uuid: string, except: string): Promise<{ members: string[]; hosts: string[] }> {
-    const row = await this.db.selectFrom('instance_groups').select('id').where('uuid', '=', uuid).executeTakeFirst();
+    const row = await selectInstanceGroupId(this.db, uuid);
     if (!row) return { members: [], hosts: [] };
-    const members = (await this.db.selectFrom('instance_group_member').select('instance_uuid').where('group_id', '=', row.id).orderBy('id').execute())
-      .map((m) => m.instance_uuid)
-      .filter((u) => u !== except);
+    const members = (await selectGroupMemberUuids(this.db, row.id)).filter((u) => u !== except);
     if (members.length === 0) return { members, hosts: [] };
-    const hosts = await this.db.selectFrom('allocations').select('host').where('consumer_uuid', 'in', members).execute();
-    return { members, hosts: [...new Set(hosts.map((a) => a.host))] };
+    const hosts = await selectAllocationHosts(this.db, members);
+    return { members, hosts: [...new Set(hosts)] };
   }
 
   /** InstanceGroup.get_by_instance_uuid as the server view uses it: the group's uuid, or none. */
   async groupsOf(instanceUuid: string): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('instance_group_member as m')
-      .innerJoin('instance_groups as g', 'g.id', 'm.group_id')
-      .select('g.uuid')
-      .where('m.instance_uuid', '=', instanceUuid)
-      .execute();
-    return rows.map((r) => r.uuid);
+    return selectGroupUuidsOfInstance(this.db, instanceUuid);
   }
 }
