@@ -274,9 +274,9 @@ export class Routers {
         }
       }
     }
-    const routes = await this.#routes(trx, row.id);
+    const routes = await selectRoutes(trx, row.id);
     if (!routes.length) return networkId;
-    const attached = await this.#attachedIps(trx, row.id, row.gw_port_id);
+    const attached = await selectRouterPortIps(trx, row.id, row.gw_port_id);
     const cidrs = [...attached.map((a) => a.cidr), ...gwSubnets.map((s) => s.cidr)];
     this.#validateRoutes(row.id, routes, cidrs, attached.map((a) => a.ip_address));
     return networkId;
@@ -293,11 +293,6 @@ export class Routers {
     row.gw_port_id = null;
   }
 
-  /** The addresses (with their subnet's CIDR) of a router's ports, the gateway left out when named. */
-  async #attachedIps(trx: Kysely<NeutronDB>, routerId: string, exceptPort: string | null = null) {
-    return selectRouterPortIps(trx, routerId, exceptPort);
-  }
-
   /**
    * _check_for_dup_router_subnets: none of `newSubnets` may already be on the router
    * or overlap a subnet it is attached to (all of the gateway network's subnets count).
@@ -305,7 +300,7 @@ export class Routers {
   async #checkDupRouterSubnets(trx: Kysely<NeutronDB>, row: RouterRow, newSubnets: SubnetRow[]): Promise<void> {
     const newIds = new Set(newSubnets.map((s) => s.id));
     const routerSubnets: string[] = [];
-    for (const a of await this.#attachedIps(trx, row.id)) {
+    for (const a of await selectRouterPortIps(trx, row.id)) {
       if (newIds.has(a.subnet_id)) throw new NeutronBadRequest('router', `Router already has a port on subnet ${a.subnet_id}`);
       if (a.port_type === DEVICE_OWNER_ROUTER_GW) {
         for (const s of await selectNetworkSubnetIds(trx, a.network_id)) routerSubnets.push(s);
@@ -324,10 +319,6 @@ export class Routers {
     }
   }
 
-  async #routes(trx: Kysely<NeutronDB>, routerId: string): Promise<Route[]> {
-    return selectRoutes(trx, routerId);
-  }
-
   /** extraroute's _validate_routes: at most MAX_ROUTES, each nexthop on a router subnet and not the router's own address. */
   #validateRoutes(routerId: string, routes: Route[], cidrs: string[], ips: string[]): void {
     if (routes.length > MAX_ROUTES) throw new RoutesExhausted(routerId, MAX_ROUTES);
@@ -341,10 +332,10 @@ export class Routers {
 
   /** extraroute's _update_extra_routes: validated against every port of the router, then the difference written. */
   async #updateRoutes(trx: Kysely<NeutronDB>, row: RouterRow, routes: Route[]): Promise<void> {
-    const attached = await this.#attachedIps(trx, row.id);
+    const attached = await selectRouterPortIps(trx, row.id);
     this.#validateRoutes(row.id, routes, attached.map((a) => a.cidr), attached.map((a) => a.ip_address));
     const key = (r: Route) => `${r.destination}|${r.nexthop}`;
-    const old = await this.#routes(trx, row.id);
+    const old = await selectRoutes(trx, row.id);
     const want = new Set(routes.map(key));
     const had = new Set(old.map(key));
     for (const r of old) {
@@ -376,7 +367,7 @@ export class Routers {
     const subnets = await selectSubnets(trx, ips.map((i) => i.subnet_id));
     const ordered = ips.map((i) => subnets.find((s) => s.id === i.subnet_id)!);
     if (ips.some((i) => i.ip_address.includes(':'))) {
-      for (const a of await this.#attachedIps(trx, row.id)) {
+      for (const a of await selectRouterPortIps(trx, row.id)) {
         if (a.network_id === port.network_id && a.ip_address.includes(':')) {
           throw new NeutronBadRequest(
             'router',
@@ -418,7 +409,7 @@ export class Routers {
     await this.#checkDupRouterSubnets(trx, row, [subnet]);
     const fixedIp = { ip_address: subnet.gateway_ip, subnet_id: subnet.id };
     if (subnet.ip_version === 6) {
-      const existing = (await this.#attachedIps(trx, row.id)).find((a) => a.port_type === DEVICE_OWNER_ROUTER_INTF && a.network_id === subnet.network_id && a.ip_address.includes(':'));
+      const existing = (await selectRouterPortIps(trx, row.id)).find((a) => a.port_type === DEVICE_OWNER_ROUTER_INTF && a.network_id === subnet.network_id && a.ip_address.includes(':'));
       if (existing) {
         const current = await selectPortIps(trx, existing.port_id);
         await this.ports.updateServicePortIps(trx, existing.port_id, [...current, fixedIp]);
@@ -489,7 +480,7 @@ export class Routers {
       const ip = fip.fixed_ip_address ? parseIp(fip.fixed_ip_address) : null;
       if (ip && cidrContains(cidr, ip) && fip.fixed_port_id && onSubnet.has(fip.fixed_port_id)) throw new RouterInterfaceInUseByFloatingIP(routerId, subnet.id);
     }
-    for (const r of await this.#routes(trx, routerId)) {
+    for (const r of await selectRoutes(trx, routerId)) {
       const hop = parseIp(r.nexthop);
       if (hop && cidrContains(cidr, hop)) throw new RouterInterfaceInUseByRoute(routerId, subnet.id);
     }
