@@ -9,6 +9,7 @@ import { NamedError } from '../../common/errors.js';
 import { toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
 import { specifiedKeys } from '../api/resource.js';
+import { deleteFloatingIpAndPort, getFloatingIp, getFloatingNetwork, getTargetPort, getTargetSubnet, insertFloatingIp, insertFloatingIpPort, listFloatingIps, selectTargetPortIps, updateFloatingIp } from '../db/floating-ips.js';
 import type { FloatingIpRow, NeutronDB } from '../db/schema.js';
 import { ExternalGatewayForFloatingIPNotFound, FloatingIPNotFound, PortNotFound } from '../errors.js';
 import { NeutronBadRequest, parseIp } from '../ipam/index.js';
@@ -67,7 +68,7 @@ export class FloatingIps {
 
   /** The row of a floating IP the caller may see (their own); FloatingIPNotFound otherwise. */
   async getRow(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<FloatingIpRow> {
-    const row = await db.selectFrom('floatingips').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await getFloatingIp(db, id);
     if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw new FloatingIPNotFound(id);
     return row;
   }
@@ -77,11 +78,8 @@ export class FloatingIps {
   }
 
   async list(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
-    let q = this.d.db.selectFrom('floatingips').selectAll();
     const ports = filters.get('port_id') as string[] | undefined;
-    if (ports) q = q.where('fixed_port_id', 'in', ports);
-    if (!ctx.isAdmin) q = q.where('project_id', '=', ctx.projectId);
-    return this.toDicts(this.d.db, await q.orderBy('created_at').orderBy('id').execute());
+    return this.toDicts(this.d.db, await listFloatingIps(this.d.db, { fixedPortIds: ports, projectId: ctx.isAdmin ? undefined : ctx.projectId }));
   }
 
   /**
@@ -90,10 +88,10 @@ export class FloatingIps {
    * reaches the floating IP's network from that address's subnet.
    */
   async #target(ctx: RequestContext, trx: Kysely<NeutronDB>, portId: string, fixedIp: string | null | undefined, projectId: string, externalNetworkId: string): Promise<{ ip: string; routerId: string }> {
-    const port = await trx.selectFrom('ports').selectAll().where('id', '=', portId).executeTakeFirst();
+    const port = await getTargetPort(trx, portId);
     if (!port || (!ctx.isAdmin && port.project_id !== projectId)) throw new PortNotFound(portId);
     if (port.device_owner === 'network:dhcp') throw new NeutronBadRequest('floatingip', `Port ${portId} is unable to be assigned a floating IP`);
-    const ips = await trx.selectFrom('ipallocations').select(['ip_address', 'subnet_id']).where('port_id', '=', portId).execute();
+    const ips = await selectTargetPortIps(trx, portId);
     let chosen: { ip_address: string; subnet_id: string } | undefined;
     if (fixedIp) {
       if (parseIp(fixedIp)?.version !== 4) throw new NeutronBadRequest('floatingip', `Cannot process floating IP association with ${fixedIp}, since that is not an IPv4 address`);
@@ -105,7 +103,7 @@ export class FloatingIps {
       if (v4.length > 1) throw new NeutronBadRequest('floatingip', `Port ${portId} has multiple fixed IPv4 addresses.  Must provide a specific IPv4 address when assigning a floating IP`);
       chosen = v4[0]!;
     }
-    const subnet = await trx.selectFrom('subnets').selectAll().where('id', '=', chosen.subnet_id).executeTakeFirstOrThrow();
+    const subnet = await getTargetSubnet(trx, chosen.subnet_id);
     const routerId = await this.routers.routerForFloatingIp(trx, port.network_id, subnet, externalNetworkId);
     if (!routerId) throw new ExternalGatewayForFloatingIPNotFound(subnet.id, externalNetworkId, portId);
     return { ip: chosen.ip_address, routerId };
@@ -132,7 +130,7 @@ export class FloatingIps {
     const projectId = body.project_id as string;
     return d.db.transaction().execute(async (trx) => {
       const netId = body.floating_network_id as string;
-      const net = await trx.selectFrom('networks').selectAll().where('id', '=', netId).executeTakeFirst();
+      const net = await getFloatingNetwork(trx, netId);
       if (!net) throw new NamedError(404, 'NetworkNotFound', `Network ${netId} could not be found.`);
       if (!toBool(net.router_external)) {
         throw new NeutronBadRequest('floatingip', `Network ${netId} is not a valid external network`);
@@ -141,11 +139,11 @@ export class FloatingIps {
       const id = d.random.uuid();
       const portId = d.random.uuid();
       const now = nowIso(d.clock.now());
-      await trx
-        .insertInto('ports')
-        .values({ id: portId, project_id: '', network_id: netId, name: '', mac_address: randomMac(d.cfg.network.base_mac, d.random), admin_state_up: 1, status: 'N/A', device_id: id, device_owner: 'network:floatingip', port_security_enabled: 0, description: '', created_at: now, updated_at: now, revision_number: 1 })
-        .execute();
-      await trx.insertInto('ml2_port_bindings').values({ port_id: portId, host: '', vnic_type: 'normal', profile: '{}', vif_type: 'unbound', vif_details: '{}', status: 'ACTIVE' }).execute();
+      await insertFloatingIpPort(
+        trx,
+        { id: portId, project_id: '', network_id: netId, name: '', mac_address: randomMac(d.cfg.network.base_mac, d.random), admin_state_up: 1, status: 'N/A', device_id: id, device_owner: 'network:floatingip', port_security_enabled: 0, description: '', created_at: now, updated_at: now, revision_number: 1 },
+        { port_id: portId, host: '', vnic_type: 'normal', profile: '{}', vif_type: 'unbound', vif_details: '{}', status: 'ACTIVE' },
+      );
       const subnets = (await this.subnets.ofNetwork(trx, netId)).filter((s) => s.ip_version === 4);
       if (!subnets.length) throw new NeutronBadRequest('floatingip', `Network ${netId} does not contain any IPv4 subnet`);
       const want = body.floating_ip_address as string | undefined;
@@ -159,7 +157,7 @@ export class FloatingIps {
         ({ ip: fixedIp, routerId } = await this.#target(ctx, trx, fixedPort, body.fixed_ip_address as string | undefined, projectId, netId));
       }
       const row: FloatingIpRow = { id, project_id: projectId, floating_ip_address: ip!.ip_address, floating_network_id: netId, floating_port_id: portId, fixed_port_id: fixedPort, fixed_ip_address: fixedIp, router_id: routerId, status: 'DOWN', description: (body.description as string) ?? '', created_at: now, updated_at: now, revision_number: 0 };
-      await trx.insertInto('floatingips').values(row).execute();
+      await insertFloatingIp(trx, row);
       return (await this.toDicts(trx, [row]))[0]!;
     });
   }
@@ -187,7 +185,7 @@ export class FloatingIps {
           set.router_id = target.routerId;
         }
       }
-      await trx.updateTable('floatingips').set(set).where('id', '=', id).execute();
+      await updateFloatingIp(trx, id, set);
       return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
     });
     this.#emit('update_floatingip', original, fip);
@@ -201,8 +199,7 @@ export class FloatingIps {
       gone = (await this.toDicts(trx, [row]))[0]!;
       await deleteTagsOf(trx, 'floatingips', [id]);
       await deleteTagsOf(trx, 'ports', [row.floating_port_id]);
-      await trx.deleteFrom('floatingips').where('id', '=', id).execute();
-      await trx.deleteFrom('ports').where('id', '=', row.floating_port_id).execute();
+      await deleteFloatingIpAndPort(trx, id, row.floating_port_id);
     });
     this.#emit('delete_floatingip', {}, gone);
   }

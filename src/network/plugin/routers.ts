@@ -12,6 +12,39 @@ import { fromBool, toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
 import { specifiedKeys } from '../api/resource.js';
 import { UUID_RE } from '../api/validators.js';
+import {
+  deletePort,
+  deletePorts,
+  deleteRoute,
+  deleteRouter,
+  deleteRoutesOf,
+  getPort,
+  getRouter,
+  insertRoute,
+  insertRouter,
+  insertRouterPort,
+  isRouterPort,
+  listRouters,
+  requirePort,
+  routerHasFloatingIps,
+  selectFloatingIpRouters,
+  selectNetworkSubnetIds,
+  selectNetworkSubnets,
+  selectPortIps,
+  selectPortNetworks,
+  selectPortsIps,
+  selectRouterFloatingIps,
+  selectRouterPortIds,
+  selectRouterPortIps,
+  selectRouterPortsOnNetwork,
+  selectRoutes,
+  selectRoutesOfRouters,
+  selectSubnetCidrs,
+  selectSubnetPortIds,
+  selectSubnets,
+  updatePortDevice,
+  updateRouter,
+} from '../db/routers.js';
 import type { NeutronDB, PortRow, RouterRow, SubnetRow } from '../db/schema.js';
 import { type Cidr, NeutronBadRequest, cidrContains, cidrsOverlap, parseCidr, parseIp, pyRepr } from '../ipam/index.js';
 import {
@@ -82,9 +115,9 @@ export class Routers {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
     const gwIds = rows.map((r) => r.gw_port_id).filter((x): x is string => !!x);
-    const gwPorts = gwIds.length ? await db.selectFrom('ports').select(['id', 'network_id']).where('id', 'in', gwIds).execute() : [];
-    const gwIps = gwIds.length ? await db.selectFrom('ipallocations').select(['port_id', 'subnet_id', 'ip_address']).where('port_id', 'in', gwIds).execute() : [];
-    const routes = await db.selectFrom('routerroutes').selectAll().where('router_id', 'in', ids).execute();
+    const gwPorts = gwIds.length ? await selectPortNetworks(db, gwIds) : [];
+    const gwIps = gwIds.length ? await selectPortsIps(db, gwIds) : [];
+    const routes = await selectRoutesOfRouters(db, ids);
     const tags = await loadTags(db, 'routers', ids);
     return rows.map((r) => {
       const gw = gwPorts.find((p) => p.id === r.gw_port_id);
@@ -115,7 +148,7 @@ export class Routers {
 
   /** A router the caller may see (admin, or its project's); RouterNotFound otherwise. */
   async getRow(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<RouterRow> {
-    const row = await db.selectFrom('routers').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await getRouter(db, id);
     if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw new RouterNotFound(id);
     return row;
   }
@@ -126,11 +159,8 @@ export class Routers {
 
   /** The caller's routers (all for admins); the API applies filters, sorting and paging. */
   async list(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
-    let q = this.d.db.selectFrom('routers').selectAll();
     const ids = filters.get('id') as string[] | undefined;
-    if (ids) q = q.where('id', 'in', ids);
-    if (!ctx.isAdmin) q = q.where('project_id', '=', ctx.projectId);
-    return this.toDicts(this.d.db, await q.orderBy('created_at').orderBy('id').execute());
+    return this.toDicts(this.d.db, await listRouters(this.d.db, { ids, projectId: ctx.isAdmin ? undefined : ctx.projectId }));
   }
 
   async create(ctx: RequestContext, body: Dict): Promise<Dict> {
@@ -154,11 +184,11 @@ export class Routers {
         // Zed's router starts at 1: its extra attributes row revises it on create.
         revision_number: 1,
       };
-      await trx.insertInto('routers').values(row).execute();
+      await insertRouter(trx, row);
       if (gwInfo && gwInfo.network_id) {
         await this.#updateGateway(ctx, trx, row, gwInfo);
         row.revision_number += 1;
-        await trx.updateTable('routers').set({ gw_port_id: row.gw_port_id, enable_snat: row.enable_snat, revision_number: row.revision_number }).where('id', '=', row.id).execute();
+        await updateRouter(trx, row.id, { gw_port_id: row.gw_port_id, enable_snat: row.enable_snat, revision_number: row.revision_number });
       }
       return (await this.toDicts(trx, [row]))[0]!;
     });
@@ -177,7 +207,7 @@ export class Routers {
       if (keys.has('admin_state_up')) set.admin_state_up = fromBool(body.admin_state_up as boolean);
       set.updated_at = nowIso(this.d.clock.now());
       set.revision_number = row.revision_number + 1;
-      await trx.updateTable('routers').set(set).where('id', '=', id).execute();
+      await updateRouter(trx, id, set);
       return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
     });
   }
@@ -185,17 +215,17 @@ export class Routers {
   async delete(ctx: RequestContext, id: string): Promise<void> {
     await this.d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, id, trx);
-      const attached = await trx.selectFrom('routerports').select('port_id').where('router_id', '=', id).where('port_type', '=', DEVICE_OWNER_ROUTER_INTF).execute();
-      if (attached.length) throw new RouterInUse(id, `has ports still attached: ${attached.map((p) => p.port_id).join(', ')}`);
+      const attached = await selectRouterPortIds(trx, id, DEVICE_OWNER_ROUTER_INTF);
+      if (attached.length) throw new RouterInUse(id, `has ports still attached: ${attached.join(', ')}`);
       await this.#deleteGateway(trx, row);
-      const rest = (await trx.selectFrom('routerports').select('port_id').where('router_id', '=', id).execute()).map((p) => p.port_id);
+      const rest = await selectRouterPortIds(trx, id);
       if (rest.length) {
         await deleteTagsOf(trx, 'ports', rest);
-        await trx.deleteFrom('ports').where('id', 'in', rest).execute();
+        await deletePorts(trx, rest);
       }
-      await trx.deleteFrom('routerroutes').where('router_id', '=', id).execute();
+      await deleteRoutesOf(trx, id);
       await deleteTagsOf(trx, 'routers', [id]);
-      await trx.deleteFrom('routers').where('id', '=', id).execute();
+      await deleteRouter(trx, id);
     });
   }
 
@@ -206,8 +236,8 @@ export class Routers {
    */
   async #updateGateway(ctx: RequestContext, trx: Kysely<NeutronDB>, row: RouterRow, info: GatewayInfo | null): Promise<void> {
     row.enable_snat = fromBool(info && info.enable_snat !== undefined ? info.enable_snat : true);
-    const gwPort = row.gw_port_id ? await trx.selectFrom('ports').selectAll().where('id', '=', row.gw_port_id).executeTakeFirst() : undefined;
-    const gwIps = gwPort ? await trx.selectFrom('ipallocations').select(['subnet_id', 'ip_address']).where('port_id', '=', gwPort.id).execute() : [];
+    const gwPort = row.gw_port_id ? await getPort(trx, row.gw_port_id) : undefined;
+    const gwIps = gwPort ? await selectPortIps(trx, gwPort.id) : [];
     const extIps = (info && info.external_fixed_ips) || [];
     const networkId = await this.#validateGatewayInfo(ctx, trx, row, info, extIps);
     if (gwPort && ipsChange(gwIps, extIps) && gwPort.network_id === networkId) {
@@ -216,7 +246,7 @@ export class Routers {
     }
     if (gwPort && gwPort.network_id !== networkId) await this.#deleteGateway(trx, row);
     if (networkId && (!gwPort || gwPort.network_id !== networkId)) {
-      const subnets = await trx.selectFrom('subnets').selectAll().where('network_id', '=', networkId).execute();
+      const subnets = await selectNetworkSubnets(trx, networkId);
       await this.#checkDupRouterSubnets(trx, row, subnets);
       const port = await this.ports.createServicePort(trx, {
         projectId: '', // neutron hides the gateway port from the project
@@ -225,7 +255,7 @@ export class Routers {
         deviceOwner: DEVICE_OWNER_ROUTER_GW,
         fixedIps: extIps.length ? extIps : undefined,
       });
-      await trx.insertInto('routerports').values({ router_id: row.id, port_id: port.id as string, port_type: DEVICE_OWNER_ROUTER_GW }).execute();
+      await insertRouterPort(trx, row.id, port.id as string, DEVICE_OWNER_ROUTER_GW);
       row.gw_port_id = port.id as string;
     }
   }
@@ -237,16 +267,16 @@ export class Routers {
     if (networkId) {
       const net = await this.networks.getRow(ctx, networkId, trx);
       if (!toBool(net.router_external)) throw new NeutronBadRequest('router', `Network ${networkId} is not an external network`);
-      gwSubnets = await trx.selectFrom('subnets').selectAll().where('network_id', '=', networkId).execute();
+      gwSubnets = await selectNetworkSubnets(trx, networkId);
       for (const ip of extIps) {
         if (gwSubnets.some((s) => s.gateway_ip && s.gateway_ip === ip.ip_address)) {
           throw new NeutronBadRequest('router', `External IP ${ip.ip_address} is the same as the gateway IP`);
         }
       }
     }
-    const routes = await this.#routes(trx, row.id);
+    const routes = await selectRoutes(trx, row.id);
     if (!routes.length) return networkId;
-    const attached = await this.#attachedIps(trx, row.id, row.gw_port_id);
+    const attached = await selectRouterPortIps(trx, row.id, row.gw_port_id);
     const cidrs = [...attached.map((a) => a.cidr), ...gwSubnets.map((s) => s.cidr)];
     this.#validateRoutes(row.id, routes, cidrs, attached.map((a) => a.ip_address));
     return networkId;
@@ -255,24 +285,12 @@ export class Routers {
   /** Deletes the gateway port unless floating IPs route through it (RouterExternalGatewayInUseByFloatingIp). */
   async #deleteGateway(trx: Kysely<NeutronDB>, row: RouterRow): Promise<void> {
     if (!row.gw_port_id) return;
-    const gw = await trx.selectFrom('ports').select(['id', 'network_id']).where('id', '=', row.gw_port_id).executeTakeFirst();
-    const fip = await trx.selectFrom('floatingips').select('id').where('router_id', '=', row.id).executeTakeFirst();
+    const gw = await getPort(trx, row.gw_port_id);
+    const fip = await routerHasFloatingIps(trx, row.id);
     if (fip && gw) throw new RouterExternalGatewayInUseByFloatingIp(row.id, gw.network_id);
     await deleteTagsOf(trx, 'ports', [row.gw_port_id]);
-    await trx.deleteFrom('ports').where('id', '=', row.gw_port_id).execute();
+    await deletePort(trx, row.gw_port_id);
     row.gw_port_id = null;
-  }
-
-  /** The addresses (with their subnet's CIDR) of a router's ports, the gateway left out when named. */
-  async #attachedIps(trx: Kysely<NeutronDB>, routerId: string, exceptPort: string | null = null) {
-    let q = trx
-      .selectFrom('routerports')
-      .innerJoin('ipallocations', 'ipallocations.port_id', 'routerports.port_id')
-      .innerJoin('subnets', 'subnets.id', 'ipallocations.subnet_id')
-      .select(['routerports.port_id', 'routerports.port_type', 'ipallocations.subnet_id', 'ipallocations.ip_address', 'subnets.cidr', 'subnets.network_id'])
-      .where('routerports.router_id', '=', routerId);
-    if (exceptPort) q = q.where('routerports.port_id', '!=', exceptPort);
-    return q.execute();
   }
 
   /**
@@ -282,16 +300,16 @@ export class Routers {
   async #checkDupRouterSubnets(trx: Kysely<NeutronDB>, row: RouterRow, newSubnets: SubnetRow[]): Promise<void> {
     const newIds = new Set(newSubnets.map((s) => s.id));
     const routerSubnets: string[] = [];
-    for (const a of await this.#attachedIps(trx, row.id)) {
+    for (const a of await selectRouterPortIps(trx, row.id)) {
       if (newIds.has(a.subnet_id)) throw new NeutronBadRequest('router', `Router already has a port on subnet ${a.subnet_id}`);
       if (a.port_type === DEVICE_OWNER_ROUTER_GW) {
-        for (const s of await trx.selectFrom('subnets').select('id').where('network_id', '=', a.network_id).execute()) routerSubnets.push(s.id);
+        for (const s of await selectNetworkSubnetIds(trx, a.network_id)) routerSubnets.push(s);
       } else {
         routerSubnets.push(a.subnet_id);
       }
     }
     if (!routerSubnets.length) return;
-    const existing = await trx.selectFrom('subnets').select(['id', 'cidr']).where('id', 'in', [...new Set(routerSubnets)]).orderBy('id').execute();
+    const existing = await selectSubnetCidrs(trx, [...new Set(routerSubnets)]);
     for (const sub of existing) {
       for (const s of newSubnets) {
         if (cidrsOverlap(parseCidr(sub.cidr)!, parseCidr(s.cidr)!)) {
@@ -299,10 +317,6 @@ export class Routers {
         }
       }
     }
-  }
-
-  async #routes(trx: Kysely<NeutronDB>, routerId: string): Promise<Route[]> {
-    return (await trx.selectFrom('routerroutes').select(['destination', 'nexthop']).where('router_id', '=', routerId).execute()).map((r) => ({ destination: r.destination, nexthop: r.nexthop }));
   }
 
   /** extraroute's _validate_routes: at most MAX_ROUTES, each nexthop on a router subnet and not the router's own address. */
@@ -318,16 +332,16 @@ export class Routers {
 
   /** extraroute's _update_extra_routes: validated against every port of the router, then the difference written. */
   async #updateRoutes(trx: Kysely<NeutronDB>, row: RouterRow, routes: Route[]): Promise<void> {
-    const attached = await this.#attachedIps(trx, row.id);
+    const attached = await selectRouterPortIps(trx, row.id);
     this.#validateRoutes(row.id, routes, attached.map((a) => a.cidr), attached.map((a) => a.ip_address));
     const key = (r: Route) => `${r.destination}|${r.nexthop}`;
-    const old = await this.#routes(trx, row.id);
+    const old = await selectRoutes(trx, row.id);
     const want = new Set(routes.map(key));
     const had = new Set(old.map(key));
     for (const r of old) {
-      if (!want.has(key(r))) await trx.deleteFrom('routerroutes').where('router_id', '=', row.id).where('destination', '=', r.destination).where('nexthop', '=', r.nexthop).execute();
+      if (!want.has(key(r))) await deleteRoute(trx, row.id, r);
     }
-    for (const r of routes) if (!had.has(key(r))) await trx.insertInto('routerroutes').values({ router_id: row.id, destination: r.destination, nexthop: r.nexthop }).execute();
+    for (const r of routes) if (!had.has(key(r))) await insertRoute(trx, row.id, r);
   }
 
   /** PUT /routers/{id}/add_router_interface with {subnet_id} or {port_id}. */
@@ -348,12 +362,12 @@ export class Routers {
   async #addByPort(ctx: RequestContext, trx: Kysely<NeutronDB>, row: RouterRow, portId: string) {
     const port = await this.ports.getRow(ctx, portId, trx);
     if (port.device_id !== '') throw new PortInUse(port.network_id, port.id, port.device_id);
-    const ips = await trx.selectFrom('ipallocations').select(['subnet_id', 'ip_address']).where('port_id', '=', port.id).execute();
+    const ips = await selectPortIps(trx, port.id);
     if (!ips.length) throw new NeutronBadRequest('router', 'Router port must have at least one fixed IP');
-    const subnets = await trx.selectFrom('subnets').selectAll().where('id', 'in', ips.map((i) => i.subnet_id)).execute();
+    const subnets = await selectSubnets(trx, ips.map((i) => i.subnet_id));
     const ordered = ips.map((i) => subnets.find((s) => s.id === i.subnet_id)!);
     if (ips.some((i) => i.ip_address.includes(':'))) {
-      for (const a of await this.#attachedIps(trx, row.id)) {
+      for (const a of await selectRouterPortIps(trx, row.id)) {
         if (a.network_id === port.network_id && a.ip_address.includes(':')) {
           throw new NeutronBadRequest(
             'router',
@@ -379,8 +393,8 @@ export class Routers {
       }
     }
     const now = nowIso(this.d.clock.now());
-    await trx.updateTable('ports').set({ device_id: row.id, device_owner: DEVICE_OWNER_ROUTER_INTF, updated_at: now, revision_number: port.revision_number + 1 }).where('id', '=', port.id).execute();
-    await trx.insertInto('routerports').values({ router_id: row.id, port_id: port.id, port_type: DEVICE_OWNER_ROUTER_INTF }).execute();
+    await updatePortDevice(trx, port.id, { device_id: row.id, device_owner: DEVICE_OWNER_ROUTER_INTF, updated_at: now, revision_number: port.revision_number + 1 });
+    await insertRouterPort(trx, row.id, port.id, DEVICE_OWNER_ROUTER_INTF);
     return { port, subnets: ordered };
   }
 
@@ -395,11 +409,11 @@ export class Routers {
     await this.#checkDupRouterSubnets(trx, row, [subnet]);
     const fixedIp = { ip_address: subnet.gateway_ip, subnet_id: subnet.id };
     if (subnet.ip_version === 6) {
-      const existing = (await this.#attachedIps(trx, row.id)).find((a) => a.port_type === DEVICE_OWNER_ROUTER_INTF && a.network_id === subnet.network_id && a.ip_address.includes(':'));
+      const existing = (await selectRouterPortIps(trx, row.id)).find((a) => a.port_type === DEVICE_OWNER_ROUTER_INTF && a.network_id === subnet.network_id && a.ip_address.includes(':'));
       if (existing) {
-        const current = await trx.selectFrom('ipallocations').select(['subnet_id', 'ip_address']).where('port_id', '=', existing.port_id).execute();
+        const current = await selectPortIps(trx, existing.port_id);
         await this.ports.updateServicePortIps(trx, existing.port_id, [...current, fixedIp]);
-        const port = await trx.selectFrom('ports').selectAll().where('id', '=', existing.port_id).executeTakeFirstOrThrow();
+        const port = await requirePort(trx, existing.port_id);
         return { port, subnets: [subnet] };
       }
     }
@@ -410,8 +424,8 @@ export class Routers {
       deviceOwner: DEVICE_OWNER_ROUTER_INTF,
       fixedIps: [fixedIp],
     });
-    await trx.insertInto('routerports').values({ router_id: row.id, port_id: created.id as string, port_type: DEVICE_OWNER_ROUTER_INTF }).execute();
-    const port = await trx.selectFrom('ports').selectAll().where('id', '=', created.id as string).executeTakeFirstOrThrow();
+    await insertRouterPort(trx, row.id, created.id as string, DEVICE_OWNER_ROUTER_INTF);
+    const port = await requirePort(trx, created.id as string);
     return { port, subnets: [subnet] };
   }
 
@@ -427,38 +441,31 @@ export class Routers {
   }
 
   async #removeByPort(trx: Kysely<NeutronDB>, row: RouterRow, portId: string, subnetId: string | undefined) {
-    const rp = await trx.selectFrom('routerports').select('port_id').where('router_id', '=', row.id).where('port_id', '=', portId).where('port_type', '=', DEVICE_OWNER_ROUTER_INTF).executeTakeFirst();
-    const port = rp && (await trx.selectFrom('ports').selectAll().where('id', '=', portId).executeTakeFirst());
+    const rp = await isRouterPort(trx, row.id, portId, DEVICE_OWNER_ROUTER_INTF);
+    const port = rp ? await getPort(trx, portId) : undefined;
     if (!port) throw new RouterInterfaceNotFound(row.id, portId);
-    const ips = await trx.selectFrom('ipallocations').select('subnet_id').where('port_id', '=', portId).execute();
+    const ips = await selectPortIps(trx, portId);
     if (subnetId && !ips.some((i) => i.subnet_id === subnetId)) throw new SubnetMismatchForPort(portId, subnetId);
-    const subnets = ips.length ? await trx.selectFrom('subnets').selectAll().where('id', 'in', ips.map((i) => i.subnet_id)).execute() : [];
+    const subnets = ips.length ? await selectSubnets(trx, ips.map((i) => i.subnet_id)) : [];
     for (const s of subnets) await this.#confirmInterfaceNotInUse(trx, row.id, s);
     await deleteTagsOf(trx, 'ports', [portId]);
-    await trx.deleteFrom('ports').where('id', '=', portId).execute();
+    await deletePort(trx, portId);
     return { port, subnets };
   }
 
   async #removeBySubnet(ctx: RequestContext, trx: Kysely<NeutronDB>, row: RouterRow, subnetId: string) {
     const subnet = await this.subnets.getRow(ctx, subnetId, trx);
-    const ports = await trx
-      .selectFrom('routerports')
-      .innerJoin('ports', 'ports.id', 'routerports.port_id')
-      .selectAll('ports')
-      .where('routerports.router_id', '=', row.id)
-      .where('routerports.port_type', '=', DEVICE_OWNER_ROUTER_INTF)
-      .where('ports.network_id', '=', subnet.network_id)
-      .execute();
+    const ports = await selectRouterPortsOnNetwork(trx, row.id, DEVICE_OWNER_ROUTER_INTF, subnet.network_id);
     if (ports.length) await this.#confirmInterfaceNotInUse(trx, row.id, subnet);
     for (const p of ports) {
-      const ips = await trx.selectFrom('ipallocations').select(['subnet_id', 'ip_address']).where('port_id', '=', p.id).execute();
+      const ips = await selectPortIps(trx, p.id);
       if (!ips.some((i) => i.subnet_id === subnetId)) continue;
       if (ips.length > 1) {
         // A multi-prefix (IPv6) port loses only this subnet's address.
         await this.ports.updateServicePortIps(trx, p.id, ips.filter((i) => i.subnet_id !== subnetId));
       } else {
         await deleteTagsOf(trx, 'ports', [p.id]);
-        await trx.deleteFrom('ports').where('id', '=', p.id).execute();
+        await deletePort(trx, p.id);
       }
       return { port: p, subnets: [subnet] };
     }
@@ -468,12 +475,12 @@ export class Routers {
   /** _confirm_router_interface_not_in_use: no floating IP through the router to a port on the subnet, no extra route via it. */
   async #confirmInterfaceNotInUse(trx: Kysely<NeutronDB>, routerId: string, subnet: SubnetRow): Promise<void> {
     const cidr = parseCidr(subnet.cidr)!;
-    const onSubnet = new Set((await trx.selectFrom('ipallocations').select('port_id').where('subnet_id', '=', subnet.id).execute()).map((r) => r.port_id));
-    for (const fip of await trx.selectFrom('floatingips').select(['fixed_ip_address', 'fixed_port_id']).where('router_id', '=', routerId).execute()) {
+    const onSubnet = new Set(await selectSubnetPortIds(trx, subnet.id));
+    for (const fip of await selectRouterFloatingIps(trx, routerId)) {
       const ip = fip.fixed_ip_address ? parseIp(fip.fixed_ip_address) : null;
       if (ip && cidrContains(cidr, ip) && fip.fixed_port_id && onSubnet.has(fip.fixed_port_id)) throw new RouterInterfaceInUseByFloatingIP(routerId, subnet.id);
     }
-    for (const r of await this.#routes(trx, routerId)) {
+    for (const r of await selectRoutes(trx, routerId)) {
       const hop = parseIp(r.nexthop);
       if (hop && cidrContains(cidr, hop)) throw new RouterInterfaceInUseByRoute(routerId, subnet.id);
     }
@@ -481,7 +488,7 @@ export class Routers {
 
   /** A router port's change revises the router (RouterPort revises_on_change). */
   async #bump(trx: Kysely<NeutronDB>, row: RouterRow): Promise<void> {
-    await trx.updateTable('routers').set({ revision_number: row.revision_number + 1, updated_at: nowIso(this.d.clock.now()) }).where('id', '=', row.id).execute();
+    await updateRouter(trx, row.id, { revision_number: row.revision_number + 1, updated_at: nowIso(this.d.clock.now()) });
   }
 
   /**
@@ -490,19 +497,13 @@ export class Routers {
    * subnet's gateway IP; null when none is (the caller raises ExternalGatewayForFloatingIPNotFound).
    */
   async routerForFloatingIp(trx: Kysely<NeutronDB>, internalNetworkId: string, internalSubnet: SubnetRow, externalNetworkId: string): Promise<string | null> {
-    const rows = await trx
-      .selectFrom('routerports')
-      .innerJoin('ports', 'ports.id', 'routerports.port_id')
-      .innerJoin('ipallocations', 'ipallocations.port_id', 'ports.id')
-      .innerJoin('ports as gw_port', 'gw_port.device_id', 'routerports.router_id')
-      .select(['routerports.router_id', 'ipallocations.ip_address'])
-      .where('ports.network_id', '=', internalNetworkId)
-      .where('routerports.port_type', 'in', [DEVICE_OWNER_ROUTER_INTF, 'network:router_interface_distributed', 'network:ha_router_replicated_interface'])
-      .where('ipallocations.subnet_id', '=', internalSubnet.id)
-      .where('gw_port.network_id', '=', externalNetworkId)
-      .where('gw_port.device_owner', '=', DEVICE_OWNER_ROUTER_GW)
-      .distinct()
-      .execute();
+    const rows = await selectFloatingIpRouters(trx, {
+      internalNetworkId,
+      internalSubnetId: internalSubnet.id,
+      externalNetworkId,
+      interfaceTypes: [DEVICE_OWNER_ROUTER_INTF, 'network:router_interface_distributed', 'network:ha_router_replicated_interface'],
+      gatewayOwner: DEVICE_OWNER_ROUTER_GW,
+    });
     const preferred = rows.find((r) => r.ip_address === internalSubnet.gateway_ip);
     return (preferred ?? rows[0])?.router_id ?? null;
   }

@@ -6,12 +6,31 @@
  */
 import type { Kysely } from 'kysely';
 import type { RequestContext } from '../../common/auth.js';
-import { fromBool, guardUnique, isUniqueViolation, toBool } from '../../db/database.js';
+import { fromBool, isUniqueViolation, toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
 import { pyRepr } from '../api/validators.js';
 import { specifiedKeys } from '../api/resource.js';
 import { formatCidr, parseIpNetwork } from '../ipam/index.js';
 import type { NeutronDB, SecurityGroupRow, SecurityGroupRuleRow } from '../db/schema.js';
+import {
+  deleteDefaultSecurityGroup,
+  deleteRulesByRemoteGroup,
+  deleteSecurityGroup,
+  deleteSecurityGroupRule,
+  getDefaultSecurityGroupId,
+  getSecurityGroup,
+  getSecurityGroupRule,
+  insertDefaultSecurityGroup,
+  insertSecurityGroup,
+  insertSecurityGroupRules,
+  listSecurityGroupRules,
+  listSecurityGroups,
+  requireDefaultSecurityGroupId,
+  securityGroupInUse,
+  selectRulesOfGroup,
+  selectRulesOfGroups,
+  updateSecurityGroup,
+} from '../db/security-groups.js';
 import {
   DuplicateSecurityGroupRuleInPost,
   PolicyNotAuthorized,
@@ -152,7 +171,7 @@ export class SecurityGroups {
   async toDicts(db: Kysely<NeutronDB>, rows: SecurityGroupRow[]): Promise<Dict[]> {
     if (!rows.length) return [];
     const tags = await loadTags(db, 'security_groups', rows.map((r) => r.id));
-    const rules = await db.selectFrom('securitygrouprules').selectAll().where('security_group_id', 'in', rows.map((r) => r.id)).orderBy('created_at').execute();
+    const rules = await selectRulesOfGroups(db, rows.map((r) => r.id));
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -170,17 +189,17 @@ export class SecurityGroups {
 
   /** The project's default group id, creating it (and its rules) if it does not exist yet. */
   async ensureDefault(trx: Kysely<NeutronDB>, projectId: string): Promise<string> {
-    const existing = await trx.selectFrom('default_security_group').select('security_group_id').where('project_id', '=', projectId).executeTakeFirst();
-    if (existing) return existing.security_group_id;
+    const existing = await getDefaultSecurityGroupId(trx, projectId);
+    if (existing) return existing;
     const id = this.d.random.uuid();
     const now = nowIso(this.d.clock.now());
-    await trx.insertInto('securitygroups').values({ id, project_id: projectId, name: 'default', stateful: 1, description: 'Default security group', created_at: now, updated_at: now, revision_number: 1 }).execute();
+    await insertSecurityGroup(trx, { id, project_id: projectId, name: 'default', stateful: 1, description: 'Default security group', created_at: now, updated_at: now, revision_number: 1 });
     try {
-      await guardUnique(trx, () => trx.insertInto('default_security_group').values({ project_id: projectId, security_group_id: id }).execute());
+      await insertDefaultSecurityGroup(trx, projectId, id);
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
-      await trx.deleteFrom('securitygroups').where('id', '=', id).execute();
-      return (await trx.selectFrom('default_security_group').select('security_group_id').where('project_id', '=', projectId).executeTakeFirstOrThrow()).security_group_id;
+      await deleteSecurityGroup(trx, id);
+      return requireDefaultSecurityGroupId(trx, projectId);
     }
     const rule = (direction: string, ethertype: string, remote: string | null): SecurityGroupRuleRow => ({
       id: this.d.random.uuid(),
@@ -199,19 +218,19 @@ export class SecurityGroups {
       updated_at: now,
       revision_number: 0,
     });
-    await trx.insertInto('securitygrouprules').values([rule('ingress', 'IPv4', id), rule('ingress', 'IPv6', id), rule('egress', 'IPv4', null), rule('egress', 'IPv6', null)]).execute();
+    await insertSecurityGroupRules(trx, [rule('ingress', 'IPv4', id), rule('ingress', 'IPv6', id), rule('egress', 'IPv4', null), rule('egress', 'IPv6', null)]);
     return id;
   }
 
   async getRow(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<SecurityGroupRow> {
-    const row = await db.selectFrom('securitygroups').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await getSecurityGroup(db, id);
     if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw new SecurityGroupNotFound(id);
     return row;
   }
 
   /** A group a port of `projectId` may use; SecurityGroupNotFound otherwise. */
   async getRowForPort(ctx: RequestContext, db: Kysely<NeutronDB>, id: string, projectId: string): Promise<SecurityGroupRow> {
-    const row = await db.selectFrom('securitygroups').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await getSecurityGroup(db, id);
     if (!row || (row.project_id !== projectId && !ctx.isAdmin)) throw new SecurityGroupNotFound(id);
     return row;
   }
@@ -222,11 +241,8 @@ export class SecurityGroups {
 
   async list(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
     await this.d.db.transaction().execute((trx) => this.ensureDefault(trx, ctx.projectId));
-    let q = this.d.db.selectFrom('securitygroups').selectAll();
     const ids = filters.get('id') as string[] | undefined;
-    if (ids) q = q.where('id', 'in', ids);
-    if (!ctx.isAdmin) q = q.where('project_id', '=', ctx.projectId);
-    return this.toDicts(this.d.db, await q.orderBy('created_at').orderBy('id').execute());
+    return this.toDicts(this.d.db, await listSecurityGroups(this.d.db, { ids, projectId: ctx.isAdmin ? undefined : ctx.projectId }));
   }
 
   async create(ctx: RequestContext, body: Dict): Promise<Dict> {
@@ -237,12 +253,9 @@ export class SecurityGroups {
       await checkQuota(trx, d.cfg, projectId, 'security_group');
       const now = nowIso(d.clock.now());
       const row: SecurityGroupRow = { id: d.random.uuid(), project_id: projectId, name: body.name as string, stateful: fromBool(body.stateful !== false), description: body.description as string, created_at: now, updated_at: now, revision_number: 1 };
-      await trx.insertInto('securitygroups').values(row).execute();
+      await insertSecurityGroup(trx, row);
       for (const ethertype of ['IPv4', 'IPv6']) {
-        await trx
-          .insertInto('securitygrouprules')
-          .values({ id: d.random.uuid(), project_id: projectId, security_group_id: row.id, remote_group_id: null, remote_address_group_id: null, direction: 'egress', ethertype, protocol: null, port_range_min: null, port_range_max: null, remote_ip_prefix: null, description: '', created_at: now, updated_at: now, revision_number: 0 })
-          .execute();
+        await insertSecurityGroupRules(trx, { id: d.random.uuid(), project_id: projectId, security_group_id: row.id, remote_group_id: null, remote_address_group_id: null, direction: 'egress', ethertype, protocol: null, port_range_min: null, port_range_max: null, remote_ip_prefix: null, description: '', created_at: now, updated_at: now, revision_number: 0 });
       }
       return (await this.toDicts(trx, [row]))[0]!;
     });
@@ -259,7 +272,7 @@ export class SecurityGroups {
       if (keys.has('name')) set.name = body.name as string;
       if (keys.has('description')) set.description = body.description as string;
       if (keys.has('stateful')) set.stateful = fromBool(body.stateful as boolean);
-      await trx.updateTable('securitygroups').set(set).where('id', '=', id).execute();
+      await updateSecurityGroup(trx, id, set);
       return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
     });
   }
@@ -268,31 +281,27 @@ export class SecurityGroups {
     await this.d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, id, trx);
       if (row.name === 'default' && !ctx.isAdmin) throw new SecurityGroupCannotRemoveDefault();
-      const used = await trx.selectFrom('securitygroupportbindings').select('port_id').where('security_group_id', '=', id).executeTakeFirst();
-      if (used) throw new SecurityGroupInUse(id);
-      await trx.deleteFrom('default_security_group').where('security_group_id', '=', id).execute();
+      if (await securityGroupInUse(trx, id)) throw new SecurityGroupInUse(id);
+      await deleteDefaultSecurityGroup(trx, id);
       // Zed's remote_group_id is a foreign key ON DELETE CASCADE: rules of other groups
       // that name this one go with it.
-      await trx.deleteFrom('securitygrouprules').where('remote_group_id', '=', id).execute();
+      await deleteRulesByRemoteGroup(trx, id);
       await deleteTagsOf(trx, 'security_groups', [id]);
-      await trx.deleteFrom('securitygroups').where('id', '=', id).execute();
+      await deleteSecurityGroup(trx, id);
     });
   }
 
   // ---- rules ----
 
   async getRule(ctx: RequestContext, id: string): Promise<Dict> {
-    const row = await this.d.db.selectFrom('securitygrouprules').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await getSecurityGroupRule(this.d.db, id);
     if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw new SecurityGroupRuleNotFound(id);
     return this.ruleToDict(row);
   }
 
   async listRules(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
-    let q = this.d.db.selectFrom('securitygrouprules').selectAll();
     const sg = filters.get('security_group_id') as string[] | undefined;
-    if (sg) q = q.where('security_group_id', 'in', sg);
-    if (!ctx.isAdmin) q = q.where('project_id', '=', ctx.projectId);
-    return (await q.orderBy('created_at').orderBy('id').execute()).map((r) => this.ruleToDict(r));
+    return (await listSecurityGroupRules(this.d.db, { groupIds: sg, projectId: ctx.isAdmin ? undefined : ctx.projectId })).map((r) => this.ruleToDict(r));
   }
 
   async createRule(ctx: RequestContext, body: Dict): Promise<Dict> {
@@ -302,14 +311,14 @@ export class SecurityGroups {
       if (remoteGroup) await this.#checkGroup(ctx, trx, remoteGroup, body.project_id as string);
       const sg = await this.#checkGroup(ctx, trx, body.security_group_id as string, body.project_id as string);
       await checkQuota(trx, d.cfg, sg.project_id, 'security_group_rule');
-      const same = await trx.selectFrom('securitygrouprules').selectAll().where('security_group_id', '=', sg.id).execute();
+      const same = await selectRulesOfGroup(trx, sg.id);
       const key = ruleKey({ direction, ethertype, port_range_max: max, port_range_min: min, protocol, remote_group_id: remoteGroup, remote_address_group_id: remoteAddressGroup, remote_ip_prefix: prefix });
       const dup = same.find((r) => ruleKey(r) === key);
       if (dup) throw new SecurityGroupRuleExists(dup.id);
       const now = nowIso(d.clock.now());
       const row: SecurityGroupRuleRow = { id: d.random.uuid(), project_id: sg.project_id, security_group_id: sg.id, remote_group_id: remoteGroup, remote_address_group_id: remoteAddressGroup, direction, ethertype, protocol, port_range_min: min, port_range_max: max, remote_ip_prefix: prefix, description: (body.description as string) ?? '', created_at: now, updated_at: now, revision_number: 0 };
-      await trx.insertInto('securitygrouprules').values(row).execute();
-      await trx.updateTable('securitygroups').set({ revision_number: sg.revision_number + 1 }).where('id', '=', sg.id).execute();
+      await insertSecurityGroupRules(trx, row);
+      await updateSecurityGroup(trx, sg.id, { revision_number: sg.revision_number + 1 });
       return this.ruleToDict(row);
     });
   }
@@ -340,15 +349,15 @@ export class SecurityGroups {
    * caller is an admin (whose context sees every group), belong to that project.
    */
   async #checkGroup(ctx: RequestContext, trx: Kysely<NeutronDB>, id: string, projectId: string): Promise<SecurityGroupRow> {
-    const row = await trx.selectFrom('securitygroups').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await getSecurityGroup(trx, id);
     if (!row || (!ctx.isAdmin && row.project_id !== projectId)) throw new SecurityGroupNotFound(id);
     return row;
   }
 
   async deleteRule(ctx: RequestContext, id: string): Promise<void> {
-    const row = await this.d.db.selectFrom('securitygrouprules').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await getSecurityGroupRule(this.d.db, id);
     if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw new SecurityGroupRuleNotFound(id);
-    await this.d.db.deleteFrom('securitygrouprules').where('id', '=', id).execute();
+    await deleteSecurityGroupRule(this.d.db, id);
   }
 }
 export { PolicyNotAuthorized };

@@ -9,26 +9,18 @@
  * removes a tag bumps the parent's revision_number and updated_at once, as neutron's
  * revision plugin does through Tag.revises_on_change.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { RequestContext } from '../../common/auth.js';
 import { NotFound } from '../../common/errors.js';
 import { isUniqueViolation } from '../../db/database.js';
 import { isListOfUniqueStrings, isString } from '../api/validators.js';
 import type { NeutronDB } from '../db/schema.js';
+import { TAGGABLE, type TaggableCollection, bumpTaggedRevision, deleteAllTags, deleteTag, deleteTags, deleteTagsOf, hasTag, insertTag, insertTags, loadTags } from '../db/tags.js';
 import { InvalidInput, TagNotFound, TagResourceNotFound } from '../errors.js';
 import { type PluginDeps, nowIso } from './deps.js';
 
-/** Taggable collections (the URL/API name) and the table holding each. */
-export const TAGGABLE = {
-  networks: 'networks',
-  subnets: 'subnets',
-  ports: 'ports',
-  security_groups: 'securitygroups',
-  floatingips: 'floatingips',
-  routers: 'routers',
-  subnetpools: 'subnetpools',
-} as const;
-export type TaggableCollection = keyof typeof TAGGABLE;
+// The store's names stay importable from here, where the plugins and the tag API look for them.
+export { TAGGABLE, type TaggableCollection, deleteTagsOf, loadTags };
 
 /** neutron's tagging.MAX_TAG_LEN. */
 export const MAX_TAG_LEN = 255;
@@ -82,29 +74,6 @@ export function validateTagsBody(body: unknown): string[] {
   return tags as string[];
 }
 
-/**
- * The tags of many resources of one type in one query (chunked for long id lists):
- * id → tags sorted by code point (neutron returns them in the tag table's key order).
- * `ids` 'all' loads every tag of the type (for unfiltered admin lists).
- */
-export async function loadTags(db: Kysely<NeutronDB>, type: TaggableCollection, ids: readonly string[] | 'all'): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  const rows: { resource_id: string; tag: string }[] = [];
-  const base = () => db.selectFrom('tags').select(['resource_id', 'tag']).where('resource_type', '=', type);
-  if (ids === 'all') rows.push(...(await base().execute()));
-  else for (let i = 0; i < ids.length; i += 500) rows.push(...(await base().where('resource_id', 'in', ids.slice(i, i + 500)).execute()));
-  for (const r of rows) (out.get(r.resource_id) ?? out.set(r.resource_id, []).get(r.resource_id)!).push(r.tag);
-  for (const tags of out.values()) tags.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return out;
-}
-
-/** Removes every tag of the given resources; call it in the transaction deleting them. */
-export async function deleteTagsOf(db: Kysely<NeutronDB>, type: TaggableCollection, ids: readonly string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
-    await db.deleteFrom('tags').where('resource_type', '=', type).where('resource_id', 'in', ids.slice(i, i + 500)).execute();
-  }
-}
-
 /** The tag plugin's operations behind /v2.0/{collection}/{id}/tags[/{tag}]. */
 export class Tags {
   constructor(
@@ -125,7 +94,7 @@ export class Tags {
     validateTag(tag);
     const found = await this.d.db.transaction().execute(async (trx) => {
       await this.#parent(ctx, type, id, trx);
-      return trx.selectFrom('tags').select('tag').where('resource_type', '=', type).where('resource_id', '=', id).where('tag', '=', tag).executeTakeFirst();
+      return hasTag(trx, type, id, tag);
     });
     if (!found) throw new TagNotFound(tag);
   }
@@ -145,8 +114,8 @@ export class Tags {
           const next = new Set(wanted);
           const removed = [...old].filter((t) => !next.has(t));
           const added = [...next].filter((t) => !old.has(t));
-          if (removed.length) await trx.deleteFrom('tags').where('resource_type', '=', type).where('resource_id', '=', id).where('tag', 'in', removed).execute();
-          if (added.length) await trx.insertInto('tags').values(added.map((tag) => ({ resource_type: type, resource_id: id, tag }))).execute();
+          if (removed.length) await deleteTags(trx, type, id, removed);
+          if (added.length) await insertTags(trx, type, id, added);
           if (removed.length || added.length) await this.#bump(trx, type, id);
         });
         return wanted;
@@ -162,9 +131,8 @@ export class Tags {
     try {
       await this.d.db.transaction().execute(async (trx) => {
         await this.#parent(ctx, type, id, trx);
-        const has = await trx.selectFrom('tags').select('tag').where('resource_type', '=', type).where('resource_id', '=', id).where('tag', '=', tag).executeTakeFirst();
-        if (has) return;
-        await trx.insertInto('tags').values({ resource_type: type, resource_id: id, tag }).execute();
+        if (await hasTag(trx, type, id, tag)) return;
+        await insertTag(trx, type, id, tag);
         await this.#bump(trx, type, id);
       });
     } catch (e) {
@@ -178,8 +146,7 @@ export class Tags {
     validateTag(tag);
     await this.d.db.transaction().execute(async (trx) => {
       await this.#parent(ctx, type, id, trx);
-      const res = await trx.deleteFrom('tags').where('resource_type', '=', type).where('resource_id', '=', id).where('tag', '=', tag).executeTakeFirst();
-      if (Number(res.numDeletedRows) === 0) throw new TagNotFound(tag);
+      if ((await deleteTag(trx, type, id, tag)) === 0) throw new TagNotFound(tag);
       await this.#bump(trx, type, id);
     });
   }
@@ -188,8 +155,7 @@ export class Tags {
   async removeAll(ctx: RequestContext, type: TaggableCollection, id: string): Promise<void> {
     await this.d.db.transaction().execute(async (trx) => {
       await this.#parent(ctx, type, id, trx);
-      const res = await trx.deleteFrom('tags').where('resource_type', '=', type).where('resource_id', '=', id).executeTakeFirst();
-      if (Number(res.numDeletedRows) > 0) await this.#bump(trx, type, id);
+      if ((await deleteAllTags(trx, type, id)) > 0) await this.#bump(trx, type, id);
     });
   }
 
@@ -205,10 +171,6 @@ export class Tags {
 
   /** One revision bump (and updated_at) of the parent, in the caller's transaction. */
   async #bump(trx: Kysely<NeutronDB>, type: TaggableCollection, id: string): Promise<void> {
-    await trx
-      .updateTable(TAGGABLE[type] as 'networks')
-      .set({ revision_number: sql<number>`revision_number + 1`, updated_at: nowIso(this.d.clock.now()) })
-      .where('id', '=', id)
-      .execute();
+    await bumpTaggedRevision(trx, type, id, nowIso(this.d.clock.now()));
   }
 }
