@@ -15,6 +15,7 @@ import { AgentNotifierApi } from './rpc/agent-notifier.js';
 import { registerPluginEndpoint } from './rpc/plugin-endpoint.js';
 import { createNetworkApp } from './api/app.js';
 import { neutronMigrations } from './db/migrations.js';
+import { selectPortDevice } from './db/ports.js';
 import type { NeutronDB } from './db/schema.js';
 import { Ml2 } from './ml2/index.js';
 import { CorePlugin } from './plugin/plugin.js';
@@ -50,7 +51,7 @@ export class NetworkService {
       log: d.log,
       clock: d.clock,
       client: new ServiceSessionNovaClient(`${d.authUri}/v3`, d.cfg),
-      getPort: async (id) => (await d.db.kysely.selectFrom('ports').select(['id', 'device_id', 'device_owner']).where('id', '=', id).executeTakeFirst()) ?? null,
+      getPort: async (id) => (await selectPortDevice(d.db.kysely, id)) ?? null,
     });
     this.novaNotifier.attach(this.plugin.ports.events);
     this.novaNotifier.attachFloatingIps(this.plugin.floatingIps);

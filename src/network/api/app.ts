@@ -12,6 +12,7 @@ import type { Logger } from '../../common/log.js';
 import { agentToWire, deleteAgent, getAgent, listAgents, updateAgent } from '../agents/index.js';
 import type { CorePlugin } from '../plugin/plugin.js';
 import { QUOTA_RESOURCES, type QuotaResource, defaultQuota, getLimits, getUsage } from '../plugin/quotas.js';
+import { deleteQuotasOf, selectQuotaProjects, upsertQuotaLimit } from '../db/quotas.js';
 import { AdminRequired, InvalidInput, badRequest, notFoundHttp } from '../errors.js';
 import { registerResource } from './controller.js';
 import { networkDef, portDef, subnetDef } from './definitions/core.js';
@@ -155,8 +156,8 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   };
   app.get('/v2.0/quotas', async (req) => {
     if (!req.ctx.isAdmin) throw new NamedError(403, 'AdminRequired', 'User does not have admin privileges: Only admin can view or configure quota.');
-    const rows = await db.selectFrom('quotas').select('project_id').distinct().execute();
-    return { quotas: await Promise.all(rows.map(async (r) => ({ ...(await quotaDict(r.project_id)), project_id: r.project_id, tenant_id: r.project_id }))) };
+    const projects = await selectQuotaProjects(db);
+    return { quotas: await Promise.all(projects.map(async (id) => ({ ...(await quotaDict(id)), project_id: id, tenant_id: id }))) };
   });
   app.get('/v2.0/quotas/tenant', async (req) => ({ tenant: { tenant_id: req.ctx.projectId } }));
   app.get('/v2.0/quotas/project', async (req) => ({ project: { project_id: req.ctx.projectId } }));
@@ -192,16 +193,13 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
       limits.push([k as QuotaResource, n]);
     }
     await db.transaction().execute(async (trx) => {
-      for (const [k, n] of limits) {
-        const upd = await trx.updateTable('quotas').set({ limit: n }).where('project_id', '=', projectId).where('resource', '=', k).executeTakeFirst();
-        if (Number(upd.numUpdatedRows) === 0) await trx.insertInto('quotas').values({ id: d.random.uuid(), project_id: projectId, resource: k, limit: n }).execute();
-      }
+      for (const [k, n] of limits) await upsertQuotaLimit(trx, projectId, k, n, () => d.random.uuid());
     });
     return { quota: await quotaDict(projectId) };
   });
   app.delete('/v2.0/quotas/:project', async (req, reply) => {
     if (!req.ctx.isAdmin) throw new NamedError(403, 'AdminRequired', 'User does not have admin privileges: Only admin can view or configure quota.');
-    await db.deleteFrom('quotas').where('project_id', '=', (req.params as { project: string }).project).execute();
+    await deleteQuotasOf(db, (req.params as { project: string }).project);
     reply.code(204).send();
   });
 

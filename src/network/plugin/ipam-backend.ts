@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Random } from '../../common/clock.js';
 import { guardUnique, isUniqueViolation } from '../../db/database.js';
+import { insertIpAllocation, selectAllocatedAmong, selectAllocatedIps } from '../db/ipam.js';
 import type { NeutronDB } from '../db/schema.js';
 import { badRequest, InvalidInput } from '../errors.js';
 import { ROUTER_INTERFACE_OWNERS } from './deps.js';
@@ -77,7 +78,7 @@ export class IpamBackend {
     const text = formatIp(parseIp(ip)!.value, v);
     try {
       // Guarded: allocateAny goes on to another address in the same transaction.
-      await guardUnique(trx, () => trx.insertInto('ipallocations').values({ port_id: portId, ip_address: text, subnet_id: subnet.id, network_id: networkId }).execute());
+      await guardUnique(trx, () => insertIpAllocation(trx, { port_id: portId, ip_address: text, subnet_id: subnet.id, network_id: networkId }));
     } catch (e) {
       if (isUniqueViolation(e)) throw new IpAddressAlreadyAllocated(text, subnet.id);
       throw e;
@@ -95,15 +96,10 @@ export class IpamBackend {
       const chosen = await chooseAddress(
         subnet.pools,
         async (cands) => {
-          const rows = await trx
-            .selectFrom('ipallocations')
-            .select('ip_address')
-            .where('subnet_id', '=', subnet.id)
-            .where('ip_address', 'in', cands.map((c) => formatIp(c, v)))
-            .execute();
-          return new Set(rows.map((r) => parseIp(r.ip_address)!.value));
+          const taken = await selectAllocatedAmong(trx, subnet.id, cands.map((c) => formatIp(c, v)));
+          return new Set(taken.map((ip) => parseIp(ip)!.value));
         },
-        async () => (await trx.selectFrom('ipallocations').select('ip_address').where('subnet_id', '=', subnet.id).execute()).map((r) => parseIp(r.ip_address)!.value),
+        async () => (await selectAllocatedIps(trx, subnet.id)).map((ip) => parseIp(ip)!.value),
         0n,
         this.random,
       );

@@ -8,7 +8,11 @@ import type { RequestContext } from '../../common/auth.js';
 import { fromBool, toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
 import { specifiedKeys } from '../api/resource.js';
+import { deleteFloatingIpRows, deleteNetwork, insertNetwork, selectNetwork, selectNetworks, selectUnassociatedFloatingIps, updateNetwork } from '../db/networks.js';
+import { deletePortsById, deletePortsOfNetwork, selectPortOfOwnerOnNetwork, selectPortOwnersOnNetwork } from '../db/ports.js';
+import { deleteIpAllocationsOfSubnets } from '../db/ipam.js';
 import type { NeutronDB, NetworkRow } from '../db/schema.js';
+import { deleteSubnetsOfNetwork, selectSubnetIdsOfNetwork, selectSubnetIdsOfNetworks } from '../db/subnets.js';
 import { InvalidInput, NetworkInUse, NetworkNotFound, PolicyNotAuthorized } from '../errors.js';
 import { ExternalNetworkInUse } from '../l3-errors.js';
 import type { Segment } from '../ml2/index.js';
@@ -28,7 +32,7 @@ export class Networks {
   async toDicts(db: Kysely<NeutronDB>, rows: NetworkRow[]): Promise<Dict[]> {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
-    const subnets = await db.selectFrom('subnets').select(['id', 'network_id']).where('network_id', 'in', ids).orderBy('created_at').orderBy('id').execute();
+    const subnets = await selectSubnetIdsOfNetworks(db, ids);
     const segs = await this.d.ml2.getSegments(db, ids);
     const tags = await loadTags(db, 'networks', ids);
     return rows.map((r) => ({
@@ -58,7 +62,7 @@ export class Networks {
 
   /** The row of a network the caller may see; NetworkNotFound otherwise. */
   async getRow(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<NetworkRow> {
-    const row = await db.selectFrom('networks').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await selectNetwork(db, id);
     if (!row || !networkVisible(ctx, row)) throw new NetworkNotFound(id);
     return row;
   }
@@ -68,12 +72,9 @@ export class Networks {
   }
 
   async list(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
-    let q = this.d.db.selectFrom('networks').selectAll();
     const ids = filters.get('id') as string[] | undefined;
-    if (ids) q = q.where('id', 'in', ids);
     const names = filters.get('name') as string[] | undefined;
-    if (names) q = q.where('name', 'in', names);
-    const rows = (await q.orderBy('created_at').orderBy('id').execute()).filter((r) => networkVisible(ctx, r));
+    const rows = (await selectNetworks(this.d.db, { id: ids, name: names })).filter((r) => networkVisible(ctx, r));
     return this.toDicts(this.d.db, rows);
   }
 
@@ -107,14 +108,14 @@ export class Networks {
         updated_at: now,
         revision_number: 1,
       };
-      await trx.insertInto('networks').values(row).execute();
+      await insertNetwork(trx, row);
       const segments: Segment[] = await d.ml2.createNetworkSegments(trx, id, hasProvider ? provider : undefined);
       const maxMtu = d.ml2.networkMtu(segments);
       const mtu = body.mtu === undefined ? maxMtu : (body.mtu as number);
       if (mtu > maxMtu) {
         throw new InvalidInput(`Requested MTU is too big, maximum is ${maxMtu}`);
       }
-      await trx.updateTable('networks').set({ mtu }).where('id', '=', id).execute();
+      await updateNetwork(trx, id, { mtu });
       row.mtu = mtu;
       return (await this.toDicts(trx, [row]))[0]!;
     });
@@ -136,7 +137,7 @@ export class Networks {
         set.router_external = fromBool(body['router:external'] as boolean);
         // external_net_db: routers' gateways (and so floating IPs) need the network external.
         if (toBool(row.router_external) && !set.router_external) {
-          const gw = await trx.selectFrom('ports').select('id').where('network_id', '=', id).where('device_owner', '=', 'network:router_gateway').executeTakeFirst();
+          const gw = await selectPortOfOwnerOnNetwork(trx, id, 'network:router_gateway');
           if (gw) throw new ExternalNetworkInUse(id);
         }
       }
@@ -146,7 +147,7 @@ export class Networks {
       }
       set.updated_at = nowIso(d.clock.now());
       set.revision_number = row.revision_number + 1;
-      await trx.updateTable('networks').set(set).where('id', '=', id).execute();
+      await updateNetwork(trx, id, set);
       return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
     });
   }
@@ -163,31 +164,31 @@ export class Networks {
     const net = await this.getRow(ctx, id);
     if (!ctx.isAdmin && net.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:delete_network');
     await d.db.transaction().execute(async (trx) => {
-      const fips = await trx.selectFrom('floatingips').select(['id', 'floating_port_id']).where('floating_network_id', '=', id).where('fixed_port_id', 'is', null).execute();
+      const fips = await selectUnassociatedFloatingIps(trx, id);
       if (!fips.length) return;
       await deleteTagsOf(trx, 'floatingips', fips.map((f) => f.id));
       await deleteTagsOf(trx, 'ports', fips.map((f) => f.floating_port_id));
-      await trx.deleteFrom('floatingips').where('id', 'in', fips.map((f) => f.id)).execute();
-      await trx.deleteFrom('ports').where('id', 'in', fips.map((f) => f.floating_port_id)).execute();
+      await deleteFloatingIpRows(trx, fips.map((f) => f.id));
+      await deletePortsById(trx, fips.map((f) => f.floating_port_id));
     });
     await d.db.transaction().execute(async (trx) => {
       await this.getRow(ctx, id, trx);
-      const ports = await trx.selectFrom('ports').select(['id', 'device_owner']).where('network_id', '=', id).execute();
+      const ports = await selectPortOwnersOnNetwork(trx, id);
       const inUse = ports.filter((p) => !AUTO_DELETE_PORT_OWNERS.includes(p.device_owner));
       if (inUse.length) {
         throw new NetworkInUse(id, `There are one or more ports still in use on the network, id for these ports is: ${inUse.map((p) => p.id).join(',')}`);
       }
       if (ports.length) {
         await deleteTagsOf(trx, 'ports', ports.map((p) => p.id));
-        await trx.deleteFrom('ports').where('network_id', '=', id).execute();
+        await deletePortsOfNetwork(trx, id);
       }
-      const subnetIds = (await trx.selectFrom('subnets').select('id').where('network_id', '=', id).execute()).map((s) => s.id);
-      if (subnetIds.length) await trx.deleteFrom('ipallocations').where('subnet_id', 'in', subnetIds).execute();
+      const subnetIds = await selectSubnetIdsOfNetwork(trx, id);
+      if (subnetIds.length) await deleteIpAllocationsOfSubnets(trx, subnetIds);
       await deleteTagsOf(trx, 'subnets', subnetIds);
-      await trx.deleteFrom('subnets').where('network_id', '=', id).execute();
+      await deleteSubnetsOfNetwork(trx, id);
       await d.ml2.releaseNetworkSegments(trx, id);
       await deleteTagsOf(trx, 'networks', [id]);
-      await trx.deleteFrom('networks').where('id', '=', id).execute();
+      await deleteNetwork(trx, id);
     });
   }
 }

@@ -2,6 +2,9 @@
 import type { RequestContext } from '../../common/auth.js';
 import type { Dict } from '../api/resource.js';
 import { poolsSize } from '../ipam/index.js';
+import { countAllocationsBySubnet } from '../db/ipam.js';
+import { selectNetworkProject, selectNetworksByCreation } from '../db/networks.js';
+import { selectSubnetsOfNetwork } from '../db/subnets.js';
 import { NetworkNotFound } from '../errors.js';
 import type { PluginDeps } from './deps.js';
 import { FloatingIps } from './floating-ips.js';
@@ -49,27 +52,19 @@ export class CorePlugin {
   /** Whether the caller owns the network an item (port) lives on. */
   async ownsNetwork(ctx: RequestContext, item: Dict): Promise<boolean> {
     if (ctx.isAdmin) return true;
-    const net = await this.deps.db.selectFrom('networks').select('project_id').where('id', '=', String(item.network_id)).executeTakeFirst();
+    const net = await selectNetworkProject(this.deps.db, String(item.network_id));
     return !net || net.project_id === ctx.projectId;
   }
 
   /** neutron's network-ip-availability for one network or all (the API lets only admins ask). */
   async ipAvailability(networkId?: string): Promise<Dict[]> {
     const db = this.deps.db;
-    let q = db.selectFrom('networks').selectAll();
-    if (networkId) q = q.where('id', '=', networkId);
-    const nets = await q.orderBy('created_at').execute();
+    const nets = await selectNetworksByCreation(db, networkId);
     if (networkId && !nets.length) throw new NetworkNotFound(networkId);
     const out: Dict[] = [];
     for (const n of nets) {
-      const subnets = await this.subnets.withPools(db, await db.selectFrom('subnets').selectAll().where('network_id', '=', n.id).orderBy('created_at').execute());
-      const used = await db
-        .selectFrom('ipallocations')
-        .select(['subnet_id', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('network_id', '=', n.id)
-        .groupBy('subnet_id')
-        .execute();
-      const usedBy = new Map(used.map((u) => [u.subnet_id, Number(u.n)]));
+      const subnets = await this.subnets.withPools(db, await selectSubnetsOfNetwork(db, n.id, false));
+      const usedBy = await countAllocationsBySubnet(db, n.id);
       const subnetIp = subnets.map((s) => ({
         used_ips: usedBy.get(s.id) ?? 0,
         subnet_id: s.id,

@@ -22,6 +22,8 @@
 import type { Kysely } from 'kysely';
 import type { RequestContext } from '../../common/auth.js';
 import type { Dict } from '../api/resource.js';
+import { selectNetworkOrThrow } from '../db/networks.js';
+import { updatePort } from '../db/ports.js';
 import type { NeutronDB, PortBindingRow, PortRow } from '../db/schema.js';
 import {
   BindingStatuses,
@@ -76,7 +78,7 @@ export class PortBindings {
 
   /** Bumps the port's revision_number (and updated_at) as a binding write does. */
   async #revise(trx: Kysely<NeutronDB>, port: PortRow, by: number): Promise<void> {
-    await trx.updateTable('ports').set({ revision_number: port.revision_number + by, updated_at: nowIso(this.d.clock.now()) }).where('id', '=', port.id).execute();
+    await updatePort(trx, port.id, { revision_number: port.revision_number + by, updated_at: nowIso(this.d.clock.now()) });
   }
 
   /**
@@ -99,7 +101,7 @@ export class PortBindings {
         vif_details: '{}',
         status: active ? BindingStatuses.inactive : BindingStatuses.active,
       };
-      const net = await trx.selectFrom('networks').selectAll().where('id', '=', port.network_id).executeTakeFirstOrThrow();
+      const net = await selectNetworkOrThrow(trx, port.network_id);
       // ML2 binds only for a host: a binding for host '' stays unbound, and is stored.
       if (binding.host) await this.ports.bind(trx, binding, net);
       if (binding.vif_type === 'binding_failed') throw new PortBindingError(portId, req.host);
@@ -185,7 +187,7 @@ export class PortBindings {
       }
       await updatePortBinding(trx, portId, host, { status: BindingStatuses.active });
       const after: PortRow = { ...port, status: PortStatuses.down, revision_number: port.revision_number + 2, updated_at: nowIso(this.d.clock.now()) };
-      await trx.updateTable('ports').set({ status: after.status, revision_number: after.revision_number, updated_at: after.updated_at }).where('id', '=', portId).execute();
+      await updatePort(trx, portId, { status: after.status, revision_number: after.revision_number, updated_at: after.updated_at });
       if (port.status !== after.status) statusChange = statusChangeOf(after, port.status);
       activation = { portId, networkId: port.network_id, deactivatedHost: active?.host ?? '', activatedHost: host };
       return portBindingDict({ ...target, status: BindingStatuses.active });

@@ -12,6 +12,30 @@ import { NamedError } from '../../common/errors.js';
 import { fromBool, isUniqueViolation, toBool } from '../../db/database.js';
 import type { Dict } from '../api/resource.js';
 import { specifiedKeys } from '../api/resource.js';
+import { deleteIpAllocation, portHoldsAddresses, selectIpAllocationsOfPort } from '../db/ipam.js';
+import { selectNetworkIdsOfProject, selectNetworkOrThrow, selectNetworkProject } from '../db/networks.js';
+import {
+  type PortChildren,
+  type PortFilters,
+  deletePort,
+  deletePortSecurityGroups,
+  disassociateFloatingIpsOfPort,
+  insertPort,
+  insertPortSecurityGroups,
+  l3DeviceExists,
+  macInUse,
+  portHasSecurityGroups,
+  replaceAllowedAddressPairs,
+  replaceExtraDhcpOpts,
+  selectDeviceRouterProject,
+  selectPort,
+  selectPortChildren,
+  selectPortOrThrow,
+  selectPorts,
+  selectPortsByIds,
+  updatePort,
+  updatePortsStatus,
+} from '../db/ports.js';
 import type { NeutronDB, NetworkRow, PortBindingRow, PortRow } from '../db/schema.js';
 import {
   AddressPairAndPortSecurityRequired,
@@ -63,19 +87,14 @@ export class Ports {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
     const chunks = all ? [ids] : chunk(ids, 500);
-    const ips: { port_id: string; subnet_id: string; ip_address: string }[] = [];
-    const sgs: { port_id: string; security_group_id: string }[] = [];
-    const binds: PortBindingRow[] = [];
-    const pairs: { port_id: string; mac_address: string; ip_address: string }[] = [];
-    const opts: { port_id: string; opt_name: string; opt_value: string; ip_version: number }[] = [];
+    const { ips, sgs, binds, pairs, opts }: PortChildren = { ips: [], sgs: [], binds: [], pairs: [], opts: [] };
     for (const c of chunks) {
-      const sel = <K extends 'ipallocations' | 'securitygroupportbindings' | 'ml2_port_bindings' | 'allowedaddresspairs' | 'extradhcpopts'>(t: K) =>
-        all ? db.selectFrom(t as 'ipallocations').selectAll() : db.selectFrom(t as 'ipallocations').selectAll().where('port_id', 'in', c);
-      ips.push(...(await sel('ipallocations').execute()));
-      sgs.push(...((await sel('securitygroupportbindings').execute()) as unknown as typeof sgs));
-      binds.push(...((await sel('ml2_port_bindings').execute()) as unknown as PortBindingRow[]));
-      pairs.push(...((await sel('allowedaddresspairs').execute()) as unknown as typeof pairs));
-      opts.push(...((await sel('extradhcpopts').execute()) as unknown as typeof opts));
+      const got = await selectPortChildren(db, all ? 'all' : c);
+      ips.push(...got.ips);
+      sgs.push(...got.sgs);
+      binds.push(...got.binds);
+      pairs.push(...got.pairs);
+      opts.push(...got.opts);
     }
     const group = <T extends { port_id: string }>(list: T[]) => {
       const m = new Map<string, T[]>();
@@ -97,12 +116,12 @@ export class Ports {
   /** Whether a non-admin may see the port: theirs, or on their network. */
   async #visible(ctx: RequestContext, db: Kysely<NeutronDB>, row: PortRow): Promise<boolean> {
     if (ctx.isAdmin || row.project_id === ctx.projectId) return true;
-    const net = await db.selectFrom('networks').select('project_id').where('id', '=', row.network_id).executeTakeFirst();
+    const net = await selectNetworkProject(db, row.network_id);
     return net?.project_id === ctx.projectId;
   }
 
   async getRow(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<PortRow> {
-    const row = await db.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await selectPort(db, id);
     if (!row || !(await this.#visible(ctx, db, row))) throw new PortNotFound(id);
     return row;
   }
@@ -112,23 +131,23 @@ export class Ports {
   }
 
   async list(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
-    let q = this.d.db.selectFrom('ports').selectAll();
+    const sqlFilters: PortFilters = {};
     let narrowed = false;
     for (const k of ['id', 'network_id', 'device_id', 'device_owner', 'name', 'mac_address', 'status'] as const) {
       const v = filters.get(k) as string[] | undefined;
       if (v) {
-        q = q.where(k, 'in', v);
+        sqlFilters[k] = v;
         narrowed = true;
       }
     }
     const projects = (filters.get('project_id') ?? filters.get('tenant_id')) as string[] | undefined;
     if (projects) {
-      q = q.where('project_id', 'in', projects);
+      sqlFilters.project_id = projects;
       narrowed = true;
     }
-    let rows = await q.orderBy('created_at').orderBy('id').execute();
+    let rows = await selectPorts(this.d.db, sqlFilters);
     if (!ctx.isAdmin) {
-      const own = new Set((await this.d.db.selectFrom('networks').select('id').where('project_id', '=', ctx.projectId).execute()).map((n) => n.id));
+      const own = new Set(await selectNetworkIdsOfProject(this.d.db, ctx.projectId));
       rows = rows.filter((r) => r.project_id === ctx.projectId || own.has(r.network_id));
     }
     return this.toDicts(this.d.db, rows, !narrowed && ctx.isAdmin);
@@ -140,7 +159,7 @@ export class Ports {
    */
   async #checkDeviceOwner(ctx: RequestContext, db: Kysely<NeutronDB>, deviceOwner: string, deviceId: string, projectId: string) {
     if (ctx.isAdmin || !deviceId || !ROUTER_INTERFACE_OWNERS.includes(deviceOwner)) return;
-    const router = await db.selectFrom('routers').select('project_id').where('id', '=', deviceId).executeTakeFirst();
+    const router = await selectDeviceRouterProject(db, deviceId);
     if (router && router.project_id !== projectId) throw new DeviceIDNotOwnedByTenant(deviceId);
   }
 
@@ -154,7 +173,7 @@ export class Ports {
     spec: { projectId: string; networkId: string; deviceId: string; deviceOwner: string; fixedIps?: FixedIpRequest[] },
   ): Promise<Dict> {
     const d = this.d;
-    const net = await trx.selectFrom('networks').selectAll().where('id', '=', spec.networkId).executeTakeFirstOrThrow();
+    const net = await selectNetworkOrThrow(trx, spec.networkId);
     const now = nowIso(d.clock.now());
     const row: PortRow = {
       id: d.random.uuid(),
@@ -172,18 +191,18 @@ export class Ports {
       updated_at: now,
       revision_number: 1,
     };
-    await trx.insertInto('ports').values(row).execute();
+    await insertPort(trx, row);
     const ips = await this.#ipam.allocateForPort(trx, row.id, net.id, await this.subnets.ofNetwork(trx, net.id), spec.fixedIps, spec.deviceOwner);
     const binding: PortBindingRow = { port_id: row.id, host: '', vnic_type: 'normal', profile: '{}', ...UNBOUND, status: 'ACTIVE' };
-    await trx.insertInto('ml2_port_bindings').values(binding).execute();
+    await insertPortBinding(trx, binding);
     return portDict(row, ips, [], binding, [], [], []);
   }
 
   /** Replaces a service port's fixed IPs (a router gateway's external_fixed_ips) in the caller's transaction. */
   async updateServicePortIps(trx: Kysely<NeutronDB>, portId: string, fixedIps: FixedIpRequest[]): Promise<void> {
-    const row = await trx.selectFrom('ports').selectAll().where('id', '=', portId).executeTakeFirstOrThrow();
+    const row = await selectPortOrThrow(trx, portId);
     await this.#updateIps(trx, row, fixedIps);
-    await trx.updateTable('ports').set({ revision_number: row.revision_number + 1, updated_at: nowIso(this.d.clock.now()) }).where('id', '=', portId).execute();
+    await updatePort(trx, portId, { revision_number: row.revision_number + 1, updated_at: nowIso(this.d.clock.now()) });
   }
 
   /**
@@ -194,9 +213,9 @@ export class Ports {
   async #preventL3PortDeletion(trx: Kysely<NeutronDB>, row: PortRow): Promise<void> {
     const owners = [...ROUTER_INTERFACE_OWNERS, 'network:router_gateway', 'network:floatingip'];
     if (!owners.includes(row.device_owner)) return;
-    if (!(await trx.selectFrom('ipallocations').select('port_id').where('port_id', '=', row.id).executeTakeFirst())) return;
+    if (!(await portHoldsAddresses(trx, row.id))) return;
     const table = row.device_owner === 'network:floatingip' ? 'floatingips' : 'routers';
-    if (!(await trx.selectFrom(table).select('id').where('id', '=', row.device_id).executeTakeFirst())) return;
+    if (!(await l3DeviceExists(trx, table, row.device_id))) return;
     throw new ServicePortInUse(row.id, `has device owner ${row.device_owner}`);
   }
 
@@ -237,7 +256,7 @@ export class Ports {
         revision_number: 1,
       };
       try {
-        await trx.insertInto('ports').values(row).execute();
+        await insertPort(trx, row);
       } catch (e) {
         if (isUniqueViolation(e)) throw new MacAddressInUse(net.id, mac);
         throw e;
@@ -258,9 +277,9 @@ export class Ports {
       if (binding.host) {
         await this.bind(trx, binding, net);
         row.revision_number += 1;
-        await trx.updateTable('ports').set({ revision_number: row.revision_number }).where('id', '=', id).execute();
+        await updatePort(trx, id, { revision_number: row.revision_number });
       }
-      await trx.insertInto('ml2_port_bindings').values(binding).execute();
+      await insertPortBinding(trx, binding);
       return portDict(row, ips, sgs ?? [], binding, pairs ?? [], opts ?? [], []);
     });
     if (port['binding:host_id']) bound = port;
@@ -270,7 +289,7 @@ export class Ports {
 
   /** The MAC for a new port: the requested one if free, else a generated unique one. */
   async #pickMac(trx: Kysely<NeutronDB>, networkId: string, requested: string | undefined): Promise<string> {
-    const inUse = async (mac: string) => !!(await trx.selectFrom('ports').select('id').where('network_id', '=', networkId).where('mac_address', '=', mac).executeTakeFirst());
+    const inUse = (mac: string) => macInUse(trx, networkId, mac);
     if (requested !== undefined) {
       const mac = requested.toLowerCase().replace(/-/g, ':');
       if (await inUse(mac)) throw new MacAddressInUse(networkId, mac);
@@ -295,8 +314,8 @@ export class Ports {
       }
       for (const sg of ids) await this.groups.getRowForPort(ctx, trx, sg, row.project_id);
     }
-    if (!creating) await trx.deleteFrom('securitygroupportbindings').where('port_id', '=', row.id).execute();
-    if (ids.length) await trx.insertInto('securitygroupportbindings').values(ids.map((sg) => ({ port_id: row.id, security_group_id: sg }))).execute();
+    if (!creating) await deletePortSecurityGroups(trx, row.id);
+    await insertPortSecurityGroups(trx, row.id, ids);
     return ids;
   }
 
@@ -312,8 +331,7 @@ export class Ports {
       if (validateIpAddress(ip.split('/')[0]) !== null) throw badRequest(`Invalid input for allowed_address_pairs. Reason: '${ip}' is not a valid IP address.`);
       return { port_id: row.id, ip_address: ip, mac_address: (pair.mac_address as string | undefined) ?? row.mac_address };
     });
-    await trx.deleteFrom('allowedaddresspairs').where('port_id', '=', row.id).execute();
-    if (pairs.length) await trx.insertInto('allowedaddresspairs').values(pairs).execute();
+    await replaceAllowedAddressPairs(trx, row.id, pairs);
     return pairs;
   }
 
@@ -326,8 +344,7 @@ export class Ports {
       }
       return { id: this.d.random.uuid(), port_id: portId, opt_name: opt.opt_name, opt_value: String(opt.opt_value), ip_version: Number(opt.ip_version ?? 4) };
     });
-    await trx.deleteFrom('extradhcpopts').where('port_id', '=', portId).execute();
-    if (opts.length) await trx.insertInto('extradhcpopts').values(opts).execute();
+    await replaceExtraDhcpOpts(trx, portId, opts);
     return opts;
   }
 
@@ -364,7 +381,7 @@ export class Ports {
       const row = await this.getRow(ctx, id, trx);
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:update_port');
       original = (await this.toDicts(trx, [row]))[0]!;
-      const net = await trx.selectFrom('networks').selectAll().where('id', '=', row.network_id).executeTakeFirstOrThrow();
+      const net = await selectNetworkOrThrow(trx, row.network_id);
       const set: Partial<PortRow> = {};
       for (const k of ['name', 'description', 'device_id', 'device_owner'] as const) if (keys.has(k)) set[k] = body[k] as string;
       if (keys.has('admin_state_up')) set.admin_state_up = fromBool(body.admin_state_up as boolean);
@@ -380,7 +397,7 @@ export class Ports {
           if (binding.vif_type !== 'unbound' && binding.vif_type !== 'binding_failed') {
             throw new PortBound(id, binding.vif_type, row.mac_address, mac);
           }
-          if (await trx.selectFrom('ports').select('id').where('network_id', '=', row.network_id).where('mac_address', '=', mac).executeTakeFirst()) {
+          if (await macInUse(trx, row.network_id, mac)) {
             throw new MacAddressInUse(row.network_id, mac);
           }
           set.mac_address = mac;
@@ -389,12 +406,11 @@ export class Ports {
       if (keys.has('port_security_enabled')) set.port_security_enabled = fromBool(body.port_security_enabled as boolean);
       const portSecurity = toBool(set.port_security_enabled ?? row.port_security_enabled);
       if (keys.has('fixed_ips')) await this.#updateIps(trx, row, validateFixedIps(body.fixed_ips as unknown[]));
-      const hasIps = !!(await trx.selectFrom('ipallocations').select('port_id').where('port_id', '=', id).executeTakeFirst());
+      const hasIps = await portHoldsAddresses(trx, id);
       if (keys.has('security_groups')) {
         await this.#writeSecurityGroups(ctx, trx, row, portSecurity, hasIps, body.security_groups as unknown[], false);
       } else if (keys.has('port_security_enabled') && !portSecurity) {
-        const bound = await trx.selectFrom('securitygroupportbindings').select('port_id').where('port_id', '=', id).executeTakeFirst();
-        if (bound) throw new PortSecurityAndIPRequiredForSecurityGroups();
+        if (await portHasSecurityGroups(trx, id)) throw new PortSecurityAndIPRequiredForSecurityGroups();
       }
       await this.#writePairs(trx, { ...row, ...set }, portSecurity, keys.has('allowed_address_pairs') ? (body.allowed_address_pairs as unknown[]) : undefined);
       await this.#writeDhcpOpts(trx, id, keys.has('extra_dhcp_opts') ? (body.extra_dhcp_opts as unknown[]) : undefined);
@@ -424,7 +440,7 @@ export class Ports {
       }
       set.updated_at = nowIso(d.clock.now());
       set.revision_number = revision;
-      await trx.updateTable('ports').set(set).where('id', '=', id).execute();
+      await updatePort(trx, id, set);
       if (set.status !== undefined && set.status !== row.status) statusChange = statusChangeOf({ ...row, ...set }, row.status);
       return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
     });
@@ -436,7 +452,7 @@ export class Ports {
   /** Replaces a port's addresses: keeps those still asked for, frees the rest, allocates the new. */
   async #updateIps(trx: Kysely<NeutronDB>, row: PortRow, requested: FixedIpRequest[]) {
     if (requested.length > this.d.cfg.network.max_fixed_ips_per_port) throw new InvalidInput('Exceeded maximum amount of fixed ips per port');
-    const current = await trx.selectFrom('ipallocations').selectAll().where('port_id', '=', row.id).execute();
+    const current = await selectIpAllocationsOfPort(trx, row.id);
     const keep = new Set<string>();
     const toAdd: FixedIpRequest[] = [];
     for (const f of requested) {
@@ -454,9 +470,7 @@ export class Ports {
     const routerIntf = ROUTER_INTERFACE_OWNERS_SNAT.includes(row.device_owner);
     toAdd.splice(0, toAdd.length, ...toAdd.filter((f) => routerIntf || f.ip_address !== undefined || !auto.has(f.subnet_id ?? '')));
     for (const c of current) {
-      if (!keep.has(`${c.subnet_id}|${c.ip_address}`)) {
-        await trx.deleteFrom('ipallocations').where('subnet_id', '=', c.subnet_id).where('ip_address', '=', c.ip_address).execute();
-      }
+      if (!keep.has(`${c.subnet_id}|${c.ip_address}`)) await deleteIpAllocation(trx, c.subnet_id, c.ip_address);
     }
     for (const f of toAdd) await this.#ipam.allocateOne(trx, row.id, row.network_id, subnets, f, row.device_owner);
   }
@@ -468,9 +482,9 @@ export class Ports {
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:delete_port');
       await this.#preventL3PortDeletion(trx, row);
       gone = (await this.toDicts(trx, [row]))[0]!;
-      await trx.updateTable('floatingips').set({ fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' }).where('fixed_port_id', '=', id).execute();
+      await disassociateFloatingIpsOfPort(trx, id);
       await deleteTagsOf(trx, 'ports', [id]);
-      await trx.deleteFrom('ports').where('id', '=', id).execute();
+      await deletePort(trx, id);
     });
     if (gone) this.events.emit('afterDelete', gone);
   }
@@ -495,7 +509,7 @@ export class Ports {
     await this.d.db.transaction().execute(async (trx) => {
       const rows = new Map<string, PortRow>();
       for (const c of chunk([...statuses.keys()], 500)) {
-        for (const r of await trx.selectFrom('ports').selectAll().where('id', 'in', c).execute()) rows.set(r.id, r);
+        for (const r of await selectPortsByIds(trx, c)) rows.set(r.id, r);
       }
       const byStatus = new Map<PortStatus, string[]>();
       for (const [id, status] of statuses) {
@@ -514,13 +528,7 @@ export class Ports {
         (byStatus.get(status) ?? byStatus.set(status, []).get(status)!).push(id);
       }
       for (const [status, ids] of byStatus) {
-        for (const c of chunk(ids, 500)) {
-          await trx
-            .updateTable('ports')
-            .set((eb) => ({ status, updated_at: now, revision_number: eb('revision_number', '+', 1) }))
-            .where('id', 'in', c)
-            .execute();
-        }
+        for (const c of chunk(ids, 500)) await updatePortsStatus(trx, c, status, now);
       }
     });
     for (const c of changes) this.events.emit('statusChanged', c);

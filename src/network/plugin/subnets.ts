@@ -31,7 +31,26 @@ import {
   HostRoutesExhausted,
   NeutronBadRequest,
 } from '../ipam/index.js';
+import { deleteIpAllocationsOfSubnet, insertIpAllocation, selectIpHolder, selectSubnetHolders } from '../db/ipam.js';
+import { selectNetworkRevision, selectNetworkShared, selectSharedNetworkIds, updateNetwork } from '../db/networks.js';
+import { selectPortMacsOnNetworkExcept } from '../db/ports.js';
 import type { NeutronDB, SubnetPoolRow, SubnetRow } from '../db/schema.js';
+import {
+  deleteSubnet,
+  insertSubnet,
+  replaceAllocationPools,
+  replaceDnsNameservers,
+  replaceSubnetRoutes,
+  selectAllocationPools,
+  selectDnsNameservers,
+  selectSubnet,
+  selectSubnetCidrsOfNetwork,
+  selectSubnetPoolIdsOnNetwork,
+  selectSubnetRoutes,
+  selectSubnets,
+  selectSubnetsOfNetwork,
+  updateSubnet,
+} from '../db/subnets.js';
 import { NamedError } from '../../common/errors.js';
 import { InvalidInput, PolicyNotAuthorized, SubnetInUse, SubnetNotFound, badRequest } from '../errors.js';
 import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, ROUTER_INTERFACE_OWNERS, nowIso } from './deps.js';
@@ -60,13 +79,13 @@ export class Subnets {
 
   /** The rows (with pools) of a network's subnets, in creation order. */
   async ofNetwork(db: Kysely<NeutronDB>, networkId: string): Promise<SubnetWithPools[]> {
-    const rows = await db.selectFrom('subnets').selectAll().where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
+    const rows = await selectSubnetsOfNetwork(db, networkId);
     return this.withPools(db, rows);
   }
 
   async withPools(db: Kysely<NeutronDB>, rows: SubnetRow[]): Promise<SubnetWithPools[]> {
     if (!rows.length) return [];
-    const pools = await db.selectFrom('ipallocationpools').selectAll().where('subnet_id', 'in', rows.map((r) => r.id)).execute();
+    const pools = await selectAllocationPools(db, rows.map((r) => r.id));
     return rows.map((r) => ({
       ...r,
       pools: pools
@@ -81,8 +100,8 @@ export class Subnets {
     const ids = rows.map((r) => r.id);
     const [withPools, dns, routes] = await Promise.all([
       this.withPools(db, rows),
-      db.selectFrom('dnsnameservers').selectAll().where('subnet_id', 'in', ids).orderBy('order').execute(),
-      db.selectFrom('subnetroutes').selectAll().where('subnet_id', 'in', ids).execute(),
+      selectDnsNameservers(db, ids),
+      selectSubnetRoutes(db, ids),
     ]);
     const tags = await loadTags(db, 'subnets', ids);
     return withPools.map((r) => ({
@@ -116,10 +135,10 @@ export class Subnets {
    * project's router:external network stay hidden (tempest test_external_network_visibility).
    */
   async getRow(ctx: RequestContext, id: string, db: Kysely<NeutronDB> = this.d.db): Promise<SubnetRow> {
-    const row = await db.selectFrom('subnets').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await selectSubnet(db, id);
     if (!row) throw new SubnetNotFound(id);
     if (!ctx.isAdmin && row.project_id !== ctx.projectId) {
-      const net = await db.selectFrom('networks').select(['shared']).where('id', '=', row.network_id).executeTakeFirst();
+      const net = await selectNetworkShared(db, row.network_id);
       if (!net || !toBool(net.shared)) throw new SubnetNotFound(id);
     }
     return row;
@@ -130,14 +149,10 @@ export class Subnets {
   }
 
   async list(ctx: RequestContext, filters: Map<string, unknown[]>): Promise<Dict[]> {
-    let q = this.d.db.selectFrom('subnets').selectAll();
-    for (const k of ['id', 'network_id', 'name'] as const) {
-      const v = filters.get(k) as string[] | undefined;
-      if (v) q = q.where(k, 'in', v);
-    }
-    let rows = await q.orderBy('created_at').orderBy('id').execute();
+    const pick = (k: string) => filters.get(k) as string[] | undefined;
+    let rows = await selectSubnets(this.d.db, { id: pick('id'), network_id: pick('network_id'), name: pick('name') });
     if (!ctx.isAdmin) {
-      const shared = new Set((await this.d.db.selectFrom('networks').select('id').where('shared', '=', 1).execute()).map((n) => n.id));
+      const shared = new Set(await selectSharedNetworkIds(this.d.db));
       rows = rows.filter((r) => r.project_id === ctx.projectId || shared.has(r.network_id));
     }
     return this.toDicts(this.d.db, rows);
@@ -248,7 +263,7 @@ export class Subnets {
    * from one pool or all from none.
    */
   async #checkNetworkPools(trx: Kysely<NeutronDB>, networkId: string, ipVersion: number, poolId: string | null): Promise<void> {
-    const others = await trx.selectFrom('subnets').select(['subnetpool_id']).where('network_id', '=', networkId).where('ip_version', '=', ipVersion).execute();
+    const others = await selectSubnetPoolIdsOnNetwork(trx, networkId, ipVersion);
     if (others.some((o) => (poolId ? o.subnetpool_id !== poolId : o.subnetpool_id !== null))) throw new NetworkSubnetPoolAffinityError();
   }
 
@@ -290,7 +305,7 @@ export class Subnets {
       }
       const { gateway, pools } = layout!;
       const cidrText = formatCidr(final);
-      const others = (await trx.selectFrom('subnets').select('cidr').where('network_id', '=', net.id).execute()).map((s) => parseCidr(s.cidr)!);
+      const others = (await selectSubnetCidrsOfNetwork(trx, net.id)).map((c) => parseCidr(c)!);
       validateSubnetCidr(final, cidrText, net.id, others);
       await this.#checkNetworkPools(trx, net.id, ipVersion, poolId);
       const row: SubnetRow = {
@@ -311,12 +326,12 @@ export class Subnets {
         updated_at: now,
         revision_number: 0,
       };
-      await trx.insertInto('subnets').values(row).execute();
+      await insertSubnet(trx, row);
       const dns = (body.dns_nameservers as string[]) ?? [];
       const routes = (body.host_routes as { destination: string; nexthop: string }[]) ?? [];
       await this.#writeChildren(trx, id, pools, dns, routes, ipVersion);
       if (isAutoAddressSubnet(row)) await this.#addAutoAddresses(trx, row);
-      await trx.updateTable('networks').set({ revision_number: net.revision_number + 1, updated_at: now }).where('id', '=', net.id).execute();
+      await updateNetwork(trx, net.id, { revision_number: net.revision_number + 1, updated_at: now });
       return (await this.toDicts(trx, [row]))[0]!;
     });
   }
@@ -326,33 +341,21 @@ export class Subnets {
    * of its network (router interfaces aside) its EUI-64 address; a taken one is skipped.
    */
   async #addAutoAddresses(trx: Kysely<NeutronDB>, subnet: SubnetRow): Promise<void> {
-    const ports = await trx.selectFrom('ports').select(['id', 'mac_address']).where('network_id', '=', subnet.network_id).where('device_owner', 'not in', ROUTER_INTERFACE_OWNERS_SNAT).execute();
+    const ports = await selectPortMacsOnNetworkExcept(trx, subnet.network_id, ROUTER_INTERFACE_OWNERS_SNAT);
     for (const p of ports) {
       const ip = eui64Address(subnet.cidr, p.mac_address);
-      const taken = await trx.selectFrom('ipallocations').select('port_id').where('subnet_id', '=', subnet.id).where('ip_address', '=', ip).executeTakeFirst();
-      if (!taken) await trx.insertInto('ipallocations').values({ port_id: p.id, ip_address: ip, subnet_id: subnet.id, network_id: subnet.network_id }).execute();
+      const taken = await selectIpHolder(trx, subnet.id, ip);
+      if (!taken) await insertIpAllocation(trx, { port_id: p.id, ip_address: ip, subnet_id: subnet.id, network_id: subnet.network_id });
     }
   }
 
   async #writeChildren(trx: Kysely<NeutronDB>, id: string, pools: IpRange[] | null, dns: string[] | null, routes: { destination: string; nexthop: string }[] | null, v: 4 | 6) {
     if (pools) {
-      await trx.deleteFrom('ipallocationpools').where('subnet_id', '=', id).execute();
-      if (pools.length) {
-        await trx
-          .insertInto('ipallocationpools')
-          .values(pools.map((p) => ({ id: this.d.random.uuid(), subnet_id: id, first_ip: formatIp(p.first, v), last_ip: formatIp(p.last, v) })))
-          .execute();
-      }
+      await replaceAllocationPools(trx, id, pools.map((p) => ({ id: this.d.random.uuid(), subnet_id: id, first_ip: formatIp(p.first, v), last_ip: formatIp(p.last, v) })));
     }
-    if (dns) {
-      await trx.deleteFrom('dnsnameservers').where('subnet_id', '=', id).execute();
-      if (dns.length) await trx.insertInto('dnsnameservers').values(dns.map((address, order) => ({ subnet_id: id, address, order }))).execute();
-    }
+    if (dns) await replaceDnsNameservers(trx, id, dns.map((address, order) => ({ subnet_id: id, address, order })));
     if (routes) {
-      await trx.deleteFrom('subnetroutes').where('subnet_id', '=', id).execute();
-      if (routes.length) {
-        await trx.insertInto('subnetroutes').values(routes.map((r) => ({ subnet_id: id, destination: formatCidr(parseCidr(r.destination)!), nexthop: r.nexthop }))).execute();
-      }
+      await replaceSubnetRoutes(trx, id, routes.map((r) => ({ subnet_id: id, destination: formatCidr(parseCidr(r.destination)!), nexthop: r.nexthop })));
     }
   }
 
@@ -398,7 +401,7 @@ export class Subnets {
       this.#checkDnsAndRoutes(v, id, dns ?? [], routes ?? []);
       set.updated_at = nowIso(d.clock.now());
       set.revision_number = row.revision_number + 1;
-      await trx.updateTable('subnets').set(set).where('id', '=', id).execute();
+      await updateSubnet(trx, id, set);
       await this.#writeChildren(trx, id, pools, dns, routes, v);
       return (await this.toDicts(trx, [{ ...row, ...set }]))[0]!;
     });
@@ -408,23 +411,18 @@ export class Subnets {
     await this.d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, id, trx);
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new PolicyNotAuthorized('rule:delete_subnet');
-      const holders = await trx
-        .selectFrom('ipallocations')
-        .innerJoin('ports', 'ports.id', 'ipallocations.port_id')
-        .select(['ports.id', 'ports.device_owner'])
-        .where('ipallocations.subnet_id', '=', id)
-        .execute();
+      const holders = await selectSubnetHolders(trx, id);
       // _remove_subnet_ip_allocations_from_ports: router interfaces always hold a subnet; a
       // SLAAC/DHCPv6-stateless subnet's addresses are taken off the other ports that hold
       // them; any other subnet is held by user ports.
       if (holders.some((h) => ROUTER_INTERFACE_OWNERS.includes(h.device_owner))) throw new SubnetInUse(id);
       if (!isAutoAddressSubnet(row) && holders.some((h) => !AUTO_DELETE_PORT_OWNERS.includes(h.device_owner))) throw new SubnetInUse(id);
-      await trx.deleteFrom('ipallocations').where('subnet_id', '=', id).execute();
+      await deleteIpAllocationsOfSubnet(trx, id);
       await deleteTagsOf(trx, 'subnets', [id]);
-      await trx.deleteFrom('subnets').where('id', '=', id).execute();
+      await deleteSubnet(trx, id);
       const now = nowIso(this.d.clock.now());
-      const net = await trx.selectFrom('networks').select('revision_number').where('id', '=', row.network_id).executeTakeFirst();
-      if (net) await trx.updateTable('networks').set({ revision_number: net.revision_number + 1, updated_at: now }).where('id', '=', row.network_id).execute();
+      const net = await selectNetworkRevision(trx, row.network_id);
+      if (net) await updateNetwork(trx, row.network_id, { revision_number: net.revision_number + 1, updated_at: now });
     });
   }
 }

@@ -31,6 +31,8 @@ import { listen } from '../../bus/contract.js';
 import { PluginTopicDef } from './topics.js';
 import type { Logger } from '../../common/log.js';
 import type { Dict } from '../api/resource.js';
+import { selectNetworkMtus } from '../db/networks.js';
+import { selectPortsByIds } from '../db/ports.js';
 import type { NeutronDB } from '../db/schema.js';
 import type { Ml2, Segment } from '../ml2/index.js';
 import { type PortStatus, PortStatuses } from '../plugin/port-events.js';
@@ -124,11 +126,11 @@ export class PluginRpcCallbacks {
     const unique = [...new Set(ids)];
     if (!unique.length) return out;
     const rows = [];
-    for (let i = 0; i < unique.length; i += 500) rows.push(...(await db.selectFrom('ports').selectAll().where('id', 'in', unique.slice(i, i + 500)).execute()));
+    for (let i = 0; i < unique.length; i += 500) rows.push(...(await selectPortsByIds(db, unique.slice(i, i + 500))));
     if (!rows.length) return out;
     const dicts = await ports.toDicts(db, rows);
     const netIds = [...new Set(rows.map((r) => r.network_id))];
-    const mtus = new Map((await db.selectFrom('networks').select(['id', 'mtu']).where('id', 'in', netIds).execute()).map((n) => [n.id, n.mtu]));
+    const mtus = await selectNetworkMtus(db, netIds);
     const segments = await ml2.getSegments(db, netIds);
     for (const port of dicts) {
       const net = port.network_id as string;
