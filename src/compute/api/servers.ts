@@ -49,7 +49,7 @@ import { authorize } from './policy.js';
 import { checkInjectedFiles } from './personality.js';
 import { P, type JsonSchema, descriptionPattern, isUuidLike, validateBody } from './validation.js';
 import { ServerGroupStore } from '../objects/server-groups.js';
-import { basicView, createView, links, showView, showsFault, statusOf } from './views.js';
+import { createView, showView, showsFault } from './views.js';
 import { canonicalIPv6 } from './ip-time.js';
 import { listServers } from './server-list.js';
 import { MAX_TAG_COUNT, TAG } from './server-tags.js';

@@ -30,7 +30,6 @@
 import type { NetworkInfo } from '../network/model.js';
 import { isoMicros } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
-import type { NovaContext } from '../context.js';
 import { ComputeResourcesUnavailable, InstanceFaultRollback, MigrationError, UnableToMigrateToSelf } from '../errors.js';
 import { faultFromError } from '../objects/faults.js';
 import type { Instance, InstanceFlavor } from '../objects/instance.js';

@@ -5,7 +5,8 @@
  * (index 200, show 204, update 201, update_all 200, delete 204, delete_all 204).
  */
 import type { FastifyInstance } from 'fastify';
-import { TAGGABLE, type TaggableCollection, type Tags } from '../plugin/tags.js';
+import { TAGGABLE, type TaggableCollection } from '../db/tags.js';
+import type { Tags } from '../plugin/tags.js';
 
 /** Registers the tag routes of each taggable collection (security_groups as security-groups in URLs). */
 export function registerTags(app: FastifyInstance, tags: Tags): void {

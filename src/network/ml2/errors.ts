@@ -2,7 +2,7 @@
  * ML2's domain errors, with neutron_lib's class names and message text (the clients
  * print them verbatim). No HTTP here: the status rides on the base class.
  */
-import { BadRequest, Conflict, OpenStackError, ServiceUnavailable } from '../../common/errors.js';
+import { Conflict, OpenStackError, ServiceUnavailable } from '../../common/errors.js';
 
 import { InvalidInput } from '../errors.js';
 

@@ -19,7 +19,7 @@ import { randomMac } from './mac.js';
 import { checkQuota } from './quotas.js';
 import type { Routers } from './routers.js';
 import type { Subnets } from './subnets.js';
-import { deleteTagsOf, loadTags } from './tags.js';
+import { deleteTagsOf, loadTags } from '../db/tags.js';
 import type { Kysely } from 'kysely';
 
 /** What a floating IP API operation did, for the nova notifier (neutron's BEFORE_RESPONSE for FLOATING_IP). */

@@ -18,7 +18,7 @@ import { ExternalNetworkInUse } from '../l3-errors.js';
 import type { Segment } from '../ml2/index.js';
 import { AUTO_DELETE_PORT_OWNERS, type PluginDeps, nowIso } from './deps.js';
 import { checkQuota } from './quotas.js';
-import { deleteTagsOf, loadTags } from './tags.js';
+import { deleteTagsOf, loadTags } from '../db/tags.js';
 
 /** Whether a non-admin may see the network: their own, shared or external. */
 export function networkVisible(ctx: RequestContext, row: Pick<NetworkRow, 'project_id' | 'shared' | 'router_external'>): boolean {

@@ -62,7 +62,7 @@ import { PortEvents, type PortStatus, type PortStatusChange } from './port-event
 import { checkQuota } from './quotas.js';
 import type { SecurityGroups } from './security-groups.js';
 import type { Subnets } from './subnets.js';
-import { deleteTagsOf, loadTags } from './tags.js';
+import { deleteTagsOf, loadTags } from '../db/tags.js';
 
 /** What a port's binding looks like before any host is set. */
 const UNBOUND = { vif_type: 'unbound', vif_details: '{}' };

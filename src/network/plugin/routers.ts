@@ -66,7 +66,7 @@ import type { Networks } from './networks.js';
 import type { Ports } from './ports.js';
 import { checkQuota } from './quotas.js';
 import type { Subnets } from './subnets.js';
-import { deleteTagsOf, loadTags } from './tags.js';
+import { deleteTagsOf, loadTags } from '../db/tags.js';
 
 export const DEVICE_OWNER_ROUTER_GW = 'network:router_gateway';
 export const DEVICE_OWNER_ROUTER_INTF = 'network:router_interface';

@@ -54,7 +54,7 @@ import {
 } from '../errors.js';
 import { type PluginDeps, nowIso } from './deps.js';
 import { checkQuota } from './quotas.js';
-import { deleteTagsOf, loadTags } from './tags.js';
+import { deleteTagsOf, loadTags } from '../db/tags.js';
 
 /** neutron-lib's IP_PROTOCOL_MAP (name to number). */
 const PROTOCOL_NUMBERS: Record<string, number> = { ah: 51, dccp: 33, egp: 8, esp: 50, gre: 47, hopopt: 0, icmp: 1, igmp: 2, ip: 0, ipip: 4, 'ipv6-encap': 41, 'ipv6-frag': 44, 'ipv6-icmp': 58, icmpv6: 58, 'ipv6-nonxt': 59, 'ipv6-opts': 60, 'ipv6-route': 43, ospf: 89, pgm: 113, rsvp: 46, sctp: 132, tcp: 6, udp: 17, udplite: 136, vrrp: 112 };

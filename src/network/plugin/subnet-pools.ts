@@ -29,7 +29,7 @@ import { type Cidr, type IpVersion, type PoolSpec, type SubnetRequest, PrefixSet
 import { AddressScopeNotFound, IllegalSubnetPoolPrefixUpdate, SubnetPoolDeleteError, SubnetPoolNotFound } from '../subnetpool-errors.js';
 import { type PluginDeps, nowIso } from './deps.js';
 import { checkQuota } from './quotas.js';
-import { deleteTagsOf, loadTags } from './tags.js';
+import { deleteTagsOf, loadTags } from '../db/tags.js';
 
 type Db = Kysely<NeutronDB>;
 

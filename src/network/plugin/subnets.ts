@@ -59,7 +59,7 @@ import type { Networks } from './networks.js';
 import { checkQuota } from './quotas.js';
 import type { SubnetPools } from './subnet-pools.js';
 import { NetworkSubnetPoolAffinityError } from '../subnetpool-errors.js';
-import { deleteTagsOf, loadTags } from './tags.js';
+import { deleteTagsOf, loadTags } from '../db/tags.js';
 
 const MAX_DNS_NAMESERVERS = 5;
 const MAX_SUBNET_HOST_ROUTES = 20;

@@ -15,12 +15,9 @@ import { NotFound } from '../../common/errors.js';
 import { isUniqueViolation } from '../../db/database.js';
 import { isListOfUniqueStrings, isString } from '../api/validators.js';
 import type { NeutronDB } from '../db/schema.js';
-import { TAGGABLE, type TaggableCollection, bumpTaggedRevision, deleteAllTags, deleteTag, deleteTags, deleteTagsOf, hasTag, insertTag, insertTags, loadTags } from '../db/tags.js';
+import { type TaggableCollection, bumpTaggedRevision, deleteAllTags, deleteTag, deleteTags, hasTag, insertTag, insertTags, loadTags } from '../db/tags.js';
 import { InvalidInput, TagNotFound, TagResourceNotFound } from '../errors.js';
 import { type PluginDeps, nowIso } from './deps.js';
-
-// The store's names stay importable from here, where the plugins and the tag API look for them.
-export { TAGGABLE, type TaggableCollection, deleteTagsOf, loadTags };
 
 /** neutron's tagging.MAX_TAG_LEN. */
 export const MAX_TAG_LEN = 255;
