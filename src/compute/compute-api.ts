@@ -36,7 +36,7 @@ import { TaskState, VmState } from './objects/states.js';
 import { type ComputeRpc, type ConductorRpc, type ExternalEvent } from './rpc.js';
 import { deleteAllocation } from './scheduler/manager.js';
 import { ServiceStore, serviceIsUp } from './objects/services.js';
-import { KeyPairStore } from './objects/keypairs.js';
+import { KeyPairStore } from './db/keypairs.js';
 import { checkMetadataQuota } from './metadata-quota.js';
 import { ResizeAPI } from './resize-api.js';
 import { type ServerGroup, ServerGroupStore } from './objects/server-groups.js';
