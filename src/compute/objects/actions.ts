@@ -2,7 +2,8 @@
  * Instance actions and their events (nova/objects/instance_action.py): every API
  * operation on a server records an action under its request id, and each step the
  * services take records an event with its start, finish and result. `openstack server
- * event list/show` reads them; they are the trace of a boot.
+ * event list/show` reads them; they are the trace of a boot. The statements are
+ * db/actions.ts's.
  */
 import type { Kysely } from 'kysely';
 import { isoMicros } from '../../common/clock.js';

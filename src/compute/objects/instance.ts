@@ -3,7 +3,8 @@
  * JSON columns parsed, and `save` with nova's expected_task_state guard — a change
  * applies only if the instance is still in the task state the caller saw, which is how
  * a delete racing a build is noticed (UnexpectedDeletingTaskState). Also the info
- * cache and faults, which nova keeps beside the instance.
+ * cache and faults, which nova keeps beside the instance. The statements are
+ * db/instances.ts's.
  */
 import type { Kysely, Transaction } from 'kysely';
 import { isoMicros } from '../../common/clock.js';

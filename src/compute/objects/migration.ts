@@ -5,6 +5,7 @@
  * → reverting → reverted, or error (an evacuation's: accepted → pre-migrating → done →
  * completed, or failed). Its uuid is the placement consumer that holds the source
  * host's allocation while the move is unconfirmed (or the evacuated source not cleaned up).
+ * The statements are db/migrations-store.ts's.
  */
 import type { Kysely } from 'kysely';
 import { isoMicros } from '../../common/clock.js';

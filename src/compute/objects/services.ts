@@ -5,7 +5,7 @@
  * down or silent for longer than service_down_time. Each compute host also owns a
  * compute node row with its capacity and the usage its resource tracker last reported.
  * The scheduler reads both; the os-services, os-hypervisors and os-availability-zone
- * APIs show them.
+ * APIs show them. The statements are db/services.ts's.
  */
 import type { Kysely } from 'kysely';
 import { type Clock, isoMicros, type Random } from '../../common/clock.js';
