@@ -36,7 +36,8 @@ import { TaskState, VmState } from './objects/states.js';
 import { type ComputeRpc, type ConductorRpc, type ExternalEvent } from './rpc.js';
 import { deleteAllocation } from './db/allocations.js';
 import { ServiceStore, serviceIsUp } from './objects/services.js';
-import { KeyPairStore } from './objects/keypairs.js';
+import { findServiceByHostAndBinary } from './db/services.js';
+import { KeyPairStore } from './db/keypairs.js';
 import { checkMetadataQuota } from './metadata-quota.js';
 import { ResizeAPI } from './resize-api.js';
 import { type ServerGroup, ServerGroupStore } from './objects/server-groups.js';
@@ -242,7 +243,7 @@ export class ComputeAPI {
 
   /** True when the host's nova-compute is up. */
   async hostIsUp(host: string): Promise<boolean> {
-    const svc = await this.d.db.selectFrom('services').selectAll().where('host', '=', host).where('binary', '=', 'nova-compute').executeTakeFirst();
+    const svc = await findServiceByHostAndBinary(this.d.db, host, 'nova-compute');
     return !!svc && serviceIsUp(svc, this.d.clock.now(), this.d.cfg.compute.service_down_time);
   }
 

@@ -11,7 +11,7 @@ import { inheritAutoDiskConfig } from './disk-config.js';
 import type { ComputeAPI, ComputeApiDeps } from './compute-api.js';
 import type { NovaContext } from './context.js';
 import { FlavorDiskTooSmall, FlavorMemoryTooSmall, ImageNotActive, InstanceInvalidState, InstanceIsLocked, InstanceNotReady } from './errors.js';
-import { KeyPairStore } from './objects/keypairs.js';
+import { KeyPairStore } from './db/keypairs.js';
 import type { PowerOp } from './manager/power.js';
 import { Actions } from './objects/actions.js';
 import type { Instance } from './objects/instance.js';

@@ -25,7 +25,7 @@ import type { NovaDB } from '../../src/compute/db/schema.js';
 import { InstanceActions } from '../../src/compute/objects/actions.js';
 import { FlavorStore } from '../../src/compute/objects/flavors.js';
 import { InstanceStore, type NewInstance, UnexpectedTaskStateError } from '../../src/compute/objects/instance.js';
-import { KeyPairStore } from '../../src/compute/objects/keypairs.js';
+import { KeyPairStore } from '../../src/compute/db/keypairs.js';
 import { MigrationStore } from '../../src/compute/objects/migration.js';
 import { ServiceStore } from '../../src/compute/objects/services.js';
 import { neutronMigrations } from '../../src/network/db/migrations.js';

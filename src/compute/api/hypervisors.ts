@@ -14,6 +14,7 @@ import { authorize } from './policy.js';
 import { type JsonSchema, P, boolFromString, isUuidLike, lastParam, queryLists, validateQuery } from './validation.js';
 import { sendNova, versionNotFound } from './wire.js';
 import { type ComputeNodeRow, type ServiceRow, ServiceStore } from '../objects/services.js';
+import { selectInstanceStatesOnHost } from '../db/instances.js';
 import { serviceIdKey } from './services.js';
 import { novaContext } from '../context.js';
 
@@ -46,8 +47,7 @@ interface HostInstance {
 export function registerHypervisors(app: FastifyInstance, d: ComputeApiDeps): void {
   const store = new ServiceStore(d.db, { clock: d.clock, random: d.random, serviceDownTimeS: d.cfg.compute.service_down_time });
 
-  const instancesOn = (host: string): Promise<HostInstance[]> =>
-    d.db.selectFrom('instances').select(['id', 'uuid', 'task_state']).where('host', '=', host).where('deleted', '=', 0).orderBy('id').execute();
+  const instancesOn = (host: string): Promise<HostInstance[]> => selectInstanceStatesOnHost(d.db, host);
 
   /**
    * HostAPI.get_host_uptime: HostNotFound / ComputeServiceUnavailable (400 on the uptime

@@ -19,7 +19,7 @@ import { type JsonSchema, P, queryLists, validateBody, validateQuery } from './v
 import { requestBody, sendEmpty, sendNova } from './wire.js';
 import { generateSshKeyPair, generateWinrmX509Cert, sshFingerprint, x509Fingerprint } from '../crypto.js';
 import { InvalidKeypair, KeyPairExists, KeypairLimitExceeded, MarkerNotFound } from '../errors.js';
-import { type KeyPairRow, KeyPairStore } from '../objects/keypairs.js';
+import { type KeyPairRow, KeyPairStore } from '../db/keypairs.js';
 import { QuotaEngine } from '../objects/quotas.js';
 
 // ---------------------------------------------------------------- schemas

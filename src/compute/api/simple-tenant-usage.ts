@@ -14,7 +14,7 @@ import { atLeast } from './microversion.js';
 import { authorize } from './policy.js';
 import { type JsonSchema, P, queryLists, validateQuery } from './validation.js';
 import { type PyFloat, pyFloat, sendNova } from './wire.js';
-import { type UsageRow, instanceExists, launchedInstances } from '../objects/usage.js';
+import { type UsageRow, instanceExists, launchedInstances } from '../db/usage.js';
 
 const STRINGS = P.multiParams({ type: 'string' });
 const PAGING = { limit: P.multiParams(P.nonNegativeInteger), marker: P.multiParams({ type: 'string' }) };

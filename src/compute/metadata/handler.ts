@@ -19,7 +19,7 @@ import type { NovaDB } from '../db/schema.js';
 import { serviceContext } from '../context.js';
 import type { NeutronAPI } from '../network/neutron.js';
 import type { InstanceStore } from '../objects/instance.js';
-import { KeyPairStore } from '../objects/keypairs.js';
+import { KeyPairStore } from '../db/keypairs.js';
 import { EC2_VERSIONS, InstanceMetadata, MetadataPathNotFound } from './instance-metadata.js';
 
 export interface MetadataDeps {

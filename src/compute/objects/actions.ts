@@ -2,12 +2,24 @@
  * Instance actions and their events (nova/objects/instance_action.py): every API
  * operation on a server records an action under its request id, and each step the
  * services take records an event with its start, finish and result. `openstack server
- * event list/show` reads them; they are the trace of a boot.
+ * event list/show` reads them; they are the trace of a boot. The statements are
+ * db/actions.ts's.
  */
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import { isoMicros } from '../../common/clock.js';
-import { insertedId } from '../../db/database.js';
-import type { InstanceActionEventsTable, InstanceActionsTable, NovaDB } from '../db/schema.js';
+import {
+  type ActionRow,
+  type EventRow,
+  findAction,
+  findEventAction,
+  insertAction,
+  insertActionEvent,
+  selectActionEvents,
+  selectActions,
+  updateAction,
+  updateActionEvent,
+} from '../db/actions.js';
+import type { NovaDB } from '../db/schema.js';
 
 export const Actions = {
   CREATE: 'create',
@@ -44,8 +56,7 @@ export const Actions = {
   EVACUATE: 'evacuate',
 } as const;
 
-export type ActionRow = Selectable<InstanceActionsTable>;
-export type EventRow = Selectable<InstanceActionEventsTable>;
+export type { ActionRow, EventRow } from '../db/actions.js';
 
 export class InstanceActions {
   constructor(
@@ -55,14 +66,22 @@ export class InstanceActions {
 
   async start(a: { instanceUuid: string; action: string; requestId: string; userId: string; projectId: string }): Promise<void> {
     const t = isoMicros(this.now());
-    await this.db
-      .insertInto('instance_actions')
-      .values({ action: a.action, instance_uuid: a.instanceUuid, request_id: a.requestId, user_id: a.userId, project_id: a.projectId, start_time: t, finish_time: null, message: null, created_at: t, updated_at: null })
-      .execute();
+    await insertAction(this.db, {
+      action: a.action,
+      instance_uuid: a.instanceUuid,
+      request_id: a.requestId,
+      user_id: a.userId,
+      project_id: a.projectId,
+      start_time: t,
+      finish_time: null,
+      message: null,
+      created_at: t,
+      updated_at: null,
+    });
   }
 
   async #action(instanceUuid: string, requestId: string): Promise<ActionRow | undefined> {
-    return this.db.selectFrom('instance_actions').selectAll().where('instance_uuid', '=', instanceUuid).where('request_id', '=', requestId).orderBy('id', 'desc').executeTakeFirst();
+    return findAction(this.db, instanceUuid, requestId);
   }
 
   /** Records an event starting (nova's EventReporter.__enter__ / event_start). */
@@ -70,13 +89,8 @@ export class InstanceActions {
     const action = await this.#action(instanceUuid, requestId);
     if (!action) return null;
     const t = isoMicros(this.now());
-    const id = await insertedId(
-      this.db as never,
-      this.db
-        .insertInto('instance_actions_events')
-        .values({ action_id: action.id, event, start_time: t, finish_time: null, result: null, traceback: null, host, details: null, created_at: t, updated_at: null }),
-    );
-    await this.db.updateTable('instance_actions').set({ updated_at: t }).where('id', '=', action.id).execute();
+    const id = await insertActionEvent(this.db, { action_id: action.id, event, start_time: t, finish_time: null, result: null, traceback: null, host, details: null, created_at: t, updated_at: null });
+    await updateAction(this.db, action.id, { updated_at: t });
     return id;
   }
 
@@ -88,19 +102,9 @@ export class InstanceActions {
   async eventFinish(eventId: number | null, failure: EventFailure | null = null): Promise<void> {
     if (eventId === null) return;
     const t = isoMicros(this.now());
-    const ev = await this.db.selectFrom('instance_actions_events').select(['action_id']).where('id', '=', eventId).executeTakeFirst();
-    await this.db
-      .updateTable('instance_actions_events')
-      .set({ finish_time: t, result: failure ? 'Error' : 'Success', traceback: failure?.traceback ?? null, details: failure?.details ?? null, updated_at: t })
-      .where('id', '=', eventId)
-      .execute();
-    if (ev) {
-      await this.db
-        .updateTable('instance_actions')
-        .set(failure ? { message: 'Error', updated_at: t } : { updated_at: t })
-        .where('id', '=', ev.action_id)
-        .execute();
-    }
+    const ev = await findEventAction(this.db, eventId);
+    await updateActionEvent(this.db, eventId, { finish_time: t, result: failure ? 'Error' : 'Success', traceback: failure?.traceback ?? null, details: failure?.details ?? null, updated_at: t });
+    if (ev) await updateAction(this.db, ev.action_id, failure ? { message: 'Error', updated_at: t } : { updated_at: t });
   }
 
   /** Runs fn inside an event (nova's @wrap_instance_event). */
@@ -109,7 +113,7 @@ export class InstanceActions {
   }
 
   async list(instanceUuid: string): Promise<ActionRow[]> {
-    return this.db.selectFrom('instance_actions').selectAll().where('instance_uuid', '=', instanceUuid).orderBy('start_time', 'desc').orderBy('id', 'desc').execute();
+    return selectActions(this.db, instanceUuid);
   }
 
   async get(instanceUuid: string, requestId: string): Promise<ActionRow | undefined> {
@@ -117,7 +121,7 @@ export class InstanceActions {
   }
 
   async events(actionId: number): Promise<EventRow[]> {
-    return this.db.selectFrom('instance_actions_events').selectAll().where('action_id', '=', actionId).orderBy('id', 'asc').execute();
+    return selectActionEvents(this.db, actionId);
   }
 }
 

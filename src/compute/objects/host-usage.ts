@@ -5,10 +5,12 @@
  * unconfirmed resize keeps its old flavor on the source, and a move under way holds its
  * new flavor on the destination before the instance arrives.
  *
- * SQL, so it runs on the conductor's side of the object indirection: nova-compute asks
- * for it (ComputeServices.updateHostUsage) and holds no database handle.
+ * Reads the database (db/host-usage.ts), so it runs on the conductor's side of the
+ * object indirection: nova-compute asks for it (ComputeServices.updateHostUsage) and
+ * holds no database handle.
  */
 import type { Kysely } from 'kysely';
+import { selectMovesTouchingHost, sumInstancesOnHost } from '../db/host-usage.js';
 import type { NovaDB } from '../db/schema.js';
 import type { InstanceFlavor } from './instance.js';
 import { MIGRATION_DONE_STATUSES } from './migration.js';
@@ -23,27 +25,9 @@ const RESERVED_HOST_MEMORY_MB = 512;
  * no periodic update_available_resource).
  */
 export async function updateHostUsage(db: Kysely<NovaDB>, services: ServiceStore, host: string): Promise<void> {
-  const u = await db
-    .selectFrom('instances')
-    .select((eb) => [
-      eb.fn.countAll<number>().as('n'),
-      eb.fn.sum<number>('vcpus').as('vcpus'),
-      eb.fn.sum<number>('memory_mb').as('ram'),
-      eb.fn.sum<number>(eb('root_gb', '+', eb.ref('ephemeral_gb'))).as('disk'),
-    ])
-    .where('host', '=', host)
-    .where('deleted', '=', 0)
-    .executeTakeFirstOrThrow();
+  const u = await sumInstancesOnHost(db, host);
   let [vcpus, ram, disk, n] = [u.vcpus, u.ram, u.disk, u.n].map((x) => Number(x ?? 0)) as [number, number, number, number];
-  const moving = await db
-    .selectFrom('migrations')
-    .innerJoin('instances', 'instances.uuid', 'migrations.instance_uuid')
-    .select(['migrations.source_compute', 'migrations.dest_compute', 'instances.host', 'instances.flavor', 'instances.old_flavor', 'instances.new_flavor'])
-    .where((eb) => eb.or([eb('migrations.source_compute', '=', host), eb('migrations.dest_compute', '=', host)]))
-    .where('migrations.status', 'not in', [...MIGRATION_DONE_STATUSES])
-    .where('migrations.deleted', '=', 0)
-    .where('instances.deleted', '=', 0)
-    .execute();
+  const moving = await selectMovesTouchingHost(db, host, MIGRATION_DONE_STATUSES);
   for (const m of moving) {
     if (m.host === host) continue;
     const current = JSON.parse(m.flavor) as InstanceFlavor;

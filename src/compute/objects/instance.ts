@@ -3,14 +3,32 @@
  * JSON columns parsed, and `save` with nova's expected_task_state guard — a change
  * applies only if the instance is still in the task state the caller saw, which is how
  * a delete racing a build is noticed (UnexpectedDeletingTaskState). Also the info
- * cache and faults, which nova keeps beside the instance.
+ * cache and faults, which nova keeps beside the instance. The statements are
+ * db/instances.ts's.
  */
 import type { Kysely, Transaction } from 'kysely';
 import { isoMicros } from '../../common/clock.js';
+import {
+  deleteGroupMembershipsOfInstance,
+  deleteInfoCache,
+  findInstance,
+  findLiveInstanceId,
+  insertInfoCache,
+  insertInstance,
+  insertInstanceFault,
+  selectFaultsOfInstances,
+  selectInstancesByHost,
+  selectNetworkInfo,
+  selectNetworkInfos,
+  selectUnsettledInstancesWithoutHost,
+  softDeleteInstance,
+  updateInfoCacheNetworkInfo,
+  updateInstanceOnMatch,
+} from '../db/instances.js';
 import type { NovaDB, InstancesTable } from '../db/schema.js';
 import { InstanceNotFound, NovaException, UnexpectedDeletingTaskState } from '../errors.js';
 import type { NetworkInfo } from '../network/model.js';
-import { TaskState, VmState } from './states.js';
+import { TaskState } from './states.js';
 
 /** The flavor an instance was built with (instance_extra.flavor). */
 export interface InstanceFlavor {
@@ -291,63 +309,58 @@ export class InstanceStore {
 
   async create(i: NewInstance, trx: Kysely<NovaDB> | Transaction<NovaDB> = this.db): Promise<Instance> {
     const now = this.#iso();
-    await trx
-      .insertInto('instances')
-      .values({
-        uuid: i.uuid,
-        project_id: i.projectId,
-        user_id: i.userId,
-        display_name: i.displayName,
-        display_description: i.displayDescription,
-        hostname: i.hostname,
-        host: null,
-        node: null,
-        launched_on: null,
-        availability_zone: i.availabilityZone,
-        vm_state: 'building',
-        task_state: TaskState.SCHEDULING,
-        power_state: 0,
-        image_ref: i.imageRef,
-        flavor: JSON.stringify(i.flavor),
-        key_name: i.keyName,
-        key_data: i.keyData ?? null,
-        user_data: i.userData,
-        metadata: JSON.stringify(i.metadata),
-        system_metadata: JSON.stringify(i.systemMetadata),
-        requested_networks: JSON.stringify(i.requestedNetworks),
-        security_groups: JSON.stringify(i.securityGroups),
-        tags: JSON.stringify(i.tags),
-        config_drive: i.configDrive,
-        auto_disk_config: i.autoDiskConfig ? 1 : 0,
-        access_ip_v4: i.accessIpV4,
-        access_ip_v6: i.accessIpV6,
-        reservation_id: i.reservationId,
-        launch_index: i.launchIndex,
-        vcpus: i.flavor.vcpus,
-        memory_mb: i.flavor.memory_mb,
-        root_gb: i.flavor.root_gb,
-        ephemeral_gb: i.flavor.ephemeral_gb,
-        root_device_name: null,
-        locked: 0,
-        locked_by: null,
-        locked_reason: null,
-        progress: 0,
-        launched_at: null,
-        terminated_at: null,
-        created_at: now,
-        updated_at: null,
-        deleted_at: null,
-        deleted: 0,
-      })
-      .execute();
-    await trx.insertInto('instance_info_caches').values({ instance_uuid: i.uuid, network_info: '[]', created_at: now, updated_at: null }).execute();
+    await insertInstance(trx, {
+      uuid: i.uuid,
+      project_id: i.projectId,
+      user_id: i.userId,
+      display_name: i.displayName,
+      display_description: i.displayDescription,
+      hostname: i.hostname,
+      host: null,
+      node: null,
+      launched_on: null,
+      availability_zone: i.availabilityZone,
+      vm_state: 'building',
+      task_state: TaskState.SCHEDULING,
+      power_state: 0,
+      image_ref: i.imageRef,
+      flavor: JSON.stringify(i.flavor),
+      key_name: i.keyName,
+      key_data: i.keyData ?? null,
+      user_data: i.userData,
+      metadata: JSON.stringify(i.metadata),
+      system_metadata: JSON.stringify(i.systemMetadata),
+      requested_networks: JSON.stringify(i.requestedNetworks),
+      security_groups: JSON.stringify(i.securityGroups),
+      tags: JSON.stringify(i.tags),
+      config_drive: i.configDrive,
+      auto_disk_config: i.autoDiskConfig ? 1 : 0,
+      access_ip_v4: i.accessIpV4,
+      access_ip_v6: i.accessIpV6,
+      reservation_id: i.reservationId,
+      launch_index: i.launchIndex,
+      vcpus: i.flavor.vcpus,
+      memory_mb: i.flavor.memory_mb,
+      root_gb: i.flavor.root_gb,
+      ephemeral_gb: i.flavor.ephemeral_gb,
+      root_device_name: null,
+      locked: 0,
+      locked_by: null,
+      locked_reason: null,
+      progress: 0,
+      launched_at: null,
+      terminated_at: null,
+      created_at: now,
+      updated_at: null,
+      deleted_at: null,
+      deleted: 0,
+    });
+    await insertInfoCache(trx, { instance_uuid: i.uuid, network_info: '[]', created_at: now, updated_at: null });
     return (await this.find(i.uuid, { readDeleted: true }, trx))!;
   }
 
   async find(uuid: string, opts: { readDeleted?: boolean } = {}, trx: Kysely<NovaDB> = this.db): Promise<Instance | null> {
-    let q = trx.selectFrom('instances').selectAll().where('uuid', '=', uuid);
-    if (!opts.readDeleted) q = q.where('deleted', '=', 0);
-    const row = await q.executeTakeFirst();
+    const row = await findInstance(trx, uuid, !!opts.readDeleted);
     return row ? fromRow(row as Row) : null;
   }
 
@@ -359,20 +372,13 @@ export class InstanceStore {
 
   /** The live instances on a host, oldest first (nova's InstanceList.get_by_host, for init_host). */
   async listByHost(host: string): Promise<Instance[]> {
-    const rows = await this.db.selectFrom('instances').selectAll().where('host', '=', host).where('deleted', '=', 0).orderBy('id', 'asc').execute();
+    const rows = await selectInstancesByHost(this.db, host);
     return rows.map((r) => fromRow(r as Row));
   }
 
   /** Live instances no nova-compute holds (host NULL) that are building or being deleted, oldest first. */
   async listUnsettledWithoutHost(): Promise<Instance[]> {
-    const rows = await this.db
-      .selectFrom('instances')
-      .selectAll()
-      .where('host', 'is', null)
-      .where('deleted', '=', 0)
-      .where((eb) => eb.or([eb('vm_state', '=', VmState.BUILDING), eb('task_state', '=', TaskState.DELETING)]))
-      .orderBy('id', 'asc')
-      .execute();
+    const rows = await selectUnsettledInstancesWithoutHost(this.db);
     return rows.map((r) => fromRow(r as Row));
   }
 
@@ -384,21 +390,11 @@ export class InstanceStore {
   async save(uuid: string, changes: InstanceChanges, opts: { expectedTaskState?: (string | null)[] } = {}): Promise<Instance> {
     const set = { ...toColumns(changes), updated_at: this.#iso() };
     // nova's update_on_match: one conditional UPDATE, so no transaction holds the row.
-    let q = this.db.updateTable('instances').set(set).where('uuid', '=', uuid).where('deleted', '=', 0);
     const expected = opts.expectedTaskState;
-    if (expected) {
-      const states = expected.filter((s): s is string => s !== null);
-      q = q.where((eb) => {
-        const ors = [];
-        if (states.length) ors.push(eb('task_state', 'in', states));
-        if (states.length < expected.length) ors.push(eb('task_state', 'is', null));
-        return eb.or(ors);
-      });
-    }
-    const { numUpdatedRows } = await q.executeTakeFirst();
+    const updated = await updateInstanceOnMatch(this.db, uuid, set, expected);
     const row = await this.find(uuid);
     if (!row) throw new InstanceNotFound(uuid);
-    if (numUpdatedRows === 0n) {
+    if (updated === 0) {
       if (row.taskState === TaskState.DELETING) throw new UnexpectedDeletingTaskState(String(expected), row.taskState);
       throw new UnexpectedTaskStateError(uuid, expected!, row.taskState);
     }
@@ -408,53 +404,40 @@ export class InstanceStore {
   /** Soft-deletes (deleted = id), as nova's instance.destroy() on a cell DB keeps the row. */
   async destroy(uuid: string): Promise<void> {
     const now = this.#iso();
-    const row = await this.db.selectFrom('instances').select(['id']).where('uuid', '=', uuid).where('deleted', '=', 0).executeTakeFirst();
+    const row = await findLiveInstanceId(this.db, uuid);
     if (!row) throw new InstanceNotFound(uuid);
-    await this.db
-      .updateTable('instances')
-      .set({ deleted: row.id, deleted_at: now, vm_state: 'deleted', task_state: null, terminated_at: now, updated_at: now })
-      .where('uuid', '=', uuid)
-      .execute();
-    await this.db.deleteFrom('instance_info_caches').where('instance_uuid', '=', uuid).execute();
+    await softDeleteInstance(this.db, uuid, row.id, now);
+    await deleteInfoCache(this.db, uuid);
     // A deleted server leaves its server group (nova's _local_delete / instance destroy).
-    await this.db.deleteFrom('instance_group_member').where('instance_uuid', '=', uuid).execute();
+    await deleteGroupMembershipsOfInstance(this.db, uuid);
   }
 
   async networkInfo(uuid: string): Promise<NetworkInfo> {
-    const row = await this.db.selectFrom('instance_info_caches').select('network_info').where('instance_uuid', '=', uuid).executeTakeFirst();
-    return row ? (JSON.parse(row.network_info) as NetworkInfo) : [];
+    const text = await selectNetworkInfo(this.db, uuid);
+    return text !== undefined ? (JSON.parse(text) as NetworkInfo) : [];
   }
 
   /** Several instances' caches at once (list views). */
   async networkInfos(uuids: string[]): Promise<Map<string, NetworkInfo>> {
     const out = new Map<string, NetworkInfo>();
-    for (let i = 0; i < uuids.length; i += 500) {
-      const rows = await this.db.selectFrom('instance_info_caches').select(['instance_uuid', 'network_info']).where('instance_uuid', 'in', uuids.slice(i, i + 500)).execute();
-      for (const r of rows) out.set(r.instance_uuid, JSON.parse(r.network_info) as NetworkInfo);
-    }
+    for (const r of await selectNetworkInfos(this.db, uuids)) out.set(r.instance_uuid, JSON.parse(r.network_info) as NetworkInfo);
     return out;
   }
 
   async saveNetworkInfo(uuid: string, nwInfo: NetworkInfo): Promise<void> {
-    await this.db.updateTable('instance_info_caches').set({ network_info: JSON.stringify(nwInfo), updated_at: this.#iso() }).where('instance_uuid', '=', uuid).execute();
+    await updateInfoCacheNetworkInfo(this.db, uuid, JSON.stringify(nwInfo), this.#iso());
   }
 
   /** Records an instance fault (nova's compute_utils.add_instance_fault_from_exc). */
   async addFault(uuid: string, fault: { code: number; message: string; details: string; host: string | null }): Promise<void> {
-    await this.db
-      .insertInto('instance_faults')
-      .values({ instance_uuid: uuid, code: fault.code, message: fault.message.slice(0, 255), details: fault.details, host: fault.host, created_at: this.#iso() })
-      .execute();
+    await insertInstanceFault(this.db, { instance_uuid: uuid, code: fault.code, message: fault.message.slice(0, 255), details: fault.details, host: fault.host, created_at: this.#iso() });
   }
 
   /** The latest fault of each instance (the server view shows it in ERROR/DELETED). */
   async latestFaults(uuids: string[]): Promise<Map<string, InstanceFault>> {
     const out = new Map<string, InstanceFault>();
     if (uuids.length === 0) return out;
-    for (let i = 0; i < uuids.length; i += 500) {
-      const rows = await this.db.selectFrom('instance_faults').selectAll().where('instance_uuid', 'in', uuids.slice(i, i + 500)).orderBy('id', 'asc').execute();
-      for (const r of rows) out.set(r.instance_uuid, { code: r.code, message: r.message, details: r.details, host: r.host, created: r.created_at });
-    }
+    for (const r of await selectFaultsOfInstances(this.db, uuids)) out.set(r.instance_uuid, { code: r.code, message: r.message, details: r.details, host: r.host, created: r.created_at });
     return out;
   }
 }

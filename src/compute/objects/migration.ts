@@ -5,9 +5,23 @@
  * → reverting → reverted, or error (an evacuation's: accepted → pre-migrating → done →
  * completed, or failed). Its uuid is the placement consumer that holds the source
  * host's allocation while the move is unconfirmed (or the evacuated source not cleaned up).
+ * The statements are db/migrations-store.ts's.
  */
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import { isoMicros } from '../../common/clock.js';
+import {
+  findMigrationByIdAndInstance,
+  findMigrationByUuid,
+  findNewestMigrationByInstanceAndStatus,
+  insertMigration,
+  type MigrationRow,
+  type MigrationRowFilters,
+  selectMigrations,
+  selectMigrationsByInstanceTypeAndStatus,
+  selectMigrationsOfHostNotInStatus,
+  selectMigrationsOfInstancesNotInStatus,
+  updateMigration,
+} from '../db/migrations-store.js';
 import type { MigrationsTable, NovaDB } from '../db/schema.js';
 import { MarkerNotFound, MigrationNotFoundByStatus } from '../errors.js';
 
@@ -53,7 +67,7 @@ export const MIGRATION_DONE_STATUSES = ['confirmed', 'reverted', 'error', 'faile
 /** The statuses of a live migration still under way (nova's in_progress lists). */
 export const LIVE_MIGRATION_IN_PROGRESS = ['queued', 'preparing', 'running', 'post-migrating'] as const;
 
-export type MigrationRow = Selectable<MigrationsTable>;
+export type { MigrationRow } from '../db/migrations-store.js';
 
 export interface Migration {
   id: number;
@@ -82,18 +96,7 @@ export type NewMigration = Pick<Migration, 'uuid' | 'instanceUuid' | 'sourceComp
 export type MigrationChanges = Partial<Pick<Migration, 'status' | 'destCompute' | 'destNode' | 'destHost' | 'sourceNode'>>;
 
 /** os-migrations' filters (nova's migration_get_all_by_filters, the ones Nimbus records). */
-export interface MigrationFilters {
-  status?: string;
-  /** Source or destination compute. */
-  host?: string;
-  sourceCompute?: string;
-  instanceUuid?: string;
-  migrationType?: string;
-  userId?: string;
-  projectId?: string;
-  changesSince?: string;
-  changesBefore?: string;
-}
+export type MigrationFilters = MigrationRowFilters;
 
 function fromRow(r: MigrationRow): Migration {
   return {
@@ -128,35 +131,32 @@ export class MigrationStore {
 
   async create(m: NewMigration): Promise<Migration> {
     const t = isoMicros(this.now());
-    await this.db
-      .insertInto('migrations')
-      .values({
-        uuid: m.uuid,
-        instance_uuid: m.instanceUuid,
-        source_compute: m.sourceCompute,
-        dest_compute: null,
-        source_node: m.sourceNode,
-        dest_node: null,
-        dest_host: null,
-        old_instance_type_id: m.oldInstanceTypeId,
-        new_instance_type_id: m.newInstanceTypeId,
-        status: m.status,
-        migration_type: m.migrationType,
-        hidden: 0,
-        cross_cell_move: 0,
-        user_id: m.userId,
-        project_id: m.projectId,
-        created_at: t,
-        updated_at: null,
-        deleted_at: null,
-        deleted: 0,
-      })
-      .execute();
+    await insertMigration(this.db, {
+      uuid: m.uuid,
+      instance_uuid: m.instanceUuid,
+      source_compute: m.sourceCompute,
+      dest_compute: null,
+      source_node: m.sourceNode,
+      dest_node: null,
+      dest_host: null,
+      old_instance_type_id: m.oldInstanceTypeId,
+      new_instance_type_id: m.newInstanceTypeId,
+      status: m.status,
+      migration_type: m.migrationType,
+      hidden: 0,
+      cross_cell_move: 0,
+      user_id: m.userId,
+      project_id: m.projectId,
+      created_at: t,
+      updated_at: null,
+      deleted_at: null,
+      deleted: 0,
+    });
     return (await this.findByUuid(m.uuid))!;
   }
 
   async findByUuid(uuid: string): Promise<Migration | null> {
-    const r = await this.db.selectFrom('migrations').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+    const r = await findMigrationByUuid(this.db, uuid);
     return r ? fromRow(r) : null;
   }
 
@@ -168,63 +168,37 @@ export class MigrationStore {
     if (changes.destNode !== undefined) set.dest_node = changes.destNode;
     if (changes.destHost !== undefined) set.dest_host = changes.destHost;
     if (changes.sourceNode !== undefined) set.source_node = changes.sourceNode;
-    await this.db.updateTable('migrations').set(set).where('uuid', '=', uuid).execute();
+    await updateMigration(this.db, uuid, set);
     return (await this.findByUuid(uuid))!;
   }
 
   /** Migration.get_by_instance_and_status: the newest; MigrationNotFoundByStatus when none. */
   async getByInstanceAndStatus(instanceUuid: string, status: string): Promise<Migration> {
-    const r = await this.db.selectFrom('migrations').selectAll().where('instance_uuid', '=', instanceUuid).where('status', '=', status).where('deleted', '=', 0).orderBy('id', 'desc').executeTakeFirst();
+    const r = await findNewestMigrationByInstanceAndStatus(this.db, instanceUuid, status);
     if (!r) throw new MigrationNotFoundByStatus(instanceUuid, status);
     return fromRow(r);
   }
 
   /** migration_get_in_progress_by_instance: queued, preparing, running or post-migrating, of one type. */
   async inProgressByInstance(instanceUuid: string, migrationType: MigrationType): Promise<Migration[]> {
-    const rows = await this.db
-      .selectFrom('migrations')
-      .selectAll()
-      .where('instance_uuid', '=', instanceUuid)
-      .where('migration_type', '=', migrationType)
-      .where('status', 'in', [...LIVE_MIGRATION_IN_PROGRESS])
-      .where('deleted', '=', 0)
-      .orderBy('id', 'asc')
-      .execute();
+    const rows = await selectMigrationsByInstanceTypeAndStatus(this.db, instanceUuid, migrationType, LIVE_MIGRATION_IN_PROGRESS);
     return rows.map(fromRow);
   }
 
   /** The moves still under way (not in a done status) of any of these instances, in one query. */
   async unfinishedByInstances(instanceUuids: string[]): Promise<Migration[]> {
-    const out: Migration[] = [];
-    // In slices, within every dialect's limit on bound parameters.
-    for (let i = 0; i < instanceUuids.length; i += 500) {
-      const rows = await this.db
-        .selectFrom('migrations')
-        .selectAll()
-        .where('instance_uuid', 'in', instanceUuids.slice(i, i + 500))
-        .where('status', 'not in', [...MIGRATION_DONE_STATUSES])
-        .where('deleted', '=', 0)
-        .execute();
-      out.push(...rows.map(fromRow));
-    }
-    return out;
+    return (await selectMigrationsOfInstancesNotInStatus(this.db, instanceUuids, MIGRATION_DONE_STATUSES)).map(fromRow);
   }
 
   /** migration_get_by_id_and_instance: null when the id is not one of the instance's migrations. */
   async findByIdAndInstance(id: number, instanceUuid: string): Promise<Migration | null> {
-    const r = await this.db.selectFrom('migrations').selectAll().where('id', '=', id).where('instance_uuid', '=', instanceUuid).where('deleted', '=', 0).executeTakeFirst();
+    const r = await findMigrationByIdAndInstance(this.db, id, instanceUuid);
     return r ? fromRow(r) : null;
   }
 
   /** Migrations touching a host (as source or destination) that still hold resources there. */
   async inProgressByHost(host: string): Promise<Migration[]> {
-    const rows = await this.db
-      .selectFrom('migrations')
-      .selectAll()
-      .where((eb) => eb.or([eb('source_compute', '=', host), eb('dest_compute', '=', host)]))
-      .where('status', 'not in', [...MIGRATION_DONE_STATUSES])
-      .where('deleted', '=', 0)
-      .execute();
+    const rows = await selectMigrationsOfHostNotInStatus(this.db, host, MIGRATION_DONE_STATUSES);
     return rows.map(fromRow);
   }
 
@@ -234,20 +208,7 @@ export class MigrationStore {
    * `limit`. Hidden migrations are left to the caller, as nova's API drops them.
    */
   async list(f: MigrationFilters, page: { limit?: number; marker?: string; unsorted?: boolean } = {}): Promise<Migration[]> {
-    let q = this.db.selectFrom('migrations').selectAll().where('deleted', '=', 0);
-    if (f.status !== undefined) q = q.where('status', '=', f.status);
-    if (f.host !== undefined) q = q.where((eb) => eb.or([eb('source_compute', '=', f.host!), eb('dest_compute', '=', f.host!)]));
-    if (f.sourceCompute !== undefined) q = q.where('source_compute', '=', f.sourceCompute);
-    if (f.instanceUuid !== undefined) q = q.where('instance_uuid', '=', f.instanceUuid);
-    if (f.migrationType !== undefined) q = q.where('migration_type', '=', f.migrationType);
-    if (f.userId !== undefined) q = q.where('user_id', '=', f.userId);
-    if (f.projectId !== undefined) q = q.where('project_id', '=', f.projectId);
-    // changes-since/-before compare updated_at (created_at while never updated), as nova.
-    if (f.changesSince !== undefined) q = q.where((eb) => eb.fn.coalesce('updated_at', 'created_at'), '>=', f.changesSince);
-    if (f.changesBefore !== undefined) q = q.where((eb) => eb.fn.coalesce('updated_at', 'created_at'), '<=', f.changesBefore);
-    // Before 2.59 nova asks for no order: the table's, by id.
-    q = page.unsorted ? q.orderBy('id', 'asc') : q.orderBy('created_at', 'desc').orderBy('id', 'desc');
-    let rows = (await q.execute()).map(fromRow);
+    let rows = (await selectMigrations(this.db, f, !!page.unsorted)).map(fromRow);
     if (page.marker !== undefined) {
       const at = rows.findIndex((m) => m.uuid === page.marker);
       if (at < 0) throw new MarkerNotFound(page.marker);

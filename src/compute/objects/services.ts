@@ -5,18 +5,38 @@
  * down or silent for longer than service_down_time. Each compute host also owns a
  * compute node row with its capacity and the usage its resource tracker last reported.
  * The scheduler reads both; the os-services, os-hypervisors and os-availability-zone
- * APIs show them.
+ * APIs show them. The statements are db/services.ts's.
  */
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import { type Clock, isoMicros, type Random } from '../../common/clock.js';
 import { isUniqueViolation } from '../../db/database.js';
-import type { ComputeNodesTable, NovaDB, ServicesTable } from '../db/schema.js';
+import { selectInstanceNamesOnHost } from '../db/instances.js';
+import type { NovaDB } from '../db/schema.js';
+import {
+  type ComputeNodeRow,
+  deleteComputeNodesOfHost,
+  deleteService,
+  findComputeNode,
+  findComputeNodeIdByHypervisorHostname,
+  findService,
+  findServiceByHostAndBinary,
+  getComputeNodeByHypervisorHostname,
+  insertComputeNode,
+  insertService,
+  recordServiceReport,
+  selectComputeNodes,
+  selectComputeNodesByHostOrNode,
+  selectComputeNodesPage,
+  selectEnabledServiceTopics,
+  selectServices,
+  type ServiceRow,
+  updateComputeNode,
+  updateComputeNodesOfHost,
+  updateService,
+} from '../db/services.js';
 import { ComputeHostNotFound, HostBinaryNotFound, ServiceNotFound } from '../errors.js';
 
-/** A services row. Booleans are 0/1, times ISO text (isoMicros). */
-export type ServiceRow = Selectable<ServicesTable>;
-/** A compute_nodes row. */
-export type ComputeNodeRow = Selectable<ComputeNodesTable>;
+export type { ComputeNodeRow, ServiceRow } from '../db/services.js';
 
 /** nova's SERVICE_VERSION in Zed (nova/objects/service.py). */
 export const SERVICE_VERSION = 64;
@@ -94,32 +114,29 @@ export class ServiceStore {
    * touch an existing record — or creates one, enabled.
    */
   async register(host: string, binary: string, topic: string | null): Promise<ServiceRow> {
-    const existing = await this.#db.selectFrom('services').selectAll().where('host', '=', host).where('binary', '=', binary).executeTakeFirst();
+    const existing = await findServiceByHostAndBinary(this.#db, host, binary);
     if (existing) {
       if (existing.version !== SERVICE_VERSION || existing.topic !== topic) {
-        await this.#db.updateTable('services').set({ version: SERVICE_VERSION, topic, updated_at: this.#now() }).where('id', '=', existing.id).execute();
+        await updateService(this.#db, existing.id, { version: SERVICE_VERSION, topic, updated_at: this.#now() });
         return this.get(existing.id);
       }
       return existing;
     }
     try {
-      await this.#db
-        .insertInto('services')
-        .values({
-          uuid: this.#d.random.uuid(),
-          host,
-          binary,
-          topic,
-          report_count: 0,
-          disabled: 0,
-          disabled_reason: null,
-          forced_down: 0,
-          last_seen_up: null,
-          version: SERVICE_VERSION,
-          created_at: this.#now(),
-          updated_at: null,
-        })
-        .execute();
+      await insertService(this.#db, {
+        uuid: this.#d.random.uuid(),
+        host,
+        binary,
+        topic,
+        report_count: 0,
+        disabled: 0,
+        disabled_reason: null,
+        forced_down: 0,
+        last_seen_up: null,
+        version: SERVICE_VERSION,
+        created_at: this.#now(),
+        updated_at: null,
+      });
     } catch (e) {
       // Another process of the same (host, binary) won the race: use its row.
       if (!isUniqueViolation(e)) throw e;
@@ -129,13 +146,7 @@ export class ServiceStore {
 
   /** One report_state: report_count + 1 and last_seen_up now. ServiceNotFound if the row was deleted. */
   async heartbeat(id: number): Promise<ServiceRow> {
-    const now = this.#now();
-    const r = await this.#db
-      .updateTable('services')
-      .set((eb) => ({ report_count: eb('report_count', '+', 1), last_seen_up: now, updated_at: now }))
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) throw new ServiceNotFound(String(id));
+    if ((await recordServiceReport(this.#db, id, this.#now())) === 0) throw new ServiceNotFound(String(id));
     return this.get(id);
   }
 
@@ -146,37 +157,33 @@ export class ServiceStore {
 
   /** Every service, in creation order; optionally of one host and/or binary. */
   async list(filter: { host?: string; binary?: string } = {}): Promise<ServiceRow[]> {
-    let q = this.#db.selectFrom('services').selectAll();
-    if (filter.host !== undefined) q = q.where('host', '=', filter.host);
-    if (filter.binary !== undefined) q = q.where('binary', '=', filter.binary);
-    return q.orderBy('id').execute();
+    return selectServices(this.#db, filter);
   }
 
   /** By integer id or uuid; ServiceNotFound otherwise. */
   async get(id: number | string): Promise<ServiceRow> {
-    const q = this.#db.selectFrom('services').selectAll();
-    const row = await (typeof id === 'number' ? q.where('id', '=', id) : q.where('uuid', '=', id)).executeTakeFirst();
+    const row = await findService(this.#db, id);
     if (!row) throw new ServiceNotFound(String(id));
     return row;
   }
 
   /** HostBinaryNotFound when the host runs no such binary. */
   async getByHostAndBinary(host: string, binary: string): Promise<ServiceRow> {
-    const row = await this.#db.selectFrom('services').selectAll().where('host', '=', host).where('binary', '=', binary).executeTakeFirst();
+    const row = await findServiceByHostAndBinary(this.#db, host, binary);
     if (!row) throw new HostBinaryNotFound(host, binary);
     return row;
   }
 
   /** The nova-compute service of a host (service_get_by_compute_host); ComputeHostNotFound otherwise. */
   async getComputeByHost(host: string): Promise<ServiceRow> {
-    const row = await this.#db.selectFrom('services').selectAll().where('host', '=', host).where('binary', '=', 'nova-compute').executeTakeFirst();
+    const row = await findServiceByHostAndBinary(this.#db, host, 'nova-compute');
     if (!row) throw new ComputeHostNotFound(host);
     return row;
   }
 
   /** get_availability_zones(get_only_available=True): the sorted zones of the enabled services (internal included, as nova). */
   async availableZones(defaultAz: string): Promise<string[]> {
-    const rows = await this.#db.selectFrom('services').select('topic').where('disabled', '=', 0).execute();
+    const rows = await selectEnabledServiceTopics(this.#db);
     return [...new Set(rows.map((r) => serviceAvailabilityZone(r, defaultAz)))].sort();
   }
 
@@ -185,10 +192,7 @@ export class ServiceStore {
    * get_compute_nodes_by_host_or_node); empty when none matches.
    */
   async computeNodesByHostOrNode(host: string | null, node: string | null): Promise<ComputeNodeRow[]> {
-    let q = this.#db.selectFrom('compute_nodes').selectAll();
-    if (host !== null) q = q.where('host', '=', host);
-    if (node !== null) q = q.where('hypervisor_hostname', '=', node);
-    return q.orderBy('id').execute();
+    return selectComputeNodesByHostOrNode(this.#db, host, node);
   }
 
   /** Enables/disables (with an optional reason) or forces down a service; returns the new row. */
@@ -198,7 +202,7 @@ export class ServiceStore {
     if (changes.disabled !== undefined) set.disabled = changes.disabled ? 1 : 0;
     if (changes.disabledReason !== undefined) set.disabled_reason = changes.disabledReason;
     if (changes.forcedDown !== undefined) set.forced_down = changes.forcedDown ? 1 : 0;
-    await this.#db.updateTable('services').set(set).where('id', '=', svc.id).execute();
+    await updateService(this.#db, svc.id, set);
     return this.get(svc.id);
   }
 
@@ -206,8 +210,8 @@ export class ServiceStore {
   async delete(id: number | string): Promise<void> {
     const svc = await this.get(id);
     await this.#db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('services').where('id', '=', svc.id).execute();
-      if (svc.binary === 'nova-compute') await trx.deleteFrom('compute_nodes').where('host', '=', svc.host).execute();
+      await deleteService(trx, svc.id);
+      if (svc.binary === 'nova-compute') await deleteComputeNodesOfHost(trx, svc.host);
     });
   }
 
@@ -225,52 +229,56 @@ export class ServiceStore {
       local_gb: r.local_gb,
       cpu_info: r.cpu_info,
     };
-    const existing = await this.#db.selectFrom('compute_nodes').select('id').where('hypervisor_hostname', '=', hypervisorHostname).executeTakeFirst();
+    const existing = await findComputeNodeIdByHypervisorHostname(this.#db, hypervisorHostname);
     if (existing) {
-      await this.#db.updateTable('compute_nodes').set({ ...fields, updated_at: now }).where('id', '=', existing.id).execute();
+      await updateComputeNode(this.#db, existing.id, { ...fields, updated_at: now });
     } else {
-      await this.#db
-        .insertInto('compute_nodes')
-        .values({ ...fields, uuid: this.#d.random.uuid(), hypervisor_hostname: hypervisorHostname, vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0, running_vms: 0, created_at: now, updated_at: null })
-        .execute();
+      await insertComputeNode(this.#db, {
+        ...fields,
+        uuid: this.#d.random.uuid(),
+        hypervisor_hostname: hypervisorHostname,
+        vcpus_used: 0,
+        memory_mb_used: 0,
+        local_gb_used: 0,
+        running_vms: 0,
+        created_at: now,
+        updated_at: null,
+      });
     }
-    return this.#db.selectFrom('compute_nodes').selectAll().where('hypervisor_hostname', '=', hypervisorHostname).executeTakeFirstOrThrow();
+    return getComputeNodeByHypervisorHostname(this.#db, hypervisorHostname);
   }
 
   /** Records the resource tracker's counts for every compute node of the host; ComputeHostNotFound when it has none. */
   async updateUsage(host: string, u: ComputeNodeUsage): Promise<void> {
-    const r = await this.#db
-      .updateTable('compute_nodes')
-      .set({ vcpus_used: u.vcpus_used, memory_mb_used: u.memory_mb_used, local_gb_used: u.local_gb_used, running_vms: u.running_vms, updated_at: this.#now() })
-      .where('host', '=', host)
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) throw new ComputeHostNotFound(host);
+    const n = await updateComputeNodesOfHost(this.#db, host, {
+      vcpus_used: u.vcpus_used,
+      memory_mb_used: u.memory_mb_used,
+      local_gb_used: u.local_gb_used,
+      running_vms: u.running_vms,
+      updated_at: this.#now(),
+    });
+    if (n === 0) throw new ComputeHostNotFound(host);
   }
 
   /** Compute nodes in id order, the page after the node `marker` (resolve it with findComputeNode). */
   async listComputeNodes(o: { limit?: number; marker?: { id: number } } = {}): Promise<ComputeNodeRow[]> {
-    let q = this.#db.selectFrom('compute_nodes').selectAll();
-    if (o.marker) q = q.where('id', '>', o.marker.id);
-    q = q.orderBy('id');
-    if (o.limit !== undefined) q = q.limit(o.limit);
-    return q.execute();
+    return selectComputeNodesPage(this.#db, o);
   }
 
   /** A compute node by integer id or uuid, or null. */
   async findComputeNode(id: number | string): Promise<ComputeNodeRow | null> {
-    const q = this.#db.selectFrom('compute_nodes').selectAll();
-    return (await (typeof id === 'number' ? q.where('id', '=', id) : q.where('uuid', '=', id)).executeTakeFirst()) ?? null;
+    return (await findComputeNode(this.#db, id)) ?? null;
   }
 
   /** nova's compute_node_search_by_hypervisor: hypervisor_hostname LIKE %pattern%. */
   async searchComputeNodes(pattern: string): Promise<ComputeNodeRow[]> {
-    const all = await this.#db.selectFrom('compute_nodes').selectAll().orderBy('id').execute();
+    const all = await selectComputeNodes(this.#db);
     return all.filter((n) => likeContains(n.hypervisor_hostname, pattern));
   }
 
   /** Non-deleted instances on a host (name and uuid, for with_servers views; count for delete checks). */
   async instancesOnHost(host: string): Promise<{ uuid: string; display_name: string }[]> {
-    return this.#db.selectFrom('instances').select(['uuid', 'display_name']).where('host', '=', host).where('deleted', '=', 0).orderBy('id').execute();
+    return selectInstanceNamesOnHost(this.#db, host);
   }
 }
 

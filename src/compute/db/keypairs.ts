@@ -5,7 +5,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import { isUniqueViolation } from '../../db/database.js';
-import type { KeyPairsTable, NovaDB } from '../db/schema.js';
+import type { KeyPairsTable, NovaDB } from './schema.js';
 import { KeyPairExists, KeypairNotFound, MarkerNotFound } from '../errors.js';
 
 /** A key_pairs row. */

@@ -5,8 +5,8 @@
  * not all share one text form.
  */
 import type { Kysely } from 'kysely';
-import type { NovaDB } from '../db/schema.js';
-import type { InstanceFlavor } from './instance.js';
+import type { NovaDB } from './schema.js';
+import type { InstanceFlavor } from '../objects/instance.js';
 
 /** What usage needs of one instance. */
 export interface UsageRow {

@@ -1,0 +1,140 @@
+/**
+ * The instances statements (nova/db/main/api.py's instance_*), with the tables nova keeps
+ * beside an instance: its info cache and its faults. Every function takes the caller's
+ * handle, so it runs inside the caller's transaction when given one; row ↔ Instance
+ * mapping and the save guard's errors are InstanceStore's (objects/instance.ts).
+ */
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import { TaskState, VmState } from '../objects/states.js';
+import type { InstanceFaultsTable, InstanceInfoCachesTable, InstancesTable, NovaDB } from './schema.js';
+
+type Db = Kysely<NovaDB>;
+
+/** An instances row. */
+export type InstanceRow = Selectable<InstancesTable>;
+/** An instance_faults row. */
+export type InstanceFaultRow = Selectable<InstanceFaultsTable>;
+
+/** Inserts an instance. */
+export async function insertInstance(db: Db, row: Insertable<InstancesTable>): Promise<void> {
+  await db.insertInto('instances').values(row).execute();
+}
+
+/** The instance with this uuid (deleted ones too with readDeleted), or undefined. */
+export function findInstance(db: Db, uuid: string, readDeleted: boolean): Promise<InstanceRow | undefined> {
+  let q = db.selectFrom('instances').selectAll().where('uuid', '=', uuid);
+  if (!readDeleted) q = q.where('deleted', '=', 0);
+  return q.executeTakeFirst();
+}
+
+/** The live instances on a host, in id order. */
+export function selectInstancesByHost(db: Db, host: string): Promise<InstanceRow[]> {
+  return db.selectFrom('instances').selectAll().where('host', '=', host).where('deleted', '=', 0).orderBy('id', 'asc').execute();
+}
+
+/** Live instances with no host that are building or being deleted, in id order. */
+export function selectUnsettledInstancesWithoutHost(db: Db): Promise<InstanceRow[]> {
+  return db
+    .selectFrom('instances')
+    .selectAll()
+    .where('host', 'is', null)
+    .where('deleted', '=', 0)
+    .where((eb) => eb.or([eb('vm_state', '=', VmState.BUILDING), eb('task_state', '=', TaskState.DELETING)]))
+    .orderBy('id', 'asc')
+    .execute();
+}
+
+/** The live instances on a host as the hypervisor views list them (id, uuid, task_state), in id order. */
+export function selectInstanceStatesOnHost(db: Db, host: string): Promise<Pick<InstanceRow, 'id' | 'uuid' | 'task_state'>[]> {
+  return db.selectFrom('instances').select(['id', 'uuid', 'task_state']).where('host', '=', host).where('deleted', '=', 0).orderBy('id').execute();
+}
+
+/** The live instances on a host by name and uuid, in id order. */
+export function selectInstanceNamesOnHost(db: Db, host: string): Promise<Pick<InstanceRow, 'uuid' | 'display_name'>[]> {
+  return db.selectFrom('instances').select(['uuid', 'display_name']).where('host', '=', host).where('deleted', '=', 0).orderBy('id').execute();
+}
+
+/**
+ * nova's update_on_match: one conditional UPDATE of a live instance, applied only when
+ * its task_state is one of `expectedTaskState` (null matching NULL) if given. Returns the
+ * number of rows updated: 0 when the instance is gone or in another task state.
+ */
+export async function updateInstanceOnMatch(db: Db, uuid: string, set: Record<string, unknown>, expectedTaskState?: (string | null)[]): Promise<number> {
+  let q = db.updateTable('instances').set(set).where('uuid', '=', uuid).where('deleted', '=', 0);
+  const expected = expectedTaskState;
+  if (expected) {
+    const states = expected.filter((s): s is string => s !== null);
+    q = q.where((eb) => {
+      const ors = [];
+      if (states.length) ors.push(eb('task_state', 'in', states));
+      if (states.length < expected.length) ors.push(eb('task_state', 'is', null));
+      return eb.or(ors);
+    });
+  }
+  const { numUpdatedRows } = await q.executeTakeFirst();
+  return Number(numUpdatedRows);
+}
+
+/** The id of the live instance with this uuid, or undefined. */
+export function findLiveInstanceId(db: Db, uuid: string): Promise<{ id: number } | undefined> {
+  return db.selectFrom('instances').select(['id']).where('uuid', '=', uuid).where('deleted', '=', 0).executeTakeFirst();
+}
+
+/** Soft-deletes an instance: deleted = its id, vm_state deleted, deleted/terminated/updated at `now`. */
+export async function softDeleteInstance(db: Db, uuid: string, id: number, now: string): Promise<void> {
+  await db
+    .updateTable('instances')
+    .set({ deleted: id, deleted_at: now, vm_state: 'deleted', task_state: null, terminated_at: now, updated_at: now })
+    .where('uuid', '=', uuid)
+    .execute();
+}
+
+/** Removes an instance from every server group it is a member of. */
+export async function deleteGroupMembershipsOfInstance(db: Db, uuid: string): Promise<void> {
+  await db.deleteFrom('instance_group_member').where('instance_uuid', '=', uuid).execute();
+}
+
+/** Inserts an instance's info cache. */
+export async function insertInfoCache(db: Db, row: Insertable<InstanceInfoCachesTable>): Promise<void> {
+  await db.insertInto('instance_info_caches').values(row).execute();
+}
+
+/** Deletes an instance's info cache. */
+export async function deleteInfoCache(db: Db, uuid: string): Promise<void> {
+  await db.deleteFrom('instance_info_caches').where('instance_uuid', '=', uuid).execute();
+}
+
+/** An instance's network_info (JSON text), or undefined when it has no cache. */
+export async function selectNetworkInfo(db: Db, uuid: string): Promise<string | undefined> {
+  const row = await db.selectFrom('instance_info_caches').select('network_info').where('instance_uuid', '=', uuid).executeTakeFirst();
+  return row?.network_info;
+}
+
+/** The info caches of several instances (those that have one). */
+export async function selectNetworkInfos(db: Db, uuids: readonly string[]): Promise<Pick<Selectable<InstanceInfoCachesTable>, 'instance_uuid' | 'network_info'>[]> {
+  const out: Pick<Selectable<InstanceInfoCachesTable>, 'instance_uuid' | 'network_info'>[] = [];
+  // In slices, within every dialect's limit on bound parameters.
+  for (let i = 0; i < uuids.length; i += 500) {
+    out.push(...(await db.selectFrom('instance_info_caches').select(['instance_uuid', 'network_info']).where('instance_uuid', 'in', uuids.slice(i, i + 500)).execute()));
+  }
+  return out;
+}
+
+/** Replaces an instance's network_info (JSON text). */
+export async function updateInfoCacheNetworkInfo(db: Db, uuid: string, networkInfo: string, now: string): Promise<void> {
+  await db.updateTable('instance_info_caches').set({ network_info: networkInfo, updated_at: now }).where('instance_uuid', '=', uuid).execute();
+}
+
+/** Inserts an instance fault. */
+export async function insertInstanceFault(db: Db, row: Insertable<InstanceFaultsTable>): Promise<void> {
+  await db.insertInto('instance_faults').values(row).execute();
+}
+
+/** The faults of several instances, each instance's in id order. */
+export async function selectFaultsOfInstances(db: Db, uuids: readonly string[]): Promise<InstanceFaultRow[]> {
+  const out: InstanceFaultRow[] = [];
+  for (let i = 0; i < uuids.length; i += 500) {
+    out.push(...(await db.selectFrom('instance_faults').selectAll().where('instance_uuid', 'in', uuids.slice(i, i + 500)).orderBy('id', 'asc').execute()));
+  }
+  return out;
+}
