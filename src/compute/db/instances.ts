@@ -20,11 +20,16 @@ export async function insertInstance(db: Db, row: Insertable<InstancesTable>): P
   await db.insertInto('instances').values(row).execute();
 }
 
-/** The instance with this uuid (deleted ones too with readDeleted), or undefined. */
-export function findInstance(db: Db, uuid: string, readDeleted: boolean): Promise<InstanceRow | undefined> {
-  let q = db.selectFrom('instances').selectAll().where('uuid', '=', uuid);
-  if (!readDeleted) q = q.where('deleted', '=', 0);
-  return q.executeTakeFirst();
+/**
+ * The instance with this uuid (deleted ones too with readDeleted), or undefined. The uuid
+ * is unique across deleted rows too, so the statement filters on it alone and `deleted` is
+ * checked here: with `deleted = ?` in the WHERE, PostgreSQL without statistics (a fresh
+ * database, or autovacuum off) costs the (host, deleted) index the same as the uuid one
+ * and may walk all of it for every lookup.
+ */
+export async function findInstance(db: Db, uuid: string, readDeleted: boolean): Promise<InstanceRow | undefined> {
+  const row = await db.selectFrom('instances').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+  return row && (readDeleted || row.deleted === 0) ? row : undefined;
 }
 
 /** The live instances on a host, in id order. */

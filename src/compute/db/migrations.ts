@@ -287,6 +287,18 @@ const migrationsTable: Migration = {
   },
 };
 
+/**
+ * nova's instances_uuid_deleted_idx. Every instance lookup and conditional update filters
+ * on (uuid, deleted); with only the unique uuid index beside (host, deleted), PostgreSQL
+ * planned those on statistics taken while the table was empty and walked the whole
+ * (host, deleted) index for each one: O(instances) per lookup during a burst of boots.
+ */
+const instancesUuidDeleted: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('instances_uuid_deleted_idx').on('instances').columns(['uuid', 'deleted']).execute();
+  },
+};
+
 export const novaMigrations: Record<string, Migration> = {
   '001_core': core,
   '002_instance_resources': instanceResources,
@@ -295,4 +307,5 @@ export const novaMigrations: Record<string, Migration> = {
   '005_user_quotas_and_classes': i9Quotas,
   '006_migrations': migrationsTable,
   '007_auto_disk_config': autoDiskConfig,
+  '008_instances_uuid_deleted_idx': instancesUuidDeleted,
 };
