@@ -273,6 +273,23 @@ for (const dialect of DIALECTS) {
       for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof UnexpectedTaskStateError, String(r.reason));
     });
 
+    t('nova instances: found by uuid alone, with or without the info cache joined; a deleted one only with readDeleted', async () => {
+      const store = new InstanceStore(dbs.nova.kysely, () => clock.now());
+      const uuid = 'aaaaaaaa-0000-0000-0000-0000000000f1';
+      await store.create(newInstance(uuid));
+      const bare = await store.findWithNetworkInfo(uuid);
+      assert.equal(bare?.instance.uuid, uuid);
+      assert.deepEqual(bare?.nwInfo, []);
+      const nwInfo = [{ id: 'port-1', address: 'fa:16:3e:00:00:01' }] as never;
+      await store.saveNetworkInfo(uuid, nwInfo);
+      assert.deepEqual((await store.findWithNetworkInfo(uuid))?.nwInfo, nwInfo);
+      assert.deepEqual(await store.networkInfo(uuid), nwInfo);
+      await store.destroy(uuid);
+      assert.equal(await store.findWithNetworkInfo(uuid), null);
+      assert.equal(await store.find(uuid), null);
+      assert.equal((await store.find(uuid, { readDeleted: true }))?.uuid, uuid);
+    });
+
     t('nova instance actions: event ids come back from the insert on every dialect', async () => {
       const actions = new InstanceActions(dbs.nova.kysely, () => clock.now());
       await actions.start({ instanceUuid: 'aaaaaaaa-0000-0000-0000-000000000001', action: 'create', requestId: 'req-1', userId: 'u', projectId: 'p' });

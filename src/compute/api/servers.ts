@@ -311,8 +311,12 @@ export function registerServers(app: FastifyInstance, d: ComputeApiDeps): void {
   app.get('/v2.1/servers/detail', (req) => listServers(d, req, true));
 
   app.get('/v2.1/servers/:id', async (req) => {
-    const i = await getInstance(d, req, (req.params as { id: string }).id);
-    const [nwInfo, faults] = await Promise.all([d.instances.networkInfo(i.uuid), d.instances.latestFaults(showsFault(i) ? [i.uuid] : [])]);
+    const id = (req.params as { id: string }).id;
+    // The instance and its info cache in one statement: clients poll this while they wait.
+    const found = isUuidLike(id) ? await d.instances.findWithNetworkInfo(id) : null;
+    if (!found || (!req.ctx.isAdmin && found.instance.projectId !== req.ctx.projectId)) throw new HttpFault(404, new InstanceNotFound(id).message);
+    const { instance: i, nwInfo } = found;
+    const faults = await d.instances.latestFaults(showsFault(i) ? [i.uuid] : []);
     let hostStatus: string | undefined;
     if (req.ctx.isAdmin && atLeast(req.mv, '2.16')) hostStatus = i.host ? ((await d.compute.hostIsUp(i.host)) ? 'UP' : 'DOWN') : '';
     const serverGroups = atLeast(req.mv, '2.71') ? await new ServerGroupStore(d.db).groupsOf(i.uuid) : undefined;

@@ -32,6 +32,23 @@ export async function findInstance(db: Db, uuid: string, readDeleted: boolean): 
   return row && (readDeleted || row.deleted === 0) ? row : undefined;
 }
 
+/**
+ * The instance with its info cache's network_info, in one statement (nova's
+ * instance_get_by_uuid with the info_cache joined): what GET /servers/{id} shows.
+ */
+export async function findInstanceWithNetworkInfo(db: Db, uuid: string): Promise<{ row: InstanceRow; networkInfo: string | null } | undefined> {
+  const r = await db
+    .selectFrom('instances')
+    .leftJoin('instance_info_caches', 'instance_info_caches.instance_uuid', 'instances.uuid')
+    .selectAll('instances')
+    .select('instance_info_caches.network_info as info_cache_network_info')
+    .where('instances.uuid', '=', uuid)
+    .executeTakeFirst();
+  if (!r || r.deleted !== 0) return undefined;
+  const { info_cache_network_info: networkInfo, ...row } = r;
+  return { row: row as InstanceRow, networkInfo };
+}
+
 /** The live instances on a host, in id order. */
 export function selectInstancesByHost(db: Db, host: string): Promise<InstanceRow[]> {
   return db.selectFrom('instances').selectAll().where('host', '=', host).where('deleted', '=', 0).orderBy('id', 'asc').execute();

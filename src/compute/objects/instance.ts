@@ -12,6 +12,7 @@ import {
   deleteGroupMembershipsOfInstance,
   deleteInfoCache,
   findInstance,
+  findInstanceWithNetworkInfo,
   findLiveInstanceId,
   insertInfoCache,
   insertInstance,
@@ -362,6 +363,12 @@ export class InstanceStore {
   async find(uuid: string, opts: { readDeleted?: boolean } = {}, trx: Kysely<NovaDB> = this.db): Promise<Instance | null> {
     const row = await findInstance(trx, uuid, !!opts.readDeleted);
     return row ? fromRow(row as Row) : null;
+  }
+
+  /** A live instance with its network info, read together (the server view's two halves); null if none. */
+  async findWithNetworkInfo(uuid: string): Promise<{ instance: Instance; nwInfo: NetworkInfo } | null> {
+    const r = await findInstanceWithNetworkInfo(this.db, uuid);
+    return r ? { instance: fromRow(r.row as Row), nwInfo: r.networkInfo !== null ? (JSON.parse(r.networkInfo) as NetworkInfo) : [] } : null;
   }
 
   async get(uuid: string, opts: { readDeleted?: boolean } = {}): Promise<Instance> {
