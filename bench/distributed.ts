@@ -150,6 +150,9 @@ async function distributed(workers: 1 | 2): Promise<number> {
     console.log(`CPU over ${loadS.toFixed(1)} s        ${cpu.map((p) => `${p.name} ${p.s.toFixed(1)}`).join(', ')}; Nimbus ${total.toFixed(1)} s = ${((total / count) * 1000).toFixed(1)} ms per boot`);
     console.log(`                     RabbitMQ ${beamCpu.toFixed(1)} s, PostgreSQL backends ${pgCpu.toFixed(1)} s, this client ${((client.user + client.system) / 1e6).toFixed(1)} s; ${(total + beamCpu + pgCpu + (client.user + client.system) / 1e6).toFixed(1)} CPU-s in ${loadS.toFixed(1)} s on ${availableParallelism()} cores`);
     console.log(`sequential scans     ${(await seqScans(d)).join(', ')} (rows read by seq scans since the start, most first)`);
+    // Without autovacuum the tables are never analyzed: plans rest on an empty table's costs.
+    const { stdout: av } = await run('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-tA', '-c', 'SHOW autovacuum']);
+    console.log(`PostgreSQL           autovacuum ${av.trim()}${av.trim() === 'off' ? ' (no table statistics during the run)' : ''}`);
     const delS = await deleteServers(token, c, r.ids, pollMs);
     console.log(`delete               ${r.ids.length} gone in ${delS.toFixed(2)} s = ${(r.ids.length / delS).toFixed(1)} servers/s`);
     return rate;
