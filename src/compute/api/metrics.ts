@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Topics } from '../../bus/topics.js';
 import type { Clock } from '../../common/clock.js';
 import { type QueueDepths, registerMetricsRoute } from '../../common/metrics.js';
@@ -79,16 +79,18 @@ export function computeMetricsRegistry(d: ComputeMetricsDeps): Registry {
     },
   });
 
-  // A gauge: the value is a count read from the database, which a prom-client Counter cannot be set to.
-  new Gauge({
+  // A counter (boots only add up while nova keeps its actions), set from the database at
+  // each scrape: reset, then increased by the count read.
+  new Counter({
     name: 'nimbus_compute_boots_total',
     help: 'Server boots (create actions) by result: success once built, error once failed; boots under way are in neither.',
     labelNames: ['result'],
     registers: [registry],
     async collect() {
       const r = bootResults(await selectCreateActionEvents(db));
-      this.set({ result: 'success' }, r.success);
-      this.set({ result: 'error' }, r.error);
+      this.reset();
+      this.inc({ result: 'success' }, r.success);
+      this.inc({ result: 'error' }, r.error);
     },
   });
 
