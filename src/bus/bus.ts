@@ -47,6 +47,12 @@ export interface Bus {
   cast(target: Target, method: string, args: unknown, opts?: { ctx?: MessageContext }): Promise<void>;
   /** Serves `endpoint` as `server` on `topic` (shared queue, server queue and fanout). */
   listen(topic: string, server: string, endpoint: Endpoint): Promise<Listener>;
+  /**
+   * Messages waiting in each of `queues` (a topic, or `topic.server`) for a consumer, for
+   * the metrics exporters. A queue the broker does not have is left out. Never throws
+   * for a missing queue; throws only when the transport is closed.
+   */
+  queueDepths(queues: readonly string[]): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 

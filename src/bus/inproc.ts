@@ -29,7 +29,7 @@ export class InprocBus implements Bus {
   readonly #topics = new Map<string, Server[]>();
   readonly #rr = new Map<string, number>();
   /** Held casts by method name (fault injection): delivered when released. */
-  readonly #held = new Map<string, (() => void)[]>();
+  readonly #held = new Map<string, { queue: string; deliver: () => void }[]>();
 
   constructor(
     private readonly clock: Clock,
@@ -112,14 +112,14 @@ export class InprocBus implements Bus {
     return () => {
       const waiting = this.#held.get(method) ?? [];
       this.#held.delete(method);
-      for (const deliver of waiting) deliver();
+      for (const { deliver } of waiting) deliver();
     };
   }
 
   async cast(target: Target, method: string, args: unknown, opts: { ctx?: MessageContext } = {}): Promise<void> {
     const held = this.#held.get(method);
     if (held) {
-      held.push(() => void this.cast(target, method, args, opts));
+      held.push({ queue: target.server === undefined ? target.topic : `${target.topic}.${target.server}`, deliver: () => void this.cast(target, method, args, opts) });
       return;
     }
     const payload = JSON.stringify(args ?? null);
@@ -128,6 +128,16 @@ export class InprocBus implements Bus {
         this.log.error({ err: e, topic: target.topic, method }, 'cast handler failed'),
       );
     }
+  }
+
+  /**
+   * Delivery is a microtask away, so only held casts wait: each counts on the queue it
+   * was sent to. Every asked queue is reported (this transport has them all).
+   */
+  async queueDepths(queues: readonly string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = Object.fromEntries(queues.map((q) => [q, 0]));
+    for (const waiting of this.#held.values()) for (const { queue } of waiting) if (queue in out) out[queue]! += 1;
+    return out;
   }
 
   async close(): Promise<void> {

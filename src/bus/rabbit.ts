@@ -508,6 +508,33 @@ export class RabbitBus implements Bus {
     }
   }
 
+  /**
+   * The broker's message count of each queue (checkQueue), over a channel of its own: a
+   * missing queue is a 404 that closes the channel it was asked on, which must not be
+   * the session's. A queue that does not exist is left out.
+   */
+  async queueDepths(queues: readonly string[]): Promise<Record<string, number>> {
+    const s = await this.#ready();
+    const out: Record<string, number> = {};
+    let ch: Channel | undefined;
+    try {
+      for (const q of queues) {
+        if (!ch) {
+          ch = await s.conn.createChannel();
+          ch.on('error', () => undefined);
+        }
+        try {
+          out[q] = (await ch.checkQueue(q)).messageCount;
+        } catch {
+          ch = undefined; // the 404 closed it
+        }
+      }
+    } finally {
+      await ch?.close().catch(() => undefined);
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -94,7 +94,7 @@ export class ComputeService {
       conductor: conductorRpc,
       compute: new ComputeRpc(d.bus),
     });
-    this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api });
+    this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api, queueDepths: (queues) => d.bus.queueDepths(queues) });
     // The objects nova-compute reads and writes, over the database (the conductor's side).
     const objects: ComputeData = directComputeData({ db, clock: d.clock, instances: this.instances, actions: this.actions, services: this.#services });
     this.#conductor = new ConductorManager({ db, objects, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor', host: this.#host }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network, random: d.random, image: clients.image });

@@ -45,7 +45,7 @@ export class NetworkService {
   constructor(private readonly d: NetworkServiceDeps) {
     this.ml2 = new Ml2({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random });
     this.plugin = new CorePlugin({ db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log: d.log, ml2: this.ml2 });
-    this.app = createNetworkApp({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random, validator: d.validator, plugin: this.plugin, authUri: d.authUri });
+    this.app = createNetworkApp({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random, validator: d.validator, plugin: this.plugin, authUri: d.authUri, queueDepths: (queues) => d.bus.queueDepths(queues) });
     this.novaNotifier = new NovaNotifier({
       cfg: d.cfg,
       log: d.log,

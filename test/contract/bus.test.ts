@@ -215,6 +215,30 @@ function contract(t: Transport): void {
       assert.deepEqual(seen.map((s) => [s.server, s.args]), [['h1-again', { queued: true }]]);
     },
   );
+
+  it('queueDepths: a served queue has nothing waiting; a missing queue neither throws nor breaks the bus', async () => {
+    const [server, client] = [await open(), await open()];
+    const topic = freshTopic();
+    await server.listen(topic, 'h1', { add: (a: never) => (a as { x: number }).x + 1 });
+    const depths = await client.queueDepths([topic, `${topic}.h1`, `${topic}-missing`]);
+    assert.equal(depths[topic], 0);
+    assert.equal(depths[`${topic}.h1`], 0);
+    assert.ok((depths[`${topic}-missing`] ?? 0) === 0, JSON.stringify(depths));
+    assert.equal(await client.call<number>({ topic }, 'add', { x: 1 }), 2);
+  });
+
+  it(
+    'queueDepths: a cast nobody consumes yet is counted on its queue',
+    { skip: t.queues ? false : 'the in-process transport keeps no queue without a listener' },
+    async () => {
+      const [host, client] = [await open(), await open()];
+      const topic = freshTopic();
+      await host.listen(topic, 'h1', recorder('h1', []));
+      await host.close();
+      await client.cast({ topic, server: 'h1' }, 'note', { queued: true });
+      await waitFor('the queued cast counted', async () => ((await client.queueDepths([`${topic}.h1`]))[`${topic}.h1`] === 1 ? true : undefined), 10_000);
+    },
+  );
 }
 
 describe('bus contract: inproc', () => {
@@ -226,7 +250,7 @@ describe('bus contract: inproc', () => {
     open: async () => {
       shared ??= new InprocBus(systemClock, log);
       const bus = shared;
-      return { call: bus.call.bind(bus), cast: bus.cast.bind(bus), listen: bus.listen.bind(bus), close: async () => undefined };
+      return { call: bus.call.bind(bus), cast: bus.cast.bind(bus), listen: bus.listen.bind(bus), queueDepths: bus.queueDepths.bind(bus), close: async () => undefined };
     },
   });
 });

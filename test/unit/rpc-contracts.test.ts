@@ -67,6 +67,7 @@ function recordingBus(): Bus & { endpoints: Map<string, Endpoint> } {
       endpoints.set(topic, endpoint);
       return listener;
     },
+    queueDepths: async () => ({}),
     close: async () => undefined,
   };
 }

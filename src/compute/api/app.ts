@@ -51,6 +51,8 @@ import { registerMigrations } from './migrations.js';
 import { registerSimpleTenantUsage } from './simple-tenant-usage.js';
 import { registerNetworkProxies } from './network-proxies.js';
 import { registerSecurityGroups } from './security-groups.js';
+import { registerComputeMetrics } from './metrics.js';
+import { METRICS_PATH, type QueueDepths } from '../../common/metrics.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -71,6 +73,8 @@ export interface ComputeApiDeps {
   compute: ComputeAPI;
   /** Does this project exist (nova's identity.verify_project_id)? null: cannot tell. Absent: every id is taken. */
   projectExists?: (projectId: string, token: string) => Promise<boolean | null>;
+  /** The bus's queue depths, for /metrics; absent: no queue metric. */
+  queueDepths?: QueueDepths;
 }
 
 const VERSIONED = /^\/v2(\.1)?(\/|$)/;
@@ -84,7 +88,7 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
     // keystonemiddleware's www_authenticate_uri is keystone's root (devstack: the same for
     // every service), while d.authUri is the v3 API nova calls.
     authUri: d.authUri.replace(/\/v3\/?$/, ''),
-    isPublic: (method, path) => method === 'GET' && (path === '/' || path === '' || path === '/v2.1' || path === '/v2.1/' || path === '/v2' || path === '/v2/'),
+    isPublic: (method, path) => method === 'GET' && (path === '/' || path === '' || path === '/v2.1' || path === '/v2.1/' || path === '/v2' || path === '/v2/' || path === METRICS_PATH),
     renderError: renderNovaError,
     malformedBody: () => new HttpFault(400, 'Malformed request body'),
     notFound: () => new HttpFault(404, 'The resource could not be found.'),
@@ -133,5 +137,6 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerSimpleTenantUsage(app, d);
   registerNetworkProxies(app, d);
   registerSecurityGroups(app, d);
+  registerComputeMetrics(app, { db: d.db, clock: d.clock, serviceDownTimeS: d.cfg.compute.service_down_time, queueDepths: d.queueDepths });
   return app;
 }

@@ -27,6 +27,8 @@ import { pyRepr } from './validators.js';
 import { registerPortBindings } from './port-bindings.js';
 import { registerTags } from './tags.js';
 import { registerServiceProviders } from './service-providers.js';
+import { registerNetworkMetrics } from './metrics.js';
+import { METRICS_PATH, type QueueDepths } from '../../common/metrics.js';
 
 export interface NetworkApiDeps {
   cfg: Config;
@@ -36,6 +38,8 @@ export interface NetworkApiDeps {
   validator: TokenValidator;
   plugin: CorePlugin;
   authUri: string;
+  /** The bus's queue depths, for /metrics; absent: no queue metric. */
+  queueDepths?: QueueDepths;
 }
 
 export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
@@ -45,7 +49,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
     random: d.random,
     validator: d.validator,
     authUri: d.authUri,
-    isPublic: (method, path) => method === 'GET' && (path === '/' || path === ''),
+    isPublic: (method, path) => method === 'GET' && (path === '/' || path === '' || path === METRICS_PATH),
     renderError: renderNeutronError,
     malformedBody: () => badRequest('Body contains invalid data'),
     notFound: () => notFoundHttp(),
@@ -99,6 +103,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
 
   const db = p.deps.db;
   const downTime = d.cfg.network.agent_down_time;
+  registerNetworkMetrics(app, { db, clock: d.clock, agentDownTimeS: downTime, queueDepths: d.queueDepths });
   registerResource(
     app,
     agentDef,

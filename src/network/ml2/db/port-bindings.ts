@@ -56,3 +56,15 @@ export async function deletePortBinding(db: Db, portId: string, host: string): P
   const r = await db.deleteFrom('ml2_port_bindings').where('port_id', '=', portId).where('host', '=', host).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
+
+/** Active port bindings (one a port) counted by vif_type: unbound, binding_failed or the bound driver's type. */
+export async function countActiveBindingsByVifType(db: Db): Promise<{ vifType: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('ml2_port_bindings')
+    .select(['vif_type', (eb) => eb.fn.countAll().as('n')])
+    .where('status', '=', BindingStatuses.active)
+    .groupBy('vif_type')
+    .execute();
+  // PostgreSQL's count is a bigint, which the driver hands over as a string.
+  return rows.map((r) => ({ vifType: r.vif_type, count: Number(r.n) }));
+}
