@@ -130,5 +130,21 @@ for (const dialect of ['postgres', 'mysql'] as const) {
         assert.ok(queues.includes(q), `queue ${q} missing from ${queues.join(' ')}`);
       }
     });
+
+    it('GET /metrics on nova-api and neutron-server: services, agents and the RabbitMQ queue depths', async (t) => {
+      if (why) return t.skip(why);
+      const scrape = async (url: string) => {
+        const r = await fetch(`${url}/metrics`);
+        assert.equal(r.status, 200);
+        return r.text();
+      };
+      const nova = await scrape(d!.urls.compute);
+      for (const h of HOSTS) assert.match(nova, new RegExp(`nimbus_compute_services_up\\{binary="nova-compute",host="${h}"\\} 1`));
+      // Read from the broker (checkQueue): the queues exist, so each has a depth.
+      for (const q of ['conductor', 'scheduler', ...HOSTS.map((h) => `compute.${h}`)]) assert.match(nova, new RegExp(`nimbus_rpc_queue_messages\\{queue="${q.replace('.', '\\.')}"\\} \\d+`));
+      const neutron = await scrape(d!.urls.network);
+      for (const h of HOSTS) assert.match(neutron, new RegExp(`nimbus_network_agents_alive\\{agent_type="Open vSwitch agent",host="${h}"\\} 1`));
+      assert.match(neutron, /nimbus_rpc_queue_messages\{queue="q-plugin"\} \d+/);
+    });
   });
 }
