@@ -254,12 +254,11 @@ function explainDriver(driver: AgentMechanismDriver, context: PortBindingContext
   }
   const files = AGENT_FILES[driver.name];
   for (const agent of agents) {
-    const who = `the ${driver.agentType} on host '${host}' (id ${agent.id})`;
     if (!agent.alive) {
       out.findings.push({
         cause: 'agent-dead',
         message:
-          `${who} is down: no heartbeat for more than agent_down_time (${context.agentDownTime} s)` +
+          `The ${driver.agentType} on host '${host}' (id ${agent.id}) is down: no heartbeat for more than agent_down_time (${context.agentDownTime} s)` +
           `${agent.heartbeat_timestamp ? `, the last at ${agent.heartbeat_timestamp}` : ''}. ` +
           `Restart ${driver.agentBinary} there or repair its connection to neutron-server, then rebind port ${id}.`,
         fix: null,
@@ -302,8 +301,8 @@ function segmentFindings(
       {
         cause: 'physnet-not-mapped',
         message:
-          `Port's ${describeSegment(segment)} needs physical network '${physnet}', but ${who} maps ` +
-          `${mapped.length ? `only ${mapped.join(', ')}` : 'no physical network'}. Map '${physnet}' to a bridge on that host.`,
+          `The port's ${describeSegment(segment)} needs '${physnet}' mapped to a bridge, but ${who} maps ` +
+          `${mapped.length ? `only ${mapped.join(', ')}` : 'no physical network'}.`,
         fix: files?.mappings([...mapped, `${physnet}:${bridgeFor(physnet, mapped.length)}`]) ?? null,
       },
     ];
@@ -312,7 +311,7 @@ function segmentFindings(
     return [
       {
         cause: 'network-type-not-supported-by-agent',
-        message: `The ${describeSegment(segment)} has type ${type}, which ${who} cannot serve (it serves ${driver.allowedNetworkTypes(agent).join(', ')}).`,
+        message: `The port's ${describeSegment(segment)} has type ${type}, which ${who} cannot serve (it serves ${driver.allowedNetworkTypes(agent).join(', ')}).`,
         fix: null,
       },
     ];
@@ -322,7 +321,7 @@ function segmentFindings(
     {
       cause: 'tunnel-type-not-configured',
       message:
-        `The ${describeSegment(segment)} is a ${type} tunnel, but ${who} reports tunnel_types ` +
+        `The port's ${describeSegment(segment)} is a ${type} tunnel, but ${who} reports tunnel_types ` +
         `${tunnels.length ? `[${tunnels.join(', ')}]` : '[] (no tunnelling configured)'}. Add ${type} to its tunnel_types ` +
         `and give it a local_ip (its tunnel endpoint address).`,
       fix: files?.tunnels([...tunnels, type]) ?? null,
