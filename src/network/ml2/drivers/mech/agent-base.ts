@@ -33,7 +33,7 @@ export abstract class AgentMechanismDriver implements MechanismDriver {
   abstract vif(agent: AgentView, context: PortBindingContext): { vifType: VifType; vifDetails: Record<string, unknown> };
 
   /** Extra vnic checks a driver needs (OVS: direct needs switchdev); a message refuses. */
-  protected vnicRefusal(_context: PortBindingContext, _agent?: AgentView): string | null {
+  vnicRefusal(_context: PortBindingContext, _agent?: AgentView): string | null {
     return null;
   }
 

@@ -33,7 +33,7 @@ export class OpenvswitchMechanismDriver extends AgentMechanismDriver {
     return asRecord(agent.configurations['bridge_mappings']);
   }
 
-  protected override vnicRefusal(context: PortBindingContext, agent?: AgentView): string | null {
+  override vnicRefusal(context: PortBindingContext, agent?: AgentView): string | null {
     const { vnicType, profile, id } = context.current;
     if (!agent) {
       const caps = asStringList(profile['capabilities']);
