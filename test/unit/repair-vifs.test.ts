@@ -145,6 +145,19 @@ describe('repair-vifs plan', () => {
     assert.deepEqual(wiring(host.snapshot()), wiring(pristine));
   });
 
+  it('checks a plain OVS VIF by its tap port on br-int', async () => {
+    const plain: VIF = { ...vif(), details: { port_filter: true, ovs_hybrid_plug: false } };
+    const host = await pluggedHost(plain);
+    assert.ok(isEmptyPlan(planFor(host, plain)), formatPlan(planFor(host, plain)));
+    await host.execute(['ovs-vsctl', 'set', 'Interface', N.tap, 'external-ids:iface-id=x']);
+    assert.deepEqual(kinds(planFor(host, plain)), ['wrong-external-ids']);
+    await host.execute(['ovs-vsctl', 'del-port', N.tap]);
+    const plan = planFor(host, plain);
+    assert.deepEqual(planCommands(plan).map((c) => c.argv), [['ovs-vsctl', '--', '--if-exists', 'del-port', N.tap, '--', 'add-port', 'br-int', N.tap, '--', 'set', 'Interface', N.tap, `external-ids:iface-id=${PORT}`, 'external-ids:iface-status=active', `external-ids:attached-mac=${MAC}`, `external-ids:vm-uuid=${INSTANCE}`]]);
+    await apply(host, plan);
+    assert.ok(isEmptyPlan(planFor(host, plain)));
+  });
+
   it('reports a VIF nova cannot plug without commands', () => {
     const host = simulatedHost(cfg, 'compute1', { random: seededRandom(7) });
     const plan = repairPlan(host.snapshot(), [{ uuid: INSTANCE, networkInfo: [{ ...vif(), type: 'binding_failed' }] }]);
