@@ -66,7 +66,7 @@ export function tapName(vif: Pick<VIF, 'id' | 'devname'>): string {
 }
 
 /** The integration bridge a VIF plugs into. */
-const integrationBridge = (vif: VIF): string => vif.network.bridge || 'br-int';
+export const integrationBridge = (vif: VIF): string => vif.network.bridge || 'br-int';
 
 /** The external_ids the OVS agent reads (iface-id) and os-vif writes with it. */
 export function ovsExternalIds(vif: VIF, instanceUuid: string): string[] {
@@ -98,47 +98,86 @@ async function show(host: HostNetwork, dev: string): Promise<string | null> {
   }
 }
 
-const mtuOf = (vif: VIF): number | null => {
+/** The MTU the VIF's devices get: the network's (network.meta.mtu), when it has one. */
+export function vifMtu(vif: VIF): number | null {
   const mtu = vif.network.meta.mtu;
   return typeof mtu === 'number' && mtu > 0 ? mtu : null;
-};
+}
+
+/** One host command as the VIF driver runs it; the port-recovery tool prints and replays these. */
+export interface HostCommand {
+  argv: string[];
+  /** Standard input (tee's data). */
+  input?: string;
+  /** Exit codes besides 0 that are not a failure (nova's check_exit_code). */
+  okExitCodes?: number[];
+}
+
+/** Runs one HostCommand, accepting its okExitCodes. */
+export async function runHostCommand(host: HostNetwork, cmd: HostCommand): Promise<void> {
+  try {
+    await host.execute(cmd.argv, cmd.input === undefined ? undefined : { input: cmd.input });
+  } catch (e) {
+    if (!(e instanceof CommandFailed && cmd.okExitCodes?.includes(e.exitCode))) throw e;
+  }
+}
+
+/** Making the per-VIF Linux bridge (os-vif's ensure_bridge, as nova's linux_net ran it). */
+export function addBridgeCommands(qbr: string): HostCommand[] {
+  return [
+    { argv: ['brctl', 'addbr', qbr] },
+    { argv: ['brctl', 'setfd', qbr, '0'] },
+    { argv: ['brctl', 'stp', qbr, 'off'] },
+    // nova runs it with check_exit_code=[0, 1]: kernels without the knob are fine.
+    { argv: ['tee', `/sys/class/net/${qbr}/bridge/multicast_snooping`], input: '0', okExitCodes: [1] },
+  ];
+}
+
+/** Making the qvb/qvo veth pair, both ends up and promiscuous, with the network's MTU. */
+export function addVethPairCommands(qvb: string, qvo: string, mtu: number | null): HostCommand[] {
+  const cmds: HostCommand[] = [{ argv: ['ip', 'link', 'add', qvb, 'type', 'veth', 'peer', 'name', qvo] }];
+  for (const dev of [qvb, qvo]) {
+    cmds.push({ argv: ['ip', 'link', 'set', dev, 'up'] }, { argv: ['ip', 'link', 'set', dev, 'promisc', 'on'] });
+    if (mtu) cmds.push({ argv: setMtuArgv(dev, mtu) });
+  }
+  return cmds;
+}
+
+export const setMtuArgv = (dev: string, mtu: number): string[] => ['ip', 'link', 'set', dev, 'mtu', String(mtu)];
+
+/** (Re)creating a VIF's OVS port with its external ids (nova's create_ovs_vif_port). */
+export function ovsAddPortArgv(bridge: string, dev: string, externalIds: string[]): string[] {
+  return ['ovs-vsctl', '--', '--if-exists', 'del-port', dev, '--', 'add-port', bridge, dev, '--', 'set', 'Interface', dev, ...externalIds];
+}
+
+/** Removing a VIF's OVS port from its bridge (nova's delete_ovs_vif_port). */
+export function ovsDelPortArgv(bridge: string, dev: string): string[] {
+  return ['ovs-vsctl', '--if-exists', 'del-port', bridge, dev];
+}
 
 const ovsPlugger: VifPlugger = {
   async plug(host, instanceUuid, vif) {
     const br = integrationBridge(vif);
-    const mtu = mtuOf(vif);
+    const mtu = vifMtu(vif);
     if (!isHybridPlug(vif)) {
       const tap = tapName(vif);
-      await host.execute(['ovs-vsctl', '--', '--if-exists', 'del-port', tap, '--', 'add-port', br, tap, '--', 'set', 'Interface', tap, ...ovsExternalIds(vif, instanceUuid)]);
-      if (mtu && (await exists(host, tap))) await host.execute(['ip', 'link', 'set', tap, 'mtu', String(mtu)]);
+      await host.execute(ovsAddPortArgv(br, tap, ovsExternalIds(vif, instanceUuid)));
+      if (mtu && (await exists(host, tap))) await host.execute(setMtuArgv(tap, mtu));
       return;
     }
     const { qbr, qvb, qvo } = vifDeviceNames(vif.id);
     if (!(await exists(host, qbr))) {
-      await host.execute(['brctl', 'addbr', qbr]);
-      await host.execute(['brctl', 'setfd', qbr, '0']);
-      await host.execute(['brctl', 'stp', qbr, 'off']);
-      try {
-        await host.execute(['tee', `/sys/class/net/${qbr}/bridge/multicast_snooping`], { input: '0' });
-      } catch (e) {
-        // nova runs it with check_exit_code=[0, 1]: kernels without the knob are fine.
-        if (!(e instanceof CommandFailed && e.exitCode === 1)) throw e;
-      }
+      for (const cmd of addBridgeCommands(qbr)) await runHostCommand(host, cmd);
     }
     if (!(await exists(host, qvo))) {
-      await host.execute(['ip', 'link', 'add', qvb, 'type', 'veth', 'peer', 'name', qvo]);
-      for (const dev of [qvb, qvo]) {
-        await host.execute(['ip', 'link', 'set', dev, 'up']);
-        await host.execute(['ip', 'link', 'set', dev, 'promisc', 'on']);
-        if (mtu) await host.execute(['ip', 'link', 'set', dev, 'mtu', String(mtu)]);
-      }
+      for (const cmd of addVethPairCommands(qvb, qvo, mtu)) await runHostCommand(host, cmd);
       await host.execute(['ip', 'link', 'set', qbr, 'up']);
       await host.execute(['brctl', 'addif', qbr, qvb]);
-      await host.execute(['ovs-vsctl', '--', '--if-exists', 'del-port', qvo, '--', 'add-port', br, qvo, '--', 'set', 'Interface', qvo, ...ovsExternalIds(vif, instanceUuid)]);
-      if (mtu) await host.execute(['ip', 'link', 'set', qvo, 'mtu', String(mtu)]);
+      await host.execute(ovsAddPortArgv(br, qvo, ovsExternalIds(vif, instanceUuid)));
+      if (mtu) await host.execute(setMtuArgv(qvo, mtu));
     } else if (mtu) {
       // os-vif's update_veth_pair: an existing pair only gets the network's MTU again.
-      for (const dev of [qvb, qvo]) await host.execute(['ip', 'link', 'set', dev, 'mtu', String(mtu)]);
+      for (const dev of [qvb, qvo]) await host.execute(setMtuArgv(dev, mtu));
     }
   },
 
@@ -150,16 +189,16 @@ const ovsPlugger: VifPlugger = {
       if (qvbLine?.includes(` master ${qbr} `)) await host.execute(['brctl', 'delif', qbr, qvb]);
       await host.execute(['ip', 'link', 'set', qbr, 'down']);
       await host.execute(['brctl', 'delbr', qbr]);
-      await host.execute(['ovs-vsctl', '--if-exists', 'del-port', br, qvo]);
+      await host.execute(ovsDelPortArgv(br, qvo));
       if (await exists(host, qvo)) await host.execute(['ip', 'link', 'delete', qvo]);
       return;
     }
     const tap = tapName(vif);
-    await host.execute(['ovs-vsctl', '--if-exists', 'del-port', br, tap]);
+    await host.execute(ovsDelPortArgv(br, tap));
     if (await exists(host, tap)) await host.execute(['ip', 'link', 'delete', tap]);
     // A hybrid VIF whose bridge is already gone may still have its OVS port and veth.
     if (isHybridPlug(vif)) {
-      await host.execute(['ovs-vsctl', '--if-exists', 'del-port', br, qvo]);
+      await host.execute(ovsDelPortArgv(br, qvo));
       if (await exists(host, qvo)) await host.execute(['ip', 'link', 'delete', qvo]);
     }
   },
@@ -228,7 +267,7 @@ export async function unplugVif(host: HostNetwork, instanceUuid: string, vif: VI
  */
 export async function attachGuestTap(host: HostNetwork, vif: VIF): Promise<void> {
   const tap = tapName(vif);
-  const mtu = mtuOf(vif);
+  const mtu = vifMtu(vif);
   if (!(await exists(host, tap))) {
     await host.execute(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
     await host.execute(['ip', 'link', 'set', tap, 'address', `fe${vif.address.slice(2)}`]);
