@@ -144,6 +144,8 @@ function rabbitVhost(): { url: string; remove(): void } | undefined {
 function testDatabase(overrides: DeepPartial<Config>, dataDir: string): string | undefined {
   const server = process.env.NIMBUS_TEST_DATABASE;
   if (!server || overrides.database?.connection) return undefined;
+  // A bare word would be taken as a SQLite path (a directory of database files in the repo).
+  if (!/^(postgresql|mysql)(\+\w+)?:\/\//.test(server)) throw new Error(`NIMBUS_TEST_DATABASE must be a server URL (postgresql://… or mysql://…), not ${JSON.stringify(server)}`);
   // A restart on a previous cloud's data dir gets that cloud's databases too.
   if (overrides.DEFAULT?.data_dir) return testDatabases.get(overrides.DEFAULT.data_dir);
   const connection = `${server.replace(/\/+$/, '')}/nimbus_test_${randomBytes(4).toString('hex')}_{service}`;
