@@ -5,7 +5,7 @@
  * APIs and tests run many clouds in one process.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 
 /** The path the route serves; isPublic lets it through without a token. */
 export const METRICS_PATH = '/metrics';
@@ -20,3 +20,18 @@ export function registerMetricsRoute(app: FastifyInstance, registry: Registry): 
 
 /** Bus queue depths by queue, as a metrics source reads them (Bus.queueDepths). */
 export type QueueDepths = (queues: readonly string[]) => Promise<Record<string, number>>;
+
+/** `nimbus_rpc_queue_messages{queue}`: the depth of each queue `queues()` names, read at the scrape. */
+export function registerQueueDepthGauge(registry: Registry, help: string, queueDepths: QueueDepths, queues: () => Promise<string[]>): void {
+  new Gauge({
+    name: 'nimbus_rpc_queue_messages',
+    help,
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      const depths = await queueDepths(await queues());
+      this.reset();
+      for (const [queue, n] of Object.entries(depths)) this.set({ queue }, n);
+    },
+  });
+}

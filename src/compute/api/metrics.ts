@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Topics } from '../../bus/topics.js';
 import type { Clock } from '../../common/clock.js';
-import { type QueueDepths, registerMetricsRoute } from '../../common/metrics.js';
+import { type QueueDepths, registerMetricsRoute, registerQueueDepthGauge } from '../../common/metrics.js';
 import { countLiveInstancesByState, selectCreateActionEvents, selectLiveInstanceUuidsInVmState, selectRecentFinishedEvents } from '../db/metrics.js';
 import { selectFaultsOfInstances } from '../db/instances.js';
 import type { NovaDB } from '../db/schema.js';
@@ -143,19 +143,10 @@ export function computeMetricsRegistry(d: ComputeMetricsDeps): Registry {
     },
   });
 
-  const queueDepths = d.queueDepths;
-  if (queueDepths) {
-    new Gauge({
-      name: 'nimbus_rpc_queue_messages',
-      help: "Messages waiting in nova's RPC queues (the topic queues and each compute host's).",
-      labelNames: ['queue'],
-      registers: [registry],
-      async collect() {
-        const hosts = (await selectServices(db, { binary: 'nova-compute' })).map((s) => `${Topics.compute}.${s.host}`);
-        const depths = await queueDepths([Topics.conductor, Topics.scheduler, Topics.compute, ...hosts]);
-        this.reset();
-        for (const [queue, n] of Object.entries(depths)) this.set({ queue }, n);
-      },
+  if (d.queueDepths) {
+    registerQueueDepthGauge(registry, "Messages waiting in nova's RPC queues (the topic queues and each compute host's).", d.queueDepths, async () => {
+      const hosts = (await selectServices(db, { binary: 'nova-compute' })).map((s) => `${Topics.compute}.${s.host}`);
+      return [Topics.conductor, Topics.scheduler, Topics.compute, ...hosts];
     });
   }
   return registry;

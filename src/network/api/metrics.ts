@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import { Gauge, Registry } from 'prom-client';
 import { Topics } from '../../bus/topics.js';
 import type { Clock } from '../../common/clock.js';
-import { type QueueDepths, registerMetricsRoute } from '../../common/metrics.js';
+import { type QueueDepths, registerMetricsRoute, registerQueueDepthGauge } from '../../common/metrics.js';
 import { isAlive, listAgents } from '../agents/index.js';
 import { countPortsByStatusAndOwner } from '../db/metrics.js';
 import type { NeutronDB } from '../db/schema.js';
@@ -62,19 +62,8 @@ export function networkMetricsRegistry(d: NetworkMetricsDeps): Registry {
     },
   });
 
-  const queueDepths = d.queueDepths;
-  if (queueDepths) {
-    new Gauge({
-      name: 'nimbus_rpc_queue_messages',
-      help: "Messages waiting in neutron-server's RPC queues (what agents send it).",
-      labelNames: ['queue'],
-      registers: [registry],
-      async collect() {
-        const depths = await queueDepths([Topics.plugin, Topics.reports]);
-        this.reset();
-        for (const [queue, n] of Object.entries(depths)) this.set({ queue }, n);
-      },
-    });
+  if (d.queueDepths) {
+    registerQueueDepthGauge(registry, "Messages waiting in neutron-server's RPC queues (what agents send it).", d.queueDepths, async () => [Topics.plugin, Topics.reports]);
   }
   return registry;
 }
