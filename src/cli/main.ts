@@ -21,6 +21,7 @@ import { OPTIONS, describeOptions, loadConfig, optionNames } from '../common/con
 import { createLogger } from '../common/log.js';
 import { checkLogFile, describeFsError } from '../common/preflight.js';
 import { HOST_COMMANDS, type ServiceCommand, startService } from '../deploy/services.js';
+import { OPS_COMMANDS, processIo, runOpsCommand } from './ops/index.js';
 
 const COMMANDS = {
   up: 'start keystone, glance, neutron and nova with the simulated hosts, in this process, until Ctrl-C',
@@ -44,7 +45,13 @@ const USAGE = 'usage: nimbus <command> [options]';
 const HINT = "Run 'nimbus help' for the commands and options.";
 
 function commandList(): string[] {
-  return ['Commands:', ...Object.entries(COMMANDS).map(([c, h]) => `  ${c.padEnd(c.length > 6 ? 26 : 6)} ${h}`)];
+  const ops = Object.entries(OPS_COMMANDS);
+  return [
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([c, h]) => `  ${c.padEnd(c.length > 6 ? 26 : 6)} ${h}`),
+    ...(ops.length ? ['', 'Operator commands (a running Nimbus, OS_* credentials of an admin):'] : []),
+    ...ops.map(([c, cmd]) => `  ${c.padEnd(26)} ${cmd.summary}`),
+  ];
 }
 
 function generalHelp(): string {
@@ -240,7 +247,15 @@ async function up(inv: Invocation): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const inv = parse(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  // Operator commands parse their own options (not the service options of OPTIONS).
+  const ops = argv[0] !== undefined && Object.hasOwn(OPS_COMMANDS, argv[0]) ? OPS_COMMANDS[argv[0]]! : undefined;
+  if (ops) process.exit(await runOpsCommand(argv[0]!, ops, argv.slice(1), processIo));
+  if (argv[0] === 'help' && argv[1] !== undefined && Object.hasOwn(OPS_COMMANDS, argv[1])) {
+    console.log(OPS_COMMANDS[argv[1]]!.help);
+    return;
+  }
+  const inv = parse(argv);
   if (inv.version) {
     console.log(version());
     return;

@@ -13,6 +13,9 @@ import type { NetworkInfo } from './network/model.js';
 import type { PowerOp } from './manager/power.js';
 import type { InstanceFlavor } from './objects/instance.js';
 import { OBJECT_METHODS, type ObjectWire } from './objects/indirection.js';
+import type { HostDevices } from '../hostnet/host-network.js';
+import type { HostCommandResult } from './virt/driver.js';
+import type { HostCommand } from './virt/vif.js';
 
 /** What the scheduler is asked to place (nova's RequestSpec, the parts used here). */
 export interface RequestSpec {
@@ -295,6 +298,10 @@ export interface ComputeTopic {
   rollback_live_migration_at_destination: { args: LiveMigrationArgs; result: void };
   live_migration_force_complete: { args: InstanceArgs & { migrationId: number }; result: void };
   live_migration_abort: { args: InstanceArgs & { migrationId: number }; result: void };
+  /** Nimbus's operator API (not nova's): the host's devices now, for diagnosis and repair-vifs. */
+  host_devices: { args: { ctx: NovaContext }; result: HostDevices };
+  /** Nimbus's operator API: root commands run in order on the host (repair-vifs --apply), stopping at the first failure. */
+  host_run_commands: { args: { ctx: NovaContext; commands: HostCommand[] }; result: HostCommandResult[] };
 }
 
 export const ComputeTopicDef = defineTopic<ComputeTopic>(Topics.compute, {
@@ -329,6 +336,8 @@ export const ComputeTopicDef = defineTopic<ComputeTopic>(Topics.compute, {
   rollback_live_migration_at_destination: true,
   live_migration_force_complete: true,
   live_migration_abort: true,
+  host_devices: true,
+  host_run_commands: true,
 });
 
 export class ComputeRpc {
@@ -374,6 +383,14 @@ export class ComputeRpc {
   /** A call: get_diagnostics (`v2` false) or get_instance_diagnostics (`v2` true). */
   getDiagnostics(host: string, ctx: NovaContext, instanceUuid: string, v2: boolean): Promise<unknown> {
     return this.#to(host).call(v2 ? 'get_instance_diagnostics' : 'get_diagnostics', { ctx, instanceUuid }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** A call: every network device on the host now. */
+  hostDevices(host: string, ctx: NovaContext): Promise<HostDevices> {
+    return this.#to(host).call('host_devices', { ctx }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** A call: runs root commands on the host in order, stopping at the first failure. */
+  hostRunCommands(host: string, ctx: NovaContext, commands: HostCommand[]): Promise<HostCommandResult[]> {
+    return this.#to(host).call('host_run_commands', { ctx, commands }, { ctx: { requestId: ctx.requestId } });
   }
   /** A call: what the host's `uptime` prints (get_host_uptime). */
   getHostUptime(host: string, ctx: NovaContext): Promise<string> {

@@ -52,6 +52,7 @@ import { registerSimpleTenantUsage } from './simple-tenant-usage.js';
 import { registerNetworkProxies } from './network-proxies.js';
 import { registerSecurityGroups } from './security-groups.js';
 import { registerComputeMetrics } from './metrics.js';
+import { registerOps } from './ops/index.js';
 import { METRICS_PATH, type QueueDepths } from '../../common/metrics.js';
 
 declare module 'fastify' {
@@ -137,6 +138,7 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
   registerSimpleTenantUsage(app, d);
   registerNetworkProxies(app, d);
   registerSecurityGroups(app, d);
+  registerOps(app, d);
   registerComputeMetrics(app, { db: d.db, clock: d.clock, serviceDownTimeS: d.cfg.compute.service_down_time, queueDepths: d.queueDepths });
   return app;
 }

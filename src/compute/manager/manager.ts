@@ -109,6 +109,8 @@ export class ComputeManager {
       rollback_live_migration_at_destination: (a) => this.#live.rollbackLiveMigrationAtDestination(a),
       live_migration_force_complete: (a) => this.#live.liveMigrationForceComplete(a),
       live_migration_abort: (a) => this.#live.liveMigrationAbort(a),
+      host_devices: async (_a) => this.d.driver.hostDevices(),
+      host_run_commands: (a) => this.d.driver.runHostCommands(a.commands),
     });
     this.#scheduleHeartbeat();
     this.#reclaim = scheduleReclaim(this.d, (ctx, uuid) => this.terminateInstance(ctx, uuid));

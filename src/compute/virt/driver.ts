@@ -6,6 +6,8 @@
 import type { NovaContext } from '../context.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
 import type { Instance, InstanceFlavor } from '../objects/instance.js';
+import type { HostDevices } from '../../hostnet/host-network.js';
+import type { HostCommand } from './vif.js';
 
 export interface HostResources {
   vcpus: number;
@@ -120,6 +122,19 @@ export interface VirtDriver {
   listInstances(): string[];
   /** get_host_uptime: what the host's `uptime` command prints (libvirt's driver runs `env LANG=C uptime`). */
   getHostUptime(): string;
+  /** Every network device on the host now (the operator API's diagnosis and repair-vifs). */
+  hostDevices(): HostDevices;
+  /** Runs root commands on the host in order (repair-vifs --apply), stopping at the first failure. */
+  runHostCommands(commands: HostCommand[]): Promise<HostCommandResult[]>;
+}
+
+/** What one command run by runHostCommands did: its stdout, or the failure it stopped at. */
+export interface HostCommandResult {
+  argv: string[];
+  ok: boolean;
+  stdout: string;
+  /** ProcessExecutionError's text when it failed. */
+  error: string | null;
 }
 
 /** nova's objects.Diagnostics as the 2.48 view shows it (views/server_diagnostics.py field order). */

@@ -8,15 +8,15 @@
 import type { Clock } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
-import type { HostNetwork } from '../../hostnet/host-network.js';
+import { CommandFailed, type HostDevices, type HostNetwork } from '../../hostnet/host-network.js';
 import type { NovaContext } from '../context.js';
 import { InstanceFaultRollback, InstanceNotFound, ResizeError, VirtualInterfaceCreateException } from '../errors.js';
 import { EventWaitTimeout, type InstanceEvents } from '../manager/events.js';
 import { type NetworkInfo, type VIF } from '../network/model.js';
 import type { Instance, InstanceFlavor } from '../objects/instance.js';
 import { PowerState } from '../objects/states.js';
-import type { HostResources, InstanceDiagnostics, LiveMigrationData, VirtDriver } from './driver.js';
-import { checkGuestVifConfig, plugVif, unplugVif } from './vif.js';
+import type { HostCommandResult, HostResources, InstanceDiagnostics, LiveMigrationData, VirtDriver } from './driver.js';
+import { type HostCommand, checkGuestVifConfig, plugVif, unplugVif } from './vif.js';
 
 /** A live migration the source is running: its timer, and how it ends early. */
 interface MigrationJob {
@@ -94,6 +94,28 @@ export class FakeLibvirtDriver implements VirtDriver {
 
   listInstances(): string[] {
     return [...this.#guests.keys()];
+  }
+
+  hostDevices(): HostDevices {
+    return this.d.hostnet.snapshot();
+  }
+
+  async runHostCommands(commands: HostCommand[]): Promise<HostCommandResult[]> {
+    const results: HostCommandResult[] = [];
+    for (const cmd of commands) {
+      try {
+        const stdout = await this.d.hostnet.execute(cmd.argv, cmd.input === undefined ? undefined : { input: cmd.input });
+        results.push({ argv: cmd.argv, ok: true, stdout, error: null });
+      } catch (e) {
+        if (e instanceof CommandFailed && cmd.okExitCodes?.includes(e.exitCode)) {
+          results.push({ argv: cmd.argv, ok: true, stdout: e.stdout, error: null });
+          continue;
+        }
+        results.push({ argv: cmd.argv, ok: false, stdout: '', error: (e as Error).message });
+        break;
+      }
+    }
+    return results;
   }
 
   /** What `env LANG=C uptime` prints on a host up since the driver was made: no one logged in, idle. */
