@@ -22,12 +22,23 @@ describe('operator API: /nimbus/v1 on nova-api', () => {
   it('answers an admin with its resources and refuses a member with nova 403', async () => {
     const admin = await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1`);
     assert.equal(admin.status, 200);
-    assert.ok(Array.isArray(admin.body.resources));
+    assert.deepEqual(admin.body.resources, ['hosts']);
     const demo = await cloud.api('demo', 'GET', `${cloud.urls.compute}/nimbus/v1`);
     assert.equal(demo.status, 403);
     assert.deepEqual(demo.body, { forbidden: { code: 403, message: "Policy doesn't allow nimbus:ops to be performed." } });
     const anon = await cloud.api(null, 'GET', `${cloud.urls.compute}/nimbus/v1`);
     assert.equal(anon.status, 401);
+  });
+
+  it('GET /nimbus/v1/hosts/{host}/devices shows a host\'s devices; an unknown host is nova\'s 404', async () => {
+    const host = cloud.cfg.DEFAULT.hosts[0]!;
+    const res = await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/hosts/${host}/devices`);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.devices.host, host);
+    assert.ok(res.body.devices.ovsBridges.some((b: { name: string }) => b.name === 'br-int'));
+    const missing = await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/hosts/nohost/devices`);
+    assert.deepEqual(missing.body, { itemNotFound: { code: 404, message: 'Compute host nohost could not be found.' } });
+    assert.equal((await cloud.api('demo', 'GET', `${cloud.urls.compute}/nimbus/v1/hosts/${host}/devices`)).status, 403);
   });
 
   it('the CLI client logs in from the openrc environment and finds the operator API', async () => {

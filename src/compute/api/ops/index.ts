@@ -5,17 +5,10 @@
  * only, as nova's own admin APIs are by default; the `nimbus` CLI (src/cli/ops/) and the
  * dashboard are its clients. Each resource registers itself from its own file.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { PolicyNotAuthorized } from '../../errors.js';
+import type { FastifyInstance } from 'fastify';
 import type { ComputeApiDeps } from '../app.js';
-
-/** Where the operator API lives on nova-api's port (outside /v2.1, so no microversions). */
-export const OPS_PREFIX = '/nimbus/v1';
-
-/** The one rule of the operator API: an admin token, else nova's 403 naming the rule. */
-export function requireAdmin(req: FastifyRequest, rule = 'nimbus:ops'): void {
-  if (!req.ctx.isAdmin) throw new PolicyNotAuthorized(rule);
-}
+import { OPS_PREFIX, requireAdmin } from './access.js';
+import { registerHostDevices } from './host-devices.js';
 
 export function registerOps(app: FastifyInstance, d: ComputeApiDeps): void {
   // The index: which operator resources this nova-api serves.
@@ -27,4 +20,4 @@ export function registerOps(app: FastifyInstance, d: ComputeApiDeps): void {
 }
 
 type Register = (app: FastifyInstance, d: ComputeApiDeps) => void;
-const RESOURCES = new Map<string, Register>([]);
+const RESOURCES = new Map<string, Register>([['hosts', registerHostDevices]]);
