@@ -20,17 +20,24 @@
  *   and otherwise within 10 s, so each reading waits 11 s after the load stops.
  * Asserts nothing; not part of npm test.
  *
- *   npm run build && node --import tsx bench/distributed.ts [N=1000] [poll-ms=1000] [runs=1,2,embedded]
+ * The servers are watched with one GET /servers/detail?changes-since per interval
+ * (`list`, the default) or one GET /servers/{id} per server per interval (`each`): at
+ * N=1000 `each` sends ~100 GETs per boot to a deployment that takes ~100 s, and the
+ * cloud's answers to them (not the boots) become much of what is measured.
+ *
+ *   npm run build && node --import tsx bench/distributed.ts [N=1000] [poll-ms=1000] [runs=1,2,embedded] [poll=list|each]
  */
 import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { type Deployment, deploymentUnavailable, rabbitmqctl, startDeployment } from '../test/helpers/deployment.js';
-import { type BootRun, bootServers, call, cpuSecondsOf, deleteServers, fmt, passwordToken, percentile, sleep, startServer } from './lib.js';
+import { type BootRun, type PollMode, bootServers, call, cpuSecondsOf, deleteServers, fmt, passwordToken, percentile, sleep, startServer } from './lib.js';
 
 const count = Number(process.argv[2] ?? 1000);
 const pollMs = Number(process.argv[3] ?? 1000);
 const runs = (process.argv[4] ?? '1,2,embedded').split(',');
+const poll = (process.argv[5] ?? 'list') as PollMode;
+if (poll !== 'list' && poll !== 'each') throw new Error(`poll must be list or each, not ${String(poll)}`);
 const run = promisify(execFile);
 
 /** Unlimited quotas, as bench/servers.ts gives the embedded cloud. */
@@ -94,7 +101,7 @@ async function otherVhosts(vhost: string): Promise<string[]> {
 
 function report(label: string, r: BootRun) {
   const sorted = [...r.toActive].sort((a, b) => a - b);
-  console.log(`--- ${label}: ${count} servers at once (poll every ${pollMs} ms)`);
+  console.log(`--- ${label}: ${count} servers at once (poll ${poll} every ${pollMs} ms)`);
   console.log(`ACTIVE               ${r.toActive.length} of ${count} (${r.errors} errors) in ${r.elapsed.toFixed(2)} s = ${(r.toActive.length / r.elapsed).toFixed(1)} servers/s`);
   console.log(`time to ACTIVE       p50 ${fmt(percentile(sorted, 50))} / p99 ${fmt(percentile(sorted, 99))}`);
   const accepted = [...r.toAccepted].sort((a, b) => a - b);
@@ -131,7 +138,7 @@ async function distributed(workers: 1 | 2): Promise<number> {
     const client0 = process.cpuUsage();
     const before = await counters(d);
     const t0 = performance.now();
-    const r = await bootServers(token, c, { count, image, netId: net.body.network.id, pollMs, prefix: `d${workers}` });
+    const r = await bootServers(token, c, { count, image, netId: net.body.network.id, pollMs, prefix: `d${workers}`, poll });
     const loadS = (performance.now() - t0) / 1000;
     const cpu = [...pids].map(([p, c0]) => ({ name: `${p.name}${p.name === 'host' || workers === 2 ? ` ${/--host (\S+)/.exec(p.child.spawnargs.join(' '))?.[1] ?? ''}` : ''}`.trim(), s: cpuSecondsOf(p.child.pid!) - c0 }));
     const client = process.cpuUsage(client0);
@@ -163,8 +170,9 @@ async function distributed(workers: 1 | 2): Promise<number> {
 }
 
 async function embedded(): Promise<number> {
-  // The deployment's intervals (test/helpers/deployment.ts), not Zed's defaults, so both clouds wait alike.
-  const intervals = ['--agent-polling-interval', '0.2', '--network-send-events-interval', '0', '--agent-report-interval', '2', '--compute-report-interval', '2'];
+  // The deployment's intervals and log level (test/helpers/deployment.ts: INFO, nova's and
+  // neutron's default), not Zed's defaults, so both clouds wait and log alike.
+  const intervals = ['--agent-polling-interval', '0.2', '--network-send-events-interval', '0', '--agent-report-interval', '2', '--compute-report-interval', '2', '--log-level', 'info'];
   const server = await startServer(['--compute-quota-instances', '-1', '--compute-quota-cores', '-1', '--compute-quota-ram', '-1', '--network-quota-port', '-1', ...intervals]);
   try {
     const token = await server.token('admin', 'admin', 'admin');
@@ -173,7 +181,7 @@ async function embedded(): Promise<number> {
     await call(token, 'POST', `${n}/v2.0/subnets`, { subnet: { network_id: net.body.network.id, ip_version: 4, cidr: '10.30.0.0/16', name: 'bench' } });
     const image = (await call(token, 'GET', `${g}/v2/images`)).body.images[0].id;
     const cpu0 = server.cpuSeconds();
-    const r = await bootServers(token, c, { count, image, netId: net.body.network.id, pollMs, prefix: 'e' });
+    const r = await bootServers(token, c, { count, image, netId: net.body.network.id, pollMs, prefix: 'e', poll });
     const rate = report('embedded (`nimbus up`, one process, SQLite, the same intervals)', r);
     console.log(`CPU                  ${(server.cpuSeconds() - cpu0).toFixed(1)} s = ${(((server.cpuSeconds() - cpu0) / count) * 1000).toFixed(1)} ms per boot`);
     return rate;

@@ -136,10 +136,23 @@ class NullsLikeSqlite extends OperationNodeTransformer {
   }
 }
 
+/**
+ * Whether an ORDER BY is anywhere in the tree (subqueries too). Walking without copying
+ * is several times cheaper than the transformer, which rebuilds and freezes every node
+ * of every statement; most statements order nothing.
+ */
+function hasOrderBy(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null) return false;
+  if (Array.isArray(node)) return node.some(hasOrderBy);
+  if ((node as { kind?: string }).kind === 'OrderByNode') return true;
+  for (const v of Object.values(node)) if (typeof v === 'object' && v !== null && hasOrderBy(v)) return true;
+  return false;
+}
+
 class PostgresNullsOrder implements KyselyPlugin {
   readonly #transformer = new NullsLikeSqlite();
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    return this.#transformer.transformNode(args.node, args.queryId);
+    return hasOrderBy(args.node) ? this.#transformer.transformNode(args.node, args.queryId) : args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
     return args.result;

@@ -16,6 +16,7 @@ import { DBDataError } from '../../src/db/errors.js';
 import { identityMigrations } from '../../src/identity/db/migrations.js';
 import type { IdentityDB } from '../../src/identity/service.js';
 import { IdentityStore } from '../../src/identity/db/store.js';
+import { selectPortChildren } from '../../src/network/db/ports.js';
 import { IMAGE_MIGRATIONS } from '../../src/image/db/migrations.js';
 import type { ImageDB } from '../../src/image/db/tables.js';
 import { type ImageFilters, findImages, getImage, insertImage, insertMember } from '../../src/image/db/image-repo.js';
@@ -345,6 +346,35 @@ for (const dialect of DIALECTS) {
       assert.equal(new Set(ips).size, ips.length);
       const rows = await db.selectFrom('ipallocations').select('ip_address').where('subnet_id', '=', subnet.id).execute();
       assert.equal(rows.length, 3 + ips.length);
+    });
+
+    t('neutron: a port list loads the children of its ports, of every kind, in one statement', async () => {
+      const db = dbs.neutron.kysely;
+      const { subnet, ports } = await networkWithPorts(db, 'net-kids', '10.8.0.0/24', 3);
+      const [p1, p2, p3] = ports as [string, string, string];
+      const any = db as unknown as Kysely<any>;
+      const now = '2026-01-01T00:00:00.000000Z';
+      // The group's other columns come from later migrations: fill what the table has.
+      const cols = (await db.introspection.getTables()).find((x) => x.name === 'securitygroups')!.columns;
+      const row: Record<string, unknown> = {};
+      for (const c of cols) if (!c.isNullable && !c.hasDefaultValue) row[c.name] = /int/i.test(c.dataType) ? 0 : /_at$/.test(c.name) ? now : '';
+      await any.insertInto('securitygroups').values({ ...row, id: 'sg-kids', project_id: 'p', name: 'default' }).execute();
+      await db.insertInto('ipallocations').values([{ port_id: p1, ip_address: '10.8.0.5', subnet_id: subnet.id, network_id: 'net-kids' }, { port_id: p2, ip_address: '10.8.0.6', subnet_id: subnet.id, network_id: 'net-kids' }]).execute();
+      await db.insertInto('securitygroupportbindings').values({ port_id: p1, security_group_id: 'sg-kids' }).execute();
+      await db.insertInto('ml2_port_bindings').values({ port_id: p1, host: 'compute1', vnic_type: 'normal', profile: '{"a": 1}', vif_type: 'ovs', vif_details: '{"port_filter": true}', status: 'ACTIVE' }).execute();
+      await db.insertInto('allowedaddresspairs').values({ port_id: p1, mac_address: 'fa:16:3e:00:00:99', ip_address: '10.8.0.0/28' }).execute();
+      await db.insertInto('extradhcpopts').values({ id: 'opt-kids', port_id: p1, opt_name: 'mtu', opt_value: '1400', ip_version: 6 }).execute();
+      const one = await selectPortChildren(db, [p1, p3]);
+      assert.deepEqual(one, {
+        ips: [{ port_id: p1, ip_address: '10.8.0.5', subnet_id: subnet.id, network_id: 'net-kids' }],
+        sgs: [{ port_id: p1, security_group_id: 'sg-kids' }],
+        binds: [{ port_id: p1, host: 'compute1', vnic_type: 'normal', profile: '{"a": 1}', vif_type: 'ovs', vif_details: '{"port_filter": true}', status: 'ACTIVE' }],
+        pairs: [{ port_id: p1, mac_address: 'fa:16:3e:00:00:99', ip_address: '10.8.0.0/28' }],
+        opts: [{ id: 'opt-kids', port_id: p1, opt_name: 'mtu', opt_value: '1400', ip_version: 6 }],
+      });
+      const all = await selectPortChildren(db, 'all');
+      assert.deepEqual(all.ips.filter((r) => ports.includes(r.port_id)).map((r) => r.ip_address).sort(), ['10.8.0.5', '10.8.0.6']);
+      assert.deepEqual(await selectPortChildren(db, [p3]), { ips: [], sgs: [], binds: [], pairs: [], opts: [] });
     });
 
     t('neutron ML2: racing segment allocations never share a VNI or VLAN', async () => {

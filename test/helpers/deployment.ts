@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,26 +118,55 @@ function roundRobin(port: number, backends: number[]): Promise<Server> {
 const OWNER: Record<string, CredentialOwner> = { keystone: 'keystone', glance: 'glance', 'neutron-server': 'neutron', host: 'host' };
 const ownerOf = (name: string): CredentialOwner => OWNER[name] ?? 'nova';
 
-function startProcess(name: string, args: string[], confs: string[], timeoutMs = 60_000): Promise<DeployedProcess> {
-  const child = spawn(process.execPath, [...START_NODE_FLAGS, BUNDLE, name, ...confs.flatMap((c) => ['--config-file', c]), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const proc: DeployedProcess = { name, args, child, output: () => out };
+/** How often a starting process's log is read for its "is up" line. */
+const READY_POLL_MS = 50;
+
+/**
+ * Starts one process with its stdout and stderr appended to a file of its own in
+ * `logDir`, as a service manager would log it. Not a pipe: a service writes its log
+ * lines synchronously (pino), so a pipe the test process is too busy to drain blocks
+ * the service itself, and reading nine processes' logs costs the test process CPU
+ * the services need (bench/distributed.ts runs on the same cores).
+ */
+let started = 0;
+function startProcess(name: string, args: string[], confs: string[], logDir: string, timeoutMs = 60_000): Promise<DeployedProcess> {
+  const logFile = join(logDir, `${name}-${++started}.log`);
+  const fd = openSync(logFile, 'a');
+  const profile = process.env.PROF_FLAGS && (process.env.PROF_ONLY ?? name) === name ? process.env.PROF_FLAGS.split(' ') : [];
+  const child = spawn(process.execPath, [...START_NODE_FLAGS, ...profile, BUNDLE, name, ...confs.flatMap((c) => ['--config-file', c]), ...args], { cwd: REPO_ROOT, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  // The last text read, kept once the directory is gone (a stopped deployment).
+  let last = '';
+  const output = () => {
+    try {
+      last = readFileSync(logFile, 'utf8');
+    } catch {
+      /* removed with the deployment: what was read last */
+    }
+    return last;
+  };
+  const proc: DeployedProcess = { name, args, child, output };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} ${args.join(' ')} did not come up in ${timeoutMs} ms:\n${out.slice(-3000)}`)), timeoutMs);
-    const onData = () => {
-      if (out.includes(`"${name} is up as `)) {
-        clearTimeout(timer);
+    const done = () => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      child.off('exit', exited);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${name} ${args.join(' ')} did not come up in ${timeoutMs} ms:\n${output().slice(-3000)}`));
+    }, timeoutMs);
+    const poll = setInterval(() => {
+      if (output().includes(`"${name} is up as `)) {
+        done();
         resolve(proc);
       }
+    }, READY_POLL_MS);
+    const exited = (code: number | null) => {
+      done();
+      reject(new Error(`${name} ${args.join(' ')} exited with ${code}:\n${output().slice(-3000)}`));
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} ${args.join(' ')} exited with ${code}:\n${out.slice(-3000)}`));
-    });
+    child.once('exit', exited);
   });
 }
 
@@ -296,7 +325,7 @@ export async function startDeployment(dialect: DialectName, opts: DeploymentOpti
       configFiles[who].push(file);
     }
   }
-  const start = (name: string, args: string[]) => startProcess(name, args, configFiles[ownerOf(name)]);
+  const start = (name: string, args: string[]) => startProcess(name, args, configFiles[ownerOf(name)], dir);
   const procs: DeployedProcess[] = [];
   // A test process that ends without stop() (a crash, a timeout) takes the deployment with it.
   const orphans = () => procs.forEach((p) => p.child.kill('SIGKILL'));

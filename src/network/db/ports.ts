@@ -4,7 +4,7 @@
  * tables a port's lifecycle consults (the router or floating IP it belongs to). Every
  * function takes the connection or transaction to run in; the caller owns atomicity.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { AllowedAddressPairRow, ExtraDhcpOptRow, IpAllocationRow, NeutronDB, PortBindingRow, PortRow, SecurityGroupPortBindingRow } from './schema.js';
 
 type Db = Kysely<NeutronDB>;
@@ -81,16 +81,67 @@ export interface PortChildren {
   opts: ExtraDhcpOptRow[];
 }
 
-/** Loads the children of these ports (one query per table: the caller chunks long lists), or of all ports. */
+/** One row of the children union: which table, the port, up to six text columns and one integer. */
+interface ChildRow {
+  t: 'ip' | 'sg' | 'bind' | 'pair' | 'opt';
+  port_id: string;
+  c1: string | null;
+  c2: string | null;
+  c3: string | null;
+  c4: string | null;
+  c5: string | null;
+  c6: string | null;
+  n1: number | null;
+}
+
+/**
+ * Loads the children of these ports, or of all ports, in one statement: a UNION ALL of
+ * the five tables padded to common columns (the caller chunks long lists). Listing ports
+ * is neutron's most frequent read (nova lists a server's ports several times a boot);
+ * one statement instead of five saves each list four round trips and four plans.
+ */
 export async function selectPortChildren(db: Db, ids: readonly string[] | 'all'): Promise<PortChildren> {
-  const sel = <K extends 'ipallocations' | 'securitygroupportbindings' | 'ml2_port_bindings' | 'allowedaddresspairs' | 'extradhcpopts'>(t: K) =>
-    ids === 'all' ? db.selectFrom(t as 'ipallocations').selectAll() : db.selectFrom(t as 'ipallocations').selectAll().where('port_id', 'in', ids);
-  const ips = await sel('ipallocations').execute();
-  const sgs = (await sel('securitygroupportbindings').execute()) as unknown as SecurityGroupPortBindingRow[];
-  const binds = (await sel('ml2_port_bindings').execute()) as unknown as PortBindingRow[];
-  const pairs = (await sel('allowedaddresspairs').execute()) as unknown as AllowedAddressPairRow[];
-  const opts = (await sel('extradhcpopts').execute()) as unknown as ExtraDhcpOptRow[];
-  return { ips, sgs, binds, pairs, opts };
+  const text = sql<string | null>`NULL`;
+  const int = sql<number | null>`NULL`;
+  const some = ids !== 'all';
+  const ip = db
+    .selectFrom('ipallocations')
+    .select([sql.lit('ip').as('t'), 'port_id', 'ip_address as c1', 'subnet_id as c2', 'network_id as c3', text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
+    .$if(some, (q) => q.where('port_id', 'in', ids as readonly string[]));
+  const sg = db
+    .selectFrom('securitygroupportbindings')
+    .select([sql.lit('sg').as('t'), 'port_id', 'security_group_id as c1', text.as('c2'), text.as('c3'), text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
+    .$if(some, (q) => q.where('port_id', 'in', ids as readonly string[]));
+  const bind = db
+    .selectFrom('ml2_port_bindings')
+    .select([sql.lit('bind').as('t'), 'port_id', 'host as c1', 'vnic_type as c2', 'profile as c3', 'vif_type as c4', 'vif_details as c5', 'status as c6', int.as('n1')])
+    .$if(some, (q) => q.where('port_id', 'in', ids as readonly string[]));
+  const pair = db
+    .selectFrom('allowedaddresspairs')
+    .select([sql.lit('pair').as('t'), 'port_id', 'mac_address as c1', 'ip_address as c2', text.as('c3'), text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
+    .$if(some, (q) => q.where('port_id', 'in', ids as readonly string[]));
+  const opt = db
+    .selectFrom('extradhcpopts')
+    .select([sql.lit('opt').as('t'), 'port_id', 'id as c1', 'opt_name as c2', 'opt_value as c3', text.as('c4'), text.as('c5'), text.as('c6'), 'ip_version as n1'])
+    .$if(some, (q) => q.where('port_id', 'in', ids as readonly string[]));
+  // extradhcpopts first: PostgreSQL types a UNION's columns pair by pair from the left,
+  // so a bare NULL first would make n1 text before ip_version (an integer) comes.
+  const rows = await opt
+    .$castTo<ChildRow>()
+    .unionAll(ip.$castTo<ChildRow>())
+    .unionAll(sg.$castTo<ChildRow>())
+    .unionAll(bind.$castTo<ChildRow>())
+    .unionAll(pair.$castTo<ChildRow>())
+    .execute();
+  const out: PortChildren = { ips: [], sgs: [], binds: [], pairs: [], opts: [] };
+  for (const r of rows) {
+    if (r.t === 'ip') out.ips.push({ port_id: r.port_id, ip_address: r.c1!, subnet_id: r.c2!, network_id: r.c3! });
+    else if (r.t === 'sg') out.sgs.push({ port_id: r.port_id, security_group_id: r.c1! });
+    else if (r.t === 'bind') out.binds.push({ port_id: r.port_id, host: r.c1!, vnic_type: r.c2!, profile: r.c3!, vif_type: r.c4!, vif_details: r.c5!, status: r.c6! });
+    else if (r.t === 'pair') out.pairs.push({ port_id: r.port_id, mac_address: r.c1!, ip_address: r.c2! });
+    else out.opts.push({ id: r.c1!, port_id: r.port_id, opt_name: r.c2!, opt_value: r.c3!, ip_version: Number(r.n1) });
+  }
+  return out;
 }
 
 /** Inserts a port row; a unique violation means its MAC is taken on the network. */
