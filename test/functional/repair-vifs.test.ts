@@ -156,6 +156,24 @@ describe('repair-vifs: plan, apply, plan again', { skip: SKIP }, () => {
     assert.deepEqual((await plan(`?host=${a.host}`)).kinds, []);
   });
 
+  it('leaves an instance with a task under way alone (its devices are not stale either)', async () => {
+    await cloud.compute.instances.save(a.id, { taskState: 'migrating' });
+    try {
+      await onHost(a.host, ['ovs-vsctl', '--if-exists', 'del-port', 'br-int', `qvo${a.short}`]);
+      const res = await ops('GET', `/repair-vifs?host=${a.host}`);
+      const h = res.body.hosts[0];
+      assert.deepEqual([h.vifs, h.stale], [[], []]);
+      assert.deepEqual(h.skipped, [{ instanceUuid: a.id, instanceName: 'vm-a', reason: 'task_state migrating' }]);
+      const applied = await apply({ host: a.host });
+      assert.deepEqual(applied[0].results, []);
+    } finally {
+      await cloud.compute.instances.save(a.id, { taskState: null });
+    }
+    assert.deepEqual((await plan(`?host=${a.host}`)).kinds, [`missing-ovs-port qvo${a.short}`]);
+    assert.ok(emptyAfter(await apply({ host: a.host })));
+    await waitFor('the port ACTIVE again', async () => ((await port(a.portId)).status === 'ACTIVE' ? true : undefined));
+  });
+
   it('a qbr/qvb/qvo of no instance: offered for removal, removed only with removeStale', async () => {
     const s = STALE_PORT.slice(0, 11);
     await onHost(
@@ -231,6 +249,30 @@ describe('repair-vifs: plan, apply, plan again', { skip: SKIP }, () => {
       assert.equal(again.out, `Nothing to repair on ${b.host}.`);
     });
 
+    it('prints the seed\'s §4.1 script lines for a guest\'s IP whose wiring is gone, and --apply rebuilds it', async () => {
+      const S = b.short;
+      // libvirt's tap of the running guest (the simulated guest has none), then the wiring gone.
+      await onHost(b.host, ['ip', 'tuntap', 'add', 'dev', `tap${S}`, 'mode', 'tap'], ['ip', 'link', 'set', `tap${S}`, 'up']);
+      await onHost(b.host, ['ovs-vsctl', '--if-exists', 'del-port', 'br-int', `qvo${S}`], ['ip', 'link', 'delete', `qvb${S}`], ['ip', 'link', 'set', `qbr${S}`, 'down'], ['brctl', 'delbr', `qbr${S}`]);
+
+      // The seed's gen_nova_cfg_by_ip.sh: port id, mac and device id from neutron, then its echo lines.
+      const p = await port(b.portId);
+      const script = seedScript(p.id, p.mac_address, p.device_id);
+      const shown = await cli('--ip', b.ip);
+      assert.equal(shown.code, 1);
+      const lines = shown.out.split('\n').filter((l) => l.startsWith('sudo nova-rootwrap'));
+      // Nova's plug also runs the multicast_snooping tee and, on a network with an MTU, sets
+      // it on qvb/qvo; the seed's script (Icehouse, no MTU) has neither, nor the --timeout
+      // global option Nimbus's ovs-vsctl line leaves out.
+      assert.deepEqual(
+        lines.filter((l) => !l.includes(' tee ') && !/ mtu \d+$/.test(l)),
+        script.map((l) => l.replace(' ovs-vsctl --timeout=120 ', ' ovs-vsctl ')),
+      );
+      const applied = await cli('--ip', b.ip, '--apply');
+      assert.equal(applied.code, 0, applied.out);
+      await waitFor('the port ACTIVE again', async () => ((await port(b.portId)).status === 'ACTIVE' ? true : undefined));
+    });
+
     it('exits 1 when stale devices are left, 2 on usage errors, 1 on an unknown server', async () => {
       const s = STALE_PORT.slice(0, 11);
       await onHost(b.host, ['brctl', 'addbr', `qbr${s}`]);
@@ -260,3 +302,22 @@ describe('repair-vifs: plan, apply, plan again', { skip: SKIP }, () => {
     });
   });
 });
+
+/** The echo lines of the seed's §4.1 gen_nova_cfg_by_ip.sh for a port, its MAC and its device (the VM). */
+function seedScript(portid: string, mac: string, device: string): string[] {
+  const [tap, qbr, qvo, qvb] = ['tap', 'qbr', 'qvo', 'qvb'].map((p) => `${p}${portid.slice(0, 11)}`);
+  return [
+    `brctl addbr ${qbr}`,
+    `brctl setfd ${qbr} 0`,
+    `brctl stp ${qbr} off`,
+    `ip link add ${qvb} type veth peer name ${qvo}`,
+    `ip link set ${qvb} up`,
+    `ip link set ${qvb} promisc on`,
+    `ip link set ${qvo} up`,
+    `ip link set ${qvo} promisc on`,
+    `ip link set ${qbr} up`,
+    `brctl addif ${qbr} ${qvb}`,
+    `brctl addif ${qbr} ${tap}`,
+    `ovs-vsctl --timeout=120 -- --if-exists del-port ${qvo} -- add-port br-int ${qvo} -- set Interface ${qvo} external-ids:iface-id=${portid} external-ids:iface-status=active external-ids:attached-mac=${mac} external-ids:vm-uuid=${device}`,
+  ].map((l) => `${ROOTWRAP} ${l}`);
+}

@@ -16,7 +16,9 @@ nova's VIF driver makes from the instance's NetworkInfo: the qbr bridge, the qvb
 veth pair, bridge membership, the br-int port with its external-ids (iface-id,
 iface-status, attached-mac, vm-uuid) and the MTU. Prints each difference and the
 nova-rootwrap commands that fix it. Without --server/--port/--ip it also lists devices
-that belong to no instance (stale qbr/qvb/qvo/tap left by a crash).
+that belong to no instance (stale qbr/qvb/qvo/tap left by a crash). An instance with a
+task under way (building, migrating, deleting...) is skipped: its nova-compute may be
+plugging or unplugging it at that moment.
 
 options:
   --host H        only this compute host
@@ -85,6 +87,8 @@ function printPlans(out: (line: string) => void, hosts: (PlanView & { host: stri
     for (const d of h.stale) rows.push([h.host, '(none)', d.kind === 'stale-devices' ? `${d.portIdPrefix}…` : '', d.kind, d.description]);
   }
   for (const h of hosts) if (h.error) out(`${h.host}: cannot read the host: ${h.error}`);
+  // nova-compute may be plugging or unplugging these now: not a problem, not checked.
+  for (const h of hosts) for (const k of h.skipped ?? []) out(`${h.host}: skipped ${k.instanceName ? `${k.instanceName} (${k.instanceUuid})` : k.instanceUuid}: ${k.reason}`);
   if (!rows.length) {
     if (!hosts.some((h) => h.error)) out(hosts.length ? `Nothing to repair on ${hosts.map((h) => h.host).join(', ')}.` : 'No VIF to check.');
     return;

@@ -7,7 +7,8 @@
  *
  * Stale devices (no VIF owns them) are looked for only when no server, port or IP is
  * named, and removed only when asked: a port neutron still binds to the host is never
- * taken for stale.
+ * taken for stale. An instance in a task (building, migrating, deleting...) is left
+ * alone and reported as skipped: its nova-compute may be plugging or unplugging it now.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from '../../common/log.js';
@@ -18,7 +19,7 @@ import { findServiceByHostAndBinary, selectServices } from '../db/services.js';
 import { ComputeHostNotFound, FixedIpNotFoundForAddress, InstanceNotFound, InvalidInput, NoUniqueMatch, PortNotFound } from '../errors.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
 import type { NeutronAPI } from '../network/neutron.js';
-import type { InstanceStore } from '../objects/instance.js';
+import type { Instance, InstanceStore } from '../objects/instance.js';
 import type { ComputeRpc } from '../rpc.js';
 import type { HostCommandResult } from '../virt/driver.js';
 import type { HostCommand } from '../virt/vif.js';
@@ -55,6 +56,8 @@ export interface VifView {
 export interface PlanView {
   vifs: VifView[];
   stale: DifferenceView[];
+  /** Instances not checked because a task is under way on them. */
+  skipped: { instanceUuid: string; instanceName: string; reason: string }[];
 }
 
 /** One host's plan; error when the host could not be read (its nova-compute down...). */
@@ -74,7 +77,7 @@ export interface HostApplyView {
 
 interface Target {
   host: string;
-  instances: { uuid: string; name: string; networkInfo: NetworkInfo }[];
+  instances: { uuid: string; name: string; networkInfo: NetworkInfo; busy: string | null }[];
   /** The whole host is checked: stale devices are looked for. */
   whole: boolean;
 }
@@ -91,7 +94,7 @@ export class RepairVifs {
       try {
         out.push({ host: t.host, ...(await this.#plan(ctx, t)) });
       } catch (e) {
-        out.push({ host: t.host, vifs: [], stale: [], error: (e as Error).message });
+        out.push({ host: t.host, vifs: [], stale: [], skipped: [], error: (e as Error).message });
       }
     }
     return out;
@@ -123,9 +126,14 @@ export class RepairVifs {
 
   async #plan(ctx: NovaContext, t: Target): Promise<PlanView> {
     const devices = await this.d.compute.hostDevices(t.host, ctx);
-    const known = t.whole ? await this.#portsBoundTo(ctx, t.host) : [];
-    const plan = repairPlan(devices, t.instances, { knownPortIds: known, skipStale: !t.whole });
-    return view(plan, new Map(t.instances.map((i) => [i.uuid, i.name])));
+    const busy = t.instances.filter((i) => i.busy);
+    const known = [...(t.whole ? await this.#portsBoundTo(ctx, t.host) : []), ...busy.flatMap((i) => i.networkInfo.map((v) => v.id))];
+    const plan = repairPlan(
+      devices,
+      t.instances.filter((i) => !i.busy),
+      { knownPortIds: known, skipStale: !t.whole },
+    );
+    return { ...view(plan, new Map(t.instances.map((i) => [i.uuid, i.name]))), skipped: busy.map((i) => ({ instanceUuid: i.uuid, instanceName: i.name, reason: i.busy! })) };
   }
 
   /** Ports neutron binds to the host (a migration's, an instance nova is still building): never stale. */
@@ -149,7 +157,7 @@ export class RepairVifs {
     if (sel.server !== undefined) {
       const inst = await this.#server(sel.server);
       if (!inst.host || !hosts.includes(inst.host)) return [];
-      return [{ host: inst.host, instances: [{ uuid: inst.uuid, name: inst.name, networkInfo: await this.d.instances.networkInfo(inst.uuid) }], whole: false }];
+      return [{ host: inst.host, instances: [{ uuid: inst.uuid, name: inst.displayName, networkInfo: await this.d.instances.networkInfo(inst.uuid), busy: busy(inst) }], whole: false }];
     }
 
     const match: ((v: VIF) => boolean) | null =
@@ -158,7 +166,7 @@ export class RepairVifs {
     for (const host of hosts) {
       const instances = await this.d.instances.listByHost(host);
       const infos = await this.d.instances.networkInfos(instances.map((i) => i.uuid));
-      const onHost = instances.map((i) => ({ uuid: i.uuid, name: i.displayName, networkInfo: (infos.get(i.uuid) ?? []).filter((v) => !match || match(v)) }));
+      const onHost = instances.map((i) => ({ uuid: i.uuid, name: i.displayName, networkInfo: (infos.get(i.uuid) ?? []).filter((v) => !match || match(v)), busy: busy(i) }));
       if (!match) targets.push({ host, instances: onHost, whole: true });
       else if (onHost.some((i) => i.networkInfo.length)) targets.push({ host, instances: onHost.filter((i) => i.networkInfo.length), whole: false });
     }
@@ -167,16 +175,23 @@ export class RepairVifs {
   }
 
   /** A live server by uuid or by its name (which must then be unique). */
-  async #server(idOrName: string): Promise<{ uuid: string; name: string; host: string | null }> {
+  async #server(idOrName: string): Promise<Instance> {
     if (UUID.test(idOrName)) {
       const i = await this.d.instances.find(idOrName);
-      if (i) return { uuid: i.uuid, name: i.displayName, host: i.host };
+      if (i) return i;
     }
     const rows = await selectInstancesByDisplayName(this.d.db, idOrName);
     if (rows.length === 0) throw new InstanceNotFound(idOrName);
     if (rows.length > 1) throw new NoUniqueMatch(`Multiple servers are named ${idOrName}: give its uuid.`);
-    return { uuid: rows[0]!.uuid, name: rows[0]!.display_name ?? '', host: rows[0]!.host };
+    return this.d.instances.get(rows[0]!.uuid);
   }
+}
+
+/** Why nova-compute may be changing the instance's VIFs right now, or null. */
+function busy(i: Instance): string | null {
+  if (i.taskState) return `task_state ${i.taskState}`;
+  if (i.vmState === 'building') return 'vm_state building';
+  return null;
 }
 
 /** What the host's nova-compute runs: the command without its printed line. */
@@ -189,6 +204,7 @@ function view(plan: RepairPlan, names: Map<string, string>): PlanView {
   return {
     vifs: plan.vifs.map((v) => ({ instanceUuid: v.instanceUuid, instanceName: names.get(v.instanceUuid) ?? '', portId: v.portId, differences: v.differences.map(d) })),
     stale: plan.stale.map(d),
+    skipped: [],
   };
 }
 
