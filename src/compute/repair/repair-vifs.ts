@@ -87,41 +87,41 @@ const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$
 export class RepairVifs {
   constructor(private readonly d: RepairVifsDeps) {}
 
-  /** The plan for every host selected. */
+  /** The plan for every host selected (hosts in parallel: one down nova-compute costs one RPC timeout). */
   async plan(ctx: NovaContext, sel: RepairSelector): Promise<HostPlanView[]> {
-    const out: HostPlanView[] = [];
-    for (const t of await this.#targets(sel)) {
-      try {
-        out.push({ host: t.host, ...(await this.#plan(ctx, t)) });
-      } catch (e) {
-        out.push({ host: t.host, vifs: [], stale: [], skipped: [], error: (e as Error).message });
-      }
-    }
-    return out;
+    return Promise.all(
+      (await this.#targets(sel)).map(async (t): Promise<HostPlanView> => {
+        try {
+          return { host: t.host, ...(await this.#plan(ctx, t)) };
+        } catch (e) {
+          return { host: t.host, vifs: [], stale: [], skipped: [], error: (e as Error).message };
+        }
+      }),
+    );
   }
 
   /**
    * Plans each host afresh (never a plan read earlier), runs its commands there (stale
-   * removals only with removeStale), and plans it again.
+   * removals only with removeStale), and plans it again. Hosts are independent, so in parallel.
    */
   async apply(ctx: NovaContext, sel: RepairSelector, removeStale: boolean): Promise<HostApplyView[]> {
-    const out: HostApplyView[] = [];
-    for (const t of await this.#targets(sel)) {
-      let before: PlanView | null = null;
-      let results: HostCommandResult[] = [];
-      try {
-        before = await this.#plan(ctx, t);
-        const commands = [...before.vifs.flatMap((v) => v.differences), ...(removeStale ? before.stale : [])].flatMap((d) => d.commands).map(hostCommand);
-        if (commands.length) {
-          this.d.log.info({ host: t.host, commands: commands.length }, 'repair-vifs: running the repair commands on the host');
-          results = await this.d.compute.hostRunCommands(t.host, ctx, commands);
-        }
-        out.push({ host: t.host, before, results, after: await this.#plan(ctx, t) });
-      } catch (e) {
-        out.push({ host: t.host, before, results, after: null, error: (e as Error).message });
+    return Promise.all((await this.#targets(sel)).map((t) => this.#applyOn(ctx, t, removeStale)));
+  }
+
+  async #applyOn(ctx: NovaContext, t: Target, removeStale: boolean): Promise<HostApplyView> {
+    let before: PlanView | null = null;
+    let results: HostCommandResult[] = [];
+    try {
+      before = await this.#plan(ctx, t);
+      const commands = [...before.vifs.flatMap((v) => v.differences), ...(removeStale ? before.stale : [])].flatMap((d) => d.commands).map(hostCommand);
+      if (commands.length) {
+        this.d.log.info({ host: t.host, commands: commands.length }, 'repair-vifs: running the repair commands on the host');
+        results = await this.d.compute.hostRunCommands(t.host, ctx, commands);
       }
+      return { host: t.host, before, results, after: await this.#plan(ctx, t) };
+    } catch (e) {
+      return { host: t.host, before, results, after: null, error: (e as Error).message };
     }
-    return out;
   }
 
   async #plan(ctx: NovaContext, t: Target): Promise<PlanView> {
