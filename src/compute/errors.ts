@@ -132,6 +132,12 @@ export class PortNotFound extends NotFound {
     super(message);
   }
 }
+export class FixedIpNotFoundForAddress extends NotFound {
+  static override readonly wireType: string = 'FixedIpNotFoundForAddress';
+  constructor(address: string) {
+    super(`Fixed IP not found for address ${address}.`);
+  }
+}
 export class PortInUse extends Invalid {
   static override readonly wireType: string = 'PortInUse';
   constructor(portId: string) {

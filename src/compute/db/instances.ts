@@ -54,6 +54,11 @@ export function selectInstancesByHost(db: Db, host: string): Promise<InstanceRow
   return db.selectFrom('instances').selectAll().where('host', '=', host).where('deleted', '=', 0).orderBy('id', 'asc').execute();
 }
 
+/** The live instances with this display name, in id order (a server named on the command line). */
+export function selectInstancesByDisplayName(db: Db, name: string): Promise<InstanceRow[]> {
+  return db.selectFrom('instances').selectAll().where('display_name', '=', name).where('deleted', '=', 0).orderBy('id', 'asc').execute();
+}
+
 /** Live instances with no host that are building or being deleted, in id order. */
 export function selectUnsettledInstancesWithoutHost(db: Db): Promise<InstanceRow[]> {
   return db
