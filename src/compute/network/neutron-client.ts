@@ -183,6 +183,11 @@ export class NeutronClient {
     await this.#call('DELETE', `/ports/${encodeURIComponent(portId)}/bindings/${encodeURIComponent(host)}`);
   }
 
+  /** Nimbus's admin diagnosis of a port on neutron-server (GET /nimbus/v1/diagnosis/ports/{id}, outside /v2.0). */
+  async portDiagnosis<T>(portId: string): Promise<T> {
+    return this.#call<T>('GET', `${await this.o.endpoint()}/nimbus/v1/diagnosis/ports/${encodeURIComponent(portId)}`, undefined, true);
+  }
+
   /** Any other call under /v2.0 (the nova API's network proxies): the body neutron answers, or throws as #call. */
   request<T>(method: string, path: string, body?: unknown): Promise<T> {
     return this.#call<T>(method, path, body);
