@@ -7,7 +7,7 @@
  * re-run now. neutron's [DEFAULT] notify_nova_on_port_status_changes is read from the
  * shared config: every process of a deployment reads the same one.
  */
-import { findServiceByHostAndBinary } from '../db/services.js';
+import { type ServiceRow, findServiceByHostAndBinary } from '../db/services.js';
 import type { ComputeApiDeps } from '../compute-api.js';
 import type { NovaContext } from '../context.js';
 import { ComputeHostNotFound, PortNotFound } from '../errors.js';
@@ -22,6 +22,7 @@ import {
   CAUSES,
   type Diagnosis,
   type Finding,
+  type HostFacts,
   type NeutronPortDiagnosis,
   Severities,
   conclude,
@@ -132,6 +133,8 @@ export class Diagnoser {
         }),
       );
     }
+    // The health of its host (nova-compute, the L2 agent): an ACTIVE server's port stays ACTIVE when its agent dies.
+    if (instance.host) findings.push(...(await this.#hostHealth(ctx, instance.host)));
     return conclude('server', uuid, dedupe(findings), {
       name: instance.displayName,
       status: { vm_state: instance.vmState, task_state: instance.taskState, host: instance.host },
@@ -142,6 +145,13 @@ export class Diagnoser {
       scheduler,
       devices_read: !!devices,
     });
+  }
+
+  /** A host's service and agent findings alone (no ports, no devices), for the objects on it. */
+  async #hostHealth(ctx: NovaContext, host: string): Promise<Finding[]> {
+    const svc = await findServiceByHostAndBinary(this.d.db, host, 'nova-compute');
+    const agents = (await this.#admin(ctx).list('agents', { host })) as HostFacts['agents'];
+    return hostFindings({ host, service: svc ? serviceFacts(svc, this.d.clock.now(), this.d.cfg.compute.service_down_time) : null, agents, ports: [], devicesReadable: true, stale: [] });
   }
 
   /** GET /nimbus/v1/diagnose/ports/{id}. */
@@ -200,7 +210,7 @@ export class Diagnoser {
     const stale = devices
       ? staleDevices(devices, known).flatMap((d) => (d.kind === 'stale-devices' ? [{ portIdPrefix: d.portIdPrefix, devices: [...d.devices, ...d.ovsPorts.map((p) => `ovs:${p}`)] }] : []))
       : [];
-    const service = svc ? { up: serviceIsUp(svc, this.d.clock.now(), this.d.cfg.compute.service_down_time), disabled: svc.disabled === 1, disabledReason: svc.disabled_reason, forcedDown: !!svc.forced_down } : null;
+    const service = svc ? serviceFacts(svc, this.d.clock.now(), this.d.cfg.compute.service_down_time) : null;
     const findings = hostFindings({ host, service, agents, ports, devicesReadable: !!devices || !service?.up, stale });
     return conclude('host', host, findings, {
       compute_service: service,
@@ -210,6 +220,10 @@ export class Diagnoser {
       devices: devices ? { links: devices.links.map((l) => l.name), ovs_bridges: devices.ovsBridges.map((b) => ({ name: b.name, ports: b.ports.map((p) => p.name) })) } : null,
     });
   }
+}
+
+function serviceFacts(svc: ServiceRow, now: number, downTimeS: number): NonNullable<HostFacts['service']> {
+  return { up: serviceIsUp(svc, now, downTimeS), disabled: svc.disabled === 1, disabledReason: svc.disabled_reason, forcedDown: !!svc.forced_down };
 }
 
 function bindingOf(p: Port): Record<string, unknown> {
