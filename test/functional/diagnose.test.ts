@@ -143,6 +143,25 @@ describe('nimbus diagnose', { skip: inProcessOnly('changes agents and config of 
     }
   });
 
+  it('no host has the tunnel type: the build fails binding everywhere; the server names the cause on each host tried', async () => {
+    const hosts = cloud.cfg.DEFAULT.hosts;
+    for (const h of hosts) await cloud.agents.configure(h, { tunnel_types: [] });
+    try {
+      const s = await boot('nobind');
+      assert.equal(s.status, 'ERROR');
+      const d = (await diagnose('servers', s.id)).body;
+      assert.equal(d.status, 'problem');
+      const tunnel = d.findings.filter((f: { cause: string }) => f.cause === 'tunnel-type-not-configured');
+      assert.deepEqual(tunnel.map((f: { subject: string }) => f.subject).sort(), [...hosts].sort(), JSON.stringify(d.findings));
+      for (const f of tunnel) {
+        assert.match(f.detail, new RegExp(`^now, a port of network ${netId} on ${f.subject}: `));
+        assert.equal(f.fix, 'openvswitch_agent.ini [agent] tunnel_types = vxlan');
+      }
+    } finally {
+      for (const h of hosts) await cloud.agents.configure(h, { tunnel_types: ['vxlan'] });
+    }
+  });
+
   it('neutron never tells nova (notifier off): the build timed out waiting for network-vif-plugged', async () => {
     const c = cloud.cfg;
     c.network.notify_nova_on_port_status_changes = false;

@@ -10,9 +10,12 @@ import {
   type HostFacts,
   type NeutronPortDiagnosis,
   type VifPlugFacts,
+  bindingFailedHosts,
+  bindingNowFindings,
   conclude,
   deviceFindings,
   hostFindings,
+  hostsTried,
   isVifPlugFailure,
   noValidHostFindings,
   portFindings,
@@ -75,6 +78,29 @@ describe('noValidHostFindings', () => {
     const fs = noValidHostFindings(fault, runFilters([hostState('c1', { totalRamMb: 16384 })], spec), flavor);
     assert.deepEqual(causes(fs), ['no-valid-host', 'hosts-fit-now']);
     assert.equal(fs[1]!.severity, 'info');
+  });
+});
+
+describe('a build that failed binding', () => {
+  const details = ['Traceback (most recent call last):', 'Hosts tried:', '  c1: Binding failed for port p1, please check neutron logs for more information.', '  c2: Insufficient compute resources', 'MaxRetriesExceeded: Exceeded maximum number of retries.'].join('\n');
+
+  it('reads the hosts tried from the fault details', () => {
+    assert.deepEqual(hostsTried(details), [
+      { host: 'c1', reason: 'Binding failed for port p1, please check neutron logs for more information.' },
+      { host: 'c2', reason: 'Insufficient compute resources' },
+    ]);
+    assert.deepEqual(hostsTried(null), []);
+  });
+
+  it('the hosts where binding failed: tried hosts by reason, else the fault host of a PortBindingFailed', () => {
+    assert.deepEqual(bindingFailedHosts({ message: 'Exceeded maximum number of retries.', details, host: null }), ['c1']);
+    assert.deepEqual(bindingFailedHosts({ message: 'Binding failed for port p1, please check neutron logs for more information.', details: '', host: 'c2' }), ['c2']);
+    assert.deepEqual(bindingFailedHosts({ message: 'No valid host was found. ', details: '', host: null }), []);
+  });
+
+  it("neutron's findings for a would-be port, labelled now, about the host", () => {
+    const fs = bindingNowFindings('c1', 'n1', [{ cause: 'physnet-not-mapped', message: 'm', fix: { file: 'openvswitch_agent.ini', section: 'ovs', option: 'bridge_mappings', suggested: 'bridge_mappings = physnet2:br-ex' } }]);
+    assert.deepEqual(fs, [{ cause: 'physnet-not-mapped', severity: 'problem', subject: 'c1', detail: 'now, a port of network n1 on c1: m', fix: 'openvswitch_agent.ini [ovs] bridge_mappings = physnet2:br-ex' }]);
   });
 });
 

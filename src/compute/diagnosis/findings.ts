@@ -103,6 +103,42 @@ export function portFindings(n: NeutronPortDiagnosis): Finding[] {
   return out;
 }
 
+/** The "Hosts tried:" lines of a build fault's details (conductor's faultFromError): each host and why it failed. */
+export function hostsTried(details: string | null): { host: string; reason: string }[] {
+  const lines = (details ?? '').split('\n');
+  const start = lines.indexOf('Hosts tried:');
+  if (start < 0) return [];
+  const out: { host: string; reason: string }[] = [];
+  for (const l of lines.slice(start + 1)) {
+    const m = /^ {2}(\S+): (.*)$/.exec(l);
+    if (!m) break;
+    out.push({ host: m[1]!, reason: m[2]! });
+  }
+  return out;
+}
+
+/** The hosts where a build failed binding its ports: the tried hosts whose reason says so, else the fault's host. */
+export function bindingFailedHosts(fault: { message: string; details: string | null; host: string | null }): string[] {
+  const binding = /Binding failed for port|PortBindingFailed/;
+  const tried = hostsTried(fault.details).filter((t) => binding.test(t.reason)).map((t) => t.host);
+  if (tried.length) return [...new Set(tried)];
+  return binding.test(fault.message) && fault.host ? [fault.host] : [];
+}
+
+/**
+ * Why a new port of `networkId` would not bind on `host` now (neutron's diagnosis of a
+ * would-be port), for a build whose ports are gone: labelled "now", subject the host.
+ */
+export function bindingNowFindings(host: string, networkId: string, found: readonly NeutronBindingFinding[]): Finding[] {
+  return found.map((f) => ({
+    cause: f.cause,
+    severity: Severities.problem,
+    subject: host,
+    detail: `now, a port of network ${networkId} on ${host}: ${f.message}`,
+    ...(f.fix ? { fix: `${f.fix.file} [${f.fix.section}] ${f.fix.suggested}` } : {}),
+  }));
+}
+
 /**
  * "No valid host": for each host, the filter that removed it and its numbers, from the
  * filters re-run NOW against the instance's flavor (the state at the failure is gone:

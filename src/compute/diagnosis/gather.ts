@@ -14,6 +14,7 @@ import { ComputeHostNotFound, PortNotFound } from '../errors.js';
 import type { HostDevices } from '../../hostnet/host-network.js';
 import { type NeutronClient, hasStatus } from '../network/neutron-client.js';
 import { faultCause } from '../objects/faults.js';
+import type { NetworkRequest } from '../objects/instance.js';
 import { serviceIsUp } from '../objects/services.js';
 import { compareVif, expectedDevices, findOvsPort, staleDevices } from '../repair/index.js';
 import { runFilters } from '../scheduler/filters.js';
@@ -23,8 +24,11 @@ import {
   type Diagnosis,
   type Finding,
   type HostFacts,
+  type NeutronBindingFinding,
   type NeutronPortDiagnosis,
   Severities,
+  bindingFailedHosts,
+  bindingNowFindings,
   conclude,
   deviceFindings,
   hostFindings,
@@ -108,6 +112,15 @@ export class Diagnoser {
       findings.push(...noValidHostFindings(fault, result, instance.flavor));
       scheduler = { run: 'now', counts: result.counts, removed: result.removed, passing: result.hosts.map((h) => h.host) };
     }
+    // A build that failed binding: its ports are gone (or unbound), so judge its networks on those hosts now.
+    if (fault) {
+      for (const h of bindingFailedHosts(fault)) {
+        for (const netId of await this.#requestedNetworks(admin, instance.requestedNetworks)) {
+          const n = await admin.networkBindingDiagnosis<{ binding_findings: NeutronBindingFinding[] }>(netId, h).catch(() => null);
+          if (n) findings.push(...bindingNowFindings(h, netId, n.binding_findings));
+        }
+      }
+    }
     // The devices each VIF should have on the host, and the chain to network-vif-plugged.
     const devices = host ? await this.#devices(ctx, host) : null;
     const onBridge = new Map<string, boolean>();
@@ -145,6 +158,19 @@ export class Diagnoser {
       scheduler,
       devices_read: !!devices,
     });
+  }
+
+  /** The networks a build asked for: network ids as given, a port's network when the port still exists. */
+  async #requestedNetworks(admin: NeutronClient, requested: NetworkRequest[]): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const r of requested) {
+      if (r.networkId && r.networkId !== 'auto' && r.networkId !== 'none') ids.add(r.networkId);
+      else if (r.portId) {
+        const port = await admin.showPort(r.portId).catch(() => null);
+        if (port?.network_id) ids.add(port.network_id);
+      }
+    }
+    return [...ids];
   }
 
   /** A host's service and agent findings alone (no ports, no devices), for the objects on it. */
