@@ -132,6 +132,9 @@ describe('nimbus diagnose', { skip: inProcessOnly('changes agents and config of 
       assert.equal(d.status, 'problem');
       assert.equal(d.findings[0].cause, 'tunnel-type-not-configured');
       assert.equal(d.findings[0].fix, 'openvswitch_agent.ini [agent] tunnel_types = vxlan');
+      // Seed §3.3's other side of it: project networks could be allocated as a type the agent serves.
+      const tenant = d.findings.find((f: { cause: string }) => f.cause === 'tenant-network-type-not-configured');
+      assert.equal(tenant?.fix, 'ml2_conf.ini [ml2] tenant_network_types = vlan', JSON.stringify(d.findings));
       assert.equal(d.facts.binding.vif_type, 'binding_failed');
       assert.deepEqual(d.facts.agents[0].tunnel_types, []);
       const h = (await diagnose('hosts', 'compute2')).body;
@@ -141,6 +144,28 @@ describe('nimbus diagnose', { skip: inProcessOnly('changes agents and config of 
       await cloud.agents.configure('compute2', { tunnel_types: ['vxlan'] });
       await cloud.agents.reportNow('compute2');
     }
+  });
+
+  it('a flat network on a physnet no agent maps: physnet-not-mapped with the bridge_mappings line', async () => {
+    const net = (await neutron('POST', '/networks', { network: { name: 'flat2', 'provider:network_type': 'flat', 'provider:physical_network': 'physnet2' } })).body.network;
+    await neutron('POST', '/subnets', { subnet: { network_id: net.id, cidr: '10.91.0.0/24', ip_version: 4 } });
+    const port = (await neutron('POST', '/ports', { port: { network_id: net.id } })).body.port;
+    assert.equal((await neutron('PUT', `/ports/${port.id}`, { port: { 'binding:host_id': 'compute1' } })).body.port['binding:vif_type'], 'binding_failed');
+    const d = (await diagnose('ports', port.id)).body;
+    assert.deepEqual(causes(d), ['physnet-not-mapped']);
+    assert.equal(d.findings[0].fix, 'openvswitch_agent.ini [ovs] bridge_mappings = physnet1:br-phys,physnet2:br-physnet2');
+    await neutron('DELETE', `/ports/${port.id}`);
+  });
+
+  it('a port set admin-down: DOWN, with the command that enables it', async () => {
+    const port = (await neutron('POST', '/ports', { port: { network_id: netId, admin_state_up: false } })).body.port;
+    await neutron('PUT', `/ports/${port.id}`, { port: { 'binding:host_id': 'compute1' } });
+    const d = (await diagnose('ports', port.id)).body;
+    assert.equal(d.status, 'problem');
+    assert.equal(d.facts.status, 'DOWN');
+    const f = d.findings.find((x: { cause: string }) => x.cause === 'admin-state-down');
+    assert.equal(f.fix, `openstack port set --enable ${port.id}`);
+    await neutron('DELETE', `/ports/${port.id}`);
   });
 
   it('no host has the tunnel type: the build fails binding everywhere; the server names the cause on each host tried', async () => {
