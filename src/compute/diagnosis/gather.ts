@@ -105,6 +105,8 @@ export class Diagnoser {
       vifs.push({ port: p.id, status: p.status, admin_state_up: p.admin_state_up, binding: bindingOf(p) });
     }
     let scheduler: unknown = null;
+    // Re-run with the instance's flavor and zone; server-group and same/different_host hints are not
+    // re-applied (the request spec is not kept), so those filters pass here.
     if (fault && faultCause(fault) === 'NoValidHost') {
       const c = this.d.cfg.compute;
       const hosts = await loadHostStates(this.d.db, { now: this.d.clock.now(), serviceDownTimeS: c.service_down_time, defaultAz: c.default_availability_zone, ratios: { cpu: c.cpu_allocation_ratio, ram: c.ram_allocation_ratio, disk: c.disk_allocation_ratio } }, false);
