@@ -3,9 +3,11 @@
  * clients of a running Nimbus's operator API, each declared in its own file.
  */
 import type { OpsCommand } from './command.js';
+import { diagnoseCommand } from './diagnose.js';
 import { repairVifsCommand } from './repair-vifs.js';
 
 export const OPS_COMMANDS: Record<string, OpsCommand> = {
+  diagnose: diagnoseCommand,
   'repair-vifs': repairVifsCommand,
 };
 

@@ -183,6 +183,16 @@ export class NeutronClient {
     await this.#call('DELETE', `/ports/${encodeURIComponent(portId)}/bindings/${encodeURIComponent(host)}`);
   }
 
+  /** Nimbus's admin diagnosis of a port on neutron-server (GET /nimbus/v1/diagnosis/ports/{id}, outside /v2.0). */
+  async portDiagnosis<T>(portId: string): Promise<T> {
+    return this.#call<T>('GET', `${await this.o.endpoint()}/nimbus/v1/diagnosis/ports/${encodeURIComponent(portId)}`, undefined, true);
+  }
+
+  /** Nimbus's admin diagnosis of binding a new port of a network on a host (GET /nimbus/v1/diagnosis/networks/{id}?host=). */
+  async networkBindingDiagnosis<T>(networkId: string, host: string): Promise<T> {
+    return this.#call<T>('GET', `${await this.o.endpoint()}/nimbus/v1/diagnosis/networks/${encodeURIComponent(networkId)}${encodeQuery({ host })}`, undefined, true);
+  }
+
   /** Any other call under /v2.0 (the nova API's network proxies): the body neutron answers, or throws as #call. */
   request<T>(method: string, path: string, body?: unknown): Promise<T> {
     return this.#call<T>(method, path, body);

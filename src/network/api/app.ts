@@ -25,6 +25,7 @@ import type { Dict } from './resource.js';
 import { specifiedKeys } from './resource.js';
 import { pyRepr } from './validators.js';
 import { registerPortBindings } from './port-bindings.js';
+import { registerOpsDiagnosis } from './ops-diagnosis.js';
 import { registerTags } from './tags.js';
 import { registerServiceProviders } from './service-providers.js';
 import { registerNetworkMetrics } from './metrics.js';
@@ -98,6 +99,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   app.put('/v2.0/subnetpools/:id/add_prefixes', async (req) => p.subnetPools.addPrefixes(req.ctx, (req.params as { id: string }).id, req.body));
   app.put('/v2.0/subnetpools/:id/remove_prefixes', async (req) => p.subnetPools.removePrefixes(req.ctx, (req.params as { id: string }).id, req.body));
   registerPortBindings(app, p.portBindings);
+  registerOpsDiagnosis(app, { cfg: d.cfg, clock: d.clock, plugin: p });
   registerTags(app, p.tags);
   registerServiceProviders(app);
 

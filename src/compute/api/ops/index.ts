@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ComputeApiDeps } from '../app.js';
 import { OPS_PREFIX, requireAdmin } from './access.js';
+import { registerDiagnose } from './diagnose.js';
 import { registerHostDevices } from './host-devices.js';
 import { registerRepairVifs } from './repair-vifs.js';
 
@@ -23,5 +24,6 @@ export function registerOps(app: FastifyInstance, d: ComputeApiDeps): void {
 type Register = (app: FastifyInstance, d: ComputeApiDeps) => void;
 const RESOURCES = new Map<string, Register>([
   ['hosts', registerHostDevices],
+  ['diagnose', registerDiagnose],
   ['repair-vifs', registerRepairVifs],
 ]);
