@@ -151,7 +151,7 @@ function vifRow(v: VifView): string {
     <div class="vif-head">${srv}
       <span class="port" title="${esc(v.portId)}">port ${esc(v.portName || v.portId.slice(0, 8))}</span>
       <span class="status s-${esc(v.status)}" data-port-status="${esc(v.status)}">${esc(v.status)}</span>
-      <span class="binding" data-vif-type="${esc(v.vifType)}">${esc(v.vifType || 'unbound')}${v.host ? ` @ ${esc(v.host)}` : ''}</span>
+      ${v.bindingVisible ? `<span class="binding" data-vif-type="${esc(v.vifType)}">${esc(v.vifType || 'unbound')}${v.host ? ` @ ${esc(v.host)}` : ''}</span>` : ''}
       <span class="net">${esc(v.network.name)}${subnets ? ` (${subnets})` : ''} ${esc(v.ips.join(', '))}</span>
     </div>
     ${chain ? `<div class="chain">${chain}</div>` : ''}
@@ -178,7 +178,7 @@ function render(t: Topology): void {
   topo.classList.remove('muted');
   topo.innerHTML =
     t.hosts.map(hostBlock).join('') +
-    (t.unbound.length ? `<div class="host" data-host=""><h3>Unbound ports</h3>${t.unbound.map(vifRow).join('')}</div>` : '') || '<p class="muted">nothing to show yet</p>';
+    (t.unbound.length ? `<div class="host" data-host=""><h3>${t.hosts.length ? 'Unbound ports' : 'Ports'}</h3>${t.unbound.map(vifRow).join('')}</div>` : '') || '<p class="muted">nothing to show yet</p>';
   document.getElementById('problems')!.innerHTML = t.problems ? `<b class="bad" id="problem-count">${t.problems} problem${t.problems > 1 ? 's' : ''}</b>` : '<span class="ok">no problems</span>';
   document.getElementById('networks')!.innerHTML = t.networks.length
     ? `<table><thead><tr><th>network</th><th>type</th><th>status</th><th>subnets</th><th>ports</th></tr></thead><tbody>${t.networks

@@ -53,6 +53,8 @@ export interface VifView {
   adminUp: boolean;
   host: string;
   vifType: string;
+  /** False when the API hid the binding (neutron shows binding:* to admins only). */
+  bindingVisible: boolean;
   hybrid: boolean;
   mac: string;
   ips: string[];
@@ -152,6 +154,7 @@ function vifView(port: Row, input: TopologyInput, serversById: Map<string, Row>,
     adminUp: port.admin_state_up !== false,
     host,
     vifType,
+    bindingVisible: 'binding:vif_type' in port,
     hybrid,
     mac: port.mac_address ?? '',
     ips: fixed.map((f) => f.ip_address as string),

@@ -53,8 +53,9 @@ export function staticDir(): string | undefined {
   return undefined;
 }
 
-/** The dashboard app (not listening). `root` overrides where the built files are (tests). */
-export function createDashboardApp(upstreams: DashboardUpstreams, log: Logger, root = staticDir()): FastifyInstance {
+/** The dashboard app (not listening). `root` overrides where the built files are (tests; null: not built). */
+export function createDashboardApp(upstreams: DashboardUpstreams, log: Logger, rootDir?: string | null): FastifyInstance {
+  const root = rootDir === undefined ? staticDir() : (rootDir ?? undefined);
   const app = Fastify({ logger: false, bodyLimit: 1 << 20 });
   // Bodies pass through as bytes: the API behind parses them and reports its own errors.
   app.removeAllContentTypeParsers();
