@@ -12,8 +12,10 @@
  * nimbus-test: in-process only (breaks a qvo through cloud.hostnets)
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
@@ -21,6 +23,7 @@ import { REPO_ROOT } from '../helpers/nimbus-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const OPENSTACK = '/usr/bin/openstack';
 const SHOTS = join(REPO_ROOT, '.nimbus-test', 'dashboard');
 const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`;
 const builtMissing = existsSync(join(REPO_ROOT, 'dist', 'dashboard', 'index.html')) ? undefined : 'dist/dashboard is not built (npm run build)';
@@ -64,10 +67,19 @@ describe('dashboard in headless Chromium', { skip }, () => {
     return page;
   }
 
-  async function boot(user: 'admin' | 'demo', name: string, network: string): Promise<{ id: string; host: string; portId: string }> {
-    const r = await cloud.api(user, 'POST', `${cloud.urls.compute}/v2.1/servers`, { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ uuid: network }] } });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    const id: string = r.body.server.id;
+  /** Boots over the API, or with the real `openstack` client (as a user would) when `cli` and it is installed. */
+  async function boot(user: 'admin' | 'demo', name: string, network: string, cli = false): Promise<{ id: string; host: string; portId: string }> {
+    let id: string;
+    if (cli && existsSync(OPENSTACK)) {
+      // Asynchronous: the cloud answers from this very process.
+      const { stdout } = await promisify(execFile)(OPENSTACK, ['server', 'create', '--flavor', '100', '--image', imageId, '--network', network, name, '-f', 'value', '-c', 'id'], { env: { ...cloud.env(user), PATH: process.env.PATH ?? '' }, timeout: 60_000 });
+      id = stdout.trim();
+    } else {
+      if (cli) console.log(`dashboard test: ${OPENSTACK} is missing; ${name} booted over the API instead`);
+      const r = await cloud.api(user, 'POST', `${cloud.urls.compute}/v2.1/servers`, { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ uuid: network }] } });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      id = r.body.server.id;
+    }
     const server = await waitFor(`${name} ACTIVE`, async () => {
       const s = await cloud.api('admin', 'GET', `${cloud.urls.compute}/v2.1/servers/${id}`);
       assert.notEqual(s.body.server.status, 'ERROR', JSON.stringify(s.body.server.fault));
@@ -92,7 +104,7 @@ describe('dashboard in headless Chromium', { skip }, () => {
   test('admin: a booted server appears with its devices, its panels load, a missing qvo is flagged', async () => {
     const page = await logIn('admin');
     assert.match((await page.textContent('#whoami')) ?? '', /admin in admin/);
-    const web = await boot('demo', 'web1', netId);
+    const web = await boot('demo', 'web1', netId, true);
     const vif = `.vif[data-port="${web.portId}"]`;
     // Hosts come from os-hypervisors, devices from /nimbus/v1/hosts/{host}/devices.
     await page.waitForSelector(`.host[data-host="${web.host}"] ${vif} .device[data-kind="qvo"][data-present="present"]`, { timeout: WAIT });
@@ -114,6 +126,13 @@ describe('dashboard in headless Chromium', { skip }, () => {
       assert.ok(text.trim().length > 0 && !/HTTP 5\d\d/.test(text), `${panel}: ${text}`);
     }
     await page.screenshot({ path: join(SHOTS, '2-admin-server-panels.png'), fullPage: true });
+
+    // An interface attached: its port and devices appear beside the first.
+    const att = await cloud.api('demo', 'POST', `${cloud.urls.compute}/v2.1/servers/${web.id}/os-interface`, { interfaceAttachment: { net_id: netId } });
+    assert.equal(att.status, 200, JSON.stringify(att.body));
+    const second = `.vif[data-port="${att.body.interfaceAttachment.port_id}"]`;
+    await page.waitForSelector(`${second}[data-server="${web.id}"] .device[data-kind="qvo"][data-present="present"]`, { timeout: WAIT });
+    await page.screenshot({ path: join(SHOTS, '2b-admin-interface-attached.png'), fullPage: true });
 
     // Break it by hand, as an operator's mistake or a crash would: the qvo leaves br-int.
     const qvo = `qvo${web.portId.slice(0, 11)}`;
