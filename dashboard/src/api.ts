@@ -4,8 +4,10 @@
  * /api/{identity,compute,network} pass-through with that token.
  */
 
+/** The APIs the dashboard server passes through. */
 export type Service = 'identity' | 'compute' | 'network';
 
+/** A logged-in user: keystone's token and what it is scoped to. */
 export interface Session {
   token: string;
   user: string;
@@ -23,6 +25,7 @@ export interface Answer {
 
 const KEY = 'nimbus-dashboard-session';
 
+/** The session of this tab, unless absent or expired. */
 export function loadSession(): Session | undefined {
   const raw = sessionStorage.getItem(KEY);
   if (!raw) return undefined;
@@ -30,6 +33,7 @@ export function loadSession(): Session | undefined {
   return Date.parse(s.expiresAt) > Date.now() ? s : undefined;
 }
 
+/** Logs out (the token simply stops being used; keystone's expiry ends it). */
 export function clearSession(): void {
   sessionStorage.removeItem(KEY);
 }

@@ -7,12 +7,14 @@
  */
 import { type Answer, type Session, call, errorMessage } from './api.js';
 
+/** One panel of a selected server: the operator endpoint it reads. */
 export interface PanelDef {
   id: 'timeline' | 'diagnose' | 'repair' | 'faults';
   title: string;
   path(serverId: string): string;
 }
 
+/** The panels, in the order shown. */
 export const PANELS: PanelDef[] = [
   { id: 'timeline', title: 'Boot timeline', path: (id) => `/nimbus/v1/traces/${encodeURIComponent(id)}` },
   { id: 'diagnose', title: 'Diagnosis', path: (id) => `/nimbus/v1/diagnose/server/${encodeURIComponent(id)}` },
@@ -20,6 +22,7 @@ export const PANELS: PanelDef[] = [
   { id: 'faults', title: 'Injected faults', path: () => '/nimbus/v1/faults' },
 ];
 
+/** HTML-escapes any value (every API string reaches the page through it). */
 export function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -20,6 +20,7 @@ export interface HostDevicesRow {
   ovsBridges: { name: string; ports: { name: string; externalIds: Record<string, string> }[] }[];
 }
 
+/** Everything one poll read, as the APIs returned it. */
 export interface TopologyInput {
   servers: Row[];
   ports: Row[];
@@ -46,6 +47,7 @@ export interface DeviceState {
   optional: boolean;
 }
 
+/** One port as the dashboard shows it: server, status, binding, network, devices, problems. */
 export interface VifView {
   portId: string;
   portName: string;
@@ -66,6 +68,7 @@ export interface VifView {
   problems: string[];
 }
 
+/** One hypervisor host: its agent, br-int, qbr bridges, VIFs and stale devices. */
 export interface HostView {
   name: string;
   /** The OVS agent on the host: undefined when agents are not visible (member). */
@@ -81,6 +84,7 @@ export interface HostView {
   problems: number;
 }
 
+/** One network with its subnets and how many ports it has. */
 export interface NetworkView {
   id: string;
   name: string;
@@ -90,6 +94,7 @@ export interface NetworkView {
   ports: number;
 }
 
+/** What the topology view draws. */
 export interface Topology {
   hosts: HostView[];
   /** Ports with no host (unbound: DHCP-less networks, ports made but not attached). */

@@ -94,7 +94,12 @@ export function createDashboardApp(upstreams: DashboardUpstreams, log: Logger, r
     if (!root) {
       return reply.code(503).type('text/plain').send('The dashboard is not built: run `npm run build` (it writes dist/dashboard/).');
     }
-    const urlPath = decodeURIComponent(req.url.split('?')[0]!);
+    let urlPath: string;
+    try {
+      urlPath = decodeURIComponent(req.url.split('?')[0]!);
+    } catch {
+      return reply.code(400).type('text/plain').send('Malformed URL.');
+    }
     const file = normalize(join(root, urlPath));
     // A path outside the built files (../) or not a file is the single page's index.
     const inside = file.startsWith(root + sep);

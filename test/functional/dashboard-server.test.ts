@@ -65,6 +65,10 @@ describe('dashboard server: static files', () => {
     }
   });
 
+  test('a malformed escape: 400, not 500', async () => {
+    assert.equal((await app.inject({ url: '/assets/%E0%A4%A' })).statusCode, 400);
+  });
+
   test('not built: 503 saying how to build it', async () => {
     const bare = createDashboardApp({ identity: upstreamUrl, compute: upstreamUrl, network: upstreamUrl }, silentLogger(), null);
     const r = await bare.inject({ url: '/' });
