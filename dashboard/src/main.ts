@@ -162,7 +162,10 @@ function vifRow(v: VifView): string {
 function hostBlock(h: HostView): string {
   const agent = h.agent === undefined ? '' : h.agent === null ? '<span class="status bad">no OVS agent</span>' : `<span class="status ${h.agent.alive ? 'ok' : 'bad'}">agent ${h.agent.alive ? 'alive' : 'dead'}</span>`;
   const dev = h.devicesKnown
-    ? `<div class="bridges"><span class="device bridge">br-int</span> ${h.brInt.length} ports · ${h.qbrs.length} qbr${h.stale.length ? ` · <span class="stale" data-stale="${h.stale.length}">stale: ${h.stale.map(esc).join(', ')}</span>` : ''}</div>`
+    ? `<details class="bridges"><summary><span class="device bridge">br-int</span> ${h.brInt.length} ports · ${h.qbrs.length} qbr${h.stale.length ? ` · <span class="stale" data-stale="${h.stale.length}">stale: ${h.stale.map(esc).join(', ')}</span>` : ''}</summary>
+        <div class="chain">br-int: ${h.brInt.map((p) => `<span class="device">${esc(p)}</span>`).join(' ')}</div>
+        ${h.qbrs.map((b) => `<div class="chain">${esc(b.name)}: ${b.ports.map((p) => `<span class="device">${esc(p)}</span>`).join(' ') || '<span class="muted">empty</span>'}</div>`).join('')}
+      </details>`
     : '<div class="muted">devices not shown (admin only)</div>';
   return `<div class="host${h.problems ? ' problem' : ''}" data-host="${esc(h.name)}">
     <h3>${esc(h.name)} ${agent}</h3>${dev}
