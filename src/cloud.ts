@@ -23,6 +23,7 @@ import { OvsAgentFleet, OvsL2AgentLoop } from './network/agents/index.js';
 import type { NeutronDB } from './network/db/schema.js';
 import { NetworkService } from './network/service.js';
 import { createMetadataApp } from './compute/metadata/handler.js';
+import { startDashboard } from './dashboard/server.js';
 
 export interface CloudOptions {
   cfg: Config;
@@ -46,7 +47,7 @@ export interface Cloud {
   /** The catalog identity serves; entries pushed later are in the next token's catalog. */
   catalog: CatalogEntry[];
   /** Base URLs as listening (ports resolved when 0 was asked). */
-  urls: { identity: string; image: string; network: string; compute: string; metadata: string };
+  urls: { identity: string; image: string; network: string; compute: string; metadata: string; dashboard?: string };
   close(): Promise<void>;
 }
 
@@ -134,6 +135,8 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   const apis: [string, LocalApi][] = [[identityUrl, identity.app], [networkUrl, network.app], [imageUrl, image.app], [computeUrl, compute.app]];
   const unserve = cfg.DEFAULT.in_process_rest ? apis.map(([url, app]) => serveLocally(url, app)) : [];
   void network.novaNotifier.prepare();
+  const dashboard = await startDashboard(cfg, { identity: identityUrl, compute: computeUrl, network: networkUrl }, log.child({ svc: 'dashboard' }));
+  if (dashboard) undo.push(() => dashboard.app.close());
 
   return {
     cfg,
@@ -146,9 +149,10 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
     hostnets,
     l2agents,
     catalog,
-    urls: { identity: identityUrl, image: imageUrl, network: networkUrl, compute: computeUrl, metadata: metadataUrl },
+    urls: { identity: identityUrl, image: imageUrl, network: networkUrl, compute: computeUrl, metadata: metadataUrl, ...(dashboard ? { dashboard: dashboard.url } : {}) },
     async close() {
       for (const undo of unserve) undo();
+      await dashboard?.app.close();
       await metadata.close();
       await compute.close();
       l2agents.stop();

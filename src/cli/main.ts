@@ -241,7 +241,7 @@ async function up(inv: Invocation): Promise<void> {
   const u = cloud.urls;
   log.info(
     { ...u, hosts: cfg.DEFAULT.hosts, data_dir: cfg.DEFAULT.data_dir, ms: Math.round(performance.now() - started) },
-    `Nimbus is up: keystone ${u.identity}/v3, glance ${u.image}, neutron ${u.network}, nova ${u.compute}/v2.1; hosts ${cfg.DEFAULT.hosts.join(', ')}; source ${cfg.DEFAULT.data_dir}/openrc-admin`,
+    `Nimbus is up: keystone ${u.identity}/v3, glance ${u.image}, neutron ${u.network}, nova ${u.compute}/v2.1; hosts ${cfg.DEFAULT.hosts.join(', ')};${u.dashboard ? ` dashboard ${u.dashboard};` : ''} source ${cfg.DEFAULT.data_dir}/openrc-admin`,
   );
   stopOnSignals(log, () => cloud.close());
 }

@@ -148,6 +148,11 @@ export const OPTIONS = {
     direct_db_access: bool(false, 'Nimbus: the embedded nova-compute reads and writes the database directly instead of through the conductor (nova\'s object indirection, the default: nova-compute holds no database handle). Only to measure the indirection\'s cost.'),
     fake_live_migration_seconds: float(0, 'Nimbus test hook: seconds the fake driver\'s live migration copies memory before it completes (abort and force-complete act during it).'),
   },
+  dashboard: {
+    enabled: bool(true, 'Serve the web dashboard (topology, a server\'s timeline, diagnosis, repair report, faults) from nova-api\'s process: the embedded cloud and each distributed nova-api.'),
+    host: str('', 'Listen address of the dashboard; empty = bind_host.'),
+    port: int(8080, 'Dashboard port (0 = any free port). A port already taken is logged as a warning and the cloud runs on without the dashboard, so a second cloud on one machine still starts.'),
+  },
   metadata: {
     host: str('', 'Listen address of the metadata service (nova-api-metadata); empty = bind_host.'),
     port: int(8775, 'Metadata service port (instances reach it as 169.254.169.254 through a proxy).'),

@@ -22,6 +22,7 @@ import { StartupError, prepareDataDir } from '../common/preflight.js';
 import { ComputeHosts } from '../compute/compute-hosts.js';
 import type { NovaDB } from '../compute/db/schema.js';
 import { createMetadataApp } from '../compute/metadata/handler.js';
+import { startDashboard } from '../dashboard/server.js';
 import { ComputeService } from '../compute/service.js';
 import { HostNetworks, createSimulatedHostNetworks } from '../hostnet/index.js';
 import { IdentityService, type IdentityDB } from '../identity/service.js';
@@ -129,7 +130,14 @@ const STARTERS: Record<ServiceCommand, (c: Ctx) => Promise<Record<string, string
     const compute = await novaController(c, { api: true });
     const port = await listenApi(c.cfg, 'compute', compute.service.app, c.undo);
     const metadata = createMetadataApp({ cfg: c.cfg, log: c.log, clock: c.clock, random: c.random, db: compute.db.kysely, instances: compute.service.instances, network: compute.service.network });
-    return { compute: `${publicUrl(c.cfg, 'compute', port)}/v2.1`, metadata: await listenMetadata(c.cfg, metadata, c.undo) };
+    const urls: Record<string, string> = { compute: `${publicUrl(c.cfg, 'compute', port)}/v2.1`, metadata: await listenMetadata(c.cfg, metadata, c.undo) };
+    // Each nova-api serves the dashboard, reaching keystone and neutron where the catalog says.
+    const dashboard = await startDashboard(c.cfg, { identity: publicUrl(c.cfg, 'identity'), compute: publicUrl(c.cfg, 'compute', port), network: publicUrl(c.cfg, 'network') }, c.log.child({ svc: 'dashboard' }));
+    if (dashboard) {
+      c.undo.push(() => dashboard.app.close());
+      urls['dashboard'] = dashboard.url;
+    }
+    return urls;
   },
 
   async 'nova-conductor'(c) {

@@ -82,6 +82,7 @@ const overridesWithPorts = (overrides: DeepPartial<Config>, dataDir: string, log
   network: { port: 0, ...(overrides.network ?? {}) },
   compute: { port: 0, ...(overrides.compute ?? {}) },
   metadata: { port: 0, ...(overrides.metadata ?? {}) },
+  dashboard: { port: 0, ...(overrides.dashboard ?? {}) },
 });
 
 /**

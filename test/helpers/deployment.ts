@@ -309,6 +309,8 @@ export async function startDeployment(dialect: DialectName, opts: DeploymentOpti
     agent: { polling_interval: '0.2', report_interval: '2' },
     compute: { port: String(api1), public_endpoint: `http://127.0.0.1:${compute}`, report_interval: '2' },
     metadata: { port: String(meta1) },
+    // Each nova-api's dashboard on a free port (two nova-api would contend for one).
+    dashboard: { port: '0' },
   };
   for (const [section, options] of Object.entries(opts.config ?? {})) sections[section] = { ...sections[section], ...options };
   writeFileSync(

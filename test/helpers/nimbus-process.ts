@@ -64,6 +64,7 @@ export function startNimbusProcess(opts: StartOptions = {}): Promise<NimbusProce
     '--network-port', '0',
     '--compute-port', '0',
     '--metadata-port', '0',
+    '--dashboard-port', '0',
     ...(opts.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
