@@ -142,10 +142,17 @@ class NullsLikeSqlite extends OperationNodeTransformer {
  * of every statement; most statements order nothing.
  */
 function hasOrderBy(node: unknown): boolean {
-  if (typeof node !== 'object' || node === null) return false;
-  if (Array.isArray(node)) return node.some(hasOrderBy);
-  if ((node as { kind?: string }).kind === 'OrderByNode') return true;
-  for (const v of Object.values(node)) if (typeof v === 'object' && v !== null && hasOrderBy(v)) return true;
+  if (Array.isArray(node)) {
+    for (const item of node) if (typeof item === 'object' && item !== null && hasOrderBy(item)) return true;
+    return false;
+  }
+  const n = node as Record<string, unknown>;
+  if (n.kind === 'OrderByNode') return true;
+  // for...in allocates nothing (Object.values would, on every node of every statement).
+  for (const k in n) {
+    const v = n[k];
+    if (typeof v === 'object' && v !== null && hasOrderBy(v)) return true;
+  }
   return false;
 }
 
