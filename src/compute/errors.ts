@@ -666,3 +666,11 @@ export class DBNotAllowed extends NovaException {
     super(`${binary} attempted direct database access which is not allowed by policy`);
   }
 }
+
+/** Nimbus's operator API: no fault with that id in force (removed, used up or expired). */
+export class FaultNotFound extends NotFound {
+  static override readonly wireType: string = 'FaultNotFound';
+  constructor(id: string) {
+    super(`Fault ${id} could not be found (removed, used up or expired).`);
+  }
+}

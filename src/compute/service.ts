@@ -28,6 +28,7 @@ import { InstanceStore } from './objects/instance.js';
 import { ServiceStore } from './objects/services.js';
 import { ComputeRpc, ConductorRpc } from './rpc.js';
 import { SchedulerManager } from './scheduler/manager.js';
+import { type FaultBook, faultBook } from '../common/faults.js';
 
 export interface ComputeServiceDeps {
   cfg: Config;
@@ -58,6 +59,8 @@ export class ComputeService {
   readonly instances: InstanceStore;
   readonly actions: InstanceActions;
   readonly network: NeutronAPI;
+  /** This process's fault book (src/common/faults.ts); nova-api's is the authority. */
+  readonly faults: FaultBook;
   readonly computes: Map<string, ComputeManager>;
   readonly #hosts: ComputeHosts;
   readonly #listeners: Listener[] = [];
@@ -78,7 +81,8 @@ export class ComputeService {
     this.#services = new ServiceStore(db, { clock: d.clock, random: d.random, serviceDownTimeS: d.cfg.compute.service_down_time });
     // nova.conf [neutron]: nova reaches neutron as the neutron service user, and glance's
     // endpoint is read from the nova user's catalog.
-    const clients = novaClients(d.cfg, d.log, d.authUrl);
+    this.faults = faultBook(d.bus, { clock: d.clock, log: d.log, name: d.random.uuid() });
+    const clients = novaClients(d.cfg, d.log, d.authUrl, this.faults);
     this.network = clients.network;
     const conductorRpc = new ConductorRpc(d.bus);
     this.api = new ComputeAPI({
@@ -94,11 +98,11 @@ export class ComputeService {
       conductor: conductorRpc,
       compute: new ComputeRpc(d.bus),
     });
-    this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api, queueDepths: (queues) => d.bus.queueDepths(queues) });
+    this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api, queueDepths: (queues) => d.bus.queueDepths(queues), faults: this.faults });
     // The objects nova-compute reads and writes, over the database (the conductor's side).
     const objects: ComputeData = directComputeData({ db, clock: d.clock, instances: this.instances, actions: this.actions, services: this.#services });
     this.#conductor = new ConductorManager({ db, objects, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor', host: this.#host }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network, random: d.random, image: clients.image });
-    this.#scheduler = new SchedulerManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-scheduler', host: this.#host }) });
+    this.#scheduler = new SchedulerManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-scheduler', host: this.#host }), faults: this.faults });
     this.#hosts = new ComputeHosts({
       cfg: d.cfg,
       log: d.log,
@@ -123,6 +127,8 @@ export class ComputeService {
     const db = this.d.db.kysely;
     await migrate(db as never, novaMigrations, 'nova');
     await bootstrapFlavors(db, this.d.clock);
+    if (this.#roles.api) this.faults.becomeAuthority();
+    await this.faults.start();
     if (this.#roles.conductor) this.#listeners.push(await this.#conductor.listen(this.#host));
     if (this.#roles.scheduler) this.#listeners.push(await this.#scheduler.listen(this.d.bus, this.#host));
     // os-services lists them too (zone internal); one row each for this process.

@@ -53,6 +53,7 @@ import { registerNetworkProxies } from './network-proxies.js';
 import { registerSecurityGroups } from './security-groups.js';
 import { registerComputeMetrics } from './metrics.js';
 import { registerOps } from './ops/index.js';
+import type { FaultBook } from '../../common/faults.js';
 import { METRICS_PATH, type QueueDepths } from '../../common/metrics.js';
 
 declare module 'fastify' {
@@ -76,6 +77,8 @@ export interface ComputeApiDeps {
   projectExists?: (projectId: string, token: string) => Promise<boolean | null>;
   /** The bus's queue depths, for /metrics; absent: no queue metric. */
   queueDepths?: QueueDepths;
+  /** The fault book /nimbus/v1/faults manages (this process's, the authority). */
+  faults?: FaultBook;
 }
 
 const VERSIONED = /^\/v2(\.1)?(\/|$)/;
