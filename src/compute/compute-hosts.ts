@@ -51,6 +51,8 @@ export function novaClients(cfg: Config, log: Logger, authUrl: string, faults?: 
 
 export class ComputeHosts {
   readonly computes = new Map<string, ComputeManager>();
+  /** Each host's virt driver (its guests), for snapshots of the embedded cloud. */
+  readonly drivers = new Map<string, FakeLibvirtDriver>();
   readonly #faults: FaultBook;
   #unfault: (() => void)[] = [];
 
@@ -65,6 +67,7 @@ export class ComputeHosts {
       // as in a deployment where it runs on a hypervisor host without database credentials.
       const objects = d.objects ?? remoteComputeData({ bus: d.bus, clock: d.clock, serviceDownTimeS: d.cfg.compute.service_down_time, timeoutMs: d.cfg.DEFAULT.rpc_response_timeout * 1000 });
       const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock, faults: this.#faults });
+      this.drivers.set(host, driver);
       const deps = { host, ...objects, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, network: clients.network, conductor, cacheLocks: new InstanceLocks(), image: clients.image };
       this.computes.set(host, new ComputeManager(blockDbAccess('nova-compute', deps, log)));
     }

@@ -21,6 +21,8 @@ import { novaMigrations } from './db/migrations.js';
 import type { NovaDB } from './db/schema.js';
 import { ComputeHosts, novaClients } from './compute-hosts.js';
 import type { ComputeManager } from './manager/manager.js';
+import type { FakeLibvirtDriver } from './virt/fake.js';
+import type { SnapshotSlot } from './api/ops/snapshots.js';
 import { NeutronAPI } from './network/neutron.js';
 import { InstanceActions } from './objects/actions.js';
 import { bootstrapFlavors } from './objects/flavors.js';
@@ -61,7 +63,11 @@ export class ComputeService {
   readonly network: NeutronAPI;
   /** This process's fault book (src/common/faults.ts); nova-api's is the authority. */
   readonly faults: FaultBook;
+  /** /nimbus/v1/snapshots' slot: the embedded cloud fills it once every service runs. */
+  readonly snapshots: SnapshotSlot = {};
   readonly computes: Map<string, ComputeManager>;
+  /** Each host's virt driver in this process. */
+  readonly drivers: Map<string, FakeLibvirtDriver>;
   readonly #hosts: ComputeHosts;
   readonly #listeners: Listener[] = [];
   readonly #conductor: ConductorManager;
@@ -98,7 +104,7 @@ export class ComputeService {
       conductor: conductorRpc,
       compute: new ComputeRpc(d.bus),
     });
-    this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api, queueDepths: (queues) => d.bus.queueDepths(queues), faults: this.faults });
+    this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api, queueDepths: (queues) => d.bus.queueDepths(queues), faults: this.faults, snapshots: this.snapshots });
     // The objects nova-compute reads and writes, over the database (the conductor's side).
     const objects: ComputeData = directComputeData({ db, clock: d.clock, instances: this.instances, actions: this.actions, services: this.#services });
     this.#conductor = new ConductorManager({ db, objects, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor', host: this.#host }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network, random: d.random, image: clients.image });
@@ -116,6 +122,7 @@ export class ComputeService {
       ...(d.cfg.compute.direct_db_access ? { objects } : {}),
     });
     this.computes = this.#hosts.computes;
+    this.drivers = this.#hosts.drivers;
   }
 
   get #host(): string {

@@ -4,9 +4,11 @@
  */
 import type { OpsCommand } from './command.js';
 import { faultCommand } from './fault.js';
+import { snapshotCommand } from './snapshot.js';
 
 export const OPS_COMMANDS: Record<string, OpsCommand> = {
   fault: faultCommand,
+  snapshot: snapshotCommand,
 };
 
 export { runOpsCommand } from './command.js';

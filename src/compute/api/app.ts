@@ -54,6 +54,7 @@ import { registerSecurityGroups } from './security-groups.js';
 import { registerComputeMetrics } from './metrics.js';
 import { registerOps } from './ops/index.js';
 import type { FaultBook } from '../../common/faults.js';
+import type { SnapshotSlot } from './ops/snapshots.js';
 import { METRICS_PATH, type QueueDepths } from '../../common/metrics.js';
 
 declare module 'fastify' {
@@ -79,6 +80,8 @@ export interface ComputeApiDeps {
   queueDepths?: QueueDepths;
   /** The fault book /nimbus/v1/faults manages (this process's, the authority). */
   faults?: FaultBook;
+  /** /nimbus/v1/snapshots: what the embedded cloud fills in once it runs (absent or empty: 501). */
+  snapshots?: SnapshotSlot;
 }
 
 const VERSIONED = /^\/v2(\.1)?(\/|$)/;

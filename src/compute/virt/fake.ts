@@ -24,7 +24,7 @@ interface MigrationJob {
   finish(how: 'completed' | 'cancelled'): void;
 }
 
-interface Guest {
+export interface Guest {
   name: string;
   powerState: number;
   vifs: Set<string>;
@@ -93,6 +93,17 @@ export class FakeLibvirtDriver implements VirtDriver {
 
   powerState(instance: Instance): number {
     return this.#guests.get(instance.uuid)?.powerState ?? PowerState.NOSTATE;
+  }
+
+  /** The guests (domains) as structured-clonable data, for `nimbus snapshot save`. */
+  dumpGuests(): Map<string, Guest> {
+    return structuredClone(this.#guests);
+  }
+
+  /** Replaces the guests with a dump's (`nimbus snapshot load`). */
+  restoreGuests(guests: Map<string, Guest>): void {
+    this.#guests.clear();
+    for (const [k, v] of structuredClone(guests)) this.#guests.set(k, v);
   }
 
   listInstances(): string[] {

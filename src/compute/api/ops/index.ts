@@ -10,6 +10,7 @@ import type { ComputeApiDeps } from '../app.js';
 import { OPS_PREFIX, requireAdmin } from './access.js';
 import { registerHostDevices } from './host-devices.js';
 import { registerFaults } from './faults.js';
+import { registerSnapshots } from './snapshots.js';
 
 export function registerOps(app: FastifyInstance, d: ComputeApiDeps): void {
   // The index: which operator resources this nova-api serves.
@@ -24,4 +25,5 @@ type Register = (app: FastifyInstance, d: ComputeApiDeps) => void;
 const RESOURCES = new Map<string, Register>([
   ['hosts', registerHostDevices],
   ['faults', registerFaults],
+  ['snapshots', registerSnapshots],
 ]);
