@@ -3,15 +3,19 @@
  * nova-api's /nimbus/v1/faults, as every process of the cloud sees them.
  *
  * Where they live: one FaultBook per process (per bus: the embedded cloud's services
- * share one), kept in step over the `nimbus-faults` fanout topic. nova-api's book is the
- * authority: every change there is broadcast with the whole list, a process starting
- * later asks for it (`faults_sync`), and each use of a counted fault is broadcast
- * (`fault_used`) so every book, and so `nimbus fault list`, counts down together. A
+ * share one), kept in step over the `nimbus-faults` fanout topic. No book is special, so
+ * any nova-api behind a balancer serves the same list: an addition or a removal made
+ * through one is broadcast to all (`fault_added`, `fault_removed`), a process starting
+ * later asks for the faults in force and every book answers with its own
+ * (`faults_sync`, `faults_known`, merged as a union), and each use of a counted fault is
+ * broadcast (`fault_used`) so every book, and so `nimbus fault list`, counts down
+ * together. Removed or used-up faults are remembered, so a late answer cannot revive
+ * them. A
  * fanout rather than a table polled from nova's database because the processes that
  * apply faults (neutron-server, the hosts' agents) have no access to nova's database,
  * and a broadcast applies a fault at once where a poll would lag by its interval. The
- * price: faults live in memory, so a restart of nova-api forgets them (as it should
- * for a test tool: a restarted cloud starts clean).
+ * price: faults live in memory, so a cloud whose every process restarts forgets them
+ * (as it should for a test tool: a restarted cloud starts clean).
  *
  * Two shapes of fault: *events* (a vif-plugged dropped, a neutron call failing, a plug
  * failing, a scheduler delay) are taken, one use each, at the point they apply
@@ -135,13 +139,16 @@ export function buildFault(req: FaultRequest, id: string, now: number): Fault {
   };
 }
 
-/** The nimbus-faults fanout: the authority's list, a late process's request for it, one use. */
+/** The nimbus-faults fanout (casts): changes, a late process's request and the answers, one use. */
 export interface FaultsTopic {
-  faults_changed: { args: { faults: Fault[] }; result: void };
-  faults_sync: { args: Record<string, never>; result: void };
+  fault_added: { args: { fault: Fault; by: string }; result: void };
+  /** id null: every fault. */
+  fault_removed: { args: { id: string | null; by: string }; result: void };
+  faults_sync: { args: { by: string }; result: void };
+  faults_known: { args: { faults: Fault[]; by: string }; result: void };
   fault_used: { args: { id: string; by: string }; result: void };
 }
-export const FaultsTopicDef = defineTopic<FaultsTopic>(Topics.faults, { faults_changed: true, faults_sync: true, fault_used: true });
+export const FaultsTopicDef = defineTopic<FaultsTopic>(Topics.faults, { fault_added: true, fault_removed: true, faults_sync: true, faults_known: true, fault_used: true });
 
 type StateApplier = (host: string, faulted: boolean) => void | Promise<void>;
 
@@ -154,7 +161,6 @@ export class FaultBook {
   #inState = new Map<FaultKind, Set<string>>();
   #expiry: TimerHandle | null = null;
   #listener: Listener | null = null;
-  #authority = false;
   readonly #name: string;
 
   constructor(
@@ -163,25 +169,32 @@ export class FaultBook {
     this.#name = d.name;
   }
 
-  /** Joins the fanout and asks the authority for its list (a process started after faults were added). */
+  /** Joins the fanout and asks the other processes for the faults in force (this one may start late). */
   start(): Promise<void> {
     return (this.#starting ??= this.#start());
   }
   #starting: Promise<void> | null = null;
 
   async #start(): Promise<void> {
+    const mine = (by: string) => by === this.#name;
     this.#listener = await listen(this.d.bus, FaultsTopicDef, this.#name, {
-      faults_changed: ({ faults }) => {
-        if (!this.#authority) this.#merge(faults);
+      fault_added: ({ fault, by }) => {
+        if (!mine(by)) this.#merge([fault]);
       },
-      faults_sync: () => {
-        if (this.#authority) void this.#publish();
+      fault_removed: ({ id, by }) => {
+        if (!mine(by)) this.#remove(id);
+      },
+      faults_sync: ({ by }) => {
+        if (!mine(by) && this.#faults.size) void this.#cast('faults_known', { faults: this.list(), by: this.#name });
+      },
+      faults_known: ({ faults, by }) => {
+        if (!mine(by)) this.#merge(faults);
       },
       fault_used: ({ id, by }) => {
-        if (by !== this.#name) this.#use(id, false);
+        if (!mine(by)) this.#use(id, false);
       },
     });
-    if (!this.#authority) await rpcClient(this.d.bus, FaultsTopicDef, { fanout: true }).cast('faults_sync', {});
+    await this.#cast('faults_sync', { by: this.#name });
   }
 
   async stop(): Promise<void> {
@@ -190,22 +203,17 @@ export class FaultBook {
     this.#listener = null;
   }
 
-  /** Makes this book the source of the list (nova-api's). */
-  becomeAuthority(): void {
-    this.#authority = true;
-  }
-
   /** Faults in force, oldest first. */
   list(): Fault[] {
     this.#expire();
     return [...this.#faults.values()].map((f) => ({ ...f, params: { ...f.params } }));
   }
 
-  /** Adds a fault (the authority) and tells every process. */
+  /** Adds a fault and tells every process. */
   async add(f: Fault): Promise<Fault> {
     this.#faults.set(f.id, f);
     this.#changed();
-    await this.#publish();
+    await this.#cast('fault_added', { fault: f, by: this.#name });
     return f;
   }
 
@@ -213,13 +221,17 @@ export class FaultBook {
   async clear(id?: string): Promise<boolean> {
     this.#expire();
     if (id !== undefined && !this.#faults.has(id)) return false;
-    for (const k of id === undefined ? [...this.#faults.keys()] : [id]) {
+    this.#remove(id ?? null);
+    await this.#cast('fault_removed', { id: id ?? null, by: this.#name });
+    return true;
+  }
+
+  #remove(id: string | null): void {
+    for (const k of id === null ? [...this.#faults.keys()] : [id]) {
       this.#faults.delete(k);
       this.#gone.add(k);
     }
     this.#changed();
-    await this.#publish();
-    return true;
   }
 
   /**
@@ -276,17 +288,11 @@ export class FaultBook {
 
   async #broadcastUse(id: string, what: 'used' | 'seen'): Promise<void> {
     // A call before the nth is only counted where it happened: one process makes them all.
-    if (what === 'seen') return;
-    try {
-      await rpcClient(this.d.bus, FaultsTopicDef, { fanout: true }).cast('fault_used', { id, by: this.#name });
-    } catch (e) {
-      this.d.log.warn({ err: e, fault: id }, 'could not broadcast a fault use');
-    }
+    if (what === 'used') await this.#cast('fault_used', { id, by: this.#name });
   }
 
+  /** Adds the faults this book does not know yet (and never saw go); a lower count wins. */
   #merge(incoming: Fault[]): void {
-    const ids = new Set(incoming.map((f) => f.id));
-    for (const id of [...this.#faults.keys()]) if (!ids.has(id)) this.#faults.delete(id);
     for (const f of incoming) {
       if (this.#gone.has(f.id)) continue;
       const mine = this.#faults.get(f.id);
@@ -296,9 +302,14 @@ export class FaultBook {
     this.#changed();
   }
 
-  async #publish(): Promise<void> {
+  /** One fanout cast; a transport failure is logged (the fault still applies here). */
+  async #cast<M extends keyof FaultsTopic & string>(method: M, args: FaultsTopic[M]['args']): Promise<void> {
     if (!this.#listener) return;
-    await rpcClient(this.d.bus, FaultsTopicDef, { fanout: true }).cast('faults_changed', { faults: this.list() });
+    try {
+      await rpcClient(this.d.bus, FaultsTopicDef, { fanout: true }).cast(method, args);
+    } catch (e) {
+      this.d.log.warn({ err: e, method }, 'could not broadcast a fault change');
+    }
   }
 
   /** Drops faults past their time; returns nothing, re-arms the timer for the next expiry. */

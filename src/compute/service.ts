@@ -61,7 +61,7 @@ export class ComputeService {
   readonly instances: InstanceStore;
   readonly actions: InstanceActions;
   readonly network: NeutronAPI;
-  /** This process's fault book (src/common/faults.ts); nova-api's is the authority. */
+  /** This process's fault book (src/common/faults.ts); nova-api's takes the admin's changes. */
   readonly faults: FaultBook;
   /** /nimbus/v1/snapshots' slot: the embedded cloud fills it once every service runs. */
   readonly snapshots: SnapshotSlot = {};
@@ -134,7 +134,6 @@ export class ComputeService {
     const db = this.d.db.kysely;
     await migrate(db as never, novaMigrations, 'nova');
     await bootstrapFlavors(db, this.d.clock);
-    if (this.#roles.api) this.faults.becomeAuthority();
     await this.faults.start();
     if (this.#roles.conductor) this.#listeners.push(await this.#conductor.listen(this.#host));
     if (this.#roles.scheduler) this.#listeners.push(await this.#scheduler.listen(this.d.bus, this.#host));

@@ -78,7 +78,7 @@ export interface ComputeApiDeps {
   projectExists?: (projectId: string, token: string) => Promise<boolean | null>;
   /** The bus's queue depths, for /metrics; absent: no queue metric. */
   queueDepths?: QueueDepths;
-  /** The fault book /nimbus/v1/faults manages (this process's, the authority). */
+  /** The fault book /nimbus/v1/faults manages (this process's, which tells every other process). */
   faults?: FaultBook;
   /** /nimbus/v1/snapshots: what the embedded cloud fills in once it runs (absent or empty: 501). */
   snapshots?: SnapshotSlot;

@@ -2,8 +2,8 @@
  * /nimbus/v1/faults: fault injection (issue 12 point 4). GET lists the faults in force,
  * POST {"fault": {kind, host?, count?, ttl?, ...params}} adds one (201), DELETE
  * /faults/{id} removes one and DELETE /faults all of them. The faults themselves live in
- * the fault book of every process (src/common/faults.ts); this nova-api's book is the
- * authority the others follow.
+ * the fault book of every process (src/common/faults.ts); this nova-api's book tells
+ * the others.
  */
 import type { FastifyInstance } from 'fastify';
 import { type FaultBook, FaultRequestError, type FaultRequest, buildFault } from '../../../common/faults.js';
