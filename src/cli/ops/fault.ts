@@ -30,7 +30,7 @@ const HELP = [
   '  --host H        the compute host (agent-down, compute-down, ovsdb-down, plug-failure)',
   '  --count N       expire after N uses',
   '  --ttl S         expire after S seconds',
-  ...[...PARAMS].map(([name, p]) => `  --${name.padEnd(13)} ${p.help}`),
+  ...[...PARAMS].map(([name, p]) => `  --${`${name} V`.padEnd(13)} ${p.help}`),
   '  -f FORMAT       table (default) or json',
 ].join('\n');
 
