@@ -195,6 +195,7 @@ async function offerSnapshots(o: {
   }
   const snapshots = new CloudSnapshots({
     dir: join(o.cfg.DEFAULT.data_dir, 'snapshots'),
+    imagesDir: join(o.cfg.DEFAULT.data_dir, 'images'),
     clock: o.clock,
     random: o.random,
     dbs,

@@ -1,8 +1,9 @@
 /**
  * `nimbus snapshot save|load|reset` for the embedded cloud (issue 12 point 4), as moto's
  * reset and LocalStack's pods give CI a known state per test: a snapshot is a copy of
- * every service's SQLite database (VACUUM INTO, src/db/snapshot.ts) plus the simulated
- * hosts' devices and the fake hypervisors' guests, under <data_dir>/snapshots/NAME/.
+ * every service's SQLite database (VACUUM INTO, src/db/snapshot.ts), glance's image
+ * files (hard links: an image's data never changes), the simulated hosts' devices and
+ * the fake hypervisors' guests, under <data_dir>/snapshots/NAME/.
  * Loading copies the tables back through the services' own connections and puts the
  * devices back, then the OVS agents watch their br-int afresh (as after an agent
  * restart). Reset loads the snapshot taken right after start-up.
@@ -15,7 +16,7 @@
  * databases and hosts belong to other processes, and server databases have their own
  * dump tools; the operator API answers those with 501 naming why.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { Clock, Random } from '../common/clock.js';
@@ -49,6 +50,8 @@ interface DumpableHost extends HostNetwork {
 export interface CloudSnapshotsDeps {
   /** Where snapshots live (<data_dir>/snapshots). */
   dir: string;
+  /** glance's file store (<data_dir>/images). */
+  imagesDir: string;
   clock: Clock;
   random: Random;
   /** Each service's database and the tables a load leaves alone. */
@@ -100,6 +103,7 @@ export class CloudSnapshots {
         hosts[h] = { devices: (this.d.hostnets.get(h) as DumpableHost).dumpDevices(), guests: this.d.drivers.get(h)?.dumpGuests() ?? null };
       }
       writeFileSync(join(tmp, 'hosts.v8'), serialize(hosts));
+      linkFiles(this.d.imagesDir, join(tmp, 'images'));
       const info: SnapshotInfo = { name, created_at: new Date(this.d.clock.now()).toISOString() };
       writeFileSync(join(tmp, 'meta.json'), JSON.stringify(info));
       rmSync(join(this.d.dir, name), { recursive: true, force: true });
@@ -117,6 +121,9 @@ export class CloudSnapshots {
     if (!existsSync(join(dir, 'meta.json'))) throw new SnapshotNotFound(name === FRESH ? 'of the fresh cloud' : name);
     await this.#quiescent();
     for (const { name: svc, db, keep } of this.d.dbs) await restoreSqliteCopy(db.kysely as never, join(dir, `${svc}.sqlite`), keep);
+    // Image files as the restored rows expect them: later uploads gone, deleted ones back.
+    rmSync(this.d.imagesDir, { recursive: true, force: true });
+    linkFiles(join(dir, 'images'), this.d.imagesDir);
     const hosts = deserialize(readFileSync(join(dir, 'hosts.v8'))) as Record<string, { devices: HostDump; guests: Map<string, Guest> | null }>;
     for (const h of this.d.hostnets.hosts()) {
       const saved = hosts[h];
@@ -156,6 +163,20 @@ export class CloudSnapshots {
   async #quiescent(): Promise<void> {
     const busy = await this.d.busy();
     if (busy.length) throw new SnapshotCloudBusy(busy.slice(0, 5).join(', ') + (busy.length > 5 ? ` and ${busy.length - 5} more` : ''));
+  }
+}
+
+/** Hard-links every file of `from` into `to` (made), copying where a link cannot cross devices. */
+function linkFiles(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  if (!existsSync(from)) return;
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    if (!e.isFile() || e.name.endsWith('.part')) continue;
+    try {
+      linkSync(join(from, e.name), join(to, e.name));
+    } catch {
+      copyFileSync(join(from, e.name), join(to, e.name));
+    }
   }
 }
 

@@ -5,6 +5,8 @@
  * deletable; reset: as started. A cloud with a task in progress refuses (409).
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OPS_COMMANDS, runOpsCommand } from '../../src/cli/ops/index.js';
 import type { Io } from '../../src/cli/ops/output.js';
@@ -59,6 +61,9 @@ describe('snapshots: /nimbus/v1/snapshots and nimbus snapshot', () => {
     const vm = await boot('vm-1', netA);
     assert.equal(vm.status, 'ACTIVE');
     await network('net-b', '10.21.0.0/24');
+    const later = (await cloud.api('admin', 'POST', `${cloud.urls.image}/v2/images`, { name: 'later', disk_format: 'raw', container_format: 'bare' })).body;
+    const put = await fetch(`${cloud.urls.image}/v2/images/${later.id}/file`, { method: 'PUT', headers: { 'x-auth-token': await cloud.token('admin'), 'content-type': 'application/octet-stream' }, body: 'later image data' });
+    assert.equal(put.status, 204);
     await inProcessCheck(t, 'reads host devices', () => assert.ok(taps().length > 0));
 
     assert.equal(await cli('load', 'base', '-f', 'json'), 0, errs.join('\n'));
@@ -67,6 +72,11 @@ describe('snapshots: /nimbus/v1/snapshots and nimbus snapshot', () => {
     assert.deepEqual(await networks(), [...freshNetworks, 'net-a'].sort());
     assert.equal(((await neutron('GET', '/ports?device_owner=compute:nova')).body.ports as unknown[]).length, 0);
     await inProcessCheck(t, 'reads host devices', () => assert.deepEqual(taps(), []));
+    const data = await fetch(`${cloud.urls.image}/v2/images/${imageId}/file`, { headers: { 'x-auth-token': await cloud.token('admin') } });
+    assert.equal(data.status, 200, 'the image file is still there');
+    assert.equal((await cloud.api('admin', 'GET', `${cloud.urls.image}/v2/images/${later.id}`)).status, 404, 'the later image is gone');
+    await inProcessCheck(t, 'reads the data directory', () => assert.equal(existsSync(join(cloud.dataDir, 'images', later.id)), false));
+    assert.ok((await data.arrayBuffer()).byteLength > 0);
     // Agents stay alive (their rows are not restored) and the cloud boots as before.
     assert.ok(((await neutron('GET', '/agents')).body.agents as { alive: boolean }[]).every((a) => a.alive));
     const again = await boot('vm-2', netA);
