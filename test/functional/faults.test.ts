@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { OPS_COMMANDS, runOpsCommand } from '../../src/cli/ops/index.js';
 import type { Io } from '../../src/cli/ops/output.js';
-import { type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
+import { type TestCloud, inProcessCheck, startTestCloud } from '../helpers/cloud.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('fault injection: /nimbus/v1/faults', () => {
@@ -182,12 +182,22 @@ describe('fault injection: /nimbus/v1/faults', () => {
     assert.equal(await computePorts(), 0);
   });
 
-  it('OVSDB down on a host: ovs-vsctl fails as with ovsdb-server stopped', { skip: inProcessOnly('runs a command on the simulated host') }, async () => {
-    const host = cloud.cfg.DEFAULT.hosts[0]!;
-    await add({ kind: 'ovsdb-down', host, ttl: 60 });
-    await assert.rejects(cloud.hostnets.get(host).execute(['ovs-vsctl', 'show']), /database connection failed \(No such file or directory\)/);
+  it('OVSDB down on the only host up: ovs-vsctl fails as with ovsdb-server stopped, so the plug and the build fail', async (t) => {
+    const hosts = cloud.cfg.DEFAULT.hosts;
+    for (const host of hosts.slice(1)) await add({ kind: 'compute-down', host });
+    for (const host of hosts.slice(1)) {
+      await waitFor(`${host} down`, async () => (((await nova('GET', '/os-services?binary=nova-compute')).body.services as { host: string; state: string }[]).find((x) => x.host === host)?.state === 'down' ? true : undefined));
+    }
+    await add({ kind: 'ovsdb-down', host: hosts[0]!, ttl: 60 });
+    await inProcessCheck(t, 'runs a command on the simulated host', () =>
+      assert.rejects(cloud.hostnets.get(hosts[0]!).execute(['ovs-vsctl', 'show']), /ovs-vsctl: unix:\/var\/run\/openvswitch\/db\.sock: database connection failed \(No such file or directory\)/),
+    );
+    const s = await boot('vm-ovsdb');
+    assert.equal(s.status, 'ERROR');
+    assert.match(s.fault.details, new RegExp(`${hosts[0]}: Failure running os_vif plugin plug method: [\\s\\S]*database connection failed \\(No such file or directory\\)`));
+    assert.equal(await computePorts(), 0);
     await faults('DELETE');
-    await cloud.hostnets.get(host).execute(['ovs-vsctl', 'show']);
+    await inProcessCheck(t, 'runs a command on the simulated host', () => cloud.hostnets.get(hosts[0]!).execute(['ovs-vsctl', 'show']));
   });
 
   it('scheduler slowness: select_destinations waits', async () => {
