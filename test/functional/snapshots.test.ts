@@ -81,7 +81,8 @@ describe('snapshots: /nimbus/v1/snapshots and nimbus snapshot', () => {
     assert.ok(((await neutron('GET', '/agents')).body.agents as { alive: boolean }[]).every((a) => a.alive));
     const again = await boot('vm-2', netA);
     assert.equal(again.status, 'ACTIVE');
-    const wired = taps().sort();
+    let wired: string[] = [];
+    await inProcessCheck(t, 'reads host devices', () => void (wired = taps().sort()));
 
     assert.equal(await cli('save', 'with-vm'), 0, errs.join('\n'));
     assert.equal(await cli('list', '-f', 'json'), 0);
@@ -118,7 +119,7 @@ describe('snapshots: /nimbus/v1/snapshots and nimbus snapshot', () => {
     assert.match(errs.join('\n'), /409 Cannot take or load a snapshot/);
     await cloud.api('admin', 'DELETE', `${cloud.urls.compute}/nimbus/v1/faults`);
     await nova('DELETE', `/servers/${r.body.server.id}`);
-    await waitFor('stuck deleted', async () => ((await servers()).length === 0 ? true : undefined));
+    await waitFor('stuck deleted', async () => ((await nova('GET', `/servers/${r.body.server.id}`)).status === 404 ? true : undefined));
 
     const bad = await snapshots('POST', '', { snapshot: { name: '../etc' } });
     assert.deepEqual(bad.body, { badRequest: { code: 400, message: `Invalid snapshot name "../etc": 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.` } });
