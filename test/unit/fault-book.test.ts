@@ -11,6 +11,7 @@ import { InprocBus } from '../../src/bus/inproc.js';
 import { FakeClock } from '../../src/common/clock.js';
 import { FaultBook, FaultRequestError, buildFault } from '../../src/common/faults.js';
 import { silentLogger } from '../../src/common/log.js';
+import { callKind } from '../../src/compute/network/neutron-client.js';
 
 const settle = () => new Promise((r) => setImmediate(r));
 
@@ -94,5 +95,24 @@ describe('fault book', () => {
     assert.throws(() => buildFault({ kind: 'vif-plugged-drop', host: 'h' }, 'x', 0), /Fault vif-plugged-drop takes no 'host'\./);
     assert.throws(() => buildFault({ kind: 'neutron-call-fail', call: 'create_port', status: 200 }, 'x', 0), /Invalid 'status' 200 for fault neutron-call-fail: must be a number >= 400\./);
     assert.throws(() => buildFault({ kind: 'vif-plugged-drop', ttl: -1 }, 'x', 0), /Invalid 'ttl' -1: must be a positive number\./);
+  });
+});
+
+describe('neutron call kinds (what neutron-call-fail names)', () => {
+  it('are neutronclient\'s method names', () => {
+    const cases: [string, string, string][] = [
+      ['POST', '/ports', 'create_port'],
+      ['PUT', '/ports/p1', 'update_port'],
+      ['GET', '/ports/p1?fields=id', 'show_port'],
+      ['GET', '/ports?device_id=x', 'list_ports'],
+      ['DELETE', '/ports/p1', 'delete_port'],
+      ['GET', '/security-groups?tenant_id=t', 'list_security_groups'],
+      ['GET', '/quotas/t1', 'show_quota'],
+      ['POST', '/ports/p1/bindings', 'create_port_binding'],
+      ['PUT', '/ports/p1/bindings/compute2/activate', 'activate_port_binding'],
+      ['DELETE', '/ports/p1/bindings/compute2', 'delete_port_binding'],
+      ['GET', 'http://127.0.0.1:9696/v2.0/ports?marker=p1', 'list_ports'],
+    ];
+    for (const [method, path, kind] of cases) assert.equal(callKind(method, path), kind, `${method} ${path}`);
   });
 });
