@@ -24,6 +24,10 @@ import type { NeutronDB } from './network/db/schema.js';
 import { NetworkService } from './network/service.js';
 import { createMetadataApp } from './compute/metadata/handler.js';
 import { startDashboard } from './dashboard/server.js';
+import { selectBusyInstances } from './compute/db/instances.js';
+import { CloudSnapshots, snapshotsUnsupportedReason } from './deploy/snapshots.js';
+import type { Db } from './db/database.js';
+import { join } from 'node:path';
 
 export interface CloudOptions {
   cfg: Config;
@@ -137,6 +141,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   void network.novaNotifier.prepare();
   const dashboard = await startDashboard(cfg, { identity: identityUrl, compute: computeUrl, network: networkUrl }, log.child({ svc: 'dashboard' }));
   if (dashboard) undo.push(() => dashboard.app.close());
+  await offerSnapshots({ cfg, clock, random, compute, hostnets, l2agents, dbs: { identityDb, networkDb, imageDb, computeDb } });
 
   return {
     cfg,
@@ -164,4 +169,47 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
       for (const db of [computeDb, networkDb, imageDb, identityDb]) await db.close();
     },
   };
+}
+
+/**
+ * Gives nova-api's /nimbus/v1/snapshots the embedded cloud's snapshots (or why there are
+ * none) and takes the fresh state's snapshot that reset returns to.
+ */
+async function offerSnapshots(o: {
+  cfg: Config;
+  clock: Clock;
+  random: Random;
+  compute: ComputeService;
+  hostnets: HostNetworks;
+  l2agents: OvsL2AgentLoop;
+  dbs: { identityDb: Db<IdentityDB>; networkDb: Db<NeutronDB>; imageDb: Db<ImageDB>; computeDb: Db<NovaDB> };
+}): Promise<void> {
+  const { identityDb, networkDb, imageDb, computeDb } = o.dbs;
+  // Heartbeat rows describe the running processes: a load leaves them as they are.
+  const dbs = [
+    { name: 'identity', db: identityDb as Db<unknown>, keep: [] },
+    { name: 'network', db: networkDb as Db<unknown>, keep: ['agents'] },
+    { name: 'image', db: imageDb as Db<unknown>, keep: [] },
+    { name: 'compute', db: computeDb as Db<unknown>, keep: ['services'] },
+  ];
+  const unsupported = snapshotsUnsupportedReason(dbs.map((d) => d.db.dialect), o.hostnets);
+  if (unsupported) {
+    o.compute.snapshots.unsupported = unsupported;
+    return;
+  }
+  const snapshots = new CloudSnapshots({
+    dir: join(o.cfg.DEFAULT.data_dir, 'snapshots'),
+    imagesDir: join(o.cfg.DEFAULT.data_dir, 'images'),
+    clock: o.clock,
+    random: o.random,
+    dbs,
+    hostnets: o.hostnets,
+    drivers: o.compute.drivers,
+    l2agents: o.l2agents,
+    busy: async () => (await selectBusyInstances(computeDb.kysely)).map((i) => `instance ${i.uuid} ${i.task_state ?? i.vm_state}`),
+    onReset: async () => void (await o.compute.faults.clear()),
+  });
+  await snapshots.saveFresh();
+  o.compute.snapshots.checkName = CloudSnapshots.checkName;
+  o.compute.snapshots.service = snapshots;
 }

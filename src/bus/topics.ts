@@ -15,6 +15,8 @@ export const Topics = {
   conductor: 'conductor',
   scheduler: 'scheduler',
   compute: 'compute',
+  /** Nimbus: the fault injection book of every process (src/common/faults.ts, fanout). */
+  faults: 'nimbus-faults',
 } as const;
 
 /** A topic's name as a union of the declared ones. */

@@ -21,6 +21,7 @@ import type { ComputeData } from './objects/compute-data.js';
 import { remoteComputeData } from './objects/remote.js';
 import { ConductorRpc } from './rpc.js';
 import { FakeLibvirtDriver } from './virt/fake.js';
+import { type FaultBook, faultBook } from '../common/faults.js';
 
 export interface ComputeHostsDeps {
   cfg: Config;
@@ -40,19 +41,24 @@ export interface ComputeHostsDeps {
 }
 
 /** nova.conf [neutron] and [glance]: nova's REST clients as its service users. */
-export function novaClients(cfg: Config, log: Logger, authUrl: string): { network: NeutronAPI; image: GlanceAPI } {
+export function novaClients(cfg: Config, log: Logger, authUrl: string, faults?: FaultBook): { network: NeutronAPI; image: GlanceAPI } {
   const session = (username: ServiceUser, own = false) => new ServiceSession({ authUrl, username, password: servicePassword(cfg, username, own), projectName: 'service', region: cfg.DEFAULT.region });
   return {
-    network: new NeutronAPI({ cfg, log: log.child({ svc: 'nova.network.neutron' }), authUrl, session: session('neutron') }),
+    network: new NeutronAPI({ cfg, log: log.child({ svc: 'nova.network.neutron' }), authUrl, session: session('neutron'), ...(faults ? { faults } : {}) }),
     image: new GlanceAPI(session('nova', true)),
   };
 }
 
 export class ComputeHosts {
   readonly computes = new Map<string, ComputeManager>();
+  /** Each host's virt driver (its guests), for snapshots of the embedded cloud. */
+  readonly drivers = new Map<string, FakeLibvirtDriver>();
+  readonly #faults: FaultBook;
+  #unfault: (() => void)[] = [];
 
   constructor(private readonly d: ComputeHostsDeps) {
-    const clients = d.network && d.image ? { network: d.network, image: d.image } : novaClients(d.cfg, d.log, d.authUrl);
+    this.#faults = faultBook(d.bus, { clock: d.clock, log: d.log, name: d.random.uuid() });
+    const clients = d.network && d.image ? { network: d.network, image: d.image } : novaClients(d.cfg, d.log, d.authUrl, this.#faults);
     const conductor = new ConductorRpc(d.bus);
     for (const host of d.hostnets.hosts()) {
       const log = d.log.child({ svc: 'nova-compute', host });
@@ -60,7 +66,8 @@ export class ComputeHosts {
       // nova-compute reaches the database only through the conductor (object indirection),
       // as in a deployment where it runs on a hypervisor host without database credentials.
       const objects = d.objects ?? remoteComputeData({ bus: d.bus, clock: d.clock, serviceDownTimeS: d.cfg.compute.service_down_time, timeoutMs: d.cfg.DEFAULT.rpc_response_timeout * 1000 });
-      const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock });
+      const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock, faults: this.#faults });
+      this.drivers.set(host, driver);
       const deps = { host, ...objects, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, network: clients.network, conductor, cacheLocks: new InstanceLocks(), image: clients.image };
       this.computes.set(host, new ComputeManager(blockDbAccess('nova-compute', deps, log)));
     }
@@ -69,9 +76,22 @@ export class ComputeHosts {
   /** Starts every host (init_host, then listening on compute.<host>). */
   async start(): Promise<void> {
     for (const c of this.computes.values()) await c.start();
+    if (!this.computes.size) return;
+    // Fault injection, the states of this process's hosts: compute-down silences the
+    // service's heartbeat; ovsdb-down makes the simulated host's ovs-vsctl fail.
+    this.#unfault = [
+      this.#faults.onState('compute-down', (host, down) => this.computes.get(host)?.setReporting(!down)),
+      this.#faults.onState('ovsdb-down', (host, down) => {
+        const net = this.d.hostnets.has(host) ? this.d.hostnets.get(host) : undefined;
+        if (net && 'setOvsdbAvailable' in net) (net as { setOvsdbAvailable(on: boolean): void }).setOvsdbAvailable(!down);
+      }),
+    ];
+    await this.#faults.start();
   }
 
   async stop(): Promise<void> {
+    for (const off of this.#unfault) off();
+    this.#unfault = [];
     for (const c of this.computes.values()) await c.stop();
   }
 }

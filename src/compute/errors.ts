@@ -672,3 +672,33 @@ export class DBNotAllowed extends NovaException {
     super(`${binary} attempted direct database access which is not allowed by policy`);
   }
 }
+
+/** Nimbus's operator API: no fault with that id in force (removed, used up or expired). */
+export class FaultNotFound extends NotFound {
+  static override readonly wireType: string = 'FaultNotFound';
+  constructor(id: string) {
+    super(`Fault ${id} could not be found (removed, used up or expired).`);
+  }
+}
+
+/** Nimbus's operator API: no snapshot of that name. */
+export class SnapshotNotFound extends NotFound {
+  static override readonly wireType: string = 'SnapshotNotFound';
+  constructor(name: string) {
+    super(`Snapshot ${name} could not be found.`);
+  }
+}
+
+/** Nimbus's operator API: a snapshot needs a quiescent cloud (no task in progress). */
+export class SnapshotCloudBusy extends Conflict {
+  static override readonly wireType: string = 'SnapshotCloudBusy';
+  constructor(busy: string) {
+    super(`Cannot take or load a snapshot while tasks are in progress (${busy}); wait for them to finish.`);
+  }
+}
+
+/** Nimbus's operator API: this deployment cannot take snapshots (501, as nova's NotImplemented answers). */
+export class SnapshotsUnsupported extends NovaException {
+  static override readonly wireType: string = 'SnapshotsUnsupported';
+  override readonly status: number = 501;
+}

@@ -21,6 +21,8 @@ import { novaMigrations } from './db/migrations.js';
 import type { NovaDB } from './db/schema.js';
 import { ComputeHosts, novaClients } from './compute-hosts.js';
 import type { ComputeManager } from './manager/manager.js';
+import type { FakeLibvirtDriver } from './virt/fake.js';
+import type { SnapshotSlot } from './api/ops/snapshots.js';
 import { NeutronAPI } from './network/neutron.js';
 import { InstanceActions } from './objects/actions.js';
 import { bootstrapFlavors } from './objects/flavors.js';
@@ -28,6 +30,7 @@ import { InstanceStore } from './objects/instance.js';
 import { ServiceStore } from './objects/services.js';
 import { ComputeRpc, ConductorRpc } from './rpc.js';
 import { SchedulerManager } from './scheduler/manager.js';
+import { type FaultBook, faultBook } from '../common/faults.js';
 
 export interface ComputeServiceDeps {
   cfg: Config;
@@ -58,7 +61,13 @@ export class ComputeService {
   readonly instances: InstanceStore;
   readonly actions: InstanceActions;
   readonly network: NeutronAPI;
+  /** This process's fault book (src/common/faults.ts); nova-api's takes the admin's changes. */
+  readonly faults: FaultBook;
+  /** /nimbus/v1/snapshots' slot: the embedded cloud fills it once every service runs. */
+  readonly snapshots: SnapshotSlot = {};
   readonly computes: Map<string, ComputeManager>;
+  /** Each host's virt driver in this process. */
+  readonly drivers: Map<string, FakeLibvirtDriver>;
   readonly #hosts: ComputeHosts;
   readonly #listeners: Listener[] = [];
   readonly #conductor: ConductorManager;
@@ -78,7 +87,8 @@ export class ComputeService {
     this.#services = new ServiceStore(db, { clock: d.clock, random: d.random, serviceDownTimeS: d.cfg.compute.service_down_time });
     // nova.conf [neutron]: nova reaches neutron as the neutron service user, and glance's
     // endpoint is read from the nova user's catalog.
-    const clients = novaClients(d.cfg, d.log, d.authUrl);
+    this.faults = faultBook(d.bus, { clock: d.clock, log: d.log, name: d.random.uuid() });
+    const clients = novaClients(d.cfg, d.log, d.authUrl, this.faults);
     this.network = clients.network;
     const conductorRpc = new ConductorRpc(d.bus);
     this.api = new ComputeAPI({
@@ -94,11 +104,11 @@ export class ComputeService {
       conductor: conductorRpc,
       compute: new ComputeRpc(d.bus),
     });
-    this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api, queueDepths: (queues) => d.bus.queueDepths(queues) });
+    this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api, queueDepths: (queues) => d.bus.queueDepths(queues), faults: this.faults, snapshots: this.snapshots });
     // The objects nova-compute reads and writes, over the database (the conductor's side).
     const objects: ComputeData = directComputeData({ db, clock: d.clock, instances: this.instances, actions: this.actions, services: this.#services });
     this.#conductor = new ConductorManager({ db, objects, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor', host: this.#host }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network, random: d.random, image: clients.image });
-    this.#scheduler = new SchedulerManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-scheduler', host: this.#host }) });
+    this.#scheduler = new SchedulerManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-scheduler', host: this.#host }), faults: this.faults });
     this.#hosts = new ComputeHosts({
       cfg: d.cfg,
       log: d.log,
@@ -112,6 +122,7 @@ export class ComputeService {
       ...(d.cfg.compute.direct_db_access ? { objects } : {}),
     });
     this.computes = this.#hosts.computes;
+    this.drivers = this.#hosts.drivers;
   }
 
   get #host(): string {
@@ -123,6 +134,7 @@ export class ComputeService {
     const db = this.d.db.kysely;
     await migrate(db as never, novaMigrations, 'nova');
     await bootstrapFlavors(db, this.d.clock);
+    await this.faults.start();
     if (this.#roles.conductor) this.#listeners.push(await this.#conductor.listen(this.#host));
     if (this.#roles.scheduler) this.#listeners.push(await this.#scheduler.listen(this.d.bus, this.#host));
     // os-services lists them too (zone internal); one row each for this process.

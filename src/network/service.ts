@@ -10,6 +10,7 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { type Db, migrate } from '../db/database.js';
 import { registerReportEndpoint } from './agents/index.js';
+import { type FaultBook, faultBook } from '../common/faults.js';
 import { NovaNotifier, ServiceSessionNovaClient } from './notifiers/nova.js';
 import { AgentNotifierApi } from './rpc/agent-notifier.js';
 import { registerPluginEndpoint } from './rpc/plugin-endpoint.js';
@@ -42,7 +43,10 @@ export class NetworkService {
   readonly novaNotifier: NovaNotifier;
   #listeners: Listener[] = [];
 
+  readonly #faults: FaultBook;
+
   constructor(private readonly d: NetworkServiceDeps) {
+    this.#faults = faultBook(d.bus, { clock: d.clock, log: d.log, name: d.random.uuid() });
     this.ml2 = new Ml2({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random });
     this.plugin = new CorePlugin({ db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log: d.log, ml2: this.ml2 });
     this.app = createNetworkApp({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random, validator: d.validator, plugin: this.plugin, authUri: d.authUri, queueDepths: (queues) => d.bus.queueDepths(queues) });
@@ -52,6 +56,7 @@ export class NetworkService {
       clock: d.clock,
       client: new ServiceSessionNovaClient(`${d.authUri}/v3`, d.cfg),
       getPort: async (id) => (await selectPortDevice(d.db.kysely, id)) ?? null,
+      faults: this.#faults,
     });
     this.novaNotifier.attach(this.plugin.ports.events);
     this.novaNotifier.attachFloatingIps(this.plugin.floatingIps);
@@ -62,6 +67,7 @@ export class NetworkService {
   async init(): Promise<void> {
     await migrate(this.d.db.kysely as never, neutronMigrations, 'neutron');
     await this.ml2.init(this.d.db.kysely);
+    await this.#faults.start();
     this.#listeners.push(
       await registerReportEndpoint(this.d.bus, this.d.db.kysely, this.d.clock, this.d.log, { agentDownTime: this.d.cfg.network.agent_down_time, random: this.d.random, ...(this.d.host ? { server: this.d.host } : {}) }),
       await registerPluginEndpoint(this.d.bus, {

@@ -4,11 +4,15 @@
  */
 import type { OpsCommand } from './command.js';
 import { diagnoseCommand } from './diagnose.js';
+import { faultCommand } from './fault.js';
 import { repairVifsCommand } from './repair-vifs.js';
+import { snapshotCommand } from './snapshot.js';
 
 export const OPS_COMMANDS: Record<string, OpsCommand> = {
   diagnose: diagnoseCommand,
   'repair-vifs': repairVifsCommand,
+  fault: faultCommand,
+  snapshot: snapshotCommand,
 };
 
 export { runOpsCommand } from './command.js';

@@ -53,6 +53,8 @@ import { registerNetworkProxies } from './network-proxies.js';
 import { registerSecurityGroups } from './security-groups.js';
 import { registerComputeMetrics } from './metrics.js';
 import { registerOps } from './ops/index.js';
+import type { FaultBook } from '../../common/faults.js';
+import type { SnapshotSlot } from './ops/snapshots.js';
 import { METRICS_PATH, type QueueDepths } from '../../common/metrics.js';
 
 declare module 'fastify' {
@@ -76,6 +78,10 @@ export interface ComputeApiDeps {
   projectExists?: (projectId: string, token: string) => Promise<boolean | null>;
   /** The bus's queue depths, for /metrics; absent: no queue metric. */
   queueDepths?: QueueDepths;
+  /** The fault book /nimbus/v1/faults manages (this process's, which tells every other process). */
+  faults?: FaultBook;
+  /** /nimbus/v1/snapshots: what the embedded cloud fills in once it runs (absent or empty: 501). */
+  snapshots?: SnapshotSlot;
 }
 
 const VERSIONED = /^\/v2(\.1)?(\/|$)/;

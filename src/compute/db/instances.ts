@@ -165,3 +165,14 @@ export async function selectFaultsOfInstances(db: Db, uuids: readonly string[]):
   }
   return out;
 }
+
+/** Live instances with a task in progress (a build, a delete, a migration...), for snapshots that need a quiescent cloud. */
+export function selectBusyInstances(db: Db): Promise<Pick<InstanceRow, 'uuid' | 'vm_state' | 'task_state'>[]> {
+  return db
+    .selectFrom('instances')
+    .select(['uuid', 'vm_state', 'task_state'])
+    .where('deleted', '=', 0)
+    .where((eb) => eb.or([eb('task_state', 'is not', null), eb('vm_state', '=', VmState.BUILDING)]))
+    .orderBy('id', 'asc')
+    .execute();
+}

@@ -91,6 +91,23 @@ export interface NeutronClientOptions {
   /** The request's global id (nova's context.global_id). */
   requestId?: string;
   log: Logger;
+  /** Fault injection (src/common/faults.ts): the error a call of this kind must fail with now, if any. */
+  injected?: (call: string) => NeutronClientException | undefined;
+}
+
+/**
+ * The neutronclient method a request is (create_port, update_port, show_port,
+ * list_ports, delete_port, create_port_binding...), for fault injection by call kind.
+ */
+export function callKind(method: string, path: string): string {
+  const [collection = '', id, sub, subId, action] = path.replace(/^https?:\/\/[^/]+(\/v2\.0)?/, '').split('?')[0]!.split('/').filter(Boolean);
+  const single = (c: string) => (c === 'quotas' ? 'quota' : c.replace(/ies$/, 'y').replace(/s$/, ''));
+  const plural = collection.replace(/-/g, '_');
+  const singular = single(plural);
+  const verb = (hasId: boolean) => ({ GET: hasId ? 'show' : 'list', POST: 'create', PUT: 'update', DELETE: 'delete' })[method] ?? method.toLowerCase();
+  if (sub) return action ? `${action}_${singular}_${single(sub)}` : `${verb(!!subId)}_${singular}_${subId || method !== 'GET' ? single(sub) : sub}`;
+  const v = verb(!!id);
+  return v === 'list' ? `list_${plural}` : `${v}_${singular}`;
 }
 
 /** Encodes a query as neutronclient does (doseq, True/False). */
@@ -219,6 +236,8 @@ export class NeutronClient {
 
   async #call<T>(method: string, path: string, body?: unknown, absolute = false): Promise<T> {
     const url = absolute ? path : `${await this.o.endpoint()}/v2.0${path}`;
+    const injected = this.o.injected?.(callKind(method, path));
+    if (injected) throw injected;
     const headers: Record<string, string> = {};
     if (this.o.requestId) headers['x-openstack-request-id'] = this.o.requestId;
     for (let attempt = 0; ; attempt++) {

@@ -42,7 +42,9 @@ import {
 } from '../errors.js';
 import type { Instance, NetworkRequest } from '../objects/instance.js';
 import { type NetworkInfo, VIF_TYPE_BINDING_FAILED, VIF_TYPE_UNBOUND } from './model.js';
-import { type NetworkDict, NeutronClient, type PortDict, type Query, hasStatus, isNeutronError } from './neutron-client.js';
+import { type NetworkDict, NeutronClient, type PortDict, type Query, clientException, hasStatus, isNeutronError } from './neutron-client.js';
+import type { FaultBook } from '../../common/faults.js';
+import type { NeutronClientException } from '../errors.js';
 import { ensureNoBindingFailure, mapCreatePortError, mapShowPortError, mapUpdatePortError, withMessage } from './neutron-errors.js';
 import { type NwInfoSources, buildVif, physnetTunneled } from './nw-info.js';
 
@@ -68,6 +70,21 @@ export interface NeutronAPIDeps {
   /** The [neutron] service session; one is made for user `neutron` when not given. */
   session?: ServiceSession;
   clock?: Clock;
+  /** Fault injection: neutron-call-fail faults make matching calls fail before they are sent. */
+  faults?: FaultBook;
+}
+
+/** What neutron answers for an unexpected failure (neutron's FaultWrapper). */
+const INTERNAL_ERROR = 'Request Failed: internal server error while processing your request.';
+
+/** The error an injected neutron-call-fail makes a call of `call` fail with, when one is due. */
+function injectedNeutronError(faults: FaultBook, call: string): NeutronClientException | undefined {
+  const f = faults.take('neutron-call-fail', { match: (p) => p.call === call });
+  if (!f) return undefined;
+  const status = typeof f.params.status === 'number' ? f.params.status : 500;
+  const type = typeof f.params.error === 'string' ? f.params.error : 'HTTPInternalServerError';
+  const message = type === 'HTTPInternalServerError' ? INTERNAL_ERROR : `Injected fault ${f.id}: ${type} on ${call}.`;
+  return clientException(status, { NeutronError: { type, message, detail: '' } });
 }
 
 /** nova.conf [neutron] extension_sync_interval: how long the extension list is trusted. */
@@ -113,11 +130,13 @@ export class NeutronAPI {
   readonly #session: ServiceSession;
   readonly #log: Logger;
   readonly #clock: Clock;
+  readonly #faults: FaultBook | undefined;
   #extensions: { at: number; aliases: Set<string> } | null = null;
 
   constructor(deps: NeutronAPIDeps) {
     this.#log = deps.log;
     this.#clock = deps.clock ?? systemClock;
+    this.#faults = deps.faults;
     this.#session =
       deps.session ??
       new ServiceSession({ authUrl: deps.authUrl, username: 'neutron', password: servicePassword(deps.cfg, 'neutron'), projectName: 'service', region: deps.cfg.DEFAULT.region });
@@ -143,6 +162,7 @@ export class NeutronAPI {
       admin: useAdmin || ctx.isAdmin,
       requestId: ctx.requestId,
       log: this.#log,
+      ...(this.#faults ? { injected: (call: string) => injectedNeutronError(this.#faults!, call) } : {}),
     });
   }
 

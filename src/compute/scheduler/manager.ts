@@ -10,6 +10,7 @@ import { listen } from '../../bus/contract.js';
 import type { Clock } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
+import type { FaultBook } from '../../common/faults.js';
 import type { NovaContext } from '../context.js';
 import { allocate } from '../db/allocations.js';
 import type { NovaDB } from '../db/schema.js';
@@ -26,6 +27,8 @@ export interface SchedulerDeps {
   cfg: Config;
   clock: Clock;
   log: Logger;
+  /** Fault injection: a scheduler-delay fault makes a selection wait its `delay` seconds first. */
+  faults?: FaultBook;
 }
 
 export class SchedulerManager {
@@ -60,6 +63,9 @@ export class SchedulerManager {
 
   selectDestinations(_ctx: NovaContext, request: RequestSpec): Promise<Selection[][]> {
     return this.#serial(async () => {
+      // Inside the serial queue: a slow scheduler holds up the selections behind it too.
+      const slow = this.d.faults?.take('scheduler-delay');
+      if (slow) await this.d.clock.sleep(Number(slow.params.delay) * 1000);
       const spec = await setupInstanceGroup(new ServerGroupStore(this.d.db), request);
       const log = this.d.log.child({ instance: spec.instanceUuid });
       const hosts = candidateHosts(await this.#hosts(spec), spec, log);

@@ -16,14 +16,15 @@ import { type NetworkInfo, type VIF } from '../network/model.js';
 import type { Instance, InstanceFlavor } from '../objects/instance.js';
 import { PowerState } from '../objects/states.js';
 import type { HostCommandResult, HostResources, InstanceDiagnostics, LiveMigrationData, VirtDriver } from './driver.js';
-import { type HostCommand, checkGuestVifConfig, plugVif, unplugVif } from './vif.js';
+import { type HostCommand, checkGuestVifConfig, plugFailure, plugVif, unplugVif } from './vif.js';
+import type { FaultBook } from '../../common/faults.js';
 
 /** A live migration the source is running: its timer, and how it ends early. */
 interface MigrationJob {
   finish(how: 'completed' | 'cancelled'): void;
 }
 
-interface Guest {
+export interface Guest {
   name: string;
   powerState: number;
   vifs: Set<string>;
@@ -39,6 +40,8 @@ export interface FakeDriverDeps {
   events: InstanceEvents;
   /** The simulated host boots when its driver is made; `uptime` counts from then. */
   clock: Clock;
+  /** Fault injection: plug-failure faults for this host make the next plugs fail. */
+  faults?: FaultBook;
 }
 
 export class FakeLibvirtDriver implements VirtDriver {
@@ -92,6 +95,17 @@ export class FakeLibvirtDriver implements VirtDriver {
     return this.#guests.get(instance.uuid)?.powerState ?? PowerState.NOSTATE;
   }
 
+  /** The guests (domains) as structured-clonable data, for `nimbus snapshot save`. */
+  dumpGuests(): Map<string, Guest> {
+    return structuredClone(this.#guests);
+  }
+
+  /** Replaces the guests with a dump's (`nimbus snapshot load`). */
+  restoreGuests(guests: Map<string, Guest>): void {
+    this.#guests.clear();
+    for (const [k, v] of structuredClone(guests)) this.#guests.set(k, v);
+  }
+
   listInstances(): string[] {
     return [...this.#guests.keys()];
   }
@@ -142,7 +156,7 @@ export class FakeLibvirtDriver implements VirtDriver {
         timeout,
         async () => {
           for (const vif of nwInfo) {
-            await plugVif(this.d.hostnet, instance.uuid, vif);
+            await this.#plugVif(instance.uuid, vif);
             guest.vifs.add(vif.id);
           }
           // Created paused while events are awaited, as libvirt does.
@@ -185,6 +199,13 @@ export class FakeLibvirtDriver implements VirtDriver {
     await this.#cleanup(instance, nwInfo);
   }
 
+  /** plugVif, unless a plug-failure fault for this host is due: then the failure os-vif gives for a failing command. */
+  async #plugVif(instanceUuid: string, vif: VIF): Promise<void> {
+    const fault = this.d.faults?.take('plug-failure', { host: this.host });
+    if (fault) throw plugFailure(vif, new CommandFailed(['ovs-vsctl', '--', '--may-exist', 'add-port', 'br-int', `qvo${vif.id.slice(0, 11)}`], 1, `injected fault ${fault.id}: plug-failure on ${this.host}\n`));
+    await plugVif(this.d.hostnet, instanceUuid, vif);
+  }
+
   /**
    * plug_vifs at init_host. The simulated host's devices live in memory, so after a
    * restart nothing of the guest's wiring is left: every VIF is plugged again (the OVS
@@ -195,7 +216,7 @@ export class FakeLibvirtDriver implements VirtDriver {
   async plugVifs(instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     const guest = this.#guests.get(instance.uuid) ?? { name: FakeLibvirtDriver.domainName(instance), powerState: instance.powerState, vifs: new Set<string>() };
     for (const vif of nwInfo) {
-      await plugVif(this.d.hostnet, instance.uuid, vif);
+      await this.#plugVif(instance.uuid, vif);
       guest.vifs.add(vif.id);
     }
     this.#guests.set(instance.uuid, guest);
@@ -349,7 +370,7 @@ export class FakeLibvirtDriver implements VirtDriver {
     const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.SHUTDOWN, vifs: new Set() };
     try {
       for (const vif of nwInfo) {
-        await plugVif(this.d.hostnet, instance.uuid, vif);
+        await this.#plugVif(instance.uuid, vif);
         guest.vifs.add(vif.id);
       }
     } catch (e) {
@@ -381,7 +402,7 @@ export class FakeLibvirtDriver implements VirtDriver {
     // power_on=False: no events are waited for (libvirt only waits when powering on).
     const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.SHUTDOWN, vifs: new Set() };
     for (const vif of nwInfo) {
-      await plugVif(this.d.hostnet, instance.uuid, vif);
+      await this.#plugVif(instance.uuid, vif);
       guest.vifs.add(vif.id);
     }
     this.#guests.set(instance.uuid, guest);
@@ -407,7 +428,7 @@ export class FakeLibvirtDriver implements VirtDriver {
     const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.PAUSED, vifs: new Set() };
     this.#incoming.set(instance.uuid, { guest, vifs: [...nwInfo] });
     for (const vif of nwInfo) {
-      await plugVif(this.d.hostnet, instance.uuid, vif);
+      await this.#plugVif(instance.uuid, vif);
       guest.vifs.add(vif.id);
     }
   }
@@ -467,7 +488,7 @@ export class FakeLibvirtDriver implements VirtDriver {
     }
     for (const vif of nwInfo) {
       if (guest.vifs.has(vif.id)) continue;
-      await plugVif(this.d.hostnet, instance.uuid, vif);
+      await this.#plugVif(instance.uuid, vif);
       guest.vifs.add(vif.id);
     }
     // The domain resumes here in the state it left: a paused server stays paused.
@@ -486,7 +507,7 @@ export class FakeLibvirtDriver implements VirtDriver {
   }
 
   async attachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
-    await plugVif(this.d.hostnet, instance.uuid, vif);
+    await this.#plugVif(instance.uuid, vif);
     this.#guests.get(instance.uuid)?.vifs.add(vif.id);
   }
 

@@ -232,8 +232,13 @@ export async function plugVif(host: HostNetwork, instanceUuid: string, vif: VIF)
   try {
     await plugger.plug(host, instanceUuid, vif);
   } catch (e) {
-    throw new VirtualInterfacePlugException(`Failure running os_vif plugin plug method: Failed to plug VIF ${osVifRepr(vif)}. Got error: ${errText(e)}`);
+    throw plugFailure(vif, e);
   }
+}
+
+/** The exception os-vif's failing plug becomes in nova (also for an injected plug-failure fault). */
+export function plugFailure(vif: VIF, e: unknown): VirtualInterfacePlugException {
+  return new VirtualInterfacePlugException(`Failure running os_vif plugin plug method: Failed to plug VIF ${osVifRepr(vif)}. Got error: ${errText(e)}`);
 }
 
 /**

@@ -22,7 +22,7 @@ import {
 import { runBrctl, runTee } from './brctl.js';
 import { runIp } from './ip.js';
 import { runOvsVsctl } from './ovs-vsctl.js';
-import { HostState } from './state.js';
+import { type HostDump, HostState } from './state.js';
 
 export interface SimulatedHostOptions {
   random: Random;
@@ -127,6 +127,16 @@ export class SimulatedHostNetwork implements HostNetwork {
       const i = this.#faults.indexOf(f);
       if (i >= 0) this.#faults.splice(i, 1);
     };
+  }
+
+  /** The host's devices as structured-clonable data, for `nimbus snapshot save`. */
+  dumpDevices(): HostDump {
+    return this.#state.dump();
+  }
+
+  /** Puts back the devices of a dump (`nimbus snapshot load`); watchers must resubscribe to see them. */
+  restoreDevices(d: HostDump): void {
+    this.#state.restore(d);
   }
 
   /** Fault injection: ovsdb-server stopped (every ovs-vsctl fails) or back. */

@@ -94,6 +94,15 @@ export class OvsTxn {
   readonly touched = new Map<string, Touched>();
 }
 
+/** A host's devices as data (HostState.dump). */
+export interface HostDump {
+  links: Map<string, Link>;
+  linuxBridges: Map<string, LinuxBridge>;
+  bridges: Map<string, OvsBridgeRow>;
+  ports: Map<string, OvsPortRow>;
+  ifaces: Map<string, OvsIfaceRow>;
+}
+
 export class HostState {
   readonly links = new Map<string, Link>();
   readonly linuxBridges = new Map<string, LinuxBridge>();
@@ -114,6 +123,21 @@ export class HostState {
     const b = random.bytes(3);
     this.#macPrefix = [(b[0]! & 0xfe) | 0x02, b[1]!, b[2]!].map(hex2).join(':');
     this.ovsUuid = this.newUuid();
+  }
+
+  /** Every device as structured-clonable data (maps of plain rows), for snapshots. */
+  dump(): HostDump {
+    return structuredClone({ links: this.links, linuxBridges: this.linuxBridges, bridges: this.bridges, ports: this.ports, ifaces: this.ifaces });
+  }
+
+  /** Replaces every device with a dump's (no events: watchers resubscribe to see them). */
+  restore(d: HostDump): void {
+    const copy = structuredClone(d);
+    for (const key of ['links', 'linuxBridges', 'bridges', 'ports', 'ifaces'] as const) {
+      const live = this[key] as Map<string, unknown>;
+      live.clear();
+      for (const [k, v] of copy[key] as Map<string, unknown>) live.set(k, v);
+    }
   }
 
   /** Row uuids: random per host, then a counter (cheap, unique, uuid-shaped). */

@@ -12,6 +12,7 @@
  * and its `devices(host)` feeds the report's `devices` count.
  */
 import type { Bus } from '../../bus/bus.js';
+import { faultBook } from '../../common/faults.js';
 import { rpcClient } from '../../bus/contract.js';
 import { ReportsTopicDef } from '../rpc/topics.js';
 import { type Clock, type Random, type TimerHandle, systemRandom } from '../../common/clock.js';
@@ -104,12 +105,19 @@ export class OvsAgentFleet {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    // Fault injection (agent-down): a host under the fault stops reporting; lifted, it reports at once.
+    const faults = faultBook(this.deps.bus, { clock: this.deps.clock, log: this.deps.log, name: this.#random.uuid() });
+    this.#unfault = faults.onState('agent-down', (host, down) => (this.#hosts.has(host) ? this.setReporting(host, !down) : undefined));
+    await faults.start();
     this.#schedule();
     await this.#round();
   }
+  #unfault: (() => void) | null = null;
 
   /** Stops the timer; reports in flight finish. */
   stop(): void {
+    this.#unfault?.();
+    this.#unfault = null;
     this.#running = false;
     this.#timer?.cancel();
     this.#timer = null;

@@ -37,6 +37,7 @@ import { type RestResponse, ServiceSession, restCall } from '../../common/rest-c
 import type { Dict } from '../api/resource.js';
 import type { FloatingIpAction, FloatingIps } from '../plugin/floating-ips.js';
 import type { PortEvents, PortStatusChange } from '../plugin/port-events.js';
+import type { FaultBook } from '../../common/faults.js';
 
 export const VIF_PLUGGED = 'network-vif-plugged';
 export const VIF_UNPLUGGED = 'network-vif-unplugged';
@@ -77,6 +78,8 @@ export interface NovaNotifierDeps {
   client: NovaEventsClient;
   /** A port by id (an admin read), for floating IP events; null when it is gone. */
   getPort?: (id: string) => Promise<NotifiablePort | null>;
+  /** Fault injection: vif-plugged-drop, -delay and -duplicate faults apply to network-vif-plugged events. */
+  faults?: FaultBook;
 }
 
 /** uuidutils.is_uuid_like: what Python's uuid.UUID() accepts (32 hex digits; dashes, braces, urn:uuid: and case aside). */
@@ -193,6 +196,30 @@ export class NovaNotifier {
   /** BatchNotifier.queue_event: the first event goes on the next tick, later ones with the next batch. */
   queueEvent(event: NovaEvent | null | undefined): void {
     if (!event || this.#closed) return;
+    const faults = this.d.faults;
+    if (faults && event.name === VIF_PLUGGED) {
+      const drop = faults.take('vif-plugged-drop');
+      if (drop) {
+        this.d.log.warn({ event, fault: drop.id }, `Injected fault ${drop.id}: dropping ${pyRepr(event)}`);
+        return;
+      }
+      const delay = faults.take('vif-plugged-delay');
+      if (delay) {
+        this.d.log.warn({ event, fault: delay.id }, `Injected fault ${delay.id}: delaying ${pyRepr(event)} by ${delay.params.delay} s`);
+        this.d.clock.after(Number(delay.params.delay) * 1000, () => this.#enqueue(event));
+        return;
+      }
+      const twice = faults.take('vif-plugged-duplicate');
+      if (twice) {
+        this.d.log.warn({ event, fault: twice.id }, `Injected fault ${twice.id}: sending ${pyRepr(event)} twice`);
+        this.#enqueue(event);
+      }
+    }
+    this.#enqueue(event);
+  }
+
+  #enqueue(event: NovaEvent): void {
+    if (this.#closed) return;
     this.#pending.push(event);
     this.#running ??= Promise.resolve()
       .then(() => this.#sendLoop())

@@ -11,6 +11,8 @@ import { OPS_PREFIX, requireAdmin } from './access.js';
 import { registerDiagnose } from './diagnose.js';
 import { registerHostDevices } from './host-devices.js';
 import { registerRepairVifs } from './repair-vifs.js';
+import { registerFaults } from './faults.js';
+import { registerSnapshots } from './snapshots.js';
 
 export function registerOps(app: FastifyInstance, d: ComputeApiDeps): void {
   // The index: which operator resources this nova-api serves.
@@ -26,4 +28,6 @@ const RESOURCES = new Map<string, Register>([
   ['hosts', registerHostDevices],
   ['diagnose', registerDiagnose],
   ['repair-vifs', registerRepairVifs],
+  ['faults', registerFaults],
+  ['snapshots', registerSnapshots],
 ]);
