@@ -125,6 +125,8 @@ describe('dashboard in headless Chromium', { skip }, () => {
 
   test('a wrong password is refused with keystone\'s message', async () => {
     const page = await browser.newPage();
+    page.setDefaultTimeout(WAIT);
+    page.setDefaultNavigationTimeout(WAIT);
     await page.goto(cloud.urls.dashboard!);
     await page.fill('#user', 'admin');
     await page.fill('#password', 'not-the-password');
@@ -203,13 +205,14 @@ describe('dashboard in headless Chromium', { skip }, () => {
     await page.click('[data-panel="repair"] .repair-apply');
     await see(page, '[data-panel="repair"] .repair-result[data-ok="true"]');
     await see(page, '[data-panel="repair"] .repair-summary[data-count="0"]');
+    await page.screenshot({ path: join(SHOTS, '3c-admin-repair-applied.png'), fullPage: true });
     await see(page, `${vif}:not(.problem) .device[data-kind="qvo"][data-present="present"]`);
     await see(page, `${vif}:not(.problem) [data-port-status="ACTIVE"]`);
     await see(page, '#problems .ok', 'no problems');
     assert.equal(await page.locator('.vif.problem, .device.missing').count(), 0);
     await refreshUntil(page, '[data-panel="diagnose"] .diag-status[data-status="ok"]');
     assert.equal(await page.locator('[data-panel="diagnose"] .finding[data-severity="problem"]').count(), 0);
-    await page.screenshot({ path: join(SHOTS, '3c-admin-repaired.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, '3d-admin-repaired.png'), fullPage: true });
 
     // A delete takes the server and its port away.
     const adminOnly = await boot('admin', 'adm1', await adminNet());
