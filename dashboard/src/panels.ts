@@ -1,9 +1,11 @@
 /**
  * The panels of a selected server, each from one operator endpoint of /nimbus/v1 (admin
  * only): its boot timeline (traces), the diagnosis, the repair report and the faults
- * injected. Their answers are rendered generically (tables for lists, a bar chart for
- * anything that looks like timed steps), so the panels keep working as those endpoints
- * grow; an endpoint this Nimbus does not serve yet (404) shows "not available".
+ * injected. The diagnosis (src/compute/diagnosis/findings.ts) and the repair report
+ * (src/compute/api/ops/repair-vifs.ts) are rendered in their documented shapes, with a
+ * Repair button that applies the report; the others generically (tables for lists, a bar
+ * chart for anything that looks like timed steps), so they keep working as those
+ * endpoints grow; an endpoint this Nimbus does not serve yet (404) shows "not available".
  */
 import { type Answer, type Session, call, errorMessage } from './api.js';
 
@@ -17,7 +19,7 @@ export interface PanelDef {
 /** The panels, in the order shown. */
 export const PANELS: PanelDef[] = [
   { id: 'timeline', title: 'Boot timeline', path: (id) => `/nimbus/v1/traces/${encodeURIComponent(id)}` },
-  { id: 'diagnose', title: 'Diagnosis', path: (id) => `/nimbus/v1/diagnose/server/${encodeURIComponent(id)}` },
+  { id: 'diagnose', title: 'Diagnosis', path: (id) => `/nimbus/v1/diagnose/servers/${encodeURIComponent(id)}` },
   { id: 'repair', title: 'VIF repair report', path: (id) => `/nimbus/v1/repair-vifs?server=${encodeURIComponent(id)}` },
   { id: 'faults', title: 'Injected faults', path: () => '/nimbus/v1/faults' },
 ];
@@ -102,8 +104,71 @@ export function renderValue(v: unknown, depth = 0): string {
   return `<dl>${entries.map(([k, x]) => `<dt>${esc(k)}</dt><dd>${renderValue(x, depth + 1)}</dd>`).join('')}</dl>`;
 }
 
+const SEVERITIES = ['problem', 'warning', 'info'];
+
+/** GET /nimbus/v1/diagnose/servers/{id}: the status, then one row per finding coloured by severity, with its fix. */
+export function renderDiagnosis(body: any): string | undefined {
+  if (!body || !Array.isArray(body.findings)) return undefined;
+  const status = body.status === 'problem' ? 'problem' : 'ok';
+  const rows = (body.findings as any[])
+    .map((f) => {
+      const sev = SEVERITIES.includes(f.severity) ? f.severity : 'info';
+      return `<tr class="finding sev-${sev}" data-cause="${esc(f.cause)}" data-severity="${sev}"><td><span class="sev">${esc(sev)}</span></td><td><code>${esc(f.cause)}</code>${f.subject ? `<div class="muted">${esc(f.subject)}</div>` : ''}</td><td>${esc(f.detail)}${f.fix ? `<div class="fix">fix: <code>${esc(f.fix)}</code></div>` : ''}</td></tr>`;
+    })
+    .join('');
+  return `<p class="diag-status ${status}" data-status="${status}">${status === 'ok' ? 'ok' : 'problem'}</p>
+    <table class="findings"><thead><tr><th>severity</th><th>cause</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>
+    <details><summary>facts</summary>${renderValue(body.facts)}</details>`;
+}
+
+/** A difference's sentence and the exact command lines that repair it. */
+function renderDifference(d: any): string {
+  const cmds = ((d.commands ?? []) as any[]).map((c) => `<pre class="cmd">${esc(c.line ?? (c.argv ?? []).join(' '))}</pre>`).join('');
+  return `<li class="difference" data-kind="${esc(d.kind)}" data-device="${esc(d.device ?? '')}">${esc(d.description ?? d.kind)}${cmds}</li>`;
+}
+
+/** How many things a repair report would change (VIF differences and stale devices). */
+export function repairCount(body: any): number {
+  const hosts: any[] = Array.isArray(body?.hosts) ? body.hosts : [];
+  return hosts.reduce((n, h) => n + (h.vifs ?? []).reduce((m: number, v: any) => m + (v.differences ?? []).length, 0) + (h.stale ?? []).length, 0);
+}
+
+/** GET /nimbus/v1/repair-vifs?server=: per host, each VIF's differences with their commands, stale devices, skipped instances. */
+export function renderRepair(body: any, serverId?: string): string | undefined {
+  if (!body || !Array.isArray(body.hosts)) return undefined;
+  const count = repairCount(body);
+  const hosts = (body.hosts as any[])
+    .map((h) => {
+      const vifs = ((h.vifs ?? []) as any[])
+        .map((v) => `<div class="repair-vif" data-port="${esc(v.portId)}"><b>${esc(v.instanceName)}</b> port <span title="${esc(v.portId)}">${esc(String(v.portId).slice(0, 8))}</span><ul>${((v.differences ?? []) as any[]).map(renderDifference).join('')}</ul></div>`)
+        .join('');
+      const stale = (h.stale ?? []).length ? `<div class="repair-stale"><b>stale devices</b> (removed only when asked: <code>removeStale</code>)<ul>${(h.stale as any[]).map(renderDifference).join('')}</ul></div>` : '';
+      const skipped = (h.skipped ?? []).length ? `<div class="muted">skipped: ${(h.skipped as any[]).map((k) => `${esc(k.instanceName)} (${esc(k.reason)})`).join(', ')}</div>` : '';
+      const error = h.error ? `<p class="error">${esc(h.error)}</p>` : '';
+      return `<div class="repair-host" data-host="${esc(h.host)}"><h4>${esc(h.host)}</h4>${error}${vifs}${stale}${skipped}${vifs || stale || skipped || error ? '' : '<span class="ok">nothing to repair</span>'}</div>`;
+    })
+    .join('');
+  const button = count && serverId ? `<button class="repair-apply" type="button" data-server="${esc(serverId)}">Repair</button>` : '';
+  return `<p class="repair-summary" data-count="${count}">${count ? `${count} difference${count > 1 ? 's' : ''} to repair` : '<span class="ok">nothing to repair</span>'} ${button}</p>${hosts}`;
+}
+
+/** POST /nimbus/v1/repair-vifs's answer in a line per host: commands run, failures, what is left. */
+export function renderApplied(a: Answer): string {
+  if (a.status >= 400) return `<p class="error repair-result" data-ok="false">Repair failed: ${esc(errorMessage(a))} (HTTP ${a.status})</p>`;
+  const hosts: any[] = Array.isArray(a.body?.hosts) ? a.body.hosts : [];
+  let ok = true;
+  const lines = hosts.map((h) => {
+    const results: any[] = h.results ?? [];
+    const failed = results.filter((r) => !r.ok);
+    const left = h.after ? repairCount({ hosts: [h.after] }) : 0;
+    if (h.error || failed.length || left) ok = false;
+    return `<li>${esc(h.host)}: ${results.length} command${results.length === 1 ? '' : 's'} run${failed.length ? `, <span class="error">failed: ${failed.map((r) => esc(`${(r.argv ?? []).join(' ')}: ${r.error ?? ''}`)).join('; ')}</span>` : ''}${left ? `, ${left} left` : ''}${h.error ? ` <span class="error">${esc(h.error)}</span>` : ''}</li>`;
+  });
+  return `<div class="repair-result" data-ok="${ok}"><b>Repair applied</b><ul>${lines.join('') || '<li>nothing to do</li>'}</ul></div>`;
+}
+
 /** One panel's content from its endpoint's answer. */
-export function renderAnswer(panel: PanelDef, a: Answer): string {
+export function renderAnswer(panel: PanelDef, a: Answer, serverId?: string): string {
   if (a.status === 404) {
     // nova's answer for a route it does not have; an endpoint that exists names what it did not find.
     const msg = errorMessage(a);
@@ -112,25 +177,41 @@ export function renderAnswer(panel: PanelDef, a: Answer): string {
   }
   if (a.status === 403) return '<p class="unavailable">not available: admin only</p>';
   if (a.status >= 400) return `<p class="error">${esc(errorMessage(a))} (HTTP ${a.status})</p>`;
+  const known = panel.id === 'diagnose' ? renderDiagnosis(a.body) : panel.id === 'repair' ? renderRepair(a.body, serverId) : undefined;
+  if (known !== undefined) return known;
   const steps = panel.id === 'timeline' ? findSteps(a.body) : undefined;
   return (steps && steps.length ? renderChart(steps) : '') + `<details${steps ? '' : ' open'}><summary>answer</summary>${renderValue(a.body)}</details>`;
 }
 
-/** Loads every panel of a server into `el` (one section per panel). */
-export async function loadPanels(s: Session, serverId: string, el: HTMLElement): Promise<void> {
+/** Loads every panel of a server into `el` (one section per panel); `notes` go first in their panel (a repair's result). */
+export async function loadPanels(s: Session, serverId: string, el: HTMLElement, notes: Partial<Record<PanelDef['id'], string>> = {}): Promise<void> {
   el.innerHTML = PANELS.map((p) => `<section class="panel" data-panel="${p.id}"><h3>${esc(p.title)}</h3><div class="panel-body muted">loading…</div></section>`).join('');
   await Promise.all(
     PANELS.map(async (p) => {
       const body = el.querySelector<HTMLElement>(`[data-panel="${p.id}"] .panel-body`)!;
       let html: string;
       try {
-        html = renderAnswer(p, await call(s, 'compute', p.path(serverId)));
+        html = (notes[p.id] ?? '') + renderAnswer(p, await call(s, 'compute', p.path(serverId)), serverId);
       } catch (e) {
         html = `<p class="error">${esc((e as Error).message)}</p>`;
       }
       body.classList.remove('muted');
       body.innerHTML = html;
+      body.querySelector<HTMLButtonElement>('.repair-apply')?.addEventListener('click', (ev) => void repair(s, serverId, el, ev.currentTarget as HTMLButtonElement));
       body.closest('.panel')!.setAttribute('data-loaded', 'true');
     }),
   );
+}
+
+/** The Repair button: applies the report for this server (POST), then reloads every panel with the result on top. */
+async function repair(s: Session, serverId: string, el: HTMLElement, button: HTMLButtonElement): Promise<void> {
+  button.disabled = true;
+  button.textContent = 'Repairing…';
+  let note: string;
+  try {
+    note = renderApplied(await call(s, 'compute', '/nimbus/v1/repair-vifs', { method: 'POST', body: { apply: true, server: serverId } }));
+  } catch (e) {
+    note = `<p class="error repair-result" data-ok="false">Repair failed: ${esc((e as Error).message)}</p>`;
+  }
+  await loadPanels(s, serverId, el, { repair: note });
 }

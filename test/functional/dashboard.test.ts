@@ -3,8 +3,15 @@
  * playwright-core (browsers cannot be downloaded here). An admin logs in, a server booted
  * over the API appears with its port and its hybrid-plug devices, its panels answer
  * (or say "not available" while their endpoints are not merged), a qvo removed from
- * br-int by hand is flagged in red, and a member sees only their project's servers.
- * Screenshots go to .nimbus-test/dashboard/ (gitignored).
+ * br-int by hand is flagged in red, diagnosed (device-not-on-br-int) and reported with
+ * the rootwrap command that fixes it, the Repair button brings it back to healthy, and a
+ * member sees only their project's servers. Screenshots go to .nimbus-test/dashboard/
+ * (gitignored).
+ *
+ * Every wait is on the page's state (a selector naming the state awaited, polled by
+ * playwright) with generous timeouts, never a delay: the test runs beside other
+ * functional files on a loaded machine, where a poll of the page or a boot can take
+ * seconds.
  *
  * Without /usr/bin/chromium the suite is skipped, saying why; under CI=true it fails
  * (.ci/run installs the chromium package).
@@ -36,8 +43,33 @@ describe('dashboard in headless Chromium', { skip }, () => {
   let browser: Browser;
   let netId: string;
   let imageId: string;
-  // Browser waits: a boot in the in-process cloud takes well under a second; the page polls every 1.5 s.
-  const WAIT = 30_000;
+  // Browser waits: a boot in the in-process cloud takes well under a second alone, the page polls every
+  // 1.5 s; under load (other test files, other helpers) both can take many times that.
+  const WAIT = 90_000;
+
+  /** Waits until `sel` matches (and, given `text`, some match has that text): the state, polled by playwright. */
+  async function see(page: Page, sel: string, text?: RegExp | string): Promise<void> {
+    const loc = text === undefined ? page.locator(sel) : page.locator(sel).filter({ hasText: text });
+    await loc.first().waitFor({ state: 'attached', timeout: WAIT });
+  }
+
+  /**
+   * The operator's Refresh of the server's panels, pressed until `sel` shows in them: the
+   * diagnosis reads live state, and what it judges (a port's status set by the OVS agent)
+   * settles asynchronously after a change.
+   */
+  async function refreshUntil(page: Page, sel: string): Promise<void> {
+    const end = Date.now() + WAIT;
+    for (;;) {
+      await page.click('#refresh-panels');
+      // The panels are rebuilt by the click: wait for all of them to have answered again.
+      await page.waitForFunction(() => document.querySelectorAll('#panels .panel').length > 0 && [...document.querySelectorAll('#panels .panel')].every((p) => p.getAttribute('data-loaded') === 'true'), undefined, { timeout: WAIT });
+      if ((await page.locator(sel).count()) > 0) return;
+      if (Date.now() > end) throw new Error(`timed out after ${WAIT} ms waiting for ${sel} in the panels; they show: ${await page.textContent('#panels')}`);
+      // The page's own pace: one refresh per topology poll.
+      await page.waitForFunction((before) => document.getElementById('updated')?.textContent !== before, await page.textContent('#updated'), { timeout: WAIT });
+    }
+  }
 
   before(async () => {
     if (ci && missing) throw new Error(`CI=true: ${missing}; .ci/run installs it`);
@@ -58,6 +90,8 @@ describe('dashboard in headless Chromium', { skip }, () => {
 
   async function logIn(user: 'admin' | 'demo'): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(WAIT);
+    page.setDefaultNavigationTimeout(WAIT);
     await page.goto(cloud.urls.dashboard!);
     await page.fill('#user', user);
     await page.fill('#password', cloud.env(user).OS_PASSWORD!);
@@ -72,7 +106,7 @@ describe('dashboard in headless Chromium', { skip }, () => {
     let id: string;
     if (cli && existsSync(OPENSTACK)) {
       // Asynchronous: the cloud answers from this very process.
-      const { stdout } = await promisify(execFile)(OPENSTACK, ['server', 'create', '--flavor', '100', '--image', imageId, '--network', network, name, '-f', 'value', '-c', 'id'], { env: { ...cloud.env(user), PATH: process.env.PATH ?? '' }, timeout: 60_000 });
+      const { stdout } = await promisify(execFile)(OPENSTACK, ['server', 'create', '--flavor', '100', '--image', imageId, '--network', network, name, '-f', 'value', '-c', 'id'], { env: { ...cloud.env(user), PATH: process.env.PATH ?? '' }, timeout: WAIT });
       id = stdout.trim();
     } else {
       if (cli) console.log(`dashboard test: ${OPENSTACK} is missing; ${name} booted over the API instead`);
@@ -84,13 +118,15 @@ describe('dashboard in headless Chromium', { skip }, () => {
       const s = await cloud.api('admin', 'GET', `${cloud.urls.compute}/v2.1/servers/${id}`);
       assert.notEqual(s.body.server.status, 'ERROR', JSON.stringify(s.body.server.fault));
       return s.body.server.status === 'ACTIVE' ? s.body.server : undefined;
-    });
+    }, WAIT);
     const ports = await cloud.api('admin', 'GET', `${cloud.urls.network}/v2.0/ports?device_id=${id}`);
     return { id, host: server['OS-EXT-SRV-ATTR:host'], portId: ports.body.ports[0].id };
   }
 
   test('a wrong password is refused with keystone\'s message', async () => {
     const page = await browser.newPage();
+    page.setDefaultTimeout(WAIT);
+    page.setDefaultNavigationTimeout(WAIT);
     await page.goto(cloud.urls.dashboard!);
     await page.fill('#user', 'admin');
     await page.fill('#password', 'not-the-password');
@@ -107,45 +143,80 @@ describe('dashboard in headless Chromium', { skip }, () => {
     const web = await boot('demo', 'web1', netId, true);
     const vif = `.vif[data-port="${web.portId}"]`;
     // Hosts come from os-hypervisors, devices from /nimbus/v1/hosts/{host}/devices.
-    await page.waitForSelector(`.host[data-host="${web.host}"] ${vif} .device[data-kind="qvo"][data-present="present"]`, { timeout: WAIT });
-    for (const kind of ['qbr', 'qvb']) assert.equal(await page.getAttribute(`${vif} .device[data-kind="${kind}"]`, 'data-present'), 'present', kind);
+    // Each part of the state is awaited, not read once: a render may predate the agent setting the port ACTIVE.
+    await see(page, `.host[data-host="${web.host}"] ${vif} .device[data-kind="qvo"][data-present="present"]`);
+    for (const kind of ['qbr', 'qvb']) await see(page, `${vif} .device[data-kind="${kind}"][data-present="present"]`);
     // The simulated guest has no tap (libvirt's, there while a real guest runs): shown absent, not flagged.
-    assert.equal(await page.getAttribute(`${vif} .device[data-kind="tap"]`, 'data-present'), 'absent');
-    assert.equal(await page.getAttribute(`${vif} [data-port-status]`, 'data-port-status'), 'ACTIVE');
-    assert.equal(await page.getAttribute(`${vif} [data-vif-type]`, 'data-vif-type'), 'ovs');
-    assert.equal(await page.textContent(`${vif} .srv`), 'web1');
+    await see(page, `${vif} .device[data-kind="tap"][data-present="absent"]`);
+    await see(page, `${vif}:not(.problem) [data-port-status="ACTIVE"]`);
+    await see(page, `${vif} [data-vif-type="ovs"]`);
+    await see(page, `${vif} .srv`, /^web1$/);
     assert.equal(await page.locator(`${vif}.problem`).count(), 0);
-    assert.match((await page.textContent('#networks')) ?? '', /demo-net[\s\S]*10\.9\.0\.0\/24/);
+    await see(page, '#networks', /demo-net[\s\S]*10\.9\.0\.0\/24/);
     await page.screenshot({ path: join(SHOTS, '1-admin-topology.png'), fullPage: true });
 
     // The server's panels: each loads, answering or saying "not available" (a 404 from an endpoint not merged yet).
     await page.click(`.server[data-server-id="${web.id}"]`);
     for (const panel of ['timeline', 'diagnose', 'repair', 'faults']) {
-      await page.waitForSelector(`[data-panel="${panel}"][data-loaded="true"]`, { timeout: WAIT });
+      await see(page, `[data-panel="${panel}"][data-loaded="true"]`);
       const text = (await page.textContent(`[data-panel="${panel}"] .panel-body`)) ?? '';
       assert.ok(text.trim().length > 0 && !/HTTP 5\d\d/.test(text), `${panel}: ${text}`);
     }
+    // The diagnosis and the repair report are merged: their real shapes, not the generic rendering.
+    await see(page, '[data-panel="diagnose"] .diag-status[data-status]');
+    await see(page, '[data-panel="repair"] .repair-summary');
     await page.screenshot({ path: join(SHOTS, '2-admin-server-panels.png'), fullPage: true });
 
     // An interface attached: its port and devices appear beside the first.
     const att = await cloud.api('demo', 'POST', `${cloud.urls.compute}/v2.1/servers/${web.id}/os-interface`, { interfaceAttachment: { net_id: netId } });
     assert.equal(att.status, 200, JSON.stringify(att.body));
     const second = `.vif[data-port="${att.body.interfaceAttachment.port_id}"]`;
-    await page.waitForSelector(`${second}[data-server="${web.id}"] .device[data-kind="qvo"][data-present="present"]`, { timeout: WAIT });
+    await see(page, `${second}[data-server="${web.id}"] .device[data-kind="qvo"][data-present="present"]`);
     await page.screenshot({ path: join(SHOTS, '2b-admin-interface-attached.png'), fullPage: true });
 
     // Break it by hand, as an operator's mistake or a crash would: the qvo leaves br-int.
     const qvo = `qvo${web.portId.slice(0, 11)}`;
     await cloud.hostnets.get(web.host).execute(['ovs-vsctl', '--if-exists', 'del-port', 'br-int', qvo]);
-    await page.waitForSelector(`${vif}.problem .device[data-kind="qvo"][data-present="missing"]`, { timeout: WAIT });
-    assert.match((await page.textContent(`${vif} .problems`)) ?? '', new RegExp(`${qvo} is missing from br-int on ${web.host}`));
+    await see(page, `${vif}.problem .device[data-kind="qvo"][data-present="missing"]`);
+    await see(page, `${vif} .problems`, `${qvo} is missing from br-int on ${web.host}`);
     assert.equal(await page.$eval(`${vif} .device[data-kind="qvo"]`, (el) => getComputedStyle(el).backgroundColor), 'rgb(221, 51, 51)');
-    assert.match((await page.textContent('#problems')) ?? '', /[1-9]\d* problems?/);
+    await see(page, '#problems', /[1-9]\d* problems?/);
     await page.screenshot({ path: join(SHOTS, '3-admin-qvo-missing.png'), fullPage: true });
+
+    // The selected server's diagnosis names the cause; the repair report gives nova's exact command.
+    await refreshUntil(page, `[data-panel="diagnose"] .finding[data-cause="device-not-on-br-int"][data-severity="problem"]`);
+    await see(page, '[data-panel="diagnose"] .diag-status[data-status="problem"]');
+    assert.equal(await page.$eval('[data-panel="diagnose"] .finding[data-cause="device-not-on-br-int"] .sev', (el) => getComputedStyle(el).backgroundColor), 'rgb(221, 51, 51)');
+    // Its fix line as the API gives it (the repair command, or `nimbus repair-vifs --port`).
+    const diag = await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/diagnose/servers/${web.id}`);
+    const finding = diag.body.findings.find((f: { cause: string; subject?: string }) => f.cause === 'device-not-on-br-int' && f.subject === web.portId);
+    assert.ok(finding?.fix, JSON.stringify(diag.body.findings));
+    assert.equal(await page.textContent(`[data-panel="diagnose"] .finding[data-cause="device-not-on-br-int"] .fix code`), finding.fix);
+    const report = await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/repair-vifs?server=${web.id}`);
+    const lines: string[] = report.body.hosts.flatMap((h: any) => h.vifs.flatMap((v: any) => v.differences.flatMap((d: any) => d.commands.map((c: any) => c.line))));
+    const addPort = lines.find((l) => l.includes(`add-port br-int ${qvo}`));
+    assert.ok(addPort?.startsWith('sudo nova-rootwrap /etc/nova/rootwrap.conf ovs-vsctl '), JSON.stringify(lines));
+    assert.ok(addPort!.includes(`external-ids:iface-id=${web.portId}`), addPort);
+    const shown = await page.locator(`[data-panel="repair"] .repair-vif[data-port="${web.portId}"] pre.cmd`).allTextContents();
+    assert.ok(shown.includes(addPort!), `the page shows ${JSON.stringify(shown)}`);
+    await page.screenshot({ path: join(SHOTS, '3b-admin-diagnosis-and-repair-report.png'), fullPage: true });
+
+    // Repair: the VIF is healthy again in the topology (no red anywhere) and the diagnosis ok.
+    await page.click('[data-panel="repair"] .repair-apply');
+    await see(page, '[data-panel="repair"] .repair-result[data-ok="true"]');
+    await see(page, '[data-panel="repair"] .repair-summary[data-count="0"]');
+    await page.screenshot({ path: join(SHOTS, '3c-admin-repair-applied.png'), fullPage: true });
+    await see(page, `${vif}:not(.problem) .device[data-kind="qvo"][data-present="present"]`);
+    await see(page, `${vif}:not(.problem) [data-port-status="ACTIVE"]`);
+    await see(page, '#problems .ok', 'no problems');
+    assert.equal(await page.locator('.vif.problem, .device.missing').count(), 0);
+    await refreshUntil(page, '[data-panel="diagnose"] .diag-status[data-status="ok"]');
+    assert.equal(await page.locator('[data-panel="diagnose"] .finding[data-severity="problem"]').count(), 0);
+    await page.screenshot({ path: join(SHOTS, '3d-admin-repaired.png'), fullPage: true });
 
     // A delete takes the server and its port away.
     const adminOnly = await boot('admin', 'adm1', await adminNet());
-    await page.waitForSelector(`.server[data-server-id="${adminOnly.id}"]`, { timeout: WAIT });
+    await see(page, `.server[data-server-id="${adminOnly.id}"]`);
     assert.equal((await cloud.api('admin', 'DELETE', `${cloud.urls.compute}/v2.1/servers/${adminOnly.id}`)).status, 204);
     await page.waitForSelector(`.vif[data-port="${adminOnly.portId}"]`, { state: 'detached', timeout: WAIT });
     await page.close();
@@ -164,14 +235,13 @@ describe('dashboard in headless Chromium', { skip }, () => {
     const adm = await boot('admin', 'adm2', await adminNet());
     const page = await logIn('demo');
     assert.match((await page.textContent('#whoami')) ?? '', /demo in demo/);
-    await page.waitForSelector('.server[data-server-name="web1"]', { timeout: WAIT });
+    await see(page, '.server[data-server-name="web1"]');
     assert.equal(await page.locator(`.server[data-server-id="${adm.id}"]`).count(), 0, 'the admin project\'s server is not listed');
     assert.equal(await page.locator('[data-network] >> text=admin-net').count(), 0, 'nor its network');
     // Devices are admin only: the chain shows the expected names, their state unknown.
     assert.equal(await page.locator('.device[data-present="present"]').count(), 0);
     await page.click('.server[data-server-name="web1"]');
-    await page.waitForSelector('[data-panel="faults"][data-loaded="true"]', { timeout: WAIT });
-    assert.match((await page.textContent('[data-panel="faults"]')) ?? '', /not available/);
+    await see(page, '[data-panel="faults"][data-loaded="true"]', /not available/);
     await page.screenshot({ path: join(SHOTS, '4-member-view.png'), fullPage: true });
     await page.close();
   });
