@@ -13,6 +13,7 @@ import type { NovaContext } from '../context.js';
 import { InterfaceAttachFailed, PortNotFound } from '../errors.js';
 import type { NetworkInfo, VIF } from '../network/model.js';
 import type { Instance } from '../objects/instance.js';
+import { TaskState } from '../objects/states.js';
 import { type AttachInterfaceArgs, type BuildRequest, ComputeTopicDef, type ExternalEvent } from '../rpc.js';
 import { Builder } from './build.js';
 import { type ComputeDeps, InstanceLocks } from './deps.js';
@@ -333,7 +334,12 @@ export class ComputeManager {
     }
     if (!d.events.pop(ev.serverUuid, ev)) {
       const instance = await d.instances.find(ev.serverUuid);
-      log.debug(`Received unexpected event ${eventKey(ev.name, ev.tag)} for instance with vm_state ${instance?.vmState} and task_state ${instance?.taskState}.`);
+      // nova warns, except for an unplug during a delete or a migration (expected then).
+      if (ev.name === 'network-vif-unplugged' && (instance?.taskState === TaskState.DELETING || instance?.taskState === TaskState.MIGRATING)) {
+        log.debug(`Received event ${eventKey(ev.name, ev.tag)} for instance with task_state ${instance.taskState}.`);
+      } else {
+        log.warn(`Received unexpected event ${eventKey(ev.name, ev.tag)} for instance with vm_state ${instance?.vmState} and task_state ${instance?.taskState}.`);
+      }
     }
   }
 }
