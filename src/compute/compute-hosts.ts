@@ -5,6 +5,7 @@
  * nova service users. `nimbus nova-compute` and `nimbus host` run one host of it; the
  * embedded cloud runs every simulated host of it in its own process.
  */
+import { TraceRecorder } from '../common/trace.js';
 import type { Bus } from '../bus/bus.js';
 import type { Clock, Random } from '../common/clock.js';
 import { type Config, type ServiceUser, servicePassword } from '../common/config.js';
@@ -37,31 +38,39 @@ export interface ComputeHostsDeps {
   image?: GlanceAPI;
   /** Direct database objects ([compute] direct_db_access, embedded only); the conductor's RPC otherwise. */
   objects?: ComputeData;
+  /** The process's nova trace recorder; absent, the hosts send their steps to the conductor (no database here). */
+  trace?: TraceRecorder;
 }
 
 /** nova.conf [neutron] and [glance]: nova's REST clients as its service users. */
-export function novaClients(cfg: Config, log: Logger, authUrl: string): { network: NeutronAPI; image: GlanceAPI } {
+export function novaClients(cfg: Config, log: Logger, authUrl: string, trace?: TraceRecorder): { network: NeutronAPI; image: GlanceAPI } {
   const session = (username: ServiceUser, own = false) => new ServiceSession({ authUrl, username, password: servicePassword(cfg, username, own), projectName: 'service', region: cfg.DEFAULT.region });
   return {
-    network: new NeutronAPI({ cfg, log: log.child({ svc: 'nova.network.neutron' }), authUrl, session: session('neutron') }),
+    network: new NeutronAPI({ cfg, log: log.child({ svc: 'nova.network.neutron' }), authUrl, session: session('neutron'), ...(trace ? { trace } : {}) }),
     image: new GlanceAPI(session('nova', true)),
   };
 }
 
 export class ComputeHosts {
   readonly computes = new Map<string, ComputeManager>();
+  /** The recorder these hosts made for themselves (closed with them), when none was given. */
+  readonly #ownTrace: TraceRecorder | null;
 
   constructor(private readonly d: ComputeHostsDeps) {
-    const clients = d.network && d.image ? { network: d.network, image: d.image } : novaClients(d.cfg, d.log, d.authUrl);
     const conductor = new ConductorRpc(d.bus);
+    this.#ownTrace = d.trace
+      ? null
+      : new TraceRecorder({ clock: d.clock, random: d.random, log: d.log.child({ svc: 'nova-compute' }), cfg: d.cfg.trace, name: 'nova', sink: (events) => conductor.recordTraceEvents(events) });
+    const trace = d.trace ?? this.#ownTrace!;
+    const clients = d.network && d.image ? { network: d.network, image: d.image } : novaClients(d.cfg, d.log, d.authUrl, trace);
     for (const host of d.hostnets.hosts()) {
       const log = d.log.child({ svc: 'nova-compute', host });
       const events = new InstanceEvents(d.clock, log);
       // nova-compute reaches the database only through the conductor (object indirection),
       // as in a deployment where it runs on a hypervisor host without database credentials.
       const objects = d.objects ?? remoteComputeData({ bus: d.bus, clock: d.clock, serviceDownTimeS: d.cfg.compute.service_down_time, timeoutMs: d.cfg.DEFAULT.rpc_response_timeout * 1000 });
-      const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock });
-      const deps = { host, ...objects, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, network: clients.network, conductor, cacheLocks: new InstanceLocks(), image: clients.image };
+      const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock, trace });
+      const deps = { host, ...objects, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, network: clients.network, conductor, cacheLocks: new InstanceLocks(), image: clients.image, trace };
       this.computes.set(host, new ComputeManager(blockDbAccess('nova-compute', deps, log)));
     }
   }
@@ -73,5 +82,6 @@ export class ComputeHosts {
 
   async stop(): Promise<void> {
     for (const c of this.computes.values()) await c.stop();
+    await this.#ownTrace?.close();
   }
 }

@@ -6,6 +6,7 @@
  * had allocated is given back. Resize and cold migration: migrate.ts; unshelve: unshelve.ts;
  * evacuate: evacuate.ts.
  */
+import type { TraceRecorder } from '../../common/trace.js';
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
 import { RemoteError } from '../../bus/bus.js';
@@ -47,6 +48,8 @@ export interface ConductorDeps {
   random: Random;
   /** glance, for the shelved image an unshelve starts from. */
   image?: GlanceAPI;
+  /** Records build_instances (and what the computes send, as they hold no database) for `nimbus trace`. */
+  trace?: TraceRecorder;
 }
 
 export class ConductorManager {
@@ -62,6 +65,7 @@ export class ConductorManager {
     return listen(this.d.bus, ConductorTopicDef, server, {
       ...objectEndpoint(this.d.objects),
       build_instances: (req) => this.buildInstances(req),
+      record_trace_events: (a) => this.d.trace?.accept(a.events),
       migrate_server: (req) => migrateServer(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
       // From API 2.34 a cast (its errors are only logged and in the instance action), before it a call.
       live_migrate_instance: (req) => {
@@ -75,6 +79,17 @@ export class ConductorManager {
   }
 
   async buildInstances(req: BuildRequest): Promise<void> {
+    const span = this.d.trace?.start({ requestId: req.ctx.requestId, instanceUuid: req.instanceUuid, parentId: req.ctx.spanId ?? null }, 'nova-conductor', 'build_instances', { attempt: req.attempt });
+    if (span) req = { ...req, ctx: { ...req.ctx, spanId: span.id } };
+    try {
+      await this.#buildInstances(req, span?.end);
+    } catch (e) {
+      span?.end(undefined, e);
+      throw e;
+    }
+  }
+
+  async #buildInstances(req: BuildRequest, end?: (detail?: Record<string, unknown>, error?: unknown) => void): Promise<void> {
     const log = this.d.log.child({ instance: req.instanceUuid, req: req.ctx.requestId });
     let selection: Selection | null = null;
     let alternates = req.alternates;
@@ -100,10 +115,13 @@ export class ConductorManager {
       // (get_host_availability_zone; no aggregates here, so the default zone).
       await this.d.instances.save(req.instanceUuid, { availabilityZone: this.d.cfg.compute.default_availability_zone });
     } catch (e) {
-      await this.#failBuild(req, asNoValidHost(e), log);
+      const err = asNoValidHost(e);
+      end?.(undefined, err);
+      await this.#failBuild(req, err, log);
       return;
     }
     log.info(`Build of instance goes to host ${selection!.host} (attempt ${req.attempt})`);
+    end?.({ host: selection!.host, alternates: alternates.map((a) => a.host) });
     await this.#compute.buildAndRunInstance(selection!.host, selection!.node, { ...req, alternates });
   }
 

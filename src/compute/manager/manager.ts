@@ -72,9 +72,9 @@ export class ComputeManager {
     await this.updateUsage();
     this.#listener = await listen(this.d.bus, ComputeTopicDef, this.d.host, {
       build_and_run_instance: (req) => this.buildAndRunInstance(req),
-      terminate_instance: (a) => this.terminateInstance(a.ctx, a.instanceUuid),
-      attach_interface: (a) => this.attachInterface(a),
-      detach_interface: (a) => this.detachInterface(a.ctx, a.instanceUuid, a.portId),
+      terminate_instance: (a) => this.#traced(a.ctx, a.instanceUuid, 'terminate_instance', (ctx) => this.terminateInstance(ctx, a.instanceUuid)),
+      attach_interface: (a) => this.#traced(a.ctx, a.instanceUuid, 'attach_interface', (ctx) => this.attachInterface({ ...a, ctx }), { port: a.portId, network: a.networkId }),
+      detach_interface: (a) => this.#traced(a.ctx, a.instanceUuid, 'detach_interface', (ctx) => this.detachInterface(ctx, a.instanceUuid, a.portId), { port: a.portId }),
       power_action: (a) => this.#power.run(a.ctx, a.instanceUuid, a.op),
       trigger_crash_dump: (a) => this.#power.triggerCrashDump(a.ctx, a.instanceUuid),
       // recreate: an evacuation to this host (evacuate.ts), a cast that returns at once.
@@ -190,6 +190,13 @@ export class ComputeManager {
 
   // --- delete -----------------------------------------------------------------------
 
+  /** Runs an RPC endpoint as a trace step, its own steps nested under it. */
+  #traced<T>(ctx: NovaContext, instanceUuid: string, step: string, fn: (ctx: NovaContext) => Promise<T>, detail?: Record<string, unknown>): Promise<T> {
+    const t = this.d.trace;
+    if (!t) return fn(ctx);
+    return t.span({ requestId: ctx.requestId, instanceUuid, parentId: ctx.spanId ?? null }, 'nova-compute', step, (inner) => fn({ ...ctx, spanId: inner.parentId! }), { host: this.d.host, ...detail });
+  }
+
   /** terminate_instance → _delete_instance → _shutdown_instance, then destroy the record. */
   async terminateInstance(ctx: NovaContext, instanceUuid: string): Promise<void> {
     // Whatever a build still waits for is cancelled before the lock is taken.
@@ -282,6 +289,9 @@ export class ComputeManager {
    * network-vif-plugged another instance's spawn is waiting for.
    */
   async externalInstanceEvent(ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
+    for (const ev of events) {
+      this.d.trace?.point({ requestId: ctx.requestId, instanceUuid: ev.serverUuid, parentId: ctx.spanId ?? null }, 'nova-compute', 'external_event_received', { name: ev.name, tag: ev.tag, status: ev.status, host: this.d.host });
+    }
     const byInstance = new Map<string, ExternalEvent[]>();
     for (const ev of events) {
       const evs = byInstance.get(ev.serverUuid);

@@ -13,6 +13,7 @@
  * port. Every method may throw nova's exceptions (errors.ts) or, for a neutron error nova
  * does not map, the NeutronClientException neutronclient would raise.
  */
+import type { TraceRecorder } from '../../common/trace.js';
 import { type Clock, systemClock } from '../../common/clock.js';
 import { type Config, servicePassword } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
@@ -68,6 +69,8 @@ export interface NeutronAPIDeps {
   /** The [neutron] service session; one is made for user `neutron` when not given. */
   session?: ServiceSession;
   clock?: Clock;
+  /** Records every neutron call (method, path, status, duration) for `nimbus trace`. */
+  trace?: TraceRecorder;
 }
 
 /** nova.conf [neutron] extension_sync_interval: how long the extension list is trusted. */
@@ -113,11 +116,13 @@ export class NeutronAPI {
   readonly #session: ServiceSession;
   readonly #log: Logger;
   readonly #clock: Clock;
+  readonly #trace: TraceRecorder | undefined;
   #extensions: { at: number; aliases: Set<string> } | null = null;
 
   constructor(deps: NeutronAPIDeps) {
     this.#log = deps.log;
     this.#clock = deps.clock ?? systemClock;
+    this.#trace = deps.trace;
     this.#session =
       deps.session ??
       new ServiceSession({ authUrl: deps.authUrl, username: 'neutron', password: servicePassword(deps.cfg, 'neutron'), projectName: 'service', region: deps.cfg.DEFAULT.region });
@@ -143,6 +148,7 @@ export class NeutronAPI {
       admin: useAdmin || ctx.isAdmin,
       requestId: ctx.requestId,
       log: this.#log,
+      ...(this.#trace?.enabled ? { trace: { recorder: this.#trace, scope: { requestId: ctx.requestId, parentId: ctx.spanId ?? null } } } : {}),
     });
   }
 
