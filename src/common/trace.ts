@@ -195,7 +195,7 @@ export class TraceRecorder {
   }
 
   /** A moment without duration (the agent saw a device, a port went ACTIVE, an event arrived). */
-  point(scope: TraceScope, service: string, step: string, detail?: Record<string, unknown>, spanId?: string): void {
+  point(scope: TraceScope, service: string, step: string, detail?: Record<string, unknown>, spanId?: string, failed = false): void {
     if (!this.o.cfg.enabled) return;
     this.#push({
       spanId: spanId ?? this.o.random.bytes(8).toString('hex'),
@@ -204,10 +204,27 @@ export class TraceRecorder {
       instanceUuid: scope.instanceUuid ?? null,
       service,
       step,
-      status: 'ok',
+      status: failed ? 'error' : 'ok',
       startedAt: stamp(this.o.clock),
       durationMs: 0,
       detail: detail ?? {},
+    });
+  }
+
+  /** A step whose start was stamped earlier (now()) and which ends now: a REST request seen by hooks. */
+  endSpan(scope: TraceScope, service: string, step: string, startedAt: number, detail: Record<string, unknown>, failed: boolean): void {
+    if (!this.o.cfg.enabled) return;
+    this.#push({
+      spanId: this.o.random.bytes(8).toString('hex'),
+      parentId: scope.parentId ?? rootSpanId(scope.requestId),
+      requestId: scope.requestId,
+      instanceUuid: scope.instanceUuid ?? null,
+      service,
+      step,
+      status: failed ? 'error' : 'ok',
+      startedAt,
+      durationMs: Math.max(0, this.o.clock.now() - startedAt),
+      detail,
     });
   }
 

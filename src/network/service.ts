@@ -2,6 +2,9 @@
  * neutron-server: the ML2 plugin over its own database, the REST API, and the RPC
  * endpoints agents report to. Agents themselves run elsewhere (src/network/agents).
  */
+import { TraceRecorder } from '../common/trace.js';
+import { insertTraceEvents, listTraceEvents, pruneTraceEvents } from '../db/trace-events.js';
+import { NeutronTrace } from './trace.js';
 import type { FastifyInstance } from 'fastify';
 import type { Bus, Listener } from '../bus/bus.js';
 import type { TokenValidator } from '../common/auth.js';
@@ -40,9 +43,21 @@ export class NetworkService {
   readonly app: FastifyInstance;
   /** Tells nova about its ports (os-server-external-events) as the nova service user. */
   readonly novaNotifier: NovaNotifier;
+  /** neutron's trace recorder (nimbus_trace_events in neutron's database) and its hooks. */
+  readonly trace: NeutronTrace;
   #listeners: Listener[] = [];
 
   constructor(private readonly d: NetworkServiceDeps) {
+    const recorder = new TraceRecorder({
+      clock: d.clock,
+      random: d.random,
+      log: d.log,
+      cfg: d.cfg.trace,
+      name: 'neutron',
+      sink: (events) => insertTraceEvents(d.db.kysely, events),
+      prune: (before) => pruneTraceEvents(d.db.kysely, before),
+    });
+    this.trace = new NeutronTrace(recorder);
     this.ml2 = new Ml2({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random });
     this.plugin = new CorePlugin({ db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log: d.log, ml2: this.ml2 });
     this.app = createNetworkApp({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random, validator: d.validator, plugin: this.plugin, authUri: d.authUri, queueDepths: (queues) => d.bus.queueDepths(queues) });
@@ -52,7 +67,11 @@ export class NetworkService {
       clock: d.clock,
       client: new ServiceSessionNovaClient(`${d.authUri}/v3`, d.cfg),
       getPort: async (id) => (await selectPortDevice(d.db.kysely, id)) ?? null,
+      onSent: (events, startedAt, result) => this.trace.eventsSent(events, startedAt, result),
     });
+    this.trace.registerHttp(this.app);
+    this.trace.registerReadApi(this.app, (deviceId, requestIds) => listTraceEvents(d.db.kysely, { instanceUuid: deviceId, requestIds }));
+    this.trace.attach(this.plugin.ports.events);
     this.novaNotifier.attach(this.plugin.ports.events);
     this.novaNotifier.attachFloatingIps(this.plugin.floatingIps);
     new AgentNotifierApi(d.bus, d.log).attach(this.plugin.ports.events, { ml2: this.ml2, db: d.db.kysely });
@@ -70,6 +89,7 @@ export class NetworkService {
         ml2: this.ml2,
         log: this.d.log,
         portActiveDirect: (port) => this.novaNotifier.notifyPortActiveDirect(port),
+        trace: this.trace,
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
     );
@@ -79,5 +99,6 @@ export class NetworkService {
     this.novaNotifier.close();
     for (const l of this.#listeners) await l.stop();
     await this.app.close();
+    await this.trace.recorder.close();
   }
 }

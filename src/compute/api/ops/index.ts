@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ComputeApiDeps } from '../app.js';
 import { OPS_PREFIX, requireAdmin } from './access.js';
 import { registerHostDevices } from './host-devices.js';
+import { registerTraces } from './trace.js';
 
 export function registerOps(app: FastifyInstance, d: ComputeApiDeps): void {
   // The index: which operator resources this nova-api serves.
@@ -20,4 +21,7 @@ export function registerOps(app: FastifyInstance, d: ComputeApiDeps): void {
 }
 
 type Register = (app: FastifyInstance, d: ComputeApiDeps) => void;
-const RESOURCES = new Map<string, Register>([['hosts', registerHostDevices]]);
+const RESOURCES = new Map<string, Register>([
+  ['hosts', registerHostDevices],
+  ['traces', registerTraces],
+]);
