@@ -119,6 +119,7 @@ export class TraceRecorder {
     const inner: TraceScope = { requestId: scope.requestId, instanceUuid: scope.instanceUuid ?? null, parentId: id };
     if (!this.o.cfg.enabled) return { id, scope: inner, end: () => {} };
     const startedAt = stamp(this.o.clock);
+    const t0 = this.o.clock.now();
     let ended = false;
     return {
       id,
@@ -137,7 +138,7 @@ export class TraceRecorder {
           step,
           status: error !== undefined ? 'error' : 'ok',
           startedAt,
-          durationMs: Math.max(0, this.o.clock.now() - startedAt),
+          durationMs: this.o.clock.now() - t0,
           detail: d,
         });
       },
@@ -244,6 +245,8 @@ export class TraceRecorder {
 
   /** Writes what is buffered (and exports it); resolves when written. Never throws. */
   flush(): Promise<void> {
+    this.#timer?.cancel();
+    this.#timer = null;
     this.#flushing = this.#flushing.then(async () => {
       const batch = this.#buffer;
       if (!batch.length) return;

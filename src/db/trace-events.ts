@@ -44,9 +44,15 @@ export const traceEventsMigration: Migration = {
 
 type TraceDb = Kysely<{ nimbus_trace_events: TraceEventsTable }>;
 
-/** Writes one batch in one INSERT. */
+/** Rows per INSERT: 10 parameters each, well under every dialect's limit on bound parameters. */
+const CHUNK = 200;
+
+/** Writes one batch, in INSERTs of CHUNK rows. */
 export async function insertTraceEvents(db: Kysely<any>, events: readonly TraceEvent[]): Promise<void> {
-  if (!events.length) return;
+  for (let i = 0; i < events.length; i += CHUNK) await insertChunk(db, events.slice(i, i + CHUNK));
+}
+
+async function insertChunk(db: Kysely<any>, events: readonly TraceEvent[]): Promise<void> {
   await (db as TraceDb)
     .insertInto('nimbus_trace_events')
     .values(
