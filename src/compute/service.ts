@@ -124,8 +124,8 @@ export class ComputeService {
       hostnets: d.hostnets,
       network: this.network,
       image: clients.image,
-      trace: this.trace,
-      ...(d.cfg.compute.direct_db_access ? { objects } : {}),
+      // Without direct access the computes send their steps through the conductor, as separate nova-compute processes do.
+      ...(d.cfg.compute.direct_db_access ? { objects, trace: this.trace } : {}),
     });
     this.computes = this.#hosts.computes;
   }

@@ -150,8 +150,8 @@ describe('nimbus trace', () => {
     await waitFor('port gone', async () => ((await neutron('admin', 'GET', `/ports/${portId}`)).status === 404 ? true : undefined));
     const all = await waitFor('attach and detach traced', async () => {
       const t = await traces(server);
-      const detach = t.find((x) => x.action === 'detach_interface');
-      return detach?.steps.some((s) => s.step === 'port_deleted') ? t : undefined;
+      const has = (action: string, steps: string[]) => steps.every((step) => t.find((x) => x.action === action)?.steps.some((s) => s.step === step));
+      return has('detach_interface', ['detach_interface', 'unplug_vif', 'port_deleted']) && has('attach_interface', ['attach_interface', 'plug_vif']) ? t : undefined;
     }, 5000).catch(async (e) => {
       throw new Error(`${(e as Error).message}: ${JSON.stringify((await traces(server)).map((t) => [t.action, t.steps.map((s) => s.step)]))}`);
     });
@@ -166,7 +166,7 @@ describe('nimbus trace', () => {
     await waitFor('server gone', async () => ((await nova('demo', 'GET', `/servers/${server}`)).status === 404 ? true : undefined));
     const gone = await waitFor('delete traced', async () => {
       const t = (await traces(server))[0];
-      return t?.action === 'delete' && t.steps.some((s) => s.step === 'port_deleted') ? t : undefined;
+      return t?.action === 'delete' && ['terminate_instance', 'unplug_vif', 'port_deleted'].every((step) => t.steps.some((s) => s.step === step)) ? t : undefined;
     });
     for (const step of ['terminate_instance', 'unplug_vif', 'port_deleted']) indexOf(gone, step, (s) => s.step === step);
   });
