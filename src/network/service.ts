@@ -67,7 +67,7 @@ export class NetworkService {
       clock: d.clock,
       client: new ServiceSessionNovaClient(`${d.authUri}/v3`, d.cfg),
       getPort: async (id) => (await selectPortDevice(d.db.kysely, id)) ?? null,
-      onSent: (events, startedAt, result) => this.trace.eventsSent(events, startedAt, result),
+      onSend: (events) => this.trace.sendingEvents(events),
     });
     this.trace.registerHttp(this.app);
     this.trace.registerReadApi(this.app, (deviceId, requestIds) => listTraceEvents(d.db.kysely, { instanceUuid: deviceId, requestIds }));

@@ -155,9 +155,14 @@ export class NeutronTrace {
     }
   }
 
-  /** One POST of os-server-external-events to nova: a step per event, with nova's answer. */
-  eventsSent(events: readonly NovaEvent[], startedAt: number, result: { status: number | null; error?: unknown }): void {
-    if (!this.recorder.enabled) return;
+  /** One POST of os-server-external-events to nova starting; the returned function ends it: a step per event, with nova's answer. */
+  sendingEvents(events: readonly NovaEvent[]): (result: { status: number | null; error?: unknown }) => void {
+    if (!this.recorder.enabled) return () => {};
+    const startedAt = this.recorder.now();
+    return (result) => this.#eventsSent(events, startedAt, result);
+  }
+
+  #eventsSent(events: readonly NovaEvent[], startedAt: number, result: { status: number | null; error?: unknown }): void {
     for (const ev of events) {
       this.recorder.endSpan(
         this.#scope(ev.server_uuid),

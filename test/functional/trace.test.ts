@@ -100,7 +100,8 @@ describe('nimbus trace', () => {
     // The event reaching the compute is recorded after the guest resumes: wait for the last step.
     const tl = await waitFor('the boot trace complete', async () => {
       const t = (await traces(server, bootRequest))[0];
-      return t?.steps.some((s) => s.step === 'task_state' && s.detail.vm_state === 'active') && t.steps.some((s) => s.step === 'external_event_received' && s.service === 'nova-compute') ? t : undefined;
+      const done = (step: string) => t?.steps.some((s) => s.step === step && s.service === 'nova-compute');
+      return t?.steps.some((s) => s.step === 'task_state' && s.detail.vm_state === 'active') && done('external_event_received') && done('build_and_run_instance') ? t : undefined;
     });
     assert.equal(tl.request_id, bootRequest);
     assert.equal(tl.action, 'create');

@@ -77,8 +77,8 @@ export interface NovaNotifierDeps {
   client: NovaEventsClient;
   /** A port by id (an admin read), for floating IP events; null when it is gone. */
   getPort?: (id: string) => Promise<NotifiablePort | null>;
-  /** Told of each POST to nova (its start, nova's status or the failure), for `nimbus trace`. */
-  onSent?: (events: NovaEvent[], startedAt: number, result: { status: number | null; error?: unknown }) => void;
+  /** Told of each POST to nova as it starts; the function it returns, of nova's status or the failure (`nimbus trace`). */
+  onSend?: (events: NovaEvent[]) => (result: { status: number | null; error?: unknown }) => void;
 }
 
 /** uuidutils.is_uuid_like: what Python's uuid.UUID() accepts (32 hex digits; dashes, braces, urn:uuid: and case aside). */
@@ -235,12 +235,12 @@ export class NovaNotifier {
     const shown = pyRepr(events);
     log.debug(`Sending events: ${shown}`);
     let res: RestResponse;
-    const startedAt = this.d.clock.now();
+    const sent = this.d.onSend?.(events);
     try {
       res = await this.#withConnectRetry(() => this.d.client.createEvents(events));
-      this.d.onSent?.(events, startedAt, { status: res.status });
+      sent?.({ status: res.status });
     } catch (e) {
-      this.d.onSent?.(events, startedAt, { status: null, error: e });
+      sent?.({ status: null, error: e });
       log.error({ err: e, events }, `Failed to notify nova on events: ${shown}`);
       return;
     }
