@@ -82,7 +82,7 @@ export function buildTimelines(events: readonly TraceEvent[], requestId?: string
 }
 
 /**
- * The chain of steps the request's end waited on: from the step that finished last,
+ * The chain of steps the request's end waited on: from the step that happened last,
  * back through the step that finished last before it started, and so on. Steps that
  * enclose others (the request itself, the whole build) are left out: their children say
  * where the time went.
@@ -92,7 +92,8 @@ export function criticalPath(events: readonly TraceEvent[]): Set<string> {
   const leaves = events.filter((e) => !parents.has(e.spanId));
   const endOf = (e: TraceEvent) => e.startedAt + e.durationMs;
   const path = new Set<string>();
-  let cur = leaves.reduce<TraceEvent | undefined>((best, e) => (!best || endOf(e) >= endOf(best) ? e : best), undefined);
+  // The last thing that happened (a server going ACTIVE, a port deleted) ends the path.
+  let cur = leaves.reduce<TraceEvent | undefined>((best, e) => (!best || e.startedAt >= best.startedAt ? e : best), undefined);
   while (cur) {
     path.add(cur.spanId);
     const before: TraceEvent = cur;
