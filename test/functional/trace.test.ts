@@ -175,6 +175,30 @@ describe('nimbus trace', () => {
     for (const step of ['terminate_instance', 'unplug_vif', 'port_deleted']) indexOf(gone, step, (s) => s.step === step);
   });
 
+  it('traces a cold migration: conductor, scheduler, prep/resize/finish on both hosts, the binding moved, the plug', async () => {
+    const r = await nova('demo', 'POST', '/servers', { server: { name: 'moved', flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } });
+    const vm = r.body.server.id as string;
+    const status = async () => (await nova('admin', 'GET', `/servers/${vm}`)).body.server;
+    await waitFor('ACTIVE', async () => ((await status()).status === 'ACTIVE' ? true : undefined));
+    const from = (await status())['OS-EXT-SRV-ATTR:host'];
+    const mig = await nova('admin', 'POST', `/servers/${vm}/action`, { migrate: null });
+    assert.equal(mig.status, 202, JSON.stringify(mig.body));
+    const requestId = mig.headers.get('x-openstack-request-id')!;
+    await waitFor('VERIFY_RESIZE', async () => ((await status()).status === 'VERIFY_RESIZE' ? true : undefined));
+    const wanted = ['migrate_server', 'select_destinations', 'prep_resize', 'resize_instance', 'finish_resize', 'unplug_vif', 'plug_vif', 'port_binding'];
+    const tl = await waitFor('the migration traced', async () => {
+      const t = (await traces(vm, requestId))[0];
+      return t && wanted.every((w) => t.steps.some((s) => s.step === w)) ? t : undefined;
+    });
+    assert.equal(tl.action, 'migrate');
+    const hostOf = (step: string) => tl.steps.find((s) => s.step === step)!.detail.host;
+    assert.equal(hostOf('resize_instance'), from);
+    assert.notEqual(hostOf('finish_resize'), from);
+    const binding = tl.steps.filter((s) => s.step === 'port_binding').at(-1)!;
+    assert.equal(binding.detail.host, hostOf('finish_resize'));
+    assert.ok(tl.steps.findIndex((s) => s.step === 'unplug_vif') < tl.steps.findIndex((s) => s.step === 'finish_resize'));
+  });
+
   it('the CLI prints the timeline with the critical path, as a table and as JSON', async () => {
     const out: string[] = [];
     const err: string[] = [];

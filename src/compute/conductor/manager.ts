@@ -66,16 +66,23 @@ export class ConductorManager {
       ...objectEndpoint(this.d.objects),
       build_instances: (req) => this.buildInstances(req),
       record_trace_events: (a) => this.d.trace?.accept(a.events),
-      migrate_server: (req) => migrateServer(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
+      migrate_server: (req) => this.#traced(req, 'migrate_server', (r) => migrateServer(this.d, { scheduler: this.#scheduler, compute: this.#compute }, r)),
       // From API 2.34 a cast (its errors are only logged and in the instance action), before it a call.
       live_migrate_instance: (req) => {
-        const run = liveMigrateInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req, req.sync ? 'conductor_migrate_server' : 'conductor_live_migrate_instance');
+        const run = this.#traced(req, 'live_migrate_instance', (r) => liveMigrateInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, r, req.sync ? 'conductor_migrate_server' : 'conductor_live_migrate_instance'));
         return req.sync ? run : run.catch((err) => this.d.log.warn({ instance: req.instanceUuid, err: (err as Error).message }, `Failed to compute_task_migrate_server: ${(err as Error).message}`));
       },
       unshelve_instance: (req) => unshelveInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
       // Only evacuations come here: a rebuild in place goes from the API to its host.
       rebuild_instance: (req) => evacuateInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
     });
+  }
+
+  /** Runs a compute task as a trace step; the scheduler's and computes' steps nest under it. */
+  #traced<R extends { ctx: NovaContext; instanceUuid: string }, T>(req: R, step: string, fn: (req: R) => Promise<T>): Promise<T> {
+    const t = this.d.trace;
+    if (!t) return fn(req);
+    return t.span({ requestId: req.ctx.requestId, instanceUuid: req.instanceUuid, parentId: req.ctx.spanId ?? null }, 'nova-conductor', step, (inner) => fn({ ...req, ctx: { ...req.ctx, spanId: inner.parentId! } }));
   }
 
   async buildInstances(req: BuildRequest): Promise<void> {

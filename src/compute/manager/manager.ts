@@ -89,13 +89,13 @@ export class ComputeManager {
       get_host_uptime: async (_a) => this.d.driver.getHostUptime(),
       external_instance_event: (a) => this.externalInstanceEvent(a.ctx, a.events),
       // Resize and cold migration (resize.ts): casts that return at once, the step running behind.
-      prep_resize: async (a) => void this.#resize.prepResize(a),
-      resize_instance: async (a) => void this.#resize.resizeInstance(a),
-      finish_resize: async (a) => void this.#resize.finishResize(a),
+      prep_resize: async (a) => void this.#traced(a.ctx, a.instanceUuid, 'prep_resize', (ctx) => this.#resize.prepResize({ ...a, ctx })),
+      resize_instance: async (a) => void this.#traced(a.ctx, a.instanceUuid, 'resize_instance', (ctx) => this.#resize.resizeInstance({ ...a, ctx })),
+      finish_resize: async (a) => void this.#traced(a.ctx, a.instanceUuid, 'finish_resize', (ctx) => this.#resize.finishResize({ ...a, ctx })),
       // Resolves when done, for a delete's confirm (a call); a cast does not wait either way.
-      confirm_resize: (a) => this.#resize.confirmResize(a),
-      revert_resize: async (a) => void this.#resize.revertResize(a),
-      finish_revert_resize: async (a) => void this.#resize.finishRevertResize(a),
+      confirm_resize: (a) => this.#traced(a.ctx, a.instanceUuid, 'confirm_resize', (ctx) => this.#resize.confirmResize({ ...a, ctx })),
+      revert_resize: async (a) => void this.#traced(a.ctx, a.instanceUuid, 'revert_resize', (ctx) => this.#resize.revertResize({ ...a, ctx })),
+      finish_revert_resize: async (a) => void this.#traced(a.ctx, a.instanceUuid, 'finish_revert_resize', (ctx) => this.#resize.finishRevertResize({ ...a, ctx })),
       // Shelve, offload and unshelve (shelve.ts).
       shelve_instance: async (a) => void this.#shelve.shelve(a),
       shelve_offload_instance: async (a) => void this.#shelve.shelveOffload(a),
@@ -103,9 +103,9 @@ export class ComputeManager {
       // Live migration (live-migration.ts): the checks, pre and post at the destination are calls.
       check_can_live_migrate_destination: (a) => this.#live.checkCanLiveMigrateDestination(a),
       check_can_live_migrate_source: (a) => this.#live.checkCanLiveMigrateSource(a),
-      live_migration: (a) => this.#live.liveMigration(a),
-      pre_live_migration: (a) => this.#live.preLiveMigration(a),
-      post_live_migration_at_destination: (a) => this.#live.postLiveMigrationAtDestination(a),
+      live_migration: (a) => this.#traced(a.ctx, a.instanceUuid, 'live_migration', (ctx) => this.#live.liveMigration({ ...a, ctx }), { dest: a.dest }),
+      pre_live_migration: (a) => this.#traced(a.ctx, a.instanceUuid, 'pre_live_migration', (ctx) => this.#live.preLiveMigration({ ...a, ctx })),
+      post_live_migration_at_destination: (a) => this.#traced(a.ctx, a.instanceUuid, 'post_live_migration_at_destination', (ctx) => this.#live.postLiveMigrationAtDestination({ ...a, ctx })),
       rollback_live_migration_at_destination: (a) => this.#live.rollbackLiveMigrationAtDestination(a),
       live_migration_force_complete: (a) => this.#live.liveMigrationForceComplete(a),
       live_migration_abort: (a) => this.#live.liveMigrationAbort(a),
