@@ -208,6 +208,7 @@ describe('nimbus trace', () => {
     assert.match(text, new RegExp(`request ${bootRequest} \\(create\\)`));
     assert.match(text, /\| Offset \(ms\) \| Service +\| Step/);
     assert.match(text, /nova-scheduler +\| select_destinations/);
+    assert.match(text, new RegExp(`^\\| +\\| +\\| +\\| +\\| +\\| ovs-vsctl .*vm-uuid=${server}`, 'm'), 'each plug command on its own line');
     assert.match(text, /^\| \* \| [\d.]+ +\| /m, 'the critical path marked');
     out.length = 0;
     assert.equal(await runOpsCommand('trace', OPS_COMMANDS.trace!, [server, '-f', 'json'], io), 0);
@@ -217,6 +218,9 @@ describe('nimbus trace', () => {
     assert.equal(await runOpsCommand('trace', OPS_COMMANDS.trace!, ['--help'], io), 0);
     assert.match(out.join('\n'), /nimbus trace SERVER/);
     assert.equal(await runOpsCommand('trace', OPS_COMMANDS.trace!, [], io), 2);
+    // Admin only, on nova's operator API and on neutron's route it reads.
+    assert.equal((await cloud.api('demo', 'GET', `${cloud.urls.compute}/nimbus/v1/traces/${server}`)).status, 403);
+    assert.equal((await cloud.api('demo', 'GET', `${cloud.urls.network}/v2.0/nimbus/trace-events?device_id=${server}`)).status, 403);
     assert.equal(await runOpsCommand('trace', OPS_COMMANDS.trace!, ['00000000-0000-0000-0000-000000000000'], io), 1);
     assert.match(err.join('\n'), /could not be found/);
   });

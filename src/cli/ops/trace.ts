@@ -47,11 +47,11 @@ function describe(s: Step): string {
     for (const k of ['status', 'host', 'port', 'vif_type', 'name', 'tag', 'previous', 'result', 'attempt']) {
       if (d[k] !== undefined && d[k] !== null) parts.push(`${k}=${String(d[k])}`);
     }
-    const cmds = d.commands as string[] | undefined;
-    if (cmds?.length) parts.push(`${cmds.length} commands: ${cmds.filter((c) => !c.startsWith('ip link show')).join('; ')}`);
   }
   if (d.error) parts.push(`error: ${String(d.error)}`);
-  return parts.join(', ');
+  // The host commands one a line (existence checks left out), as an operator would run them.
+  const cmds = ((d.commands as string[] | undefined) ?? []).filter((c) => !c.startsWith('ip link show'));
+  return [parts.join(', '), ...cmds].filter(Boolean).join('\n');
 }
 
 const ms = (n: number) => n.toFixed(1);
