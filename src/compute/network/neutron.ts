@@ -132,7 +132,7 @@ export class NeutronAPI {
    * nova's get_client: the user's token, or the admin client (also for an admin context
    * without a token, as nova's _get_auth_plugin). No token and no admin: Unauthorized.
    */
-  #client(ctx: NovaContext, admin: boolean): NeutronClient {
+  #client(ctx: NovaContext, admin: boolean, traced = true): NeutronClient {
     const useAdmin = admin || (ctx.isAdmin && !ctx.authToken);
     if (!useAdmin && !ctx.authToken) throw new Unauthorized();
     const session = this.#session;
@@ -148,13 +148,13 @@ export class NeutronAPI {
       admin: useAdmin || ctx.isAdmin,
       requestId: ctx.requestId,
       log: this.#log,
-      ...(this.#trace?.enabled ? { trace: { recorder: this.#trace, scope: { requestId: ctx.requestId, parentId: ctx.spanId ?? null } } } : {}),
+      ...(traced && this.#trace?.enabled ? { trace: { recorder: this.#trace, scope: { requestId: ctx.requestId, parentId: ctx.spanId ?? null } } } : {}),
     });
   }
 
-  /** nova's get_client(context, admin) for the API's network proxies (os-security-groups, os-floating-ips ...). */
-  client(ctx: NovaContext, admin = false): NeutronClient {
-    return this.#client(ctx, admin);
+  /** nova's get_client(context, admin) for the API's network proxies (os-security-groups, os-floating-ips ...); `traced` false keeps a call out of the traces (the operator API reading them). */
+  client(ctx: NovaContext, admin = false, traced = true): NeutronClient {
+    return this.#client(ctx, admin, traced);
   }
 
   #instanceLog(ctx: NovaContext, instance: Instance): Logger {

@@ -31,7 +31,7 @@ export function registerTraces(app: FastifyInstance, d: ComputeApiDeps): void {
     let neutron: TraceEvent[] = [];
     try {
       const path = `/nimbus/trace-events${encodeQuery({ device_id: server, request_id: requestIds })}`;
-      neutron = (await d.compute.d.network.client(serviceContext(req.requestId), true).request<{ trace_events: TraceEvent[] }>('GET', path)).trace_events;
+      neutron = (await d.compute.d.network.client(serviceContext(req.requestId), true, false).request<{ trace_events: TraceEvent[] }>('GET', path)).trace_events;
     } catch (e) {
       warnings.push(`neutron's steps are missing: ${(e as Error).message}`);
     }
