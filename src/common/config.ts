@@ -158,6 +158,12 @@ export const OPTIONS = {
     port: int(8775, 'Metadata service port (instances reach it as 169.254.169.254 through a proxy).'),
     metadata_proxy_shared_secret: str('', 'Key of the X-Instance-ID-Signature HMAC sent by neutron\'s metadata proxy.'),
   },
+  trace: {
+    enabled: bool(true, 'Record each service\'s steps (API, conductor, scheduler, compute, neutron calls, binding, agent, events) for `nimbus trace`.'),
+    flush_ms: int(250, 'Milliseconds a service buffers trace events before writing them in one batch (off the boot path).'),
+    max_age_s: int(86400, 'Trace events older than this many seconds are deleted.'),
+    otlp_endpoint: str('', 'OTLP/HTTP traces URL (e.g. http://127.0.0.1:4318/v1/traces) to export the steps to as OpenTelemetry spans; empty = no export.'),
+  },
 } as const;
 
 type OptValue<O> = O extends Opt<Kind, infer T> ? T : never;

@@ -5,6 +5,7 @@
  * delete (on its host, or locally when it has none or its host is down); interface
  * attach/detach; and routing neutron's external events to the hosts.
  */
+import type { TraceRecorder } from '../common/trace.js';
 import { inheritAutoDiskConfig } from './disk-config.js';
 import type { Kysely } from 'kysely';
 import { type Clock, type Random, isoMicros } from '../common/clock.js';
@@ -84,6 +85,8 @@ export interface ComputeApiDeps {
   image: GlanceAPI;
   conductor: ConductorRpc;
   compute: ComputeRpc;
+  /** The API's REST requests that act on an instance become its traces' root steps (api/app.ts). */
+  trace?: TraceRecorder;
 }
 
 /** RFC 952 hostname from a display name, as nova's utils.sanitize_hostname. */

@@ -5,6 +5,7 @@
  * nova service users. `nimbus nova-compute` and `nimbus host` run one host of it; the
  * embedded cloud runs every simulated host of it in its own process.
  */
+import { TraceRecorder } from '../common/trace.js';
 import type { Bus } from '../bus/bus.js';
 import type { Clock, Random } from '../common/clock.js';
 import { type Config, type ServiceUser, servicePassword } from '../common/config.js';
@@ -38,13 +39,15 @@ export interface ComputeHostsDeps {
   image?: GlanceAPI;
   /** Direct database objects ([compute] direct_db_access, embedded only); the conductor's RPC otherwise. */
   objects?: ComputeData;
+  /** The process's nova trace recorder; absent, the hosts send their steps to the conductor (no database here). */
+  trace?: TraceRecorder;
 }
 
 /** nova.conf [neutron] and [glance]: nova's REST clients as its service users. */
-export function novaClients(cfg: Config, log: Logger, authUrl: string, faults?: FaultBook): { network: NeutronAPI; image: GlanceAPI } {
+export function novaClients(cfg: Config, log: Logger, authUrl: string, hooks: { faults?: FaultBook; trace?: TraceRecorder } = {}): { network: NeutronAPI; image: GlanceAPI } {
   const session = (username: ServiceUser, own = false) => new ServiceSession({ authUrl, username, password: servicePassword(cfg, username, own), projectName: 'service', region: cfg.DEFAULT.region });
   return {
-    network: new NeutronAPI({ cfg, log: log.child({ svc: 'nova.network.neutron' }), authUrl, session: session('neutron'), ...(faults ? { faults } : {}) }),
+    network: new NeutronAPI({ cfg, log: log.child({ svc: 'nova.network.neutron' }), authUrl, session: session('neutron'), ...(hooks.faults ? { faults: hooks.faults } : {}), ...(hooks.trace ? { trace: hooks.trace } : {}) }),
     image: new GlanceAPI(session('nova', true)),
   };
 }
@@ -55,20 +58,26 @@ export class ComputeHosts {
   readonly drivers = new Map<string, FakeLibvirtDriver>();
   readonly #faults: FaultBook;
   #unfault: (() => void)[] = [];
+  /** The recorder these hosts made for themselves (closed with them), when none was given. */
+  readonly #ownTrace: TraceRecorder | null;
 
   constructor(private readonly d: ComputeHostsDeps) {
     this.#faults = faultBook(d.bus, { clock: d.clock, log: d.log, name: d.random.uuid() });
-    const clients = d.network && d.image ? { network: d.network, image: d.image } : novaClients(d.cfg, d.log, d.authUrl, this.#faults);
     const conductor = new ConductorRpc(d.bus);
+    this.#ownTrace = d.trace
+      ? null
+      : new TraceRecorder({ clock: d.clock, random: d.random, log: d.log.child({ svc: 'nova-compute' }), cfg: d.cfg.trace, name: 'nova', sink: (events) => conductor.recordTraceEvents(events) });
+    const trace = d.trace ?? this.#ownTrace!;
+    const clients = d.network && d.image ? { network: d.network, image: d.image } : novaClients(d.cfg, d.log, d.authUrl, { faults: this.#faults, trace });
     for (const host of d.hostnets.hosts()) {
       const log = d.log.child({ svc: 'nova-compute', host });
       const events = new InstanceEvents(d.clock, log);
       // nova-compute reaches the database only through the conductor (object indirection),
       // as in a deployment where it runs on a hypervisor host without database credentials.
       const objects = d.objects ?? remoteComputeData({ bus: d.bus, clock: d.clock, serviceDownTimeS: d.cfg.compute.service_down_time, timeoutMs: d.cfg.DEFAULT.rpc_response_timeout * 1000 });
-      const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock, faults: this.#faults });
+      const driver = new FakeLibvirtDriver({ host, cfg: d.cfg, log, hostnet: d.hostnets.get(host), events, clock: d.clock, faults: this.#faults, trace });
       this.drivers.set(host, driver);
-      const deps = { host, ...objects, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, network: clients.network, conductor, cacheLocks: new InstanceLocks(), image: clients.image };
+      const deps = { host, ...objects, cfg: d.cfg, clock: d.clock, random: d.random, log, bus: d.bus, driver, events, network: clients.network, conductor, cacheLocks: new InstanceLocks(), image: clients.image, trace };
       this.computes.set(host, new ComputeManager(blockDbAccess('nova-compute', deps, log)));
     }
   }
@@ -93,5 +102,6 @@ export class ComputeHosts {
     for (const off of this.#unfault) off();
     this.#unfault = [];
     for (const c of this.computes.values()) await c.stop();
+    await this.#ownTrace?.close();
   }
 }

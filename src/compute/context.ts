@@ -12,6 +12,8 @@ export interface NovaContext {
   roles: string[];
   isAdmin: boolean;
   authToken: string;
+  /** The caller's trace span (src/common/trace.ts), so the callee's steps nest under it across RPC. */
+  spanId?: string;
 }
 
 export function novaContext(ctx: RequestContext): NovaContext {

@@ -5,6 +5,7 @@
  * managers' listeners are both checked against (bus/contract.ts). Casts are one-way;
  * `call`s wait. Payloads are plain JSON.
  */
+import type { TraceEvent } from '../common/trace.js';
 import type { Bus } from '../bus/bus.js';
 import { type RpcClient, defineTopic, rpcClient } from '../bus/contract.js';
 import { Topics } from '../bus/topics.js';
@@ -188,6 +189,10 @@ export class ConductorRpc {
     // nova's call goes to migrate_server(live=True); `sync` names that event here.
     return opts.wait ? this.#rpc.call('live_migrate_instance', { ...req, sync: true }, { ...o, timeoutMs: opts.timeoutMs }) : this.#rpc.cast('live_migrate_instance', req, o);
   }
+  /** record_trace_events (cast): a batch of a nova-compute's trace steps; lost if no conductor runs, as logs would be. */
+  recordTraceEvents(events: TraceEvent[]): Promise<void> {
+    return this.#rpc.cast('record_trace_events', { events });
+  }
   /** Schedules and starts builds (nova's build_instances), also on reschedule. */
   buildInstances(req: BuildRequest): Promise<void> {
     return this.#rpc.cast('build_instances', req, { ctx: { requestId: req.ctx.requestId } });
@@ -238,6 +243,8 @@ export interface ConductorTopic extends ObjectWire {
   unshelve_instance: { args: UnshelveRequest; result: void };
   /** Evacuations only (recreate=True). */
   rebuild_instance: { args: EvacuateRequest; result: void };
+  /** A nova-compute's batch of trace steps (it holds no database), written to nova's nimbus_trace_events. */
+  record_trace_events: { args: { events: TraceEvent[] }; result: void };
 }
 
 export const ConductorTopicDef = defineTopic<ConductorTopic>(Topics.conductor, {
@@ -247,6 +254,7 @@ export const ConductorTopicDef = defineTopic<ConductorTopic>(Topics.conductor, {
   live_migrate_instance: true,
   unshelve_instance: true,
   rebuild_instance: true,
+  record_trace_events: true,
 });
 
 export interface SchedulerTopic {

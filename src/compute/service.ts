@@ -4,6 +4,8 @@
  * be in its own process. Everything nova knows about the network it learns from
  * neutron's REST API; everything neutron tells nova arrives at os-server-external-events.
  */
+import { TraceRecorder } from '../common/trace.js';
+import { insertTraceEvents, pruneTraceEvents } from '../db/trace-events.js';
 import type { FastifyInstance } from 'fastify';
 import type { Bus, Listener } from '../bus/bus.js';
 import type { TokenValidator } from '../common/auth.js';
@@ -68,6 +70,8 @@ export class ComputeService {
   readonly computes: Map<string, ComputeManager>;
   /** Each host's virt driver in this process. */
   readonly drivers: Map<string, FakeLibvirtDriver>;
+  /** nova's trace recorder (nimbus_trace_events in nova's database), shared by this process's nova services. */
+  readonly trace: TraceRecorder;
   readonly #hosts: ComputeHosts;
   readonly #listeners: Listener[] = [];
   readonly #conductor: ConductorManager;
@@ -82,13 +86,23 @@ export class ComputeService {
     this.#roles = { api: d.roles?.api ?? true, conductor: d.roles?.conductor ?? true, scheduler: d.roles?.scheduler ?? true };
     const db = d.db.kysely;
     const now = () => d.clock.now();
+    this.trace = new TraceRecorder({
+      clock: d.clock,
+      random: d.random,
+      log: d.log.child({ svc: 'nova' }),
+      cfg: d.cfg.trace,
+      name: 'nova',
+      sink: (events) => insertTraceEvents(db, events),
+      prune: (before) => pruneTraceEvents(db, before),
+    });
     this.instances = new InstanceStore(db, now);
-    this.actions = new InstanceActions(db, now);
+    // An action the API starts makes its REST request the root step of the request's trace.
+    this.actions = new InstanceActions(db, now, (a) => this.trace.noteRequest(a.requestId, a.instanceUuid, a.action));
     this.#services = new ServiceStore(db, { clock: d.clock, random: d.random, serviceDownTimeS: d.cfg.compute.service_down_time });
     // nova.conf [neutron]: nova reaches neutron as the neutron service user, and glance's
     // endpoint is read from the nova user's catalog.
     this.faults = faultBook(d.bus, { clock: d.clock, log: d.log, name: d.random.uuid() });
-    const clients = novaClients(d.cfg, d.log, d.authUrl, this.faults);
+    const clients = novaClients(d.cfg, d.log, d.authUrl, { faults: this.faults, trace: this.trace });
     this.network = clients.network;
     const conductorRpc = new ConductorRpc(d.bus);
     this.api = new ComputeAPI({
@@ -103,12 +117,13 @@ export class ComputeService {
       image: clients.image,
       conductor: conductorRpc,
       compute: new ComputeRpc(d.bus),
+      trace: this.trace,
     });
     this.app = createComputeApp({ cfg: d.cfg, log: d.log.child({ svc: 'nova-api' }), clock: d.clock, random: d.random, validator: d.validator, authUri: d.authUrl, db, instances: this.instances, compute: this.api, queueDepths: (queues) => d.bus.queueDepths(queues), faults: this.faults, snapshots: this.snapshots });
     // The objects nova-compute reads and writes, over the database (the conductor's side).
     const objects: ComputeData = directComputeData({ db, clock: d.clock, instances: this.instances, actions: this.actions, services: this.#services });
-    this.#conductor = new ConductorManager({ db, objects, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor', host: this.#host }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network, random: d.random, image: clients.image });
-    this.#scheduler = new SchedulerManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-scheduler', host: this.#host }), faults: this.faults });
+    this.#conductor = new ConductorManager({ db, objects, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-conductor', host: this.#host }), bus: d.bus, instances: this.instances, actions: this.actions, network: this.network, random: d.random, image: clients.image, trace: this.trace });
+    this.#scheduler = new SchedulerManager({ db, cfg: d.cfg, clock: d.clock, log: d.log.child({ svc: 'nova-scheduler', host: this.#host }), faults: this.faults, trace: this.trace });
     this.#hosts = new ComputeHosts({
       cfg: d.cfg,
       log: d.log,
@@ -119,7 +134,8 @@ export class ComputeService {
       hostnets: d.hostnets,
       network: this.network,
       image: clients.image,
-      ...(d.cfg.compute.direct_db_access ? { objects } : {}),
+      // Without direct access the computes send their steps through the conductor, as separate nova-compute processes do.
+      ...(d.cfg.compute.direct_db_access ? { objects, trace: this.trace } : {}),
     });
     this.computes = this.#hosts.computes;
     this.drivers = this.#hosts.drivers;
@@ -168,5 +184,6 @@ export class ComputeService {
     await this.#hosts.stop();
     for (const l of this.#listeners) await l.stop();
     await this.app.close();
+    await this.trace.close();
   }
 }

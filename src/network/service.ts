@@ -2,6 +2,9 @@
  * neutron-server: the ML2 plugin over its own database, the REST API, and the RPC
  * endpoints agents report to. Agents themselves run elsewhere (src/network/agents).
  */
+import { TraceRecorder } from '../common/trace.js';
+import { insertTraceEvents, listTraceEvents, pruneTraceEvents } from '../db/trace-events.js';
+import { NeutronTrace } from './trace.js';
 import type { FastifyInstance } from 'fastify';
 import type { Bus, Listener } from '../bus/bus.js';
 import type { TokenValidator } from '../common/auth.js';
@@ -41,12 +44,24 @@ export class NetworkService {
   readonly app: FastifyInstance;
   /** Tells nova about its ports (os-server-external-events) as the nova service user. */
   readonly novaNotifier: NovaNotifier;
+  /** neutron's trace recorder (nimbus_trace_events in neutron's database) and its hooks. */
+  readonly trace: NeutronTrace;
   #listeners: Listener[] = [];
 
   readonly #faults: FaultBook;
 
   constructor(private readonly d: NetworkServiceDeps) {
     this.#faults = faultBook(d.bus, { clock: d.clock, log: d.log, name: d.random.uuid() });
+    const recorder = new TraceRecorder({
+      clock: d.clock,
+      random: d.random,
+      log: d.log,
+      cfg: d.cfg.trace,
+      name: 'neutron',
+      sink: (events) => insertTraceEvents(d.db.kysely, events),
+      prune: (before) => pruneTraceEvents(d.db.kysely, before),
+    });
+    this.trace = new NeutronTrace(recorder);
     this.ml2 = new Ml2({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random });
     this.plugin = new CorePlugin({ db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log: d.log, ml2: this.ml2 });
     this.app = createNetworkApp({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random, validator: d.validator, plugin: this.plugin, authUri: d.authUri, queueDepths: (queues) => d.bus.queueDepths(queues) });
@@ -57,7 +72,11 @@ export class NetworkService {
       client: new ServiceSessionNovaClient(`${d.authUri}/v3`, d.cfg),
       getPort: async (id) => (await selectPortDevice(d.db.kysely, id)) ?? null,
       faults: this.#faults,
+      onSend: (events) => this.trace.sendingEvents(events),
     });
+    this.trace.registerHttp(this.app);
+    this.trace.registerReadApi(this.app, (deviceId, requestIds) => listTraceEvents(d.db.kysely, { instanceUuid: deviceId, requestIds }));
+    this.trace.attach(this.plugin.ports.events);
     this.novaNotifier.attach(this.plugin.ports.events);
     this.novaNotifier.attachFloatingIps(this.plugin.floatingIps);
     new AgentNotifierApi(d.bus, d.log).attach(this.plugin.ports.events, { ml2: this.ml2, db: d.db.kysely });
@@ -76,6 +95,7 @@ export class NetworkService {
         ml2: this.ml2,
         log: this.d.log,
         portActiveDirect: (port) => this.novaNotifier.notifyPortActiveDirect(port),
+        trace: this.trace,
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
     );
@@ -85,5 +105,6 @@ export class NetworkService {
     this.novaNotifier.close();
     for (const l of this.#listeners) await l.stop();
     await this.app.close();
+    await this.trace.recorder.close();
   }
 }

@@ -22,7 +22,7 @@ describe('operator API: /nimbus/v1 on nova-api', () => {
   it('answers an admin with its resources and refuses a member with nova 403', async () => {
     const admin = await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1`);
     assert.equal(admin.status, 200);
-    assert.deepEqual(admin.body.resources, ['diagnose', 'faults', 'hosts', 'repair-vifs', 'snapshots']);
+    assert.deepEqual(admin.body.resources, ['diagnose', 'faults', 'hosts', 'repair-vifs', 'snapshots', 'traces']);
     const demo = await cloud.api('demo', 'GET', `${cloud.urls.compute}/nimbus/v1`);
     assert.equal(demo.status, 403);
     assert.deepEqual(demo.body, { forbidden: { code: 403, message: "Policy doesn't allow nimbus:ops to be performed." } });

@@ -115,6 +115,19 @@ export function createComputeApp(d: ComputeApiDeps): FastifyInstance {
     reply.header('x-openstack-nova-api-version', versionString(v));
     reply.header('vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version');
   });
+  // A REST request that starts an instance action (create, delete, attach...) is the root
+  // step of that request's trace; its start is stamped here, its end once answered.
+  const trace = d.compute.d.trace;
+  if (trace?.enabled) {
+    const started = new WeakMap<object, number>();
+    app.addHook('onRequest', async (req) => {
+      if (req.method !== 'GET') started.set(req, trace.now());
+    });
+    app.addHook('onResponse', async (req, reply) => {
+      const at = started.get(req);
+      if (at !== undefined) trace.endRequest(req.requestId, 'nova-api', `${req.method} ${req.routeOptions.url ?? req.url}`, at, reply.statusCode);
+    });
+  }
   // createHttpApp's auth hook was added first; make sure the version hook's headers exist on errors from it too.
 
   registerVersions(app, d);

@@ -86,6 +86,10 @@ export function registerExternalEvents(app: FastifyInstance, d: ComputeApiDeps):
       }
       return { ...ev, status: 'completed', code: 200 };
     });
+    const trace = d.compute.d.trace;
+    if (trace?.enabled) {
+      for (const r of response as Record<string, unknown>[]) trace.point({ requestId: req.requestId, instanceUuid: r.server_uuid as string }, 'nova-api', 'external_event_received', { name: r.name, tag: r.tag ?? null, status: r.status, code: r.code });
+    }
     await d.compute.externalInstanceEvent(novaContext(req.ctx), byHost);
     reply.code(status);
     return { events: response };

@@ -6,6 +6,7 @@
  * had allocated is given back. Resize and cold migration: migrate.ts; unshelve: unshelve.ts;
  * evacuate: evacuate.ts.
  */
+import type { TraceRecorder } from '../../common/trace.js';
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
 import { RemoteError } from '../../bus/bus.js';
@@ -47,6 +48,8 @@ export interface ConductorDeps {
   random: Random;
   /** glance, for the shelved image an unshelve starts from. */
   image?: GlanceAPI;
+  /** Records build_instances (and what the computes send, as they hold no database) for `nimbus trace`. */
+  trace?: TraceRecorder;
 }
 
 export class ConductorManager {
@@ -62,10 +65,11 @@ export class ConductorManager {
     return listen(this.d.bus, ConductorTopicDef, server, {
       ...objectEndpoint(this.d.objects),
       build_instances: (req) => this.buildInstances(req),
-      migrate_server: (req) => migrateServer(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
+      record_trace_events: (a) => this.d.trace?.accept(a.events),
+      migrate_server: (req) => this.#traced(req, 'migrate_server', (r) => migrateServer(this.d, { scheduler: this.#scheduler, compute: this.#compute }, r)),
       // From API 2.34 a cast (its errors are only logged and in the instance action), before it a call.
       live_migrate_instance: (req) => {
-        const run = liveMigrateInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req, req.sync ? 'conductor_migrate_server' : 'conductor_live_migrate_instance');
+        const run = this.#traced(req, 'live_migrate_instance', (r) => liveMigrateInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, r, req.sync ? 'conductor_migrate_server' : 'conductor_live_migrate_instance'));
         return req.sync ? run : run.catch((err) => this.d.log.warn({ instance: req.instanceUuid, err: (err as Error).message }, `Failed to compute_task_migrate_server: ${(err as Error).message}`));
       },
       unshelve_instance: (req) => unshelveInstance(this.d, { scheduler: this.#scheduler, compute: this.#compute }, req),
@@ -74,7 +78,25 @@ export class ConductorManager {
     });
   }
 
+  /** Runs a compute task as a trace step; the scheduler's and computes' steps nest under it. */
+  #traced<R extends { ctx: NovaContext; instanceUuid: string }, T>(req: R, step: string, fn: (req: R) => Promise<T>): Promise<T> {
+    const t = this.d.trace;
+    if (!t) return fn(req);
+    return t.span({ requestId: req.ctx.requestId, instanceUuid: req.instanceUuid, parentId: req.ctx.spanId ?? null }, 'nova-conductor', step, (inner) => fn({ ...req, ctx: { ...req.ctx, spanId: inner.parentId! } }));
+  }
+
   async buildInstances(req: BuildRequest): Promise<void> {
+    const span = this.d.trace?.start({ requestId: req.ctx.requestId, instanceUuid: req.instanceUuid, parentId: req.ctx.spanId ?? null }, 'nova-conductor', 'build_instances', { attempt: req.attempt });
+    if (span) req = { ...req, ctx: { ...req.ctx, spanId: span.id } };
+    try {
+      await this.#buildInstances(req, span?.end);
+    } catch (e) {
+      span?.end(undefined, e);
+      throw e;
+    }
+  }
+
+  async #buildInstances(req: BuildRequest, end?: (detail?: Record<string, unknown>, error?: unknown) => void): Promise<void> {
     const log = this.d.log.child({ instance: req.instanceUuid, req: req.ctx.requestId });
     let selection: Selection | null = null;
     let alternates = req.alternates;
@@ -100,10 +122,13 @@ export class ConductorManager {
       // (get_host_availability_zone; no aggregates here, so the default zone).
       await this.d.instances.save(req.instanceUuid, { availabilityZone: this.d.cfg.compute.default_availability_zone });
     } catch (e) {
-      await this.#failBuild(req, asNoValidHost(e), log);
+      const err = asNoValidHost(e);
+      end?.(undefined, err);
+      await this.#failBuild(req, err, log);
       return;
     }
     log.info(`Build of instance goes to host ${selection!.host} (attempt ${req.attempt})`);
+    end?.({ host: selection!.host, alternates: alternates.map((a) => a.host) });
     await this.#compute.buildAndRunInstance(selection!.host, selection!.node, { ...req, alternates });
   }
 

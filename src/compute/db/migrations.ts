@@ -1,4 +1,5 @@
 /** nova's schema. Portable SQL only (see src/db/database.ts). */
+import { traceEventsMigration } from '../../db/trace-events.js';
 import type { Kysely, Migration } from 'kysely';
 import { withAutoId } from '../../db/database.js';
 
@@ -308,4 +309,5 @@ export const novaMigrations: Record<string, Migration> = {
   '006_migrations': migrationsTable,
   '007_auto_disk_config': autoDiskConfig,
   '008_instances_uuid_deleted_idx': instancesUuidDeleted,
+  '009_nimbus_trace_events': traceEventsMigration,
 };

@@ -44,8 +44,28 @@ type BuildResult = 'active' | 'failed' | 'rescheduled';
 export class Builder {
   constructor(private readonly d: ComputeDeps) {}
 
-  /** _do_build_and_run_instance, inside the compute__do_build_and_run_instance event. */
+  /** _do_build_and_run_instance, inside the compute__do_build_and_run_instance event; one trace step enclosing the build's. */
   async run(req: BuildRequest & { node: string }): Promise<BuildResult> {
+    const span = this.d.trace?.start({ requestId: req.ctx.requestId, instanceUuid: req.instanceUuid, parentId: req.ctx.spanId ?? null }, 'nova-compute', 'build_and_run_instance', { host: this.d.host, node: req.node });
+    if (!span) return this.#run(req);
+    const result = await this.#run({ ...req, ctx: { ...req.ctx, spanId: span.id } });
+    span.end({ result }, result === 'failed' ? 'build failed' : undefined);
+    return result;
+  }
+
+  /** A task_state the build went through, for the trace. */
+  #state(req: BuildRequest, vmState: string, taskState: string | null): void {
+    this.d.trace?.point({ requestId: req.ctx.requestId, instanceUuid: req.instanceUuid, parentId: req.ctx.spanId ?? null }, 'nova-compute', 'task_state', { vm_state: vmState, task_state: taskState });
+  }
+
+  /** Runs `fn` as a traced step of the build (nested under the build's span). */
+  #step<T>(req: BuildRequest, step: string, fn: (ctx: BuildRequest['ctx']) => Promise<T>, detail?: Record<string, unknown>): Promise<T> {
+    const t = this.d.trace;
+    if (!t) return fn(req.ctx);
+    return t.span({ requestId: req.ctx.requestId, instanceUuid: req.instanceUuid, parentId: req.ctx.spanId ?? null }, 'nova-compute', step, (inner) => fn({ ...req.ctx, spanId: inner.parentId! }), detail);
+  }
+
+  async #run(req: BuildRequest & { node: string }): Promise<BuildResult> {
     const d = this.d;
     const log = d.log.child({ instance: req.instanceUuid, req: req.ctx.requestId });
     let instance: Instance;
@@ -164,11 +184,14 @@ export class Builder {
       // nova falls back to compute_utils.get_next_device_name(instance, []) = '/dev/sda'.
       const rootDeviceName = instance.rootDeviceName ?? DEFAULT_ROOT_DEVICE_NAME;
       instance = await d.instances.save(instance.uuid, { vmState: VmState.BUILDING, taskState: TaskState.BLOCK_DEVICE_MAPPING, rootDeviceName });
+      this.#state(req, VmState.BUILDING, TaskState.BLOCK_DEVICE_MAPPING);
       instance = await d.instances.save(instance.uuid, { vmState: VmState.BUILDING, taskState: TaskState.SPAWNING }, { expectedTaskState: [TaskState.BLOCK_DEVICE_MAPPING] });
+      this.#state(req, VmState.BUILDING, TaskState.SPAWNING);
       log.debug('Start spawning the instance on the hypervisor.');
       const started = d.clock.now();
       try {
-        await d.driver.spawn(req.ctx, instance, nwInfo);
+        const spawning = instance;
+        await this.#step(req, 'spawn', (ctx) => d.driver.spawn(ctx, spawning, nwInfo));
       } catch (e) {
         if (!(e instanceof InstanceNotFound || e instanceof UnexpectedDeletingTaskState)) log.error({ err: errMsg(e) }, 'Instance failed to spawn');
         // _build_resources' cleanup: shut the guest down; networks are dealt with by the caller.
@@ -189,6 +212,7 @@ export class Builder {
       { systemMetadata: rest, powerState: PowerState.RUNNING, vmState: VmState.ACTIVE, taskState: null, launchedAt: isoMicros(d.clock.now()) },
       { expectedTaskState: [TaskState.SPAWNING] },
     );
+    this.#state(req, VmState.ACTIVE, null);
   }
 
   /**
@@ -210,6 +234,7 @@ export class Builder {
     }
     const macs = d.driver.macsForInstance(instance);
     await d.instances.save(instance.uuid, { vmState: VmState.BUILDING, taskState: TaskState.NETWORKING }, { expectedTaskState: [null] });
+    this.#state(req, VmState.BUILDING, TaskState.NETWORKING);
     const p = this.#allocateNetworkAsync(req, instance, macs, log);
     p.catch(() => undefined);
     return { info: p };
@@ -223,13 +248,13 @@ export class Builder {
     log.debug('Allocating IP information in the background.');
     for (let attempt = 1; ; attempt++) {
       try {
-        const nwInfo = await d.network.allocateForInstance(req.ctx, instance, {
+        const nwInfo = await this.#step(req, 'allocate_for_instance', (ctx) => d.network.allocateForInstance(ctx, instance, {
           requestedNetworks: instance.requestedNetworks,
           securityGroups: instance.securityGroups,
           bindHostId: d.driver.networkBindingHostId(instance),
           macs,
           availabilityZone: instance.availabilityZone ?? d.cfg.compute.default_availability_zone,
-        });
+        }), { attempt });
         log.debug(`Instance network_info: |${JSON.stringify(nwInfo)}|`);
         await d.cacheLocks.run(instance.uuid, () => d.instances.saveNetworkInfo(instance.uuid, nwInfo));
         const fresh = await d.instances.get(instance.uuid);

@@ -12,6 +12,7 @@ import type { ConductorRpc } from '../rpc.js';
 import type { VirtDriver } from '../virt/driver.js';
 import type { InstanceEvents } from './events.js';
 import type { GlanceAPI } from '../image-api.js';
+import type { TraceRecorder } from '../../common/trace.js';
 
 export interface ComputeDeps {
   host: string;
@@ -40,6 +41,8 @@ export interface ComputeDeps {
   cacheLocks: InstanceLocks;
   /** glance, for snapshots (the user's token rides in the context). */
   image?: GlanceAPI;
+  /** Records the build's steps, external events and interface changes for `nimbus trace`. */
+  trace?: TraceRecorder;
 }
 
 /** nova's utils.synchronized(instance.uuid): one operation per instance at a time. */

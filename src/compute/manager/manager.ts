@@ -73,9 +73,9 @@ export class ComputeManager {
     await this.updateUsage();
     this.#listener = await listen(this.d.bus, ComputeTopicDef, this.d.host, {
       build_and_run_instance: (req) => this.buildAndRunInstance(req),
-      terminate_instance: (a) => this.terminateInstance(a.ctx, a.instanceUuid),
-      attach_interface: (a) => this.attachInterface(a),
-      detach_interface: (a) => this.detachInterface(a.ctx, a.instanceUuid, a.portId),
+      terminate_instance: (a) => this.#traced(a.ctx, a.instanceUuid, 'terminate_instance', (ctx) => this.terminateInstance(ctx, a.instanceUuid)),
+      attach_interface: (a) => this.#traced(a.ctx, a.instanceUuid, 'attach_interface', (ctx) => this.attachInterface({ ...a, ctx }), { port: a.portId, network: a.networkId }),
+      detach_interface: (a) => this.#traced(a.ctx, a.instanceUuid, 'detach_interface', (ctx) => this.detachInterface(ctx, a.instanceUuid, a.portId), { port: a.portId }),
       power_action: (a) => this.#power.run(a.ctx, a.instanceUuid, a.op),
       trigger_crash_dump: (a) => this.#power.triggerCrashDump(a.ctx, a.instanceUuid),
       // recreate: an evacuation to this host (evacuate.ts), a cast that returns at once.
@@ -90,13 +90,13 @@ export class ComputeManager {
       get_host_uptime: async (_a) => this.d.driver.getHostUptime(),
       external_instance_event: (a) => this.externalInstanceEvent(a.ctx, a.events),
       // Resize and cold migration (resize.ts): casts that return at once, the step running behind.
-      prep_resize: async (a) => void this.#resize.prepResize(a),
-      resize_instance: async (a) => void this.#resize.resizeInstance(a),
-      finish_resize: async (a) => void this.#resize.finishResize(a),
+      prep_resize: async (a) => void this.#traced(a.ctx, a.instanceUuid, 'prep_resize', (ctx) => this.#resize.prepResize({ ...a, ctx })),
+      resize_instance: async (a) => void this.#traced(a.ctx, a.instanceUuid, 'resize_instance', (ctx) => this.#resize.resizeInstance({ ...a, ctx })),
+      finish_resize: async (a) => void this.#traced(a.ctx, a.instanceUuid, 'finish_resize', (ctx) => this.#resize.finishResize({ ...a, ctx })),
       // Resolves when done, for a delete's confirm (a call); a cast does not wait either way.
-      confirm_resize: (a) => this.#resize.confirmResize(a),
-      revert_resize: async (a) => void this.#resize.revertResize(a),
-      finish_revert_resize: async (a) => void this.#resize.finishRevertResize(a),
+      confirm_resize: (a) => this.#traced(a.ctx, a.instanceUuid, 'confirm_resize', (ctx) => this.#resize.confirmResize({ ...a, ctx })),
+      revert_resize: async (a) => void this.#traced(a.ctx, a.instanceUuid, 'revert_resize', (ctx) => this.#resize.revertResize({ ...a, ctx })),
+      finish_revert_resize: async (a) => void this.#traced(a.ctx, a.instanceUuid, 'finish_revert_resize', (ctx) => this.#resize.finishRevertResize({ ...a, ctx })),
       // Shelve, offload and unshelve (shelve.ts).
       shelve_instance: async (a) => void this.#shelve.shelve(a),
       shelve_offload_instance: async (a) => void this.#shelve.shelveOffload(a),
@@ -104,9 +104,9 @@ export class ComputeManager {
       // Live migration (live-migration.ts): the checks, pre and post at the destination are calls.
       check_can_live_migrate_destination: (a) => this.#live.checkCanLiveMigrateDestination(a),
       check_can_live_migrate_source: (a) => this.#live.checkCanLiveMigrateSource(a),
-      live_migration: (a) => this.#live.liveMigration(a),
-      pre_live_migration: (a) => this.#live.preLiveMigration(a),
-      post_live_migration_at_destination: (a) => this.#live.postLiveMigrationAtDestination(a),
+      live_migration: (a) => this.#traced(a.ctx, a.instanceUuid, 'live_migration', (ctx) => this.#live.liveMigration({ ...a, ctx }), { dest: a.dest }),
+      pre_live_migration: (a) => this.#traced(a.ctx, a.instanceUuid, 'pre_live_migration', (ctx) => this.#live.preLiveMigration({ ...a, ctx })),
+      post_live_migration_at_destination: (a) => this.#traced(a.ctx, a.instanceUuid, 'post_live_migration_at_destination', (ctx) => this.#live.postLiveMigrationAtDestination({ ...a, ctx })),
       rollback_live_migration_at_destination: (a) => this.#live.rollbackLiveMigrationAtDestination(a),
       live_migration_force_complete: (a) => this.#live.liveMigrationForceComplete(a),
       live_migration_abort: (a) => this.#live.liveMigrationAbort(a),
@@ -190,6 +190,13 @@ export class ComputeManager {
   }
 
   // --- delete -----------------------------------------------------------------------
+
+  /** Runs an RPC endpoint as a trace step, its own steps nested under it. */
+  #traced<T>(ctx: NovaContext, instanceUuid: string, step: string, fn: (ctx: NovaContext) => Promise<T>, detail?: Record<string, unknown>): Promise<T> {
+    const t = this.d.trace;
+    if (!t) return fn(ctx);
+    return t.span({ requestId: ctx.requestId, instanceUuid, parentId: ctx.spanId ?? null }, 'nova-compute', step, (inner) => fn({ ...ctx, spanId: inner.parentId! }), { host: this.d.host, ...detail });
+  }
 
   /** terminate_instance → _delete_instance → _shutdown_instance, then destroy the record. */
   async terminateInstance(ctx: NovaContext, instanceUuid: string): Promise<void> {
@@ -283,6 +290,9 @@ export class ComputeManager {
    * network-vif-plugged another instance's spawn is waiting for.
    */
   async externalInstanceEvent(ctx: NovaContext, events: ExternalEvent[]): Promise<void> {
+    for (const ev of events) {
+      this.d.trace?.point({ requestId: ctx.requestId, instanceUuid: ev.serverUuid, parentId: ctx.spanId ?? null }, 'nova-compute', 'external_event_received', { name: ev.name, tag: ev.tag, status: ev.status, host: this.d.host });
+    }
     const byInstance = new Map<string, ExternalEvent[]>();
     for (const ev of events) {
       const evs = byInstance.get(ev.serverUuid);

@@ -12,6 +12,7 @@
  * Forbidden. The client only transports: mapping to nova's exceptions per call is in
  * neutron-errors.ts.
  */
+import { type TraceRecorder, type TraceScope, traceIdOf } from '../../common/trace.js';
 import { restCall } from '../../common/rest-client.js';
 import type { Logger } from '../../common/log.js';
 import { Forbidden, NeutronAdminCredentialConfigurationInvalid, NeutronClientException, Unauthorized } from '../errors.js';
@@ -93,6 +94,8 @@ export interface NeutronClientOptions {
   log: Logger;
   /** Fault injection (src/common/faults.ts): the error a call of this kind must fail with now, if any. */
   injected?: (call: string) => NeutronClientException | undefined;
+  /** Each call becomes a trace step (and its W3C traceparent the parent of neutron's). */
+  trace?: { recorder: TraceRecorder; scope: TraceScope };
 }
 
 /**
@@ -240,6 +243,21 @@ export class NeutronClient {
     if (injected) throw injected;
     const headers: Record<string, string> = {};
     if (this.o.requestId) headers['x-openstack-request-id'] = this.o.requestId;
+    const t = this.o.trace;
+    if (!t) return (await this.#send<T>(method, url, body, headers)).body;
+    const span = t.recorder.start(t.scope, 'nova', `neutron ${method} ${routeOf(url)}`, { url: url.replace(/^https?:\/\/[^/]+/, '') });
+    headers.traceparent = `00-${traceIdOf(t.scope.requestId)}-${span.id}-01`;
+    try {
+      const r = await this.#send<T>(method, url, body, headers);
+      span.end({ status: r.status });
+      return r.body;
+    } catch (e) {
+      span.end({ status: (e as { status?: number }).status ?? null }, e);
+      throw e;
+    }
+  }
+
+  async #send<T>(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<{ body: T; status: number }> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.o.token();
       let res;
@@ -249,7 +267,7 @@ export class NeutronClient {
         // neutronclient's ConnectionFailed
         throw new NeutronClientException(`Connection to neutron failed: ${(e as Error).message}`, 503);
       }
-      if (res.status < 300) return res.body;
+      if (res.status < 300) return { body: res.body, status: res.status };
       if (res.status === 401 && attempt === 0 && this.o.invalidate?.()) continue;
       const exc = clientException(res.status, res.body);
       if (res.status === 401) {
@@ -261,4 +279,10 @@ export class NeutronClient {
       throw exc;
     }
   }
+}
+
+/** A call's route for the trace: ids replaced by {id}, the query dropped (/v2.0/ports/{id}). */
+function routeOf(url: string): string {
+  const path = url.replace(/^https?:\/\/[^/]+/, '').split('?')[0]!;
+  return path.replace(/\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '/{id}');
 }

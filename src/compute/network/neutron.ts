@@ -13,6 +13,7 @@
  * port. Every method may throw nova's exceptions (errors.ts) or, for a neutron error nova
  * does not map, the NeutronClientException neutronclient would raise.
  */
+import type { TraceRecorder } from '../../common/trace.js';
 import { type Clock, systemClock } from '../../common/clock.js';
 import { type Config, servicePassword } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
@@ -72,6 +73,8 @@ export interface NeutronAPIDeps {
   clock?: Clock;
   /** Fault injection: neutron-call-fail faults make matching calls fail before they are sent. */
   faults?: FaultBook;
+  /** Records every neutron call (method, path, status, duration) for `nimbus trace`. */
+  trace?: TraceRecorder;
 }
 
 /** What neutron answers for an unexpected failure (neutron's FaultWrapper). */
@@ -131,12 +134,14 @@ export class NeutronAPI {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #faults: FaultBook | undefined;
+  readonly #trace: TraceRecorder | undefined;
   #extensions: { at: number; aliases: Set<string> } | null = null;
 
   constructor(deps: NeutronAPIDeps) {
     this.#log = deps.log;
     this.#clock = deps.clock ?? systemClock;
     this.#faults = deps.faults;
+    this.#trace = deps.trace;
     this.#session =
       deps.session ??
       new ServiceSession({ authUrl: deps.authUrl, username: 'neutron', password: servicePassword(deps.cfg, 'neutron'), projectName: 'service', region: deps.cfg.DEFAULT.region });
@@ -146,7 +151,7 @@ export class NeutronAPI {
    * nova's get_client: the user's token, or the admin client (also for an admin context
    * without a token, as nova's _get_auth_plugin). No token and no admin: Unauthorized.
    */
-  #client(ctx: NovaContext, admin: boolean): NeutronClient {
+  #client(ctx: NovaContext, admin: boolean, traced = true): NeutronClient {
     const useAdmin = admin || (ctx.isAdmin && !ctx.authToken);
     if (!useAdmin && !ctx.authToken) throw new Unauthorized();
     const session = this.#session;
@@ -163,12 +168,13 @@ export class NeutronAPI {
       requestId: ctx.requestId,
       log: this.#log,
       ...(this.#faults ? { injected: (call: string) => injectedNeutronError(this.#faults!, call) } : {}),
+      ...(traced && this.#trace?.enabled ? { trace: { recorder: this.#trace, scope: { requestId: ctx.requestId, parentId: ctx.spanId ?? null } } } : {}),
     });
   }
 
-  /** nova's get_client(context, admin) for the API's network proxies (os-security-groups, os-floating-ips ...). */
-  client(ctx: NovaContext, admin = false): NeutronClient {
-    return this.#client(ctx, admin);
+  /** nova's get_client(context, admin) for the API's network proxies (os-security-groups, os-floating-ips ...); `traced` false keeps a call out of the traces (the operator API reading them). */
+  client(ctx: NovaContext, admin = false, traced = true): NeutronClient {
+    return this.#client(ctx, admin, traced);
   }
 
   #instanceLog(ctx: NovaContext, instance: Instance): Logger {

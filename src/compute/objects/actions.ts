@@ -62,9 +62,12 @@ export class InstanceActions {
   constructor(
     private readonly db: Kysely<NovaDB>,
     private readonly now: () => number,
+    /** Told of each action started (the trace recorder ties the request to the instance). */
+    private readonly onStart?: (a: { instanceUuid: string; action: string; requestId: string }) => void,
   ) {}
 
   async start(a: { instanceUuid: string; action: string; requestId: string; userId: string; projectId: string }): Promise<void> {
+    this.onStart?.(a);
     const t = isoMicros(this.now());
     await insertAction(this.db, {
       action: a.action,

@@ -19,6 +19,7 @@ import { type RequestSpec, SchedulerTopicDef, type Selection } from '../rpc.js';
 import { PLACEMENT_FILTERS, formatCounts, runFilters } from './filters.js';
 import { type HostState, loadHostStates } from './host-state.js';
 import { weighHosts } from './weighers.js';
+import type { TraceRecorder } from '../../common/trace.js';
 import { setupInstanceGroup } from './affinity.js';
 import { ServerGroupStore } from '../objects/server-groups.js';
 
@@ -29,6 +30,8 @@ export interface SchedulerDeps {
   log: Logger;
   /** Fault injection: a scheduler-delay fault makes a selection wait its `delay` seconds first. */
   faults?: FaultBook;
+  /** Records the decision (hosts, what each filter removed, weights) for `nimbus trace`. */
+  trace?: TraceRecorder;
 }
 
 export class SchedulerManager {
@@ -61,7 +64,14 @@ export class SchedulerManager {
     return loadHostStates(this.d.db, o, needsInstances(spec));
   }
 
-  selectDestinations(_ctx: NovaContext, request: RequestSpec): Promise<Selection[][]> {
+  selectDestinations(ctx: NovaContext, request: RequestSpec): Promise<Selection[][]> {
+    const span = this.d.trace?.start({ requestId: ctx.requestId, instanceUuid: request.instanceUuid, parentId: ctx.spanId ?? null }, 'nova-scheduler', 'select_destinations');
+    const run = this.#select(request, span?.end ?? (() => {}));
+    if (span) void run.catch((e: unknown) => span.end(undefined, e));
+    return run;
+  }
+
+  #select(request: RequestSpec, end: (detail?: Record<string, unknown>, error?: unknown) => void): Promise<Selection[][]> {
     return this.#serial(async () => {
       // Inside the serial queue: a slow scheduler holds up the selections behind it too.
       const slow = this.d.faults?.take('scheduler-delay');
@@ -80,6 +90,7 @@ export class SchedulerManager {
         const err = new NoValidHost('There are not enough hosts available.');
         // Why each host went, for the fault's details and `nimbus` tools.
         err.detail = result.removed.map((r) => `${r.filter}: ${r.reason}`).join('\n');
+        end({ hosts: hosts.map((h) => h.host), removed: result.removed.map((r) => ({ host: r.host, filter: r.filter, reason: r.reason })) }, err);
         throw err;
       }
       const ranked = weighHosts(result.hosts, undefined, spec);
@@ -89,6 +100,13 @@ export class SchedulerManager {
       const maxAlternates = Math.max(0, this.d.cfg.compute.max_attempts - 1);
       const selections: Selection[] = [best!, ...rest.slice(0, maxAlternates)].map((r) => ({ host: r.host.host, node: r.host.node }));
       log.info(`Selected host: ${best!.host.host}; alternates: ${selections.slice(1).map((s) => s.host).join(', ') || 'none'}`);
+      end({
+        hosts: hosts.map((h) => h.host),
+        removed: result.removed.map((r) => ({ host: r.host, filter: r.filter, reason: r.reason })),
+        weights: ranked.map((r) => ({ host: r.host.host, weight: Number(r.weight.toFixed(3)) })),
+        selected: best!.host.host,
+        alternates: selections.slice(1).map((s) => s.host),
+      });
       return [selections];
     });
   }

@@ -16,6 +16,7 @@ import { type NetworkInfo, type VIF } from '../network/model.js';
 import type { Instance, InstanceFlavor } from '../objects/instance.js';
 import { PowerState } from '../objects/states.js';
 import type { HostCommandResult, HostResources, InstanceDiagnostics, LiveMigrationData, VirtDriver } from './driver.js';
+import type { TraceRecorder } from '../../common/trace.js';
 import { type HostCommand, checkGuestVifConfig, plugFailure, plugVif, unplugVif } from './vif.js';
 import type { FaultBook } from '../../common/faults.js';
 
@@ -42,6 +43,8 @@ export interface FakeDriverDeps {
   clock: Clock;
   /** Fault injection: plug-failure faults for this host make the next plugs fail. */
   faults?: FaultBook;
+  /** Records each plug and unplug with the commands it ran, for `nimbus trace`. */
+  trace?: TraceRecorder;
 }
 
 export class FakeLibvirtDriver implements VirtDriver {
@@ -143,7 +146,7 @@ export class FakeLibvirtDriver implements VirtDriver {
     return `instance-${instance.id.toString(16).padStart(8, '0')}`;
   }
 
-  async spawn(_ctx: NovaContext, instance: Instance, nwInfoPromise: Promise<NetworkInfo>): Promise<void> {
+  async spawn(ctx: NovaContext, instance: Instance, nwInfoPromise: Promise<NetworkInfo>): Promise<void> {
     const nwInfo = await nwInfoPromise;
     const timeout = this.d.cfg.compute.vif_plugging_timeout;
     // _get_neutron_events: only VIFs neutron has not already reported ACTIVE.
@@ -156,7 +159,7 @@ export class FakeLibvirtDriver implements VirtDriver {
         timeout,
         async () => {
           for (const vif of nwInfo) {
-            await this.#plugVif(instance.uuid, vif);
+            await this.#vifStep(ctx, 'plug_vif', instance.uuid, vif);
             guest.vifs.add(vif.id);
           }
           // Created paused while events are awaited, as libvirt does.
@@ -171,12 +174,12 @@ export class FakeLibvirtDriver implements VirtDriver {
     } catch (e) {
       if (e instanceof EventWaitTimeout) {
         if (this.d.cfg.compute.vif_plugging_is_fatal) {
-          await this.#cleanup(instance, nwInfo);
+          await this.#cleanup(ctx, instance, nwInfo);
           throw new VirtualInterfaceCreateException();
         }
       } else {
         this.d.log.error({ instance: instance.uuid }, 'Failed to start libvirt guest');
-        await this.#cleanup(instance, nwInfo);
+        await this.#cleanup(ctx, instance, nwInfo);
         throw e;
       }
     }
@@ -188,22 +191,23 @@ export class FakeLibvirtDriver implements VirtDriver {
    * libvirt's cleanup: _unplug_vifs(ignore_errors=True), so a VIF that cannot be
    * unplugged (a binding_failed one) never stops a delete; it is logged.
    */
-  async #cleanup(instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+  async #cleanup(ctx: NovaContext | null, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     this.#guests.delete(instance.uuid);
     for (const vif of nwInfo) {
-      await unplugVif(this.d.hostnet, instance.uuid, vif).catch((err: Error) => this.d.log.warn({ instance: instance.uuid, err: err.message }, 'Failed to unplug VIF; ignored'));
+      await this.#vifStep(ctx, 'unplug_vif', instance.uuid, vif).catch((err: Error) => this.d.log.warn({ instance: instance.uuid, err: err.message }, 'Failed to unplug VIF; ignored'));
     }
   }
 
-  async destroy(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
-    await this.#cleanup(instance, nwInfo);
+  async destroy(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    await this.#cleanup(ctx, instance, nwInfo);
   }
 
   /** plugVif, unless a plug-failure fault for this host is due: then the failure os-vif gives for a failing command. */
-  async #plugVif(instanceUuid: string, vif: VIF): Promise<void> {
+  /** os-vif's plug, unless a plug-failure fault for this host is due (then os-vif's error). */
+  async #plugVif(hostnet: HostNetwork, instanceUuid: string, vif: VIF): Promise<void> {
     const fault = this.d.faults?.take('plug-failure', { host: this.host });
     if (fault) throw plugFailure(vif, new CommandFailed(['ovs-vsctl', '--', '--may-exist', 'add-port', 'br-int', `qvo${vif.id.slice(0, 11)}`], 1, `injected fault ${fault.id}: plug-failure on ${this.host}\n`));
-    await plugVif(this.d.hostnet, instanceUuid, vif);
+    await plugVif(hostnet, instanceUuid, vif);
   }
 
   /**
@@ -216,7 +220,7 @@ export class FakeLibvirtDriver implements VirtDriver {
   async plugVifs(instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     const guest = this.#guests.get(instance.uuid) ?? { name: FakeLibvirtDriver.domainName(instance), powerState: instance.powerState, vifs: new Set<string>() };
     for (const vif of nwInfo) {
-      await this.#plugVif(instance.uuid, vif);
+      await this.#vifStep(null, 'plug_vif', instance.uuid, vif);
       guest.vifs.add(vif.id);
     }
     this.#guests.set(instance.uuid, guest);
@@ -346,7 +350,7 @@ export class FakeLibvirtDriver implements VirtDriver {
   // --- resize and cold migration ---------------------------------------------------
 
   /** libvirt's migrate_disk_and_power_off: refuses to shrink a disk, powers off, unplugs the VIFs. */
-  async migrateDiskAndPowerOff(_ctx: NovaContext, instance: Instance, newFlavor: InstanceFlavor, nwInfo: NetworkInfo): Promise<void> {
+  async migrateDiskAndPowerOff(ctx: NovaContext, instance: Instance, newFlavor: InstanceFlavor, nwInfo: NetworkInfo): Promise<void> {
     const old = instance.flavor;
     if (newFlavor.root_gb < old.root_gb || newFlavor.ephemeral_gb < old.ephemeral_gb) {
       throw new InstanceFaultRollback(new ResizeError('Unable to resize disk down.'));
@@ -354,7 +358,7 @@ export class FakeLibvirtDriver implements VirtDriver {
     const g = this.#guest(instance);
     g.powerState = PowerState.SHUTDOWN;
     for (const vif of nwInfo) {
-      await unplugVif(this.d.hostnet, instance.uuid, vif);
+      await this.#vifStep(ctx, 'unplug_vif', instance.uuid, vif);
       g.vifs.delete(vif.id);
     }
   }
@@ -364,18 +368,18 @@ export class FakeLibvirtDriver implements VirtDriver {
    * network-vif-plugged is waited for (the VIFs were unplugged on the source and the
    * port may never have gone DOWN in neutron's eyes: an event might never come).
    */
-  async finishMigration(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo, powerOn: boolean): Promise<void> {
+  async finishMigration(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo, powerOn: boolean): Promise<void> {
     // _get_guest_xml comes before _create_guest_with_network: a binding_failed VIF fails it, nothing plugged.
     for (const vif of nwInfo) checkGuestVifConfig(vif);
     const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.SHUTDOWN, vifs: new Set() };
     try {
       for (const vif of nwInfo) {
-        await this.#plugVif(instance.uuid, vif);
+        await this.#vifStep(ctx, 'plug_vif', instance.uuid, vif);
         guest.vifs.add(vif.id);
       }
     } catch (e) {
       this.d.log.error({ instance: instance.uuid }, 'Failed to start libvirt guest');
-      await this.#cleanup(instance, nwInfo);
+      await this.#cleanup(ctx, instance, nwInfo);
       throw e;
     }
     guest.powerState = powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN;
@@ -383,10 +387,10 @@ export class FakeLibvirtDriver implements VirtDriver {
   }
 
   /** libvirt's _cleanup_resize on another host than the instance's: undefine the domain, unplug (ignoring errors). */
-  async confirmMigration(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+  async confirmMigration(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     // A resize to the same host: the guest here is the resized one; nothing to remove.
     if (instance.host === this.host) return;
-    await this.#cleanup(instance, nwInfo);
+    await this.#cleanup(ctx, instance, nwInfo);
   }
 
   /**
@@ -402,7 +406,7 @@ export class FakeLibvirtDriver implements VirtDriver {
     // power_on=False: no events are waited for (libvirt only waits when powering on).
     const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.SHUTDOWN, vifs: new Set() };
     for (const vif of nwInfo) {
-      await this.#plugVif(instance.uuid, vif);
+      await this.#vifStep(ctx, 'plug_vif', instance.uuid, vif);
       guest.vifs.add(vif.id);
     }
     this.#guests.set(instance.uuid, guest);
@@ -424,11 +428,11 @@ export class FakeLibvirtDriver implements VirtDriver {
   }
 
   /** libvirt's pre_live_migration: the VIFs plugged here (plug_vifs) for the incoming domain. */
-  async preLiveMigration(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+  async preLiveMigration(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     const guest: Guest = { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.PAUSED, vifs: new Set() };
     this.#incoming.set(instance.uuid, { guest, vifs: [...nwInfo] });
     for (const vif of nwInfo) {
-      await this.#plugVif(instance.uuid, vif);
+      await this.#vifStep(ctx, 'plug_vif', instance.uuid, vif);
       guest.vifs.add(vif.id);
     }
   }
@@ -471,11 +475,11 @@ export class FakeLibvirtDriver implements VirtDriver {
     return job;
   }
 
-  async postLiveMigrationAtSource(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
-    await this.#cleanup(instance, nwInfo);
+  async postLiveMigrationAtSource(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+    await this.#cleanup(ctx, instance, nwInfo);
   }
 
-  async postLiveMigrationAtDestination(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+  async postLiveMigrationAtDestination(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     const incoming = this.#incoming.get(instance.uuid);
     const guest = incoming?.guest ?? { name: FakeLibvirtDriver.domainName(instance), powerState: PowerState.PAUSED, vifs: new Set<string>() };
     this.#incoming.delete(instance.uuid);
@@ -483,12 +487,12 @@ export class FakeLibvirtDriver implements VirtDriver {
     // arrives has no such interface, so what pre_live_migration plugged for it goes.
     for (const vif of incoming?.vifs ?? []) {
       if (nwInfo.some((v) => v.id === vif.id)) continue;
-      await unplugVif(this.d.hostnet, instance.uuid, vif).catch(() => undefined);
+      await this.#vifStep(ctx, 'unplug_vif', instance.uuid, vif).catch(() => undefined);
       guest.vifs.delete(vif.id);
     }
     for (const vif of nwInfo) {
       if (guest.vifs.has(vif.id)) continue;
-      await this.#plugVif(instance.uuid, vif);
+      await this.#vifStep(ctx, 'plug_vif', instance.uuid, vif);
       guest.vifs.add(vif.id);
     }
     // The domain resumes here in the state it left: a paused server stays paused.
@@ -496,24 +500,49 @@ export class FakeLibvirtDriver implements VirtDriver {
     this.#guests.set(instance.uuid, guest);
   }
 
-  async rollbackLiveMigrationAtDestination(_ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
+  async rollbackLiveMigrationAtDestination(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     const incoming = this.#incoming.get(instance.uuid);
     this.#incoming.delete(instance.uuid);
     if (this.#guests.has(instance.uuid)) return;
     const plugged = [...nwInfo, ...(incoming?.vifs ?? []).filter((v) => !nwInfo.some((n) => n.id === v.id))];
     for (const vif of plugged) {
-      await unplugVif(this.d.hostnet, instance.uuid, vif).catch((err: Error) => this.d.log.warn({ instance: instance.uuid, err: err.message }, 'Failed to unplug VIF; ignored'));
+      await this.#vifStep(ctx, 'unplug_vif', instance.uuid, vif).catch((err: Error) => this.d.log.warn({ instance: instance.uuid, err: err.message }, 'Failed to unplug VIF; ignored'));
     }
   }
 
-  async attachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
-    await this.#plugVif(instance.uuid, vif);
+  async attachInterface(ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
+    await this.#vifStep(ctx, 'plug_vif', instance.uuid, vif);
     this.#guests.get(instance.uuid)?.vifs.add(vif.id);
   }
 
-  async detachInterface(_ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
+  async detachInterface(ctx: NovaContext, instance: Instance, vif: VIF): Promise<void> {
     this.#guests.get(instance.uuid)?.vifs.delete(vif.id);
-    await unplugVif(this.d.hostnet, instance.uuid, vif);
+    await this.#vifStep(ctx, 'unplug_vif', instance.uuid, vif);
+  }
+  /** A plug or unplug; when the request is traced, a step with the host commands it ran. */
+  async #vifStep(ctx: NovaContext | null, step: 'plug_vif' | 'unplug_vif', instanceUuid: string, vif: VIF): Promise<void> {
+    const run = step === 'plug_vif' ? (h: HostNetwork, u: string, v: VIF) => this.#plugVif(h, u, v) : unplugVif;
+    const trace = this.d.trace;
+    if (!trace?.enabled || !ctx) return run(this.d.hostnet, instanceUuid, vif);
+    const h = this.d.hostnet;
+    const commands: string[] = [];
+    const recording: HostNetwork = {
+      host: h.host,
+      execute: (argv, o) => {
+        commands.push(argv.join(' '));
+        return h.execute(argv, o);
+      },
+      onInterfaceChange: (l) => h.onInterfaceChange(l),
+      snapshot: () => h.snapshot(),
+    };
+    const span = trace.start({ requestId: ctx.requestId, instanceUuid, parentId: ctx.spanId ?? null }, 'nova-compute', step, { host: this.host, port: vif.id });
+    try {
+      await run(recording, instanceUuid, vif);
+      span.end({ commands });
+    } catch (e) {
+      span.end({ commands }, e);
+      throw e;
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 /** neutron-server's schema. Portable SQL only (see src/db/database.ts). */
+import { traceEventsMigration } from '../../db/trace-events.js';
 import type { Kysely, Migration } from 'kysely';
 import { agentMigrations } from '../agents/db/migrations.js';
 import { ml2Migrations } from '../ml2/db/migrations.js';
@@ -201,4 +202,5 @@ export const neutronMigrations: Record<string, Migration> = {
   ...routerMigrations,
   ...subnetpoolMigrations,
   ...portBindingMigrations,
+  '009_nimbus_trace_events': traceEventsMigration,
 };

@@ -80,6 +80,8 @@ export interface NovaNotifierDeps {
   getPort?: (id: string) => Promise<NotifiablePort | null>;
   /** Fault injection: vif-plugged-drop, -delay and -duplicate faults apply to network-vif-plugged events. */
   faults?: FaultBook;
+  /** Told of each POST to nova as it starts; the function it returns, of nova's status or the failure (`nimbus trace`). */
+  onSend?: (events: NovaEvent[]) => (result: { status: number | null; error?: unknown }) => void;
 }
 
 /** uuidutils.is_uuid_like: what Python's uuid.UUID() accepts (32 hex digits; dashes, braces, urn:uuid: and case aside). */
@@ -260,9 +262,12 @@ export class NovaNotifier {
     const shown = pyRepr(events);
     log.debug(`Sending events: ${shown}`);
     let res: RestResponse;
+    const sent = this.d.onSend?.(events);
     try {
       res = await this.#withConnectRetry(() => this.d.client.createEvents(events));
+      sent?.({ status: res.status });
     } catch (e) {
+      sent?.({ status: null, error: e });
       log.error({ err: e, events }, `Failed to notify nova on events: ${shown}`);
       return;
     }

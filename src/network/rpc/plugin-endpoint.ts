@@ -25,6 +25,7 @@
  * is not re-bound while fetching its details, and a network with several segments
  * reports the segment the mechanism drivers would bind now (Nimbus keeps no binding levels).
  */
+import type { NeutronTrace } from '../trace.js';
 import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
 import { listen } from '../../bus/contract.js';
@@ -59,6 +60,8 @@ export interface PluginEndpointDeps {
   portActiveDirect?: PortActiveDirect;
   /** The server name this neutron-server listens as (default 'neutron-server'). */
   server?: string;
+  /** Records the agents seeing and reporting devices, for `nimbus trace`. */
+  trace?: NeutronTrace;
 }
 
 const COMPUTE_PREFIX = 'compute:';
@@ -66,7 +69,19 @@ const NOT_BOUND = new Set(['unbound', 'binding_failed']);
 
 /** Starts serving q-plugin; stop the returned listener on shutdown. */
 export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps): Promise<Listener> {
-  const rpc = new PluginRpcCallbacks(deps);
+  const callbacks = new PluginRpcCallbacks(deps);
+  const trace = deps.trace;
+  // The trace sees what the agents ask and report, whichever of the methods they use.
+  const rpc = {
+    getDevicesDetailsListAndFailedDevices: (args: Parameters<PluginRpcCallbacks['getDevicesDetailsListAndFailedDevices']>[0]) => {
+      trace?.agentAskedDetails(args.host, args.devices);
+      return callbacks.getDevicesDetailsListAndFailedDevices(args);
+    },
+    updateDeviceList: async (args: Parameters<PluginRpcCallbacks['updateDeviceList']>[0]) => {
+      trace?.agentReported(args.host, args.devices_up, args.devices_down);
+      return callbacks.updateDeviceList(args);
+    },
+  };
   return listen(bus, PluginTopicDef, deps.server ?? 'neutron-server', {
     get_devices_details_list_and_failed_devices: (args) => rpc.getDevicesDetailsListAndFailedDevices(args),
     get_devices_details_list: async (args) => (await rpc.getDevicesDetailsListAndFailedDevices(args)).devices,

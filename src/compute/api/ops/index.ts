@@ -13,6 +13,7 @@ import { registerHostDevices } from './host-devices.js';
 import { registerRepairVifs } from './repair-vifs.js';
 import { registerFaults } from './faults.js';
 import { registerSnapshots } from './snapshots.js';
+import { registerTraces } from './trace.js';
 
 export function registerOps(app: FastifyInstance, d: ComputeApiDeps): void {
   // The index: which operator resources this nova-api serves.
@@ -30,4 +31,5 @@ const RESOURCES = new Map<string, Register>([
   ['repair-vifs', registerRepairVifs],
   ['faults', registerFaults],
   ['snapshots', registerSnapshots],
+  ['traces', registerTraces],
 ]);
