@@ -194,6 +194,9 @@ test('README.md runs as written, top to bottom, with the real clients', { skip, 
     [/^openstack port show p0 -c binding_vif_type -c binding_host_id/, (o) => assert.match(o, /binding_host_id\s*\|\s*compute1\s*\|[\s\S]*binding_vif_type\s*\|\s*ovs\s*\|/)],
     [/^openstack network agent list/, (o) => assert.equal(o.match(/Open vSwitch agent/g)?.length, 2, o)],
     [/^openstack port show p1 -c device_id -c status/, (o) => assert.match(o, /device_id\s*\|\s*\|[\s\S]*status\s*\|\s*DOWN\s*\|/)],
+    [/^node dist\/nimbus.mjs repair-vifs\s*(#|$)/, (o) => assert.match(o, /[Nn]othing to repair/)],
+    [/^node dist\/nimbus.mjs trace /, (o) => assert.ok(Number(o.trim()) >= 2, o)],
+    [/^openstack server show vm3 -c status -f value/, (o) => assert.equal(o.trim(), 'ACTIVE')],
   ];
 
   for (const block of blocks) {
