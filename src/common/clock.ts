@@ -79,9 +79,29 @@ export interface Random {
   int(n: number): number;
 }
 
+/**
+ * Cryptographic random bytes served from a pool refilled 4 KiB at a time: span and
+ * request ids take a few bytes each, thousands of times a second, and one getrandom per
+ * id costs more than the id (randomUUID pools the same way).
+ */
+const POOL_SIZE = 4096;
+let pool = randomBytes(POOL_SIZE);
+let poolAt = 0;
+function pooledBytes(n: number): Buffer {
+  if (n > POOL_SIZE / 4) return randomBytes(n);
+  if (poolAt + n > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    poolAt = 0;
+  }
+  // A copy: the caller owns its bytes, and the pool's are never handed out twice.
+  const out = Buffer.from(pool.subarray(poolAt, poolAt + n));
+  poolAt += n;
+  return out;
+}
+
 export const systemRandom: Random = {
   uuid: () => randomUUID(),
-  bytes: (n) => randomBytes(n),
+  bytes: pooledBytes,
   int: (n) => Math.floor(Math.random() * n),
 };
 
