@@ -1,6 +1,7 @@
 /** nova's schema. Portable SQL only (see src/db/database.ts). */
 import type { Kysely, Migration } from 'kysely';
 import { withAutoId } from '../../db/database.js';
+import { snapshotTableMigration } from '../../db/table-snapshot.js';
 
 const core: Migration = {
   async up(db: Kysely<any>) {
@@ -308,4 +309,5 @@ export const novaMigrations: Record<string, Migration> = {
   '006_migrations': migrationsTable,
   '007_auto_disk_config': autoDiskConfig,
   '008_instances_uuid_deleted_idx': instancesUuidDeleted,
+  '009_nimbus_snapshots': snapshotTableMigration,
 };

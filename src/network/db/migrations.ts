@@ -1,5 +1,6 @@
 /** neutron-server's schema. Portable SQL only (see src/db/database.ts). */
 import type { Kysely, Migration } from 'kysely';
+import { snapshotTableMigration } from '../../db/table-snapshot.js';
 import { agentMigrations } from '../agents/db/migrations.js';
 import { ml2Migrations } from '../ml2/db/migrations.js';
 import { portBindingMigrations } from './migrations-port-bindings.js';
@@ -201,4 +202,5 @@ export const neutronMigrations: Record<string, Migration> = {
   ...routerMigrations,
   ...subnetpoolMigrations,
   ...portBindingMigrations,
+  '009_nimbus_snapshots': snapshotTableMigration,
 };
