@@ -62,7 +62,7 @@ for (const dialect of DIALECTS) {
         await fn();
       });
 
-    const parents = async () => (await k.selectFrom('snap_b_parent').selectAll().orderBy('id').execute()).map((r) => ({ ...r, id: Number(r.id), big: r.big === null ? null : Number(r.big) }));
+    const parents = async () => (await k.selectFrom('snap_b_parent').selectAll().orderBy('id').execute()).map((r: Record<string, unknown>) => ({ ...r, id: Number(r['id']), big: r['big'] === null ? null : Number(r['big']) }) as Record<string, unknown> & { id: number });
     const children = async () => (await k.selectFrom('snap_a_child').select(['parent_id', 'payload']).orderBy('id').execute()).map((r) => ({ ...r, parent_id: Number(r.parent_id) }));
     const service = (host: string) => ({ uuid: `svc-${host}`, host, binary: 'nova-compute', topic: 'compute', report_count: 0, disabled: 0, forced_down: 0, version: 0, created_at: '2026-01-01T00:00:00Z' });
 
@@ -92,7 +92,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual((await k.selectFrom('services').select('host').orderBy('host').execute()).map((r) => r.host), ['after', 'before']);
       // The next serial id follows the restored rows (PostgreSQL's sequence re-aimed).
       await k.insertInto('snap_b_parent').values({ name: 'p4', big: null, ratio: 1, flag: 0, note: null }).execute();
-      assert.equal((await parents()).at(-1)!.name, 'p4');
+      assert.equal((await parents()).at(-1)!['name'], 'p4');
     });
 
     t('an unknown snapshot loads nothing; delete removes one', async () => {
