@@ -160,7 +160,8 @@ export async function loadTables(db: Kysely<any>, name: string): Promise<boolean
     if (!stored.length) return false;
     const saved = new Map<string, Record<string, unknown>[]>();
     for (const s of stored as { table_name: string; rows: string }[]) {
-      if (s.table_name === META) continue;
+      // Metadata and blobs (names starting with a dot) are not tables.
+      if (s.table_name.startsWith('.')) continue;
       const rows = JSON.parse(s.rows) as Record<string, unknown>[];
       saved.set(s.table_name, [...(saved.get(s.table_name) ?? []), ...rows]);
     }
@@ -188,6 +189,25 @@ async function resetSequences(tx: Kysely<any>, tables: readonly string[]): Promi
     if (!tables.includes(table_name)) continue;
     await sql`SELECT setval(pg_get_serial_sequence(${table_name}, ${column_name}), COALESCE((SELECT MAX(${sql.ref(column_name)}) FROM ${sql.table(table_name)}), 0) + 1, false)`.execute(tx);
   }
+}
+
+/**
+ * Stores `text` under `key` (which must start with a dot) beside snapshot `name`'s
+ * tables: what is not a table but belongs to the snapshot (the simulated hosts' devices,
+ * the list of parts). Call after saveTables, which replaces everything of that name.
+ */
+export async function putSnapshotBlob(db: Kysely<any>, name: string, key: string, text: string, createdAt: string): Promise<void> {
+  if (!key.startsWith('.')) throw new Error(`a snapshot blob's key starts with a dot: ${key}`);
+  await db.transaction().execute(async (tx) => {
+    await tx.deleteFrom(SNAPSHOT_TABLE).where('name', '=', name).where('table_name', '=', key).execute();
+    await tx.insertInto(SNAPSHOT_TABLE).values({ name, table_name: key, seq: 0, created_at: createdAt, rows: text }).execute();
+  });
+}
+
+/** The blobs of snapshot `name` whose keys start with `prefix`, by key. */
+export async function snapshotBlobs(db: Kysely<any>, name: string, prefix: string): Promise<Map<string, string>> {
+  const rows = await db.selectFrom(SNAPSHOT_TABLE).select(['table_name', 'rows']).where('name', '=', name).where('table_name', 'like', `${prefix}%`).orderBy('table_name').execute();
+  return new Map((rows as { table_name: string; rows: string }[]).filter((r) => r.table_name.startsWith(prefix)).map((r) => [r.table_name, r.rows]));
 }
 
 /** The snapshots stored, by name. */
