@@ -44,15 +44,22 @@ export class NeutronSnapshotRpc {
 export const FRESH_SNAPSHOT = '.fresh';
 
 /**
+ * Saves the database's `.fresh` snapshot unless it has one (its first start). Two
+ * processes starting together may both save it: each save is one transaction, so one
+ * whole copy remains; a failure is logged, not thrown (reset then says it is missing).
+ */
+export async function saveFreshTables(d: { db: Kysely<any>; skip: readonly string[]; log: Logger; now: () => string }): Promise<void> {
+  if ((await listTableSnapshots(d.db)).some((s) => s.name === FRESH_SNAPSHOT)) return;
+  await saveTables(d.db, FRESH_SNAPSHOT, d.now(), d.skip).catch((e: unknown) => d.log.warn({ err: e }, 'could not save the fresh snapshot (another process may have)'));
+}
+
+/**
  * Serves neutron's database snapshots as `server` (this process's host), leaving out
  * `skip` (neutron's agents: their state reports describe the running agents). Takes
  * the fresh snapshot a reset returns to when the database has none yet (its first start).
  */
 export async function serveNeutronSnapshots(d: { bus: Bus; db: Kysely<any>; skip: readonly string[]; server: string; log: Logger; now: () => string }): Promise<Listener> {
-  if (!(await listTableSnapshots(d.db)).some((s) => s.name === FRESH_SNAPSHOT)) {
-    // Two servers starting together may both save it: the transactions leave one whole copy.
-    await saveTables(d.db, FRESH_SNAPSHOT, d.now(), d.skip).catch((e: unknown) => d.log.warn({ err: e }, 'could not save the fresh snapshot (another server may have)'));
-  }
+  await saveFreshTables(d);
   return listen(d.bus, NeutronSnapshotTopicDef, d.server, {
     snapshot_save: async ({ name, created_at }) => {
       await saveTables(d.db, name, created_at, d.skip);

@@ -150,11 +150,22 @@ export async function saveTables(db: Kysely<any>, name: string, createdAt: strin
 }
 
 /**
+ * Rows of a table that describe something the snapshot did not know (nova's compute
+ * node of a host that registered after the save): kept through a load, when no row of
+ * the snapshot has their `key`, with the `reset` columns set (its usage back to none).
+ */
+export interface KeepMissingRows {
+  table: string;
+  key: string;
+  reset: Record<string, unknown>;
+}
+
+/**
  * Puts every table snapshot `name` holds back as it was, in one transaction; false when
  * there is no such snapshot. A table the snapshot does not hold (one a later migration
- * added) is left as it is.
+ * added) is left as it is; so are `keepMissing`'s rows.
  */
-export async function loadTables(db: Kysely<any>, name: string): Promise<boolean> {
+export async function loadTables(db: Kysely<any>, name: string, keepMissing: readonly KeepMissingRows[] = []): Promise<boolean> {
   return db.transaction().execute(async (tx) => {
     const stored = await tx.selectFrom(SNAPSHOT_TABLE).select(['table_name', 'seq', 'rows']).where('name', '=', name).orderBy('table_name').orderBy('seq').execute();
     if (!stored.length) return false;
@@ -167,6 +178,15 @@ export async function loadTables(db: Kysely<any>, name: string): Promise<boolean
     }
     const live = new Set(await copiedTables(tx, []));
     const order = parentsFirst(await foreignKeys(tx, [...live])).filter((t) => saved.has(t));
+    const kept: { table: string; rows: Record<string, unknown>[] }[] = [];
+    for (const k of keepMissing) {
+      if (!saved.has(k.table)) continue;
+      const known = new Set(saved.get(k.table)!.map((r) => r[k.key]));
+      const ids = new Set((saved.get(k.table) ?? []).map((r) => r['id']));
+      const rows = ((await tx.selectFrom(k.table).selectAll().execute()) as Record<string, unknown>[]).filter((r) => !known.has(r[k.key]));
+      // An id the snapshot reuses is left to the database to number anew.
+      kept.push({ table: k.table, rows: rows.map(({ id, ...r }) => ({ ...r, ...(id === undefined || ids.has(id) ? {} : { id }), ...k.reset })) });
+    }
     for (const t of [...order].reverse()) await tx.deleteFrom(t).execute();
     for (const t of order) {
       const rows = saved.get(t)!.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, decode(v)])));
@@ -175,6 +195,7 @@ export async function loadTables(db: Kysely<any>, name: string): Promise<boolean
       const per = Math.max(1, Math.floor(30_000 / Object.keys(rows[0]!).length));
       for (let i = 0; i < rows.length; i += per) await tx.insertInto(t).values(rows.slice(i, i + per)).execute();
     }
+    for (const k of kept) for (const r of k.rows) await tx.insertInto(k.table).values(r).execute();
     if (dialectOf(tx) === 'postgres') await resetSequences(tx, order);
     return true;
   });

@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import type { Clock, Random } from '../common/clock.js';
 import { FRESH_SNAPSHOT, type NeutronSnapshotRpc } from '../common/db-snapshots.js';
 import type { Db } from '../db/database.js';
-import { deleteTableSnapshot, listTableSnapshots, loadTables, putSnapshotBlob, saveTables, snapshotBlobs } from '../db/table-snapshot.js';
+import { type KeepMissingRows, deleteTableSnapshot, listTableSnapshots, loadTables, putSnapshotBlob, saveTables, snapshotBlobs } from '../db/table-snapshot.js';
 import { SnapshotCloudBusy, SnapshotNotFound, SnapshotPartFailed } from '../compute/errors.js';
 import { serviceContext } from '../compute/context.js';
 import type { ComputeRpc } from '../compute/rpc.js';
@@ -42,6 +42,16 @@ import type { HostNetworks } from '../hostnet/index.js';
 
 /** Names a user may give: what a directory name can safely be (a dot first is kept for `.fresh`). */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** nova's tables a load leaves as they are: the services' heartbeats describe the running processes. */
+export const NOVA_KEEP: readonly string[] = ['services'];
+
+/**
+ * nova's rows of a host the snapshot did not know (it registered later, as a distributed
+ * cloud's hosts after nova-api's first start): its compute node stays, with no usage,
+ * as the host itself goes back to its start-up state (no guests).
+ */
+export const NOVA_HOST_ROWS: readonly KeepMissingRows[] = [{ table: 'compute_nodes', key: 'host', reset: { vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0, running_vms: 0 } }];
 
 /** Where a snapshot lists its parts, beside nova's rows. */
 const MANIFEST = '.cloud';
@@ -120,7 +130,7 @@ export class CloudSnapshots {
       parts.push(what);
     };
     // nova first: its save replaces every row of the name, host dumps and manifest included.
-    await part('nova', () => saveTables(this.#nova, name, at, ['services']));
+    await part('nova', () => saveTables(this.#nova, name, at, NOVA_KEEP));
     await part('neutron', () => this.d.neutron.save(name, at));
     for (const { name: svc, db, skip } of this.d.localDbs) await part(svc, () => saveTables(db.kysely as never, name, at, skip));
     const ctx = serviceContext(`req-snapshot-${this.d.random.uuid()}`);
@@ -161,7 +171,7 @@ export class CloudSnapshots {
       }
       if (done !== false) parts.push(what);
     };
-    await part('nova', () => loadTables(this.#nova, name));
+    await part('nova', () => loadTables(this.#nova, name, NOVA_HOST_ROWS));
     await part('neutron', () => this.d.neutron.load(name));
     for (const { name: svc, db } of this.d.localDbs) await part(svc, () => loadTables(db.kysely as never, name));
     if (this.d.files && saved.has('images')) {

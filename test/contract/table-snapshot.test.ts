@@ -95,6 +95,20 @@ for (const dialect of DIALECTS) {
       assert.equal((await parents()).at(-1)!['name'], 'p4');
     });
 
+    t("a compute node the snapshot did not know stays through a load, its usage reset; a known one is put back", async () => {
+      const node = (host: string, used: number) => ({ uuid: `cn-${host}`, host, hypervisor_hostname: host, hypervisor_type: 'QEMU', hypervisor_version: 1, host_ip: '10.0.0.1', vcpus: 8, memory_mb: 4096, local_gb: 40, vcpus_used: used, memory_mb_used: used * 512, local_gb_used: used, running_vms: used, cpu_info: '{}', created_at: '2026-01-01T00:00:00Z' });
+      await k.insertInto('compute_nodes').values(node('early', 1)).execute();
+      await saveTables(k, 'nodes', '2026-01-01T00:00:00.000Z', ['services']);
+      await k.updateTable('compute_nodes').set({ vcpus_used: 5 }).where('host', '=', 'early').execute();
+      await k.insertInto('compute_nodes').values(node('late', 3)).execute();
+      const keep = [{ table: 'compute_nodes', key: 'host', reset: { vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0, running_vms: 0 } }];
+      assert.equal(await loadTables(k, 'nodes', keep), true);
+      const rows = (await k.selectFrom('compute_nodes').select(['host', 'vcpus_used', 'running_vms']).orderBy('host').execute()).map((r) => ({ ...r, vcpus_used: Number(r.vcpus_used), running_vms: Number(r.running_vms) }));
+      assert.deepEqual(rows, [{ host: 'early', vcpus_used: 1, running_vms: 1 }, { host: 'late', vcpus_used: 0, running_vms: 0 }]);
+      await k.insertInto('compute_nodes').values(node('later', 0)).execute();
+      assert.equal(await deleteTableSnapshot(k, 'nodes'), true);
+    });
+
     t('an unknown snapshot loads nothing; delete removes one', async () => {
       assert.equal(await loadTables(k, 'nope'), false);
       assert.equal(await deleteTableSnapshot(k, 'one'), true);
