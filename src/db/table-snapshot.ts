@@ -217,11 +217,12 @@ async function resetSequences(tx: Kysely<any>, tables: readonly string[]): Promi
  * tables: what is not a table but belongs to the snapshot (the simulated hosts' devices,
  * the list of parts). Call after saveTables, which replaces everything of that name.
  */
-export async function putSnapshotBlob(db: Kysely<any>, name: string, key: string, text: string, createdAt: string): Promise<void> {
-  if (!key.startsWith('.')) throw new Error(`a snapshot blob's key starts with a dot: ${key}`);
+export async function putSnapshotBlobs(db: Kysely<any>, name: string, blobs: ReadonlyMap<string, string>, createdAt: string): Promise<void> {
+  for (const key of blobs.keys()) if (!key.startsWith('.')) throw new Error(`a snapshot blob's key starts with a dot: ${key}`);
+  if (!blobs.size) return;
   await db.transaction().execute(async (tx) => {
-    await tx.deleteFrom(SNAPSHOT_TABLE).where('name', '=', name).where('table_name', '=', key).execute();
-    await tx.insertInto(SNAPSHOT_TABLE).values({ name, table_name: key, seq: 0, created_at: createdAt, rows: text }).execute();
+    await tx.deleteFrom(SNAPSHOT_TABLE).where('name', '=', name).where('table_name', 'in', [...blobs.keys()]).execute();
+    for (const [key, text] of blobs) await tx.insertInto(SNAPSHOT_TABLE).values({ name, table_name: key, seq: 0, created_at: createdAt, rows: text }).execute();
   });
 }
 

@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import type { Clock, Random } from '../common/clock.js';
 import { FRESH_SNAPSHOT, type NeutronSnapshotRpc } from '../common/db-snapshots.js';
 import type { Db } from '../db/database.js';
-import { type KeepMissingRows, deleteTableSnapshot, listTableSnapshots, loadTables, putSnapshotBlob, saveTables, snapshotBlobs } from '../db/table-snapshot.js';
+import { type KeepMissingRows, deleteTableSnapshot, listTableSnapshots, loadTables, putSnapshotBlobs, saveTables, snapshotBlobs } from '../db/table-snapshot.js';
 import { SnapshotCloudBusy, SnapshotNotFound, SnapshotPartFailed } from '../compute/errors.js';
 import { serviceContext } from '../compute/context.js';
 import type { ComputeRpc } from '../compute/rpc.js';
@@ -134,9 +134,10 @@ export class CloudSnapshots {
     await part('neutron', () => this.d.neutron.save(name, at));
     for (const { name: svc, db, skip } of this.d.localDbs) await part(svc, () => saveTables(db.kysely as never, name, at, skip));
     const ctx = serviceContext(`req-snapshot-${this.d.random.uuid()}`);
-    for (const h of await this.d.hosts()) {
-      await part(`host ${h}`, async () => putSnapshotBlob(this.#nova, name, HOST + h, await this.d.compute.hostSnapshotDump(h, ctx), at));
-    }
+    const dumps = new Map<string, string>();
+    for (const h of await this.d.hosts()) await part(`host ${h}`, async () => dumps.set(HOST + h, await this.d.compute.hostSnapshotDump(h, ctx)));
+    // Stored together: one transaction, however many hosts.
+    await putSnapshotBlobs(this.#nova, name, dumps, at);
     if (this.d.files) {
       const files = this.d.files;
       await part('images', async () => {
@@ -151,7 +152,7 @@ export class CloudSnapshots {
         }
       });
     }
-    await putSnapshotBlob(this.#nova, name, MANIFEST, JSON.stringify({ parts }), at);
+    await putSnapshotBlobs(this.#nova, name, new Map([[MANIFEST, JSON.stringify({ parts })]]), at);
     return { name, created_at: at, parts, excluded: this.d.excluded };
   }
 

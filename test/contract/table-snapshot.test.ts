@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { systemRandom } from '../../src/common/clock.js';
 import { type Db, ensureDatabase, migrate, openDatabase, withAutoId } from '../../src/db/database.js';
-import { deleteTableSnapshot, listTableSnapshots, loadTables, saveTables } from '../../src/db/table-snapshot.js';
+import { deleteTableSnapshot, listTableSnapshots, loadTables, putSnapshotBlobs, saveTables, snapshotBlobs } from '../../src/db/table-snapshot.js';
 import { novaMigrations } from '../../src/compute/db/migrations.js';
 import { DIALECTS, type TestDatabases, freshDatabases, unavailable } from '../helpers/databases.js';
 
@@ -99,6 +99,9 @@ for (const dialect of DIALECTS) {
       const node = (host: string, used: number) => ({ uuid: `cn-${host}`, host, hypervisor_hostname: host, hypervisor_type: 'QEMU', hypervisor_version: 1, host_ip: '10.0.0.1', vcpus: 8, memory_mb: 4096, local_gb: 40, vcpus_used: used, memory_mb_used: used * 512, local_gb_used: used, running_vms: used, cpu_info: '{}', created_at: '2026-01-01T00:00:00Z' });
       await k.insertInto('compute_nodes').values(node('early', 1)).execute();
       await saveTables(k, 'nodes', '2026-01-01T00:00:00.000Z', ['services']);
+      // A blob beside the tables (a host's devices) is kept, and a load does not take it for a table.
+      await putSnapshotBlobs(k, 'nodes', new Map([['.host.h1', 'A'.repeat(100_000)], ['.cloud', '{}']]), '2026-01-01T00:00:00.000Z');
+      assert.deepEqual([...(await snapshotBlobs(k, 'nodes', '.host.')).entries()].map(([key, v]) => [key, v.length]), [['.host.h1', 100_000]]);
       await k.updateTable('compute_nodes').set({ vcpus_used: 5 }).where('host', '=', 'early').execute();
       await k.insertInto('compute_nodes').values(node('late', 3)).execute();
       const keep = [{ table: 'compute_nodes', key: 'host', reset: { vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0, running_vms: 0 } }];
