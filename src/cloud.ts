@@ -26,6 +26,8 @@ import { createMetadataApp } from './compute/metadata/handler.js';
 import { startDashboard } from './dashboard/server.js';
 import { selectBusyInstances } from './compute/db/instances.js';
 import { CloudSnapshots, snapshotsUnsupportedReason } from './deploy/snapshots.js';
+import { NeutronSnapshotRpc } from './common/db-snapshots.js';
+import { ComputeRpc } from './compute/rpc.js';
 import type { Db } from './db/database.js';
 import { join } from 'node:path';
 
@@ -141,7 +143,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   void network.novaNotifier.prepare();
   const dashboard = await startDashboard(cfg, { identity: identityUrl, compute: computeUrl, network: networkUrl }, log.child({ svc: 'dashboard' }));
   if (dashboard) undo.push(() => dashboard.app.close());
-  await offerSnapshots({ cfg, clock, random, compute, hostnets, l2agents, dbs: { identityDb, networkDb, imageDb, computeDb } });
+  await offerSnapshots({ cfg, clock, random, bus, compute, hostnets, dbs: { identityDb, imageDb, computeDb } });
 
   return {
     cfg,
@@ -179,33 +181,32 @@ async function offerSnapshots(o: {
   cfg: Config;
   clock: Clock;
   random: Random;
+  bus: Bus;
   compute: ComputeService;
   hostnets: HostNetworks;
-  l2agents: OvsL2AgentLoop;
-  dbs: { identityDb: Db<IdentityDB>; networkDb: Db<NeutronDB>; imageDb: Db<ImageDB>; computeDb: Db<NovaDB> };
+  dbs: { identityDb: Db<IdentityDB>; imageDb: Db<ImageDB>; computeDb: Db<NovaDB> };
 }): Promise<void> {
-  const { identityDb, networkDb, imageDb, computeDb } = o.dbs;
-  // Heartbeat rows describe the running processes: a load leaves them as they are.
-  const dbs = [
-    { name: 'identity', db: identityDb as Db<unknown>, keep: [] },
-    { name: 'network', db: networkDb as Db<unknown>, keep: ['agents'] },
-    { name: 'image', db: imageDb as Db<unknown>, keep: [] },
-    { name: 'compute', db: computeDb as Db<unknown>, keep: ['services'] },
-  ];
-  const unsupported = snapshotsUnsupportedReason(dbs.map((d) => d.db.dialect), o.hostnets);
+  const { identityDb, imageDb, computeDb } = o.dbs;
+  const unsupported = snapshotsUnsupportedReason(o.hostnets);
   if (unsupported) {
     o.compute.snapshots.unsupported = unsupported;
     return;
   }
+  // The same parts as a distributed cloud's (nova here, neutron over the bus, the hosts
+  // over compute.<host>), plus keystone, glance and the image files this process owns.
   const snapshots = new CloudSnapshots({
-    dir: join(o.cfg.DEFAULT.data_dir, 'snapshots'),
-    imagesDir: join(o.cfg.DEFAULT.data_dir, 'images'),
+    nova: computeDb as Db<unknown>,
+    localDbs: [
+      { name: 'keystone', db: identityDb as Db<unknown>, skip: [] },
+      { name: 'glance', db: imageDb as Db<unknown>, skip: [] },
+    ],
+    neutron: new NeutronSnapshotRpc(o.bus),
+    compute: new ComputeRpc(o.bus),
+    hosts: async () => o.hostnets.hosts(),
+    files: { dir: join(o.cfg.DEFAULT.data_dir, 'snapshots'), imagesDir: join(o.cfg.DEFAULT.data_dir, 'images') },
+    excluded: [],
     clock: o.clock,
     random: o.random,
-    dbs,
-    hostnets: o.hostnets,
-    drivers: o.compute.drivers,
-    l2agents: o.l2agents,
     busy: async () => (await selectBusyInstances(computeDb.kysely)).map((i) => `instance ${i.uuid} ${i.task_state ?? i.vm_state}`),
     onReset: async () => void (await o.compute.faults.clear()),
   });

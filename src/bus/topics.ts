@@ -17,6 +17,8 @@ export const Topics = {
   compute: 'compute',
   /** Nimbus: the fault injection book of every process (src/common/faults.ts, fanout). */
   faults: 'nimbus-faults',
+  /** Nimbus: neutron-server saves and loads its database's snapshots (src/common/db-snapshots.ts); on neutron's exchange. */
+  neutronSnapshots: 'q-nimbus-snapshots',
 } as const;
 
 /** A topic's name as a union of the declared ones. */

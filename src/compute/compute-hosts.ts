@@ -85,6 +85,8 @@ export class ComputeHosts {
   /** Starts every host (init_host, then listening on compute.<host>). */
   async start(): Promise<void> {
     for (const c of this.computes.values()) await c.start();
+    // What a reset returns a host to when no snapshot holds it (a distributed cloud's hosts).
+    for (const d of this.drivers.values()) d.markStartup();
     if (!this.computes.size) return;
     // Fault injection, the states of this process's hosts: compute-down silences the
     // service's heartbeat; ovsdb-down makes the simulated host's ovs-vsctl fail.

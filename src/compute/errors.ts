@@ -697,6 +697,19 @@ export class SnapshotCloudBusy extends Conflict {
   }
 }
 
+/**
+ * Nimbus's operator API: one part of a snapshot (a database, a host) failed to save or
+ * load; names the part, the ones done before it and the cause. A load may so be partial:
+ * loading again, or another snapshot, puts every part back.
+ */
+export class SnapshotPartFailed extends NovaException {
+  static override readonly wireType: string = 'SnapshotPartFailed';
+  override readonly status: number = 500;
+  constructor(op: 'save' | 'load', name: string, part: string, done: readonly string[], cause: unknown) {
+    super(`Snapshot ${name}: ${op} of ${part} failed (${(cause as Error)?.message ?? String(cause)}); ${done.length ? `done before it: ${done.join(', ')}` : 'nothing done before it'}.`);
+  }
+}
+
 /** Nimbus's operator API: this deployment cannot take snapshots (501, as nova's NotImplemented answers). */
 export class SnapshotsUnsupported extends NovaException {
   static override readonly wireType: string = 'SnapshotsUnsupported';

@@ -310,6 +310,10 @@ export interface ComputeTopic {
   host_devices: { args: { ctx: NovaContext }; result: HostDevices };
   /** Nimbus's operator API: root commands run in order on the host (repair-vifs --apply), stopping at the first failure. */
   host_run_commands: { args: { ctx: NovaContext; commands: HostCommand[] }; result: HostCommandResult[] };
+  /** Nimbus's snapshots: the host's simulated devices and guests, serialised (base64). */
+  host_snapshot_dump: { args: { ctx: NovaContext }; result: string };
+  /** Nimbus's snapshots: puts back a host_snapshot_dump, or (null) the host's start-up state. */
+  host_snapshot_restore: { args: { ctx: NovaContext; dump: string | null }; result: void };
 }
 
 export const ComputeTopicDef = defineTopic<ComputeTopic>(Topics.compute, {
@@ -346,6 +350,8 @@ export const ComputeTopicDef = defineTopic<ComputeTopic>(Topics.compute, {
   live_migration_abort: true,
   host_devices: true,
   host_run_commands: true,
+  host_snapshot_dump: true,
+  host_snapshot_restore: true,
 });
 
 export class ComputeRpc {
@@ -399,6 +405,14 @@ export class ComputeRpc {
   /** A call: runs root commands on the host in order, stopping at the first failure. */
   hostRunCommands(host: string, ctx: NovaContext, commands: HostCommand[]): Promise<HostCommandResult[]> {
     return this.#to(host).call('host_run_commands', { ctx, commands }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** A call: the host's devices and guests for a snapshot. */
+  hostSnapshotDump(host: string, ctx: NovaContext): Promise<string> {
+    return this.#to(host).call('host_snapshot_dump', { ctx }, { ctx: { requestId: ctx.requestId } });
+  }
+  /** A call: the host's devices and guests put back (null: as the host started). */
+  hostSnapshotRestore(host: string, ctx: NovaContext, dump: string | null): Promise<void> {
+    return this.#to(host).call('host_snapshot_restore', { ctx, dump }, { ctx: { requestId: ctx.requestId } });
   }
   /** A call: what the host's `uptime` prints (get_host_uptime). */
   getHostUptime(host: string, ctx: NovaContext): Promise<string> {

@@ -32,6 +32,12 @@ import { OvsAgentFleet, OvsL2AgentLoop } from '../network/agents/index.js';
 import type { NeutronDB } from '../network/db/schema.js';
 import { NetworkService } from '../network/service.js';
 import { type Undo, configuredCatalog, listenApi, listenMetadata, openServiceDb } from './pieces.js';
+import { NOVA_KEEP, CloudSnapshots } from './snapshots.js';
+import { NeutronSnapshotRpc, saveFreshTables } from '../common/db-snapshots.js';
+import { ComputeRpc } from '../compute/rpc.js';
+import { selectServices } from '../compute/db/services.js';
+import { selectBusyInstances } from '../compute/db/instances.js';
+import type { Db } from '../db/database.js';
 
 /** The commands that run one service (or one simulated host) each. */
 export const SERVICE_COMMANDS = ['keystone', 'glance', 'nova-api', 'nova-conductor', 'nova-scheduler', 'nova-compute', 'neutron-server', 'neutron-openvswitch-agent', 'host'] as const;
@@ -128,6 +134,7 @@ const STARTERS: Record<ServiceCommand, (c: Ctx) => Promise<Record<string, string
 
   async 'nova-api'(c) {
     const compute = await novaController(c, { api: true });
+    await offerSnapshots(c, compute);
     const port = await listenApi(c.cfg, 'compute', compute.service.app, c.undo);
     const metadata = createMetadataApp({ cfg: c.cfg, log: c.log, clock: c.clock, random: c.random, db: compute.db.kysely, instances: compute.service.instances, network: compute.service.network });
     const urls: Record<string, string> = { compute: `${publicUrl(c.cfg, 'compute', port)}/v2.1`, metadata: await listenMetadata(c.cfg, metadata, c.undo) };
@@ -189,6 +196,31 @@ async function novaController(c: Ctx, roles: { api?: boolean; conductor?: boolea
   c.undo.push(() => service.close());
   await service.init();
   return { service, db };
+}
+
+/**
+ * /nimbus/v1/snapshots on a distributed nova-api: nova's database here, neutron's by a
+ * neutron-server, each compute host's devices by its nova-compute. Keystone and glance
+ * are not on the bus and their databases are not nova's: left out, and every answer
+ * says so. The nova database's fresh snapshot is taken at its first start.
+ */
+async function offerSnapshots(c: Ctx, compute: Awaited<ReturnType<typeof novaController>>): Promise<void> {
+  const bus = await openBus(c);
+  const now = () => new Date(c.clock.now()).toISOString();
+  await saveFreshTables({ db: compute.db.kysely as never, skip: NOVA_KEEP, log: c.log, now });
+  compute.service.snapshots.checkName = CloudSnapshots.checkName;
+  compute.service.snapshots.service = new CloudSnapshots({
+    nova: compute.db as Db<unknown>,
+    localDbs: [],
+    neutron: new NeutronSnapshotRpc(bus),
+    compute: new ComputeRpc(bus),
+    hosts: async () => [...new Set((await selectServices(compute.db.kysely, { binary: 'nova-compute' })).map((s) => s.host))].sort(),
+    excluded: ['keystone', 'glance'],
+    clock: c.clock,
+    random: c.random,
+    busy: async () => (await selectBusyInstances(compute.db.kysely)).map((i) => `instance ${i.uuid} ${i.task_state ?? i.vm_state}`),
+    onReset: async () => void (await compute.service.faults.clear()),
+  });
 }
 
 /** The simulated devices of this process's one host. */

@@ -1,88 +1,114 @@
 /**
- * `nimbus snapshot save|load|reset` for the embedded cloud (issue 12 point 4), as moto's
- * reset and LocalStack's pods give CI a known state per test: a snapshot is a copy of
- * every service's SQLite database (VACUUM INTO, src/db/snapshot.ts), glance's image
- * files (hard links: an image's data never changes), the simulated hosts' devices and
- * the fake hypervisors' guests, under <data_dir>/snapshots/NAME/.
- * Loading copies the tables back through the services' own connections and puts the
- * devices back, then the OVS agents watch their br-int afresh (as after an agent
- * restart). Reset loads the snapshot taken right after start-up.
+ * `nimbus snapshot save|load|list|delete|reset` (issue 12 point 4), as moto's reset and
+ * LocalStack's pods give CI a known state per test, for the embedded cloud and a
+ * distributed one alike, on SQLite, PostgreSQL or MariaDB. A snapshot is made of parts,
+ * each saved and loaded by whoever owns it:
+ *
+ * - nova's database, by the nova-api serving the request (src/db/table-snapshot.ts:
+ *   the rows as JSON in nova's own `nimbus_snapshots` table, so every nova-api sees it);
+ * - neutron's database, by a neutron-server over `q-nimbus-snapshots`
+ *   (src/common/db-snapshots.ts), the same way in neutron's database;
+ * - each compute host's simulated devices and fake guests, by its nova-compute over
+ *   compute.<host> (host_snapshot_dump / host_snapshot_restore), stored beside nova's
+ *   rows; the host's OVS agent then watches its br-int afresh, as after a restart;
+ * - in the embedded cloud only, keystone's and glance's databases and glance's image
+ *   files (hard links under <data_dir>/snapshots/NAME/images), which this process opens.
+ *
+ * A distributed cloud's keystone and glance are not on the bus and nova-api cannot open
+ * their databases: its snapshots leave them out, and every answer says so (`excluded`):
+ * projects, users and images made after a save survive its load there.
  *
  * Rows that describe the running processes rather than the cloud's contents stay as
  * they are: nova's services (heartbeats) and neutron's agents (state reports), so a
  * load never makes a live agent or compute service look dead.
  *
- * Only with every service in this process on SQLite: a distributed deployment's
- * databases and hosts belong to other processes, and server databases have their own
- * dump tools; the operator API answers those with 501 naming why.
+ * Reset loads `.fresh`: the embedded cloud saves it whole once every service runs; in
+ * a distributed cloud each database saves its own at its first start and each host
+ * keeps its start-up state in memory, so a reset puts every part back as it first started.
+ *
+ * A load is not one transaction across parts: each database's load is atomic, and a
+ * part that fails is named in the error (SnapshotPartFailed) with the parts done before.
  */
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { deserialize, serialize } from 'node:v8';
 import type { Clock, Random } from '../common/clock.js';
+import { FRESH_SNAPSHOT, type NeutronSnapshotRpc } from '../common/db-snapshots.js';
 import type { Db } from '../db/database.js';
-import { restoreSqliteCopy, saveSqliteCopy } from '../db/snapshot.js';
-import { SnapshotCloudBusy, SnapshotNotFound, SnapshotsUnsupported } from '../compute/errors.js';
-import type { Guest } from '../compute/virt/fake.js';
-import type { FakeLibvirtDriver } from '../compute/virt/fake.js';
+import { type KeepMissingRows, deleteTableSnapshot, listTableSnapshots, loadTables, putSnapshotBlobs, saveTables, snapshotBlobs } from '../db/table-snapshot.js';
+import { SnapshotCloudBusy, SnapshotNotFound, SnapshotPartFailed } from '../compute/errors.js';
+import { serviceContext } from '../compute/context.js';
+import type { ComputeRpc } from '../compute/rpc.js';
 import type { HostNetworks } from '../hostnet/index.js';
-import type { HostNetwork } from '../hostnet/host-network.js';
-import type { HostDump } from '../hostnet/simulated/state.js';
-import type { OvsL2AgentLoop } from '../network/agents/index.js';
 
-/** The snapshot start-up takes, which reset loads (a dot: never listed, never a user's name). */
-const FRESH = '.fresh';
-
-/** Names a user may give: what a directory name can safely be. */
+/** Names a user may give: what a directory name can safely be (a dot first is kept for `.fresh`). */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** nova's tables a load leaves as they are: the services' heartbeats describe the running processes. */
+export const NOVA_KEEP: readonly string[] = ['services'];
+
+/**
+ * nova's rows of a host the snapshot did not know (it registered later, as a distributed
+ * cloud's hosts after nova-api's first start): its compute node stays, with no usage,
+ * as the host itself goes back to its start-up state (no guests).
+ */
+export const NOVA_HOST_ROWS: readonly KeepMissingRows[] = [{ table: 'compute_nodes', key: 'host', reset: { vcpus_used: 0, memory_mb_used: 0, local_gb_used: 0, running_vms: 0 } }];
+
+/** Where a snapshot lists its parts, beside nova's rows. */
+const MANIFEST = '.cloud';
+/** Each host's dump, beside nova's rows: `.host.<name>`. */
+const HOST = '.host.';
 
 export interface SnapshotInfo {
   name: string;
   created_at: string;
-}
-
-/** A host network that can dump and restore its devices (the simulated one). */
-interface DumpableHost extends HostNetwork {
-  dumpDevices(): HostDump;
-  restoreDevices(d: HostDump): void;
+  /** What the snapshot holds: "nova", "neutron", "keystone", "glance", "images", "host compute1"... */
+  parts: string[];
+  /** What this cloud's snapshots leave out (a distributed cloud's keystone and glance). */
+  excluded: string[];
 }
 
 export interface CloudSnapshotsDeps {
-  /** Where snapshots live (<data_dir>/snapshots). */
-  dir: string;
-  /** glance's file store (<data_dir>/images). */
-  imagesDir: string;
+  /** nova's database (this nova-api's). */
+  nova: Db<unknown>;
+  /** Other databases this process opens itself (the embedded keystone and glance). */
+  localDbs: { name: string; db: Db<unknown>; skip: readonly string[] }[];
+  /** neutron's database, saved by a neutron-server. */
+  neutron: NeutronSnapshotRpc;
+  /** The compute hosts' devices and guests. */
+  compute: ComputeRpc;
+  /** Every compute host known now (nova's nova-compute services). */
+  hosts: () => Promise<string[]>;
+  /** glance's file store, when this process owns it (embedded): <data_dir>/snapshots and <data_dir>/images. */
+  files?: { dir: string; imagesDir: string };
+  /** What these snapshots leave out, named in every answer. */
+  excluded: string[];
   clock: Clock;
   random: Random;
-  /** Each service's database and the tables a load leaves alone. */
-  dbs: { name: string; db: Db<unknown>; keep: readonly string[] }[];
-  hostnets: HostNetworks;
-  drivers: Map<string, FakeLibvirtDriver>;
-  l2agents: OvsL2AgentLoop;
   /** Instances with a task in progress, described; a snapshot waits for none. */
   busy: () => Promise<string[]>;
   /** Clears what a reset also forgets (the faults injected). */
   onReset?: () => Promise<void>;
 }
 
-/** Why this cloud cannot take snapshots, or null when it can. */
-export function snapshotsUnsupportedReason(dialects: readonly string[], hostnets: HostNetworks): string | null {
-  const server = dialects.find((d) => d !== 'sqlite');
-  if (server) return `Snapshots copy the embedded SQLite databases; this cloud's databases are on ${server} ([database] connection): use its dump tools.`;
-  if (hostnets.hosts().some((h) => !('dumpDevices' in hostnets.get(h)))) return 'Snapshots need simulated hosts: real hosts\' devices cannot be saved.';
+/** Why this cloud cannot take snapshots (real hosts), or null when it can. */
+export function snapshotsUnsupportedReason(hostnets: HostNetworks): string | null {
+  if (hostnets.hosts().some((h) => !('dumpDevices' in hostnets.get(h)))) return "Snapshots need simulated hosts: real hosts' devices cannot be saved.";
   return null;
 }
 
 export class CloudSnapshots {
   constructor(private readonly d: CloudSnapshotsDeps) {}
 
+  get #nova() {
+    return this.d.nova.kysely as never;
+  }
+
   /** The user's snapshots, by name. */
-  list(): SnapshotInfo[] {
-    if (!existsSync(this.d.dir)) return [];
-    return readdirSync(this.d.dir)
-      .filter((n) => NAME.test(n) && existsSync(join(this.d.dir, n, 'meta.json')))
-      .sort()
-      .map((n) => JSON.parse(readFileSync(join(this.d.dir, n, 'meta.json'), 'utf8')) as SnapshotInfo);
+  async list(): Promise<SnapshotInfo[]> {
+    const all = (await listTableSnapshots(this.#nova)).filter((s) => NAME.test(s.name));
+    const out: SnapshotInfo[] = [];
+    for (const s of all) out.push(await this.#info(s.name, s.created_at));
+    return out;
   }
 
   /** Checks a user's snapshot name; the message says what a name may be. */
@@ -90,74 +116,110 @@ export class CloudSnapshots {
     return typeof name === 'string' && NAME.test(name) ? null : `Invalid snapshot name ${JSON.stringify(name)}: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.`;
   }
 
-  /** Saves (or replaces) snapshot `name`. Throws SnapshotCloudBusy while a task is in progress. */
+  /** Saves (or replaces) snapshot `name`. Throws SnapshotCloudBusy, SnapshotPartFailed. */
   async save(name: string): Promise<SnapshotInfo> {
     await this.#quiescent();
-    mkdirSync(this.d.dir, { recursive: true });
-    const tmp = join(this.d.dir, `.tmp-${this.d.random.uuid()}`);
-    mkdirSync(tmp);
-    try {
-      for (const { name: svc, db } of this.d.dbs) await saveSqliteCopy(db.kysely as never, join(tmp, `${svc}.sqlite`));
-      const hosts: Record<string, { devices: HostDump; guests: Map<string, Guest> | null }> = {};
-      for (const h of this.d.hostnets.hosts()) {
-        hosts[h] = { devices: (this.d.hostnets.get(h) as DumpableHost).dumpDevices(), guests: this.d.drivers.get(h)?.dumpGuests() ?? null };
+    const at = new Date(this.d.clock.now()).toISOString();
+    const parts: string[] = [];
+    const part = async (what: string, run: () => Promise<unknown>) => {
+      try {
+        await run();
+      } catch (e) {
+        throw new SnapshotPartFailed('save', name, what, parts, e);
       }
-      writeFileSync(join(tmp, 'hosts.v8'), serialize(hosts));
-      linkFiles(this.d.imagesDir, join(tmp, 'images'));
-      const info: SnapshotInfo = { name, created_at: new Date(this.d.clock.now()).toISOString() };
-      writeFileSync(join(tmp, 'meta.json'), JSON.stringify(info));
-      rmSync(join(this.d.dir, name), { recursive: true, force: true });
-      renameSync(tmp, join(this.d.dir, name));
-      return info;
-    } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw e;
+      parts.push(what);
+    };
+    // nova first: its save replaces every row of the name, host dumps and manifest included.
+    await part('nova', () => saveTables(this.#nova, name, at, NOVA_KEEP));
+    await part('neutron', () => this.d.neutron.save(name, at));
+    for (const { name: svc, db, skip } of this.d.localDbs) await part(svc, () => saveTables(db.kysely as never, name, at, skip));
+    const ctx = serviceContext(`req-snapshot-${this.d.random.uuid()}`);
+    const dumps = new Map<string, string>();
+    for (const h of await this.d.hosts()) await part(`host ${h}`, async () => dumps.set(HOST + h, await this.d.compute.hostSnapshotDump(h, ctx)));
+    // Stored together: one transaction, however many hosts.
+    await putSnapshotBlobs(this.#nova, name, dumps, at);
+    if (this.d.files) {
+      const files = this.d.files;
+      await part('images', async () => {
+        mkdirSync(files.dir, { recursive: true });
+        const tmp = join(files.dir, `.tmp-${this.d.random.uuid()}`);
+        try {
+          linkFiles(files.imagesDir, join(tmp, 'images'));
+          rmSync(join(files.dir, name), { recursive: true, force: true });
+          renameSync(tmp, join(files.dir, name));
+        } finally {
+          rmSync(tmp, { recursive: true, force: true });
+        }
+      });
     }
+    await putSnapshotBlobs(this.#nova, name, new Map([[MANIFEST, JSON.stringify({ parts })]]), at);
+    return { name, created_at: at, parts, excluded: this.d.excluded };
   }
 
-  /** Puts the cloud back as snapshot `name` saw it. Throws SnapshotNotFound, SnapshotCloudBusy. */
+  /** Puts the cloud back as snapshot `name` saw it. Throws SnapshotNotFound, SnapshotCloudBusy, SnapshotPartFailed. */
   async load(name: string): Promise<SnapshotInfo> {
-    const dir = join(this.d.dir, name);
-    if (!existsSync(join(dir, 'meta.json'))) throw new SnapshotNotFound(name === FRESH ? 'of the fresh cloud' : name);
+    const info = (await listTableSnapshots(this.#nova)).find((s) => s.name === name);
+    if (!info) throw new SnapshotNotFound(name === FRESH_SNAPSHOT ? 'of the fresh cloud' : name);
     await this.#quiescent();
-    for (const { name: svc, db, keep } of this.d.dbs) await restoreSqliteCopy(db.kysely as never, join(dir, `${svc}.sqlite`), keep);
-    // Image files as the restored rows expect them: later uploads gone, deleted ones back.
-    rmSync(this.d.imagesDir, { recursive: true, force: true });
-    linkFiles(join(dir, 'images'), this.d.imagesDir);
-    const hosts = deserialize(readFileSync(join(dir, 'hosts.v8'))) as Record<string, { devices: HostDump; guests: Map<string, Guest> | null }>;
-    for (const h of this.d.hostnets.hosts()) {
-      const saved = hosts[h];
-      if (!saved) continue;
-      // The agent's view of br-int is rebuilt from the restored devices, as after its restart.
-      this.d.l2agents.removeHost(h);
-      (this.d.hostnets.get(h) as DumpableHost).restoreDevices(saved.devices);
-      if (saved.guests) this.d.drivers.get(h)?.restoreGuests(saved.guests);
-      this.d.l2agents.addHost(h);
+    const saved = new Set((await this.#info(name, info.created_at)).parts);
+    const parts: string[] = [];
+    const part = async (what: string, run: () => Promise<boolean | void>) => {
+      let done: boolean | void;
+      try {
+        done = await run();
+      } catch (e) {
+        throw new SnapshotPartFailed('load', name, what, parts, e);
+      }
+      if (done !== false) parts.push(what);
+    };
+    await part('nova', () => loadTables(this.#nova, name, NOVA_HOST_ROWS));
+    await part('neutron', () => this.d.neutron.load(name));
+    for (const { name: svc, db } of this.d.localDbs) await part(svc, () => loadTables(db.kysely as never, name));
+    if (this.d.files && saved.has('images')) {
+      const files = this.d.files;
+      // Image files as the restored rows expect them: later uploads gone, deleted ones back.
+      await part('images', async () => {
+        rmSync(files.imagesDir, { recursive: true, force: true });
+        linkFiles(join(files.dir, name, 'images'), files.imagesDir);
+      });
     }
-    return JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as SnapshotInfo;
+    // A host the snapshot does not hold was not there then: it goes back to its start-up state.
+    const dumps = await snapshotBlobs(this.#nova, name, HOST);
+    const ctx = serviceContext(`req-snapshot-${this.d.random.uuid()}`);
+    for (const h of await this.d.hosts()) {
+      await part(`host ${h}`, () => this.d.compute.hostSnapshotRestore(h, ctx, dumps.get(HOST + h) ?? null));
+    }
+    return { name, created_at: info.created_at, parts, excluded: this.d.excluded };
   }
 
-  /** Removes snapshot `name`. Throws SnapshotNotFound. */
-  remove(name: string): void {
-    const dir = join(this.d.dir, name);
-    if (!existsSync(join(dir, 'meta.json'))) throw new SnapshotNotFound(name);
-    rmSync(dir, { recursive: true, force: true });
+  /** Removes snapshot `name` from every part. Throws SnapshotNotFound. */
+  async remove(name: string): Promise<void> {
+    if (!(await deleteTableSnapshot(this.#nova, name))) throw new SnapshotNotFound(name);
+    await this.d.neutron.remove(name);
+    for (const { db } of this.d.localDbs) await deleteTableSnapshot(db.kysely as never, name);
+    if (this.d.files) rmSync(join(this.d.files.dir, name), { recursive: true, force: true });
   }
 
   /**
-   * Takes the fresh state's snapshot at start-up, once every service is ready — the
-   * first start's only: a restart over the same data directory keeps the bootstrapped
-   * state reset goes back to.
+   * Takes the fresh state's snapshot once every service is ready — the first start's
+   * only: a restart over the same databases keeps the state reset goes back to.
    */
   async saveFresh(): Promise<void> {
-    if (!existsSync(join(this.d.dir, FRESH, 'meta.json'))) await this.save(FRESH);
+    if (!(await snapshotBlobs(this.#nova, FRESH_SNAPSHOT, MANIFEST)).size) await this.save(FRESH_SNAPSHOT);
   }
 
   /** Back to the state right after start-up: the fresh snapshot loaded, faults cleared. */
   async reset(): Promise<SnapshotInfo> {
-    const info = await this.load(FRESH);
+    const info = await this.load(FRESH_SNAPSHOT);
     await this.d.onReset?.();
     return info;
+  }
+
+  /** A stored snapshot's parts: its manifest's, or (a `.fresh` each database saved alone) nova's. */
+  async #info(name: string, created_at: string): Promise<SnapshotInfo> {
+    const manifest = (await snapshotBlobs(this.#nova, name, MANIFEST)).get(MANIFEST);
+    const parts = manifest ? (JSON.parse(manifest) as { parts: string[] }).parts : ['nova'];
+    return { name, created_at, parts, excluded: this.d.excluded };
   }
 
   async #quiescent(): Promise<void> {
@@ -178,9 +240,4 @@ function linkFiles(from: string, to: string): void {
       copyFileSync(join(from, e.name), join(to, e.name));
     }
   }
-}
-
-/** The error for a nova-api that has no snapshots to offer. */
-export function snapshotsUnsupported(reason: string): SnapshotsUnsupported {
-  return new SnapshotsUnsupported(reason);
 }

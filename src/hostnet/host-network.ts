@@ -126,6 +126,8 @@ export interface HostNetwork {
   onInterfaceChange(listener: (ev: InterfaceEvent) => void): () => void;
   /** Everything on the host now (copies; for tests and the port-recovery tool). */
   snapshot(): HostDevices;
+  /** Simulated hosts: calls `fn` after their devices were put back from a snapshot (watchers resubscribe). */
+  onRestore?(fn: () => void): () => void;
 }
 
 /**

@@ -14,6 +14,7 @@ import type { Logger } from '../common/log.js';
 import { type Db, migrate } from '../db/database.js';
 import { registerReportEndpoint } from './agents/index.js';
 import { type FaultBook, faultBook } from '../common/faults.js';
+import { serveNeutronSnapshots } from '../common/db-snapshots.js';
 import { NovaNotifier, ServiceSessionNovaClient } from './notifiers/nova.js';
 import { AgentNotifierApi } from './rpc/agent-notifier.js';
 import { registerPluginEndpoint } from './rpc/plugin-endpoint.js';
@@ -98,6 +99,8 @@ export class NetworkService {
         trace: this.trace,
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
+      // nova-api's /nimbus/v1/snapshots: this database's part. Agents' rows describe the running agents.
+      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents'], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
     );
   }
 

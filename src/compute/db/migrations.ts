@@ -2,6 +2,7 @@
 import { traceEventsMigration } from '../../db/trace-events.js';
 import type { Kysely, Migration } from 'kysely';
 import { withAutoId } from '../../db/database.js';
+import { snapshotTableMigration } from '../../db/table-snapshot.js';
 
 const core: Migration = {
   async up(db: Kysely<any>) {
@@ -310,4 +311,5 @@ export const novaMigrations: Record<string, Migration> = {
   '007_auto_disk_config': autoDiskConfig,
   '008_instances_uuid_deleted_idx': instancesUuidDeleted,
   '009_nimbus_trace_events': traceEventsMigration,
+  '010_nimbus_snapshots': snapshotTableMigration,
 };

@@ -112,6 +112,8 @@ export class ComputeManager {
       live_migration_abort: (a) => this.#live.liveMigrationAbort(a),
       host_devices: async (_a) => this.d.driver.hostDevices(),
       host_run_commands: (a) => this.d.driver.runHostCommands(a.commands),
+      host_snapshot_dump: async (_a) => this.d.driver.dumpHost(),
+      host_snapshot_restore: async (a) => this.d.driver.restoreHost(a.dump),
     });
     this.#scheduleHeartbeat();
     this.#reclaim = scheduleReclaim(this.d, (ctx, uuid) => this.terminateInstance(ctx, uuid));

@@ -126,6 +126,10 @@ export interface VirtDriver {
   hostDevices(): HostDevices;
   /** Runs root commands on the host in order (repair-vifs --apply), stopping at the first failure. */
   runHostCommands(commands: HostCommand[]): Promise<HostCommandResult[]>;
+  /** `nimbus snapshot save`: the host's devices and guests, serialised (throws for real devices). */
+  dumpHost(): string;
+  /** `nimbus snapshot load`: puts back a dumpHost's state, or with null the start-up state (throws for real devices). */
+  restoreHost(dump: string | null): void;
 }
 
 /** What one command run by runHostCommands did: its stdout, or the failure it stopped at. */

@@ -5,6 +5,7 @@
  * driver's VIF driver would (hybrid plug: tap/qbr/qvb/qvo), "starts" the guest and
  * waits for the events; destroy unplugs. Guests are kept in memory per host.
  */
+import { deserialize, serialize } from 'node:v8';
 import type { Clock } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
@@ -19,6 +20,7 @@ import type { HostCommandResult, HostResources, InstanceDiagnostics, LiveMigrati
 import type { TraceRecorder } from '../../common/trace.js';
 import { type HostCommand, checkGuestVifConfig, plugFailure, plugVif, unplugVif } from './vif.js';
 import type { FaultBook } from '../../common/faults.js';
+import type { HostDump } from '../../hostnet/simulated/state.js';
 
 /** A live migration the source is running: its timer, and how it ends early. */
 interface MigrationJob {
@@ -107,6 +109,32 @@ export class FakeLibvirtDriver implements VirtDriver {
   restoreGuests(guests: Map<string, Guest>): void {
     this.#guests.clear();
     for (const [k, v] of structuredClone(guests)) this.#guests.set(k, v);
+  }
+
+  /** Records the host as it is now as its start-up state, which restoreHost(null) returns to. */
+  markStartup(): void {
+    if (this.#dumpable()) this.#startup = this.dumpHost();
+  }
+  #startup: string | null = null;
+
+  #dumpable(): (HostNetwork & { dumpDevices(): HostDump; restoreDevices(d: HostDump): void }) | null {
+    const net = this.d.hostnet as HostNetwork & Partial<{ dumpDevices(): HostDump; restoreDevices(d: HostDump): void }>;
+    return net.dumpDevices && net.restoreDevices ? (net as HostNetwork & { dumpDevices(): HostDump; restoreDevices(d: HostDump): void }) : null;
+  }
+
+  dumpHost(): string {
+    const net = this.#dumpable();
+    if (!net) throw new Error(`host ${this.d.host}'s devices are real: a snapshot cannot save them`);
+    return serialize({ devices: net.dumpDevices(), guests: this.dumpGuests() }).toString('base64');
+  }
+
+  restoreHost(dump: string | null): void {
+    const net = this.#dumpable();
+    const saved = dump ?? this.#startup;
+    if (!net || saved === null) throw new Error(`host ${this.d.host} has no ${dump === null ? 'start-up state' : 'simulated devices'} to put back`);
+    const { devices, guests } = deserialize(Buffer.from(saved, 'base64')) as { devices: HostDump; guests: Map<string, Guest> };
+    this.restoreGuests(guests);
+    net.restoreDevices(devices);
   }
 
   listInstances(): string[] {

@@ -58,6 +58,7 @@ export class SimulatedHostNetwork implements HostNetwork {
   readonly #log: Logger | undefined;
   readonly #debug: boolean;
   #ovsdbUp = true;
+  readonly #restored = new Set<() => void>();
 
   constructor(
     readonly host: string,
@@ -137,6 +138,16 @@ export class SimulatedHostNetwork implements HostNetwork {
   /** Puts back the devices of a dump (`nimbus snapshot load`); watchers must resubscribe to see them. */
   restoreDevices(d: HostDump): void {
     this.#state.restore(d);
+    for (const fn of [...this.#restored]) fn();
+  }
+
+  /**
+   * Calls `fn` after each restoreDevices (the OVS agent watching this host then
+   * resubscribes, as after its restart); returns the unsubscribe function.
+   */
+  onRestore(fn: () => void): () => void {
+    this.#restored.add(fn);
+    return () => void this.#restored.delete(fn);
   }
 
   /** Fault injection: ovsdb-server stopped (every ovs-vsctl fails) or back. */

@@ -3,6 +3,7 @@
  * integers, times as ISO text, bounded varchar on every indexed column.
  */
 import type { Kysely, Migration } from 'kysely';
+import { snapshotTableMigration } from '../../db/table-snapshot.js';
 
 /** Migrations by name, applied in name order with the table prefix 'identity'. */
 export const identityMigrations: Record<string, Migration> = {
@@ -67,4 +68,5 @@ export const identityMigrations: Record<string, Migration> = {
       }
     },
   },
+  '002_nimbus_snapshots': snapshotTableMigration,
 };

@@ -1,5 +1,6 @@
 /** The image service's schema migrations, applied by `migrate()` under the table prefix "image". */
 import type { Kysely, Migration } from 'kysely';
+import { snapshotTableMigration } from '../../db/table-snapshot.js';
 
 /** Migration name → migration; names sort in application order. */
 export const IMAGE_MIGRATIONS: Record<string, Migration> = {
@@ -98,4 +99,5 @@ export const IMAGE_MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_nimbus_snapshots': snapshotTableMigration,
 };

@@ -173,7 +173,16 @@ export class OvsL2AgentLoop implements HostWorker {
       inFlight: false,
     };
     this.#agents.set(host, agent);
-    agent.unsubscribe = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
+    const unwatch = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
+    // A snapshot load replaced the devices: see br-int afresh, as after an agent restart.
+    const unrestore = agent.net.onRestore?.(() => {
+      this.removeHost(host);
+      this.addHost(host);
+    });
+    agent.unsubscribe = () => {
+      unwatch();
+      unrestore?.();
+    };
   }
 
   /** Stops watching a host (its pending events are dropped). */

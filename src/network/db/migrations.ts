@@ -1,6 +1,7 @@
 /** neutron-server's schema. Portable SQL only (see src/db/database.ts). */
 import { traceEventsMigration } from '../../db/trace-events.js';
 import type { Kysely, Migration } from 'kysely';
+import { snapshotTableMigration } from '../../db/table-snapshot.js';
 import { agentMigrations } from '../agents/db/migrations.js';
 import { ml2Migrations } from '../ml2/db/migrations.js';
 import { portBindingMigrations } from './migrations-port-bindings.js';
@@ -203,4 +204,5 @@ export const neutronMigrations: Record<string, Migration> = {
   ...subnetpoolMigrations,
   ...portBindingMigrations,
   '009_nimbus_trace_events': traceEventsMigration,
+  '010_nimbus_snapshots': snapshotTableMigration,
 };

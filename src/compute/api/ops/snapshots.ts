@@ -3,9 +3,10 @@
  * GET lists the snapshots, POST {"snapshot": {"name"}} saves one (201, replacing one of
  * that name), POST /snapshots/{name}/load puts the cloud back as it was, DELETE
  * /snapshots/{name} removes one, POST /snapshots/reset returns to the state right after
- * start-up. The work is the embedded cloud's (src/deploy/snapshots.ts), which fills the
- * slot once every service runs; a nova-api without it (a distributed deployment, server
- * databases) answers 501 saying why, never a pretend success.
+ * start-up. The work is src/deploy/snapshots.ts's, which the embedded cloud and a
+ * distributed nova-api put in the slot once they run; a nova-api without it (real
+ * hosts, or not started by either) answers 501 saying why, never a pretend success.
+ * Every answer names the parts a snapshot holds and what it leaves out.
  */
 import type { FastifyInstance } from 'fastify';
 import { SnapshotsUnsupported, ValidationError } from '../../errors.js';
@@ -15,18 +16,22 @@ import { OPS_PREFIX, requireAdmin } from './access.js';
 export interface SnapshotInfo {
   name: string;
   created_at: string;
+  /** What it holds: "nova", "neutron", "host compute1"... */
+  parts: string[];
+  /** What this cloud's snapshots leave out. */
+  excluded: string[];
 }
 
-/** What the embedded cloud offers (src/deploy/snapshots.ts CloudSnapshots). */
+/** What src/deploy/snapshots.ts CloudSnapshots offers. */
 export interface SnapshotService {
-  list(): SnapshotInfo[];
+  list(): Promise<SnapshotInfo[]>;
   save(name: string): Promise<SnapshotInfo>;
   load(name: string): Promise<SnapshotInfo>;
-  remove(name: string): void;
+  remove(name: string): Promise<void>;
   reset(): Promise<SnapshotInfo>;
 }
 
-/** Filled by the embedded cloud after start-up: the service, or why there is none. */
+/** Filled after start-up (embedded cloud, distributed nova-api): the service, or why there is none. */
 export interface SnapshotSlot {
   service?: SnapshotService;
   unsupported?: string;
@@ -34,13 +39,13 @@ export interface SnapshotSlot {
   checkName?: (name: unknown) => string | null;
 }
 
-const DISTRIBUTED = 'Snapshots need the embedded cloud (nimbus up): in a distributed deployment the databases and hosts belong to other processes.';
+const NOT_OFFERED = 'Snapshots are not offered by this nova-api: it was started neither by the embedded cloud (nimbus up) nor as nimbus nova-api.';
 
 export function registerSnapshots(app: FastifyInstance, d: ComputeApiDeps): void {
   const service = (): SnapshotService => {
     const slot = d.snapshots;
     if (slot?.service) return slot.service;
-    throw new SnapshotsUnsupported(slot?.unsupported ?? DISTRIBUTED);
+    throw new SnapshotsUnsupported(slot?.unsupported ?? NOT_OFFERED);
   };
   const name = (v: unknown): string => {
     const problem = d.snapshots?.checkName?.(v) ?? (typeof v === 'string' && v ? null : 'A snapshot needs a name.');
@@ -49,7 +54,7 @@ export function registerSnapshots(app: FastifyInstance, d: ComputeApiDeps): void
   };
   app.get(`${OPS_PREFIX}/snapshots`, async (req) => {
     requireAdmin(req);
-    return { snapshots: service().list() };
+    return { snapshots: await service().list() };
   });
   app.post(`${OPS_PREFIX}/snapshots`, async (req, reply) => {
     requireAdmin(req);
@@ -70,7 +75,7 @@ export function registerSnapshots(app: FastifyInstance, d: ComputeApiDeps): void
   app.delete(`${OPS_PREFIX}/snapshots/:name`, async (req, reply) => {
     requireAdmin(req);
     const s = service();
-    s.remove(name((req.params as { name: string }).name));
+    await s.remove(name((req.params as { name: string }).name));
     reply.code(204);
   });
 }
