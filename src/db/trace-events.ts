@@ -7,6 +7,9 @@
 import type { Kysely, Migration } from 'kysely';
 import type { TraceEvent } from '../common/trace.js';
 
+/** The table's name; snapshots leave it out (a trace is history, not the cloud's state). */
+export const TRACE_EVENTS_TABLE = 'nimbus_trace_events';
+
 export interface TraceEventsTable {
   span_id: string;
   parent_id: string | null;

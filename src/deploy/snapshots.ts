@@ -39,12 +39,17 @@ import { SnapshotCloudBusy, SnapshotNotFound, SnapshotPartFailed } from '../comp
 import { serviceContext } from '../compute/context.js';
 import type { ComputeRpc } from '../compute/rpc.js';
 import type { HostNetworks } from '../hostnet/index.js';
+import { TRACE_EVENTS_TABLE } from '../db/trace-events.js';
 
 /** Names a user may give: what a directory name can safely be (a dot first is kept for `.fresh`). */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** nova's tables a load leaves as they are: the services' heartbeats describe the running processes. */
-export const NOVA_KEEP: readonly string[] = ['services'];
+/**
+ * nova's tables a load leaves as they are: the services' heartbeats describe the running
+ * processes; the trace steps are history (`nimbus trace` of a server a load removed
+ * still shows what happened to it).
+ */
+export const NOVA_KEEP: readonly string[] = ['services', TRACE_EVENTS_TABLE];
 
 /**
  * nova's rows of a host the snapshot did not know (it registered later, as a distributed

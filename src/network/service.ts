@@ -3,7 +3,7 @@
  * endpoints agents report to. Agents themselves run elsewhere (src/network/agents).
  */
 import { TraceRecorder } from '../common/trace.js';
-import { insertTraceEvents, listTraceEvents, pruneTraceEvents } from '../db/trace-events.js';
+import { TRACE_EVENTS_TABLE, insertTraceEvents, listTraceEvents, pruneTraceEvents } from '../db/trace-events.js';
 import { NeutronTrace } from './trace.js';
 import type { FastifyInstance } from 'fastify';
 import type { Bus, Listener } from '../bus/bus.js';
@@ -100,7 +100,7 @@ export class NetworkService {
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
       // nova-api's /nimbus/v1/snapshots: this database's part. Agents' rows describe the running agents.
-      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents'], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
+      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents', TRACE_EVENTS_TABLE], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
     );
   }
 

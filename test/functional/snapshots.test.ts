@@ -69,6 +69,10 @@ describe('snapshots: /nimbus/v1/snapshots and nimbus snapshot', () => {
     assert.equal(await cli('load', 'base', '-f', 'json'), 0, errs.join('\n'));
     assert.equal(JSON.parse(out.join('\n')).name, 'base');
     assert.deepEqual(await servers(), []);
+    // The traces are history, not state: the removed server's boot is still there.
+    const trace = await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/traces/${vm.id}`);
+    assert.equal(trace.status, 200, JSON.stringify(trace.body));
+    assert.match(JSON.stringify(trace.body), /network-vif-plugged/);
     assert.deepEqual(await networks(), [...freshNetworks, 'net-a'].sort());
     assert.equal(((await neutron('GET', '/ports?device_owner=compute:nova')).body.ports as unknown[]).length, 0);
     await inProcessCheck(t, 'reads host devices', () => assert.deepEqual(taps(), []));
