@@ -70,8 +70,11 @@ describe('snapshots: /nimbus/v1/snapshots and nimbus snapshot', () => {
     assert.equal(JSON.parse(out.join('\n')).name, 'base');
     assert.deepEqual(await servers(), []);
     // The traces are history, not state: the removed server's boot is still there.
-    const trace = await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/traces/${vm.id}`);
-    assert.equal(trace.status, 200, JSON.stringify(trace.body));
+    // (nova-compute's steps reach the database through the conductor, a flush later.)
+    const trace = await waitFor('the removed server\'s compute steps in its trace', async () => {
+      const r = await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/traces/${vm.id}`);
+      return r.status === 200 && /build_and_run_instance/.test(JSON.stringify(r.body)) ? r : undefined;
+    });
     assert.match(JSON.stringify(trace.body), /network-vif-plugged/);
     assert.deepEqual(await networks(), [...freshNetworks, 'net-a'].sort());
     assert.equal(((await neutron('GET', '/ports?device_owner=compute:nova')).body.ports as unknown[]).length, 0);
