@@ -66,6 +66,8 @@ describe('snapshots: /nimbus/v1/snapshots and nimbus snapshot', () => {
     assert.equal(put.status, 204);
     await inProcessCheck(t, 'reads host devices', () => assert.ok(taps().length > 0));
 
+    // Reading a trace writes out what the services hold of it, so the load finds it stored.
+    await waitFor('the boot\'s trace stored', async () => (/build_and_run_instance/.test(JSON.stringify((await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/traces/${vm.id}`)).body)) ? true : undefined));
     assert.equal(await cli('load', 'base', '-f', 'json'), 0, errs.join('\n'));
     assert.equal(JSON.parse(out.join('\n')).name, 'base');
     assert.deepEqual(await servers(), []);
@@ -76,6 +78,7 @@ describe('snapshots: /nimbus/v1/snapshots and nimbus snapshot', () => {
       return r.status === 200 && /build_and_run_instance/.test(JSON.stringify(r.body)) ? r : undefined;
     });
     assert.match(JSON.stringify(trace.body), /network-vif-plugged/);
+    assert.match(JSON.stringify(trace.body), /POST \/v2\.1\/servers/, 'the API request, recorded before the save');
     assert.deepEqual(await networks(), [...freshNetworks, 'net-a'].sort());
     assert.equal(((await neutron('GET', '/ports?device_owner=compute:nova')).body.ports as unknown[]).length, 0);
     await inProcessCheck(t, 'reads host devices', () => assert.deepEqual(taps(), []));
