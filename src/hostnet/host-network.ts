@@ -112,6 +112,12 @@ export interface ExecuteOptions {
 export interface HostNetwork {
   readonly host: string;
   /**
+   * Whether a guest is a network namespace holding its NICs (the linux host: libvirt's
+   * tap is one end of a veth pair whose other end is the guest's ethN). The simulated
+   * host makes a plain tap device, as libvirt would, and nothing of the guest.
+   */
+  readonly guestNamespaces?: boolean;
+  /**
    * Runs one command as root would. Resolves to its stdout; rejects with CommandFailed
    * (argv, exit code and the real tool's stderr) whenever the real command would fail:
    * a device that exists, no such device, a port on another bridge...

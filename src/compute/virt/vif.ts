@@ -265,16 +265,48 @@ export async function unplugVif(host: HostNetwork, instanceUuid: string, vif: VI
   }
 }
 
+/** Which guest and which of its NICs a tap belongs to (the linux host's guest namespace and ethN). */
+export interface GuestNic {
+  instanceUuid: string;
+  /** The NIC's position in the guest: eth0, eth1... */
+  index: number;
+}
+
+/** The network namespace of a guest on a host with guestNamespaces (the linux host). */
+export const guestNamespace = (instanceUuid: string): string => `nimbus-${instanceUuid}`;
+
+async function namespaceExists(host: HostNetwork, ns: string): Promise<boolean> {
+  const out = await host.execute(['ip', 'netns', 'list']);
+  return out.split('\n').some((l) => l.split(' ')[0] === ns);
+}
+
 /**
  * The guest's side, which libvirt does when the domain starts: the tap device (MAC
  * fe:… of the VIF's MAC, like libvirt's), up, in qbrX for a hybrid VIF (a plain VIF's
  * OVS port already waits for it and gets its ofport now). Idempotent.
+ *
+ * On a host whose guests are namespaces (the linux host, with `guest` given) the tap is
+ * one end of a veth pair; the other end is the guest's NIC ethN in the namespace
+ * nimbus-<instance uuid>, with the port's MAC and the network's MTU, up.
  */
-export async function attachGuestTap(host: HostNetwork, vif: VIF): Promise<void> {
+export async function attachGuestTap(host: HostNetwork, vif: VIF, guest?: GuestNic): Promise<void> {
   const tap = tapName(vif);
   const mtu = vifMtu(vif);
   if (!(await exists(host, tap))) {
-    await host.execute(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+    if (host.guestNamespaces && guest) {
+      const ns = guestNamespace(guest.instanceUuid);
+      const nic = `eth${guest.index}`;
+      if (!(await namespaceExists(host, ns))) {
+        await host.execute(['ip', 'netns', 'add', ns]);
+        await host.execute(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+      }
+      await host.execute(['ip', 'link', 'add', tap, 'type', 'veth', 'peer', 'name', nic, 'netns', ns]);
+      await host.execute(['ip', '-n', ns, 'link', 'set', nic, 'address', vif.address]);
+      if (mtu) await host.execute(['ip', '-n', ns, 'link', 'set', nic, 'mtu', String(mtu)]);
+      await host.execute(['ip', '-n', ns, 'link', 'set', nic, 'up']);
+    } else {
+      await host.execute(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+    }
     await host.execute(['ip', 'link', 'set', tap, 'address', `fe${vif.address.slice(2)}`]);
     if (mtu) await host.execute(['ip', 'link', 'set', tap, 'mtu', String(mtu)]);
   }
@@ -286,8 +318,15 @@ export async function attachGuestTap(host: HostNetwork, vif: VIF): Promise<void>
   }
 }
 
-/** The guest's tap going away with the domain (libvirt on destroy). Missing is fine. */
+/** The guest's tap going away with the domain (libvirt on destroy); a veth tap takes the guest's NIC with it. Missing is fine. */
 export async function detachGuestTap(host: HostNetwork, vif: VIF): Promise<void> {
   const tap = tapName(vif);
   if (await exists(host, tap)) await host.execute(['ip', 'link', 'delete', tap]);
+}
+
+/** The guest's namespace going away with the domain (hosts with guestNamespaces). Missing is fine. */
+export async function deleteGuestNamespace(host: HostNetwork, instanceUuid: string): Promise<void> {
+  if (!host.guestNamespaces) return;
+  const ns = guestNamespace(instanceUuid);
+  if (await namespaceExists(host, ns)) await host.execute(['ip', 'netns', 'delete', ns]);
 }

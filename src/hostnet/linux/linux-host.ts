@@ -1,0 +1,135 @@
+/**
+ * The `linux` host driver: the HostNetwork commands run for real, as root, with
+ * execFile (no shell, no rootwrap), against the kernel's devices and an Open vSwitch
+ * whose ovsdb-server answers at `db` (ovs-vsctl's default socket when null).
+ *
+ * open() is the start-up check: root, `ip`, `ovs-vsctl`, `ovsdb-client` and a reachable
+ * ovsdb-server, each missing one a HostDriverUnavailable naming it; then the integration
+ * bridge is made when missing (fail_mode secure, the configured datapath type: only
+ * "netdev" works without the openvswitch kernel module).
+ *
+ * Interface events come from `ovsdb-client monitor Interface` (one process per
+ * subscriber, so each gets its own "initial" rows, as with the simulated host); the
+ * bridge of an inserted interface is asked with `ovs-vsctl iface-to-br`, so events are
+ * delivered in order, asynchronously.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Logger } from '../../common/log.js';
+import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent } from '../host-network.js';
+import { type HostRequirement, HostDriverUnavailable } from './errors.js';
+import { realArgv, run } from './exec.js';
+import { mapOf, optional, tableRows, uuidOf } from './ovsdb-json.js';
+import { readDevices } from './snapshot.js';
+
+export interface LinuxHostOptions {
+  /** ovsdb-server's socket as ovs-vsctl's --db takes it (unix:PATH); null = ovs-vsctl's default. */
+  db?: string | null;
+  integrationBridge?: string;
+  /** Datapath type of a bridge made at start (default "netdev"). */
+  datapathType?: string;
+  log?: Logger;
+  /** The uid the check compares with 0 (tests pass another to see the refusal). */
+  uid?: number;
+}
+
+export class LinuxHostNetwork implements HostNetwork {
+  /** Guests are network namespaces here (vif.ts attachGuestTap moves the NIC into one). */
+  readonly guestNamespaces = true;
+  readonly #db: string | null;
+  readonly #log: Logger | undefined;
+  readonly #monitors = new Set<ChildProcess>();
+
+  private constructor(
+    readonly host: string,
+    opts: LinuxHostOptions,
+  ) {
+    this.#db = opts.db ?? null;
+    this.#log = opts.log;
+  }
+
+  /** Checks the machine and makes the integration bridge; throws HostDriverUnavailable naming what is missing. */
+  static async open(host: string, opts: LinuxHostOptions = {}): Promise<LinuxHostNetwork> {
+    const uid = opts.uid ?? process.getuid?.() ?? -1;
+    if (uid !== 0) throw new HostDriverUnavailable('root', `it must run as root (uid 0), not uid ${uid}: it creates network devices and namespaces`);
+    const net = new LinuxHostNetwork(host, opts);
+    const need = async (what: HostRequirement, argv: string[], hint: string) => {
+      try {
+        await run(argv, argv);
+      } catch (e) {
+        if (e instanceof CommandFailed && e.exitCode === 127) throw new HostDriverUnavailable(what, `\`${what}\` was not found on PATH (${hint})`);
+      }
+    };
+    await need('ip', ['ip', '-V'], 'Debian: apt-get install iproute2');
+    await need('ovs-vsctl', ['ovs-vsctl', '--version'], 'Debian: apt-get install openvswitch-switch');
+    await need('ovsdb-client', ['ovsdb-client', '--version'], 'Debian: apt-get install openvswitch-switch');
+    try {
+      await net.execute(['ovs-vsctl', '--no-wait', 'show']);
+    } catch (e) {
+      const why = e instanceof CommandFailed ? e.stderr.trim() : String(e);
+      throw new HostDriverUnavailable('ovsdb-server', `ovsdb-server does not answer at ${net.#db ?? "ovs-vsctl's default socket"} (${why}); start it, or set [linux_host] ovsdb_connection (scripts/ovs-sandbox.sh starts a private one)`);
+    }
+    const br = opts.integrationBridge ?? 'br-int';
+    try {
+      await net.execute(['ovs-vsctl', 'br-exists', br]);
+    } catch (e) {
+      if (!(e instanceof CommandFailed && e.exitCode === 2)) throw e;
+      await net.execute(['ovs-vsctl', '--', '--may-exist', 'add-br', br, '--', 'set', 'Bridge', br, `datapath_type=${opts.datapathType ?? 'netdev'}`, 'fail_mode=secure']);
+    }
+    return net;
+  }
+
+  execute(argv: string[], opts: ExecuteOptions = {}): Promise<string> {
+    this.#log?.debug({ host: this.host, argv }, 'Running cmd (subprocess)');
+    return run(argv, realArgv(argv, this.#db), opts.input);
+  }
+
+  snapshot(): HostDevices {
+    return readDevices(this.host, realArgv(['ovs-vsctl'], this.#db));
+  }
+
+  onInterfaceChange(listener: (ev: InterfaceEvent) => void): () => void {
+    const child = spawn('ovsdb-client', ['monitor', ...(this.#db ? [this.#db] : []), 'Open_vSwitch', 'Interface', 'name,ofport,external_ids', '--format=json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#monitors.add(child);
+    let stopped = false;
+    const bridges = new Map<string, string | null>();
+    let chain = Promise.resolve();
+    const bridgeOf = async (name: string): Promise<string | null> => {
+      try {
+        return (await this.execute(['ovs-vsctl', 'iface-to-br', name])).trim() || null;
+      } catch {
+        return null;
+      }
+    };
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      for (const row of tableRows(line)) {
+        const action = String(row['action']);
+        // An update prints the changed columns' old values ("old") then the whole new row ("new").
+        if (action === 'old') continue;
+        const kind = action === 'new' ? 'update' : (action as InterfaceEvent['action']);
+        const uuid = uuidOf(row['row']);
+        const name = String(row['name']);
+        chain = chain.then(async () => {
+          let bridge = bridges.get(uuid) ?? null;
+          if (kind !== 'delete' && !bridges.has(uuid)) bridges.set(uuid, (bridge = await bridgeOf(name)));
+          if (kind === 'delete') bridges.delete(uuid);
+          if (stopped) return;
+          listener({ action: kind, name, bridge, ofport: optional<number>(row['ofport']) ?? -1, externalIds: mapOf(row['external_ids']) });
+        });
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => this.#log?.warn({ host: this.host, stderr: d.toString() }, 'ovsdb-client monitor'));
+    child.on('exit', () => this.#monitors.delete(child));
+    return () => {
+      stopped = true;
+      child.kill();
+    };
+  }
+
+  /** Stops the monitors (the devices stay: they are the host's). */
+  close(): void {
+    for (const m of this.#monitors) m.kill();
+    this.#monitors.clear();
+  }
+}
