@@ -18,7 +18,7 @@ import { ImageService } from './image/service.js';
 import type { ImageDB } from './image/db/tables.js';
 import { ComputeService } from './compute/service.js';
 import type { NovaDB } from './compute/db/schema.js';
-import { type HostNetworks, createSimulatedHostNetworks } from './hostnet/index.js';
+import { type HostNetworks, closeHostNetworks, createHostNetworks } from './hostnet/index.js';
 import { OvsAgentFleet, OvsL2AgentLoop } from './network/agents/index.js';
 import type { NeutronDB } from './network/db/schema.js';
 import { NetworkService } from './network/service.js';
@@ -113,7 +113,8 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   const imageUrl = publicUrl(cfg, 'image', imagePort);
   catalog.push({ type: 'image', name: 'glance', url: imageUrl });
 
-  const hostnets = createSimulatedHostNetworks(cfg, { random, log: log.child({ svc: 'hostnet' }) });
+  const hostnets = await createHostNetworks(cfg, { random, log: log.child({ svc: 'hostnet' }) });
+  undo.push(() => closeHostNetworks(hostnets));
   const agentLog = log.child({ svc: 'ovs-agent' });
   const agents = new OvsAgentFleet({ bus, clock, log: agentLog, cfg, random });
   const l2agents = new OvsL2AgentLoop({ bus, clock, log: agentLog, cfg, hostnets, isAlive: (host) => agents.host(host)?.reporting ?? false });

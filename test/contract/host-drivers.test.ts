@@ -16,7 +16,8 @@ import { loadConfig } from '../../src/common/config.js';
 import type { VIF } from '../../src/compute/network/model.js';
 import { attachGuestTap, deleteGuestNamespace, detachGuestTap, devName, guestNamespace, plugVif, unplugVif, vifDeviceNames } from '../../src/compute/virt/vif.js';
 import { type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, simulatedHost } from '../../src/hostnet/index.js';
-import { HostDriverUnavailable, LinuxHostNetwork } from '../../src/hostnet/linux/index.js';
+import { HostDriverConfigError, HostDriverUnavailable, LinuxHostNetwork } from '../../src/hostnet/linux/index.js';
+import { closeHostNetworks, createHostNetworks } from '../../src/hostnet/registry.js';
 import { type OvsSandbox, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -218,5 +219,38 @@ describe('linux host driver: the start-up check names what is missing', () => {
     assert.ok(e instanceof HostDriverUnavailable);
     assert.equal(e.missing, 'ovsdb-server');
     assert.match(e.message, /ovsdb-server does not answer at unix:\/tmp\/nimbus-no-such-ovsdb.sock \(ovs-vsctl: unix:\/tmp\/nimbus-no-such-ovsdb.sock: database connection failed \(No such file or directory\)\)/);
+  });
+});
+
+describe('[DEFAULT] host_driver chooses the host networks', () => {
+  const deps = { random: seededRandom(1) };
+
+  it('simulated by default: one simulated host per hosts entry', async () => {
+    const nets = await createHostNetworks(loadConfig({}), deps);
+    assert.deepEqual(nets.hosts(), ['compute1', 'compute2']);
+    assert.ok(!nets.get('compute1').guestNamespaces);
+  });
+
+  it('an unknown driver, or linux with several hosts: HostDriverConfigError', async () => {
+    let e = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'xen' } } }), deps).catch((x: unknown) => x);
+    assert.ok(e instanceof HostDriverConfigError);
+    assert.equal(e.message, '[DEFAULT] host_driver = xen is not a host driver (known: simulated, linux)');
+    e = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'linux' } } }), deps).catch((x: unknown) => x);
+    assert.ok(e instanceof HostDriverConfigError);
+    assert.match(e.message, /hosts lists 2 \(compute1, compute2\): set hosts to one name$/);
+  });
+
+  it('linux: this machine as the one host, br-int made with the netdev datapath', { skip: skip ?? false }, async () => {
+    const ovs = await startOvsSandbox();
+    try {
+      const nets = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'linux', hosts: ['compute9'] }, linux_host: { ovsdb_connection: ovs.db } } }), deps);
+      const net = nets.get('compute9');
+      assert.ok(net instanceof LinuxHostNetwork && net.guestNamespaces);
+      const brInt = net.snapshot().ovsBridges.find((b) => b.name === 'br-int');
+      assert.deepEqual([brInt?.datapathType, brInt?.failMode], ['netdev', 'secure']);
+      closeHostNetworks(nets);
+    } finally {
+      await ovs.stop();
+    }
   });
 });

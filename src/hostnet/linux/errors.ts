@@ -15,3 +15,9 @@ export class HostDriverUnavailable extends OpenStackError {
     super(`host_driver = linux cannot run: ${reason}`);
   }
 }
+
+/** [DEFAULT] host_driver names no driver, or the linux driver is configured in a way it cannot run. */
+export class HostDriverConfigError extends OpenStackError {
+  static override readonly wireType: string = 'HostDriverConfigError';
+  override readonly status: number = 500;
+}
