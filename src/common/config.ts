@@ -125,7 +125,7 @@ export const OPTIONS = {
     polling_interval: float(2, 'Seconds between the OVS agents\' passes over new and removed br-int devices.'),
   },
   linux_host: {
-    ovsdb_connection: str('', "host_driver = linux: ovsdb-server's socket as ovs-vsctl --db takes it (unix:/path/db.sock); empty = ovs-vsctl's default (unix:/var/run/openvswitch/db.sock)."),
+    ovsdb_socket: str('', "host_driver = linux: where ovsdb-server answers, as ovs-vsctl --db takes it (unix:/path/db.sock or tcp:IP:PORT); empty = ovs-vsctl's default (unix:/var/run/openvswitch/db.sock)."),
     datapath_type: str('netdev', 'host_driver = linux: datapath type of br-int when Nimbus makes it (netdev = userspace; system needs the openvswitch kernel module).'),
   },
   compute: {

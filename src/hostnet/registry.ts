@@ -81,7 +81,7 @@ export async function createHostNetworks(cfg: Config, deps: { random: Random; lo
   const nets = new HostNetworks();
   nets.add(
     await LinuxHostNetwork.open(cfg.DEFAULT.hosts[0]!, {
-      db: cfg.linux_host.ovsdb_connection || null,
+      db: cfg.linux_host.ovsdb_socket || null,
       datapathType: cfg.linux_host.datapath_type,
       log: deps.log,
     }),

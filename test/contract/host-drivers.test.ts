@@ -243,7 +243,7 @@ describe('[DEFAULT] host_driver chooses the host networks', () => {
   it('linux: this machine as the one host, br-int made with the netdev datapath', { skip: skip ?? false }, async () => {
     const ovs = await startOvsSandbox();
     try {
-      const nets = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'linux', hosts: ['compute9'] }, linux_host: { ovsdb_connection: ovs.db } } }), deps);
+      const nets = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'linux', hosts: ['compute9'] }, linux_host: { ovsdb_socket: ovs.db } } }), deps);
       const net = nets.get('compute9');
       assert.ok(net instanceof LinuxHostNetwork && net.guestNamespaces);
       const brInt = net.snapshot().ovsBridges.find((b) => b.name === 'br-int');

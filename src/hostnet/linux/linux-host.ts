@@ -67,7 +67,7 @@ export class LinuxHostNetwork implements HostNetwork {
       await net.execute(['ovs-vsctl', '--no-wait', 'show']);
     } catch (e) {
       const why = e instanceof CommandFailed ? e.stderr.trim() : String(e);
-      throw new HostDriverUnavailable('ovsdb-server', `ovsdb-server does not answer at ${net.#db ?? "ovs-vsctl's default socket"} (${why}); start it, or set [linux_host] ovsdb_connection (scripts/ovs-sandbox.sh starts a private one)`);
+      throw new HostDriverUnavailable('ovsdb-server', `ovsdb-server does not answer at ${net.#db ?? "ovs-vsctl's default socket"} (${why}); start it, or set [linux_host] ovsdb_socket (scripts/ovs-sandbox.sh starts a private one)`);
     }
     const br = opts.integrationBridge ?? 'br-int';
     try {
