@@ -163,6 +163,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
       await compute.close();
       l2agents.stop();
       agents.stop();
+      closeHostNetworks(hostnets);
       await network.close();
       await image.close();
       await identity.close();

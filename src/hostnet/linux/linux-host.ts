@@ -39,6 +39,7 @@ export class LinuxHostNetwork implements HostNetwork {
   readonly #db: string | null;
   readonly #log: Logger | undefined;
   readonly #monitors = new Set<ChildProcess>();
+  #closed = false;
 
   private constructor(
     readonly host: string,
@@ -119,7 +120,9 @@ export class LinuxHostNetwork implements HostNetwork {
         });
       }
     });
-    child.stderr!.on('data', (d: Buffer) => this.#log?.warn({ host: this.host, stderr: d.toString() }, 'ovsdb-client monitor'));
+    child.stderr!.on('data', (d: Buffer) => {
+      if (!stopped && !this.#closed) this.#log?.warn({ host: this.host, stderr: d.toString() }, 'ovsdb-client monitor');
+    });
     child.on('exit', () => this.#monitors.delete(child));
     return () => {
       stopped = true;
@@ -129,6 +132,7 @@ export class LinuxHostNetwork implements HostNetwork {
 
   /** Stops the monitors (the devices stay: they are the host's). */
   close(): void {
+    this.#closed = true;
     for (const m of this.#monitors) m.kill();
     this.#monitors.clear();
   }
