@@ -2,7 +2,7 @@
  * A whole cloud on this machine's real devices ([DEFAULT] host_driver = linux, one host,
  * a private Open vSwitch): a server boots to ACTIVE as a network namespace holding eth0
  * with its port's MAC, its tap in qbrX with qvbX, qvoX on br-int with the port's
- * iface-id; deleting it leaves no device and no namespace. Skipped with its reason
+ * iface-id and the local VLAN tag the OVS agent gives it; deleting it leaves no device and no namespace. Skipped with its reason
  * where root or OVS is missing (never under CI=true as root).
  */
 import assert from 'node:assert/strict';
@@ -61,6 +61,10 @@ describe('a server on a linux host', { skip: skip ?? false }, () => {
     assert.deepEqual(brif, [`qvb${short}`, `tap${short}`]);
     const ids = execFileSync('ovs-vsctl', [`--db=${ovs.db}`, 'get', 'Interface', `qvo${short}`, 'external_ids:iface-id'], { encoding: 'utf8' }).trim();
     assert.equal(ids, `"${port.id}"`);
+    // The OVS agent saw the port through the OVSDB monitor and tagged it with the network's local VLAN.
+    const tag = execFileSync('ovs-vsctl', [`--db=${ovs.db}`, 'get', 'Port', `qvo${short}`, 'tag'], { encoding: 'utf8' }).trim();
+    assert.match(tag, /^[1-9]\d*$/);
+    assert.notEqual(tag, '4095');
 
     assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
     await waitFor('server gone', async () => ((await nova('GET', `/servers/${id}`)).status === 404 ? true : undefined));
