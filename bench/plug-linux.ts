@@ -5,14 +5,14 @@
  * the time per VIF each way and the commands per plug. Root and openvswitch-switch
  * needed; everything it makes is removed.
  *
- *   node --import tsx bench/plug-linux.ts [count=20]
+ *   node --import tsx bench/plug-linux.ts [count=20]     (NO_BATCH=1: one process per command)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { VIF } from '../src/compute/network/model.js';
 import { devName, plugVif, unplugVif } from '../src/compute/virt/vif.js';
-import type { ExecuteOptions, HostNetwork } from '../src/hostnet/index.js';
+import type { ExecuteOptions, HostNetwork, SequencedCommand } from '../src/hostnet/index.js';
 import { LinuxHostNetwork } from '../src/hostnet/linux/index.js';
 
 const count = Number(process.argv[2] ?? 20);
@@ -48,6 +48,7 @@ try {
   const host: HostNetwork = {
     host: real.host,
     execute: (argv: string[], opts?: ExecuteOptions) => (commands++, real.execute(argv, opts)),
+    ...(process.env['NO_BATCH'] ? {} : { executeAll: (cmds: readonly SequencedCommand[]) => ((commands += cmds.length), real.executeAll(cmds)) }),
     onInterfaceChange: (l) => real.onInterfaceChange(l),
     snapshot: () => real.snapshot(),
   };

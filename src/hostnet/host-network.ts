@@ -104,6 +104,14 @@ export interface InterfaceEvent {
   externalIds: Readonly<Record<string, string>>;
 }
 
+/** One command of a sequence given to executeAll. */
+export interface SequencedCommand {
+  argv: string[];
+  input?: string;
+  /** Exit codes besides 0 that are not a failure (nova's check_exit_code). */
+  okExitCodes?: number[];
+}
+
 export interface ExecuteOptions {
   /** Standard input (tee's data, processutils' process_input). */
   input?: string;
@@ -123,6 +131,13 @@ export interface HostNetwork {
    * a device that exists, no such device, a port on another bridge...
    */
   execute(argv: string[], opts?: ExecuteOptions): Promise<string>;
+  /**
+   * Runs commands in order, as execute() would one by one, stopping at the first failure
+   * (its CommandFailed); a host may batch them (the linux host: consecutive `ip`
+   * commands in one `ip -batch`). The argv are the same either way. Optional: callers
+   * fall back to execute() per command.
+   */
+  executeAll?(cmds: readonly SequencedCommand[]): Promise<void>;
   /**
    * Subscribes to the Interface table: first an "initial" event per existing interface,
    * then insert/delete/update events as transactions commit. Listeners are called

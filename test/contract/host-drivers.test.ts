@@ -15,7 +15,7 @@ import { seededRandom } from '../../src/common/clock.js';
 import { loadConfig } from '../../src/common/config.js';
 import type { VIF } from '../../src/compute/network/model.js';
 import { attachGuestTap, deleteGuestNamespace, detachGuestTap, devName, guestNamespace, plugVif, unplugVif, vifDeviceNames } from '../../src/compute/virt/vif.js';
-import { type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, simulatedHost } from '../../src/hostnet/index.js';
+import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, type SequencedCommand, simulatedHost } from '../../src/hostnet/index.js';
 import { HostDriverConfigError, HostDriverUnavailable, LinuxHostNetwork } from '../../src/hostnet/linux/index.js';
 import { closeHostNetworks, createHostNetworks } from '../../src/hostnet/registry.js';
 import { type OvsSandbox, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
@@ -61,6 +61,15 @@ function recording(inner: HostNetwork): HostNetwork & { log: string[][] } {
       log.push(opts?.input !== undefined ? [...argv, `<<${opts.input}`] : argv);
       return inner.execute(argv, opts);
     },
+    // A host that batches (the linux one) gets the same sequence through executeAll: the argv logged are the same.
+    ...(inner.executeAll
+      ? {
+          executeAll(cmds: readonly SequencedCommand[]) {
+            for (const c of cmds) log.push(c.input !== undefined ? [...c.argv, `<<${c.input}`] : c.argv);
+            return inner.executeAll!(cmds);
+          },
+        }
+      : {}),
     onInterfaceChange: (l) => inner.onInterfaceChange(l),
     snapshot: () => inner.snapshot(),
   };
@@ -183,6 +192,28 @@ describe('host drivers: the simulated host and a real linux host agree', () => {
     } finally {
       stop();
       await unplugVif(linux!, INSTANCE, VIFS[0]!);
+    }
+  });
+});
+
+describe('linux host driver: batched commands fail as the command alone would', { skip: skip ?? false }, () => {
+  it('an `ip -batch` failing at its second line: the first is done, the error is that command\'s own', async () => {
+    const ovs = await startOvsSandbox();
+    const net = await LinuxHostNetwork.open('h', { db: ovs.db });
+    const [a, b] = ['qvbc0ffee-ba', 'qvoc0ffee-ba'];
+    try {
+      const e = await net
+        .executeAll([{ argv: ['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b] }, { argv: ['ip', 'link', 'set', 'nimbus-none', 'up'] }, { argv: ['ip', 'link', 'set', a, 'up'] }])
+        .catch((x: unknown) => x);
+      assert.ok(e instanceof CommandFailed);
+      assert.deepEqual([e.argv, e.exitCode, e.stderr], [['ip', 'link', 'set', 'nimbus-none', 'up'], 1, 'Cannot find device "nimbus-none"\n']);
+      // The pair exists (line 1 ran), qvb is still down (line 3 did not).
+      const ours = net.snapshot().links.filter((l) => l.name === a || l.name === b);
+      assert.deepEqual(ours.map((l) => `${l.name} ${l.up ? 'up' : 'down'}`).sort(), [`${a} down`, `${b} down`]);
+    } finally {
+      await net.execute(['ip', 'link', 'delete', a]).catch(() => undefined);
+      net.close();
+      await ovs.stop();
     }
   });
 });

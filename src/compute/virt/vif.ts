@@ -40,7 +40,7 @@
  * VirtualInterfaceUnplugException with nova's os-vif wrapper text (in Zed those two
  * surface as nova's InternalError; Nimbus keeps one typed error per direction).
  */
-import { CommandFailed, type HostNetwork } from '../../hostnet/host-network.js';
+import { CommandFailed, type HostNetwork, type SequencedCommand } from '../../hostnet/host-network.js';
 import { VIF_TYPE_OVS, type VIF, devName, isHybridPlug } from '../network/model.js';
 import { InternalError } from '../errors.js';
 import { VirtualInterfacePlugException, VirtualInterfaceUnplugException } from './errors.js';
@@ -105,13 +105,7 @@ export function vifMtu(vif: VIF): number | null {
 }
 
 /** One host command as the VIF driver runs it; the port-recovery tool prints and replays these. */
-export interface HostCommand {
-  argv: string[];
-  /** Standard input (tee's data). */
-  input?: string;
-  /** Exit codes besides 0 that are not a failure (nova's check_exit_code). */
-  okExitCodes?: number[];
-}
+export type HostCommand = SequencedCommand;
 
 /** Runs one HostCommand, accepting its okExitCodes. */
 export async function runHostCommand(host: HostNetwork, cmd: HostCommand): Promise<void> {
@@ -120,6 +114,12 @@ export async function runHostCommand(host: HostNetwork, cmd: HostCommand): Promi
   } catch (e) {
     if (!(e instanceof CommandFailed && cmd.okExitCodes?.includes(e.exitCode))) throw e;
   }
+}
+
+/** Runs HostCommands in order, batched where the host can (executeAll), one by one otherwise. */
+export async function runHostCommandList(host: HostNetwork, cmds: readonly HostCommand[]): Promise<void> {
+  if (host.executeAll) return host.executeAll(cmds);
+  for (const cmd of cmds) await runHostCommand(host, cmd);
 }
 
 /** Making the per-VIF Linux bridge (os-vif's ensure_bridge, as nova's linux_net ran it). */
@@ -166,15 +166,15 @@ const ovsPlugger: VifPlugger = {
       return;
     }
     const { qbr, qvb, qvo } = vifDeviceNames(vif.id);
-    if (!(await exists(host, qbr))) {
-      for (const cmd of addBridgeCommands(qbr)) await runHostCommand(host, cmd);
-    }
+    if (!(await exists(host, qbr))) await runHostCommandList(host, addBridgeCommands(qbr));
     if (!(await exists(host, qvo))) {
-      for (const cmd of addVethPairCommands(qvb, qvo, mtu)) await runHostCommand(host, cmd);
-      await host.execute(['ip', 'link', 'set', qbr, 'up']);
-      await host.execute(['brctl', 'addif', qbr, qvb]);
-      await host.execute(ovsAddPortArgv(br, qvo, ovsExternalIds(vif, instanceUuid)));
-      if (mtu) await host.execute(setMtuArgv(qvo, mtu));
+      await runHostCommandList(host, [
+        ...addVethPairCommands(qvb, qvo, mtu),
+        { argv: ['ip', 'link', 'set', qbr, 'up'] },
+        { argv: ['brctl', 'addif', qbr, qvb] },
+        { argv: ovsAddPortArgv(br, qvo, ovsExternalIds(vif, instanceUuid)) },
+        ...(mtu ? [{ argv: setMtuArgv(qvo, mtu) }] : []),
+      ]);
     } else if (mtu) {
       // os-vif's update_veth_pair: an existing pair only gets the network's MTU again.
       for (const dev of [qvb, qvo]) await host.execute(setMtuArgv(dev, mtu));

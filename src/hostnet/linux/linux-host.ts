@@ -16,7 +16,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../common/log.js';
-import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent } from '../host-network.js';
+import { existsSync } from 'node:fs';
+import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, type SequencedCommand } from '../host-network.js';
 import { type HostRequirement, HostDriverUnavailable } from './errors.js';
 import { realArgv, run } from './exec.js';
 import { mapOf, optional, tableRows, uuidOf } from './ovsdb-json.js';
@@ -82,7 +83,50 @@ export class LinuxHostNetwork implements HostNetwork {
 
   execute(argv: string[], opts: ExecuteOptions = {}): Promise<string> {
     this.#log?.debug({ host: this.host, argv }, 'Running cmd (subprocess)');
+    // `ip link show DEV` of a missing device (nova's existence check, twice per plug):
+    // the answer ip would give, without a process, when sysfs has no such device.
+    const dev = argv.length === 4 && argv[0] === 'ip' && argv[1] === 'link' && argv[2] === 'show' ? argv[3]! : null;
+    if (dev && !dev.includes('/') && dev !== '.' && dev !== '..' && !existsSync(`/sys/class/net/${dev}`)) {
+      return Promise.reject(new CommandFailed(argv, 1, `Device "${dev}" does not exist.\n`));
+    }
     return run(argv, realArgv(argv, this.#db), opts.input);
+  }
+
+  /**
+   * Runs the commands in order; each run of two or more consecutive plain `ip` commands
+   * goes to one `ip -batch -` (one process instead of one each). When the batch fails at
+   * line N, the N-1 before it are done and the rest run one by one from N, so the
+   * failure is the command's own CommandFailed, exactly as without batching.
+   */
+  async executeAll(cmds: readonly SequencedCommand[]): Promise<void> {
+    const batchable = (c: SequencedCommand) => c.argv[0] === 'ip' && c.input === undefined && !c.argv[1]?.startsWith('-') && c.argv.slice(1).every((a) => /^[\w.:@/-]+$/.test(a));
+    for (let i = 0; i < cmds.length; ) {
+      let j = i;
+      while (j < cmds.length && batchable(cmds[j]!)) j++;
+      if (j - i >= 2) {
+        const group = cmds.slice(i, j);
+        this.#log?.debug({ host: this.host, argv: group.map((c) => c.argv) }, 'Running cmd (ip -batch)');
+        try {
+          await run(['ip', '-batch', '-'], ['ip', '-batch', '-'], group.map((c) => c.argv.slice(1).join(' ')).join('\n') + '\n');
+          i = j;
+          continue;
+        } catch (e) {
+          const line = e instanceof CommandFailed ? /Command failed -:(\d+)/.exec(e.stderr) : null;
+          if (!line) throw e;
+          i += Number(line[1]) - 1;
+          j = i;
+        }
+      }
+      const end = Math.max(j, i + 1);
+      for (; i < end; i++) {
+        const c = cmds[i]!;
+        try {
+          await this.execute(c.argv, c.input === undefined ? {} : { input: c.input });
+        } catch (e) {
+          if (!(e instanceof CommandFailed && c.okExitCodes?.includes(e.exitCode))) throw e;
+        }
+      }
+    }
   }
 
   snapshot(): HostDevices {
