@@ -8,8 +8,9 @@
  * whose OVS cannot be started is a failure, never a skip.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -45,15 +46,70 @@ export interface OvsSandbox {
   stop(): Promise<void>;
 }
 
-/** Starts a private OVS; throws with the script's stderr when it cannot. */
+const LOCK = '/tmp/nimbus-ovs-sandbox.lock';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * One sandbox at a time on the machine: with the netdev datapath each bridge's local
+ * port is a tap device of the root namespace, so two sandboxes' br-int would collide.
+ * Test files run in parallel (and again against the bundle): they queue here. A lock
+ * whose holder died is taken over.
+ */
+async function lockSandbox(): Promise<() => void> {
+  const end = Date.now() + 600_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+    } catch {
+      /* its holder is between mkdir and writing its pid */
+    }
+    if (pid && !alive(pid)) {
+      // Its holder died with its sandbox running: stop that one first (its bridges would collide).
+      let dir = '';
+      try {
+        dir = readFileSync(join(LOCK, 'dir'), 'utf8');
+      } catch {
+        /* it died before starting one */
+      }
+      if (dir) await exec('bash', [SCRIPT, 'stop', dir]).catch(() => undefined);
+      rmSync(LOCK, { recursive: true, force: true });
+    }
+    else if (Date.now() > end) throw new Error(`another Open vSwitch sandbox (pid ${pid}) held ${LOCK} for 10 minutes`);
+    else await sleep(100);
+  }
+}
+
+/** Starts a private OVS (waiting for any other to stop); throws with the script's stderr when it cannot. */
 export async function startOvsSandbox(): Promise<OvsSandbox> {
+  const unlock = await lockSandbox();
   const dir = mkdtempSync(join('/tmp', 'nimbus-ovs-'));
+  writeFileSync(join(LOCK, 'dir'), dir);
+  const stop = () =>
+    exec('bash', [SCRIPT, 'stop', dir])
+      .then(() => undefined)
+      .finally(unlock);
   try {
     const { stdout } = await exec('bash', [SCRIPT, 'start', dir]);
     const db = stdout.trim().split('\n').pop()!;
-    return { db, dir, stop: () => exec('bash', [SCRIPT, 'stop', dir]).then(() => undefined) };
+    return { db, dir, stop };
   } catch (e) {
-    await exec('bash', [SCRIPT, 'stop', dir]).catch(() => undefined);
+    await stop().catch(() => undefined);
     throw new Error(`could not start Open vSwitch in ${dir}: ${(e as { stderr?: string }).stderr ?? String(e)}`);
   }
 }
