@@ -61,8 +61,23 @@ export function createSimulatedHostNetworks(cfg: Config, deps: { random: Random;
   return nets;
 }
 
+type HostDriverFactory = (cfg: Config, deps: { random: Random; log?: Logger }) => Promise<HostNetworks>;
+
+/** The host drivers by [DEFAULT] host_driver name. */
+const HOST_DRIVER_TABLE = {
+  simulated: async (cfg, deps) => createSimulatedHostNetworks(cfg, deps),
+  linux: async (cfg, deps) => {
+    if (cfg.DEFAULT.hosts.length !== 1) {
+      throw new HostDriverConfigError(`[DEFAULT] host_driver = linux drives this machine as one host, but [DEFAULT] hosts lists ${cfg.DEFAULT.hosts.length} (${cfg.DEFAULT.hosts.join(', ')}): set hosts to one name`);
+    }
+    const nets = new HostNetworks();
+    nets.add(await LinuxHostNetwork.open(cfg.DEFAULT.hosts[0]!, { db: cfg.linux_host.ovsdb_socket || null, datapathType: cfg.linux_host.datapath_type, log: deps.log }));
+    return nets;
+  },
+} satisfies Record<string, HostDriverFactory>;
+
 /** The [DEFAULT] host_driver values. */
-export const HOST_DRIVERS = ['simulated', 'linux'] as const;
+export const HOST_DRIVERS = Object.keys(HOST_DRIVER_TABLE) as (keyof typeof HOST_DRIVER_TABLE)[];
 
 /**
  * The host networks [DEFAULT] host_driver asks for: simulated ones (one per hosts entry),
@@ -73,20 +88,8 @@ export const HOST_DRIVERS = ['simulated', 'linux'] as const;
  */
 export async function createHostNetworks(cfg: Config, deps: { random: Random; log?: Logger }): Promise<HostNetworks> {
   const driver = cfg.DEFAULT.host_driver;
-  if (driver === 'simulated') return createSimulatedHostNetworks(cfg, deps);
-  if (driver !== 'linux') throw new HostDriverConfigError(`[DEFAULT] host_driver = ${driver} is not a host driver (known: ${HOST_DRIVERS.join(', ')})`);
-  if (cfg.DEFAULT.hosts.length !== 1) {
-    throw new HostDriverConfigError(`[DEFAULT] host_driver = linux drives this machine as one host, but [DEFAULT] hosts lists ${cfg.DEFAULT.hosts.length} (${cfg.DEFAULT.hosts.join(', ')}): set hosts to one name`);
-  }
-  const nets = new HostNetworks();
-  nets.add(
-    await LinuxHostNetwork.open(cfg.DEFAULT.hosts[0]!, {
-      db: cfg.linux_host.ovsdb_socket || null,
-      datapathType: cfg.linux_host.datapath_type,
-      log: deps.log,
-    }),
-  );
-  return nets;
+  if (!Object.hasOwn(HOST_DRIVER_TABLE, driver)) throw new HostDriverConfigError(`[DEFAULT] host_driver = ${driver} is not a host driver (known: ${HOST_DRIVERS.join(', ')})`);
+  return HOST_DRIVER_TABLE[driver as keyof typeof HOST_DRIVER_TABLE](cfg, deps);
 }
 
 /** Stops what host networks run in the background (the linux driver's OVSDB monitors). */
