@@ -84,6 +84,9 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   const { cfg, log } = opts;
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? systemRandom;
+  // First: a linux host that cannot run (not root, no OVS) stops the start before anything is written.
+  const hostnets = await createHostNetworks(cfg, { random, log: log.child({ svc: 'hostnet' }) });
+  undo.push(() => closeHostNetworks(hostnets));
   const bus = await createBus(cfg, { clock, random, log: log.child({ svc: 'bus' }) });
   undo.push(() => bus.close());
   const catalog: CatalogEntry[] = [];
@@ -113,8 +116,6 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   const imageUrl = publicUrl(cfg, 'image', imagePort);
   catalog.push({ type: 'image', name: 'glance', url: imageUrl });
 
-  const hostnets = await createHostNetworks(cfg, { random, log: log.child({ svc: 'hostnet' }) });
-  undo.push(() => closeHostNetworks(hostnets));
   const agentLog = log.child({ svc: 'ovs-agent' });
   const agents = new OvsAgentFleet({ bus, clock, log: agentLog, cfg, random });
   const l2agents = new OvsL2AgentLoop({ bus, clock, log: agentLog, cfg, hostnets, isAlive: (host) => agents.host(host)?.reporting ?? false });
