@@ -10,8 +10,8 @@
  *
  * Interface events come from `ovsdb-client monitor Interface` (one process per
  * subscriber, so each gets its own "initial" rows, as with the simulated host); the
- * bridge of an inserted interface is asked with `ovs-vsctl iface-to-br`, so events are
- * delivered in order, asynchronously.
+ * bridges of new interfaces are read with one `ovs-vsctl list` per update, so events
+ * are delivered in order, asynchronously.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -21,7 +21,7 @@ import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork,
 import { type HostRequirement, HostDriverUnavailable } from './errors.js';
 import { realArgv, run } from './exec.js';
 import { mapOf, optional, tableRows, uuidOf } from './ovsdb-json.js';
-import { readDevices } from './snapshot.js';
+import { LIST_OVS_ARGS, parseOvs, readDevices } from './snapshot.js';
 
 export interface LinuxHostOptions {
   /** ovsdb-server's socket as ovs-vsctl's --db takes it (unix:PATH); null = ovs-vsctl's default. */
@@ -137,32 +137,36 @@ export class LinuxHostNetwork implements HostNetwork {
     const child = spawn('ovsdb-client', ['monitor', ...(this.#db ? [this.#db] : []), 'Open_vSwitch', 'Interface', 'name,ofport,external_ids', '--format=json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#monitors.add(child);
     let stopped = false;
+    // Interface uuid -> its bridge, remembered for the delete (the row is gone by then).
     const bridges = new Map<string, string | null>();
     let chain = Promise.resolve();
-    const bridgeOf = async (name: string): Promise<string | null> => {
+    /** Interface name -> bridge now: one ovs-vsctl per monitor update, not one per row. */
+    const bridgesByName = async (): Promise<Map<string, string>> => {
       try {
-        return (await this.execute(['ovs-vsctl', 'iface-to-br', name])).trim() || null;
+        const out = await run(['ovs-vsctl', 'list'], realArgv(['ovs-vsctl', ...LIST_OVS_ARGS], this.#db));
+        return new Map(parseOvs(out).flatMap((b) => b.ports.flatMap((p) => p.interfaces.map((i) => [i.name, b.name] as const))));
       } catch {
-        return null;
+        return new Map();
       }
     };
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{')) return;
-      for (const row of tableRows(line)) {
-        const action = String(row['action']);
-        // An update prints the changed columns' old values ("old") then the whole new row ("new").
-        if (action === 'old') continue;
-        const kind = action === 'new' ? 'update' : (action as InterfaceEvent['action']);
-        const uuid = uuidOf(row['row']);
-        const name = String(row['name']);
-        chain = chain.then(async () => {
-          let bridge = bridges.get(uuid) ?? null;
-          if (kind !== 'delete' && !bridges.has(uuid)) bridges.set(uuid, (bridge = await bridgeOf(name)));
+      // An update prints the changed columns' old values ("old") then the whole new row ("new").
+      const rows = tableRows(line).filter((r) => r['action'] !== 'old');
+      chain = chain.then(async () => {
+        const byName = rows.some((r) => r['action'] !== 'delete' && !bridges.has(uuidOf(r['row']))) ? await bridgesByName() : null;
+        for (const row of rows) {
+          const action = String(row['action']);
+          const kind = action === 'new' ? 'update' : (action as InterfaceEvent['action']);
+          const uuid = uuidOf(row['row']);
+          const name = String(row['name']);
+          if (kind !== 'delete' && !bridges.has(uuid)) bridges.set(uuid, byName?.get(name) ?? null);
+          const bridge = bridges.get(uuid) ?? null;
           if (kind === 'delete') bridges.delete(uuid);
           if (stopped) return;
           listener({ action: kind, name, bridge, ofport: optional<number>(row['ofport']) ?? -1, externalIds: mapOf(row['external_ids']) });
-        });
-      }
+        }
+      });
     });
     child.stderr!.on('data', (d: Buffer) => {
       if (!stopped && !this.#closed) this.#log?.warn({ host: this.host, stderr: d.toString() }, 'ovsdb-client monitor');

@@ -23,23 +23,29 @@ interface IpLink {
   linkinfo?: { info_kind?: string };
 }
 
+/** The ovs-vsctl arguments listing Bridge, Port and Interface as parseOvs reads them. */
+export const LIST_OVS_ARGS = [
+  '--format=json',
+  '--',
+  '--columns=name,datapath_type,fail_mode,external_ids,ports',
+  'list',
+  'Bridge',
+  '--',
+  '--columns=_uuid,name,tag,vlan_mode,trunks,external_ids,other_config,interfaces',
+  'list',
+  'Port',
+  '--',
+  '--columns=_uuid,name,type,ofport,external_ids,options,error,mtu_request',
+  'list',
+  'Interface',
+];
+
 export function readOvs(ovsVsctl: readonly string[]): OvsBridgeInfo[] {
-  const out = runSync([
-    ...ovsVsctl,
-    '--format=json',
-    '--',
-    '--columns=name,datapath_type,fail_mode,external_ids,ports',
-    'list',
-    'Bridge',
-    '--',
-    '--columns=_uuid,name,tag,vlan_mode,trunks,external_ids,other_config,interfaces',
-    'list',
-    'Port',
-    '--',
-    '--columns=_uuid,name,type,ofport,external_ids,options,error,mtu_request',
-    'list',
-    'Interface',
-  ]);
+  return parseOvs(runSync([...ovsVsctl, ...LIST_OVS_ARGS]));
+}
+
+/** The bridges, ports and interfaces from the output of `ovs-vsctl LIST_OVS_ARGS`. */
+export function parseOvs(out: string): OvsBridgeInfo[] {
   const [bridges, ports, ifaces] = out.trim().split('\n').map(tableRows) as [Record<string, unknown>[], Record<string, unknown>[], Record<string, unknown>[]];
   const ifaceBy = new Map(ifaces.map((i) => [uuidOf(i['_uuid']), i]));
   const portBy = new Map(ports.map((p) => [uuidOf(p['_uuid']), p]));
