@@ -18,7 +18,7 @@ import { ImageService } from './image/service.js';
 import type { ImageDB } from './image/db/tables.js';
 import { ComputeService } from './compute/service.js';
 import type { NovaDB } from './compute/db/schema.js';
-import { type HostNetworks, createSimulatedHostNetworks } from './hostnet/index.js';
+import { type HostNetworks, closeHostNetworks, createHostNetworks } from './hostnet/index.js';
 import { OvsAgentFleet, OvsL2AgentLoop } from './network/agents/index.js';
 import type { NeutronDB } from './network/db/schema.js';
 import { NetworkService } from './network/service.js';
@@ -86,6 +86,9 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   const { cfg, log } = opts;
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? systemRandom;
+  // First: a linux host that cannot run (not root, no OVS) stops the start before anything is written.
+  const hostnets = await createHostNetworks(cfg, { random, log: log.child({ svc: 'hostnet' }) });
+  undo.push(() => closeHostNetworks(hostnets));
   const bus = await createBus(cfg, { clock, random, log: log.child({ svc: 'bus' }) });
   undo.push(() => bus.close());
   const catalog: CatalogEntry[] = [];
@@ -115,7 +118,6 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   const imageUrl = publicUrl(cfg, 'image', imagePort);
   catalog.push({ type: 'image', name: 'glance', url: imageUrl });
 
-  const hostnets = createSimulatedHostNetworks(cfg, { random, log: log.child({ svc: 'hostnet' }) });
   const agentLog = log.child({ svc: 'ovs-agent' });
   const agents = new OvsAgentFleet({ bus, clock, log: agentLog, cfg, random });
   const l2agents = new OvsL2AgentLoop({ bus, clock, log: agentLog, cfg, hostnets, isAlive: (host) => agents.host(host)?.reporting ?? false });
@@ -164,6 +166,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
       await compute.close();
       l2agents.stop();
       agents.stop();
+      closeHostNetworks(hostnets);
       await network.close();
       await image.close();
       await identity.close();

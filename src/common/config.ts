@@ -30,6 +30,7 @@ export const OPTIONS = {
     log_level: str('info', 'trace, debug, info, warn, error or silent.'),
     log_file: str('', 'Also append the logs to this file, as JSON lines (stderr gets them either way).'),
     hosts: list(['compute1', 'compute2'], 'Simulated hypervisor hosts, each with nova-compute and an OVS agent.'),
+    host_driver: str('simulated', "What a host's network devices are: simulated (in memory, the default) or linux (real Linux bridges, veth pairs, namespaces and Open vSwitch; root only, see [linux_host])."),
     host: str('', "nova.conf/neutron.conf [DEFAULT] host: this process's name on the bus (compute.<host>, q-agent-notifier-*.<host>, conductor.<host>) and in os-services; empty = the machine's hostname. Used by the one-service commands (nimbus nova-compute, host, ...), not by nimbus up."),
     transport_url: str('inproc://', 'RPC bus: inproc:// (one process) or rabbit://user:pass@host:port/vhost (RabbitMQ; several hosts comma-separated, as oslo.messaging).'),
     rpc_response_timeout: float(60, "oslo.messaging: seconds a call waits for its reply before MessagingTimeout (a caller's own timeout wins)."),
@@ -122,6 +123,10 @@ export const OPTIONS = {
     datapath_type: str('system', 'OVS datapath type reported by the agents (system or netdev).'),
     firewall_driver: str('iptables_hybrid', 'iptables_hybrid (hybrid plug) or openvswitch.'),
     polling_interval: float(2, 'Seconds between the OVS agents\' passes over new and removed br-int devices.'),
+  },
+  linux_host: {
+    ovsdb_socket: str('', "host_driver = linux: where ovsdb-server answers, as ovs-vsctl --db takes it (unix:/path/db.sock or tcp:IP:PORT); empty = ovs-vsctl's default (unix:/var/run/openvswitch/db.sock)."),
+    datapath_type: str('netdev', 'host_driver = linux: datapath type of br-int when Nimbus makes it (netdev = userspace; system needs the openvswitch kernel module).'),
   },
   compute: {
     host: str('', 'Listen address of nova-api; empty = bind_host.'),

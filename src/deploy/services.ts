@@ -24,7 +24,7 @@ import type { NovaDB } from '../compute/db/schema.js';
 import { createMetadataApp } from '../compute/metadata/handler.js';
 import { startDashboard } from '../dashboard/server.js';
 import { ComputeService } from '../compute/service.js';
-import { HostNetworks, createSimulatedHostNetworks } from '../hostnet/index.js';
+import { HostNetworks, closeHostNetworks, createHostNetworks } from '../hostnet/index.js';
 import { IdentityService, type IdentityDB } from '../identity/service.js';
 import type { ImageDB } from '../image/db/tables.js';
 import { ImageService } from '../image/service.js';
@@ -158,18 +158,18 @@ const STARTERS: Record<ServiceCommand, (c: Ctx) => Promise<Record<string, string
   },
 
   async 'nova-compute'(c) {
-    await novaCompute(c, simulatedHost(c));
+    await novaCompute(c, await thisHost(c));
     return {};
   },
 
   async 'neutron-openvswitch-agent'(c) {
-    await ovsAgent(c, simulatedHost(c));
+    await ovsAgent(c, await thisHost(c));
     return {};
   },
 
   async host(c) {
     // One kernel: the host's nova-compute plugs into the same simulated br-int its agent watches.
-    const hostnets = simulatedHost(c);
+    const hostnets = await thisHost(c);
     await ovsAgent(c, hostnets);
     await novaCompute(c, hostnets);
     return {};
@@ -223,9 +223,11 @@ async function offerSnapshots(c: Ctx, compute: Awaited<ReturnType<typeof novaCon
   });
 }
 
-/** The simulated devices of this process's one host. */
-function simulatedHost(c: Ctx): HostNetworks {
-  return createSimulatedHostNetworks({ ...c.cfg, DEFAULT: { ...c.cfg.DEFAULT, hosts: [c.host] } }, { random: c.random, log: c.log.child({ svc: 'hostnet' }) });
+/** The devices of this process's one host, simulated or real as [DEFAULT] host_driver says. */
+async function thisHost(c: Ctx): Promise<HostNetworks> {
+  const nets = await createHostNetworks({ ...c.cfg, DEFAULT: { ...c.cfg.DEFAULT, hosts: [c.host] } }, { random: c.random, log: c.log.child({ svc: 'hostnet' }) });
+  c.undo.push(() => closeHostNetworks(nets));
+  return nets;
 }
 
 /** nova-compute for this host: no database handle, everything through the conductor. */

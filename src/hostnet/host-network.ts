@@ -104,6 +104,14 @@ export interface InterfaceEvent {
   externalIds: Readonly<Record<string, string>>;
 }
 
+/** One command of a sequence given to executeAll. */
+export interface SequencedCommand {
+  argv: string[];
+  input?: string;
+  /** Exit codes besides 0 that are not a failure (nova's check_exit_code). */
+  okExitCodes?: number[];
+}
+
 export interface ExecuteOptions {
   /** Standard input (tee's data, processutils' process_input). */
   input?: string;
@@ -112,11 +120,24 @@ export interface ExecuteOptions {
 export interface HostNetwork {
   readonly host: string;
   /**
+   * Whether a guest is a network namespace holding its NICs (the linux host: libvirt's
+   * tap is one end of a veth pair whose other end is the guest's ethN). The simulated
+   * host makes a plain tap device, as libvirt would, and nothing of the guest.
+   */
+  readonly guestNamespaces?: boolean;
+  /**
    * Runs one command as root would. Resolves to its stdout; rejects with CommandFailed
    * (argv, exit code and the real tool's stderr) whenever the real command would fail:
    * a device that exists, no such device, a port on another bridge...
    */
   execute(argv: string[], opts?: ExecuteOptions): Promise<string>;
+  /**
+   * Runs commands in order, as execute() would one by one, stopping at the first failure
+   * (its CommandFailed); a host may batch them (the linux host: consecutive `ip`
+   * commands in one `ip -batch`). The argv are the same either way. Optional: callers
+   * fall back to execute() per command.
+   */
+  executeAll?(cmds: readonly SequencedCommand[]): Promise<void>;
   /**
    * Subscribes to the Interface table: first an "initial" event per existing interface,
    * then insert/delete/update events as transactions commit. Listeners are called

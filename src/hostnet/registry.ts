@@ -8,6 +8,8 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { parseBridgeMappings } from '../network/agents/ovs-agent-config.js';
 import type { HostNetwork } from './host-network.js';
+import { HostDriverConfigError } from './linux/errors.js';
+import { LinuxHostNetwork } from './linux/linux-host.js';
 import { SimulatedHostNetwork } from './simulated/simulated-host.js';
 
 export class HostNetworks<H extends HostNetwork = HostNetwork> {
@@ -57,4 +59,43 @@ export function createSimulatedHostNetworks(cfg: Config, deps: { random: Random;
   const nets = new HostNetworks<SimulatedHostNetwork>();
   for (const host of cfg.DEFAULT.hosts) nets.add(simulatedHost(cfg, host, deps));
   return nets;
+}
+
+type HostDriverFactory = (cfg: Config, deps: { random: Random; log?: Logger }) => Promise<HostNetworks>;
+
+/** The host drivers by [DEFAULT] host_driver name. */
+const HOST_DRIVER_TABLE = {
+  simulated: async (cfg, deps) => createSimulatedHostNetworks(cfg, deps),
+  linux: async (cfg, deps) => {
+    if (cfg.DEFAULT.hosts.length !== 1) {
+      throw new HostDriverConfigError(`[DEFAULT] host_driver = linux drives this machine as one host, but [DEFAULT] hosts lists ${cfg.DEFAULT.hosts.length} (${cfg.DEFAULT.hosts.join(', ')}): set hosts to one name`);
+    }
+    const nets = new HostNetworks();
+    nets.add(await LinuxHostNetwork.open(cfg.DEFAULT.hosts[0]!, { db: cfg.linux_host.ovsdb_socket || null, datapathType: cfg.linux_host.datapath_type, log: deps.log }));
+    return nets;
+  },
+} satisfies Record<string, HostDriverFactory>;
+
+/** The [DEFAULT] host_driver values. */
+export const HOST_DRIVERS = Object.keys(HOST_DRIVER_TABLE) as (keyof typeof HOST_DRIVER_TABLE)[];
+
+/**
+ * The host networks [DEFAULT] host_driver asks for: simulated ones (one per hosts entry),
+ * or this machine's real devices (linux: one host, checked at start, see
+ * LinuxHostNetwork.open). Throws HostDriverConfigError for an unknown driver or a linux
+ * driver given several hosts (they would share one kernel and one Open vSwitch), and
+ * HostDriverUnavailable when the machine lacks what the linux driver needs.
+ */
+export async function createHostNetworks(cfg: Config, deps: { random: Random; log?: Logger }): Promise<HostNetworks> {
+  const driver = cfg.DEFAULT.host_driver;
+  if (!Object.hasOwn(HOST_DRIVER_TABLE, driver)) throw new HostDriverConfigError(`[DEFAULT] host_driver = ${driver} is not a host driver (known: ${HOST_DRIVERS.join(', ')})`);
+  return HOST_DRIVER_TABLE[driver as keyof typeof HOST_DRIVER_TABLE](cfg, deps);
+}
+
+/** Stops what host networks run in the background (the linux driver's OVSDB monitors). */
+export function closeHostNetworks(nets: HostNetworks): void {
+  for (const h of nets.hosts()) {
+    const net = nets.get(h);
+    if (net instanceof LinuxHostNetwork) net.close();
+  }
 }

@@ -14,6 +14,7 @@ import { startCloud } from '../../src/cloud.js';
 import { type Config, type DeepPartial, loadConfig } from '../../src/common/config.js';
 import { silentLogger } from '../../src/common/log.js';
 import { StartupError, prepareDataDir, removeCreated } from '../../src/common/preflight.js';
+import { HostDriverConfigError, HostDriverUnavailable } from '../../src/hostnet/index.js';
 import { BUNDLE, START_NODE_FLAGS, bundleMissing } from '../helpers/nimbus-process.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nimbus-startup-'));
@@ -125,5 +126,30 @@ describe('removeCreated', () => {
     mkdirSync(join(dir, 'images'));
     removeCreated(state);
     assert.deepEqual(readdirSync(dir), ['identity.sqlite']);
+  });
+});
+
+describe('a host driver that cannot run', () => {
+  const cfgWith = (dataDir: string, DEFAULT: DeepPartial<Config>['DEFAULT']) =>
+    loadConfig({ overrides: { DEFAULT: { data_dir: dataDir, log_level: 'silent', ...DEFAULT }, linux_host: { ovsdb_socket: 'unix:/tmp/nimbus-no-such-ovsdb.sock' }, identity: { port: 0 }, image: { port: 0 }, network: { port: 0 }, compute: { port: 0 } } });
+
+  it('an unknown [DEFAULT] host_driver is named with the known ones, before anything is written', async () => {
+    const dataDir = join(root, 'host-driver-unknown');
+    await assert.rejects(startCloud({ cfg: cfgWith(dataDir, { host_driver: 'xen' }), log: silentLogger() }), (e: Error) => {
+      assert.ok(e instanceof HostDriverConfigError, `${e.name}: ${e.message}`);
+      assert.equal(e.message, '[DEFAULT] host_driver = xen is not a host driver (known: simulated, linux)');
+      return true;
+    });
+    assert.deepEqual(existsSync(dataDir) ? readdirSync(dataDir) : [], []);
+  });
+
+  it('linux without what it needs (here: root, or ovsdb-server at the socket) says what is missing, before anything is written', async () => {
+    const dataDir = join(root, 'host-driver-linux');
+    await assert.rejects(startCloud({ cfg: cfgWith(dataDir, { host_driver: 'linux', hosts: ['h1'] }), log: silentLogger() }), (e: Error) => {
+      assert.ok(e instanceof HostDriverUnavailable, `${e.name}: ${e.message}`);
+      assert.match(e.message, /^host_driver = linux cannot run: (it must run as root|`ovs-vsctl` was not found|ovsdb-server does not answer at unix:\/tmp\/nimbus-no-such-ovsdb.sock)/);
+      return true;
+    });
+    assert.deepEqual(existsSync(dataDir) ? readdirSync(dataDir) : [], []);
   });
 });

@@ -18,7 +18,7 @@ import type { Instance, InstanceFlavor } from '../objects/instance.js';
 import { PowerState } from '../objects/states.js';
 import type { HostCommandResult, HostResources, InstanceDiagnostics, LiveMigrationData, VirtDriver } from './driver.js';
 import type { TraceRecorder } from '../../common/trace.js';
-import { type HostCommand, checkGuestVifConfig, plugFailure, plugVif, unplugVif } from './vif.js';
+import { type HostCommand, attachGuestTap, checkGuestVifConfig, deleteGuestNamespace, detachGuestTap, plugFailure, plugVif, unplugVif } from './vif.js';
 import type { FaultBook } from '../../common/faults.js';
 import type { HostDump } from '../../hostnet/simulated/state.js';
 
@@ -190,6 +190,7 @@ export class FakeLibvirtDriver implements VirtDriver {
             await this.#vifStep(ctx, 'plug_vif', instance.uuid, vif);
             guest.vifs.add(vif.id);
           }
+          await this.#startGuestNics(instance.uuid, nwInfo);
           // Created paused while events are awaited, as libvirt does.
           guest.powerState = events.length ? PowerState.PAUSED : PowerState.RUNNING;
           this.#guests.set(instance.uuid, guest);
@@ -221,9 +222,26 @@ export class FakeLibvirtDriver implements VirtDriver {
    */
   async #cleanup(ctx: NovaContext | null, instance: Instance, nwInfo: NetworkInfo): Promise<void> {
     this.#guests.delete(instance.uuid);
+    await this.#stopGuestNics(instance.uuid, nwInfo).catch((err: Error) => this.d.log.warn({ instance: instance.uuid, err: err.message }, 'Failed to remove the guest namespace; ignored'));
     for (const vif of nwInfo) {
       await this.#vifStep(ctx, 'unplug_vif', instance.uuid, vif).catch((err: Error) => this.d.log.warn({ instance: instance.uuid, err: err.message }, 'Failed to unplug VIF; ignored'));
     }
+  }
+
+  /**
+   * On a host whose guests are network namespaces (host_driver = linux) the guest is its
+   * namespace holding one NIC per VIF, the tap end in qbrX; the simulated host has no
+   * guest (libvirt's tap is not modelled there), so nothing runs.
+   */
+  async #startGuestNics(instanceUuid: string, nwInfo: NetworkInfo): Promise<void> {
+    if (!this.d.hostnet.guestNamespaces) return;
+    for (const [index, vif] of nwInfo.entries()) await attachGuestTap(this.d.hostnet, vif, { instanceUuid, index });
+  }
+
+  async #stopGuestNics(instanceUuid: string, nwInfo: NetworkInfo): Promise<void> {
+    if (!this.d.hostnet.guestNamespaces) return;
+    for (const vif of nwInfo) await detachGuestTap(this.d.hostnet, vif);
+    await deleteGuestNamespace(this.d.hostnet, instanceUuid);
   }
 
   async destroy(ctx: NovaContext, instance: Instance, nwInfo: NetworkInfo): Promise<void> {

@@ -40,7 +40,7 @@
  * VirtualInterfaceUnplugException with nova's os-vif wrapper text (in Zed those two
  * surface as nova's InternalError; Nimbus keeps one typed error per direction).
  */
-import { CommandFailed, type HostNetwork } from '../../hostnet/host-network.js';
+import { CommandFailed, type HostNetwork, type SequencedCommand } from '../../hostnet/host-network.js';
 import { VIF_TYPE_OVS, type VIF, devName, isHybridPlug } from '../network/model.js';
 import { InternalError } from '../errors.js';
 import { VirtualInterfacePlugException, VirtualInterfaceUnplugException } from './errors.js';
@@ -105,13 +105,7 @@ export function vifMtu(vif: VIF): number | null {
 }
 
 /** One host command as the VIF driver runs it; the port-recovery tool prints and replays these. */
-export interface HostCommand {
-  argv: string[];
-  /** Standard input (tee's data). */
-  input?: string;
-  /** Exit codes besides 0 that are not a failure (nova's check_exit_code). */
-  okExitCodes?: number[];
-}
+export type HostCommand = SequencedCommand;
 
 /** Runs one HostCommand, accepting its okExitCodes. */
 export async function runHostCommand(host: HostNetwork, cmd: HostCommand): Promise<void> {
@@ -120,6 +114,12 @@ export async function runHostCommand(host: HostNetwork, cmd: HostCommand): Promi
   } catch (e) {
     if (!(e instanceof CommandFailed && cmd.okExitCodes?.includes(e.exitCode))) throw e;
   }
+}
+
+/** Runs HostCommands in order, batched where the host can (executeAll), one by one otherwise. */
+export async function runHostCommandList(host: HostNetwork, cmds: readonly HostCommand[]): Promise<void> {
+  if (host.executeAll) return host.executeAll(cmds);
+  for (const cmd of cmds) await runHostCommand(host, cmd);
 }
 
 /** Making the per-VIF Linux bridge (os-vif's ensure_bridge, as nova's linux_net ran it). */
@@ -166,15 +166,15 @@ const ovsPlugger: VifPlugger = {
       return;
     }
     const { qbr, qvb, qvo } = vifDeviceNames(vif.id);
-    if (!(await exists(host, qbr))) {
-      for (const cmd of addBridgeCommands(qbr)) await runHostCommand(host, cmd);
-    }
+    if (!(await exists(host, qbr))) await runHostCommandList(host, addBridgeCommands(qbr));
     if (!(await exists(host, qvo))) {
-      for (const cmd of addVethPairCommands(qvb, qvo, mtu)) await runHostCommand(host, cmd);
-      await host.execute(['ip', 'link', 'set', qbr, 'up']);
-      await host.execute(['brctl', 'addif', qbr, qvb]);
-      await host.execute(ovsAddPortArgv(br, qvo, ovsExternalIds(vif, instanceUuid)));
-      if (mtu) await host.execute(setMtuArgv(qvo, mtu));
+      await runHostCommandList(host, [
+        ...addVethPairCommands(qvb, qvo, mtu),
+        { argv: ['ip', 'link', 'set', qbr, 'up'] },
+        { argv: ['brctl', 'addif', qbr, qvb] },
+        { argv: ovsAddPortArgv(br, qvo, ovsExternalIds(vif, instanceUuid)) },
+        ...(mtu ? [{ argv: setMtuArgv(qvo, mtu) }] : []),
+      ]);
     } else if (mtu) {
       // os-vif's update_veth_pair: an existing pair only gets the network's MTU again.
       for (const dev of [qvb, qvo]) await host.execute(setMtuArgv(dev, mtu));
@@ -265,16 +265,48 @@ export async function unplugVif(host: HostNetwork, instanceUuid: string, vif: VI
   }
 }
 
+/** Which guest and which of its NICs a tap belongs to (the linux host's guest namespace and ethN). */
+export interface GuestNic {
+  instanceUuid: string;
+  /** The NIC's position in the guest: eth0, eth1... */
+  index: number;
+}
+
+/** The network namespace of a guest on a host with guestNamespaces (the linux host). */
+export const guestNamespace = (instanceUuid: string): string => `nimbus-${instanceUuid}`;
+
+async function namespaceExists(host: HostNetwork, ns: string): Promise<boolean> {
+  const out = await host.execute(['ip', 'netns', 'list']);
+  return out.split('\n').some((l) => l.split(' ')[0] === ns);
+}
+
 /**
  * The guest's side, which libvirt does when the domain starts: the tap device (MAC
  * fe:… of the VIF's MAC, like libvirt's), up, in qbrX for a hybrid VIF (a plain VIF's
  * OVS port already waits for it and gets its ofport now). Idempotent.
+ *
+ * On a host whose guests are namespaces (the linux host, with `guest` given) the tap is
+ * one end of a veth pair; the other end is the guest's NIC ethN in the namespace
+ * nimbus-<instance uuid>, with the port's MAC and the network's MTU, up.
  */
-export async function attachGuestTap(host: HostNetwork, vif: VIF): Promise<void> {
+export async function attachGuestTap(host: HostNetwork, vif: VIF, guest?: GuestNic): Promise<void> {
   const tap = tapName(vif);
   const mtu = vifMtu(vif);
   if (!(await exists(host, tap))) {
-    await host.execute(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+    if (host.guestNamespaces && guest) {
+      const ns = guestNamespace(guest.instanceUuid);
+      const nic = `eth${guest.index}`;
+      if (!(await namespaceExists(host, ns))) {
+        await host.execute(['ip', 'netns', 'add', ns]);
+        await host.execute(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+      }
+      await host.execute(['ip', 'link', 'add', tap, 'type', 'veth', 'peer', 'name', nic, 'netns', ns]);
+      await host.execute(['ip', '-n', ns, 'link', 'set', nic, 'address', vif.address]);
+      if (mtu) await host.execute(['ip', '-n', ns, 'link', 'set', nic, 'mtu', String(mtu)]);
+      await host.execute(['ip', '-n', ns, 'link', 'set', nic, 'up']);
+    } else {
+      await host.execute(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+    }
     await host.execute(['ip', 'link', 'set', tap, 'address', `fe${vif.address.slice(2)}`]);
     if (mtu) await host.execute(['ip', 'link', 'set', tap, 'mtu', String(mtu)]);
   }
@@ -286,8 +318,15 @@ export async function attachGuestTap(host: HostNetwork, vif: VIF): Promise<void>
   }
 }
 
-/** The guest's tap going away with the domain (libvirt on destroy). Missing is fine. */
+/** The guest's tap going away with the domain (libvirt on destroy); a veth tap takes the guest's NIC with it. Missing is fine. */
 export async function detachGuestTap(host: HostNetwork, vif: VIF): Promise<void> {
   const tap = tapName(vif);
   if (await exists(host, tap)) await host.execute(['ip', 'link', 'delete', tap]);
+}
+
+/** The guest's namespace going away with the domain (hosts with guestNamespaces). Missing is fine. */
+export async function deleteGuestNamespace(host: HostNetwork, instanceUuid: string): Promise<void> {
+  if (!host.guestNamespaces) return;
+  const ns = guestNamespace(instanceUuid);
+  if (await namespaceExists(host, ns)) await host.execute(['ip', 'netns', 'delete', ns]);
 }

@@ -1,0 +1,69 @@
+/**
+ * VIF plug benchmark on this machine's real devices (host_driver = linux): N hybrid
+ * plugs (qbr/qvb/qvo, br-int port with its external-ids) through nova's VIF driver on a
+ * private Open vSwitch (scripts/ovs-sandbox.sh, netdev datapath), then N unplugs. Prints
+ * the time per VIF each way and the commands per plug. Root and openvswitch-switch
+ * needed; everything it makes is removed.
+ *
+ *   node --import tsx bench/plug-linux.ts [count=20]     (NO_BATCH=1: one process per command)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { VIF } from '../src/compute/network/model.js';
+import { devName, plugVif, unplugVif } from '../src/compute/virt/vif.js';
+import type { ExecuteOptions, HostNetwork, SequencedCommand } from '../src/hostnet/index.js';
+import { LinuxHostNetwork } from '../src/hostnet/linux/index.js';
+
+const count = Number(process.argv[2] ?? 20);
+const INSTANCE = 'bec0ffee-4b5a-4978-8a6b-5c4d3e2f1a00';
+const SCRIPT = resolve(import.meta.dirname, '../scripts/ovs-sandbox.sh');
+
+function vif(i: number): VIF {
+  const id = `be${i.toString(16).padStart(6, '0')}-aaaa-4bbb-8ccc-000000000000`;
+  return {
+    id,
+    address: `fa:16:3e:be:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+    network: { id: 'net-1', bridge: 'br-int', label: 'private', subnets: [], meta: { injected: false, tenant_id: 't', mtu: 1450 } },
+    type: 'ovs',
+    details: { port_filter: true, ovs_hybrid_plug: true, datapath_type: 'netdev', bridge_name: 'br-int' },
+    devname: devName(id, 'tap'),
+    ovs_interfaceid: id,
+    qbh_params: null,
+    qbg_params: null,
+    active: false,
+    vnic_type: 'normal',
+    profile: {},
+    preserve_on_delete: false,
+    delegate_create: false,
+    meta: {},
+  };
+}
+
+const dir = mkdtempSync(join('/tmp', 'nimbus-ovs-'));
+const db = execFileSync('bash', [SCRIPT, 'start', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!;
+try {
+  const real = await LinuxHostNetwork.open('bench', { db });
+  let commands = 0;
+  const host: HostNetwork = {
+    host: real.host,
+    execute: (argv: string[], opts?: ExecuteOptions) => (commands++, real.execute(argv, opts)),
+    ...(process.env['NO_BATCH'] ? {} : { executeAll: (cmds: readonly SequencedCommand[]) => ((commands += cmds.length), real.executeAll(cmds)) }),
+    onInterfaceChange: (l) => real.onInterfaceChange(l),
+    snapshot: () => real.snapshot(),
+  };
+  const vifs = Array.from({ length: count }, (_, i) => vif(i));
+  let t0 = performance.now();
+  for (const v of vifs) await plugVif(host, INSTANCE, v);
+  const plugMs = performance.now() - t0;
+  const plugCommands = commands;
+  const bridges = real.snapshot().linuxBridges.length;
+  t0 = performance.now();
+  for (const v of vifs) await unplugVif(host, INSTANCE, v);
+  const unplugMs = performance.now() - t0;
+  console.log(`plugged ${count} hybrid VIFs (${bridges} qbr) in ${plugMs.toFixed(0)} ms: ${(plugMs / count).toFixed(1)} ms per VIF, ${(plugCommands / count).toFixed(0)} commands per VIF`);
+  console.log(`unplugged ${count} in ${unplugMs.toFixed(0)} ms: ${(unplugMs / count).toFixed(1)} ms per VIF, ${((commands - plugCommands) / count).toFixed(0)} commands per VIF; ${real.snapshot().linuxBridges.length} qbr left`);
+  real.close();
+} finally {
+  execFileSync('bash', [SCRIPT, 'stop', dir], { stdio: 'ignore' });
+}

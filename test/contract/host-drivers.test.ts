@@ -1,0 +1,287 @@
+/**
+ * The two host drivers agree (issue 13): the same hybrid plug, guest tap, unplug and
+ * re-plug, run through nova's VIF driver on the simulated host and on a real Linux host
+ * with a private Open vSwitch (scripts/ovs-sandbox.sh, netdev datapath), issue the SAME
+ * argv and leave the same devices: qbr (forward delay 0, STP off, multicast snooping
+ * off) holding qvb and the tap, qvo on br-int with nova's external-ids, the network's
+ * MTU; nothing after the unplug. The linux half skips with its reason where root or OVS
+ * is missing (never under CI=true as root). Also: the linux driver's start-up check.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { seededRandom } from '../../src/common/clock.js';
+import { loadConfig } from '../../src/common/config.js';
+import type { VIF } from '../../src/compute/network/model.js';
+import { attachGuestTap, deleteGuestNamespace, detachGuestTap, devName, guestNamespace, plugVif, unplugVif, vifDeviceNames } from '../../src/compute/virt/vif.js';
+import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, type SequencedCommand, simulatedHost } from '../../src/hostnet/index.js';
+import { HostDriverConfigError, HostDriverUnavailable, LinuxHostNetwork } from '../../src/hostnet/linux/index.js';
+import { closeHostNetworks, createHostNetworks } from '../../src/hostnet/registry.js';
+import { type OvsSandbox, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
+import { waitFor } from '../helpers/wait.js';
+
+// Port ids of their own, so nothing of the machine or another test is touched.
+const PORTS = ['c0ffee01-7a39-4c36-b1f4-8a0b3c9a4e11', 'c0ffee02-7a39-4c36-b1f4-8a0b3c9a4e11'];
+const INSTANCE = 'c0ffee00-4b5a-4978-8a6b-5c4d3e2f1a00';
+const MACS = ['fa:16:3e:c0:ff:01', 'fa:16:3e:c0:ff:02'];
+const MTU = 1450;
+
+function vif(i: number): VIF {
+  const id = PORTS[i]!;
+  return {
+    id,
+    address: MACS[i]!,
+    network: { id: 'net-1', bridge: 'br-int', label: 'private', subnets: [], meta: { injected: false, tenant_id: 't', mtu: MTU } },
+    type: 'ovs',
+    details: { port_filter: true, ovs_hybrid_plug: true, datapath_type: 'netdev', bridge_name: 'br-int' },
+    devname: devName(id, 'tap'),
+    ovs_interfaceid: id,
+    qbh_params: null,
+    qbg_params: null,
+    active: false,
+    vnic_type: 'normal',
+    profile: {},
+    preserve_on_delete: false,
+    delegate_create: false,
+    meta: {},
+  };
+}
+const VIFS = [vif(0), vif(1)];
+const OUR_LINKS = PORTS.flatMap((p) => Object.values(vifDeviceNames(p)));
+
+/** A host that records the argv it is given (inputs appended as <<data). */
+function recording(inner: HostNetwork): HostNetwork & { log: string[][] } {
+  const log: string[][] = [];
+  return {
+    host: inner.host,
+    guestNamespaces: inner.guestNamespaces,
+    log,
+    execute(argv: string[], opts?: ExecuteOptions) {
+      log.push(opts?.input !== undefined ? [...argv, `<<${opts.input}`] : argv);
+      return inner.execute(argv, opts);
+    },
+    // A host that batches (the linux one) gets the same sequence through executeAll: the argv logged are the same.
+    ...(inner.executeAll
+      ? {
+          executeAll(cmds: readonly SequencedCommand[]) {
+            for (const c of cmds) log.push(c.input !== undefined ? [...c.argv, `<<${c.input}`] : c.argv);
+            return inner.executeAll!(cmds);
+          },
+        }
+      : {}),
+    onInterfaceChange: (l) => inner.onInterfaceChange(l),
+    snapshot: () => inner.snapshot(),
+  };
+}
+
+/** The devices of our VIFs, driver-neutral: the tap is a tuntap on one host and a veth end on the other. */
+function view(d: HostDevices) {
+  const links = d.links
+    .filter((l) => OUR_LINKS.includes(l.name))
+    .map((l) => ({ name: l.name, kind: l.name.startsWith('tap') ? 'guest-tap' : l.kind, peer: l.name.startsWith('tap') ? null : l.peer, master: l.master, up: l.up, promisc: l.promisc, mtu: l.mtu, mac: l.name.startsWith('tap') ? l.mac : '' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const linuxBridges = d.linuxBridges.filter((b) => OUR_LINKS.includes(b.name)).map((b) => ({ ...b, ports: [...b.ports].sort() }));
+  const ovsPorts = (d.ovsBridges.find((b) => b.name === 'br-int')?.ports ?? [])
+    .filter((p) => OUR_LINKS.includes(p.name))
+    .map((p) => ({ name: p.name, tag: p.tag, interfaces: p.interfaces.map((i) => ({ name: i.name, type: i.type, externalIds: i.externalIds, error: i.error })) }));
+  return { links, linuxBridges, ovsPorts };
+}
+
+interface Run {
+  afterPlug: ReturnType<typeof view>;
+  afterReplug: ReturnType<typeof view>;
+  afterUnplug: ReturnType<typeof view>;
+  /** The argv of the plugs, re-plugs and unplugs (the guest's part left out: libvirt's, not nova's). */
+  plugArgv: string[][];
+  unplugArgv: string[][];
+}
+
+/** The contract scenario on one host. */
+async function scenario(host: HostNetwork): Promise<Run> {
+  const rec = recording(host);
+  for (const v of VIFS) await plugVif(rec, INSTANCE, v);
+  const plugArgv = [...rec.log];
+  for (const [i, v] of VIFS.entries()) await attachGuestTap(rec, v, { instanceUuid: INSTANCE, index: i });
+  const afterPlug = view(host.snapshot());
+  rec.log.length = 0;
+  for (const v of VIFS) await plugVif(rec, INSTANCE, v);
+  plugArgv.push(...rec.log);
+  const afterReplug = view(host.snapshot());
+  for (const v of VIFS) await detachGuestTap(rec, v);
+  await deleteGuestNamespace(rec, INSTANCE);
+  rec.log.length = 0;
+  for (const v of VIFS) await unplugVif(rec, INSTANCE, v);
+  const unplugArgv = [...rec.log];
+  return { afterPlug, afterReplug, afterUnplug: view(host.snapshot()), plugArgv, unplugArgv };
+}
+
+const skip = linuxHostSkipReason();
+if (skip) console.log(`# linux host driver tests skipped: ${skip}`);
+
+describe('host drivers: the simulated host and a real linux host agree', () => {
+  let simulated: Run;
+  let ovs: OvsSandbox | undefined;
+  let linux: LinuxHostNetwork | undefined;
+  before(async () => {
+    simulated = await scenario(simulatedHost(loadConfig({}), 'compute1', { random: seededRandom(5) }));
+    if (skip) return;
+    ovs = await startOvsSandbox();
+    linux = await LinuxHostNetwork.open('compute1', { db: ovs.db });
+  });
+  after(async () => {
+    linux?.close();
+    await ovs?.stop();
+  });
+
+  it('the simulated plug makes qbr/qvb/qvo/tap, the br-int port with its external-ids, the MTU', () => {
+    const { links, linuxBridges, ovsPorts } = simulated.afterPlug;
+    const n = vifDeviceNames(PORTS[0]!);
+    const by = (name: string) => links.find((l) => l.name === name)!;
+    assert.deepEqual(linuxBridges[0], { name: n.qbr, stp: false, forwardDelay: 0, multicastSnooping: false, ports: [n.qvb, n.tap].sort() });
+    assert.deepEqual([by(n.qvb).peer, by(n.qvb).master, by(n.qvb).promisc], [n.qvo, n.qbr, true]);
+    assert.deepEqual([by(n.qvo).master, by(n.qvo).mtu, by(n.tap).mtu, by(n.tap).master, by(n.tap).mac], ['ovs-system', MTU, MTU, n.qbr, 'fe:16:3e:c0:ff:01']);
+    assert.deepEqual(ovsPorts[0]!.interfaces[0]!.externalIds, { 'iface-id': PORTS[0], 'iface-status': 'active', 'attached-mac': MACS[0], 'vm-uuid': INSTANCE });
+    assert.equal(links.length, 8);
+    assert.deepEqual(simulated.afterReplug, simulated.afterPlug);
+    assert.deepEqual(simulated.afterUnplug, { links: [], linuxBridges: [], ovsPorts: [] });
+  });
+
+  it('the linux host runs the same plug and unplug argv and ends with the same devices', { skip: skip ?? false }, async () => {
+    const real = await scenario(linux!);
+    assert.deepEqual(real.plugArgv, simulated.plugArgv);
+    assert.deepEqual(real.unplugArgv, simulated.unplugArgv);
+    assert.deepEqual(real.afterPlug, simulated.afterPlug);
+    assert.deepEqual(real.afterReplug, simulated.afterReplug);
+    assert.deepEqual(real.afterUnplug, { links: [], linuxBridges: [], ovsPorts: [] });
+    const left = await hostLinkNames();
+    assert.deepEqual(left.links.filter((l) => OUR_LINKS.includes(l)), []);
+    assert.ok(!left.namespaces.includes(guestNamespace(INSTANCE)));
+  });
+
+  it('a guest on the linux host is a namespace holding eth0/eth1 with the ports\' MACs and MTU', { skip: skip ?? false }, async () => {
+    for (const v of VIFS) await plugVif(linux!, INSTANCE, v);
+    for (const [i, v] of VIFS.entries()) await attachGuestTap(linux!, v, { instanceUuid: INSTANCE, index: i });
+    try {
+      const out = await linux!.execute(['ip', '-n', guestNamespace(INSTANCE), '-json', 'link', 'show']);
+      const nics = (JSON.parse(out) as { ifname: string; address: string; mtu: number; flags: string[] }[]).filter((l) => l.ifname.startsWith('eth')).map((l) => [l.ifname, l.address, l.mtu, l.flags.includes('UP')]);
+      assert.deepEqual(nics, [
+        ['eth0', MACS[0], MTU, true],
+        ['eth1', MACS[1], MTU, true],
+      ]);
+    } finally {
+      for (const v of VIFS) await detachGuestTap(linux!, v);
+      await deleteGuestNamespace(linux!, INSTANCE);
+      for (const v of VIFS) await unplugVif(linux!, INSTANCE, v);
+    }
+    assert.ok(!(await hostLinkNames()).namespaces.includes(guestNamespace(INSTANCE)));
+  });
+
+  it('the linux host reports the plugged port through the OVSDB monitor, as the simulated one does', { skip: skip ?? false }, async () => {
+    const events: InterfaceEvent[] = [];
+    const stop = linux!.onInterfaceChange((ev) => events.push(ev));
+    try {
+      await waitFor('the initial br-int row', async () => (events.some((e) => e.action === 'initial' && e.name === 'br-int') ? true : undefined), 10_000);
+      await plugVif(linux!, INSTANCE, VIFS[0]!);
+      const qvo = vifDeviceNames(PORTS[0]!).qvo;
+      const ins = await waitFor('the insert of qvo with its iface-id', async () => events.find((e) => e.name === qvo && e.action !== 'initial' && e.externalIds['iface-id'] === PORTS[0]), 10_000);
+      assert.equal(ins.bridge, 'br-int');
+      await unplugVif(linux!, INSTANCE, VIFS[0]!);
+      const del = await waitFor('the delete of qvo', async () => events.find((e) => e.name === qvo && e.action === 'delete'), 10_000);
+      assert.equal(del.bridge, 'br-int');
+    } finally {
+      stop();
+      await unplugVif(linux!, INSTANCE, VIFS[0]!);
+    }
+  });
+});
+
+describe('linux host driver: batched commands fail as the command alone would', { skip: skip ?? false }, () => {
+  it('an `ip -batch` failing at its second line: the first is done, the error is that command\'s own', async () => {
+    const ovs = await startOvsSandbox();
+    const net = await LinuxHostNetwork.open('h', { db: ovs.db });
+    const [a, b] = ['qvbc0ffee-ba', 'qvoc0ffee-ba'];
+    try {
+      const e = await net
+        .executeAll([{ argv: ['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b] }, { argv: ['ip', 'link', 'set', 'nimbus-none', 'up'] }, { argv: ['ip', 'link', 'set', a, 'up'] }])
+        .catch((x: unknown) => x);
+      assert.ok(e instanceof CommandFailed);
+      assert.deepEqual([e.argv, e.exitCode, e.stderr], [['ip', 'link', 'set', 'nimbus-none', 'up'], 1, 'Cannot find device "nimbus-none"\n']);
+      // The pair exists (line 1 ran), qvb is still down (line 3 did not).
+      const ours = net.snapshot().links.filter((l) => l.name === a || l.name === b);
+      assert.deepEqual(ours.map((l) => `${l.name} ${l.up ? 'up' : 'down'}`).sort(), [`${a} down`, `${b} down`]);
+    } finally {
+      await net.execute(['ip', 'link', 'delete', a]).catch(() => undefined);
+      net.close();
+      await ovs.stop();
+    }
+  });
+});
+
+describe('linux host driver: the start-up check names what is missing', () => {
+  it('not root: HostDriverUnavailable "root"', async () => {
+    const e = await LinuxHostNetwork.open('h', { uid: 1000 }).catch((x: unknown) => x);
+    assert.ok(e instanceof HostDriverUnavailable);
+    assert.equal(e.missing, 'root');
+    assert.match(e.message, /^host_driver = linux cannot run: it must run as root \(uid 0\), not uid 1000/);
+  });
+
+  it('no `ip` or no `ovs-vsctl` on PATH: HostDriverUnavailable naming the tool', async () => {
+    const path = process.env['PATH'];
+    const dir = mkdtempSync(join('/tmp', 'nimbus-path-'));
+    try {
+      process.env['PATH'] = dir;
+      let e = await LinuxHostNetwork.open('h', { uid: 0 }).catch((x: unknown) => x);
+      assert.ok(e instanceof HostDriverUnavailable);
+      assert.equal(e.missing, 'ip');
+      assert.match(e.message, /`ip` was not found on PATH/);
+      symlinkSync('/usr/sbin/ip', join(dir, 'ip'));
+      e = await LinuxHostNetwork.open('h', { uid: 0 }).catch((x: unknown) => x);
+      assert.ok(e instanceof HostDriverUnavailable);
+      assert.equal(e.missing, 'ovs-vsctl');
+      assert.match(e.message, /`ovs-vsctl` was not found on PATH \(Debian: apt-get install openvswitch-switch\)/);
+    } finally {
+      process.env['PATH'] = path;
+    }
+  });
+
+  it('no ovsdb-server at the socket: HostDriverUnavailable "ovsdb-server" with ovs-vsctl\'s reason', { skip: skip ?? false }, async () => {
+    const e = await LinuxHostNetwork.open('h', { uid: 0, db: 'unix:/tmp/nimbus-no-such-ovsdb.sock' }).catch((x: unknown) => x);
+    assert.ok(e instanceof HostDriverUnavailable);
+    assert.equal(e.missing, 'ovsdb-server');
+    assert.match(e.message, /ovsdb-server does not answer at unix:\/tmp\/nimbus-no-such-ovsdb.sock \(ovs-vsctl: unix:\/tmp\/nimbus-no-such-ovsdb.sock: database connection failed \(No such file or directory\)\)/);
+  });
+});
+
+describe('[DEFAULT] host_driver chooses the host networks', () => {
+  const deps = { random: seededRandom(1) };
+
+  it('simulated by default: one simulated host per hosts entry', async () => {
+    const nets = await createHostNetworks(loadConfig({}), deps);
+    assert.deepEqual(nets.hosts(), ['compute1', 'compute2']);
+    assert.ok(!nets.get('compute1').guestNamespaces);
+  });
+
+  it('an unknown driver, or linux with several hosts: HostDriverConfigError', async () => {
+    let e = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'xen' } } }), deps).catch((x: unknown) => x);
+    assert.ok(e instanceof HostDriverConfigError);
+    assert.equal(e.message, '[DEFAULT] host_driver = xen is not a host driver (known: simulated, linux)');
+    e = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'linux' } } }), deps).catch((x: unknown) => x);
+    assert.ok(e instanceof HostDriverConfigError);
+    assert.match(e.message, /hosts lists 2 \(compute1, compute2\): set hosts to one name$/);
+  });
+
+  it('linux: this machine as the one host, br-int made with the netdev datapath', { skip: skip ?? false }, async () => {
+    const ovs = await startOvsSandbox();
+    try {
+      const nets = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'linux', hosts: ['compute9'] }, linux_host: { ovsdb_socket: ovs.db } } }), deps);
+      const net = nets.get('compute9');
+      assert.ok(net instanceof LinuxHostNetwork && net.guestNamespaces);
+      const brInt = net.snapshot().ovsBridges.find((b) => b.name === 'br-int');
+      assert.deepEqual([brInt?.datapathType, brInt?.failMode], ['netdev', 'secure']);
+      closeHostNetworks(nets);
+    } finally {
+      await ovs.stop();
+    }
+  });
+});
