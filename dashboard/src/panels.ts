@@ -1,13 +1,19 @@
 /**
  * The panels of a selected server, each from one operator endpoint of /nimbus/v1 (admin
  * only): its boot timeline (traces), the diagnosis, the repair report and the faults
- * injected. The diagnosis (src/compute/diagnosis/findings.ts) and the repair report
- * (src/compute/api/ops/repair-vifs.ts) are rendered in their documented shapes, with a
- * Repair button that applies the report; the others generically (tables for lists, a bar
- * chart for anything that looks like timed steps), so they keep working as those
- * endpoints grow; an endpoint this Nimbus does not serve yet (404) shows "not available".
+ * injected. Each is rendered in its documented shape: the timeline as a Gantt chart
+ * (timeline.ts), the diagnosis (src/compute/diagnosis/findings.ts), the repair report
+ * (src/compute/api/ops/repair-vifs.ts) with a Repair button that applies it, the faults
+ * with their Clear buttons and an Add form (faults.ts). An answer of another shape falls
+ * back to a generic rendering (tables for lists, a bar chart for anything that looks like
+ * timed steps); an endpoint this Nimbus does not serve (404) shows "not available".
  */
 import { type Answer, type Session, call, errorMessage } from './api.js';
+import { faultRequest, renderFaultResult, renderFaults } from './faults.js';
+import { esc } from './html.js';
+import { renderTimelineChart, renderTimelines } from './timeline.js';
+
+export { esc };
 
 /** One panel of a selected server: the operator endpoint it reads. */
 export interface PanelDef {
@@ -23,11 +29,6 @@ export const PANELS: PanelDef[] = [
   { id: 'repair', title: 'VIF repair report', path: (id) => `/nimbus/v1/repair-vifs?server=${encodeURIComponent(id)}` },
   { id: 'faults', title: 'Injected faults', path: () => '/nimbus/v1/faults' },
 ];
-
-/** HTML-escapes any value (every API string reaches the page through it). */
-export function esc(v: unknown): string {
-  return String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** A step of a timeline, whatever the trace format calls its fields. */
 interface Step {
@@ -177,7 +178,11 @@ export function renderAnswer(panel: PanelDef, a: Answer, serverId?: string): str
   }
   if (a.status === 403) return '<p class="unavailable">not available: admin only</p>';
   if (a.status >= 400) return `<p class="error">${esc(errorMessage(a))} (HTTP ${a.status})</p>`;
-  const known = panel.id === 'diagnose' ? renderDiagnosis(a.body) : panel.id === 'repair' ? renderRepair(a.body, serverId) : undefined;
+  const known =
+    panel.id === 'diagnose' ? renderDiagnosis(a.body)
+    : panel.id === 'repair' ? renderRepair(a.body, serverId)
+    : panel.id === 'timeline' ? renderTimelines(a.body)
+    : renderFaults(a.body);
   if (known !== undefined) return known;
   const steps = panel.id === 'timeline' ? findSteps(a.body) : undefined;
   return (steps && steps.length ? renderChart(steps) : '') + `<details${steps ? '' : ' open'}><summary>answer</summary>${renderValue(a.body)}</details>`;
@@ -186,23 +191,58 @@ export function renderAnswer(panel: PanelDef, a: Answer, serverId?: string): str
 /** Loads every panel of a server into `el` (one section per panel); `notes` go first in their panel (a repair's result). */
 export async function loadPanels(s: Session, serverId: string, el: HTMLElement, notes: Partial<Record<PanelDef['id'], string>> = {}): Promise<void> {
   el.innerHTML = PANELS.map((p) => `<section class="panel" data-panel="${p.id}"><h3>${esc(p.title)}</h3><div class="panel-body muted">loading…</div></section>`).join('');
-  await Promise.all(
-    PANELS.map(async (p) => {
-      const body = el.querySelector<HTMLElement>(`[data-panel="${p.id}"] .panel-body`)!;
-      let html: string;
-      try {
-        html = (notes[p.id] ?? '') + renderAnswer(p, await call(s, 'compute', p.path(serverId)), serverId);
-      } catch (e) {
-        html = `<p class="error">${esc((e as Error).message)}</p>`;
-      }
-      body.classList.remove('muted');
-      body.innerHTML = html;
-      body.querySelector<HTMLButtonElement>('.repair-apply')?.addEventListener('click', (ev) => void repair(s, serverId, el, ev.currentTarget as HTMLButtonElement));
-      body.closest('.panel')!.setAttribute('data-loaded', 'true');
-    }),
-  );
+  await Promise.all(PANELS.map((p) => loadPanel(s, serverId, el, p, notes[p.id])));
 }
 
+/** Loads one panel's section (already in `el`) and wires its buttons. */
+async function loadPanel(s: Session, serverId: string, el: HTMLElement, p: PanelDef, note = ''): Promise<void> {
+  const section = el.querySelector<HTMLElement>(`[data-panel="${p.id}"]`)!;
+  const body = section.querySelector<HTMLElement>('.panel-body')!;
+  section.removeAttribute('data-loaded');
+  let html: string;
+  let answer: Answer | undefined;
+  try {
+    answer = await call(s, 'compute', p.path(serverId));
+    html = note + renderAnswer(p, answer, serverId);
+  } catch (e) {
+    html = `<p class="error">${esc((e as Error).message)}</p>`;
+  }
+  body.classList.remove('muted');
+  body.innerHTML = html;
+  body.querySelector<HTMLButtonElement>('.repair-apply')?.addEventListener('click', (ev) => void repair(s, serverId, el, ev.currentTarget as HTMLButtonElement));
+  // The request select redraws the chart from the answer already there.
+  body.querySelector<HTMLSelectElement>('.tl-request')?.addEventListener('change', (ev) => {
+    const t = answer?.body?.timelines?.[Number((ev.currentTarget as HTMLSelectElement).value)];
+    if (t) body.querySelector('.tl-chart')!.innerHTML = renderTimelineChart(t);
+  });
+  if (p.id === 'faults') wireFaults(s, serverId, el, p, body);
+  section.setAttribute('data-loaded', 'true');
+}
+
+/** The faults panel's Clear, Clear all and Add: each calls the API, then reloads the panel with the outcome on top. */
+function wireFaults(s: Session, serverId: string, el: HTMLElement, p: PanelDef, body: HTMLElement): void {
+  const act = async (what: string, path: string, init: { method: string; body?: unknown }) => {
+    body.querySelectorAll('button').forEach((b) => (b.disabled = true));
+    let note: string;
+    try {
+      note = renderFaultResult(what, await call(s, 'compute', path, init));
+    } catch (e) {
+      note = `<p class="error fault-result" data-ok="false">${esc(what)} failed: ${esc((e as Error).message)}</p>`;
+    }
+    await loadPanel(s, serverId, el, p, note);
+  };
+  body.querySelectorAll<HTMLButtonElement>('.fault-clear').forEach((b) =>
+    b.addEventListener('click', () => void act(`Cleared ${b.dataset.id}`, `/nimbus/v1/faults/${encodeURIComponent(b.dataset.id!)}`, { method: 'DELETE' })),
+  );
+  body.querySelector('.faults-clear-all')?.addEventListener('click', () => void act('Cleared all faults', '/nimbus/v1/faults', { method: 'DELETE' }));
+  body.querySelector<HTMLFormElement>('.fault-form')?.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.currentTarget as HTMLFormElement);
+    const get = (k: string) => String(f.get(k) ?? '');
+    const fault = faultRequest({ kind: get('kind'), host: get('host'), count: get('count'), ttl: get('ttl'), params: get('params') });
+    void act(`Added ${get('kind')}`, '/nimbus/v1/faults', { method: 'POST', body: { fault } });
+  });
+}
 /** The Repair button: applies the report for this server (POST), then reloads every panel with the result on top. */
 async function repair(s: Session, serverId: string, el: HTMLElement, button: HTMLButtonElement): Promise<void> {
   button.disabled = true;

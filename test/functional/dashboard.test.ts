@@ -5,7 +5,9 @@
  * (or say "not available" while their endpoints are not merged), a qvo removed from
  * br-int by hand is flagged in red, diagnosed (device-not-on-br-int) and reported with
  * the rootwrap command that fixes it, the Repair button brings it back to healthy, and a
- * member sees only their project's servers. Screenshots go to .nimbus-test/dashboard/
+ * member sees only their project's servers. The boot's timeline shows its steps in order
+ * as bars with the critical path marked, and a fault added through the faults panel's
+ * form is listed and cleared. Screenshots go to .nimbus-test/dashboard/
  * (gitignored).
  *
  * Every wait is on the page's state (a selector naming the state awaited, polled by
@@ -75,7 +77,8 @@ describe('dashboard in headless Chromium', { skip }, () => {
     if (ci && missing) throw new Error(`CI=true: ${missing}; .ci/run installs it`);
     if (ci && builtMissing) throw new Error(`CI=true: ${builtMissing}`);
     mkdirSync(SHOTS, { recursive: true });
-    cloud = await startTestCloud({ agent: { polling_interval: 0 }, network: { send_events_interval: 0 } });
+    // Trace steps flushed quickly: the timeline panel shows them as soon as they are recorded.
+    cloud = await startTestCloud({ agent: { polling_interval: 0 }, network: { send_events_interval: 0 }, trace: { flush_ms: 20 } });
     assert.ok(cloud.urls.dashboard, 'the cloud serves the dashboard');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
     const net = await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/networks`, { network: { name: 'demo-net' } });
@@ -155,7 +158,7 @@ describe('dashboard in headless Chromium', { skip }, () => {
     await see(page, '#networks', /demo-net[\s\S]*10\.9\.0\.0\/24/);
     await page.screenshot({ path: join(SHOTS, '1-admin-topology.png'), fullPage: true });
 
-    // The server's panels: each loads, answering or saying "not available" (a 404 from an endpoint not merged yet).
+    // The server's panels: each loads and answers.
     await page.click(`.server[data-server-id="${web.id}"]`);
     for (const panel of ['timeline', 'diagnose', 'repair', 'faults']) {
       await see(page, `[data-panel="${panel}"][data-loaded="true"]`);
@@ -166,6 +169,53 @@ describe('dashboard in headless Chromium', { skip }, () => {
     await see(page, '[data-panel="diagnose"] .diag-status[data-status]');
     await see(page, '[data-panel="repair"] .repair-summary');
     await page.screenshot({ path: join(SHOTS, '2-admin-server-panels.png'), fullPage: true });
+
+    // The boot's timeline: the create request shown by default, its steps in order as bars. The event reaching
+    // the compute is recorded after the server is ACTIVE: refreshed until it is there.
+    const tl = '[data-panel="timeline"] .timeline-chart';
+    await refreshUntil(page, `${tl} .tl-step[data-service="nova-compute"][data-step="external_event_received"]`);
+    const picked = await page.$eval('[data-panel="timeline"] select.tl-request', (el) => (el as HTMLSelectElement).selectedOptions[0]!.textContent ?? '');
+    assert.match(picked, /^create · req-/);
+    const rows = await page.$$eval(`${tl} .tl-step`, (els) => els.map((e) => ({ service: e.getAttribute('data-service'), step: e.getAttribute('data-step'), critical: e.getAttribute('data-critical'), label: e.querySelector('.step-name')?.textContent ?? '' })));
+    const at = (what: string, pred: (r: (typeof rows)[number]) => boolean) => {
+      const i = rows.findIndex(pred);
+      assert.ok(i >= 0, `${what} in the chart: ${rows.map((r) => r.label).join(' | ')}`);
+      return i;
+    };
+    const order = [
+      at('the API request', (r) => r.service === 'nova-api' && r.step === 'POST /v2.1/servers'),
+      at('the scheduler', (r) => r.step === 'select_destinations'),
+      at('the build', (r) => r.step === 'build_and_run_instance'),
+      at('the plug', (r) => r.step === 'plug_vif'),
+      at('the event received by the compute', (r) => r.service === 'nova-compute' && r.step === 'external_event_received' && r.label.includes('network-vif-plugged')),
+    ];
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), rows.map((r) => r.label).join(' | '));
+    assert.ok(rows.some((r) => r.critical === 'true'), 'at least one critical-path bar');
+    assert.ok((await page.locator(`${tl} .tl-step.critical .bar`).count()) > 0);
+    await page.locator('[data-panel="timeline"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, '5-admin-timeline.png'), fullPage: true });
+
+    // A fault added through the panel's form is listed, then cleared by its button. A plug failure on a host that
+    // does not exist: in force, yet touching nothing this test boots.
+    const fp = '[data-panel="faults"]';
+    await see(page, `${fp} .fault-form`);
+    await page.selectOption(`${fp} select[name="kind"]`, 'plug-failure');
+    await page.fill(`${fp} input[name="host"]`, 'no-such-host');
+    await page.fill(`${fp} input[name="count"]`, '2');
+    await page.fill(`${fp} input[name="ttl"]`, '600');
+    await page.click(`${fp} .fault-add`);
+    await see(page, `${fp} .fault-result[data-ok="true"]`, /Added plug-failure/);
+    const listed = await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/faults`);
+    const added = listed.body.faults.find((f: { kind: string; host: string }) => f.kind === 'plug-failure' && f.host === 'no-such-host');
+    assert.ok(added, JSON.stringify(listed.body));
+    assert.equal(added.remaining, 2);
+    const row = `${fp} tr.fault[data-fault-id="${added.id}"]`;
+    await see(page, row, /plug-failure[\s\S]*no-such-host[\s\S]*2 \/ 0/);
+    await page.screenshot({ path: join(SHOTS, '6-admin-faults.png'), fullPage: true });
+    await page.click(`${row} .fault-clear`);
+    await see(page, `${fp} .fault-result[data-ok="true"]`, /Cleared/);
+    await page.waitForSelector(row, { state: 'detached', timeout: WAIT });
+    assert.equal((await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/faults`)).body.faults.some((f: { id: string }) => f.id === added.id), false);
 
     // An interface attached: its port and devices appear beside the first.
     const att = await cloud.api('demo', 'POST', `${cloud.urls.compute}/v2.1/servers/${web.id}/os-interface`, { interfaceAttachment: { net_id: netId } });
