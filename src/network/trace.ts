@@ -73,7 +73,8 @@ export class NeutronTrace {
     const started = new WeakMap<FastifyRequest, { at: number; requestId: string; parentId: string | null; device: string | null }>();
     app.addHook('onRequest', async (req) => {
       const caller = req.headers['x-openstack-request-id'];
-      if (typeof caller !== 'string' || !GLOBAL_REQUEST_ID.test(caller) || !req.url.includes('/ports')) return;
+      // The operator API's own reads (/nimbus/v1/diagnosis/ports/...) are not the cloud's work.
+      if (typeof caller !== 'string' || !GLOBAL_REQUEST_ID.test(caller) || !req.url.includes('/ports') || req.url.startsWith('/nimbus/')) return;
       const tp = TRACEPARENT.exec(String(req.headers.traceparent ?? ''));
       // A request on a known port: what it causes (a deletion, a status change) is this request's.
       const portId = /\/ports\/([0-9a-f-]{36})/.exec(req.url)?.[1];

@@ -145,6 +145,14 @@ describe('nimbus trace', () => {
     assert.ok(!critical.some((s) => s.step === 'build_and_run_instance'), 'enclosing steps are not on the path, their children are');
   });
 
+  it("the operator API's own reads are not steps of the server's requests", async () => {
+    // diagnose reads neutron's diagnosis of each port (/nimbus/v1/diagnosis/ports/...) on the server's behalf.
+    assert.equal((await cloud.api('admin', 'GET', `${cloud.urls.compute}/nimbus/v1/diagnose/servers/${server}`)).status, 200);
+    const all = await traces(server);
+    const leaked = all.flatMap((t) => t.steps).filter((s) => s.step.includes('/nimbus/'));
+    assert.deepEqual(leaked.map((s) => `${s.service}:${s.step}`), []);
+  });
+
   it('traces attach, detach and delete as their own requests, newest first', async () => {
     const att = await nova('admin', 'POST', `/servers/${server}/os-interface`, { interfaceAttachment: { net_id: net2Id } });
     assert.equal(att.status, 200, JSON.stringify(att.body));
