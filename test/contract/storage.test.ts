@@ -364,6 +364,7 @@ for (const dialect of DIALECTS) {
       await db.insertInto('ml2_port_bindings').values({ port_id: p1, host: 'compute1', vnic_type: 'normal', profile: '{"a": 1}', vif_type: 'ovs', vif_details: '{"port_filter": true}', status: 'ACTIVE' }).execute();
       await db.insertInto('allowedaddresspairs').values({ port_id: p1, mac_address: 'fa:16:3e:00:00:99', ip_address: '10.8.0.0/28' }).execute();
       await db.insertInto('extradhcpopts').values({ id: 'opt-kids', port_id: p1, opt_name: 'mtu', opt_value: '1400', ip_version: 6 }).execute();
+      await any.insertInto('tags').values([{ resource_type: 'ports', resource_id: p1, tag: 'blue' }, { resource_type: 'networks', resource_id: p1, tag: 'not-a-port-tag' }]).execute();
       const one = await selectPortChildren(db, [p1, p3]);
       assert.deepEqual(one, {
         ips: [{ port_id: p1, ip_address: '10.8.0.5', subnet_id: subnet.id, network_id: 'net-kids' }],
@@ -371,10 +372,11 @@ for (const dialect of DIALECTS) {
         binds: [{ port_id: p1, host: 'compute1', vnic_type: 'normal', profile: '{"a": 1}', vif_type: 'ovs', vif_details: '{"port_filter": true}', status: 'ACTIVE' }],
         pairs: [{ port_id: p1, mac_address: 'fa:16:3e:00:00:99', ip_address: '10.8.0.0/28' }],
         opts: [{ id: 'opt-kids', port_id: p1, opt_name: 'mtu', opt_value: '1400', ip_version: 6 }],
+        tags: [{ port_id: p1, tag: 'blue' }],
       });
       const all = await selectPortChildren(db, 'all');
       assert.deepEqual(all.ips.filter((r) => ports.includes(r.port_id)).map((r) => r.ip_address).sort(), ['10.8.0.5', '10.8.0.6']);
-      assert.deepEqual(await selectPortChildren(db, [p3]), { ips: [], sgs: [], binds: [], pairs: [], opts: [] });
+      assert.deepEqual(await selectPortChildren(db, [p3]), { ips: [], sgs: [], binds: [], pairs: [], opts: [], tags: [] });
     });
 
     t('neutron ML2: racing segment allocations never share a VNI or VLAN', async () => {

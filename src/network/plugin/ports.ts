@@ -62,7 +62,7 @@ import { PortEvents, type PortStatus, type PortStatusChange } from './port-event
 import { checkQuota } from './quotas.js';
 import type { SecurityGroups } from './security-groups.js';
 import type { Subnets } from './subnets.js';
-import { deleteTagsOf, loadTags } from '../db/tags.js';
+import { deleteTagsOf } from '../db/tags.js';
 
 /** What a port's binding looks like before any host is set. */
 const UNBOUND = { vif_type: 'unbound', vif_details: '{}' };
@@ -87,7 +87,7 @@ export class Ports {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
     const chunks = all ? [ids] : chunk(ids, 500);
-    const { ips, sgs, binds, pairs, opts }: PortChildren = { ips: [], sgs: [], binds: [], pairs: [], opts: [] };
+    const { ips, sgs, binds, pairs, opts, tags: tagRows }: PortChildren = { ips: [], sgs: [], binds: [], pairs: [], opts: [], tags: [] };
     for (const c of chunks) {
       const got = await selectPortChildren(db, all ? 'all' : c);
       ips.push(...got.ips);
@@ -95,6 +95,7 @@ export class Ports {
       binds.push(...got.binds);
       pairs.push(...got.pairs);
       opts.push(...got.opts);
+      tagRows.push(...got.tags);
     }
     const group = <T extends { port_id: string }>(list: T[]) => {
       const m = new Map<string, T[]>();
@@ -107,7 +108,8 @@ export class Ports {
     const optBy = group(opts);
     // The port dict shows its ACTIVE binding; INACTIVE ones are binding-extended's.
     const bindBy = new Map(binds.filter((b) => b.status === BindingStatuses.active).map((b) => [b.port_id, b]));
-    const tags = await loadTags(db, 'ports', all ? 'all' : ids);
+    const tags = new Map<string, string[]>();
+    for (const [id, list] of group(tagRows)) tags.set(id, list.map((t) => t.tag).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     return rows.map((r) =>
       portDict(r, ipBy.get(r.id) ?? [], (sgBy.get(r.id) ?? []).map((x) => x.security_group_id), bindBy.get(r.id), pairBy.get(r.id) ?? [], optBy.get(r.id) ?? [], tags.get(r.id) ?? []),
     );
