@@ -10,15 +10,14 @@ import {
   type KyselyPlugin,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
-  type QueryId,
   type QueryResult,
   type RootOperationNode,
   type UnknownRow,
   CreateTableNode,
   MysqlDialect,
-  OperationNodeTransformer,
   OrderByItemNode,
   PostgresDialect,
+  PostgresQueryCompiler,
   RawNode,
 } from 'kysely';
 import mysql from 'mysql2';
@@ -83,7 +82,7 @@ export function postgresDialect(url: string, max: number): ServerDialect {
     client.on('error', () => {});
     preparing(client);
   });
-  return { dialect: mappingDataErrors(new PostgresDialect({ pool })), plugins: [new PostgresNullsOrder()] };
+  return { dialect: mappingDataErrors(nullsLikeSqlite(new PostgresDialect({ pool }))), plugins: [] };
 }
 
 /** Statements worth preparing: data statements (not DDL, whose tables a prepared plan would outlive). */
@@ -154,42 +153,23 @@ class MysqlTableOptions implements KyselyPlugin {
  * PostgreSQL sorts NULL after every value in ascending order; SQLite and MariaDB sort it
  * first. Ordering without an explicit NULLS clause gets SQLite's, so a list sorted on a
  * nullable column (a server's host, a port's device) pages the same on every dialect.
+ * Done while compiling each ORDER BY item: a plugin would walk and copy every
+ * statement's tree, most of which order nothing.
  */
-class NullsLikeSqlite extends OperationNodeTransformer {
-  protected override transformOrderByItem(node: OrderByItemNode, queryId?: QueryId): OrderByItemNode {
-    const item = super.transformOrderByItem(node, queryId);
-    if (item.nulls) return item;
-    const dir = item.direction && RawNode.is(item.direction) ? item.direction.sqlFragments.join('').trim().toLowerCase() : 'asc';
-    return OrderByItemNode.cloneWith(item, { nulls: dir === 'desc' ? 'last' : 'first' });
+class NullsLikeSqliteCompiler extends PostgresQueryCompiler {
+  protected override visitOrderByItem(node: OrderByItemNode): void {
+    if (node.nulls) return super.visitOrderByItem(node);
+    const dir = node.direction && RawNode.is(node.direction) ? node.direction.sqlFragments.join('').trim().toLowerCase() : 'asc';
+    super.visitOrderByItem(OrderByItemNode.cloneWith(node, { nulls: dir === 'desc' ? 'last' : 'first' }));
   }
 }
 
-/**
- * Whether an ORDER BY is anywhere in the tree (subqueries too). Walking without copying
- * is several times cheaper than the transformer, which rebuilds and freezes every node
- * of every statement; most statements order nothing.
- */
-function hasOrderBy(node: unknown): boolean {
-  if (Array.isArray(node)) {
-    for (const item of node) if (typeof item === 'object' && item !== null && hasOrderBy(item)) return true;
-    return false;
-  }
-  const n = node as Record<string, unknown>;
-  if (n.kind === 'OrderByNode') return true;
-  // for...in allocates nothing (Object.values would, on every node of every statement).
-  for (const k in n) {
-    const v = n[k];
-    if (typeof v === 'object' && v !== null && hasOrderBy(v)) return true;
-  }
-  return false;
-}
-
-class PostgresNullsOrder implements KyselyPlugin {
-  readonly #transformer = new NullsLikeSqlite();
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    return hasOrderBy(args.node) ? this.#transformer.transformNode(args.node, args.queryId) : args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result;
-  }
+/** PostgreSQL's dialect with the compiler above. */
+function nullsLikeSqlite(d: Dialect): Dialect {
+  return {
+    createAdapter: () => d.createAdapter(),
+    createDriver: () => d.createDriver(),
+    createIntrospector: (db) => d.createIntrospector(db),
+    createQueryCompiler: () => new NullsLikeSqliteCompiler(),
+  };
 }
