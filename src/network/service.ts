@@ -65,7 +65,21 @@ export class NetworkService {
     this.trace = new NeutronTrace(recorder);
     this.ml2 = new Ml2({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random });
     this.plugin = new CorePlugin({ db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log: d.log, ml2: this.ml2 });
-    this.app = createNetworkApp({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random, validator: d.validator, plugin: this.plugin, authUri: d.authUri, queueDepths: (queues) => d.bus.queueDepths(queues) });
+    this.app = createNetworkApp({
+      cfg: d.cfg,
+      log: d.log,
+      clock: d.clock,
+      random: d.random,
+      validator: d.validator,
+      plugin: this.plugin,
+      authUri: d.authUri,
+      queueDepths: (queues) => d.bus.queueDepths(queues),
+      // What this process still buffers is written first, as the trace read API does.
+      traceOfDevice: async (deviceId) => {
+        await recorder.flush();
+        return listTraceEvents(d.db.kysely, { instanceUuid: deviceId });
+      },
+    });
     this.novaNotifier = new NovaNotifier({
       cfg: d.cfg,
       log: d.log,

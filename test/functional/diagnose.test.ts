@@ -82,6 +82,12 @@ describe('nimbus diagnose', { skip: inProcessOnly('changes agents and config of 
     const p = await diagnose('ports', portId);
     assert.equal(p.body.status, 'ok', JSON.stringify(p.body.findings));
     assert.equal(p.body.facts.binding.host, healthy['OS-EXT-SRV-ATTR:host']);
+    // Its binding history: the boot's binding to its host (from the steps neutron records).
+    assert.deepEqual(
+      p.body.facts.binding_history.map((h: { host: string; vif_type: string }) => [h.host, h.vif_type]),
+      [[healthy['OS-EXT-SRV-ATTR:host'], 'ovs']],
+    );
+    assert.match(p.body.findings.find((f: { cause: string }) => f.cause === 'binding-history').detail, /^Bound 1 time\(s\): \S+ compute\d ovs \(req-/);
     assert.ok(p.body.facts.expected_devices.devices.every((d: { present: boolean }) => d.present));
     assert.equal(p.body.facts.expected_devices.ovs_port.bridge, 'br-int');
     const h = await diagnose('hosts', healthy['OS-EXT-SRV-ATTR:host']);

@@ -25,6 +25,8 @@ export const CAUSES = {
   instanceError: 'instance-error',
   noValidHost: 'no-valid-host',
   hostFiltered: 'host-filtered',
+  /** A port's bindings so far (informational). */
+  bindingHistory: 'binding-history',
   hostsFitNow: 'hosts-fit-now',
   vifPlugTimeout: 'vif-plug-timeout',
   notifierDisabled: 'nova-notifier-disabled',
@@ -78,6 +80,8 @@ export interface NeutronPortDiagnosis {
   agents: { id: string; agent_type: string; host: string; alive: boolean; configurations: Record<string, unknown> }[];
   binding_findings: NeutronBindingFinding[];
   status_findings: { cause: string; message: string }[];
+  /** Each binding ML2 made of the port under its current device, oldest first (from the trace). */
+  binding_history?: { at: string; host: string | null; vif_type: string | null; vnic_type: string | null; request_id: string }[];
 }
 
 /**
@@ -101,6 +105,14 @@ export function portFindings(n: NeutronPortDiagnosis): Finding[] {
     out.push({ cause: s.cause, severity, detail: s.message, ...(fix ? { fix } : {}), subject });
   }
   return out;
+}
+
+/** A port's bindings so far, as one informational finding (the port's own diagnosis shows it). */
+export function bindingHistoryFindings(n: NeutronPortDiagnosis): Finding[] {
+  const history = n.binding_history ?? [];
+  if (!history.length) return [];
+  const each = history.map((h) => `${h.at} ${h.host || '(no host)'} ${h.vif_type ?? '?'} (${h.request_id})`);
+  return [{ cause: CAUSES.bindingHistory, severity: Severities.info, subject: n.port.id, detail: `Bound ${history.length} time(s): ${each.join('; ')}` }];
 }
 
 /** The "Hosts tried:" lines of a build fault's details (conductor's faultFromError): each host and why it failed. */

@@ -34,6 +34,7 @@ import {
   hostFindings,
   isVifPlugFailure,
   noValidHostFindings,
+  bindingHistoryFindings,
   portFindings,
   vifPlugFindings,
 } from './findings.js';
@@ -186,7 +187,7 @@ export class Diagnoser {
   async port(ctx: NovaContext, portId: string): Promise<Diagnosis> {
     const n = await this.#neutronPort(ctx, portId);
     const port = n.port as unknown as Port;
-    const findings = portFindings(n);
+    const findings = [...portFindings(n), ...bindingHistoryFindings(n)];
     // binding-extended keeps one binding per host (ACTIVE, INACTIVE during a migration): the history neutron has.
     let bindings: unknown[] = [];
     try {
@@ -217,6 +218,7 @@ export class Diagnoser {
       device_id: port.device_id,
       binding: bindingOf(port),
       bindings,
+      binding_history: n.binding_history ?? [],
       segments: n.segments,
       agents: n.agents.map((a) => ({ id: a.id, agent_type: a.agent_type, alive: a.alive, bridge_mappings: a.configurations['bridge_mappings'], tunnel_types: a.configurations['tunnel_types'] })),
       expected_devices: expected,

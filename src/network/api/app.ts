@@ -26,6 +26,7 @@ import { specifiedKeys } from './resource.js';
 import { pyRepr } from './validators.js';
 import { registerPortBindings } from './port-bindings.js';
 import { registerOpsDiagnosis } from './ops-diagnosis.js';
+import type { TraceEvent } from '../../common/trace.js';
 import { registerTags } from './tags.js';
 import { registerServiceProviders } from './service-providers.js';
 import { registerNetworkMetrics } from './metrics.js';
@@ -41,6 +42,8 @@ export interface NetworkApiDeps {
   authUri: string;
   /** The bus's queue depths, for /metrics; absent: no queue metric. */
   queueDepths?: QueueDepths;
+  /** The trace steps recorded under a device (a port's binding history); absent: none. */
+  traceOfDevice?: (deviceId: string) => Promise<TraceEvent[]>;
 }
 
 export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
@@ -99,7 +102,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   app.put('/v2.0/subnetpools/:id/add_prefixes', async (req) => p.subnetPools.addPrefixes(req.ctx, (req.params as { id: string }).id, req.body));
   app.put('/v2.0/subnetpools/:id/remove_prefixes', async (req) => p.subnetPools.removePrefixes(req.ctx, (req.params as { id: string }).id, req.body));
   registerPortBindings(app, p.portBindings);
-  registerOpsDiagnosis(app, { cfg: d.cfg, clock: d.clock, plugin: p });
+  registerOpsDiagnosis(app, { cfg: d.cfg, clock: d.clock, plugin: p, ...(d.traceOfDevice ? { traceOfDevice: d.traceOfDevice } : {}) });
   registerTags(app, p.tags);
   registerServiceProviders(app);
 

@@ -9,7 +9,10 @@
  * judges and nova-api's `diagnose` (src/compute/diagnosis/) asks it over HTTP.
  *
  * Answer: { port, segments, agents, binding_findings: BindingFinding[],
- * status_findings: PortStatusFinding[] }; 404 PortNotFound for an unknown port.
+ * status_findings: PortStatusFinding[], binding_history }; 404 PortNotFound for an
+ * unknown port. binding_history: each binding ML2 made of the port while it belonged to
+ * its current device, oldest first, from the steps `nimbus trace` records (neutron keeps
+ * no history of its own; [trace] enabled = false or max_age_s bound it).
  * GET /nimbus/v1/diagnosis/networks/{id}?host=H: the same binding diagnosis for a new
  * port of that network bound to H ({ network_id, host, segments, agents, binding_findings }).
  */
@@ -17,12 +20,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import { agentToWire, agentsOnHost } from '../agents/index.js';
+import type { TraceEvent } from '../../common/trace.js';
 import { type PortFacts, type SegmentFacts, diagnoseBinding, diagnosePortStatus } from '../diagnosis/index.js';
 import { AdminRequired, InvalidInput } from '../errors.js';
 import type { CorePlugin } from '../plugin/plugin.js';
 import type { Dict } from './resource.js';
 
-export function registerOpsDiagnosis(app: FastifyInstance, d: { cfg: Config; clock: Clock; plugin: CorePlugin }): void {
+export function registerOpsDiagnosis(app: FastifyInstance, d: { cfg: Config; clock: Clock; plugin: CorePlugin; traceOfDevice?: (deviceId: string) => Promise<TraceEvent[]> }): void {
   const p = d.plugin;
   const downTime = d.cfg.network.agent_down_time;
 
@@ -55,7 +59,7 @@ export function registerOpsDiagnosis(app: FastifyInstance, d: { cfg: Config; clo
       admin_state_up: port.admin_state_up as boolean,
       profile: (port['binding:profile'] as Record<string, unknown> | undefined) ?? {},
     };
-    return { port, ...(await judge(net, facts, port.status as string)) };
+    return { port, ...(await judge(net, facts, port.status as string)), binding_history: d.traceOfDevice ? await bindingHistory(d.traceOfDevice, port) : [] };
   });
 
   // A port of this network bound to ?host= now: for a build whose ports went with it (nova deletes the ports it made).
@@ -66,4 +70,29 @@ export function registerOpsDiagnosis(app: FastifyInstance, d: { cfg: Config; clo
     const net = await p.networks.get(req.ctx, (req.params as { id: string }).id);
     return { network_id: net.id, host, ...(await judge(net, { id: '(a new port)', host_id: host, vnic_type: 'normal', vif_type: 'unbound' }, null)) };
   });
+}
+
+/** One binding ML2 made of a port, as the trace recorded it. */
+export interface BindingHistoryEntry {
+  at: string;
+  host: string | null;
+  vif_type: string | null;
+  vnic_type: string | null;
+  request_id: string;
+}
+
+/** The port's bindings recorded under its device (the trace keys neutron's steps by device). */
+async function bindingHistory(traceOfDevice: (deviceId: string) => Promise<TraceEvent[]>, port: Dict): Promise<BindingHistoryEntry[]> {
+  const device = port.device_id as string;
+  if (!device) return [];
+  const steps = await traceOfDevice(device);
+  return steps
+    .filter((e) => e.step === 'port_binding' && e.detail?.port === port.id)
+    .map((e) => ({
+      at: new Date(e.startedAt).toISOString(),
+      host: (e.detail?.host as string | undefined) ?? null,
+      vif_type: (e.detail?.vif_type as string | undefined) ?? null,
+      vnic_type: (e.detail?.vnic_type as string | undefined) ?? null,
+      request_id: e.requestId,
+    }));
 }
