@@ -11,7 +11,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { OPS_COMMANDS, runOpsCommand } from '../../src/cli/ops/index.js';
 import type { Io } from '../../src/cli/ops/output.js';
-import { type TestCloud, inProcessCheck, startTestCloud } from '../helpers/cloud.js';
+import { BUNDLE_TARGET, type TestCloud, inProcessCheck, startTestCloud } from '../helpers/cloud.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('fault injection: /nimbus/v1/faults', () => {
@@ -40,10 +40,11 @@ describe('fault injection: /nimbus/v1/faults', () => {
     await waitFor('every server gone', async () => (((await nova('GET', '/servers?all_tenants=1')).body.servers as unknown[]).length === 0 ? true : undefined));
   };
 
-  // The cloud's log lines (warn and up), for what nova warns about.
+  // The cloud's log lines (warn and up), for what nova warns about (in process only: the
+  // bundle's cloud logs in its own process).
   const warnings: { msg: string }[] = [];
   before(async () => {
-    const log = pino({ level: 'warn', base: undefined }, { write: (l: string) => void warnings.push(JSON.parse(l)) });
+    const log = BUNDLE_TARGET ? undefined : pino({ level: 'warn', base: undefined }, { write: (l: string) => void warnings.push(JSON.parse(l)) });
     cloud = await startTestCloud({
       agent: { polling_interval: 0, report_interval: 0.2 },
       network: { send_events_interval: 0, agent_down_time: 1 },
@@ -105,12 +106,14 @@ describe('fault injection: /nimbus/v1/faults', () => {
     assert.equal(s.fault.message, `Build of instance ${s.id} aborted: Failed to allocate the network(s), not rescheduling.`);
   });
 
-  it('vif-plugged duplicated: nova takes the first and warns about the second, the boot is ACTIVE', async () => {
+  it('vif-plugged duplicated: nova takes the first and warns about the second, the boot is ACTIVE', async (t) => {
     const f = await add({ kind: 'vif-plugged-duplicate', count: 1 });
     const s = await boot('vm-dup');
     assert.equal(s.status, 'ACTIVE');
     // nova's _process_instance_event: an event nobody waits for is a warning.
-    await waitFor('the warning about the second event', async () => (warnings.some((w) => /^Received unexpected event network-vif-plugged-[0-9a-f-]+ for instance with vm_state (building|active) and task_state/.test(w.msg)) ? true : undefined));
+    await inProcessCheck(t, "reads the cloud's log", () =>
+      waitFor('the warning about the second event', async () => (warnings.some((w) => /^Received unexpected event network-vif-plugged-[0-9a-f-]+ for instance with vm_state (building|active) and task_state/.test(w.msg)) ? true : undefined)),
+    );
     assert.equal((await faults('GET')).body.faults.some((x: { id: string }) => x.id === f.id), false);
   });
 
