@@ -11,7 +11,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'undici';
 import type { Bus } from '../../src/bus/bus.js';
 import { createBus } from '../../src/bus/transport.js';
 import { systemClock, systemRandom } from '../../src/common/clock.js';
@@ -19,7 +18,7 @@ import { loadConfig } from '../../src/common/config.js';
 import { silentLogger } from '../../src/common/log.js';
 import { serviceContext } from '../../src/compute/context.js';
 import { ComputeRpc } from '../../src/compute/rpc.js';
-import { type Deployment, deploymentUnavailable, startDeployment } from '../helpers/deployment.js';
+import { type Deployment, deploymentApi, deploymentUnavailable, startDeployment } from '../helpers/deployment.js';
 import { BUNDLE } from '../helpers/nimbus-process.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -27,13 +26,7 @@ describe('nimbus diagnose and repair-vifs on a distributed deployment (RabbitMQ 
   let why: string | null = null;
   let d: Deployment | undefined;
   let bus: Bus | undefined;
-  let token = '';
-
-  const api = async (method: string, url: string, body?: unknown) => {
-    const res = await request(url, { method: method as 'GET', headers: { 'x-auth-token': token, 'content-type': 'application/json', 'openstack-api-version': 'compute 2.92' }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    const text = await res.body.text();
-    return { status: res.statusCode, body: text ? JSON.parse(text) : null };
-  };
+  let api: Awaited<ReturnType<typeof deploymentApi>>;
   const nimbus = (...args: string[]) =>
     new Promise<{ code: number; out: string; err: string }>((resolve) =>
       execFile(process.execPath, [BUNDLE, ...args], { env: { ...process.env, ...d!.env('admin') }, timeout: 120_000 }, (err, out, errOut) =>
@@ -49,14 +42,7 @@ describe('nimbus diagnose and repair-vifs on a distributed deployment (RabbitMQ 
       return;
     }
     d = await startDeployment('postgres', { hosts: ['compute1'], workers: 1, conductorDebug: false, config: { agent: { polling_interval: '0' }, network: { send_events_interval: '0' } } });
-    const env = d.env('admin');
-    const auth = await request(`${env.OS_AUTH_URL!.replace(/\/+$/, '')}/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', password: 'admin', domain: { name: 'Default' } } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } }),
-    });
-    await auth.body.text();
-    token = String(auth.headers['x-subject-token']);
+    api = await deploymentApi(d, 'admin');
     // The operator's way onto the host: its nova-compute, over the deployment's vhost.
     const cfg = loadConfig({ overrides: { DEFAULT: { transport_url: `rabbit://guest:guest@127.0.0.1:5672/${d.vhost}` } } });
     bus = await createBus(cfg, { clock: systemClock, random: systemRandom, log: silentLogger() });

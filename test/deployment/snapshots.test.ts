@@ -11,18 +11,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OPS_COMMANDS, runOpsCommand } from '../../src/cli/ops/index.js';
 import type { Io } from '../../src/cli/ops/output.js';
-import { type Deployment, deploymentUnavailable, startDeployment } from '../helpers/deployment.js';
+import { type Deployment, deploymentApi, deploymentUnavailable, startDeployment } from '../helpers/deployment.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('snapshots on a distributed deployment', { timeout: 600_000 }, () => {
   let why: string | null = null;
   let d: Deployment | undefined;
-  let tok: string;
-  const api = async (method: string, url: string, body?: unknown) => {
-    const r = await fetch(url, { method, headers: { 'x-auth-token': tok, 'content-type': 'application/json', 'openstack-api-version': 'compute 2.92' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await r.text();
-    return { status: r.status, body: text ? JSON.parse(text) : undefined };
-  };
+  let api: Awaited<ReturnType<typeof deploymentApi>>;
   const snapshots = (method: string, path = '', body?: unknown) => api(method, `${d!.urls.compute}/nimbus/v1/snapshots${path}`, body);
   const servers = async () => ((await api('GET', `${d!.urls.compute}/v2.1/servers?all_tenants=1`)).body.servers as { name: string }[]).map((s) => s.name).sort();
   const networks = async () => ((await api('GET', `${d!.urls.network}/v2.0/networks`)).body.networks as { name: string }[]).map((n) => n.name).sort();
@@ -51,13 +46,7 @@ describe('snapshots on a distributed deployment', { timeout: 600_000 }, () => {
       return;
     }
     d = await startDeployment('postgres', { hosts: ['compute1'] });
-    const r = await fetch(`${d.urls.identity}/v3/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: d.env('admin').OS_PASSWORD } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } }),
-    });
-    assert.equal(r.status, 201);
-    tok = r.headers.get('x-subject-token')!;
+    api = await deploymentApi(d, 'admin');
   });
   after(async () => {
     await d?.stop();

@@ -9,21 +9,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'undici';
-import { type Deployment, deploymentUnavailable, startDeployment } from '../helpers/deployment.js';
+import { type Deployment, deploymentApi, deploymentUnavailable, startDeployment } from '../helpers/deployment.js';
 import { BUNDLE } from '../helpers/nimbus-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('nimbus trace on a distributed deployment (RabbitMQ + postgres)', { timeout: 600_000 }, () => {
   let why: string | null = null;
   let d: Deployment | undefined;
-  let token = '';
-
-  const api = async (method: string, url: string, body?: unknown) => {
-    const res = await request(url, { method: method as 'GET', headers: { 'x-auth-token': token, 'content-type': 'application/json', 'openstack-api-version': 'compute 2.92' }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    const text = await res.body.text();
-    return { status: res.statusCode, body: text ? JSON.parse(text) : null, requestId: String(res.headers['x-openstack-request-id'] ?? '') };
-  };
+  let api: Awaited<ReturnType<typeof deploymentApi>>;
   const trace = (...args: string[]) =>
     new Promise<{ code: number; out: string; err: string }>((resolve) =>
       execFile(process.execPath, [BUNDLE, 'trace', ...args], { env: { ...process.env, ...d!.env('admin') }, timeout: 60_000 }, (err, out, errOut) =>
@@ -39,19 +32,7 @@ describe('nimbus trace on a distributed deployment (RabbitMQ + postgres)', { tim
       return;
     }
     d = await startDeployment('postgres', { hosts: ['compute1'], conductorDebug: false, config: { agent: { polling_interval: '0' }, network: { send_events_interval: '0' } } });
-    const env = d.env('demo');
-    const auth = await request(`${env.OS_AUTH_URL!.replace(/\/+$/, '')}/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: { methods: ['password'], password: { user: { name: env.OS_USERNAME, password: env.OS_PASSWORD, domain: { name: 'Default' } } } },
-          scope: { project: { name: env.OS_PROJECT_NAME, domain: { name: 'Default' } } },
-        },
-      }),
-    });
-    await auth.body.text();
-    token = String(auth.headers['x-subject-token']);
+    api = await deploymentApi(d, 'demo');
   });
   after(async () => {
     await d?.stop();

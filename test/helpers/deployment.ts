@@ -416,3 +416,30 @@ export async function startDeployment(dialect: DialectName, opts: DeploymentOpti
   };
   return { dir, vhost, db, credentials: own?.credentials, configFiles, procs, urls, env, named: (name) => procs.filter((p) => p.name === name), host, start: startMore, signal, stop };
 }
+
+/** An answer of the deployment's APIs: status, decoded JSON body, and the request id. */
+export interface ApiAnswer {
+  status: number;
+  body: any;
+  requestId: string;
+}
+
+/**
+ * A JSON client of the deployment's APIs as `user`: a project-scoped token from its
+ * keystone, and nova's latest microversion on every request.
+ */
+export async function deploymentApi(d: Deployment, user: 'admin' | 'demo'): Promise<(method: string, url: string, body?: unknown) => Promise<ApiAnswer>> {
+  const env = d.env(user);
+  const auth = await fetch(`${d.urls.identity}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: env.OS_USERNAME, domain: { name: 'Default' }, password: env.OS_PASSWORD } } }, scope: { project: { name: env.OS_PROJECT_NAME, domain: { name: 'Default' } } } } }),
+  });
+  if (auth.status !== 201) throw new Error(`keystone refused ${user}: ${auth.status} ${await auth.text()}`);
+  const token = auth.headers.get('x-subject-token')!;
+  return async (method, url, body) => {
+    const r = await fetch(url, { method, headers: { 'x-auth-token': token, 'content-type': 'application/json', 'openstack-api-version': 'compute 2.92' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null, requestId: r.headers.get('x-openstack-request-id') ?? '' };
+  };
+}
