@@ -11,33 +11,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { VIF } from '../src/compute/network/model.js';
-import { devName, plugVif, unplugVif } from '../src/compute/virt/vif.js';
+import { plugVif, unplugVif } from '../src/compute/virt/vif.js';
 import type { ExecuteOptions, HostNetwork, SequencedCommand } from '../src/hostnet/index.js';
 import { LinuxHostNetwork } from '../src/hostnet/linux/index.js';
+import { hybridOvsVif } from '../test/helpers/vif-fixture.js';
 
 const count = Number(process.argv[2] ?? 20);
 const INSTANCE = 'bec0ffee-4b5a-4978-8a6b-5c4d3e2f1a00';
 const SCRIPT = resolve(import.meta.dirname, '../scripts/ovs-sandbox.sh');
 
 function vif(i: number): VIF {
-  const id = `be${i.toString(16).padStart(6, '0')}-aaaa-4bbb-8ccc-000000000000`;
-  return {
-    id,
-    address: `fa:16:3e:be:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
-    network: { id: 'net-1', bridge: 'br-int', label: 'private', subnets: [], meta: { injected: false, tenant_id: 't', mtu: 1450 } },
-    type: 'ovs',
-    details: { port_filter: true, ovs_hybrid_plug: true, datapath_type: 'netdev', bridge_name: 'br-int' },
-    devname: devName(id, 'tap'),
-    ovs_interfaceid: id,
-    qbh_params: null,
-    qbg_params: null,
-    active: false,
-    vnic_type: 'normal',
-    profile: {},
-    preserve_on_delete: false,
-    delegate_create: false,
-    meta: {},
-  };
+  return hybridOvsVif({ id: `be${i.toString(16).padStart(6, '0')}-aaaa-4bbb-8ccc-000000000000`, address: `fa:16:3e:be:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, mtu: 1450, datapathType: 'netdev' });
 }
 
 const dir = mkdtempSync(join('/tmp', 'nimbus-ovs-'));

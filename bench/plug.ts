@@ -7,31 +7,15 @@
  */
 import { seededRandom } from '../src/common/clock.js';
 import type { VIF } from '../src/compute/network/model.js';
-import { devName, plugVif, unplugVif } from '../src/compute/virt/vif.js';
+import { plugVif, unplugVif } from '../src/compute/virt/vif.js';
 import { SimulatedHostNetwork } from '../src/hostnet/index.js';
+import { hybridOvsVif } from '../test/helpers/vif-fixture.js';
 
 const count = Number(process.argv[2] ?? 1000);
 const INSTANCE = '0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a00';
 
 function vif(i: number): VIF {
-  const id = `${i.toString(16).padStart(8, '0')}-aaaa-4bbb-8ccc-000000000000`;
-  return {
-    id,
-    address: 'fa:16:3e:4c:2a:9b',
-    network: { id: 'net-1', bridge: 'br-int', label: 'private', subnets: [], meta: { injected: false, tenant_id: 't', mtu: null } },
-    type: 'ovs',
-    details: { port_filter: true, ovs_hybrid_plug: true, datapath_type: 'system', bridge_name: 'br-int' },
-    devname: devName(id, 'tap'),
-    ovs_interfaceid: id,
-    qbh_params: null,
-    qbg_params: null,
-    active: false,
-    vnic_type: 'normal',
-    profile: {},
-    preserve_on_delete: false,
-    delegate_create: false,
-    meta: {},
-  };
+  return hybridOvsVif({ id: `${i.toString(16).padStart(8, '0')}-aaaa-4bbb-8ccc-000000000000`, address: 'fa:16:3e:4c:2a:9b' });
 }
 
 const host = new SimulatedHostNetwork('bench', { random: seededRandom(3), tunnelTypes: ['vxlan'], bridgeMappings: { physnet1: 'br-phys' } });

@@ -14,12 +14,13 @@ import { after, before, describe, it } from 'node:test';
 import { seededRandom } from '../../src/common/clock.js';
 import { loadConfig } from '../../src/common/config.js';
 import type { VIF } from '../../src/compute/network/model.js';
-import { attachGuestTap, deleteGuestNamespace, detachGuestTap, devName, guestNamespace, plugVif, unplugVif, vifDeviceNames } from '../../src/compute/virt/vif.js';
+import { attachGuestTap, deleteGuestNamespace, detachGuestTap, guestNamespace, plugVif, unplugVif, vifDeviceNames } from '../../src/compute/virt/vif.js';
 import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, type SequencedCommand, simulatedHost } from '../../src/hostnet/index.js';
 import { HostDriverConfigError, HostDriverUnavailable, LinuxHostNetwork } from '../../src/hostnet/linux/index.js';
 import { closeHostNetworks, createHostNetworks } from '../../src/hostnet/registry.js';
 import { type OvsSandbox, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
+import { hybridOvsVif } from '../helpers/vif-fixture.js';
 
 // Port ids of their own, so nothing of the machine or another test is touched.
 const PORTS = ['c0ffee01-7a39-4c36-b1f4-8a0b3c9a4e11', 'c0ffee02-7a39-4c36-b1f4-8a0b3c9a4e11'];
@@ -28,24 +29,7 @@ const MACS = ['fa:16:3e:c0:ff:01', 'fa:16:3e:c0:ff:02'];
 const MTU = 1450;
 
 function vif(i: number): VIF {
-  const id = PORTS[i]!;
-  return {
-    id,
-    address: MACS[i]!,
-    network: { id: 'net-1', bridge: 'br-int', label: 'private', subnets: [], meta: { injected: false, tenant_id: 't', mtu: MTU } },
-    type: 'ovs',
-    details: { port_filter: true, ovs_hybrid_plug: true, datapath_type: 'netdev', bridge_name: 'br-int' },
-    devname: devName(id, 'tap'),
-    ovs_interfaceid: id,
-    qbh_params: null,
-    qbg_params: null,
-    active: false,
-    vnic_type: 'normal',
-    profile: {},
-    preserve_on_delete: false,
-    delegate_create: false,
-    meta: {},
-  };
+  return hybridOvsVif({ id: PORTS[i]!, address: MACS[i]!, mtu: MTU, datapathType: 'netdev' });
 }
 const VIFS = [vif(0), vif(1)];
 const OUR_LINKS = PORTS.flatMap((p) => Object.values(vifDeviceNames(p)));

@@ -9,32 +9,16 @@ import { seededRandom } from '../../src/common/clock.js';
 import { loadConfig } from '../../src/common/config.js';
 import type { VIF } from '../../src/compute/network/model.js';
 import { VirtualInterfacePlugException, VirtualInterfaceUnplugException } from '../../src/compute/virt/errors.js';
-import { attachGuestTap, detachGuestTap, devName, plugVif, tapName, unplugVif, vifDeviceNames } from '../../src/compute/virt/vif.js';
+import { attachGuestTap, detachGuestTap, plugVif, tapName, unplugVif, vifDeviceNames } from '../../src/compute/virt/vif.js';
 import { type ExecuteOptions, type HostNetwork, type SimulatedHostNetwork, simulatedHost } from '../../src/hostnet/index.js';
+import { hybridOvsVif } from '../helpers/vif-fixture.js';
 
 const PORT = '5ad4a2c6-c1f7-4c7f-9d0e-3b1f2a6b9c01';
 const INSTANCE = '0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a00';
 const MAC = 'fa:16:3e:4c:2a:9b';
 
 function vif(overrides: Partial<VIF> = {}, mtu: number | null = null): VIF {
-  return {
-    id: PORT,
-    address: MAC,
-    network: { id: 'net-1', bridge: 'br-int', label: 'private', subnets: [], meta: { injected: false, tenant_id: 't', mtu } },
-    type: 'ovs',
-    details: { port_filter: true, ovs_hybrid_plug: true, datapath_type: 'system', bridge_name: 'br-int' },
-    devname: devName(PORT, 'tap'),
-    ovs_interfaceid: PORT,
-    qbh_params: null,
-    qbg_params: null,
-    active: false,
-    vnic_type: 'normal',
-    profile: {},
-    preserve_on_delete: false,
-    delegate_create: false,
-    meta: {},
-    ...overrides,
-  };
+  return { ...hybridOvsVif({ id: PORT, address: MAC, mtu }), ...overrides };
 }
 
 /** A HostNetwork that records every command it passes on. */
