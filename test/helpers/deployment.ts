@@ -17,6 +17,7 @@ import amqp from 'amqplib';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { type DialectName, type ServiceDatabase, parseDatabaseUrl } from '../../src/db/database.js';
+import { token } from './burst.js';
 import { type TestDatabases, freshDatabases, unavailable as dbUnavailable } from './databases.js';
 import { BUNDLE, REPO_ROOT, START_NODE_FLAGS, bundleMissing } from './nimbus-process.js';
 
@@ -425,20 +426,13 @@ export interface ApiAnswer {
 }
 
 /**
- * A JSON client of the deployment's APIs as `user`: a project-scoped token from its
- * keystone, and nova's latest microversion on every request.
+ * A JSON client of the deployment's APIs as `user` (burst.ts's token), with full URLs and
+ * the request id, and nova's latest microversion on every request.
  */
 export async function deploymentApi(d: Deployment, user: 'admin' | 'demo'): Promise<(method: string, url: string, body?: unknown) => Promise<ApiAnswer>> {
-  const env = d.env(user);
-  const auth = await fetch(`${d.urls.identity}/v3/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: env.OS_USERNAME, domain: { name: 'Default' }, password: env.OS_PASSWORD } } }, scope: { project: { name: env.OS_PROJECT_NAME, domain: { name: 'Default' } } } } }),
-  });
-  if (auth.status !== 201) throw new Error(`keystone refused ${user}: ${auth.status} ${await auth.text()}`);
-  const token = auth.headers.get('x-subject-token')!;
+  const t = await token(d, user);
   return async (method, url, body) => {
-    const r = await fetch(url, { method, headers: { 'x-auth-token': token, 'content-type': 'application/json', 'openstack-api-version': 'compute 2.92' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const r = await fetch(url, { method, headers: { 'x-auth-token': t, 'content-type': 'application/json', 'openstack-api-version': 'compute 2.92' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await r.text();
     return { status: r.status, body: text ? JSON.parse(text) : null, requestId: r.headers.get('x-openstack-request-id') ?? '' };
   };
