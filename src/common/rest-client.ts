@@ -132,6 +132,18 @@ interface CatalogService {
 /** Re-authenticate this long before the token expires. */
 const REFRESH_MARGIN_MS = 60_000;
 
+/** Keystone refused the password: its status and body, for callers that report them their own way. */
+export class AuthenticationFailed extends Error {
+  constructor(
+    readonly username: string,
+    readonly authUrl: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`${username} could not authenticate to ${authUrl}: ${status} ${body}`);
+  }
+}
+
 export class ServiceSession {
   #token: string | null = null;
   #expiresAt = 0;
@@ -180,7 +192,7 @@ export class ServiceSession {
       }),
     });
     const text = await res.body.text();
-    if (res.statusCode !== 201) throw new Error(`${c.username} could not authenticate to ${c.authUrl}: ${res.statusCode} ${text}`);
+    if (res.statusCode !== 201) throw new AuthenticationFailed(c.username, c.authUrl, res.statusCode, text);
     const subject = res.headers['x-subject-token'];
     const body = JSON.parse(text) as { token: { expires_at: string; catalog?: CatalogService[] } };
     this.#token = Array.isArray(subject) ? subject[0]! : subject!;

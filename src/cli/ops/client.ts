@@ -5,6 +5,7 @@
  * the operator API nova-api serves under /nimbus/v1 (src/compute/api/ops/).
  */
 import { request } from 'undici';
+import { AuthenticationFailed, ServiceSession } from '../../common/rest-client.js';
 
 /** A failure the operator should read as is (bad credentials, an API error): exit status 1. */
 export class OpsError extends Error {}
@@ -40,11 +41,6 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
   };
 }
 
-interface CatalogEntry {
-  type: string;
-  endpoints: { interface: string; region_id?: string; region?: string; url: string }[];
-}
-
 /** A response of the operator API: the status and the decoded body. */
 export interface OpsResponse<T = unknown> {
   status: number;
@@ -54,42 +50,39 @@ export interface OpsResponse<T = unknown> {
 export class OpsClient {
   private constructor(
     private readonly token: string,
-    private readonly catalog: CatalogEntry[],
-    private readonly creds: Credentials,
+    /** nova's endpoint, from the catalog. */
+    private readonly compute: string,
   ) {}
 
+  /** Logs in as keystoneauth's password plugin does (the services' ServiceSession), naming what went wrong. */
   static async login(creds: Credentials): Promise<OpsClient> {
     const v3 = /\/v3$/.test(creds.authUrl) ? creds.authUrl : `${creds.authUrl}/v3`;
-    const body = {
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: creds.username, password: creds.password, domain: { name: creds.userDomainName } } } },
-        scope: { project: { name: creds.projectName, domain: { name: creds.projectDomainName } } },
-      },
-    };
-    let res;
+    const session = new ServiceSession({
+      authUrl: v3,
+      username: creds.username,
+      password: creds.password,
+      projectName: creds.projectName,
+      userDomainName: creds.userDomainName,
+      projectDomainName: creds.projectDomainName,
+      interface: creds.interface as 'public',
+      ...(creds.region ? { region: creds.region } : {}),
+    });
+    let token: string;
     try {
-      res = await request(`${v3}/auth/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      token = await session.token();
     } catch (e) {
+      if (e instanceof AuthenticationFailed) throw new OpsError(`keystone refused the credentials of ${creds.username}: ${e.status} ${errorMessage(e.body)}`);
       throw new OpsError(`cannot reach keystone at ${v3} (${(e as Error).message})`);
     }
-    const text = await res.body.text();
-    if (res.statusCode !== 201) throw new OpsError(`keystone refused the credentials of ${creds.username}: ${res.statusCode} ${errorMessage(text)}`);
-    const token = res.headers['x-subject-token'];
-    const catalog = (JSON.parse(text) as { token: { catalog?: CatalogEntry[] } }).token.catalog ?? [];
-    return new OpsClient(String(token), catalog, creds);
-  }
-
-  /** The endpoint of a service type for this region and interface, as keystoneauth picks it. */
-  endpoint(type: string): string {
-    const entry = this.catalog.find((c) => c.type === type);
-    const ep = entry?.endpoints.find((e) => e.interface === this.creds.interface && (!this.creds.region || (e.region_id ?? e.region) === this.creds.region));
-    if (!ep) throw new OpsError(`the catalog has no ${this.creds.interface} ${type} endpoint${this.creds.region ? ` in ${this.creds.region}` : ''}`);
-    return ep.url.replace(/\/+$/, '');
+    const compute = await session.endpoint('compute').catch(() => {
+      throw new OpsError(`the catalog has no ${creds.interface} compute endpoint${creds.region ? ` in ${creds.region}` : ''}`);
+    });
+    return new OpsClient(token, compute);
   }
 
   /** The operator API's root: nova's endpoint without its /v2.1[/project] suffix, then /nimbus/v1. */
   opsRoot(): string {
-    return `${this.endpoint('compute').replace(/\/v2(\.1)?(\/[0-9a-f]{32})?$/, '')}/nimbus/v1`;
+    return `${this.compute.replace(/\/v2(\.1)?(\/[0-9a-f]{32})?$/, '')}/nimbus/v1`;
   }
 
   /** One request to the operator API; an error status becomes an OpsError with the API's message. */
