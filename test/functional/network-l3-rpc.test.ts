@@ -49,7 +49,10 @@ describe('the L3 agent RPC', { skip: inProcessOnly('talks to neutron-server over
     listener = await listen(cloud.bus, L3AgentTopicDef, host, {
       routers_updated: (args) => void casts.push({ method: 'routers_updated', args }),
       router_deleted: (args) => void casts.push({ method: 'router_deleted', args }),
-      router_added_to_agent: (args) => void casts.push({ method: 'router_added_to_agent', args }),
+      router_added_to_agent: (args) => {
+        casts.push({ method: 'router_added_to_agent', args });
+        return null;
+      },
       router_removed_from_agent: (args) => void casts.push({ method: 'router_removed_from_agent', args }),
     });
     const state = { agent_type: 'L3 agent', binary: 'neutron-l3-agent', host, topic: 'l3_agent', configurations: { agent_mode: 'legacy' }, start_flag: true };

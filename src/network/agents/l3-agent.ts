@@ -98,7 +98,10 @@ export class L3Agent {
     this.#running = true;
     this.#listener = await listen(this.d.bus, L3AgentTopicDef, this.d.host, {
       routers_updated: (args) => this.#enqueue(() => this.#sync(args.routers)),
-      router_added_to_agent: (args) => this.#enqueue(() => this.#sync(args.payload)),
+      router_added_to_agent: (args) => {
+        this.#enqueue(() => this.#sync(args.payload));
+        return null;
+      },
       router_deleted: (args) => this.#enqueue(() => this.#remove(args.router_id)),
       router_removed_from_agent: (args) => this.#enqueue(() => this.#remove(args.payload.router_id)),
     });

@@ -4,10 +4,9 @@
  * scheduled first (schedule_routers, LeastRoutersScheduler: the alive, enabled L3 agent
  * hosting the fewest routers) and that agent gets router_added_to_agent.
  *
- * When, as l3_db's notifying mixin: routers_updated after a router's create, update,
- * interface add/remove and its floating IPs' create/update/delete; router_deleted after
- * a delete (to every L3 agent: the bindings are gone with the router, an agent without
- * it ignores the message). No L3 agent, no message: the simulated default sends nothing.
+ * When, as l3_db's notifying mixin: routers_updated (cast) after a router's create, update,
+ * interface add/remove and its floating IPs' create/update/delete; router_added_to_agent
+ * is a call, as in Zed; router_deleted after a delete is a fanout cast to every L3 agent. No L3 agent, no message: the simulated default sends nothing.
  */
 import type { Kysely } from 'kysely';
 import type { Bus } from '../../bus/bus.js';
@@ -61,14 +60,22 @@ export class L3AgentNotifyApi {
   async routersUpdated(routerId: string): Promise<void> {
     const { hosts, added } = await this.#hostsOf(routerId);
     for (const host of hosts) {
-      if (added) this.#cast(host, 'router_added_to_agent', { payload: [routerId] });
-      else this.#cast(host, 'routers_updated', { routers: [routerId] });
+      if (!added) {
+        this.#cast(host, 'routers_updated', { routers: [routerId] });
+        continue;
+      }
+      // A call, as Zed's: the agent must have the router (a failure is logged; its next full sync finds it).
+      await rpcClient(this.d.bus, L3AgentTopicDef, { server: host })
+        .call('router_added_to_agent', { payload: [routerId] })
+        .catch((e: unknown) => this.d.log.error({ err: e, host }, 'router_added_to_agent failed'));
     }
   }
 
-  /** router_deleted to every L3 agent. */
+  /** router_deleted: a fanout cast to every L3 agent (_notification_fanout; an agent without the router ignores it). */
   async routerDeleted(routerId: string): Promise<void> {
-    for (const a of await selectL3AgentsLoad(this.d.db, AgentTypes.l3)) this.#cast(a.host, 'router_deleted', { router_id: routerId });
+    await rpcClient(this.d.bus, L3AgentTopicDef, { fanout: true })
+      .cast('router_deleted', { router_id: routerId })
+      .catch((e: unknown) => this.d.log.error({ err: e }, 'router_deleted cast failed'));
   }
 
   /** Notifies after the router and floating IP plugins' commits; returns the unsubscribe. */

@@ -74,11 +74,12 @@ export const L3PluginTopicDef = defineTopic<L3PluginTopic>(Topics.l3Plugin, {
   get_service_plugin_list: true,
 });
 
-/** neutron-server → one L3 agent (L3AgentNotifyAPI, casts to `l3_agent.<host>`). */
+/** neutron-server → L3 agents (L3AgentNotifyAPI): `l3_agent.<host>`, router_deleted fanout. */
 export interface L3AgentTopic {
   routers_updated: { args: RoutersUpdatedArgs; result: void };
   router_deleted: { args: RouterDeletedArgs; result: void };
-  router_added_to_agent: { args: RouterAddedArgs; result: void };
+  /** A call (the server wants to know the agent has it). */
+  router_added_to_agent: { args: RouterAddedArgs; result: null };
   router_removed_from_agent: { args: RouterRemovedArgs; result: void };
 }
 
