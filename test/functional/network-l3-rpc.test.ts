@@ -92,9 +92,9 @@ describe('the L3 agent RPC', { skip: inProcessOnly('talks to neutron-server over
     assert.deepEqual(withFip!._floatingips!.map((f) => [f.id, f.fixed_ip_address]), [[fip.id, vm.fixed_ips[0].ip_address]]);
     await l3().call('update_floatingip_statuses', { router_id: router.id, fip_statuses: { [fip.id]: 'ACTIVE' } });
     assert.equal((await neutron('demo', 'GET', `/floatingips/${fip.id}`)).body.floatingip.status, 'ACTIVE');
-    // A status for a router that no longer routes the floating IP is ignored.
-    await l3().call('update_floatingip_statuses', { router_id: 'other', fip_statuses: { [fip.id]: 'ERROR' } });
-    assert.equal((await neutron('demo', 'GET', `/floatingips/${fip.id}`)).body.floatingip.status, 'ACTIVE');
+    // A floating IP that is gone is skipped (FloatingIPNotFound), the others still written.
+    await l3().call('update_floatingip_statuses', { router_id: router.id, fip_statuses: { 'no-such-fip': 'ACTIVE', [fip.id]: 'DOWN' } });
+    assert.equal((await neutron('demo', 'GET', `/floatingips/${fip.id}`)).body.floatingip.status, 'DOWN');
 
     await neutron('demo', 'DELETE', `/floatingips/${fip.id}`);
     await neutron('demo', 'PUT', `/routers/${router.id}/remove_router_interface`, { subnet_id: sub.id });

@@ -11,7 +11,7 @@
  * - get_external_network_id(host): the one router:external network (null when none;
  *   TooManyExternalNetworks is not raised: Zed only logs and answers None through it).
  * - update_floatingip_statuses(router_id, fip_statuses): writes each floating IP's status
- *   (only those still on that router); the router's other floating IPs become DOWN.
+ *   as Zed does (ids no longer present are skipped).
  * Nothing here runs unless an agent reports as "L3 agent": the simulated default never
  * touches router ports.
  */
@@ -203,15 +203,15 @@ export class L3RpcCallback {
    * floating IPs whose last_known_router_id is this router and that lost their router;
    * Nimbus keeps no last_known_router_id.)
    */
-  async updateFloatingIpStatuses(routerId: string, statuses: Record<string, string>): Promise<void> {
+  async updateFloatingIpStatuses(_routerId: string, statuses: Record<string, string>): Promise<void> {
     const now = nowIso(this.d.clock.now());
     const db = this.d.db;
     await db.transaction().execute(async (trx) => {
       const rows = await selectFloatingIpStates(trx, Object.keys(statuses));
       for (const f of rows) {
+        // Zed writes whatever the agent says, whichever router the floating IP is on now; unknown ids are skipped.
         const status = statuses[f.id]!;
-        // A floating IP moved to another router meanwhile is that router's agent's to report.
-        if (f.router_id !== routerId || f.status === status) continue;
+        if (f.status === status) continue;
         await updateFloatingIpStatus(trx, f.id, status, now, f.revision_number + 1);
       }
     });
