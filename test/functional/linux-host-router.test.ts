@@ -116,6 +116,16 @@ describe('a router on a linux host', { skip: skip ?? false }, () => {
       assert.match(vsctl('get', 'Port', dev, 'tag').trim(), /^[1-9]\d*$/, `${dev} has a local VLAN`);
     }
 
+    // The router ports are bound to the L3 agent's host and the OVS agent reported them up.
+    const rports = (await neutron('admin', 'GET', `/ports?device_id=${router.id}`)).body.ports as { device_owner: string; status: string; 'binding:host_id': string }[];
+    assert.equal(rports.length, 3);
+    await waitFor('router ports ACTIVE', async () => {
+      const ps = (await neutron('admin', 'GET', `/ports?device_id=${router.id}`)).body.ports as { status: string; 'binding:host_id': string }[];
+      return ps.every((p) => p.status === 'ACTIVE' && p['binding:host_id'] === 'linux1') ? true : undefined;
+    });
+    const l3agents = (await neutron('admin', 'GET', '/agents?binary=neutron-l3-agent')).body.agents as { host: string; alive: boolean; agent_type: string }[];
+    assert.deepEqual(l3agents.map((a) => [a.host, a.agent_type, a.alive]), [['linux1', 'L3 agent', true]]);
+
     // East-west through the router.
     await waitFor('guest A pings guest B through the router', async () => ((await pings(guestNamespace(a.id), b.ip)) ? true : undefined), 30_000, 200);
 
@@ -156,5 +166,7 @@ describe('a router on a linux host', { skip: skip ?? false }, () => {
     const left = await hostLinkNames();
     assert.deepEqual(left.links.filter((l) => /^q[rg]-/.test(l)), []);
     assert.deepEqual(left.namespaces.filter((n) => n.startsWith('qrouter-')), []);
+    // The router's NAT lived in its namespace only: none in the root namespace either.
+    assert.doesNotMatch((await exec('iptables-save', ['-t', 'nat'])).stdout, /neutron-l3-agent/);
   });
 });
