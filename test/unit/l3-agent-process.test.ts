@@ -63,6 +63,8 @@ describe('L3 agent router processing', () => {
       execute: async (argv, opts) => {
         argvs.push(argv);
         if (opts?.input) inputs.push(opts.input);
+        if (argv.join(' ') === 'ip netns list') return `qrouter-${R} (id: 1)\nqrouter-stale (id: 0)\nqdhcp-x\n`;
+        if (argv.join(' ') === 'ip -n qrouter-stale -o link show') return '1: lo: <LOOPBACK> mtu 65536\n7: qr-dddddddddddd: <BROADCAST> mtu 1450\n8: qg-eeeeeeeeeee: <BROADCAST>\n';
         return '';
       },
       onInterfaceChange: () => () => {},
@@ -88,7 +90,8 @@ describe('L3 agent router processing', () => {
     const ns = `qrouter-${R}`;
     const qr = 'qr-cccccccccccc'.slice(0, 14);
     const qg = 'qg-bbbbbbbbbbbb'.slice(0, 14);
-    assert.deepEqual(argvs.filter((a) => a[0] !== 'ip' || a[1] !== 'netns' || a[2] !== 'exec' || a[4] !== 'iptables-restore'), [
+    const iptables = argvs.findIndex((a) => a[4] === 'iptables-restore');
+    assert.deepEqual(argvs.slice(0, iptables), [
       ['ip', 'netns', 'add', ns],
       ['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
       ['ip', 'netns', 'exec', ns, 'sysctl', '-w', 'net.ipv4.ip_forward=1'],
@@ -107,7 +110,15 @@ describe('L3 agent router processing', () => {
       ['ip', '-n', ns, 'route', 'replace', 'default', 'via', '172.24.4.1', 'dev', qg],
       ['ip', '-n', ns, 'addr', 'replace', '172.24.4.20/32', 'brd', '172.24.4.20', 'scope', 'global', 'dev', qg],
     ]);
-    assert.deepEqual(argvs.at(-1), ['ip', 'netns', 'exec', ns, 'iptables-restore']);
+    assert.deepEqual(argvs[iptables], ['ip', 'netns', 'exec', ns, 'iptables-restore']);
+    // After the first full sync: the stale router namespace goes, with its ports on br-int.
+    assert.deepEqual(argvs.slice(iptables + 1), [
+      ['ip', 'netns', 'list'],
+      ['ip', '-n', 'qrouter-stale', '-o', 'link', 'show'],
+      ['ovs-vsctl', '--', '--if-exists', 'del-port', 'br-int', 'qr-dddddddddddd'],
+      ['ovs-vsctl', '--', '--if-exists', 'del-port', 'br-int', 'qg-eeeeeeeeeee'],
+      ['ip', 'netns', 'delete', 'qrouter-stale'],
+    ]);
     assert.ok(inputs[0]!.includes(`-A neutron-l3-agent-PREROUTING -d 172.24.4.20/32 -j DNAT --to-destination 10.0.1.5`));
     assert.ok(inputs[0]!.includes(`-A neutron-l3-agent-snat -o ${qg} -j SNAT --to-source 172.24.4.10`));
     assert.deepEqual(statuses, [{ router_id: R, fip_statuses: { f1: 'ACTIVE' } }]);

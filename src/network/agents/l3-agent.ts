@@ -18,7 +18,8 @@
  *   floating IPs configured are reported ACTIVE, removed ones DOWN
  *   (update_floatingip_statuses);
  * - removing a router deletes its qr-/qg- ports from br-int and its namespace (and with
- *   it its iptables rules).
+ *   it its iptables rules); after the first full sync, qrouter- namespaces of routers
+ *   the host no longer has are removed the same way (NamespaceManager).
  *
  * Every command goes through the host's HostNetwork; this module never touches a database.
  */
@@ -83,6 +84,8 @@ export class L3Agent {
   #fullsync = true;
   #startFlag = true;
   #running = false;
+  /** Stale namespaces are looked for once, after the first full sync. */
+  #staleChecked = false;
 
   constructor(private readonly d: L3AgentDeps) {
     this.#rpc = new L3PluginApi(d.bus, d.host);
@@ -179,6 +182,30 @@ export class L3Agent {
     const seen = new Set(routers.map((r) => r.id));
     for (const r of routers) await this.#process(r);
     for (const id of [...this.#routers.keys()]) if (!seen.has(id)) await this.#remove(id);
+    if (this.#staleChecked) return;
+    await this.#removeStaleNamespaces();
+    this.#staleChecked = true;
+  }
+
+  /**
+   * NamespaceManager's cleanup after the first full sync: a qrouter- namespace of a
+   * router this host no longer has (an agent that stopped with it) loses its qr-/qg- ports
+   * on br-int and is deleted.
+   */
+  async #removeStaleNamespaces(): Promise<void> {
+    const names = (await this.#x(['ip', 'netns', 'list'])).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(NS_PREFIX));
+    for (const ns of names) {
+      if (this.#routers.has(ns.slice(NS_PREFIX.length))) continue;
+      const links = await this.#x(['ip', '-n', ns, '-o', 'link', 'show']).catch(() => '');
+      for (const m of links.matchAll(/^\d+: ([^:@\s]+)/gm)) {
+        const dev = m[1]!;
+        if (dev.startsWith(INTERNAL_DEV_PREFIX) || dev.startsWith(EXTERNAL_DEV_PREFIX)) await this.#x(['ovs-vsctl', '--', '--if-exists', 'del-port', this.#br, dev]);
+      }
+      await this.#x(['ip', 'netns', 'delete', ns]).catch((e: unknown) => {
+        if (!(e instanceof CommandFailed)) throw e;
+      });
+      this.d.log.info({ host: this.d.host, namespace: ns }, `Removed stale namespace ${ns}`);
+    }
   }
 
   /** Syncs some routers: those the server no longer gives this host are removed. */
