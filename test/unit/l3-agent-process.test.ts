@@ -135,6 +135,21 @@ describe('L3 agent router processing', () => {
     assert.ok(!inputs.at(-1)!.includes('-j DNAT'));
   });
 
+  it('adds and removes extra routes in the namespace', async () => {
+    argvs = [];
+    routers = [{ ...router(true), routes: [{ destination: '10.9.0.0/16', nexthop: '10.0.1.9' }] }];
+    await rpcClient(bus, L3AgentTopicDef, { server: 'h1' }).cast('routers_updated', { routers: [R] });
+    await new Promise((r) => setImmediate(r));
+    await agent.idle();
+    assert.ok(argvs.some((a) => a.join(' ') === `ip -n qrouter-${R} route replace 10.9.0.0/16 via 10.0.1.9`));
+    argvs = [];
+    routers = [router(true)];
+    await rpcClient(bus, L3AgentTopicDef, { server: 'h1' }).cast('routers_updated', { routers: [R] });
+    await new Promise((r) => setImmediate(r));
+    await agent.idle();
+    assert.ok(argvs.some((a) => a.join(' ') === `ip -n qrouter-${R} route delete 10.9.0.0/16 via 10.0.1.9`));
+  });
+
   it('removes its ports and namespace on router_deleted', async () => {
     argvs = [];
     await rpcClient(bus, L3AgentTopicDef, { fanout: true }).cast('router_deleted', { router_id: R });

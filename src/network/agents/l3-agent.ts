@@ -13,7 +13,8 @@
  *   `qg-<port id[:11]>` on br-int (OVSInterfaceDriver.plug_new: external_ids iface-id,
  *   iface-status active, attached-mac, so the OVS agent wires them; MAC, MTU, moved into
  *   the namespace, up), each addressed with its fixed IPs (scope global, broadcast);
- *   with a gateway, `default via <external subnet's gateway_ip>`; each floating IP is a
+ *   with a gateway, `default via <external subnet's gateway_ip>`; extra routes as
+ *   `route replace DEST via NEXTHOP` (routes_updated); each floating IP is a
  *   /32 on qg-; the NAT is l3-iptables.ts written with iptables-restore in the namespace;
  *   floating IPs configured are reported ACTIVE, removed ones DOWN
  *   (update_floatingip_statuses);
@@ -61,6 +62,8 @@ interface RouterState {
   gateway: { dev: string; portId: string } | null;
   /** Floating IP id → address now on qg-. */
   fips: Map<string, string>;
+  /** Extra routes now in the namespace, "destination nexthop". */
+  routes: Set<string>;
 }
 
 export interface L3AgentDeps {
@@ -224,7 +227,7 @@ export class L3Agent {
     if (!router.admin_state_up) return this.#remove(router.id);
     let ri = this.#routers.get(router.id);
     if (!ri) {
-      ri = { id: router.id, ns: routerNamespace(router.id), internal: new Map(), gateway: null, fips: new Map() };
+      ri = { id: router.id, ns: routerNamespace(router.id), internal: new Map(), gateway: null, fips: new Map(), routes: new Set() };
       await this.#x(['ip', 'netns', 'add', ri.ns]).catch((e: unknown) => {
         if (!(e instanceof CommandFailed && /File exists/.test(e.stderr))) throw e;
       });
@@ -259,6 +262,20 @@ export class L3Agent {
       await this.#address(ri.ns, gwDev, gw);
       const gwIp = gw.subnets.find((s) => s.gateway_ip && !s.cidr.includes(':'))?.gateway_ip;
       if (gwIp) await this.#x(['ip', '-n', ri.ns, 'route', 'replace', 'default', 'via', gwIp, 'dev', gwDev]);
+    }
+    // Extra routes (routes_updated: replace the new ones, delete the gone ones).
+    const routes = new Set((router.routes ?? []).map((r) => `${r.destination} ${r.nexthop}`));
+    for (const r of ri.routes) {
+      if (routes.has(r)) continue;
+      const [to, via] = r.split(' ');
+      await this.#x(['ip', '-n', ri.ns, 'route', 'delete', to!, 'via', via!]).catch(() => undefined);
+      ri.routes.delete(r);
+    }
+    for (const r of routes) {
+      if (ri.routes.has(r)) continue;
+      const [to, via] = r.split(' ');
+      await this.#x(['ip', '-n', ri.ns, 'route', 'replace', to!, 'via', via!]);
+      ri.routes.add(r);
     }
     // Floating IPs (only with a gateway).
     const fips = gwDev ? (router._floatingips ?? []).filter((f) => f.fixed_ip_address) : [];
