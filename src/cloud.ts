@@ -20,6 +20,7 @@ import { ComputeService } from './compute/service.js';
 import type { NovaDB } from './compute/db/schema.js';
 import { type HostNetworks, closeHostNetworks, createHostNetworks } from './hostnet/index.js';
 import { OvsAgentFleet, OvsL2AgentLoop } from './network/agents/index.js';
+import { startLinuxRouting } from './network/agents/linux-routing.js';
 import type { NeutronDB } from './network/db/schema.js';
 import { NetworkService } from './network/service.js';
 import { createMetadataApp } from './compute/metadata/handler.js';
@@ -120,7 +121,10 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
 
   const agentLog = log.child({ svc: 'ovs-agent' });
   const agents = new OvsAgentFleet({ bus, clock, log: agentLog, cfg, random });
-  const l2agents = new OvsL2AgentLoop({ bus, clock, log: agentLog, cfg, hostnets, isAlive: (host) => agents.host(host)?.reporting ?? false });
+  // host_driver = linux: provider bridges and L3 agents when configured (nothing otherwise).
+  const routing = await startLinuxRouting({ bus, clock, random, log, cfg, hostnets });
+  undo.push(() => routing.stop());
+  const l2agents = new OvsL2AgentLoop({ bus, clock, log: agentLog, cfg, hostnets, isAlive: (host) => agents.host(host)?.reporting ?? false, ...(routing.localVlanHooks ? { localVlanHooks: routing.localVlanHooks } : {}) });
   agents.addWorker(l2agents);
   for (const host of cfg.DEFAULT.hosts) {
     await agents.addHost(host);
@@ -129,6 +133,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   undo.push(() => agents.stop(), () => l2agents.stop());
   await agents.start();
   await l2agents.start();
+  await routing.startAgents();
 
   const computeDb = await openServiceDb<NovaDB>(cfg, 'compute', undo, clock, random);
   const compute = new ComputeService({ cfg, log, clock, random, db: computeDb, bus, validator: identity.validator, authUrl: `${identityUrl}/v3`, hostnets });
@@ -164,6 +169,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
       await dashboard?.app.close();
       await metadata.close();
       await compute.close();
+      await routing.stop();
       l2agents.stop();
       agents.stop();
       closeHostNetworks(hostnets);

@@ -11,6 +11,10 @@ export const Topics = {
   /** neutron-server → agents: a port's binding on a host was (de)activated (binding-extended, fanout). */
   agentPortBindingDeactivate: 'q-agent-notifier-port_binding-deactivate',
   agentPortBindingActivate: 'q-agent-notifier-port_binding-activate',
+  /** neutron-server's L3 endpoint the L3 agents call (sync_routers, update_floatingip_statuses...). */
+  l3Plugin: 'q-l3-plugin',
+  /** neutron-server → one L3 agent (`l3_agent.<host>`): routers_updated, router_deleted... */
+  l3Agent: 'l3_agent',
   /** nova. */
   conductor: 'conductor',
   scheduler: 'scheduler',
@@ -27,9 +31,10 @@ export type Topic = (typeof Topics)[keyof typeof Topics];
 /**
  * The control exchange a topic lives on, as oslo.messaging's `control_exchange` of the
  * service that owns it: nova.conf and neutron.conf set it to `nova` and `neutron`, so
- * the broker holds one topic exchange per service. Neutron's topics all start with `q-`
- * (its legacy "quantum" prefix); every other topic is nova's.
+ * the broker holds one topic exchange per service. Neutron's topics start with `q-`
+ * (its legacy "quantum" prefix) but for l3_agent; every other topic is nova's.
  */
 export function controlExchange(topic: string): 'nova' | 'neutron' {
-  return topic.startsWith('q-') ? 'neutron' : 'nova';
+  // l3_agent is neutron's too (topics.L3_AGENT): the one neutron topic without the prefix.
+  return topic.startsWith('q-') || topic === Topics.l3Agent ? 'neutron' : 'nova';
 }

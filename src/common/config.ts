@@ -127,6 +127,10 @@ export const OPTIONS = {
   linux_host: {
     ovsdb_socket: str('', "host_driver = linux: where ovsdb-server answers, as ovs-vsctl --db takes it (unix:/path/db.sock or tcp:IP:PORT); empty = ovs-vsctl's default (unix:/var/run/openvswitch/db.sock)."),
     datapath_type: str('netdev', 'host_driver = linux: datapath type of br-int when Nimbus makes it (netdev = userspace; system needs the openvswitch kernel module).'),
+    provider_bridges: bool(false, "host_driver = linux: the OVS agent makes [agent] bridge_mappings' bridges (e.g. physnet1:br-ex) with their int-/phy- patch ports and the flat/vlan provisioning flows, as the real agent's setup_physical_bridges; off = provider networks stay unwired."),
+  },
+  l3_agent: {
+    enabled: bool(false, 'host_driver = linux: run a neutron-l3-agent (legacy routers: qrouter- namespaces, qr-/qg- ports on br-int, SNAT and floating IPs) on every host; router ports are then bound to its host. Ignored (with a warning) by the simulated driver, whose routers stay API-only.'),
   },
   compute: {
     host: str('', 'Listen address of nova-api; empty = bind_host.'),

@@ -29,6 +29,7 @@ import { IdentityService, type IdentityDB } from '../identity/service.js';
 import type { ImageDB } from '../image/db/tables.js';
 import { ImageService } from '../image/service.js';
 import { OvsAgentFleet, OvsL2AgentLoop } from '../network/agents/index.js';
+import { startLinuxRouting } from '../network/agents/linux-routing.js';
 import type { NeutronDB } from '../network/db/schema.js';
 import { NetworkService } from '../network/service.js';
 import { type Undo, configuredCatalog, listenApi, listenMetadata, openServiceDb } from './pieces.js';
@@ -238,18 +239,22 @@ async function novaCompute(c: Ctx, hostnets: HostNetworks): Promise<void> {
   await hosts.start();
 }
 
-/** The OVS agent of this host, listening as the host (q-agent-notifier-*.<host>), reporting to q-reports-plugin. */
+/** The OVS agent of this host, listening as the host (q-agent-notifier-*.<host>), reporting to q-reports-plugin; with it, when configured, the host's L3 agent (l3_agent.<host>). */
 async function ovsAgent(c: Ctx, hostnets: HostNetworks): Promise<void> {
   const bus = await openBus(c);
   const log = c.log.child({ svc: 'ovs-agent', host: c.host });
   const agents = new OvsAgentFleet({ bus, clock: c.clock, log, cfg: c.cfg, random: c.random });
-  const l2 = new OvsL2AgentLoop({ bus, clock: c.clock, log, cfg: c.cfg, hostnets, server: c.host, isAlive: (h) => agents.host(h)?.reporting ?? false });
+  // host_driver = linux: its provider bridges and neutron-l3-agent when configured (nothing otherwise).
+  const routing = await startLinuxRouting({ bus, clock: c.clock, random: c.random, log: c.log, cfg: c.cfg, hostnets });
+  c.undo.push(() => routing.stop());
+  const l2 = new OvsL2AgentLoop({ bus, clock: c.clock, log, cfg: c.cfg, hostnets, server: c.host, isAlive: (h) => agents.host(h)?.reporting ?? false, ...(routing.localVlanHooks ? { localVlanHooks: routing.localVlanHooks } : {}) });
   agents.addWorker(l2);
   await agents.addHost(c.host);
   l2.addHost(c.host);
   c.undo.push(() => agents.stop(), () => l2.stop());
   await agents.start();
   await l2.start();
+  await routing.startAgents();
 }
 
 /**

@@ -18,6 +18,8 @@ import { serveNeutronSnapshots } from '../common/db-snapshots.js';
 import { NovaNotifier, ServiceSessionNovaClient } from './notifiers/nova.js';
 import { AgentNotifierApi } from './rpc/agent-notifier.js';
 import { registerPluginEndpoint } from './rpc/plugin-endpoint.js';
+import { registerL3Endpoint } from './rpc/l3-rpc.js';
+import { L3AgentNotifyApi } from './rpc/l3-notifier.js';
 import { createNetworkApp } from './api/app.js';
 import { neutronMigrations } from './db/migrations.js';
 import { selectPortDevice } from './db/ports.js';
@@ -47,6 +49,8 @@ export class NetworkService {
   readonly novaNotifier: NovaNotifier;
   /** neutron's trace recorder (nimbus_trace_events in neutron's database) and its hooks. */
   readonly trace: NeutronTrace;
+  /** Tells the L3 agents hosting a router that it changed (l3_agent.<host> casts). */
+  readonly l3Notifier: L3AgentNotifyApi;
   #listeners: Listener[] = [];
 
   readonly #faults: FaultBook;
@@ -95,6 +99,8 @@ export class NetworkService {
     this.novaNotifier.attach(this.plugin.ports.events);
     this.novaNotifier.attachFloatingIps(this.plugin.floatingIps);
     new AgentNotifierApi(d.bus, d.log).attach(this.plugin.ports.events, { ml2: this.ml2, db: d.db.kysely });
+    this.l3Notifier = new L3AgentNotifyApi({ bus: d.bus, db: d.db.kysely, clock: d.clock, log: d.log, agentDownTime: d.cfg.network.agent_down_time });
+    this.l3Notifier.attach(this.plugin.routers, this.plugin.floatingIps);
   }
 
   /** Migrates, syncs ML2's allocation tables and starts serving agents' RPC (q-reports-plugin, q-plugin). */
@@ -113,8 +119,17 @@ export class NetworkService {
         trace: this.trace,
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
-      // nova-api's /nimbus/v1/snapshots: this database's part. Agents' rows describe the running agents.
-      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents', TRACE_EVENTS_TABLE], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
+      await registerL3Endpoint(this.d.bus, {
+        db: this.d.db.kysely,
+        ports: this.plugin.ports,
+        routers: this.plugin.routers,
+        floatingIps: this.plugin.floatingIps,
+        clock: this.d.clock,
+        log: this.d.log,
+        ...(this.d.host ? { server: this.d.host } : {}),
+      }),
+      // nova-api's /nimbus/v1/snapshots: this database's part. Agents' rows (and the routers they host) describe the running agents.
+      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents', 'routerl3agentbindings', TRACE_EVENTS_TABLE], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
     );
   }
 

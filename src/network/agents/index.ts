@@ -22,3 +22,7 @@ export { type FleetHost, type HostWorker, OvsAgentFleet, type OvsAgentFleetDeps 
 export { type L2AgentLoopDeps, MAX_DEVICE_RETRIES, OvsL2AgentLoop } from './l2-agent.js';
 export { DEAD_VLAN_TAG, LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
 export { PluginApi } from './plugin-rpc.js';
+export { L3Agent, type L3AgentDeps, deviceName, routerNamespace } from './l3-agent.js';
+export { PhysicalBridges, patchPortNames, provisionFlows } from './br-phys.js';
+export { type LinuxRouting, startLinuxRouting } from './linux-routing.js';
+export { type LocalVlanHooks } from './l2-agent.js';

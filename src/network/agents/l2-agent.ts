@@ -43,7 +43,7 @@ import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import { CommandFailed, type HostNetwork, type InterfaceEvent } from '../../hostnet/host-network.js';
 import { type DeviceDetails, isDeviceDetails } from '../rpc/wire.js';
-import { DEAD_VLAN_TAG, LocalVlanManager } from './local-vlans.js';
+import { DEAD_VLAN_TAG, LocalVlanManager, type LocalVlanMapping } from './local-vlans.js';
 import type { FleetHost, HostWorker } from './ovs-fleet.js';
 import { PluginApi } from './plugin-rpc.js';
 import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef } from '../rpc/topics.js';
@@ -70,6 +70,14 @@ export interface L2AgentLoopDeps {
    * fleet's one listener serving every simulated host.
    */
   server?: string;
+  /** A network's local VLAN was provisioned / reclaimed on a host (the physical bridges' flows, br-phys.ts). */
+  localVlanHooks?: LocalVlanHooks;
+}
+
+/** What else happens when a host's agent provisions or reclaims a local VLAN (provision_local_vlan's bridge flows). */
+export interface LocalVlanHooks {
+  provisioned(host: string, lvm: LocalVlanMapping): Promise<void>;
+  reclaimed(host: string, lvm: LocalVlanMapping): Promise<void>;
 }
 
 interface Iface {
@@ -539,7 +547,10 @@ export class OvsL2AgentLoop implements HostWorker {
       this.d.log.error({ host: a.host }, `No local VLAN available for net-id=${d.network_id}, seg-id=${d.segmentation_id}`);
       return false;
     }
-    if (!had) this.d.log.info({ host: a.host }, `Assigning ${lvm.vlan} as local vlan for net-id=${d.network_id}, seg-id=${d.segmentation_id}`);
+    if (!had) {
+      this.d.log.info({ host: a.host }, `Assigning ${lvm.vlan} as local vlan for net-id=${d.network_id}, seg-id=${d.segmentation_id}`);
+      await this.d.localVlanHooks?.provisioned(a.host, lvm);
+    }
     lvm.ports.add(d.port_id);
     a.portVlan.set(d.port_id, key);
     if ((a.tags.get(name) ?? null) === lvm.vlan) return true;
@@ -575,7 +586,9 @@ export class OvsL2AgentLoop implements HostWorker {
   #release(a: HostAgent, key: string, portId: string): void {
     a.portVlan.delete(portId);
     const m = a.vlans.release(key, portId);
-    if (m) this.d.log.info({ host: a.host }, `Reclaiming vlan = ${m.vlan} from net-id = ${m.networkId}, seg-id = ${m.segmentationId}`);
+    if (!m) return;
+    this.d.log.info({ host: a.host }, `Reclaiming vlan = ${m.vlan} from net-id = ${m.networkId}, seg-id = ${m.segmentationId}`);
+    this.d.localVlanHooks?.reclaimed(a.host, m).catch((e: unknown) => this.d.log.error({ host: a.host, err: e }, `Reclaiming vlan ${m.vlan} failed`));
   }
 
   /** update_retries_map_and_remove_devs_not_to_retry. */

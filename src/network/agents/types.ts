@@ -1,14 +1,18 @@
 /** Agent shapes: what an agent reports over RPC and what the agent API shows. */
 
-/** neutron_lib's agent constants for the L2 agents Nimbus knows. */
+/** neutron_lib's agent constants for the agents Nimbus knows (L2 agents and the L3 agent). */
 export const AgentTypes = {
   ovs: 'Open vSwitch agent',
   linuxbridge: 'Linux bridge agent',
+  l3: 'L3 agent',
 } as const;
 export const AgentBinaries = {
   ovs: 'neutron-openvswitch-agent',
   linuxbridge: 'neutron-linuxbridge-agent',
+  l3: 'neutron-l3-agent',
 } as const;
+/** The L3 agent reports topic 'l3_agent' (neutron_lib constants.L3_AGENT / topics.L3_AGENT). */
+export const L3_AGENT_TOPIC = 'l3_agent';
 /** L2 agents report topic 'N/A' (neutron_lib constants.L2_AGENT_TOPIC). */
 export const L2_AGENT_TOPIC = 'N/A';
 

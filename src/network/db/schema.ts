@@ -212,6 +212,13 @@ export interface PortBindingRow {
   status: string;
 }
 
+/** A router hosted by an L3 agent (routerl3agentbindings; legacy routers have binding_index 1). */
+export interface RouterL3AgentBindingRow {
+  router_id: string;
+  l3_agent_id: string;
+  binding_index: number;
+}
+
 /** One tag of one taggable resource (standard-attr-tag); resource_type is the collection name. */
 export interface TagRow {
   resource_type: string;
@@ -242,6 +249,7 @@ export interface CoreTables {
   routerroutes: RouterRouteRow;
   subnetpools: SubnetPoolRow;
   subnetpoolprefixes: SubnetPoolPrefixRow;
+  routerl3agentbindings: RouterL3AgentBindingRow;
 }
 
 export interface NeutronDB extends CoreTables, Ml2Tables, AgentTables {}

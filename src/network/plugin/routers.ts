@@ -1,6 +1,6 @@
 /**
- * Routers: neutron's L3 router plugin without an L3 agent (l3_db, l3_gwmode_db,
- * extraroute_db). A router is a row plus the ports it holds (routerports): at most one
+ * Routers: neutron's L3 router plugin (l3_db, l3_gwmode_db, extraroute_db); listeners
+ * hear each committed change (the L3 agent notifier, src/network/rpc/l3-notifier.ts). A router is a row plus the ports it holds (routerports): at most one
  * gateway port on a router:external network (device_owner network:router_gateway,
  * project ''), and interface ports (network:router_interface) on project subnets.
  * Each API call runs in one transaction, so a refused step leaves nothing behind
@@ -102,7 +102,20 @@ interface Route {
   nexthop: string;
 }
 
+/** What a router API operation did, after its commit (the L3 agent notifier listens). */
+export interface RouterEvent {
+  action: 'updated' | 'deleted';
+  routerId: string;
+}
+
 export class Routers {
+  /** Called after each committed create, update, delete and interface add/remove. */
+  readonly listeners: ((ev: RouterEvent) => void)[] = [];
+
+  #emit(action: RouterEvent['action'], routerId: string): void {
+    for (const l of this.listeners) l({ action, routerId });
+  }
+
   constructor(
     private readonly d: PluginDeps,
     private readonly networks: Networks,
@@ -164,6 +177,12 @@ export class Routers {
   }
 
   async create(ctx: RequestContext, body: Dict): Promise<Dict> {
+    const router = await this.#create(ctx, body);
+    this.#emit('updated', router.id as string);
+    return router;
+  }
+
+  async #create(ctx: RequestContext, body: Dict): Promise<Dict> {
     const d = this.d;
     const projectId = body.project_id as string;
     const gwInfo = body.external_gateway_info as GatewayInfo | null;
@@ -195,6 +214,12 @@ export class Routers {
   }
 
   async update(ctx: RequestContext, id: string, body: Dict): Promise<Dict> {
+    const router = await this.#update(ctx, id, body);
+    this.#emit('updated', id);
+    return router;
+  }
+
+  async #update(ctx: RequestContext, id: string, body: Dict): Promise<Dict> {
     const keys = specifiedKeys(body);
     return this.d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, id, trx);
@@ -227,6 +252,7 @@ export class Routers {
       await deleteTagsOf(trx, 'routers', [id]);
       await deleteRouter(trx, id);
     });
+    this.#emit('deleted', id);
   }
 
   /**
@@ -347,7 +373,7 @@ export class Routers {
   /** PUT /routers/{id}/add_router_interface with {subnet_id} or {port_id}. */
   async addInterface(ctx: RequestContext, routerId: string, body: unknown): Promise<RouterInterfaceInfo> {
     const info = validateInterfaceInfo(body, false);
-    return this.d.db.transaction().execute(async (trx) => {
+    const added = await this.d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, routerId, trx);
       let port: PortRow;
       let subnets: SubnetRow[];
@@ -356,6 +382,8 @@ export class Routers {
       await this.#bump(trx, row);
       return interfaceInfo(row.id, port, subnets[subnets.length - 1]!.id, subnets.map((s) => s.id));
     });
+    this.#emit('updated', routerId);
+    return added;
   }
 
   /** _add_interface_by_port: an unowned port with addresses becomes the router's interface. */
@@ -432,12 +460,14 @@ export class Routers {
   /** PUT /routers/{id}/remove_router_interface with {subnet_id} and/or {port_id}. */
   async removeInterface(ctx: RequestContext, routerId: string, body: unknown): Promise<RouterInterfaceInfo> {
     const info = validateInterfaceInfo(body, true);
-    return this.d.db.transaction().execute(async (trx) => {
+    const removed = await this.d.db.transaction().execute(async (trx) => {
       const row = await this.getRow(ctx, routerId, trx);
       const { port, subnets } = info.port_id ? await this.#removeByPort(trx, row, info.port_id, info.subnet_id) : await this.#removeBySubnet(ctx, trx, row, info.subnet_id!);
       await this.#bump(trx, row);
       return interfaceInfo(row.id, port, subnets[0]!.id, subnets.map((s) => s.id));
     });
+    this.#emit('updated', routerId);
+    return removed;
   }
 
   async #removeByPort(trx: Kysely<NeutronDB>, row: RouterRow, portId: string, subnetId: string | undefined) {

@@ -2,13 +2,14 @@
  * neutron's RPC topics, each declared once as a contract (bus/contract.ts) that the
  * sender and the listener are both checked against: q-plugin (ML2's RpcCallbacks, the
  * agents' calls), q-reports-plugin (agent heartbeats), and the q-agent-notifier-*
- * fanouts from neutron-server to the L2 agents. Argument and reply shapes are
+ * fanouts from neutron-server to the L2 agents, q-l3-plugin and l3_agent for the L3 agents. Argument and reply shapes are
  * oslo.messaging's kwargs and return values (wire.ts, agent-notifier.ts, agents/types.ts).
  */
 import { defineTopic } from '../../bus/contract.js';
 import { Topics } from '../../bus/topics.js';
 import type { AgentStatus, ReportStateArgs } from '../agents/types.js';
 import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUpdateArgs } from './agent-notifier.js';
+import type { HostArgs, RouterAddedArgs, RouterDeletedArgs, RouterRemovedArgs, RoutersUpdatedArgs, SyncRouter, SyncRoutersArgs, UpdateFloatingIpStatusesArgs } from './l3-wire.js';
 import type { DeviceArgs, DeviceDetailsEntry, DeviceDownReply, DevicesDetailsArgs, DevicesDetailsReply, UpdateDeviceListArgs, UpdateDeviceListReply } from './wire.js';
 
 export interface PluginTopic {
@@ -55,3 +56,36 @@ export const AgentPortUpdateTopicDef = defineTopic<AgentPortUpdateTopic>(Topics.
 export const AgentPortDeleteTopicDef = defineTopic<AgentPortDeleteTopic>(Topics.agentPortDelete, { port_delete: true });
 export const AgentBindingDeactivateTopicDef = defineTopic<AgentBindingDeactivateTopic>(Topics.agentPortBindingDeactivate, { binding_deactivate: true });
 export const AgentBindingActivateTopicDef = defineTopic<AgentBindingActivateTopic>(Topics.agentPortBindingActivate, { binding_activate: true });
+
+/** neutron-server's L3 endpoint for the L3 agents (L3RpcCallback, RPC 1.x): all calls. */
+export interface L3PluginTopic {
+  sync_routers: { args: SyncRoutersArgs; result: SyncRouter[] };
+  get_router_ids: { args: HostArgs; result: string[] };
+  get_external_network_id: { args: HostArgs; result: string | null };
+  update_floatingip_statuses: { args: UpdateFloatingIpStatusesArgs; result: null };
+  get_service_plugin_list: { args: Record<string, never>; result: string[] };
+}
+
+export const L3PluginTopicDef = defineTopic<L3PluginTopic>(Topics.l3Plugin, {
+  sync_routers: true,
+  get_router_ids: true,
+  get_external_network_id: true,
+  update_floatingip_statuses: true,
+  get_service_plugin_list: true,
+});
+
+/** neutron-server → L3 agents (L3AgentNotifyAPI): `l3_agent.<host>`, router_deleted fanout. */
+export interface L3AgentTopic {
+  routers_updated: { args: RoutersUpdatedArgs; result: void };
+  router_deleted: { args: RouterDeletedArgs; result: void };
+  /** A call (the server wants to know the agent has it). */
+  router_added_to_agent: { args: RouterAddedArgs; result: null };
+  router_removed_from_agent: { args: RouterRemovedArgs; result: void };
+}
+
+export const L3AgentTopicDef = defineTopic<L3AgentTopic>(Topics.l3Agent, {
+  routers_updated: true,
+  router_deleted: true,
+  router_added_to_agent: true,
+  router_removed_from_agent: true,
+});
