@@ -11,6 +11,8 @@ export const Topics = {
   /** neutron-server → agents: a port's binding on a host was (de)activated (binding-extended, fanout). */
   agentPortBindingDeactivate: 'q-agent-notifier-port_binding-deactivate',
   agentPortBindingActivate: 'q-agent-notifier-port_binding-activate',
+  /** neutron-server → a host's DHCP agent (DhcpAgentNotifyAPI casts to dhcp_agent.<host>); neutron's, without the q- prefix. */
+  dhcpAgent: 'dhcp_agent',
   /** nova. */
   conductor: 'conductor',
   scheduler: 'scheduler',
@@ -28,8 +30,8 @@ export type Topic = (typeof Topics)[keyof typeof Topics];
  * The control exchange a topic lives on, as oslo.messaging's `control_exchange` of the
  * service that owns it: nova.conf and neutron.conf set it to `nova` and `neutron`, so
  * the broker holds one topic exchange per service. Neutron's topics all start with `q-`
- * (its legacy "quantum" prefix); every other topic is nova's.
+ * (its legacy "quantum" prefix), and dhcp_agent is neutron's too; every other topic is nova's.
  */
 export function controlExchange(topic: string): 'nova' | 'neutron' {
-  return topic.startsWith('q-') ? 'neutron' : 'nova';
+  return topic.startsWith('q-') || topic === Topics.dhcpAgent ? 'neutron' : 'nova';
 }

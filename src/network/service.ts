@@ -18,6 +18,8 @@ import { serveNeutronSnapshots } from '../common/db-snapshots.js';
 import { NovaNotifier, ServiceSessionNovaClient } from './notifiers/nova.js';
 import { AgentNotifierApi } from './rpc/agent-notifier.js';
 import { registerPluginEndpoint } from './rpc/plugin-endpoint.js';
+import { DhcpRpcCallback, DhcpScheduler } from './rpc/dhcp-endpoint.js';
+import { DhcpAgentNotifyApi } from './rpc/dhcp-notifier.js';
 import { createNetworkApp } from './api/app.js';
 import { neutronMigrations } from './db/migrations.js';
 import { selectPortDevice } from './db/ports.js';
@@ -48,6 +50,8 @@ export class NetworkService {
   /** neutron's trace recorder (nimbus_trace_events in neutron's database) and its hooks. */
   readonly trace: NeutronTrace;
   #listeners: Listener[] = [];
+  /** DhcpRpcCallback (q-plugin) and the scheduler of networks to DHCP agents. */
+  readonly dhcp: DhcpRpcCallback;
 
   readonly #faults: FaultBook;
 
@@ -65,6 +69,10 @@ export class NetworkService {
     this.trace = new NeutronTrace(recorder);
     this.ml2 = new Ml2({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random });
     this.plugin = new CorePlugin({ db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log: d.log, ml2: this.ml2 });
+    const dhcpDeps = { db: d.db.kysely, plugin: this.plugin, clock: d.clock, log: d.log, agentDownTime: d.cfg.network.agent_down_time, agentsPerNetwork: d.cfg.DEFAULT.dhcp_agents_per_network };
+    const dhcpScheduler = new DhcpScheduler(dhcpDeps);
+    this.dhcp = new DhcpRpcCallback(dhcpDeps, dhcpScheduler);
+    const dhcpNotifier = new DhcpAgentNotifyApi({ bus: d.bus, db: d.db.kysely, clock: d.clock, log: d.log, scheduler: dhcpScheduler });
     this.app = createNetworkApp({
       cfg: d.cfg,
       log: d.log,
@@ -72,6 +80,7 @@ export class NetworkService {
       random: d.random,
       validator: d.validator,
       plugin: this.plugin,
+      dhcpNotifier,
       authUri: d.authUri,
       queueDepths: (queues) => d.bus.queueDepths(queues),
       // What this process still buffers is written first, as the trace read API does.
@@ -111,6 +120,7 @@ export class NetworkService {
         log: this.d.log,
         portActiveDirect: (port) => this.novaNotifier.notifyPortActiveDirect(port),
         trace: this.trace,
+        dhcp: this.dhcp,
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
       // nova-api's /nimbus/v1/snapshots: this database's part. Agents' rows describe the running agents.

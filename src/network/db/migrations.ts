@@ -8,6 +8,7 @@ import { portBindingMigrations } from './migrations-port-bindings.js';
 import { routerMigrations } from './migrations-routers.js';
 import { subnetpoolMigrations } from './migrations-subnetpools.js';
 import { tagMigrations } from './migrations-tags.js';
+import { dhcpMigrations } from './migrations-dhcp.js';
 
 
 const core: Migration = {
@@ -193,7 +194,7 @@ const portIndexes: Migration = {
   },
 };
 
-/** Every neutron migration, core first, then ML2's, the agents', the tags', the routers', the subnet pools' and multiple port bindings'. */
+/** Every neutron migration, core first, then ML2's, the agents', the tags', the routers', the subnet pools', multiple port bindings' and the DHCP agent bindings'. */
 export const neutronMigrations: Record<string, Migration> = {
   '001_core': core,
   ...ml2Migrations,
@@ -205,4 +206,5 @@ export const neutronMigrations: Record<string, Migration> = {
   ...portBindingMigrations,
   '009_nimbus_trace_events': traceEventsMigration,
   '010_nimbus_snapshots': snapshotTableMigration,
+  ...dhcpMigrations,
 };

@@ -242,6 +242,14 @@ export interface CoreTables {
   routerroutes: RouterRouteRow;
   subnetpools: SubnetPoolRow;
   subnetpoolprefixes: SubnetPoolPrefixRow;
+  networkdhcpagentbindings: NetworkDhcpAgentBindingRow;
+}
+
+/** networkdhcpagentbindings: which DHCP agent serves a network (neutron's NetworkDhcpAgentBinding). */
+export interface NetworkDhcpAgentBindingRow {
+  network_id: string;
+  dhcp_agent_id: string;
+  binding_index: number;
 }
 
 export interface NeutronDB extends CoreTables, Ml2Tables, AgentTables {}

@@ -9,6 +9,7 @@ import { defineTopic } from '../../bus/contract.js';
 import { Topics } from '../../bus/topics.js';
 import type { AgentStatus, ReportStateArgs } from '../agents/types.js';
 import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUpdateArgs } from './agent-notifier.js';
+import type { ActiveNetworksArgs, CreateDhcpPortArgs, DhcpNetworkInfo, DhcpNotifyPayload, DhcpPort, DhcpReadyArgs, NetworkInfoArgs, ReleaseDhcpPortArgs, UpdateDhcpPortArgs } from './dhcp-wire.js';
 import type { DeviceArgs, DeviceDetailsEntry, DeviceDownReply, DevicesDetailsArgs, DevicesDetailsReply, UpdateDeviceListArgs, UpdateDeviceListReply } from './wire.js';
 
 export interface PluginTopic {
@@ -18,6 +19,13 @@ export interface PluginTopic {
   update_device_list: { args: UpdateDeviceListArgs; result: UpdateDeviceListReply };
   update_device_up: { args: DeviceArgs; result: null };
   update_device_down: { args: DeviceArgs; result: DeviceDownReply };
+  /** DhcpRpcCallback (the DHCP agent's calls, same q-plugin server). */
+  get_active_networks_info: { args: ActiveNetworksArgs; result: DhcpNetworkInfo[] };
+  get_network_info: { args: NetworkInfoArgs; result: DhcpNetworkInfo | null };
+  create_dhcp_port: { args: CreateDhcpPortArgs; result: DhcpPort | null };
+  update_dhcp_port: { args: UpdateDhcpPortArgs; result: DhcpPort | null };
+  release_dhcp_port: { args: ReleaseDhcpPortArgs; result: null };
+  dhcp_ready_on_ports: { args: DhcpReadyArgs; result: null };
 }
 
 export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
@@ -27,6 +35,12 @@ export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
   update_device_list: true,
   update_device_up: true,
   update_device_down: true,
+  get_active_networks_info: true,
+  get_network_info: true,
+  create_dhcp_port: true,
+  update_dhcp_port: true,
+  release_dhcp_port: true,
+  dhcp_ready_on_ports: true,
 });
 
 export interface ReportsTopic {
@@ -55,3 +69,28 @@ export const AgentPortUpdateTopicDef = defineTopic<AgentPortUpdateTopic>(Topics.
 export const AgentPortDeleteTopicDef = defineTopic<AgentPortDeleteTopic>(Topics.agentPortDelete, { port_delete: true });
 export const AgentBindingDeactivateTopicDef = defineTopic<AgentBindingDeactivateTopic>(Topics.agentPortBindingDeactivate, { binding_deactivate: true });
 export const AgentBindingActivateTopicDef = defineTopic<AgentBindingActivateTopic>(Topics.agentPortBindingActivate, { binding_activate: true });
+
+/** neutron-server → one host's DHCP agent (dhcp_agent.<host>): casts named resource_action_end. */
+export interface DhcpAgentTopic {
+  network_create_end: { args: DhcpNotifyPayload; result: void };
+  network_update_end: { args: DhcpNotifyPayload; result: void };
+  network_delete_end: { args: DhcpNotifyPayload; result: void };
+  subnet_create_end: { args: DhcpNotifyPayload; result: void };
+  subnet_update_end: { args: DhcpNotifyPayload; result: void };
+  subnet_delete_end: { args: DhcpNotifyPayload; result: void };
+  port_create_end: { args: DhcpNotifyPayload; result: void };
+  port_update_end: { args: DhcpNotifyPayload; result: void };
+  port_delete_end: { args: DhcpNotifyPayload; result: void };
+}
+
+export const DhcpAgentTopicDef = defineTopic<DhcpAgentTopic>(Topics.dhcpAgent, {
+  network_create_end: true,
+  network_update_end: true,
+  network_delete_end: true,
+  subnet_create_end: true,
+  subnet_update_end: true,
+  subnet_delete_end: true,
+  port_create_end: true,
+  port_update_end: true,
+  port_delete_end: true,
+});
