@@ -285,7 +285,8 @@ export class DhcpAgent {
 
   #writeFiles(net: DhcpNetworkInfo, device: string): void {
     const conf = this.d.dnsmasq;
-    mkdirSync(confFile(conf, net.id, 'host').replace(/\/host$/, ''), { recursive: true });
+    // dnsmasq reads these after dropping root (Debian's default user nobody): the directories must be searchable.
+    mkdirSync(confFile(conf, net.id, 'host').replace(/\/host$/, ''), { recursive: true, mode: 0o755 });
     replaceFile(confFile(conf, net.id, 'host'), hostsFile(conf, net));
     replaceFile(confFile(conf, net.id, 'addn_hosts'), addnHostsFile(conf, net));
     replaceFile(confFile(conf, net.id, 'opts'), optsFile(net, conf.dnsDomain));
