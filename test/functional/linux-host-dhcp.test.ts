@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
 import { createLogger } from '../../src/common/log.js';
 import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
-import { type OvsSandbox, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
+import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
@@ -52,6 +52,8 @@ describe('DHCP on a linux host', { skip: skip ?? false }, () => {
   let cloud: TestCloud;
   let imageId: string;
   let statePath: string;
+  /** The server's guest namespace and hybrid-plug devices, removed in after() if the test failed before deleting it. */
+  let leftover: { ns: string; links: string[] } | null = null;
   const work = mkdtempSync(join(tmpdir(), 'nimbus-dhcp-test-'));
   const dhclientPid = join(work, 'dhclient.pid');
   const nova = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
@@ -86,6 +88,7 @@ describe('DHCP on a linux host', { skip: skip ?? false }, () => {
   after(async () => {
     killDhclient();
     await cloud?.stop();
+    if (leftover) await deleteHostDevices(leftover.links, [leftover.ns]);
     await ovs?.stop();
     rmSync(work, { recursive: true, force: true });
     if (statePath) rmSync(statePath, { recursive: true, force: true });
@@ -127,6 +130,8 @@ describe('DHCP on a linux host', { skip: skip ?? false }, () => {
       return s?.status === 'ACTIVE' ? s : undefined;
     });
     const port = (await neutron('GET', `/ports?device_id=${id}`)).body.ports[0];
+    const short = port.id.slice(0, 11);
+    leftover = { ns: guestNamespace(id), links: [`qbr${short}`, `qvo${short}`, `tap${short}`] };
     // The instance's port is in dnsmasq's hosts file (written when nova created it).
     await waitFor('the hosts file names the port', async () => (readFileSync(join(statePath, 'dhcp', net.id, 'host'), 'utf8').includes(port.mac_address) ? true : undefined));
 
@@ -139,6 +144,7 @@ describe('DHCP on a linux host', { skip: skip ?? false }, () => {
 
     assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
     await waitFor('server gone', async () => ((await nova('GET', `/servers/${id}`)).status === 404 ? true : undefined));
+    leftover = null;
     assert.equal((await neutron('DELETE', `/networks/${net.id}`)).status, 204);
     await waitFor('dnsmasq, namespace and tap gone', async () => {
       const left = await hostLinkNames();
