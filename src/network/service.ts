@@ -52,6 +52,7 @@ export class NetworkService {
   #listeners: Listener[] = [];
   /** DhcpRpcCallback (q-plugin) and the scheduler of networks to DHCP agents. */
   readonly dhcp: DhcpRpcCallback;
+  readonly #dhcpNotifier: DhcpAgentNotifyApi;
 
   readonly #faults: FaultBook;
 
@@ -72,7 +73,7 @@ export class NetworkService {
     const dhcpDeps = { db: d.db.kysely, plugin: this.plugin, clock: d.clock, log: d.log, agentDownTime: d.cfg.network.agent_down_time, agentsPerNetwork: d.cfg.DEFAULT.dhcp_agents_per_network };
     const dhcpScheduler = new DhcpScheduler(dhcpDeps);
     this.dhcp = new DhcpRpcCallback(dhcpDeps, dhcpScheduler);
-    const dhcpNotifier = new DhcpAgentNotifyApi({ bus: d.bus, db: d.db.kysely, clock: d.clock, log: d.log, scheduler: dhcpScheduler });
+    const dhcpNotifier = (this.#dhcpNotifier = new DhcpAgentNotifyApi({ bus: d.bus, db: d.db.kysely, clock: d.clock, log: d.log, scheduler: dhcpScheduler }));
     this.app = createNetworkApp({
       cfg: d.cfg,
       log: d.log,
@@ -112,7 +113,7 @@ export class NetworkService {
     await this.ml2.init(this.d.db.kysely);
     await this.#faults.start();
     this.#listeners.push(
-      await registerReportEndpoint(this.d.bus, this.d.db.kysely, this.d.clock, this.d.log, { agentDownTime: this.d.cfg.network.agent_down_time, random: this.d.random, ...(this.d.host ? { server: this.d.host } : {}) }),
+      await registerReportEndpoint(this.d.bus, this.d.db.kysely, this.d.clock, this.d.log, { agentDownTime: this.d.cfg.network.agent_down_time, random: this.d.random, onReport: (type) => this.#dhcpNotifier.agentReported(type), ...(this.d.host ? { server: this.d.host } : {}) }),
       await registerPluginEndpoint(this.d.bus, {
         db: this.d.db.kysely,
         ports: this.plugin.ports,

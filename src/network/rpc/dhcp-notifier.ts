@@ -7,14 +7,15 @@
  * update; {network_id}, {subnet_id, network_id}, {port_id, network_id} on delete.
  *
  * Cheap when no DHCP agent exists (the simulated default): whether any DHCP agent has
- * reported is read at most once per 5 s and nothing is looked up or sent otherwise.
+ * reported is read at most once per 5 s (at once when this server takes a DHCP agent's
+ * report) and nothing is looked up or sent otherwise.
  */
 import type { Bus } from '../../bus/bus.js';
 import { rpcClient } from '../../bus/contract.js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { Dict } from '../api/resource.js';
-import { deleteNetworkDhcpBindings, dhcpAgents, dhcpAgentsOfNetwork } from '../db/dhcp-agents.js';
+import { DHCP_AGENT_TYPE, deleteNetworkDhcpBindings, dhcpAgents, dhcpAgentsOfNetwork } from '../db/dhcp-agents.js';
 import type { Kysely } from 'kysely';
 import type { NeutronDB } from '../db/schema.js';
 import type { DhcpScheduler } from './dhcp-endpoint.js';
@@ -41,6 +42,11 @@ export class DhcpAgentNotifyApi {
     this.#agentsSeenAt = now;
     this.#haveAgents = (await dhcpAgents(this.d.db)).length > 0;
     return this.#haveAgents;
+  }
+
+  /** A DHCP agent reported (new or revived): notifications are looked up from now on. */
+  agentReported(agentType: string): void {
+    if (agentType === DHCP_AGENT_TYPE) this.#haveAgents = true;
   }
 
   /** Notifies after a committed API change (never throws: a failed notification is logged). */
