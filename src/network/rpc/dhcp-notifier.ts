@@ -35,6 +35,11 @@ export class DhcpAgentNotifyApi {
     private readonly d: { bus: Bus; db: Kysely<NeutronDB>; clock: Clock; log: Logger; scheduler: DhcpScheduler },
   ) {}
 
+  /** Whether any DHCP agent exists to notify (cached; see the module comment). */
+  async active(): Promise<boolean> {
+    return this.#anyAgents();
+  }
+
   async #anyAgents(): Promise<boolean> {
     if (this.#haveAgents) return true;
     const now = this.d.clock.now();
