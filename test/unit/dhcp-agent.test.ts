@@ -6,7 +6,7 @@
  * goes (compared with the argv Zed's agent runs).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -168,5 +168,19 @@ describe('the DHCP agent of a host', () => {
     assert.ok(!existsSync(join(state, 'dhcp', NET)));
     // The network is gone with its ports: nothing to release.
     assert.equal(calls.filter((c) => c.method === 'release_dhcp_port').length, 0);
+  });
+
+  it('tears down what an earlier run left for a network it no longer serves (existing_dhcp_networks)', async () => {
+    const stale = '0b1e7a43-0000-4000-8000-0000000000aa';
+    mkdirSync(join(state, 'dhcp', stale), { recursive: true });
+    writeFileSync(join(state, 'dhcp', stale, 'interface'), 'tap0b1e7a43-00');
+    host.argv.length = 0;
+    await agent.syncState();
+    assert.deepEqual(host.argv, [
+      ['ovs-vsctl', '--', '--if-exists', 'del-port', 'br-int', 'tap0b1e7a43-00'],
+      ['ip', 'netns', 'delete', `qdhcp-${stale}`],
+    ]);
+    assert.ok(!existsSync(join(state, 'dhcp', stale)));
+    assert.deepEqual(calls.filter((c) => c.method === 'release_dhcp_port').map((c) => c.args), [{ network_id: stale, device_id: dhcpDeviceId(stale, HOST), host: HOST }]);
   });
 });

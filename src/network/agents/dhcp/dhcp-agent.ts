@@ -6,6 +6,8 @@
  *   neutron-dhcp-agent, topic dhcp_agent, configurations {dhcp_driver,
  *   dhcp_lease_duration, log_agent_heartbeats, networks, subnets, ports};
  * - sync_state at start (get_active_networks_info) and again after a failed network;
+ *   a network it set up earlier (its directory under <state_path>/dhcp, also from an
+ *   earlier run) that is no longer active is disabled;
  * - dhcp_agent.<host> casts (network/subnet/port *_end) re-read the network
  *   (get_network_info) and bring it to its state: a network with a DHCP subnet gets its
  *   DHCP port (device_id dhcp<uuid5(host)>-<network_id>, bound to this host; a
@@ -20,7 +22,7 @@
  * Work on one network is serialised; networks proceed independently. The L2 agent sees
  * the tap on br-int like any VIF and tags it. This module never touches a database.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Bus, Listener } from '../../../bus/bus.js';
 import { listen, rpcClient } from '../../../bus/contract.js';
 import type { Clock, Random, TimerHandle } from '../../../common/clock.js';
@@ -168,8 +170,10 @@ export class DhcpAgent {
       return;
     }
     const ids = new Set(active.map((n) => n.id));
+    // Dnsmasq.existing_dhcp_networks: what an earlier run of the agent left in the confs dir counts too.
+    const known = new Set([...this.#nets.keys(), ...existingNetworks(this.d.dnsmasq.confsDir)]);
     await Promise.all([
-      ...[...this.#nets.keys()].filter((id) => !ids.has(id)).map((id) => this.#queue(id, () => this.#disable(id, true))),
+      ...[...known].filter((id) => !ids.has(id)).map((id) => this.#queue(id, () => this.#disable(id, true))),
       ...active.map((n) => this.#queue(n.id, () => this.#configure(n))),
     ]);
   }
@@ -329,16 +333,18 @@ export class DhcpAgent {
   async #disable(networkId: string, release: boolean): Promise<void> {
     const state = this.#nets.get(networkId);
     const pid = this.#pid(networkId);
+    // After a restart the device is known from the network's interface file only.
+    const device = state?.device ?? readOr(confFile(this.d.dnsmasq, networkId, 'interface'));
     if (pid) await this.#run(['kill', '-9', String(pid)], () => true);
-    if (state) await this.#run(['ovs-vsctl', '--', '--if-exists', 'del-port', this.#bridge, state.device]);
-    if (state || pid) await this.#run(['ip', 'netns', 'delete', dhcpNamespace(networkId)], () => true);
+    if (device) await this.#run(['ovs-vsctl', '--', '--if-exists', 'del-port', this.#bridge, device]);
+    if (device || pid) await this.#run(['ip', 'netns', 'delete', dhcpNamespace(networkId)], () => true);
     rmSync(confFile(this.d.dnsmasq, networkId, 'host').replace(/\/host$/, ''), { recursive: true, force: true });
     this.#nets.delete(networkId);
     this.#lastCmd.delete(networkId);
-    if (state && release) {
+    if (device && release) {
       await this.#plugin.call('release_dhcp_port', { network_id: networkId, device_id: dhcpDeviceId(networkId, this.host), host: this.host });
     }
-    if (state) this.d.log.info({ host: this.host, network: networkId }, `Finished network ${networkId} dhcp configuration`);
+    if (device) this.d.log.info({ host: this.host, network: networkId }, `Finished network ${networkId} dhcp configuration`);
   }
 }
 
@@ -347,6 +353,26 @@ function replaceFile(path: string, data: string): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, data, { mode: 0o644 });
   renameSync(tmp, path);
+}
+
+/** A file's content, or '' when it cannot be read. */
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The network ids with a directory under the confs dir. */
+function existingNetworks(confsDir: string): string[] {
+  try {
+    return readdirSync(confsDir).filter((n) => UUID.test(n));
+  } catch {
+    return [];
+  }
 }
 
 /** A process's argv from /proc (empty when it is gone). */
