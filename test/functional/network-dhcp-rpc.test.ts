@@ -4,7 +4,8 @@
  * played by the test on the bus: its report lists it in GET /v2.0/agents; a subnet with
  * DHCP schedules the network to it and casts subnet_create_end; get_active_networks_info,
  * get_network_info, create_dhcp_port and release_dhcp_port answer as Zed's; deleting the
- * network casts network_delete_end and forgets the binding. The default cloud has no DHCP
+ * network fans network_delete_end out and forgets the binding. Casts carry {payload}
+ * with Zed's priorities. The default cloud has no DHCP
  * agent and no DHCP port.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import type { Listener } from '../../src/bus/bus.js';
 import { listen, rpcClient } from '../../src/bus/contract.js';
 import { reportTime } from '../../src/network/agents/report-time.js';
 import { dhcpDeviceId } from '../../src/network/agents/dhcp/dnsmasq.js';
-import type { DhcpNotifyPayload } from '../../src/network/rpc/dhcp-wire.js';
+import type { DhcpNotifyArgs, DhcpNotifyPayload } from '../../src/network/rpc/dhcp-wire.js';
 import { DhcpAgentTopicDef, PluginTopicDef, ReportsTopicDef } from '../../src/network/rpc/topics.js';
 import { type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
 import { waitFor } from '../helpers/wait.js';
@@ -25,7 +26,7 @@ describe('the DHCP agent RPC of neutron-server', { skip: inProcessOnly('plays a 
   let listener: Listener;
   const casts: { method: string; args: DhcpNotifyPayload }[] = [];
   const neutron = (method: string, path: string, body?: unknown) => cloud.api('admin', method, `${cloud.urls.network}/v2.0${path}`, body);
-  const record = (method: string) => (args: DhcpNotifyPayload) => void casts.push({ method, args });
+  const record = (method: string) => (args: DhcpNotifyArgs) => void casts.push({ method, args: args.payload });
 
   before(async () => {
     cloud = await startTestCloud();
@@ -83,6 +84,7 @@ describe('the DHCP agent RPC of neutron-server', { skip: inProcessOnly('plays a 
     const subnet = (await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/subnets`, { subnet: { network_id: net.id, cidr: '10.41.0.0/24', ip_version: 4 } })).body.subnet;
     const created = await waitFor('subnet_create_end', async () => casts.find((c) => c.method === 'subnet_create_end'));
     assert.equal((created.args.subnet as { id: string }).id, subnet.id);
+    assert.equal(created.args.priority, 3);
     assert.deepEqual((await neutron('GET', `/networks/${net.id}/dhcp-agents`)).body.agents.map((a: { id: string }) => a.id), [agent.id]);
     assert.deepEqual((await neutron('GET', `/agents/${agent.id}/dhcp-networks`)).body.networks.map((n: { id: string }) => n.id), [net.id]);
 
@@ -101,6 +103,8 @@ describe('the DHCP agent RPC of neutron-server', { skip: inProcessOnly('plays a 
     const vm = (await neutron('POST', '/ports', { port: { network_id: net.id } })).body.port;
     const portCast = await waitFor('port_create_end', async () => casts.find((c) => c.method === 'port_create_end'));
     assert.equal((portCast.args.port as { id: string }).id, vm.id);
+    // The one agent of the network gets port_create_end with PRIORITY_PORT_CREATE_HIGH.
+    assert.equal(portCast.args.priority, 5);
     const info = await plugin.call('get_network_info', { network_id: net.id, host: HOST });
     assert.deepEqual(info?.ports.map((p) => p.id).sort(), [port.id, vm.id].sort());
     assert.equal(await plugin.call('get_network_info', { network_id: '00000000-0000-0000-0000-000000000000', host: HOST }), null);
@@ -111,10 +115,10 @@ describe('the DHCP agent RPC of neutron-server', { skip: inProcessOnly('plays a 
 
     assert.equal((await neutron('DELETE', `/ports/${vm.id}`)).status, 204);
     const portGone = await waitFor('port_delete_end', async () => casts.find((c) => c.method === 'port_delete_end'));
-    assert.deepEqual(portGone.args, { port_id: vm.id, network_id: net.id });
+    assert.deepEqual(portGone.args, { port_id: vm.id, network_id: net.id, fixed_ips: vm.fixed_ips, priority: 6 });
     assert.equal((await neutron('DELETE', `/networks/${net.id}`)).status, 204);
     const gone = await waitFor('network_delete_end', async () => casts.find((c) => c.method === 'network_delete_end'));
-    assert.deepEqual(gone.args, { network_id: net.id });
+    assert.deepEqual(gone.args, { network_id: net.id, priority: 2 });
     await waitFor('binding forgotten', async () => ((await neutron('GET', `/agents/${agent.id}/dhcp-networks`)).body.networks.length === 0 ? true : undefined));
   });
 });

@@ -148,7 +148,7 @@ describe('the DHCP agent of a host', () => {
   it('rewrites the hosts file when told a port changed', async () => {
     const vm2: DhcpPort = { ...vm, id: 'vvvvvvvv-0000-4000-8000-000000000006', mac_address: 'fa:16:3e:11:22:34', fixed_ips: [{ subnet_id: SUB, ip_address: '10.0.0.6' }] };
     network = { ...network!, ports: [...network!.ports, vm2] };
-    await rpcClient(bus, DhcpAgentTopicDef, { server: HOST }).cast('port_create_end', { port: vm2 });
+    await rpcClient(bus, DhcpAgentTopicDef, { server: HOST }).cast('port_create_end', { payload: { port: vm2, priority: 5 } });
     await waitFor('hosts file with the new port', async () => (readFileSync(join(state, 'dhcp', NET, 'host'), 'utf8').includes('10.0.0.6') ? true : undefined), 5000);
     assert.equal(
       readFileSync(join(state, 'dhcp', NET, 'host'), 'utf8'),
@@ -159,7 +159,7 @@ describe('the DHCP agent of a host', () => {
   it('unplugs the tap, deletes the namespace and its files when the network goes', async () => {
     network = null;
     host.argv.length = 0;
-    await rpcClient(bus, DhcpAgentTopicDef, { server: HOST }).cast('network_delete_end', { network_id: NET });
+    await rpcClient(bus, DhcpAgentTopicDef, { server: HOST }).cast('network_delete_end', { payload: { network_id: NET, priority: 2 } });
     await waitFor('network disabled', async () => (agent.networks().length === 0 ? true : undefined), 5000);
     assert.deepEqual(host.argv, [
       ['ovs-vsctl', '--', '--if-exists', 'del-port', 'br-int', TAP],

@@ -1,10 +1,11 @@
 /**
- * neutron-server → DHCP agents (Zed's DhcpAgentNotifyAPI): after an API create, update
- * or delete of a network, subnet or port, one cast `<resource>_<action>_end` to
- * `dhcp_agent.<host>` of every DHCP agent the network is bound to. A new subnet with
- * enable_dhcp, or a new port, on a network no agent serves yet first schedules the
- * network (DhcpScheduler). Payloads: {network: {id}}, {subnet}, {port} on create and
- * update; {network_id}, {subnet_id, network_id}, {port_id, network_id} on delete.
+ * neutron-server → DHCP agents (Zed's DhcpAgentNotifyAPI): after an API update or delete
+ * of a network, or a create, update or delete of a subnet or port, one cast
+ * `<resource>_<action>_end` with kwargs {payload} to `dhcp_agent.<host>` of every admin-up
+ * DHCP agent the network is bound to; network_delete_end is a fanout (then the network's
+ * bindings go); network creation sends nothing. A new subnet, or a new port other than a
+ * reserved DHCP port, first schedules the network (DhcpScheduler: only a network with a
+ * DHCP subnet is scheduled). Payloads: see dhcp-wire.ts DhcpNotifyPayload.
  *
  * Cheap when no DHCP agent exists (the simulated default): whether any DHCP agent has
  * reported is read at most once per 5 s (at once when this server takes a DHCP agent's
@@ -19,7 +20,7 @@ import { DHCP_AGENT_TYPE, deleteNetworkDhcpBindings, dhcpAgents, dhcpAgentsOfNet
 import type { Kysely } from 'kysely';
 import type { NeutronDB } from '../db/schema.js';
 import type { DhcpScheduler } from './dhcp-endpoint.js';
-import type { DhcpNotifyMethod } from './dhcp-wire.js';
+import { DEVICE_ID_RESERVED_DHCP_PORT, DEVICE_OWNER_DHCP, DhcpPriorities, type DhcpNotifyMethod, PRIORITY_PORT_CREATE_HIGH } from './dhcp-wire.js';
 import { DhcpAgentTopicDef } from './topics.js';
 
 export type DhcpResource = 'network' | 'subnet' | 'port';
@@ -60,19 +61,36 @@ export class DhcpAgentNotifyApi {
   }
 
   async #notify(resource: DhcpResource, action: DhcpAction, item: Dict): Promise<void> {
+    // Zed does nothing on network creation (an admin may bind the network to an agent first).
+    if (resource === 'network' && action === 'create') return;
     if (!(await this.#anyAgents())) return;
     const networkId = (resource === 'network' ? item.id : item.network_id) as string;
-    let agents = await dhcpAgentsOfNetwork(this.d.db, networkId);
-    const schedules = action === 'create' && ((resource === 'subnet' && item.enable_dhcp === true) || resource === 'port');
-    if (!agents.length && schedules) agents = await this.d.scheduler.schedule(networkId);
     const method = `${resource}_${action}_end` as DhcpNotifyMethod;
     let payload: Dict;
-    if (action === 'delete') payload = resource === 'network' ? { network_id: networkId } : { [`${resource}_id`]: item.id, network_id: networkId };
-    else payload = resource === 'network' ? { network: { id: networkId } } : { [resource]: item };
-    for (const agent of agents) {
-      if (!agent.admin_state_up) continue;
-      await rpcClient(this.d.bus, DhcpAgentTopicDef, { server: agent.host }).cast(method, payload);
+    if (action === 'delete') {
+      payload = resource === 'network' ? { network_id: networkId } : { [`${resource}_id`]: item.id, network_id: networkId };
+      if (resource === 'port') payload.fixed_ips = item.fixed_ips;
+    } else payload = resource === 'network' ? { network: item } : { [resource]: item };
+    payload.priority = DhcpPriorities[method];
+    if (method === 'network_delete_end') {
+      // Fanout: every agent that may still serve it hears (_notify_agents' fanout_required).
+      await rpcClient(this.d.bus, DhcpAgentTopicDef, { fanout: true }).cast(method, { payload });
+      await deleteNetworkDhcpBindings(this.d.db, networkId);
+      return;
     }
-    if (resource === 'network' && action === 'delete') await deleteNetworkDhcpBindings(this.d.db, networkId);
+    let agents = await dhcpAgentsOfNetwork(this.d.db, networkId);
+    const reservedDhcpPort = resource === 'port' && item.device_owner === DEVICE_OWNER_DHCP && item.device_id === DEVICE_ID_RESERVED_DHCP_PORT;
+    const schedules = action === 'create' && (resource === 'subnet' || (resource === 'port' && !reservedDhcpPort));
+    if (schedules) agents = await this.d.scheduler.schedule(networkId);
+    const enabled = agents.filter((a) => a.admin_state_up);
+    if (!enabled.length) {
+      this.d.log.debug({ network: networkId, method }, `Network ${networkId} is not hosted by any dhcp agent`);
+      return;
+    }
+    for (const [i, agent] of enabled.entries()) {
+      // port_create_end: one agent gets it with PRIORITY_PORT_CREATE_HIGH (Zed picks it at random; here the first).
+      const p = method === 'port_create_end' && i === 0 ? { ...payload, priority: PRIORITY_PORT_CREATE_HIGH } : payload;
+      await rpcClient(this.d.bus, DhcpAgentTopicDef, { server: agent.host }).cast(method, { payload: p });
+    }
   }
 }

@@ -86,8 +86,32 @@ export interface DhcpReadyArgs {
   port_ids: string[];
 }
 
-/** The payloads of DhcpAgentNotifyAPI's casts: {network: {id}}, {subnet}, {port}, {network_id}, {port_id}... */
+/**
+ * The payload of DhcpAgentNotifyAPI's casts: {subnet} / {port} on create and update,
+ * {network_id}, {subnet_id, network_id}, {port_id, network_id, fixed_ips} on delete; each
+ * with its `priority` (METHOD_PRIORITY_MAP; lower first).
+ */
 export type DhcpNotifyPayload = Record<string, unknown>;
+
+/** A cast's kwargs: cctxt.cast(context, method, payload=payload). */
+export interface DhcpNotifyArgs {
+  payload: DhcpNotifyPayload;
+}
+
+/** dhcp_rpc_agent_api's priorities (lower value is higher priority). */
+export const DhcpPriorities = {
+  network_create_end: 0,
+  network_update_end: 1,
+  network_delete_end: 2,
+  subnet_create_end: 3,
+  subnet_update_end: 3,
+  subnet_delete_end: 4,
+  port_create_end: 6,
+  port_update_end: 6,
+  port_delete_end: 6,
+} as const;
+/** PRIORITY_PORT_CREATE_HIGH: the port_create_end one agent of the network gets first. */
+export const PRIORITY_PORT_CREATE_HIGH = 5;
 
 /** The methods DhcpAgentNotifyAPI casts (method name = resource_action_end). */
 export const DhcpNotifyMethods = [

@@ -9,7 +9,7 @@ import { defineTopic } from '../../bus/contract.js';
 import { Topics } from '../../bus/topics.js';
 import type { AgentStatus, ReportStateArgs } from '../agents/types.js';
 import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUpdateArgs } from './agent-notifier.js';
-import type { ActiveNetworksArgs, CreateDhcpPortArgs, DhcpNetworkInfo, DhcpNotifyPayload, DhcpPort, DhcpReadyArgs, NetworkInfoArgs, ReleaseDhcpPortArgs, UpdateDhcpPortArgs } from './dhcp-wire.js';
+import type { ActiveNetworksArgs, CreateDhcpPortArgs, DhcpNetworkInfo, DhcpNotifyArgs, DhcpPort, DhcpReadyArgs, NetworkInfoArgs, ReleaseDhcpPortArgs, UpdateDhcpPortArgs } from './dhcp-wire.js';
 import type { DeviceArgs, DeviceDetailsEntry, DeviceDownReply, DevicesDetailsArgs, DevicesDetailsReply, UpdateDeviceListArgs, UpdateDeviceListReply } from './wire.js';
 
 export interface PluginTopic {
@@ -70,17 +70,20 @@ export const AgentPortDeleteTopicDef = defineTopic<AgentPortDeleteTopic>(Topics.
 export const AgentBindingDeactivateTopicDef = defineTopic<AgentBindingDeactivateTopic>(Topics.agentPortBindingDeactivate, { binding_deactivate: true });
 export const AgentBindingActivateTopicDef = defineTopic<AgentBindingActivateTopic>(Topics.agentPortBindingActivate, { binding_activate: true });
 
-/** neutron-server → one host's DHCP agent (dhcp_agent.<host>): casts named resource_action_end. */
+/**
+ * neutron-server → one host's DHCP agent (dhcp_agent.<host>; network_delete_end fanout):
+ * casts named resource_action_end whose one kwarg is `payload` (with its `priority`).
+ */
 export interface DhcpAgentTopic {
-  network_create_end: { args: DhcpNotifyPayload; result: void };
-  network_update_end: { args: DhcpNotifyPayload; result: void };
-  network_delete_end: { args: DhcpNotifyPayload; result: void };
-  subnet_create_end: { args: DhcpNotifyPayload; result: void };
-  subnet_update_end: { args: DhcpNotifyPayload; result: void };
-  subnet_delete_end: { args: DhcpNotifyPayload; result: void };
-  port_create_end: { args: DhcpNotifyPayload; result: void };
-  port_update_end: { args: DhcpNotifyPayload; result: void };
-  port_delete_end: { args: DhcpNotifyPayload; result: void };
+  network_create_end: { args: DhcpNotifyArgs; result: void };
+  network_update_end: { args: DhcpNotifyArgs; result: void };
+  network_delete_end: { args: DhcpNotifyArgs; result: void };
+  subnet_create_end: { args: DhcpNotifyArgs; result: void };
+  subnet_update_end: { args: DhcpNotifyArgs; result: void };
+  subnet_delete_end: { args: DhcpNotifyArgs; result: void };
+  port_create_end: { args: DhcpNotifyArgs; result: void };
+  port_update_end: { args: DhcpNotifyArgs; result: void };
+  port_delete_end: { args: DhcpNotifyArgs; result: void };
 }
 
 export const DhcpAgentTopicDef = defineTopic<DhcpAgentTopic>(Topics.dhcpAgent, {

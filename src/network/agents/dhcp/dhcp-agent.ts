@@ -28,7 +28,7 @@ import { listen, rpcClient } from '../../../bus/contract.js';
 import type { Clock, Random, TimerHandle } from '../../../common/clock.js';
 import type { Logger } from '../../../common/log.js';
 import { CommandFailed, type HostNetwork } from '../../../hostnet/host-network.js';
-import { DEVICE_ID_RESERVED_DHCP_PORT, DEVICE_OWNER_DHCP, type DhcpNetworkInfo, type DhcpNotifyPayload, type DhcpPort } from '../../rpc/dhcp-wire.js';
+import { DEVICE_ID_RESERVED_DHCP_PORT, DEVICE_OWNER_DHCP, type DhcpNetworkInfo, type DhcpNotifyArgs, type DhcpNotifyPayload, type DhcpPort } from '../../rpc/dhcp-wire.js';
 import { DhcpAgentTopicDef, PluginTopicDef, ReportsTopicDef } from '../../rpc/topics.js';
 import { reportTime } from '../report-time.js';
 import type { AgentStateReport } from '../types.js';
@@ -84,8 +84,8 @@ export class DhcpAgent {
   async start(): Promise<void> {
     this.#running = true;
     await this.reportState();
-    const on = (fn: (p: DhcpNotifyPayload) => string | undefined) => (p: DhcpNotifyPayload) => {
-      const id = fn(p);
+    const on = (fn: (p: DhcpNotifyPayload) => string | undefined) => (args: DhcpNotifyArgs) => {
+      const id = args.payload && fn(args.payload);
       if (id) void this.refresh(id);
     };
     const fromPort = (p: DhcpNotifyPayload) => (p.port as { network_id?: string } | undefined)?.network_id ?? (p.network_id as string | undefined);
