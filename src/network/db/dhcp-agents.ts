@@ -5,12 +5,13 @@
  */
 import type { Kysely } from 'kysely';
 import type { AgentRow } from '../agents/db/tables.js';
+import { AgentTypes } from '../agents/types.js';
 import type { NeutronDB } from './schema.js';
 
 type Db = Kysely<NeutronDB>;
 
 /** neutron_lib's AGENT_TYPE_DHCP. */
-export const DHCP_AGENT_TYPE = 'DHCP agent';
+export const DHCP_AGENT_TYPE = AgentTypes.dhcp;
 
 /** The DHCP agents a network is bound to, by binding_index. */
 export async function dhcpAgentsOfNetwork(db: Db, networkId: string): Promise<AgentRow[]> {

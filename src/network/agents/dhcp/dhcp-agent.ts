@@ -31,13 +31,13 @@ import { CommandFailed, type HostNetwork } from '../../../hostnet/host-network.j
 import { DEVICE_ID_RESERVED_DHCP_PORT, DEVICE_OWNER_DHCP, type DhcpNetworkInfo, type DhcpNotifyArgs, type DhcpNotifyPayload, type DhcpPort } from '../../rpc/dhcp-wire.js';
 import { DhcpAgentTopicDef, PluginTopicDef, ReportsTopicDef } from '../../rpc/topics.js';
 import { reportTime } from '../report-time.js';
-import type { AgentStateReport } from '../types.js';
+import { AgentBinaries, type AgentStateReport, AgentTypes, DHCP_AGENT_TOPIC } from '../types.js';
 import { type DnsmasqConf, addnHostsFile, confFile, dhcpDeviceId, dhcpDeviceName, dhcpNamespace, dnsmasqCmdline, hostsFile, optsFile } from './dnsmasq.js';
 
 /** neutron_lib's AGENT_TYPE_DHCP, AGENT_PROCESS_DHCP and topics.DHCP_AGENT. */
-export const DHCP_AGENT_TYPE = 'DHCP agent';
-export const DHCP_AGENT_BINARY = 'neutron-dhcp-agent';
-export const DHCP_AGENT_TOPIC = 'dhcp_agent';
+export const DHCP_AGENT_TYPE = AgentTypes.dhcp;
+export const DHCP_AGENT_BINARY = AgentBinaries.dhcp;
+export { DHCP_AGENT_TOPIC };
 
 export interface DhcpAgentDeps {
   bus: Bus;
