@@ -3,7 +3,7 @@
  * q-reports-plugin played by the test and a host that records commands: its report,
  * the DHCP port it asks for, the commands that plug it (OVSInterfaceDriver) and start
  * dnsmasq in qdhcp-<network_id>, the files it writes, and its teardown when the network
- * goes (compared with the argv Zed's agent runs).
+ * goes (compared with the argv Zed's agent runs); and where agents run at all.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,8 @@ import { InprocBus } from '../../src/bus/inproc.js';
 import { FakeClock, systemRandom } from '../../src/common/clock.js';
 import { silentLogger } from '../../src/common/log.js';
 import { CommandFailed, type HostNetwork } from '../../src/hostnet/host-network.js';
-import { DhcpAgent, dhcpDeviceId, dnsmasqCmdline, dnsmasqDefaults } from '../../src/network/agents/dhcp/index.js';
+import { DhcpAgent, dhcpAgentDisabledReason, dhcpDeviceId, dnsmasqCmdline, dnsmasqDefaults, statePath } from '../../src/network/agents/dhcp/index.js';
+import { loadConfig } from '../../src/common/config.js';
 import type { AgentStateReport } from '../../src/network/agents/types.js';
 import type { DhcpNetworkInfo, DhcpPort } from '../../src/network/rpc/dhcp-wire.js';
 import { DhcpAgentTopicDef, PluginTopicDef, ReportsTopicDef } from '../../src/network/rpc/topics.js';
@@ -182,5 +183,18 @@ describe('the DHCP agent of a host', () => {
     ]);
     assert.ok(!existsSync(join(state, 'dhcp', stale)));
     assert.deepEqual(calls.filter((c) => c.method === 'release_dhcp_port').map((c) => c.args), [{ network_id: stale, device_id: dhcpDeviceId(stale, HOST), host: HOST }]);
+  });
+});
+
+describe('where DHCP agents run', () => {
+  const cfg = (DEFAULT: Record<string, unknown>) => loadConfig({ overrides: { DEFAULT } as never });
+  it('nowhere by default, nor on simulated hosts; on linux hosts when [DEFAULT] dhcp_agent is true', () => {
+    assert.equal(dhcpAgentDisabledReason(cfg({})), '[DEFAULT] dhcp_agent is false');
+    assert.match(dhcpAgentDisabledReason(cfg({ dhcp_agent: true }))!, /host_driver is simulated/);
+    assert.equal(dhcpAgentDisabledReason(cfg({ dhcp_agent: true, host_driver: 'linux' })), null);
+  });
+  it('keeps its files under [DEFAULT] state_path, by default <data_dir>/neutron', () => {
+    assert.equal(statePath(cfg({ data_dir: '/srv/nimbus' })), '/srv/nimbus/neutron');
+    assert.equal(statePath(cfg({ state_path: '/var/lib/neutron' })), '/var/lib/neutron');
   });
 });
