@@ -21,6 +21,7 @@ import type { NovaDB } from './compute/db/schema.js';
 import { type HostNetworks, closeHostNetworks, createHostNetworks } from './hostnet/index.js';
 import { OvsAgentFleet, OvsL2AgentLoop } from './network/agents/index.js';
 import { startLinuxRouting } from './network/agents/linux-routing.js';
+import { type DhcpAgent, dhcpAgentDisabledReason, startDhcpAgent } from './network/agents/dhcp/index.js';
 import type { NeutronDB } from './network/db/schema.js';
 import { NetworkService } from './network/service.js';
 import { createMetadataApp } from './compute/metadata/handler.js';
@@ -51,6 +52,8 @@ export interface Cloud {
   hostnets: HostNetworks;
   /** The OVS agents' port loops (br-int watchers reporting ports up/down to neutron-server). */
   l2agents: OvsL2AgentLoop;
+  /** The DHCP agents ([DEFAULT] dhcp_agent on linux hosts; none otherwise). */
+  dhcpAgents: DhcpAgent[];
   /** The catalog identity serves; entries pushed later are in the next token's catalog. */
   catalog: CatalogEntry[];
   /** Base URLs as listening (ports resolved when 0 was asked). */
@@ -134,6 +137,16 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
   await agents.start();
   await l2agents.start();
   await routing.startAgents();
+  const dhcpAgents: DhcpAgent[] = [];
+  const noDhcp = dhcpAgentDisabledReason(cfg);
+  if (noDhcp && cfg.DEFAULT.dhcp_agent) log.warn(`no DHCP agent: ${noDhcp}`);
+  // Embedded, the agents take their dnsmasq, taps and namespaces with them when the cloud stops.
+  undo.push(async () => {
+    for (const a of dhcpAgents) await a.stop({ cleanup: true });
+  });
+  if (!noDhcp) {
+    for (const host of cfg.DEFAULT.hosts) dhcpAgents.push(await startDhcpAgent({ cfg, bus, clock, random, log: log.child({ svc: 'dhcp-agent' }), net: hostnets.get(host) }));
+  }
 
   const computeDb = await openServiceDb<NovaDB>(cfg, 'compute', undo, clock, random);
   const compute = new ComputeService({ cfg, log, clock, random, db: computeDb, bus, validator: identity.validator, authUrl: `${identityUrl}/v3`, hostnets });
@@ -162,6 +175,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
     compute,
     hostnets,
     l2agents,
+    dhcpAgents,
     catalog,
     urls: { identity: identityUrl, image: imageUrl, network: networkUrl, compute: computeUrl, metadata: metadataUrl, ...(dashboard ? { dashboard: dashboard.url } : {}) },
     async close() {
@@ -170,6 +184,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
       await metadata.close();
       await compute.close();
       await routing.stop();
+      for (const a of dhcpAgents) await a.stop({ cleanup: true });
       l2agents.stop();
       agents.stop();
       closeHostNetworks(hostnets);

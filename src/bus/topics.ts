@@ -15,6 +15,8 @@ export const Topics = {
   l3Plugin: 'q-l3-plugin',
   /** neutron-server → one L3 agent (`l3_agent.<host>`): routers_updated, router_deleted... */
   l3Agent: 'l3_agent',
+  /** neutron-server → a host's DHCP agent (DhcpAgentNotifyAPI casts to dhcp_agent.<host>); neutron's, without the q- prefix. */
+  dhcpAgent: 'dhcp_agent',
   /** nova. */
   conductor: 'conductor',
   scheduler: 'scheduler',
@@ -32,9 +34,9 @@ export type Topic = (typeof Topics)[keyof typeof Topics];
  * The control exchange a topic lives on, as oslo.messaging's `control_exchange` of the
  * service that owns it: nova.conf and neutron.conf set it to `nova` and `neutron`, so
  * the broker holds one topic exchange per service. Neutron's topics start with `q-`
- * (its legacy "quantum" prefix) but for l3_agent; every other topic is nova's.
+ * (its legacy "quantum" prefix) but for its agents' l3_agent and dhcp_agent (topics.L3_AGENT,
+ * topics.DHCP_AGENT); every other topic is nova's.
  */
 export function controlExchange(topic: string): 'nova' | 'neutron' {
-  // l3_agent is neutron's too (topics.L3_AGENT): the one neutron topic without the prefix.
-  return topic.startsWith('q-') || topic === Topics.l3Agent ? 'neutron' : 'nova';
+  return topic.startsWith('q-') || topic === Topics.l3Agent || topic === Topics.dhcpAgent ? 'neutron' : 'nova';
 }

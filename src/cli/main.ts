@@ -33,6 +33,7 @@ const COMMANDS = {
   'nova-compute': 'run nova-compute for one simulated hypervisor host (--host H)',
   'neutron-server': 'run neutron-server alone (network API, q-plugin, q-reports-plugin)',
   'neutron-openvswitch-agent': 'run the OVS agent of one simulated host (--host H)',
+  'neutron-dhcp-agent': 'run the DHCP agent (dnsmasq per network) of one real host (--host H; host_driver = linux)',
   host: "run one simulated hypervisor host (--host H): its nova-compute and OVS agent sharing the host's devices",
   help: 'show this help, or a command\'s (nimbus help up)',
 } as const;

@@ -38,6 +38,11 @@ export const OPTIONS = {
     shelved_offload_time: int(0, 'nova.conf [DEFAULT]: seconds a shelved server keeps its host before it is offloaded; 0 = at once, -1 = never.'),
     shelved_poll_interval: int(3600, 'nova.conf [DEFAULT]: seconds between the periodic checks offloading servers shelved longer than shelved_offload_time.'),
     resize_confirm_window: int(0, 'nova.conf [DEFAULT]: seconds after which a finished resize or cold migration (VERIFY_RESIZE) is confirmed automatically; 0 = never.'),
+    dhcp_agent: bool(false, 'Run a neutron-dhcp-agent (dnsmasq per network in a qdhcp-<network_id> namespace) for every host; host_driver = linux only (the simulated hosts have no DHCP ports). Off: no DHCP ports, as before.'),
+    state_path: str('', "neutron.conf [DEFAULT] state_path: where the DHCP agent keeps dnsmasq's files (<state_path>/dhcp/<network_id>/); empty = <data_dir>/neutron."),
+    dhcp_lease_duration: int(86400, 'neutron.conf [DEFAULT]: DHCP lease seconds dnsmasq gives; -1 = infinite.'),
+    dns_domain: str('openstacklocal', 'neutron.conf [DEFAULT]: domain of the host names dnsmasq hands out (host-10-0-0-3.openstacklocal).'),
+    dhcp_agents_per_network: int(1, 'neutron.conf [DEFAULT]: DHCP agents a network with DHCP is scheduled to.'),
     in_process_rest: bool(true, 'Services of this process call each other\'s REST APIs without a socket (same requests and answers); false sends them over loopback TCP, e.g. to capture them.'),
   },
   oslo_messaging_rabbit: {

@@ -30,6 +30,7 @@ import type { ImageDB } from '../image/db/tables.js';
 import { ImageService } from '../image/service.js';
 import { OvsAgentFleet, OvsL2AgentLoop } from '../network/agents/index.js';
 import { startLinuxRouting } from '../network/agents/linux-routing.js';
+import { dhcpAgentDisabledReason, startDhcpAgent } from '../network/agents/dhcp/index.js';
 import type { NeutronDB } from '../network/db/schema.js';
 import { NetworkService } from '../network/service.js';
 import { type Undo, configuredCatalog, listenApi, listenMetadata, openServiceDb } from './pieces.js';
@@ -41,11 +42,11 @@ import { selectBusyInstances } from '../compute/db/instances.js';
 import type { Db } from '../db/database.js';
 
 /** The commands that run one service (or one simulated host) each. */
-export const SERVICE_COMMANDS = ['keystone', 'glance', 'nova-api', 'nova-conductor', 'nova-scheduler', 'nova-compute', 'neutron-server', 'neutron-openvswitch-agent', 'host'] as const;
+export const SERVICE_COMMANDS = ['keystone', 'glance', 'nova-api', 'nova-conductor', 'nova-scheduler', 'nova-compute', 'neutron-server', 'neutron-openvswitch-agent', 'neutron-dhcp-agent', 'host'] as const;
 export type ServiceCommand = (typeof SERVICE_COMMANDS)[number];
 
 /** Commands that act for one host and take --host (default: this machine's hostname). */
-export const HOST_COMMANDS: readonly ServiceCommand[] = ['nova-compute', 'neutron-openvswitch-agent', 'host'];
+export const HOST_COMMANDS: readonly ServiceCommand[] = ['nova-compute', 'neutron-openvswitch-agent', 'neutron-dhcp-agent', 'host'];
 
 export interface ServiceOptions {
   cfg: Config;
@@ -168,10 +169,19 @@ const STARTERS: Record<ServiceCommand, (c: Ctx) => Promise<Record<string, string
     return {};
   },
 
+  async 'neutron-dhcp-agent'(c) {
+    // Asked for by name: only a real host is needed, not [DEFAULT] dhcp_agent.
+    const why = dhcpAgentDisabledReason({ ...c.cfg, DEFAULT: { ...c.cfg.DEFAULT, dhcp_agent: true } });
+    if (why) throw new StartupError(`neutron-dhcp-agent cannot run: ${why}`);
+    await dhcpAgent(c, await thisHost(c));
+    return {};
+  },
+
   async host(c) {
     // One kernel: the host's nova-compute plugs into the same simulated br-int its agent watches.
     const hostnets = await thisHost(c);
     await ovsAgent(c, hostnets);
+    if (!dhcpAgentDisabledReason(c.cfg)) await dhcpAgent(c, hostnets);
     await novaCompute(c, hostnets);
     return {};
   },
@@ -237,6 +247,16 @@ async function novaCompute(c: Ctx, hostnets: HostNetworks): Promise<void> {
   const hosts = new ComputeHosts({ cfg: { ...c.cfg, compute: { ...c.cfg.compute, direct_db_access: false } }, log: c.log, clock: c.clock, random: c.random, bus, authUrl: authUrl(c.cfg), hostnets });
   c.undo.push(() => hosts.stop());
   await hosts.start();
+}
+
+/**
+ * This host's DHCP agent. Stopping the process leaves its dnsmasq, taps and namespaces
+ * running, as Zed's agent does (the next start finds them through sync_state).
+ */
+async function dhcpAgent(c: Ctx, hostnets: HostNetworks): Promise<void> {
+  const bus = await openBus(c);
+  const agent = await startDhcpAgent({ cfg: c.cfg, bus, clock: c.clock, random: c.random, log: c.log.child({ svc: 'dhcp-agent', host: c.host }), net: hostnets.get(c.host) });
+  c.undo.push(() => agent.stop());
 }
 
 /** The OVS agent of this host, listening as the host (q-agent-notifier-*.<host>), reporting to q-reports-plugin; with it, when configured, the host's L3 agent (l3_agent.<host>). */

@@ -20,6 +20,8 @@ import { AgentNotifierApi } from './rpc/agent-notifier.js';
 import { registerPluginEndpoint } from './rpc/plugin-endpoint.js';
 import { registerL3Endpoint } from './rpc/l3-rpc.js';
 import { L3AgentNotifyApi } from './rpc/l3-notifier.js';
+import { DhcpRpcCallback, DhcpScheduler } from './rpc/dhcp-endpoint.js';
+import { DhcpAgentNotifyApi } from './rpc/dhcp-notifier.js';
 import { createNetworkApp } from './api/app.js';
 import { neutronMigrations } from './db/migrations.js';
 import { selectPortDevice } from './db/ports.js';
@@ -52,6 +54,9 @@ export class NetworkService {
   /** Tells the L3 agents hosting a router that it changed (l3_agent.<host> casts). */
   readonly l3Notifier: L3AgentNotifyApi;
   #listeners: Listener[] = [];
+  /** DhcpRpcCallback (q-plugin) and the scheduler of networks to DHCP agents. */
+  readonly dhcp: DhcpRpcCallback;
+  readonly #dhcpNotifier: DhcpAgentNotifyApi;
 
   readonly #faults: FaultBook;
 
@@ -69,6 +74,10 @@ export class NetworkService {
     this.trace = new NeutronTrace(recorder);
     this.ml2 = new Ml2({ cfg: d.cfg, log: d.log, clock: d.clock, random: d.random });
     this.plugin = new CorePlugin({ db: d.db.kysely, cfg: d.cfg, clock: d.clock, random: d.random, log: d.log, ml2: this.ml2 });
+    const dhcpDeps = { db: d.db.kysely, plugin: this.plugin, clock: d.clock, log: d.log, agentDownTime: d.cfg.network.agent_down_time, agentsPerNetwork: d.cfg.DEFAULT.dhcp_agents_per_network };
+    const dhcpScheduler = new DhcpScheduler(dhcpDeps);
+    this.dhcp = new DhcpRpcCallback(dhcpDeps, dhcpScheduler);
+    const dhcpNotifier = (this.#dhcpNotifier = new DhcpAgentNotifyApi({ bus: d.bus, db: d.db.kysely, clock: d.clock, log: d.log, scheduler: dhcpScheduler }));
     this.app = createNetworkApp({
       cfg: d.cfg,
       log: d.log,
@@ -76,6 +85,7 @@ export class NetworkService {
       random: d.random,
       validator: d.validator,
       plugin: this.plugin,
+      dhcpNotifier,
       authUri: d.authUri,
       queueDepths: (queues) => d.bus.queueDepths(queues),
       // What this process still buffers is written first, as the trace read API does.
@@ -109,7 +119,7 @@ export class NetworkService {
     await this.ml2.init(this.d.db.kysely);
     await this.#faults.start();
     this.#listeners.push(
-      await registerReportEndpoint(this.d.bus, this.d.db.kysely, this.d.clock, this.d.log, { agentDownTime: this.d.cfg.network.agent_down_time, random: this.d.random, ...(this.d.host ? { server: this.d.host } : {}) }),
+      await registerReportEndpoint(this.d.bus, this.d.db.kysely, this.d.clock, this.d.log, { agentDownTime: this.d.cfg.network.agent_down_time, random: this.d.random, onReport: (type) => this.#dhcpNotifier.agentReported(type), ...(this.d.host ? { server: this.d.host } : {}) }),
       await registerPluginEndpoint(this.d.bus, {
         db: this.d.db.kysely,
         ports: this.plugin.ports,
@@ -117,6 +127,7 @@ export class NetworkService {
         log: this.d.log,
         portActiveDirect: (port) => this.novaNotifier.notifyPortActiveDirect(port),
         trace: this.trace,
+        dhcp: this.dhcp,
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
       await registerL3Endpoint(this.d.bus, {
@@ -129,7 +140,7 @@ export class NetworkService {
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
       // nova-api's /nimbus/v1/snapshots: this database's part. Agents' rows (and the routers they host) describe the running agents.
-      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents', 'routerl3agentbindings', TRACE_EVENTS_TABLE], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
+      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents', 'routerl3agentbindings', 'networkdhcpagentbindings', TRACE_EVENTS_TABLE], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
     );
   }
 

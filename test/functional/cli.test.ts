@@ -73,8 +73,8 @@ describe('nimbus help and version', { skip: bundleMissing }, () => {
   });
 
   const usageErrors: [string[], string][] = [
-    [['start'], "nimbus: unknown command 'start' (known: up, keystone, glance, nova-api, nova-conductor, nova-scheduler, nova-compute, neutron-server, neutron-openvswitch-agent, host, help)"],
-    [['help', 'start'], "nimbus: unknown command 'start' (known: up, keystone, glance, nova-api, nova-conductor, nova-scheduler, nova-compute, neutron-server, neutron-openvswitch-agent, host, help)"],
+    [['start'], "nimbus: unknown command 'start' (known: up, keystone, glance, nova-api, nova-conductor, nova-scheduler, nova-compute, neutron-server, neutron-openvswitch-agent, neutron-dhcp-agent, host, help)"],
+    [['help', 'start'], "nimbus: unknown command 'start' (known: up, keystone, glance, nova-api, nova-conductor, nova-scheduler, nova-compute, neutron-server, neutron-openvswitch-agent, neutron-dhcp-agent, host, help)"],
     [['nova-compute', 'now'], "nimbus: unexpected argument 'now'"],
     [['up', '--bogus', '1'], 'nimbus: unknown option --bogus'],
     [['up', '--hosts'], 'nimbus: option --hosts needs a value (--hosts VALUE or --hosts=VALUE)'],

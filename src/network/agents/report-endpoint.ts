@@ -12,6 +12,7 @@ import type { Logger } from '../../common/log.js';
 import type { NeutronDB } from '../db/schema.js';
 import { reportState } from './db/agents-db.js';
 import { parseReportTime } from './report-time.js';
+import type { AgentStatus } from './types.js';
 
 export interface ReportEndpointOptions {
   /** [network] agent_down_time, for the revived status and the clock-skew check (default 75). */
@@ -19,6 +20,8 @@ export interface ReportEndpointOptions {
   random?: Random;
   /** The server name this neutron-server listens as (default 'neutron-server'). */
   server?: string;
+  /** Called after each accepted report with the agent's type and status (the DHCP notifier learns of new agents). */
+  onReport?: (agentType: string, status: AgentStatus) => void;
 }
 
 /** Starts serving agent reports; stop the returned listener on shutdown. */
@@ -51,6 +54,7 @@ export async function registerReportEndpoint(
       if (result.status !== 'alive') {
         log.info({ host: state.host, agent_type: state.agent_type, id: result.id, status: result.status }, 'agent reported');
       }
+      opts.onReport?.(state.agent_type, result.status);
       return result.status;
     },
   });

@@ -1,18 +1,22 @@
 /** Agent shapes: what an agent reports over RPC and what the agent API shows. */
 
-/** neutron_lib's agent constants for the agents Nimbus knows (L2 agents and the L3 agent). */
+/** neutron_lib's agent constants for the agents Nimbus knows (AGENT_TYPE_*, AGENT_PROCESS_*). */
 export const AgentTypes = {
   ovs: 'Open vSwitch agent',
   linuxbridge: 'Linux bridge agent',
   l3: 'L3 agent',
+  dhcp: 'DHCP agent',
 } as const;
 export const AgentBinaries = {
   ovs: 'neutron-openvswitch-agent',
   linuxbridge: 'neutron-linuxbridge-agent',
   l3: 'neutron-l3-agent',
+  dhcp: 'neutron-dhcp-agent',
 } as const;
 /** The L3 agent reports topic 'l3_agent' (neutron_lib constants.L3_AGENT / topics.L3_AGENT). */
 export const L3_AGENT_TOPIC = 'l3_agent';
+/** The DHCP agent reports topic dhcp_agent (topics.DHCP_AGENT), where neutron-server casts to it. */
+export const DHCP_AGENT_TOPIC = 'dhcp_agent';
 /** L2 agents report topic 'N/A' (neutron_lib constants.L2_AGENT_TOPIC). */
 export const L2_AGENT_TOPIC = 'N/A';
 

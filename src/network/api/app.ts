@@ -7,6 +7,9 @@ import type { Clock, Random } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { TokenValidator } from '../../common/auth.js';
 import { NamedError } from '../../common/errors.js';
+import { deleteAgentDhcpBindings } from '../db/dhcp-agents.js';
+import type { DhcpAgentNotifyApi } from '../rpc/dhcp-notifier.js';
+import { dhcpNotifying, registerDhcpAgentScheduler } from './dhcp-agent-scheduler.js';
 import { createHttpApp } from '../../common/http.js';
 import type { Logger } from '../../common/log.js';
 import { agentToWire, deleteAgent, getAgent, listAgents, updateAgent } from '../agents/index.js';
@@ -44,6 +47,8 @@ export interface NetworkApiDeps {
   queueDepths?: QueueDepths;
   /** The trace steps recorded under a device (a port's binding history); absent: none. */
   traceOfDevice?: (deviceId: string) => Promise<TraceEvent[]>;
+  /** Tells DHCP agents about network, subnet and port changes; absent: nothing sent. */
+  dhcpNotifier?: DhcpAgentNotifyApi;
 }
 
 export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
@@ -81,9 +86,10 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
   });
 
   const ports = p.ports;
-  registerResource(app, networkDef, { ...bind(p.networks), rollback: (ctx, item) => p.networks.delete(ctx, item.id as string) }, { maxLimit });
-  registerResource(app, subnetDef, { ...bind(p.subnets), rollback: (ctx, item) => p.subnets.delete(ctx, item.id as string) }, { maxLimit });
-  registerResource(app, portDef, { ...bind(ports), rollback: (ctx, item) => ports.delete(ctx, item.id as string), ownsNetwork: (ctx, item) => p.ownsNetwork(ctx, item) }, { maxLimit });
+  const dn = d.dhcpNotifier;
+  registerResource(app, networkDef, { ...dhcpNotifying('network', bind(p.networks), dn), rollback: (ctx, item) => p.networks.delete(ctx, item.id as string) }, { maxLimit });
+  registerResource(app, subnetDef, { ...dhcpNotifying('subnet', bind(p.subnets), dn), rollback: (ctx, item) => p.subnets.delete(ctx, item.id as string) }, { maxLimit });
+  registerResource(app, portDef, { ...dhcpNotifying('port', bind(ports), dn), rollback: (ctx, item) => ports.delete(ctx, item.id as string), ownsNetwork: (ctx, item) => p.ownsNetwork(ctx, item) }, { maxLimit });
   registerResource(app, securityGroupDef, bind(p.securityGroups), { maxLimit });
   const sg = p.securityGroups;
   registerResource(
@@ -108,6 +114,7 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
 
   const db = p.deps.db;
   const downTime = d.cfg.network.agent_down_time;
+  registerDhcpAgentScheduler(app, { db, plugin: p, clock: d.clock, agentDownTime: downTime });
   registerNetworkMetrics(app, { db, clock: d.clock, agentDownTimeS: downTime, queueDepths: d.queueDepths });
   registerResource(
     app,
@@ -124,7 +131,10 @@ export function createNetworkApp(d: NetworkApiDeps): FastifyInstance {
         });
         return agentToWire(row, d.clock.now(), downTime) as unknown as Dict;
       },
-      delete: (_c, id) => deleteAgent(db, id),
+      delete: async (_c, id) => {
+        await deleteAgent(db, id);
+        await deleteAgentDhcpBindings(db, id);
+      },
     },
     { maxLimit },
   );

@@ -9,6 +9,7 @@ import { routerMigrations } from './migrations-routers.js';
 import { l3AgentMigrations } from './migrations-l3-agents.js';
 import { subnetpoolMigrations } from './migrations-subnetpools.js';
 import { tagMigrations } from './migrations-tags.js';
+import { dhcpMigrations } from './migrations-dhcp.js';
 
 
 const core: Migration = {
@@ -194,7 +195,7 @@ const portIndexes: Migration = {
   },
 };
 
-/** Every neutron migration, core first, then ML2's, the agents', the tags', the routers', the subnet pools', multiple port bindings' and the L3 agent bindings'. */
+/** Every neutron migration, core first, then ML2's, the agents', the tags', the routers', the subnet pools', multiple port bindings', the L3 agent bindings' and the DHCP agent bindings'. */
 export const neutronMigrations: Record<string, Migration> = {
   '001_core': core,
   ...ml2Migrations,
@@ -207,4 +208,5 @@ export const neutronMigrations: Record<string, Migration> = {
   '009_nimbus_trace_events': traceEventsMigration,
   '010_nimbus_snapshots': snapshotTableMigration,
   ...l3AgentMigrations,
+  ...dhcpMigrations,
 };

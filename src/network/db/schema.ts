@@ -250,6 +250,14 @@ export interface CoreTables {
   subnetpools: SubnetPoolRow;
   subnetpoolprefixes: SubnetPoolPrefixRow;
   routerl3agentbindings: RouterL3AgentBindingRow;
+  networkdhcpagentbindings: NetworkDhcpAgentBindingRow;
+}
+
+/** networkdhcpagentbindings: which DHCP agent serves a network (neutron's NetworkDhcpAgentBinding). */
+export interface NetworkDhcpAgentBindingRow {
+  network_id: string;
+  dhcp_agent_id: string;
+  binding_index: number;
 }
 
 export interface NeutronDB extends CoreTables, Ml2Tables, AgentTables {}

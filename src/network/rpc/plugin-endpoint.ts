@@ -30,6 +30,7 @@ import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
 import { listen } from '../../bus/contract.js';
 import { PluginTopicDef } from './topics.js';
+import type { DhcpRpcCallback } from './dhcp-endpoint.js';
 import type { Logger } from '../../common/log.js';
 import type { Dict } from '../api/resource.js';
 import { selectNetworkMtus } from '../db/networks.js';
@@ -62,6 +63,8 @@ export interface PluginEndpointDeps {
   server?: string;
   /** Records the agents seeing and reporting devices, for `nimbus trace`. */
   trace?: NeutronTrace;
+  /** DhcpRpcCallback, served on the same q-plugin server. */
+  dhcp: DhcpRpcCallback;
 }
 
 const COMPUTE_PREFIX = 'compute:';
@@ -97,6 +100,12 @@ export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps)
       if (r.failed_devices_down.length) throw new Error(`Failed to update device ${args.device} down`);
       return r.devices_down[0]!;
     },
+    get_active_networks_info: (args) => deps.dhcp.getActiveNetworksInfo(args),
+    get_network_info: (args) => deps.dhcp.getNetworkInfo(args),
+    create_dhcp_port: (args) => deps.dhcp.createDhcpPort(args),
+    update_dhcp_port: (args) => deps.dhcp.updateDhcpPort(args),
+    release_dhcp_port: (args) => deps.dhcp.releaseDhcpPort(args),
+    dhcp_ready_on_ports: (args) => deps.dhcp.dhcpReadyOnPorts(args),
   });
 }
 

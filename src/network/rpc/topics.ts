@@ -10,6 +10,7 @@ import { Topics } from '../../bus/topics.js';
 import type { AgentStatus, ReportStateArgs } from '../agents/types.js';
 import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUpdateArgs } from './agent-notifier.js';
 import type { HostArgs, RouterAddedArgs, RouterDeletedArgs, RouterRemovedArgs, RoutersUpdatedArgs, SyncRouter, SyncRoutersArgs, UpdateFloatingIpStatusesArgs } from './l3-wire.js';
+import type { ActiveNetworksArgs, CreateDhcpPortArgs, DhcpNetworkInfo, DhcpNotifyArgs, DhcpPort, DhcpReadyArgs, NetworkInfoArgs, ReleaseDhcpPortArgs, UpdateDhcpPortArgs } from './dhcp-wire.js';
 import type { DeviceArgs, DeviceDetailsEntry, DeviceDownReply, DevicesDetailsArgs, DevicesDetailsReply, UpdateDeviceListArgs, UpdateDeviceListReply } from './wire.js';
 
 export interface PluginTopic {
@@ -19,6 +20,13 @@ export interface PluginTopic {
   update_device_list: { args: UpdateDeviceListArgs; result: UpdateDeviceListReply };
   update_device_up: { args: DeviceArgs; result: null };
   update_device_down: { args: DeviceArgs; result: DeviceDownReply };
+  /** DhcpRpcCallback (the DHCP agent's calls, same q-plugin server). */
+  get_active_networks_info: { args: ActiveNetworksArgs; result: DhcpNetworkInfo[] };
+  get_network_info: { args: NetworkInfoArgs; result: DhcpNetworkInfo | null };
+  create_dhcp_port: { args: CreateDhcpPortArgs; result: DhcpPort | null };
+  update_dhcp_port: { args: UpdateDhcpPortArgs; result: DhcpPort | null };
+  release_dhcp_port: { args: ReleaseDhcpPortArgs; result: null };
+  dhcp_ready_on_ports: { args: DhcpReadyArgs; result: null };
 }
 
 export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
@@ -28,6 +36,12 @@ export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
   update_device_list: true,
   update_device_up: true,
   update_device_down: true,
+  get_active_networks_info: true,
+  get_network_info: true,
+  create_dhcp_port: true,
+  update_dhcp_port: true,
+  release_dhcp_port: true,
+  dhcp_ready_on_ports: true,
 });
 
 export interface ReportsTopic {
@@ -88,4 +102,32 @@ export const L3AgentTopicDef = defineTopic<L3AgentTopic>(Topics.l3Agent, {
   router_deleted: true,
   router_added_to_agent: true,
   router_removed_from_agent: true,
+});
+
+/**
+ * neutron-server → one host's DHCP agent (dhcp_agent.<host>; network_delete_end fanout):
+ * casts named resource_action_end whose one kwarg is `payload` (with its `priority`).
+ */
+export interface DhcpAgentTopic {
+  network_create_end: { args: DhcpNotifyArgs; result: void };
+  network_update_end: { args: DhcpNotifyArgs; result: void };
+  network_delete_end: { args: DhcpNotifyArgs; result: void };
+  subnet_create_end: { args: DhcpNotifyArgs; result: void };
+  subnet_update_end: { args: DhcpNotifyArgs; result: void };
+  subnet_delete_end: { args: DhcpNotifyArgs; result: void };
+  port_create_end: { args: DhcpNotifyArgs; result: void };
+  port_update_end: { args: DhcpNotifyArgs; result: void };
+  port_delete_end: { args: DhcpNotifyArgs; result: void };
+}
+
+export const DhcpAgentTopicDef = defineTopic<DhcpAgentTopic>(Topics.dhcpAgent, {
+  network_create_end: true,
+  network_update_end: true,
+  network_delete_end: true,
+  subnet_create_end: true,
+  subnet_update_end: true,
+  subnet_delete_end: true,
+  port_create_end: true,
+  port_update_end: true,
+  port_delete_end: true,
 });
