@@ -115,12 +115,19 @@ function del(flows: Map<string, Flow>, p: Parsed, strict: boolean): void {
   for (const [k, f] of flows) if (matches(f, p)) flows.delete(k);
 }
 
-function add(argv: readonly string[], flows: Map<string, Flow>, p: Parsed, where: string): void {
+/** What the switch refuses: no actions; goto_table to a table not after this one (OFPBIC_BAD_TABLE_ID). */
+function checkAdd(argv: readonly string[], p: Parsed, where: string): void {
   if (p.actions === null) fail(argv, `${where}must specify an action`);
+  const g = p.actions.indexOf('goto_table:');
+  if (g >= 0 && Number(p.actions.slice(g + 11)) <= (p.table ?? 0)) fail(argv, `${where}actions are invalid with specified match (OFPBIC_BAD_TABLE_ID)`);
+}
+
+function add(argv: readonly string[], flows: Map<string, Flow>, p: Parsed, where: string): void {
+  checkAdd(argv, p, where);
   const table = p.table ?? 0;
   const priority = p.priority ?? 32768;
   const match = p.fields.join(',');
-  flows.set(keyOf(table, priority, match), { cookie: p.cookie ?? 0n, table, priority, match, actions: p.actions });
+  flows.set(keyOf(table, priority, match), { cookie: p.cookie ?? 0n, table, priority, match, actions: p.actions! });
 }
 
 /** Interprets one ovs-ofctl argv against the host's bridges; `input` is the FILE when it is "-". */
@@ -160,7 +167,7 @@ export function runOvsOfctl(state: HostState, argv: readonly string[], input: st
         const body = op === first && sp >= 0 ? line.slice(sp + 1) : op === first ? '' : line;
         const where = `-:${n}: `;
         const p = parseFlow(argv, body, where);
-        if (op === 'add' && p.actions === null) fail(argv, `${where}must specify an action`);
+        if (op === 'add') checkAdd(argv, p, where);
         ops.push({ op, p, where });
       }
       for (const { op, p, where } of ops) {
