@@ -337,8 +337,14 @@ export class OvsL2AgentLoop implements HostWorker {
           a.vifByPortId.set(id, ev.name);
           this.#rememberPortHost(id, a.host);
         }
-        // 'modified' rows change nothing in rpc_loop (their names never match port ids).
-        return;
+        // An ofport that changed (OVS assigns it after the insert on a real host): its
+        // ofport-based flows are moved, the port processed again as updated
+        // (update_stale_ofport_rules). Other 'modified' rows change nothing in rpc_loop.
+        if (!before || before.ofport === ev.ofport) return;
+        a.intFlows.portRemoved(before.ofport);
+        if (!id || !a.current.has(id)) return;
+        a.updated.add(id);
+        break;
       }
     }
     this.#dirty.add(a.host);
