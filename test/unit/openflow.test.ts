@@ -13,7 +13,7 @@ import { Topics } from '../../src/bus/topics.js';
 import { FakeClock, seededRandom } from '../../src/common/clock.js';
 import { loadConfig } from '../../src/common/config.js';
 import { silentLogger } from '../../src/common/log.js';
-import { type SimulatedHostNetwork, createSimulatedHostNetworks } from '../../src/hostnet/index.js';
+import { type HostNetwork, type InterfaceEvent, type SimulatedHostNetwork, createSimulatedHostNetworks } from '../../src/hostnet/index.js';
 import { OvsL2AgentLoop } from '../../src/network/agents/index.js';
 import {
   arpSpoofingFlows,
@@ -140,7 +140,7 @@ async function flows(h: SimulatedHostNetwork): Promise<{ flows: string[]; cookie
 }
 
 describe('the OVS agent programs br-int', () => {
-  async function start(known: Map<string, DeviceDetails>, hosts: ReturnType<typeof createSimulatedHostNetworks>, seed: number, clock: FakeClock) {
+  async function start(known: Map<string, DeviceDetails>, hosts: { get(host: string): HostNetwork }, seed: number, clock: FakeClock) {
     const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] }, agent: { polling_interval: 0 } } });
     bus = new InprocBus(clock, log);
     await bus.listen(Topics.plugin, 'neutron-server', {
@@ -211,5 +211,32 @@ describe('the OVS agent programs br-int', () => {
     assert.equal(second.cookies.size, 1);
     assert.notDeepEqual(second.cookies, first.cookies);
     assert.deepEqual(second.flows.sort(), first.flows.sort(), 'the same flows, the old cookie gone, the leftover too');
+  });
+
+  it('regression (linux host): an ofport OVS assigns after the insert moves the port\'s flows to it', async () => {
+    const clock = new FakeClock();
+    const known = new Map([['p1', details('p1')]]);
+    const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] } } });
+    const h = createSimulatedHostNetworks(cfg, { random: seededRandom(1) }).get('compute1');
+    let emit: (ev: InterfaceEvent) => void = () => {};
+    const net: HostNetwork = {
+      host: h.host,
+      execute: (argv, opts) => h.execute(argv, opts),
+      onInterfaceChange: (l) => {
+        emit = l;
+        return h.onInterfaceChange(l);
+      },
+      snapshot: () => h.snapshot(),
+    };
+    await plug(h, 'p1');
+    await start(known, { get: () => net }, 7, clock);
+    const row = h.snapshot().ovsBridges.find((b) => b.name === 'br-int')!.ports.find((p) => p.name === 'qvop1')!.interfaces[0]!;
+    assert.ok((await flows(h)).flows.some((f) => f.includes(`in_port=${row.ofport},`)));
+    emit({ action: 'update', name: 'qvop1', bridge: 'br-int', ofport: row.ofport + 50, externalIds: row.externalIds });
+    await clock.advance(0);
+    await loop!.pollNow();
+    const after = (await flows(h)).flows;
+    assert.deepEqual(after.filter((f) => f.includes(`in_port=${row.ofport},`) || f.includes(`in_port=${row.ofport} `)), []);
+    assert.ok(after.includes(`table=24, priority=2,arp,in_port=${row.ofport + 50},arp_spa=10.0.0.5 actions=goto_table:25`), after.join('\n'));
   });
 });
