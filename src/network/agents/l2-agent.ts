@@ -124,8 +124,10 @@ interface HostAgent {
   inFlight: boolean;
   /** br-int's flows of this agent run (openflow/). */
   intFlows: IntegrationFlows;
-  /** Whether the previous run's flows were cleaned (after the first complete iteration). */
+  /** Whether the previous run's flows were cleaned (after the first complete iteration that saw br-int's ports). */
   staleCleaned: boolean;
+  /** Whether the monitor's initial rows of br-int arrived (a real host sends them after subscribing). */
+  initialSeen: boolean;
   /** br-tun, when this host tunnels ([ovs] local_ip and tunnel_types set). */
   tun: TunnelBridge | null;
   /** tunnel_sync still to do (at start, and again after it failed). */
@@ -206,6 +208,7 @@ export class OvsL2AgentLoop implements HostWorker {
       inFlight: false,
       intFlows: new IntegrationFlows(net, this.#bridge, cookie),
       staleCleaned: false,
+      initialSeen: false,
       tun,
       tunnelSync: tun !== null,
       tunnelChanges: [],
@@ -370,6 +373,7 @@ export class OvsL2AgentLoop implements HostWorker {
   #onEvent(a: HostAgent, ev: InterfaceEvent): void {
     if (ev.bridge !== this.#bridge) return;
     const id = vifPortId(ev.externalIds);
+    if (ev.action === 'initial') a.initialSeen = true;
     switch (ev.action) {
       case 'initial':
       case 'insert':
@@ -466,6 +470,8 @@ export class OvsL2AgentLoop implements HostWorker {
     a.inFlight = true;
     const info = this.#portInfo(a);
     let ok = false;
+    // Stale flows go only after an iteration that wired the ports already there (they keep forwarding meanwhile).
+    const synced = a.initialSeen;
     if (a.iter === 0) a.intFlows.setupDefault();
     try {
       if (a.tun) await this.#processTunnels(a);
@@ -479,7 +485,7 @@ export class OvsL2AgentLoop implements HostWorker {
       for (const id of info.added) a.failed.added.add(id);
       for (const id of info.removed) a.failed.removed.add(id);
     } finally {
-      await this.#sendFlows(a, ok);
+      await this.#sendFlows(a, ok && synced);
       this.#countRetries(a);
       a.iter++;
       a.inFlight = false;
@@ -490,7 +496,7 @@ export class OvsL2AgentLoop implements HostWorker {
     }
   }
 
-  /** The iteration's flows, one ovs-ofctl per bridge; after the first good iteration, the previous run's flows go. */
+  /** The iteration's flows, one ovs-ofctl per bridge; after the first good iteration that saw br-int's ports, the previous run's flows go. */
   async #sendFlows(a: HostAgent, iterationOk: boolean): Promise<void> {
     try {
       await a.intFlows.br.flush();
