@@ -120,7 +120,7 @@ async function startServices(opts: CloudOptions, undo: (() => unknown)[]): Promi
 
   const agentLog = log.child({ svc: 'ovs-agent' });
   const agents = new OvsAgentFleet({ bus, clock, log: agentLog, cfg, random });
-  const l2agents = new OvsL2AgentLoop({ bus, clock, log: agentLog, cfg, random, hostnets, isAlive: (host) => agents.host(host)?.reporting ?? false });
+  const l2agents = new OvsL2AgentLoop({ bus, clock, log: agentLog, cfg, hostnets, isAlive: (host) => agents.host(host)?.reporting ?? false });
   agents.addWorker(l2agents);
   for (const host of cfg.DEFAULT.hosts) {
     await agents.addHost(host);

@@ -243,7 +243,7 @@ async function ovsAgent(c: Ctx, hostnets: HostNetworks): Promise<void> {
   const bus = await openBus(c);
   const log = c.log.child({ svc: 'ovs-agent', host: c.host });
   const agents = new OvsAgentFleet({ bus, clock: c.clock, log, cfg: c.cfg, random: c.random });
-  const l2 = new OvsL2AgentLoop({ bus, clock: c.clock, log, cfg: c.cfg, random: c.random, hostnets, server: c.host, isAlive: (h) => agents.host(h)?.reporting ?? false });
+  const l2 = new OvsL2AgentLoop({ bus, clock: c.clock, log, cfg: c.cfg, hostnets, server: c.host, isAlive: (h) => agents.host(h)?.reporting ?? false });
   agents.addWorker(l2);
   await agents.addHost(c.host);
   l2.addHost(c.host);
