@@ -48,9 +48,19 @@ export class TunnelBridge {
     return this.#ready;
   }
 
-  /** setup_tunnel_br + setup_tunnel_br_flows: br-tun (secure), the patch pair, the default tables. */
+  /**
+   * setup_tunnel_br + setup_tunnel_br_flows: br-tun (secure), the patch pair, the default
+   * tables. br-tun takes br-int's datapath type (both are [ovs] datapath_type in Zed; a
+   * linux host makes br-int with [linux_host] datapath_type), the configured one if unreadable.
+   */
   async setup(): Promise<void> {
-    const { integrationBridge: int, tunnelBridge: tun, datapathType: dp } = this.o;
+    const { integrationBridge: int, tunnelBridge: tun } = this.o;
+    let dp = this.o.datapathType;
+    try {
+      dp = (await this.net.execute(['ovs-vsctl', 'get', 'Bridge', int, 'datapath_type'])).trim().replace(/^"(.*)"$/, '$1') || dp;
+    } catch (e) {
+      if (!(e instanceof CommandFailed)) throw e;
+    }
     const pTun = this.o.intPeerPatchPort ?? 'patch-tun';
     const pInt = this.o.tunPeerPatchPort ?? 'patch-int';
     await this.net.execute([
