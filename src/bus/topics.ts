@@ -17,6 +17,9 @@ export const Topics = {
   l3Agent: 'l3_agent',
   /** neutron-server → a host's DHCP agent (DhcpAgentNotifyAPI casts to dhcp_agent.<host>); neutron's, without the q- prefix. */
   dhcpAgent: 'dhcp_agent',
+  /** neutron-server → OVS agents: a tunnel endpoint appeared / went (type_tunnel's TunnelAgentRpcApiMixin, fanout). */
+  agentTunnelUpdate: 'q-agent-notifier-tunnel-update',
+  agentTunnelDelete: 'q-agent-notifier-tunnel-delete',
   /** nova. */
   conductor: 'conductor',
   scheduler: 'scheduler',

@@ -128,6 +128,7 @@ export class NetworkService {
         portActiveDirect: (port) => this.novaNotifier.notifyPortActiveDirect(port),
         trace: this.trace,
         dhcp: this.dhcp,
+        typeDrivers: this.d.cfg.ml2.type_drivers,
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
       await registerL3Endpoint(this.d.bus, {
@@ -139,8 +140,8 @@ export class NetworkService {
         log: this.d.log,
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
-      // nova-api's /nimbus/v1/snapshots: this database's part. Agents' rows (and the routers they host) describe the running agents.
-      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents', 'routerl3agentbindings', 'networkdhcpagentbindings', TRACE_EVENTS_TABLE], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
+      // nova-api's /nimbus/v1/snapshots: this database's part. Agents' rows (with the routers and networks they host, and the tunnel endpoints) describe the running agents.
+      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents', 'routerl3agentbindings', 'networkdhcpagentbindings', 'ml2_vxlan_endpoints', TRACE_EVENTS_TABLE], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
     );
   }
 

@@ -39,13 +39,13 @@ export function parseBridgeMappings(entries: string[]): Record<string, string> {
   return out;
 }
 
-/** A host's defaults from [agent]; `index` gives each host its own tunnel address (10.0.x.y). */
+/** A host's defaults from [agent]; its tunnel address is [ovs] local_ip, or one of its own by `index` (10.0.x.y). */
 export function defaultAgentConfig(cfg: Config, index: number): AgentConfig {
   const n = index + 1;
   return {
     bridge_mappings: parseBridgeMappings(cfg.agent.bridge_mappings),
     tunnel_types: [...cfg.agent.tunnel_types],
-    tunneling_ip: `10.0.${Math.floor(n / 254) % 256}.${(n % 254) + 1}`,
+    tunneling_ip: cfg.ovs.local_ip || `10.0.${Math.floor(n / 254) % 256}.${(n % 254) + 1}`,
     datapath_type: cfg.agent.datapath_type,
     firewall_driver: cfg.agent.firewall_driver,
     integration_bridge: 'br-int',

@@ -5,6 +5,7 @@ import { snapshotTableMigration } from '../../db/table-snapshot.js';
 import { agentMigrations } from '../agents/db/migrations.js';
 import { ml2Migrations } from '../ml2/db/migrations.js';
 import { portBindingMigrations } from './migrations-port-bindings.js';
+import { tunnelEndpointMigrations } from './tunnel-endpoints.js';
 import { routerMigrations } from './migrations-routers.js';
 import { l3AgentMigrations } from './migrations-l3-agents.js';
 import { subnetpoolMigrations } from './migrations-subnetpools.js';
@@ -195,7 +196,7 @@ const portIndexes: Migration = {
   },
 };
 
-/** Every neutron migration, core first, then ML2's, the agents', the tags', the routers', the subnet pools', multiple port bindings', the L3 agent bindings' and the DHCP agent bindings'. */
+/** Every neutron migration, core first, then ML2's, the agents', the tags', the routers', the subnet pools', multiple port bindings', the L3 agent bindings', the DHCP agent bindings' and ML2's VXLAN endpoints'. */
 export const neutronMigrations: Record<string, Migration> = {
   '001_core': core,
   ...ml2Migrations,
@@ -209,4 +210,5 @@ export const neutronMigrations: Record<string, Migration> = {
   '010_nimbus_snapshots': snapshotTableMigration,
   ...l3AgentMigrations,
   ...dhcpMigrations,
+  ...tunnelEndpointMigrations,
 };

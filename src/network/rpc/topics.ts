@@ -11,6 +11,7 @@ import type { AgentStatus, ReportStateArgs } from '../agents/types.js';
 import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUpdateArgs } from './agent-notifier.js';
 import type { HostArgs, RouterAddedArgs, RouterDeletedArgs, RouterRemovedArgs, RoutersUpdatedArgs, SyncRouter, SyncRoutersArgs, UpdateFloatingIpStatusesArgs } from './l3-wire.js';
 import type { ActiveNetworksArgs, CreateDhcpPortArgs, DhcpNetworkInfo, DhcpNotifyArgs, DhcpPort, DhcpReadyArgs, NetworkInfoArgs, ReleaseDhcpPortArgs, UpdateDhcpPortArgs } from './dhcp-wire.js';
+import type { TunnelNotifyArgs, TunnelSyncArgs, TunnelSyncReply } from './tunnel-wire.js';
 import type { DeviceArgs, DeviceDetailsEntry, DeviceDownReply, DevicesDetailsArgs, DevicesDetailsReply, UpdateDeviceListArgs, UpdateDeviceListReply } from './wire.js';
 
 export interface PluginTopic {
@@ -27,6 +28,8 @@ export interface PluginTopic {
   update_dhcp_port: { args: UpdateDhcpPortArgs; result: DhcpPort | null };
   release_dhcp_port: { args: ReleaseDhcpPortArgs; result: null };
   dhcp_ready_on_ports: { args: DhcpReadyArgs; result: null };
+  /** An OVS agent registers its tunnel endpoint and learns the others' (type_tunnel.py). */
+  tunnel_sync: { args: TunnelSyncArgs; result: TunnelSyncReply };
 }
 
 export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
@@ -42,6 +45,7 @@ export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
   update_dhcp_port: true,
   release_dhcp_port: true,
   dhcp_ready_on_ports: true,
+  tunnel_sync: true,
 });
 
 export interface ReportsTopic {
@@ -131,3 +135,12 @@ export const DhcpAgentTopicDef = defineTopic<DhcpAgentTopic>(Topics.dhcpAgent, {
   port_update_end: true,
   port_delete_end: true,
 });
+/** neutron-server → every OVS agent: a tunnel endpoint to add, or to remove (fanout casts). */
+export interface AgentTunnelUpdateTopic {
+  tunnel_update: { args: TunnelNotifyArgs; result: void };
+}
+export interface AgentTunnelDeleteTopic {
+  tunnel_delete: { args: TunnelNotifyArgs; result: void };
+}
+export const AgentTunnelUpdateTopicDef = defineTopic<AgentTunnelUpdateTopic>(Topics.agentTunnelUpdate, { tunnel_update: true });
+export const AgentTunnelDeleteTopicDef = defineTopic<AgentTunnelDeleteTopic>(Topics.agentTunnelDelete, { tunnel_delete: true });
