@@ -11,6 +11,8 @@ export const Topics = {
   /** neutron-server → agents: a port's binding on a host was (de)activated (binding-extended, fanout). */
   agentPortBindingDeactivate: 'q-agent-notifier-port_binding-deactivate',
   agentPortBindingActivate: 'q-agent-notifier-port_binding-activate',
+  /** neutron-server → agents: a security group's rules or members changed (fanout). */
+  agentSecurityGroupUpdate: 'q-agent-notifier-security_group-update',
   /** nova. */
   conductor: 'conductor',
   scheduler: 'scheduler',

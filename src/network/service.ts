@@ -18,6 +18,7 @@ import { serveNeutronSnapshots } from '../common/db-snapshots.js';
 import { NovaNotifier, ServiceSessionNovaClient } from './notifiers/nova.js';
 import { AgentNotifierApi } from './rpc/agent-notifier.js';
 import { registerPluginEndpoint } from './rpc/plugin-endpoint.js';
+import { SecurityGroupAgentNotifier } from './rpc/sg-notifier.js';
 import { createNetworkApp } from './api/app.js';
 import { neutronMigrations } from './db/migrations.js';
 import { selectPortDevice } from './db/ports.js';
@@ -95,6 +96,7 @@ export class NetworkService {
     this.novaNotifier.attach(this.plugin.ports.events);
     this.novaNotifier.attachFloatingIps(this.plugin.floatingIps);
     new AgentNotifierApi(d.bus, d.log).attach(this.plugin.ports.events, { ml2: this.ml2, db: d.db.kysely });
+    new SecurityGroupAgentNotifier(d.bus, d.log).attach(this.plugin.ports.events, this.plugin.securityGroups);
   }
 
   /** Migrates, syncs ML2's allocation tables and starts serving agents' RPC (q-reports-plugin, q-plugin). */

@@ -30,6 +30,7 @@ import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
 import { listen } from '../../bus/contract.js';
 import { PluginTopicDef } from './topics.js';
+import { SecurityGroupRpcCallbacks } from './sg-endpoint.js';
 import type { Logger } from '../../common/log.js';
 import type { Dict } from '../api/resource.js';
 import { selectNetworkMtus } from '../db/networks.js';
@@ -70,6 +71,7 @@ const NOT_BOUND = new Set(['unbound', 'binding_failed']);
 /** Starts serving q-plugin; stop the returned listener on shutdown. */
 export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps): Promise<Listener> {
   const callbacks = new PluginRpcCallbacks(deps);
+  const securityGroups = new SecurityGroupRpcCallbacks(deps);
   const trace = deps.trace;
   // The trace sees what the agents ask and report, whichever of the methods they use.
   const rpc = {
@@ -97,6 +99,7 @@ export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps)
       if (r.failed_devices_down.length) throw new Error(`Failed to update device ${args.device} down`);
       return r.devices_down[0]!;
     },
+    security_group_info_for_devices: (args) => securityGroups.securityGroupInfoForDevices(args),
   });
 }
 

@@ -9,6 +9,7 @@ import { defineTopic } from '../../bus/contract.js';
 import { Topics } from '../../bus/topics.js';
 import type { AgentStatus, ReportStateArgs } from '../agents/types.js';
 import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUpdateArgs } from './agent-notifier.js';
+import type { SecurityGroupInfoArgs, SecurityGroupInfoReply, SecurityGroupsUpdatedArgs } from './sg-wire.js';
 import type { DeviceArgs, DeviceDetailsEntry, DeviceDownReply, DevicesDetailsArgs, DevicesDetailsReply, UpdateDeviceListArgs, UpdateDeviceListReply } from './wire.js';
 
 export interface PluginTopic {
@@ -18,6 +19,8 @@ export interface PluginTopic {
   update_device_list: { args: UpdateDeviceListArgs; result: UpdateDeviceListReply };
   update_device_up: { args: DeviceArgs; result: null };
   update_device_down: { args: DeviceArgs; result: DeviceDownReply };
+  /** SecurityGroupServerRpcCallback (RPC namespace "secgroup", 1.3), served on q-plugin too. */
+  security_group_info_for_devices: { args: SecurityGroupInfoArgs; result: SecurityGroupInfoReply };
 }
 
 export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
@@ -27,6 +30,7 @@ export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
   update_device_list: true,
   update_device_up: true,
   update_device_down: true,
+  security_group_info_for_devices: true,
 });
 
 export interface ReportsTopic {
@@ -55,3 +59,14 @@ export const AgentPortUpdateTopicDef = defineTopic<AgentPortUpdateTopic>(Topics.
 export const AgentPortDeleteTopicDef = defineTopic<AgentPortDeleteTopic>(Topics.agentPortDelete, { port_delete: true });
 export const AgentBindingDeactivateTopicDef = defineTopic<AgentBindingDeactivateTopic>(Topics.agentPortBindingDeactivate, { binding_deactivate: true });
 export const AgentBindingActivateTopicDef = defineTopic<AgentBindingActivateTopic>(Topics.agentPortBindingActivate, { binding_activate: true });
+
+/** SecurityGroupAgentRpcApiMixin's fanout (q-agent-notifier-security_group-update): the agents re-filter the groups' ports. */
+export interface AgentSecurityGroupUpdateTopic {
+  security_groups_rule_updated: { args: SecurityGroupsUpdatedArgs; result: void };
+  security_groups_member_updated: { args: SecurityGroupsUpdatedArgs; result: void };
+}
+
+export const AgentSecurityGroupUpdateTopicDef = defineTopic<AgentSecurityGroupUpdateTopic>(Topics.agentSecurityGroupUpdate, {
+  security_groups_rule_updated: true,
+  security_groups_member_updated: true,
+});
