@@ -32,8 +32,12 @@
  * count as added in the next iteration (process_activated_bindings), so it is fetched
  * (BUILD), wired and reported up (ACTIVE) now that its binding is this host's.
  *
- * Flows, security groups and tunnels are not simulated: the local VLAN tag is the
- * host-visible result of wiring. A host whose agent the fleet silenced (fault injection)
+ * Security groups (firewall_driver iptables_hybrid, on hosts whose packetFilter is set):
+ * new and updated ports are filtered before they are reported up, removed ones lose
+ * their chains, and neutron-server's security_groups_rule_updated / _member_updated
+ * (q-agent-notifier-security_group-update) re-filter the ports concerned in the next
+ * iteration (firewall/sg-agent.ts). Flows and tunnels are not simulated: the local VLAN
+ * tag is the host-visible result of wiring. A host whose agent the fleet silenced (fault injection)
  * keeps its events until it reports again. This module never touches a database.
  */
 import type { Bus, Listener } from '../../bus/bus.js';
@@ -46,7 +50,8 @@ import { type DeviceDetails, isDeviceDetails } from '../rpc/wire.js';
 import { DEAD_VLAN_TAG, LocalVlanManager } from './local-vlans.js';
 import type { FleetHost, HostWorker } from './ovs-fleet.js';
 import { PluginApi } from './plugin-rpc.js';
-import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef } from '../rpc/topics.js';
+import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef, AgentSecurityGroupUpdateTopicDef } from '../rpc/topics.js';
+import { SecurityGroupAgent, SecurityGroupServerApi, isHybridIptables } from './firewall/sg-agent.js';
 
 /** constants.MAX_DEVICE_RETRIES: a device failing more often is no longer retried. */
 export const MAX_DEVICE_RETRIES = 5;
@@ -105,6 +110,8 @@ interface HostAgent {
   portVlan: Map<string, string>;
   iter: number;
   inFlight: boolean;
+  /** The host's security group agent, when it has a firewall (null: noop). */
+  sg: SecurityGroupAgent | null;
 }
 
 /** A VIF port's id: external_ids iface-id, when attached-mac is set too (the agent's _process_port). */
@@ -134,6 +141,7 @@ export class OvsL2AgentLoop implements HostWorker {
   readonly #portHosts = new Map<string, Set<string>>();
   #listeners: Listener[] = [];
   readonly #rpc: PluginApi;
+  readonly #sgRpc: SecurityGroupServerApi;
   readonly #bridge: string;
   readonly #concurrency: number;
   #timer: TimerHandle | null = null;
@@ -143,6 +151,7 @@ export class OvsL2AgentLoop implements HostWorker {
 
   constructor(private readonly d: L2AgentLoopDeps) {
     this.#rpc = new PluginApi(d.bus);
+    this.#sgRpc = new SecurityGroupServerApi(d.bus);
     this.#bridge = d.integrationBridge ?? 'br-int';
     this.#concurrency = d.concurrency ?? 16;
   }
@@ -171,7 +180,9 @@ export class OvsL2AgentLoop implements HostWorker {
       portVlan: new Map(),
       iter: 0,
       inFlight: false,
+      sg: null,
     };
+    if (isHybridIptables(this.d.cfg.agent.firewall_driver) && agent.net.packetFilter) agent.sg = new SecurityGroupAgent(this.#sgRpc, agent.net, this.d.log);
     this.#agents.set(host, agent);
     const unwatch = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
     // A snapshot load replaced the devices: see br-int afresh, as after an agent restart.
@@ -211,6 +222,10 @@ export class OvsL2AgentLoop implements HostWorker {
       }),
       await listen(this.d.bus, AgentBindingActivateTopicDef, server, {
         binding_activate: (args) => this.#bindingChanged(args.host, args.port_id, 'activated'),
+      }),
+      await listen(this.d.bus, AgentSecurityGroupUpdateTopicDef, server, {
+        security_groups_rule_updated: (args) => this.#securityGroupsUpdated(args.security_groups, 'rulesUpdated'),
+        security_groups_member_updated: (args) => this.#securityGroupsUpdated(args.security_groups, 'membersUpdated'),
       }),
     ];
     this.#schedule();
@@ -261,6 +276,18 @@ export class OvsL2AgentLoop implements HostWorker {
       this.#dirty.add(a.host);
     }
     if (this.#pollMs() === 0 && this.#portHosts.has(portId)) this.#wake();
+  }
+
+  /** security_groups_rule_updated / _member_updated: agents filtering ports of those groups refresh them next iteration. */
+  #securityGroupsUpdated(groups: string[], kind: 'rulesUpdated' | 'membersUpdated'): void {
+    let any = false;
+    for (const a of this.#agents.values()) {
+      if (a.sg?.[kind](groups ?? [])) {
+        this.#dirty.add(a.host);
+        any = true;
+      }
+    }
+    if (any && this.#pollMs() === 0) this.#wake();
   }
 
   #rememberPortHost(portId: string, host: string): void {
@@ -378,7 +405,7 @@ export class OvsL2AgentLoop implements HostWorker {
       await this.#processDeactivatedBindings(a, info.removed);
       this.#processActivatedBindings(a, info);
       await this.#processDeletedPorts(a, info.removed);
-      if (info.added.size || info.updated.size || info.removed.size || info.reAdded.size) await this.#processNetworkPorts(a, info);
+      if (info.added.size || info.updated.size || info.removed.size || info.reAdded.size || a.sg?.refreshNeeded()) await this.#processNetworkPorts(a, info);
     } catch (e) {
       this.d.log.error({ err: e, host: a.host }, 'Error while processing VIF ports');
       for (const id of info.added) a.failed.added.add(id);
@@ -387,7 +414,7 @@ export class OvsL2AgentLoop implements HostWorker {
       this.#countRetries(a);
       a.iter++;
       a.inFlight = false;
-      if (a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size || a.deactivated.size || a.activated.size) {
+      if (a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size || a.deactivated.size || a.activated.size || a.sg?.refreshNeeded()) {
         this.#dirty.add(a.host);
         if (this.#pollMs() === 0) this.#wake();
       }
@@ -452,6 +479,7 @@ export class OvsL2AgentLoop implements HostWorker {
     for (const id of deleted) {
       const name = a.vifByPortId.get(id);
       if (name) await this.#portDead(a, name);
+      await a.sg?.removeDevicesFilter([id]);
       this.#portUnbound(a, id);
     }
   }
@@ -470,6 +498,7 @@ export class OvsL2AgentLoop implements HostWorker {
       for (const id of reply.failed_devices) a.failed.added.add(id);
       const needBinding: DeviceDetails[] = [];
       const adminDown: string[] = [];
+      const noActiveBinding = new Set<string>();
       for (const d of reply.devices) {
         const name = a.vifByPortId.get(d.device);
         if (!name) {
@@ -490,16 +519,20 @@ export class OvsL2AgentLoop implements HostWorker {
             adminDown.push(d.device);
           }
         } else {
+          if ('no_active_binding' in d) noActiveBinding.add(d.device);
           if ('no_active_binding' in d) log.debug({ host: a.host, device: d.device }, `Device ${d.device} has no active binding in host`);
           else log.warn({ host: a.host, device: d.device }, `Device ${d.device} not defined on plugin or binding failed`);
           if (ofport !== -1) await this.#portDead(a, name);
         }
       }
       for (const id of skipped) a.current.delete(id);
+      // setup_port_filters: ports are filtered before they are reported up.
+      await a.sg?.setupPortFilters(new Set([...info.added].filter((id) => !skipped.has(id) && !noActiveBinding.has(id))), info.updated);
       await this.#bindDevices(a, needBinding, adminDown);
-    }
+    } else if (a.sg?.refreshNeeded()) await a.sg.setupPortFilters(new Set(), new Set());
     if (info.removed.size) {
       log.info({ host: a.host }, `Ports ${pyList(info.removed)} removed`);
+      await a.sg?.removeDevicesFilter(info.removed);
       const reply = await this.#rpc.updateDeviceList({ ...base, devices_up: [], devices_down: [...info.removed] });
       for (const id of reply.failed_devices_down) a.failed.removed.add(id);
       for (const id of info.removed) this.#portUnbound(a, id);

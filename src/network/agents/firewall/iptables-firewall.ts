@@ -99,6 +99,11 @@ export class HybridIptablesFirewall {
     this.ipset = new IpsetManager(net);
   }
 
+  /** The host this firewall writes to. */
+  get host(): string {
+    return this.net.host;
+  }
+
   /** The devices this firewall filters or lets through (port ids). */
   get ports(): ReadonlyMap<string, SgDeviceInfo> {
     return new Map([...this.#filtered, ...this.#unfiltered]);
