@@ -61,7 +61,7 @@ describe('security groups on a linux host (iptables_hybrid)', { skip: skip ?? fa
   });
   after(async () => {
     await cloud?.stop();
-    await ovs?.stop();
+    await ovs?.stop(); // removes the neutron-* chains and NIPv* ipsets too
     removeNeutronIptables();
   });
 
