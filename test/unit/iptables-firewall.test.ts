@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { HostNetwork } from '../../src/hostnet/host-network.js';
+import { CommandFailed, type HostNetwork } from '../../src/hostnet/host-network.js';
 import { HybridIptablesFirewall } from '../../src/network/agents/firewall/iptables-firewall.js';
 import { eui64LinkLocal } from '../../src/network/agents/firewall/iptables-firewall.js';
 import { pathBetweenRules } from '../../src/network/agents/firewall/iptables-manager.js';
@@ -88,5 +88,32 @@ describe('iptables_hybrid firewall', () => {
     const want = ['*filter', ':X - [0:0]', ':Y - [0:0]', '-A X -j A', '-A X -j D', '-A X -j C', 'COMMIT'];
     assert.deepEqual(pathBetweenRules(old, want), [':Y - [0:0]', '-D X 2', '-I X 2 -j D']);
     assert.deepEqual(pathBetweenRules(want, old), ['-D X 2', '-I X 2 -j B', '-X Y']);
+  });
+});
+
+describe('iptables-restore and the xtables lock', () => {
+  it('retries a restore that failed on the lock (exit 4) with -w and -W, and takes the lock from then on', async () => {
+    const s = spec('spec.json');
+    const host = new FakeIptablesHost();
+    let failOnce = true;
+    const net = {
+      host: host.host,
+      execute: async (argv: string[], opts?: { input?: string }) => {
+        if (argv[0] === 'iptables-restore' && argv.length === 2 && failOnce) {
+          failOnce = false;
+          host.calls.push({ argv });
+          throw new CommandFailed(argv, 4, 'Another app is currently holding the xtables lock.');
+        }
+        return host.execute(argv, opts);
+      },
+    } as unknown as HostNetwork;
+    const fw = new HybridIptablesFirewall(net, 30);
+    fw.updateSecurityGroupRules(s.sg_id, s.rules);
+    fw.setPort(s.port);
+    await fw.apply();
+    assert.deepEqual(
+      host.calls.map((c) => c.argv.join(' ')),
+      ['iptables-save', 'iptables-restore -n', 'iptables-restore -n -w 10 -W 200000', 'ip6tables-save', 'ip6tables-restore -n -w 10 -W 200000'],
+    );
   });
 });

@@ -182,7 +182,7 @@ export class OvsL2AgentLoop implements HostWorker {
       inFlight: false,
       sg: null,
     };
-    if (isHybridIptables(this.d.cfg.agent.firewall_driver) && agent.net.packetFilter) agent.sg = new SecurityGroupAgent(this.#sgRpc, agent.net, this.d.log);
+    if (isHybridIptables(this.d.cfg.agent.firewall_driver) && agent.net.packetFilter) agent.sg = new SecurityGroupAgent(this.#sgRpc, agent.net, this.d.log, this.d.cfg.agent.report_interval);
     this.#agents.set(host, agent);
     const unwatch = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
     // A snapshot load replaced the devices: see br-int afresh, as after an agent restart.

@@ -24,7 +24,7 @@
 import type { HostNetwork } from '../../../hostnet/host-network.js';
 import type { MemberIp, SgDeviceInfo, SgRuleInfo } from '../../rpc/sg-wire.js';
 import { type Ethertype, IpsetManager, ipsetName, toCidr } from './ipset.js';
-import { type IpVersion, type IptablesTable, type TableName, applyTables, baseTables, chainName } from './iptables-manager.js';
+import { type IpVersion, type IptablesTable, type TableName, type XlockState, applyTables, baseTables, chainName } from './iptables-manager.js';
 
 /** neutron/agent/linux/iptables_comments.py. */
 const C = {
@@ -94,9 +94,15 @@ export class HybridIptablesFirewall {
   /** Zone key (the device's [3:14]) → CT zone (IpConntrackManager._device_zone_map). */
   readonly #zones = new Map<string, number>();
   readonly ipset: IpsetManager;
+  readonly #xlock: XlockState;
 
-  constructor(private readonly net: HostNetwork) {
+  /** `reportInterval`: [agent] report_interval (seconds), from which the xtables lock wait derives. */
+  constructor(
+    private readonly net: HostNetwork,
+    reportInterval = 30,
+  ) {
     this.ipset = new IpsetManager(net);
+    this.#xlock = { useTableLock: false, waitSeconds: Math.max(Math.trunc(reportInterval / 3), 1) };
   }
 
   /** The host this firewall writes to. */
@@ -141,7 +147,7 @@ export class HybridIptablesFirewall {
    * (_remove_unused_security_group_info), once no rule matches them.
    */
   async apply(): Promise<void> {
-    await applyTables(this.net, this.build());
+    await applyTables(this.net, this.build(), this.#xlock);
     await this.#removeUnusedGroupInfo();
   }
 

@@ -16,7 +16,7 @@
  * firewall removes and re-adds every port chain in filter_defer_apply_off, which comes
  * to the same tables). Comments are on (comment_iptables_rules = True).
  */
-import type { HostNetwork } from '../../../hostnet/host-network.js';
+import { CommandFailed, type HostNetwork } from '../../../hostnet/host-network.js';
 
 /** iptables_manager.binary_name for neutron-openvswitch-agent ([:16]). */
 export const WRAP_NAME = 'neutron-openvswi';
@@ -227,11 +227,40 @@ export function restoreInput(saveOutput: string, tables: Record<TableName, Iptab
   return commands.join('\n');
 }
 
-/** _apply_synchronized: `iptables-save`, then one `iptables-restore -n` with the difference; the same for ip6tables. */
-export async function applyTables(net: HostNetwork, want: Record<IpVersion, Record<TableName, IptablesTable>>): Promise<void> {
+/** XTABLES_RESOURCE_PROBLEM_CODE: iptables-restore could not take the xtables lock. */
+const XTABLES_RESOURCE_PROBLEM_CODE = 4;
+/** XLOCK_WAIT_INTERVAL, microseconds. */
+const XLOCK_WAIT_INTERVAL = '200000';
+
+/** How restores take the xtables lock (IptablesManager.use_table_lock, once needed always used). */
+export interface XlockState {
+  useTableLock: boolean;
+  /** xlock_wait_time: max(report_interval / 3, 1) seconds. */
+  waitSeconds: number;
+}
+
+/**
+ * _apply_synchronized: `iptables-save`, then one `iptables-restore -n` with the
+ * difference; the same for ip6tables. A restore that failed on the xtables lock (exit
+ * 4) is retried with `-w <wait> -W 200000`, and later ones take the lock at once
+ * (_run_restore). Throws CommandFailed.
+ */
+export async function applyTables(net: HostNetwork, want: Record<IpVersion, Record<TableName, IptablesTable>>, xlock: XlockState): Promise<void> {
   for (const [cmd, v] of [['iptables', 4], ['ip6tables', 6]] as const) {
     const saved = await net.execute([`${cmd}-save`]);
     const input = restoreInput(saved, want[v]);
-    if (input !== null) await net.execute([`${cmd}-restore`, '-n'], { input });
+    if (input === null) continue;
+    const locked = [`${cmd}-restore`, '-n', '-w', String(xlock.waitSeconds), '-W', XLOCK_WAIT_INTERVAL];
+    if (xlock.useTableLock) {
+      await net.execute(locked, { input });
+      continue;
+    }
+    try {
+      await net.execute([`${cmd}-restore`, '-n'], { input });
+    } catch (e) {
+      if (!(e instanceof CommandFailed) || e.exitCode !== XTABLES_RESOURCE_PROBLEM_CODE) throw e;
+      await net.execute(locked, { input });
+      xlock.useTableLock = true;
+    }
   }
 }

@@ -50,8 +50,9 @@ export class SecurityGroupAgent {
     private readonly rpc: SecurityGroupServerApi,
     net: HostNetwork,
     private readonly log: Logger,
+    reportInterval?: number,
   ) {
-    this.firewall = new HybridIptablesFirewall(net);
+    this.firewall = new HybridIptablesFirewall(net, reportInterval);
   }
 
   /** firewall_refresh_needed: a notification marked devices for the next iteration. */
