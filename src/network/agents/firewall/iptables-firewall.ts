@@ -202,8 +202,10 @@ export class HybridIptablesFirewall {
   #addConntrackJump(t: Tables, port: SgDeviceInfo): void {
     const first = port.security_groups[0] !== undefined ? this.#sgRules.get(port.security_groups[0])?.[0] : undefined;
     const stateful = first?.stateful ?? true;
+    // The zone is allocated either way, as get_device_zone runs before the stateful check.
+    const zone = this.#zone(port);
     const comment = stateful ? `Set zone for ${port.device}` : `Make ${port.device} stateless`;
-    const ct = stateful ? `--zone ${this.#zone(port)}` : '--notrack';
+    const ct = stateful ? `--zone ${zone}` : '--notrack';
     const br = qvbName(port.device);
     const tap = tapName(port.device);
     for (const match of [`-m physdev --physdev-in ${br}`, `-i ${br}`, `-m physdev --physdev-in ${tap}`]) {
