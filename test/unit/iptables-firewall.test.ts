@@ -117,3 +117,10 @@ describe('iptables-restore and the xtables lock', () => {
     );
   });
 });
+
+describe('stateless security groups', () => {
+  it('untrack the port in the raw table as Zed does (the filter rules are the stateful ones)', async () => {
+    const { host } = await prepared(spec('spec-stateless.json'));
+    assert.equal(host.transcript(), golden('stateless.txt'));
+  });
+});
