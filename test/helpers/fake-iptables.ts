@@ -30,6 +30,8 @@ export class FakeIptablesHost implements Pick<HostNetwork, 'host' | 'execute'> {
       return '';
     }
     if (cmd === 'ipset') return this.ipset(args, opts.input ?? '', argv);
+    // No connection tracked here: conntrack -D finds none (exit 1).
+    if (cmd === 'conntrack') throw new CommandFailed(argv, 1, 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.');
     throw new CommandFailed(argv, 127, `${cmd}: command not found`);
   }
 

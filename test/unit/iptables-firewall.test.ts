@@ -62,6 +62,11 @@ describe('iptables_hybrid firewall', () => {
     assert.match(restores[0]!.input!, /^\*filter\n-D neutron-openvswi-i3b0e7d2a-1 5\nCOMMIT$/m);
     assert.match(restores[1]!.input!, /^\*filter\n-D neutron-openvswi-i3b0e7d2a-1 7\nCOMMIT$/m);
     assert.doesNotMatch(host.save(4), /-p icmp -j RETURN/);
+    // The connections the rules allowed go from the port's zone (ip_conntrack.delete_conntrack_state_by_rule).
+    assert.deepEqual(host.calls.filter((c) => c.argv[0] === 'conntrack').map((c) => c.argv.join(' ')), [
+      'conntrack -D -p icmp -f ipv4 -d 10.0.0.5 -w 4097',
+      'conntrack -D -p ipv6-icmp -f ipv6 -d 2001:db8::1 -w 4097',
+    ]);
   });
 
   it('leaves no chain of a removed port and destroys the ipsets nothing refers to', async () => {

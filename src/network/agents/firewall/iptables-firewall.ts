@@ -17,10 +17,15 @@
  * Ports with port_security_enabled false are not filtered: they get the ACCEPT rules
  * (_update_port_sec_rules). The tables are applied by iptables-manager.ts. Stateless
  * groups (stateful false) get `-j CT --notrack` in raw as Zed; the filter rules are
- * otherwise the stateful ones. Conntrack entries of removed rules or members are not
- * deleted (Zed's IpConntrackManager does `conntrack -D`): a flow already established
- * keeps going until it ends.
+ * otherwise the stateful ones.
+ *
+ * Conntrack: after an apply, the connections a deleted rule allowed are deleted from the
+ * ports' zones (`conntrack -D [-p proto] -f ipv4 -d|-s <port ip> -w <zone>`, exit 1 =
+ * none), as are all of a port's that left a group (_clean_updated_sg_member_conntrack_entries);
+ * Zed runs these from a worker thread and only logs failures, as here. Not done: the
+ * member-removal cleanup Zed runs only without ipset.
  */
+import type { Logger } from '../../../common/log.js';
 import type { HostNetwork } from '../../../hostnet/host-network.js';
 import type { MemberIp, SgDeviceInfo, SgRuleInfo } from '../../rpc/sg-wire.js';
 import { type Ethertype, IpsetManager, ipsetName, toCidr } from './ipset.js';
@@ -95,11 +100,16 @@ export class HybridIptablesFirewall {
   readonly #zones = new Map<string, number>();
   readonly ipset: IpsetManager;
   readonly #xlock: XlockState;
+  /** Group id → its rules deleted since the last apply (_find_deleted_sg_rules). */
+  readonly #deletedRules = new Map<string, SgRuleInfo[]>();
+  /** Devices that left a group since the last apply. */
+  readonly #leftGroup = new Set<string>();
 
   /** `reportInterval`: [agent] report_interval (seconds), from which the xtables lock wait derives. */
   constructor(
     private readonly net: HostNetwork,
     reportInterval = 30,
+    private readonly log?: Logger,
   ) {
     this.ipset = new IpsetManager(net);
     this.#xlock = { useTableLock: false, waitSeconds: Math.max(Math.trunc(reportInterval / 3), 1) };
@@ -117,6 +127,12 @@ export class HybridIptablesFirewall {
 
   /** update_security_group_rules. */
   updateSecurityGroupRules(sgId: string, rules: SgRuleInfo[]): void {
+    const before = this.#sgRules.get(sgId);
+    if (before) {
+      const now = new Set(rules.map((r) => JSON.stringify(r)));
+      const gone = before.filter((r) => !now.has(JSON.stringify(r)));
+      if (gone.length) this.#deletedRules.set(sgId, [...(this.#deletedRules.get(sgId) ?? []), ...gone]);
+    }
     this.#sgRules.set(sgId, rules);
   }
 
@@ -131,6 +147,8 @@ export class HybridIptablesFirewall {
 
   /** _set_ports: a port joins (or is updated in) the filtered or unfiltered set. Call apply() after. */
   setPort(port: SgDeviceInfo): void {
+    const before = this.#filtered.get(port.device);
+    if (before && portSecurity(port) && before.security_groups.some((sg) => !port.security_groups.includes(sg))) this.#leftGroup.add(port.device);
     this.#filtered.delete(port.device);
     this.#unfiltered.delete(port.device);
     (portSecurity(port) ? this.#filtered : this.#unfiltered).set(port.device, port);
@@ -148,7 +166,45 @@ export class HybridIptablesFirewall {
    */
   async apply(): Promise<void> {
     await applyTables(this.net, this.build(), this.#xlock);
+    await this.#removeConntrackEntries();
     await this.#removeUnusedGroupInfo();
+  }
+
+  /** _remove_conntrack_entries_from_sg_updates (with ipset): deleted rules' and departed groups' connections. */
+  async #removeConntrackEntries(): Promise<void> {
+    const cmds = new Map<string, string[]>();
+    const add = (port: SgDeviceInfo, rule: { ethertype: string; direction: string; protocol?: string }) => {
+      const zone = this.#zones.get(port.device.slice(3, DEV_LEN));
+      if (zone === undefined) return;
+      const base = ['conntrack', '-D'];
+      // An IPv6 rule's legacy icmp names are ipv6-icmp by then (_split_sgr_by_ethertype rewrites the rule in place).
+      const v6icmp = rule.ethertype.toLowerCase() === 'ipv6' && (rule.protocol === 'icmp' || rule.protocol === 'icmpv6');
+      if (rule.protocol !== undefined) base.push('-p', rule.protocol === '0' ? 'ip' : v6icmp ? 'ipv6-icmp' : rule.protocol);
+      base.push('-f', rule.ethertype.toLowerCase(), rule.direction === 'ingress' ? '-d' : '-s');
+      for (const ip of port.fixed_ips) {
+        if (!rule.ethertype.endsWith(ip.includes(':') ? '6' : '4')) continue;
+        const argv = [...base, ip.split('/')[0]!, '-w', String(zone)];
+        cmds.set(argv.join(' '), argv);
+      }
+    };
+    for (const [sg, rules] of this.#deletedRules) {
+      const ports = [...this.#filtered.values()].filter((p) => p.security_groups.includes(sg));
+      for (const rule of rules) for (const p of ports) add(p, rule);
+    }
+    this.#deletedRules.clear();
+    for (const device of this.#leftGroup) {
+      const p = this.#filtered.get(device);
+      if (p) for (const ethertype of ['ipv4', 'ipv6']) for (const direction of ['ingress', 'egress']) add(p, { ethertype, direction });
+    }
+    this.#leftGroup.clear();
+    for (const argv of cmds.values()) {
+      try {
+        await this.net.execute(argv);
+      } catch (e) {
+        // Exit 1: no such connection (extra_ok_codes=[1]); anything else is logged, as Zed's worker does.
+        if ((e as { exitCode?: number }).exitCode !== 1) this.log?.error({ err: e, host: this.net.host }, `Failed execute conntrack command ${argv.join(' ')}`);
+      }
+    }
   }
 
   /** The wanted tables for the current ports (_setup_chains_apply over IptablesManager's base). */

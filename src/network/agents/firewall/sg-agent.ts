@@ -52,7 +52,7 @@ export class SecurityGroupAgent {
     private readonly log: Logger,
     reportInterval?: number,
   ) {
-    this.firewall = new HybridIptablesFirewall(net, reportInterval);
+    this.firewall = new HybridIptablesFirewall(net, reportInterval, log);
   }
 
   /** firewall_refresh_needed: a notification marked devices for the next iteration. */
