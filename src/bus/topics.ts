@@ -20,6 +20,8 @@ export const Topics = {
   /** neutron-server → OVS agents: a tunnel endpoint appeared / went (type_tunnel's TunnelAgentRpcApiMixin, fanout). */
   agentTunnelUpdate: 'q-agent-notifier-tunnel-update',
   agentTunnelDelete: 'q-agent-notifier-tunnel-delete',
+  /** neutron-server → agents: a security group's rules or members changed (fanout). */
+  agentSecurityGroupUpdate: 'q-agent-notifier-security_group-update',
   /** nova. */
   conductor: 'conductor',
   scheduler: 'scheduler',

@@ -126,6 +126,12 @@ export interface HostNetwork {
    */
   readonly guestNamespaces?: boolean;
   /**
+   * Whether iptables / ip6tables (-save, -restore) and ipset act on traffic here, so the
+   * OVS agent's iptables_hybrid firewall runs (the linux host). The simulated host has
+   * no packets to filter and does not run them (see agents/firewall/sg-agent.ts).
+   */
+  readonly packetFilter?: boolean;
+  /**
    * Runs one command as root would. Resolves to its stdout; rejects with CommandFailed
    * (argv, exit code and the real tool's stderr) whenever the real command would fail:
    * a device that exists, no such device, a port on another bridge...

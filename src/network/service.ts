@@ -22,6 +22,7 @@ import { registerL3Endpoint } from './rpc/l3-rpc.js';
 import { L3AgentNotifyApi } from './rpc/l3-notifier.js';
 import { DhcpRpcCallback, DhcpScheduler } from './rpc/dhcp-endpoint.js';
 import { DhcpAgentNotifyApi } from './rpc/dhcp-notifier.js';
+import { SecurityGroupAgentNotifier } from './rpc/sg-notifier.js';
 import { createNetworkApp } from './api/app.js';
 import { neutronMigrations } from './db/migrations.js';
 import { selectPortDevice } from './db/ports.js';
@@ -111,6 +112,7 @@ export class NetworkService {
     new AgentNotifierApi(d.bus, d.log).attach(this.plugin.ports.events, { ml2: this.ml2, db: d.db.kysely });
     this.l3Notifier = new L3AgentNotifyApi({ bus: d.bus, db: d.db.kysely, clock: d.clock, log: d.log, agentDownTime: d.cfg.network.agent_down_time });
     this.l3Notifier.attach(this.plugin.routers, this.plugin.floatingIps);
+    new SecurityGroupAgentNotifier(d.bus, d.log).attach(this.plugin.ports.events, this.plugin.securityGroups);
   }
 
   /** Migrates, syncs ML2's allocation tables and starts serving agents' RPC (q-reports-plugin, q-plugin). */

@@ -81,8 +81,6 @@ describe('DHCP on a linux host', { skip: skip ?? false }, () => {
       undefined,
       process.env['DEBUG_LINUX_HOST'] ? createLogger('debug') : undefined,
     );
-    // until the agent programs br-int (h-flows)
-    execFileSync('ovs-ofctl', ['add-flow', 'br-int', 'priority=0,actions=NORMAL'], { env: { ...process.env, OVS_RUNDIR: ovs.dir } });
     imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
   });
   after(async () => {

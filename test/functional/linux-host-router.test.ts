@@ -58,9 +58,6 @@ describe('a router on a linux host', { skip: skip ?? false }, () => {
       undefined,
       process.env['DEBUG_LINUX_HOST'] ? createLogger('debug') : undefined,
     );
-    // until the agent programs br-int (h-flows): table 0 and the local-VLAN flows' next table switch NORMAL.
-    ofctl('add-flow', 'br-int', 'priority=0,actions=NORMAL');
-    ofctl('-O', 'OpenFlow13', 'add-flow', 'br-int', 'table=59,priority=0,actions=NORMAL');
     imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
   });
   after(async () => {

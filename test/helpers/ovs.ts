@@ -13,6 +13,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
+import { removeNeutronIptables } from './iptables.js';
+
 const exec = promisify(execFile);
 const SCRIPT = resolve(import.meta.dirname, '../../scripts/ovs-sandbox.sh');
 
@@ -29,9 +31,10 @@ const has = (tool: string): boolean => {
 export function linuxHostSkipReason(): string | null {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root: the linux host driver creates devices and namespaces';
-  const missing = ['ip', 'ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovsdb-client', 'brctl'].filter((t) => !has(t));
+  // iptables-save/-restore and ipset: the OVS agent's iptables_hybrid firewall (the default firewall_driver).
+  const missing = ['ip', 'ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovsdb-client', 'brctl', 'iptables-save', 'iptables-restore', 'ipset'].filter((t) => !has(t));
   if (missing.length) {
-    const why = `missing ${missing.join(', ')} (apt-get install openvswitch-switch bridge-utils)`;
+    const why = `missing ${missing.join(', ')} (apt-get install openvswitch-switch bridge-utils iptables ipset)`;
     if (process.env['CI'] === 'true') throw new Error(`CI runs as root and needs Open vSwitch: ${why}`);
     return why;
   }
@@ -100,10 +103,17 @@ export async function startOvsSandbox(): Promise<OvsSandbox> {
   const unlock = await lockSandbox();
   const dir = mkdtempSync(join('/tmp', 'nimbus-ovs-'));
   writeFileSync(join(LOCK, 'dir'), dir);
+  // The agent's firewall chains and ipsets (root namespace) go with the sandbox: Zed's agent leaves them for its next start.
   const stop = () =>
     exec('bash', [SCRIPT, 'stop', dir])
       .then(() => undefined)
-      .finally(unlock);
+      .finally(() => {
+        try {
+          removeNeutronIptables();
+        } finally {
+          unlock();
+        }
+      });
   try {
     const { stdout } = await exec('bash', [SCRIPT, 'start', dir]);
     const db = stdout.trim().split('\n').pop()!;

@@ -87,6 +87,7 @@ describe('the DHCP agent of a host', () => {
       update_device_up: unexpected,
       update_device_down: unexpected,
       tunnel_sync: unexpected,
+      security_group_info_for_devices: unexpected,
       get_active_networks_info: (a) => (calls.push({ method: 'get_active_networks_info', args: a }), network ? [network] : []),
       get_network_info: (a) => (calls.push({ method: 'get_network_info', args: a }), network),
       create_dhcp_port: (a) => {

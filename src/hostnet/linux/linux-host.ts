@@ -37,6 +37,8 @@ export interface LinuxHostOptions {
 export class LinuxHostNetwork implements HostNetwork {
   /** Guests are network namespaces here (vif.ts attachGuestTap moves the NIC into one). */
   readonly guestNamespaces = true;
+  /** iptables and ipset act on real traffic here (the agent's iptables_hybrid firewall runs). */
+  readonly packetFilter = true;
   readonly #db: string | null;
   readonly #log: Logger | undefined;
   readonly #monitors = new Set<ChildProcess>();

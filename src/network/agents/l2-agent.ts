@@ -45,7 +45,13 @@
  * tunnel_update / tunnel_delete fanouts add or remove one at the next iteration; a tunnel
  * network's first port provisions its VNI ↔ local VLAN flows and flooding on br-tun,
  * its last port reclaims them. Without local_ip (the simulated fleet) no tunnel is made:
- * N hosts would cost N² tunnel ports. A host whose agent the fleet silenced (fault injection)
+ * N hosts would cost N² tunnel ports.
+ *
+ * Security groups (firewall_driver iptables_hybrid, on hosts whose packetFilter is set):
+ * new and updated ports are filtered before they are reported up, removed ones lose
+ * their chains, and neutron-server's security_groups_rule_updated / _member_updated
+ * (q-agent-notifier-security_group-update) re-filter the ports concerned in the next
+ * iteration (firewall/sg-agent.ts). A host whose agent the fleet silenced (fault injection)
  * keeps its events until it reports again. This module never touches a database.
  */
 import type { Bus, Listener } from '../../bus/bus.js';
@@ -61,7 +67,8 @@ import { PluginApi } from './plugin-rpc.js';
 import { IntegrationFlows } from './openflow/int-flows.js';
 import { TunnelBridge } from './openflow/tunnel-bridge.js';
 import { TUN_TABLE, cookieFromBytes } from './openflow/tables.js';
-import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef, AgentTunnelDeleteTopicDef, AgentTunnelUpdateTopicDef } from '../rpc/topics.js';
+import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef, AgentSecurityGroupUpdateTopicDef, AgentTunnelDeleteTopicDef, AgentTunnelUpdateTopicDef } from '../rpc/topics.js';
+import { SecurityGroupAgent, SecurityGroupServerApi, isHybridIptables } from './firewall/sg-agent.js';
 
 /** constants.MAX_DEVICE_RETRIES: a device failing more often is no longer retried. */
 export const MAX_DEVICE_RETRIES = 5;
@@ -142,6 +149,8 @@ interface HostAgent {
   tunnelSync: boolean;
   /** tunnel_update / tunnel_delete received, applied at the next iteration. */
   tunnelChanges: { add: boolean; type: string; ip: string }[];
+  /** The host's security group agent, when it has a firewall (null: noop). */
+  sg: SecurityGroupAgent | null;
 }
 
 /** A VIF port's id: external_ids iface-id, when attached-mac is set too (the agent's _process_port). */
@@ -171,6 +180,7 @@ export class OvsL2AgentLoop implements HostWorker {
   readonly #portHosts = new Map<string, Set<string>>();
   #listeners: Listener[] = [];
   readonly #rpc: PluginApi;
+  readonly #sgRpc: SecurityGroupServerApi;
   readonly #bridge: string;
   readonly #concurrency: number;
   #timer: TimerHandle | null = null;
@@ -180,6 +190,7 @@ export class OvsL2AgentLoop implements HostWorker {
 
   constructor(private readonly d: L2AgentLoopDeps) {
     this.#rpc = new PluginApi(d.bus);
+    this.#sgRpc = new SecurityGroupServerApi(d.bus);
     this.#bridge = d.integrationBridge ?? 'br-int';
     this.#concurrency = d.concurrency ?? 16;
   }
@@ -220,7 +231,9 @@ export class OvsL2AgentLoop implements HostWorker {
       tun,
       tunnelSync: tun !== null,
       tunnelChanges: [],
+      sg: null,
     };
+    if (isHybridIptables(this.d.cfg.agent.firewall_driver) && agent.net.packetFilter) agent.sg = new SecurityGroupAgent(this.#sgRpc, agent.net, this.d.log, this.d.cfg.agent.report_interval);
     this.#agents.set(host, agent);
     const unwatch = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
     // A snapshot load replaced the devices: see br-int afresh, as after an agent restart.
@@ -266,6 +279,10 @@ export class OvsL2AgentLoop implements HostWorker {
       }),
       await listen(this.d.bus, AgentTunnelUpdateTopicDef, server, { tunnel_update: (args) => this.#tunnelChanged(true, args.tunnel_type, args.tunnel_ip) }),
       await listen(this.d.bus, AgentTunnelDeleteTopicDef, server, { tunnel_delete: (args) => this.#tunnelChanged(false, args.tunnel_type, args.tunnel_ip) }),
+      await listen(this.d.bus, AgentSecurityGroupUpdateTopicDef, server, {
+        security_groups_rule_updated: (args) => this.#securityGroupsUpdated(args.security_groups, 'rulesUpdated'),
+        security_groups_member_updated: (args) => this.#securityGroupsUpdated(args.security_groups, 'membersUpdated'),
+      }),
     ];
     this.#schedule();
     if (this.#dirty.size) this.#wake();
@@ -315,6 +332,18 @@ export class OvsL2AgentLoop implements HostWorker {
       this.#dirty.add(a.host);
     }
     if (this.#pollMs() === 0 && this.#portHosts.has(portId)) this.#wake();
+  }
+
+  /** security_groups_rule_updated / _member_updated: agents filtering ports of those groups refresh them next iteration. */
+  #securityGroupsUpdated(groups: string[], kind: 'rulesUpdated' | 'membersUpdated'): void {
+    let any = false;
+    for (const a of this.#agents.values()) {
+      if (a.sg?.[kind](groups ?? [])) {
+        this.#dirty.add(a.host);
+        any = true;
+      }
+    }
+    if (any && this.#pollMs() === 0) this.#wake();
   }
 
   #rememberPortHost(portId: string, host: string): void {
@@ -486,7 +515,7 @@ export class OvsL2AgentLoop implements HostWorker {
       await this.#processDeactivatedBindings(a, info.removed);
       this.#processActivatedBindings(a, info);
       await this.#processDeletedPorts(a, info.removed);
-      if (info.added.size || info.updated.size || info.removed.size || info.reAdded.size) await this.#processNetworkPorts(a, info);
+      if (info.added.size || info.updated.size || info.removed.size || info.reAdded.size || a.sg?.refreshNeeded()) await this.#processNetworkPorts(a, info);
       ok = true;
     } catch (e) {
       this.d.log.error({ err: e, host: a.host }, 'Error while processing VIF ports');
@@ -497,7 +526,7 @@ export class OvsL2AgentLoop implements HostWorker {
       this.#countRetries(a);
       a.iter++;
       a.inFlight = false;
-      if (a.tunnelSync || a.tunnelChanges.length || a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size || a.deactivated.size || a.activated.size) {
+      if (a.tunnelSync || a.tunnelChanges.length || a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size || a.deactivated.size || a.activated.size || a.sg?.refreshNeeded()) {
         this.#dirty.add(a.host);
         if (this.#pollMs() === 0) this.#wake();
       }
@@ -582,6 +611,7 @@ export class OvsL2AgentLoop implements HostWorker {
     for (const id of deleted) {
       const name = a.vifByPortId.get(id);
       if (name) await this.#portDead(a, name);
+      await a.sg?.removeDevicesFilter([id]);
       this.#portUnbound(a, id);
     }
   }
@@ -600,6 +630,7 @@ export class OvsL2AgentLoop implements HostWorker {
       for (const id of reply.failed_devices) a.failed.added.add(id);
       const needBinding: DeviceDetails[] = [];
       const adminDown: string[] = [];
+      const noActiveBinding = new Set<string>();
       for (const d of reply.devices) {
         const name = a.vifByPortId.get(d.device);
         if (!name) {
@@ -620,16 +651,20 @@ export class OvsL2AgentLoop implements HostWorker {
             adminDown.push(d.device);
           }
         } else {
+          if ('no_active_binding' in d) noActiveBinding.add(d.device);
           if ('no_active_binding' in d) log.debug({ host: a.host, device: d.device }, `Device ${d.device} has no active binding in host`);
           else log.warn({ host: a.host, device: d.device }, `Device ${d.device} not defined on plugin or binding failed`);
           if (ofport !== -1) await this.#portDead(a, name);
         }
       }
       for (const id of skipped) a.current.delete(id);
+      // setup_port_filters: ports are filtered before they are reported up.
+      await a.sg?.setupPortFilters(new Set([...info.added].filter((id) => !skipped.has(id) && !noActiveBinding.has(id))), info.updated);
       await this.#bindDevices(a, needBinding, adminDown);
-    }
+    } else if (a.sg?.refreshNeeded()) await a.sg.setupPortFilters(new Set(), new Set());
     if (info.removed.size) {
       log.info({ host: a.host }, `Ports ${pyList(info.removed)} removed`);
+      await a.sg?.removeDevicesFilter(info.removed);
       const reply = await this.#rpc.updateDeviceList({ ...base, devices_up: [], devices_down: [...info.removed] });
       for (const id of reply.failed_devices_down) a.failed.removed.add(id);
       for (const id of info.removed) this.#portUnbound(a, id);

@@ -103,3 +103,28 @@ export async function deleteSecurityGroupRule(db: Db, id: string): Promise<void>
 export async function deleteRulesByRemoteGroup(db: Db, remoteGroupId: string): Promise<void> {
   await db.deleteFrom('securitygrouprules').where('remote_group_id', '=', remoteGroupId).execute();
 }
+
+/**
+ * The addresses of the members of remote groups (_select_ips_for_remote_group): each
+ * port's fixed IPs, and its allowed address pairs with their MAC, per group it is in.
+ */
+export async function selectRemoteGroupMemberIps(db: Db, groupIds: readonly string[]): Promise<{ security_group_id: string; ip_address: string; mac_address: string | null }[]> {
+  if (!groupIds.length) return [];
+  const fixed = await db
+    .selectFrom('securitygroupportbindings as b')
+    .innerJoin('ipallocations as a', 'a.port_id', 'b.port_id')
+    .select(['b.security_group_id', 'a.ip_address'])
+    .where('b.security_group_id', 'in', groupIds)
+    .orderBy('b.port_id')
+    .orderBy('a.ip_address')
+    .execute();
+  const pairs = await db
+    .selectFrom('securitygroupportbindings as b')
+    .innerJoin('allowedaddresspairs as p', 'p.port_id', 'b.port_id')
+    .select(['b.security_group_id', 'p.ip_address', 'p.mac_address'])
+    .where('b.security_group_id', 'in', groupIds)
+    .orderBy('b.port_id')
+    .orderBy('p.ip_address')
+    .execute();
+  return [...fixed.map((r) => ({ ...r, mac_address: null })), ...pairs];
+}

@@ -39,6 +39,8 @@ export interface BindingActivation {
 
 /** Event name → listener arguments. */
 export interface PortEventMap {
+  /** After every API create_port committed (bound or not). */
+  afterCreate: [port: Dict];
   /** After an API update_port (original: the port before) or a create_port that bound the port (original null). */
   afterUpdate: [port: Dict, original: Dict | null];
   /** After an API delete_port, with the port as it was. */
@@ -52,7 +54,7 @@ export interface PortEventMap {
 type Listener<K extends keyof PortEventMap> = (...args: PortEventMap[K]) => void;
 
 export class PortEvents {
-  readonly #listeners: { [K in keyof PortEventMap]: Listener<K>[] } = { afterUpdate: [], afterDelete: [], statusChanged: [], bindingActivated: [] };
+  readonly #listeners: { [K in keyof PortEventMap]: Listener<K>[] } = { afterCreate: [], afterUpdate: [], afterDelete: [], statusChanged: [], bindingActivated: [] };
 
   constructor(private readonly log?: Logger) {}
 

@@ -285,6 +285,7 @@ export class Ports {
       return portDict(row, ips, sgs ?? [], binding, pairs ?? [], opts ?? [], []);
     });
     if (port['binding:host_id']) bound = port;
+    this.events.emit('afterCreate', port);
     if (bound) this.events.emit('afterUpdate', bound, null);
     return port;
   }

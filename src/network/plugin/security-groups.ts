@@ -320,7 +320,22 @@ export class SecurityGroups {
       await insertSecurityGroupRules(trx, row);
       await updateSecurityGroup(trx, sg.id, { revision_number: sg.revision_number + 1 });
       return this.ruleToDict(row);
+    }).then((rule) => {
+      this.#rulesChanged([rule.security_group_id as string]);
+      return rule;
     });
+  }
+
+  readonly #ruleListeners = new Set<(groupIds: string[]) => void>();
+
+  /** Calls `fn` with the groups whose rules changed, after each rule create or delete commits (the agents' security_groups_rule_updated). */
+  onRulesChanged(fn: (groupIds: string[]) => void): () => void {
+    this.#ruleListeners.add(fn);
+    return () => this.#ruleListeners.delete(fn);
+  }
+
+  #rulesChanged(groupIds: string[]): void {
+    for (const fn of this.#ruleListeners) fn(groupIds);
   }
 
   /**
@@ -358,6 +373,7 @@ export class SecurityGroups {
     const row = await getSecurityGroupRule(this.d.db, id);
     if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw new SecurityGroupRuleNotFound(id);
     await deleteSecurityGroupRule(this.d.db, id);
+    this.#rulesChanged([row.security_group_id]);
   }
 }
 export { PolicyNotAuthorized };

@@ -33,6 +33,7 @@ import { listen } from '../../bus/contract.js';
 import { PluginTopicDef } from './topics.js';
 import type { DhcpRpcCallback } from './dhcp-endpoint.js';
 import { TunnelRpcCallback } from './tunnel-rpc.js';
+import { SecurityGroupRpcCallbacks } from './sg-endpoint.js';
 import type { Logger } from '../../common/log.js';
 import type { Dict } from '../api/resource.js';
 import { selectNetworkMtus } from '../db/networks.js';
@@ -78,6 +79,7 @@ const NOT_BOUND = new Set(['unbound', 'binding_failed']);
 export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps): Promise<Listener> {
   const callbacks = new PluginRpcCallbacks(deps);
   const tunnels = new TunnelRpcCallback({ db: deps.db, bus, log: deps.log, typeDrivers: deps.typeDrivers ?? ['vxlan'] });
+  const securityGroups = new SecurityGroupRpcCallbacks(deps);
   const trace = deps.trace;
   // The trace sees what the agents ask and report, whichever of the methods they use.
   const rpc = {
@@ -112,6 +114,7 @@ export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps)
     release_dhcp_port: (args) => deps.dhcp.releaseDhcpPort(args),
     dhcp_ready_on_ports: (args) => deps.dhcp.dhcpReadyOnPorts(args),
     tunnel_sync: (args) => tunnels.tunnelSync(args),
+    security_group_info_for_devices: (args) => securityGroups.securityGroupInfoForDevices(args),
   });
 }
 

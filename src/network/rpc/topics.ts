@@ -12,6 +12,7 @@ import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUp
 import type { HostArgs, RouterAddedArgs, RouterDeletedArgs, RouterRemovedArgs, RoutersUpdatedArgs, SyncRouter, SyncRoutersArgs, UpdateFloatingIpStatusesArgs } from './l3-wire.js';
 import type { ActiveNetworksArgs, CreateDhcpPortArgs, DhcpNetworkInfo, DhcpNotifyArgs, DhcpPort, DhcpReadyArgs, NetworkInfoArgs, ReleaseDhcpPortArgs, UpdateDhcpPortArgs } from './dhcp-wire.js';
 import type { TunnelNotifyArgs, TunnelSyncArgs, TunnelSyncReply } from './tunnel-wire.js';
+import type { SecurityGroupInfoArgs, SecurityGroupInfoReply, SecurityGroupsUpdatedArgs } from './sg-wire.js';
 import type { DeviceArgs, DeviceDetailsEntry, DeviceDownReply, DevicesDetailsArgs, DevicesDetailsReply, UpdateDeviceListArgs, UpdateDeviceListReply } from './wire.js';
 
 export interface PluginTopic {
@@ -30,6 +31,8 @@ export interface PluginTopic {
   dhcp_ready_on_ports: { args: DhcpReadyArgs; result: null };
   /** An OVS agent registers its tunnel endpoint and learns the others' (type_tunnel.py). */
   tunnel_sync: { args: TunnelSyncArgs; result: TunnelSyncReply };
+  /** SecurityGroupServerRpcCallback (RPC namespace "secgroup", 1.3), served on q-plugin too. */
+  security_group_info_for_devices: { args: SecurityGroupInfoArgs; result: SecurityGroupInfoReply };
 }
 
 export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
@@ -46,6 +49,7 @@ export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
   release_dhcp_port: true,
   dhcp_ready_on_ports: true,
   tunnel_sync: true,
+  security_group_info_for_devices: true,
 });
 
 export interface ReportsTopic {
@@ -144,3 +148,13 @@ export interface AgentTunnelDeleteTopic {
 }
 export const AgentTunnelUpdateTopicDef = defineTopic<AgentTunnelUpdateTopic>(Topics.agentTunnelUpdate, { tunnel_update: true });
 export const AgentTunnelDeleteTopicDef = defineTopic<AgentTunnelDeleteTopic>(Topics.agentTunnelDelete, { tunnel_delete: true });
+/** SecurityGroupAgentRpcApiMixin's fanout (q-agent-notifier-security_group-update): the agents re-filter the groups' ports. */
+export interface AgentSecurityGroupUpdateTopic {
+  security_groups_rule_updated: { args: SecurityGroupsUpdatedArgs; result: void };
+  security_groups_member_updated: { args: SecurityGroupsUpdatedArgs; result: void };
+}
+
+export const AgentSecurityGroupUpdateTopicDef = defineTopic<AgentSecurityGroupUpdateTopic>(Topics.agentSecurityGroupUpdate, {
+  security_groups_rule_updated: true,
+  security_groups_member_updated: true,
+});
