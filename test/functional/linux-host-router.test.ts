@@ -146,6 +146,9 @@ describe('a router on a linux host', { skip: skip ?? false }, () => {
     const fip = (await neutron('demo', 'POST', '/floatingips', { floatingip: { floating_network_id: ext.id, port_id: bPort.id } })).body.floatingip;
     assert.ok(fip?.id, JSON.stringify(fip));
     await waitFor('floating IP ACTIVE', async () => ((await neutron('demo', 'GET', `/floatingips/${fip.id}`)).body.floatingip.status === 'ACTIVE' ? true : undefined));
+    // The iptables_hybrid firewall lets in only the group's members: the outside needs a rule, as on any cloud.
+    const sg = (await neutron('demo', 'GET', '/security-groups?name=default')).body.security_groups[0];
+    assert.equal((await neutron('demo', 'POST', '/security-group-rules', { security_group_rule: { security_group_id: sg.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remote_ip_prefix: '0.0.0.0/0' } })).status, 201);
     await waitFor('the outside pings guest B through its floating IP', async () => ((await pings(EXT_NS, fip.floating_ip_address)) ? true : undefined), 30_000, 200);
     const nat2 = (await exec('ip', ['netns', 'exec', ns, 'iptables-save', '-t', 'nat'])).stdout;
     assert.ok(nat2.includes(`-A neutron-l3-agent-PREROUTING -d ${fip.floating_ip_address}/32 -j DNAT --to-destination ${b.ip}`), nat2);
