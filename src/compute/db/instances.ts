@@ -4,8 +4,8 @@
  * handle, so it runs inside the caller's transaction when given one; row ↔ Instance
  * mapping and the save guard's errors are InstanceStore's (objects/instance.ts).
  */
-import type { Insertable, Kysely, Selectable, WhereInterface } from 'kysely';
-import { each, statement, statements } from '../../db/statement.js';
+import type { Compilable, Insertable, Kysely, Selectable, WhereInterface } from 'kysely';
+import { type RowArgs, each, rowArgs, rowPlaceholders, rowShape, statement, statements } from '../../db/statement.js';
 import { TaskState, VmState } from '../objects/states.js';
 import type { InstanceFaultsTable, InstanceInfoCachesTable, InstancesTable, NovaDB } from './schema.js';
 
@@ -16,10 +16,23 @@ export type InstanceRow = Selectable<InstancesTable>;
 /** An instance_faults row. */
 export type InstanceFaultRow = Selectable<InstanceFaultsTable>;
 
-/** Inserts an instance. */
-export async function insertInstance(db: Db, row: Insertable<InstancesTable>): Promise<void> {
-  await db.insertInto('instances').values(row).execute();
+/**
+ * Inserts an instance; returns the row as stored (its id and defaults) where the dialect
+ * has INSERT … RETURNING (PostgreSQL, SQLite), undefined on MariaDB (read it back).
+ */
+export async function insertInstance(db: Db, row: Insertable<InstancesTable>): Promise<InstanceRow | undefined> {
+  const r = await instanceInsert.result(db, rowArgs(row));
+  return r.rows[0];
 }
+
+/** insertInstance's statement, per set of columns: RETURNING * where the dialect has it. */
+const instanceInsert = statements(
+  (a: RowArgs) => rowShape(a),
+  (db: Db, p, a): Compilable<InstanceRow> => {
+    const q = db.insertInto('instances').values(rowPlaceholders(p, a) as Insertable<InstancesTable>);
+    return db.getExecutor().adapter.supportsReturning ? q.returningAll() : (q as unknown as Compilable<InstanceRow>);
+  },
+);
 
 /** findInstance's statement, compiled once (the most frequent of nova's reads). */
 const instanceByUuid = statement((db: Db, p: { uuid: string }) => db.selectFrom('instances').selectAll().where('uuid', '=', p.uuid));

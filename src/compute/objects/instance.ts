@@ -310,7 +310,7 @@ export class InstanceStore {
 
   async create(i: NewInstance, trx: Kysely<NovaDB> | Transaction<NovaDB> = this.db): Promise<Instance> {
     const now = this.#iso();
-    await insertInstance(trx, {
+    const inserted = await insertInstance(trx, {
       uuid: i.uuid,
       project_id: i.projectId,
       user_id: i.userId,
@@ -357,7 +357,7 @@ export class InstanceStore {
       deleted: 0,
     });
     await insertInfoCache(trx, { instance_uuid: i.uuid, network_info: '[]', created_at: now, updated_at: null });
-    return (await this.find(i.uuid, { readDeleted: true }, trx))!;
+    return inserted ? fromRow(inserted as Row) : (await this.find(i.uuid, { readDeleted: true }, trx))!;
   }
 
   async find(uuid: string, opts: { readDeleted?: boolean } = {}, trx: Kysely<NovaDB> = this.db): Promise<Instance | null> {
