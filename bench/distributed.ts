@@ -144,10 +144,14 @@ async function distributed(workers: 1 | 2): Promise<number> {
     // The idle rate: what the deployment sends and writes with nothing to do.
     await sleep(PG_FLUSH_MS);
     const idle0 = await counters(d);
+    const idleCpu0 = new Map(d.procs.map((p) => [p, cpuSecondsOf(p.child.pid!)]));
     const idleT0 = performance.now();
     await sleep(PG_FLUSH_MS);
     const idle = minus(await counters(d), idle0);
     const idleS = (performance.now() - idleT0) / 1000;
+    // Each process's CPU with nothing to do (agent polling, state reports, heartbeats), per second:
+    // a run that takes longer (a busy machine) accrues more of it, so it is also shown taken out.
+    const idleCpuRate = new Map([...idleCpu0].map(([p, c0]) => [p, (cpuSecondsOf(p.child.pid!) - c0) / idleS]));
 
     const others = await otherVhosts(d.vhost);
     const pids = new Map(d.procs.map((p) => [p, cpuSecondsOf(p.child.pid!)]));
@@ -160,7 +164,7 @@ async function distributed(workers: 1 | 2): Promise<number> {
     const t0 = performance.now();
     const r = await bootServers(token, c, { count, image, netId: net.body.network.id, pollMs, prefix: `d${workers}`, poll });
     const loadS = (performance.now() - t0) / 1000;
-    const cpu = [...pids].map(([p, c0]) => ({ name: `${p.name}${p.name === 'host' || workers === 2 ? ` ${/--host (\S+)/.exec(p.child.spawnargs.join(' '))?.[1] ?? ''}` : ''}`.trim(), s: cpuSecondsOf(p.child.pid!) - c0 }));
+    const cpu = [...pids].map(([p, c0]) => ({ name: `${p.name}${p.name === 'host' || workers === 2 ? ` ${/--host (\S+)/.exec(p.child.spawnargs.join(' '))?.[1] ?? ''}` : ''}`.trim(), s: cpuSecondsOf(p.child.pid!) - c0, idle: (idleCpuRate.get(p) ?? 0) * loadS }));
     const client = process.cpuUsage(client0);
     const pgCpu = (await pgBackends(d)).reduce((sum, p) => sum + cpuSecondsOf(p) - (pg0.get(p) ?? 0), 0);
     const beamCpu = cpuSecondsOf(beam) - beam0;
@@ -176,6 +180,8 @@ async function distributed(workers: 1 | 2): Promise<number> {
     console.log(`SQL                  ${perBoot('xacts').toFixed(1)} transactions, ${perBoot('rowsWritten').toFixed(1)} rows written, ${perBoot('rowsRead').toFixed(0)} rows read per boot (idle rate ${(idle.xacts / idleS).toFixed(1)} transactions/s taken out)`);
     const total = cpu.reduce((s, p) => s + p.s, 0);
     console.log(`CPU over ${loadS.toFixed(1)} s        ${cpu.map((p) => `${p.name} ${p.s.toFixed(1)}`).join(', ')}; Nimbus ${total.toFixed(1)} s = ${((total / count) * 1000).toFixed(1)} ms per boot`);
+    const perBootCpu = cpu.map((p) => ({ name: p.name, ms: ((p.s - p.idle) / count) * 1000 }));
+    console.log(`CPU per boot         ${perBootCpu.map((p) => `${p.name} ${p.ms.toFixed(1)}`).join(', ')}; Nimbus ${perBootCpu.reduce((s, p) => s + p.ms, 0).toFixed(1)} ms (each process's idle rate over the run taken out: ${cpu.reduce((s, p) => s + p.idle, 0).toFixed(1)} s)`);
     console.log(`                     RabbitMQ ${beamCpu.toFixed(1)} s, PostgreSQL backends ${pgCpu.toFixed(1)} s, this client ${((client.user + client.system) / 1e6).toFixed(1)} s; ${(total + beamCpu + pgCpu + (client.user + client.system) / 1e6).toFixed(1)} CPU-s in ${loadS.toFixed(1)} s on ${availableParallelism()} cores`);
     if (caps) console.log(`CPU cap              ${caps.cpus} cores per worker; throttled ${caps.throttling().map((t) => `${t.name} ${t.throttledS.toFixed(1)} s in ${t.throttledPeriods}/${t.periods} periods`).join(', ')} (since the deployment started)`);
     console.log(`sequential scans     ${(await seqScans(d)).join(', ')} (rows read by seq scans since the start, most first)`);
