@@ -13,7 +13,7 @@ import { type Kysely, sql } from 'kysely';
 import { FakeClock, seededRandom, systemRandom } from '../../src/common/clock.js';
 import { type Db, ensureDatabase, isDeadlock, isUniqueViolation, migrate, openDatabase } from '../../src/db/database.js';
 import { DBDataError } from '../../src/db/errors.js';
-import { each, statement, statements } from '../../src/db/statement.js';
+import { type RowArgs, each, rowArgs, rowPlaceholders, rowShape, statement, statements } from '../../src/db/statement.js';
 import { identityMigrations } from '../../src/identity/db/migrations.js';
 import type { IdentityDB } from '../../src/identity/service.js';
 import { IdentityStore } from '../../src/identity/db/store.js';
@@ -329,6 +329,15 @@ for (const dialect of DIALECTS) {
       assert.deepEqual((await among.rows(db, { uuids: ['aaaaaaaa-0000-0000-0000-0000000000d2', 'aaaaaaaa-0000-0000-0000-0000000000d1'] })).map((r) => r.uuid), ['aaaaaaaa-0000-0000-0000-0000000000d1', 'aaaaaaaa-0000-0000-0000-0000000000d2']);
       assert.deepEqual((await among.rows(db, { uuids: ['aaaaaaaa-0000-0000-0000-0000000000d2'] })).map((r) => r.uuid), ['aaaaaaaa-0000-0000-0000-0000000000d2']);
       assert.deepEqual((await among.rows(db, { uuids: ['x', 'aaaaaaaa-0000-0000-0000-0000000000d1'] })).map((r) => r.uuid), ['aaaaaaaa-0000-0000-0000-0000000000d1']);
+      // A written row's undefined columns are left out, as Kysely's set() leaves them out (not set to NULL).
+      const rename = statements(
+        (a: RowArgs & { uuid: string }) => rowShape(a),
+        (k: Kysely<NovaDB>, p, a) => k.updateTable('instances').set(rowPlaceholders(p, a)).where('uuid', '=', p.uuid),
+      );
+      assert.equal(await rename.affected(db, { ...rowArgs({ display_name: 'renamed', hostname: undefined }), uuid: 'aaaaaaaa-0000-0000-0000-0000000000d1' }), 1);
+      const renamed = await store.find('aaaaaaaa-0000-0000-0000-0000000000d1');
+      assert.equal(renamed?.displayName, 'renamed');
+      assert.equal(renamed?.hostname, 'vm');
       // A placeholder that did not become a bound parameter (inlined into the text) is refused.
       const inlined = statement((k: Kysely<NovaDB>, p: { uuid: string }) => k.selectFrom('instances').select('uuid').where('uuid', '=', sql.lit(p.uuid)));
       await assert.rejects(inlined.first(db, { uuid: 'x' }), /not bound as parameters/);
