@@ -80,7 +80,8 @@ export function rowPlaceholders(p: RowArgs, shapeFrom: RowArgs): Record<string, 
  */
 export function statement<DB, P extends object, R>(build: (db: Kysely<DB>, p: P) => Compilable<R>): Statement<P, R> {
   // Keyed by the handle's adapter: one per Kysely instance, shared by its transactions,
-  // and its dialect decides the SQL text.
+  // and its dialect decides the SQL text. (withPlugin()/withSchema() handles share the
+  // adapter but compile differently: none of the stores uses them.)
   const templates = new WeakMap<object, Template>();
   const compiledFor = (db: Kysely<any>, params: P): CompiledQuery<R> => {
     const key = db.getExecutor().adapter;
