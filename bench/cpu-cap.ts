@@ -7,7 +7,7 @@
  * capacity and the worker tier, not the machine, is the bottleneck. Needs root and a
  * cgroup v1 cpu hierarchy; the groups are removed by release() (and on exit).
  */
-import { existsSync, readFileSync, rmdirSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = '/sys/fs/cgroup/cpu';
