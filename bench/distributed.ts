@@ -25,18 +25,33 @@
  * N=1000 `each` sends ~100 GETs per boot to a deployment that takes ~100 s, and the
  * cloud's answers to them (not the boots) become much of what is measured.
  *
- *   npm run build && node --import tsx bench/distributed.ts [N=1000] [poll-ms=1000] [runs=1,2,embedded] [poll=list|each]
+ * --worker-cpu=C caps every worker process (nova-api, neutron-server, nova-conductor: the
+ * processes there are one or two of) at C cores each with a cgroup v1 CPU quota
+ * (bench/cpu-cap.ts; root), so the worker tier, not the machine, is the bottleneck and
+ * 1 → 2 workers compares equal per-worker capacity. Without it nothing is capped. The
+ * scheduler, hosts, keystone, glance and the embedded cloud are never capped.
+ *
+ *   npm run build && node --import tsx bench/distributed.ts [N=1000] [poll-ms=1000] [runs=1,2,embedded] [poll=list|each] [--worker-cpu=C]
  */
 import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { type Deployment, deploymentUnavailable, rabbitmqctl, startDeployment } from '../test/helpers/deployment.js';
+import { CpuCaps } from './cpu-cap.js';
 import { type BootRun, type PollMode, bootServers, call, cpuSecondsOf, deleteServers, fmt, passwordToken, percentile, sleep, startServer } from './lib.js';
 
-const count = Number(process.argv[2] ?? 1000);
-const pollMs = Number(process.argv[3] ?? 1000);
-const runs = (process.argv[4] ?? '1,2,embedded').split(',');
-const poll = (process.argv[5] ?? 'list') as PollMode;
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const count = Number(args[0] ?? 1000);
+const pollMs = Number(args[1] ?? 1000);
+const runs = (args[2] ?? '1,2,embedded').split(',');
+const poll = (args[3] ?? 'list') as PollMode;
+/** Cores each worker process may use (--worker-cpu), or undefined: uncapped. */
+const workerCpu = ((f) => (f === undefined ? undefined : Number(f.slice('--worker-cpu='.length))))(flags.find((f) => f.startsWith('--worker-cpu=')));
+for (const f of flags) if (!f.startsWith('--worker-cpu=')) throw new Error(`unknown option ${f} (known: --worker-cpu=C)`);
+if (workerCpu !== undefined && !(workerCpu > 0)) throw new Error('--worker-cpu takes a positive number of cores, e.g. --worker-cpu=0.3');
+/** The processes there are `workers` of (test/helpers/deployment.ts), which --worker-cpu caps. */
+const WORKERS = ['nova-api', 'neutron-server', 'nova-conductor'];
 if (poll !== 'list' && poll !== 'each') throw new Error(`poll must be list or each, not ${String(poll)}`);
 const run = promisify(execFile);
 
@@ -111,10 +126,15 @@ function report(label: string, r: BootRun) {
 
 async function distributed(workers: 1 | 2): Promise<number> {
   const d = await startDeployment('postgres', { workers, conductorDebug: false, config: SETTINGS });
-  // An interrupted benchmark takes its deployment (processes, vhost, databases) with it.
-  const interrupted = () => void d.stop().finally(() => process.exit(130));
+  let caps: CpuCaps | undefined;
+  // An interrupted benchmark takes its deployment (processes, vhost, databases) and cgroups with it.
+  const interrupted = () => void d.stop().finally(() => (caps?.releaseSync(), process.exit(130)));
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
+    if (workerCpu !== undefined) {
+      caps = new CpuCaps(workerCpu, 'nimbus-bench');
+      for (const p of d.procs.filter((x) => WORKERS.includes(x.name))) caps.cap(`${p.name}-${/--host (\S+)/.exec(p.child.spawnargs.join(' '))?.[1] ?? p.child.pid}`, p.child.pid!);
+    }
     const token = await passwordToken(d.urls.identity, 'admin', 'admin', 'admin');
     const { network: n, compute: c, image: g } = d.urls;
     const net = await call(token, 'POST', `${n}/v2.0/networks`, { network: { name: 'bench' } });
@@ -124,10 +144,14 @@ async function distributed(workers: 1 | 2): Promise<number> {
     // The idle rate: what the deployment sends and writes with nothing to do.
     await sleep(PG_FLUSH_MS);
     const idle0 = await counters(d);
+    const idleCpu0 = new Map(d.procs.map((p) => [p, cpuSecondsOf(p.child.pid!)]));
     const idleT0 = performance.now();
     await sleep(PG_FLUSH_MS);
     const idle = minus(await counters(d), idle0);
     const idleS = (performance.now() - idleT0) / 1000;
+    // Each process's CPU with nothing to do (agent polling, state reports, heartbeats), per second:
+    // a run that takes longer (a busy machine) accrues more of it, so it is also shown taken out.
+    const idleCpuRate = new Map([...idleCpu0].map(([p, c0]) => [p, (cpuSecondsOf(p.child.pid!) - c0) / idleS]));
 
     const others = await otherVhosts(d.vhost);
     const pids = new Map(d.procs.map((p) => [p, cpuSecondsOf(p.child.pid!)]));
@@ -140,7 +164,7 @@ async function distributed(workers: 1 | 2): Promise<number> {
     const t0 = performance.now();
     const r = await bootServers(token, c, { count, image, netId: net.body.network.id, pollMs, prefix: `d${workers}`, poll });
     const loadS = (performance.now() - t0) / 1000;
-    const cpu = [...pids].map(([p, c0]) => ({ name: `${p.name}${p.name === 'host' || workers === 2 ? ` ${/--host (\S+)/.exec(p.child.spawnargs.join(' '))?.[1] ?? ''}` : ''}`.trim(), s: cpuSecondsOf(p.child.pid!) - c0 }));
+    const cpu = [...pids].map(([p, c0]) => ({ name: `${p.name}${p.name === 'host' || workers === 2 ? ` ${/--host (\S+)/.exec(p.child.spawnargs.join(' '))?.[1] ?? ''}` : ''}`.trim(), s: cpuSecondsOf(p.child.pid!) - c0, idle: (idleCpuRate.get(p) ?? 0) * loadS }));
     const client = process.cpuUsage(client0);
     const pgCpu = (await pgBackends(d)).reduce((sum, p) => sum + cpuSecondsOf(p) - (pg0.get(p) ?? 0), 0);
     const beamCpu = cpuSecondsOf(beam) - beam0;
@@ -150,12 +174,16 @@ async function distributed(workers: 1 | 2): Promise<number> {
     const span = (performance.now() - t0) / 1000;
     const perBoot = (k: keyof Counters) => (gross[k] - (idle[k] / idleS) * span) / count;
 
-    const rate = report(`distributed, ${workers} nova-api + ${workers} neutron-server + ${workers} nova-conductor, 1 nova-scheduler, 3 hosts (RabbitMQ + PostgreSQL)`, r);
+    const capped = caps ? `, each worker process capped at ${caps.cpus} cores (cgroup cpu.cfs_quota_us)` : '';
+    const rate = report(`distributed, ${workers} nova-api + ${workers} neutron-server + ${workers} nova-conductor, 1 nova-scheduler, 3 hosts (RabbitMQ + PostgreSQL)${capped}`, r);
     console.log(`broker messages      ${perBoot('messages').toFixed(1)} published and ${perBoot('deliveries').toFixed(1)} delivered per boot (idle rate ${(idle.messages / idleS).toFixed(1)}/s taken out; ${gross.messages} published in all)${others.length ? `; other vhosts on the node: ${others.join(', ')} — their traffic is counted too` : ''}`);
     console.log(`SQL                  ${perBoot('xacts').toFixed(1)} transactions, ${perBoot('rowsWritten').toFixed(1)} rows written, ${perBoot('rowsRead').toFixed(0)} rows read per boot (idle rate ${(idle.xacts / idleS).toFixed(1)} transactions/s taken out)`);
     const total = cpu.reduce((s, p) => s + p.s, 0);
     console.log(`CPU over ${loadS.toFixed(1)} s        ${cpu.map((p) => `${p.name} ${p.s.toFixed(1)}`).join(', ')}; Nimbus ${total.toFixed(1)} s = ${((total / count) * 1000).toFixed(1)} ms per boot`);
+    const perBootCpu = cpu.map((p) => ({ name: p.name, ms: ((p.s - p.idle) / count) * 1000 }));
+    console.log(`CPU per boot         ${perBootCpu.map((p) => `${p.name} ${p.ms.toFixed(1)}`).join(', ')}; Nimbus ${perBootCpu.reduce((s, p) => s + p.ms, 0).toFixed(1)} ms (each process's idle rate over the run taken out: ${cpu.reduce((s, p) => s + p.idle, 0).toFixed(1)} s)`);
     console.log(`                     RabbitMQ ${beamCpu.toFixed(1)} s, PostgreSQL backends ${pgCpu.toFixed(1)} s, this client ${((client.user + client.system) / 1e6).toFixed(1)} s; ${(total + beamCpu + pgCpu + (client.user + client.system) / 1e6).toFixed(1)} CPU-s in ${loadS.toFixed(1)} s on ${availableParallelism()} cores`);
+    if (caps) console.log(`CPU cap              ${caps.cpus} cores per worker; throttled ${caps.throttling().map((t) => `${t.name} ${t.throttledS.toFixed(1)} s in ${t.throttledPeriods}/${t.periods} periods`).join(', ')} (since the deployment started)`);
     console.log(`sequential scans     ${(await seqScans(d)).join(', ')} (rows read by seq scans since the start, most first)`);
     // Without autovacuum the tables are never analyzed: plans rest on an empty table's costs.
     const { stdout: av } = await run('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-tA', '-c', 'SHOW autovacuum']);
@@ -166,6 +194,7 @@ async function distributed(workers: 1 | 2): Promise<number> {
   } finally {
     process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     await d.stop();
+    caps?.releaseSync();
   }
 }
 
@@ -195,5 +224,5 @@ if (why) throw new Error(why);
 const rates: Record<string, number> = {};
 for (const r of runs) rates[r] = r === 'embedded' ? await embedded() : await distributed(Number(r) as 1 | 2);
 console.log('--- summary');
-if (rates['1'] && rates['2']) console.log(`scaling 1 → 2 workers  ${rates['1'].toFixed(1)} → ${rates['2'].toFixed(1)} servers/s = ×${(rates['2'] / rates['1']).toFixed(2)} (linear would be ×2)`);
+if (rates['1'] && rates['2']) console.log(`scaling 1 → 2 workers  ${rates['1'].toFixed(1)} → ${rates['2'].toFixed(1)} servers/s = ×${(rates['2'] / rates['1']).toFixed(2)} (linear would be ×2)${workerCpu !== undefined ? `, each worker process capped at ${workerCpu} cores` : ''}`);
 if (rates['1'] && rates['embedded']) console.log(`distributed/embedded   ${rates['1'].toFixed(1)} / ${rates['embedded'].toFixed(1)} servers/s = ${((rates['1'] / rates['embedded']) * 100).toFixed(0)}% with one worker (target ≥ 33%)`);

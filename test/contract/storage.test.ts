@@ -13,6 +13,7 @@ import { type Kysely, sql } from 'kysely';
 import { FakeClock, seededRandom, systemRandom } from '../../src/common/clock.js';
 import { type Db, ensureDatabase, isDeadlock, isUniqueViolation, migrate, openDatabase } from '../../src/db/database.js';
 import { DBDataError } from '../../src/db/errors.js';
+import { type RowArgs, each, rowArgs, rowPlaceholders, rowShape, statement, statements } from '../../src/db/statement.js';
 import { identityMigrations } from '../../src/identity/db/migrations.js';
 import type { IdentityDB } from '../../src/identity/service.js';
 import { IdentityStore } from '../../src/identity/db/store.js';
@@ -289,6 +290,57 @@ for (const dialect of DIALECTS) {
       assert.equal(await store.findWithNetworkInfo(uuid), null);
       assert.equal(await store.find(uuid), null);
       assert.equal((await store.find(uuid, { readDeleted: true }))?.uuid, uuid);
+    });
+
+    t('nova instances: save returns the row as written (UPDATE … RETURNING, or read after on MariaDB); a miss says why', async () => {
+      const store = new InstanceStore(dbs.nova.kysely, () => clock.now());
+      const uuid = 'aaaaaaaa-0000-0000-0000-0000000000e1';
+      await store.create(newInstance(uuid));
+      clock.advance(1000);
+      const saved = await store.save(uuid, { taskState: null, vmState: 'building', metadata: { a: 'b' } } as never, { expectedTaskState: ['scheduling'] });
+      assert.equal(saved.taskState, null);
+      assert.deepEqual(saved.metadata, { a: 'b' });
+      assert.equal(saved.displayName, 'vm ☁');
+      assert.deepEqual(saved, await store.find(uuid));
+      // The same shape again with other values (the compiled statement is reused); null among the expected states.
+      const again = await store.save(uuid, { taskState: 'networking', vmState: 'building', metadata: { c: 'd' } } as never, { expectedTaskState: ['spawning', null] });
+      assert.equal(again.taskState, 'networking');
+      assert.deepEqual(again.metadata, { c: 'd' });
+      await assert.rejects(store.save(uuid, { taskState: 'spawning' } as never, { expectedTaskState: [null] }), UnexpectedTaskStateError);
+      await store.save(uuid, { taskState: 'deleting' } as never);
+      await assert.rejects(store.save(uuid, { taskState: 'spawning' } as never, { expectedTaskState: ['networking'] }), { name: 'UnexpectedDeletingTaskStateError' });
+      await store.destroy(uuid);
+      await assert.rejects(store.save(uuid, { taskState: null } as never), { name: 'InstanceNotFound' });
+    });
+
+    t('statements compiled once: reused with new parameters, in and out of a transaction, one per IN-list length', async () => {
+      const db = dbs.nova.kysely;
+      const byUuid = statement((k: Kysely<NovaDB>, p: { uuid: string }) => k.selectFrom('instances').select(['uuid', 'display_name']).where('uuid', '=', p.uuid).where('deleted', '=', 0));
+      const store = new InstanceStore(db, () => clock.now());
+      for (const u of ['aaaaaaaa-0000-0000-0000-0000000000d1', 'aaaaaaaa-0000-0000-0000-0000000000d2']) await store.create(newInstance(u));
+      assert.equal((await byUuid.first(db, { uuid: 'aaaaaaaa-0000-0000-0000-0000000000d1' }))?.uuid, 'aaaaaaaa-0000-0000-0000-0000000000d1');
+      assert.equal((await byUuid.first(db, { uuid: 'aaaaaaaa-0000-0000-0000-0000000000d2' }))?.uuid, 'aaaaaaaa-0000-0000-0000-0000000000d2');
+      assert.equal(await byUuid.first(db, { uuid: 'no-such' }), undefined);
+      await db.transaction().execute(async (trx) => assert.equal((await byUuid.first(trx, { uuid: 'aaaaaaaa-0000-0000-0000-0000000000d2' }))?.uuid, 'aaaaaaaa-0000-0000-0000-0000000000d2'));
+      const among = statements(
+        (a: { uuids: string[] }) => String(a.uuids.length),
+        (k: Kysely<NovaDB>, p, a) => k.selectFrom('instances').select('uuid').where('uuid', 'in', each(p.uuids, a.uuids.length)).orderBy('uuid'),
+      );
+      assert.deepEqual((await among.rows(db, { uuids: ['aaaaaaaa-0000-0000-0000-0000000000d2', 'aaaaaaaa-0000-0000-0000-0000000000d1'] })).map((r) => r.uuid), ['aaaaaaaa-0000-0000-0000-0000000000d1', 'aaaaaaaa-0000-0000-0000-0000000000d2']);
+      assert.deepEqual((await among.rows(db, { uuids: ['aaaaaaaa-0000-0000-0000-0000000000d2'] })).map((r) => r.uuid), ['aaaaaaaa-0000-0000-0000-0000000000d2']);
+      assert.deepEqual((await among.rows(db, { uuids: ['x', 'aaaaaaaa-0000-0000-0000-0000000000d1'] })).map((r) => r.uuid), ['aaaaaaaa-0000-0000-0000-0000000000d1']);
+      // A written row's undefined columns are left out, as Kysely's set() leaves them out (not set to NULL).
+      const rename = statements(
+        (a: RowArgs & { uuid: string }) => rowShape(a),
+        (k: Kysely<NovaDB>, p, a) => k.updateTable('instances').set(rowPlaceholders(p, a)).where('uuid', '=', p.uuid),
+      );
+      assert.equal(await rename.affected(db, { ...rowArgs({ display_name: 'renamed', hostname: undefined }), uuid: 'aaaaaaaa-0000-0000-0000-0000000000d1' }), 1);
+      const renamed = await store.find('aaaaaaaa-0000-0000-0000-0000000000d1');
+      assert.equal(renamed?.displayName, 'renamed');
+      assert.equal(renamed?.hostname, 'vm');
+      // A placeholder that did not become a bound parameter (inlined into the text) is refused.
+      const inlined = statement((k: Kysely<NovaDB>, p: { uuid: string }) => k.selectFrom('instances').select('uuid').where('uuid', '=', sql.lit(p.uuid)));
+      await assert.rejects(inlined.first(db, { uuid: 'x' }), /not bound as parameters/);
     });
 
     t('nova instance actions: event ids come back from the insert on every dialect', async () => {

@@ -3,8 +3,8 @@
  * action_* and action_event_*). Every function takes the caller's handle; what an
  * event's start and finish record is InstanceActions' (objects/actions.ts).
  */
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
-import { insertedId } from '../../db/database.js';
+import type { Compilable, Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { type RowArgs, rowArgs, rowPlaceholders, rowShape, statement, statements } from '../../db/statement.js';
 import type { InstanceActionEventsTable, InstanceActionsTable, NovaDB } from './schema.js';
 
 type Db = Kysely<NovaDB>;
@@ -21,13 +21,22 @@ export async function insertAction(db: Db, row: Insertable<InstanceActionsTable>
 
 /** The newest action of an instance under a request id, or undefined. */
 export function findAction(db: Db, instanceUuid: string, requestId: string): Promise<ActionRow | undefined> {
-  return db.selectFrom('instance_actions').selectAll().where('instance_uuid', '=', instanceUuid).where('request_id', '=', requestId).orderBy('id', 'desc').executeTakeFirst();
+  return actionOfRequest.first(db, { instanceUuid, requestId });
 }
+
+const actionOfRequest = statement((db: Db, p: { instanceUuid: string; requestId: string }) =>
+  db.selectFrom('instance_actions').selectAll().where('instance_uuid', '=', p.instanceUuid).where('request_id', '=', p.requestId).orderBy('id', 'desc').limit(1),
+);
 
 /** Updates an action's columns by id. */
 export async function updateAction(db: Db, id: number, set: Updateable<InstanceActionsTable>): Promise<void> {
-  await db.updateTable('instance_actions').set(set).where('id', '=', id).execute();
+  await actionUpdate.affected(db, { ...rowArgs(set), id });
 }
+
+const actionUpdate = statements(
+  (a: RowArgs & { id: number }) => rowShape(a),
+  (db: Db, p, a) => db.updateTable('instance_actions').set(rowPlaceholders(p, a)).where('id', '=', p.id),
+);
 
 /** An instance's actions, newest first (start_time, then id, descending). */
 export function selectActions(db: Db, instanceUuid: string): Promise<ActionRow[]> {
@@ -35,19 +44,36 @@ export function selectActions(db: Db, instanceUuid: string): Promise<ActionRow[]
 }
 
 /** Inserts an event; returns its id. */
-export function insertActionEvent(db: Db, row: Insertable<InstanceActionEventsTable>): Promise<number> {
-  return insertedId(db as never, db.insertInto('instance_actions_events').values(row));
+export async function insertActionEvent(db: Db, row: Insertable<InstanceActionEventsTable>): Promise<number> {
+  const r = await eventInsert.result(db, rowArgs(row));
+  return Number(r.rows[0]?.id ?? r.insertId);
 }
+
+/** insertActionEvent's INSERT, per set of columns: RETURNING id where the dialect has it (insertedId's rule), the driver's insert id on MariaDB. */
+const eventInsert = statements(
+  (a: RowArgs) => rowShape(a),
+  (db: Db, p, a): Compilable<{ id?: number }> => {
+    const q = db.insertInto('instance_actions_events').values(rowPlaceholders(p, a) as Insertable<InstanceActionEventsTable>);
+    return db.getExecutor().adapter.supportsReturning ? q.returning('id') : q;
+  },
+);
 
 /** The action an event belongs to, or undefined when there is no such event. */
 export function findEventAction(db: Db, eventId: number): Promise<Pick<EventRow, 'action_id'> | undefined> {
-  return db.selectFrom('instance_actions_events').select(['action_id']).where('id', '=', eventId).executeTakeFirst();
+  return eventAction.first(db, { eventId });
 }
+
+const eventAction = statement((db: Db, p: { eventId: number }) => db.selectFrom('instance_actions_events').select(['action_id']).where('id', '=', p.eventId));
 
 /** Updates an event's columns by id. */
 export async function updateActionEvent(db: Db, id: number, set: Updateable<InstanceActionEventsTable>): Promise<void> {
-  await db.updateTable('instance_actions_events').set(set).where('id', '=', id).execute();
+  await eventUpdate.affected(db, { ...rowArgs(set), id });
 }
+
+const eventUpdate = statements(
+  (a: RowArgs & { id: number }) => rowShape(a),
+  (db: Db, p, a) => db.updateTable('instance_actions_events').set(rowPlaceholders(p, a)).where('id', '=', p.id),
+);
 
 /** An action's events in id order. */
 export function selectActionEvents(db: Db, actionId: number): Promise<EventRow[]> {

@@ -4,7 +4,8 @@
  * handle, so it runs inside the caller's transaction when given one; row ↔ Instance
  * mapping and the save guard's errors are InstanceStore's (objects/instance.ts).
  */
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Compilable, Insertable, Kysely, Selectable, WhereInterface } from 'kysely';
+import { type RowArgs, each, rowArgs, rowPlaceholders, rowShape, statement, statements } from '../../db/statement.js';
 import { TaskState, VmState } from '../objects/states.js';
 import type { InstanceFaultsTable, InstanceInfoCachesTable, InstancesTable, NovaDB } from './schema.js';
 
@@ -15,10 +16,26 @@ export type InstanceRow = Selectable<InstancesTable>;
 /** An instance_faults row. */
 export type InstanceFaultRow = Selectable<InstanceFaultsTable>;
 
-/** Inserts an instance. */
-export async function insertInstance(db: Db, row: Insertable<InstancesTable>): Promise<void> {
-  await db.insertInto('instances').values(row).execute();
+/**
+ * Inserts an instance; returns the row as stored (its id and defaults) where the dialect
+ * has INSERT … RETURNING (PostgreSQL, SQLite), undefined on MariaDB (read it back).
+ */
+export async function insertInstance(db: Db, row: Insertable<InstancesTable>): Promise<InstanceRow | undefined> {
+  const r = await instanceInsert.result(db, rowArgs(row));
+  return r.rows[0];
 }
+
+/** insertInstance's statement, per set of columns: RETURNING * where the dialect has it. */
+const instanceInsert = statements(
+  (a: RowArgs) => rowShape(a),
+  (db: Db, p, a): Compilable<InstanceRow> => {
+    const q = db.insertInto('instances').values(rowPlaceholders(p, a) as Insertable<InstancesTable>);
+    return db.getExecutor().adapter.supportsReturning ? q.returningAll() : (q as unknown as Compilable<InstanceRow>);
+  },
+);
+
+/** findInstance's statement, compiled once (the most frequent of nova's reads). */
+const instanceByUuid = statement((db: Db, p: { uuid: string }) => db.selectFrom('instances').selectAll().where('uuid', '=', p.uuid));
 
 /**
  * The instance with this uuid (deleted ones too with readDeleted), or undefined. The uuid
@@ -28,7 +45,7 @@ export async function insertInstance(db: Db, row: Insertable<InstancesTable>): P
  * and may walk all of it for every lookup.
  */
 export async function findInstance(db: Db, uuid: string, readDeleted: boolean): Promise<InstanceRow | undefined> {
-  const row = await db.selectFrom('instances').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+  const row = await instanceByUuid.first(db, { uuid });
   return row && (readDeleted || row.deleted === 0) ? row : undefined;
 }
 
@@ -87,25 +104,74 @@ export function selectInstanceNamesOnHost(db: Db, host: string): Promise<Pick<In
  * number of rows updated: 0 when the instance is gone or in another task state.
  */
 export async function updateInstanceOnMatch(db: Db, uuid: string, set: Record<string, unknown>, expectedTaskState?: (string | null)[]): Promise<number> {
-  let q = db.updateTable('instances').set(set).where('uuid', '=', uuid).where('deleted', '=', 0);
-  const expected = expectedTaskState;
-  if (expected) {
-    const states = expected.filter((s): s is string => s !== null);
-    q = q.where((eb) => {
-      const ors = [];
-      if (states.length) ors.push(eb('task_state', 'in', states));
-      if (states.length < expected.length) ors.push(eb('task_state', 'is', null));
-      return eb.or(ors);
-    });
-  }
+  const q = onMatch(db.updateTable('instances').set(set).where('uuid', '=', uuid).where('deleted', '=', 0), expectedTaskState);
   const { numUpdatedRows } = await q.executeTakeFirst();
   return Number(numUpdatedRows);
 }
 
+/** `q` restricted to rows whose task_state is one of `expected` (null matching NULL), when given. */
+function onMatch<Q extends WhereInterface<NovaDB, 'instances'>>(q: Q, expected?: (string | null)[]): Q {
+  if (!expected) return q;
+  const states = expected.filter((s): s is string => s !== null);
+  return q.where((eb) => {
+    const ors = [];
+    if (states.length) ors.push(eb('task_state', 'in', states));
+    if (states.length < expected.length) ors.push(eb('task_state', 'is', null));
+    return eb.or(ors);
+  }) as Q;
+}
+
+/**
+ * updateInstanceOnMatch returning the updated row, in one statement where the dialect
+ * has UPDATE … RETURNING (PostgreSQL, SQLite): undefined when no row matched. MariaDB
+ * has no UPDATE … RETURNING: there the row is read after the UPDATE, by uuid, as before.
+ */
+export async function updateInstanceOnMatchReturning(db: Db, uuid: string, set: Record<string, unknown>, expectedTaskState?: (string | null)[]): Promise<InstanceRow | undefined> {
+  if (!db.getExecutor().adapter.supportsReturning) {
+    const updated = await updateInstanceOnMatch(db, uuid, set, expectedTaskState);
+    return updated === 0 ? undefined : findInstance(db, uuid, false);
+  }
+  const states = expectedTaskState?.filter((s): s is string => s !== null) ?? [];
+  const withNull = !!expectedTaskState && states.length < expectedTaskState.length;
+  // Undefined values are left out, as Kysely's set() leaves them out.
+  const args: OnMatchArgs = { uuid, states, columns: [], expected: expectedTaskState ? { states: states.length, withNull } : undefined };
+  for (const [k, v] of Object.entries(set)) {
+    if (v === undefined) continue;
+    args.columns.push(k);
+    args[`set_${k}`] = v;
+  }
+  return updateReturning.first(db, args);
+}
+
+/** updateReturning's arguments: the placeholders uuid, states and set_<column> (one per column set), and the shape. */
+type OnMatchArgs = {
+  uuid: string;
+  states: string[];
+  /** The columns set, in order (shape). */
+  columns: string[];
+  /** How many non-null expected task states and whether null is one (shape); none: no guard. */
+  expected: { states: number; withNull: boolean } | undefined;
+} & { [column: `set_${string}`]: unknown };
+
+/**
+ * updateInstanceOnMatchReturning's statement, compiled once per shape: the columns set
+ * and the expected task states (how many, whether null is one).
+ */
+const updateReturning = statements(
+  (a: OnMatchArgs) => `${a.columns.join(',')}|${a.expected ? `${a.expected.states}${a.expected.withNull ? '+null' : ''}` : '-'}`,
+  (db: Db, p, a) => {
+    const set = Object.fromEntries(a.columns.map((k) => [k, p[`set_${k}`]]));
+    const expected = a.expected && [...each(p.states, a.expected.states), ...(a.expected.withNull ? [null] : [])];
+    return onMatch(db.updateTable('instances').set(set).where('uuid', '=', p.uuid).where('deleted', '=', 0), expected).returningAll();
+  },
+);
+
 /** The id of the live instance with this uuid, or undefined. */
 export function findLiveInstanceId(db: Db, uuid: string): Promise<{ id: number } | undefined> {
-  return db.selectFrom('instances').select(['id']).where('uuid', '=', uuid).where('deleted', '=', 0).executeTakeFirst();
+  return liveInstanceId.first(db, { uuid });
 }
+
+const liveInstanceId = statement((db: Db, p: { uuid: string }) => db.selectFrom('instances').select(['id']).where('uuid', '=', p.uuid).where('deleted', '=', 0));
 
 /** Soft-deletes an instance: deleted = its id, vm_state deleted, deleted/terminated/updated at `now`. */
 export async function softDeleteInstance(db: Db, uuid: string, id: number, now: string): Promise<void> {
@@ -133,9 +199,11 @@ export async function deleteInfoCache(db: Db, uuid: string): Promise<void> {
 
 /** An instance's network_info (JSON text), or undefined when it has no cache. */
 export async function selectNetworkInfo(db: Db, uuid: string): Promise<string | undefined> {
-  const row = await db.selectFrom('instance_info_caches').select('network_info').where('instance_uuid', '=', uuid).executeTakeFirst();
+  const row = await networkInfoOf.first(db, { uuid });
   return row?.network_info;
 }
+
+const networkInfoOf = statement((db: Db, p: { uuid: string }) => db.selectFrom('instance_info_caches').select('network_info').where('instance_uuid', '=', p.uuid));
 
 /** The info caches of several instances (those that have one). */
 export async function selectNetworkInfos(db: Db, uuids: readonly string[]): Promise<Pick<Selectable<InstanceInfoCachesTable>, 'instance_uuid' | 'network_info'>[]> {
@@ -149,8 +217,12 @@ export async function selectNetworkInfos(db: Db, uuids: readonly string[]): Prom
 
 /** Replaces an instance's network_info (JSON text). */
 export async function updateInfoCacheNetworkInfo(db: Db, uuid: string, networkInfo: string, now: string): Promise<void> {
-  await db.updateTable('instance_info_caches').set({ network_info: networkInfo, updated_at: now }).where('instance_uuid', '=', uuid).execute();
+  await networkInfoUpdate.affected(db, { uuid, networkInfo, now });
 }
+
+const networkInfoUpdate = statement((db: Db, p: { uuid: string; networkInfo: string; now: string }) =>
+  db.updateTable('instance_info_caches').set({ network_info: p.networkInfo, updated_at: p.now }).where('instance_uuid', '=', p.uuid),
+);
 
 /** Inserts an instance fault. */
 export async function insertInstanceFault(db: Db, row: Insertable<InstanceFaultsTable>): Promise<void> {

@@ -24,7 +24,7 @@ import {
   selectUnsettledInstancesWithoutHost,
   softDeleteInstance,
   updateInfoCacheNetworkInfo,
-  updateInstanceOnMatch,
+  updateInstanceOnMatchReturning,
 } from '../db/instances.js';
 import type { NovaDB, InstancesTable } from '../db/schema.js';
 import { InstanceNotFound, NovaException, UnexpectedDeletingTaskState } from '../errors.js';
@@ -310,7 +310,7 @@ export class InstanceStore {
 
   async create(i: NewInstance, trx: Kysely<NovaDB> | Transaction<NovaDB> = this.db): Promise<Instance> {
     const now = this.#iso();
-    await insertInstance(trx, {
+    const inserted = await insertInstance(trx, {
       uuid: i.uuid,
       project_id: i.projectId,
       user_id: i.userId,
@@ -357,7 +357,7 @@ export class InstanceStore {
       deleted: 0,
     });
     await insertInfoCache(trx, { instance_uuid: i.uuid, network_info: '[]', created_at: now, updated_at: null });
-    return (await this.find(i.uuid, { readDeleted: true }, trx))!;
+    return inserted ? fromRow(inserted as Row) : (await this.find(i.uuid, { readDeleted: true }, trx))!;
   }
 
   async find(uuid: string, opts: { readDeleted?: boolean } = {}, trx: Kysely<NovaDB> = this.db): Promise<Instance | null> {
@@ -398,14 +398,14 @@ export class InstanceStore {
     const set = { ...toColumns(changes), updated_at: this.#iso() };
     // nova's update_on_match: one conditional UPDATE, so no transaction holds the row.
     const expected = opts.expectedTaskState;
-    const updated = await updateInstanceOnMatch(this.db, uuid, set, expected);
+    // The row as updated comes back with the UPDATE (RETURNING) where the dialect allows;
+    // only a miss is read again, to tell a gone instance from an unexpected task state.
+    const updated = await updateInstanceOnMatchReturning(this.db, uuid, set, expected);
+    if (updated) return fromRow(updated as Row);
     const row = await this.find(uuid);
     if (!row) throw new InstanceNotFound(uuid);
-    if (updated === 0) {
-      if (row.taskState === TaskState.DELETING) throw new UnexpectedDeletingTaskState(String(expected), row.taskState);
-      throw new UnexpectedTaskStateError(uuid, expected!, row.taskState);
-    }
-    return row;
+    if (row.taskState === TaskState.DELETING) throw new UnexpectedDeletingTaskState(String(expected), row.taskState);
+    throw new UnexpectedTaskStateError(uuid, expected!, row.taskState);
   }
 
   /** Soft-deletes (deleted = id), as nova's instance.destroy() on a cell DB keeps the row. */

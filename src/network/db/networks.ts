@@ -3,6 +3,7 @@
  * function takes the connection or transaction to run in; the caller owns atomicity.
  */
 import type { Kysely } from 'kysely';
+import { each, statements } from '../../db/statement.js';
 import type { NetworkRow, NeutronDB } from './schema.js';
 
 type Db = Kysely<NeutronDB>;
@@ -55,11 +56,19 @@ export interface NetworkFilters {
 
 /** Networks narrowed by `filters`, in creation order (visibility is the caller's business). */
 export function selectNetworks(db: Db, filters: NetworkFilters): Promise<NetworkRow[]> {
-  let q = db.selectFrom('networks').selectAll();
-  if (filters.id) q = q.where('id', 'in', filters.id);
-  if (filters.name) q = q.where('name', 'in', filters.name);
-  return q.orderBy('created_at').orderBy('id').execute();
+  return networksFiltered.rows(db, filters);
 }
+
+/** selectNetworks' statement, compiled once per shape (which filters, how many values each). */
+const networksFiltered = statements(
+  (f: NetworkFilters) => `${f.id?.length ?? '-'},${f.name?.length ?? '-'}`,
+  (db: Db, p, shapeFrom) => {
+    let q = db.selectFrom('networks').selectAll();
+    if (shapeFrom.id) q = q.where('id', 'in', each(p.id, shapeFrom.id.length));
+    if (shapeFrom.name) q = q.where('name', 'in', each(p.name, shapeFrom.name.length));
+    return q.orderBy('created_at').orderBy('id');
+  },
+);
 
 /** One network or all, ordered by created_at only (network-ip-availability's order). */
 export function selectNetworksByCreation(db: Db, id?: string): Promise<NetworkRow[]> {

@@ -5,6 +5,7 @@
  * function takes the connection or transaction to run in; the caller owns atomicity.
  */
 import { type Kysely, sql } from 'kysely';
+import { each, statements } from '../../db/statement.js';
 import type { AllowedAddressPairRow, ExtraDhcpOptRow, IpAllocationRow, NeutronDB, PortBindingRow, PortRow, SecurityGroupPortBindingRow } from './schema.js';
 
 type Db = Kysely<NeutronDB>;
@@ -43,14 +44,23 @@ export interface PortFilters {
 
 /** Ports narrowed by `filters`, in creation order (visibility is the caller's business). */
 export function selectPorts(db: Db, filters: PortFilters): Promise<PortRow[]> {
-  let q = db.selectFrom('ports').selectAll();
-  for (const k of ['id', 'network_id', 'device_id', 'device_owner', 'name', 'mac_address', 'status'] as const) {
-    const v = filters[k];
-    if (v) q = q.where(k, 'in', v);
-  }
-  if (filters.project_id) q = q.where('project_id', 'in', filters.project_id);
-  return q.orderBy('created_at').orderBy('id').execute();
+  return portsFiltered.rows(db, filters);
 }
+
+const PORT_FILTERS = ['id', 'network_id', 'device_id', 'device_owner', 'name', 'mac_address', 'status', 'project_id'] as const;
+
+/** selectPorts' statement, compiled once per shape: which filters are given and how many values each has. */
+const portsFiltered = statements(
+  (f: PortFilters) => PORT_FILTERS.map((k) => f[k]?.length ?? '-').join(','),
+  (db: Db, p, shapeFrom) => {
+    let q = db.selectFrom('ports').selectAll();
+    for (const k of PORT_FILTERS) {
+      const v = shapeFrom[k];
+      if (v) q = q.where(k, 'in', each(p[k], v.length));
+    }
+    return q.orderBy('created_at').orderBy('id');
+  },
+);
 
 /** Whether a MAC address is taken on a network. */
 export async function macInUse(db: Db, networkId: string, mac: string): Promise<boolean> {
@@ -97,50 +107,62 @@ interface ChildRow {
 }
 
 /**
+ * The children union of selectPortChildren, compiled once per number of ports (its
+ * shape): the statement is large and listing ports frequent, so building and compiling
+ * it each time cost more than running it.
+ */
+const portChildren = statements(
+  (p: { ids: readonly string[] | 'all' }) => (p.ids === 'all' ? 'all' : String(p.ids.length)),
+  (db: Db, p, shapeFrom) => {
+    const text = sql<string | null>`NULL`;
+    const int = sql<number | null>`NULL`;
+    const some = shapeFrom.ids !== 'all';
+    const ids = some ? each(p.ids, shapeFrom.ids.length) : [];
+    const ip = db
+      .selectFrom('ipallocations')
+      .select([sql.lit('ip').as('t'), 'port_id', 'ip_address as c1', 'subnet_id as c2', 'network_id as c3', text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
+      .$if(some, (q) => q.where('port_id', 'in', ids));
+    const sg = db
+      .selectFrom('securitygroupportbindings')
+      .select([sql.lit('sg').as('t'), 'port_id', 'security_group_id as c1', text.as('c2'), text.as('c3'), text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
+      .$if(some, (q) => q.where('port_id', 'in', ids));
+    const bind = db
+      .selectFrom('ml2_port_bindings')
+      .select([sql.lit('bind').as('t'), 'port_id', 'host as c1', 'vnic_type as c2', 'profile as c3', 'vif_type as c4', 'vif_details as c5', 'status as c6', int.as('n1')])
+      .$if(some, (q) => q.where('port_id', 'in', ids));
+    const pair = db
+      .selectFrom('allowedaddresspairs')
+      .select([sql.lit('pair').as('t'), 'port_id', 'mac_address as c1', 'ip_address as c2', text.as('c3'), text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
+      .$if(some, (q) => q.where('port_id', 'in', ids));
+    const opt = db
+      .selectFrom('extradhcpopts')
+      .select([sql.lit('opt').as('t'), 'port_id', 'id as c1', 'opt_name as c2', 'opt_value as c3', text.as('c4'), text.as('c5'), text.as('c6'), 'ip_version as n1'])
+      .$if(some, (q) => q.where('port_id', 'in', ids));
+    const tag = db
+      .selectFrom('tags')
+      .select([sql.lit('tag').as('t'), 'resource_id as port_id', 'tag as c1', text.as('c2'), text.as('c3'), text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
+      .where('resource_type', '=', 'ports')
+      .$if(some, (q) => q.where('resource_id', 'in', ids));
+    // extradhcpopts first: PostgreSQL types a UNION's columns pair by pair from the left,
+    // so a bare NULL first would make n1 text before ip_version (an integer) comes.
+    return opt
+      .$castTo<ChildRow>()
+      .unionAll(ip.$castTo<ChildRow>())
+      .unionAll(sg.$castTo<ChildRow>())
+      .unionAll(bind.$castTo<ChildRow>())
+      .unionAll(pair.$castTo<ChildRow>())
+      .unionAll(tag.$castTo<ChildRow>());
+  },
+);
+
+/**
  * Loads the children of these ports, or of all ports, in one statement: a UNION ALL of
  * the five tables and the ports' tags padded to common columns (the caller chunks long lists). Listing ports
  * is neutron's most frequent read (nova lists a server's ports several times a boot);
  * one statement instead of six saves each list five round trips and five plans.
  */
 export async function selectPortChildren(db: Db, ids: readonly string[] | 'all'): Promise<PortChildren> {
-  const text = sql<string | null>`NULL`;
-  const int = sql<number | null>`NULL`;
-  const some = ids !== 'all';
-  const ip = db
-    .selectFrom('ipallocations')
-    .select([sql.lit('ip').as('t'), 'port_id', 'ip_address as c1', 'subnet_id as c2', 'network_id as c3', text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
-    .$if(some, (q) => q.where('port_id', 'in', ids as readonly string[]));
-  const sg = db
-    .selectFrom('securitygroupportbindings')
-    .select([sql.lit('sg').as('t'), 'port_id', 'security_group_id as c1', text.as('c2'), text.as('c3'), text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
-    .$if(some, (q) => q.where('port_id', 'in', ids as readonly string[]));
-  const bind = db
-    .selectFrom('ml2_port_bindings')
-    .select([sql.lit('bind').as('t'), 'port_id', 'host as c1', 'vnic_type as c2', 'profile as c3', 'vif_type as c4', 'vif_details as c5', 'status as c6', int.as('n1')])
-    .$if(some, (q) => q.where('port_id', 'in', ids as readonly string[]));
-  const pair = db
-    .selectFrom('allowedaddresspairs')
-    .select([sql.lit('pair').as('t'), 'port_id', 'mac_address as c1', 'ip_address as c2', text.as('c3'), text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
-    .$if(some, (q) => q.where('port_id', 'in', ids as readonly string[]));
-  const opt = db
-    .selectFrom('extradhcpopts')
-    .select([sql.lit('opt').as('t'), 'port_id', 'id as c1', 'opt_name as c2', 'opt_value as c3', text.as('c4'), text.as('c5'), text.as('c6'), 'ip_version as n1'])
-    .$if(some, (q) => q.where('port_id', 'in', ids as readonly string[]));
-  const tag = db
-    .selectFrom('tags')
-    .select([sql.lit('tag').as('t'), 'resource_id as port_id', 'tag as c1', text.as('c2'), text.as('c3'), text.as('c4'), text.as('c5'), text.as('c6'), int.as('n1')])
-    .where('resource_type', '=', 'ports')
-    .$if(some, (q) => q.where('resource_id', 'in', ids as readonly string[]));
-  // extradhcpopts first: PostgreSQL types a UNION's columns pair by pair from the left,
-  // so a bare NULL first would make n1 text before ip_version (an integer) comes.
-  const rows = await opt
-    .$castTo<ChildRow>()
-    .unionAll(ip.$castTo<ChildRow>())
-    .unionAll(sg.$castTo<ChildRow>())
-    .unionAll(bind.$castTo<ChildRow>())
-    .unionAll(pair.$castTo<ChildRow>())
-    .unionAll(tag.$castTo<ChildRow>())
-    .execute();
+  const rows = await portChildren.rows(db, { ids });
   const out: PortChildren = { ips: [], sgs: [], binds: [], pairs: [], opts: [], tags: [] };
   for (const r of rows) {
     if (r.t === 'ip') out.ips.push({ port_id: r.port_id, ip_address: r.c1!, subnet_id: r.c2!, network_id: r.c3! });

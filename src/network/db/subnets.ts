@@ -4,6 +4,7 @@
  * atomicity.
  */
 import type { Kysely } from 'kysely';
+import { each, statements } from '../../db/statement.js';
 import type { AllocationPoolRow, DnsNameserverRow, NeutronDB, SubnetRouteRow, SubnetRow } from './schema.js';
 
 type Db = Kysely<NeutronDB>;
@@ -21,8 +22,14 @@ export function selectSubnetsOfNetwork(db: Db, networkId: string, byId = true): 
 
 /** The (id, network_id) of these networks' subnets, in creation order. */
 export function selectSubnetIdsOfNetworks(db: Db, networkIds: readonly string[]): Promise<{ id: string; network_id: string }[]> {
-  return db.selectFrom('subnets').select(['id', 'network_id']).where('network_id', 'in', networkIds).orderBy('created_at').orderBy('id').execute();
+  return subnetIdsOf.rows(db, { ids: networkIds });
 }
+
+/** selectSubnetIdsOfNetworks' statement, compiled once per number of networks. */
+const subnetIdsOf = statements(
+  (a: { ids: readonly string[] }) => String(a.ids.length),
+  (db: Db, p, a) => db.selectFrom('subnets').select(['id', 'network_id']).where('network_id', 'in', each(p.ids, a.ids.length)).orderBy('created_at').orderBy('id'),
+);
 
 /** The ids of a network's subnets. */
 export async function selectSubnetIdsOfNetwork(db: Db, networkId: string): Promise<string[]> {
@@ -58,13 +65,25 @@ export function selectSubnets(db: Db, filters: SubnetFilters): Promise<SubnetRow
 
 /** The allocation pools of these subnets (unordered). */
 export function selectAllocationPools(db: Db, subnetIds: readonly string[]): Promise<AllocationPoolRow[]> {
-  return db.selectFrom('ipallocationpools').selectAll().where('subnet_id', 'in', subnetIds).execute();
+  return poolsOf.rows(db, { ids: subnetIds });
 }
+
+/** selectAllocationPools' statement, compiled once per number of subnets. */
+const poolsOf = statements(
+  (a: { ids: readonly string[] }) => String(a.ids.length),
+  (db: Db, p, a) => db.selectFrom('ipallocationpools').selectAll().where('subnet_id', 'in', each(p.ids, a.ids.length)),
+);
 
 /** The DNS name servers of these subnets, in their order. */
 export function selectDnsNameservers(db: Db, subnetIds: readonly string[]): Promise<DnsNameserverRow[]> {
-  return db.selectFrom('dnsnameservers').selectAll().where('subnet_id', 'in', subnetIds).orderBy('order').execute();
+  return nameserversOf.rows(db, { ids: subnetIds });
 }
+
+/** selectDnsNameservers' statement, compiled once per number of subnets. */
+const nameserversOf = statements(
+  (a: { ids: readonly string[] }) => String(a.ids.length),
+  (db: Db, p, a) => db.selectFrom('dnsnameservers').selectAll().where('subnet_id', 'in', each(p.ids, a.ids.length)).orderBy('order'),
+);
 
 /** The host routes of these subnets. */
 export function selectSubnetRoutes(db: Db, subnetIds: readonly string[]): Promise<SubnetRouteRow[]> {

@@ -4,6 +4,7 @@
  * caller owns atomicity.
  */
 import { sql, type Kysely } from 'kysely';
+import { each, statements } from '../../db/statement.js';
 import type { NeutronDB } from './schema.js';
 
 type Db = Kysely<NeutronDB>;
@@ -28,13 +29,21 @@ export type TaggableCollection = keyof typeof TAGGABLE;
 export async function loadTags(db: Db, type: TaggableCollection, ids: readonly string[] | 'all'): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   const rows: { resource_id: string; tag: string }[] = [];
-  const base = () => db.selectFrom('tags').select(['resource_id', 'tag']).where('resource_type', '=', type);
-  if (ids === 'all') rows.push(...(await base().execute()));
-  else for (let i = 0; i < ids.length; i += 500) rows.push(...(await base().where('resource_id', 'in', ids.slice(i, i + 500)).execute()));
+  if (ids === 'all') rows.push(...(await tagsOf.rows(db, { type, ids })));
+  else for (let i = 0; i < ids.length; i += 500) rows.push(...(await tagsOf.rows(db, { type, ids: ids.slice(i, i + 500) })));
   for (const r of rows) (out.get(r.resource_id) ?? out.set(r.resource_id, []).get(r.resource_id)!).push(r.tag);
   for (const tags of out.values()) tags.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return out;
 }
+
+/** loadTags' statement, compiled once per number of resources (or all of a type). */
+const tagsOf = statements(
+  (a: { type: string; ids: readonly string[] | 'all' }) => (a.ids === 'all' ? 'all' : String(a.ids.length)),
+  (db: Db, p, a) => {
+    const q = db.selectFrom('tags').select(['resource_id', 'tag']).where('resource_type', '=', p.type);
+    return a.ids === 'all' ? q : q.where('resource_id', 'in', each(p.ids, a.ids.length));
+  },
+);
 
 /** Removes every tag of the given resources; call it in the transaction deleting them. */
 export async function deleteTagsOf(db: Db, type: TaggableCollection, ids: readonly string[]): Promise<void> {

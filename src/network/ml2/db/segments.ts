@@ -1,5 +1,6 @@
 /** The networksegments table: ML2's record of which segments make up each network. */
 import type { Kysely } from 'kysely';
+import { each, statements } from '../../../db/statement.js';
 import type { NeutronDB } from '../../db/schema.js';
 import type { Segment, SegmentSpec } from '../types.js';
 import type { NetworkSegmentRow } from './tables.js';
@@ -38,17 +39,17 @@ export async function selectSegments(db: Db, networkIds: string[]): Promise<Map<
   if (networkIds.length === 0) return out;
   const unique = [...new Set(networkIds)];
   for (let i = 0; i < unique.length; i += 500) {
-    const rows = await db
-      .selectFrom('networksegments')
-      .selectAll()
-      .where('network_id', 'in', unique.slice(i, i + 500))
-      .orderBy('network_id')
-      .orderBy('segment_index')
-      .execute();
+    const rows = await segmentsOf.rows(db, { ids: unique.slice(i, i + 500) });
     for (const r of rows) out.get(r.network_id)!.push(toSegment(r));
   }
   return out;
 }
+
+/** selectSegments' statement, compiled once per number of networks. */
+const segmentsOf = statements(
+  (p: { ids: readonly string[] }) => String(p.ids.length),
+  (db: Db, p, shapeFrom) => db.selectFrom('networksegments').selectAll().where('network_id', 'in', each(p.ids, shapeFrom.ids.length)).orderBy('network_id').orderBy('segment_index'),
+);
 
 /** Deletes every segment of a network. */
 export async function deleteSegments(db: Db, networkId: string): Promise<void> {
