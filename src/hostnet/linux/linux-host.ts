@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, type SequencedCommand } from '../host-network.js';
 import { type HostRequirement, HostDriverUnavailable } from './errors.js';
 import { realArgv, realEnv, run } from './exec.js';
-import { mapOf, optional, tableRows, uuidOf } from './ovsdb-json.js';
+import { InterfaceMonitorState } from './interface-monitor.js';
 import { LIST_OVS_ARGS, parseOvs, readDevices } from './snapshot.js';
 
 export interface LinuxHostOptions {
@@ -139,9 +139,6 @@ export class LinuxHostNetwork implements HostNetwork {
     const child = spawn('ovsdb-client', ['monitor', ...(this.#db ? [this.#db] : []), 'Open_vSwitch', 'Interface', 'name,ofport,external_ids', '--format=json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#monitors.add(child);
     let stopped = false;
-    // Interface uuid -> its bridge, remembered for the delete (the row is gone by then).
-    const bridges = new Map<string, string | null>();
-    let chain = Promise.resolve();
     /** Interface name -> bridge now: one ovs-vsctl per monitor update, not one per row. */
     const bridgesByName = async (): Promise<Map<string, string>> => {
       try {
@@ -151,22 +148,22 @@ export class LinuxHostNetwork implements HostNetwork {
         return new Map();
       }
     };
+    const state = new InterfaceMonitorState(bridgesByName);
+    let chain = Promise.resolve();
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{')) return;
-      // An update prints the changed columns' old values ("old") then the whole new row ("new").
-      const rows = tableRows(line).filter((r) => r['action'] !== 'old');
       chain = chain.then(async () => {
-        const byName = rows.some((r) => r['action'] !== 'delete' && !bridges.has(uuidOf(r['row']))) ? await bridgesByName() : null;
-        for (const row of rows) {
-          const action = String(row['action']);
-          const kind = action === 'new' ? 'update' : (action as InterfaceEvent['action']);
-          const uuid = uuidOf(row['row']);
-          const name = String(row['name']);
-          if (kind !== 'delete' && !bridges.has(uuid)) bridges.set(uuid, byName?.get(name) ?? null);
-          const bridge = bridges.get(uuid) ?? null;
-          if (kind === 'delete') bridges.delete(uuid);
+        let events: InterfaceEvent[];
+        try {
+          events = await state.events(line);
+        } catch (e) {
+          // An unreadable line is skipped; the chain goes on with the next.
+          this.#log?.warn({ host: this.host, err: e, line }, 'ovsdb-client monitor: unreadable update');
+          return;
+        }
+        for (const ev of events) {
           if (stopped) return;
-          listener({ action: kind, name, bridge, ofport: optional<number>(row['ofport']) ?? -1, externalIds: mapOf(row['external_ids']) });
+          listener(ev);
         }
       });
     });
