@@ -127,6 +127,13 @@ export const OPTIONS = {
   linux_host: {
     ovsdb_socket: str('', "host_driver = linux: where ovsdb-server answers, as ovs-vsctl --db takes it (unix:/path/db.sock or tcp:IP:PORT); empty = ovs-vsctl's default (unix:/var/run/openvswitch/db.sock)."),
     datapath_type: str('netdev', 'host_driver = linux: datapath type of br-int when Nimbus makes it (netdev = userspace; system needs the openvswitch kernel module).'),
+    netns: str('', "host_driver = linux: the network namespace this host is, for several hosts on one machine (each a namespace with its own ovsdb-server/ovs-vswitchd and underlay address: scripts/host-netns.sh); ip runs as `ip -n NS`, other tools under `ip netns exec NS`, OVS through ovsdb_socket (whose directory is ovs-vswitchd's run directory). Empty = the root namespace."),
+    host_netns: list([], 'host_driver = linux with several [DEFAULT] hosts in one process: host:namespace pairs, each host its own namespace (as netns for one host); every host must have one.'),
+    host_ovsdb_sockets: list([], "host_driver = linux with several hosts: host:socket pairs (a:unix:/run/a/db.sock), each host's own ovsdb-server (as ovsdb_socket); every host must have one."),
+    host_local_ips: list([], "host:address pairs: each host's tunnel endpoint ([ovs] local_ip of its agent) when several hosts run in one process; a host not listed takes [ovs] local_ip."),
+  },
+  ovs: {
+    local_ip: str('', "openvswitch_agent.ini [ovs] local_ip: this host's tunnel endpoint address (VXLAN/GRE/Geneve), reported as tunneling_ip; empty = a made-up 10.0.x.y per simulated host."),
   },
   compute: {
     host: str('', 'Listen address of nova-api; empty = bind_host.'),
