@@ -6,8 +6,11 @@
 # the veth: userspace (netdev) VXLAN sends through an OVS bridge whose internal port
 # carries the tunnel's local_ip (ovs-vswitchd's own route table, ovs/route/show, and its
 # ARP cache, tnl/arp/show, are learned from that port), never through a kernel device
-# outside OVS. Needs root and Debian's openvswitch-switch. Never touches the root
-# namespace's devices or routes.
+# outside OVS. (Tried: with the address on the kernel veth instead, the host pings
+# its peer but VXLAN does not carry: OVS's route to the remote points at a device that
+# is no OVS bridge, so the datapath cannot push the tunnel header and drops.) Needs
+# root and Debian's openvswitch-switch. Never touches the root namespace's devices or
+# routes.
 #
 #   scripts/host-netns.sh underlay-start UNDERLAY        # netns UNDERLAY with Linux bridge br-ul
 #   scripts/host-netns.sh start NAME DIR UNDERLAY CIDR   # prints the db socket (unix:DIR/db.sock)
