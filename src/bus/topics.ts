@@ -11,6 +11,9 @@ export const Topics = {
   /** neutron-server → agents: a port's binding on a host was (de)activated (binding-extended, fanout). */
   agentPortBindingDeactivate: 'q-agent-notifier-port_binding-deactivate',
   agentPortBindingActivate: 'q-agent-notifier-port_binding-activate',
+  /** neutron-server → OVS agents: a tunnel endpoint appeared / went (type_tunnel's TunnelAgentRpcApiMixin, fanout). */
+  agentTunnelUpdate: 'q-agent-notifier-tunnel-update',
+  agentTunnelDelete: 'q-agent-notifier-tunnel-delete',
   /** nova. */
   conductor: 'conductor',
   scheduler: 'scheduler',

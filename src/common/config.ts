@@ -124,6 +124,9 @@ export const OPTIONS = {
     firewall_driver: str('iptables_hybrid', 'iptables_hybrid (hybrid plug) or openvswitch.'),
     polling_interval: float(2, 'Seconds between the OVS agents\' passes over new and removed br-int devices.'),
   },
+  ovs: {
+    local_ip: str('', "[ovs] local_ip of this process's OVS agent: its tunnel endpoint address. Set: the agent builds br-tun, calls tunnel_sync and makes VXLAN tunnels to the other endpoints; empty: each simulated host reports an address of its own (10.0.x.y) and no tunnel is made."),
+  },
   linux_host: {
     ovsdb_socket: str('', "host_driver = linux: where ovsdb-server answers, as ovs-vsctl --db takes it (unix:/path/db.sock or tcp:IP:PORT); empty = ovs-vsctl's default (unix:/var/run/openvswitch/db.sock)."),
     datapath_type: str('netdev', 'host_driver = linux: datapath type of br-int when Nimbus makes it (netdev = userspace; system needs the openvswitch kernel module).'),
@@ -131,9 +134,6 @@ export const OPTIONS = {
     host_netns: list([], 'host_driver = linux with several [DEFAULT] hosts in one process: host:namespace pairs, each host its own namespace (as netns for one host); every host must have one.'),
     host_ovsdb_sockets: list([], "host_driver = linux with several hosts: host:socket pairs (a:unix:/run/a/db.sock), each host's own ovsdb-server (as ovsdb_socket); every host must have one."),
     host_local_ips: list([], "host:address pairs: each host's tunnel endpoint ([ovs] local_ip of its agent) when several hosts run in one process; a host not listed takes [ovs] local_ip."),
-  },
-  ovs: {
-    local_ip: str('', "openvswitch_agent.ini [ovs] local_ip: this host's tunnel endpoint address (VXLAN/GRE/Geneve), reported as tunneling_ip; empty = a made-up 10.0.x.y per simulated host."),
   },
   compute: {
     host: str('', 'Listen address of nova-api; empty = bind_host.'),

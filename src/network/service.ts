@@ -111,10 +111,11 @@ export class NetworkService {
         log: this.d.log,
         portActiveDirect: (port) => this.novaNotifier.notifyPortActiveDirect(port),
         trace: this.trace,
+        typeDrivers: this.d.cfg.ml2.type_drivers,
         ...(this.d.host ? { server: this.d.host } : {}),
       }),
-      // nova-api's /nimbus/v1/snapshots: this database's part. Agents' rows describe the running agents.
-      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents', TRACE_EVENTS_TABLE], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
+      // nova-api's /nimbus/v1/snapshots: this database's part. Agents' and tunnel endpoints' rows describe the running agents.
+      await serveNeutronSnapshots({ bus: this.d.bus, db: this.d.db.kysely as never, skip: ['agents', 'ml2_vxlan_endpoints', TRACE_EVENTS_TABLE], server: this.d.host ?? 'neutron-server', log: this.d.log, now: () => new Date(this.d.clock.now()).toISOString() }),
     );
   }
 

@@ -22,6 +22,8 @@ import { type OvsSandbox, hostLinkNames, linuxHostSkipReason, startOvsSandbox } 
 import { type HostNamespaces, namespaceLinkNames, startHostNamespaces } from '../helpers/host-netns.js';
 import { waitFor } from '../helpers/wait.js';
 import { hybridOvsVif } from '../helpers/vif-fixture.js';
+import { BridgeFlows } from '../../src/network/agents/openflow/bridge-flows.js';
+import { arpSpoofingFlows, dropPortFlow, dropPortMatch, intDefaultFlows, tunDefaultFlows, tunFloodFlow, tunPortFlow, tunProvisionFlow } from '../../src/network/agents/openflow/tables.js';
 
 // Port ids of their own, so nothing of the machine or another test is touched.
 const PORTS = ['c0ffee01-7a39-4c36-b1f4-8a0b3c9a4e11', 'c0ffee02-7a39-4c36-b1f4-8a0b3c9a4e11'];
@@ -223,6 +225,114 @@ describe('a linux host inside a network namespace (several hosts on one machine)
     const e = await LinuxHostNetwork.open('compute1', { db: hosts!.hosts[0]!.db, netns: 'nimbus-hd-no-such-ns' }).catch((x: unknown) => x);
     assert.ok(e instanceof HostDriverUnavailable);
     assert.equal(e.missing, 'netns');
+  });
+});
+
+const TUN = 'br-hflowtun';
+
+/** dump-flows without its header, statistics and order: what the two drivers must agree on. */
+function flowsView(dump: string): string[] {
+  return dump
+    .split('\n')
+    .filter((l) => l.startsWith(' cookie='))
+    .map((l) => l.replace(/ duration=[^,]*,/, '').replace(/ n_packets=\d+, n_bytes=\d+,/, '').trim())
+    .sort();
+}
+
+/** The OVS agent's flow batches on br-int (ovs-ofctl argv and flow files), then what dump-flows shows; a restarted agent's cleanup. */
+async function flowScenario(host: HostNetwork) {
+  const rec = recording(host);
+  const old = new BridgeFlows(rec, 'br-int', '0xc0ffee');
+  for (const f of intDefaultFlows()) old.add(f);
+  for (const f of arpSpoofingFlows({ ofport: 7, mac: MACS[0]!, fixedIps: ['10.9.0.5', 'fd00::5'], allowedAddressPairs: [{ ip_address: '10.9.0.100', mac_address: MACS[1]! }] })) old.add(f);
+  old.add(dropPortFlow(8));
+  await old.flush();
+  // br-tun's tables on a bridge of their own.
+  await rec.execute(['ovs-vsctl', '--', '--may-exist', 'add-br', TUN, '--', 'set', 'Bridge', TUN, 'datapath_type=netdev', 'fail_mode=secure']);
+  const tun = new BridgeFlows(rec, TUN, '0xc0ffee');
+  for (const f of tunDefaultFlows(1, '0xc0ffee')) tun.add(f);
+  tun.add(tunProvisionFlow('vxlan', 3, 1001));
+  tun.add(tunFloodFlow(3, 1001, [2, 5]));
+  tun.add(tunPortFlow('vxlan', 5));
+  await tun.flush();
+  const tunFlows = flowsView(await rec.execute(['ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', TUN]));
+  tun.del('table=22,dl_vlan=3');
+  await tun.flush();
+  const tunAfterDel = flowsView(await rec.execute(['ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', TUN]));
+  await rec.execute(['ovs-vsctl', '--if-exists', 'del-br', TUN]);
+  let badGoto = { code: 0, stderr: '' };
+  try {
+    await rec.execute(['ovs-ofctl', '-O', 'OpenFlow13', 'add-flows', 'br-int', '-'], { input: 'table=60,priority=1,actions=goto_table:59\n' });
+  } catch (e) {
+    assert.ok(e instanceof CommandFailed);
+    badGoto = { code: e.exitCode, stderr: e.stderr };
+  }
+  const first = flowsView(await rec.execute(['ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', 'br-int']));
+  old.delStrict(dropPortMatch(8));
+  old.del('table=24,in_port=7');
+  await old.flush();
+  const afterEdit = flowsView(await rec.execute(['ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', 'br-int']));
+  // A restarted agent: its own cookie on the default tables, then every other cookie's flows go.
+  const fresh = new BridgeFlows(rec, 'br-int', '0xbeef');
+  for (const f of intDefaultFlows()) fresh.add(f);
+  const stale = await fresh.cleanupStale();
+  const afterRestart = flowsView(await rec.execute(['ovs-ofctl', '-O', 'OpenFlow13', 'dump-flows', 'br-int']));
+  let noBridge = { code: 0, stderr: '' };
+  try {
+    await rec.execute(['ovs-ofctl', '-O', 'OpenFlow13', 'add-flows', 'br-hflows-none', '-'], { input: 'table=0,priority=0,actions=drop\n' });
+  } catch (e) {
+    assert.ok(e instanceof CommandFailed);
+    noBridge = { code: e.exitCode, stderr: e.stderr };
+  }
+  // Leave br-int as it was found.
+  await rec.execute(['ovs-ofctl', '-O', 'OpenFlow13', 'del-flows', 'br-int']);
+  return { argv: rec.log, first, afterEdit, afterRestart, stale, noBridge, tunFlows, tunAfterDel, badGoto };
+}
+
+describe('host drivers: ovs-ofctl flows on the simulated host and a real linux host agree', () => {
+  let simulated: Awaited<ReturnType<typeof flowScenario>>;
+  before(async () => {
+    simulated = await flowScenario(simulatedHost(loadConfig({}), 'compute1', { random: seededRandom(5) }));
+  });
+
+  it('the simulated host keeps flows per bridge: replaced by identical match, deleted strictly or by match, cleaned by cookie', () => {
+    const s = simulated;
+    assert.equal(s.first.length, 9 + 10 + 1);
+    assert.equal(s.tunFlows.length, 10 + 3);
+    assert.ok(s.tunFlows.includes('cookie=0xc0ffee, table=4, priority=1,tun_id=0x3e9 actions=push_vlan:0x8100,set_field:4099->vlan_vid,goto_table:10'), s.tunFlows.join('\n'));
+    assert.equal(s.tunAfterDel.length, 12);
+    assert.deepEqual(s.badGoto, { code: 1, stderr: 'ovs-ofctl: -:1: actions are invalid with specified match (OFPBIC_BAD_TABLE_ID)\n' });
+    assert.ok(s.first.includes('cookie=0xc0ffee, table=0, priority=65535,dl_vlan=4095 actions=drop'), s.first.join('\n'));
+    assert.ok(s.first.includes('cookie=0xc0ffee, table=24, priority=2,arp,in_port=7,arp_spa=10.9.0.100 actions=goto_table:25'));
+    assert.ok(s.first.includes('cookie=0xc0ffee, table=0, priority=2,in_port=8 actions=drop'));
+    assert.equal(s.afterEdit.length, s.first.length - 1 - 5);
+    assert.ok(!s.afterEdit.some((l) => l.includes('table=24,') && l.includes('in_port=7')));
+    assert.deepEqual(s.stale, ['0xc0ffee']);
+    assert.deepEqual(s.afterRestart, intDefaultFlows().map((f) => `cookie=0xbeef, table=${f.table}, priority=${f.priority}${f.match ? `,${f.match}` : ''} actions=${f.actions}`).sort());
+    assert.equal(s.noBridge.code, 1);
+    assert.equal(s.noBridge.stderr, 'ovs-ofctl: br-hflows-none is not a bridge or a socket\n');
+    // One process per batch: flush sends one add-flows with the whole file on stdin.
+    assert.equal(s.argv.filter((a) => a[3] === 'add-flows').length, 8);
+  });
+
+  it('a real Open vSwitch takes the same argv and shows the same flows', { skip: skip ?? false }, async () => {
+    const ovs = await startOvsSandbox();
+    const linux = await LinuxHostNetwork.open('compute1', { db: ovs.db });
+    try {
+      const real = await flowScenario(linux);
+      assert.deepEqual(real.argv, simulated.argv);
+      assert.deepEqual(real.first, simulated.first);
+      assert.deepEqual(real.afterEdit, simulated.afterEdit);
+      assert.deepEqual(real.afterRestart, simulated.afterRestart);
+      assert.deepEqual(real.stale, simulated.stale);
+      assert.deepEqual(real.noBridge, simulated.noBridge);
+      assert.deepEqual(real.tunFlows, simulated.tunFlows);
+      assert.deepEqual(real.tunAfterDel, simulated.tunAfterDel);
+      assert.deepEqual(real.badGoto, simulated.badGoto);
+    } finally {
+      linux.close();
+      await ovs.stop();
+    }
   });
 });
 

@@ -11,10 +11,21 @@ export function realArgv(argv: readonly string[], db: string | null): string[] {
   return [...argv];
 }
 
+/**
+ * The environment a command runs with: ovs-ofctl finds a bridge's OpenFlow socket
+ * (BR.mgmt) in OVS_RUNDIR, which for a private ovsdb-server at unix:DIR/db.sock is DIR
+ * (scripts/ovs-sandbox.sh); undefined (the inherited one) otherwise.
+ */
+export function realEnv(argv: readonly string[], db: string | null): NodeJS.ProcessEnv | undefined {
+  if (!db?.startsWith('unix:') || (argv[0] ?? '').replace(/^.*\//, '') !== 'ovs-ofctl') return undefined;
+  const dir = db.slice(5).replace(/\/[^/]*$/, '');
+  return { ...process.env, OVS_RUNDIR: dir };
+}
+
 /** Runs argv (already real) and resolves to stdout; rejects with CommandFailed naming the given argv. */
-export function run(shown: readonly string[], argv: readonly string[], input?: string): Promise<string> {
+export function run(shown: readonly string[], argv: readonly string[], input?: string, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));

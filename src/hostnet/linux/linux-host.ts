@@ -19,7 +19,7 @@ import type { Logger } from '../../common/log.js';
 import { existsSync } from 'node:fs';
 import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, type SequencedCommand } from '../host-network.js';
 import { type HostRequirement, HostDriverUnavailable } from './errors.js';
-import { realArgv, run } from './exec.js';
+import { realArgv, realEnv, run } from './exec.js';
 import { inHostNamespace, namespaceHasLink, rundirOf } from './netns.js';
 import { mapOf, optional, tableRows, uuidOf } from './ovsdb-json.js';
 import { LIST_OVS_ARGS, parseOvs, readDevices } from './snapshot.js';
@@ -106,7 +106,7 @@ export class LinuxHostNetwork implements HostNetwork {
     if (dev && !dev.includes('/') && dev !== '.' && dev !== '..' && (this.#netns ? namespaceHasLink(this.#rundir, dev) === false : !existsSync(`/sys/class/net/${dev}`))) {
       return Promise.reject(new CommandFailed(argv, 1, `Device "${dev}" does not exist.\n`));
     }
-    return run(argv, this.#real(argv), opts.input);
+    return run(argv, this.#real(argv), opts.input, realEnv(argv, this.#db));
   }
 
   /** The argv as it runs: the configured database, and the host's namespace when it has one. */

@@ -21,6 +21,7 @@ import {
 } from '../host-network.js';
 import { runBrctl, runTee } from './brctl.js';
 import { runIp } from './ip.js';
+import { runOvsOfctl } from './ovs-ofctl.js';
 import { runOvsVsctl } from './ovs-vsctl.js';
 import { type HostDump, HostState } from './state.js';
 
@@ -107,6 +108,8 @@ export class SimulatedHostNetwork implements HostNetwork {
       case 'ovs-vsctl':
         if (!this.#ovsdbUp) throw new CommandFailed(argv, 1, OVSDB_DOWN);
         return runOvsVsctl(this.#state, argv);
+      case 'ovs-ofctl':
+        return runOvsOfctl(this.#state, argv, input);
       case 'tee':
         return runTee(this.#state, argv, input);
       default:

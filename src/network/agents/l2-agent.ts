@@ -32,13 +32,17 @@
  * count as added in the next iteration (process_activated_bindings), so it is fetched
  * (BUILD), wired and reported up (ACTIVE) now that its binding is this host's.
  *
- * Flows, security groups and tunnels are not simulated: the local VLAN tag is the
- * host-visible result of wiring. A host whose agent the fleet silenced (fault injection)
+ * OpenFlow (openflow/): br-int's default tables at the first iteration, each bound port's
+ * ARP/MAC spoofing protection, a dead port's drop flow, a removed port's ofport flows;
+ * queued during the iteration and sent as one `ovs-ofctl add-flows` per bridge at its end,
+ * with this run's random cookie; after the first iteration that completes, flows of
+ * other cookies (a previous run's) are deleted (cleanup_stale_flows). Security groups are
+ * the firewall's. A host whose agent the fleet silenced (fault injection)
  * keeps its events until it reports again. This module never touches a database.
  */
 import type { Bus, Listener } from '../../bus/bus.js';
 import { listen } from '../../bus/contract.js';
-import type { Clock, TimerHandle } from '../../common/clock.js';
+import { type Clock, type Random, type TimerHandle, systemRandom } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
 import { CommandFailed, type HostNetwork, type InterfaceEvent } from '../../hostnet/host-network.js';
@@ -46,6 +50,8 @@ import { type DeviceDetails, isDeviceDetails } from '../rpc/wire.js';
 import { DEAD_VLAN_TAG, LocalVlanManager } from './local-vlans.js';
 import type { FleetHost, HostWorker } from './ovs-fleet.js';
 import { PluginApi } from './plugin-rpc.js';
+import { IntegrationFlows } from './openflow/int-flows.js';
+import { cookieFromBytes } from './openflow/tables.js';
 import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef } from '../rpc/topics.js';
 
 /** constants.MAX_DEVICE_RETRIES: a device failing more often is no longer retried. */
@@ -57,6 +63,8 @@ export interface L2AgentLoopDeps {
   clock: Clock;
   log: Logger;
   cfg: Config;
+  /** The flows' cookie of each agent start (ovs_lib.generate_random_cookie); systemRandom when absent. */
+  random?: Random;
   hostnets: { get(host: string): HostNetwork };
   /** Whether a host's agent is running (the fleet's setReporting silences it); default: always. */
   isAlive?: (host: string) => boolean;
@@ -105,6 +113,10 @@ interface HostAgent {
   portVlan: Map<string, string>;
   iter: number;
   inFlight: boolean;
+  /** br-int's flows of this agent run (openflow/). */
+  intFlows: IntegrationFlows;
+  /** Whether the previous run's flows were cleaned (after the first complete iteration). */
+  staleCleaned: boolean;
 }
 
 /** A VIF port's id: external_ids iface-id, when attached-mac is set too (the agent's _process_port). */
@@ -150,10 +162,11 @@ export class OvsL2AgentLoop implements HostWorker {
   /** Starts watching a host's br-int (its existing interfaces arrive as added). */
   addHost(host: string): void {
     if (this.#agents.has(host)) throw new Error(`host ${host} already has an OVS agent port loop`);
+    const net = this.d.hostnets.get(host);
     const agent: HostAgent = {
       host,
       agentId: `ovs-agent-${host}`,
-      net: this.d.hostnets.get(host),
+      net,
       unsubscribe: () => {},
       ifaces: new Map(),
       vifByPortId: new Map(),
@@ -171,6 +184,8 @@ export class OvsL2AgentLoop implements HostWorker {
       portVlan: new Map(),
       iter: 0,
       inFlight: false,
+      intFlows: new IntegrationFlows(net, this.#bridge, cookieFromBytes((this.d.random ?? systemRandom).bytes(8))),
+      staleCleaned: false,
     };
     this.#agents.set(host, agent);
     const unwatch = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
@@ -183,6 +198,9 @@ export class OvsL2AgentLoop implements HostWorker {
       unwatch();
       unrestore?.();
     };
+    // Iteration 0 installs br-int's default flows even when br-int has no port yet.
+    this.#dirty.add(host);
+    if (this.#pollMs() === 0) this.#wake();
   }
 
   /** Stops watching a host (its pending events are dropped). */
@@ -298,6 +316,7 @@ export class OvsL2AgentLoop implements HostWorker {
         a.added.push(ev);
         break;
       case 'delete':
+        a.intFlows.portRemoved(ev.ofport);
         a.ifaces.delete(ev.name);
         a.tags.delete(ev.name);
         if (id && a.vifByPortId.get(id) === ev.name) {
@@ -318,8 +337,14 @@ export class OvsL2AgentLoop implements HostWorker {
           a.vifByPortId.set(id, ev.name);
           this.#rememberPortHost(id, a.host);
         }
-        // 'modified' rows change nothing in rpc_loop (their names never match port ids).
-        return;
+        // An ofport that changed (OVS assigns it after the insert on a real host): its
+        // ofport-based flows are moved, the port processed again as updated
+        // (update_stale_ofport_rules). Other 'modified' rows change nothing in rpc_loop.
+        if (!before || before.ofport === ev.ofport) return;
+        a.intFlows.portRemoved(before.ofport);
+        if (!id || !a.current.has(id)) return;
+        a.updated.add(id);
+        break;
       }
     }
     this.#dirty.add(a.host);
@@ -374,16 +399,20 @@ export class OvsL2AgentLoop implements HostWorker {
     if (a.inFlight) return;
     a.inFlight = true;
     const info = this.#portInfo(a);
+    let ok = false;
+    if (a.iter === 0) a.intFlows.setupDefault();
     try {
       await this.#processDeactivatedBindings(a, info.removed);
       this.#processActivatedBindings(a, info);
       await this.#processDeletedPorts(a, info.removed);
       if (info.added.size || info.updated.size || info.removed.size || info.reAdded.size) await this.#processNetworkPorts(a, info);
+      ok = true;
     } catch (e) {
       this.d.log.error({ err: e, host: a.host }, 'Error while processing VIF ports');
       for (const id of info.added) a.failed.added.add(id);
       for (const id of info.removed) a.failed.removed.add(id);
     } finally {
+      await this.#sendFlows(a, ok);
       this.#countRetries(a);
       a.iter++;
       a.inFlight = false;
@@ -391,6 +420,21 @@ export class OvsL2AgentLoop implements HostWorker {
         this.#dirty.add(a.host);
         if (this.#pollMs() === 0) this.#wake();
       }
+    }
+  }
+
+  /** The iteration's flows, one ovs-ofctl per bridge; after the first good iteration, the previous run's flows go. */
+  async #sendFlows(a: HostAgent, iterationOk: boolean): Promise<void> {
+    try {
+      await a.intFlows.br.flush();
+      if (iterationOk && !a.staleCleaned) {
+        this.d.log.info({ host: a.host }, `Cleaning stale ${this.#bridge} flows`);
+        await a.intFlows.br.cleanupStale();
+        a.staleCleaned = true;
+      }
+    } catch (e) {
+      if (!(e instanceof CommandFailed)) throw e;
+      this.d.log.error({ host: a.host, stderr: e.stderr }, `Failed to program ${this.#bridge} flows`);
     }
   }
 
@@ -542,7 +586,9 @@ export class OvsL2AgentLoop implements HostWorker {
     if (!had) this.d.log.info({ host: a.host }, `Assigning ${lvm.vlan} as local vlan for net-id=${d.network_id}, seg-id=${d.segmentation_id}`);
     lvm.ports.add(d.port_id);
     a.portVlan.set(d.port_id, key);
-    if ((a.tags.get(name) ?? null) === lvm.vlan) return true;
+    const cur = a.tags.get(name) ?? null;
+    a.intFlows.portBound(a.ifaces.get(name)?.ofport ?? -1, d, cur === DEAD_VLAN_TAG);
+    if (cur === lvm.vlan) return true;
     try {
       await a.net.execute(['ovs-vsctl', 'set', 'Port', name, `tag=${lvm.vlan}`]);
     } catch (e) {
@@ -561,6 +607,7 @@ export class OvsL2AgentLoop implements HostWorker {
     try {
       await a.net.execute(['ovs-vsctl', 'set', 'Port', name, `tag=${DEAD_VLAN_TAG}`]);
       a.tags.set(name, DEAD_VLAN_TAG);
+      a.intFlows.portDead(a.ifaces.get(name)?.ofport ?? -1);
     } catch (e) {
       if (!(e instanceof CommandFailed)) throw e;
     }

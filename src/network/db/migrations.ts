@@ -5,6 +5,7 @@ import { snapshotTableMigration } from '../../db/table-snapshot.js';
 import { agentMigrations } from '../agents/db/migrations.js';
 import { ml2Migrations } from '../ml2/db/migrations.js';
 import { portBindingMigrations } from './migrations-port-bindings.js';
+import { tunnelEndpointMigrations } from './tunnel-endpoints.js';
 import { routerMigrations } from './migrations-routers.js';
 import { subnetpoolMigrations } from './migrations-subnetpools.js';
 import { tagMigrations } from './migrations-tags.js';
@@ -205,4 +206,5 @@ export const neutronMigrations: Record<string, Migration> = {
   ...portBindingMigrations,
   '009_nimbus_trace_events': traceEventsMigration,
   '010_nimbus_snapshots': snapshotTableMigration,
+  ...tunnelEndpointMigrations,
 };

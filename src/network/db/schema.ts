@@ -5,6 +5,7 @@
  */
 import type { AgentTables } from '../agents/db/tables.js';
 import type { Ml2Tables } from '../ml2/db/tables.js';
+import type { TunnelEndpointTables } from './tunnel-endpoints.js';
 
 /** Columns every neutron resource with standard attributes has. */
 export interface StandardAttrs {
@@ -244,4 +245,4 @@ export interface CoreTables {
   subnetpoolprefixes: SubnetPoolPrefixRow;
 }
 
-export interface NeutronDB extends CoreTables, Ml2Tables, AgentTables {}
+export interface NeutronDB extends CoreTables, Ml2Tables, AgentTables, TunnelEndpointTables {}

@@ -21,6 +21,7 @@
  * - update_device_down: a port bound to the reporting host becomes DOWN; any other answers
  *   `exists: true` unchanged, as ML2 does;
  * - failed_devices are devices whose processing raised (here: the batch's transaction).
+ * tunnel_sync is type_tunnel's (tunnel-rpc.ts).
  * Differences: devices are full port ids (no prefix matching of truncated ids), a port
  * is not re-bound while fetching its details, and a network with several segments
  * reports the segment the mechanism drivers would bind now (Nimbus keeps no binding levels).
@@ -30,6 +31,7 @@ import type { Kysely } from 'kysely';
 import type { Bus, Listener } from '../../bus/bus.js';
 import { listen } from '../../bus/contract.js';
 import { PluginTopicDef } from './topics.js';
+import { TunnelRpcCallback } from './tunnel-rpc.js';
 import type { Logger } from '../../common/log.js';
 import type { Dict } from '../api/resource.js';
 import { selectNetworkMtus } from '../db/networks.js';
@@ -62,6 +64,8 @@ export interface PluginEndpointDeps {
   server?: string;
   /** Records the agents seeing and reporting devices, for `nimbus trace`. */
   trace?: NeutronTrace;
+  /** [ml2] type_drivers, for tunnel_sync (default: vxlan only). */
+  typeDrivers?: readonly string[];
 }
 
 const COMPUTE_PREFIX = 'compute:';
@@ -70,6 +74,7 @@ const NOT_BOUND = new Set(['unbound', 'binding_failed']);
 /** Starts serving q-plugin; stop the returned listener on shutdown. */
 export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps): Promise<Listener> {
   const callbacks = new PluginRpcCallbacks(deps);
+  const tunnels = new TunnelRpcCallback({ db: deps.db, bus, log: deps.log, typeDrivers: deps.typeDrivers ?? ['vxlan'] });
   const trace = deps.trace;
   // The trace sees what the agents ask and report, whichever of the methods they use.
   const rpc = {
@@ -97,6 +102,7 @@ export async function registerPluginEndpoint(bus: Bus, deps: PluginEndpointDeps)
       if (r.failed_devices_down.length) throw new Error(`Failed to update device ${args.device} down`);
       return r.devices_down[0]!;
     },
+    tunnel_sync: (args) => tunnels.tunnelSync(args),
   });
 }
 

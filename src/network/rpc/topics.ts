@@ -9,6 +9,7 @@ import { defineTopic } from '../../bus/contract.js';
 import { Topics } from '../../bus/topics.js';
 import type { AgentStatus, ReportStateArgs } from '../agents/types.js';
 import type { BindingActivateArgs, BindingDeactivateArgs, PortDeleteArgs, PortUpdateArgs } from './agent-notifier.js';
+import type { TunnelNotifyArgs, TunnelSyncArgs, TunnelSyncReply } from './tunnel-wire.js';
 import type { DeviceArgs, DeviceDetailsEntry, DeviceDownReply, DevicesDetailsArgs, DevicesDetailsReply, UpdateDeviceListArgs, UpdateDeviceListReply } from './wire.js';
 
 export interface PluginTopic {
@@ -18,6 +19,8 @@ export interface PluginTopic {
   update_device_list: { args: UpdateDeviceListArgs; result: UpdateDeviceListReply };
   update_device_up: { args: DeviceArgs; result: null };
   update_device_down: { args: DeviceArgs; result: DeviceDownReply };
+  /** An OVS agent registers its tunnel endpoint and learns the others' (type_tunnel.py). */
+  tunnel_sync: { args: TunnelSyncArgs; result: TunnelSyncReply };
 }
 
 export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
@@ -27,6 +30,7 @@ export const PluginTopicDef = defineTopic<PluginTopic>(Topics.plugin, {
   update_device_list: true,
   update_device_up: true,
   update_device_down: true,
+  tunnel_sync: true,
 });
 
 export interface ReportsTopic {
@@ -55,3 +59,13 @@ export const AgentPortUpdateTopicDef = defineTopic<AgentPortUpdateTopic>(Topics.
 export const AgentPortDeleteTopicDef = defineTopic<AgentPortDeleteTopic>(Topics.agentPortDelete, { port_delete: true });
 export const AgentBindingDeactivateTopicDef = defineTopic<AgentBindingDeactivateTopic>(Topics.agentPortBindingDeactivate, { binding_deactivate: true });
 export const AgentBindingActivateTopicDef = defineTopic<AgentBindingActivateTopic>(Topics.agentPortBindingActivate, { binding_activate: true });
+
+/** neutron-server → every OVS agent: a tunnel endpoint to add, or to remove (fanout casts). */
+export interface AgentTunnelUpdateTopic {
+  tunnel_update: { args: TunnelNotifyArgs; result: void };
+}
+export interface AgentTunnelDeleteTopic {
+  tunnel_delete: { args: TunnelNotifyArgs; result: void };
+}
+export const AgentTunnelUpdateTopicDef = defineTopic<AgentTunnelUpdateTopic>(Topics.agentTunnelUpdate, { tunnel_update: true });
+export const AgentTunnelDeleteTopicDef = defineTopic<AgentTunnelDeleteTopic>(Topics.agentTunnelDelete, { tunnel_delete: true });
