@@ -72,7 +72,7 @@ export function defaultAgentConfig(cfg: Config, index: number, host?: string): A
   return {
     bridge_mappings: parseBridgeMappings(cfg.agent.bridge_mappings),
     tunnel_types: [...cfg.agent.tunnel_types],
-    tunneling_ip: (host === undefined ? null : hostLocalIp(cfg, host)) ?? `10.0.${Math.floor(n / 254) % 256}.${(n % 254) + 1}`,
+    tunneling_ip: (host === undefined ? cfg.ovs.local_ip || null : hostLocalIp(cfg, host)) ?? `10.0.${Math.floor(n / 254) % 256}.${(n % 254) + 1}`,
     datapath_type: cfg.agent.datapath_type,
     firewall_driver: cfg.agent.firewall_driver,
     integration_bridge: 'br-int',
