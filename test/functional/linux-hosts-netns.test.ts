@@ -26,7 +26,7 @@ if (skip) console.log(`# linux hosts in namespaces test skipped: ${skip}`);
 const HOSTS = ['hostns1', 'hostns2'];
 
 /** Why the cross-host ping cannot be asked for yet (null once br-tun carries project traffic). */
-const CROSS_HOST_SKIP: string | null = 'the OVS agent does not build br-int/br-tun flows and VXLAN tunnels yet (helper h-flows: "br-tun:" not merged)';
+const CROSS_HOST_SKIP: string | null = "the OVS agent does not build br-tun and its VXLAN tunnels yet (neutron-server's tunnel_sync is merged from h-flows, the agent's side is not)";
 
 describe('two linux hosts, each a network namespace with its own Open vSwitch', { skip: skip ?? false }, () => {
   let hosts: HostNamespaces;
