@@ -4,7 +4,10 @@
  * servers on one network ping each other; a server on another network with an
  * overlapping subnet does not answer (local VLAN isolation); a port set
  * admin_state_up=false goes to the dead VLAN (tag 4095 and its drop flow) and stops
- * answering, and answers again when set up. Skipped with its reason where root or OVS is
+ * answering, and answers again when set up. With [ovs] local_ip on loopback: br-tun with
+ * Zed's tables, a tunnel port made when another endpoint registers (tunnel_sync →
+ * tunnel_update) and removed when that host's address changes (tunnel_delete); an agent
+ * restart keeps the servers pinging, leaves one cookie and re-creates the tunnel. Skipped with its reason where root or OVS is
  * missing (never under CI=true as root).
  *
  * bridge-nf-call-iptables is 1 on such machines: frames crossing a qbr bridge traverse
@@ -21,6 +24,8 @@ import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
 import { configureGuestAddress, pings } from '../helpers/guests.js';
 import { type OvsSandbox, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
+import { rpcClient } from '../../src/bus/contract.js';
+import { PluginTopicDef } from '../../src/network/rpc/topics.js';
 
 const skip = linuxHostSkipReason();
 if (skip) console.log(`# linux host flows test skipped: ${skip}`);
@@ -65,6 +70,8 @@ describe('OVS agent flows on a linux host: real pings', { skip: skip ?? false },
       DEFAULT: { host_driver: 'linux', hosts: ['linux1'] },
       linux_host: { ovsdb_socket: ovs.db },
       agent: { polling_interval: 0, datapath_type: 'netdev' },
+      // A tunnel endpoint on loopback: br-tun and its tunnel ports are made, no packet leaves the machine.
+      ovs: { local_ip: '127.0.0.1' },
       network: { send_events_interval: 0 },
     }, undefined, process.env['DEBUG_LINUX_HOST'] ? createLogger('warn') : undefined);
     imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
@@ -120,5 +127,58 @@ describe('OVS agent flows on a linux host: real pings', { skip: skip ?? false },
     await waitFor('qvo back on its VLAN', async () => (/^[1-9]\d*$/.test(vsctl('get', 'Port', qvo, 'tag')) && vsctl('get', 'Port', qvo, 'tag') !== '4095' ? true : undefined));
     await waitFor('the drop flow gone', async () => (!ofctl('dump-flows', 'br-int').includes(`priority=2,in_port=${ofport} actions=drop`) ? true : undefined));
     assert.ok(await pings(guestNamespace(a.id), b.ip, 2), 'answers again');
+  });
+
+  it('br-tun: patch ports and default tables; another endpoint registering makes a vxlan port, its new address replaces it', async () => {
+    assert.equal(vsctl('get', 'Interface', 'patch-tun', 'options:peer'), 'patch-int');
+    const plugin = rpcClient(cloud.bus, PluginTopicDef);
+    const reply = await plugin.call('tunnel_sync', { tunnel_ip: '127.0.0.2', tunnel_type: 'vxlan', host: 'hflows-fake2' });
+    assert.deepEqual(reply.tunnels.map((t) => t.ip_address).sort(), ['127.0.0.1', '127.0.0.2']);
+    await waitFor('vxlan-7f000002 on br-tun', async () => (vsctl('list-ports', 'br-tun').split('\n').includes('vxlan-7f000002') ? true : undefined));
+    assert.equal(vsctl('get', 'Interface', 'vxlan-7f000002', 'type'), 'vxlan');
+    assert.equal(vsctl('get', 'Interface', 'vxlan-7f000002', 'options:remote_ip'), '"127.0.0.2"');
+    assert.equal(vsctl('get', 'Interface', 'vxlan-7f000002', 'options:local_ip'), '"127.0.0.1"');
+    assert.equal(vsctl('get', 'Interface', 'vxlan-7f000002', 'options:in_key'), 'flow');
+    const ofport = await waitFor('its ofport', async () => {
+      const p = vsctl('get', 'Interface', 'vxlan-7f000002', 'ofport');
+      return /^[1-9]\d*$/.test(p) ? p : undefined;
+    });
+    await waitFor('flooding through it for both networks', async () => {
+      const dump = ofctl('dump-flows', 'br-tun');
+      const floods = dump.split('\n').filter((l) => l.includes('table=22,') && l.includes('priority=1,'));
+      return floods.length === 2 && floods.every((l) => l.includes(`output:${ofport}`)) ? true : undefined;
+    });
+    const tun = ofctl('dump-flows', 'br-tun');
+    assert.match(tun, new RegExp(`priority=1,in_port=${ofport} actions=goto_table:4`));
+    assert.match(tun, /table=4, n_packets=\d+, n_bytes=\d+, priority=1,tun_id=0x[0-9a-f]+ actions=push_vlan:0x8100,set_field:\d+->vlan_vid,goto_table:10/);
+    // The fake host moves to another address: its old tunnel goes (tunnel_delete), a new one comes.
+    await plugin.call('tunnel_sync', { tunnel_ip: '127.0.0.3', tunnel_type: 'vxlan', host: 'hflows-fake2' });
+    await waitFor('vxlan-7f000002 gone, vxlan-7f000003 made', async () => {
+      const ports = vsctl('list-ports', 'br-tun').split('\n');
+      return !ports.includes('vxlan-7f000002') && ports.includes('vxlan-7f000003') ? true : undefined;
+    });
+    // OVS may give the new port the freed ofport: one tunnel, one in_port flow in table 0.
+    const newOfport = vsctl('get', 'Interface', 'vxlan-7f000003', 'ofport');
+    await waitFor('one tunnel in_port flow, the new port\'s', async () => {
+      const inPorts = ofctl('dump-flows', 'br-tun').split('\n').filter((l) => / table=0, .*priority=1,in_port=\d+ actions=goto_table:4/.test(l));
+      return inPorts.length === 1 && inPorts[0]!.includes(`in_port=${newOfport} `) ? true : undefined;
+    });
+  });
+
+  it('an agent restart: the servers keep pinging, the old cookie\'s flows go, the tunnels come back from tunnel_sync', async () => {
+    const [a, b] = [servers['a']!, servers['b']!];
+    const cookies = (br: string) => new Set([...ofctl('dump-flows', br).matchAll(/ cookie=(0x[0-9a-f]+)/g)].map((m) => m[1]));
+    const oldInt = cookies('br-int');
+    cloud.l2agents.removeHost('linux1');
+    cloud.l2agents.addHost('linux1');
+    await waitFor('br-int and br-tun with only the new cookie', async () => {
+      const i = cookies('br-int');
+      const t = cookies('br-tun');
+      return i.size === 1 && t.size === 1 && ![...i].some((c) => oldInt.has(c)) && [...i][0] === [...t][0] ? true : undefined;
+    });
+    assert.ok(vsctl('list-ports', 'br-tun').split('\n').includes('vxlan-7f000003'));
+    const dump = ofctl('dump-flows', 'br-int');
+    assert.match(dump, new RegExp(`arp,in_port=\\d+,arp_spa=${b.ip.replace(/\./g, '\\.')} actions=goto_table:25`));
+    assert.ok(await pings(guestNamespace(a.id), b.ip, 2), 'a still pings b');
   });
 });

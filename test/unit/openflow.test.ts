@@ -239,4 +239,38 @@ describe('the OVS agent programs br-int', () => {
     assert.deepEqual(after.filter((f) => f.includes(`in_port=${row.ofport},`) || f.includes(`in_port=${row.ofport} `)), []);
     assert.ok(after.includes(`table=24, priority=2,arp,in_port=${row.ofport + 50},arp_spa=10.0.0.5 actions=goto_table:25`), after.join('\n'));
   });
+
+  it('regression (linux host): a restarted agent whose initial rows arrive late keeps the old flows of live ports until it re-wired them', async () => {
+    const clock = new FakeClock();
+    const known = new Map([['p1', details('p1')]]);
+    const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] } } });
+    const h = createSimulatedHostNetworks(cfg, { random: seededRandom(1) }).get('compute1');
+    await plug(h, 'p1');
+    await start(known, { get: () => h }, 7, clock);
+    const first = await flows(h);
+    loop!.stop();
+    await bus!.close();
+    // The restarted agent's monitor delivers its initial rows only when released (as ovsdb-client's output arrives).
+    let release: () => void = () => {};
+    const late: HostNetwork = {
+      host: h.host,
+      execute: (argv, opts) => h.execute(argv, opts),
+      onInterfaceChange: (l) => {
+        let stop: () => void = () => {};
+        release = () => (stop = h.onInterfaceChange(l));
+        return () => stop();
+      },
+      snapshot: () => h.snapshot(),
+    };
+    await start(known, { get: () => late }, 8, clock);
+    const before = await flows(h);
+    assert.equal(before.cookies.size, 2, 'the old cookie stays while the ports are not seen yet');
+    assert.ok(before.flows.some((f) => f.includes('arp_spa=10.0.0.5')), 'the live port keeps its spoofing flows');
+    release();
+    await clock.advance(0);
+    await loop!.pollNow();
+    const after = await flows(h);
+    assert.equal(after.cookies.size, 1);
+    assert.deepEqual(after.flows.sort(), first.flows.sort());
+  });
 });

@@ -11,7 +11,8 @@
  * A non-strict delete matches a flow whose match holds every field of the pattern (exact
  * field text, the way the agent writes them) and whose cookie matches `cookie=C/MASK`.
  * Flows belong to the bridge row: a bridge deleted (or a snapshot restored) has none.
- * Cost: a Map operation per flow line, parsing by string splits.
+ * Cost: a Map operation per flow line, parsing by string splits; a delete naming an
+ * in_port looks at that port's flows only.
  */
 import { CommandFailed } from '../host-network.js';
 import type { HostState, OvsBridgeRow } from './state.js';
@@ -37,8 +38,44 @@ interface Parsed {
 
 const U64 = (1n << 64n) - 1n;
 
+/**
+ * One bridge's flows by (table, priority, match), with an index by in_port (the agent's
+ * per-port deletes name it): a delete costs the port's flows, not the whole table.
+ */
+class FlowTable {
+  readonly all = new Map<string, Flow>();
+  readonly #byInPort = new Map<string, Set<string>>();
+
+  set(k: string, f: Flow): void {
+    this.all.set(k, f);
+    const p = inPortOf(f.match);
+    if (p !== null) (this.#byInPort.get(p) ?? this.#byInPort.set(p, new Set()).get(p)!).add(k);
+  }
+
+  delete(k: string): void {
+    const f = this.all.get(k);
+    if (!f) return;
+    this.all.delete(k);
+    const p = inPortOf(f.match);
+    if (p !== null) this.#byInPort.get(p)?.delete(k);
+  }
+
+  /** The keys a pattern can match: its in_port's flows when it names one, else all. */
+  candidates(fields: readonly string[]): Iterable<string> {
+    for (const x of fields) if (x.startsWith('in_port=')) return [...(this.#byInPort.get(x) ?? [])];
+    return [...this.all.keys()];
+  }
+}
+
+function inPortOf(match: string): string | null {
+  const i = match.indexOf('in_port=');
+  if (i < 0) return null;
+  const j = match.indexOf(',', i);
+  return match.slice(i, j < 0 ? undefined : j);
+}
+
 /** Every simulated host's flows, per bridge row (rows are per host, so one WeakMap serves all). */
-const flowsByBridge = new WeakMap<OvsBridgeRow, Map<string, Flow>>();
+const flowsByBridge = new WeakMap<OvsBridgeRow, FlowTable>();
 
 const keyOf = (table: number, priority: number, match: string) => `${table}|${priority}|${match}`;
 
@@ -105,14 +142,14 @@ function matches(f: Flow, p: Parsed): boolean {
   return p.fields.every((x) => have.includes(x));
 }
 
-function del(flows: Map<string, Flow>, p: Parsed, strict: boolean): void {
+function del(flows: FlowTable, p: Parsed, strict: boolean): void {
   if (strict) {
     const k = keyOf(p.table ?? 0, p.priority ?? 32768, p.fields.join(','));
-    const f = flows.get(k);
+    const f = flows.all.get(k);
     if (f && matches(f, { ...p, fields: [] })) flows.delete(k);
     return;
   }
-  for (const [k, f] of flows) if (matches(f, p)) flows.delete(k);
+  for (const k of flows.candidates(p.fields)) if (matches(flows.all.get(k)!, p)) flows.delete(k);
 }
 
 /** What the switch refuses: no actions; goto_table to a table not after this one (OFPBIC_BAD_TABLE_ID). */
@@ -122,7 +159,7 @@ function checkAdd(argv: readonly string[], p: Parsed, where: string): void {
   if (g >= 0 && Number(p.actions.slice(g + 11)) <= (p.table ?? 0)) fail(argv, `${where}actions are invalid with specified match (OFPBIC_BAD_TABLE_ID)`);
 }
 
-function add(argv: readonly string[], flows: Map<string, Flow>, p: Parsed, where: string): void {
+function add(argv: readonly string[], flows: FlowTable, p: Parsed, where: string): void {
   checkAdd(argv, p, where);
   const table = p.table ?? 0;
   const priority = p.priority ?? 32768;
@@ -148,7 +185,7 @@ export function runOvsOfctl(state: HostState, argv: readonly string[], input: st
   const br = state.bridges.get(brName);
   if (!br) fail(argv, `${brName} is not a bridge or a socket`);
   let flows = flowsByBridge.get(br);
-  if (!flows) flowsByBridge.set(br, (flows = new Map()));
+  if (!flows) flowsByBridge.set(br, (flows = new FlowTable()));
   const arg = argv[i + 2];
   switch (cmd) {
     case 'add-flows': {
@@ -185,7 +222,7 @@ export function runOvsOfctl(state: HostState, argv: readonly string[], input: st
       return '';
     case 'dump-flows': {
       const p = arg === undefined ? null : parseFlow(argv, arg, '');
-      const list = [...flows.values()].filter((f) => !p || matches(f, p));
+      const list = [...flows.all.values()].filter((f) => !p || matches(f, p));
       list.sort((x, y) => x.table - y.table || y.priority - x.priority);
       return `OFPST_FLOW reply (OF1.3) (xid=0x2):\n${list.map((f) => `${dumpLine(f)}\n`).join('')}`;
     }

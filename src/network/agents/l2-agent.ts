@@ -37,7 +37,15 @@
  * queued during the iteration and sent as one `ovs-ofctl add-flows` per bridge at its end,
  * with this run's random cookie; after the first iteration that completes, flows of
  * other cookies (a previous run's) are deleted (cleanup_stale_flows). Security groups are
- * the firewall's. A host whose agent the fleet silenced (fault injection)
+ * the firewall's.
+ *
+ * Tunnels (openflow/tunnel-bridge.ts), when [ovs] local_ip is set and [agent]
+ * tunnel_types are: iteration 0 sets up br-tun and calls tunnel_sync per type (retried
+ * each iteration until it succeeds), making a tunnel port to every other endpoint;
+ * tunnel_update / tunnel_delete fanouts add or remove one at the next iteration; a tunnel
+ * network's first port provisions its VNI ↔ local VLAN flows and flooding on br-tun,
+ * its last port reclaims them. Without local_ip (the simulated fleet) no tunnel is made:
+ * N hosts would cost N² tunnel ports. A host whose agent the fleet silenced (fault injection)
  * keeps its events until it reports again. This module never touches a database.
  */
 import type { Bus, Listener } from '../../bus/bus.js';
@@ -51,8 +59,9 @@ import { DEAD_VLAN_TAG, LocalVlanManager } from './local-vlans.js';
 import type { FleetHost, HostWorker } from './ovs-fleet.js';
 import { PluginApi } from './plugin-rpc.js';
 import { IntegrationFlows } from './openflow/int-flows.js';
-import { cookieFromBytes } from './openflow/tables.js';
-import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef } from '../rpc/topics.js';
+import { TunnelBridge } from './openflow/tunnel-bridge.js';
+import { TUN_TABLE, cookieFromBytes } from './openflow/tables.js';
+import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef, AgentTunnelDeleteTopicDef, AgentTunnelUpdateTopicDef } from '../rpc/topics.js';
 
 /** constants.MAX_DEVICE_RETRIES: a device failing more often is no longer retried. */
 export const MAX_DEVICE_RETRIES = 5;
@@ -115,8 +124,16 @@ interface HostAgent {
   inFlight: boolean;
   /** br-int's flows of this agent run (openflow/). */
   intFlows: IntegrationFlows;
-  /** Whether the previous run's flows were cleaned (after the first complete iteration). */
+  /** Whether the previous run's flows were cleaned (after the first complete iteration that saw br-int's ports). */
   staleCleaned: boolean;
+  /** Whether the monitor's initial rows of br-int arrived (a real host sends them after subscribing). */
+  initialSeen: boolean;
+  /** br-tun, when this host tunnels ([ovs] local_ip and tunnel_types set). */
+  tun: TunnelBridge | null;
+  /** tunnel_sync still to do (at start, and again after it failed). */
+  tunnelSync: boolean;
+  /** tunnel_update / tunnel_delete received, applied at the next iteration. */
+  tunnelChanges: { add: boolean; type: string; ip: string }[];
 }
 
 /** A VIF port's id: external_ids iface-id, when attached-mac is set too (the agent's _process_port). */
@@ -163,6 +180,11 @@ export class OvsL2AgentLoop implements HostWorker {
   addHost(host: string): void {
     if (this.#agents.has(host)) throw new Error(`host ${host} already has an OVS agent port loop`);
     const net = this.d.hostnets.get(host);
+    const cookie = cookieFromBytes((this.d.random ?? systemRandom).bytes(8));
+    const localIp = this.d.cfg.ovs.local_ip;
+    const tun = localIp && this.d.cfg.agent.tunnel_types.length
+      ? new TunnelBridge(net, { integrationBridge: this.#bridge, tunnelBridge: 'br-tun', datapathType: this.d.cfg.agent.datapath_type, localIp, cookie })
+      : null;
     const agent: HostAgent = {
       host,
       agentId: `ovs-agent-${host}`,
@@ -184,8 +206,12 @@ export class OvsL2AgentLoop implements HostWorker {
       portVlan: new Map(),
       iter: 0,
       inFlight: false,
-      intFlows: new IntegrationFlows(net, this.#bridge, cookieFromBytes((this.d.random ?? systemRandom).bytes(8))),
+      intFlows: new IntegrationFlows(net, this.#bridge, cookie),
       staleCleaned: false,
+      initialSeen: false,
+      tun,
+      tunnelSync: tun !== null,
+      tunnelChanges: [],
     };
     this.#agents.set(host, agent);
     const unwatch = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
@@ -230,6 +256,8 @@ export class OvsL2AgentLoop implements HostWorker {
       await listen(this.d.bus, AgentBindingActivateTopicDef, server, {
         binding_activate: (args) => this.#bindingChanged(args.host, args.port_id, 'activated'),
       }),
+      await listen(this.d.bus, AgentTunnelUpdateTopicDef, server, { tunnel_update: (args) => this.#tunnelChanged(true, args.tunnel_type, args.tunnel_ip) }),
+      await listen(this.d.bus, AgentTunnelDeleteTopicDef, server, { tunnel_delete: (args) => this.#tunnelChanged(false, args.tunnel_type, args.tunnel_ip) }),
     ];
     this.#schedule();
     if (this.#dirty.size) this.#wake();
@@ -292,6 +320,47 @@ export class OvsL2AgentLoop implements HostWorker {
     if (!hosts.size) this.#portHosts.delete(portId);
   }
 
+  /** tunnel_update / tunnel_delete: every tunnelling agent of the type applies it at its next iteration. */
+  #tunnelChanged(add: boolean, type: string, ip: string): void {
+    if (!type || !ip) {
+      this.d.log.error(`No tunnel_${type ? 'ip' : 'type'} specified, cannot ${add ? 'create' : 'delete'} tunnels`);
+      return;
+    }
+    for (const a of this.#agents.values()) {
+      if (!a.tun) continue;
+      if (!this.d.cfg.agent.tunnel_types.includes(type)) {
+        this.d.log.error({ host: a.host }, `tunnel_type ${type} not supported by agent`);
+        continue;
+      }
+      a.tunnelChanges.push({ add, type, ip });
+      this.#dirty.add(a.host);
+    }
+    if (this.#pollMs() === 0) this.#wake();
+  }
+
+  /** tunnel_sync (iteration 0, or after a failure) and the tunnel changes notified since the last iteration. */
+  async #processTunnels(a: HostAgent): Promise<void> {
+    const tun = a.tun!;
+    if (!tun.ready) await tun.setup();
+    if (a.tunnelSync) {
+      try {
+        for (const type of this.d.cfg.agent.tunnel_types) {
+          const reply = await this.#rpc.tunnelSync({ tunnel_ip: this.d.cfg.ovs.local_ip, tunnel_type: type, host: a.host });
+          for (const t of reply.tunnels) await tun.addTunnel(type, t.ip_address);
+        }
+        a.tunnelSync = false;
+      } catch (e) {
+        this.d.log.debug({ host: a.host, err: e }, `Unable to sync tunnel IP ${this.d.cfg.ovs.local_ip}: ${String(e)}`);
+      }
+    }
+    const changes = a.tunnelChanges;
+    a.tunnelChanges = [];
+    for (const c of changes) {
+      if (c.add) await tun.addTunnel(c.type, c.ip);
+      else await tun.removeTunnel(c.type, c.ip);
+    }
+  }
+
   /** binding_deactivate / binding_activate: only the named host's agent keeps the port id. */
   #bindingChanged(host: string, portId: string, kind: 'deactivated' | 'activated'): void {
     const a = this.#agents.get(host);
@@ -304,6 +373,7 @@ export class OvsL2AgentLoop implements HostWorker {
   #onEvent(a: HostAgent, ev: InterfaceEvent): void {
     if (ev.bridge !== this.#bridge) return;
     const id = vifPortId(ev.externalIds);
+    if (ev.action === 'initial') a.initialSeen = true;
     switch (ev.action) {
       case 'initial':
       case 'insert':
@@ -400,8 +470,11 @@ export class OvsL2AgentLoop implements HostWorker {
     a.inFlight = true;
     const info = this.#portInfo(a);
     let ok = false;
+    // Stale flows go only after an iteration that wired the ports already there (they keep forwarding meanwhile).
+    const synced = a.initialSeen;
     if (a.iter === 0) a.intFlows.setupDefault();
     try {
+      if (a.tun) await this.#processTunnels(a);
       await this.#processDeactivatedBindings(a, info.removed);
       this.#processActivatedBindings(a, info);
       await this.#processDeletedPorts(a, info.removed);
@@ -412,24 +485,29 @@ export class OvsL2AgentLoop implements HostWorker {
       for (const id of info.added) a.failed.added.add(id);
       for (const id of info.removed) a.failed.removed.add(id);
     } finally {
-      await this.#sendFlows(a, ok);
+      await this.#sendFlows(a, ok && synced);
       this.#countRetries(a);
       a.iter++;
       a.inFlight = false;
-      if (a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size || a.deactivated.size || a.activated.size) {
+      if (a.tunnelSync || a.tunnelChanges.length || a.failed.added.size || a.failed.removed.size || a.added.length || a.removed.length || a.updated.size || a.deleted.size || a.deactivated.size || a.activated.size) {
         this.#dirty.add(a.host);
         if (this.#pollMs() === 0) this.#wake();
       }
     }
   }
 
-  /** The iteration's flows, one ovs-ofctl per bridge; after the first good iteration, the previous run's flows go. */
+  /** The iteration's flows, one ovs-ofctl per bridge; after the first good iteration that saw br-int's ports, the previous run's flows go. */
   async #sendFlows(a: HostAgent, iterationOk: boolean): Promise<void> {
     try {
       await a.intFlows.br.flush();
+      if (a.tun) await a.tun.br.flush();
       if (iterationOk && !a.staleCleaned) {
         this.d.log.info({ host: a.host }, `Cleaning stale ${this.#bridge} flows`);
         await a.intFlows.br.cleanupStale();
+        if (a.tun?.ready) {
+          this.d.log.info({ host: a.host }, `Cleaning stale ${a.tun.br.bridge} flows`);
+          await a.tun.br.cleanupStale();
+        }
         a.staleCleaned = true;
       }
     } catch (e) {
@@ -558,7 +636,8 @@ export class OvsL2AgentLoop implements HostWorker {
   async #bindDevices(a: HostAgent, needBinding: DeviceDetails[], adminDown: string[]): Promise<void> {
     const up = needBinding.map((d) => d.device);
     if (!up.length && !adminDown.length) return;
-    const tunnelsMissing = needBinding.some((d) => TUNNEL_TYPES.has(d.network_type));
+    // tunnels_missing: a tunnel network's port with no tunnel yet (always, where this host makes no tunnels).
+    const tunnelsMissing = needBinding.some((d) => TUNNEL_TYPES.has(d.network_type) && !a.tun?.hasTunnels(d.network_type));
     const reply = await this.#rpc.updateDeviceList({
       devices_up: up,
       devices_down: adminDown,
@@ -583,7 +662,10 @@ export class OvsL2AgentLoop implements HostWorker {
       this.d.log.error({ host: a.host }, `No local VLAN available for net-id=${d.network_id}, seg-id=${d.segmentation_id}`);
       return false;
     }
-    if (!had) this.d.log.info({ host: a.host }, `Assigning ${lvm.vlan} as local vlan for net-id=${d.network_id}, seg-id=${d.segmentation_id}`);
+    if (!had) {
+      this.d.log.info({ host: a.host }, `Assigning ${lvm.vlan} as local vlan for net-id=${d.network_id}, seg-id=${d.segmentation_id}`);
+      if (a.tun && d.network_type in TUN_TABLE && d.segmentation_id !== null) a.tun.provision({ vlan: lvm.vlan, networkType: d.network_type, segmentationId: d.segmentation_id });
+    }
     lvm.ports.add(d.port_id);
     a.portVlan.set(d.port_id, key);
     const cur = a.tags.get(name) ?? null;
@@ -622,7 +704,9 @@ export class OvsL2AgentLoop implements HostWorker {
   #release(a: HostAgent, key: string, portId: string): void {
     a.portVlan.delete(portId);
     const m = a.vlans.release(key, portId);
-    if (m) this.d.log.info({ host: a.host }, `Reclaiming vlan = ${m.vlan} from net-id = ${m.networkId}, seg-id = ${m.segmentationId}`);
+    if (!m) return;
+    this.d.log.info({ host: a.host }, `Reclaiming vlan = ${m.vlan} from net-id = ${m.networkId}, seg-id = ${m.segmentationId}`);
+    if (a.tun && m.networkType in TUN_TABLE && m.segmentationId !== null) a.tun.reclaim({ vlan: m.vlan, networkType: m.networkType, segmentationId: m.segmentationId });
   }
 
   /** update_retries_map_and_remove_devs_not_to_retry. */

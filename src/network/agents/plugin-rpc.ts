@@ -6,6 +6,7 @@
 import type { Bus } from '../../bus/bus.js';
 import { type RpcClient, rpcClient } from '../../bus/contract.js';
 import { type PluginTopic, PluginTopicDef } from '../rpc/topics.js';
+import type { TunnelSyncArgs, TunnelSyncReply } from '../rpc/tunnel-wire.js';
 import type { DeviceArgs, DeviceDownReply, DevicesDetailsArgs, DevicesDetailsReply, UpdateDeviceListArgs, UpdateDeviceListReply } from '../rpc/wire.js';
 
 export class PluginApi {
@@ -34,5 +35,10 @@ export class PluginApi {
 
   updateDeviceDown(args: DeviceArgs): Promise<DeviceDownReply> {
     return this.#call('update_device_down', args);
+  }
+
+  /** Registers this agent's tunnel endpoint; every endpoint of the type comes back. */
+  tunnelSync(args: TunnelSyncArgs): Promise<TunnelSyncReply> {
+    return this.#call('tunnel_sync', args);
   }
 }
