@@ -5,7 +5,9 @@
  * each host goes ACTIVE with its devices in that host's namespace (none in the root
  * namespace), each agent reports its host's underlay address as tunneling_ip, the hosts
  * reach each other over the underlay, and deleting the servers leaves no device and no
- * guest namespace. Skipped with its reason where root or OVS is missing.
+ * guest namespace. Two guests of one network on the two hosts ping each other through
+ * br-tun's VXLAN ports over the underlay. Skipped with its reason where root or OVS is
+ * missing.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -25,8 +27,7 @@ if (skip) console.log(`# linux hosts in namespaces test skipped: ${skip}`);
 
 const HOSTS = ['hostns1', 'hostns2'];
 
-/** Why the cross-host ping cannot be asked for yet (null once br-tun carries project traffic). */
-const CROSS_HOST_SKIP: string | null = "the OVS agent does not build br-tun and its VXLAN tunnels yet (neutron-server's tunnel_sync is merged from h-flows, the agent's side is not)";
+
 
 describe('two linux hosts, each a network namespace with its own Open vSwitch', { skip: skip ?? false }, () => {
   let hosts: HostNamespaces;
@@ -119,7 +120,7 @@ describe('two linux hosts, each a network namespace with its own Open vSwitch', 
     }
   });
 
-  it('two guests on one network on two hosts ping each other over VXLAN', { skip: CROSS_HOST_SKIP ?? false }, async () => {
+  it('two guests on one network on two hosts ping each other over VXLAN', async () => {
     const a = await boot('vm-hn-ping1', HOSTS[0]!);
     const b = await boot('vm-hn-ping2', HOSTS[1]!);
     const ipA = a.port.fixed_ips[0]!.ip_address;
@@ -128,6 +129,14 @@ describe('two linux hosts, each a network namespace with its own Open vSwitch', 
     await configureGuestAddress(b.id, `${ipB}/24`);
     await waitFor('a ping from host 1 to host 2', async () => ((await pings(guestNamespace(a.id), ipB)) ? true : undefined), 30_000);
     assert.ok(await pings(guestNamespace(b.id), ipA, 2));
+    // The only way between the two is the underlay: each host's br-tun has its VXLAN port to the other's local_ip.
+    for (const [i, h] of hosts.hosts.entries()) {
+      const other = hosts.hosts[1 - i]!.localIp;
+      const port = `vxlan-${other.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('')}`;
+      const opts = (await exec('ovs-vsctl', [`--db=${h.db}`, 'get', 'Interface', port, 'options'])).stdout;
+      assert.match(opts, new RegExp(`local_ip="${h.localIp.replace(/\./g, '\\.')}"`));
+      assert.match(opts, new RegExp(`remote_ip="${other.replace(/\./g, '\\.')}"`));
+    }
     for (const s of [a, b]) assert.equal((await nova('DELETE', `/servers/${s.id}`)).status, 204);
     for (const s of [a, b]) await waitFor(`server ${s.id} gone`, async () => ((await nova('GET', `/servers/${s.id}`)).status === 404 ? true : undefined));
   });
