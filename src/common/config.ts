@@ -125,7 +125,7 @@ export const OPTIONS = {
     polling_interval: float(2, 'Seconds between the OVS agents\' passes over new and removed br-int devices.'),
   },
   ovs: {
-    local_ip: str('', "[ovs] local_ip of this process's OVS agent: its tunnel endpoint address. Set: the agent builds br-tun, calls tunnel_sync and makes VXLAN tunnels to the other endpoints; empty: each simulated host reports an address of its own (10.0.x.y) and no tunnel is made."),
+    local_ip: str('', "[ovs] local_ip of this process's OVS agent: its tunnel endpoint address. Set: the agent builds br-tun, calls tunnel_sync and makes VXLAN tunnels to the other endpoints; empty: each simulated host reports an address of its own (10.0.x.y) and no tunnel is made. Several hosts in one process: [linux_host] host_local_ips gives each its own."),
   },
   linux_host: {
     ovsdb_socket: str('', "host_driver = linux: where ovsdb-server answers, as ovs-vsctl --db takes it (unix:/path/db.sock or tcp:IP:PORT); empty = ovs-vsctl's default (unix:/var/run/openvswitch/db.sock)."),
