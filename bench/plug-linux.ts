@@ -6,6 +6,9 @@
  * needed; everything it makes is removed.
  *
  *   node --import tsx bench/plug-linux.ts [count=20]     (NO_BATCH=1: one process per command)
+ *
+ * NETNS=1: the host is a network namespace with its own Open vSwitch
+ * (scripts/host-netns.sh, [linux_host] netns), as with several hosts on one machine.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -19,15 +22,19 @@ import { hybridOvsVif } from '../test/helpers/vif-fixture.js';
 const count = Number(process.argv[2] ?? 20);
 const INSTANCE = 'bec0ffee-4b5a-4978-8a6b-5c4d3e2f1a00';
 const SCRIPT = resolve(import.meta.dirname, '../scripts/ovs-sandbox.sh');
+const NETNS_SCRIPT = resolve(import.meta.dirname, '../scripts/host-netns.sh');
+const netns = process.env['NETNS'] ? `nimbus-bench-${process.pid}` : null;
+const underlay = `${netns}-ul`;
 
 function vif(i: number): VIF {
   return hybridOvsVif({ id: `be${i.toString(16).padStart(6, '0')}-aaaa-4bbb-8ccc-000000000000`, address: `fa:16:3e:be:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, mtu: 1450, datapathType: 'netdev' });
 }
 
 const dir = mkdtempSync(join('/tmp', 'nimbus-ovs-'));
-const db = execFileSync('bash', [SCRIPT, 'start', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!;
+if (netns) execFileSync('bash', [NETNS_SCRIPT, 'underlay-start', underlay], { stdio: 'ignore' });
+const db = execFileSync('bash', netns ? [NETNS_SCRIPT, 'start', netns, dir, underlay, '172.31.77.1/24'] : [SCRIPT, 'start', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!;
 try {
-  const real = await LinuxHostNetwork.open('bench', { db });
+  const real = await LinuxHostNetwork.open('bench', { db, netns });
   let commands = 0;
   const host: HostNetwork = {
     host: real.host,
@@ -49,5 +56,8 @@ try {
   console.log(`unplugged ${count} in ${unplugMs.toFixed(0)} ms: ${(unplugMs / count).toFixed(1)} ms per VIF, ${((commands - plugCommands) / count).toFixed(0)} commands per VIF; ${real.snapshot().linuxBridges.length} qbr left`);
   real.close();
 } finally {
-  execFileSync('bash', [SCRIPT, 'stop', dir], { stdio: 'ignore' });
+  if (netns) {
+    execFileSync('bash', [NETNS_SCRIPT, 'stop', netns, dir], { stdio: 'ignore' });
+    execFileSync('bash', [NETNS_SCRIPT, 'underlay-stop', underlay], { stdio: 'ignore' });
+  } else execFileSync('bash', [SCRIPT, 'stop', dir], { stdio: 'ignore' });
 }

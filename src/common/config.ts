@@ -130,11 +130,15 @@ export const OPTIONS = {
     polling_interval: float(2, 'Seconds between the OVS agents\' passes over new and removed br-int devices.'),
   },
   ovs: {
-    local_ip: str('', "[ovs] local_ip of this process's OVS agent: its tunnel endpoint address. Set: the agent builds br-tun, calls tunnel_sync and makes VXLAN tunnels to the other endpoints; empty: each simulated host reports an address of its own (10.0.x.y) and no tunnel is made."),
+    local_ip: str('', "[ovs] local_ip of this process's OVS agent: its tunnel endpoint address. Set: the agent builds br-tun, calls tunnel_sync and makes VXLAN tunnels to the other endpoints; empty: each simulated host reports an address of its own (10.0.x.y) and no tunnel is made. Several hosts in one process: [linux_host] host_local_ips gives each its own."),
   },
   linux_host: {
     ovsdb_socket: str('', "host_driver = linux: where ovsdb-server answers, as ovs-vsctl --db takes it (unix:/path/db.sock or tcp:IP:PORT); empty = ovs-vsctl's default (unix:/var/run/openvswitch/db.sock)."),
     datapath_type: str('netdev', 'host_driver = linux: datapath type of br-int when Nimbus makes it (netdev = userspace; system needs the openvswitch kernel module).'),
+    netns: str('', "host_driver = linux: the network namespace this host is, for several hosts on one machine (each a namespace with its own ovsdb-server/ovs-vswitchd and underlay address: scripts/host-netns.sh); ip runs as `ip -n NS`, other tools under `ip netns exec NS`, OVS through ovsdb_socket (whose directory is ovs-vswitchd's run directory). Empty = the root namespace."),
+    host_netns: list([], 'host_driver = linux with several [DEFAULT] hosts in one process: host:namespace pairs, each host its own namespace (as netns for one host); every host must have one.'),
+    host_ovsdb_sockets: list([], "host_driver = linux with several hosts: host:socket pairs (a:unix:/run/a/db.sock), each host's own ovsdb-server (as ovsdb_socket); every host must have one."),
+    host_local_ips: list([], "host:address pairs: each host's tunnel endpoint ([ovs] local_ip of its agent) when several hosts run in one process; a host not listed takes [ovs] local_ip."),
     provider_bridges: bool(false, "host_driver = linux: the OVS agent makes [agent] bridge_mappings' bridges (e.g. physnet1:br-ex) with their int-/phy- patch ports and the flat/vlan provisioning flows, as the real agent's setup_physical_bridges; off = provider networks stay unwired."),
   },
   l3_agent: {

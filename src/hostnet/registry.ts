@@ -6,7 +6,7 @@
 import type { Random } from '../common/clock.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/log.js';
-import { parseBridgeMappings } from '../network/agents/ovs-agent-config.js';
+import { parseBridgeMappings, parseHostPairs } from '../network/agents/ovs-agent-config.js';
 import type { HostNetwork } from './host-network.js';
 import { HostDriverConfigError } from './linux/errors.js';
 import { LinuxHostNetwork } from './linux/linux-host.js';
@@ -61,17 +61,55 @@ export function createSimulatedHostNetworks(cfg: Config, deps: { random: Random;
   return nets;
 }
 
+/**
+ * Where each linux host is: its namespace (null = the root one) and its ovsdb-server.
+ * One host may be the machine itself ([linux_host] netns, ovsdb_socket); several hosts
+ * in one process are each a namespace with its own Open vSwitch, named per host by
+ * host_netns and host_ovsdb_sockets (a host missing from them takes netns and
+ * ovsdb_socket, so they must differ: two hosts sharing a namespace or a database
+ * would share their devices). Pairs of hosts not in [DEFAULT] hosts are left alone: a
+ * host process of the distributed deployment (hosts = its own name) may read a
+ * configuration file shared by every host.
+ */
+export function linuxHostPlaces(cfg: Config): Map<string, { netns: string | null; db: string | null }> {
+  const hosts = cfg.DEFAULT.hosts;
+  let netnsBy: Map<string, string>, dbBy: Map<string, string>;
+  try {
+    netnsBy = parseHostPairs('[linux_host] host_netns', cfg.linux_host.host_netns);
+    dbBy = parseHostPairs('[linux_host] host_ovsdb_sockets', cfg.linux_host.host_ovsdb_sockets);
+  } catch (e) {
+    throw new HostDriverConfigError((e as Error).message);
+  }
+  const places = new Map(hosts.map((h) => [h, { netns: netnsBy.get(h) || cfg.linux_host.netns || null, db: dbBy.get(h) || cfg.linux_host.ovsdb_socket || null }]));
+  if (hosts.length > 1) {
+    for (const what of ['netns', 'db'] as const) {
+      const seen = new Map<string | null, string>();
+      for (const [h, p] of places) {
+        const other = seen.get(p[what]);
+        if (other !== undefined) {
+          const opt = what === 'netns' ? 'host_netns' : 'host_ovsdb_sockets';
+          throw new HostDriverConfigError(`[DEFAULT] host_driver = linux with several hosts needs each its own ${what === 'netns' ? 'network namespace' : 'ovsdb-server'}, but ${other} and ${h} share ${p[what] ?? 'the root one'}: set [linux_host] ${opt} (scripts/host-netns.sh makes such a host)`);
+        }
+        seen.set(p[what], h);
+      }
+    }
+  }
+  return places;
+}
+
 type HostDriverFactory = (cfg: Config, deps: { random: Random; log?: Logger }) => Promise<HostNetworks>;
 
 /** The host drivers by [DEFAULT] host_driver name. */
 const HOST_DRIVER_TABLE = {
   simulated: async (cfg, deps) => createSimulatedHostNetworks(cfg, deps),
   linux: async (cfg, deps) => {
-    if (cfg.DEFAULT.hosts.length !== 1) {
-      throw new HostDriverConfigError(`[DEFAULT] host_driver = linux drives this machine as one host, but [DEFAULT] hosts lists ${cfg.DEFAULT.hosts.length} (${cfg.DEFAULT.hosts.join(', ')}): set hosts to one name`);
-    }
     const nets = new HostNetworks();
-    nets.add(await LinuxHostNetwork.open(cfg.DEFAULT.hosts[0]!, { db: cfg.linux_host.ovsdb_socket || null, datapathType: cfg.linux_host.datapath_type, log: deps.log }));
+    try {
+      for (const [host, place] of linuxHostPlaces(cfg)) nets.add(await LinuxHostNetwork.open(host, { ...place, datapathType: cfg.linux_host.datapath_type, log: deps.log }));
+    } catch (e) {
+      closeHostNetworks(nets);
+      throw e;
+    }
     return nets;
   },
 } satisfies Record<string, HostDriverFactory>;
@@ -81,9 +119,10 @@ export const HOST_DRIVERS = Object.keys(HOST_DRIVER_TABLE) as (keyof typeof HOST
 
 /**
  * The host networks [DEFAULT] host_driver asks for: simulated ones (one per hosts entry),
- * or this machine's real devices (linux: one host, checked at start, see
- * LinuxHostNetwork.open). Throws HostDriverConfigError for an unknown driver or a linux
- * driver given several hosts (they would share one kernel and one Open vSwitch), and
+ * or this machine's real devices (linux: one host, or several each in its own network
+ * namespace with its own Open vSwitch, see linuxHostPlaces; checked at start, see
+ * LinuxHostNetwork.open). Throws HostDriverConfigError for an unknown driver or linux
+ * hosts that would share a namespace or an Open vSwitch, and
  * HostDriverUnavailable when the machine lacks what the linux driver needs.
  */
 export async function createHostNetworks(cfg: Config, deps: { random: Random; log?: Logger }): Promise<HostNetworks> {

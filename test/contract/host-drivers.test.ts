@@ -17,8 +17,9 @@ import type { VIF } from '../../src/compute/network/model.js';
 import { attachGuestTap, deleteGuestNamespace, detachGuestTap, guestNamespace, plugVif, unplugVif, vifDeviceNames } from '../../src/compute/virt/vif.js';
 import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, type SequencedCommand, simulatedHost } from '../../src/hostnet/index.js';
 import { HostDriverConfigError, HostDriverUnavailable, LinuxHostNetwork } from '../../src/hostnet/linux/index.js';
-import { closeHostNetworks, createHostNetworks } from '../../src/hostnet/registry.js';
+import { closeHostNetworks, createHostNetworks, linuxHostPlaces } from '../../src/hostnet/registry.js';
 import { type OvsSandbox, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
+import { type HostNamespaces, namespaceLinkNames, startHostNamespaces } from '../helpers/host-netns.js';
 import { waitFor } from '../helpers/wait.js';
 import { hybridOvsVif } from '../helpers/vif-fixture.js';
 import { BridgeFlows } from '../../src/network/agents/openflow/bridge-flows.js';
@@ -179,6 +180,51 @@ describe('host drivers: the simulated host and a real linux host agree', () => {
       stop();
       await unplugVif(linux!, INSTANCE, VIFS[0]!);
     }
+  });
+});
+
+describe('a linux host inside a network namespace (several hosts on one machine) agrees with the simulated host', { skip: skip ?? false }, () => {
+  let simulated: Run;
+  let hosts: HostNamespaces | undefined;
+  let linux: LinuxHostNetwork | undefined;
+  before(async () => {
+    simulated = await scenario(simulatedHost(loadConfig({}), 'compute1', { random: seededRandom(5) }));
+    hosts = await startHostNamespaces('nimbus-hd', ['compute1']);
+    linux = await LinuxHostNetwork.open('compute1', { db: hosts.hosts[0]!.db, netns: hosts.hosts[0]!.netns });
+  });
+  after(async () => {
+    linux?.close();
+    await hosts?.stop();
+  });
+
+  it('runs the same plug and unplug argv, its devices in its namespace and none in the root one', async () => {
+    const netns = hosts!.hosts[0]!.netns;
+    const rootBefore = (await hostLinkNames()).links;
+    for (const v of VIFS) await plugVif(linux!, INSTANCE, v);
+    for (const [i, v] of VIFS.entries()) await attachGuestTap(linux!, v, { instanceUuid: INSTANCE, index: i });
+    const inNs = await namespaceLinkNames(netns);
+    assert.deepEqual(OUR_LINKS.filter((l) => !inNs.includes(l)), []);
+    assert.deepEqual((await hostLinkNames()).links.filter((l) => OUR_LINKS.includes(l) && !rootBefore.includes(l)), []);
+    const nics = JSON.parse(await linux!.execute(['ip', '-n', guestNamespace(INSTANCE), '-json', 'link', 'show', 'eth0'])) as { address: string }[];
+    assert.equal(nics[0]!.address, MACS[0]);
+    for (const v of VIFS) await detachGuestTap(linux!, v);
+    await deleteGuestNamespace(linux!, INSTANCE);
+    for (const v of VIFS) await unplugVif(linux!, INSTANCE, v);
+
+    const real = await scenario(linux!);
+    assert.deepEqual(real.plugArgv, simulated.plugArgv);
+    assert.deepEqual(real.unplugArgv, simulated.unplugArgv);
+    assert.deepEqual(real.afterPlug, simulated.afterPlug);
+    assert.deepEqual(real.afterReplug, simulated.afterReplug);
+    assert.deepEqual(real.afterUnplug, { links: [], linuxBridges: [], ovsPorts: [] });
+    assert.deepEqual((await namespaceLinkNames(netns)).filter((l) => OUR_LINKS.includes(l)), []);
+    assert.ok(!(await hostLinkNames()).namespaces.includes(guestNamespace(INSTANCE)));
+  });
+
+  it('tells a missing host namespace from the start-up check', async () => {
+    const e = await LinuxHostNetwork.open('compute1', { db: hosts!.hosts[0]!.db, netns: 'nimbus-hd-no-such-ns' }).catch((x: unknown) => x);
+    assert.ok(e instanceof HostDriverUnavailable);
+    assert.equal(e.missing, 'netns');
   });
 });
 
@@ -356,13 +402,33 @@ describe('[DEFAULT] host_driver chooses the host networks', () => {
     assert.ok(!nets.get('compute1').guestNamespaces);
   });
 
-  it('an unknown driver, or linux with several hosts: HostDriverConfigError', async () => {
+  it('an unknown driver, or linux hosts sharing a namespace or an ovsdb-server: HostDriverConfigError', async () => {
     let e = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'xen' } } }), deps).catch((x: unknown) => x);
     assert.ok(e instanceof HostDriverConfigError);
     assert.equal(e.message, '[DEFAULT] host_driver = xen is not a host driver (known: simulated, linux)');
     e = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'linux' } } }), deps).catch((x: unknown) => x);
     assert.ok(e instanceof HostDriverConfigError);
-    assert.match(e.message, /hosts lists 2 \(compute1, compute2\): set hosts to one name$/);
+    assert.equal(e.message, '[DEFAULT] host_driver = linux with several hosts needs each its own network namespace, but compute1 and compute2 share the root one: set [linux_host] host_netns (scripts/host-netns.sh makes such a host)');
+    e = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'linux' }, linux_host: { host_netns: ['compute1:ns1', 'compute2:ns2'], ovsdb_socket: 'unix:/tmp/x/db.sock' } } }), deps).catch((x: unknown) => x);
+    assert.ok(e instanceof HostDriverConfigError);
+    assert.match(e.message, /needs each its own ovsdb-server, but compute1 and compute2 share unix:\/tmp\/x\/db.sock: set \[linux_host\] host_ovsdb_sockets/);
+    e = await createHostNetworks(loadConfig({ overrides: { DEFAULT: { host_driver: 'linux' }, linux_host: { host_netns: ['compute1'] } } }), deps).catch((x: unknown) => x);
+    assert.ok(e instanceof HostDriverConfigError);
+    assert.equal(e.message, "[linux_host] host_netns: 'compute1' is not host:value");
+  });
+
+  it('linux hosts in one process: each its namespace and ovsdb-server from the per-host pairs, else the single options', () => {
+    const cfg = loadConfig({ overrides: { DEFAULT: { host_driver: 'linux', hosts: ['a', 'b'] }, linux_host: { host_netns: ['a:ns-a', 'b:ns-b'], host_ovsdb_sockets: ['a:unix:/run/a/db.sock', 'b:unix:/run/b/db.sock'] } } });
+    assert.deepEqual([...linuxHostPlaces(cfg)], [
+      ['a', { netns: 'ns-a', db: 'unix:/run/a/db.sock' }],
+      ['b', { netns: 'ns-b', db: 'unix:/run/b/db.sock' }],
+    ]);
+    const one = loadConfig({ overrides: { DEFAULT: { host_driver: 'linux', hosts: ['a'] }, linux_host: { netns: 'ns-a', ovsdb_socket: 'unix:/run/a/db.sock' } } });
+    assert.deepEqual([...linuxHostPlaces(one)], [['a', { netns: 'ns-a', db: 'unix:/run/a/db.sock' }]]);
+    // A host process reading a file shared by every host: its own pair, the others' ignored.
+    const shared = loadConfig({ overrides: { DEFAULT: { host_driver: 'linux', hosts: ['b'] }, linux_host: { host_netns: ['a:ns-a', 'b:ns-b'], host_ovsdb_sockets: ['a:unix:/run/a/db.sock', 'b:unix:/run/b/db.sock'] } } });
+    assert.deepEqual([...linuxHostPlaces(shared)], [['b', { netns: 'ns-b', db: 'unix:/run/b/db.sock' }]]);
+    assert.deepEqual([...linuxHostPlaces(loadConfig({ overrides: { DEFAULT: { host_driver: 'linux', hosts: ['a'] } } }))], [['a', { netns: null, db: null }]]);
   });
 
   it('linux: this machine as the one host, br-int made with the netdev datapath', { skip: skip ?? false }, async () => {

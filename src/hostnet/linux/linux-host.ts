@@ -21,6 +21,7 @@ import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork,
 import { type HostRequirement, HostDriverUnavailable } from './errors.js';
 import { realArgv, realEnv, run } from './exec.js';
 import { InterfaceMonitorState } from './interface-monitor.js';
+import { inHostNamespace, namespaceHasLink, rundirOf } from './netns.js';
 import { LIST_OVS_ARGS, parseOvs, readDevices } from './snapshot.js';
 
 export interface LinuxHostOptions {
@@ -32,6 +33,12 @@ export interface LinuxHostOptions {
   log?: Logger;
   /** The uid the check compares with 0 (tests pass another to see the refusal). */
   uid?: number;
+  /**
+   * The network namespace the host is (several hosts on one machine, scripts/host-netns.sh);
+   * null = the root namespace. Its ovsdb-server answers at `db`, whose directory is the
+   * run directory of its ovs-vswitchd.
+   */
+  netns?: string | null;
 }
 
 export class LinuxHostNetwork implements HostNetwork {
@@ -40,6 +47,8 @@ export class LinuxHostNetwork implements HostNetwork {
   /** iptables and ipset act on real traffic here (the agent's iptables_hybrid firewall runs). */
   readonly packetFilter = true;
   readonly #db: string | null;
+  readonly #netns: string | null;
+  readonly #rundir: string | null;
   readonly #log: Logger | undefined;
   readonly #monitors = new Set<ChildProcess>();
   #closed = false;
@@ -49,6 +58,8 @@ export class LinuxHostNetwork implements HostNetwork {
     opts: LinuxHostOptions,
   ) {
     this.#db = opts.db ?? null;
+    this.#netns = opts.netns || null;
+    this.#rundir = rundirOf(this.#db);
     this.#log = opts.log;
   }
 
@@ -67,6 +78,12 @@ export class LinuxHostNetwork implements HostNetwork {
     await need('ip', ['ip', '-V'], 'Debian: apt-get install iproute2');
     await need('ovs-vsctl', ['ovs-vsctl', '--version'], 'Debian: apt-get install openvswitch-switch');
     await need('ovsdb-client', ['ovsdb-client', '--version'], 'Debian: apt-get install openvswitch-switch');
+    if (net.#netns) {
+      const out = await run(['ip', 'netns', 'list'], ['ip', 'netns', 'list']);
+      if (!out.split('\n').some((l) => l.split(' ')[0] === net.#netns)) {
+        throw new HostDriverUnavailable('netns', `the host's network namespace ${net.#netns} ([linux_host] netns) does not exist; make it with its Open vSwitch (scripts/host-netns.sh start)`);
+      }
+    }
     try {
       await net.execute(['ovs-vsctl', '--no-wait', 'show']);
     } catch (e) {
@@ -88,10 +105,16 @@ export class LinuxHostNetwork implements HostNetwork {
     // `ip link show DEV` of a missing device (nova's existence check, twice per plug):
     // the answer ip would give, without a process, when sysfs has no such device.
     const dev = argv.length === 4 && argv[0] === 'ip' && argv[1] === 'link' && argv[2] === 'show' ? argv[3]! : null;
-    if (dev && !dev.includes('/') && dev !== '.' && dev !== '..' && !existsSync(`/sys/class/net/${dev}`)) {
+    if (dev && !dev.includes('/') && dev !== '.' && dev !== '..' && (this.#netns ? namespaceHasLink(this.#rundir, dev) === false : !existsSync(`/sys/class/net/${dev}`))) {
       return Promise.reject(new CommandFailed(argv, 1, `Device "${dev}" does not exist.\n`));
     }
-    return run(argv, realArgv(argv, this.#db), opts.input, realEnv(argv, this.#db));
+    return run(argv, this.#real(argv), opts.input, realEnv(argv, this.#db));
+  }
+
+  /** The argv as it runs: the configured database, and the host's namespace when it has one. */
+  #real(argv: readonly string[]): string[] {
+    const real = realArgv(argv, this.#db);
+    return this.#netns ? inHostNamespace(real, this.#netns, this.#rundir) : real;
   }
 
   /**
@@ -109,7 +132,7 @@ export class LinuxHostNetwork implements HostNetwork {
         const group = cmds.slice(i, j);
         this.#log?.debug({ host: this.host, argv: group.map((c) => c.argv) }, 'Running cmd (ip -batch)');
         try {
-          await run(['ip', '-batch', '-'], ['ip', '-batch', '-'], group.map((c) => c.argv.slice(1).join(' ')).join('\n') + '\n');
+          await run(['ip', '-batch', '-'], this.#real(['ip', '-batch', '-']), group.map((c) => c.argv.slice(1).join(' ')).join('\n') + '\n');
           i = j;
           continue;
         } catch (e) {
@@ -132,7 +155,7 @@ export class LinuxHostNetwork implements HostNetwork {
   }
 
   snapshot(): HostDevices {
-    return readDevices(this.host, realArgv(['ovs-vsctl'], this.#db));
+    return readDevices(this.host, realArgv(['ovs-vsctl'], this.#db), this.#netns);
   }
 
   onInterfaceChange(listener: (ev: InterfaceEvent) => void): () => void {

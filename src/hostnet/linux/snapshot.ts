@@ -20,7 +20,7 @@ interface IpLink {
   flags: string[];
   mtu: number;
   address?: string;
-  linkinfo?: { info_kind?: string };
+  linkinfo?: { info_kind?: string; info_data?: { stp_state?: number; forward_delay?: number; mcast_snooping?: number } };
 }
 
 /** The ovs-vsctl arguments listing Bridge, Port and Interface as parseOvs reads them. */
@@ -102,10 +102,18 @@ function readBridge(name: string, links: Map<string, LinkInfo>): LinuxBridgeInfo
   return { name, stp: num('stp_state') !== 0, forwardDelay: num('forward_delay') / 100, multicastSnooping: num('multicast_snooping') !== 0, ports };
 }
 
-export function readDevices(host: string, ovsVsctl: readonly string[]): HostDevices {
+/** A Linux bridge from `ip -details` alone (a host namespace's, whose /sys this process does not see); same units as sysfs. */
+function bridgeFromIp(l: IpLink, raw: readonly IpLink[]): LinuxBridgeInfo {
+  const d = l.linkinfo?.info_data ?? {};
+  const ports = raw.filter((p) => p.master === l.ifname).sort((a, b) => a.ifindex - b.ifindex).map((p) => p.ifname);
+  return { name: l.ifname, stp: (d.stp_state ?? 0) !== 0, forwardDelay: (d.forward_delay ?? 0) / 100, multicastSnooping: (d.mcast_snooping ?? 1) !== 0, ports };
+}
+
+/** The host's devices; `netns` = the host's network namespace (null = this process's). */
+export function readDevices(host: string, ovsVsctl: readonly string[], netns: string | null = null): HostDevices {
   const ovsBridges = readOvs(ovsVsctl);
   const ovsDevices = new Set(ovsBridges.flatMap((b) => b.ports.flatMap((p) => p.interfaces.map((i) => i.name))));
-  const raw = JSON.parse(runSync(['ip', '-details', '-json', 'link', 'show'])) as IpLink[];
+  const raw = JSON.parse(runSync(['ip', ...(netns ? ['-n', netns] : []), '-details', '-json', 'link', 'show'])) as IpLink[];
   const links = new Map<string, LinkInfo>();
   for (const l of raw) {
     const kind = kindOf(l, ovsDevices);
@@ -125,7 +133,7 @@ export function readDevices(host: string, ovsVsctl: readonly string[]): HostDevi
   }
   const linuxBridges = [...links.values()]
     .filter((l) => l.kind === LinkKinds.bridge)
-    .map((l) => readBridge(l.name, links))
+    .map((l) => (netns ? bridgeFromIp(raw.find((r) => r.ifname === l.name)!, raw) : readBridge(l.name, links)))
     .sort((a, b) => a.name.localeCompare(b.name));
   return { host, links: [...links.values()].sort((a, b) => a.ifindex - b.ifindex), linuxBridges, ovsBridges };
 }

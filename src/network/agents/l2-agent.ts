@@ -66,6 +66,7 @@ import type { FleetHost, HostWorker } from './ovs-fleet.js';
 import { PluginApi } from './plugin-rpc.js';
 import { IntegrationFlows } from './openflow/int-flows.js';
 import { TunnelBridge } from './openflow/tunnel-bridge.js';
+import { hostLocalIp } from './ovs-agent-config.js';
 import { TUN_TABLE, cookieFromBytes } from './openflow/tables.js';
 import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef, AgentSecurityGroupUpdateTopicDef, AgentTunnelDeleteTopicDef, AgentTunnelUpdateTopicDef } from '../rpc/topics.js';
 import { SecurityGroupAgent, SecurityGroupServerApi, isHybridIptables } from './firewall/sg-agent.js';
@@ -143,7 +144,9 @@ interface HostAgent {
   staleCleaned: boolean;
   /** Whether the monitor's initial rows of br-int arrived (a real host sends them after subscribing). */
   initialSeen: boolean;
-  /** br-tun, when this host tunnels ([ovs] local_ip and tunnel_types set). */
+  /** This host's tunnel endpoint (hostLocalIp: [linux_host] host_local_ips, else [ovs] local_ip). */
+  localIp: string | null;
+  /** br-tun, when this host tunnels (a local_ip and tunnel_types set). */
   tun: TunnelBridge | null;
   /** tunnel_sync still to do (at start, and again after it failed). */
   tunnelSync: boolean;
@@ -200,7 +203,8 @@ export class OvsL2AgentLoop implements HostWorker {
     if (this.#agents.has(host)) throw new Error(`host ${host} already has an OVS agent port loop`);
     const net = this.d.hostnets.get(host);
     const cookie = cookieFromBytes((this.d.random ?? systemRandom).bytes(8));
-    const localIp = this.d.cfg.ovs.local_ip;
+    // Each host of the process its own endpoint (several linux hosts on one machine).
+    const localIp = hostLocalIp(this.d.cfg, host);
     const tun = localIp && this.d.cfg.agent.tunnel_types.length
       ? new TunnelBridge(net, { integrationBridge: this.#bridge, tunnelBridge: 'br-tun', datapathType: this.d.cfg.agent.datapath_type, localIp, cookie })
       : null;
@@ -228,6 +232,7 @@ export class OvsL2AgentLoop implements HostWorker {
       intFlows: new IntegrationFlows(net, this.#bridge, cookie),
       staleCleaned: false,
       initialSeen: false,
+      localIp,
       tun,
       tunnelSync: tun !== null,
       tunnelChanges: [],
@@ -382,12 +387,12 @@ export class OvsL2AgentLoop implements HostWorker {
     if (a.tunnelSync) {
       try {
         for (const type of this.d.cfg.agent.tunnel_types) {
-          const reply = await this.#rpc.tunnelSync({ tunnel_ip: this.d.cfg.ovs.local_ip, tunnel_type: type, host: a.host });
+          const reply = await this.#rpc.tunnelSync({ tunnel_ip: a.localIp!, tunnel_type: type, host: a.host });
           for (const t of reply.tunnels) await tun.addTunnel(type, t.ip_address);
         }
         a.tunnelSync = false;
       } catch (e) {
-        this.d.log.debug({ host: a.host, err: e }, `Unable to sync tunnel IP ${this.d.cfg.ovs.local_ip}: ${String(e)}`);
+        this.d.log.debug({ host: a.host, err: e }, `Unable to sync tunnel IP ${a.localIp}: ${String(e)}`);
       }
     }
     const changes = a.tunnelChanges;

@@ -39,13 +39,40 @@ export function parseBridgeMappings(entries: string[]): Record<string, string> {
   return out;
 }
 
-/** A host's defaults from [agent]; its tunnel address is [ovs] local_ip, or one of its own by `index` (10.0.x.y). */
-export function defaultAgentConfig(cfg: Config, index: number): AgentConfig {
+/**
+ * "host:value" pairs ([linux_host] host_netns, host_ovsdb_sockets, host_local_ips) by
+ * host; the value is what follows the first colon (a socket unix:/path keeps its own).
+ * Throws naming the option on a malformed or repeated host.
+ */
+export function parseHostPairs(option: string, entries: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of entries) {
+    const entry = raw.trim();
+    if (!entry) continue;
+    const i = entry.indexOf(':');
+    if (i <= 0 || i === entry.length - 1) throw new Error(`${option}: '${entry}' is not host:value`);
+    const host = entry.slice(0, i).trim();
+    if (out.has(host)) throw new Error(`${option}: host ${host} is given twice`);
+    out.set(host, entry.slice(i + 1).trim());
+  }
+  return out;
+}
+
+/** A host's tunnel endpoint: its [linux_host] host_local_ips entry, else [ovs] local_ip; null when neither is set. */
+export function hostLocalIp(cfg: Config, host: string): string | null {
+  return parseHostPairs('[linux_host] host_local_ips', cfg.linux_host.host_local_ips).get(host) || cfg.ovs.local_ip || null;
+}
+
+/**
+ * A host's defaults from [agent]; its tunnel address is hostLocalIp's when configured,
+ * else `index` gives each host its own made-up one (10.0.x.y).
+ */
+export function defaultAgentConfig(cfg: Config, index: number, host?: string): AgentConfig {
   const n = index + 1;
   return {
     bridge_mappings: parseBridgeMappings(cfg.agent.bridge_mappings),
     tunnel_types: [...cfg.agent.tunnel_types],
-    tunneling_ip: cfg.ovs.local_ip || `10.0.${Math.floor(n / 254) % 256}.${(n % 254) + 1}`,
+    tunneling_ip: (host === undefined ? cfg.ovs.local_ip || null : hostLocalIp(cfg, host)) ?? `10.0.${Math.floor(n / 254) % 256}.${(n % 254) + 1}`,
     datapath_type: cfg.agent.datapath_type,
     firewall_driver: cfg.agent.firewall_driver,
     integration_bridge: 'br-int',

@@ -80,7 +80,7 @@ export class OvsAgentFleet {
     if (this.#hosts.has(host)) throw new Error(`host ${host} already has an OVS agent`);
     const state: HostState = {
       host,
-      config: { ...defaultAgentConfig(this.deps.cfg, this.#added++), ...overrides },
+      config: { ...defaultAgentConfig(this.deps.cfg, this.#added++, host), ...overrides },
       reporting: true,
       startFlag: true,
       inFlight: false,
