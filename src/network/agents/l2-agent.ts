@@ -68,6 +68,7 @@ import { IntegrationFlows } from './openflow/int-flows.js';
 import { TunnelBridge } from './openflow/tunnel-bridge.js';
 import { TUN_TABLE, cookieFromBytes } from './openflow/tables.js';
 import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef, AgentSecurityGroupUpdateTopicDef, AgentTunnelDeleteTopicDef, AgentTunnelUpdateTopicDef } from '../rpc/topics.js';
+import { OvsFirewall, type OvsVif, isOvsFirewall } from './firewall/ovs-firewall.js';
 import { SecurityGroupAgent, SecurityGroupServerApi, isHybridIptables } from './firewall/sg-agent.js';
 
 /** constants.MAX_DEVICE_RETRIES: a device failing more often is no longer retried. */
@@ -225,7 +226,8 @@ export class OvsL2AgentLoop implements HostWorker {
       portVlan: new Map(),
       iter: 0,
       inFlight: false,
-      intFlows: new IntegrationFlows(net, this.#bridge, cookie),
+      // The OVS firewall provides ARP spoofing protection itself (provides_arp_spoofing_protection).
+      intFlows: new IntegrationFlows(net, this.#bridge, cookie, !isOvsFirewall(this.d.cfg.agent.firewall_driver)),
       staleCleaned: false,
       initialSeen: false,
       tun,
@@ -234,6 +236,10 @@ export class OvsL2AgentLoop implements HostWorker {
       sg: null,
     };
     if (isHybridIptables(this.d.cfg.agent.firewall_driver) && agent.net.packetFilter) agent.sg = new SecurityGroupAgent(this.#sgRpc, agent.net, this.d.log, this.d.cfg.agent.report_interval);
+    if (isOvsFirewall(this.d.cfg.agent.firewall_driver) && agent.net.packetFilter) {
+      const fw = new OvsFirewall(agent.net, this.#bridge, cookie, (device) => this.#vif(agent, device), this.d.log);
+      agent.sg = new SecurityGroupAgent(this.#sgRpc, agent.net, this.d.log, this.d.cfg.agent.report_interval, fw);
+    }
     this.#agents.set(host, agent);
     const unwatch = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
     // A snapshot load replaced the devices: see br-int afresh, as after an agent restart.
@@ -596,6 +602,18 @@ export class OvsL2AgentLoop implements HostWorker {
       }
       this.d.log.debug({ host: a.host, port: id }, `Port id ${id} unplugged from integration bridge because its binding was de-activated`);
     }
+  }
+
+  /** A device's VIF on br-int as the OVS firewall needs it (get_ovs_port + the port's tag), or null. */
+  #vif(a: HostAgent, device: string): OvsVif | null {
+    const name = a.vifByPortId.get(device);
+    const iface = name === undefined ? undefined : a.ifaces.get(name);
+    const tag = name === undefined ? null : (a.tags.get(name) ?? null);
+    const key = a.portVlan.get(device);
+    const lvm = key === undefined ? undefined : a.vlans.byKey(key);
+    const mac = iface?.externalIds['attached-mac'];
+    if (!iface || iface.ofport <= 0 || tag === null || tag === DEAD_VLAN_TAG || !mac) return null;
+    return { ofport: iface.ofport, vlanTag: tag, mac, networkType: lvm?.networkType ?? null, segmentId: lvm?.segmentationId ?? null };
   }
 
   /** process_activated_bindings: ports still on br-int whose binding here became active are processed as added. */
