@@ -132,13 +132,14 @@ describe('OvsFirewall', () => {
     assert.equal(fw.unsetPort('p1'), false);
   });
 
-  it('skips a port whose VIF is not on br-int, and lets a trusted port through unfiltered', async () => {
+  it('keeps a port with no ofport yet without flows (re-filtered when updated), and lets a trusted port through unfiltered', async () => {
     const { net, batches } = recordingHost();
     const fw = new OvsFirewall(net, 'br-int', '0x1', (d) => (d === 'dhcp' ? { ...vif, ofport: 9 } : null));
     fw.setPort(device('gone', []));
     fw.processTrustedPorts(['dhcp']);
     await fw.apply();
-    assert.ok(!fw.ports.has('gone'));
+    // Still known (the agent re-filters it as updated once it has an ofport), but with no flows.
+    assert.ok(fw.ports.has('gone'));
     assert.ok(!batches[0]!.some((l) => l.includes('in_port=7') || l.includes('reg5=7')));
     assert.ok(batches[0]!.includes('add cookie=0x1,table=60,priority=100,in_port=9,actions=set_field:9->reg5,set_field:3->reg6,resubmit(,73)'));
     fw.removeTrustedPorts(['dhcp']);

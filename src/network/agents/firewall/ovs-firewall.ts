@@ -11,8 +11,10 @@
  * batch (Zed adds the new set under a temporary cookie first; here the two are a few
  * flow-mods apart in one process).
  *
- * Where a port's VIF is not on br-int (or has no local VLAN yet) the port is skipped, as
- * Zed logs OVSFWPortNotFound / OVSFWTagNotFound and goes on.
+ * Where a port's VIF has no ofport or local VLAN yet, it gets no flows (Zed logs
+ * OVSFWPortNotFound / OVSFWTagNotFound and goes on) but stays known, so that the
+ * agent's update once OVS assigns the ofport filters it (a regression the linux host test
+ * pins: OVS assigns ofports after the Interface insert there).
  */
 import type { Logger } from '../../../common/log.js';
 import type { HostNetwork } from '../../../hostnet/host-network.js';
@@ -157,8 +159,10 @@ export class OvsFirewall {
     }
     const v = this.vif(device);
     if (!v) {
-      this.log?.info({ host: this.host, port: device }, `port ${device} does not exist in ovsdb`);
-      this.#filtered.delete(device);
+      // Kept as a filtered port: the agent processes it again as updated once OVS gives it
+      // an ofport (a real host assigns it after the insert), and its flows follow then.
+      this.log?.info({ host: this.host, port: device }, `port ${device} does not exist in ovsdb: no ofport or local VLAN yet`);
+      this.#filtered.set(device, port);
       return;
     }
     this.removeTrustedPorts([device]);
