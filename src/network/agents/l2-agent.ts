@@ -51,7 +51,11 @@
  * new and updated ports are filtered before they are reported up, removed ones lose
  * their chains, and neutron-server's security_groups_rule_updated / _member_updated
  * (q-agent-notifier-security_group-update) re-filter the ports concerned in the next
- * iteration (firewall/sg-agent.ts). A host whose agent the fleet silenced (fault injection)
+ * iteration (firewall/sg-agent.ts). With firewall_driver openvswitch the same agent drives
+ * the OVS firewall instead (firewall/ovs-firewall.ts: conntrack flows in br-int's tables
+ * 60-94, on hosts whose packetFilter is set), and the agent's own ARP/MAC spoofing flows
+ * are left out everywhere since that firewall provides them; a simulated host then has
+ * neither (no packets to filter). A host whose agent the fleet silenced (fault injection)
  * keeps its events until it reports again. This module never touches a database.
  */
 import type { Bus, Listener } from '../../bus/bus.js';

@@ -1,6 +1,8 @@
 /**
  * The OVS agent's SecurityGroupAgentRpc (agent/securitygroups_rpc.py) with
- * defer_refresh_firewall, over the iptables_hybrid firewall of one host:
+ * defer_refresh_firewall, over the firewall of one host: iptables_hybrid, or openvswitch
+ * (ovs-firewall.ts, which also gets the devices the server did not describe as trusted
+ * ports, process_trusted_ports / remove_trusted_ports):
  *
  * - setupPortFilters(new, updated), called by the port loop before it reports ports up:
  *   new devices are fetched with security_group_info_for_devices and filtered
