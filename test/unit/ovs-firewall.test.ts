@@ -146,4 +146,31 @@ describe('OvsFirewall', () => {
     await fw.apply();
     assert.deepEqual(batches[1], ['delete table=60,in_port=9', 'delete table=73,reg5=9']);
   });
+
+  it('retries a trusted port until it has an ofport', async () => {
+    const { net, batches } = recordingHost();
+    let ready = false;
+    const fw = new OvsFirewall(net, 'br-int', '0x1', () => (ready ? { ...vif, ofport: 4 } : null));
+    fw.processTrustedPorts(['dhcp']);
+    await fw.apply();
+    assert.ok(!batches[0]!.some((l) => l.includes('in_port=4')));
+    ready = true;
+    await fw.apply();
+    assert.ok(batches[1]!.some((l) => l.includes('table=60,priority=100,in_port=4,')));
+  });
+
+  it('a member update re-filters a port whose rule names the group: flows for the new member only', async () => {
+    const { net, batches } = recordingHost();
+    const fw = new OvsFirewall(net, 'br-int', '0x1', () => vif);
+    fw.updateSecurityGroupRules('sg', [{ direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', remote_group_id: 'sg' }]);
+    await fw.updateSecurityGroupMembers('sg', { IPv4: [['10.0.0.5', null]] });
+    fw.setPort(device('p1', ['sg'], { security_group_source_groups: ['sg'] }));
+    await fw.apply();
+    assert.ok(batches[0]!.some((l) => l.includes('nw_src=10.0.0.5/32,nw_proto=6')));
+    await fw.updateSecurityGroupMembers('sg', { IPv4: [['10.0.0.6', null]] });
+    fw.setPort(device('p1', ['sg'], { security_group_source_groups: ['sg'] }));
+    await fw.apply();
+    assert.ok(batches[1]!.some((l) => l.includes('nw_src=10.0.0.6/32,nw_proto=6')));
+    assert.ok(!batches[1]!.some((l) => l.includes('nw_src=10.0.0.5/32')));
+  });
 });

@@ -58,6 +58,8 @@ export class OvsFirewall {
   readonly #installed = new Map<string, FwPort>();
   /** Trusted / no-port-security devices → their ofport (sg_port_map.unfiltered). */
   readonly #unfiltered = new Map<string, number>();
+  /** Trusted devices with no ofport yet: retried at each apply (nothing re-filters a trusted device). */
+  readonly #pendingTrusted = new Set<string>();
   /** Devices whose flows apply() must rewrite, or remove (null). */
   readonly #dirty = new Map<string, SgDeviceInfo | null>();
   readonly #br: BridgeFlows;
@@ -113,8 +115,13 @@ export class OvsFirewall {
   /** process_trusted_ports: devices the server did not describe (network:* owners) pass unfiltered. */
   processTrustedPorts(devices: readonly string[]): void {
     for (const d of devices) {
+      if (this.#unfiltered.has(d)) continue;
       const v = this.vif(d);
-      if (!v || this.#unfiltered.has(d)) continue;
+      if (!v) {
+        this.#pendingTrusted.add(d);
+        continue;
+      }
+      this.#pendingTrusted.delete(d);
       for (const f of unfilteredPortFlows(v.ofport, v.vlanTag)) this.#br.add(f);
       this.#unfiltered.set(d, v.ofport);
     }
@@ -123,6 +130,7 @@ export class OvsFirewall {
   /** remove_trusted_ports. */
   removeTrustedPorts(devices: Iterable<string>): void {
     for (const d of devices) {
+      this.#pendingTrusted.delete(d);
       const ofport = this.#unfiltered.get(d);
       if (ofport === undefined) continue;
       for (const m of unfilteredPortDeleteMatches(ofport)) this.#br.del(m);
@@ -139,6 +147,7 @@ export class OvsFirewall {
     }
     for (const [device, port] of this.#dirty) this.#program(device, port);
     this.#dirty.clear();
+    if (this.#pendingTrusted.size) this.processTrustedPorts([...this.#pendingTrusted]);
     await this.#br.flush();
   }
 
