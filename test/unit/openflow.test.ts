@@ -140,8 +140,8 @@ async function flows(h: SimulatedHostNetwork): Promise<{ flows: string[]; cookie
 }
 
 describe('the OVS agent programs br-int', () => {
-  async function start(known: Map<string, DeviceDetails>, hosts: { get(host: string): HostNetwork }, seed: number, clock: FakeClock) {
-    const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] }, agent: { polling_interval: 0 } } });
+  async function start(known: Map<string, DeviceDetails>, hosts: { get(host: string): HostNetwork }, seed: number, clock: FakeClock, firewallDriver = 'iptables_hybrid') {
+    const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] }, agent: { polling_interval: 0, firewall_driver: firewallDriver } } });
     bus = new InprocBus(clock, log);
     await bus.listen(Topics.plugin, 'neutron-server', {
       get_devices_details_list_and_failed_devices: (args: DevicesDetailsArgs) => ({ devices: args.devices.map((d) => known.get(d) ?? { device: d }), failed_devices: [] }),
@@ -191,6 +191,19 @@ describe('the OVS agent programs br-int', () => {
     await clock.advance(0);
     await loop!.pollNow();
     assert.deepEqual((await flows(h)).flows.filter((f) => f.includes(`in_port=${ofport}`)), []);
+  });
+
+  it('firewall_driver openvswitch on a simulated host: no spoofing flows (the OVS firewall provides them) and no firewall flows (no packets to filter)', async () => {
+    const clock = new FakeClock();
+    const known = new Map([['p1', details('p1')]]);
+    const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] } } });
+    const hosts = createSimulatedHostNetworks(cfg, { random: seededRandom(1) });
+    const h = hosts.get('compute1');
+    await start(known, hosts, 7, clock, 'openvswitch');
+    await plug(h, 'p1');
+    await clock.advance(0);
+    await loop!.pollNow();
+    assert.deepEqual((await flows(h)).flows.sort(), intDefaultFlows().map((f) => `table=${f.table}, priority=${f.priority}${f.match ? `,${f.match}` : ''} actions=${f.actions}`).sort());
   });
 
   it('a restarted agent (new cookie) re-installs its flows and then removes every flow of the old cookie', async () => {

@@ -51,7 +51,11 @@
  * new and updated ports are filtered before they are reported up, removed ones lose
  * their chains, and neutron-server's security_groups_rule_updated / _member_updated
  * (q-agent-notifier-security_group-update) re-filter the ports concerned in the next
- * iteration (firewall/sg-agent.ts). A host whose agent the fleet silenced (fault injection)
+ * iteration (firewall/sg-agent.ts). With firewall_driver openvswitch the same agent drives
+ * the OVS firewall instead (firewall/ovs-firewall.ts: conntrack flows in br-int's tables
+ * 60-94, on hosts whose packetFilter is set), and the agent's own ARP/MAC spoofing flows
+ * are left out everywhere since that firewall provides them; a simulated host then has
+ * neither (no packets to filter). A host whose agent the fleet silenced (fault injection)
  * keeps its events until it reports again. This module never touches a database.
  */
 import type { Bus, Listener } from '../../bus/bus.js';
@@ -69,6 +73,7 @@ import { TunnelBridge } from './openflow/tunnel-bridge.js';
 import { hostLocalIp } from './ovs-agent-config.js';
 import { TUN_TABLE, cookieFromBytes } from './openflow/tables.js';
 import { AgentBindingActivateTopicDef, AgentBindingDeactivateTopicDef, AgentPortDeleteTopicDef, AgentPortUpdateTopicDef, AgentSecurityGroupUpdateTopicDef, AgentTunnelDeleteTopicDef, AgentTunnelUpdateTopicDef } from '../rpc/topics.js';
+import { OvsFirewall, type OvsVif, isOvsFirewall } from './firewall/ovs-firewall.js';
 import { SecurityGroupAgent, SecurityGroupServerApi, isHybridIptables } from './firewall/sg-agent.js';
 
 /** constants.MAX_DEVICE_RETRIES: a device failing more often is no longer retried. */
@@ -229,7 +234,8 @@ export class OvsL2AgentLoop implements HostWorker {
       portVlan: new Map(),
       iter: 0,
       inFlight: false,
-      intFlows: new IntegrationFlows(net, this.#bridge, cookie),
+      // The OVS firewall provides ARP spoofing protection itself (provides_arp_spoofing_protection).
+      intFlows: new IntegrationFlows(net, this.#bridge, cookie, !isOvsFirewall(this.d.cfg.agent.firewall_driver)),
       staleCleaned: false,
       initialSeen: false,
       localIp,
@@ -239,6 +245,10 @@ export class OvsL2AgentLoop implements HostWorker {
       sg: null,
     };
     if (isHybridIptables(this.d.cfg.agent.firewall_driver) && agent.net.packetFilter) agent.sg = new SecurityGroupAgent(this.#sgRpc, agent.net, this.d.log, this.d.cfg.agent.report_interval);
+    if (isOvsFirewall(this.d.cfg.agent.firewall_driver) && agent.net.packetFilter) {
+      const fw = new OvsFirewall(agent.net, this.#bridge, cookie, (device) => this.#vif(agent, device), this.d.log);
+      agent.sg = new SecurityGroupAgent(this.#sgRpc, agent.net, this.d.log, this.d.cfg.agent.report_interval, fw);
+    }
     this.#agents.set(host, agent);
     const unwatch = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
     // A snapshot load replaced the devices: see br-int afresh, as after an agent restart.
@@ -601,6 +611,18 @@ export class OvsL2AgentLoop implements HostWorker {
       }
       this.d.log.debug({ host: a.host, port: id }, `Port id ${id} unplugged from integration bridge because its binding was de-activated`);
     }
+  }
+
+  /** A device's VIF on br-int as the OVS firewall needs it (get_ovs_port + the port's tag), or null. */
+  #vif(a: HostAgent, device: string): OvsVif | null {
+    const name = a.vifByPortId.get(device);
+    const iface = name === undefined ? undefined : a.ifaces.get(name);
+    const tag = name === undefined ? null : (a.tags.get(name) ?? null);
+    const key = a.portVlan.get(device);
+    const lvm = key === undefined ? undefined : a.vlans.byKey(key);
+    const mac = iface?.externalIds['attached-mac'];
+    if (!iface || iface.ofport <= 0 || tag === null || tag === DEAD_VLAN_TAG || !mac) return null;
+    return { ofport: iface.ofport, vlanTag: tag, mac, networkType: lvm?.networkType ?? null, segmentId: lvm?.segmentationId ?? null };
   }
 
   /** process_activated_bindings: ports still on br-int whose binding here became active are processed as added. */

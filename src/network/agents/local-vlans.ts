@@ -34,6 +34,11 @@ export class LocalVlanManager {
     return this.#byKey.get(LocalVlanManager.key(networkId, segmentationId));
   }
 
+  /** The mapping under a key() (what a port's VLAN membership records). */
+  byKey(key: string): LocalVlanMapping | undefined {
+    return this.#byKey.get(key);
+  }
+
   /** The network's mapping, provisioning a VLAN for it when it has none; undefined when all 4094 are taken. */
   provision(networkId: string, networkType: string, physicalNetwork: string | null, segmentationId: number | null): LocalVlanMapping | undefined {
     const key = LocalVlanManager.key(networkId, segmentationId);

@@ -1,6 +1,8 @@
 /**
  * The OVS agent's SecurityGroupAgentRpc (agent/securitygroups_rpc.py) with
- * defer_refresh_firewall, over the iptables_hybrid firewall of one host:
+ * defer_refresh_firewall, over the firewall of one host: iptables_hybrid, or openvswitch
+ * (ovs-firewall.ts, which also gets the devices the server did not describe as trusted
+ * ports, process_trusted_ports / remove_trusted_ports):
  *
  * - setupPortFilters(new, updated), called by the port loop before it reports ports up:
  *   new devices are fetched with security_group_info_for_devices and filtered
@@ -26,6 +28,7 @@ import type { HostNetwork } from '../../../hostnet/host-network.js';
 import type { SecurityGroupInfoReply } from '../../rpc/sg-wire.js';
 import { type PluginTopic, PluginTopicDef } from '../../rpc/topics.js';
 import { HybridIptablesFirewall } from './iptables-firewall.js';
+import type { OvsFirewall } from './ovs-firewall.js';
 
 /** The firewall drivers whose rules the agent writes itself (firewall_driver = iptables_hybrid, or its class path). */
 export const isHybridIptables = (driver: string) => driver === 'iptables_hybrid' || driver.endsWith('OVSHybridIptablesFirewallDriver');
@@ -42,17 +45,22 @@ export class SecurityGroupServerApi {
   }
 }
 
+/** The firewall drivers this agent drives: iptables_hybrid, or openvswitch (given ready-made by the agent). */
+export type PortFirewall = HybridIptablesFirewall | OvsFirewall;
+
 export class SecurityGroupAgent {
-  readonly firewall: HybridIptablesFirewall;
+  readonly firewall: PortFirewall;
   #refilter = new Set<string>();
 
+  /** `firewall`: an OvsFirewall for firewall_driver openvswitch; the hybrid iptables one when absent. */
   constructor(
     private readonly rpc: SecurityGroupServerApi,
     net: HostNetwork,
     private readonly log: Logger,
     reportInterval?: number,
+    firewall?: OvsFirewall,
   ) {
-    this.firewall = new HybridIptablesFirewall(net, reportInterval, log);
+    this.firewall = firewall ?? new HybridIptablesFirewall(net, reportInterval, log);
   }
 
   /** firewall_refresh_needed: a notification marked devices for the next iteration. */
@@ -105,7 +113,12 @@ export class SecurityGroupAgent {
   /** remove_devices_filter. */
   async removeDevicesFilter(deviceIds: Iterable<string>): Promise<void> {
     let any = false;
-    for (const id of deviceIds) any = this.firewall.unsetPort(id) || any;
+    const ids = [...deviceIds];
+    for (const id of ids) any = this.firewall.unsetPort(id) || any;
+    if ('removeTrustedPorts' in this.firewall) {
+      this.firewall.removeTrustedPorts(ids);
+      any = true;
+    }
     if (any) await this.firewall.apply();
   }
 
@@ -118,6 +131,11 @@ export class SecurityGroupAgent {
       // update_port_filter ignores a device it does not filter (it may have gone meanwhile).
       if (update && !this.firewall.ports.has(device.device)) continue;
       this.firewall.setPort(device);
+    }
+    if ('processTrustedPorts' in this.firewall) {
+      // _get_trusted_devices: asked for, not described by the server (network:* owners), not filtered already.
+      const described = new Set(Object.values(info.devices).map((d) => d.device));
+      this.firewall.processTrustedPorts(deviceIds.filter((id) => !(id in info.devices) && !described.has(id) && !this.firewall.ports.has(id)));
     }
     await this.firewall.apply();
   }

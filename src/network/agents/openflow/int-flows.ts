@@ -19,7 +19,13 @@ const NETWORK_OWNER_PREFIX = 'network:';
 export class IntegrationFlows {
   readonly br: BridgeFlows;
 
-  constructor(net: HostNetwork, bridge: string, cookie: string) {
+  /** `spoofingProtection`: false where the firewall driver provides it (openvswitch). */
+  constructor(
+    net: HostNetwork,
+    bridge: string,
+    cookie: string,
+    private readonly spoofingProtection = true,
+  ) {
     this.br = new BridgeFlows(net, bridge, cookie);
   }
 
@@ -36,6 +42,7 @@ export class IntegrationFlows {
   portBound(ofport: number, d: DeviceDetails, wasDead: boolean): void {
     if (ofport <= 0) return;
     if (wasDead) this.br.delStrict(dropPortMatch(ofport));
+    if (!this.spoofingProtection) return;
     if (!d.port_security_enabled || d.device_owner.startsWith(NETWORK_OWNER_PREFIX)) {
       for (const m of arpSpoofingClearMatches(ofport, true)) this.br.del(m);
       return;

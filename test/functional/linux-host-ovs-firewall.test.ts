@@ -1,0 +1,121 @@
+/**
+ * Security groups enforced by the openvswitch firewall on a real host ([DEFAULT]
+ * host_driver = linux, a private Open vSwitch with the netdev datapath, [agent]
+ * firewall_driver = openvswitch): the binding reports ovs_hybrid_plug false, nova plugs
+ * each tap straight into br-int (no qbr), two servers ping each other through the
+ * conntrack flows of tables 71-94 while a rule allows ICMP; removing that rule stops the
+ * ping within one agent loop, adding it back restores it; deleting the servers leaves no
+ * flow matching their ofports. Skipped with its reason where root or OVS is missing
+ * (never under CI=true as root).
+ *
+ * No iptables rule is made (no qbr bridge, so bridge-nf sees none of these frames).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { guestNamespace } from '../../src/compute/virt/vif.js';
+import { createLogger } from '../../src/common/log.js';
+import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
+import { configureGuestAddress, pings } from '../helpers/guests.js';
+import { assertStatus } from '../helpers/neutron.js';
+import { type OvsSandbox, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
+import { waitFor } from '../helpers/wait.js';
+
+const skip = linuxHostSkipReason();
+if (skip) console.log(`# linux host OVS firewall test skipped: ${skip}`);
+
+describe('security groups on a linux host (openvswitch firewall)', { skip: skip ?? false }, () => {
+  let ovs: OvsSandbox;
+  let cloud: TestCloud;
+  let imageId: string;
+  let netId: string;
+  let sgId: string;
+  const nova = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
+  const neutron = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.network}/v2.0${path}`, body);
+  /** binding:* attributes are admin-only. */
+  const adminNeutron = (method: string, path: string) => cloud.api('admin', method, `${cloud.urls.network}/v2.0${path}`);
+  const ofctl = (...args: string[]) => execFileSync('ovs-ofctl', ['-O', 'OpenFlow13', ...args], { encoding: 'utf8', env: { ...process.env, OVS_RUNDIR: ovs.dir } });
+  const vsctl = (...args: string[]) => execFileSync('ovs-vsctl', [`--db=${ovs.db}`, ...args], { encoding: 'utf8' }).trim();
+
+  before(async () => {
+    ovs = await startOvsSandbox();
+    cloud = await startTestCloud(
+      {
+        DEFAULT: { host_driver: 'linux', hosts: ['linux1'] },
+        linux_host: { ovsdb_socket: ovs.db },
+        agent: { polling_interval: 0, datapath_type: 'netdev', firewall_driver: 'openvswitch' },
+        network: { send_events_interval: 0 },
+      },
+      undefined,
+      process.env['DEBUG_LINUX_HOST'] ? createLogger('warn') : undefined,
+    );
+    netId = assertStatus(await neutron('POST', '/networks', { network: { name: 'ovsfw-net' } }), 201).network.id;
+    assertStatus(await neutron('POST', '/subnets', { subnet: { network_id: netId, cidr: '10.92.0.0/24', ip_version: 4 } }), 201);
+    sgId = assertStatus(await neutron('POST', '/security-groups', { security_group: { name: 'ovsfw-test' } }), 201).security_group.id;
+    // TCP from members of the group (expanded to their addresses), but no ICMP yet.
+    assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', remote_group_id: sgId } }), 201);
+    imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+  });
+  after(async () => {
+    await cloud?.stop();
+    await ovs?.stop();
+  });
+
+  async function boot(name: string): Promise<{ id: string; ip: string; port: string }> {
+    const port = assertStatus(await neutron('POST', '/ports', { port: { network_id: netId, security_groups: [sgId] } }), 201).port;
+    const r = await nova('POST', '/servers', { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ port: port.id }] } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const id = r.body.server.id as string;
+    await waitFor(`server ${id} ACTIVE`, async () => {
+      const s = (await nova('GET', `/servers/${id}`)).body.server;
+      if (s?.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.fault)}`);
+      return s?.status === 'ACTIVE' ? s : undefined;
+    });
+    const ip = port.fixed_ips[0].ip_address as string;
+    await configureGuestAddress(id, `${ip}/24`);
+    return { id, ip, port: port.id as string };
+  }
+
+  const pingBecomes = (from: string, ip: string, want: boolean, ms: number) =>
+    waitFor(`ping ${ip} ${want ? 'answered' : 'dropped'}`, async () => ((await pings(guestNamespace(from), ip)) === want ? true : undefined), ms, 50);
+
+  it('plugs taps into br-int, lets ICMP through only while a rule allows it, and removes the ports\' flows', async () => {
+    const a = await boot('ovsfw-a');
+    const b = await boot('ovsfw-b');
+    const ofports: number[] = [];
+    for (const s of [a, b]) {
+      const port = (await adminNeutron('GET', `/ports/${s.port}`)).body.port;
+      assert.equal(port['binding:vif_details'].ovs_hybrid_plug, false);
+      const short = s.port.slice(0, 11);
+      assert.ok(!execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(`qbr${short}`), 'no qbr bridge');
+      assert.equal(vsctl('port-to-br', `tap${short}`), 'br-int');
+      ofports.push(Number(vsctl('get', 'Interface', `tap${short}`, 'ofport')));
+    }
+    // ovs-ofctl prints registers in hex.
+    const flows = ofctl('dump-flows', 'br-int');
+    for (const o of ofports) assert.match(flows, new RegExp(`table=60, .*in_port=${o} actions=set_field:0x${o.toString(16)}->reg5`));
+    assert.match(flows, /table=72, .*ct_state=\+new-est/);
+
+    // No ICMP rule yet: the echo request is dropped in the receiver's ingress tables.
+    assert.equal(await pings(guestNamespace(a.id), b.ip), false);
+    const icmp = assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } }), 201).security_group_rule;
+    await pingBecomes(a.id, b.ip, true, 5000);
+    assert.equal(await pings(guestNamespace(b.id), a.ip), true);
+
+    assertStatus(await neutron('DELETE', `/security-group-rules/${icmp.id}`), 204);
+    await pingBecomes(a.id, b.ip, false, 5000);
+    assert.equal(await pings(guestNamespace(b.id), a.ip), false);
+
+    assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } }), 201);
+    await pingBecomes(a.id, b.ip, true, 5000);
+
+    for (const s of [a, b]) assert.equal((await nova('DELETE', `/servers/${s.id}`)).status, 204);
+    for (const s of [a, b]) await waitFor('server gone', async () => ((await nova('GET', `/servers/${s.id}`)).status === 404 ? true : undefined));
+    const left = await hostLinkNames();
+    assert.deepEqual(left.links.filter((l) => l.endsWith(a.port.slice(0, 11)) || l.endsWith(b.port.slice(0, 11))), []);
+    await waitFor('per-port flows gone', async () => {
+      const dump = ofctl('dump-flows', 'br-int');
+      return ofports.every((o) => !new RegExp(`(in_port=${o}|reg5=0x${o.toString(16)})[, ]`).test(dump)) ? true : undefined;
+    }, 10_000);
+  });
+});
