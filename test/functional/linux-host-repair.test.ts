@@ -58,8 +58,9 @@ describe('the seed\'s §4.1 port recovery on a linux host', { skip: skip ?? fals
   const ofctl = (...args: string[]) => execFileSync('ovs-ofctl', args, { encoding: 'utf8', env: { ...process.env, OVS_RUNDIR: ovs.dir } });
 
   before(async () => {
-    removeNeutronIptables();
     ovs = await startOvsSandbox();
+    // Under the sandbox lock (no other real-host test's chains): leftovers of a crashed run.
+    removeNeutronIptables();
     cloud = await startTestCloud(
       {
         DEFAULT: { host_driver: 'linux', hosts: ['linux1'] },
