@@ -13,7 +13,8 @@
  *   qvb/qvo and the br-int port, and the ping works again. With the qbr lost too, the
  *   restart re-makes it but, as in Zed, the running domain's tap is not put back in it
  *   (plug_vifs is os-vif's plug; libvirt adds the tap only when the domain starts): the
- *   ping still fails, and repair-vifs plans and applies just `brctl addif qbrX tapX`.
+ *   ping still fails, and `nimbus repair-vifs --server A --apply` (the CLI) runs just
+ *   `brctl addif qbrX tapX`.
  *
  * Skipped with its reason where root or OVS is missing (never under CI=true as root).
  */
@@ -21,6 +22,9 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { runOpsCommand } from '../../src/cli/ops/index.js';
+import type { Io } from '../../src/cli/ops/output.js';
+import { repairVifsCommand } from '../../src/cli/ops/repair-vifs.js';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
 import { createLogger } from '../../src/common/log.js';
 import { type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
@@ -212,8 +216,14 @@ describe('the seed\'s §4.1 port recovery on a linux host', { skip: skip ?? fals
     assert.equal(await pings(guestNamespace(a.id), b.ip), false);
     const diffs = await planned(`?server=${a.id}`);
     assert.deepEqual(diffs.flatMap((d: any) => d.commands.map((c: any) => c.line)), [`${ROOTWRAP} brctl addif qbr${a.short} tap${a.short}`]);
-    const res = await ops('POST', '/repair-vifs', { apply: true, server: a.id });
-    assert.ok(res.body.hosts[0].results.every((r: any) => r.ok), JSON.stringify(res.body));
+    // This time as an operator types it: `nimbus repair-vifs --server A --apply`.
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), env: cloud.env('admin') };
+    const code = await runOpsCommand('repair-vifs', repairVifsCommand, ['--server', a.id, '--apply'], io);
+    assert.equal(code, 0, [...out, ...err].join('\n'));
+    assert.match(out.join('\n'), new RegExp(`ok +brctl addif qbr${a.short} tap${a.short}`));
+    assert.match(out.join('\n'), /repaired, nothing left to repair/);
     assert.ok(await tapInBridge(a));
     await pingBecomes(a, b, true, 10_000);
     assert.equal(await pings(guestNamespace(b.id), a.ip), true);
