@@ -37,9 +37,10 @@ describe('security groups on a linux host (iptables_hybrid)', { skip: skip ?? fa
   const neutron = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.network}/v2.0${path}`, body);
 
   before(async () => {
-    // Leftovers of an earlier crashed run would make the assertions below meaningless.
-    removeNeutronIptables();
     ovs = await startOvsSandbox();
+    // Leftovers of an earlier crashed run would make the assertions below meaningless. Only
+    // once the sandbox lock is held: another real-host test's chains are live until then.
+    removeNeutronIptables();
     cloud = await startTestCloud(
       {
         DEFAULT: { host_driver: 'linux', hosts: ['linux1'] },
