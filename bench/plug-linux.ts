@@ -7,27 +7,24 @@
  *
  *   node --import tsx bench/plug-linux.ts [count=20]     (NO_BATCH=1: one process per command)
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { VIF } from '../src/compute/network/model.js';
 import { plugVif, unplugVif } from '../src/compute/virt/vif.js';
 import type { ExecuteOptions, HostNetwork, SequencedCommand } from '../src/hostnet/index.js';
 import { LinuxHostNetwork } from '../src/hostnet/linux/index.js';
+import { startOvsSandbox } from '../test/helpers/ovs.js';
 import { hybridOvsVif } from '../test/helpers/vif-fixture.js';
 
 const count = Number(process.argv[2] ?? 20);
 const INSTANCE = 'bec0ffee-4b5a-4978-8a6b-5c4d3e2f1a00';
-const SCRIPT = resolve(import.meta.dirname, '../scripts/ovs-sandbox.sh');
 
 function vif(i: number): VIF {
   return hybridOvsVif({ id: `be${i.toString(16).padStart(6, '0')}-aaaa-4bbb-8ccc-000000000000`, address: `fa:16:3e:be:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, mtu: 1450, datapathType: 'netdev' });
 }
 
-const dir = mkdtempSync(join('/tmp', 'nimbus-ovs-'));
-const db = execFileSync('bash', [SCRIPT, 'start', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!;
+// The machine-wide sandbox lock: another sandbox's br-int would collide with this one's.
+const ovs = await startOvsSandbox();
 try {
-  const real = await LinuxHostNetwork.open('bench', { db });
+  const real = await LinuxHostNetwork.open('bench', { db: ovs.db });
   let commands = 0;
   const host: HostNetwork = {
     host: real.host,
@@ -49,5 +46,5 @@ try {
   console.log(`unplugged ${count} in ${unplugMs.toFixed(0)} ms: ${(unplugMs / count).toFixed(1)} ms per VIF, ${((commands - plugCommands) / count).toFixed(0)} commands per VIF; ${real.snapshot().linuxBridges.length} qbr left`);
   real.close();
 } finally {
-  execFileSync('bash', [SCRIPT, 'stop', dir], { stdio: 'ignore' });
+  await ovs.stop();
 }

@@ -16,11 +16,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../common/log.js';
-import { existsSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
 import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, type SequencedCommand } from '../host-network.js';
 import { type HostRequirement, HostDriverUnavailable } from './errors.js';
 import { realArgv, realEnv, run } from './exec.js';
 import { mapOf, optional, tableRows, uuidOf } from './ovsdb-json.js';
+import { type Step, planSequence } from './plan.js';
 import { LIST_OVS_ARGS, parseOvs, readDevices } from './snapshot.js';
 
 export interface LinuxHostOptions {
@@ -32,6 +33,25 @@ export interface LinuxHostOptions {
   log?: Logger;
   /** The uid the check compares with 0 (tests pass another to see the refusal). */
   uid?: number;
+}
+
+/**
+ * Writes a kernel knob (an existing file under /sys or /proc/sys) as tee would: one
+ * write of the data, the file opened without O_CREAT so nothing is ever made. False when
+ * it failed (nothing written): the caller runs the real command for its error.
+ */
+function writeKnob(file: string, data: string): boolean {
+  try {
+    const fd = openSync(file, constants.O_WRONLY);
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class LinuxHostNetwork implements HostNetwork {
@@ -91,43 +111,67 @@ export class LinuxHostNetwork implements HostNetwork {
     if (dev && !dev.includes('/') && dev !== '.' && dev !== '..' && !existsSync(`/sys/class/net/${dev}`)) {
       return Promise.reject(new CommandFailed(argv, 1, `Device "${dev}" does not exist.\n`));
     }
+    // `tee KNOB` (nova's multicast_snooping): the write itself, tee's echo as stdout; tee for real when it fails (its error).
+    if (opts.input !== undefined && argv.length === 2 && argv[0] === 'tee' && /^\/(sys\/class\/net|proc\/sys\/net)(\/[\w.:-]+)+$/.test(argv[1]!) && writeKnob(argv[1]!, opts.input)) return Promise.resolve(opts.input);
     return run(argv, realArgv(argv, this.#db), opts.input, realEnv(argv, this.#db));
   }
 
   /**
-   * Runs the commands in order; each run of two or more consecutive plain `ip` commands
-   * goes to one `ip -batch -` (one process instead of one each). When the batch fails at
-   * line N, the N-1 before it are done and the rest run one by one from N, so the
-   * failure is the command's own CommandFailed, exactly as without batching.
+   * Runs the commands in order, as execute() one by one would, at far fewer processes
+   * (plan.ts): runs of `ip` and translatable `brctl` commands in one `ip -batch -`, tee
+   * to a kernel knob as a file write, consecutive ovs-vsctl commands as one transaction.
+   * When a step fails, the steps before it are done and nothing of it is; its original
+   * commands then run for real from there, so the failure is the command's own
+   * CommandFailed, exactly as without batching, and the rest is planned again.
    */
   async executeAll(cmds: readonly SequencedCommand[]): Promise<void> {
-    const batchable = (c: SequencedCommand) => c.argv[0] === 'ip' && c.input === undefined && !c.argv[1]?.startsWith('-') && c.argv.slice(1).every((a) => /^[\w.:@/-]+$/.test(a));
-    for (let i = 0; i < cmds.length; ) {
-      let j = i;
-      while (j < cmds.length && batchable(cmds[j]!)) j++;
-      if (j - i >= 2) {
-        const group = cmds.slice(i, j);
-        this.#log?.debug({ host: this.host, argv: group.map((c) => c.argv) }, 'Running cmd (ip -batch)');
+    const steps = planSequence(cmds);
+    for (let k = 0; k < steps.length; ) {
+      const s = steps[k]!;
+      if (s.kind === 'ip') {
+        let e = k;
+        while (e < steps.length && steps[e]!.kind === 'ip') e++;
+        const group = steps.slice(k, e) as Extract<Step, { kind: 'ip' }>[];
+        this.#log?.debug({ host: this.host, argv: cmds.slice(s.from, group.at(-1)!.to).map((c) => c.argv) }, 'Running cmd (ip -batch)');
         try {
-          await run(['ip', '-batch', '-'], ['ip', '-batch', '-'], group.map((c) => c.argv.slice(1).join(' ')).join('\n') + '\n');
-          i = j;
+          await run(['ip', '-batch', '-'], ['ip', '-batch', '-'], group.map((g) => g.line).join('\n') + '\n');
+          k = e;
           continue;
-        } catch (e) {
-          const line = e instanceof CommandFailed ? /Command failed -:(\d+)/.exec(e.stderr) : null;
-          if (!line) throw e;
-          i += Number(line[1]) - 1;
-          j = i;
+        } catch (err) {
+          const line = err instanceof CommandFailed ? /Command failed -:(\d+)/.exec(err.stderr) : null;
+          if (!line) throw err;
+          return this.#fallBack(cmds, group[Number(line[1]) - 1]!);
         }
       }
-      const end = Math.max(j, i + 1);
-      for (; i < end; i++) {
-        const c = cmds[i]!;
+      if (s.kind === 'write') {
+        this.#log?.debug({ host: this.host, argv: cmds[s.from]!.argv }, 'Running cmd (write)');
+        if (!writeKnob(s.file, s.data)) return this.#fallBack(cmds, s);
+      } else if (s.kind === 'ovs') {
         try {
-          await this.execute(c.argv, c.input === undefined ? {} : { input: c.input });
-        } catch (e) {
-          if (!(e instanceof CommandFailed && c.okExitCodes?.includes(e.exitCode))) throw e;
+          await this.execute(s.argv);
+        } catch (err) {
+          if (!(err instanceof CommandFailed)) throw err;
+          return this.#fallBack(cmds, s);
         }
+      } else {
+        const c = cmds[s.from]!;
+        await this.#runOne(c);
       }
+      k++;
+    }
+  }
+
+  /** A step failed and did nothing: its commands run for real (the real failure), then the rest, planned again. */
+  async #fallBack(cmds: readonly SequencedCommand[], failed: Step): Promise<void> {
+    for (const c of cmds.slice(failed.from, failed.to)) await this.#runOne(c);
+    if (failed.to < cmds.length) await this.executeAll(cmds.slice(failed.to));
+  }
+
+  async #runOne(c: SequencedCommand): Promise<void> {
+    try {
+      await this.execute(c.argv, c.input === undefined ? {} : { input: c.input });
+    } catch (e) {
+      if (!(e instanceof CommandFailed && c.okExitCodes?.includes(e.exitCode))) throw e;
     }
   }
 
