@@ -2,8 +2,9 @@
  * VIF plug benchmark on this machine's real devices (host_driver = linux): N hybrid
  * plugs (qbr/qvb/qvo, br-int port with its external-ids) through nova's VIF driver on a
  * private Open vSwitch (scripts/ovs-sandbox.sh, netdev datapath), then N unplugs. Prints
- * the time per VIF each way and the commands per plug. Root and openvswitch-switch
- * needed; everything it makes is removed.
+ * the time per VIF each way, the commands per VIF (the argv nova gives) and the
+ * processes the driver started for them (fewer: ip -batch, writes, OVSDB
+ * transactions). Root and openvswitch-switch needed; everything it makes is removed.
  *
  *   node --import tsx bench/plug-linux.ts [count=20]     (NO_BATCH=1: one process per command)
  */
@@ -38,12 +39,14 @@ try {
   for (const v of vifs) await plugVif(host, INSTANCE, v);
   const plugMs = performance.now() - t0;
   const plugCommands = commands;
-  const bridges = real.snapshot().linuxBridges.length;
+  const plugProcesses = real.processesSpawned;
+  const ours = () => real.snapshot().linuxBridges.filter((b) => b.name.startsWith('qbrbe0')).length;
+  const bridges = ours();
   t0 = performance.now();
   for (const v of vifs) await unplugVif(host, INSTANCE, v);
   const unplugMs = performance.now() - t0;
-  console.log(`plugged ${count} hybrid VIFs (${bridges} qbr) in ${plugMs.toFixed(0)} ms: ${(plugMs / count).toFixed(1)} ms per VIF, ${(plugCommands / count).toFixed(0)} commands per VIF`);
-  console.log(`unplugged ${count} in ${unplugMs.toFixed(0)} ms: ${(unplugMs / count).toFixed(1)} ms per VIF, ${((commands - plugCommands) / count).toFixed(0)} commands per VIF; ${real.snapshot().linuxBridges.length} qbr left`);
+  console.log(`plugged ${count} hybrid VIFs (${bridges} qbr) in ${plugMs.toFixed(0)} ms: ${(plugMs / count).toFixed(1)} ms per VIF, ${(plugCommands / count).toFixed(0)} commands in ${(plugProcesses / count).toFixed(1)} processes per VIF`);
+  console.log(`unplugged ${count} in ${unplugMs.toFixed(0)} ms: ${(unplugMs / count).toFixed(1)} ms per VIF, ${((commands - plugCommands) / count).toFixed(0)} commands in ${((real.processesSpawned - plugProcesses) / count).toFixed(1)} processes per VIF; ${ours()} of its qbr left`);
   real.close();
 } finally {
   await ovs.stop();

@@ -63,6 +63,7 @@ export class LinuxHostNetwork implements HostNetwork {
   readonly #log: Logger | undefined;
   readonly #monitors = new Set<ChildProcess>();
   #closed = false;
+  #spawned = 0;
 
   private constructor(
     readonly host: string,
@@ -113,6 +114,7 @@ export class LinuxHostNetwork implements HostNetwork {
     }
     // `tee KNOB` (nova's multicast_snooping): the write itself, tee's echo as stdout; tee for real when it fails (its error).
     if (opts.input !== undefined && argv.length === 2 && argv[0] === 'tee' && /^\/(sys\/class\/net|proc\/sys\/net)(\/[\w.:-]+)+$/.test(argv[1]!) && writeKnob(argv[1]!, opts.input)) return Promise.resolve(opts.input);
+    this.#spawned++;
     return run(argv, realArgv(argv, this.#db), opts.input, realEnv(argv, this.#db));
   }
 
@@ -133,6 +135,7 @@ export class LinuxHostNetwork implements HostNetwork {
         while (e < steps.length && steps[e]!.kind === 'ip') e++;
         const group = steps.slice(k, e) as Extract<Step, { kind: 'ip' }>[];
         this.#log?.debug({ host: this.host, argv: cmds.slice(s.from, group.at(-1)!.to).map((c) => c.argv) }, 'Running cmd (ip -batch)');
+        this.#spawned++;
         try {
           await run(['ip', '-batch', '-'], ['ip', '-batch', '-'], group.map((g) => g.line).join('\n') + '\n');
           k = e;
@@ -173,6 +176,11 @@ export class LinuxHostNetwork implements HostNetwork {
     } catch (e) {
       if (!(e instanceof CommandFailed && c.okExitCodes?.includes(e.exitCode))) throw e;
     }
+  }
+
+  /** How many processes execute() and executeAll() started so far (benchmarks; the monitors and snapshots are not counted). */
+  get processesSpawned(): number {
+    return this.#spawned;
   }
 
   snapshot(): HostDevices {
