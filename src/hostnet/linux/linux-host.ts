@@ -142,8 +142,9 @@ export class LinuxHostNetwork implements HostNetwork {
           continue;
         } catch (err) {
           const line = err instanceof CommandFailed ? /Command failed -:(\d+)/.exec(err.stderr) : null;
-          if (!line) throw err;
-          return this.#fallBack(cmds, group[Number(line[1]) - 1]!);
+          const failed = line ? group[Number(line[1]) - 1] : undefined;
+          if (!failed) throw err;
+          return this.#fallBack(cmds, failed);
         }
       }
       if (s.kind === 'write') {
