@@ -358,6 +358,59 @@ describe('linux host driver: batched commands fail as the command alone would', 
   });
 });
 
+describe('linux host driver: a sequence run as netlink, writes and one transaction fails as its commands one by one would', { skip: skip ?? false }, () => {
+  const [B, V, O, P] = ['qbrc0ffee-e1', 'qvbc0ffee-e1', 'qvoc0ffee-e1', 'qvoc0ffee-e2'];
+  const c = (...argv: string[]): SequencedCommand => ({ argv });
+  // Each fails in the translated form (ip -batch, the write, the merged ovs-vsctl) or is left to the tool, and must give the tool's own error.
+  const SEQUENCES: [string, SequencedCommand[]][] = [
+    ['addbr of an existing device', [c('brctl', 'addbr', 'lo'), c('brctl', 'setfd', 'lo', '0'), c('brctl', 'stp', 'lo', 'off')]],
+    ['a bridge into itself', [c('brctl', 'addbr', B), c('brctl', 'addif', B, B)]],
+    ['a veth end added twice', [c('brctl', 'addbr', B), c('ip', 'link', 'add', V, 'type', 'veth', 'peer', 'name', O), c('brctl', 'addif', B, V), c('brctl', 'addif', B, V)]],
+    ['delbr of a bridge that is up', [c('brctl', 'addbr', B), c('ip', 'link', 'set', B, 'up'), c('brctl', 'delbr', B)]],
+    ['delif of a device not in the bridge', [c('brctl', 'addbr', B), c('ip', 'link', 'add', V, 'type', 'veth', 'peer', 'name', O), c('brctl', 'delif', B, V)]],
+    ['tee to a missing knob', [{ argv: ['tee', `/sys/class/net/${B}/bridge/multicast_snooping`], input: '0' }]],
+    ['an OVSDB transaction whose second command fails (the first stays done)', [c('ovs-vsctl', '--may-exist', 'add-port', 'br-int', P), c('ovs-vsctl', 'del-port', 'br-int', 'qvoc0ffee-none')]],
+  ];
+  let ovs: OvsSandbox;
+  let net: LinuxHostNetwork;
+  before(async () => {
+    ovs = await startOvsSandbox();
+    net = await LinuxHostNetwork.open('h', { db: ovs.db });
+  });
+  const cleanUp = async () => {
+    await net.execute(['ovs-vsctl', '--if-exists', 'del-port', 'br-int', P]);
+    for (const d of [V, B]) await net.execute(['ip', 'link', 'delete', d]).catch(() => undefined);
+  };
+  after(async () => {
+    await cleanUp().catch(() => undefined);
+    net?.close();
+    await ovs?.stop();
+  });
+  const outcome = async (run: () => Promise<unknown>) => {
+    const e = await run().then(() => null, (x: unknown) => x);
+    assert.ok(e instanceof CommandFailed, String(e));
+    const d = net.snapshot();
+    const state = { links: d.links.filter((l) => [B, V, O].includes(l.name)).map((l) => `${l.name} ${l.master ?? '-'} ${l.up}`).sort(), ports: d.ovsBridges.flatMap((b) => b.ports.map((p) => p.name)).filter((p) => p === P) };
+    await cleanUp();
+    return { error: [e.argv, e.exitCode, e.stderr, e.stdout], state };
+  };
+  for (const [what, seq] of SEQUENCES) {
+    it(what, async () => {
+      const oneByOne = await outcome(async () => {
+        for (const x of seq) await net.execute(x.argv, x.input === undefined ? {} : { input: x.input });
+      });
+      const batched = await outcome(() => net.executeAll(seq));
+      assert.deepEqual(batched, oneByOne);
+    });
+  }
+  it('the texts are bridge-utils\' own', async () => {
+    const e = await net.executeAll(SEQUENCES[2]![1]).catch((x: unknown) => x);
+    await cleanUp();
+    assert.ok(e instanceof CommandFailed);
+    assert.equal(e.stderr, `device ${V} is already a member of a bridge; can't add it to bridge ${B}.\n`);
+  });
+});
+
 describe('linux host driver: the start-up check names what is missing', () => {
   it('not root: HostDriverUnavailable "root"', async () => {
     const e = await LinuxHostNetwork.open('h', { uid: 1000 }).catch((x: unknown) => x);

@@ -104,10 +104,12 @@ describe('brctl and ip', () => {
     await rejects(h.execute(['brctl', 'addif', 'qbr1', 'qvb1']), 1, 'interface qvb1 does not exist!\n');
     await h.execute(['ip', 'link', 'add', 'qvb1', 'type', 'veth', 'peer', 'name', 'qvo1']);
     await rejects(h.execute(['brctl', 'addif', 'qbr9', 'qvb1']), 1, 'bridge qbr9 does not exist!\n');
-    await rejects(h.execute(['brctl', 'delif', 'qbr1', 'qvb1']), 1, 'device qvb1 is not a slave of qbr1\n');
+    await rejects(h.execute(['brctl', 'delif', 'qbr1', 'qvb1']), 1, 'device qvb1 is not a port of qbr1\n');
     await h.execute(['brctl', 'addif', 'qbr1', 'qvb1']);
     await h.execute(['brctl', 'addbr', 'qbr2']);
-    await rejects(h.execute(['brctl', 'addif', 'qbr2', 'qvb1']), 1, "device qvb1 is already a member of a bridge; can't enslave it to bridge qbr2.\n");
+    await rejects(h.execute(['brctl', 'addif', 'qbr2', 'qvb1']), 1, "device qvb1 is already a member of a bridge; can't add it to bridge qbr2.\n");
+    // bridge-utils 1.7.1's texts (Debian 12): "add", not "enslave"; "port", not "slave".
+    await rejects(h.execute(['brctl', 'addif', 'qbr1', 'qbr2']), 1, "device qbr2 is a bridge device itself; can't add a bridge device to a bridge device.\n");
     await rejects(h.execute(['brctl', 'stp', 'qbr1', 'maybe']), 1, 'expect on/off for argument\n');
     await rejects(h.execute(['brctl', 'setfd', 'qbr7', '0']), 1, 'set forward delay failed: No such device\n');
     await rejects(h.execute(['ip', 'link', 'add', 'qvb1', 'type', 'veth', 'peer', 'name', 'qvo1']), 2, 'RTNETLINK answers: File exists\n');

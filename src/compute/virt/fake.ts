@@ -9,7 +9,7 @@ import { deserialize, serialize } from 'node:v8';
 import type { Clock } from '../../common/clock.js';
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/log.js';
-import { CommandFailed, type HostDevices, type HostNetwork } from '../../hostnet/host-network.js';
+import { CommandFailed, type HostDevices, type HostNetwork, type SequencedCommand } from '../../hostnet/host-network.js';
 import type { NovaContext } from '../context.js';
 import { InstanceFaultRollback, InstanceNotFound, ResizeError, VirtualInterfaceCreateException } from '../errors.js';
 import { EventWaitTimeout, type InstanceEvents } from '../manager/events.js';
@@ -578,6 +578,15 @@ export class FakeLibvirtDriver implements VirtDriver {
         commands.push(argv.join(' '));
         return h.execute(argv, o);
       },
+      // The host's batching kept (the linux host's executeAll): without it a traced plug ran one process per command.
+      ...(h.executeAll
+        ? {
+            executeAll: (cmds: readonly SequencedCommand[]) => {
+              for (const c of cmds) commands.push(c.argv.join(' '));
+              return h.executeAll!(cmds);
+            },
+          }
+        : {}),
       onInterfaceChange: (l) => h.onInterfaceChange(l),
       snapshot: () => h.snapshot(),
     };

@@ -186,10 +186,13 @@ const ovsPlugger: VifPlugger = {
     const { qbr, qvb, qvo } = vifDeviceNames(vif.id);
     if (await exists(host, qbr)) {
       const qvbLine = await show(host, qvb);
-      if (qvbLine?.includes(` master ${qbr} `)) await host.execute(['brctl', 'delif', qbr, qvb]);
-      await host.execute(['ip', 'link', 'set', qbr, 'down']);
-      await host.execute(['brctl', 'delbr', qbr]);
-      await host.execute(ovsDelPortArgv(br, qvo));
+      // One sequence, so a host that batches (the linux one) runs it at fewer processes; the argv are the same.
+      await runHostCommandList(host, [
+        ...(qvbLine?.includes(` master ${qbr} `) ? [{ argv: ['brctl', 'delif', qbr, qvb] }] : []),
+        { argv: ['ip', 'link', 'set', qbr, 'down'] },
+        { argv: ['brctl', 'delbr', qbr] },
+        { argv: ovsDelPortArgv(br, qvo) },
+      ]);
       if (await exists(host, qvo)) await host.execute(['ip', 'link', 'delete', qvo]);
       return;
     }

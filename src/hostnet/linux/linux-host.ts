@@ -16,12 +16,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../common/log.js';
-import { existsSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
 import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, type SequencedCommand } from '../host-network.js';
 import { type HostRequirement, HostDriverUnavailable } from './errors.js';
 import { realArgv, realEnv, run } from './exec.js';
 import { InterfaceMonitorState } from './interface-monitor.js';
 import { inHostNamespace, namespaceHasLink, rundirOf } from './netns.js';
+import { type Step, planSequence, planWithoutSysfs } from './plan.js';
 import { LIST_OVS_ARGS, parseOvs, readDevices } from './snapshot.js';
 
 export interface LinuxHostOptions {
@@ -41,6 +42,25 @@ export interface LinuxHostOptions {
   netns?: string | null;
 }
 
+/**
+ * Writes a kernel knob (an existing file under /sys or /proc/sys) as tee would: one
+ * write of the data, the file opened without O_CREAT so nothing is ever made. False when
+ * it failed (nothing written): the caller runs the real command for its error.
+ */
+function writeKnob(file: string, data: string): boolean {
+  try {
+    const fd = openSync(file, constants.O_WRONLY);
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class LinuxHostNetwork implements HostNetwork {
   /** Guests are network namespaces here (vif.ts attachGuestTap moves the NIC into one). */
   readonly guestNamespaces = true;
@@ -52,6 +72,7 @@ export class LinuxHostNetwork implements HostNetwork {
   readonly #log: Logger | undefined;
   readonly #monitors = new Set<ChildProcess>();
   #closed = false;
+  #spawned = 0;
 
   private constructor(
     readonly host: string,
@@ -108,6 +129,10 @@ export class LinuxHostNetwork implements HostNetwork {
     if (dev && !dev.includes('/') && dev !== '.' && dev !== '..' && (this.#netns ? namespaceHasLink(this.#rundir, dev) === false : !existsSync(`/sys/class/net/${dev}`))) {
       return Promise.reject(new CommandFailed(argv, 1, `Device "${dev}" does not exist.\n`));
     }
+    // `tee KNOB` (nova's multicast_snooping): the write itself, tee's echo as stdout; tee for real when it fails (its error).
+    // Not for a namespaced host: this process's /sys is the root namespace's.
+    if (!this.#netns && opts.input !== undefined && argv.length === 2 && argv[0] === 'tee' && /^\/(sys\/class\/net|proc\/sys\/net)(\/[\w.:-]+)+$/.test(argv[1]!) && writeKnob(argv[1]!, opts.input)) return Promise.resolve(opts.input);
+    this.#spawned++;
     return run(argv, this.#real(argv), opts.input, realEnv(argv, this.#db));
   }
 
@@ -118,40 +143,69 @@ export class LinuxHostNetwork implements HostNetwork {
   }
 
   /**
-   * Runs the commands in order; each run of two or more consecutive plain `ip` commands
-   * goes to one `ip -batch -` (one process instead of one each). When the batch fails at
-   * line N, the N-1 before it are done and the rest run one by one from N, so the
-   * failure is the command's own CommandFailed, exactly as without batching.
+   * Runs the commands in order, as execute() one by one would, at far fewer processes
+   * (plan.ts): runs of `ip` and translatable `brctl` commands in one `ip -batch -`, tee
+   * to a kernel knob as a file write, consecutive ovs-vsctl commands as one transaction.
+   * When a step fails, the steps before it are done and nothing of it is; its original
+   * commands then run for real from there, so the failure is the command's own
+   * CommandFailed, exactly as without batching, and the rest is planned again.
    */
   async executeAll(cmds: readonly SequencedCommand[]): Promise<void> {
-    const batchable = (c: SequencedCommand) => c.argv[0] === 'ip' && c.input === undefined && !c.argv[1]?.startsWith('-') && c.argv.slice(1).every((a) => /^[\w.:@/-]+$/.test(a));
-    for (let i = 0; i < cmds.length; ) {
-      let j = i;
-      while (j < cmds.length && batchable(cmds[j]!)) j++;
-      if (j - i >= 2) {
-        const group = cmds.slice(i, j);
-        this.#log?.debug({ host: this.host, argv: group.map((c) => c.argv) }, 'Running cmd (ip -batch)');
+    const steps = this.#netns ? planWithoutSysfs(cmds) : planSequence(cmds);
+    for (let k = 0; k < steps.length; ) {
+      const s = steps[k]!;
+      if (s.kind === 'ip') {
+        let e = k;
+        while (e < steps.length && steps[e]!.kind === 'ip') e++;
+        const group = steps.slice(k, e) as Extract<Step, { kind: 'ip' }>[];
+        this.#log?.debug({ host: this.host, argv: cmds.slice(s.from, group.at(-1)!.to).map((c) => c.argv) }, 'Running cmd (ip -batch)');
+        this.#spawned++;
         try {
-          await run(['ip', '-batch', '-'], this.#real(['ip', '-batch', '-']), group.map((c) => c.argv.slice(1).join(' ')).join('\n') + '\n');
-          i = j;
+          await run(['ip', '-batch', '-'], this.#real(['ip', '-batch', '-']), group.map((g) => g.line).join('\n') + '\n');
+          k = e;
           continue;
-        } catch (e) {
-          const line = e instanceof CommandFailed ? /Command failed -:(\d+)/.exec(e.stderr) : null;
-          if (!line) throw e;
-          i += Number(line[1]) - 1;
-          j = i;
+        } catch (err) {
+          const line = err instanceof CommandFailed ? /Command failed -:(\d+)/.exec(err.stderr) : null;
+          const failed = line ? group[Number(line[1]) - 1] : undefined;
+          if (!failed) throw err;
+          return this.#fallBack(cmds, failed);
         }
       }
-      const end = Math.max(j, i + 1);
-      for (; i < end; i++) {
-        const c = cmds[i]!;
+      if (s.kind === 'write') {
+        this.#log?.debug({ host: this.host, argv: cmds[s.from]!.argv }, 'Running cmd (write)');
+        if (!writeKnob(s.file, s.data)) return this.#fallBack(cmds, s);
+      } else if (s.kind === 'ovs') {
         try {
-          await this.execute(c.argv, c.input === undefined ? {} : { input: c.input });
-        } catch (e) {
-          if (!(e instanceof CommandFailed && c.okExitCodes?.includes(e.exitCode))) throw e;
+          await this.execute(s.argv);
+        } catch (err) {
+          if (!(err instanceof CommandFailed)) throw err;
+          return this.#fallBack(cmds, s);
         }
+      } else {
+        const c = cmds[s.from]!;
+        await this.#runOne(c);
       }
+      k++;
     }
+  }
+
+  /** A step failed and did nothing: its commands run for real (the real failure), then the rest, planned again. */
+  async #fallBack(cmds: readonly SequencedCommand[], failed: Step): Promise<void> {
+    for (const c of cmds.slice(failed.from, failed.to)) await this.#runOne(c);
+    if (failed.to < cmds.length) await this.executeAll(cmds.slice(failed.to));
+  }
+
+  async #runOne(c: SequencedCommand): Promise<void> {
+    try {
+      await this.execute(c.argv, c.input === undefined ? {} : { input: c.input });
+    } catch (e) {
+      if (!(e instanceof CommandFailed && c.okExitCodes?.includes(e.exitCode))) throw e;
+    }
+  }
+
+  /** How many processes execute() and executeAll() started so far (benchmarks; the monitors and snapshots are not counted). */
+  get processesSpawned(): number {
+    return this.#spawned;
   }
 
   snapshot(): HostDevices {

@@ -59,8 +59,8 @@ export function runBrctl(state: HostState, argv: readonly string[]): string {
         if (!brLink) throw new CommandFailed(argv, 1, `bridge ${brName} does not exist!\n`);
         const br = state.linuxBridges.get(brName);
         if (!br) throw new CommandFailed(argv, 1, `can't add ${ifName} to bridge ${brName}: Operation not supported\n`);
-        if (dev.kind === 'bridge') throw new CommandFailed(argv, 1, `device ${ifName} is a bridge device itself; can't enslave a bridge device to a bridge device.\n`);
-        if (dev.master) throw new CommandFailed(argv, 1, `device ${ifName} is already a member of a bridge; can't enslave it to bridge ${brName}.\n`);
+        if (dev.kind === 'bridge') throw new CommandFailed(argv, 1, `device ${ifName} is a bridge device itself; can't add a bridge device to a bridge device.\n`);
+        if (dev.master) throw new CommandFailed(argv, 1, `device ${ifName} is already a member of a bridge; can't add it to bridge ${brName}.\n`);
         state.attach(dev, br);
       }
       return '';
@@ -72,7 +72,7 @@ export function runBrctl(state: HostState, argv: readonly string[]): string {
         const dev = state.links.get(ifName);
         if (!dev) throw new CommandFailed(argv, 1, `interface ${ifName} does not exist!\n`);
         if (!state.links.has(brName)) throw new CommandFailed(argv, 1, `bridge ${brName} does not exist!\n`);
-        if (dev.master !== brName || !state.linuxBridges.has(brName)) throw new CommandFailed(argv, 1, `device ${ifName} is not a slave of ${brName}\n`);
+        if (dev.master !== brName || !state.linuxBridges.has(brName)) throw new CommandFailed(argv, 1, `device ${ifName} is not a port of ${brName}\n`);
         state.detach(dev);
       }
       return '';
