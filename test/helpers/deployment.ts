@@ -277,6 +277,11 @@ export interface DeploymentOptions {
   workers?: 1 | 2;
   /** Whether the conductors log at debug (every message they take); true by default. */
   conductorDebug?: boolean;
+  /**
+   * Per host, options set over the others in a config file of that host's process alone
+   * (read last), by section: a real host's [linux_host] netns and ovsdb_socket, its [ovs] local_ip.
+   */
+  hostConfig?: Record<string, Record<string, Record<string, string>>>;
 }
 
 /**
@@ -314,12 +319,11 @@ export async function startDeployment(dialect: DialectName, opts: DeploymentOpti
     dashboard: { port: '0' },
   };
   for (const [section, options] of Object.entries(opts.config ?? {})) sections[section] = { ...sections[section], ...options };
-  writeFileSync(
-    conf,
-    Object.entries(sections)
+  const ini = (s: Record<string, Record<string, string>>) =>
+    Object.entries(s)
       .map(([section, options]) => [`[${section}]`, ...Object.entries(options).map(([k, v]) => `${k} = ${v}`)].join('\n'))
-      .join('\n') + '\n',
-  );
+      .join('\n') + '\n';
+  writeFileSync(conf, ini(sections));
   const configFiles = { keystone: [conf], glance: [conf], nova: [conf], neutron: [conf], host: [conf] } as Record<CredentialOwner, string[]>;
   if (own) {
     for (const [who, lines] of Object.entries(ownConfigs(own.credentials, vhost)) as [CredentialOwner, string[]][]) {
@@ -328,7 +332,20 @@ export async function startDeployment(dialect: DialectName, opts: DeploymentOpti
       configFiles[who].push(file);
     }
   }
-  const start = (name: string, args: string[]) => startProcess(name, args, configFiles[ownerOf(name)], dir);
+  // A host's own file, after the files of every host process.
+  const hostConfs = new Map<string, string>();
+  for (const [h, s] of Object.entries(opts.hostConfig ?? {})) {
+    const file = join(dir, `host-${h}.conf`);
+    writeFileSync(file, ini(s));
+    hostConfs.set(h, file);
+  }
+  const hostConf = (name: string, args: string[]) => {
+    const i = args.indexOf('--host');
+    const h = name === 'host' && i >= 0 ? args[i + 1] : undefined;
+    const file = h === undefined ? undefined : hostConfs.get(h);
+    return file ? [file] : [];
+  };
+  const start = (name: string, args: string[]) => startProcess(name, args, [...configFiles[ownerOf(name)], ...hostConf(name, args)], dir);
   const procs: DeployedProcess[] = [];
   // A test process that ends without stop() (a crash, a timeout) takes the deployment with it.
   const orphans = () => procs.forEach((p) => p.child.kill('SIGKILL'));
