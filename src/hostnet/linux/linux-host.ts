@@ -168,8 +168,10 @@ export class LinuxHostNetwork implements HostNetwork {
   onInterfaceChange(listener: (ev: InterfaceEvent) => void, onLost?: (err: Error) => void): () => void {
     let stopped = false;
     let client: OvsdbClient | null = null;
+    let reported = false;
     const lost = (err: Error) => {
-      if (stopped || this.#closed) return;
+      if (stopped || this.#closed || reported) return;
+      reported = true;
       this.#log?.error({ host: this.host, err }, 'OVSDB monitor of the Interface table lost');
       onLost?.(err);
     };

@@ -172,7 +172,13 @@ export class OvsdbClient {
       if (method === 'echo') this.#send({ result: m['params'] ?? [], error: null, id: m['id'] ?? null });
       else if (method === 'update') {
         const [monitorId, updates] = (m['params'] ?? []) as [unknown, TableUpdates];
-        if (typeof monitorId === 'string') this.#monitors.get(monitorId)?.(updates);
+        const fn = typeof monitorId === 'string' ? this.#monitors.get(monitorId) : undefined;
+        try {
+          fn?.(updates);
+        } catch (e) {
+          // A failing subscriber must not take the connection (or the process) down with it.
+          this.#log?.error({ target: this.target, monitor: monitorId, err: e }, 'OVSDB: a monitor update handler failed');
+        }
       } else if (m['id'] !== null && m['id'] !== undefined) {
         this.#send({ result: null, error: { error: 'unknown method', details: method }, id: m['id'] });
       }
