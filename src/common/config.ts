@@ -128,6 +128,7 @@ export const OPTIONS = {
     datapath_type: str('system', 'OVS datapath type reported by the agents (system or netdev).'),
     firewall_driver: str('iptables_hybrid', 'iptables_hybrid (hybrid plug) or openvswitch.'),
     polling_interval: float(2, 'Seconds between the OVS agents\' passes over new and removed br-int devices.'),
+    ovsdb_monitor_respawn_interval: int(30, "Seconds before an OVS agent watches br-int again after losing its OVSDB monitor (host_driver = linux: ovsdb-server closed the connection)."),
   },
   ovs: {
     local_ip: str('', "[ovs] local_ip of this process's OVS agent: its tunnel endpoint address. Set: the agent builds br-tun, calls tunnel_sync and makes VXLAN tunnels to the other endpoints; empty: each simulated host reports an address of its own (10.0.x.y) and no tunnel is made. Several hosts in one process: [linux_host] host_local_ips gives each its own."),

@@ -91,8 +91,8 @@ export interface HostDevices {
 }
 
 /**
- * One change to OVSDB's Interface table, as `ovsdb-client monitor Interface
- * name,ofport,external_ids --format=json` reports it. "initial" rows are sent once
+ * One change to OVSDB's Interface table, as an OVSDB monitor of its name, ofport and
+ * external_ids columns reports it (RFC 7047 §4.1.6). "initial" rows are sent once
  * to a new subscriber for every interface that exists when it subscribes.
  */
 export interface InterfaceEvent {
@@ -148,9 +148,11 @@ export interface HostNetwork {
    * Subscribes to the Interface table: first an "initial" event per existing interface,
    * then insert/delete/update events as transactions commit. Listeners are called
    * synchronously after the change and must not throw or run commands synchronously.
-   * Returns the unsubscribe function.
+   * Returns the unsubscribe function. `onLost` is told when the watch ends by itself
+   * (the linux host: its OVSDB connection closed); no event follows, and the subscriber
+   * may subscribe again (new "initial" rows). The simulated host never loses it.
    */
-  onInterfaceChange(listener: (ev: InterfaceEvent) => void): () => void;
+  onInterfaceChange(listener: (ev: InterfaceEvent) => void, onLost?: (err: Error) => void): () => void;
   /** Everything on the host now (copies; for tests and the port-recovery tool). */
   snapshot(): HostDevices;
   /** Simulated hosts: calls `fn` after their devices were put back from a snapshot (watchers resubscribe). */

@@ -32,7 +32,7 @@ export function linuxHostSkipReason(): string | null {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root: the linux host driver creates devices and namespaces';
   // iptables-save/-restore and ipset: the OVS agent's iptables_hybrid firewall (the default firewall_driver).
-  const missing = ['ip', 'ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovsdb-client', 'brctl', 'iptables-save', 'iptables-restore', 'ipset'].filter((t) => !has(t));
+  const missing = ['ip', 'ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'brctl', 'iptables-save', 'iptables-restore', 'ipset'].filter((t) => !has(t));
   if (missing.length) {
     const why = `missing ${missing.join(', ')} (apt-get install openvswitch-switch bridge-utils iptables ipset)`;
     if (process.env['CI'] === 'true') throw new Error(`CI runs as root and needs Open vSwitch: ${why}`);

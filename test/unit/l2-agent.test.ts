@@ -12,6 +12,7 @@ import { FakeClock, seededRandom } from '../../src/common/clock.js';
 import { type Config, loadConfig } from '../../src/common/config.js';
 import { silentLogger } from '../../src/common/log.js';
 import { type SimulatedHostNetwork, createSimulatedHostNetworks } from '../../src/hostnet/index.js';
+import type { HostNetwork } from '../../src/hostnet/host-network.js';
 import { OvsL2AgentLoop } from '../../src/network/agents/index.js';
 import type { DeviceDetails, DeviceDetailsEntry, DevicesDetailsArgs, UpdateDeviceListArgs } from '../../src/network/rpc/wire.js';
 
@@ -386,5 +387,43 @@ describe('binding_deactivate / binding_activate (binding-extended)', () => {
       [['update', ['p1']]],
     );
     assert.equal(loop.devices('compute1'), 0);
+  });
+});
+
+describe('a lost interface monitor (the linux host: ovsdb-server closed the connection)', () => {
+  beforeEach(() => setup({ polling_interval: 0, ovsdb_monitor_respawn_interval: 30 }));
+
+  it('the agent watches br-int again after ovsdb_monitor_respawn_interval and sees the ports plugged meanwhile', async () => {
+    const sim = hosts.get('compute1');
+    const lose: ((err: Error) => void)[] = [];
+    let subscriptions = 0;
+    const watched: HostNetwork = {
+      host: 'lossy1',
+      execute: (argv, opts) => sim.execute(argv, opts),
+      onInterfaceChange: (l, onLost) => {
+        subscriptions++;
+        const stop = sim.onInterfaceChange(l);
+        if (onLost) lose.push((e) => (stop(), onLost(e)));
+        return stop;
+      },
+      snapshot: () => sim.snapshot(),
+    };
+    const other = new OvsL2AgentLoop({ bus, clock, log, cfg: loadConfig({ overrides: { agent: { polling_interval: 0, ovsdb_monitor_respawn_interval: 30 } } }), hostnets: { get: () => watched }, server: 'lossy' });
+    try {
+      other.addHost('lossy1');
+      await clock.advance(0);
+      assert.equal(subscriptions, 1);
+      lose[0]!(new Error('OVSDB connection to unix:/x/db.sock closed: closed by ovsdb-server'));
+      known.set('p1', details('p1', 'net-a', 100));
+      await plug(sim, 'p1');
+      await clock.advance(29_999);
+      assert.equal(other.devices('lossy1'), 0, 'nothing seen while the monitor is lost');
+      await clock.advance(1);
+      await clock.advance(0);
+      assert.equal(subscriptions, 2, 'watched again after 30 s');
+      assert.equal(other.devices('lossy1'), 1, 'the port plugged meanwhile arrives with the new initial rows');
+    } finally {
+      other.stop();
+    }
   });
 });

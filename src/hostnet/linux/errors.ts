@@ -2,7 +2,7 @@
 import { OpenStackError } from '../../common/errors.js';
 
 /** What the linux host driver found missing. */
-export type HostRequirement = 'root' | 'ip' | 'ovs-vsctl' | 'ovsdb-client' | 'ovsdb-server' | 'netns';
+export type HostRequirement = 'root' | 'ip' | 'ovs-vsctl' | 'ovsdb-server' | 'netns';
 
 /** The linux host driver's start-up check failed: the message names what is missing and how to get it. */
 export class HostDriverUnavailable extends OpenStackError {

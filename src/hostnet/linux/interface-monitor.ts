@@ -1,64 +1,98 @@
 /**
- * `ovsdb-client monitor Open_vSwitch Interface name,ofport,external_ids --format=json`
- * lines as InterfaceEvents. Each line is one table: "initial" / "insert" / "delete" rows
- * carry their row uuid; a modification prints TWO rows, "old" (the uuid, and the old
- * values of the changed columns) then "new" (the whole new row, its uuid cell EMPTY).
- * The "new" row therefore takes the uuid of the "old" row before it.
+ * OVSDB monitor updates of the Interface, Port and Bridge tables as InterfaceEvents
+ * (RFC 7047 §4.1.6: per row, insert = "new" only, delete = "old" only, modify = both).
  *
- * The bridge of an interface is not an Interface column: it is looked up by name (one
- * `ovs-vsctl list` per line that has an interface not seen yet, or seen without a
- * bridge) and remembered by row
- * uuid, so the delete (the row is gone by then) and later updates name it.
+ * The bridge of an interface is not an Interface column: it is the Bridge whose `ports`
+ * holds the Port whose `interfaces` holds it. The Port and Bridge rows come in the same
+ * monitor, so the bridge is read from the database's own rows as of each update; a
+ * deleted interface is named with the bridge it had before the update (ovs-vsctl
+ * del-port removes the Interface, its Port and the Bridge's reference in one transaction).
+ *
+ * Only Interface changes make events (name, ofport, external_ids), in the order of the
+ * update: as `ovsdb-client monitor Interface` reported them, which the l2 agent expects.
  */
 import type { InterfaceEvent } from '../host-network.js';
-import { mapOf, optional, tableRows, uuidOf } from './ovsdb-json.js';
+import type { MonitorRequest, OvsdbRow, TableUpdates } from './ovsdb/client.js';
+import { mapOf, optional, setOf, uuidOf } from './ovsdb-json.js';
 
-/** One monitor row with its uuid resolved ("old" rows are folded into their "new" row). */
-export interface MonitorRow {
-  action: 'initial' | 'insert' | 'delete' | 'new';
-  uuid: string;
-  row: Record<string, unknown>;
-}
+/** The monitor request this state reads: Interface's event columns and the Port/Bridge links. */
+export const INTERFACE_MONITOR: Record<string, MonitorRequest> = {
+  Interface: { columns: ['name', 'ofport', 'external_ids'] },
+  Port: { columns: ['name', 'interfaces'] },
+  Bridge: { columns: ['name', 'ports'] },
+};
 
-/** A monitor line's rows, "new" rows carrying the uuid of the "old" row printed before them. */
-export function monitorRows(json: string): MonitorRow[] {
-  const out: MonitorRow[] = [];
-  let oldUuid = '';
-  for (const row of tableRows(json)) {
-    const action = String(row['action']);
-    const uuid = uuidOf(row['row']);
-    if (action === 'old') {
-      oldUuid = uuid;
-      continue;
-    }
-    out.push({ action: action as MonitorRow['action'], uuid: uuid || (action === 'new' ? oldUuid : ''), row });
-    oldUuid = '';
-  }
-  return out;
-}
+const uuids = (v: unknown): string[] => setOf(v).map(uuidOf);
 
-/** One monitor's state: the bridge of each interface row it has seen. */
+/** One monitor's copy of the rows it needs, turning each update into events. */
 export class InterfaceMonitorState {
-  readonly #bridges = new Map<string, string | null>();
+  readonly #interfaces = new Map<string, OvsdbRow>();
+  /** Interface uuid -> the uuid of the Port that holds it. */
+  readonly #portOfInterface = new Map<string, string>();
+  /** Port uuid -> its interfaces' uuids (to undo the index when the port changes). */
+  readonly #portInterfaces = new Map<string, string[]>();
+  /** Port uuid -> the uuid of the Bridge that holds it. */
+  readonly #bridgeOfPort = new Map<string, string>();
+  readonly #bridgePorts = new Map<string, string[]>();
+  readonly #bridgeNames = new Map<string, string>();
 
-  /**
-   * @param bridgesByName interface name -> its bridge now (called at most once per line, only when needed)
-   */
-  constructor(private readonly bridgesByName: () => Promise<Map<string, string>>) {}
+  /** The events of the monitor reply (every Interface row "initial"). */
+  initial(rows: TableUpdates): InterfaceEvent[] {
+    return this.#apply(rows, true);
+  }
 
-  /** The events of one monitor line, in order. */
-  async events(line: string): Promise<InterfaceEvent[]> {
-    const rows = monitorRows(line);
-    // An interface seen without a bridge (not yet in a port) is looked up again.
-    const byName = rows.some((r) => r.action !== 'delete' && !this.#bridges.get(r.uuid)) ? await this.bridgesByName() : null;
+  /** The events of one `update` notification, in order. */
+  update(updates: TableUpdates): InterfaceEvent[] {
+    return this.#apply(updates, false);
+  }
+
+  /** The bridge of an interface row as the rows held now say (null: in no bridge's port). */
+  bridgeOf(ifaceUuid: string): string | null {
+    const port = this.#portOfInterface.get(ifaceUuid);
+    const br = port === undefined ? undefined : this.#bridgeOfPort.get(port);
+    return br === undefined ? null : (this.#bridgeNames.get(br) ?? null);
+  }
+
+  #apply(u: TableUpdates, initial: boolean): InterfaceEvent[] {
+    const ifaces = Object.entries(u['Interface'] ?? {});
+    // Deleted interfaces keep the bridge they had before this update.
+    const before = new Map(ifaces.filter(([, r]) => !r.new).map(([id]) => [id, this.bridgeOf(id)]));
+    for (const [id, r] of Object.entries(u['Port'] ?? {})) this.#setLinks(this.#portInterfaces, this.#portOfInterface, 'interfaces', id, r);
+    for (const [id, r] of Object.entries(u['Bridge'] ?? {})) {
+      this.#setLinks(this.#bridgePorts, this.#bridgeOfPort, 'ports', id, r);
+      if (r.new) this.#bridgeNames.set(id, String(r.new['name'] ?? this.#bridgeNames.get(id) ?? ''));
+      else this.#bridgeNames.delete(id);
+    }
     const events: InterfaceEvent[] = [];
-    for (const { action, uuid, row } of rows) {
-      const name = String(row['name']);
-      if (action !== 'delete' && !this.#bridges.get(uuid)) this.#bridges.set(uuid, byName?.get(name) ?? null);
-      const bridge = this.#bridges.get(uuid) ?? null;
-      if (action === 'delete') this.#bridges.delete(uuid);
-      events.push({ action: action === 'new' ? 'update' : action, name, bridge, ofport: optional<number>(row['ofport']) ?? -1, externalIds: mapOf(row['external_ids']) });
+    for (const [id, r] of ifaces) {
+      if (!r.new) {
+        const row = { ...this.#interfaces.get(id), ...r.old };
+        this.#interfaces.delete(id);
+        events.push(toEvent('delete', row, before.get(id) ?? null));
+        continue;
+      }
+      // A modify's "new" holds every monitored column; merging keeps a partial one safe.
+      const row = { ...this.#interfaces.get(id), ...r.new };
+      this.#interfaces.set(id, row);
+      events.push(toEvent(initial ? 'initial' : r.old ? 'update' : 'insert', row, this.bridgeOf(id)));
     }
     return events;
   }
+
+  /** Applies a Port (interfaces) or Bridge (ports) row to the child -> parent index. */
+  #setLinks(children: Map<string, string[]>, parentOf: Map<string, string>, column: string, id: string, r: { old?: OvsdbRow; new?: OvsdbRow }): void {
+    if (r.new && !(column in r.new)) return;
+    for (const c of children.get(id) ?? []) if (parentOf.get(c) === id) parentOf.delete(c);
+    if (!r.new) {
+      children.delete(id);
+      return;
+    }
+    const now = uuids(r.new[column]);
+    children.set(id, now);
+    for (const c of now) parentOf.set(c, id);
+  }
+}
+
+function toEvent(action: InterfaceEvent['action'], row: OvsdbRow, bridge: string | null): InterfaceEvent {
+  return { action, name: String(row['name'] ?? ''), bridge, ofport: optional<number>(row['ofport']) ?? -1, externalIds: mapOf(row['external_ids']) };
 }

@@ -3,27 +3,27 @@
  * execFile (no shell, no rootwrap), against the kernel's devices and an Open vSwitch
  * whose ovsdb-server answers at `db` (ovs-vsctl's default socket when null).
  *
- * open() is the start-up check: root, `ip`, `ovs-vsctl`, `ovsdb-client` and a reachable
+ * open() is the start-up check: root, `ip`, `ovs-vsctl` and a reachable
  * ovsdb-server, each missing one a HostDriverUnavailable naming it; then the integration
  * bridge is made when missing (fail_mode secure, the configured datapath type: only
  * "netdev" works without the openvswitch kernel module).
  *
- * Interface events come from `ovsdb-client monitor Interface` (one process per
- * subscriber, so each gets its own "initial" rows, as with the simulated host); the
- * bridges of new interfaces are read with one `ovs-vsctl list` per update, so events
- * are delivered in order, asynchronously.
+ * Interface events come from an OVSDB monitor of the Interface, Port and Bridge tables
+ * (RFC 7047 over the `db` socket, ovsdb/client.ts: no process, and each interface's
+ * bridge read from the same rows), one connection per subscriber so each gets its own
+ * "initial" rows, as with the simulated host; events are delivered in order, asynchronously.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import type { Logger } from '../../common/log.js';
 import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
 import { CommandFailed, type ExecuteOptions, type HostDevices, type HostNetwork, type InterfaceEvent, type SequencedCommand } from '../host-network.js';
 import { type HostRequirement, HostDriverUnavailable } from './errors.js';
 import { realArgv, realEnv, run } from './exec.js';
-import { InterfaceMonitorState } from './interface-monitor.js';
+import { INTERFACE_MONITOR, InterfaceMonitorState } from './interface-monitor.js';
+import { OvsdbClient, type TableUpdates } from './ovsdb/client.js';
+import { OvsdbConnectionClosed } from './ovsdb/errors.js';
 import { inHostNamespace, namespaceHasLink, rundirOf } from './netns.js';
 import { type Step, planSequence, planWithoutSysfs } from './plan.js';
-import { LIST_OVS_ARGS, parseOvs, readDevices } from './snapshot.js';
+import { readDevices } from './snapshot.js';
 
 export interface LinuxHostOptions {
   /** ovsdb-server's socket as ovs-vsctl's --db takes it (unix:PATH); null = ovs-vsctl's default. */
@@ -61,6 +61,9 @@ function writeKnob(file: string, data: string): boolean {
   }
 }
 
+/** ovs-vsctl's default database socket: unix:$OVS_RUNDIR/db.sock (Debian's rundir /var/run/openvswitch). */
+const defaultDb = () => `unix:${process.env['OVS_RUNDIR'] ?? '/var/run/openvswitch'}/db.sock`;
+
 export class LinuxHostNetwork implements HostNetwork {
   /** Guests are network namespaces here (vif.ts attachGuestTap moves the NIC into one). */
   readonly guestNamespaces = true;
@@ -70,7 +73,7 @@ export class LinuxHostNetwork implements HostNetwork {
   readonly #netns: string | null;
   readonly #rundir: string | null;
   readonly #log: Logger | undefined;
-  readonly #monitors = new Set<ChildProcess>();
+  readonly #clients = new Set<OvsdbClient>();
   #closed = false;
   #spawned = 0;
 
@@ -98,7 +101,6 @@ export class LinuxHostNetwork implements HostNetwork {
     };
     await need('ip', ['ip', '-V'], 'Debian: apt-get install iproute2');
     await need('ovs-vsctl', ['ovs-vsctl', '--version'], 'Debian: apt-get install openvswitch-switch');
-    await need('ovsdb-client', ['ovsdb-client', '--version'], 'Debian: apt-get install openvswitch-switch');
     if (net.#netns) {
       const out = await run(['ip', 'netns', 'list'], ['ip', 'netns', 'list']);
       if (!out.split('\n').some((l) => l.split(' ')[0] === net.#netns)) {
@@ -212,52 +214,66 @@ export class LinuxHostNetwork implements HostNetwork {
     return readDevices(this.host, realArgv(['ovs-vsctl'], this.#db), this.#netns);
   }
 
-  onInterfaceChange(listener: (ev: InterfaceEvent) => void): () => void {
-    const child = spawn('ovsdb-client', ['monitor', ...(this.#db ? [this.#db] : []), 'Open_vSwitch', 'Interface', 'name,ofport,external_ids', '--format=json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#monitors.add(child);
+  /**
+   * Each subscriber gets its own OVSDB connection and monitor (so its own "initial"
+   * rows, as with the simulated host). Events are delivered in the database's order;
+   * a lost connection is logged and reported to `onLost` (the subscriber may subscribe again).
+   */
+  onInterfaceChange(listener: (ev: InterfaceEvent) => void, onLost?: (err: Error) => void): () => void {
     let stopped = false;
-    /** Interface name -> bridge now: one ovs-vsctl per monitor update, not one per row. */
-    const bridgesByName = async (): Promise<Map<string, string>> => {
-      try {
-        const out = await run(['ovs-vsctl', 'list'], realArgv(['ovs-vsctl', ...LIST_OVS_ARGS], this.#db));
-        return new Map(parseOvs(out).flatMap((b) => b.ports.flatMap((p) => p.interfaces.map((i) => [i.name, b.name] as const))));
-      } catch {
-        return new Map();
+    let client: OvsdbClient | null = null;
+    let reported = false;
+    const lost = (err: Error) => {
+      if (stopped || this.#closed || reported) return;
+      reported = true;
+      this.#log?.error({ host: this.host, err }, 'OVSDB monitor of the Interface table lost');
+      onLost?.(err);
+    };
+    const deliver = (events: InterfaceEvent[]) => {
+      for (const ev of events) {
+        if (stopped) return;
+        listener(ev);
       }
     };
-    const state = new InterfaceMonitorState(bridgesByName);
-    let chain = Promise.resolve();
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      chain = chain.then(async () => {
-        let events: InterfaceEvent[];
-        try {
-          events = await state.events(line);
-        } catch (e) {
-          // An unreadable line is skipped; the chain goes on with the next.
-          this.#log?.warn({ host: this.host, err: e, line }, 'ovsdb-client monitor: unreadable update');
-          return;
-        }
-        for (const ev of events) {
-          if (stopped) return;
-          listener(ev);
-        }
+    void (async () => {
+      const state = new InterfaceMonitorState();
+      try {
+        client = await OvsdbClient.connect(this.#db ?? defaultDb(), this.#log ? { log: this.#log } : {});
+      } catch (e) {
+        lost(e as Error);
+        return;
+      }
+      if (stopped || this.#closed) return client.close();
+      this.#clients.add(client);
+      client.onClose((err) => {
+        this.#clients.delete(client!);
+        lost(err);
       });
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      if (!stopped && !this.#closed) this.#log?.warn({ host: this.host, stderr: d.toString() }, 'ovsdb-client monitor');
-    });
-    child.on('exit', () => this.#monitors.delete(child));
+      // Updates that arrive before the reply's initial rows are delivered wait for them.
+      let queued: TableUpdates[] | null = [];
+      try {
+        const initial = await client.monitor('Open_vSwitch', 'interfaces', INTERFACE_MONITOR, (u) => (queued ? queued.push(u) : deliver(state.update(u))));
+        deliver(state.initial(initial));
+        for (const u of queued) deliver(state.update(u));
+        queued = null;
+      } catch (e) {
+        if (!(e instanceof OvsdbConnectionClosed)) lost(e as Error);
+        client.close();
+      }
+    })();
     return () => {
       stopped = true;
-      child.kill();
+      if (client) {
+        this.#clients.delete(client);
+        client.close();
+      }
     };
   }
 
   /** Stops the monitors (the devices stay: they are the host's). */
   close(): void {
     this.#closed = true;
-    for (const m of this.#monitors) m.kill();
-    this.#monitors.clear();
+    for (const c of this.#clients) c.close();
+    this.#clients.clear();
   }
 }

@@ -250,13 +250,28 @@ export class OvsL2AgentLoop implements HostWorker {
       agent.sg = new SecurityGroupAgent(this.#sgRpc, agent.net, this.d.log, this.d.cfg.agent.report_interval, fw);
     }
     this.#agents.set(host, agent);
-    const unwatch = agent.net.onInterfaceChange((ev) => this.#onEvent(agent, ev));
+    // A lost watch (the linux host's OVSDB connection closed) is taken again after
+    // [agent] ovsdb_monitor_respawn_interval, as Zed's AsyncProcess respawns its ovsdb
+    // monitor; br-int is then seen afresh, as after an agent restart.
+    let respawn: TimerHandle | null = null;
+    const unwatch = agent.net.onInterfaceChange(
+      (ev) => this.#onEvent(agent, ev),
+      (err) => {
+        this.d.log.error({ host, err }, 'Interface monitor is not active');
+        respawn = this.d.clock.after(this.d.cfg.agent.ovsdb_monitor_respawn_interval * 1000, () => {
+          if (this.#agents.get(host) !== agent) return;
+          this.removeHost(host);
+          this.addHost(host);
+        });
+      },
+    );
     // A snapshot load replaced the devices: see br-int afresh, as after an agent restart.
     const unrestore = agent.net.onRestore?.(() => {
       this.removeHost(host);
       this.addHost(host);
     });
     agent.unsubscribe = () => {
+      respawn?.cancel();
       unwatch();
       unrestore?.();
     };
