@@ -31,20 +31,12 @@ import type { TestCloud } from '../helpers/cloud.js';
 import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
 import { neutronIptables, removeNeutronIptables } from '../helpers/iptables.js';
 import { assertStatus } from '../helpers/neutron.js';
-import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
+import { type OvsSandbox, deleteHostDevices, hasTool, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
-const has = (tool: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 let skip = linuxHostSkipReason();
-if (!skip && !has('dnsmasq')) {
+if (!skip && !hasTool('dnsmasq')) {
   if (process.env['CI'] === 'true') throw new Error('CI runs as root and needs dnsmasq (apt-get install dnsmasq-base)');
   skip = 'missing dnsmasq (apt-get install dnsmasq-base)';
 }

@@ -16,25 +16,11 @@ import { after, before, describe, it } from 'node:test';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
 import type { TestCloud } from '../helpers/cloud.js';
 import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
-import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
+import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostDhcpSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
-const has = (tool: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const missingDhcpTools = ['dnsmasq', 'dhclient'].filter((t) => !has(t));
-let skip = linuxHostSkipReason();
-if (!skip && missingDhcpTools.length) {
-  const why = `missing ${missingDhcpTools.join(', ')} (apt-get install dnsmasq-base isc-dhcp-client)`;
-  if (process.env['CI'] === 'true') throw new Error(`CI runs as root and needs the DHCP tools: ${why}`);
-  skip = why;
-}
+const skip = linuxHostDhcpSkipReason();
 if (skip) console.log(`# linux host DHCP test skipped: ${skip}`);
 
 /** Whether a process whose command line has `needle` runs (pgrep -f). */

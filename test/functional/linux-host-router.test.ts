@@ -15,19 +15,11 @@ import { guestNamespace } from '../../src/compute/virt/vif.js';
 import type { TestCloud } from '../helpers/cloud.js';
 import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
 import { configureGuestAddress, pings } from '../helpers/guests.js';
-import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
+import { type OvsSandbox, deleteHostDevices, hasTool, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
-const hasIptables = (() => {
-  try {
-    execFileSync('sh', ['-c', 'command -v iptables-restore'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = linuxHostSkipReason() ?? (hasIptables ? null : 'missing iptables (apt-get install iptables)');
+const skip = linuxHostSkipReason() ?? (hasTool('iptables-restore') ? null : 'missing iptables (apt-get install iptables)');
 if (skip) console.log(`# linux host router test skipped: ${skip}`);
 
 /** The test's own "outside world": a namespace on br-ex through a veth pair. */

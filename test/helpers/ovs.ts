@@ -18,7 +18,8 @@ import { removeNeutronIptables } from './iptables.js';
 const exec = promisify(execFile);
 const SCRIPT = resolve(import.meta.dirname, '../../scripts/ovs-sandbox.sh');
 
-const has = (tool: string): boolean => {
+/** Whether `tool` is on PATH. */
+export const hasTool = (tool: string): boolean => {
   try {
     execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     return true;
@@ -32,13 +33,23 @@ export function linuxHostSkipReason(): string | null {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root: the linux host driver creates devices and namespaces';
   // iptables-save/-restore and ipset: the OVS agent's iptables_hybrid firewall (the default firewall_driver).
-  const missing = ['ip', 'ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovsdb-client', 'brctl', 'iptables-save', 'iptables-restore', 'ipset'].filter((t) => !has(t));
+  const missing = ['ip', 'ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovsdb-client', 'brctl', 'iptables-save', 'iptables-restore', 'ipset'].filter((t) => !hasTool(t));
   if (missing.length) {
     const why = `missing ${missing.join(', ')} (apt-get install openvswitch-switch bridge-utils iptables ipset)`;
     if (process.env['CI'] === 'true') throw new Error(`CI runs as root and needs Open vSwitch: ${why}`);
     return why;
   }
   return null;
+}
+
+/** linuxHostSkipReason(), or the DHCP tools (dnsmasq, dhclient) missing: under CI=true that fails. */
+export function linuxHostDhcpSkipReason(): string | null {
+  const skip = linuxHostSkipReason();
+  const missing = ['dnsmasq', 'dhclient'].filter((t) => !hasTool(t));
+  if (skip || !missing.length) return skip;
+  const why = `missing ${missing.join(', ')} (apt-get install dnsmasq-base isc-dhcp-client)`;
+  if (process.env['CI'] === 'true') throw new Error(`CI runs as root and needs the DHCP tools: ${why}`);
+  return why;
 }
 
 export interface OvsSandbox {
