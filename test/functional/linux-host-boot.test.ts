@@ -11,7 +11,6 @@ import { after, before, describe, it } from 'node:test';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
 import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
 import { hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
-import { waitFor } from '../helpers/wait.js';
 
 const skip = linuxHostSkipReason();
 if (skip) console.log(`# linux host boot test skipped: ${skip}`);
@@ -29,7 +28,7 @@ describe('a server on a linux host', { skip: skip ?? false }, () => {
   });
 
   it('is a namespace with eth0 (the port\'s MAC) behind the hybrid plug, and leaves nothing when deleted', async () => {
-    const { nova, ovs } = lc;
+    const { ovs } = lc;
     const { id, port } = await lc.boot('vm1', { netId });
     const short = port.id.slice(0, 11);
     const ns = JSON.parse(execFileSync('ip', ['-n', guestNamespace(id), '-json', 'link', 'show', 'eth0'], { encoding: 'utf8' }))[0];
@@ -44,8 +43,7 @@ describe('a server on a linux host', { skip: skip ?? false }, () => {
     assert.match(tag, /^[1-9]\d*$/);
     assert.notEqual(tag, '4095');
 
-    assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
-    await waitFor('server gone', async () => ((await nova('GET', `/servers/${id}`)).status === 404 ? true : undefined));
+    await lc.deleteServers([id]);
     const left = await hostLinkNames();
     assert.deepEqual(left.links.filter((l) => l.endsWith(short)), []);
     assert.ok(!left.namespaces.includes(guestNamespace(id)));

@@ -108,8 +108,7 @@ describe('DHCP on a linux host', { skip: skip ?? false }, () => {
     const fixed = /fixed-address ([0-9.]+);/.exec(readFileSync(lease, 'utf8'))?.[1];
     assert.equal(fixed, port.fixed_ips[0].ip_address);
 
-    assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
-    await waitFor('server gone', async () => ((await nova('GET', `/servers/${id}`)).status === 404 ? true : undefined));
+    await lc.deleteServers([id]);
     leftover = null;
     assert.equal((await neutron('DELETE', `/networks/${net.id}`)).status, 204);
     await waitFor('dnsmasq, namespace and tap gone', async () => {

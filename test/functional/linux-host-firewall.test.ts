@@ -15,8 +15,8 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
-import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
-import { configureGuestAddress, pings } from '../helpers/guests.js';
+import { type LinuxCloud, assertIcmpRuleGovernsPing, startLinuxCloud } from '../helpers/linux-cloud.js';
+import { configureGuestAddress } from '../helpers/guests.js';
 import { neutronIptables, removeNeutronIptables } from '../helpers/iptables.js';
 import { assertStatus } from '../helpers/neutron.js';
 import { hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
@@ -28,7 +28,6 @@ if (skip) console.log(`# linux host firewall test skipped: ${skip}`);
 
 describe('security groups on a linux host (iptables_hybrid)', { skip: skip ?? false }, () => {
   let lc: LinuxCloud;
-  let nova: LinuxCloud['nova'];
   let neutron: LinuxCloud['neutron'];
   let netId: string;
   let sgId: string;
@@ -37,7 +36,7 @@ describe('security groups on a linux host (iptables_hybrid)', { skip: skip ?? fa
     // Leftovers of an earlier crashed run would make the assertions below meaningless. Only
     // once the sandbox lock is held: another real-host test's chains are live until then.
     lc = await startLinuxCloud({ overrides: { agent: { firewall_driver: 'iptables_hybrid' } }, neutronUser: 'demo', afterOvs: () => removeNeutronIptables() });
-    ({ nova, neutron } = lc);
+    ({ neutron } = lc);
     netId = await lc.network('fw-net', '10.91.0.0/24');
     sgId = assertStatus(await neutron('POST', '/security-groups', { security_group: { name: 'fw-test' } }), 201).security_group.id;
     // TCP from members of the group (an ipset), but no ICMP yet.
@@ -57,9 +56,6 @@ describe('security groups on a linux host (iptables_hybrid)', { skip: skip ?? fa
   }
 
   /** Pings until `want` holds (each ping waits 1 s), for at most `ms`. */
-  const pingBecomes = (from: string, ip: string, want: boolean, ms: number) =>
-    waitFor(`ping ${ip} ${want ? 'answered' : 'dropped'}`, async () => ((await pings(guestNamespace(from), ip)) === want ? true : undefined), ms, 50);
-
   it('lets ICMP through only while a rule allows it, and cleans up with the ports', async () => {
     const a = await boot('fw-a');
     const b = await boot('fw-b');
@@ -71,21 +67,9 @@ describe('security groups on a linux host (iptables_hybrid)', { skip: skip ?? fa
     assert.deepEqual(sets.sort(), [`NIPv4${sgId}`.slice(0, 29)]);
 
     // No ICMP rule yet: the echo request is dropped at the receiver's ingress chain.
-    assert.equal(await pings(guestNamespace(a.id), b.ip), false);
-    const icmp = assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } }), 201).security_group_rule;
-    // polling_interval 0: the notification's iteration runs at once; 5 s is far more than one loop.
-    await pingBecomes(a.id, b.ip, true, 5000);
-    assert.equal(await pings(guestNamespace(b.id), a.ip), true);
+    await assertIcmpRuleGovernsPing(neutron, sgId, a, b);
 
-    assertStatus(await neutron('DELETE', `/security-group-rules/${icmp.id}`), 204);
-    await pingBecomes(a.id, b.ip, false, 5000);
-    assert.equal(await pings(guestNamespace(b.id), a.ip), false);
-
-    assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } }), 201);
-    await pingBecomes(a.id, b.ip, true, 5000);
-
-    for (const s of [a, b]) assert.equal((await nova('DELETE', `/servers/${s.id}`)).status, 204);
-    for (const s of [a, b]) await waitFor('server gone', async () => ((await nova('GET', `/servers/${s.id}`)).status === 404 ? true : undefined));
+    await lc.deleteServers([a.id, b.id]);
     const left = await hostLinkNames();
     assert.deepEqual(left.links.filter((l) => l.endsWith(pa.slice(0, 11)) || l.endsWith(pb.slice(0, 11))), []);
     assert.deepEqual(left.namespaces.filter((ns) => ns === guestNamespace(a.id) || ns === guestNamespace(b.id)), []);

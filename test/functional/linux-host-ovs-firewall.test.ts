@@ -13,10 +13,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { guestNamespace } from '../../src/compute/virt/vif.js';
 import type { TestCloud } from '../helpers/cloud.js';
-import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
-import { configureGuestAddress, pings } from '../helpers/guests.js';
+import { type LinuxCloud, assertIcmpRuleGovernsPing, startLinuxCloud } from '../helpers/linux-cloud.js';
+import { configureGuestAddress } from '../helpers/guests.js';
 import { assertStatus } from '../helpers/neutron.js';
 import { type OvsSandbox, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
@@ -28,7 +27,6 @@ describe('security groups on a linux host (openvswitch firewall)', { skip: skip 
   let lc: LinuxCloud;
   let ovs: OvsSandbox;
   let cloud: TestCloud;
-  let nova: LinuxCloud['nova'];
   let neutron: LinuxCloud['neutron'];
   let netId: string;
   let sgId: string;
@@ -39,7 +37,7 @@ describe('security groups on a linux host (openvswitch firewall)', { skip: skip 
 
   before(async () => {
     lc = await startLinuxCloud({ overrides: { agent: { firewall_driver: 'openvswitch' } }, neutronUser: 'demo' });
-    ({ ovs, cloud, nova, neutron } = lc);
+    ({ ovs, cloud, neutron } = lc);
     netId = await lc.network('ovsfw-net', '10.92.0.0/24');
     sgId = assertStatus(await neutron('POST', '/security-groups', { security_group: { name: 'ovsfw-test' } }), 201).security_group.id;
     // TCP from members of the group (expanded to their addresses), but no ICMP yet.
@@ -56,9 +54,6 @@ describe('security groups on a linux host (openvswitch firewall)', { skip: skip 
     await configureGuestAddress(id, `${ip}/24`);
     return { id, ip, port: port.id as string };
   }
-
-  const pingBecomes = (from: string, ip: string, want: boolean, ms: number) =>
-    waitFor(`ping ${ip} ${want ? 'answered' : 'dropped'}`, async () => ((await pings(guestNamespace(from), ip)) === want ? true : undefined), ms, 50);
 
   it('plugs taps into br-int, lets ICMP through only while a rule allows it, and removes the ports\' flows', async () => {
     const a = await boot('ovsfw-a');
@@ -78,20 +73,9 @@ describe('security groups on a linux host (openvswitch firewall)', { skip: skip 
     assert.match(flows, /table=72, .*ct_state=\+new-est/);
 
     // No ICMP rule yet: the echo request is dropped in the receiver's ingress tables.
-    assert.equal(await pings(guestNamespace(a.id), b.ip), false);
-    const icmp = assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } }), 201).security_group_rule;
-    await pingBecomes(a.id, b.ip, true, 5000);
-    assert.equal(await pings(guestNamespace(b.id), a.ip), true);
+    await assertIcmpRuleGovernsPing(neutron, sgId, a, b);
 
-    assertStatus(await neutron('DELETE', `/security-group-rules/${icmp.id}`), 204);
-    await pingBecomes(a.id, b.ip, false, 5000);
-    assert.equal(await pings(guestNamespace(b.id), a.ip), false);
-
-    assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } }), 201);
-    await pingBecomes(a.id, b.ip, true, 5000);
-
-    for (const s of [a, b]) assert.equal((await nova('DELETE', `/servers/${s.id}`)).status, 204);
-    for (const s of [a, b]) await waitFor('server gone', async () => ((await nova('GET', `/servers/${s.id}`)).status === 404 ? true : undefined));
+    await lc.deleteServers([a.id, b.id]);
     const left = await hostLinkNames();
     assert.deepEqual(left.links.filter((l) => l.endsWith(a.port.slice(0, 11)) || l.endsWith(b.port.slice(0, 11))), []);
     await waitFor('per-port flows gone', async () => {

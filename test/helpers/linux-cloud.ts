@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import type { Config, DeepPartial } from '../../src/common/config.js';
 import { createLogger } from '../../src/common/log.js';
 import { type TestCloud, startTestCloud } from './cloud.js';
+import { guestNamespace } from '../../src/compute/virt/vif.js';
+import { pingBecomes, pings } from './guests.js';
 import { assertStatus } from './neutron.js';
 import { type OvsSandbox, startOvsSandbox } from './ovs.js';
 import { waitFor } from './wait.js';
@@ -48,6 +50,8 @@ export interface LinuxCloud {
   waitActive(id: string, what?: string, ms?: number): Promise<any>;
   /** Boots on a network (uuid) or a port, waits for ACTIVE, finds its port and fixed IP. */
   boot(name: string, nic: { netId: string } | { portId: string }, opts?: { what?: string; ms?: number }): Promise<BootedServer>;
+  /** Deletes the servers (204 each) and waits until each is gone (404). */
+  deleteServers(ids: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -104,9 +108,33 @@ export async function startLinuxCloud(options: LinuxCloudOptions = {}): Promise<
       const port = (await c.api('admin', 'GET', `${c.urls.network}/v2.0/ports?device_id=${id}`)).body.ports[0];
       return { id, port, ip: port.fixed_ips[0].ip_address as string };
     },
+    async deleteServers(ids) {
+      for (const id of ids) assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
+      for (const id of ids) await waitFor('server gone', async () => ((await nova('GET', `/servers/${id}`)).status === 404 ? true : undefined));
+    },
     async stop() {
       await c.stop();
       await ovs.stop();
     },
   };
+}
+
+/**
+ * Two servers' guests on one network, in security group `sgId` with no ICMP rule: a ping
+ * is dropped; an ICMP ingress rule lets it through both ways within one agent loop,
+ * deleting it drops it again, adding it back lets it through.
+ */
+export async function assertIcmpRuleGovernsPing(neutron: Api, sgId: string, a: { id: string; ip: string }, b: { id: string; ip: string }): Promise<void> {
+  assert.equal(await pings(guestNamespace(a.id), b.ip), false);
+  const icmp = assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } }), 201).security_group_rule;
+  // polling_interval 0: the notification's iteration runs at once; 5 s is far more than one loop.
+  await pingBecomes(a.id, b.ip, true, 5000);
+  assert.equal(await pings(guestNamespace(b.id), a.ip), true);
+
+  assertStatus(await neutron('DELETE', `/security-group-rules/${icmp.id}`), 204);
+  await pingBecomes(a.id, b.ip, false, 5000);
+  assert.equal(await pings(guestNamespace(b.id), a.ip), false);
+
+  assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } }), 201);
+  await pingBecomes(a.id, b.ip, true, 5000);
 }
