@@ -28,7 +28,7 @@ import { repairVifsCommand } from '../../src/cli/ops/repair-vifs.js';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
 import { type TestCloud, inProcessOnly } from '../helpers/cloud.js';
 import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
-import { configureGuestAddress, pings } from '../helpers/guests.js';
+import { configureGuestAddress, pingBecomes as guestPingBecomes, pings } from '../helpers/guests.js';
 import { neutronIptables, removeNeutronIptables } from '../helpers/iptables.js';
 import { assertStatus } from '../helpers/neutron.js';
 import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
@@ -89,8 +89,7 @@ describe('the seed\'s §4.1 port recovery on a linux host', { skip: skip ?? fals
   });
 
   /** Pings until `want` holds (each ping waits 1 s), for at most `ms`. */
-  const pingBecomes = (from: Guest, to: Guest, want: boolean, ms: number) =>
-    waitFor(`ping ${to.ip} ${want ? 'answered' : 'dropped'}`, async () => ((await pings(guestNamespace(from.id), to.ip)) === want ? true : undefined), ms, 50);
+  const pingBecomes = (from: Guest, to: Guest, want: boolean, ms: number) => guestPingBecomes(from.id, to.ip, want, ms);
 
   const portStatus = async (g: Guest) => (await neutron('GET', `/ports/${g.portId}`)).body.port.status as string;
 
