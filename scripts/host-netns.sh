@@ -17,6 +17,8 @@
 #   scripts/host-netns.sh stop NAME DIR                  # kills its OVS, deletes NAME (and its veth), removes DIR
 #   scripts/host-netns.sh underlay-stop UNDERLAY
 set -euo pipefail
+# The host's OVS daemons are scripts/ovs-sandbox.sh's, run inside the namespace.
+sandbox="$(dirname "$0")/ovs-sandbox.sh"
 usage() { echo "usage: host-netns.sh underlay-start U | start NAME DIR U CIDR | stop NAME DIR | underlay-stop U" >&2; exit 2; }
 cmd=${1:-}
 # The underlay side of a host's veth: a name of at most 15 characters, one per host name.
@@ -45,12 +47,7 @@ case "$cmd" in
     ip -n "$u" link add "$peer" type veth peer name ul0 netns "$name"
     ip -n "$u" link set "$peer" master br-ul up
     ip -n "$name" link set ul0 up
-    [ -f "$dir/conf.db" ] || ovsdb-tool create "$dir/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-    ip netns exec "$name" ovsdb-server --remote="punix:$sock" --pidfile="$dir/ovsdb-server.pid" --unixctl="$dir/ovsdb-server.ctl" \
-      --log-file="$dir/ovsdb-server.log" --detach "$dir/conf.db"
-    ovs-vsctl --db="unix:$sock" --no-wait init
-    ip netns exec "$name" ovs-vswitchd "unix:$sock" --pidfile="$dir/ovs-vswitchd.pid" --unixctl="$dir/ovs-vswitchd.ctl" \
-      --log-file="$dir/ovs-vswitchd.log" --detach
+    OVS_SANDBOX_NETNS="$name" "$sandbox" start "$dir" >/dev/null
     ovs-vsctl --db="unix:$sock" --timeout=10 -- add-br br-ul -- set Bridge br-ul datapath_type=netdev -- add-port br-ul ul0
     ip -n "$name" addr add "$cidr" dev br-ul
     ip -n "$name" link set br-ul up
@@ -58,22 +55,9 @@ case "$cmd" in
     ;;
   stop)
     name=${2:?$(usage)} dir=${3:?$(usage)}
-    sock="$dir/db.sock"
-    if [ -S "$sock" ]; then
-      for br in $(ovs-vsctl --db="unix:$sock" --timeout=5 list-br 2>/dev/null); do
-        ovs-vsctl --db="unix:$sock" --timeout=5 --if-exists del-br "$br" || true
-      done
-    fi
-    for d in ovs-vswitchd ovsdb-server; do
-      if [ -f "$dir/$d.pid" ]; then
-        pid=$(cat "$dir/$d.pid")
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      fi
-    done
+    "$sandbox" stop "$dir"
     # Deleting the namespace takes its end of the veth pair, and so the underlay's end.
     ip netns delete "$name" 2>/dev/null || true
-    rm -rf "$dir"
     ;;
   *) usage ;;
 esac

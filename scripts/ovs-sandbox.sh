@@ -5,19 +5,24 @@
 #
 #   scripts/ovs-sandbox.sh start DIR   # prints the db socket (unix:DIR/db.sock)
 #   scripts/ovs-sandbox.sh stop DIR    # deletes its bridges, kills both daemons, removes DIR
+#
+# With OVS_SANDBOX_NETNS=NAME both daemons run inside the network namespace NAME (which
+# must exist): scripts/host-netns.sh's hosts.
 set -euo pipefail
 cmd=${1:?usage: ovs-sandbox.sh start|stop DIR}
 dir=${2:?usage: ovs-sandbox.sh start|stop DIR}
 sock="$dir/db.sock"
 export OVS_RUNDIR="$dir" OVS_LOGDIR="$dir" OVS_DBDIR="$dir" OVS_SYSCONFDIR="$dir"
+in_ns=()
+[ -z "${OVS_SANDBOX_NETNS:-}" ] || in_ns=(ip netns exec "$OVS_SANDBOX_NETNS")
 case "$cmd" in
   start)
     mkdir -p "$dir"
     [ -f "$dir/conf.db" ] || ovsdb-tool create "$dir/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-    ovsdb-server --remote="punix:$sock" --pidfile="$dir/ovsdb-server.pid" --unixctl="$dir/ovsdb-server.ctl" \
+    ${in_ns[@]+"${in_ns[@]}"} ovsdb-server --remote="punix:$sock" --pidfile="$dir/ovsdb-server.pid" --unixctl="$dir/ovsdb-server.ctl" \
       --log-file="$dir/ovsdb-server.log" --detach "$dir/conf.db"
     ovs-vsctl --db="unix:$sock" --no-wait init
-    ovs-vswitchd "unix:$sock" --pidfile="$dir/ovs-vswitchd.pid" --unixctl="$dir/ovs-vswitchd.ctl" \
+    ${in_ns[@]+"${in_ns[@]}"} ovs-vswitchd "unix:$sock" --pidfile="$dir/ovs-vswitchd.pid" --unixctl="$dir/ovs-vswitchd.ctl" \
       --log-file="$dir/ovs-vswitchd.log" --detach
     echo "unix:$sock"
     ;;

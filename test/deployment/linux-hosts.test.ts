@@ -24,26 +24,12 @@ import { guestNamespace } from '../../src/compute/virt/vif.js';
 import { type ApiAnswer, type Deployment, deploymentApi, deploymentUnavailable, startDeployment } from '../helpers/deployment.js';
 import { configureGuestAddress, pings } from '../helpers/guests.js';
 import { type HostNamespaces, namespaceLinkNames, startHostNamespaces } from '../helpers/host-netns.js';
-import { hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
+import { hostLinkNames, linuxHostDhcpSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
 const HOSTS = ['dhost1', 'dhost2'];
-const has = (tool: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-let rootSkip = linuxHostSkipReason();
-const missingDhcpTools = ['dnsmasq', 'dhclient'].filter((tool) => !has(tool));
-if (!rootSkip && missingDhcpTools.length) {
-  const why = `missing ${missingDhcpTools.join(', ')} (apt-get install dnsmasq-base isc-dhcp-client)`;
-  if (process.env['CI'] === 'true') throw new Error(`CI runs as root and needs the DHCP tools: ${why}`);
-  rootSkip = why;
-}
+const rootSkip = linuxHostDhcpSkipReason();
 if (rootSkip) console.log(`# distributed linux hosts test skipped: ${rootSkip}`);
 
 /** br-tun's port to `ip` (ovs_lib's get_tunnel_name: vxlan-<hex of the address>). */

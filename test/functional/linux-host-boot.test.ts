@@ -9,50 +9,27 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
-import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
-import { createLogger } from '../../src/common/log.js';
-import { type OvsSandbox, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
-import { waitFor } from '../helpers/wait.js';
+import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
+import { hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
 
 const skip = linuxHostSkipReason();
 if (skip) console.log(`# linux host boot test skipped: ${skip}`);
 
 describe('a server on a linux host', { skip: skip ?? false }, () => {
-  let ovs: OvsSandbox;
-  let cloud: TestCloud;
+  let lc: LinuxCloud;
   let netId: string;
-  let imageId: string;
-  const nova = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
-  const neutron = (method: string, path: string, body?: unknown) => cloud.api('admin', method, `${cloud.urls.network}/v2.0${path}`, body);
 
   before(async () => {
-    ovs = await startOvsSandbox();
-    cloud = await startTestCloud({
-      DEFAULT: { host_driver: 'linux', hosts: ['linux1'] },
-      linux_host: { ovsdb_socket: ovs.db },
-      agent: { polling_interval: 0, datapath_type: 'netdev' },
-      network: { send_events_interval: 0 },
-    }, undefined, process.env['DEBUG_LINUX_HOST'] ? createLogger('warn') : undefined);
-    const net = await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/networks`, { network: { name: 'net1' } });
-    netId = net.body.network.id;
-    await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/subnets`, { subnet: { network_id: netId, cidr: '10.9.0.0/24', ip_version: 4 } });
-    imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+    lc = await startLinuxCloud();
+    netId = await lc.network('net1', '10.9.0.0/24');
   });
   after(async () => {
-    await cloud?.stop();
-    await ovs?.stop();
+    await lc?.stop();
   });
 
   it('is a namespace with eth0 (the port\'s MAC) behind the hybrid plug, and leaves nothing when deleted', async () => {
-    const r = await nova('POST', '/servers', { server: { name: 'vm1', flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    const id = r.body.server.id as string;
-    await waitFor(`server ${id} ACTIVE`, async () => {
-      const s = (await nova('GET', `/servers/${id}`)).body.server;
-      if (s?.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.fault)}`);
-      return s?.status === 'ACTIVE' ? s : undefined;
-    });
-    const port = (await neutron('GET', `/ports?device_id=${id}`)).body.ports[0];
+    const { ovs } = lc;
+    const { id, port } = await lc.boot('vm1', { netId });
     const short = port.id.slice(0, 11);
     const ns = JSON.parse(execFileSync('ip', ['-n', guestNamespace(id), '-json', 'link', 'show', 'eth0'], { encoding: 'utf8' }))[0];
     assert.equal(ns.address, port.mac_address);
@@ -66,8 +43,7 @@ describe('a server on a linux host', { skip: skip ?? false }, () => {
     assert.match(tag, /^[1-9]\d*$/);
     assert.notEqual(tag, '4095');
 
-    assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
-    await waitFor('server gone', async () => ((await nova('GET', `/servers/${id}`)).status === 404 ? true : undefined));
+    await lc.deleteServers([id]);
     const left = await hostLinkNames();
     assert.deepEqual(left.links.filter((l) => l.endsWith(short)), []);
     assert.ok(!left.namespaces.includes(guestNamespace(id)));

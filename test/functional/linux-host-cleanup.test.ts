@@ -27,24 +27,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
-import { createLogger } from '../../src/common/log.js';
-import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
+import type { TestCloud } from '../helpers/cloud.js';
+import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
 import { neutronIptables, removeNeutronIptables } from '../helpers/iptables.js';
 import { assertStatus } from '../helpers/neutron.js';
-import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
+import { type OvsSandbox, deleteHostDevices, hasTool, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
-const has = (tool: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 let skip = linuxHostSkipReason();
-if (!skip && !has('dnsmasq')) {
+if (!skip && !hasTool('dnsmasq')) {
   if (process.env['CI'] === 'true') throw new Error('CI runs as root and needs dnsmasq (apt-get install dnsmasq-base)');
   skip = 'missing dnsmasq (apt-get install dnsmasq-base)';
 }
@@ -104,7 +96,8 @@ describe('deleting everything on a linux host leaves nothing', { skip: skip ?? f
   /** The agent's own flows and ports, before the first network. */
   let agentFlows: Record<string, string[]>;
   let agentPorts: string[];
-  const nova = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
+  let lc: LinuxCloud;
+  let nova: LinuxCloud['nova'];
   const neutron = (user: 'admin' | 'demo', method: string, path: string, body?: unknown) => cloud.api(user, method, `${cloud.urls.network}/v2.0${path}`, body);
   const vsctl = (...args: string[]) => execFileSync('ovs-vsctl', [`--db=${ovs.db}`, ...args], { encoding: 'utf8' });
   const newSince = async () => {
@@ -116,28 +109,28 @@ describe('deleting everything on a linux host leaves nothing', { skip: skip ?? f
   };
 
   before(async () => {
-    // Under the sandbox lock: no other real-host test makes devices or chains meanwhile.
-    ovs = await startOvsSandbox();
-    // Leftovers of an earlier crashed run would make the iptables assertions meaningless.
-    removeNeutronIptables();
-    const start = await hostLinkNames();
-    atStart = { links: new Set(start.links), namespaces: new Set(start.namespaces) };
     statePath = mkdtempSync(join(tmpdir(), 'nimbus-cleanup-state-'));
     // dnsmasq drops root and reads its files as nobody.
     chmodSync(statePath, 0o755);
-    cloud = await startTestCloud(
-      {
-        DEFAULT: { host_driver: 'linux', hosts: ['linux1'], dhcp_agent: true, state_path: statePath },
-        linux_host: { ovsdb_socket: ovs.db, provider_bridges: true },
+    // Under the sandbox lock: no other real-host test makes devices or chains meanwhile.
+    lc = await startLinuxCloud({
+      overrides: {
+        DEFAULT: { dhcp_agent: true, state_path: statePath },
+        linux_host: { provider_bridges: true },
         l3_agent: { enabled: true },
-        agent: { polling_interval: 0, datapath_type: 'netdev', firewall_driver: 'iptables_hybrid', bridge_mappings: ['physnet1:br-ex'] },
+        agent: { firewall_driver: 'iptables_hybrid', bridge_mappings: ['physnet1:br-ex'] },
         // A tunnel endpoint on loopback: br-tun with its tables, the tenant networks' VXLAN flows on it.
         ovs: { local_ip: '127.0.0.1' },
-        network: { send_events_interval: 0 },
       },
-      undefined,
-      process.env['DEBUG_LINUX_HOST'] ? createLogger('debug') : undefined,
-    );
+      debugLevel: 'debug',
+      afterOvs: async () => {
+        // Leftovers of an earlier crashed run would make the iptables assertions meaningless.
+        removeNeutronIptables();
+        const start = await hostLinkNames();
+        atStart = { links: new Set(start.links), namespaces: new Set(start.namespaces) };
+      },
+    });
+    ({ ovs, cloud, nova } = lc);
     // The agent sets its bridges up in its first loop, after the cloud is up: wait until
     // their flows are there and stay the same between two looks.
     let last = '';
@@ -162,7 +155,7 @@ describe('deleting everything on a linux host leaves nothing', { skip: skip ?? f
   });
 
   it('boots servers on two routed networks with DHCP and a floating IP, deletes them all, and finds nothing left', async () => {
-    const imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+    const imageId = await lc.imageId();
     const nets: { id: string; subnet: string }[] = [];
     for (const [i, cidr] of ['10.32.1.0/24', '10.32.2.0/24'].entries()) {
       const net = assertStatus(await neutron('demo', 'POST', '/networks', { network: { name: `h-clean-net${i}` } }), 201).network;
@@ -181,11 +174,7 @@ describe('deleting everything on a linux host leaves nothing', { skip: skip ?? f
       servers.push(r.body.server.id);
     }
     for (const id of servers) {
-      await waitFor(`server ${id} ACTIVE`, async () => {
-        const s = (await nova('GET', `/servers/${id}`)).body.server;
-        if (s?.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.fault)}`);
-        return s?.status === 'ACTIVE' ? s : undefined;
-      });
+      await lc.waitActive(id);
     }
     const port = (await neutron('demo', 'GET', `/ports?device_id=${servers[1]}`)).body.ports[0];
     const fip = assertStatus(await neutron('demo', 'POST', '/floatingips', { floatingip: { floating_network_id: ext.id, port_id: port.id } }), 201).floatingip;

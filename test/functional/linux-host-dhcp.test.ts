@@ -14,27 +14,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
-import { createLogger } from '../../src/common/log.js';
-import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
-import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
+import type { TestCloud } from '../helpers/cloud.js';
+import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
+import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostDhcpSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
-const has = (tool: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const missingDhcpTools = ['dnsmasq', 'dhclient'].filter((t) => !has(t));
-let skip = linuxHostSkipReason();
-if (!skip && missingDhcpTools.length) {
-  const why = `missing ${missingDhcpTools.join(', ')} (apt-get install dnsmasq-base isc-dhcp-client)`;
-  if (process.env['CI'] === 'true') throw new Error(`CI runs as root and needs the DHCP tools: ${why}`);
-  skip = why;
-}
+const skip = linuxHostDhcpSkipReason();
 if (skip) console.log(`# linux host DHCP test skipped: ${skip}`);
 
 /** Whether a process whose command line has `needle` runs (pgrep -f). */
@@ -50,14 +36,14 @@ async function processWith(needle: string): Promise<boolean> {
 describe('DHCP on a linux host', { skip: skip ?? false }, () => {
   let ovs: OvsSandbox;
   let cloud: TestCloud;
-  let imageId: string;
+  let lc: LinuxCloud;
   let statePath: string;
   /** The server's guest namespace and hybrid-plug devices, removed in after() if the test failed before deleting it. */
   let leftover: { ns: string; links: string[] } | null = null;
   const work = mkdtempSync(join(tmpdir(), 'nimbus-dhcp-test-'));
   const dhclientPid = join(work, 'dhclient.pid');
-  const nova = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
-  const neutron = (method: string, path: string, body?: unknown) => cloud.api('admin', method, `${cloud.urls.network}/v2.0${path}`, body);
+  let nova: LinuxCloud['nova'];
+  let neutron: LinuxCloud['neutron'];
   const killDhclient = () => {
     try {
       process.kill(Number(readFileSync(dhclientPid, 'utf8').trim()), 'SIGKILL');
@@ -67,21 +53,11 @@ describe('DHCP on a linux host', { skip: skip ?? false }, () => {
   };
 
   before(async () => {
-    ovs = await startOvsSandbox();
     statePath = mkdtempSync(join(tmpdir(), 'nimbus-dhcp-state-'));
     // dnsmasq drops root and reads its files as nobody, as it would under /var/lib/neutron.
     chmodSync(statePath, 0o755);
-    cloud = await startTestCloud(
-      {
-        DEFAULT: { host_driver: 'linux', hosts: ['linux1'], dhcp_agent: true, state_path: statePath },
-        linux_host: { ovsdb_socket: ovs.db },
-        agent: { polling_interval: 0, datapath_type: 'netdev' },
-        network: { send_events_interval: 0 },
-      },
-      undefined,
-      process.env['DEBUG_LINUX_HOST'] ? createLogger('debug') : undefined,
-    );
-    imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+    lc = await startLinuxCloud({ overrides: { DEFAULT: { dhcp_agent: true, state_path: statePath } }, debugLevel: 'debug' });
+    ({ ovs, cloud, nova, neutron } = lc);
   });
   after(async () => {
     killDhclient();
@@ -119,15 +95,7 @@ describe('DHCP on a linux host', { skip: skip ?? false }, () => {
     assert.match(tag, /^[1-9]\d*$/);
     assert.equal((await neutron('GET', `/networks/${net.id}/dhcp-agents`)).body.agents[0].id, agents[0].id);
 
-    const r = await nova('POST', '/servers', { server: { name: 'vm-dhcp', flavorRef: '100', imageRef: imageId, networks: [{ uuid: net.id }] } });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    const id = r.body.server.id as string;
-    await waitFor(`server ${id} ACTIVE`, async () => {
-      const s = (await nova('GET', `/servers/${id}`)).body.server;
-      if (s?.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.fault)}`);
-      return s?.status === 'ACTIVE' ? s : undefined;
-    });
-    const port = (await neutron('GET', `/ports?device_id=${id}`)).body.ports[0];
+    const { id, port } = await lc.boot('vm-dhcp', { netId: net.id });
     const short = port.id.slice(0, 11);
     leftover = { ns: guestNamespace(id), links: [`qbr${short}`, `qvo${short}`, `tap${short}`] };
     // The instance's port is in dnsmasq's hosts file (written when nova created it).
@@ -140,8 +108,7 @@ describe('DHCP on a linux host', { skip: skip ?? false }, () => {
     const fixed = /fixed-address ([0-9.]+);/.exec(readFileSync(lease, 'utf8'))?.[1];
     assert.equal(fixed, port.fixed_ips[0].ip_address);
 
-    assert.equal((await nova('DELETE', `/servers/${id}`)).status, 204);
-    await waitFor('server gone', async () => ((await nova('GET', `/servers/${id}`)).status === 404 ? true : undefined));
+    await lc.deleteServers([id]);
     leftover = null;
     assert.equal((await neutron('DELETE', `/networks/${net.id}`)).status, 204);
     await waitFor('dnsmasq, namespace and tap gone', async () => {

@@ -19,10 +19,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
-import { createLogger } from '../../src/common/log.js';
-import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
+import type { TestCloud } from '../helpers/cloud.js';
+import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
 import { configureGuestAddress, pings } from '../helpers/guests.js';
-import { type OvsSandbox, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
+import { type OvsSandbox, linuxHostSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 import { rpcClient } from '../../src/bus/contract.js';
 import { PluginTopicDef } from '../../src/network/rpc/topics.js';
@@ -37,25 +37,17 @@ describe('OVS agent flows on a linux host: real pings', { skip: skip ?? false },
   let cloud: TestCloud;
   let addedAccept = false;
   const servers: Record<string, { id: string; ip: string; port: string }> = {};
-  const nova = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
-  const neutron = (method: string, path: string, body?: unknown) => cloud.api('admin', method, `${cloud.urls.network}/v2.0${path}`, body);
+  let lc: LinuxCloud;
+  let nova: LinuxCloud['nova'];
+  let neutron: LinuxCloud['neutron'];
   const ofctl = (...args: string[]) => execFileSync('ovs-ofctl', ['-O', 'OpenFlow13', ...args], { encoding: 'utf8', env: { ...process.env, OVS_RUNDIR: ovs.dir } });
   const vsctl = (...args: string[]) => execFileSync('ovs-vsctl', [`--db=${ovs.db}`, ...args], { encoding: 'utf8' }).trim();
 
   async function boot(name: string, netId: string): Promise<void> {
-    const r = await nova('POST', '/servers', { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    const id = r.body.server.id as string;
-    await waitFor(`server ${name} ACTIVE`, async () => {
-      const s = (await nova('GET', `/servers/${id}`)).body.server;
-      if (s?.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.fault)}`);
-      return s?.status === 'ACTIVE' ? s : undefined;
-    }, 60_000);
-    const port = (await neutron('GET', `/ports?device_id=${id}`)).body.ports[0];
+    const { id, port } = await lc.boot(name, { netId }, { what: `server ${name} ACTIVE`, ms: 60_000 });
     servers[name] = { id, ip: port.fixed_ips[0].ip_address, port: port.id };
     await configureGuestAddress(id, `${port.fixed_ips[0].ip_address}/24`);
   }
-  let imageId = '';
 
   before(async () => {
     // What the root namespace's FORWARD chain does to bridged frames (reported by the test's output).
@@ -65,16 +57,11 @@ describe('OVS agent flows on a linux host: real pings', { skip: skip ?? false },
       execFileSync('iptables', ['-I', ...ACCEPT_RULE]);
       addedAccept = true;
     }
-    ovs = await startOvsSandbox();
-    cloud = await startTestCloud({
-      DEFAULT: { host_driver: 'linux', hosts: ['linux1'] },
-      linux_host: { ovsdb_socket: ovs.db },
-      agent: { polling_interval: 0, datapath_type: 'netdev' },
+    lc = await startLinuxCloud({
       // A tunnel endpoint on loopback: br-tun and its tunnel ports are made, no packet leaves the machine.
-      ovs: { local_ip: '127.0.0.1' },
-      network: { send_events_interval: 0 },
-    }, undefined, process.env['DEBUG_LINUX_HOST'] ? createLogger('warn') : undefined);
-    imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+      overrides: { ovs: { local_ip: '127.0.0.1' } },
+    });
+    ({ ovs, cloud, nova, neutron } = lc);
     const net1 = (await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/networks`, { network: { name: 'flows-net1' } })).body.network.id;
     await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/subnets`, {
       subnet: { network_id: net1, cidr: '10.9.1.0/24', ip_version: 4, gateway_ip: null, allocation_pools: [{ start: '10.9.1.10', end: '10.9.1.100' }] },

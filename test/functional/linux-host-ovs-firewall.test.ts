@@ -13,71 +13,47 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { guestNamespace } from '../../src/compute/virt/vif.js';
-import { createLogger } from '../../src/common/log.js';
-import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
-import { configureGuestAddress, pings } from '../helpers/guests.js';
+import type { TestCloud } from '../helpers/cloud.js';
+import { type LinuxCloud, assertIcmpRuleGovernsPing, startLinuxCloud } from '../helpers/linux-cloud.js';
+import { configureGuestAddress } from '../helpers/guests.js';
 import { assertStatus } from '../helpers/neutron.js';
-import { type OvsSandbox, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
+import { type OvsSandbox, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skip = linuxHostSkipReason();
 if (skip) console.log(`# linux host OVS firewall test skipped: ${skip}`);
 
 describe('security groups on a linux host (openvswitch firewall)', { skip: skip ?? false }, () => {
+  let lc: LinuxCloud;
   let ovs: OvsSandbox;
   let cloud: TestCloud;
-  let imageId: string;
+  let neutron: LinuxCloud['neutron'];
   let netId: string;
   let sgId: string;
-  const nova = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
-  const neutron = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.network}/v2.0${path}`, body);
   /** binding:* attributes are admin-only. */
   const adminNeutron = (method: string, path: string) => cloud.api('admin', method, `${cloud.urls.network}/v2.0${path}`);
   const ofctl = (...args: string[]) => execFileSync('ovs-ofctl', ['-O', 'OpenFlow13', ...args], { encoding: 'utf8', env: { ...process.env, OVS_RUNDIR: ovs.dir } });
   const vsctl = (...args: string[]) => execFileSync('ovs-vsctl', [`--db=${ovs.db}`, ...args], { encoding: 'utf8' }).trim();
 
   before(async () => {
-    ovs = await startOvsSandbox();
-    cloud = await startTestCloud(
-      {
-        DEFAULT: { host_driver: 'linux', hosts: ['linux1'] },
-        linux_host: { ovsdb_socket: ovs.db },
-        agent: { polling_interval: 0, datapath_type: 'netdev', firewall_driver: 'openvswitch' },
-        network: { send_events_interval: 0 },
-      },
-      undefined,
-      process.env['DEBUG_LINUX_HOST'] ? createLogger('warn') : undefined,
-    );
-    netId = assertStatus(await neutron('POST', '/networks', { network: { name: 'ovsfw-net' } }), 201).network.id;
-    assertStatus(await neutron('POST', '/subnets', { subnet: { network_id: netId, cidr: '10.92.0.0/24', ip_version: 4 } }), 201);
+    lc = await startLinuxCloud({ overrides: { agent: { firewall_driver: 'openvswitch' } }, neutronUser: 'demo' });
+    ({ ovs, cloud, neutron } = lc);
+    netId = await lc.network('ovsfw-net', '10.92.0.0/24');
     sgId = assertStatus(await neutron('POST', '/security-groups', { security_group: { name: 'ovsfw-test' } }), 201).security_group.id;
     // TCP from members of the group (expanded to their addresses), but no ICMP yet.
     assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', remote_group_id: sgId } }), 201);
-    imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
   });
   after(async () => {
-    await cloud?.stop();
-    await ovs?.stop();
+    await lc?.stop();
   });
 
   async function boot(name: string): Promise<{ id: string; ip: string; port: string }> {
     const port = assertStatus(await neutron('POST', '/ports', { port: { network_id: netId, security_groups: [sgId] } }), 201).port;
-    const r = await nova('POST', '/servers', { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ port: port.id }] } });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    const id = r.body.server.id as string;
-    await waitFor(`server ${id} ACTIVE`, async () => {
-      const s = (await nova('GET', `/servers/${id}`)).body.server;
-      if (s?.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.fault)}`);
-      return s?.status === 'ACTIVE' ? s : undefined;
-    });
+    const { id } = await lc.boot(name, { portId: port.id });
     const ip = port.fixed_ips[0].ip_address as string;
     await configureGuestAddress(id, `${ip}/24`);
     return { id, ip, port: port.id as string };
   }
-
-  const pingBecomes = (from: string, ip: string, want: boolean, ms: number) =>
-    waitFor(`ping ${ip} ${want ? 'answered' : 'dropped'}`, async () => ((await pings(guestNamespace(from), ip)) === want ? true : undefined), ms, 50);
 
   it('plugs taps into br-int, lets ICMP through only while a rule allows it, and removes the ports\' flows', async () => {
     const a = await boot('ovsfw-a');
@@ -97,20 +73,9 @@ describe('security groups on a linux host (openvswitch firewall)', { skip: skip 
     assert.match(flows, /table=72, .*ct_state=\+new-est/);
 
     // No ICMP rule yet: the echo request is dropped in the receiver's ingress tables.
-    assert.equal(await pings(guestNamespace(a.id), b.ip), false);
-    const icmp = assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } }), 201).security_group_rule;
-    await pingBecomes(a.id, b.ip, true, 5000);
-    assert.equal(await pings(guestNamespace(b.id), a.ip), true);
+    await assertIcmpRuleGovernsPing(neutron, sgId, a, b);
 
-    assertStatus(await neutron('DELETE', `/security-group-rules/${icmp.id}`), 204);
-    await pingBecomes(a.id, b.ip, false, 5000);
-    assert.equal(await pings(guestNamespace(b.id), a.ip), false);
-
-    assertStatus(await neutron('POST', '/security-group-rules', { security_group_rule: { security_group_id: sgId, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } }), 201);
-    await pingBecomes(a.id, b.ip, true, 5000);
-
-    for (const s of [a, b]) assert.equal((await nova('DELETE', `/servers/${s.id}`)).status, 204);
-    for (const s of [a, b]) await waitFor('server gone', async () => ((await nova('GET', `/servers/${s.id}`)).status === 404 ? true : undefined));
+    await lc.deleteServers([a.id, b.id]);
     const left = await hostLinkNames();
     assert.deepEqual(left.links.filter((l) => l.endsWith(a.port.slice(0, 11)) || l.endsWith(b.port.slice(0, 11))), []);
     await waitFor('per-port flows gone', async () => {

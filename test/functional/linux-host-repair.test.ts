@@ -26,12 +26,12 @@ import { runOpsCommand } from '../../src/cli/ops/index.js';
 import type { Io } from '../../src/cli/ops/output.js';
 import { repairVifsCommand } from '../../src/cli/ops/repair-vifs.js';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
-import { createLogger } from '../../src/common/log.js';
-import { type TestCloud, inProcessOnly, startTestCloud } from '../helpers/cloud.js';
-import { configureGuestAddress, pings } from '../helpers/guests.js';
+import { type TestCloud, inProcessOnly } from '../helpers/cloud.js';
+import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
+import { configureGuestAddress, pingBecomes as guestPingBecomes, pings } from '../helpers/guests.js';
 import { neutronIptables, removeNeutronIptables } from '../helpers/iptables.js';
 import { assertStatus } from '../helpers/neutron.js';
-import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
+import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
@@ -55,39 +55,19 @@ describe('the seed\'s §4.1 port recovery on a linux host', { skip: skip ?? fals
   let a: Guest;
   let b: Guest;
   const guests: Guest[] = [];
-  const nova = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
-  const neutron = (method: string, path: string, body?: unknown) => cloud.api('admin', method, `${cloud.urls.network}/v2.0${path}`, body);
+  let nova: LinuxCloud['nova'];
+  let neutron: LinuxCloud['neutron'];
   const ops = (method: string, path: string, body?: unknown) => cloud.api('admin', method, `${cloud.urls.compute}/nimbus/v1${path}`, body);
   const vsctl = (...args: string[]) => execFileSync('ovs-vsctl', [`--db=${ovs.db}`, ...args], { encoding: 'utf8' });
   const ofctl = (...args: string[]) => execFileSync('ovs-ofctl', args, { encoding: 'utf8', env: { ...process.env, OVS_RUNDIR: ovs.dir } });
 
   before(async () => {
-    ovs = await startOvsSandbox();
     // Under the sandbox lock (no other real-host test's chains): leftovers of a crashed run.
-    removeNeutronIptables();
-    cloud = await startTestCloud(
-      {
-        DEFAULT: { host_driver: 'linux', hosts: ['linux1'] },
-        linux_host: { ovsdb_socket: ovs.db },
-        agent: { polling_interval: 0, datapath_type: 'netdev', firewall_driver: 'iptables_hybrid' },
-        network: { send_events_interval: 0 },
-      },
-      undefined,
-      process.env['DEBUG_LINUX_HOST'] ? createLogger('debug') : undefined,
-    );
-    const netId = assertStatus(await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/networks`, { network: { name: 'h-repair-net' } }), 201).network.id;
-    assertStatus(await cloud.api('demo', 'POST', `${cloud.urls.network}/v2.0/subnets`, { subnet: { network_id: netId, cidr: '10.93.0.0/24', ip_version: 4 } }), 201);
-    const imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+    const lc = await startLinuxCloud({ overrides: { agent: { firewall_driver: 'iptables_hybrid' } }, debugLevel: 'debug', afterOvs: () => removeNeutronIptables() });
+    ({ ovs, cloud, nova, neutron } = lc);
+    const netId = await lc.network('h-repair-net', '10.93.0.0/24');
     const boot = async (name: string): Promise<Guest> => {
-      const r = await nova('POST', '/servers', { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } });
-      assert.equal(r.status, 202, JSON.stringify(r.body));
-      const id = r.body.server.id as string;
-      await waitFor(`server ${name} ACTIVE`, async () => {
-        const s = (await nova('GET', `/servers/${id}`)).body.server;
-        if (s?.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.fault)}`);
-        return s?.status === 'ACTIVE' ? s : undefined;
-      });
-      const port = (await neutron('GET', `/ports?device_id=${id}`)).body.ports[0];
+      const { id, port } = await lc.boot(name, { netId }, { what: `server ${name} ACTIVE` });
       const g = { id, ip: port.fixed_ips[0].ip_address as string, portId: port.id as string, mac: port.mac_address as string, short: (port.id as string).slice(0, 11) };
       guests.push(g);
       await configureGuestAddress(id, `${g.ip}/24`);
@@ -109,8 +89,7 @@ describe('the seed\'s §4.1 port recovery on a linux host', { skip: skip ?? fals
   });
 
   /** Pings until `want` holds (each ping waits 1 s), for at most `ms`. */
-  const pingBecomes = (from: Guest, to: Guest, want: boolean, ms: number) =>
-    waitFor(`ping ${to.ip} ${want ? 'answered' : 'dropped'}`, async () => ((await pings(guestNamespace(from.id), to.ip)) === want ? true : undefined), ms, 50);
+  const pingBecomes = (from: Guest, to: Guest, want: boolean, ms: number) => guestPingBecomes(from.id, to.ip, want, ms);
 
   const portStatus = async (g: Guest) => (await neutron('GET', `/ports/${g.portId}`)).body.port.status as string;
 

@@ -12,22 +12,14 @@ import { execFile, execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
-import { createLogger } from '../../src/common/log.js';
-import { type TestCloud, startTestCloud } from '../helpers/cloud.js';
+import type { TestCloud } from '../helpers/cloud.js';
+import { type LinuxCloud, startLinuxCloud } from '../helpers/linux-cloud.js';
 import { configureGuestAddress, pings } from '../helpers/guests.js';
-import { type OvsSandbox, deleteHostDevices, hostLinkNames, linuxHostSkipReason, startOvsSandbox } from '../helpers/ovs.js';
+import { type OvsSandbox, deleteHostDevices, hasTool, hostLinkNames, linuxHostSkipReason } from '../helpers/ovs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const exec = promisify(execFile);
-const hasIptables = (() => {
-  try {
-    execFileSync('sh', ['-c', 'command -v iptables-restore'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = linuxHostSkipReason() ?? (hasIptables ? null : 'missing iptables (apt-get install iptables)');
+const skip = linuxHostSkipReason() ?? (hasTool('iptables-restore') ? null : 'missing iptables (apt-get install iptables)');
 if (skip) console.log(`# linux host router test skipped: ${skip}`);
 
 /** The test's own "outside world": a namespace on br-ex through a veth pair. */
@@ -38,7 +30,7 @@ const EXT_PEER = 'hl3-ext1';
 describe('a router on a linux host', { skip: skip ?? false }, () => {
   let ovs: OvsSandbox;
   let cloud: TestCloud;
-  let imageId: string;
+  let lc: LinuxCloud;
   const routerIds: string[] = [];
   const nova = (method: string, path: string, body?: unknown) => cloud.api('demo', method, `${cloud.urls.compute}/v2.1${path}`, body, { 'openstack-api-version': 'compute 2.92' });
   const neutron = (user: 'admin' | 'demo', method: string, path: string, body?: unknown) => cloud.api(user, method, `${cloud.urls.network}/v2.0${path}`, body);
@@ -46,19 +38,11 @@ describe('a router on a linux host', { skip: skip ?? false }, () => {
   const vsctl = (...args: string[]) => execFileSync('ovs-vsctl', [`--db=${ovs.db}`, ...args], { encoding: 'utf8' });
 
   before(async () => {
-    ovs = await startOvsSandbox();
-    cloud = await startTestCloud(
-      {
-        DEFAULT: { host_driver: 'linux', hosts: ['linux1'] },
-        linux_host: { ovsdb_socket: ovs.db, provider_bridges: true },
-        l3_agent: { enabled: true },
-        agent: { polling_interval: 0, datapath_type: 'netdev', bridge_mappings: ['physnet1:br-ex'] },
-        network: { send_events_interval: 0 },
-      },
-      undefined,
-      process.env['DEBUG_LINUX_HOST'] ? createLogger('debug') : undefined,
-    );
-    imageId = (await cloud.api('demo', 'GET', `${cloud.urls.image}/v2/images`)).body.images[0].id;
+    lc = await startLinuxCloud({
+      overrides: { linux_host: { provider_bridges: true }, l3_agent: { enabled: true }, agent: { bridge_mappings: ['physnet1:br-ex'] } },
+      debugLevel: 'debug',
+    });
+    ({ ovs, cloud } = lc);
   });
   after(async () => {
     await cloud?.stop();
@@ -68,16 +52,8 @@ describe('a router on a linux host', { skip: skip ?? false }, () => {
   });
 
   async function boot(name: string, netId: string): Promise<{ id: string; ip: string }> {
-    const r = await nova('POST', '/servers', { server: { name, flavorRef: '100', imageRef: imageId, networks: [{ uuid: netId }] } });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    const id = r.body.server.id as string;
-    await waitFor(`server ${name} ACTIVE`, async () => {
-      const s = (await nova('GET', `/servers/${id}`)).body.server;
-      if (s?.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.fault)}`);
-      return s?.status === 'ACTIVE' ? s : undefined;
-    });
-    const port = (await neutron('demo', 'GET', `/ports?device_id=${id}`)).body.ports[0];
-    return { id, ip: port.fixed_ips[0].ip_address as string };
+    const { id, ip } = await lc.boot(name, { netId }, { what: `server ${name} ACTIVE` });
+    return { id, ip };
   }
 
   it('routes between two networks, reaches a guest through its floating IP, and leaves nothing when deleted', async () => {

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { guestNamespace } from '../../src/compute/virt/vif.js';
+import { waitFor } from './wait.js';
 
 const exec = promisify(execFile);
 
@@ -25,4 +26,9 @@ export async function pings(namespace: string, ip: string, waitSeconds = 1): Pro
   } catch {
     return false;
   }
+}
+
+/** Waits (up to `ms`) until a ping from server `from`'s guest to `ip` is answered (want) or dropped (!want). */
+export function pingBecomes(from: string, ip: string, want: boolean, ms: number): Promise<true> {
+  return waitFor(`ping ${ip} ${want ? 'answered' : 'dropped'}`, async () => ((await pings(guestNamespace(from), ip)) === want ? true : undefined), ms, 50);
 }

@@ -3,15 +3,17 @@
  * (scripts/host-netns.sh): an underlay namespace with a Linux bridge, and per host a
  * network namespace with its own ovsdb-server/ovs-vswitchd (run directory under /tmp,
  * netdev datapath) and an underlay address on its br-ul. Each host's bridges live in its
- * own namespace, so unlike startOvsSandbox no machine-wide lock is needed: names carry
- * the test process's pid (TAG-PID-HOST, TAG-PID-ul; run directory
- * /tmp/nimbus-host-TAG-PID-HOST), and what a dead process of the same tag left is
- * removed before starting.
+ * own namespace; the machine-wide sandbox lock (ovs.ts) is still held from start to
+ * stop, because guests' and agents' namespaces have global names that the other real-host
+ * tests' leak checks would see. Names carry the test process's pid (TAG-PID-HOST,
+ * TAG-PID-ul; run directory /tmp/nimbus-host-TAG-PID-HOST), and what a dead process of
+ * the same tag left is removed before starting.
  */
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { lockSandbox } from './ovs.js';
 
 const exec = promisify(execFile);
 const SCRIPT = resolve(import.meta.dirname, '../../scripts/host-netns.sh');
@@ -71,13 +73,18 @@ async function removeLeftovers(tag: string): Promise<void> {
  * and the error carries the script's stderr.
  */
 export async function startHostNamespaces(tag: string, hosts: readonly string[]): Promise<HostNamespaces> {
+  const unlock = await lockSandbox();
   await removeLeftovers(tag);
   const prefix = `${tag}-${process.pid}`;
   const underlay = `${prefix}-ul`;
   const made: HostNamespace[] = [];
   const stop = async () => {
-    for (const h of made) await script('stop', h.netns, h.dir).catch(() => undefined);
-    await script('underlay-stop', underlay).catch(() => undefined);
+    try {
+      for (const h of made) await script('stop', h.netns, h.dir).catch(() => undefined);
+      await script('underlay-stop', underlay).catch(() => undefined);
+    } finally {
+      unlock();
+    }
   };
   try {
     await script('underlay-start', underlay);

@@ -18,7 +18,8 @@ import { removeNeutronIptables } from './iptables.js';
 const exec = promisify(execFile);
 const SCRIPT = resolve(import.meta.dirname, '../../scripts/ovs-sandbox.sh');
 
-const has = (tool: string): boolean => {
+/** Whether `tool` is on PATH. */
+export const hasTool = (tool: string): boolean => {
   try {
     execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     return true;
@@ -32,13 +33,23 @@ export function linuxHostSkipReason(): string | null {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root: the linux host driver creates devices and namespaces';
   // iptables-save/-restore and ipset: the OVS agent's iptables_hybrid firewall (the default firewall_driver).
-  const missing = ['ip', 'ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'brctl', 'iptables-save', 'iptables-restore', 'ipset'].filter((t) => !has(t));
+  const missing = ['ip', 'ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'brctl', 'iptables-save', 'iptables-restore', 'ipset'].filter((t) => !hasTool(t));
   if (missing.length) {
     const why = `missing ${missing.join(', ')} (apt-get install openvswitch-switch bridge-utils iptables ipset)`;
     if (process.env['CI'] === 'true') throw new Error(`CI runs as root and needs Open vSwitch: ${why}`);
     return why;
   }
   return null;
+}
+
+/** linuxHostSkipReason(), or the DHCP tools (dnsmasq, dhclient) missing: under CI=true that fails. */
+export function linuxHostDhcpSkipReason(): string | null {
+  const skip = linuxHostSkipReason();
+  const missing = ['dnsmasq', 'dhclient'].filter((t) => !hasTool(t));
+  if (skip || !missing.length) return skip;
+  const why = `missing ${missing.join(', ')} (apt-get install dnsmasq-base isc-dhcp-client)`;
+  if (process.env['CI'] === 'true') throw new Error(`CI runs as root and needs the DHCP tools: ${why}`);
+  return why;
 }
 
 export interface OvsSandbox {
@@ -63,10 +74,12 @@ const alive = (pid: number): boolean => {
 /**
  * One sandbox at a time on the machine: with the netdev datapath each bridge's local
  * port is a tap device of the root namespace, so two sandboxes' br-int would collide.
+ * Tests on namespaced hosts (host-netns.ts) hold it too: their guests' namespaces and
+ * agents' namespaces have global names, which other tests' leak checks would count.
  * Test files run in parallel (and again against the bundle): they queue here. A lock
  * whose holder died is taken over.
  */
-async function lockSandbox(): Promise<() => void> {
+export async function lockSandbox(): Promise<() => void> {
   const end = Date.now() + 600_000;
   for (;;) {
     try {
