@@ -31,7 +31,11 @@
  * 1 → 2 workers compares equal per-worker capacity. Without it nothing is capped. The
  * scheduler, hosts, keystone, glance and the embedded cloud are never capped.
  *
- *   npm run build && node --import tsx bench/distributed.ts [N=1000] [poll-ms=1000] [runs=1,2,embedded] [poll=list|each] [--worker-cpu=C]
+ * --warmup=W boots and deletes W servers on each cloud before measuring, so what is
+ * measured is the steady state: every process has compiled its hot code (V8's JIT) and
+ * filled its caches and pools, a cost each process pays once and two workers pay twice.
+ *
+ *   npm run build && node --import tsx bench/distributed.ts [N=1000] [poll-ms=1000] [runs=1,2,embedded] [poll=list|each] [--worker-cpu=C] [--warmup=W]
  */
 import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -48,7 +52,10 @@ const runs = (args[2] ?? '1,2,embedded').split(',');
 const poll = (args[3] ?? 'list') as PollMode;
 /** Cores each worker process may use (--worker-cpu), or undefined: uncapped. */
 const workerCpu = ((f) => (f === undefined ? undefined : Number(f.slice('--worker-cpu='.length))))(flags.find((f) => f.startsWith('--worker-cpu=')));
-for (const f of flags) if (!f.startsWith('--worker-cpu=')) throw new Error(`unknown option ${f} (known: --worker-cpu=C)`);
+/** Servers booted and deleted before measuring (--warmup), 0 by default. */
+const warmup = Number(flags.find((f) => f.startsWith('--warmup='))?.slice('--warmup='.length) ?? 0);
+for (const f of flags) if (!f.startsWith('--worker-cpu=') && !f.startsWith('--warmup=')) throw new Error(`unknown option ${f} (known: --worker-cpu=C, --warmup=W)`);
+if (!(Number.isInteger(warmup) && warmup >= 0)) throw new Error('--warmup takes a number of servers, e.g. --warmup=100');
 if (workerCpu !== undefined && !(workerCpu > 0)) throw new Error('--worker-cpu takes a positive number of cores, e.g. --worker-cpu=0.3');
 /** The processes there are `workers` of (test/helpers/deployment.ts), which --worker-cpu caps. */
 const WORKERS = ['nova-api', 'neutron-server', 'nova-conductor'];
@@ -114,9 +121,17 @@ async function otherVhosts(vhost: string): Promise<string[]> {
     .filter((v) => v && v !== '/' && v !== 'name' && v !== vhost);
 }
 
+/** --warmup: boots W servers and deletes them, unmeasured. */
+async function warm(token: string, compute: string, image: string, netId: string): Promise<void> {
+  if (!warmup) return;
+  const r = await bootServers(token, compute, { count: warmup, image, netId, pollMs, prefix: 'warmup', poll });
+  await deleteServers(token, compute, r.ids, pollMs);
+  console.log(`warm-up              ${r.toActive.length} of ${warmup} ACTIVE in ${r.elapsed.toFixed(1)} s, deleted (not measured)`);
+}
+
 function report(label: string, r: BootRun) {
   const sorted = [...r.toActive].sort((a, b) => a - b);
-  console.log(`--- ${label}: ${count} servers at once (poll ${poll} every ${pollMs} ms)`);
+  console.log(`--- ${label}: ${count} servers at once (poll ${poll} every ${pollMs} ms${warmup ? `, after a warm-up of ${warmup}` : ''})`);
   console.log(`ACTIVE               ${r.toActive.length} of ${count} (${r.errors} errors) in ${r.elapsed.toFixed(2)} s = ${(r.toActive.length / r.elapsed).toFixed(1)} servers/s`);
   console.log(`time to ACTIVE       p50 ${fmt(percentile(sorted, 50))} / p99 ${fmt(percentile(sorted, 99))}`);
   const accepted = [...r.toAccepted].sort((a, b) => a - b);
@@ -140,6 +155,7 @@ async function distributed(workers: 1 | 2): Promise<number> {
     const net = await call(token, 'POST', `${n}/v2.0/networks`, { network: { name: 'bench' } });
     await call(token, 'POST', `${n}/v2.0/subnets`, { subnet: { network_id: net.body.network.id, ip_version: 4, cidr: '10.30.0.0/16', name: 'bench' } });
     const image = (await call(token, 'GET', `${g}/v2/images`)).body.images[0].id;
+    await warm(token, c, image, net.body.network.id);
 
     // The idle rate: what the deployment sends and writes with nothing to do.
     await sleep(PG_FLUSH_MS);
@@ -209,6 +225,7 @@ async function embedded(): Promise<number> {
     const net = await call(token, 'POST', `${n}/v2.0/networks`, { network: { name: 'bench' } });
     await call(token, 'POST', `${n}/v2.0/subnets`, { subnet: { network_id: net.body.network.id, ip_version: 4, cidr: '10.30.0.0/16', name: 'bench' } });
     const image = (await call(token, 'GET', `${g}/v2/images`)).body.images[0].id;
+    await warm(token, c, image, net.body.network.id);
     const cpu0 = server.cpuSeconds();
     const r = await bootServers(token, c, { count, image, netId: net.body.network.id, pollMs, prefix: 'e', poll });
     const rate = report('embedded (`nimbus up`, one process, SQLite, the same intervals)', r);
