@@ -12,14 +12,17 @@
 import { CommandFailed, type HostNetwork } from '../../hostnet/host-network.js';
 
 /**
- * What plug_new does when the bridge may already hold a port of the device's name:
- * - `replace`: ovs_lib's replace_port (`--if-exists del-port` and `add-port` in one
- *   ovs-vsctl call), so the device is always new in the root namespace: MAC and MTU are
- *   set there, then it moves into the namespace. The L3 agent plugs qr-/qg- ports so.
+ * What plug_new does when the bridge may already hold a port of the device's name. Zed's
+ * plug_new always replaces it (ovs_lib replace_port, which also marks the new port dead
+ * until the OVS agent tags it) and sets the MTU after the move into the namespace; the
+ * two agents here each keep their own older way, which their tests pin:
+ * - `replace`: `--if-exists del-port` and `add-port` in one ovs-vsctl call, so the device
+ *   is always new in the root namespace: MAC and MTU are set there, then it moves into
+ *   the namespace. The L3 agent plugs qr-/qg- ports so.
  * - `keep`: `--may-exist add-port`, so a device an earlier run left in the namespace is
  *   kept: MAC and move only while `ip link show` still finds it in the root namespace,
- *   the MTU then set inside the namespace (after the move, as plug_new orders it). The
- *   DHCP agent plugs its tap so, surviving its own restart.
+ *   the MTU then set inside the namespace. The DHCP agent plugs its tap so, surviving
+ *   its own restart.
  */
 export type ExistingPort = 'replace' | 'keep';
 
