@@ -4,6 +4,7 @@ import {
   cidrContains,
   cidrSize,
   cidrsOverlap,
+  formatBroadcast,
   formatCidr,
   parseCidr,
   parseIp,
@@ -47,5 +48,20 @@ describe('ipam cidr', () => {
     assert.ok(cidrsOverlap(c, parseCidr('10.0.0.128/25')!));
     assert.ok(cidrsOverlap(c, parseCidr('10.0.0.0/8')!));
     assert.ok(!cidrsOverlap(c, parseCidr('10.0.1.0/24')!));
+  });
+
+  it('prints an IPv4 network\'s broadcast address for `ip addr … brd`, host bits allowed', () => {
+    assert.equal(formatBroadcast('10.0.1.0/24'), '10.0.1.255');
+    assert.equal(formatBroadcast('10.0.1.1/24'), '10.0.1.255');
+    assert.equal(formatBroadcast('192.168.37.200/23'), '192.168.37.255');
+    assert.equal(formatBroadcast('192.168.36.200/23'), '192.168.37.255');
+    assert.equal(formatBroadcast('192.168.37.200/8'), '192.255.255.255');
+    assert.equal(formatBroadcast('192.168.37.200/1'), '255.255.255.255');
+    assert.equal(formatBroadcast('10.0.0.0/0'), '255.255.255.255');
+    assert.equal(formatBroadcast('192.168.37.200/31'), '192.168.37.201');
+    assert.equal(formatBroadcast('192.168.37.200/32'), '192.168.37.200');
+    assert.equal(formatBroadcast('2001:db8::/64'), null, 'IPv6 has no broadcast');
+    assert.equal(formatBroadcast('10.0.0.0/33'), null);
+    assert.equal(formatBroadcast('not a cidr'), null);
   });
 });

@@ -15,6 +15,7 @@ import { type SimulatedHostNetwork, createSimulatedHostNetworks } from '../../sr
 import type { HostNetwork } from '../../src/hostnet/host-network.js';
 import { OvsL2AgentLoop } from '../../src/network/agents/index.js';
 import type { DeviceDetails, DeviceDetailsEntry, DevicesDetailsArgs, UpdateDeviceListArgs } from '../../src/network/rpc/wire.js';
+import { deviceDetails } from '../helpers/device-details.js';
 
 const log = silentLogger();
 let clock: FakeClock;
@@ -27,26 +28,10 @@ let known: Map<string, Omit<DeviceDetails, 'device'> | 'unbound'>;
 let failUpdate: Set<string>;
 let alive: Set<string>;
 
+/** A bound port of `networkId` (segment `seg`, no fixed IPs) as the plugin knows it, without the device name. */
 function details(portId: string, networkId: string, seg: number, extra: Partial<DeviceDetails> = {}): Omit<DeviceDetails, 'device'> {
-  return {
-    network_id: networkId,
-    port_id: portId,
-    mac_address: 'fa:16:3e:00:00:01',
-    admin_state_up: true,
-    network_type: 'vxlan',
-    segmentation_id: seg,
-    physical_network: null,
-    mtu: 1450,
-    fixed_ips: [],
-    device_owner: 'compute:nova',
-    allowed_address_pairs: [],
-    port_security_enabled: true,
-    qos_policy_id: null,
-    qos_network_policy_id: null,
-    profile: {},
-    propagate_uplink_status: false,
-    ...extra,
-  };
+  const { device: _device, ...rest } = deviceDetails(portId, { network_id: networkId, segmentation_id: seg, fixed_ips: [], ...extra });
+  return rest;
 }
 
 async function setup(agentCfg: Partial<Config['agent']>) {

@@ -27,6 +27,7 @@ import {
   tunProvisionFlow,
 } from '../../src/network/agents/openflow/tables.js';
 import type { DeviceDetails, DevicesDetailsArgs, UpdateDeviceListArgs } from '../../src/network/rpc/wire.js';
+import { deviceDetails } from '../helpers/device-details.js';
 
 const C = '0xabc';
 const lines = (fs: Parameters<typeof flowLine>[1][]) => fs.map((f) => flowLine(C, f));
@@ -98,29 +99,6 @@ afterEach(async () => {
   await bus?.close();
 });
 
-function details(portId: string, extra: Partial<DeviceDetails> = {}): DeviceDetails {
-  return {
-    device: portId,
-    network_id: 'net-a',
-    port_id: portId,
-    mac_address: 'fa:16:3e:00:00:01',
-    admin_state_up: true,
-    network_type: 'vxlan',
-    segmentation_id: 100,
-    physical_network: null,
-    mtu: 1450,
-    fixed_ips: [{ subnet_id: 's', ip_address: '10.0.0.5' }],
-    device_owner: 'compute:nova',
-    allowed_address_pairs: [],
-    port_security_enabled: true,
-    qos_policy_id: null,
-    qos_network_policy_id: null,
-    profile: {},
-    propagate_uplink_status: false,
-    ...extra,
-  };
-}
-
 async function plug(h: SimulatedHostNetwork, portId: string): Promise<string> {
   const qvo = `qvo${portId}`.slice(0, 14);
   await h.execute(['ip', 'link', 'add', `qvb${portId}`.slice(0, 14), 'type', 'veth', 'peer', 'name', qvo]);
@@ -157,7 +135,7 @@ describe('the OVS agent programs br-int', () => {
 
   it('default tables at start; a bound port gets spoofing protection; admin down adds the drop flow; unplugged, its flows go', async () => {
     const clock = new FakeClock();
-    const known = new Map([['p1', details('p1')]]);
+    const known = new Map([['p1', deviceDetails('p1')]]);
     const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] } } });
     const hosts = createSimulatedHostNetworks(cfg, { random: seededRandom(1) });
     const h = hosts.get('compute1');
@@ -176,12 +154,12 @@ describe('the OVS agent programs br-int', () => {
     assert.equal(bound.length, 9 + 6);
 
     // admin_state_up false: dead VLAN and the drop flow; up again: the drop flow goes.
-    known.set('p1', details('p1', { admin_state_up: false }));
+    known.set('p1', deviceDetails('p1', { admin_state_up: false }));
     await bus!.cast({ topic: Topics.agentPortUpdate, fanout: true }, 'port_update', { port: { id: 'p1' } });
     await clock.advance(0);
     await loop!.pollNow();
     assert.ok((await flows(h)).flows.includes(`table=0, priority=2,in_port=${ofport} actions=drop`));
-    known.set('p1', details('p1'));
+    known.set('p1', deviceDetails('p1'));
     await bus!.cast({ topic: Topics.agentPortUpdate, fanout: true }, 'port_update', { port: { id: 'p1' } });
     await clock.advance(0);
     await loop!.pollNow();
@@ -195,7 +173,7 @@ describe('the OVS agent programs br-int', () => {
 
   it('firewall_driver openvswitch on a simulated host: no spoofing flows (the OVS firewall provides them) and no firewall flows (no packets to filter)', async () => {
     const clock = new FakeClock();
-    const known = new Map([['p1', details('p1')]]);
+    const known = new Map([['p1', deviceDetails('p1')]]);
     const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] } } });
     const hosts = createSimulatedHostNetworks(cfg, { random: seededRandom(1) });
     const h = hosts.get('compute1');
@@ -208,7 +186,7 @@ describe('the OVS agent programs br-int', () => {
 
   it('a restarted agent (new cookie) re-installs its flows and then removes every flow of the old cookie', async () => {
     const clock = new FakeClock();
-    const known = new Map([['p1', details('p1')]]);
+    const known = new Map([['p1', deviceDetails('p1')]]);
     const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] } } });
     const hosts = createSimulatedHostNetworks(cfg, { random: seededRandom(1) });
     const h = hosts.get('compute1');
@@ -228,7 +206,7 @@ describe('the OVS agent programs br-int', () => {
 
   it('regression (linux host): an ofport OVS assigns after the insert moves the port\'s flows to it', async () => {
     const clock = new FakeClock();
-    const known = new Map([['p1', details('p1')]]);
+    const known = new Map([['p1', deviceDetails('p1')]]);
     const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] } } });
     const h = createSimulatedHostNetworks(cfg, { random: seededRandom(1) }).get('compute1');
     let emit: (ev: InterfaceEvent) => void = () => {};
@@ -255,7 +233,7 @@ describe('the OVS agent programs br-int', () => {
 
   it('regression (linux host): a restarted agent whose initial rows arrive late keeps the old flows of live ports until it re-wired them', async () => {
     const clock = new FakeClock();
-    const known = new Map([['p1', details('p1')]]);
+    const known = new Map([['p1', deviceDetails('p1')]]);
     const cfg = loadConfig({ overrides: { DEFAULT: { hosts: ['compute1'] } } });
     const h = createSimulatedHostNetworks(cfg, { random: seededRandom(1) }).get('compute1');
     await plug(h, 'p1');

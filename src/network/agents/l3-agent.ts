@@ -29,8 +29,10 @@ import { listen, rpcClient } from '../../bus/contract.js';
 import type { Clock, Random, TimerHandle } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import { CommandFailed, type HostNetwork } from '../../hostnet/host-network.js';
+import { formatBroadcast } from '../ipam/cidr.js';
 import type { SyncPort, SyncRouter } from '../rpc/l3-wire.js';
 import { L3AgentTopicDef, ReportsTopicDef } from '../rpc/topics.js';
+import { OvsInterfaceDriver } from './interface-driver.js';
 import { type RouterNat, natRestoreInput } from './l3-iptables.js';
 import { L3PluginApi } from './l3-plugin-rpc.js';
 import { reportTime } from './report-time.js';
@@ -45,13 +47,6 @@ const DEV_NAME_LEN = 14;
 /** A router port's device name (get_internal_device_name / get_external_device_name). */
 export const deviceName = (prefix: string, portId: string): string => (prefix + portId).slice(0, DEV_NAME_LEN);
 export const routerNamespace = (routerId: string): string => NS_PREFIX + routerId;
-
-/** An IPv4 CIDR's broadcast address. */
-function broadcast(ip: string, prefixlen: number): string {
-  const n = ip.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
-  const b = (n | (prefixlen >= 32 ? 0 : 0xffffffff >>> prefixlen)) >>> 0;
-  return [24, 16, 8, 0].map((s) => (b >>> s) & 255).join('.');
-}
 
 /** What the agent made for one router (RouterInfo). */
 interface RouterState {
@@ -80,6 +75,8 @@ export interface L3AgentDeps {
 
 export class L3Agent {
   readonly #rpc: L3PluginApi;
+  /** Plugs qr-/qg- ports by replacing any port of the same name (ovs_lib replace_port). */
+  readonly #driver: OvsInterfaceDriver;
   readonly #routers = new Map<string, RouterState>();
   #listener: Listener | null = null;
   #timer: TimerHandle | null = null;
@@ -92,10 +89,7 @@ export class L3Agent {
 
   constructor(private readonly d: L3AgentDeps) {
     this.#rpc = new L3PluginApi(d.bus, d.host);
-  }
-
-  get #br(): string {
-    return this.d.integrationBridge ?? 'br-int';
+    this.#driver = new OvsInterfaceDriver({ net: d.net, bridge: d.integrationBridge ?? 'br-int', existingPort: 'replace' });
   }
 
   /** Listens on l3_agent.<host>, reports, then syncs every router scheduled here. */
@@ -202,7 +196,7 @@ export class L3Agent {
       const links = await this.#x(['ip', '-n', ns, '-o', 'link', 'show']).catch(() => '');
       for (const m of links.matchAll(/^\d+: ([^:@\s]+)/gm)) {
         const dev = m[1]!;
-        if (dev.startsWith(INTERNAL_DEV_PREFIX) || dev.startsWith(EXTERNAL_DEV_PREFIX)) await this.#x(['ovs-vsctl', '--', '--if-exists', 'del-port', this.#br, dev]);
+        if (dev.startsWith(INTERNAL_DEV_PREFIX) || dev.startsWith(EXTERNAL_DEV_PREFIX)) await this.#driver.unplug(dev);
       }
       await this.#x(['ip', 'netns', 'delete', ns]).catch((e: unknown) => {
         if (!(e instanceof CommandFailed)) throw e;
@@ -305,28 +299,22 @@ export class L3Agent {
 
   /** OVSInterfaceDriver.plug_new: an internal port on br-int with the port's external ids, moved into the namespace. */
   async #plug(ns: string, dev: string, p: SyncPort): Promise<void> {
-    await this.#x([
-      'ovs-vsctl', '--', '--if-exists', 'del-port', dev, '--', 'add-port', this.#br, dev,
-      '--', 'set', 'Interface', dev, 'type=internal',
-      `external_ids:iface-id=${p.id}`, 'external_ids:iface-status=active', `external_ids:attached-mac=${p.mac_address}`,
-    ]);
-    await this.#x(['ip', 'link', 'set', dev, 'address', p.mac_address]);
-    if (p.mtu) await this.#x(['ip', 'link', 'set', dev, 'mtu', String(p.mtu)]);
-    await this.#x(['ip', 'link', 'set', dev, 'netns', ns]);
-    await this.#x(['ip', '-n', ns, 'link', 'set', dev, 'up']);
+    await this.#driver.plugNew({ portId: p.id, macAddress: p.mac_address, device: dev, namespace: ns, mtu: p.mtu });
   }
 
   /** init_router_port: the port's IPv4 fixed IPs on the device (scope global, broadcast). */
   async #address(ns: string, dev: string, p: SyncPort): Promise<void> {
     for (const ip of p.fixed_ips) {
       if (ip.ip_address.includes(':') || ip.prefixlen === undefined) continue;
-      await this.#x(['ip', '-n', ns, 'addr', 'replace', `${ip.ip_address}/${ip.prefixlen}`, 'brd', broadcast(ip.ip_address, ip.prefixlen), 'scope', 'global', 'dev', dev]);
+      const cidr = `${ip.ip_address}/${ip.prefixlen}`;
+      const brd = formatBroadcast(cidr);
+      await this.#x(['ip', '-n', ns, 'addr', 'replace', cidr, ...(brd ? ['brd', brd] : []), 'scope', 'global', 'dev', dev]);
     }
   }
 
   /** OVSInterfaceDriver.unplug: the port off br-int (its device goes with it). */
   async #unplug(_ri: RouterState, dev: string, forget: () => void): Promise<void> {
-    await this.#x(['ovs-vsctl', '--', '--if-exists', 'del-port', this.#br, dev]);
+    await this.#driver.unplug(dev);
     forget();
   }
 

@@ -166,3 +166,14 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
 export function broadcastAddress(cidr: Cidr): bigint | null {
   return cidr.version === 4 ? cidr.last : null;
 }
+
+/**
+ * The broadcast address of an IPv4 network written as text, host bits allowed
+ * ('10.0.1.1/24' → '10.0.1.255'; '10.0.0.5/32' → '10.0.0.5'), as `ip addr add … brd`
+ * takes it; null for IPv6 or text netaddr.IPNetwork rejects.
+ */
+export function formatBroadcast(text: string): string | null {
+  const cidr = parseIpNetwork(text)?.cidr;
+  const last = cidr ? broadcastAddress(cidr) : null;
+  return last === null ? null : formatIp(last, 4);
+}

@@ -28,8 +28,10 @@ import { listen, rpcClient } from '../../../bus/contract.js';
 import type { Clock, Random, TimerHandle } from '../../../common/clock.js';
 import type { Logger } from '../../../common/log.js';
 import { CommandFailed, type HostNetwork } from '../../../hostnet/host-network.js';
+import { formatBroadcast } from '../../ipam/cidr.js';
 import { DEVICE_ID_RESERVED_DHCP_PORT, DEVICE_OWNER_DHCP, type DhcpNetworkInfo, type DhcpNotifyArgs, type DhcpNotifyPayload, type DhcpPort } from '../../rpc/dhcp-wire.js';
 import { DhcpAgentTopicDef, PluginTopicDef, ReportsTopicDef } from '../../rpc/topics.js';
+import { OvsInterfaceDriver } from '../interface-driver.js';
 import { reportTime } from '../report-time.js';
 import { AgentBinaries, type AgentStateReport, AgentTypes, DHCP_AGENT_TOPIC } from '../types.js';
 import { type DnsmasqConf, addnHostsFile, confFile, dhcpDeviceId, dhcpDeviceName, dhcpNamespace, dnsmasqCmdline, hostsFile, optsFile } from './dnsmasq.js';
@@ -67,7 +69,8 @@ export class DhcpAgent {
   readonly #nets = new Map<string, NetState>();
   readonly #queues = new Map<string, Promise<void>>();
   readonly #plugin;
-  readonly #bridge: string;
+  /** Plugs the tap keeping a port (and device) an earlier run left (`--may-exist`). */
+  readonly #driver: OvsInterfaceDriver;
   #listener: Listener | null = null;
   #timer: TimerHandle | null = null;
   #startFlag = true;
@@ -77,7 +80,7 @@ export class DhcpAgent {
   constructor(private readonly d: DhcpAgentDeps) {
     this.host = d.net.host;
     this.#plugin = rpcClient(d.bus, PluginTopicDef);
-    this.#bridge = d.integrationBridge ?? 'br-int';
+    this.#driver = new OvsInterfaceDriver({ net: d.net, bridge: d.integrationBridge ?? 'br-int', existingPort: 'keep' });
   }
 
   /** Reports, listens on dhcp_agent.<host> and syncs every network this agent serves. */
@@ -265,25 +268,14 @@ export class DhcpAgent {
     const exists = (e: CommandFailed) => /File exists/.test(e.stderr);
     await this.#run(['ip', 'netns', 'add', ns], exists);
     await this.#run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    await this.#run([
-      'ovs-vsctl', '--', '--may-exist', 'add-port', this.#bridge, device,
-      '--', 'set', 'Interface', device, 'type=internal',
-      `external_ids:iface-id=${port.id}`, 'external_ids:iface-status=active', `external_ids:attached-mac=${port.mac_address}`,
-    ]);
-    // The device is in the root namespace until moved (or already in the namespace after a restart).
-    const inRoot = await this.#run(['ip', 'link', 'show', device], () => true);
-    if (inRoot) {
-      await this.#run(['ip', 'link', 'set', device, 'address', port.mac_address]);
-      await this.#run(['ip', 'link', 'set', device, 'netns', ns]);
-    }
-    if (net.mtu > 0) await this.#run(['ip', '-n', ns, 'link', 'set', device, 'mtu', String(net.mtu)]);
-    await this.#run(['ip', '-n', ns, 'link', 'set', device, 'up']);
+    await this.#driver.plugNew({ portId: port.id, macAddress: port.mac_address, device, namespace: ns, mtu: net.mtu });
     const byId = new Map(net.subnets.map((s) => [s.id, s]));
     for (const ip of port.fixed_ips) {
       const s = byId.get(ip.subnet_id);
       if (!s) continue;
       const prefix = s.cidr.split('/')[1]!;
-      await this.#run(['ip', '-n', ns, 'addr', 'replace', `${ip.ip_address}/${prefix}`, ...(s.ip_version === 4 ? ['brd', broadcast(s.cidr)] : []), 'scope', 'global', 'dev', device]);
+      const brd = s.ip_version === 4 ? formatBroadcast(s.cidr) : null;
+      await this.#run(['ip', '-n', ns, 'addr', 'replace', `${ip.ip_address}/${prefix}`, ...(brd ? ['brd', brd] : []), 'scope', 'global', 'dev', device]);
     }
   }
 
@@ -336,7 +328,7 @@ export class DhcpAgent {
     // After a restart the device is known from the network's interface file only.
     const device = state?.device ?? readOr(confFile(this.d.dnsmasq, networkId, 'interface'));
     if (pid) await this.#run(['kill', '-9', String(pid)], () => true);
-    if (device) await this.#run(['ovs-vsctl', '--', '--if-exists', 'del-port', this.#bridge, device]);
+    if (device) await this.#driver.unplug(device);
     if (device || pid) await this.#run(['ip', 'netns', 'delete', dhcpNamespace(networkId)], () => true);
     rmSync(confFile(this.d.dnsmasq, networkId, 'host').replace(/\/host$/, ''), { recursive: true, force: true });
     this.#nets.delete(networkId);
@@ -382,13 +374,4 @@ function runningCmdline(pid: number): string[] {
   } catch {
     return [];
   }
-}
-
-/** An IPv4 CIDR's broadcast address. */
-function broadcast(cidr: string): string {
-  const [addr, len] = cidr.split('/') as [string, string];
-  const n = addr.split('.').reduce((a, o) => a * 256 + Number(o), 0);
-  const host = 2 ** (32 - Number(len)) - 1;
-  const b = (n - (n % (host + 1)) + host) >>> 0;
-  return [24, 16, 8, 0].map((s) => (b >>> s) & 255).join('.');
 }
